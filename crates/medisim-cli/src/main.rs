@@ -1,0 +1,212 @@
+//! # medisim: the command line
+//!
+//! Owns argument parsing, file I/O and exit codes; every decision is made in the library
+//! crates it calls (today `medisim-dsl`). Exit status: 0 success, 1 the input has problems
+//! (a policy does not check, a file is not formatted), 2 usage or I/O errors.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use medisim_dsl::check::{check_source, decode};
+use medisim_dsl::patch;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+mod schema_doc;
+
+#[derive(Parser)]
+#[command(name = "medisim", version, about = "Healthcare mechanism design under strategic provider response")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check policy files: exit 0 when all are valid, 1 with one diagnostic per problem.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also print notes (e.g. fields left to the baseline).
+        #[arg(long)]
+        notes: bool,
+    },
+    /// Rewrite policy files in canonical layout.
+    Fmt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only report files that are not formatted (exit 1 if any).
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print the canonical hash of each policy (equal for layout-only differences).
+    Hash {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Apply an edit (SEARCH/REPLACE blocks or a full rewrite) to a policy and check the result.
+    Patch {
+        policy: PathBuf,
+        /// File holding the edit, e.g. a model's response.
+        edit: PathBuf,
+        /// Write the result back to POLICY instead of printing it.
+        #[arg(long)]
+        in_place: bool,
+    },
+    /// Print the language schema (fields, features, calls) as Markdown tables.
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { files, notes } => check(&files, notes),
+        Command::Fmt { files, check } => fmt(&files, check),
+        Command::Hash { files } => hash(&files),
+        Command::Patch { policy, edit, in_place } => patch_cmd(&policy, &edit, in_place),
+        Command::Schema => {
+            print!("{}", schema_doc::markdown());
+            Ok(true)
+        }
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Write through a temporary file and rename, so a crash never leaves half a policy.
+fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("policy")));
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
+}
+
+fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn check(files: &[PathBuf], notes: bool) -> Result<bool> {
+    let mut all_ok = true;
+    let mut errors = 0;
+    for path in files {
+        let name = path.display().to_string();
+        let bytes = read(path)?;
+        let (src, diags) = match decode(&bytes) {
+            Ok(src) => (src.to_string(), check_source(src).diagnostics),
+            Err((lossy, d)) => (lossy, vec![d]),
+        };
+        let omitted: Vec<&str> = diags
+            .iter()
+            .filter(|d| d.code == "omitted-field")
+            .filter_map(|d| d.message.split('`').nth(1))
+            .collect();
+        let file_errors = diags.iter().filter(|d| d.is_error()).count();
+        for d in diags.iter().filter(|d| d.is_error() || notes) {
+            eprintln!("{}", d.render_with(&name, &src, color()));
+        }
+        if file_errors > 0 {
+            all_ok = false;
+            errors += file_errors;
+        } else {
+            if omitted.is_empty() {
+                println!("ok  {name}");
+            } else {
+                println!("ok  {name}  (baseline rule for: {})", omitted.join(", "));
+            }
+        }
+    }
+    if !all_ok {
+        eprintln!("{errors} error{} in {} file{}", if errors == 1 { "" } else { "s" }, files.len(), if files.len() == 1 { "" } else { "s" });
+    }
+    Ok(all_ok)
+}
+
+fn fmt(files: &[PathBuf], check_only: bool) -> Result<bool> {
+    let mut all_ok = true;
+    for path in files {
+        let name = path.display().to_string();
+        let bytes = read(path)?;
+        let src = match decode(&bytes) {
+            Ok(s) => s,
+            Err((lossy, d)) => {
+                eprintln!("{}", d.render_with(&name, &lossy, color()));
+                all_ok = false;
+                continue;
+            }
+        };
+        match medisim_dsl::fmt::format_source(src) {
+            Ok(formatted) if formatted == src => {}
+            Ok(formatted) if check_only => {
+                println!("not formatted: {name}");
+                all_ok = false;
+                let _ = formatted;
+            }
+            Ok(formatted) => {
+                write_atomic(path, &formatted)?;
+                println!("formatted {name}");
+            }
+            Err(diags) => {
+                for d in &diags {
+                    eprintln!("{}", d.render_with(&name, src, color()));
+                }
+                all_ok = false;
+            }
+        }
+    }
+    Ok(all_ok)
+}
+
+fn hash(files: &[PathBuf]) -> Result<bool> {
+    let mut all_ok = true;
+    for path in files {
+        let name = path.display().to_string();
+        let bytes = read(path)?;
+        let src = String::from_utf8_lossy(&bytes);
+        match medisim_dsl::load(&src) {
+            Ok(p) => println!("{}  {name}", p.canonical_hash()),
+            Err(diags) => {
+                for d in &diags {
+                    eprintln!("{}", d.render_with(&name, &src, color()));
+                }
+                all_ok = false;
+            }
+        }
+    }
+    Ok(all_ok)
+}
+
+fn patch_cmd(policy: &Path, edit: &Path, in_place: bool) -> Result<bool> {
+    let src = String::from_utf8(read(policy)?).with_context(|| format!("{} is not UTF-8", policy.display()))?;
+    let response = String::from_utf8_lossy(&read(edit)?).into_owned();
+    match patch::edit_and_check(&src, &response) {
+        Ok((text, _)) => {
+            if in_place {
+                write_atomic(policy, &text)?;
+                println!("patched {}", policy.display());
+            } else {
+                print!("{text}");
+            }
+            Ok(true)
+        }
+        Err(patch::EditFailure::Patch(e)) => {
+            eprintln!("error: {e}");
+            Ok(false)
+        }
+        Err(patch::EditFailure::Check { text, diagnostics }) => {
+            for d in diagnostics.iter().filter(|d| d.is_error()) {
+                eprintln!("{}", d.render_with(&format!("{} (patched)", policy.display()), &text, color()));
+            }
+            Ok(false)
+        }
+    }
+}

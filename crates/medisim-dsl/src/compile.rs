@@ -1,0 +1,559 @@
+//! The evaluator: a checked [`Policy`] compiles to three [`Block`]s (admin, care, coding), each a
+//! straight-line register program over one flat value array.
+//!
+//! A [`Frame`] holds that array: feature slots first (the host writes them by slot index), then
+//! the program's constants, then one register per instruction. Evaluating a block is one pass
+//! over its instructions: no allocation, no name lookup, no recursion.
+//!
+//! The compiler folds constants, shares identical subexpressions across the fields of a block
+//! (the triage rules repeat the same score), and fuses sums of `constant * operand` terms into a
+//! single linear-combination instruction. Every rewrite keeps the evaluation order and the
+//! saturating semantics of [`crate::sem`], so compiled results equal [`eval_reference`] bit for
+//! bit (a property test checks it).
+
+use crate::ast::{BinOp, Expr, ExprKind, UnOp};
+use crate::check::Policy;
+use crate::schema::{self, AdminLevers, Call, Field, Scope};
+use crate::sem;
+use std::collections::HashMap;
+
+type Idx = u32;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Instr {
+    /// `Σ coef_k * v[idx_k]`, terms `start..start+len` of the block's term table, summed left to right.
+    Lin { dst: Idx, start: Idx, len: Idx },
+    Mul { dst: Idx, a: Idx, b: Idx },
+    Div { dst: Idx, a: Idx, b: Idx },
+    Gt { dst: Idx, a: Idx, b: Idx },
+    Ge { dst: Idx, a: Idx, b: Idx },
+    Lt { dst: Idx, a: Idx, b: Idx },
+    Le { dst: Idx, a: Idx, b: Idx },
+    Eq { dst: Idx, a: Idx, b: Idx },
+    Ne { dst: Idx, a: Idx, b: Idx },
+    And { dst: Idx, a: Idx, b: Idx },
+    Or { dst: Idx, a: Idx, b: Idx },
+    Not { dst: Idx, a: Idx },
+    Min { dst: Idx, a: Idx, b: Idx },
+    Max { dst: Idx, a: Idx, b: Idx },
+    Clip { dst: Idx, x: Idx, lo: Idx, hi: Idx },
+    Abs { dst: Idx, a: Idx },
+    Round { dst: Idx, a: Idx },
+    SoftGt { dst: Idx, a: Idx, b: Idx },
+}
+
+/// One scope's fields, compiled.
+#[derive(Clone, Debug)]
+pub struct Block {
+    scope: Scope,
+    fields: Vec<Field>,
+    n_features: usize,
+    consts: Vec<f64>,
+    instrs: Vec<Instr>,
+    terms: Vec<(Idx, f64)>,
+    outputs: Vec<Idx>,
+}
+
+/// The value array a [`Block`] evaluates in. Create it once with [`Block::frame`] and reuse it.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    vals: Box<[f64]>,
+}
+
+impl Frame {
+    /// Write feature `slot` ([`schema::AdminFeature`] or [`schema::DoctorFeature`] as usize).
+    #[inline(always)]
+    pub fn set(&mut self, slot: usize, value: f64) {
+        self.vals[slot] = value;
+    }
+
+    #[inline(always)]
+    pub fn get(&self, slot: usize) -> f64 {
+        self.vals[slot]
+    }
+}
+
+impl Block {
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// The fields this block computes, in output order.
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+
+    /// Number of instructions (after folding, sharing and fusion).
+    pub fn instruction_count(&self) -> usize {
+        self.instrs.len()
+    }
+
+    /// A fresh frame: features zero, constants in place.
+    pub fn frame(&self) -> Frame {
+        let mut vals = vec![0.0; self.n_features + self.consts.len() + self.instrs.len()].into_boxed_slice();
+        vals[self.n_features..self.n_features + self.consts.len()].copy_from_slice(&self.consts);
+        Frame { vals }
+    }
+
+    /// Raw (unprojected) value of output `i` after [`Block::eval`].
+    #[inline(always)]
+    pub fn output(&self, frame: &Frame, i: usize) -> f64 {
+        frame.vals[self.outputs[i] as usize]
+    }
+
+    /// Evaluate every field of the block on the features in `frame`.
+    #[inline]
+    pub fn eval(&self, frame: &mut Frame) {
+        let v = &mut frame.vals[..];
+        assert_eq!(v.len(), self.n_features + self.consts.len() + self.instrs.len(), "frame belongs to another block");
+        for ins in &self.instrs {
+            let (dst, val) = match *ins {
+                Instr::Lin { dst, start, len } => (dst, lin(&self.terms[start as usize..(start + len) as usize], v)),
+                Instr::Mul { dst, a, b } => (dst, sem::mul(v[a as usize], v[b as usize])),
+                Instr::Div { dst, a, b } => (dst, sem::div(v[a as usize], v[b as usize])),
+                Instr::Gt { dst, a, b } => (dst, sem::flag(v[a as usize] > v[b as usize])),
+                Instr::Ge { dst, a, b } => (dst, sem::flag(v[a as usize] >= v[b as usize])),
+                Instr::Lt { dst, a, b } => (dst, sem::flag(v[a as usize] < v[b as usize])),
+                Instr::Le { dst, a, b } => (dst, sem::flag(v[a as usize] <= v[b as usize])),
+                Instr::Eq { dst, a, b } => (dst, sem::flag(v[a as usize] == v[b as usize])),
+                Instr::Ne { dst, a, b } => (dst, sem::flag(v[a as usize] != v[b as usize])),
+                Instr::And { dst, a, b } => (dst, sem::flag(sem::truth(v[a as usize]) & sem::truth(v[b as usize]))),
+                Instr::Or { dst, a, b } => (dst, sem::flag(sem::truth(v[a as usize]) | sem::truth(v[b as usize]))),
+                Instr::Not { dst, a } => (dst, sem::flag(!sem::truth(v[a as usize]))),
+                Instr::Min { dst, a, b } => (dst, sem::min(v[a as usize], v[b as usize])),
+                Instr::Max { dst, a, b } => (dst, sem::max(v[a as usize], v[b as usize])),
+                Instr::Clip { dst, x, lo, hi } => (dst, sem::clip(v[x as usize], v[lo as usize], v[hi as usize])),
+                Instr::Abs { dst, a } => (dst, sem::abs(v[a as usize])),
+                Instr::Round { dst, a } => (dst, sem::round(v[a as usize])),
+                Instr::SoftGt { dst, a, b } => (dst, sem::soft_gt(v[a as usize], v[b as usize])),
+            };
+            v[dst as usize] = val;
+        }
+    }
+}
+
+/// A left-to-right sum of `coef * value` terms with saturating semantics. The plain IEEE sum
+/// equals the saturating one whenever it is finite (an overflow can never come back to a finite
+/// value inside a sum), so the saturating loop runs only after an overflow.
+#[inline(always)]
+fn lin(terms: &[(Idx, f64)], v: &[f64]) -> f64 {
+    let (first, rest) = terms.split_first().expect("a linear combination has at least one term");
+    let mut acc = first.1 * v[first.0 as usize];
+    for &(i, c) in rest {
+        acc += c * v[i as usize];
+    }
+    if acc.is_finite() {
+        return acc;
+    }
+    let mut acc = sem::mul(first.1, v[first.0 as usize]);
+    for &(i, c) in rest {
+        acc = sem::add(acc, sem::mul(c, v[i as usize]));
+    }
+    acc
+}
+
+/// A whole policy, compiled.
+#[derive(Clone, Debug)]
+pub struct CompiledPolicy {
+    pub admin: Block,
+    pub care: Block,
+    pub coding: Block,
+}
+
+impl CompiledPolicy {
+    pub fn new(policy: &Policy) -> Self {
+        CompiledPolicy {
+            admin: compile_block(policy, Scope::Admin),
+            care: compile_block(policy, Scope::Care),
+            coding: compile_block(policy, Scope::Coding),
+        }
+    }
+
+    /// Evaluate the admin block on `frame` and project the levers into their legal ranges.
+    pub fn admin_levers(&self, frame: &mut Frame) -> AdminLevers {
+        self.admin.eval(frame);
+        let mut raw = [0.0; 11];
+        for (i, r) in raw.iter_mut().enumerate() {
+            *r = self.admin.output(frame, i);
+        }
+        AdminLevers::project(&raw)
+    }
+}
+
+/// Compile the fields of one scope into a block.
+pub fn compile_block(policy: &Policy, scope: Scope) -> Block {
+    let fields: Vec<Field> = Field::in_scope(scope).collect();
+    let mut b = Builder { n_features: schema::slot_count(scope), consts: Vec::new(), const_ids: HashMap::new(), nodes: Vec::new(), memo: HashMap::new(), terms: Vec::new() };
+    let outs: Vec<Operand> = fields.iter().map(|f| b.expr(policy.expr(*f))).collect();
+    b.finish(scope, fields, outs)
+}
+
+/// Where a value lives before final index assignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Operand {
+    Feature(u32),
+    Const(u32),
+    Node(u32),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Node {
+    Lin(Vec<(Operand, u64)>),
+    Bin(BinKind, Operand, Operand),
+    Un(UnKind, Operand),
+    Clip(Operand, Operand, Operand),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum BinKind {
+    Mul,
+    Div,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+    Ne,
+    And,
+    Or,
+    Min,
+    Max,
+    SoftGt,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum UnKind {
+    Not,
+    Abs,
+    Round,
+}
+
+struct Builder {
+    n_features: usize,
+    consts: Vec<f64>,
+    const_ids: HashMap<u64, u32>,
+    nodes: Vec<Node>,
+    memo: HashMap<Node, u32>,
+    terms: Vec<(Idx, f64)>,
+}
+
+impl Builder {
+    fn constant(&mut self, v: f64) -> Operand {
+        let next = self.consts.len() as u32;
+        let id = *self.const_ids.entry(v.to_bits()).or_insert(next);
+        if id == next {
+            self.consts.push(v);
+        }
+        Operand::Const(id)
+    }
+
+    fn const_value(&self, o: Operand) -> Option<f64> {
+        match o {
+            Operand::Const(i) => Some(self.consts[i as usize]),
+            _ => None,
+        }
+    }
+
+    /// Add a node unless an identical one exists (common-subexpression sharing).
+    fn node(&mut self, n: Node) -> Operand {
+        if let Some(&id) = self.memo.get(&n) {
+            return Operand::Node(id);
+        }
+        let id = self.nodes.len() as u32;
+        self.memo.insert(n.clone(), id);
+        self.nodes.push(n);
+        Operand::Node(id)
+    }
+
+    fn expr(&mut self, e: &Expr) -> Operand {
+        match &e.kind {
+            ExprKind::Num(v) => self.constant(*v),
+            ExprKind::Bool(b) => self.constant(sem::flag(*b)),
+            ExprKind::Name(n) => {
+                let f = schema::feature(n).expect("checked programs read only known features");
+                Operand::Feature(f.slot as u32)
+            }
+            ExprKind::Unary(UnOp::Neg, _) | ExprKind::Binary(BinOp::Add | BinOp::Sub, ..) => {
+                let mut terms = Vec::new();
+                self.linear_terms(e, &mut terms);
+                self.linear(terms)
+            }
+            ExprKind::Binary(BinOp::Mul, a, b) => {
+                let (oa, ob) = (self.expr(a), self.expr(b));
+                match (self.const_value(oa), self.const_value(ob)) {
+                    (Some(x), Some(y)) => self.constant(sem::mul(x, y)),
+                    // `c * x` and `x * c` are the same IEEE product: one linear term.
+                    (Some(c), None) => self.linear(vec![(ob, c)]),
+                    (None, Some(c)) => self.linear(vec![(oa, c)]),
+                    (None, None) => self.binary(BinKind::Mul, oa, ob),
+                }
+            }
+            ExprKind::Binary(op, a, b) => {
+                let kind = match op {
+                    BinOp::Div => BinKind::Div,
+                    BinOp::Gt => BinKind::Gt,
+                    BinOp::Ge => BinKind::Ge,
+                    BinOp::Lt => BinKind::Lt,
+                    BinOp::Le => BinKind::Le,
+                    BinOp::Eq => BinKind::Eq,
+                    BinOp::Ne => BinKind::Ne,
+                    BinOp::And => BinKind::And,
+                    BinOp::Or => BinKind::Or,
+                    BinOp::Add | BinOp::Sub | BinOp::Mul => unreachable!("handled above"),
+                };
+                let (oa, ob) = (self.expr(a), self.expr(b));
+                self.binary(kind, oa, ob)
+            }
+            ExprKind::Unary(UnOp::Not, a) => {
+                let oa = self.expr(a);
+                self.unary(UnKind::Not, oa)
+            }
+            ExprKind::Call { name, args, .. } => {
+                let call = Call::from_name(name).expect("checked programs call only known functions");
+                let ops: Vec<Operand> = args.iter().map(|a| self.expr(a)).collect();
+                match call {
+                    // A bool is already 0 or 1.
+                    Call::I => ops[0],
+                    Call::Clip => match (self.const_value(ops[0]), self.const_value(ops[1]), self.const_value(ops[2])) {
+                        (Some(x), Some(lo), Some(hi)) => self.constant(sem::clip(x, lo, hi)),
+                        _ => self.node(Node::Clip(ops[0], ops[1], ops[2])),
+                    },
+                    Call::Min | Call::Max => {
+                        let kind = if call == Call::Min { BinKind::Min } else { BinKind::Max };
+                        let mut acc = ops[0];
+                        for &o in &ops[1..] {
+                            acc = self.binary(kind, acc, o);
+                        }
+                        acc
+                    }
+                    Call::Abs => self.unary(UnKind::Abs, ops[0]),
+                    Call::Round => self.unary(UnKind::Round, ops[0]),
+                    Call::SoftGt => self.binary(BinKind::SoftGt, ops[0], ops[1]),
+                    Call::SoftLt => self.binary(BinKind::SoftGt, ops[1], ops[0]),
+                }
+            }
+        }
+    }
+
+    /// Flatten the left spine of a `+`/`-` chain into signed terms, in evaluation order.
+    fn linear_terms(&mut self, e: &Expr, out: &mut Vec<(Operand, f64)>) {
+        match &e.kind {
+            ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub), a, b) => {
+                self.linear_terms(a, out);
+                let sign = if *op == BinOp::Add { 1.0 } else { -1.0 };
+                let t = self.term(b, sign);
+                out.push(t);
+            }
+            _ => {
+                let t = self.term(e, 1.0);
+                out.push(t);
+            }
+        }
+    }
+
+    /// One signed term: `c * x`, `x * c` and `-x` carry their coefficient; anything else is `±1`.
+    fn term(&mut self, e: &Expr, sign: f64) -> (Operand, f64) {
+        match &e.kind {
+            ExprKind::Unary(UnOp::Neg, inner) => self.term(inner, -sign),
+            _ => {
+                let o = self.expr(e);
+                if let Some(c) = self.const_value(o) {
+                    return (self.constant(sign * c), 1.0);
+                }
+                if let Operand::Node(id) = o {
+                    if let Node::Lin(ts) = &self.nodes[id as usize] {
+                        // A single product term (from `c * x`) keeps its coefficient.
+                        if ts.len() == 1 {
+                            let (x, c) = ts[0];
+                            return (x, sign * f64::from_bits(c));
+                        }
+                    }
+                }
+                (o, sign)
+            }
+        }
+    }
+
+    fn linear(&mut self, terms: Vec<(Operand, f64)>) -> Operand {
+        if terms.iter().all(|(o, _)| self.const_value(*o).is_some()) {
+            let mut acc = sem::mul(terms[0].1, self.const_value(terms[0].0).unwrap_or(0.0));
+            for &(o, c) in &terms[1..] {
+                acc = sem::add(acc, sem::mul(c, self.const_value(o).unwrap_or(0.0)));
+            }
+            return self.constant(acc);
+        }
+        if terms.len() == 1 && terms[0].1 == 1.0 {
+            return terms[0].0;
+        }
+        self.node(Node::Lin(terms.into_iter().map(|(o, c)| (o, c.to_bits())).collect()))
+    }
+
+    fn binary(&mut self, kind: BinKind, a: Operand, b: Operand) -> Operand {
+        if let (Some(x), Some(y)) = (self.const_value(a), self.const_value(b)) {
+            let v = match kind {
+                BinKind::Mul => sem::mul(x, y),
+                BinKind::Div => sem::div(x, y),
+                BinKind::Gt => sem::flag(x > y),
+                BinKind::Ge => sem::flag(x >= y),
+                BinKind::Lt => sem::flag(x < y),
+                BinKind::Le => sem::flag(x <= y),
+                BinKind::Eq => sem::flag(x == y),
+                BinKind::Ne => sem::flag(x != y),
+                BinKind::And => sem::flag(sem::truth(x) & sem::truth(y)),
+                BinKind::Or => sem::flag(sem::truth(x) | sem::truth(y)),
+                BinKind::Min => sem::min(x, y),
+                BinKind::Max => sem::max(x, y),
+                BinKind::SoftGt => sem::soft_gt(x, y),
+            };
+            return self.constant(v);
+        }
+        self.node(Node::Bin(kind, a, b))
+    }
+
+    fn unary(&mut self, kind: UnKind, a: Operand) -> Operand {
+        if let Some(x) = self.const_value(a) {
+            let v = match kind {
+                UnKind::Not => sem::flag(!sem::truth(x)),
+                UnKind::Abs => sem::abs(x),
+                UnKind::Round => sem::round(x),
+            };
+            return self.constant(v);
+        }
+        self.node(Node::Un(kind, a))
+    }
+
+    /// Assign final indices: features, then constants, then one register per live node.
+    fn finish(mut self, scope: Scope, fields: Vec<Field>, outs: Vec<Operand>) -> Block {
+        // Nodes orphaned by term coefficient extraction are dropped: mark the live ones.
+        let mut live = vec![false; self.nodes.len()];
+        let mut stack: Vec<u32> = outs.iter().filter_map(|o| if let Operand::Node(i) = o { Some(*i) } else { None }).collect();
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut live[i as usize], true) {
+                continue;
+            }
+            let mut push = |o: &Operand| {
+                if let Operand::Node(j) = o {
+                    stack.push(*j);
+                }
+            };
+            match &self.nodes[i as usize] {
+                Node::Lin(ts) => ts.iter().for_each(|(o, _)| push(o)),
+                Node::Bin(_, a, b) => {
+                    push(a);
+                    push(b);
+                }
+                Node::Un(_, a) => push(a),
+                Node::Clip(a, b, c) => {
+                    push(a);
+                    push(b);
+                    push(c);
+                }
+            }
+        }
+        let base = (self.n_features + self.consts.len()) as u32;
+        let mut reg = vec![u32::MAX; self.nodes.len()];
+        let mut next = base;
+        for (i, l) in live.iter().enumerate() {
+            if *l {
+                reg[i] = next;
+                next += 1;
+            }
+        }
+        let nf = self.n_features as u32;
+        let idx = |o: Operand| -> Idx {
+            match o {
+                Operand::Feature(s) => s,
+                Operand::Const(c) => nf + c,
+                Operand::Node(n) => reg[n as usize],
+            }
+        };
+        let mut instrs = Vec::new();
+        // Nodes were created children-first, so index order is a valid evaluation order.
+        for (i, node) in self.nodes.iter().enumerate() {
+            if !live[i] {
+                continue;
+            }
+            let dst = reg[i];
+            let ins = match node {
+                Node::Lin(ts) => {
+                    let start = self.terms.len() as Idx;
+                    self.terms.extend(ts.iter().map(|(o, c)| (idx(*o), f64::from_bits(*c))));
+                    Instr::Lin { dst, start, len: ts.len() as Idx }
+                }
+                Node::Bin(k, a, b) => {
+                    let (a, b) = (idx(*a), idx(*b));
+                    match k {
+                        BinKind::Mul => Instr::Mul { dst, a, b },
+                        BinKind::Div => Instr::Div { dst, a, b },
+                        BinKind::Gt => Instr::Gt { dst, a, b },
+                        BinKind::Ge => Instr::Ge { dst, a, b },
+                        BinKind::Lt => Instr::Lt { dst, a, b },
+                        BinKind::Le => Instr::Le { dst, a, b },
+                        BinKind::Eq => Instr::Eq { dst, a, b },
+                        BinKind::Ne => Instr::Ne { dst, a, b },
+                        BinKind::And => Instr::And { dst, a, b },
+                        BinKind::Or => Instr::Or { dst, a, b },
+                        BinKind::Min => Instr::Min { dst, a, b },
+                        BinKind::Max => Instr::Max { dst, a, b },
+                        BinKind::SoftGt => Instr::SoftGt { dst, a, b },
+                    }
+                }
+                Node::Un(k, a) => {
+                    let a = idx(*a);
+                    match k {
+                        UnKind::Not => Instr::Not { dst, a },
+                        UnKind::Abs => Instr::Abs { dst, a },
+                        UnKind::Round => Instr::Round { dst, a },
+                    }
+                }
+                Node::Clip(x, lo, hi) => Instr::Clip { dst, x: idx(*x), lo: idx(*lo), hi: idx(*hi) },
+            };
+            instrs.push(ins);
+        }
+        let outputs = outs.into_iter().map(idx).collect();
+        Block { scope, fields, n_features: self.n_features, consts: self.consts, instrs, terms: self.terms, outputs }
+    }
+}
+
+/// Reference tree-walking evaluator: the definition the compiled form must match. `features`
+/// is indexed by slot in the expression's scope. Slow; for tests and tooling.
+pub fn eval_reference(e: &Expr, features: &[f64]) -> f64 {
+    let ev = |x: &Expr| eval_reference(x, features);
+    match &e.kind {
+        ExprKind::Num(v) => *v,
+        ExprKind::Bool(b) => sem::flag(*b),
+        ExprKind::Name(n) => features[schema::feature(n).expect("checked").slot],
+        ExprKind::Unary(UnOp::Neg, a) => sem::neg(ev(a)),
+        ExprKind::Unary(UnOp::Not, a) => sem::flag(!sem::truth(ev(a))),
+        ExprKind::Binary(op, a, b) => {
+            let (x, y) = (ev(a), ev(b));
+            match op {
+                BinOp::Add => sem::add(x, y),
+                BinOp::Sub => sem::sub(x, y),
+                BinOp::Mul => sem::mul(x, y),
+                BinOp::Div => sem::div(x, y),
+                BinOp::Gt => sem::flag(x > y),
+                BinOp::Ge => sem::flag(x >= y),
+                BinOp::Lt => sem::flag(x < y),
+                BinOp::Le => sem::flag(x <= y),
+                BinOp::Eq => sem::flag(x == y),
+                BinOp::Ne => sem::flag(x != y),
+                BinOp::And => sem::flag(sem::truth(x) & sem::truth(y)),
+                BinOp::Or => sem::flag(sem::truth(x) | sem::truth(y)),
+            }
+        }
+        ExprKind::Call { name, args, .. } => {
+            let v: Vec<f64> = args.iter().map(ev).collect();
+            match Call::from_name(name).expect("checked") {
+                Call::I => v[0],
+                Call::Clip => sem::clip(v[0], v[1], v[2]),
+                Call::Min => v[1..].iter().fold(v[0], |a, b| sem::min(a, *b)),
+                Call::Max => v[1..].iter().fold(v[0], |a, b| sem::max(a, *b)),
+                Call::Abs => sem::abs(v[0]),
+                Call::Round => sem::round(v[0]),
+                Call::SoftGt => sem::soft_gt(v[0], v[1]),
+                Call::SoftLt => sem::soft_lt(v[0], v[1]),
+            }
+        }
+    }
+}

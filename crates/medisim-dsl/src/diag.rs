@@ -1,0 +1,160 @@
+//! Diagnostics: what went wrong, where, and what was expected.
+//!
+//! A [`Diagnostic`] is plain data (severity, code, message, span, label, help). Rendering to the
+//! underlined, `file:line:column` form goes through miette's graphical handler, so the CLI and
+//! the snapshot tests show exactly the same text.
+
+use crate::span::{line_col, Span};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// One problem (or note) about a policy source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Stable short code, e.g. `unknown-feature`.
+    pub code: &'static str,
+    pub message: String,
+    pub span: Span,
+    /// Text under the underline: what was expected or found there.
+    pub label: String,
+    pub help: Option<String>,
+    /// Secondary locations, e.g. the first assignment of a duplicated field.
+    pub related: Vec<(Span, String)>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            span,
+            label: String::new(),
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn note(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Note, ..Diagnostic::error(code, span, message) }
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.related.push((span, label.into()));
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// `file:line:column: severity[code]: message`, the one-line form.
+    pub fn short(&self, file: &str, src: &str) -> String {
+        let (line, col) = line_col(src, self.span.start);
+        format!("{file}:{line}:{col}: {}[{}]: {}", self.severity, self.code, self.message)
+    }
+
+    /// The full report: the one-line form, then the source line underlined (no colour).
+    pub fn render(&self, file: &str, src: &str) -> String {
+        self.render_with(file, src, false)
+    }
+
+    /// As [`Diagnostic::render`], with ANSI colour when `color` is set.
+    pub fn render_with(&self, file: &str, src: &str, color: bool) -> String {
+        use miette::{GraphicalReportHandler, GraphicalTheme};
+        let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+        let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+        let report = Report { diag: self, source: miette::NamedSource::new(file, src.to_string()) };
+        let mut out = self.short(file, src);
+        out.push('\n');
+        // Writing into a String cannot fail.
+        let _ = handler.render_report(&mut out, &report);
+        out
+    }
+}
+
+/// Adapter from [`Diagnostic`] to miette's protocol, used only for rendering.
+struct Report<'a> {
+    diag: &'a Diagnostic,
+    source: miette::NamedSource<String>,
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.diag.fmt(f)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diag.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.diag.help.as_ref().map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let primary = miette::LabeledSpan::new_primary_with_span(
+            (!self.diag.label.is_empty()).then(|| self.diag.label.clone()),
+            (self.diag.span.start, self.diag.span.len()),
+        );
+        let related = self.diag.related.iter().map(|(s, l)| {
+            miette::LabeledSpan::new_with_span(Some(l.clone()), (s.start, s.len()))
+        });
+        Some(Box::new(std::iter::once(primary).chain(related)))
+    }
+}
+
+/// The valid name closest to `name`, if any is close enough to be a likely typo.
+pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score >= 0.75)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
