@@ -15,7 +15,11 @@ use std::process::ExitCode;
 mod schema_doc;
 
 #[derive(Parser)]
-#[command(name = "medisim", version, about = "Healthcare mechanism design under strategic provider response")]
+#[command(
+    name = "medisim",
+    version,
+    about = "Healthcare mechanism design under strategic provider response"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -63,7 +67,11 @@ fn main() -> ExitCode {
         Command::Check { files, notes } => check(&files, notes),
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Hash { files } => hash(&files),
-        Command::Patch { policy, edit, in_place } => patch_cmd(&policy, &edit, in_place),
+        Command::Patch {
+            policy,
+            edit,
+            in_place,
+        } => patch_cmd(&policy, &edit, in_place),
         Command::Schema => {
             print!("{}", schema_doc::markdown());
             Ok(true)
@@ -85,8 +93,16 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 
 /// Write through a temporary file and rename, so a crash never leaves half a policy.
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("policy")));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("policy")
+    ));
     std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
 }
@@ -126,7 +142,12 @@ fn check(files: &[PathBuf], notes: bool) -> Result<bool> {
         }
     }
     if !all_ok {
-        eprintln!("{errors} error{} in {} file{}", if errors == 1 { "" } else { "s" }, files.len(), if files.len() == 1 { "" } else { "s" });
+        eprintln!(
+            "{errors} error{} in {} file{}",
+            if errors == 1 { "" } else { "s" },
+            files.len(),
+            if files.len() == 1 { "" } else { "s" }
+        );
     }
     Ok(all_ok)
 }
@@ -186,7 +207,8 @@ fn hash(files: &[PathBuf]) -> Result<bool> {
 }
 
 fn patch_cmd(policy: &Path, edit: &Path, in_place: bool) -> Result<bool> {
-    let src = String::from_utf8(read(policy)?).with_context(|| format!("{} is not UTF-8", policy.display()))?;
+    let src = String::from_utf8(read(policy)?)
+        .with_context(|| format!("{} is not UTF-8", policy.display()))?;
     let response = String::from_utf8_lossy(&read(edit)?).into_owned();
     match patch::edit_and_check(&src, &response) {
         Ok((text, _)) => {
@@ -204,7 +226,10 @@ fn patch_cmd(policy: &Path, edit: &Path, in_place: bool) -> Result<bool> {
         }
         Err(patch::EditFailure::Check { text, diagnostics }) => {
             for d in diagnostics.iter().filter(|d| d.is_error()) {
-                eprintln!("{}", d.render_with(&format!("{} (patched)", policy.display()), &text, color()));
+                eprintln!(
+                    "{}",
+                    d.render_with(&format!("{} (patched)", policy.display()), &text, color())
+                );
             }
             Ok(false)
         }

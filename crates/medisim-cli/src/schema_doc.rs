@@ -8,7 +8,16 @@ pub fn markdown() -> String {
     let mut s = String::new();
     let _ = writeln!(s, "### Fields\n\n| field | section | evaluated | type | legal range (host clips or projects) | meaning |\n|---|---|---|---|---|---|");
     for f in FIELDS {
-        let _ = writeln!(s, "| `{}` | {} | {:?} | {} | {} | {} |", f.name, f.section.name(), f.scope, f.ty, f.range, f.doc);
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {:?} | {} | {} | {} |",
+            f.name,
+            f.section.name(),
+            f.scope,
+            f.ty,
+            f.range,
+            f.doc
+        );
     }
     let _ = writeln!(s, "\n### Admin features (readable by admin fields)\n\n| feature | type | range | meaning |\n|---|---|---|---|");
     for f in ADMIN_FEATURES {
@@ -22,7 +31,11 @@ pub fn markdown() -> String {
             medisim_dsl::schema::FeatureScope::Coding => "coding",
             medisim_dsl::schema::FeatureScope::Admin => "admin",
         };
-        let _ = writeln!(s, "| `{}` | {who} | {} | {} | {} |", f.name, f.ty, f.range, f.doc);
+        let _ = writeln!(
+            s,
+            "| `{}` | {who} | {} | {} | {} |",
+            f.name, f.ty, f.range, f.doc
+        );
     }
     let _ = writeln!(s, "\n### Calls\n\n| call | meaning |\n|---|---|");
     for c in CALLS {

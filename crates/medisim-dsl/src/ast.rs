@@ -80,7 +80,11 @@ pub enum ExprKind {
     Name(String),
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
-    Call { name: String, name_span: Span, args: Vec<Expr> },
+    Call {
+        name: String,
+        name_span: Span,
+        args: Vec<Expr>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -103,9 +107,14 @@ impl Expr {
             (Name(a), Name(b)) => a == b,
             (Unary(o1, a), Unary(o2, b)) => o1 == o2 && a.same(b),
             (Binary(o1, a1, b1), Binary(o2, a2, b2)) => o1 == o2 && a1.same(a2) && b1.same(b2),
-            (Call { name: n1, args: a1, .. }, Call { name: n2, args: a2, .. }) => {
-                n1 == n2 && a1.len() == a2.len() && a1.iter().zip(a2).all(|(x, y)| x.same(y))
-            }
+            (
+                Call {
+                    name: n1, args: a1, ..
+                },
+                Call {
+                    name: n2, args: a2, ..
+                },
+            ) => n1 == n2 && a1.len() == a2.len() && a1.iter().zip(a2).all(|(x, y)| x.same(y)),
             _ => false,
         }
     }
@@ -159,7 +168,11 @@ pub struct HeaderEntry {
 pub enum Item {
     Header(HeaderEntry),
     /// `[name]`
-    Section { name: String, name_span: Span, span: Span },
+    Section {
+        name: String,
+        name_span: Span,
+        span: Span,
+    },
     Stmt(Stmt),
 }
 

@@ -34,7 +34,9 @@ impl Policy {
     pub fn expr(&self, field: Field) -> &Expr {
         match self.get(field) {
             Some(e) => e,
-            None => baseline().get(field).expect("the baseline assigns every field"),
+            None => baseline()
+                .get(field)
+                .expect("the baseline assigns every field"),
         }
     }
 
@@ -52,7 +54,9 @@ impl Policy {
     /// Structural equality of everything that affects behaviour (header metadata ignored,
     /// omitted fields resolved against the baseline).
     pub fn same_behaviour(&self, other: &Policy) -> bool {
-        Field::ALL.into_iter().all(|f| self.expr(f).same(other.expr(f)))
+        Field::ALL
+            .into_iter()
+            .all(|f| self.expr(f).same(other.expr(f)))
     }
 }
 
@@ -65,10 +69,20 @@ pub fn baseline() -> &'static Policy {
     BASELINE.get_or_init(|| {
         let out = check_source(BASELINE_SOURCE);
         let policy = out.policy.unwrap_or_else(|| {
-            let msgs: Vec<String> = out.diagnostics.iter().map(|d| d.short("baseline.policy", BASELINE_SOURCE)).collect();
-            panic!("the shipped baseline policy must check:\n{}", msgs.join("\n"))
+            let msgs: Vec<String> = out
+                .diagnostics
+                .iter()
+                .map(|d| d.short("baseline.policy", BASELINE_SOURCE))
+                .collect();
+            panic!(
+                "the shipped baseline policy must check:\n{}",
+                msgs.join("\n")
+            )
         });
-        assert!(policy.omitted().next().is_none(), "the baseline must assign every field");
+        assert!(
+            policy.omitted().next().is_none(),
+            "the baseline must assign every field"
+        );
         policy
     })
 }
@@ -98,19 +112,31 @@ pub fn check_source(src: &str) -> CheckOutput {
     let (policy, more) = check_file(&file);
     diagnostics.extend(more);
     diagnostics.sort_by_key(|d| (d.span.start, d.severity != crate::diag::Severity::Error));
-    let policy = if had_syntax_errors || diagnostics.iter().any(Diagnostic::is_error) { None } else { Some(policy) };
-    CheckOutput { policy, diagnostics }
+    let policy = if had_syntax_errors || diagnostics.iter().any(Diagnostic::is_error) {
+        None
+    } else {
+        Some(policy)
+    };
+    CheckOutput {
+        policy,
+        diagnostics,
+    }
 }
 
 /// Decode bytes as UTF-8, or explain where they stop being UTF-8. On failure the returned
 /// string is a lossy decoding whose prefix matches the bytes, for rendering the diagnostic.
+#[allow(clippy::result_large_err)] // the error path runs once per bad file
 pub fn decode(bytes: &[u8]) -> Result<&str, (String, Diagnostic)> {
     std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
         let lossy = String::from_utf8_lossy(bytes).into_owned();
-        let d = Diagnostic::error("not-utf8", Span::new(at, at + 1), "policy file is not valid UTF-8")
-            .with_label("this byte is not part of a UTF-8 character")
-            .with_help("save the file as UTF-8");
+        let d = Diagnostic::error(
+            "not-utf8",
+            Span::new(at, at + 1),
+            "policy file is not valid UTF-8",
+        )
+        .with_label("this byte is not part of a UTF-8 character")
+        .with_help("save the file as UTF-8");
         (lossy, d)
     })
 }
@@ -130,7 +156,11 @@ pub fn check_statements(src: &str, name: &str) -> CheckOutput {
         }));
     }
     for section in Section::ALL {
-        file.items.push(Item::Section { name: section.name().into(), name_span: Span::default(), span: Span::default() });
+        file.items.push(Item::Section {
+            name: section.name().into(),
+            name_span: Span::default(),
+            span: Span::default(),
+        });
         for s in &stmts {
             let belongs = Field::from_name(&s.target).map(|f| f.spec().section);
             if belongs == Some(section) || (belongs.is_none() && section == Section::Admin) {
@@ -140,8 +170,15 @@ pub fn check_statements(src: &str, name: &str) -> CheckOutput {
     }
     let (policy, more) = check_file(&file);
     diagnostics.extend(more.into_iter().filter(|d| d.is_error()));
-    let policy = if diagnostics.iter().any(Diagnostic::is_error) { None } else { Some(policy) };
-    CheckOutput { policy, diagnostics }
+    let policy = if diagnostics.iter().any(Diagnostic::is_error) {
+        None
+    } else {
+        Some(policy)
+    };
+    CheckOutput {
+        policy,
+        diagnostics,
+    }
 }
 
 /// Check a parsed file. Always returns a policy (possibly incomplete) and the diagnostics;
@@ -161,56 +198,102 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
         match item {
             Item::Header(h) => {
                 if section.is_some() {
-                    c.err(Diagnostic::error("misplaced-header", h.span, format!("header entry `{}` after a section", h.key))
-                        .with_label("header entries must come before the first section"));
+                    c.err(
+                        Diagnostic::error(
+                            "misplaced-header",
+                            h.span,
+                            format!("header entry `{}` after a section", h.key),
+                        )
+                        .with_label("header entries must come before the first section"),
+                    );
                     continue;
                 }
                 let Some(idx) = HEADER_KEYS.iter().position(|k| *k == h.key) else {
-                    let mut d = Diagnostic::error("unknown-header", h.key_span, format!("unknown header key `{}`", h.key))
-                        .with_label("not a header key");
+                    let mut d = Diagnostic::error(
+                        "unknown-header",
+                        h.key_span,
+                        format!("unknown header key `{}`", h.key),
+                    )
+                    .with_label("not a header key");
                     d = match nearest(&h.key, HEADER_KEYS) {
-                        Some(n) => d.with_help(format!("did you mean `{n}`? header keys are: {}", HEADER_KEYS.join(", "))),
+                        Some(n) => d.with_help(format!(
+                            "did you mean `{n}`? header keys are: {}",
+                            HEADER_KEYS.join(", ")
+                        )),
                         None => d.with_help(format!("header keys are: {}", HEADER_KEYS.join(", "))),
                     };
                     c.err(d);
                     continue;
                 };
                 if let Some(first) = header_spans[idx] {
-                    c.err(Diagnostic::error("duplicate", h.key_span, format!("header key `{}` is set twice", h.key))
+                    c.err(
+                        Diagnostic::error(
+                            "duplicate",
+                            h.key_span,
+                            format!("header key `{}` is set twice", h.key),
+                        )
                         .with_label("second value")
-                        .with_related(first, "first set here"));
+                        .with_related(first, "first set here"),
+                    );
                     continue;
                 }
                 header_spans[idx] = Some(h.key_span);
                 match idx {
                     0 => {
                         if h.value != KIND {
-                            c.err(Diagnostic::error("bad-header", h.value_span, format!("unknown policy kind \"{}\"", h.value))
-                                .with_label(format!("expected \"{KIND}\"")));
+                            c.err(
+                                Diagnostic::error(
+                                    "bad-header",
+                                    h.value_span,
+                                    format!("unknown policy kind \"{}\"", h.value),
+                                )
+                                .with_label(format!("expected \"{KIND}\"")),
+                            );
                         }
                         header.kind = h.value.clone();
                     }
                     1 => {
                         if h.value != VERSION {
-                            c.err(Diagnostic::error("bad-header", h.value_span, format!("unsupported language version \"{}\"", h.value))
-                                .with_label(format!("expected \"{VERSION}\"")));
+                            c.err(
+                                Diagnostic::error(
+                                    "bad-header",
+                                    h.value_span,
+                                    format!("unsupported language version \"{}\"", h.value),
+                                )
+                                .with_label(format!("expected \"{VERSION}\"")),
+                            );
                         }
                         header.version = h.value.clone();
                     }
                     2 => {
                         if h.value.trim().is_empty() {
-                            c.err(Diagnostic::error("bad-header", h.value_span, "policy name is empty").with_label("expected a non-empty name"));
+                            c.err(
+                                Diagnostic::error(
+                                    "bad-header",
+                                    h.value_span,
+                                    "policy name is empty",
+                                )
+                                .with_label("expected a non-empty name"),
+                            );
                         }
                         header.name = h.value.clone();
                     }
                     _ => description = Some(h.value.clone()),
                 }
             }
-            Item::Section { name, name_span, span } => {
+            Item::Section {
+                name,
+                name_span,
+                span,
+            } => {
                 let Some(s) = Section::from_name(name) else {
                     let names = Section::ALL.map(Section::name);
-                    let mut d = Diagnostic::error("unknown-section", *name_span, format!("unknown section `[{name}]`"))
-                        .with_label("not a section of medisim_dsl_v1");
+                    let mut d = Diagnostic::error(
+                        "unknown-section",
+                        *name_span,
+                        format!("unknown section `[{name}]`"),
+                    )
+                    .with_label("not a section of medisim_dsl_v1");
                     if let Some(n) = nearest(name, names) {
                         d = d.with_help(format!("did you mean `[{n}]`?"));
                     } else {
@@ -222,16 +305,24 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                     continue;
                 };
                 if let Some(first) = section_spans[s as usize] {
-                    c.err(Diagnostic::error("duplicate", *span, format!("section `[{name}]` appears twice"))
+                    c.err(
+                        Diagnostic::error(
+                            "duplicate",
+                            *span,
+                            format!("section `[{name}]` appears twice"),
+                        )
                         .with_label("second occurrence")
                         .with_related(first, "first occurrence")
-                        .with_help("put all of a section's statements under one header"));
+                        .with_help("put all of a section's statements under one header"),
+                    );
                 }
                 section_spans[s as usize] = Some(*span);
                 section = Some(Some(s));
             }
             Item::Stmt(stmt) => {
-                let Some(field) = c.resolve_target(stmt, section) else { continue };
+                let Some(field) = c.resolve_target(stmt, section) else {
+                    continue;
+                };
                 if let Some(first) = field_spans[field as usize] {
                     c.err(Diagnostic::error("duplicate", stmt.target_span, format!("field `{}` is assigned twice", stmt.target))
                         .with_label("second assignment")
@@ -247,7 +338,11 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
         }
     }
 
-    let first_span = file.items.first().map(|i| Span::new(i.span().start, i.span().start)).unwrap_or_default();
+    let first_span = file
+        .items
+        .first()
+        .map(|i| Span::new(i.span().start, i.span().start))
+        .unwrap_or_default();
     for (idx, key) in HEADER_KEYS.iter().enumerate().take(3) {
         if header_spans[idx].is_none() {
             let example = match idx {
@@ -255,9 +350,15 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                 1 => format!("version = \"{VERSION}\""),
                 _ => "name = \"my_policy\"".to_string(),
             };
-            c.err(Diagnostic::error("missing-header", first_span, format!("missing header entry `{key}`"))
+            c.err(
+                Diagnostic::error(
+                    "missing-header",
+                    first_span,
+                    format!("missing header entry `{key}`"),
+                )
                 .with_label("the header starts here")
-                .with_help(format!("add `{example}` at the top of the file")));
+                .with_help(format!("add `{example}` at the top of the file")),
+            );
         }
     }
     header.description = description;
@@ -268,8 +369,15 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
         let at = section_spans[spec.section as usize].unwrap_or(first_span);
         let base = baseline_expr_text(field);
         c.diags.push(
-            Diagnostic::note("omitted-field", at, format!("field `{}` is not assigned; it takes the baseline rule", spec.name))
-                .with_label(format!("`{}` = {base}", spec.name)),
+            Diagnostic::note(
+                "omitted-field",
+                at,
+                format!(
+                    "field `{}` is not assigned; it takes the baseline rule",
+                    spec.name
+                ),
+            )
+            .with_label(format!("`{}` = {base}", spec.name)),
         );
     }
     (policy, c.diags)
@@ -279,7 +387,12 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
 fn baseline_expr_text(field: Field) -> String {
     static TEXT: OnceLock<Vec<String>> = OnceLock::new();
     // The baseline assigns every field, so this never recurses into a note about itself.
-    let all = TEXT.get_or_init(|| Field::ALL.iter().map(|f| baseline().expr(*f).to_string()).collect());
+    let all = TEXT.get_or_init(|| {
+        Field::ALL
+            .iter()
+            .map(|f| baseline().expr(*f).to_string())
+            .collect()
+    });
     all[field as usize].clone()
 }
 
@@ -297,9 +410,15 @@ impl Checker {
         let name = stmt.target.as_str();
         let Some(section) = section else {
             let home = Field::from_name(name).map_or(Section::Admin, |f| f.spec().section);
-            self.err(Diagnostic::error("no-section", stmt.target_span, format!("`{name}` is assigned before any section"))
+            self.err(
+                Diagnostic::error(
+                    "no-section",
+                    stmt.target_span,
+                    format!("`{name}` is assigned before any section"),
+                )
                 .with_label("statements go inside a section")
-                .with_help(format!("put it under `[{}]`", home.name())));
+                .with_help(format!("put it under `[{}]`", home.name())),
+            );
             return None;
         };
         if let Some(field) = Field::from_name(name) {
@@ -307,9 +426,19 @@ impl Checker {
             match section {
                 Some(s) if s == home => return Some(field),
                 Some(s) => {
-                    self.err(Diagnostic::error("wrong-section", stmt.target_span, format!("`{name}` is a {} field, but this is [{}]", section_word(home), s.name()))
+                    self.err(
+                        Diagnostic::error(
+                            "wrong-section",
+                            stmt.target_span,
+                            format!(
+                                "`{name}` is {} field, but this is [{}]",
+                                section_word(home),
+                                s.name()
+                            ),
+                        )
                         .with_label(format!("belongs in [{}]", home.name()))
-                        .with_help(format!("move this statement under `[{}]`", home.name())));
+                        .with_help(format!("move this statement under `[{}]`", home.name())),
+                    );
                 }
                 // Unknown section: already reported.
                 None => {}
@@ -317,16 +446,34 @@ impl Checker {
             return None;
         }
         if let Some(f) = feature(name) {
-            self.err(Diagnostic::error("assign-to-feature", stmt.target_span, format!("cannot assign to feature `{name}`"))
+            self.err(
+                Diagnostic::error(
+                    "assign-to-feature",
+                    stmt.target_span,
+                    format!("cannot assign to feature `{name}`"),
+                )
                 .with_label("features are read-only inputs computed by the host")
-                .with_help(format!("{name} is {}; a policy may only assign fields", f.spec.scope.describe())));
+                .with_help(format!(
+                    "{name} is {}; a policy may only assign fields",
+                    f.spec.scope.describe()
+                )),
+            );
             return None;
         }
         let candidates: Vec<&str> = match section {
-            Some(s) => FIELDS.iter().filter(|f| f.section == s).map(|f| f.name).collect(),
+            Some(s) => FIELDS
+                .iter()
+                .filter(|f| f.section == s)
+                .map(|f| f.name)
+                .collect(),
             None => FIELDS.iter().map(|f| f.name).collect(),
         };
-        let mut d = Diagnostic::error("unknown-field", stmt.target_span, format!("unknown field `{name}`")).with_label("not a field of medisim_dsl_v1");
+        let mut d = Diagnostic::error(
+            "unknown-field",
+            stmt.target_span,
+            format!("unknown field `{name}`"),
+        )
+        .with_label("not a field of medisim_dsl_v1");
         d = match nearest(name, candidates.iter().copied()) {
             Some(n) => d.with_help(format!("did you mean `{n}`?")),
             None => d.with_help(format!("fields here are: {}", candidates.join(", "))),
@@ -343,11 +490,22 @@ impl Checker {
             if ty != spec.ty {
                 let help = match spec.ty {
                     Ty::Num => "wrap a condition in I(...) to use it as 0 or 1",
-                    Ty::Bool => "compare the score with a threshold, e.g. `score >= accept_threshold`",
+                    Ty::Bool => {
+                        "compare the score with a threshold, e.g. `score >= accept_threshold`"
+                    }
                 };
-                self.err(Diagnostic::error("type", e.span, format!("field `{}` expects a {}, but this expression is a {ty}", spec.name, spec.ty))
+                self.err(
+                    Diagnostic::error(
+                        "type",
+                        e.span,
+                        format!(
+                            "field `{}` expects a {}, but this expression is a {ty}",
+                            spec.name, spec.ty
+                        ),
+                    )
                     .with_label(format!("this is a {ty}"))
-                    .with_help(help));
+                    .with_help(help),
+                );
             }
         }
         self.diags.len() == before
@@ -361,9 +519,15 @@ impl Checker {
                     Ty::Num => "wrap a condition in I(...) to use it as 0 or 1",
                     Ty::Bool => "compare it to make a condition, e.g. `x > 0`",
                 };
-                self.err(Diagnostic::error("type", e.span, format!("{context} needs a {want}, found a {ty}"))
+                self.err(
+                    Diagnostic::error(
+                        "type",
+                        e.span,
+                        format!("{context} needs a {want}, found a {ty}"),
+                    )
                     .with_label(format!("this is a {ty}"))
-                    .with_help(help));
+                    .with_help(help),
+                );
                 false
             }
             None => false,
@@ -376,16 +540,28 @@ impl Checker {
             ExprKind::Num(_) => Some(Ty::Num),
             ExprKind::Bool(_) => Some(Ty::Bool),
             ExprKind::Name(name) => self.name(name, e.span, scope),
-            ExprKind::Unary(UnOp::Neg, inner) => self.expect(inner, Ty::Num, scope, "`-`").then_some(Ty::Num),
-            ExprKind::Unary(UnOp::Not, inner) => self.expect(inner, Ty::Bool, scope, "`not`").then_some(Ty::Bool),
+            ExprKind::Unary(UnOp::Neg, inner) => {
+                self.expect(inner, Ty::Num, scope, "`-`").then_some(Ty::Num)
+            }
+            ExprKind::Unary(UnOp::Not, inner) => self
+                .expect(inner, Ty::Bool, scope, "`not`")
+                .then_some(Ty::Bool),
             ExprKind::Binary(op, a, b) => {
                 let want = if op.is_logical() { Ty::Bool } else { Ty::Num };
                 let ctx = format!("`{}`", op.symbol());
                 let ok_a = self.expect(a, want, scope, &ctx);
                 let ok_b = self.expect(b, want, scope, &ctx);
-                (ok_a && ok_b).then_some(if op.is_logical() || op.is_comparison() { Ty::Bool } else { Ty::Num })
+                (ok_a && ok_b).then_some(if op.is_logical() || op.is_comparison() {
+                    Ty::Bool
+                } else {
+                    Ty::Num
+                })
             }
-            ExprKind::Call { name, name_span, args } => self.call(name, *name_span, args, e.span, scope),
+            ExprKind::Call {
+                name,
+                name_span,
+                args,
+            } => self.call(name, *name_span, args, e.span, scope),
         }
     }
 
@@ -396,19 +572,36 @@ impl Checker {
             }
             let who = match scope {
                 Scope::Admin => "an admin expression",
-                Scope::Care => "a care expression (effort, triage_accept, triage_defer, request_bed)",
+                Scope::Care => {
+                    "a care expression (effort, triage_accept, triage_defer, request_bed)"
+                }
                 Scope::Coding => "candidate_score",
             };
-            self.err(Diagnostic::error("wrong-scope", span, format!("`{name}` is {} and cannot be read by {who}", f.spec.scope.describe()))
+            self.err(
+                Diagnostic::error(
+                    "wrong-scope",
+                    span,
+                    format!(
+                        "`{name}` is {} and cannot be read by {who}",
+                        f.spec.scope.describe()
+                    ),
+                )
                 .with_label("not readable here")
-                .with_help(format!("{who} may read: {}", readable(scope).join(", "))));
+                .with_help(format!("{who} may read: {}", readable(scope).join(", "))),
+            );
             return None;
         }
         if let Some(field) = Field::from_name(name) {
-            let mut d = Diagnostic::error("read-field", span, format!("`{name}` is a field and cannot be read"))
-                .with_label("fields are outputs; a policy keeps no state");
+            let mut d = Diagnostic::error(
+                "read-field",
+                span,
+                format!("`{name}` is a field and cannot be read"),
+            )
+            .with_label("fields are outputs; a policy keeps no state");
             d = match field {
-                Field::TotalCapacity => d.with_help("read last period's value with `current_total_capacity`"),
+                Field::TotalCapacity => {
+                    d.with_help("read last period's value with `current_total_capacity`")
+                }
                 Field::FlexPool => d.with_help("read last period's value with `current_flex_pool`"),
                 _ => d.with_help("repeat the constant or expression instead"),
             };
@@ -416,12 +609,24 @@ impl Checker {
             return None;
         }
         if Call::from_name(name).is_some() {
-            self.err(Diagnostic::error("bare-call", span, format!("`{name}` is a call and needs arguments"))
-                .with_label(format!("write {}", Call::from_name(name).map(|c| c.spec().signature).unwrap_or(""))));
+            self.err(
+                Diagnostic::error(
+                    "bare-call",
+                    span,
+                    format!("`{name}` is a call and needs arguments"),
+                )
+                .with_label(format!(
+                    "write {}",
+                    Call::from_name(name)
+                        .map(|c| c.spec().signature)
+                        .unwrap_or("")
+                )),
+            );
             return None;
         }
         let names = readable(scope);
-        let mut d = Diagnostic::error("unknown-feature", span, format!("unknown feature `{name}`")).with_label("not a feature of medisim_dsl_v1");
+        let mut d = Diagnostic::error("unknown-feature", span, format!("unknown feature `{name}`"))
+            .with_label("not a feature of medisim_dsl_v1");
         d = match nearest(name, names.iter().copied()) {
             Some(n) => d.with_help(format!("did you mean `{n}`?")),
             None => d.with_help(format!("features readable here: {}", names.join(", "))),
@@ -430,13 +635,31 @@ impl Checker {
         None
     }
 
-    fn call(&mut self, name: &str, name_span: Span, args: &[Expr], span: Span, scope: Scope) -> Option<Ty> {
+    fn call(
+        &mut self,
+        name: &str,
+        name_span: Span,
+        args: &[Expr],
+        span: Span,
+        scope: Scope,
+    ) -> Option<Ty> {
         let Some(call) = Call::from_name(name) else {
             let names: Vec<&str> = CALLS.iter().map(|c| c.name).collect();
-            let mut d = Diagnostic::error("unknown-call", name_span, format!("unknown function `{name}`")).with_label("not a call of medisim_dsl_v1");
+            let mut d = Diagnostic::error(
+                "unknown-call",
+                name_span,
+                format!("unknown function `{name}`"),
+            )
+            .with_label("not a call of medisim_dsl_v1");
             d = match nearest(name, names.iter().copied()) {
-                Some(n) => d.with_help(format!("did you mean `{n}`? the calls are: {}", names.join(", "))),
-                None => d.with_help(format!("the calls are: {}; user functions are not allowed", names.join(", "))),
+                Some(n) => d.with_help(format!(
+                    "did you mean `{n}`? the calls are: {}",
+                    names.join(", ")
+                )),
+                None => d.with_help(format!(
+                    "the calls are: {}; user functions are not allowed",
+                    names.join(", ")
+                )),
             };
             self.err(d);
             // Still check the arguments so their own problems are reported.
@@ -447,11 +670,29 @@ impl Checker {
         };
         let spec = call.spec();
         let n = spec.params.len();
-        let arity_ok = if spec.variadic { args.len() >= n } else { args.len() == n };
+        let arity_ok = if spec.variadic {
+            args.len() >= n
+        } else {
+            args.len() == n
+        };
         if !arity_ok {
-            let want = if spec.variadic { format!("at least {n}") } else { n.to_string() };
-            self.err(Diagnostic::error("arity", span, format!("`{name}` takes {want} argument{}, found {}", if n == 1 { "" } else { "s" }, args.len()))
-                .with_label(format!("expected {}", spec.signature)));
+            let want = if spec.variadic {
+                format!("at least {n}")
+            } else {
+                n.to_string()
+            };
+            self.err(
+                Diagnostic::error(
+                    "arity",
+                    span,
+                    format!(
+                        "`{name}` takes {want} argument{}, found {}",
+                        if n == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                )
+                .with_label(format!("expected {}", spec.signature)),
+            );
             return None;
         }
         let mut ok = true;
@@ -472,5 +713,10 @@ fn section_word(s: Section) -> &'static str {
 
 /// Names of the features a field in `scope` may read.
 pub fn readable(scope: Scope) -> Vec<&'static str> {
-    ADMIN_FEATURES.iter().chain(DOCTOR_FEATURES).filter(|f| f.scope.readable_from(scope)).map(|f| f.name).collect()
+    ADMIN_FEATURES
+        .iter()
+        .chain(DOCTOR_FEATURES)
+        .filter(|f| f.scope.readable_from(scope))
+        .map(|f| f.name)
+        .collect()
 }

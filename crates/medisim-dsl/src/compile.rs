@@ -22,24 +22,94 @@ type Idx = u32;
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Instr {
     /// `Σ coef_k * v[idx_k]`, terms `start..start+len` of the block's term table, summed left to right.
-    Lin { dst: Idx, start: Idx, len: Idx },
-    Mul { dst: Idx, a: Idx, b: Idx },
-    Div { dst: Idx, a: Idx, b: Idx },
-    Gt { dst: Idx, a: Idx, b: Idx },
-    Ge { dst: Idx, a: Idx, b: Idx },
-    Lt { dst: Idx, a: Idx, b: Idx },
-    Le { dst: Idx, a: Idx, b: Idx },
-    Eq { dst: Idx, a: Idx, b: Idx },
-    Ne { dst: Idx, a: Idx, b: Idx },
-    And { dst: Idx, a: Idx, b: Idx },
-    Or { dst: Idx, a: Idx, b: Idx },
-    Not { dst: Idx, a: Idx },
-    Min { dst: Idx, a: Idx, b: Idx },
-    Max { dst: Idx, a: Idx, b: Idx },
-    Clip { dst: Idx, x: Idx, lo: Idx, hi: Idx },
-    Abs { dst: Idx, a: Idx },
-    Round { dst: Idx, a: Idx },
-    SoftGt { dst: Idx, a: Idx, b: Idx },
+    Lin {
+        dst: Idx,
+        start: Idx,
+        len: Idx,
+    },
+    Mul {
+        dst: Idx,
+        a: Idx,
+        b: Idx,
+    },
+    Div {
+        dst: Idx,
+        a: Idx,
+        b: Idx,
+    },
+    Gt {
+        dst: Idx,
+        a: Idx,
+        b: Idx,
+    },
+    Ge {
+        dst: Idx,
+        a: Idx,
+        b: Idx,
+    },
+    Lt {
+        dst: Idx,
+        a: Idx,
+        b: Idx,
+    },
+    Le {
+        dst: Idx,
+        a: Idx,
+        b: Idx,
+    },
+    Eq {
+        dst: Idx,
+        a: Idx,
+        b: Idx,
+    },
+    Ne {
+        dst: Idx,
+        a: Idx,
+        b: Idx,
+    },
+    And {
+        dst: Idx,
+        a: Idx,
+        b: Idx,
+    },
+    Or {
+        dst: Idx,
+        a: Idx,
+        b: Idx,
+    },
+    Not {
+        dst: Idx,
+        a: Idx,
+    },
+    Min {
+        dst: Idx,
+        a: Idx,
+        b: Idx,
+    },
+    Max {
+        dst: Idx,
+        a: Idx,
+        b: Idx,
+    },
+    Clip {
+        dst: Idx,
+        x: Idx,
+        lo: Idx,
+        hi: Idx,
+    },
+    Abs {
+        dst: Idx,
+        a: Idx,
+    },
+    Round {
+        dst: Idx,
+        a: Idx,
+    },
+    SoftGt {
+        dst: Idx,
+        a: Idx,
+        b: Idx,
+    },
 }
 
 /// One scope's fields, compiled.
@@ -60,6 +130,31 @@ pub struct Frame {
     vals: Box<[f64]>,
 }
 
+impl Instr {
+    fn dst(&self) -> Idx {
+        match *self {
+            Instr::Lin { dst, .. }
+            | Instr::Mul { dst, .. }
+            | Instr::Div { dst, .. }
+            | Instr::Gt { dst, .. }
+            | Instr::Ge { dst, .. }
+            | Instr::Lt { dst, .. }
+            | Instr::Le { dst, .. }
+            | Instr::Eq { dst, .. }
+            | Instr::Ne { dst, .. }
+            | Instr::And { dst, .. }
+            | Instr::Or { dst, .. }
+            | Instr::Not { dst, .. }
+            | Instr::Min { dst, .. }
+            | Instr::Max { dst, .. }
+            | Instr::Clip { dst, .. }
+            | Instr::Abs { dst, .. }
+            | Instr::Round { dst, .. }
+            | Instr::SoftGt { dst, .. } => dst,
+        }
+    }
+}
+
 impl Frame {
     /// Write feature `slot` ([`schema::AdminFeature`] or [`schema::DoctorFeature`] as usize).
     #[inline(always)]
@@ -70,6 +165,52 @@ impl Frame {
     #[inline(always)]
     pub fn get(&self, slot: usize) -> f64 {
         self.vals[slot]
+    }
+}
+
+/// Structure-of-arrays values for evaluating one block on many inputs at once (patients of a
+/// team's queue, candidate groups of arriving patients). Value `i` of lane `l` is at
+/// `vals[i * cap + l]`. Each instruction then runs as a tight loop over the lanes, so the
+/// interpreter's dispatch cost is paid once per batch rather than once per patient, and the loops
+/// vectorise. Lanes are independent and see exactly the scalar operations, so batch results are
+/// bit-identical to [`Block::eval`].
+#[derive(Clone, Debug)]
+pub struct Batch {
+    cap: usize,
+    lanes: usize,
+    vals: Vec<f64>,
+}
+
+impl Batch {
+    /// Number of lanes in use (at most the capacity given to [`Block::batch`]).
+    pub fn lanes(&self) -> usize {
+        self.lanes
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Use the first `n` lanes in the next evaluation.
+    pub fn set_lanes(&mut self, n: usize) {
+        assert!(n <= self.cap, "batch holds at most {} lanes", self.cap);
+        self.lanes = n;
+    }
+
+    /// Write feature `slot` of lane `lane`.
+    #[inline(always)]
+    pub fn set(&mut self, slot: usize, lane: usize, value: f64) {
+        self.vals[slot * self.cap + lane] = value;
+    }
+
+    /// All lanes of feature `slot`, for the host to fill in one pass.
+    pub fn feature_mut(&mut self, slot: usize) -> &mut [f64] {
+        &mut self.vals[slot * self.cap..slot * self.cap + self.lanes]
+    }
+
+    fn value(&self, i: Idx) -> &[f64] {
+        let i = i as usize;
+        &self.vals[i * self.cap..i * self.cap + self.lanes]
     }
 }
 
@@ -90,7 +231,8 @@ impl Block {
 
     /// A fresh frame: features zero, constants in place.
     pub fn frame(&self) -> Frame {
-        let mut vals = vec![0.0; self.n_features + self.consts.len() + self.instrs.len()].into_boxed_slice();
+        let mut vals =
+            vec![0.0; self.n_features + self.consts.len() + self.instrs.len()].into_boxed_slice();
         vals[self.n_features..self.n_features + self.consts.len()].copy_from_slice(&self.consts);
         Frame { vals }
     }
@@ -101,14 +243,116 @@ impl Block {
         frame.vals[self.outputs[i] as usize]
     }
 
+    /// A batch of `cap` lanes: features zero, constants broadcast.
+    pub fn batch(&self, cap: usize) -> Batch {
+        let mut vals = vec![0.0; self.len() * cap];
+        for (k, c) in self.consts.iter().enumerate() {
+            let i = self.n_features + k;
+            vals[i * cap..(i + 1) * cap].fill(*c);
+        }
+        Batch {
+            cap,
+            lanes: cap,
+            vals,
+        }
+    }
+
+    /// Raw values of output `i` for every lane, after [`Block::eval_batch`].
+    pub fn batch_output<'b>(&self, batch: &'b Batch, i: usize) -> &'b [f64] {
+        batch.value(self.outputs[i])
+    }
+
+    /// Evaluate every field of the block on every lane of `batch`.
+    pub fn eval_batch(&self, batch: &mut Batch) {
+        assert_eq!(
+            batch.vals.len(),
+            self.len() * batch.cap,
+            "batch belongs to another block"
+        );
+        let (cap, n) = (batch.cap, batch.lanes);
+        for ins in &self.instrs {
+            let dst = ins.dst() as usize;
+            // Every instruction reads only values below its own register: split there.
+            let (src, rest) = batch.vals.split_at_mut(dst * cap);
+            let d = &mut rest[..n];
+            let s = |i: Idx| &src[i as usize * cap..i as usize * cap + n];
+            match *ins {
+                Instr::Lin { start, len, .. } => {
+                    let terms = &self.terms[start as usize..(start + len) as usize];
+                    let (first, rest_terms) = terms.split_first().expect("non-empty");
+                    for (x, y) in d.iter_mut().zip(s(first.0)) {
+                        *x = first.1 * y;
+                    }
+                    for &(i, c) in rest_terms {
+                        for (x, y) in d.iter_mut().zip(s(i)) {
+                            *x += c * y;
+                        }
+                    }
+                    let overflow = d.iter().fold(false, |o, x| o | !x.is_finite());
+                    if overflow {
+                        // Rare: an overflow in some lane. Redo those lanes with saturation.
+                        for (l, x) in d.iter_mut().enumerate() {
+                            if !x.is_finite() {
+                                let mut acc = sem::mul(first.1, s(first.0)[l]);
+                                for &(i, c) in rest_terms {
+                                    acc = sem::add(acc, sem::mul(c, s(i)[l]));
+                                }
+                                *x = acc;
+                            }
+                        }
+                    }
+                }
+                Instr::Mul { a, b, .. } => zip2(d, s(a), s(b), sem::mul),
+                Instr::Div { a, b, .. } => zip2(d, s(a), s(b), sem::div),
+                Instr::Gt { a, b, .. } => zip2(d, s(a), s(b), |x, y| sem::flag(x > y)),
+                Instr::Ge { a, b, .. } => zip2(d, s(a), s(b), |x, y| sem::flag(x >= y)),
+                Instr::Lt { a, b, .. } => zip2(d, s(a), s(b), |x, y| sem::flag(x < y)),
+                Instr::Le { a, b, .. } => zip2(d, s(a), s(b), |x, y| sem::flag(x <= y)),
+                Instr::Eq { a, b, .. } => zip2(d, s(a), s(b), |x, y| sem::flag(x == y)),
+                Instr::Ne { a, b, .. } => zip2(d, s(a), s(b), |x, y| sem::flag(x != y)),
+                Instr::And { a, b, .. } => zip2(d, s(a), s(b), |x, y| {
+                    sem::flag(sem::truth(x) & sem::truth(y))
+                }),
+                Instr::Or { a, b, .. } => zip2(d, s(a), s(b), |x, y| {
+                    sem::flag(sem::truth(x) | sem::truth(y))
+                }),
+                Instr::Min { a, b, .. } => zip2(d, s(a), s(b), sem::min),
+                Instr::Max { a, b, .. } => zip2(d, s(a), s(b), sem::max),
+                Instr::SoftGt { a, b, .. } => zip2(d, s(a), s(b), sem::soft_gt),
+                Instr::Not { a, .. } => d
+                    .iter_mut()
+                    .zip(s(a))
+                    .for_each(|(x, y)| *x = sem::flag(!sem::truth(*y))),
+                Instr::Abs { a, .. } => d.iter_mut().zip(s(a)).for_each(|(x, y)| *x = sem::abs(*y)),
+                Instr::Round { a, .. } => d
+                    .iter_mut()
+                    .zip(s(a))
+                    .for_each(|(x, y)| *x = sem::round(*y)),
+                Instr::Clip { x, lo, hi, .. } => {
+                    for (((o, a), b), c) in d.iter_mut().zip(s(x)).zip(s(lo)).zip(s(hi)) {
+                        *o = sem::clip(*a, *b, *c);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Length of the value array: features, constants, registers.
+    fn len(&self) -> usize {
+        self.n_features + self.consts.len() + self.instrs.len()
+    }
+
     /// Evaluate every field of the block on the features in `frame`.
     #[inline]
     pub fn eval(&self, frame: &mut Frame) {
         let v = &mut frame.vals[..];
-        assert_eq!(v.len(), self.n_features + self.consts.len() + self.instrs.len(), "frame belongs to another block");
+        assert_eq!(v.len(), self.len(), "frame belongs to another block");
         for ins in &self.instrs {
             let (dst, val) = match *ins {
-                Instr::Lin { dst, start, len } => (dst, lin(&self.terms[start as usize..(start + len) as usize], v)),
+                Instr::Lin { dst, start, len } => (
+                    dst,
+                    lin(&self.terms[start as usize..(start + len) as usize], v),
+                ),
                 Instr::Mul { dst, a, b } => (dst, sem::mul(v[a as usize], v[b as usize])),
                 Instr::Div { dst, a, b } => (dst, sem::div(v[a as usize], v[b as usize])),
                 Instr::Gt { dst, a, b } => (dst, sem::flag(v[a as usize] > v[b as usize])),
@@ -117,12 +361,21 @@ impl Block {
                 Instr::Le { dst, a, b } => (dst, sem::flag(v[a as usize] <= v[b as usize])),
                 Instr::Eq { dst, a, b } => (dst, sem::flag(v[a as usize] == v[b as usize])),
                 Instr::Ne { dst, a, b } => (dst, sem::flag(v[a as usize] != v[b as usize])),
-                Instr::And { dst, a, b } => (dst, sem::flag(sem::truth(v[a as usize]) & sem::truth(v[b as usize]))),
-                Instr::Or { dst, a, b } => (dst, sem::flag(sem::truth(v[a as usize]) | sem::truth(v[b as usize]))),
+                Instr::And { dst, a, b } => (
+                    dst,
+                    sem::flag(sem::truth(v[a as usize]) & sem::truth(v[b as usize])),
+                ),
+                Instr::Or { dst, a, b } => (
+                    dst,
+                    sem::flag(sem::truth(v[a as usize]) | sem::truth(v[b as usize])),
+                ),
                 Instr::Not { dst, a } => (dst, sem::flag(!sem::truth(v[a as usize]))),
                 Instr::Min { dst, a, b } => (dst, sem::min(v[a as usize], v[b as usize])),
                 Instr::Max { dst, a, b } => (dst, sem::max(v[a as usize], v[b as usize])),
-                Instr::Clip { dst, x, lo, hi } => (dst, sem::clip(v[x as usize], v[lo as usize], v[hi as usize])),
+                Instr::Clip { dst, x, lo, hi } => (
+                    dst,
+                    sem::clip(v[x as usize], v[lo as usize], v[hi as usize]),
+                ),
                 Instr::Abs { dst, a } => (dst, sem::abs(v[a as usize])),
                 Instr::Round { dst, a } => (dst, sem::round(v[a as usize])),
                 Instr::SoftGt { dst, a, b } => (dst, sem::soft_gt(v[a as usize], v[b as usize])),
@@ -137,7 +390,9 @@ impl Block {
 /// value inside a sum), so the saturating loop runs only after an overflow.
 #[inline(always)]
 fn lin(terms: &[(Idx, f64)], v: &[f64]) -> f64 {
-    let (first, rest) = terms.split_first().expect("a linear combination has at least one term");
+    let (first, rest) = terms
+        .split_first()
+        .expect("a linear combination has at least one term");
     let mut acc = first.1 * v[first.0 as usize];
     for &(i, c) in rest {
         acc += c * v[i as usize];
@@ -150,6 +405,14 @@ fn lin(terms: &[(Idx, f64)], v: &[f64]) -> f64 {
         acc = sem::add(acc, sem::mul(c, v[i as usize]));
     }
     acc
+}
+
+/// `d[l] = f(a[l], b[l])` for every lane; generic so that `f` inlines and the loop vectorises.
+#[inline(always)]
+fn zip2(d: &mut [f64], a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64) {
+    for ((x, y), z) in d.iter_mut().zip(a).zip(b) {
+        *x = f(*y, *z);
+    }
 }
 
 /// A whole policy, compiled.
@@ -183,7 +446,14 @@ impl CompiledPolicy {
 /// Compile the fields of one scope into a block.
 pub fn compile_block(policy: &Policy, scope: Scope) -> Block {
     let fields: Vec<Field> = Field::in_scope(scope).collect();
-    let mut b = Builder { n_features: schema::slot_count(scope), consts: Vec::new(), const_ids: HashMap::new(), nodes: Vec::new(), memo: HashMap::new(), terms: Vec::new() };
+    let mut b = Builder {
+        n_features: schema::slot_count(scope),
+        consts: Vec::new(),
+        const_ids: HashMap::new(),
+        nodes: Vec::new(),
+        memo: HashMap::new(),
+        terms: Vec::new(),
+    };
     let outs: Vec<Operand> = fields.iter().map(|f| b.expr(policy.expr(*f))).collect();
     b.finish(scope, fields, outs)
 }
@@ -309,17 +579,26 @@ impl Builder {
                 self.unary(UnKind::Not, oa)
             }
             ExprKind::Call { name, args, .. } => {
-                let call = Call::from_name(name).expect("checked programs call only known functions");
+                let call =
+                    Call::from_name(name).expect("checked programs call only known functions");
                 let ops: Vec<Operand> = args.iter().map(|a| self.expr(a)).collect();
                 match call {
                     // A bool is already 0 or 1.
                     Call::I => ops[0],
-                    Call::Clip => match (self.const_value(ops[0]), self.const_value(ops[1]), self.const_value(ops[2])) {
+                    Call::Clip => match (
+                        self.const_value(ops[0]),
+                        self.const_value(ops[1]),
+                        self.const_value(ops[2]),
+                    ) {
                         (Some(x), Some(lo), Some(hi)) => self.constant(sem::clip(x, lo, hi)),
                         _ => self.node(Node::Clip(ops[0], ops[1], ops[2])),
                     },
                     Call::Min | Call::Max => {
-                        let kind = if call == Call::Min { BinKind::Min } else { BinKind::Max };
+                        let kind = if call == Call::Min {
+                            BinKind::Min
+                        } else {
+                            BinKind::Max
+                        };
                         let mut acc = ops[0];
                         for &o in &ops[1..] {
                             acc = self.binary(kind, acc, o);
@@ -385,7 +664,9 @@ impl Builder {
         if terms.len() == 1 && terms[0].1 == 1.0 {
             return terms[0].0;
         }
-        self.node(Node::Lin(terms.into_iter().map(|(o, c)| (o, c.to_bits())).collect()))
+        self.node(Node::Lin(
+            terms.into_iter().map(|(o, c)| (o, c.to_bits())).collect(),
+        ))
     }
 
     fn binary(&mut self, kind: BinKind, a: Operand, b: Operand) -> Operand {
@@ -426,7 +707,16 @@ impl Builder {
     fn finish(mut self, scope: Scope, fields: Vec<Field>, outs: Vec<Operand>) -> Block {
         // Nodes orphaned by term coefficient extraction are dropped: mark the live ones.
         let mut live = vec![false; self.nodes.len()];
-        let mut stack: Vec<u32> = outs.iter().filter_map(|o| if let Operand::Node(i) = o { Some(*i) } else { None }).collect();
+        let mut stack: Vec<u32> = outs
+            .iter()
+            .filter_map(|o| {
+                if let Operand::Node(i) = o {
+                    Some(*i)
+                } else {
+                    None
+                }
+            })
+            .collect();
         while let Some(i) = stack.pop() {
             if std::mem::replace(&mut live[i as usize], true) {
                 continue;
@@ -477,8 +767,13 @@ impl Builder {
             let ins = match node {
                 Node::Lin(ts) => {
                     let start = self.terms.len() as Idx;
-                    self.terms.extend(ts.iter().map(|(o, c)| (idx(*o), f64::from_bits(*c))));
-                    Instr::Lin { dst, start, len: ts.len() as Idx }
+                    self.terms
+                        .extend(ts.iter().map(|(o, c)| (idx(*o), f64::from_bits(*c))));
+                    Instr::Lin {
+                        dst,
+                        start,
+                        len: ts.len() as Idx,
+                    }
                 }
                 Node::Bin(k, a, b) => {
                     let (a, b) = (idx(*a), idx(*b));
@@ -506,12 +801,34 @@ impl Builder {
                         UnKind::Round => Instr::Round { dst, a },
                     }
                 }
-                Node::Clip(x, lo, hi) => Instr::Clip { dst, x: idx(*x), lo: idx(*lo), hi: idx(*hi) },
+                Node::Clip(x, lo, hi) => Instr::Clip {
+                    dst,
+                    x: idx(*x),
+                    lo: idx(*lo),
+                    hi: idx(*hi),
+                },
             };
             instrs.push(ins);
         }
         let outputs = outs.into_iter().map(idx).collect();
-        Block { scope, fields, n_features: self.n_features, consts: self.consts, instrs, terms: self.terms, outputs }
+        let block = Block {
+            scope,
+            fields,
+            n_features: self.n_features,
+            consts: self.consts,
+            instrs,
+            terms: self.terms,
+            outputs,
+        };
+        for (k, ins) in block.instrs.iter().enumerate() {
+            // `eval_batch` splits the value array at each instruction's register.
+            assert_eq!(
+                ins.dst() as usize,
+                base as usize + k,
+                "registers follow instruction order"
+            );
+        }
+        block
     }
 }
 

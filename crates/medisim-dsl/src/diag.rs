@@ -53,7 +53,10 @@ impl Diagnostic {
     }
 
     pub fn note(code: &'static str, span: Span, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Note, ..Diagnostic::error(code, span, message) }
+        Diagnostic {
+            severity: Severity::Note,
+            ..Diagnostic::error(code, span, message)
+        }
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
@@ -78,7 +81,10 @@ impl Diagnostic {
     /// `file:line:column: severity[code]: message`, the one-line form.
     pub fn short(&self, file: &str, src: &str) -> String {
         let (line, col) = line_col(src, self.span.start);
-        format!("{file}:{line}:{col}: {}[{}]: {}", self.severity, self.code, self.message)
+        format!(
+            "{file}:{line}:{col}: {}[{}]: {}",
+            self.severity, self.code, self.message
+        )
     }
 
     /// The full report: the one-line form, then the source line underlined (no colour).
@@ -89,9 +95,18 @@ impl Diagnostic {
     /// As [`Diagnostic::render`], with ANSI colour when `color` is set.
     pub fn render_with(&self, file: &str, src: &str, color: bool) -> String {
         use miette::{GraphicalReportHandler, GraphicalTheme};
-        let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-        let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
-        let report = Report { diag: self, source: miette::NamedSource::new(file, src.to_string()) };
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(100)
+            .with_links(false);
+        let report = Report {
+            diag: self,
+            source: miette::NamedSource::new(file, src.to_string()),
+        };
         let mut out = self.short(file, src);
         out.push('\n');
         // Writing into a String cannot fail.
@@ -130,7 +145,10 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.diag.help.as_ref().map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -142,9 +160,10 @@ impl miette::Diagnostic for Report<'_> {
             (!self.diag.label.is_empty()).then(|| self.diag.label.clone()),
             (self.diag.span.start, self.diag.span.len()),
         );
-        let related = self.diag.related.iter().map(|(s, l)| {
-            miette::LabeledSpan::new_with_span(Some(l.clone()), (s.start, s.len()))
-        });
+        let related =
+            self.diag.related.iter().map(|(s, l)| {
+                miette::LabeledSpan::new_with_span(Some(l.clone()), (s.start, s.len()))
+            });
         Some(Box::new(std::iter::once(primary).chain(related)))
     }
 }

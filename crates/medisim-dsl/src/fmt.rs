@@ -67,10 +67,13 @@ fn needs_parens(e: &Expr, ctx: Ctx) -> bool {
             let (p, q) = (op.precedence(), parent.precedence());
             p < q
                 || (p == q && (right || op.is_comparison()))
-                || (parent.is_logical() && (op.is_comparison() || (*op == BinOp::And && parent == BinOp::Or)))
+                || (parent.is_logical()
+                    && (op.is_comparison() || (*op == BinOp::And && parent == BinOp::Or)))
                 || (parent.is_comparison() && !op.is_comparison())
         }
-        (ExprKind::Unary(UnOp::Not, _), Ctx::Operand { parent, .. }) => NOT_PRECEDENCE < parent.precedence() || parent.is_logical(),
+        (ExprKind::Unary(UnOp::Not, _), Ctx::Operand { parent, .. }) => {
+            NOT_PRECEDENCE < parent.precedence() || parent.is_logical()
+        }
         (ExprKind::Binary(..), Ctx::Neg) => true,
         (ExprKind::Unary(UnOp::Not, _), Ctx::Neg) => true,
         (ExprKind::Binary(..) | ExprKind::Unary(..), Ctx::Not) => true,
@@ -97,10 +100,26 @@ fn pieces_of(e: &Expr, ctx: Ctx, depth: u32, out: &mut Vec<Piece>) {
             pieces_of(a, Ctx::Not, depth, out);
         }
         ExprKind::Binary(op, a, b) => {
-            pieces_of(a, Ctx::Operand { parent: *op, right: false }, depth, out);
+            pieces_of(
+                a,
+                Ctx::Operand {
+                    parent: *op,
+                    right: false,
+                },
+                depth,
+                out,
+            );
             out.push(Piece::Break(depth * 10 + u32::from(op.precedence())));
             out.push(Piece::Text(format!("{} ", op.symbol())));
-            pieces_of(b, Ctx::Operand { parent: *op, right: true }, depth, out);
+            pieces_of(
+                b,
+                Ctx::Operand {
+                    parent: *op,
+                    right: true,
+                },
+                depth,
+                out,
+            );
         }
         ExprKind::Call { name, args, .. } => {
             out.push(Piece::Text(format!("{name}(")));
@@ -137,7 +156,9 @@ fn fill(pieces: &[Piece]) -> String {
             Piece::Break(rank) => words.push((String::new(), Some(*rank))),
         }
     }
-    let width = |ws: &[(String, Option<u32>)]| ws.iter().map(|w| w.0.chars().count()).sum::<usize>() + ws.len().saturating_sub(1);
+    let width = |ws: &[(String, Option<u32>)]| {
+        ws.iter().map(|w| w.0.chars().count()).sum::<usize>() + ws.len().saturating_sub(1)
+    };
     let mut line_starts = vec![0usize];
     let mut start = 0;
     for i in 1..words.len() {
@@ -145,7 +166,9 @@ fn fill(pieces: &[Piece]) -> String {
         if indent + width(&words[start..=i]) <= WIDTH {
             continue;
         }
-        let best = (start + 1..=i).filter_map(|j| words[j].1.map(|r| (r, j))).min_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let best = (start + 1..=i)
+            .filter_map(|j| words[j].1.map(|r| (r, j)))
+            .min_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         if let Some((_, j)) = best {
             line_starts.push(j);
             start = j;
@@ -154,7 +177,13 @@ fn fill(pieces: &[Piece]) -> String {
     line_starts.push(words.len());
     let lines: Vec<String> = line_starts
         .windows(2)
-        .map(|w| words[w[0]..w[1]].iter().map(|x| x.0.as_str()).collect::<Vec<_>>().join(" "))
+        .map(|w| {
+            words[w[0]..w[1]]
+                .iter()
+                .map(|x| x.0.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect();
     lines.join(&format!("\n{INDENT}"))
 }
@@ -184,8 +213,13 @@ pub fn format_file(file: &File, src: &str) -> String {
         let (first, last) = (line_of(span.start), line_of(span.end));
         // Comments before the end of this item that are not trailing on its last line lead it.
         while let Some(c) = comments.peek() {
-            if c.span.start < span.end && line_of(c.span.start) != last || c.span.start < span.start {
-                entries.push((Entry::Comment(&c.text), line_of(c.span.start), line_of(c.span.start)));
+            if c.span.start < span.end && line_of(c.span.start) != last || c.span.start < span.start
+            {
+                entries.push((
+                    Entry::Comment(&c.text),
+                    line_of(c.span.start),
+                    line_of(c.span.start),
+                ));
                 comments.next();
             } else {
                 break;
@@ -256,20 +290,31 @@ pub fn format_file(file: &File, src: &str) -> String {
 
 /// Whether the source has an empty line strictly between lines `a` and `b` (0-based).
 fn src_has_blank(src: &str, a: usize, b: usize) -> bool {
-    src.split('\n').skip(a + 1).take(b.saturating_sub(a + 1)).any(|l| l.trim().is_empty())
+    src.split('\n')
+        .skip(a + 1)
+        .take(b.saturating_sub(a + 1))
+        .any(|l| l.trim().is_empty())
 }
 
 /// Print a checked policy in canonical layout, fields in schema order (comments are not kept).
 pub fn policy_to_string(p: &crate::check::Policy) -> String {
     use crate::schema::{Field, Section};
     let h = &p.header;
-    let mut out = format!("kind = {}\nversion = {}\nname = {}\n", escape(&h.kind), escape(&h.version), escape(&h.name));
+    let mut out = format!(
+        "kind = {}\nversion = {}\nname = {}\n",
+        escape(&h.kind),
+        escape(&h.version),
+        escape(&h.name)
+    );
     if let Some(d) = &h.description {
         out.push_str(&format!("description = {}\n", escape(d)));
     }
     for section in Section::ALL {
         out.push_str(&format!("\n[{}]\n", section.name()));
-        for f in Field::ALL.into_iter().filter(|f| f.spec().section == section) {
+        for f in Field::ALL
+            .into_iter()
+            .filter(|f| f.spec().section == section)
+        {
             if let Some(e) = p.get(f) {
                 out.push_str(&statement(f.name(), e));
                 out.push('\n');

@@ -40,7 +40,10 @@ impl Tok {
     /// the statement above (the paper's listings break lines before binary operators).
     pub fn is_binary_op(self) -> bool {
         use Tok::*;
-        matches!(self, Plus | Minus | Star | Slash | Gt | Ge | Lt | Le | EqEq | Ne | And | Or)
+        matches!(
+            self,
+            Plus | Minus | Star | Slash | Gt | Ge | Lt | Le | EqEq | Ne | And | Or
+        )
     }
 
     pub fn describe(self) -> &'static str {
@@ -115,7 +118,10 @@ pub fn lex(src: &str) -> Lexed {
             b'#' => {
                 let end = src[i..].find('\n').map_or(src.len(), |n| i + n);
                 let text = src[i..end].trim_end_matches('\r').to_string();
-                comments.push(Comment { span: Span::new(i, i + text.len()), text });
+                comments.push(Comment {
+                    span: Span::new(i, i + text.len()),
+                    text,
+                });
                 i = end;
                 continue;
             }
@@ -168,8 +174,12 @@ pub fn lex(src: &str) -> Lexed {
                     Ok(v) if v.is_finite() => (Tok::Number(v), end - i),
                     _ => {
                         diagnostics.push(
-                            Diagnostic::error("bad-number", Span::new(i, end), format!("`{text}` is not a valid number"))
-                                .with_label("expected a finite decimal number such as 0.5, 12 or 1e-3"),
+                            Diagnostic::error(
+                                "bad-number",
+                                Span::new(i, end),
+                                format!("`{text}` is not a valid number"),
+                            )
+                            .with_label("expected a finite decimal number such as 0.5, 12 or 1e-3"),
                         );
                         // Keep a token so the parser does not report a second, confusing error.
                         (Tok::Number(0.0), end - i)
@@ -177,7 +187,10 @@ pub fn lex(src: &str) -> Lexed {
                 }
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
-                let end = i + bytes[i..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+                let end = i + bytes[i..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                    .count();
                 let tok = match &src[i..end] {
                     "and" => Tok::And,
                     "or" => Tok::Or,
@@ -192,18 +205,32 @@ pub fn lex(src: &str) -> Lexed {
                 let ch = src[i..].chars().next().unwrap_or('\u{fffd}');
                 let len = ch.len_utf8();
                 diagnostics.push(
-                    Diagnostic::error("bad-token", Span::new(i, i + len), format!("unexpected character `{}`", ch.escape_default()))
-                        .with_label("not part of the language"),
+                    Diagnostic::error(
+                        "bad-token",
+                        Span::new(i, i + len),
+                        format!("unexpected character `{}`", ch.escape_default()),
+                    )
+                    .with_label("not part of the language"),
                 );
                 i += len;
                 continue;
             }
         };
-        tokens.push(Token { tok, span: Span::new(start, start + len) });
+        tokens.push(Token {
+            tok,
+            span: Span::new(start, start + len),
+        });
         i += len;
     }
-    tokens.push(Token { tok: Tok::Eof, span: Span::new(src.len(), src.len()) });
-    Lexed { tokens, comments, diagnostics }
+    tokens.push(Token {
+        tok: Tok::Eof,
+        span: Span::new(src.len(), src.len()),
+    });
+    Lexed {
+        tokens,
+        comments,
+        diagnostics,
+    }
 }
 
 /// End of a string starting at `start` (the opening quote), or the end of its line if it is not
@@ -282,7 +309,9 @@ fn scan_number(bytes: &[u8], start: usize) -> usize {
         }
     }
     // Swallow trailing identifier characters so `1.2.3` or `3abc` is one bad number, not two tokens.
-    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'.') {
+    while i < bytes.len()
+        && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'.')
+    {
         i += 1;
     }
     i

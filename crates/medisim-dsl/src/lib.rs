@@ -40,5 +40,10 @@ pub use schema::{AdminFeature, AdminLevers, DoctorFeature, Field, Scope};
 /// Parse and check a policy, returning it or its error diagnostics.
 pub fn load(src: &str) -> Result<Policy, Vec<Diagnostic>> {
     let out = check_source(src);
-    out.policy.ok_or_else(|| out.diagnostics.into_iter().filter(Diagnostic::is_error).collect())
+    out.policy.ok_or_else(|| {
+        out.diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect()
+    })
 }

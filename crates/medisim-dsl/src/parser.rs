@@ -20,12 +20,23 @@ pub fn parse_file(src: &str) -> (File, Vec<Diagnostic>) {
         let d = Diagnostic::error(
             "too-large",
             Span::new(0, 0),
-            format!("policy source is {} bytes; the limit is {MAX_SOURCE_BYTES}", src.len()),
+            format!(
+                "policy source is {} bytes; the limit is {MAX_SOURCE_BYTES}",
+                src.len()
+            ),
         );
         return (File::default(), vec![d]);
     }
     let lexed = lexer::lex(src);
-    let mut p = Parser { src, toks: lexed.tokens, pos: 0, depth: 0, nesting: 0, nodes: 0, diags: lexed.diagnostics };
+    let mut p = Parser {
+        src,
+        toks: lexed.tokens,
+        pos: 0,
+        depth: 0,
+        nesting: 0,
+        nodes: 0,
+        diags: lexed.diagnostics,
+    };
     let mut items = Vec::new();
     loop {
         p.skip_separators();
@@ -37,7 +48,13 @@ pub fn parse_file(src: &str) -> (File, Vec<Diagnostic>) {
             Err(()) => p.recover(),
         }
     }
-    (File { items, comments: lexed.comments }, p.diags)
+    (
+        File {
+            items,
+            comments: lexed.comments,
+        },
+        p.diags,
+    )
 }
 
 /// Parse a bare list of statements, as the paper's listings print them (no header, no
@@ -49,8 +66,12 @@ pub fn parse_statements(src: &str) -> (Vec<Stmt>, Vec<Diagnostic>) {
         match item {
             Item::Stmt(s) => stmts.push(s),
             other => diags.push(
-                Diagnostic::error("not-a-statement", other.span(), "expected a field assignment")
-                    .with_label("a statement list holds only `field = expression` lines"),
+                Diagnostic::error(
+                    "not-a-statement",
+                    other.span(),
+                    "expected a field assignment",
+                )
+                .with_label("a statement list holds only `field = expression` lines"),
             ),
         }
     }
@@ -122,8 +143,9 @@ impl<'s> Parser<'s> {
         &self.src[span.start..span.end]
     }
 
+    /// Skip line breaks inside an expression, but never into a line that starts a new item.
     fn skip_newlines(&mut self) {
-        while self.toks[self.pos].tok == Tok::Newline {
+        while self.toks[self.pos].tok == Tok::Newline && !self.newline_starts_item(self.pos) {
             self.pos += 1;
         }
     }
@@ -157,8 +179,17 @@ impl<'s> Parser<'s> {
 
     fn unexpected<T>(&mut self, expected: &str) -> PResult<T> {
         let t = self.peek_token();
-        let found = if t.tok == Tok::Ident { format!("`{}`", self.text(t.span)) } else { t.tok.describe().to_string() };
-        let d = Diagnostic::error("syntax", t.span, format!("expected {expected}, found {found}")).with_label(format!("expected {expected}"));
+        let found = if t.tok == Tok::Ident {
+            format!("`{}`", self.text(t.span))
+        } else {
+            t.tok.describe().to_string()
+        };
+        let d = Diagnostic::error(
+            "syntax",
+            t.span,
+            format!("expected {expected}, found {found}"),
+        )
+        .with_label(format!("expected {expected}"));
         self.error(d)
     }
 
@@ -169,7 +200,10 @@ impl<'s> Parser<'s> {
         loop {
             match self.toks[self.pos].tok {
                 Tok::Eof => return,
-                Tok::Newline | Tok::Semi if self.newline_starts_item(self.pos + 1) || self.toks[self.pos + 1].tok == Tok::Eof => {
+                Tok::Newline | Tok::Semi
+                    if self.newline_starts_item(self.pos + 1)
+                        || self.toks[self.pos + 1].tok == Tok::Eof =>
+                {
                     self.pos += 1;
                     return;
                 }
@@ -196,15 +230,23 @@ impl<'s> Parser<'s> {
                 }
                 let close = self.bump();
                 self.end_of_item()?;
-                Ok(Item::Section { name: self.text(name_tok.span).to_string(), name_span: name_tok.span, span: start.span.to(close.span) })
+                Ok(Item::Section {
+                    name: self.text(name_tok.span).to_string(),
+                    name_span: name_tok.span,
+                    span: start.span.to(close.span),
+                })
             }
             Tok::Ident => {
                 self.bump();
                 if self.peek() != Tok::Assign {
                     let t = self.peek_token();
                     let name = self.text(start.span);
-                    let mut d = Diagnostic::error("syntax", t.span, format!("expected `=` after `{name}`, found {}", t.tok.describe()))
-                        .with_label("expected `=`");
+                    let mut d = Diagnostic::error(
+                        "syntax",
+                        t.span,
+                        format!("expected `=` after `{name}`, found {}", t.tok.describe()),
+                    )
+                    .with_label("expected `=`");
                     if t.tok == Tok::EqEq {
                         d = d.with_help("assignment is a single `=`; `==` compares");
                     }
@@ -228,12 +270,21 @@ impl<'s> Parser<'s> {
                 let value = self.expr()?;
                 self.end_of_item()?;
                 let span = start.span.to(value.span);
-                Ok(Item::Stmt(Stmt { target: self.text(start.span).to_string(), target_span: start.span, value, span }))
+                Ok(Item::Stmt(Stmt {
+                    target: self.text(start.span).to_string(),
+                    target_span: start.span,
+                    value,
+                    span,
+                }))
             }
             _ => {
                 let found = start.tok.describe();
-                let d = Diagnostic::error("syntax", start.span, format!("expected a statement, found {found}"))
-                    .with_label("expected `field = expression`, `key = \"value\"` or `[section]`");
+                let d = Diagnostic::error(
+                    "syntax",
+                    start.span,
+                    format!("expected a statement, found {found}"),
+                )
+                .with_label("expected `field = expression`, `key = \"value\"` or `[section]`");
                 let d = if start.tok.is_binary_op() {
                     d.with_help("a line may start with an operator only to continue the expression above it")
                 } else {
@@ -249,14 +300,25 @@ impl<'s> Parser<'s> {
             Tok::Newline | Tok::Semi | Tok::Eof => Ok(()),
             Tok::RParen => {
                 let t = self.peek_token();
-                self.error(Diagnostic::error("syntax", t.span, "unmatched `)`").with_label("no `(` is open here"))
+                self.error(
+                    Diagnostic::error("syntax", t.span, "unmatched `)`")
+                        .with_label("no `(` is open here"),
+                )
             }
             _ => {
                 let t = self.peek_token();
-                let found = if t.tok == Tok::Ident { format!("`{}`", self.text(t.span)) } else { t.tok.describe().to_string() };
-                let d = Diagnostic::error("syntax", t.span, format!("expected end of statement, found {found}"))
-                    .with_label("expected a new line or `;` here")
-                    .with_help("is an operator missing between two operands?");
+                let found = if t.tok == Tok::Ident {
+                    format!("`{}`", self.text(t.span))
+                } else {
+                    t.tok.describe().to_string()
+                };
+                let d = Diagnostic::error(
+                    "syntax",
+                    t.span,
+                    format!("expected end of statement, found {found}"),
+                )
+                .with_label("expected a new line or `;` here")
+                .with_help("is an operator missing between two operands?");
                 self.error(d)
             }
         }
@@ -265,9 +327,13 @@ impl<'s> Parser<'s> {
     fn node(&mut self, kind: ExprKind, span: Span) -> PResult<Expr> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
-            let d = Diagnostic::error("too-large", span, format!("expression has more than {MAX_NODES} nodes"))
-                .with_label("the expression reaches the size limit here")
-                .with_help("split the rule into simpler terms; the guardrails bound program size");
+            let d = Diagnostic::error(
+                "too-large",
+                span,
+                format!("expression has more than {MAX_NODES} nodes"),
+            )
+            .with_label("the expression reaches the size limit here")
+            .with_help("split the rule into simpler terms; the guardrails bound program size");
             return self.error(d);
         }
         Ok(Expr::new(kind, span))
@@ -276,9 +342,13 @@ impl<'s> Parser<'s> {
     fn enter(&mut self, span: Span) -> PResult<()> {
         self.nesting += 1;
         if self.nesting > MAX_NESTING {
-            let d = Diagnostic::error("too-deep", span, format!("expression nests more than {MAX_NESTING} levels deep"))
-                .with_label("nesting limit reached here")
-                .with_help("the guardrails bound nesting depth; flatten the expression");
+            let d = Diagnostic::error(
+                "too-deep",
+                span,
+                format!("expression nests more than {MAX_NESTING} levels deep"),
+            )
+            .with_label("nesting limit reached here")
+            .with_help("the guardrails bound nesting depth; flatten the expression");
             return self.error(d);
         }
         Ok(())
@@ -288,11 +358,19 @@ impl<'s> Parser<'s> {
         self.or()
     }
 
-    fn binary_loop(&mut self, ops: &[(Tok, BinOp)], next: fn(&mut Self) -> PResult<Expr>) -> PResult<Expr> {
+    fn binary_loop(
+        &mut self,
+        ops: &[(Tok, BinOp)],
+        next: fn(&mut Self) -> PResult<Expr>,
+    ) -> PResult<Expr> {
         let mut lhs = next(self)?;
         let toks: Vec<Tok> = ops.iter().map(|o| o.0).collect();
         while let Some(t) = self.continue_with(&toks) {
-            let op = ops.iter().find(|o| o.0 == t.tok).map(|o| o.1).expect("matched above");
+            let op = ops
+                .iter()
+                .find(|o| o.0 == t.tok)
+                .map(|o| o.1)
+                .expect("matched above");
             let rhs = next(self)?;
             let span = lhs.span.to(rhs.span);
             lhs = self.node(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span)?;
@@ -332,8 +410,14 @@ impl<'s> Parser<'s> {
         ];
         let toks = OPS.map(|o| o.0);
         let lhs = self.additive()?;
-        let Some(t) = self.continue_with(&toks) else { return Ok(lhs) };
-        let op = OPS.iter().find(|o| o.0 == t.tok).map(|o| o.1).expect("matched above");
+        let Some(t) = self.continue_with(&toks) else {
+            return Ok(lhs);
+        };
+        let op = OPS
+            .iter()
+            .find(|o| o.0 == t.tok)
+            .map(|o| o.1)
+            .expect("matched above");
         let rhs = self.additive()?;
         if let Some(t2) = self.continue_with(&toks) {
             let d = Diagnostic::error("syntax", t2.span, "comparisons cannot be chained")
@@ -347,11 +431,17 @@ impl<'s> Parser<'s> {
     }
 
     fn additive(&mut self) -> PResult<Expr> {
-        self.binary_loop(&[(Tok::Plus, BinOp::Add), (Tok::Minus, BinOp::Sub)], Self::multiplicative)
+        self.binary_loop(
+            &[(Tok::Plus, BinOp::Add), (Tok::Minus, BinOp::Sub)],
+            Self::multiplicative,
+        )
     }
 
     fn multiplicative(&mut self) -> PResult<Expr> {
-        self.binary_loop(&[(Tok::Star, BinOp::Mul), (Tok::Slash, BinOp::Div)], Self::unary)
+        self.binary_loop(
+            &[(Tok::Star, BinOp::Mul), (Tok::Slash, BinOp::Div)],
+            Self::unary,
+        )
     }
 
     fn unary(&mut self) -> PResult<Expr> {
@@ -402,8 +492,11 @@ impl<'s> Parser<'s> {
                 Ok(inner)
             }
             Tok::Str => {
-                let d = Diagnostic::error("syntax", t.span, "a string cannot appear in an expression")
-                    .with_label("strings are only header values (kind, version, name, description)");
+                let d =
+                    Diagnostic::error("syntax", t.span, "a string cannot appear in an expression")
+                        .with_label(
+                            "strings are only header values (kind, version, name, description)",
+                        );
                 self.error(d)
             }
             _ => self.unexpected("an expression (a number, a feature, a call or `(`)"),
@@ -416,7 +509,11 @@ impl<'s> Parser<'s> {
             return Ok(());
         }
         let t = self.peek_token();
-        let found = if t.tok == Tok::Ident { format!("`{}`", self.text(t.span)) } else { t.tok.describe().to_string() };
+        let found = if t.tok == Tok::Ident {
+            format!("`{}`", self.text(t.span))
+        } else {
+            t.tok.describe().to_string()
+        };
         let d = Diagnostic::error("syntax", t.span, format!("expected `)`, found {found}"))
             .with_label("expected `)` or an operator")
             .with_related(open, "unclosed `(` opened here");
@@ -440,6 +537,13 @@ impl<'s> Parser<'s> {
         let end = self.peek_token().span;
         self.close_paren(open.span)?;
         self.nesting -= 1;
-        self.node(ExprKind::Call { name, name_span, args }, name_span.to(end))
+        self.node(
+            ExprKind::Call {
+                name,
+                name_span,
+                args,
+            },
+            name_span.to(end),
+        )
     }
 }

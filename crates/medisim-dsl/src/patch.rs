@@ -56,7 +56,10 @@ pub fn parse_blocks(text: &str) -> Result<Vec<SearchReplace>, PatchError> {
     while let Some((n, line)) = lines.next() {
         let t = line.trim_end();
         if t == DIVIDER || t == REPLACE {
-            return Err(PatchError::Malformed { line: n + 1, message: format!("`{t}` without a preceding `{SEARCH}`") });
+            return Err(PatchError::Malformed {
+                line: n + 1,
+                message: format!("`{t}` without a preceding `{SEARCH}`"),
+            });
         }
         if t != SEARCH {
             continue;
@@ -72,16 +75,32 @@ pub fn parse_blocks(text: &str) -> Result<Vec<SearchReplace>, PatchError> {
                     closed = true;
                     break;
                 }
-                REPLACE => return Err(PatchError::Malformed { line: m + 1, message: format!("`{REPLACE}` before `{DIVIDER}`") }),
-                SEARCH => return Err(PatchError::Malformed { line: m + 1, message: format!("`{SEARCH}` inside an open block") }),
+                REPLACE => {
+                    return Err(PatchError::Malformed {
+                        line: m + 1,
+                        message: format!("`{REPLACE}` before `{DIVIDER}`"),
+                    })
+                }
+                SEARCH => {
+                    return Err(PatchError::Malformed {
+                        line: m + 1,
+                        message: format!("`{SEARCH}` inside an open block"),
+                    })
+                }
                 _ if in_replace => replace.push(line),
                 _ => search.push(line),
             }
         }
         if !closed {
-            return Err(PatchError::Malformed { line: n + 1, message: format!("block opened here is not closed with `{REPLACE}`") });
+            return Err(PatchError::Malformed {
+                line: n + 1,
+                message: format!("block opened here is not closed with `{REPLACE}`"),
+            });
         }
-        blocks.push(SearchReplace { search: search.join("\n"), replace: replace.join("\n") });
+        blocks.push(SearchReplace {
+            search: search.join("\n"),
+            replace: replace.join("\n"),
+        });
     }
     Ok(blocks)
 }
@@ -95,7 +114,12 @@ pub fn apply_blocks(src: &str, blocks: &[SearchReplace]) -> Result<String, Patch
             return Err(PatchError::EmptySearch { block });
         }
         match text.matches(b.search.as_str()).count() {
-            0 => return Err(PatchError::NoMatch { block, hint: closest_line(&text, &b.search) }),
+            0 => {
+                return Err(PatchError::NoMatch {
+                    block,
+                    hint: closest_line(&text, &b.search),
+                })
+            }
             1 => text = text.replacen(b.search.as_str(), &b.replace, 1),
             count => return Err(PatchError::Ambiguous { block, count }),
         }
@@ -120,7 +144,8 @@ pub fn parse_edit(response: &str) -> Result<Edit, PatchError> {
     if !blocks.is_empty() {
         return Ok(Edit::Blocks(blocks));
     }
-    let looks_like_policy = |s: &str| s.lines().any(|l| l.trim_start().starts_with("version")) && s.contains('[');
+    let looks_like_policy =
+        |s: &str| s.lines().any(|l| l.trim_start().starts_with("version")) && s.contains('[');
     for body in fenced_blocks(response) {
         if looks_like_policy(&body) {
             return Ok(Edit::Rewrite(body));
@@ -162,7 +187,10 @@ pub enum EditFailure {
     /// The response could not be applied as an edit.
     Patch(PatchError),
     /// The edited text does not check; `text` is what was checked.
-    Check { text: String, diagnostics: Vec<Diagnostic> },
+    Check {
+        text: String,
+        diagnostics: Vec<Diagnostic>,
+    },
 }
 
 impl fmt::Display for EditFailure {
@@ -170,8 +198,16 @@ impl fmt::Display for EditFailure {
         match self {
             EditFailure::Patch(e) => e.fmt(f),
             EditFailure::Check { text, diagnostics } => {
-                let errors: Vec<String> = diagnostics.iter().filter(|d| d.is_error()).map(|d| d.short("candidate.policy", text)).collect();
-                write!(f, "the edited policy does not check:\n{}", errors.join("\n"))
+                let errors: Vec<String> = diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| d.short("candidate.policy", text))
+                    .collect();
+                write!(
+                    f,
+                    "the edited policy does not check:\n{}",
+                    errors.join("\n")
+                )
             }
         }
     }
@@ -185,6 +221,9 @@ pub fn edit_and_check(src: &str, response: &str) -> Result<(String, Policy), Edi
     let out = check_source(&text);
     match out.policy {
         Some(p) => Ok((text, p)),
-        None => Err(EditFailure::Check { text, diagnostics: out.diagnostics }),
+        None => Err(EditFailure::Check {
+            text,
+            diagnostics: out.diagnostics,
+        }),
     }
 }

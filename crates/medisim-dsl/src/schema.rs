@@ -127,7 +127,15 @@ pub const FIELDS: [FieldSpec; 16] = {
     use Section::{Admin as A, Doctor as D};
     macro_rules! f {
         ($f:ident, $n:literal, $sec:expr, $sc:expr, $ty:ident, $r:expr, $doc:literal) => {
-            FieldSpec { field: $f, name: $n, section: $sec, scope: $sc, ty: Ty::$ty, range: $r, doc: $doc }
+            FieldSpec {
+                field: $f,
+                name: $n,
+                section: $sec,
+                scope: $sc,
+                ty: Ty::$ty,
+                range: $r,
+                doc: $doc,
+            }
         };
     }
     [
@@ -175,7 +183,9 @@ impl Field {
 
     /// The fields evaluated together in one scope, in canonical order.
     pub fn in_scope(scope: Scope) -> impl Iterator<Item = Field> {
-        Field::ALL.into_iter().filter(move |f| f.spec().scope == scope)
+        Field::ALL
+            .into_iter()
+            .filter(move |f| f.spec().scope == scope)
     }
 }
 
@@ -365,19 +375,86 @@ pub struct CallSpec {
 pub const SOFT_TEMPERATURE: f64 = 0.1;
 
 pub const CALLS: [CallSpec; 8] = [
-    CallSpec { call: Call::I, name: "I", params: &[Ty::Bool], variadic: false, ret: Ty::Num, signature: "I(b: bool) -> number", doc: "indicator: 1 if b is true, else 0" },
-    CallSpec { call: Call::Clip, name: "clip", params: &[Ty::Num, Ty::Num, Ty::Num], variadic: false, ret: Ty::Num, signature: "clip(x, lo, hi) -> number", doc: "min(max(x, lo), hi); if lo > hi the result is hi" },
-    CallSpec { call: Call::Min, name: "min", params: &[Ty::Num, Ty::Num], variadic: true, ret: Ty::Num, signature: "min(x, y, ...) -> number", doc: "smallest of two or more numbers" },
-    CallSpec { call: Call::Max, name: "max", params: &[Ty::Num, Ty::Num], variadic: true, ret: Ty::Num, signature: "max(x, y, ...) -> number", doc: "largest of two or more numbers" },
-    CallSpec { call: Call::Abs, name: "abs", params: &[Ty::Num], variadic: false, ret: Ty::Num, signature: "abs(x) -> number", doc: "absolute value" },
-    CallSpec { call: Call::Round, name: "round", params: &[Ty::Num], variadic: false, ret: Ty::Num, signature: "round(x) -> number", doc: "nearest integer, halves away from zero (round(2.5) = 3, round(-2.5) = -3)" },
-    CallSpec { call: Call::SoftGt, name: "soft_gt", params: &[Ty::Num, Ty::Num], variadic: false, ret: Ty::Num, signature: "soft_gt(x, y) -> number", doc: "smooth x > y: logistic((x - y) / 0.1), in [0, 1]; 0.5 when x = y" },
-    CallSpec { call: Call::SoftLt, name: "soft_lt", params: &[Ty::Num, Ty::Num], variadic: false, ret: Ty::Num, signature: "soft_lt(x, y) -> number", doc: "smooth x < y: soft_gt(y, x)" },
+    CallSpec {
+        call: Call::I,
+        name: "I",
+        params: &[Ty::Bool],
+        variadic: false,
+        ret: Ty::Num,
+        signature: "I(b: bool) -> number",
+        doc: "indicator: 1 if b is true, else 0",
+    },
+    CallSpec {
+        call: Call::Clip,
+        name: "clip",
+        params: &[Ty::Num, Ty::Num, Ty::Num],
+        variadic: false,
+        ret: Ty::Num,
+        signature: "clip(x, lo, hi) -> number",
+        doc: "min(max(x, lo), hi); if lo > hi the result is hi",
+    },
+    CallSpec {
+        call: Call::Min,
+        name: "min",
+        params: &[Ty::Num, Ty::Num],
+        variadic: true,
+        ret: Ty::Num,
+        signature: "min(x, y, ...) -> number",
+        doc: "smallest of two or more numbers",
+    },
+    CallSpec {
+        call: Call::Max,
+        name: "max",
+        params: &[Ty::Num, Ty::Num],
+        variadic: true,
+        ret: Ty::Num,
+        signature: "max(x, y, ...) -> number",
+        doc: "largest of two or more numbers",
+    },
+    CallSpec {
+        call: Call::Abs,
+        name: "abs",
+        params: &[Ty::Num],
+        variadic: false,
+        ret: Ty::Num,
+        signature: "abs(x) -> number",
+        doc: "absolute value",
+    },
+    CallSpec {
+        call: Call::Round,
+        name: "round",
+        params: &[Ty::Num],
+        variadic: false,
+        ret: Ty::Num,
+        signature: "round(x) -> number",
+        doc: "nearest integer, halves away from zero (round(2.5) = 3, round(-2.5) = -3)",
+    },
+    CallSpec {
+        call: Call::SoftGt,
+        name: "soft_gt",
+        params: &[Ty::Num, Ty::Num],
+        variadic: false,
+        ret: Ty::Num,
+        signature: "soft_gt(x, y) -> number",
+        doc: "smooth x > y: logistic((x - y) / 0.1), in [0, 1]; 0.5 when x = y",
+    },
+    CallSpec {
+        call: Call::SoftLt,
+        name: "soft_lt",
+        params: &[Ty::Num, Ty::Num],
+        variadic: false,
+        ret: Ty::Num,
+        signature: "soft_lt(x, y) -> number",
+        doc: "smooth x < y: soft_gt(y, x)",
+    },
 ];
 
 impl Call {
     pub fn spec(self) -> &'static CallSpec {
-        CALLS.iter().find(|c| c.call == self).expect("every call has a spec")
+        CALLS
+            .iter()
+            .find(|c| c.call == self)
+            .expect("every call has a spec")
     }
 
     pub fn from_name(name: &str) -> Option<Call> {

@@ -50,7 +50,12 @@ pub fn neg(a: f64) -> f64 {
 
 #[inline(always)]
 pub fn flag(b: bool) -> f64 {
-    f64::from(u8::from(b))
+    // A select, not a conversion: it vectorises in batch evaluation.
+    if b {
+        1.0
+    } else {
+        0.0
+    }
 }
 
 #[inline(always)]

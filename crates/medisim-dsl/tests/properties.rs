@@ -1,0 +1,296 @@
+//! Property tests: printing then parsing is the identity, formatting is idempotent, compiled
+//! evaluation equals the reference evaluator bit for bit and is always finite, and no input
+//! makes the front end panic.
+
+use medisim_dsl::ast::{BinOp, Expr, ExprKind, UnOp};
+use medisim_dsl::check::{check_source, decode};
+use medisim_dsl::compile::{eval_reference, CompiledPolicy};
+use medisim_dsl::schema::{self, FeatureScope, Field, Scope, Ty};
+use medisim_dsl::span::Span;
+use medisim_dsl::{baseline, fmt, parser};
+use proptest::prelude::*;
+
+fn e(kind: ExprKind) -> Expr {
+    Expr::new(kind, Span::default())
+}
+
+fn names(scope: Scope, ty: Ty) -> Vec<&'static str> {
+    schema::ADMIN_FEATURES
+        .iter()
+        .chain(schema::DOCTOR_FEATURES)
+        .filter(|f| {
+            f.ty == ty && f.scope.readable_from(scope) && f.scope != FeatureScope::Admin
+                || (scope == Scope::Admin && f.scope == FeatureScope::Admin && f.ty == ty)
+        })
+        .map(|f| f.name)
+        .collect()
+}
+
+fn number() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        Just(0.0),
+        Just(1.0),
+        Just(0.2),
+        Just(100.0),
+        Just(1e300),
+        Just(1.5e308),
+        (0.0f64..1000.0),
+        (0u32..50).prop_map(f64::from),
+    ]
+}
+
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    e(ExprKind::Call {
+        name: name.into(),
+        name_span: Span::default(),
+        args,
+    })
+}
+
+/// Well-typed expressions of type `ty` readable in `scope`.
+fn expr(scope: Scope, ty: Ty) -> BoxedStrategy<Expr> {
+    let num_leaf = {
+        let feats = names(scope, Ty::Num);
+        prop_oneof![
+            number().prop_map(|v| e(ExprKind::Num(v))),
+            proptest::sample::select(feats).prop_map(|n| e(ExprKind::Name(n.into())))
+        ]
+        .boxed()
+    };
+    let bool_leaf = {
+        let feats = names(scope, Ty::Bool);
+        let lit = any::<bool>().prop_map(|b| e(ExprKind::Bool(b)));
+        if feats.is_empty() {
+            lit.boxed()
+        } else {
+            prop_oneof![
+                lit,
+                proptest::sample::select(feats).prop_map(|n| e(ExprKind::Name(n.into())))
+            ]
+            .boxed()
+        }
+    };
+    let leaf = match ty {
+        Ty::Num => num_leaf.clone(),
+        Ty::Bool => bool_leaf.clone(),
+    };
+    // Build a pair (num, bool) strategy recursively so both types can nest in each other.
+    let pair = (num_leaf, bool_leaf).prop_recursive(5, 48, 3, |inner| {
+        let n = inner.clone().prop_map(|p| p.0);
+        let b = inner.prop_map(|p| p.1);
+        let arith = prop_oneof![
+            Just(BinOp::Add),
+            Just(BinOp::Sub),
+            Just(BinOp::Mul),
+            Just(BinOp::Div)
+        ];
+        let cmp = prop_oneof![
+            Just(BinOp::Gt),
+            Just(BinOp::Ge),
+            Just(BinOp::Lt),
+            Just(BinOp::Le),
+            Just(BinOp::Eq),
+            Just(BinOp::Ne)
+        ];
+        let logic = prop_oneof![Just(BinOp::And), Just(BinOp::Or)];
+        let num = prop_oneof![
+            (arith, n.clone(), n.clone()).prop_map(|(op, a, b)| e(ExprKind::Binary(
+                op,
+                Box::new(a),
+                Box::new(b)
+            ))),
+            n.clone()
+                .prop_map(|a| e(ExprKind::Unary(UnOp::Neg, Box::new(a)))),
+            b.clone().prop_map(|x| call("I", vec![x])),
+            (n.clone(), n.clone(), n.clone()).prop_map(|(x, lo, hi)| call("clip", vec![x, lo, hi])),
+            proptest::collection::vec(n.clone(), 2..4).prop_map(|v| call("min", v)),
+            proptest::collection::vec(n.clone(), 2..4).prop_map(|v| call("max", v)),
+            n.clone().prop_map(|x| call("abs", vec![x])),
+            n.clone().prop_map(|x| call("round", vec![x])),
+            (n.clone(), n.clone()).prop_map(|(x, y)| call("soft_gt", vec![x, y])),
+            (n.clone(), n.clone()).prop_map(|(x, y)| call("soft_lt", vec![x, y])),
+        ];
+        let boolean = prop_oneof![
+            (cmp, n.clone(), n.clone()).prop_map(|(op, a, b)| e(ExprKind::Binary(
+                op,
+                Box::new(a),
+                Box::new(b)
+            ))),
+            (logic, b.clone(), b.clone()).prop_map(|(op, x, y)| e(ExprKind::Binary(
+                op,
+                Box::new(x),
+                Box::new(y)
+            ))),
+            b.prop_map(|x| e(ExprKind::Unary(UnOp::Not, Box::new(x)))),
+        ];
+        (num, boolean)
+    });
+    let picked = pair.prop_map(move |(n, b)| match ty {
+        Ty::Num => n,
+        Ty::Bool => b,
+    });
+    prop_oneof![1 => leaf, 4 => picked].boxed()
+}
+
+/// A field and an expression for it.
+fn field_and_expr() -> impl Strategy<Value = (Field, Expr)> {
+    prop_oneof![
+        Just(Field::Alpha),
+        Just(Field::Effort),
+        Just(Field::TriageAccept),
+        Just(Field::CandidateScore),
+        Just(Field::RequestBed)
+    ]
+    .prop_flat_map(|f| expr(f.spec().scope, f.spec().ty).prop_map(move |x| (f, x)))
+}
+
+/// Feature values: mostly a small set, so that ties (`x > y` with `x == y`) and overflows
+/// (`MAX + MAX`) are common, plus a continuous range.
+fn feature_value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        5 => proptest::sample::select(vec![0.0, -0.0, 1.0, -1.0, 0.5, 2.0]),
+        2 => proptest::sample::select(vec![f64::MAX, -f64::MAX, 1e-300]),
+        3 => -10.0f64..10.0,
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn print_then_parse_is_identity((field, x) in field_and_expr()) {
+        let text = fmt::statement(field.name(), &x);
+        let (stmts, diags) = parser::parse_statements(&text);
+        prop_assert!(diags.is_empty(), "{text}\n{diags:?}");
+        prop_assert_eq!(stmts.len(), 1);
+        prop_assert!(stmts[0].value.same(&x), "printed:\n{}\nreparsed:\n{}", text, stmts[0].value);
+    }
+
+    #[test]
+    fn random_programs_check_and_format_idempotently((field, x) in field_and_expr()) {
+        let mut p = baseline().clone();
+        p.set(field, Some(x));
+        let text = fmt::policy_to_string(&p);
+        let out = check_source(&text);
+        prop_assert!(!out.has_errors(), "{text}\n{:?}", out.diagnostics);
+        let once = fmt::format_source(&text).unwrap();
+        let twice = fmt::format_source(&once).unwrap();
+        prop_assert_eq!(&once, &twice);
+        prop_assert!(out.policy.unwrap().same_behaviour(&p));
+    }
+
+    #[test]
+    fn compiled_equals_reference_and_is_finite(
+        (field, x) in field_and_expr(),
+        values in proptest::collection::vec(feature_value(), 40),
+    ) {
+        let mut p = baseline().clone();
+        p.set(field, Some(x.clone()));
+        let compiled = CompiledPolicy::new(&p);
+        let scope = field.spec().scope;
+        let block = match scope { Scope::Admin => &compiled.admin, Scope::Care => &compiled.care, Scope::Coding => &compiled.coding };
+        let n = schema::slot_count(scope);
+        let mut feats: Vec<f64> = values[..n].to_vec();
+        // Bool features hold 0 or 1.
+        if scope == Scope::Care {
+            let s = schema::DoctorFeature::BedAvailable.slot();
+            feats[s] = f64::from(u8::from(feats[s] > 0.0));
+        }
+        let mut frame = block.frame();
+        for (i, v) in feats.iter().enumerate() { frame.set(i, *v); }
+        block.eval(&mut frame);
+        let out = block.fields().iter().position(|f| *f == field).unwrap();
+        let got = block.output(&frame, out);
+        let want = eval_reference(&x, &feats);
+        prop_assert!(got.is_finite());
+        prop_assert_eq!(got.to_bits(), want.to_bits(), "{} on {:?}", x, feats);
+
+        // Batch evaluation gives the same bits in every lane, whatever the other lanes hold.
+        let lanes = 11;
+        let mut batch = block.batch(lanes);
+        for lane in 0..lanes {
+            for (i, v) in feats.iter().enumerate() {
+                // Lane 3 holds this input; the others hold rotated copies of it.
+                let w = if lane == 3 { *v } else { feats[(i + lane) % n] };
+                batch.set(i, lane, w);
+            }
+        }
+        block.eval_batch(&mut batch);
+        prop_assert_eq!(block.batch_output(&batch, out)[3].to_bits(), want.to_bits());
+    }
+
+    #[test]
+    fn corrupted_policies_give_diagnostics_not_panics(
+        which in 0usize..3,
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..4, any::<u8>()), 1..6),
+    ) {
+        let srcs = [
+            medisim_dsl::check::BASELINE_SOURCE,
+            include_str!("../../../policies/discovered/profit_k200.policy"),
+            include_str!("../../../policies/discovered/mixed_k300_final.policy"),
+        ];
+        let mut bytes = srcs[which].as_bytes().to_vec();
+        for (at, kind, b) in edits {
+            let i = at.index(bytes.len().max(1)).min(bytes.len());
+            match kind {
+                0 => { if i < bytes.len() { bytes.remove(i); } }
+                1 => bytes.insert(i, b),
+                2 => { if i < bytes.len() { bytes[i] = b; } }
+                _ => { let end = (i + usize::from(b % 40)).min(bytes.len()); bytes.drain(i..end); }
+            }
+        }
+        match decode(&bytes) {
+            Ok(src) => {
+                let out = check_source(src);
+                // Every error points inside the source.
+                for d in out.errors() {
+                    prop_assert!(d.span.end <= src.len());
+                    let _ = d.render("corrupt.policy", src);
+                }
+                if let Ok(formatted) = fmt::format_source(src) {
+                    let (f1, _) = parser::parse_file(&formatted);
+                    let (f0, _) = parser::parse_file(src);
+                    prop_assert_eq!(f0.items.len(), f1.items.len());
+                }
+            }
+            Err((lossy, d)) => { let _ = d.render("corrupt.policy", &lossy); }
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!(
+        "[admin_policy]\nalpha = {}1{}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let out = check_source(&deep);
+    assert!(out.errors().any(|d| d.code == "too-deep"));
+    let negs = format!("[admin_policy]\nalpha = {}1\n", "-".repeat(100_000));
+    assert!(check_source(&negs).errors().any(|d| d.code == "too-deep"));
+    let long = format!("[admin_policy]\nalpha = 1{}\n", " + 1".repeat(100_000));
+    assert!(check_source(&long)
+        .errors()
+        .any(|d| d.code == "too-large" || d.code == "too-deep"));
+}
+
+#[test]
+fn sharing_and_fusion_shrink_the_baseline_care_block() {
+    let p = CompiledPolicy::new(baseline());
+    // triage_defer repeats triage_accept's score: shared, it costs no second sum.
+    let naive_nodes: usize = [
+        Field::Effort,
+        Field::TriageAccept,
+        Field::TriageDefer,
+        Field::RequestBed,
+    ]
+    .iter()
+    .map(|f| baseline().expr(*f).size())
+    .sum();
+    assert!(
+        p.care.instruction_count() * 4 < naive_nodes,
+        "{} instructions for {naive_nodes} nodes",
+        p.care.instruction_count()
+    );
+}
