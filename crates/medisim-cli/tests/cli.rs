@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn medisim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_medisim")).args(args).output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_medisim"))
+        .args(args)
+        .output()
+        .expect("runs")
 }
 
 fn root() -> PathBuf {
@@ -26,21 +29,34 @@ fn check_accepts_every_shipped_policy_and_names_omitted_fields() {
             files.push(e.unwrap().path().display().to_string());
         }
     }
-    let args: Vec<&str> = std::iter::once("check").chain(files.iter().map(String::as_str)).collect();
+    let args: Vec<&str> = std::iter::once("check")
+        .chain(files.iter().map(String::as_str))
+        .collect();
     let out = medisim(&args);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("neutral.policy  (baseline rule for: effort)"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("neutral.policy  (baseline rule for: effort)"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
 fn check_reports_location_expectation_and_suggestion_with_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.policy");
-    std::fs::write(&bad, GOOD.replace("alpha = (0.4)", "alpha = 0.4 + I(wbarr > 1)\nbeta = (0.5")).unwrap();
+    std::fs::write(
+        &bad,
+        GOOD.replace("alpha = (0.4)", "alpha = 0.4 + I(wbarr > 1)\nbeta = (0.5"),
+    )
+    .unwrap();
     let out = medisim(&["check", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("bad.policy:5:17: error[unknown-feature]: unknown feature `wbarr`"), "{err}");
+    assert!(
+        err.contains("bad.policy:5:17: error[unknown-feature]: unknown feature `wbarr`"),
+        "{err}"
+    );
     assert!(err.contains("did you mean `wbar`?"), "{err}");
     assert!(err.contains("expected `)`"), "{err}");
     assert!(err.contains("2 errors in 1 file"), "{err}");
@@ -55,7 +71,11 @@ fn check_survives_bytes_that_are_not_utf8() {
     std::fs::write(&bad, bytes).unwrap();
     let out = medisim(&["check", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("latin1.policy:6:6: error[not-utf8]"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("latin1.policy:6:6: error[not-utf8]"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -72,11 +92,17 @@ fn fmt_rewrites_in_place_and_check_mode_only_reports() {
     std::fs::write(&p, GOOD).unwrap();
     let out = medisim(&["fmt", "--check", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(std::fs::read_to_string(&p).unwrap(), GOOD, "--check must not write");
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        GOOD,
+        "--check must not write"
+    );
     assert!(medisim(&["fmt", p.to_str().unwrap()]).status.success());
     let formatted = std::fs::read_to_string(&p).unwrap();
     assert!(formatted.contains("\nalpha = 0.4\n"), "{formatted}");
-    assert!(medisim(&["fmt", "--check", p.to_str().unwrap()]).status.success());
+    assert!(medisim(&["fmt", "--check", p.to_str().unwrap()])
+        .status
+        .success());
     // Layout changed, behaviour did not.
     let h1 = text(&medisim(&["hash", p.to_str().unwrap()]).stdout);
     std::fs::write(&p, GOOD).unwrap();
@@ -90,20 +116,48 @@ fn patch_applies_a_search_replace_edit_and_rejects_a_broken_one() {
     let p = dir.path().join("p.policy");
     std::fs::write(&p, GOOD).unwrap();
     let edit = dir.path().join("edit.txt");
-    std::fs::write(&edit, "<<<<<<< SEARCH\nalpha = (0.4)\n=======\nalpha = 0.3\n>>>>>>> REPLACE\n").unwrap();
-    let out = medisim(&["patch", p.to_str().unwrap(), edit.to_str().unwrap(), "--in-place"]);
+    std::fs::write(
+        &edit,
+        "<<<<<<< SEARCH\nalpha = (0.4)\n=======\nalpha = 0.3\n>>>>>>> REPLACE\n",
+    )
+    .unwrap();
+    let out = medisim(&[
+        "patch",
+        p.to_str().unwrap(),
+        edit.to_str().unwrap(),
+        "--in-place",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(std::fs::read_to_string(&p).unwrap().contains("alpha = 0.3"));
-    std::fs::write(&edit, "<<<<<<< SEARCH\nalpha = 0.3\n=======\nalpha = urgency\n>>>>>>> REPLACE\n").unwrap();
-    let out = medisim(&["patch", p.to_str().unwrap(), edit.to_str().unwrap(), "--in-place"]);
+    std::fs::write(
+        &edit,
+        "<<<<<<< SEARCH\nalpha = 0.3\n=======\nalpha = urgency\n>>>>>>> REPLACE\n",
+    )
+    .unwrap();
+    let out = medisim(&[
+        "patch",
+        p.to_str().unwrap(),
+        edit.to_str().unwrap(),
+        "--in-place",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("wrong-scope"), "{}", text(&out.stderr));
-    assert!(std::fs::read_to_string(&p).unwrap().contains("alpha = 0.3"), "a failed patch leaves the file alone");
+    assert!(
+        text(&out.stderr).contains("wrong-scope"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        std::fs::read_to_string(&p).unwrap().contains("alpha = 0.3"),
+        "a failed patch leaves the file alone"
+    );
 }
 
 #[test]
 fn the_language_reference_embeds_the_current_schema() {
     let schema = text(&medisim(&["schema"]).stdout);
     let doc = std::fs::read_to_string(root().join("docs/dsl.md")).unwrap();
-    assert!(doc.contains(&schema), "docs/dsl.md is out of date: paste the output of `medisim schema` into it");
+    assert!(
+        doc.contains(&schema),
+        "docs/dsl.md is out of date: paste the output of `medisim schema` into it"
+    );
 }
