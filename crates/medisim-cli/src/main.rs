@@ -12,6 +12,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod run;
 mod schema_doc;
 
 #[derive(Parser)]
@@ -59,6 +60,13 @@ enum Command {
     },
     /// Print the language schema (fields, features, calls) as Markdown tables.
     Schema,
+    /// Run the simulator: a policy in a scenario over a set of seeds.
+    Run(run::RunArgs),
+    /// Print the effective scenario (built-in defaults, or FILE with defaults filled in).
+    Scenario {
+        /// Scenario TOML file; omitted keys take their defaults.
+        file: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -76,6 +84,8 @@ fn main() -> ExitCode {
             print!("{}", schema_doc::markdown());
             Ok(true)
         }
+        Command::Run(args) => run::run(&args),
+        Command::Scenario { file } => run::print_scenario(file.as_deref()),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -1,0 +1,174 @@
+//! `medisim run` and `medisim scenario`.
+
+use anyhow::{bail, Context, Result};
+use medisim_dsl::ast::{Expr, ExprKind};
+use medisim_dsl::span::Span;
+use medisim_dsl::{Field, Policy};
+use medisim_sim::metrics::METRIC_GROUPS;
+use medisim_sim::{run_seeds, ObjectiveKind, RunConfig, Scenario};
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Policy file (default: the shipped baseline, the simulator's native rules).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Scenario TOML (default: built-in defaults).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Fix the financial sensitivity α, replacing the policy's rule.
+    #[arg(long)]
+    alpha: Option<f64>,
+    /// Fix the quality sensitivity β, replacing the policy's rule.
+    #[arg(long)]
+    beta: Option<f64>,
+    /// Seeds: a range `1..30` (inclusive), a list `1,2,5`, or one seed.
+    #[arg(long, default_value = "1..30")]
+    seeds: String,
+    /// Periods per rollout.
+    #[arg(long, default_value_t = 200)]
+    horizon: u32,
+    /// Objective for the return and fitness: welfare, profit or mixed.
+    #[arg(long, default_value = "mixed")]
+    objective: ObjectiveKind,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Write a per-period, per-team trace (CSV).
+    #[arg(long, value_name = "FILE.csv")]
+    trace: Option<PathBuf>,
+}
+
+/// Parse `1..30`, `1,2,5` or `7`.
+pub fn parse_seeds(s: &str) -> Result<Vec<u64>> {
+    let s = s.trim();
+    if let Some((a, b)) = s.split_once("..") {
+        let a: u64 = a
+            .trim()
+            .parse()
+            .with_context(|| format!("bad seed range start in `{s}`"))?;
+        let b: u64 = b
+            .trim()
+            .trim_start_matches('=')
+            .parse()
+            .with_context(|| format!("bad seed range end in `{s}`"))?;
+        if b < a {
+            bail!("empty seed range `{s}`");
+        }
+        return Ok((a..=b).collect());
+    }
+    s.split(',')
+        .map(|x| {
+            x.trim()
+                .parse::<u64>()
+                .with_context(|| format!("bad seed `{x}` in `{s}`"))
+        })
+        .collect()
+}
+
+pub fn load_scenario(path: Option<&Path>) -> Result<Scenario> {
+    Ok(match path {
+        Some(p) => Scenario::load(p)?,
+        None => Scenario::default(),
+    })
+}
+
+pub fn load_policy(path: Option<&Path>) -> Result<Policy> {
+    match path {
+        None => Ok(medisim_dsl::baseline().clone()),
+        Some(p) => {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            let src = String::from_utf8_lossy(&bytes);
+            medisim_dsl::load(&src).map_err(|diags| {
+                let text: Vec<String> = diags
+                    .iter()
+                    .map(|d| d.render(&p.display().to_string(), &src))
+                    .collect();
+                anyhow::anyhow!("policy does not check:\n{}", text.join("\n"))
+            })
+        }
+    }
+}
+
+/// Replace a field's rule with a constant (the L1 sweep's α and β overrides).
+pub fn fix_field(policy: &mut Policy, field: Field, value: f64) {
+    let e = if value < 0.0 {
+        Expr::new(
+            ExprKind::Unary(
+                medisim_dsl::ast::UnOp::Neg,
+                Box::new(Expr::new(ExprKind::Num(-value), Span::default())),
+            ),
+            Span::default(),
+        )
+    } else {
+        Expr::new(ExprKind::Num(value), Span::default())
+    };
+    policy.set(field, Some(e));
+}
+
+pub fn run(a: &RunArgs) -> Result<bool> {
+    let scenario = load_scenario(a.scenario.as_deref())?;
+    let mut policy = load_policy(a.policy.as_deref())?;
+    if let Some(v) = a.alpha {
+        fix_field(&mut policy, Field::Alpha, v);
+    }
+    if let Some(v) = a.beta {
+        fix_field(&mut policy, Field::Beta, v);
+    }
+    let config = RunConfig {
+        seeds: parse_seeds(&a.seeds)?,
+        horizon: a.horizon,
+        objective: a.objective,
+        trace: a.trace.is_some(),
+    };
+    if config.horizon == 0 {
+        bail!("--horizon must be at least 1");
+    }
+    let result = run_seeds(&scenario, &policy, &config).map_err(anyhow::Error::msg)?;
+    if let Some(path) = &a.trace {
+        let tmp = path.with_extension("csv.tmp");
+        let mut w = csv::Writer::from_path(&tmp)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        for row in &result.trace {
+            w.serialize(row)?;
+        }
+        w.flush()?;
+        std::fs::rename(&tmp, path)?;
+    }
+    if a.json {
+        let out = serde_json::json!({
+            "policy": policy.header.name,
+            "policy_hash": policy.canonical_hash().to_string(),
+            "seeds": result.seeds,
+            "horizon": result.horizon,
+            "objective": result.objective,
+            "metrics": result.summary,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "policy {} ({})  seeds {}  horizon {}  objective {:?}",
+            policy.header.name,
+            policy.canonical_hash().short(),
+            a.seeds,
+            result.horizon,
+            result.objective
+        );
+        for (group, names) in METRIC_GROUPS {
+            println!("\n{group}");
+            for name in *names {
+                let s = &result.summary[*name];
+                println!(
+                    "  {name:<26} {:>12.4}  ± {:<10.4} [{:.4}, {:.4}]",
+                    s.mean, s.std, s.ci95[0], s.ci95[1]
+                );
+            }
+        }
+    }
+    Ok(true)
+}
+
+pub fn print_scenario(path: Option<&Path>) -> Result<bool> {
+    print!("{}", load_scenario(path)?.to_toml());
+    Ok(true)
+}

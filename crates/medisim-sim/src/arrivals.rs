@@ -1,0 +1,294 @@
+//! Identify, first half: who arrives. Arrival kernels sit behind one trait (paper Appendix L):
+//! any kernel that is sampled before provider actions leaves the IPS loop and the channel
+//! definitions intact.
+
+use crate::scenario::{CaseMix, Kernel, Scenario};
+use rand::distributions::{Distribution, WeightedIndex};
+use rand::Rng;
+use rand_distr::{Gamma, Normal, Poisson};
+use rand_pcg::Pcg64;
+use std::path::Path;
+use std::sync::Arc;
+
+/// One patient, as generated; the simulator adds coding and waiting state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Arrival {
+    /// True macro-DRG group g*.
+    pub group: usize,
+    /// True complexity CMI* in [0, 1].
+    pub cmi: f64,
+    pub urgency: f64,
+    /// Periods of waiting the patient tolerates before leaving.
+    pub tolerance: u32,
+}
+
+/// A source of arrivals.
+pub trait ArrivalKernel: Send + Sync {
+    /// Append the arrivals of period `t` (1-based) to `out`.
+    fn sample(&self, t: u32, rng: &mut Pcg64, out: &mut Vec<Arrival>);
+    fn name(&self) -> &'static str;
+}
+
+/// Draws patient attributes from the case mix.
+#[derive(Clone, Debug)]
+pub struct CaseMixSampler {
+    groups: WeightedIndex<f64>,
+    mix: CaseMix,
+    noise: Normal<f64>,
+}
+
+impl CaseMixSampler {
+    pub fn new(mix: &CaseMix) -> Self {
+        CaseMixSampler {
+            groups: WeightedIndex::new(&mix.shares).expect("validated shares"),
+            mix: mix.clone(),
+            noise: Normal::new(0.0, mix.urgency_noise).expect("validated noise"),
+        }
+    }
+
+    pub fn draw(&self, rng: &mut Pcg64) -> Arrival {
+        let m = &self.mix;
+        let group = self.groups.sample(rng);
+        let spread = if m.cmi_spread > 0.0 {
+            rng.gen_range(-m.cmi_spread..=m.cmi_spread)
+        } else {
+            0.0
+        };
+        let cmi = (m.cmi[group] + spread).clamp(0.0, 1.0);
+        let urgency =
+            (m.urgency_base + m.urgency_slope * cmi + self.noise.sample(rng)).clamp(0.0, 1.0);
+        // Urgent patients tolerate less waiting.
+        let extra = f64::from(rng.gen_range(0..=m.tolerance_range)) * (1.0 - 0.5 * urgency);
+        let tolerance = m.tolerance_min + extra.round() as u32;
+        Arrival {
+            group,
+            cmi,
+            urgency,
+            tolerance,
+        }
+    }
+}
+
+/// Homogeneous Poisson (Eq. 10).
+pub struct PoissonKernel {
+    pub count: Poisson<f64>,
+    pub sampler: CaseMixSampler,
+}
+
+impl ArrivalKernel for PoissonKernel {
+    fn sample(&self, _t: u32, rng: &mut Pcg64, out: &mut Vec<Arrival>) {
+        let n = self.count.sample(rng) as usize;
+        out.extend((0..n).map(|_| self.sampler.draw(rng)));
+    }
+    fn name(&self) -> &'static str {
+        "poisson"
+    }
+}
+
+/// Non-homogeneous Poisson from a cyclic rate schedule.
+pub struct ScheduleKernel {
+    pub rates: Vec<f64>,
+    pub sampler: CaseMixSampler,
+}
+
+impl ArrivalKernel for ScheduleKernel {
+    fn sample(&self, t: u32, rng: &mut Pcg64, out: &mut Vec<Arrival>) {
+        let rate = self.rates[(t as usize - 1) % self.rates.len()];
+        let n = if rate > 0.0 {
+            Poisson::new(rate).expect("positive rate").sample(rng) as usize
+        } else {
+            0
+        };
+        out.extend((0..n).map(|_| self.sampler.draw(rng)));
+    }
+    fn name(&self) -> &'static str {
+        "schedule"
+    }
+}
+
+/// Over-dispersed counts: a gamma-Poisson mixture, i.e. negative binomial with the given mean
+/// and size `r` (variance mean + mean² / r).
+pub struct NegativeBinomialKernel {
+    pub intensity: Gamma<f64>,
+    pub sampler: CaseMixSampler,
+}
+
+impl ArrivalKernel for NegativeBinomialKernel {
+    fn sample(&self, _t: u32, rng: &mut Pcg64, out: &mut Vec<Arrival>) {
+        let lambda = self.intensity.sample(rng);
+        let n = if lambda > 0.0 {
+            Poisson::new(lambda).expect("positive").sample(rng) as usize
+        } else {
+            0
+        };
+        out.extend((0..n).map(|_| self.sampler.draw(rng)));
+    }
+    fn name(&self) -> &'static str {
+        "negative_binomial"
+    }
+}
+
+/// Replay of a recorded stream: CSV with columns `period,group,cmi,urgency,tolerance`
+/// (period 1-based, group 0-based). Periods past the last recorded one cycle back to period 1.
+pub struct ReplayKernel {
+    by_period: Arc<Vec<Vec<Arrival>>>,
+}
+
+impl ReplayKernel {
+    pub fn from_csv(path: &Path, groups: usize) -> Result<Self, String> {
+        let mut reader = csv::Reader::from_path(path)
+            .map_err(|e| format!("cannot read replay file {}: {e}", path.display()))?;
+        #[derive(serde::Deserialize)]
+        struct Row {
+            period: u32,
+            group: usize,
+            cmi: f64,
+            urgency: f64,
+            tolerance: u32,
+        }
+        let mut by_period: Vec<Vec<Arrival>> = Vec::new();
+        for (i, row) in reader.deserialize::<Row>().enumerate() {
+            let line = i + 2;
+            let r = row.map_err(|e| format!("{}: row {line}: {e}", path.display()))?;
+            if r.period == 0
+                || r.group >= groups
+                || !(0.0..=1.0).contains(&r.cmi)
+                || !(0.0..=1.0).contains(&r.urgency)
+                || r.tolerance == 0
+            {
+                return Err(format!("{}: row {line}: need period >= 1, group < {groups}, cmi and urgency in [0, 1], tolerance >= 1", path.display()));
+            }
+            let p = r.period as usize;
+            if by_period.len() < p {
+                by_period.resize(p, Vec::new());
+            }
+            by_period[p - 1].push(Arrival {
+                group: r.group,
+                cmi: r.cmi,
+                urgency: r.urgency,
+                tolerance: r.tolerance,
+            });
+        }
+        if by_period.is_empty() {
+            return Err(format!("{}: no arrivals", path.display()));
+        }
+        Ok(ReplayKernel {
+            by_period: Arc::new(by_period),
+        })
+    }
+}
+
+impl ArrivalKernel for ReplayKernel {
+    fn sample(&self, t: u32, _rng: &mut Pcg64, out: &mut Vec<Arrival>) {
+        out.extend_from_slice(&self.by_period[(t as usize - 1) % self.by_period.len()]);
+    }
+    fn name(&self) -> &'static str {
+        "replay"
+    }
+}
+
+/// Build the scenario's kernel (validated scenarios only).
+pub fn kernel(s: &Scenario) -> Result<Arc<dyn ArrivalKernel>, String> {
+    let a = &s.arrivals;
+    let sampler = CaseMixSampler::new(&s.case_mix);
+    Ok(match a.kernel {
+        Kernel::Poisson => Arc::new(PoissonKernel {
+            count: Poisson::new(a.rate).map_err(|e| e.to_string())?,
+            sampler,
+        }),
+        Kernel::Schedule => Arc::new(ScheduleKernel {
+            rates: a.schedule.clone(),
+            sampler,
+        }),
+        Kernel::NegativeBinomial => Arc::new(NegativeBinomialKernel {
+            intensity: Gamma::new(a.dispersion, a.rate / a.dispersion)
+                .map_err(|e| e.to_string())?,
+            sampler,
+        }),
+        Kernel::Replay => Arc::new(ReplayKernel::from_csv(
+            Path::new(&a.replay_file),
+            s.groups(),
+        )?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{stream, Purpose};
+
+    fn counts(s: &Scenario, periods: u32) -> Vec<usize> {
+        let k = kernel(s).unwrap();
+        let mut rng = stream(0, 1, Purpose::Patients);
+        let mut out = Vec::new();
+        (1..=periods)
+            .map(|t| {
+                out.clear();
+                k.sample(t, &mut rng, &mut out);
+                out.len()
+            })
+            .collect()
+    }
+
+    fn mean_var(v: &[usize]) -> (f64, f64) {
+        let n = v.len() as f64;
+        let m = v.iter().sum::<usize>() as f64 / n;
+        (
+            m,
+            v.iter().map(|x| (*x as f64 - m).powi(2)).sum::<f64>() / (n - 1.0),
+        )
+    }
+
+    #[test]
+    fn poisson_counts_have_the_configured_mean_and_equal_variance() {
+        let (m, v) = mean_var(&counts(&Scenario::default(), 4000));
+        assert!((m - 9.0).abs() < 0.2, "{m}");
+        assert!((v / m - 1.0).abs() < 0.1, "{v}");
+    }
+
+    #[test]
+    fn negative_binomial_is_over_dispersed() {
+        let mut s = Scenario::default();
+        s.arrivals.kernel = Kernel::NegativeBinomial;
+        let (m, v) = mean_var(&counts(&s, 4000));
+        assert!((m - 9.0).abs() < 0.3, "{m}");
+        // variance = 9 + 81 / 4 = 29.25
+        assert!(v > 22.0 && v < 37.0, "{v}");
+    }
+
+    #[test]
+    fn schedule_follows_its_rates() {
+        let mut s = Scenario::default();
+        s.arrivals.kernel = Kernel::Schedule;
+        s.arrivals.schedule = vec![2.0, 20.0];
+        let c = counts(&s, 2000);
+        let odd: Vec<usize> = c.iter().step_by(2).copied().collect();
+        let even: Vec<usize> = c.iter().skip(1).step_by(2).copied().collect();
+        assert!((mean_var(&odd).0 - 2.0).abs() < 0.3 && (mean_var(&even).0 - 20.0).abs() < 0.6);
+    }
+
+    #[test]
+    fn replay_reproduces_the_file_and_reports_bad_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.csv");
+        std::fs::write(
+            &p,
+            "period,group,cmi,urgency,tolerance\n1,0,0.1,0.3,4\n1,5,0.9,0.8,2\n3,2,0.4,0.5,5\n",
+        )
+        .unwrap();
+        let k = ReplayKernel::from_csv(&p, 6).unwrap();
+        let mut rng = stream(0, 1, Purpose::Patients);
+        let mut out = Vec::new();
+        let per: Vec<usize> = (1..=4)
+            .map(|t| {
+                out.clear();
+                k.sample(t, &mut rng, &mut out);
+                out.len()
+            })
+            .collect();
+        assert_eq!(per, vec![2, 0, 1, 2]);
+        std::fs::write(&p, "period,group,cmi,urgency,tolerance\n1,9,0.1,0.3,4\n").unwrap();
+        let e = ReplayKernel::from_csv(&p, 6).err().unwrap();
+        assert!(e.contains("row 2"), "{e}");
+    }
+}

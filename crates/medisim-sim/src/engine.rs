@@ -1,0 +1,706 @@
+//! One rollout of the Identify–Produce–Settle loop (paper Algorithm A.1).
+//!
+//! Each period: the admin block of the policy sets the levers; arrivals are drawn and coded
+//! (the coding channel); patients register to teams; each team scores its whole queue with the
+//! care block in one batch (selection, delay, effort, triage) and capacity is resolved in
+//! priority order; then settlement pays reimbursement, runs audits, computes KPIs and the bonus
+//! tournament, and updates funds, reputation and fatigue. Every decision rule comes from the
+//! policy; this module only computes features, applies hard constraints and keeps accounts.
+//! The hot loop allocates nothing after the first periods (buffers grow, then are reused).
+
+use crate::arrivals::{Arrival, ArrivalKernel};
+use crate::metrics::{Accumulator, ObjectiveKind, PeriodRecord, RolloutMetrics, TeamRecord};
+use crate::rng::{stream, Purpose};
+use crate::scenario::{CodingMode, Routing, Scenario};
+use medisim_dsl::compile::Batch;
+use medisim_dsl::schema::{AdminFeature as A, DoctorFeature as D, Field};
+use medisim_dsl::{AdminLevers, CompiledPolicy};
+use rand::Rng;
+use rand_pcg::Pcg64;
+
+/// A patient in the system.
+#[derive(Clone, Copy, Debug)]
+struct Patient {
+    id: u64,
+    a: Arrival,
+    /// Reported group ĝ.
+    coded: usize,
+    /// Periods waited so far.
+    wait: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Team {
+    queue: Vec<Patient>,
+    skill: f64,
+    beds: u32,
+    fatigue: f64,
+    /// Last period's KPI, bonus share and marginal bonus pressure (Eqs. 5, 14, 16).
+    kpi: f64,
+    bonus_pressure: f64,
+    /// Last period's mean outcome, cost and wait of treated patients: the KPI reference.
+    ref_health: f64,
+    ref_cost: f64,
+    ref_wait: f64,
+}
+
+/// What one rollout needs: the scenario, the compiled policy, the arrival kernel.
+pub struct Rollout<'a> {
+    pub scenario: &'a Scenario,
+    pub policy: &'a CompiledPolicy,
+    pub kernel: &'a dyn ArrivalKernel,
+}
+
+/// Outputs of one rollout.
+pub struct RolloutResult {
+    pub metrics: RolloutMetrics,
+    /// Per-period, per-team rows, when requested.
+    pub trace: Vec<TeamRecord>,
+}
+
+/// Which care outputs are which (the care block's field order).
+const EFFORT: usize = 0;
+const ACCEPT: usize = 1;
+const DEFER: usize = 2;
+const BED: usize = 3;
+
+impl Rollout<'_> {
+    /// Run one replicate. `replicate` keys the random streams together with the scenario seed.
+    pub fn run(
+        &self,
+        replicate: u64,
+        horizon: u32,
+        objective: ObjectiveKind,
+        trace: bool,
+    ) -> RolloutResult {
+        let s = self.scenario;
+        debug_assert_eq!(self.policy.care.fields()[EFFORT], Field::Effort);
+        debug_assert_eq!(self.policy.care.fields()[ACCEPT], Field::TriageAccept);
+        debug_assert_eq!(self.policy.care.fields()[DEFER], Field::TriageDefer);
+        debug_assert_eq!(self.policy.care.fields()[BED], Field::RequestBed);
+        let mut rng_p = stream(s.seed, replicate, Purpose::Patients);
+        let mut rng_d = stream(s.seed, replicate, Purpose::Decisions);
+        let j_count = s.teams;
+        let mut teams: Vec<Team> = (0..j_count)
+            .map(|j| Team {
+                queue: Vec::new(),
+                skill: s.skill(j),
+                beds: 0,
+                fatigue: 0.0,
+                kpi: 0.0,
+                bonus_pressure: 0.0,
+                ref_health: 0.9,
+                ref_cost: s.response.kpi_cost_ref,
+                ref_wait: 1.0,
+            })
+            .collect();
+        let mut acc = Accumulator::new(s, horizon, trace);
+        let mut admin = self.policy.admin.frame();
+        let mut coding: Batch = self.policy.coding.batch(64);
+        let mut care: Batch = self.policy.care.batch(64);
+        let mut arrivals: Vec<Arrival> = Vec::new();
+        let mut cand_start: Vec<usize> = Vec::new();
+        let mut probs: Vec<f64> = Vec::new();
+        let mut chosen: Vec<usize> = Vec::new();
+        let mut fates: Vec<u8> = Vec::new();
+        let mut kpis = vec![0.0; j_count];
+        let mut shares = vec![0.0; j_count];
+        let mut next_id = 0u64;
+        let mut period = PeriodRecord::default();
+
+        let mut funds = s.finance.initial_funds;
+        let mut reputation = s.finance.initial_reputation;
+        let mut last = LastPeriod {
+            wbar: 0.0,
+            rbar: 0.0,
+            utilization: 0.0,
+            profit: 0.0,
+            total_capacity: 10.0,
+            flex_pool: 0.0,
+        };
+        let levers0 = self.eval_admin(&mut admin, &teams, funds, reputation, &last, 1);
+        last.total_capacity = f64::from(levers0.total_capacity);
+
+        for t in 1..=horizon {
+            // --- Hospital policy step: the administrator sets this period's levers.
+            let lv = self.eval_admin(&mut admin, &teams, funds, reputation, &last, t);
+            allocate_beds(&mut teams, &lv);
+
+            // --- Identify: arrivals and coding.
+            arrivals.clear();
+            self.kernel.sample(t, &mut rng_p, &mut arrivals);
+            period.reset(t, &lv);
+            period.arrivals = arrivals.len();
+            self.code(
+                &arrivals,
+                &lv,
+                &mut coding,
+                &mut cand_start,
+                &mut probs,
+                &mut chosen,
+                &mut rng_d,
+            );
+
+            // --- Routing: register to teams (patient choice; no strategic routing).
+            for (a, g) in arrivals.iter().zip(&chosen) {
+                let team = match s.routing {
+                    Routing::Uniform => rng_p.gen_range(0..j_count),
+                    Routing::ShortestQueue => (0..j_count)
+                        .min_by_key(|j| teams[*j].queue.len())
+                        .unwrap_or(0),
+                };
+                acc.coded(a, *g, s);
+                period.upcoded += usize::from(*g > a.group);
+                teams[team].queue.push(Patient {
+                    id: next_id,
+                    a: *a,
+                    coded: *g,
+                    wait: 0,
+                });
+                next_id += 1;
+            }
+
+            // --- Produce: each team scores its queue and treats within capacity.
+            let lagging_cut = mean(teams.iter().map(|tm| tm.kpi));
+            for (j, team) in teams.iter_mut().enumerate() {
+                let lagging = t > 1 && team.kpi < lagging_cut;
+                let rec = self.produce(
+                    j,
+                    team,
+                    &lv,
+                    &mut care,
+                    &mut fates,
+                    &mut rng_d,
+                    &mut acc,
+                    lagging,
+                    &mut period,
+                );
+                kpis[j] = rec.kpi_inputs(&lv, s);
+                period.teams.push(rec);
+            }
+
+            // --- Settle: KPI tournament, bonuses, funds, reputation.
+            softmax(&kpis, lv.kappa, &mut shares);
+            let mut bonus_total = 0.0;
+            for (j, team) in teams.iter_mut().enumerate() {
+                let rec = &mut period.teams[j];
+                rec.kpi = kpis[j];
+                rec.bonus = lv.bonus_pool * shares[j];
+                rec.bonus_pressure = lv.bonus_pool * lv.kappa * shares[j] * (1.0 - shares[j]);
+                bonus_total += rec.bonus;
+                let load_cap = s.care.load_per_bed * f64::from(team.beds);
+                let over = (rec.load - load_cap).max(0.0);
+                rec.utility = lv.alpha * (rec.revenue - rec.cost - rec.penalties)
+                    + lv.beta * s.response.health_value * rec.health_gain
+                    + s.response.theta * rec.bonus
+                    - s.care.nu * over * over;
+                team.fatigue = (1.0 - s.care.fatigue_decay) * team.fatigue
+                    + s.care.fatigue_decay * over / load_cap.max(1.0);
+                team.kpi = rec.kpi;
+                team.bonus_pressure = rec.bonus_pressure;
+                if rec.treated > 0 {
+                    team.ref_health = rec.outcome_sum / rec.treated as f64;
+                    team.ref_cost = rec.cost / rec.treated as f64;
+                    team.ref_wait = rec.wait_sum / rec.treated as f64;
+                }
+            }
+            let revenue: f64 = period.teams.iter().map(|r| r.revenue).sum();
+            let cost: f64 = period.teams.iter().map(|r| r.cost).sum();
+            let penalties: f64 = period.teams.iter().map(|r| r.penalties).sum();
+            let profit = revenue
+                - cost
+                - penalties
+                - bonus_total
+                - s.finance.bed_cost * f64::from(lv.total_capacity);
+            funds += profit;
+            let treated: usize = period.teams.iter().map(|r| r.treated).sum();
+            let detected: usize = period.teams.iter().map(|r| r.detected).sum();
+            let decided: usize = period.teams.iter().map(|r| r.decided).sum();
+            let rejected: usize = period.teams.iter().map(|r| r.rejected).sum();
+            let outcome: f64 = period.teams.iter().map(|r| r.outcome_sum).sum();
+            let waits: f64 = period.teams.iter().map(|r| r.wait_sum).sum();
+            let rej_rate = ratio(rejected as f64, decided as f64);
+            let wbar = if treated > 0 {
+                waits / treated as f64
+            } else {
+                last.wbar
+            };
+            let quality = if treated > 0 {
+                outcome / treated as f64
+            } else {
+                0.5
+            };
+            let signal = (quality
+                - 0.5 * rej_rate
+                - 0.05 * wbar
+                - s.audit.reputation_hit * ratio(detected as f64, treated as f64))
+            .clamp(0.0, 1.0);
+            reputation += s.finance.reputation_rate * (signal - reputation);
+            let used: u32 = period.teams.iter().map(|r| r.treated as u32).sum();
+            last = LastPeriod {
+                wbar,
+                rbar: rej_rate,
+                utilization: ratio(f64::from(used), f64::from(lv.total_capacity)),
+                profit,
+                total_capacity: f64::from(lv.total_capacity),
+                flex_pool: f64::from(lv.flex_pool),
+            };
+            period.profit = profit;
+            period.funds = funds;
+            period.reputation = reputation;
+            period.wbar = wbar;
+            period.rejection = rej_rate;
+            acc.period(&period, replicate);
+        }
+        let (metrics, trace) = acc.finish(funds, reputation, objective);
+        RolloutResult { metrics, trace }
+    }
+
+    fn eval_admin(
+        &self,
+        frame: &mut medisim_dsl::Frame,
+        teams: &[Team],
+        funds: f64,
+        reputation: f64,
+        last: &LastPeriod,
+        t: u32,
+    ) -> AdminLevers {
+        let queue_total: usize = teams.iter().map(|tm| tm.queue.len()).sum();
+        let queue_max = teams.iter().map(|tm| tm.queue.len()).max().unwrap_or(0);
+        frame.set(A::QueueTotal.slot(), queue_total as f64);
+        frame.set(A::QueueMax.slot(), queue_max as f64);
+        frame.set(A::Wbar.slot(), last.wbar);
+        frame.set(A::Rbar.slot(), last.rbar);
+        frame.set(A::Utilization.slot(), last.utilization);
+        frame.set(A::Funds.slot(), funds);
+        frame.set(A::ProfitLast.slot(), last.profit);
+        frame.set(A::CurrentTotalCapacity.slot(), last.total_capacity);
+        frame.set(A::CurrentFlexPool.slot(), last.flex_pool);
+        frame.set(A::Reputation.slot(), reputation);
+        frame.set(A::Period.slot(), f64::from(t));
+        self.policy.admin_levers(frame)
+    }
+
+    /// The coding channel (Eq. 11): score every candidate group of every arrival with the
+    /// policy's `candidate_score`, then pick one per patient into `chosen`.
+    #[allow(clippy::too_many_arguments)]
+    fn code(
+        &self,
+        arrivals: &[Arrival],
+        lv: &AdminLevers,
+        batch: &mut Batch,
+        cand_start: &mut Vec<usize>,
+        probs: &mut Vec<f64>,
+        chosen: &mut Vec<usize>,
+        rng: &mut Pcg64,
+    ) {
+        let s = self.scenario;
+        let m = &s.case_mix;
+        let k = s.groups();
+        cand_start.clear();
+        let mut lanes = 0;
+        for a in arrivals {
+            cand_start.push(lanes);
+            lanes += (a.group + s.coding.max_upcode).min(k - 1) - a.group + 1;
+        }
+        cand_start.push(lanes);
+        ensure_lanes(&self.policy.coding, batch, lanes);
+        for (i, a) in arrivals.iter().enumerate() {
+            for (c, lane) in (cand_start[i]..cand_start[i + 1]).enumerate() {
+                let g = a.group + c;
+                let gain = m.price * (m.weights[g] - m.weights[a.group]);
+                let gap = m.cmi[g] - m.cmi[a.group];
+                let p_audit = audit_probability(s, gap);
+                batch.set(D::Urgency.slot(), lane, a.urgency);
+                batch.set(D::Wait.slot(), lane, 0.0);
+                batch.set(D::Complexity.slot(), lane, a.cmi);
+                batch.set(D::Tolerance.slot(), lane, f64::from(a.tolerance));
+                batch.set(
+                    D::UpcodePressure.slot(),
+                    lane,
+                    lv.alpha * s.coding.gamma_code * gain,
+                );
+                batch.set(D::UpcodeGain.slot(), lane, gain);
+                batch.set(
+                    D::AuditPenalty.slot(),
+                    lane,
+                    p_audit * s.audit.penalty * gain.max(0.0),
+                );
+                batch.set(
+                    D::EthicsPressure.slot(),
+                    lane,
+                    s.coding.r0 * s.coding.eta_eth * gap.max(0.0),
+                );
+                batch.set(D::CodingGap.slot(), lane, gap);
+            }
+        }
+        self.policy.coding.eval_batch(batch);
+        let scores = self.policy.coding.batch_output(batch, 0);
+        chosen.clear();
+        for (i, a) in arrivals.iter().enumerate() {
+            let sc = &scores[cand_start[i]..cand_start[i + 1]];
+            let pick = match s.coding.mode {
+                CodingMode::Deterministic => argmax_first(sc),
+                CodingMode::Stochastic => softmax_pick(sc, s.coding.temperature, probs, rng),
+            };
+            chosen.push(a.group + pick);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn produce(
+        &self,
+        j: usize,
+        team: &mut Team,
+        lv: &AdminLevers,
+        batch: &mut Batch,
+        fates: &mut Vec<u8>,
+        rng: &mut Pcg64,
+        acc: &mut Accumulator,
+        lagging: bool,
+        period: &mut PeriodRecord,
+    ) -> TeamRecord {
+        let s = self.scenario;
+        let c = &s.care;
+        let r = &s.response;
+        let m = &s.case_mix;
+        let mut rec = TeamRecord::new(period.t, j, team.beds, team.queue.len());
+        // Clinical priority order: urgency plus waiting, ties by arrival order.
+        team.queue
+            .sort_unstable_by(|x, y| priority(y).total_cmp(&priority(x)).then(x.id.cmp(&y.id)));
+        let n = team.queue.len();
+        ensure_lanes(&self.policy.care, batch, n);
+        let beds = team.beds;
+        let load_cap = c.load_per_bed * f64::from(beds);
+        let n_ref = f64::from(beds.max(1));
+        let bp = team.bonus_pressure;
+        // Fatigue is priced at the load of a full period: carried-over fatigue plus the other
+        // beds filled with the queue's typical case, so it depends on the case, not its rank.
+        let typical = mean(
+            team.queue
+                .iter()
+                .map(|p| c.effort_base + c.effort_slope * p.a.cmi),
+        );
+        let ahead_load = team.fatigue * load_cap + f64::from(beds.saturating_sub(1)) * typical;
+        // Capacity signal shared by the team: its beds relative to an even share, at most 1
+        // (below 1 only for a team that KPI steering has left short).
+        let free_share = (f64::from(beds) * self.scenario.teams as f64
+            / f64::from(lv.total_capacity.max(1)))
+        .min(1.0);
+        let mut incentive_sum = 0.0;
+        for (rank, p) in team.queue.iter().enumerate() {
+            let a = &p.a;
+            let base = c.effort_base + c.effort_slope * a.cmi;
+            let denom = a.cmi + c.epsilon;
+            let x0 = c.lambda * base / denom;
+            let dh = team.skill * c.lambda / denom * (-x0).exp();
+            let dc = c.omega * c.phi * base.powf(c.phi - 1.0);
+            let dkpi = (lv.w_h * dh - lv.w_c * dc / r.kpi_cost_ref) / n_ref;
+            // Effort feels fatigue through the carried-over state only: a period's own load is
+            // priced in triage, where the case is taken or not.
+            let fatigue_grad = 2.0 * c.nu * team.fatigue;
+            let grad =
+                -lv.alpha * dc + lv.beta * r.health_value * dh + r.theta * bp * dkpi - fatigue_grad;
+            let eqp = (r.effort_step * grad).clamp(-r.effort_cut * base, r.effort_raise);
+            let effort = base + eqp;
+            let outcome = team.skill * (1.0 - (-c.lambda * effort / denom).exp());
+            let gain = outcome - c.untreated_health * (1.0 - a.cmi);
+            let cost = c.c_fixed + c.omega * effort.powf(c.phi);
+            let over_payment = m.price * (m.weights[p.coded] - m.weights[a.group]);
+            let gap = m.cmi[p.coded] - m.cmi[a.group];
+            let expected_loss = audit_probability(s, gap)
+                * (s.audit.penalty + f64::from(u8::from(s.audit.clawback)))
+                * over_payment.max(0.0);
+            let margin = m.price * m.weights[p.coded] - expected_loss - cost;
+            let before = (ahead_load - load_cap).max(0.0);
+            let after = (ahead_load + effort - load_cap).max(0.0);
+            let fatigue_cost = c.nu * (after * after - before * before);
+            let dkpi_accept = (lv.w_h * (outcome - team.ref_health)
+                - lv.w_c * (cost - team.ref_cost) / r.kpi_cost_ref
+                - lv.w_w * (f64::from(p.wait) - team.ref_wait))
+                / n_ref;
+            let lane = rank;
+            let set = |batch: &mut Batch, f: D, v: f64| batch.set(f.slot(), lane, v);
+            set(batch, D::Urgency, a.urgency);
+            set(batch, D::Wait, f64::from(p.wait));
+            set(batch, D::Complexity, a.cmi);
+            set(
+                batch,
+                D::Tolerance,
+                f64::from(a.tolerance.saturating_sub(p.wait)),
+            );
+            set(batch, D::BaseEffort, base);
+            set(batch, D::EffortQualityPressure, eqp);
+            set(
+                batch,
+                D::ClinicalTriageScore,
+                r.urgency_weight * a.urgency
+                    + r.wait_weight * (f64::from(p.wait) / f64::from(a.tolerance)).min(1.0),
+            );
+            set(
+                batch,
+                D::MarginPressure,
+                lv.alpha * margin / r.utility_scale,
+            );
+            set(
+                batch,
+                D::QualityPressure,
+                lv.beta * r.health_value * gain / r.utility_scale,
+            );
+            set(batch, D::BedAvailabilitySignal, free_share);
+            set(
+                batch,
+                D::TriageFatiguePressure,
+                fatigue_cost / r.utility_scale,
+            );
+            set(
+                batch,
+                D::KpiGamingPressure,
+                r.theta * bp * dkpi_accept / r.utility_scale,
+            );
+            incentive_sum +=
+                (lv.alpha * margin + lv.beta * r.health_value * gain) / r.utility_scale;
+            set(
+                batch,
+                D::DeferPressure,
+                (lv.alpha * r.defer_cost_relief * cost + r.theta * bp * lv.w_rej / n_ref
+                    - lv.beta * r.health_value * r.defer_health_loss * a.urgency * gain)
+                    / r.utility_scale,
+            );
+            set(batch, D::BedAvailable, f64::from(u8::from(beds > 0)));
+            set(batch, D::ClinicalBedScore, 0.5 + 0.5 * a.cmi);
+            set(
+                batch,
+                D::BedQualityPressure,
+                lv.beta * r.health_value * outcome / r.utility_scale,
+            );
+            set(
+                batch,
+                D::BedCostPressure,
+                lv.alpha * c.c_fixed / r.utility_scale,
+            );
+            set(batch, D::BedFatiguePressure, team.fatigue * 0.1);
+            set(batch, D::BedThreshold, r.bed_threshold);
+            set(batch, D::BonusPressure, bp);
+            set(batch, D::Fatigue, team.fatigue);
+        }
+        // Thresholds carry the opportunity cost of a bed: a share of the incentive value of the
+        // queue's typical case. Under profit pressure the typical case is worth more, so the
+        // bar rises for everyone and the least profitable cases fall below it (cream-skimming).
+        let opportunity = r.opportunity_share * incentive_sum / n.max(1) as f64;
+        batch
+            .feature_mut(D::AcceptThreshold.slot())
+            .fill(r.accept_threshold + opportunity);
+        batch
+            .feature_mut(D::DeferThreshold.slot())
+            .fill(r.defer_threshold + opportunity);
+        self.policy.care.eval_batch(batch);
+        let effort_out = self.policy.care.batch_output(batch, EFFORT);
+        let accept = self.policy.care.batch_output(batch, ACCEPT);
+        let defer = self.policy.care.batch_output(batch, DEFER);
+        let bed = self.policy.care.batch_output(batch, BED);
+        let effort_spec = Field::Effort.spec();
+
+        // Capacity resolution in priority order; `fate` 0 stay, 1 treated, 2 rejected.
+        let mut free = beds;
+        fates.clear();
+        for (i, p) in team.queue.iter().enumerate() {
+            let high = p.a.cmi >= m.high_cmi_threshold;
+            let acc_i = accept[i] != 0.0;
+            acc.triage(p.a.cmi, high, acc_i, lagging);
+            let fate = if acc_i && free > 0 {
+                free -= 1;
+                let e = effort_spec.project(effort_out[i]);
+                let r_bed = bed[i] != 0.0;
+                let outcome = if r_bed {
+                    team.skill * (1.0 - (-c.lambda * e / (p.a.cmi + c.epsilon)).exp())
+                } else {
+                    0.0
+                };
+                let gain = outcome - c.untreated_health * (1.0 - p.a.cmi);
+                let cost = c.c_fixed * f64::from(u8::from(r_bed)) + c.omega * e.powf(c.phi);
+                let revenue = m.price * m.weights[p.coded];
+                let mut penalty = 0.0;
+                if p.coded > p.a.group {
+                    let gap = m.cmi[p.coded] - m.cmi[p.a.group];
+                    if rng.gen::<f64>() < audit_probability(s, gap) {
+                        let over = m.price * (m.weights[p.coded] - m.weights[p.a.group]);
+                        penalty =
+                            s.audit.penalty * over + if s.audit.clawback { over } else { 0.0 };
+                        rec.detected += 1;
+                    }
+                }
+                rec.treated += 1;
+                rec.load += e;
+                rec.revenue += revenue;
+                rec.cost += cost;
+                rec.penalties += penalty;
+                rec.outcome_sum += outcome;
+                rec.health_gain += gain;
+                rec.wait_sum += f64::from(p.wait);
+                rec.cmi_sum += p.a.cmi;
+                acc.treated(p.a.cmi, p.wait, e, outcome, gain, cost, revenue, high);
+                1
+            } else if acc_i {
+                acc.deferred(high, false, false, p.a.urgency);
+                0
+            } else if defer[i] != 0.0 {
+                acc.deferred(high, true, free > 0, p.a.urgency);
+                rec.deferred += 1;
+                0
+            } else {
+                rec.rejected += 1;
+                acc.rejected(high, p.a.urgency >= s.objective.urgent_threshold);
+                2
+            };
+            fates.push(fate);
+        }
+        rec.decided = n;
+        let mut k = 0;
+        team.queue.retain(|_| {
+            let keep = fates[k] == 0;
+            k += 1;
+            keep
+        });
+        // Waiting: everyone left waits one more period; those past their tolerance leave.
+        team.queue.retain_mut(|p| {
+            p.wait += 1;
+            if p.wait > p.a.tolerance {
+                acc.abandoned(p.a.cmi >= m.high_cmi_threshold);
+                rec.abandoned += 1;
+                false
+            } else {
+                true
+            }
+        });
+        rec.queue_after = team.queue.len();
+        rec
+    }
+}
+
+struct LastPeriod {
+    wbar: f64,
+    rbar: f64,
+    utilization: f64,
+    profit: f64,
+    total_capacity: f64,
+    flex_pool: f64,
+}
+
+fn priority(p: &Patient) -> f64 {
+    p.a.urgency + 0.1 * f64::from(p.wait)
+}
+
+/// Audit-hit function p_audit(Δc) = clip(q + slope · [Δc]+, 0, 1).
+pub fn audit_probability(s: &Scenario, gap: f64) -> f64 {
+    (s.audit.base_prob + s.audit.slope * gap.max(0.0)).clamp(0.0, 1.0)
+}
+
+/// Beds per team: the dedicated part of the capacity split evenly, then the flexible pool by
+/// static shares (ξ = 0) or by KPI steering (ξ > 0: weights exp(ξ · standardised last KPI)).
+fn allocate_beds(teams: &mut [Team], lv: &AdminLevers) {
+    let j = teams.len();
+    let dedicated = lv.total_capacity - lv.flex_pool;
+    for (i, t) in teams.iter_mut().enumerate() {
+        t.beds = dedicated / j as u32 + u32::from((i as u32) < dedicated % j as u32);
+    }
+    if lv.flex_pool == 0 {
+        return;
+    }
+    if lv.xi <= 0.0 {
+        // Static shares: continue the even split where the dedicated one stopped.
+        let start = (dedicated % j as u32) as usize;
+        for k in 0..lv.flex_pool as usize {
+            teams[(start + k) % j].beds += 1;
+        }
+        return;
+    }
+    let m = mean(teams.iter().map(|t| t.kpi));
+    let sd = (teams.iter().map(|t| (t.kpi - m).powi(2)).sum::<f64>() / j as f64).sqrt();
+    let weights: Vec<f64> = teams
+        .iter()
+        .map(|t| (lv.xi * (t.kpi - m) / (sd + 1e-9)).exp())
+        .collect();
+    let total: f64 = weights.iter().sum();
+    let quotas: Vec<f64> = weights
+        .iter()
+        .map(|w| f64::from(lv.flex_pool) * w / total)
+        .collect();
+    let mut given = 0;
+    for (t, q) in teams.iter_mut().zip(&quotas) {
+        t.beds += q.floor() as u32;
+        given += q.floor() as u32;
+    }
+    // Largest remainder, ties to the lower index.
+    let mut order: Vec<usize> = (0..j).collect();
+    order.sort_by(|a, b| {
+        (quotas[*b] - quotas[*b].floor())
+            .total_cmp(&(quotas[*a] - quotas[*a].floor()))
+            .then(a.cmp(b))
+    });
+    for k in 0..(lv.flex_pool - given) as usize {
+        teams[order[k % j]].beds += 1;
+    }
+}
+
+fn ensure_lanes(block: &medisim_dsl::compile::Block, batch: &mut Batch, n: usize) {
+    if n > batch.capacity() {
+        *batch = block.batch(n.next_power_of_two());
+    }
+    batch.set_lanes(n);
+}
+
+fn softmax(x: &[f64], kappa: f64, out: &mut [f64]) {
+    let mx = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut z = 0.0;
+    for (o, v) in out.iter_mut().zip(x) {
+        *o = (kappa * (v - mx)).exp();
+        z += *o;
+    }
+    for o in out.iter_mut() {
+        *o /= z;
+    }
+}
+
+fn argmax_first(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate() {
+        if *x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+fn softmax_pick(scores: &[f64], temperature: f64, probs: &mut Vec<f64>, rng: &mut Pcg64) -> usize {
+    let mx = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    probs.clear();
+    let mut z = 0.0;
+    for s in scores {
+        let p = ((s - mx) / temperature).exp();
+        z += p;
+        probs.push(z);
+    }
+    let u = rng.gen::<f64>() * z;
+    probs
+        .iter()
+        .position(|c| u < *c)
+        .unwrap_or(scores.len() - 1)
+}
+
+pub(crate) fn mean(it: impl Iterator<Item = f64>) -> f64 {
+    let (s, n) = it.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 {
+        0.0
+    } else {
+        s / n as f64
+    }
+}
+
+pub(crate) fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}

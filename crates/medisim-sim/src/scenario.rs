@@ -1,0 +1,645 @@
+//! The scenario: every constant of the environment, each with a built-in default, loaded from
+//! one TOML file. `docs/model.md` gives each value and the reason for it.
+//!
+//! Unknown keys are errors that name the key (serde's `deny_unknown_fields`); out-of-range
+//! values are errors that name the key and the legal range ([`Scenario::validate`]).
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read scenario {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("scenario {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("scenario key `{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> ScenarioError {
+    ScenarioError::Invalid {
+        key: key.to_string(),
+        message: message.into(),
+    }
+}
+
+/// How the coder turns candidate scores into a reported group (Eq. 11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodingMode {
+    /// Softmax over scores with temperature `coding.temperature` (L1/L2).
+    Stochastic,
+    /// Argmax, ties to the true group (L3 search and evaluation).
+    Deterministic,
+}
+
+/// How arriving patients register to teams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Routing {
+    /// Patient choice: uniformly at random (the paper's default; no strategic routing).
+    Uniform,
+    /// To the team with the shortest queue (ties to the lowest index).
+    ShortestQueue,
+}
+
+/// The arrival kernel (paper Eq. 10 and Appendix L).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kernel {
+    /// Homogeneous Poisson with mean `rate` (Eq. 10).
+    Poisson,
+    /// Non-homogeneous Poisson: period t has mean `schedule[(t-1) % len]`.
+    Schedule,
+    /// Over-dispersed counts: negative binomial with mean `rate` and size `dispersion`
+    /// (variance `rate + rate^2 / dispersion`).
+    NegativeBinomial,
+    /// Replay of an arrival stream from `replay_file` (CSV, one row per patient).
+    Replay,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Arrivals {
+    pub kernel: Kernel,
+    pub rate: f64,
+    pub schedule: Vec<f64>,
+    pub dispersion: f64,
+    pub replay_file: String,
+}
+
+impl Default for Arrivals {
+    fn default() -> Self {
+        Arrivals {
+            kernel: Kernel::Poisson,
+            rate: 9.0,
+            schedule: Vec::new(),
+            dispersion: 4.0,
+            replay_file: String::new(),
+        }
+    }
+}
+
+/// The aggregated macro-DRG case mix (paper §3.1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaseMix {
+    /// Share of arrivals in each macro-DRG group.
+    pub shares: Vec<f64>,
+    /// Reimbursement relative weight of each group.
+    pub weights: Vec<f64>,
+    /// Normalised complexity (CMI) at the centre of each group, in [0, 1].
+    pub cmi: Vec<f64>,
+    /// Half-width of the uniform spread of a patient's CMI* around its group centre.
+    pub cmi_spread: f64,
+    /// Reimbursement per unit of relative weight.
+    pub price: f64,
+    /// CMI* at or above which a patient counts as high-complexity in the diagnostics.
+    pub high_cmi_threshold: f64,
+    /// Urgency = clamp(urgency_base + urgency_slope * CMI* + N(0, urgency_noise)).
+    pub urgency_base: f64,
+    pub urgency_slope: f64,
+    pub urgency_noise: f64,
+    /// Waiting tolerance in periods: tolerance_min + U{0 .. tolerance_range} scaled down by urgency.
+    pub tolerance_min: u32,
+    pub tolerance_range: u32,
+}
+
+impl Default for CaseMix {
+    fn default() -> Self {
+        CaseMix {
+            shares: vec![0.24, 0.24, 0.2, 0.15, 0.11, 0.06],
+            weights: vec![1.0, 1.03, 1.07, 1.12, 1.18, 1.25],
+            cmi: vec![0.1, 0.25, 0.4, 0.55, 0.72, 0.9],
+            cmi_spread: 0.06,
+            price: 10.0,
+            high_cmi_threshold: 0.5,
+            urgency_base: 0.2,
+            urgency_slope: 0.5,
+            urgency_noise: 0.15,
+            tolerance_min: 3,
+            tolerance_range: 6,
+        }
+    }
+}
+
+/// Treatment production and cost (Eqs. 12-13), effort and fatigue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Care {
+    /// Team skills; if shorter than `teams`, it is cycled.
+    pub skill: Vec<f64>,
+    /// λ in Eq. 12.
+    pub lambda: f64,
+    /// ε in Eq. 12.
+    pub epsilon: f64,
+    /// ω in Eq. 13.
+    pub omega: f64,
+    /// φ in Eq. 13 (> 1).
+    pub phi: f64,
+    /// C_fixed in Eq. 13: cost of the constrained resource.
+    pub c_fixed: f64,
+    /// Clinically indicated effort: base_effort = effort_base + effort_slope * CMI*.
+    pub effort_base: f64,
+    pub effort_slope: f64,
+    /// Health a patient keeps without treatment: untreated = untreated_health * (1 - CMI*).
+    pub untreated_health: f64,
+    /// Ē_j per bed: a team's load capacity is this times its beds (Eq. 2).
+    pub load_per_bed: f64,
+    /// ν in Eq. 2: convex fatigue penalty.
+    pub nu: f64,
+    /// Smoothing of the fatigue state.
+    pub fatigue_decay: f64,
+}
+
+impl Default for Care {
+    fn default() -> Self {
+        Care {
+            skill: vec![1.0, 0.97, 1.03, 0.95, 1.05],
+            lambda: 0.5,
+            epsilon: 0.1,
+            omega: 1.5,
+            phi: 2.0,
+            c_fixed: 5.0,
+            effort_base: 1.0,
+            effort_slope: 2.5,
+            untreated_health: 0.5,
+            load_per_bed: 1.5,
+            nu: 0.1,
+            fatigue_decay: 0.3,
+        }
+    }
+}
+
+/// Scales of the provider response class Π_P (how strongly each channel follows Eq. 2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Response {
+    /// θ in Eq. 2: weight on the realised bonus.
+    pub theta: f64,
+    /// Money value of one unit of health gain in the provider's utility.
+    pub health_value: f64,
+    /// Utility scale: pressures are utility changes divided by this.
+    pub utility_scale: f64,
+    /// Effort moves by effort_step * dU/dE, clipped to [-effort_cut * base, effort_raise].
+    pub effort_step: f64,
+    pub effort_cut: f64,
+    pub effort_raise: f64,
+    /// clinical_triage_score = urgency_weight * urgency + wait_weight * wait / tolerance.
+    pub urgency_weight: f64,
+    pub wait_weight: f64,
+    /// Base accept and defer thresholds; both rise by the opportunity cost of a bed.
+    pub accept_threshold: f64,
+    pub defer_threshold: f64,
+    /// Share of the queue's mean incentive pressure (margin + quality) added to both thresholds.
+    pub opportunity_share: f64,
+    /// defer_pressure: cost relief of waiting, per unit of α-weighted cost / utility_scale.
+    pub defer_cost_relief: f64,
+    /// defer_pressure: health lost by waiting, per unit of β-weighted urgency.
+    pub defer_health_loss: f64,
+    pub bed_threshold: f64,
+    /// Reference cost that normalises cost in the KPI (Eq. 5).
+    pub kpi_cost_ref: f64,
+}
+
+impl Default for Response {
+    fn default() -> Self {
+        Response {
+            theta: 1.0,
+            health_value: 15.0,
+            utility_scale: 8.0,
+            effort_step: 0.2,
+            effort_cut: 0.25,
+            effort_raise: 1.0,
+            urgency_weight: 0.3,
+            wait_weight: 0.3,
+            accept_threshold: 1.1,
+            defer_threshold: 1.3,
+            opportunity_share: 0.85,
+            defer_cost_relief: 0.45,
+            defer_health_loss: 0.5,
+            bed_threshold: 0.2,
+            kpi_cost_ref: 10.0,
+        }
+    }
+}
+
+/// Coding (Eq. 11).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Coding {
+    pub mode: CodingMode,
+    /// Softmax temperature in stochastic mode.
+    pub temperature: f64,
+    /// γ_code in Eq. 11.
+    pub gamma_code: f64,
+    /// Highest number of groups above the true one a coder may report.
+    pub max_upcode: usize,
+    /// r0 in Eq. 11.
+    pub r0: f64,
+    /// η_eth in Eq. 11.
+    pub eta_eth: f64,
+}
+
+impl Default for Coding {
+    fn default() -> Self {
+        Coding {
+            mode: CodingMode::Stochastic,
+            temperature: 0.2,
+            gamma_code: 2.0,
+            max_upcode: 2,
+            r0: 1.0,
+            eta_eth: 4.0,
+        }
+    }
+}
+
+/// The audit schedule: host configuration, not a policy field (paper §4).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Audit {
+    /// q: audit probability of a truthfully coded case.
+    pub base_prob: f64,
+    /// Added audit probability per unit of coding gap.
+    pub slope: f64,
+    /// λ_pen: penalty per unit of over-payment found.
+    pub penalty: f64,
+    /// Whether a found over-payment is also paid back.
+    pub clawback: bool,
+    /// Reputation lost per detected up-coded case, relative to cases treated that period.
+    pub reputation_hit: f64,
+}
+
+impl Default for Audit {
+    fn default() -> Self {
+        Audit {
+            base_prob: 0.10,
+            slope: 1.1,
+            penalty: 3.0,
+            clawback: true,
+            reputation_hit: 0.5,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Finance {
+    pub initial_funds: f64,
+    /// Cost of one bed of capacity per period, paid whether used or not.
+    pub bed_cost: f64,
+    pub initial_reputation: f64,
+    /// Reputation moves this fraction of the way to the period's quality signal.
+    pub reputation_rate: f64,
+}
+
+impl Default for Finance {
+    fn default() -> Self {
+        Finance {
+            initial_funds: 100.0,
+            bed_cost: 1.0,
+            initial_reputation: 0.5,
+            reputation_rate: 0.05,
+        }
+    }
+}
+
+/// Objectives and the safety-penalised fitness (Eqs. 3, 8, 9).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Objective {
+    /// γ_d in Eq. 3.
+    pub discount: f64,
+    /// λ_unsafe in Eq. 8.
+    pub lambda_unsafe: f64,
+    /// λ_var in Eq. 8.
+    pub lambda_var: f64,
+    /// Profit reward per period = profit / profit_scale.
+    pub profit_scale: f64,
+    /// Violation weights per period (V is their mean over the horizon).
+    pub w_urgent_rejection: f64,
+    pub w_insolvency: f64,
+    pub w_upcoding: f64,
+    pub w_waiting: f64,
+    pub w_high_cmi_deferral: f64,
+    /// Urgency at or above which a rejection counts as unsafe.
+    pub urgent_threshold: f64,
+    /// Mean waiting above this is excessive.
+    pub waiting_limit: f64,
+    /// High-complexity deferral rate above this is excessive.
+    pub deferral_limit: f64,
+}
+
+impl Default for Objective {
+    fn default() -> Self {
+        Objective {
+            discount: 0.95,
+            lambda_unsafe: 0.06,
+            lambda_var: 0.25,
+            profit_scale: 10.0,
+            w_urgent_rejection: 10.0,
+            w_insolvency: 5.0,
+            w_upcoding: 8.0,
+            w_waiting: 1.0,
+            w_high_cmi_deferral: 4.0,
+            urgent_threshold: 0.7,
+            waiting_limit: 3.0,
+            deferral_limit: 0.3,
+        }
+    }
+}
+
+/// A whole scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scenario {
+    /// Base seed, mixed with each replicate's seed.
+    pub seed: u64,
+    /// Periods per rollout (T).
+    pub horizon: u32,
+    /// Care teams (J).
+    pub teams: usize,
+    pub routing: Routing,
+    pub arrivals: Arrivals,
+    pub case_mix: CaseMix,
+    pub care: Care,
+    pub response: Response,
+    pub coding: Coding,
+    pub audit: Audit,
+    pub finance: Finance,
+    pub objective: Objective,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            seed: 0,
+            horizon: 200,
+            teams: 5,
+            routing: Routing::Uniform,
+            arrivals: Arrivals::default(),
+            case_mix: CaseMix::default(),
+            care: Care::default(),
+            response: Response::default(),
+            coding: Coding::default(),
+            audit: Audit::default(),
+            finance: Finance::default(),
+            objective: Objective::default(),
+        }
+    }
+}
+
+impl Scenario {
+    /// Parse a scenario from TOML text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+        let s: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Scenario::from_toml(&text, &path.display().to_string())
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a scenario always serialises")
+    }
+
+    /// Check every value against its legal range, naming the first key that is out of range.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        let pos = |key: &str, v: f64| {
+            if v > 0.0 && v.is_finite() {
+                Ok(())
+            } else {
+                Err(invalid(key, format!("must be a positive number, got {v}")))
+            }
+        };
+        let nonneg = |key: &str, v: f64| {
+            if v >= 0.0 && v.is_finite() {
+                Ok(())
+            } else {
+                Err(invalid(key, format!("must be a number >= 0, got {v}")))
+            }
+        };
+        let unit = |key: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(invalid(key, format!("must be in [0, 1], got {v}")))
+            }
+        };
+        if self.horizon == 0 {
+            return Err(invalid("horizon", "must be at least 1"));
+        }
+        if self.teams == 0 || self.teams > 64 {
+            return Err(invalid(
+                "teams",
+                format!("must be between 1 and 64, got {}", self.teams),
+            ));
+        }
+        let a = &self.arrivals;
+        match a.kernel {
+            Kernel::Poisson => pos("arrivals.rate", a.rate)?,
+            Kernel::NegativeBinomial => {
+                pos("arrivals.rate", a.rate)?;
+                pos("arrivals.dispersion", a.dispersion)?;
+            }
+            Kernel::Schedule => {
+                if a.schedule.is_empty() {
+                    return Err(invalid(
+                        "arrivals.schedule",
+                        "kernel \"schedule\" needs at least one rate",
+                    ));
+                }
+                for v in &a.schedule {
+                    nonneg("arrivals.schedule", *v)?;
+                }
+            }
+            Kernel::Replay => {
+                if a.replay_file.is_empty() {
+                    return Err(invalid(
+                        "arrivals.replay_file",
+                        "kernel \"replay\" needs a CSV file",
+                    ));
+                }
+            }
+        }
+        let m = &self.case_mix;
+        let k = m.shares.len();
+        if k < 2 {
+            return Err(invalid("case_mix.shares", "needs at least two groups"));
+        }
+        if m.weights.len() != k {
+            return Err(invalid(
+                "case_mix.weights",
+                format!(
+                    "has {} entries but case_mix.shares has {k}",
+                    m.weights.len()
+                ),
+            ));
+        }
+        if m.cmi.len() != k {
+            return Err(invalid(
+                "case_mix.cmi",
+                format!("has {} entries but case_mix.shares has {k}", m.cmi.len()),
+            ));
+        }
+        for v in &m.shares {
+            nonneg("case_mix.shares", *v)?;
+        }
+        if m.shares.iter().sum::<f64>() <= 0.0 {
+            return Err(invalid("case_mix.shares", "must not all be zero"));
+        }
+        for v in &m.weights {
+            pos("case_mix.weights", *v)?;
+        }
+        for v in &m.cmi {
+            unit("case_mix.cmi", *v)?;
+        }
+        if m.cmi.windows(2).any(|w| w[1] < w[0]) || m.weights.windows(2).any(|w| w[1] < w[0]) {
+            return Err(invalid(
+                "case_mix.cmi",
+                "groups must be ordered by complexity: cmi and weights non-decreasing",
+            ));
+        }
+        nonneg("case_mix.cmi_spread", m.cmi_spread)?;
+        pos("case_mix.price", m.price)?;
+        unit("case_mix.high_cmi_threshold", m.high_cmi_threshold)?;
+        nonneg("case_mix.urgency_noise", m.urgency_noise)?;
+        if m.tolerance_min == 0 {
+            return Err(invalid(
+                "case_mix.tolerance_min",
+                "must be at least 1 period",
+            ));
+        }
+        let c = &self.care;
+        if c.skill.is_empty() {
+            return Err(invalid("care.skill", "needs at least one value"));
+        }
+        for v in &c.skill {
+            pos("care.skill", *v)?;
+        }
+        pos("care.lambda", c.lambda)?;
+        pos("care.epsilon", c.epsilon)?;
+        nonneg("care.omega", c.omega)?;
+        if c.phi <= 1.0 || !c.phi.is_finite() {
+            return Err(invalid(
+                "care.phi",
+                format!("must be > 1 (convex cost, Eq. 13), got {}", c.phi),
+            ));
+        }
+        nonneg("care.c_fixed", c.c_fixed)?;
+        nonneg("care.effort_base", c.effort_base)?;
+        nonneg("care.effort_slope", c.effort_slope)?;
+        unit("care.untreated_health", c.untreated_health)?;
+        pos("care.load_per_bed", c.load_per_bed)?;
+        nonneg("care.nu", c.nu)?;
+        unit("care.fatigue_decay", c.fatigue_decay)?;
+        let r = &self.response;
+        nonneg("response.theta", r.theta)?;
+        nonneg("response.health_value", r.health_value)?;
+        pos("response.utility_scale", r.utility_scale)?;
+        nonneg("response.effort_step", r.effort_step)?;
+        unit("response.effort_cut", r.effort_cut)?;
+        nonneg("response.effort_raise", r.effort_raise)?;
+        pos("response.kpi_cost_ref", r.kpi_cost_ref)?;
+        nonneg("response.opportunity_share", r.opportunity_share)?;
+        let cd = &self.coding;
+        pos("coding.temperature", cd.temperature)?;
+        nonneg("coding.gamma_code", cd.gamma_code)?;
+        nonneg("coding.r0", cd.r0)?;
+        nonneg("coding.eta_eth", cd.eta_eth)?;
+        let au = &self.audit;
+        unit("audit.base_prob", au.base_prob)?;
+        nonneg("audit.slope", au.slope)?;
+        nonneg("audit.penalty", au.penalty)?;
+        nonneg("audit.reputation_hit", au.reputation_hit)?;
+        let f = &self.finance;
+        if !f.initial_funds.is_finite() {
+            return Err(invalid("finance.initial_funds", "must be finite"));
+        }
+        nonneg("finance.bed_cost", f.bed_cost)?;
+        unit("finance.initial_reputation", f.initial_reputation)?;
+        unit("finance.reputation_rate", f.reputation_rate)?;
+        let o = &self.objective;
+        if !(0.0..=1.0).contains(&o.discount) || o.discount == 0.0 {
+            return Err(invalid(
+                "objective.discount",
+                format!("must be in (0, 1], got {}", o.discount),
+            ));
+        }
+        nonneg("objective.lambda_unsafe", o.lambda_unsafe)?;
+        nonneg("objective.lambda_var", o.lambda_var)?;
+        pos("objective.profit_scale", o.profit_scale)?;
+        Ok(())
+    }
+
+    /// Number of macro-DRG groups.
+    pub fn groups(&self) -> usize {
+        self.case_mix.shares.len()
+    }
+
+    pub fn skill(&self, team: usize) -> f64 {
+        self.care.skill[team % self.care.skill.len()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_round_trip_through_toml() {
+        let s = Scenario::default();
+        s.validate().unwrap();
+        let back = Scenario::from_toml(&s.to_toml(), "roundtrip").unwrap();
+        assert_eq!(s, back);
+    }
+
+    #[test]
+    fn an_empty_file_is_the_default_scenario() {
+        assert_eq!(
+            Scenario::from_toml("", "empty").unwrap(),
+            Scenario::default()
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = Scenario::from_toml("[audit]\nbase_probability = 0.2\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `base_probability`"), "{e}");
+        assert!(e.contains("base_prob"), "the valid keys are listed: {e}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let e = Scenario::from_toml("[care]\nphi = 1.0\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("care.phi"), "{e}");
+        let e = Scenario::from_toml("[case_mix]\nweights = [1.0, 2.0]\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("case_mix.weights") && e.contains("has 2 entries"),
+            "{e}"
+        );
+        let e = Scenario::from_toml("horizon = \"long\"\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("horizon"), "{e}");
+    }
+}
