@@ -1,8 +1,6 @@
 //! `medisim run` and `medisim scenario`.
 
 use anyhow::{bail, Context, Result};
-use medisim_dsl::ast::{Expr, ExprKind};
-use medisim_dsl::span::Span;
 use medisim_dsl::{Field, Policy};
 use medisim_sim::metrics::METRIC_GROUPS;
 use medisim_sim::{run_seeds, ObjectiveKind, RunConfig, Scenario};
@@ -90,30 +88,14 @@ pub fn load_policy(path: Option<&Path>) -> Result<Policy> {
     }
 }
 
-/// Replace a field's rule with a constant (the L1 sweep's α and β overrides).
-pub fn fix_field(policy: &mut Policy, field: Field, value: f64) {
-    let e = if value < 0.0 {
-        Expr::new(
-            ExprKind::Unary(
-                medisim_dsl::ast::UnOp::Neg,
-                Box::new(Expr::new(ExprKind::Num(-value), Span::default())),
-            ),
-            Span::default(),
-        )
-    } else {
-        Expr::new(ExprKind::Num(value), Span::default())
-    };
-    policy.set(field, Some(e));
-}
-
 pub fn run(a: &RunArgs) -> Result<bool> {
     let scenario = load_scenario(a.scenario.as_deref())?;
     let mut policy = load_policy(a.policy.as_deref())?;
     if let Some(v) = a.alpha {
-        fix_field(&mut policy, Field::Alpha, v);
+        policy.fix(Field::Alpha, v);
     }
     if let Some(v) = a.beta {
-        fix_field(&mut policy, Field::Beta, v);
+        policy.fix(Field::Beta, v);
     }
     let config = RunConfig {
         seeds: parse_seeds(&a.seeds)?,

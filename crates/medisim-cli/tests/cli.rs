@@ -161,3 +161,165 @@ fn the_language_reference_embeds_the_current_schema() {
         "docs/dsl.md is out of date: paste the output of `medisim schema` into it"
     );
 }
+
+#[test]
+fn run_prints_every_named_diagnostic_as_json() {
+    let out = medisim(&["run", "--seeds", "1..3", "--horizon", "40", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names = [
+        "upcoding_rate",
+        "coded_cmi_inflation",
+        "rejection_rate",
+        "rejection_high_cmi",
+        "rejection_low_cmi",
+        "cherry_picking_gap",
+        "deferral_rate",
+        "deferral_high_cmi",
+        "deferral_low_cmi",
+        "deferral_gap",
+        "strategic_delay_high_cmi",
+        "strategic_delay_low_cmi",
+        "strategic_delay_gap",
+        "mean_effort",
+        "effort_per_cmi",
+        "effort_per_health",
+        "mean_health",
+        "mean_cost",
+        "health_per_cost",
+        "mean_waiting",
+        "terminal_funds",
+        "reputation",
+        "corr_kpi_health",
+        "corr_bonus_health",
+        "lagging_accepted_cmi",
+        "lagging_easy_case_tilt",
+        "cv_load",
+        "cv_accepted_cmi",
+        "cv_outcome",
+        "mean_bonus",
+        "bonus_pressure",
+        "doctor_utility",
+        "doctor_margin",
+        "discounted_return",
+        "violation_score",
+        "fitness",
+    ];
+    for n in names {
+        let m = &v["metrics"][n];
+        assert!(
+            m["mean"].is_number() && m["std"].is_number() && m["ci95"].is_array(),
+            "{n}: {m}"
+        );
+        assert_eq!(m["n"], 3, "{n}");
+    }
+    assert_eq!(v["seeds"], serde_json::json!([1, 2, 3]));
+    assert_eq!(v["policy"], "baseline");
+}
+
+#[test]
+fn run_table_groups_by_channel_and_alpha_beta_override_the_policy() {
+    let out = medisim(&[
+        "run",
+        "--seeds",
+        "1,2",
+        "--horizon",
+        "30",
+        "--alpha",
+        "1",
+        "--beta",
+        "0",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t = text(&out.stdout);
+    for g in ["coding", "selection", "delay", "effort", "measurement"] {
+        assert!(t.contains(&format!("\n{g}\n")), "{t}");
+    }
+    let hi: serde_json::Value = serde_json::from_slice(
+        &medisim(&[
+            "run",
+            "--seeds",
+            "1..4",
+            "--horizon",
+            "60",
+            "--alpha",
+            "1",
+            "--json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let lo: serde_json::Value = serde_json::from_slice(
+        &medisim(&[
+            "run",
+            "--seeds",
+            "1..4",
+            "--horizon",
+            "60",
+            "--alpha",
+            "0",
+            "--json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let up = |v: &serde_json::Value| v["metrics"]["upcoding_rate"]["mean"].as_f64().unwrap();
+    assert!(up(&hi) > up(&lo) + 0.1);
+}
+
+#[test]
+fn run_writes_a_tidy_trace_per_period_and_team() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv");
+    let out = medisim(&[
+        "run",
+        "--seeds",
+        "1..2",
+        "--horizon",
+        "25",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut r = csv::Reader::from_path(&trace).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    for col in [
+        "replicate",
+        "period",
+        "team",
+        "beds",
+        "treated",
+        "rejected",
+        "deferred",
+        "kpi",
+        "bonus",
+        "utility",
+    ] {
+        assert!(header.iter().any(|h| h == col), "{header:?}");
+    }
+    assert_eq!(r.records().count(), 2 * 25 * 5);
+}
+
+#[test]
+fn a_bad_scenario_key_is_named_and_the_effective_scenario_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s.toml");
+    std::fs::write(&s, "[care]\nlamda = 0.5\n").unwrap();
+    let out = medisim(&["run", "--scenario", s.to_str().unwrap(), "--seeds", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("unknown field `lamda`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let printed = medisim(&["scenario"]);
+    assert!(printed.status.success());
+    std::fs::write(&s, &printed.stdout).unwrap();
+    let again = medisim(&["scenario", s.to_str().unwrap()]);
+    assert_eq!(printed.stdout, again.stdout);
+    assert!(
+        text(&printed.stdout).contains("[audit]\nbase_prob = 0.1"),
+        "{}",
+        text(&printed.stdout)
+    );
+}

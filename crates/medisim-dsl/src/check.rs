@@ -51,6 +51,22 @@ impl Policy {
         self.fields[field as usize] = expr;
     }
 
+    /// Replace a numeric field's rule with a constant, e.g. the α and β of an L1 grid cell.
+    pub fn fix(&mut self, field: Field, value: f64) {
+        debug_assert_eq!(
+            field.spec().ty,
+            Ty::Num,
+            "only numeric fields take a constant"
+        );
+        let num = Expr::new(ExprKind::Num(value.abs()), Span::default());
+        let e = if value < 0.0 {
+            Expr::new(ExprKind::Unary(UnOp::Neg, Box::new(num)), Span::default())
+        } else {
+            num
+        };
+        self.set(field, Some(e));
+    }
+
     /// Structural equality of everything that affects behaviour (header metadata ignored,
     /// omitted fields resolved against the baseline).
     pub fn same_behaviour(&self, other: &Policy) -> bool {

@@ -1,1 +1,56 @@
-fn main() {}
+//! Simulation speed at the paper's settings (T = 200, 5 teams, Poisson 9 arrivals a period).
+//! Run: `cargo bench -p medisim-sim --bench rollout`.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use medisim_dsl::{baseline, load, CompiledPolicy};
+use medisim_sim::arrivals::kernel;
+use medisim_sim::engine::Rollout;
+use medisim_sim::{run_seeds, ObjectiveKind, RunConfig, Scenario};
+
+fn bench(c: &mut Criterion) {
+    let s = Scenario::default();
+    let k = kernel(&s).unwrap();
+    let mut g = c.benchmark_group("rollout_t200");
+    g.throughput(Throughput::Elements(1));
+    for (name, policy) in [
+        ("baseline", baseline().clone()),
+        (
+            "mixed_k200",
+            load(include_str!(
+                "../../../policies/discovered/mixed_k200.policy"
+            ))
+            .unwrap(),
+        ),
+    ] {
+        let compiled = CompiledPolicy::new(&policy);
+        let r = Rollout {
+            scenario: &s,
+            policy: &compiled,
+            kernel: k.as_ref(),
+        };
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                r.run(7, 200, ObjectiveKind::Mixed, false)
+                    .metrics
+                    .terminal_funds
+            })
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("thirty_seeds_t200");
+    g.throughput(Throughput::Elements(30));
+    g.sample_size(20);
+    let config = RunConfig::default();
+    g.bench_function("baseline_all_cores", |b| {
+        b.iter(|| {
+            run_seeds(&s, baseline(), &config)
+                .unwrap()
+                .mean("terminal_funds")
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -79,7 +79,8 @@ impl Rollout<'_> {
         debug_assert_eq!(self.policy.care.fields()[DEFER], Field::TriageDefer);
         debug_assert_eq!(self.policy.care.fields()[BED], Field::RequestBed);
         let mut rng_p = stream(s.seed, replicate, Purpose::Patients);
-        let mut rng_d = stream(s.seed, replicate, Purpose::Decisions);
+        let mut rng_c = stream(s.seed, replicate, Purpose::Coding);
+        let mut rng_a = stream(s.seed, replicate, Purpose::Audits);
         let j_count = s.teams;
         let mut teams: Vec<Team> = (0..j_count)
             .map(|j| Team {
@@ -138,7 +139,7 @@ impl Rollout<'_> {
                 &mut cand_start,
                 &mut probs,
                 &mut chosen,
-                &mut rng_d,
+                &mut rng_c,
             );
 
             // --- Routing: register to teams (patient choice; no strategic routing).
@@ -170,7 +171,7 @@ impl Rollout<'_> {
                     &lv,
                     &mut care,
                     &mut fates,
-                    &mut rng_d,
+                    &mut rng_a,
                     &mut acc,
                     lagging,
                     &mut period,
@@ -702,5 +703,75 @@ pub(crate) fn ratio(a: f64, b: f64) -> f64 {
         a / b
     } else {
         0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn teams(kpis: &[f64]) -> Vec<Team> {
+        kpis.iter()
+            .map(|k| Team {
+                queue: Vec::new(),
+                skill: 1.0,
+                beds: 0,
+                fatigue: 0.0,
+                kpi: *k,
+                bonus_pressure: 0.0,
+                ref_health: 0.9,
+                ref_cost: 10.0,
+                ref_wait: 1.0,
+            })
+            .collect()
+    }
+
+    fn levers(total: u32, flex: u32, xi: f64) -> AdminLevers {
+        let mut raw = [0.0; 11];
+        raw[Field::TotalCapacity as usize] = f64::from(total);
+        raw[Field::FlexPool as usize] = f64::from(flex);
+        raw[Field::Xi as usize] = xi;
+        AdminLevers::project(&raw)
+    }
+
+    #[test]
+    fn without_steering_the_flexible_pool_changes_nothing() {
+        let mut a = teams(&[0.3, -1.0, 0.1, 2.0, 0.0]);
+        let mut b = a.clone();
+        allocate_beds(&mut a, &levers(10, 0, 0.0));
+        allocate_beds(&mut b, &levers(10, 4, 0.0));
+        let beds = |t: &[Team]| t.iter().map(|x| x.beds).collect::<Vec<_>>();
+        assert_eq!(beds(&a), vec![2, 2, 2, 2, 2]);
+        assert_eq!(beds(&a), beds(&b));
+    }
+
+    #[test]
+    fn kpi_steering_moves_flexible_beds_to_high_kpi_teams() {
+        let mut t = teams(&[0.3, -1.0, 0.1, 2.0, 0.0]);
+        allocate_beds(&mut t, &levers(10, 4, 1.5));
+        let beds: Vec<u32> = t.iter().map(|x| x.beds).collect();
+        assert_eq!(beds.iter().sum::<u32>(), 10);
+        assert!(beds[3] >= 3, "{beds:?}");
+        assert_eq!(
+            beds[1], 1,
+            "the lowest-KPI team keeps only its dedicated bed: {beds:?}"
+        );
+    }
+
+    #[test]
+    fn softmax_pick_follows_scores_and_temperature() {
+        let mut rng = stream(0, 1, Purpose::Coding);
+        let mut probs = Vec::new();
+        let n = 20_000;
+        let hits = (0..n)
+            .filter(|_| softmax_pick(&[0.0, 0.2], 0.2, &mut probs, &mut rng) == 1)
+            .count();
+        // P(1) = e^1 / (1 + e^1) = 0.731
+        assert!((hits as f64 / n as f64 - 0.731).abs() < 0.015);
+        assert_eq!(
+            argmax_first(&[0.0, 0.0, -1.0]),
+            0,
+            "ties go to the true group"
+        );
     }
 }

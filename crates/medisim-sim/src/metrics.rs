@@ -64,7 +64,7 @@ metrics! {
     "selection": [rejection_rate, rejection_high_cmi, rejection_low_cmi, cherry_picking_gap, abandonment_rate]
     "delay": [deferral_rate, deferral_high_cmi, deferral_low_cmi, deferral_gap, strategic_delay_high_cmi, strategic_delay_low_cmi, strategic_delay_gap]
     "effort": [mean_effort, effort_per_cmi, effort_per_health]
-    "outcomes": [mean_health, mean_health_gain, mean_cost, health_per_cost, mean_waiting, throughput, utilization, terminal_funds, reputation]
+    "outcomes": [arrival_rate, mean_health, mean_health_gain, mean_cost, health_per_cost, mean_waiting, throughput, utilization, terminal_funds, reputation]
     "measurement": [corr_kpi_health, corr_bonus_health, lagging_accepted_cmi, lagging_easy_case_tilt, cv_load, cv_accepted_cmi, cv_outcome, mean_bonus, bonus_pressure]
     "provider": [doctor_utility, doctor_margin]
     "objective": [return_welfare, return_profit, return_mixed, discounted_return, v_urgent_rejection, v_insolvency, v_upcoding, v_waiting, v_high_cmi_deferral, violation_score, fitness]
@@ -468,6 +468,7 @@ impl Accumulator {
             mean_effort: ratio(self.effort, treated),
             effort_per_cmi: ratio(self.effort, self.cmi_treated),
             effort_per_health: ratio(self.effort, self.outcome),
+            arrival_rate: self.arrivals / t,
             mean_health: ratio(self.outcome, treated),
             mean_health_gain: ratio(self.gain, treated),
             mean_cost: ratio(self.cost, treated),

@@ -11,8 +11,10 @@ use rand_pcg::Pcg64;
 pub enum Purpose {
     /// Arrival counts, patient attributes and routing.
     Patients = 1,
-    /// Coding choices and audits.
-    Decisions = 2,
+    /// Coding choices.
+    Coding = 2,
+    /// Audit draws.
+    Audits = 3,
 }
 
 /// SplitMix64 finaliser: a bijective mix, so distinct keys give distinct states.
@@ -42,6 +44,6 @@ mod tests {
         assert_eq!(a, stream(0, 1, Purpose::Patients).next_u64());
         assert_ne!(a, stream(0, 2, Purpose::Patients).next_u64());
         assert_ne!(a, stream(1, 1, Purpose::Patients).next_u64());
-        assert_ne!(a, stream(0, 1, Purpose::Decisions).next_u64());
+        assert_ne!(a, stream(0, 1, Purpose::Coding).next_u64());
     }
 }
