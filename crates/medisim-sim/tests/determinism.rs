@@ -64,8 +64,7 @@ fn replicates_differ_and_policies_see_the_same_patients() {
 
 #[test]
 fn a_different_scenario_seed_gives_a_different_stream() {
-    let mut s = Scenario::default();
-    s.seed = 99;
+    let s = Scenario { seed: 99, ..Scenario::default() };
     let config = RunConfig {
         seeds: vec![1],
         horizon: 50,
