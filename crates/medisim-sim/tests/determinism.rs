@@ -64,7 +64,10 @@ fn replicates_differ_and_policies_see_the_same_patients() {
 
 #[test]
 fn a_different_scenario_seed_gives_a_different_stream() {
-    let s = Scenario { seed: 99, ..Scenario::default() };
+    let s = Scenario {
+        seed: 99,
+        ..Scenario::default()
+    };
     let config = RunConfig {
         seeds: vec![1],
         horizon: 50,
