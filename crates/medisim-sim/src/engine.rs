@@ -383,11 +383,10 @@ impl Rollout<'_> {
                 .map(|p| c.effort_base + c.effort_slope * p.a.cmi),
         );
         let ahead_load = team.fatigue * load_cap + f64::from(beds.saturating_sub(1)) * typical;
-        // Capacity signal shared by the team: its beds relative to an even share, at most 1
-        // (below 1 only for a team that KPI steering has left short).
-        let free_share = (f64::from(beds) * self.scenario.teams as f64
-            / f64::from(lv.total_capacity.max(1)))
-        .min(1.0);
+        // Capacity signal shared by the team: 1 while it has a bed this period. Whether the
+        // bed is really free is settled in capacity resolution (an accepted patient who finds
+        // none waits), so a team short of beds queues patients rather than turning them away.
+        let free_share = f64::from(u8::from(beds > 0));
         let mut incentive_sum = 0.0;
         for (rank, p) in team.queue.iter().enumerate() {
             let a = &p.a;
@@ -416,6 +415,7 @@ impl Rollout<'_> {
             let before = (ahead_load - load_cap).max(0.0);
             let after = (ahead_load + effort - load_cap).max(0.0);
             let fatigue_cost = c.nu * (after * after - before * before);
+            // KPI effect of treating the case: how it moves the team's averages.
             let dkpi_accept = (lv.w_h * (outcome - team.ref_health)
                 - lv.w_c * (cost - team.ref_cost) / r.kpi_cost_ref
                 - lv.w_w * (f64::from(p.wait) - team.ref_wait))
@@ -464,7 +464,10 @@ impl Rollout<'_> {
             set(
                 batch,
                 D::DeferPressure,
-                (lv.alpha * r.defer_cost_relief * cost + r.theta * bp * lv.w_rej / n_ref
+                // Cost relief; the KPI loopholes (a deferral is neither a rejection nor, if the
+                // patient gives up waiting, a costly treated case); health lost by waiting.
+                (lv.alpha * r.defer_cost_relief * cost
+                    + r.theta * bp * (lv.w_rej / n_ref + (-dkpi_accept).max(0.0))
                     - lv.beta * r.health_value * r.defer_health_loss * a.urgency * gain)
                     / r.utility_scale,
             );
@@ -551,7 +554,7 @@ impl Rollout<'_> {
                 0
             } else {
                 rec.rejected += 1;
-                acc.rejected(high, p.a.urgency >= s.objective.urgent_threshold);
+                acc.rejected(high, p.a.urgency >= s.objective.urgent_threshold, p.wait);
                 2
             };
             fates.push(fate);
@@ -567,7 +570,7 @@ impl Rollout<'_> {
         team.queue.retain_mut(|p| {
             p.wait += 1;
             if p.wait > p.a.tolerance {
-                acc.abandoned(p.a.cmi >= m.high_cmi_threshold);
+                acc.abandoned(p.a.cmi >= m.high_cmi_threshold, p.wait);
                 rec.abandoned += 1;
                 false
             } else {

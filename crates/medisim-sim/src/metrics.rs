@@ -64,7 +64,7 @@ metrics! {
     "selection": [rejection_rate, rejection_high_cmi, rejection_low_cmi, cherry_picking_gap, abandonment_rate]
     "delay": [deferral_rate, deferral_high_cmi, deferral_low_cmi, deferral_gap, strategic_delay_high_cmi, strategic_delay_low_cmi, strategic_delay_gap]
     "effort": [mean_effort, effort_per_cmi, effort_per_health]
-    "outcomes": [arrival_rate, mean_health, mean_health_gain, mean_cost, health_per_cost, mean_waiting, throughput, utilization, terminal_funds, reputation]
+    "outcomes": [arrival_rate, mean_health, mean_health_gain, mean_cost, health_per_cost, mean_waiting, mean_waiting_treated, throughput, utilization, terminal_funds, reputation]
     "measurement": [corr_kpi_health, corr_bonus_health, lagging_accepted_cmi, lagging_easy_case_tilt, cv_load, cv_accepted_cmi, cv_outcome, mean_bonus, bonus_pressure]
     "provider": [doctor_utility, doctor_margin]
     "objective": [return_welfare, return_profit, return_mixed, discounted_return, v_urgent_rejection, v_insolvency, v_upcoding, v_waiting, v_high_cmi_deferral, violation_score, fitness]
@@ -224,6 +224,8 @@ pub struct Accumulator {
     cost: f64,
     revenue: f64,
     wait: f64,
+    /// Waits of every patient who left (treated, rejected or abandoned).
+    wait_left: f64,
     kpi_health: Pearson,
     bonus_health: Pearson,
     lag_accepted_cmi: f64,
@@ -268,6 +270,7 @@ impl Accumulator {
             cost: 0.0,
             revenue: 0.0,
             wait: 0.0,
+            wait_left: 0.0,
             kpi_health: Pearson::default(),
             bonus_health: Pearson::default(),
             lag_accepted_cmi: 0.0,
@@ -331,6 +334,7 @@ impl Accumulator {
         self.cost += cost;
         self.revenue += revenue;
         self.wait += f64::from(wait);
+        self.wait_left += f64::from(wait);
     }
 
     /// A patient kept in the queue: `voluntary` by triage_defer (not for lack of a bed), and
@@ -346,13 +350,15 @@ impl Accumulator {
         }
     }
 
-    pub fn rejected(&mut self, high: bool, urgent: bool) {
+    pub fn rejected(&mut self, high: bool, urgent: bool, wait: u32) {
         self.rejected[usize::from(high)] += 1.0;
+        self.wait_left += f64::from(wait);
         self.cur.urgent_rejected += f64::from(u8::from(urgent));
     }
 
-    pub fn abandoned(&mut self, high: bool) {
+    pub fn abandoned(&mut self, high: bool, wait: u32) {
         self.abandoned[usize::from(high)] += 1.0;
+        self.wait_left += f64::from(wait);
     }
 
     /// Close a period: team-level diagnostics, rewards and violations.
@@ -473,7 +479,8 @@ impl Accumulator {
             mean_health_gain: ratio(self.gain, treated),
             mean_cost: ratio(self.cost, treated),
             health_per_cost: ratio(self.outcome, self.cost),
-            mean_waiting: ratio(self.wait, treated),
+            mean_waiting: ratio(self.wait_left, all_left),
+            mean_waiting_treated: ratio(self.wait, treated),
             throughput: treated / t,
             utilization: ratio(treated, self.capacity),
             terminal_funds: funds,

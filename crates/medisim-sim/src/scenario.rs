@@ -88,7 +88,8 @@ impl Default for Arrivals {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CaseMix {
-    /// Share of arrivals in each macro-DRG group.
+    /// Share of arrivals in each macro-DRG group. A group with share 0 is reachable only by
+    /// coding (the default's top group: a higher-severity billing group above every real case).
     pub shares: Vec<f64>,
     /// Reimbursement relative weight of each group.
     pub weights: Vec<f64>,
@@ -112,9 +113,9 @@ pub struct CaseMix {
 impl Default for CaseMix {
     fn default() -> Self {
         CaseMix {
-            shares: vec![0.24, 0.24, 0.2, 0.15, 0.11, 0.06],
-            weights: vec![1.0, 1.03, 1.07, 1.12, 1.18, 1.25],
-            cmi: vec![0.1, 0.25, 0.4, 0.55, 0.72, 0.9],
+            shares: vec![0.24, 0.24, 0.2, 0.15, 0.11, 0.06, 0.0],
+            weights: vec![1.0, 1.03, 1.07, 1.12, 1.18, 1.25, 1.45],
+            cmi: vec![0.1, 0.25, 0.4, 0.55, 0.72, 0.9, 1.0],
             cmi_spread: 0.06,
             price: 10.0,
             high_cmi_threshold: 0.5,
@@ -218,7 +219,7 @@ impl Default for Response {
             urgency_weight: 0.3,
             wait_weight: 0.3,
             accept_threshold: 1.1,
-            defer_threshold: 1.3,
+            defer_threshold: 1.4,
             opportunity_share: 0.85,
             defer_cost_relief: 0.45,
             defer_health_loss: 0.5,
