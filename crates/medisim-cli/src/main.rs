@@ -12,6 +12,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod experiments;
 mod run;
 mod schema_doc;
 
@@ -62,6 +63,16 @@ enum Command {
     Schema,
     /// Run the simulator: a policy in a scenario over a set of seeds.
     Run(run::RunArgs),
+    /// L1: the (α, β) incentive phase diagram (CSV and annotated heatmaps).
+    L1(experiments::L1Args),
+    /// L2: one-at-a-time administrative lever sweeps around three regimes.
+    L2(experiments::L2Args),
+    /// The nine stylized facts of Table 4; exit 1 if any fails.
+    Validate(experiments::ValidateArgs),
+    /// Write the HTML report (runs whatever is not yet cached under --out).
+    Report(experiments::ReproduceArgs),
+    /// The main job: validate, L1, L2 and the report, with progress bars.
+    Reproduce(experiments::ReproduceArgs),
     /// Print the effective scenario (built-in defaults, or FILE with defaults filled in).
     Scenario {
         /// Scenario TOML file; omitted keys take their defaults.
@@ -85,6 +96,11 @@ fn main() -> ExitCode {
             Ok(true)
         }
         Command::Run(args) => run::run(&args),
+        Command::L1(a) => experiments::l1(&a),
+        Command::L2(a) => experiments::l2(&a),
+        Command::Validate(a) => experiments::validate(&a),
+        Command::Report(a) => experiments::reproduce(&a, false),
+        Command::Reproduce(a) => experiments::reproduce(&a, true),
         Command::Scenario { file } => run::print_scenario(file.as_deref()),
     };
     match result {

@@ -1,0 +1,146 @@
+//! L1: the (α, β) incentive phase diagram (paper §5.1, Appendix E, Figures 2 and 4–8).
+//! Every other setting stays at the Appendix H L1 defaults (the baseline policy: B_tot = 10,
+//! B_flex = 0, B_pool = 5, κ = 2, weights (1, 0.5, 0.5, 0.3), ξ = 0).
+
+use crate::cells::{write_atomic, write_tidy_csv, Cell, CellSpec};
+use crate::plots::heatmap;
+use crate::Figure;
+use anyhow::Result;
+use medisim_dsl::{Field, Policy};
+use medisim_sim::{Scenario, METRIC_NAMES};
+use std::path::Path;
+
+/// `n` evenly spaced values from 0 to 1 (11 gives 0.0, 0.1, …, 1.0).
+pub fn grid(n: usize) -> Vec<f64> {
+    let n = n.max(2);
+    (0..n).map(|i| ((i as f64) / ((n - 1) as f64) * 100.0).round() / 100.0).collect()
+}
+
+/// The cell of one (α, β) pair with L1 defaults.
+pub fn cell(scenario: &Scenario, policy: &Policy, alpha: f64, beta: f64, seeds: &[u64], horizon: u32) -> CellSpec {
+    CellSpec::new(scenario.clone(), policy.clone(), seeds.to_vec(), horizon)
+        .fix(Field::Alpha, alpha)
+        .fix(Field::Beta, beta)
+        .label("alpha", alpha)
+        .label("beta", beta)
+}
+
+pub fn specs(scenario: &Scenario, policy: &Policy, grid: &[f64], seeds: &[u64], horizon: u32) -> Vec<CellSpec> {
+    grid.iter().flat_map(|a| grid.iter().map(move |b| (*a, *b))).map(|(a, b)| cell(scenario, policy, a, b, seeds, horizon)).collect()
+}
+
+/// The paper's L1 figures: (id, title, caption, panels of (metric, panel title)).
+pub const FIGURES: &[(&str, &str, &str, &[(&str, &str)])] = &[
+    (
+        "fig2",
+        "Figure 2 / 4 — L1 phase diagram",
+        "Headline outcomes over the (α, β) grid. ▲/▼ mark each panel's argmax/argmin, × the balanced baseline (0.5, 0.5).",
+        &[
+            ("cherry_picking_gap", "(a) cherry-picking gap Δrej"),
+            ("strategic_delay_gap", "(b) strategic-delay gap"),
+            ("upcoding_rate", "(c) up-coding rate"),
+            ("corr_kpi_health", "(d) corr(KPI, health)"),
+            ("mean_effort", "(e) mean effort"),
+            ("mean_waiting", "(f) mean waiting"),
+        ],
+    ),
+    (
+        "fig5",
+        "Figure 5 — access decomposition",
+        "Rejection and deferral split by true complexity.",
+        &[
+            ("rejection_high_cmi", "(a) high-CMI rejection"),
+            ("rejection_low_cmi", "(b) low-CMI rejection"),
+            ("cherry_picking_gap", "(c) rejection gap"),
+            ("deferral_high_cmi", "(d) high-CMI deferral"),
+            ("deferral_low_cmi", "(e) low-CMI deferral"),
+            ("mean_waiting", "(f) mean waiting"),
+        ],
+    ),
+    (
+        "fig6",
+        "Figure 6 — strategic-delay decomposition",
+        "Deferrals, and the strategic ones (a bed was free), by complexity; easy-case tilt of KPI-lagging teams.",
+        &[
+            ("deferral_high_cmi", "(a) high-CMI deferral"),
+            ("deferral_low_cmi", "(b) low-CMI deferral"),
+            ("deferral_gap", "(c) deferral gap"),
+            ("strategic_delay_high_cmi", "(d) high-CMI strategic delay"),
+            ("strategic_delay_low_cmi", "(e) low-CMI strategic delay"),
+            ("strategic_delay_gap", "(g) strategic-delay gap"),
+            ("lagging_easy_case_tilt", "(h) lagging-team easy-case tilt"),
+        ],
+    ),
+    (
+        "fig7",
+        "Figure 7 — clinical and budget outcomes",
+        "Effort, health and cost; terminal funds and waiting.",
+        &[
+            ("mean_effort", "(a) mean effort"),
+            ("effort_per_cmi", "(b) effort per unit CMI"),
+            ("effort_per_health", "(c) effort per unit health"),
+            ("mean_health", "(d) mean health"),
+            ("mean_cost", "(e) mean cost"),
+            ("health_per_cost", "(f) health per cost"),
+            ("terminal_funds", "(g) terminal funds"),
+            ("mean_waiting", "(h) mean waiting"),
+        ],
+    ),
+    (
+        "fig8",
+        "Figure 8 — team-level and KPI diagnostics",
+        "Measured versus true performance across teams, lagging teams, and cross-team dispersion.",
+        &[
+            ("corr_kpi_health", "(a) corr(KPI, health)"),
+            ("corr_bonus_health", "(b) corr(bonus, health)"),
+            ("upcoding_rate", "(c) up-coding rate"),
+            ("lagging_accepted_cmi", "(d) lagging teams' accepted CMI"),
+            ("lagging_easy_case_tilt", "(e) lagging easy-case tilt"),
+            ("cv_load", "(f) CV of load"),
+            ("cv_accepted_cmi", "(g) CV of accepted CMI"),
+            ("cv_outcome", "(h) CV of outcome"),
+        ],
+    ),
+];
+
+fn value(cells: &[Cell], a: f64, b: f64, metric: &str) -> f64 {
+    cells
+        .iter()
+        .find(|c| c.label("alpha").parse::<f64>().ok() == Some(a) && c.label("beta").parse::<f64>().ok() == Some(b))
+        .map_or(f64::NAN, |c| c.mean(metric))
+}
+
+/// Build the figures from finished cells.
+pub fn figures(cells: &[Cell], grid: &[f64]) -> Vec<Figure> {
+    let cross = (grid.contains(&0.5) && grid.contains(&0.5)).then_some((0.5, 0.5));
+    FIGURES
+        .iter()
+        .map(|(id, title, caption, panels)| Figure {
+            id: id.to_string(),
+            title: title.to_string(),
+            caption: caption.to_string(),
+            panels: panels
+                .iter()
+                .map(|(metric, ptitle)| {
+                    let values: Vec<Vec<f64>> = grid.iter().map(|a| grid.iter().map(|b| value(cells, *a, *b, metric)).collect()).collect();
+                    let decimals = if *metric == "terminal_funds" { 0 } else { 2 };
+                    (metric.to_string(), heatmap(ptitle, grid, grid, &values, decimals, cross))
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Write `l1.csv` and `l1/<figure>_<metric>.svg`.
+pub fn write(out: &Path, cells: &[Cell], grid: &[f64]) -> Result<Vec<Figure>> {
+    write_tidy_csv(&out.join("l1.csv"), cells, &["alpha", "beta"], METRIC_NAMES)?;
+    let figs = figures(cells, grid);
+    let dir = out.join("l1");
+    std::fs::create_dir_all(&dir)?;
+    for f in &figs {
+        for (metric, svg) in &f.panels {
+            write_atomic(&dir.join(format!("{}_{metric}.svg", f.id)), svg.as_bytes())?;
+        }
+    }
+    Ok(figs)
+}

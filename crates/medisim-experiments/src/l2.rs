@@ -1,0 +1,191 @@
+//! L2: one-at-a-time administrative lever sweeps around three regimes (paper §5.2, Appendices
+//! F–G, Table 3, Figures 3, 9, 10). L2 baseline: the L1 defaults with KPI steering on (ξ = 1)
+//! and the audit baseline q = 0.10.
+
+use crate::cells::{write_atomic, write_tidy_csv, Cell, CellSpec};
+use crate::plots::lines_with_bands;
+use crate::Figure;
+use anyhow::Result;
+use medisim_dsl::{Field, Policy};
+use medisim_sim::{Scenario, METRIC_NAMES};
+use std::path::Path;
+
+/// The three representative regimes (Table 3).
+pub const REGIMES: [(&str, f64, f64); 3] = [("profit-driven", 0.8, 0.2), ("quality-driven", 0.2, 0.8), ("balanced", 0.5, 0.5)];
+
+/// The L2 levers of Table 3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lever {
+    Audit,
+    BonusPool,
+    Kappa,
+    Capacity,
+    HealthCostRatio,
+    Flex,
+    FlexNoSteering,
+}
+
+impl Lever {
+    pub const ALL: [Lever; 7] = [Lever::Audit, Lever::BonusPool, Lever::Kappa, Lever::Capacity, Lever::HealthCostRatio, Lever::Flex, Lever::FlexNoSteering];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Lever::Audit => "audit",
+            Lever::BonusPool => "bonus_pool",
+            Lever::Kappa => "kappa",
+            Lever::Capacity => "capacity",
+            Lever::HealthCostRatio => "health_cost_ratio",
+            Lever::Flex => "flex",
+            Lever::FlexNoSteering => "flex_no_steering",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Vec<Lever>> {
+        if s == "all" {
+            return Some(Lever::ALL.to_vec());
+        }
+        Lever::ALL.iter().find(|l| l.name() == s).map(|l| vec![*l])
+    }
+
+    /// The sweep grid of Table 3.
+    pub fn values(self) -> &'static [f64] {
+        match self {
+            Lever::Audit => &[0.0, 0.05, 0.10, 0.20, 0.35, 0.50],
+            Lever::BonusPool => &[0.0, 2.5, 5.0, 7.5, 10.0, 15.0],
+            Lever::Kappa => &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+            Lever::Capacity => &[6.0, 8.0, 10.0, 12.0, 14.0, 16.0],
+            Lever::HealthCostRatio => &[0.5, 1.0, 2.0, 3.333, 4.0, 5.0],
+            Lever::Flex | Lever::FlexNoSteering => &[0.0, 2.0, 4.0],
+        }
+    }
+
+    /// The L2 baseline value (the dashed line in the figures).
+    pub fn baseline(self) -> f64 {
+        match self {
+            Lever::Audit => 0.10,
+            Lever::BonusPool => 5.0,
+            Lever::Kappa => 2.0,
+            Lever::Capacity => 10.0,
+            Lever::HealthCostRatio => 1.0 / 0.3,
+            Lever::Flex | Lever::FlexNoSteering => 0.0,
+        }
+    }
+
+    pub fn x_desc(self) -> &'static str {
+        match self {
+            Lever::Audit => "audit probability q (slope 0)",
+            Lever::BonusPool => "bonus pool B_pool",
+            Lever::Kappa => "softmax sharpness κ",
+            Lever::Capacity => "total capacity B_tot",
+            Lever::HealthCostRatio => "KPI weight ratio wH / wC (wH + wC = 1.3)",
+            Lever::Flex => "flexible pool B_flex (KPI steering, ξ = 1)",
+            Lever::FlexNoSteering => "flexible pool B_flex (steering off, ξ = 0)",
+        }
+    }
+
+    /// Apply the lever at `value` to an L2-baseline cell.
+    fn apply(self, spec: CellSpec, value: f64) -> CellSpec {
+        match self {
+            Lever::Audit => {
+                let mut spec = spec;
+                spec.scenario.audit.base_prob = value;
+                spec.scenario.audit.slope = 0.0;
+                spec
+            }
+            Lever::BonusPool => spec.fix(Field::BonusPool, value),
+            Lever::Kappa => spec.fix(Field::Kappa, value),
+            Lever::Capacity => spec.fix(Field::TotalCapacity, value),
+            Lever::HealthCostRatio => {
+                let w_c = 1.3 / (1.0 + value);
+                spec.fix(Field::WH, 1.3 - w_c).fix(Field::WC, w_c)
+            }
+            Lever::Flex => spec.fix(Field::FlexPool, value),
+            Lever::FlexNoSteering => spec.fix(Field::FlexPool, value).fix(Field::Xi, 0.0),
+        }
+    }
+}
+
+/// One L2 cell: a regime, one lever at one value, everything else at the L2 baseline.
+pub fn cell(scenario: &Scenario, policy: &Policy, lever: Lever, value: f64, regime: (&str, f64, f64), seeds: &[u64], horizon: u32) -> CellSpec {
+    let base = CellSpec::new(scenario.clone(), policy.clone(), seeds.to_vec(), horizon)
+        .fix(Field::Alpha, regime.1)
+        .fix(Field::Beta, regime.2)
+        .fix(Field::Xi, 1.0)
+        .label("lever", lever.name())
+        .label("value", value)
+        .label("regime", regime.0);
+    lever.apply(base, value)
+}
+
+pub fn specs(levers: &[Lever], scenario: &Scenario, policy: &Policy, seeds: &[u64], horizon: u32) -> Vec<CellSpec> {
+    let mut out = Vec::new();
+    for lever in levers {
+        for v in lever.values() {
+            for r in REGIMES {
+                out.push(cell(scenario, policy, *lever, *v, r, seeds, horizon));
+            }
+        }
+    }
+    out
+}
+
+/// Metrics shown for every lever.
+pub const PANELS: [(&str, &str); 8] = [
+    ("upcoding_rate", "up-coding rate"),
+    ("cherry_picking_gap", "cherry-picking gap"),
+    ("strategic_delay_gap", "strategic-delay gap"),
+    ("corr_kpi_health", "corr(KPI, health)"),
+    ("mean_waiting", "mean waiting"),
+    ("mean_effort", "mean effort"),
+    ("terminal_funds", "terminal funds"),
+    ("rejection_rate", "rejection rate"),
+];
+
+pub fn figures(cells: &[Cell], levers: &[Lever]) -> Vec<Figure> {
+    levers
+        .iter()
+        .map(|lever| {
+            let panels = PANELS
+                .iter()
+                .map(|(metric, title)| {
+                    let series: Vec<(String, Vec<(f64, f64, f64, f64)>)> = REGIMES
+                        .iter()
+                        .map(|(regime, _, _)| {
+                            let pts = lever
+                                .values()
+                                .iter()
+                                .filter_map(|v| {
+                                    let c = cells.iter().find(|c| c.label("lever") == lever.name() && c.label("regime") == *regime && c.label("value").parse::<f64>().ok() == Some(*v))?;
+                                    let s = &c.summary[*metric];
+                                    Some((*v, s.mean, s.ci95[0], s.ci95[1]))
+                                })
+                                .collect();
+                            (regime.to_string(), pts)
+                        })
+                        .collect();
+                    (metric.to_string(), lines_with_bands(title, lever.x_desc(), &series, Some(lever.baseline())))
+                })
+                .collect();
+            Figure {
+                id: format!("l2_{}", lever.name()),
+                title: format!("L2 — {}", lever.x_desc()),
+                caption: "Means over seeds with 95% bands, for the three regimes; the dashed line marks the L2 baseline.".into(),
+                panels,
+            }
+        })
+        .collect()
+}
+
+/// Write `l2.csv` and `l2/<lever>_<metric>.svg`.
+pub fn write(out: &Path, cells: &[Cell], levers: &[Lever]) -> Result<Vec<Figure>> {
+    write_tidy_csv(&out.join("l2.csv"), cells, &["lever", "value", "regime"], METRIC_NAMES)?;
+    let figs = figures(cells, levers);
+    let dir = out.join("l2");
+    std::fs::create_dir_all(&dir)?;
+    for f in &figs {
+        for (metric, svg) in &f.panels {
+            write_atomic(&dir.join(format!("{}_{metric}.svg", f.id)), svg.as_bytes())?;
+        }
+    }
+    Ok(figs)
+}

@@ -1,0 +1,141 @@
+//! # medisim-experiments: the paper's validation-to-discovery layers
+//!
+//! Owns the experiments of the Medi-Sim paper as reproducible jobs: the L1 incentive phase
+//! diagram ([`l1`]), the L2 one-at-a-time lever sweeps ([`l2`]), the nine stylized facts
+//! ([`validate`]) and the HTML report ([`report`]). Every experiment is a list of cells
+//! ([`cells`]) run in parallel and cached on disk, so an interrupted run resumes.
+//!
+//! Imports `medisim-sim` (to run cells) and `medisim-dsl` (to fix levers in policies). The
+//! command line drives it; the search does not depend on it.
+
+pub mod cells;
+pub mod l1;
+pub mod l2;
+pub mod plots;
+pub mod report;
+pub mod validate;
+
+use anyhow::Result;
+use cells::{run_cells, write_atomic, CellStats};
+use indicatif::ProgressBar;
+use medisim_dsl::Policy;
+use medisim_sim::Scenario;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A figure: titled panels of SVG.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    pub id: String,
+    pub title: String,
+    pub caption: String,
+    /// (metric, SVG)
+    pub panels: Vec<(String, String)>,
+}
+
+/// Everything an experiment run is parameterised by.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub scenario: Scenario,
+    pub policy: Policy,
+    pub seeds: Vec<u64>,
+    pub horizon: u32,
+    /// Points per axis of the L1 grid.
+    pub grid: usize,
+    pub levers: Vec<l2::Lever>,
+}
+
+impl Options {
+    /// The paper's settings: baseline policy, built-in scenario, seeds 1..30, T = 200, 11×11
+    /// grid, every lever.
+    pub fn paper() -> Self {
+        Options {
+            scenario: Scenario::default(),
+            policy: medisim_dsl::baseline().clone(),
+            seeds: (1..=30).collect(),
+            horizon: 200,
+            grid: 11,
+            levers: l2::Lever::ALL.to_vec(),
+        }
+    }
+
+    /// A quick look: 10 seeds and a 6×6 grid.
+    pub fn quick() -> Self {
+        Options { seeds: (1..=10).collect(), grid: 6, ..Options::paper() }
+    }
+}
+
+pub fn validate(o: &Options, out: Option<&Path>, pb: &ProgressBar) -> Result<(Vec<validate::Fact>, CellStats)> {
+    let specs = validate::specs(&o.scenario, &o.policy, &o.seeds, o.horizon);
+    pb.set_length(specs.len() as u64);
+    let (cells, stats) = run_cells(&specs, out, pb)?;
+    let facts = validate::evaluate(&cells);
+    if let Some(out) = out {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for f in &facts {
+            w.serialize(f)?;
+        }
+        write_atomic(&out.join("validate.csv"), &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+    }
+    Ok((facts, stats))
+}
+
+pub fn l1(o: &Options, out: &Path, pb: &ProgressBar) -> Result<(Vec<Figure>, CellStats)> {
+    let grid = l1::grid(o.grid);
+    let specs = l1::specs(&o.scenario, &o.policy, &grid, &o.seeds, o.horizon);
+    pb.set_length(specs.len() as u64);
+    let (cells, stats) = run_cells(&specs, Some(out), pb)?;
+    Ok((l1::write(out, &cells, &grid)?, stats))
+}
+
+pub fn l2(o: &Options, out: &Path, pb: &ProgressBar) -> Result<(Vec<Figure>, CellStats)> {
+    let specs = l2::specs(&o.levers, &o.scenario, &o.policy, &o.seeds, o.horizon);
+    pb.set_length(specs.len() as u64);
+    let (cells, stats) = run_cells(&specs, Some(out), pb)?;
+    Ok((l2::write(out, &cells, &o.levers)?, stats))
+}
+
+/// What `reproduce` produced.
+pub struct Reproduction {
+    pub facts: Vec<validate::Fact>,
+    pub report: PathBuf,
+    pub stats: CellStats,
+}
+
+/// Validate, L1, L2 and the report, in that order; `bars` gives one progress bar per step.
+pub fn reproduce(o: &Options, out: &Path, mut bars: impl FnMut(&str) -> ProgressBar) -> Result<Reproduction> {
+    std::fs::create_dir_all(out)?;
+    let start = Instant::now();
+    let (facts, s1) = validate(o, Some(out), &bars("validate"))?;
+    let (l1_figs, s2) = l1(o, out, &bars("L1 grid"))?;
+    let (l2_figs, s3) = l2(o, out, &bars("L2 sweeps"))?;
+    let stats = CellStats { computed: s1.computed + s2.computed + s3.computed, reused: s1.reused + s2.reused + s3.reused };
+    let prov = report::Provenance {
+        medisim_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario_hash: short_hash(o.scenario.to_toml().as_bytes()),
+        policy_name: o.policy.header.name.clone(),
+        policy_hash: o.policy.canonical_hash().short(),
+        seeds: seeds_text(&o.seeds),
+        horizon: o.horizon,
+        l1_grid: o.grid,
+        wall_time_s: (start.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+        cells_computed: stats.computed,
+        cells_reused: stats.reused,
+    };
+    let path = out.join("report.html");
+    write_atomic(&path, report::html(&prov, &facts, &l1_figs, &l2_figs).as_bytes())?;
+    Ok(Reproduction { facts, report: path, stats })
+}
+
+fn short_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// `1..30` for a contiguous range, else a comma list.
+pub fn seeds_text(seeds: &[u64]) -> String {
+    match (seeds.first(), seeds.last()) {
+        (Some(a), Some(b)) if seeds.windows(2).all(|w| w[1] == w[0] + 1) && seeds.len() > 1 => format!("{a}..{b}"),
+        _ => seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(","),
+    }
+}

@@ -1,0 +1,169 @@
+//! Figures as SVG strings (plotters' SVG backend: text stays text, the report embeds them).
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// An annotated heatmap of `values[i][j]` at x = `xs[i]`, y = `ys[j]`, with every cell's value
+/// printed, the argmax marked ▲, the argmin ▼, and `cross` (if any) marked ×.
+pub fn heatmap(title: &str, xs: &[f64], ys: &[f64], values: &[Vec<f64>], decimals: usize, cross: Option<(f64, f64)>) -> String {
+    let (nx, ny) = (xs.len(), ys.len());
+    let finite = values.iter().flatten().copied().filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let (mut amax, mut amin) = ((0, 0), (0, 0));
+    for i in 0..nx {
+        for j in 0..ny {
+            if values[i][j] > values[amax.0][amax.1] {
+                amax = (i, j);
+            }
+            if values[i][j] < values[amin.0][amin.1] {
+                amin = (i, j);
+            }
+        }
+    }
+    let cell_px = if nx > 8 { 38 } else { 56 };
+    let (w, h) = ((nx * cell_px + 90) as u32, (ny * cell_px + 80) as u32);
+    let mut s = String::new();
+    {
+        let root = SVGBackend::with_string(&mut s, (w, h)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let mut chart = match ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 15))
+            .margin(8)
+            .x_label_area_size(32)
+            .y_label_area_size(40)
+            .build_cartesian_2d(0f64..nx as f64, 0f64..ny as f64)
+        {
+            Ok(c) => c,
+            Err(_) => return s_empty(title),
+        };
+        let fx = |v: &f64| label_at(*v, xs);
+        let fy = |v: &f64| label_at(*v, ys);
+        let _ = chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(nx)
+            .y_labels(ny)
+            .x_label_formatter(&fx)
+            .y_label_formatter(&fy)
+            .x_desc("α")
+            .y_desc("β")
+            .label_style(("sans-serif", 10))
+            .draw();
+        for i in 0..nx {
+            for j in 0..ny {
+                let v = values[i][j];
+                let color = colour(v, lo, hi);
+                let (x0, y0) = (i as f64, j as f64);
+                let _ = chart.draw_series(std::iter::once(Rectangle::new([(x0, y0), (x0 + 1.0, y0 + 1.0)], color.filled())));
+                let mark = if (i, j) == amax {
+                    "▲"
+                } else if (i, j) == amin {
+                    "▼"
+                } else if cross.is_some_and(|(cx, cy)| (xs[i] - cx).abs() < 1e-9 && (ys[j] - cy).abs() < 1e-9) {
+                    "×"
+                } else {
+                    ""
+                };
+                let text = format!("{mark}{v:.decimals$}");
+                let ink = if luminance(&color) < 0.45 { WHITE } else { BLACK };
+                let style = ("sans-serif", if nx > 8 { 8 } else { 10 }).into_font().color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
+                let _ = chart.draw_series(std::iter::once(Text::new(text, (x0 + 0.5, y0 + 0.5), style)));
+            }
+        }
+        let _ = root.present();
+    }
+    s
+}
+
+fn s_empty(title: &str) -> String {
+    format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"200\" height=\"40\"><text x=\"4\" y=\"20\">{title}: no data</text></svg>")
+}
+
+/// Axis label for the cell whose lower edge is at `v`.
+fn label_at(v: f64, values: &[f64]) -> String {
+    let i = v.floor() as usize;
+    if (v - v.floor()).abs() < 1e-9 && i < values.len() {
+        format!("{}", values[i])
+    } else {
+        String::new()
+    }
+}
+
+/// Diverging blue–white–red around zero when the values change sign, else white to blue.
+fn colour(v: f64, lo: f64, hi: f64) -> RGBColor {
+    if !v.is_finite() {
+        return RGBColor(200, 200, 200);
+    }
+    let lerp = |a: (u8, u8, u8), b: (u8, u8, u8), t: f64| {
+        let t = t.clamp(0.0, 1.0);
+        let m = |x: u8, y: u8| (f64::from(x) + (f64::from(y) - f64::from(x)) * t).round() as u8;
+        RGBColor(m(a.0, b.0), m(a.1, b.1), m(a.2, b.2))
+    };
+    let white = (247, 247, 247);
+    if lo < 0.0 && hi > 0.0 {
+        let m = lo.abs().max(hi.abs());
+        if v >= 0.0 {
+            lerp(white, (178, 24, 43), v / m)
+        } else {
+            lerp(white, (33, 102, 172), -v / m)
+        }
+    } else {
+        let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+        lerp((255, 247, 236), (8, 64, 129), t)
+    }
+}
+
+fn luminance(c: &RGBColor) -> f64 {
+    (0.299 * f64::from(c.0) + 0.587 * f64::from(c.1) + 0.114 * f64::from(c.2)) / 255.0
+}
+
+/// One line per series with a shaded 95% band: `series` is (name, [(x, mean, lo, hi)]).
+pub fn lines_with_bands(title: &str, x_desc: &str, series: &[(String, Vec<(f64, f64, f64, f64)>)], baseline_x: Option<f64>) -> String {
+    let pts = series.iter().flat_map(|(_, p)| p.iter());
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, _, lo, hi) in pts {
+        if lo.is_finite() && hi.is_finite() {
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(lo);
+            y1 = y1.max(hi);
+        }
+    }
+    if !x0.is_finite() || !y0.is_finite() {
+        return s_empty(title);
+    }
+    let pad = ((y1 - y0) * 0.08).max(1e-6);
+    let mut s = String::new();
+    {
+        let root = SVGBackend::with_string(&mut s, (330, 240)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let Ok(mut chart) = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 13))
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(48)
+            .build_cartesian_2d(x0..x1.max(x0 + 1e-9), (y0 - pad)..(y1 + pad))
+        else {
+            return s_empty(title);
+        };
+        let _ = chart.configure_mesh().x_desc(x_desc).label_style(("sans-serif", 9)).light_line_style(RGBColor(235, 235, 235)).draw();
+        let palette = [RGBColor(178, 24, 43), RGBColor(33, 102, 172), RGBColor(27, 120, 55), RGBColor(118, 42, 131)];
+        for (k, (name, p)) in series.iter().enumerate() {
+            let c = palette[k % palette.len()];
+            let mut band: Vec<(f64, f64)> = p.iter().map(|q| (q.0, q.3)).collect();
+            band.extend(p.iter().rev().map(|q| (q.0, q.2)));
+            let _ = chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())));
+            if let Ok(a) = chart.draw_series(LineSeries::new(p.iter().map(|q| (q.0, q.1)), c.stroke_width(2))) {
+                a.label(name.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], c.stroke_width(2)));
+            }
+            let _ = chart.draw_series(p.iter().map(|q| Circle::new((q.0, q.1), 2, c.filled())));
+        }
+        if let Some(bx) = baseline_x {
+            let style = ShapeStyle { color: BLACK.mix(0.5), filled: false, stroke_width: 1 };
+            let _ = chart.draw_series(DashedLineSeries::new(vec![(bx, y0 - pad), (bx, y1 + pad)], 4, 3, style));
+        }
+        let _ = chart.configure_series_labels().label_font(("sans-serif", 9)).background_style(WHITE.mix(0.85)).border_style(RGBColor(200, 200, 200)).draw();
+        let _ = root.present();
+    }
+    s
+}
