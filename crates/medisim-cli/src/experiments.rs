@@ -75,9 +75,11 @@ fn options(c: &Common) -> Result<Options> {
 fn bar(step: &str) -> ProgressBar {
     let pb = ProgressBar::new(0);
     pb.set_style(
-        ProgressStyle::with_template("{prefix:>10} [{bar:40}] {pos}/{len} cells  {elapsed} elapsed, ~{eta} left")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{prefix:>10} [{bar:40}] {pos}/{len} cells  {elapsed} elapsed, ~{eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     pb.set_prefix(step.to_string());
     pb
@@ -88,30 +90,55 @@ fn done(pb: ProgressBar) {
 }
 
 fn summary(out: &Path, stats: medisim_experiments::cells::CellStats) {
-    println!("{} cells computed, {} reused from {}", stats.computed, stats.reused, out.join("cells").display());
+    println!(
+        "{} cells computed, {} reused from {}",
+        stats.computed,
+        stats.reused,
+        out.join("cells").display()
+    );
 }
 
 pub fn l1(a: &L1Args) -> Result<bool> {
-    let o = Options { grid: a.grid.max(2), ..options(&a.common)? };
+    let o = Options {
+        grid: a.grid.max(2),
+        ..options(&a.common)?
+    };
     std::fs::create_dir_all(&a.common.out)?;
     let pb = bar("L1 grid");
     let (figs, stats) = medisim_experiments::l1(&o, &a.common.out, &pb)?;
     done(pb);
-    println!("wrote {} and {} heatmaps under {}", a.common.out.join("l1.csv").display(), figs.iter().map(|f| f.panels.len()).sum::<usize>(), a.common.out.join("l1").display());
+    println!(
+        "wrote {} and {} heatmaps under {}",
+        a.common.out.join("l1.csv").display(),
+        figs.iter().map(|f| f.panels.len()).sum::<usize>(),
+        a.common.out.join("l1").display()
+    );
     summary(&a.common.out, stats);
     Ok(true)
 }
 
 pub fn l2(a: &L2Args) -> Result<bool> {
     let Some(levers) = Lever::parse(&a.lever) else {
-        bail!("unknown --lever `{}`: expected one of {}, all", a.lever, Lever::ALL.map(Lever::name).join(", "));
+        bail!(
+            "unknown --lever `{}`: expected one of {}, all",
+            a.lever,
+            Lever::ALL.map(Lever::name).join(", ")
+        );
     };
-    let o = Options { levers, ..options(&a.common)? };
+    let o = Options {
+        levers,
+        ..options(&a.common)?
+    };
     std::fs::create_dir_all(&a.common.out)?;
     let pb = bar("L2 sweeps");
     let (figs, stats) = medisim_experiments::l2(&o, &a.common.out, &pb)?;
     done(pb);
-    println!("wrote {} and {} line plots under {}", a.common.out.join("l2.csv").display(), figs.iter().map(|f| f.panels.len()).sum::<usize>(), a.common.out.join("l2").display());
+    println!(
+        "wrote {} and {} line plots under {}",
+        a.common.out.join("l2.csv").display(),
+        figs.iter().map(|f| f.panels.len()).sum::<usize>(),
+        a.common.out.join("l2").display()
+    );
     summary(&a.common.out, stats);
     Ok(true)
 }
@@ -127,7 +154,11 @@ pub fn validate(a: &ValidateArgs) -> Result<bool> {
 }
 
 pub fn reproduce(a: &ReproduceArgs, verbose: bool) -> Result<bool> {
-    let o = if a.quick { Options::quick() } else { Options::paper() };
+    let o = if a.quick {
+        Options::quick()
+    } else {
+        Options::paper()
+    };
     let r = medisim_experiments::reproduce(&o, &a.out, bar)?;
     if verbose {
         print!("{}", medisim_experiments::validate::table(&r.facts));

@@ -45,7 +45,13 @@ impl Cell {
 
 impl CellSpec {
     pub fn new(scenario: Scenario, policy: Policy, seeds: Vec<u64>, horizon: u32) -> Self {
-        CellSpec { labels: BTreeMap::new(), scenario, policy, seeds, horizon }
+        CellSpec {
+            labels: BTreeMap::new(),
+            scenario,
+            policy,
+            seeds,
+            horizon,
+        }
     }
 
     pub fn label(mut self, k: &str, v: impl ToString) -> Self {
@@ -67,7 +73,11 @@ impl CellSpec {
         h.update(self.scenario.to_toml().as_bytes());
         h.update(self.policy.canonical_text().as_bytes());
         h.update(format!("{:?}/{}", self.seeds, self.horizon).as_bytes());
-        h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+        h.finalize()
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -79,7 +89,11 @@ pub struct CellStats {
 }
 
 /// Run cells (in parallel), reusing and filling the cache under `out` when given.
-pub fn run_cells(specs: &[CellSpec], out: Option<&Path>, progress: &ProgressBar) -> Result<(Vec<Cell>, CellStats)> {
+pub fn run_cells(
+    specs: &[CellSpec],
+    out: Option<&Path>,
+    progress: &ProgressBar,
+) -> Result<(Vec<Cell>, CellStats)> {
     let dir = out.map(|o| o.join("cells"));
     if let Some(d) = &dir {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
@@ -99,9 +113,18 @@ pub fn run_cells(specs: &[CellSpec], out: Option<&Path>, progress: &ProgressBar)
                     return Ok(cell);
                 }
             }
-            let config = RunConfig { seeds: spec.seeds.clone(), horizon: spec.horizon, objective: ObjectiveKind::Mixed, trace: false };
+            let config = RunConfig {
+                seeds: spec.seeds.clone(),
+                horizon: spec.horizon,
+                objective: ObjectiveKind::Mixed,
+                trace: false,
+            };
             let r = run_seeds(&spec.scenario, &spec.policy, &config).map_err(anyhow::Error::msg)?;
-            let cell = Cell { key, labels: spec.labels.clone(), summary: r.summary };
+            let cell = Cell {
+                key,
+                labels: spec.labels.clone(),
+                summary: r.summary,
+            };
             if let Some(p) = &path {
                 write_atomic(p, &serde_json::to_vec(&cell)?)?;
             }
@@ -110,7 +133,13 @@ pub fn run_cells(specs: &[CellSpec], out: Option<&Path>, progress: &ProgressBar)
             Ok(cell)
         })
         .collect();
-    Ok((cells?, CellStats { computed: computed.into_inner(), reused: reused.into_inner() }))
+    Ok((
+        cells?,
+        CellStats {
+            computed: computed.into_inner(),
+            reused: reused.into_inner(),
+        },
+    ))
 }
 
 fn read_cell(path: &Path) -> Option<Cell> {
@@ -126,7 +155,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// A tidy CSV of cells: one row per (cell, metric).
-pub fn write_tidy_csv(path: &Path, cells: &[Cell], label_cols: &[&str], metrics: &[&str]) -> Result<()> {
+pub fn write_tidy_csv(
+    path: &Path,
+    cells: &[Cell],
+    label_cols: &[&str],
+    metrics: &[&str],
+) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = label_cols.to_vec();
     header.extend(["metric", "mean", "std", "ci95_low", "ci95_high", "n"]);
@@ -135,7 +169,14 @@ pub fn write_tidy_csv(path: &Path, cells: &[Cell], label_cols: &[&str], metrics:
         for m in metrics {
             let s = &c.summary[*m];
             let mut row: Vec<String> = label_cols.iter().map(|l| c.label(l).to_string()).collect();
-            row.extend([m.to_string(), s.mean.to_string(), s.std.to_string(), s.ci95[0].to_string(), s.ci95[1].to_string(), s.n.to_string()]);
+            row.extend([
+                m.to_string(),
+                s.mean.to_string(),
+                s.std.to_string(),
+                s.ci95[0].to_string(),
+                s.ci95[1].to_string(),
+                s.n.to_string(),
+            ]);
             w.write_record(&row)?;
         }
     }

@@ -13,11 +13,20 @@ use std::path::Path;
 /// `n` evenly spaced values from 0 to 1 (11 gives 0.0, 0.1, …, 1.0).
 pub fn grid(n: usize) -> Vec<f64> {
     let n = n.max(2);
-    (0..n).map(|i| ((i as f64) / ((n - 1) as f64) * 100.0).round() / 100.0).collect()
+    (0..n)
+        .map(|i| ((i as f64) / ((n - 1) as f64) * 100.0).round() / 100.0)
+        .collect()
 }
 
 /// The cell of one (α, β) pair with L1 defaults.
-pub fn cell(scenario: &Scenario, policy: &Policy, alpha: f64, beta: f64, seeds: &[u64], horizon: u32) -> CellSpec {
+pub fn cell(
+    scenario: &Scenario,
+    policy: &Policy,
+    alpha: f64,
+    beta: f64,
+    seeds: &[u64],
+    horizon: u32,
+) -> CellSpec {
     CellSpec::new(scenario.clone(), policy.clone(), seeds.to_vec(), horizon)
         .fix(Field::Alpha, alpha)
         .fix(Field::Beta, beta)
@@ -25,12 +34,24 @@ pub fn cell(scenario: &Scenario, policy: &Policy, alpha: f64, beta: f64, seeds: 
         .label("beta", beta)
 }
 
-pub fn specs(scenario: &Scenario, policy: &Policy, grid: &[f64], seeds: &[u64], horizon: u32) -> Vec<CellSpec> {
-    grid.iter().flat_map(|a| grid.iter().map(move |b| (*a, *b))).map(|(a, b)| cell(scenario, policy, a, b, seeds, horizon)).collect()
+pub fn specs(
+    scenario: &Scenario,
+    policy: &Policy,
+    grid: &[f64],
+    seeds: &[u64],
+    horizon: u32,
+) -> Vec<CellSpec> {
+    grid.iter()
+        .flat_map(|a| grid.iter().map(move |b| (*a, *b)))
+        .map(|(a, b)| cell(scenario, policy, a, b, seeds, horizon))
+        .collect()
 }
 
-/// The paper's L1 figures: (id, title, caption, panels of (metric, panel title)).
-pub const FIGURES: &[(&str, &str, &str, &[(&str, &str)])] = &[
+/// A figure's panels: (metric, panel title).
+type Panels = &'static [(&'static str, &'static str)];
+
+/// The paper's L1 figures: (id, title, caption, panels).
+pub const FIGURES: &[(&str, &str, &str, Panels)] = &[
     (
         "fig2",
         "Figure 2 / 4 — L1 phase diagram",
@@ -106,7 +127,10 @@ pub const FIGURES: &[(&str, &str, &str, &[(&str, &str)])] = &[
 fn value(cells: &[Cell], a: f64, b: f64, metric: &str) -> f64 {
     cells
         .iter()
-        .find(|c| c.label("alpha").parse::<f64>().ok() == Some(a) && c.label("beta").parse::<f64>().ok() == Some(b))
+        .find(|c| {
+            c.label("alpha").parse::<f64>().ok() == Some(a)
+                && c.label("beta").parse::<f64>().ok() == Some(b)
+        })
         .map_or(f64::NAN, |c| c.mean(metric))
 }
 
@@ -122,9 +146,15 @@ pub fn figures(cells: &[Cell], grid: &[f64]) -> Vec<Figure> {
             panels: panels
                 .iter()
                 .map(|(metric, ptitle)| {
-                    let values: Vec<Vec<f64>> = grid.iter().map(|a| grid.iter().map(|b| value(cells, *a, *b, metric)).collect()).collect();
+                    let values: Vec<Vec<f64>> = grid
+                        .iter()
+                        .map(|a| grid.iter().map(|b| value(cells, *a, *b, metric)).collect())
+                        .collect();
                     let decimals = if *metric == "terminal_funds" { 0 } else { 2 };
-                    (metric.to_string(), heatmap(ptitle, grid, grid, &values, decimals, cross))
+                    (
+                        metric.to_string(),
+                        heatmap(ptitle, grid, grid, &values, decimals, cross),
+                    )
                 })
                 .collect(),
         })

@@ -3,7 +3,7 @@
 //! and the audit baseline q = 0.10.
 
 use crate::cells::{write_atomic, write_tidy_csv, Cell, CellSpec};
-use crate::plots::lines_with_bands;
+use crate::plots::{lines_with_bands, Series};
 use crate::Figure;
 use anyhow::Result;
 use medisim_dsl::{Field, Policy};
@@ -11,7 +11,11 @@ use medisim_sim::{Scenario, METRIC_NAMES};
 use std::path::Path;
 
 /// The three representative regimes (Table 3).
-pub const REGIMES: [(&str, f64, f64); 3] = [("profit-driven", 0.8, 0.2), ("quality-driven", 0.2, 0.8), ("balanced", 0.5, 0.5)];
+pub const REGIMES: [(&str, f64, f64); 3] = [
+    ("profit-driven", 0.8, 0.2),
+    ("quality-driven", 0.2, 0.8),
+    ("balanced", 0.5, 0.5),
+];
 
 /// The L2 levers of Table 3.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,7 +30,15 @@ pub enum Lever {
 }
 
 impl Lever {
-    pub const ALL: [Lever; 7] = [Lever::Audit, Lever::BonusPool, Lever::Kappa, Lever::Capacity, Lever::HealthCostRatio, Lever::Flex, Lever::FlexNoSteering];
+    pub const ALL: [Lever; 7] = [
+        Lever::Audit,
+        Lever::BonusPool,
+        Lever::Kappa,
+        Lever::Capacity,
+        Lever::HealthCostRatio,
+        Lever::Flex,
+        Lever::FlexNoSteering,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -106,7 +118,15 @@ impl Lever {
 }
 
 /// One L2 cell: a regime, one lever at one value, everything else at the L2 baseline.
-pub fn cell(scenario: &Scenario, policy: &Policy, lever: Lever, value: f64, regime: (&str, f64, f64), seeds: &[u64], horizon: u32) -> CellSpec {
+pub fn cell(
+    scenario: &Scenario,
+    policy: &Policy,
+    lever: Lever,
+    value: f64,
+    regime: (&str, f64, f64),
+    seeds: &[u64],
+    horizon: u32,
+) -> CellSpec {
     let base = CellSpec::new(scenario.clone(), policy.clone(), seeds.to_vec(), horizon)
         .fix(Field::Alpha, regime.1)
         .fix(Field::Beta, regime.2)
@@ -117,7 +137,13 @@ pub fn cell(scenario: &Scenario, policy: &Policy, lever: Lever, value: f64, regi
     lever.apply(base, value)
 }
 
-pub fn specs(levers: &[Lever], scenario: &Scenario, policy: &Policy, seeds: &[u64], horizon: u32) -> Vec<CellSpec> {
+pub fn specs(
+    levers: &[Lever],
+    scenario: &Scenario,
+    policy: &Policy,
+    seeds: &[u64],
+    horizon: u32,
+) -> Vec<CellSpec> {
     let mut out = Vec::new();
     for lever in levers {
         for v in lever.values() {
@@ -148,7 +174,7 @@ pub fn figures(cells: &[Cell], levers: &[Lever]) -> Vec<Figure> {
             let panels = PANELS
                 .iter()
                 .map(|(metric, title)| {
-                    let series: Vec<(String, Vec<(f64, f64, f64, f64)>)> = REGIMES
+                    let series: Vec<Series> = REGIMES
                         .iter()
                         .map(|(regime, _, _)| {
                             let pts = lever
@@ -178,7 +204,12 @@ pub fn figures(cells: &[Cell], levers: &[Lever]) -> Vec<Figure> {
 
 /// Write `l2.csv` and `l2/<lever>_<metric>.svg`.
 pub fn write(out: &Path, cells: &[Cell], levers: &[Lever]) -> Result<Vec<Figure>> {
-    write_tidy_csv(&out.join("l2.csv"), cells, &["lever", "value", "regime"], METRIC_NAMES)?;
+    write_tidy_csv(
+        &out.join("l2.csv"),
+        cells,
+        &["lever", "value", "regime"],
+        METRIC_NAMES,
+    )?;
     let figs = figures(cells, levers);
     let dir = out.join("l2");
     std::fs::create_dir_all(&dir)?;

@@ -62,11 +62,19 @@ impl Options {
 
     /// A quick look: 10 seeds and a 6×6 grid.
     pub fn quick() -> Self {
-        Options { seeds: (1..=10).collect(), grid: 6, ..Options::paper() }
+        Options {
+            seeds: (1..=10).collect(),
+            grid: 6,
+            ..Options::paper()
+        }
     }
 }
 
-pub fn validate(o: &Options, out: Option<&Path>, pb: &ProgressBar) -> Result<(Vec<validate::Fact>, CellStats)> {
+pub fn validate(
+    o: &Options,
+    out: Option<&Path>,
+    pb: &ProgressBar,
+) -> Result<(Vec<validate::Fact>, CellStats)> {
     let specs = validate::specs(&o.scenario, &o.policy, &o.seeds, o.horizon);
     pb.set_length(specs.len() as u64);
     let (cells, stats) = run_cells(&specs, out, pb)?;
@@ -76,7 +84,10 @@ pub fn validate(o: &Options, out: Option<&Path>, pb: &ProgressBar) -> Result<(Ve
         for f in &facts {
             w.serialize(f)?;
         }
-        write_atomic(&out.join("validate.csv"), &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+        write_atomic(
+            &out.join("validate.csv"),
+            &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
+        )?;
     }
     Ok((facts, stats))
 }
@@ -104,13 +115,20 @@ pub struct Reproduction {
 }
 
 /// Validate, L1, L2 and the report, in that order; `bars` gives one progress bar per step.
-pub fn reproduce(o: &Options, out: &Path, mut bars: impl FnMut(&str) -> ProgressBar) -> Result<Reproduction> {
+pub fn reproduce(
+    o: &Options,
+    out: &Path,
+    mut bars: impl FnMut(&str) -> ProgressBar,
+) -> Result<Reproduction> {
     std::fs::create_dir_all(out)?;
     let start = Instant::now();
     let (facts, s1) = validate(o, Some(out), &bars("validate"))?;
     let (l1_figs, s2) = l1(o, out, &bars("L1 grid"))?;
     let (l2_figs, s3) = l2(o, out, &bars("L2 sweeps"))?;
-    let stats = CellStats { computed: s1.computed + s2.computed + s3.computed, reused: s1.reused + s2.reused + s3.reused };
+    let stats = CellStats {
+        computed: s1.computed + s2.computed + s3.computed,
+        reused: s1.reused + s2.reused + s3.reused,
+    };
     let prov = report::Provenance {
         medisim_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario_hash: short_hash(o.scenario.to_toml().as_bytes()),
@@ -124,18 +142,35 @@ pub fn reproduce(o: &Options, out: &Path, mut bars: impl FnMut(&str) -> Progress
         cells_reused: stats.reused,
     };
     let path = out.join("report.html");
-    write_atomic(&path, report::html(&prov, &facts, &l1_figs, &l2_figs).as_bytes())?;
-    Ok(Reproduction { facts, report: path, stats })
+    write_atomic(
+        &path,
+        report::html(&prov, &facts, &l1_figs, &l2_figs).as_bytes(),
+    )?;
+    Ok(Reproduction {
+        facts,
+        report: path,
+        stats,
+    })
 }
 
 fn short_hash(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().take(6).map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// `1..30` for a contiguous range, else a comma list.
 pub fn seeds_text(seeds: &[u64]) -> String {
     match (seeds.first(), seeds.last()) {
-        (Some(a), Some(b)) if seeds.windows(2).all(|w| w[1] == w[0] + 1) && seeds.len() > 1 => format!("{a}..{b}"),
-        _ => seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(","),
+        (Some(a), Some(b)) if seeds.windows(2).all(|w| w[1] == w[0] + 1) && seeds.len() > 1 => {
+            format!("{a}..{b}")
+        }
+        _ => seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
     }
 }

@@ -5,10 +5,19 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// An annotated heatmap of `values[i][j]` at x = `xs[i]`, y = `ys[j]`, with every cell's value
 /// printed, the argmax marked ▲, the argmin ▼, and `cross` (if any) marked ×.
-pub fn heatmap(title: &str, xs: &[f64], ys: &[f64], values: &[Vec<f64>], decimals: usize, cross: Option<(f64, f64)>) -> String {
+pub fn heatmap(
+    title: &str,
+    xs: &[f64],
+    ys: &[f64],
+    values: &[Vec<f64>],
+    decimals: usize,
+    cross: Option<(f64, f64)>,
+) -> String {
     let (nx, ny) = (xs.len(), ys.len());
     let finite = values.iter().flatten().copied().filter(|v| v.is_finite());
-    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
     let (mut amax, mut amin) = ((0, 0), (0, 0));
     for i in 0..nx {
         for j in 0..ny {
@@ -26,18 +35,20 @@ pub fn heatmap(title: &str, xs: &[f64], ys: &[f64], values: &[Vec<f64>], decimal
     {
         let root = SVGBackend::with_string(&mut s, (w, h)).into_drawing_area();
         let _ = root.fill(&WHITE);
+        let (nxi, nyi) = (nx as i32, ny as i32);
         let mut chart = match ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 15))
             .margin(8)
             .x_label_area_size(32)
             .y_label_area_size(40)
-            .build_cartesian_2d(0f64..nx as f64, 0f64..ny as f64)
+            .build_cartesian_2d((0..nxi - 1).into_segmented(), (0..nyi - 1).into_segmented())
         {
             Ok(c) => c,
             Err(_) => return s_empty(title),
         };
-        let fx = |v: &f64| label_at(*v, xs);
-        let fy = |v: &f64| label_at(*v, ys);
+        // Tick labels at cell centres: the grid values themselves.
+        let fx = |v: &SegmentValue<i32>| centre_label(v, xs);
+        let fy = |v: &SegmentValue<i32>| centre_label(v, ys);
         let _ = chart
             .configure_mesh()
             .disable_mesh()
@@ -53,21 +64,38 @@ pub fn heatmap(title: &str, xs: &[f64], ys: &[f64], values: &[Vec<f64>], decimal
             for j in 0..ny {
                 let v = values[i][j];
                 let color = colour(v, lo, hi);
-                let (x0, y0) = (i as f64, j as f64);
-                let _ = chart.draw_series(std::iter::once(Rectangle::new([(x0, y0), (x0 + 1.0, y0 + 1.0)], color.filled())));
+                let (ii, jj) = (i as i32, j as i32);
+                let corners = [
+                    (SegmentValue::Exact(ii), SegmentValue::Exact(jj)),
+                    (SegmentValue::Exact(ii + 1), SegmentValue::Exact(jj + 1)),
+                ];
+                let _ = chart.draw_series(std::iter::once(Rectangle::new(corners, color.filled())));
                 let mark = if (i, j) == amax {
                     "▲"
                 } else if (i, j) == amin {
                     "▼"
-                } else if cross.is_some_and(|(cx, cy)| (xs[i] - cx).abs() < 1e-9 && (ys[j] - cy).abs() < 1e-9) {
+                } else if cross
+                    .is_some_and(|(cx, cy)| (xs[i] - cx).abs() < 1e-9 && (ys[j] - cy).abs() < 1e-9)
+                {
                     "×"
                 } else {
                     ""
                 };
                 let text = format!("{mark}{v:.decimals$}");
-                let ink = if luminance(&color) < 0.45 { WHITE } else { BLACK };
-                let style = ("sans-serif", if nx > 8 { 8 } else { 10 }).into_font().color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
-                let _ = chart.draw_series(std::iter::once(Text::new(text, (x0 + 0.5, y0 + 0.5), style)));
+                let ink = if luminance(&color) < 0.45 {
+                    WHITE
+                } else {
+                    BLACK
+                };
+                let style = ("sans-serif", if nx > 8 { 8 } else { 10 })
+                    .into_font()
+                    .color(&ink)
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                let _ = chart.draw_series(std::iter::once(Text::new(
+                    text,
+                    (SegmentValue::CenterOf(ii), SegmentValue::CenterOf(jj)),
+                    style,
+                )));
             }
         }
         let _ = root.present();
@@ -79,13 +107,13 @@ fn s_empty(title: &str) -> String {
     format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"200\" height=\"40\"><text x=\"4\" y=\"20\">{title}: no data</text></svg>")
 }
 
-/// Axis label for the cell whose lower edge is at `v`.
-fn label_at(v: f64, values: &[f64]) -> String {
-    let i = v.floor() as usize;
-    if (v - v.floor()).abs() < 1e-9 && i < values.len() {
-        format!("{}", values[i])
-    } else {
-        String::new()
+/// Tick label at a cell centre: the grid value of that cell.
+fn centre_label(v: &SegmentValue<i32>, values: &[f64]) -> String {
+    match v {
+        SegmentValue::CenterOf(i) if *i >= 0 && (*i as usize) < values.len() => {
+            format!("{}", values[*i as usize])
+        }
+        _ => String::new(),
     }
 }
 
@@ -117,10 +145,25 @@ fn luminance(c: &RGBColor) -> f64 {
     (0.299 * f64::from(c.0) + 0.587 * f64::from(c.1) + 0.114 * f64::from(c.2)) / 255.0
 }
 
-/// One line per series with a shaded 95% band: `series` is (name, [(x, mean, lo, hi)]).
-pub fn lines_with_bands(title: &str, x_desc: &str, series: &[(String, Vec<(f64, f64, f64, f64)>)], baseline_x: Option<f64>) -> String {
+/// A point of a line plot: (x, mean, 95% low, 95% high).
+pub type BandPoint = (f64, f64, f64, f64);
+/// A named series of points.
+pub type Series = (String, Vec<BandPoint>);
+
+/// One line per series with a shaded 95% band.
+pub fn lines_with_bands(
+    title: &str,
+    x_desc: &str,
+    series: &[Series],
+    baseline_x: Option<f64>,
+) -> String {
     let pts = series.iter().flat_map(|(_, p)| p.iter());
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
     for &(x, _, lo, hi) in pts {
         if lo.is_finite() && hi.is_finite() {
             x0 = x0.min(x);
@@ -146,23 +189,52 @@ pub fn lines_with_bands(title: &str, x_desc: &str, series: &[(String, Vec<(f64, 
         else {
             return s_empty(title);
         };
-        let _ = chart.configure_mesh().x_desc(x_desc).label_style(("sans-serif", 9)).light_line_style(RGBColor(235, 235, 235)).draw();
-        let palette = [RGBColor(178, 24, 43), RGBColor(33, 102, 172), RGBColor(27, 120, 55), RGBColor(118, 42, 131)];
+        let _ = chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .label_style(("sans-serif", 9))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw();
+        let palette = [
+            RGBColor(178, 24, 43),
+            RGBColor(33, 102, 172),
+            RGBColor(27, 120, 55),
+            RGBColor(118, 42, 131),
+        ];
         for (k, (name, p)) in series.iter().enumerate() {
             let c = palette[k % palette.len()];
             let mut band: Vec<(f64, f64)> = p.iter().map(|q| (q.0, q.3)).collect();
             band.extend(p.iter().rev().map(|q| (q.0, q.2)));
             let _ = chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())));
-            if let Ok(a) = chart.draw_series(LineSeries::new(p.iter().map(|q| (q.0, q.1)), c.stroke_width(2))) {
-                a.label(name.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], c.stroke_width(2)));
+            if let Ok(a) = chart.draw_series(LineSeries::new(
+                p.iter().map(|q| (q.0, q.1)),
+                c.stroke_width(2),
+            )) {
+                a.label(name.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 14, y)], c.stroke_width(2))
+                });
             }
             let _ = chart.draw_series(p.iter().map(|q| Circle::new((q.0, q.1), 2, c.filled())));
         }
         if let Some(bx) = baseline_x {
-            let style = ShapeStyle { color: BLACK.mix(0.5), filled: false, stroke_width: 1 };
-            let _ = chart.draw_series(DashedLineSeries::new(vec![(bx, y0 - pad), (bx, y1 + pad)], 4, 3, style));
+            let style = ShapeStyle {
+                color: BLACK.mix(0.5),
+                filled: false,
+                stroke_width: 1,
+            };
+            let _ = chart.draw_series(DashedLineSeries::new(
+                vec![(bx, y0 - pad), (bx, y1 + pad)],
+                4,
+                3,
+                style,
+            ));
         }
-        let _ = chart.configure_series_labels().label_font(("sans-serif", 9)).background_style(WHITE.mix(0.85)).border_style(RGBColor(200, 200, 200)).draw();
+        let _ = chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 9))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .draw();
         let _ = root.present();
     }
     s

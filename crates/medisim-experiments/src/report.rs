@@ -21,11 +21,23 @@ pub struct Provenance {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn figure_html(f: &Figure) -> String {
-    let panels: String = f.panels.iter().map(|(metric, svg)| format!("<div class=\"panel\" data-metric=\"{}\">{svg}</div>", esc(metric))).collect();
+    let panels: String = f
+        .panels
+        .iter()
+        .map(|(metric, svg)| {
+            format!(
+                "<div class=\"panel\" data-metric=\"{}\">{svg}</div>",
+                esc(metric)
+            )
+        })
+        .collect();
     format!(
         "<section class=\"figure\" id=\"{}\"><h3>{}</h3><p class=\"caption\">{}</p><div class=\"panels\">{panels}</div></section>\n",
         esc(&f.id),
@@ -56,7 +68,17 @@ pub fn html(p: &Provenance, facts: &[Fact], l1: &[Figure], l2: &[Figure]) -> Str
     let prov = serde_json::to_value(p).unwrap_or_default();
     let prov_rows: String = prov
         .as_object()
-        .map(|o| o.iter().map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v.to_string().trim_matches('"').to_string()))).collect())
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    format!(
+                        "<tr><th>{}</th><td>{}</td></tr>",
+                        esc(k),
+                        esc(v.to_string().trim_matches('"'))
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let l1_html: String = l1.iter().map(figure_html).collect();
     let l2_html: String = l2.iter().map(figure_html).collect();

@@ -27,30 +27,54 @@ pub fn specs(s: &Scenario, p: &Policy, seeds: &[u64], horizon: u32) -> Vec<CellS
         l1::cell(s, p, 0.5, 0.5, seeds, horizon).label("id", "balanced"),
     ];
     for r in REGIMES {
-        for (lever, value) in [(Lever::Audit, 0.0), (Lever::Audit, 0.5), (Lever::Capacity, 6.0), (Lever::Capacity, 16.0)] {
-            v.push(l2::cell(s, p, lever, value, r, seeds, horizon).label("id", format!("{}_{}_{}", lever.name(), value, r.0)));
+        for (lever, value) in [
+            (Lever::Audit, 0.0),
+            (Lever::Audit, 0.5),
+            (Lever::Capacity, 6.0),
+            (Lever::Capacity, 16.0),
+        ] {
+            v.push(
+                l2::cell(s, p, lever, value, r, seeds, horizon)
+                    .label("id", format!("{}_{}_{}", lever.name(), value, r.0)),
+            );
         }
         for lever in [Lever::Flex, Lever::FlexNoSteering] {
             for value in [0.0, 4.0] {
-                v.push(l2::cell(s, p, lever, value, r, seeds, horizon).label("id", format!("{}_{}_{}", lever.name(), value, r.0)));
+                v.push(
+                    l2::cell(s, p, lever, value, r, seeds, horizon)
+                        .label("id", format!("{}_{}_{}", lever.name(), value, r.0)),
+                );
             }
         }
     }
     let balanced = REGIMES[2];
     for value in [0.0, 15.0] {
-        v.push(l2::cell(s, p, Lever::BonusPool, value, balanced, seeds, horizon).label("id", format!("bonus_pool_{value}")));
+        v.push(
+            l2::cell(s, p, Lever::BonusPool, value, balanced, seeds, horizon)
+                .label("id", format!("bonus_pool_{value}")),
+        );
     }
     v
 }
 
 /// Evaluate the nine facts on finished cells (from [`specs`]).
 pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
-    let get = |id: &str| cells.iter().find(|c| c.label("id") == id).unwrap_or_else(|| panic!("validation cell {id} missing"));
+    let get = |id: &str| {
+        cells
+            .iter()
+            .find(|c| c.label("id") == id)
+            .unwrap_or_else(|| panic!("validation cell {id} missing"))
+    };
     let m = |id: &str, metric: &str| get(id).mean(metric);
     let (lo, profit, quality, balanced) = ("l1_a0.2_b0.2", "profit", "quality", "balanced");
     let mut facts = Vec::new();
 
-    let (u0, u1, f0, f1) = (m(lo, "upcoding_rate"), m(profit, "upcoding_rate"), m(lo, "terminal_funds"), m(profit, "terminal_funds"));
+    let (u0, u1, f0, f1) = (
+        m(lo, "upcoding_rate"),
+        m(profit, "upcoding_rate"),
+        m(lo, "terminal_funds"),
+        m(profit, "terminal_funds"),
+    );
     facts.push(Fact {
         name: "Diagnosis-based payment creates coding rent",
         anchor: "Dafny (2005); Kronick and Welch (2014)",
@@ -60,11 +84,15 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
         pass: u1 > u0 && f1 > f0,
     });
 
-    let (i0, i1) = (m(lo, "coded_cmi_inflation"), m(profit, "coded_cmi_inflation"));
+    let (i0, i1) = (
+        m(lo, "coded_cmi_inflation"),
+        m(profit, "coded_cmi_inflation"),
+    );
     facts.push(Fact {
         name: "Risk-adjusted reimbursement raises coded complexity",
         anchor: "Kronick and Welch (2014); Geruso and Layton (2020)",
-        intervention: "strengthen the value of the coded group: α 0.2 → 0.8 at β = 0.2 (same patients)",
+        intervention:
+            "strengthen the value of the coded group: α 0.2 → 0.8 at β = 0.2 (same patients)",
         expected: "coded complexity rises relative to true complexity",
         observed: format!("coded-minus-true CMI {i0:.4} → {i1:.4}"),
         pass: i1 > i0 && i0 >= 0.0,
@@ -75,7 +103,8 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
         name: "Profit incentives shift case mix",
         anchor: "Silverman and Skinner (2004); Ellis (1998); Ma (1994)",
         intervention: "profit-driven regime (α, β) = (0.8, 0.2)",
-        expected: "high-CMI patients face worse access: more rejection and more deferral than low-CMI",
+        expected:
+            "high-CMI patients face worse access: more rejection and more deferral than low-CMI",
         observed: format!("rejection gap {g:+.3}; deferral gap {d:+.3}"),
         pass: g > 0.0 && d > 0.0,
     });
@@ -99,7 +128,10 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
         pass: up(0.5, "profit-driven") < up(0.0, "profit-driven") && up(0.5, "balanced") < up(0.0, "balanced") && cp(0.5) > cp(0.0),
     });
 
-    let (c, sd) = (m(balanced, "corr_kpi_health"), m(balanced, "strategic_delay_gap"));
+    let (c, sd) = (
+        m(balanced, "corr_kpi_health"),
+        m(balanced, "strategic_delay_gap"),
+    );
     facts.push(Fact {
         name: "Measured performance targets induce gaming",
         anchor: "Bevan and Hood (2006); Propper et al. (2010); Campbell (1979); Manheim and Garrabrant (2018)",
@@ -109,7 +141,10 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
         pass: c < 0.0 && sd > 0.0,
     });
 
-    let (b0, b15) = (m("bonus_pool_0", "corr_kpi_health"), m("bonus_pool_15", "corr_kpi_health"));
+    let (b0, b15) = (
+        m("bonus_pool_0", "corr_kpi_health"),
+        m("bonus_pool_15", "corr_kpi_health"),
+    );
     facts.push(Fact {
         name: "Stronger pay-for-performance can worsen true alignment when the proxy is misaligned",
         anchor: "Holmstrom and Milgrom (1991); Baker (1992); Eijkenaar et al. (2013); Van Herck et al. (2010)",
@@ -138,22 +173,41 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
         pass: uq < up_ && gq <= 0.0 && gq < gp && eq > ep && fq < fp,
     });
 
-    let waits: Vec<(f64, f64)> = REGIMES.iter().map(|r| (m(&format!("capacity_6_{}", r.0), "mean_waiting"), m(&format!("capacity_16_{}", r.0), "mean_waiting"))).collect();
+    let waits: Vec<(f64, f64)> = REGIMES
+        .iter()
+        .map(|r| {
+            (
+                m(&format!("capacity_6_{}", r.0), "mean_waiting"),
+                m(&format!("capacity_16_{}", r.0), "mean_waiting"),
+            )
+        })
+        .collect();
     facts.push(Fact {
         name: "Total capacity expansion reduces waiting",
         anchor: "Green (2002, 2006)",
         intervention: "total capacity 6 → 16, three regimes",
         expected: "mean waiting falls in every regime",
-        observed: REGIMES.iter().zip(&waits).map(|(r, (a, b))| format!("{} {a:.3} → {b:.3}", r.0)).collect::<Vec<_>>().join("; "),
+        observed: REGIMES
+            .iter()
+            .zip(&waits)
+            .map(|(r, (a, b))| format!("{} {a:.3} → {b:.3}", r.0))
+            .collect::<Vec<_>>()
+            .join("; "),
         pass: waits.iter().all(|(a, b)| b < a),
     });
 
     let w = |lever: &str, v: f64| m(&format!("{lever}_{v}_balanced"), "mean_waiting");
-    let (s0, s4, n0, n4) = (w("flex", 0.0), w("flex", 4.0), w("flex_no_steering", 0.0), w("flex_no_steering", 4.0));
+    let (s0, s4, n0, n4) = (
+        w("flex", 0.0),
+        w("flex", 4.0),
+        w("flex_no_steering", 0.0),
+        w("flex_no_steering", 4.0),
+    );
     facts.push(Fact {
         name: "Flexible capacity helps only under an appropriate allocation rule",
         anchor: "Bekker et al. (2017)",
-        intervention: "flexible pool 0 → 4, KPI-steered (ξ = 1) against steering off (ξ = 0), balanced",
+        intervention:
+            "flexible pool 0 → 4, KPI-steered (ξ = 1) against steering off (ξ = 0), balanced",
         expected: "with KPI steering waiting rises; with steering off it does not",
         observed: format!("steered {s0:.3} → {s4:.3}; steering off {n0:.3} → {n4:.3}"),
         pass: s4 > s0 && n4 <= n0 + 0.02 * n0.max(0.1) && (s4 - s0) > (n4 - n0),
@@ -177,6 +231,9 @@ pub fn table(facts: &[Fact]) -> String {
         ));
     }
     let passed = facts.iter().filter(|f| f.pass).count();
-    s.push_str(&format!("{passed} of {} stylized facts pass\n", facts.len()));
+    s.push_str(&format!(
+        "{passed} of {} stylized facts pass\n",
+        facts.len()
+    ));
     s
 }

@@ -1,0 +1,120 @@
+//! The nine stylized facts pass on the default seeds and on a second seed range; the L2
+//! findings of §5.2 and Appendices F–G hold.
+
+use indicatif::ProgressBar;
+use medisim_experiments::cells::{run_cells, Cell};
+use medisim_experiments::l2::{self, Lever};
+use medisim_experiments::{validate, Options};
+
+fn facts(seeds: std::ops::RangeInclusive<u64>) -> Vec<medisim_experiments::validate::Fact> {
+    let o = Options {
+        seeds: seeds.collect(),
+        ..Options::paper()
+    };
+    validate(&o, None, &ProgressBar::hidden()).unwrap().0
+}
+
+#[test]
+fn all_nine_facts_pass_on_seeds_1_to_30() {
+    let f = facts(1..=30);
+    assert_eq!(f.len(), 9);
+    assert!(
+        f.iter().all(|x| x.pass),
+        "{}",
+        medisim_experiments::validate::table(&f)
+    );
+}
+
+#[test]
+fn all_nine_facts_pass_on_seeds_101_to_130() {
+    let f = facts(101..=130);
+    assert!(
+        f.iter().all(|x| x.pass),
+        "{}",
+        medisim_experiments::validate::table(&f)
+    );
+}
+
+fn sweep(lever: Lever) -> Vec<Cell> {
+    let o = Options::paper();
+    let specs = l2::specs(&[lever], &o.scenario, &o.policy, &o.seeds, o.horizon);
+    run_cells(&specs, None, &ProgressBar::hidden()).unwrap().0
+}
+
+fn at<'a>(cells: &'a [Cell], regime: &str, value: f64) -> &'a Cell {
+    cells
+        .iter()
+        .find(|c| c.label("regime") == regime && c.label("value").parse::<f64>().unwrap() == value)
+        .unwrap()
+}
+
+#[test]
+fn more_audit_means_less_upcoding_and_more_cherry_picking_in_the_balanced_regime() {
+    let c = sweep(Lever::Audit);
+    let (lo, hi) = (at(&c, "balanced", 0.0), at(&c, "balanced", 0.5));
+    assert!(hi.mean("upcoding_rate") < lo.mean("upcoding_rate"));
+    assert!(
+        hi.mean("cherry_picking_gap") > lo.mean("cherry_picking_gap"),
+        "{} -> {}",
+        lo.mean("cherry_picking_gap"),
+        hi.mean("cherry_picking_gap")
+    );
+    // Up-coding falls along the whole sweep in every regime.
+    for r in l2::REGIMES {
+        let u: Vec<f64> = Lever::Audit
+            .values()
+            .iter()
+            .map(|v| at(&c, r.0, *v).mean("upcoding_rate"))
+            .collect();
+        assert!(u.windows(2).all(|w| w[1] < w[0]), "{}: {u:?}", r.0);
+    }
+}
+
+#[test]
+fn a_larger_bonus_pool_lowers_kpi_health_alignment_in_the_balanced_regime() {
+    let c = sweep(Lever::BonusPool);
+    assert!(
+        at(&c, "balanced", 15.0).mean("corr_kpi_health")
+            < at(&c, "balanced", 0.0).mean("corr_kpi_health")
+    );
+    // Bonuses are paid out of funds in every regime.
+    for r in l2::REGIMES {
+        assert!(at(&c, r.0, 15.0).mean("terminal_funds") < at(&c, r.0, 0.0).mean("terminal_funds"));
+    }
+}
+
+#[test]
+fn kpi_steered_flex_capacity_raises_waiting_and_unsteered_flex_leaves_it_flat() {
+    let steered = sweep(Lever::Flex);
+    let off = sweep(Lever::FlexNoSteering);
+    let w = |c: &[Cell], v: f64| at(c, "balanced", v).mean("mean_waiting");
+    assert!(w(&steered, 4.0) > w(&steered, 0.0));
+    assert!((w(&off, 4.0) - w(&off, 0.0)).abs() < 0.02 * w(&off, 0.0));
+}
+
+#[test]
+fn more_total_capacity_lowers_waiting_in_all_three_regimes() {
+    let c = sweep(Lever::Capacity);
+    for r in l2::REGIMES {
+        assert!(
+            at(&c, r.0, 16.0).mean("mean_waiting") < at(&c, r.0, 6.0).mean("mean_waiting"),
+            "{}",
+            r.0
+        );
+    }
+}
+
+#[test]
+fn a_higher_health_to_cost_kpi_weight_raises_effort_and_lowers_funds() {
+    let c = sweep(Lever::HealthCostRatio);
+    for r in ["balanced", "quality-driven"] {
+        assert!(
+            at(&c, r, 5.0).mean("mean_effort") > at(&c, r, 0.5).mean("mean_effort"),
+            "{r}"
+        );
+        assert!(
+            at(&c, r, 5.0).mean("terminal_funds") < at(&c, r, 0.5).mean("terminal_funds"),
+            "{r}"
+        );
+    }
+}

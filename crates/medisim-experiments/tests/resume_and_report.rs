@@ -1,0 +1,129 @@
+//! Finished cells survive an interruption; the report is self-contained and renders.
+
+use indicatif::ProgressBar;
+use medisim_experiments::{l1, reproduce, Options};
+use std::path::Path;
+use std::process::Command;
+
+fn tiny() -> Options {
+    Options {
+        seeds: (1..=3).collect(),
+        horizon: 40,
+        grid: 3,
+        ..Options::paper()
+    }
+}
+
+fn cell_files(out: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(out.join("cells"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect()
+}
+
+#[test]
+fn a_rerun_reuses_finished_cells_and_recomputes_only_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, first) = l1(&tiny(), dir.path(), &ProgressBar::hidden()).unwrap();
+    assert_eq!((first.computed, first.reused), (9, 0));
+    let files = cell_files(dir.path());
+    assert_eq!(files.len(), 9);
+    assert!(
+        files.iter().all(|f| f.extension().unwrap() == "json"),
+        "no temporary files left: {files:?}"
+    );
+    let csv1 = std::fs::read_to_string(dir.path().join("l1.csv")).unwrap();
+    // Simulate a run killed before two cells finished.
+    std::fs::remove_file(&files[0]).unwrap();
+    std::fs::write(&files[1], b"{ truncated").unwrap();
+    let (_, second) = l1(&tiny(), dir.path(), &ProgressBar::hidden()).unwrap();
+    assert_eq!((second.computed, second.reused), (2, 7));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("l1.csv")).unwrap(),
+        csv1,
+        "resumed results equal a clean run"
+    );
+}
+
+fn chromium() -> Option<String> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(|c| c.to_string())
+}
+
+#[test]
+fn the_report_is_self_contained_and_renders_in_headless_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Options {
+        seeds: (1..=4).collect(),
+        horizon: 60,
+        grid: 3,
+        ..Options::paper()
+    };
+    let r = reproduce(&o, dir.path(), |_| ProgressBar::hidden()).unwrap();
+    let html = std::fs::read_to_string(&r.report).unwrap();
+    let svgs = html.matches("<svg").count();
+    // 5 L1 figures (35 panels) and 7 L2 figures of 8 panels.
+    assert_eq!(svgs, 35 + 7 * 8, "figures embedded inline");
+    assert_eq!(
+        html.matches("<tr class=\"pass\"").count() + html.matches("<tr class=\"fail\"").count(),
+        9
+    );
+    assert!(
+        !html.contains("http://")
+            || html.matches("http://").count()
+                == html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(),
+        "nothing is fetched"
+    );
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium (.ci/run does)"
+        );
+        eprintln!("chromium not installed: skipping the rendering half of this test");
+        return;
+    };
+    let url = format!("file://{}", r.report.display());
+    let dom = Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert_eq!(
+        dom.matches("<svg").count(),
+        svgs,
+        "the browser parsed every figure"
+    );
+    assert!(dom.contains("id=\"facts\"") && dom.matches("class=\"verdict\"").count() == 9);
+    let shot = dir.path().join("shot.png");
+    let out = Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1400,2400",
+            &format!("--screenshot={}", shot.display()),
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(shot.exists(), "{}", String::from_utf8_lossy(&out.stderr));
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    // A blank page compresses to a few kilobytes; rendered heatmaps and tables do not.
+    assert!(png.len() > 60_000, "screenshot is {} bytes", png.len());
+}
