@@ -15,6 +15,7 @@ use std::process::ExitCode;
 mod experiments;
 mod run;
 mod schema_doc;
+mod search;
 
 #[derive(Parser)]
 #[command(
@@ -73,6 +74,8 @@ enum Command {
     Report(experiments::ReproduceArgs),
     /// The main job: validate, L1, L2 and the report, with progress bars.
     Reproduce(experiments::ReproduceArgs),
+    /// Policy-as-code search (L3): evolve policy programs for an objective.
+    Search(Box<search::SearchArgs>),
     /// Print the effective scenario (built-in defaults, or FILE with defaults filled in).
     Scenario {
         /// Scenario TOML file; omitted keys take their defaults.
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => experiments::validate(&a),
         Command::Report(a) => experiments::reproduce(&a, false),
         Command::Reproduce(a) => experiments::reproduce(&a, true),
+        Command::Search(a) => search::search(&a),
         Command::Scenario { file } => run::print_scenario(file.as_deref()),
     };
     match result {

@@ -1,0 +1,171 @@
+//! `medisim search`.
+
+use crate::run::{load_scenario, parse_seeds};
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use medisim_search::config::OperatorKind;
+use medisim_search::{run_search, SearchConfig};
+use medisim_sim::ObjectiveKind;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct SearchArgs {
+    /// welfare, profit or mixed.
+    #[arg(long)]
+    objective: Option<ObjectiveKind>,
+    /// Directory of warm-start policies (default: the shipped nine-policy library).
+    #[arg(long)]
+    library: Option<PathBuf>,
+    #[arg(long)]
+    iterations: Option<u32>,
+    #[arg(long)]
+    islands: Option<usize>,
+    #[arg(long)]
+    population: Option<usize>,
+    #[arg(long)]
+    migration: Option<usize>,
+    /// offline, llm or both.
+    #[arg(long)]
+    operator: Option<OperatorKind>,
+    /// Run directory (SQLite store, events, results).
+    #[arg(long, default_value = "search-out")]
+    out: PathBuf,
+    /// Continue the interrupted run in this directory.
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+    /// TOML file with any search setting; flags override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Scenario TOML (default: built-in; coding is argmax during search).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Seed splits, e.g. `101,202,303`.
+    #[arg(long)]
+    evolution_seeds: Option<String>,
+    #[arg(long)]
+    validation_seeds: Option<String>,
+    #[arg(long)]
+    test_seeds: Option<String>,
+    #[arg(long)]
+    horizon: Option<u32>,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long)]
+    llm_base_url: Option<String>,
+    #[arg(long)]
+    llm_model: Option<String>,
+    #[arg(long)]
+    llm_temperature: Option<f64>,
+    #[arg(long)]
+    llm_max_tokens: Option<u32>,
+    #[arg(long)]
+    llm_timeout: Option<f64>,
+    #[arg(long)]
+    llm_seed: Option<u64>,
+}
+
+pub fn search(a: &SearchArgs) -> Result<bool> {
+    let (out, resume) = match &a.resume {
+        Some(dir) => (dir.clone(), true),
+        None => (a.out.clone(), false),
+    };
+    let mut c = if resume {
+        SearchConfig::load(&out.join("config.toml"))?
+    } else {
+        match &a.config {
+            Some(p) => SearchConfig::load(p)?,
+            None => SearchConfig::default(),
+        }
+    };
+    if !resume {
+        if let Some(v) = a.objective {
+            c.objective = v;
+        }
+        if let Some(v) = &a.library {
+            c.library = v.display().to_string();
+        }
+        if let Some(v) = a.iterations {
+            c.iterations = v;
+        }
+        if let Some(v) = a.islands {
+            c.islands = v;
+        }
+        if let Some(v) = a.population {
+            c.population = v;
+        }
+        if let Some(v) = a.migration {
+            c.migration = v;
+        }
+        if let Some(v) = a.operator {
+            c.operator = v;
+        }
+        if let Some(v) = &a.evolution_seeds {
+            c.evolution_seeds = parse_seeds(v)?;
+        }
+        if let Some(v) = &a.validation_seeds {
+            c.validation_seeds = parse_seeds(v)?;
+        }
+        if let Some(v) = &a.test_seeds {
+            c.test_seeds = parse_seeds(v)?;
+        }
+        if let Some(v) = a.horizon {
+            c.horizon = v;
+        }
+        if let Some(v) = a.seed {
+            c.seed = v;
+        }
+        if let Some(v) = &a.llm_base_url {
+            c.llm.base_url = v.clone();
+        }
+        if let Some(v) = &a.llm_model {
+            c.llm.model = v.clone();
+        }
+        if let Some(v) = a.llm_temperature {
+            c.llm.temperature = v;
+        }
+        if let Some(v) = a.llm_max_tokens {
+            c.llm.max_tokens = v;
+        }
+        if let Some(v) = a.llm_timeout {
+            c.llm.timeout_s = v;
+        }
+        if a.llm_seed.is_some() {
+            c.llm.seed = a.llm_seed;
+        }
+    }
+    let scenario = if resume {
+        load_scenario(None)?
+    } else {
+        load_scenario(a.scenario.as_deref())?
+    };
+    let pb = ProgressBar::new(u64::from(c.iterations));
+    pb.set_style(
+        ProgressStyle::with_template(
+            "search [{bar:40}] {pos}/{len} iterations  {per_sec}  {msg}  ~{eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let o = run_search(&c, &scenario, &out, resume, None, &pb)?;
+    pb.finish();
+    println!("held-out seeds {:?}:", c.test_seeds);
+    print!("{}", medisim_search::search::table_text(&o.table));
+    println!("running-best updates: {}", o.updates.len());
+    for u in &o.updates {
+        println!(
+            "  iteration {:>4} {:<28} validation {:.4}  changed: {}",
+            u.iteration,
+            u.operator,
+            u.validation_fitness,
+            u.fields_changed.join(", ")
+        );
+    }
+    println!(
+        "{} rollouts simulated in {:.1} s of {:.1} s total; results in {}",
+        o.rollouts,
+        o.sim_seconds,
+        o.total_seconds,
+        out.display()
+    );
+    Ok(true)
+}

@@ -1,0 +1,161 @@
+//! Search settings: every one has a default (the paper's Appendix J settings), a TOML file can
+//! hold any of them, and command-line flags override the file.
+
+use medisim_sim::ObjectiveKind;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Which edit operators propose children.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperatorKind {
+    /// Constant, indicator, clip and crossover edits; needs no LLM.
+    Offline,
+    /// An OpenAI-compatible chat-completions endpoint.
+    Llm,
+    /// Alternate: LLM on odd iterations, offline on even ones.
+    Both,
+}
+
+impl std::str::FromStr for OperatorKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "offline" => Ok(OperatorKind::Offline),
+            "llm" => Ok(OperatorKind::Llm),
+            "both" => Ok(OperatorKind::Both),
+            o => Err(format!(
+                "unknown operator `{o}`: expected offline, llm or both"
+            )),
+        }
+    }
+}
+
+/// The LLM endpoint and its budget.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    /// Base URL of an OpenAI-compatible API, e.g. `http://127.0.0.1:8000/v1`.
+    pub base_url: String,
+    pub model: String,
+    pub temperature: f64,
+    pub max_tokens: u32,
+    pub timeout_s: f64,
+    pub seed: Option<u64>,
+    /// Retries after a 429 or 5xx, with exponential backoff from `backoff_ms`.
+    pub retries: u32,
+    pub backoff_ms: u64,
+    /// Budget: most calls and most total tokens per run.
+    pub max_calls: u32,
+    pub max_tokens_total: u64,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig {
+            base_url: "http://127.0.0.1:8000/v1".into(),
+            model: "gpt-4o-mini".into(),
+            temperature: 0.4,
+            max_tokens: 2048,
+            timeout_s: 60.0,
+            seed: None,
+            retries: 3,
+            backoff_ms: 500,
+            max_calls: 1000,
+            max_tokens_total: 5_000_000,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    pub objective: ObjectiveKind,
+    /// Directory of warm-start `.policy` files; empty means the shipped nine-policy library.
+    pub library: String,
+    pub iterations: u32,
+    pub islands: usize,
+    /// Most individuals an island keeps.
+    pub population: usize,
+    /// Individuals that move to the next island at each migration.
+    pub migration: usize,
+    /// Iterations between migrations.
+    pub migration_interval: u32,
+    pub operator: OperatorKind,
+    /// Seed of the search's own random choices.
+    pub seed: u64,
+    pub evolution_seeds: Vec<u64>,
+    pub validation_seeds: Vec<u64>,
+    pub test_seeds: Vec<u64>,
+    pub horizon: u32,
+    /// Horizon of the screening rollout.
+    pub screen_horizon: u32,
+    /// A child whose screen fitness falls this far below its parent's is not fully evaluated.
+    pub screen_tolerance: f64,
+    /// MAP-Elites bin edges for the up-coding rate and the rejection rate.
+    pub archive_upcoding_bins: Vec<f64>,
+    pub archive_rejection_bins: Vec<f64>,
+    pub llm: LlmConfig,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            objective: ObjectiveKind::Mixed,
+            library: String::new(),
+            iterations: 200,
+            islands: 3,
+            population: 30,
+            migration: 2,
+            migration_interval: 10,
+            operator: OperatorKind::Offline,
+            seed: 0,
+            evolution_seeds: vec![101, 202, 303],
+            validation_seeds: vec![404, 505, 606, 707, 808],
+            test_seeds: vec![909, 1001, 1103, 1207, 1301],
+            horizon: 200,
+            screen_horizon: 60,
+            screen_tolerance: 0.5,
+            archive_upcoding_bins: vec![0.001, 0.05, 0.2],
+            archive_rejection_bins: vec![0.002, 0.01, 0.05],
+            llm: LlmConfig::default(),
+        }
+    }
+}
+
+impl SearchConfig {
+    pub fn load(path: &Path) -> anyhow::Result<SearchConfig> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let c: SearchConfig = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("search config {}: {e}", path.display()))?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let bad = |k: &str, m: &str| Err(anyhow::anyhow!("search config key `{k}`: {m}"));
+        if self.islands == 0 {
+            return bad("islands", "must be at least 1");
+        }
+        if self.population < 2 {
+            return bad("population", "must be at least 2");
+        }
+        if self.evolution_seeds.is_empty()
+            || self.validation_seeds.is_empty()
+            || self.test_seeds.is_empty()
+        {
+            return bad(
+                "evolution_seeds",
+                "every seed split needs at least one seed",
+            );
+        }
+        if self.horizon == 0 || self.screen_horizon == 0 {
+            return bad("horizon", "must be at least 1");
+        }
+        if self.migration_interval == 0 {
+            return bad("migration_interval", "must be at least 1");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,69 @@
+//! Evaluation with a cache: one program is never simulated twice on the same seeds.
+
+use crate::store::{Eval, Store};
+use anyhow::Result;
+use medisim_dsl::Policy;
+use medisim_sim::scenario::CodingMode;
+use medisim_sim::{run_seeds, ObjectiveKind, RunConfig, Scenario};
+use std::cell::Cell;
+
+pub struct Evaluator {
+    pub scenario: Scenario,
+    pub objective: ObjectiveKind,
+    /// Rollouts actually simulated (cache misses), and seconds spent simulating.
+    pub rollouts: Cell<u64>,
+    pub sim_seconds: Cell<f64>,
+}
+
+impl Evaluator {
+    /// L3 evaluates with deterministic (argmax) coding to reduce noise (paper Appendix C).
+    pub fn new(mut scenario: Scenario, objective: ObjectiveKind) -> Self {
+        scenario.coding.mode = CodingMode::Deterministic;
+        Evaluator {
+            scenario,
+            objective,
+            rollouts: Cell::new(0),
+            sim_seconds: Cell::new(0.0),
+        }
+    }
+
+    pub fn seedset(seeds: &[u64]) -> String {
+        seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Eq. 8 fitness and diagnostics of `policy` on `seeds`, from the store when known.
+    pub fn eval(
+        &self,
+        store: &Store,
+        policy: &Policy,
+        seeds: &[u64],
+        horizon: u32,
+    ) -> Result<Eval> {
+        let hash = policy.canonical_hash().to_string();
+        let set = Self::seedset(seeds);
+        if let Some(e) = store.eval(&hash, &set, horizon)? {
+            return Ok(e);
+        }
+        let start = std::time::Instant::now();
+        let config = RunConfig {
+            seeds: seeds.to_vec(),
+            horizon,
+            objective: self.objective,
+            trace: false,
+        };
+        let r = run_seeds(&self.scenario, policy, &config).map_err(anyhow::Error::msg)?;
+        self.sim_seconds
+            .set(self.sim_seconds.get() + start.elapsed().as_secs_f64());
+        self.rollouts.set(self.rollouts.get() + seeds.len() as u64);
+        let e = Eval {
+            fitness: r.summary["fitness"].mean,
+            summary: r.summary,
+        };
+        store.put_eval(&hash, &set, horizon, &e)?;
+        Ok(e)
+    }
+}

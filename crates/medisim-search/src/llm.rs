@@ -1,0 +1,277 @@
+//! The LLM edit operator over any OpenAI-compatible chat-completions endpoint.
+//!
+//! The prompt gives the language reference and guardrails (Listing 5), the parent program with
+//! its channel diagnostics, the best programs so far, a few diverse inspirations, and the
+//! diagnostics of recent responses that failed; it asks for SEARCH/REPLACE blocks or a full
+//! rewrite. Every response is parsed, applied and checked by the language. Nothing a response
+//! says can crash the run: a failure is recorded with its reason and fed back later.
+//! Requests retry with exponential backoff on 429 and 5xx; a budget caps calls and tokens.
+//! Responses are stored by a key of (prompt, model, temperature, seed), so a resumed run reads
+//! the same responses instead of asking again.
+
+use crate::config::LlmConfig;
+use crate::store::{LlmRecord, Store};
+use anyhow::Result;
+use medisim_dsl::{fmt, patch, Policy};
+use sha2::{Digest, Sha256};
+use std::time::{Duration, Instant};
+
+/// A program shown in the prompt, with the diagnostics that matter.
+pub struct Shown<'a> {
+    pub policy: &'a Policy,
+    pub fitness: f64,
+    pub diagnostics: String,
+}
+
+/// Everything the prompt is built from.
+pub struct PromptInput<'a> {
+    pub objective: &'a str,
+    pub parent: Shown<'a>,
+    pub top: Vec<Shown<'a>>,
+    pub inspirations: Vec<Shown<'a>>,
+    pub recent_failures: Vec<String>,
+}
+
+const GUARDRAILS: &str =
+    "One executable/testable assignment-only medisim_dsl_v1 module, or exact SEARCH/REPLACE blocks.
+Top-level: kind, version, admin_policy, doctor_policy.
+Admin expr: alpha, beta, total_capacity, bonus_pool, flex_pool, xi, wH, wW, wrej, wC, kappa.
+Doctor expr: effort, triage_accept, triage_defer, request_bed, candidate_score.
+Calls: I, clip, min, max, abs, round, soft_gt, soft_lt.
+No new state/schema fields/mechanisms/hidden calls.
+Host clips/projects outputs; dynamics and metrics fixed.";
+
+pub fn prompt(input: &PromptInput) -> String {
+    let schema: String = {
+        let admin: Vec<&str> = medisim_dsl::schema::ADMIN_FEATURES
+            .iter()
+            .map(|f| f.name)
+            .collect();
+        let doctor: Vec<&str> = medisim_dsl::schema::DOCTOR_FEATURES
+            .iter()
+            .map(|f| f.name)
+            .collect();
+        format!(
+            "Admin features: {}\nDoctor features: {}\n",
+            admin.join(", "),
+            doctor.join(", ")
+        )
+    };
+    let show = |s: &Shown| {
+        format!(
+            "fitness {:.4}; {}\n```policy\n{}```\n",
+            s.fitness,
+            s.diagnostics,
+            fmt::policy_to_string(s.policy)
+        )
+    };
+    let mut p = String::new();
+    p.push_str(&format!(
+        "You edit hospital policy programs to maximise the {} objective's safety-penalised fitness under strategic provider response.\n\n## Guardrails\n{GUARDRAILS}\n\n## Schema\n{schema}\nTypes: number and bool; I(bool) is 0/1; comparisons give bool; and/or/not take bool. A line may start with a binary operator to continue the expression above.\n\n",
+        input.objective
+    ));
+    p.push_str(&format!("## Parent program\n{}\n", show(&input.parent)));
+    if !input.top.is_empty() {
+        p.push_str("## Best programs so far\n");
+        for s in &input.top {
+            p.push_str(&show(s));
+        }
+    }
+    if !input.inspirations.is_empty() {
+        p.push_str("## Diverse inspirations\n");
+        for s in &input.inspirations {
+            p.push_str(&show(s));
+        }
+    }
+    if !input.recent_failures.is_empty() {
+        p.push_str("## Recent edits that were rejected (do not repeat these mistakes)\n");
+        for f in &input.recent_failures {
+            p.push_str(&format!("- {f}\n"));
+        }
+    }
+    p.push_str("\n## Task\nPropose one improved version of the parent. Answer with SEARCH/REPLACE blocks against the parent's text exactly as shown:\n<<<<<<< SEARCH\n(exact lines of the parent)\n=======\n(replacement)\n>>>>>>> REPLACE\nor with the complete program in a ```policy fenced block.\n");
+    p
+}
+
+/// What the operator produced.
+pub enum LlmOutcome {
+    /// A checked child program.
+    Child { policy: Box<Policy>, key: String },
+    /// A recorded failure (bad response, budget, transport); never fatal.
+    Failed { key: String, reason: String },
+}
+
+pub struct LlmClient {
+    pub config: LlmConfig,
+    pub api_key: Option<String>,
+}
+
+impl LlmClient {
+    pub fn from_env(config: LlmConfig) -> Self {
+        LlmClient {
+            config,
+            api_key: std::env::var("OPENAI_API_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
+        }
+    }
+
+    fn key(&self, prompt: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(prompt.as_bytes());
+        h.update(
+            format!(
+                "{}|{}|{:?}",
+                self.config.model, self.config.temperature, self.config.seed
+            )
+            .as_bytes(),
+        );
+        h.finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Ask for an edit of `parent` (whose printed text the blocks apply to).
+    pub fn propose(&self, store: &Store, parent: &Policy, prompt_text: &str) -> Result<LlmOutcome> {
+        let key = self.key(prompt_text);
+        let rec = match store.llm(&key)? {
+            Some(r) => r,
+            None => {
+                let (calls, _, pt, ct) = store.llm_usage()?;
+                let rec = if calls >= u64::from(self.config.max_calls)
+                    || pt + ct >= self.config.max_tokens_total
+                {
+                    LlmRecord {
+                        status: "budget".into(),
+                        response: String::new(),
+                        prompt_tokens: 0,
+                        completion_tokens: 0,
+                        latency_ms: 0,
+                        attempts: 0,
+                    }
+                } else {
+                    self.call(prompt_text)
+                };
+                store.put_llm(&key, prompt_text, &rec)?;
+                rec
+            }
+        };
+        if rec.status != "ok" {
+            return Ok(LlmOutcome::Failed {
+                key,
+                reason: format!("request failed: {}", rec.status),
+            });
+        }
+        let parent_text = fmt::policy_to_string(parent);
+        Ok(match patch::edit_and_check(&parent_text, &rec.response) {
+            Ok((_, policy)) => LlmOutcome::Child {
+                policy: Box::new(policy),
+                key,
+            },
+            Err(e) => LlmOutcome::Failed {
+                key,
+                reason: first_line(&e.to_string(), 300),
+            },
+        })
+    }
+
+    /// One chat-completions request with retries; never panics, never errors.
+    fn call(&self, prompt_text: &str) -> LlmRecord {
+        let c = &self.config;
+        let url = format!("{}/chat/completions", c.base_url.trim_end_matches('/'));
+        let mut body = serde_json::json!({
+            "model": c.model,
+            "temperature": c.temperature,
+            "max_tokens": c.max_tokens,
+            "messages": [
+                {"role": "system", "content": "You are a careful editor of typed, assignment-only policy programs."},
+                {"role": "user", "content": prompt_text},
+            ],
+        });
+        if let Some(seed) = c.seed {
+            body["seed"] = serde_json::json!(seed);
+        }
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs_f64(c.timeout_s.max(0.001)))
+            .build();
+        let start = Instant::now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut req = agent.post(&url).set("Content-Type", "application/json");
+            if let Some(k) = &self.api_key {
+                req = req.set("Authorization", &format!("Bearer {k}"));
+            }
+            let outcome = req.send_json(body.clone());
+            let retry_status = match outcome {
+                Ok(resp) => {
+                    let latency_ms = start.elapsed().as_millis() as u64;
+                    return match resp.into_json::<serde_json::Value>() {
+                        Ok(v) => {
+                            let content = v["choices"][0]["message"]["content"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_string();
+                            let usage = &v["usage"];
+                            LlmRecord {
+                                status: if content.is_empty() {
+                                    "empty response".into()
+                                } else {
+                                    "ok".into()
+                                },
+                                response: content,
+                                prompt_tokens: usage["prompt_tokens"].as_u64().unwrap_or(0),
+                                completion_tokens: usage["completion_tokens"].as_u64().unwrap_or(0),
+                                latency_ms,
+                                attempts,
+                            }
+                        }
+                        Err(e) => LlmRecord {
+                            status: format!("unreadable response: {e}"),
+                            response: String::new(),
+                            prompt_tokens: 0,
+                            completion_tokens: 0,
+                            latency_ms,
+                            attempts,
+                        },
+                    };
+                }
+                Err(ureq::Error::Status(code, _)) if code == 429 || code >= 500 => {
+                    format!("HTTP {code}")
+                }
+                Err(ureq::Error::Status(code, resp)) => {
+                    let text = resp.into_string().unwrap_or_default();
+                    return LlmRecord {
+                        status: format!("HTTP {code}: {}", first_line(&text, 200)),
+                        response: String::new(),
+                        prompt_tokens: 0,
+                        completion_tokens: 0,
+                        latency_ms: start.elapsed().as_millis() as u64,
+                        attempts,
+                    };
+                }
+                Err(ureq::Error::Transport(t)) => format!("transport: {t}"),
+            };
+            if attempts > c.retries {
+                return LlmRecord {
+                    status: retry_status,
+                    response: String::new(),
+                    prompt_tokens: 0,
+                    completion_tokens: 0,
+                    latency_ms: start.elapsed().as_millis() as u64,
+                    attempts,
+                };
+            }
+            std::thread::sleep(Duration::from_millis(
+                c.backoff_ms.saturating_mul(1 << (attempts - 1).min(10)),
+            ));
+        }
+    }
+}
+
+fn first_line(s: &str, max: usize) -> String {
+    let l: String = s.lines().take(3).collect::<Vec<_>>().join(" | ");
+    l.chars().take(max).collect()
+}

@@ -1,0 +1,629 @@
+//! The search loop (Algorithm A.2): warm start from the library, islands with ring migration
+//! and elitism, a MAP-Elites archive over (up-coding, rejection), tournament parents and archive
+//! inspirations, a short-rollout screen, validation of island champions, and one held-out
+//! evaluation of the best validation candidate against the baselines.
+
+use crate::config::{OperatorKind, SearchConfig};
+use crate::evaluate::Evaluator;
+use crate::llm::{self, LlmClient, LlmOutcome, Shown};
+use crate::offline;
+use crate::store::{Eval, Store};
+use anyhow::{bail, Context, Result};
+use indicatif::ProgressBar;
+use medisim_dsl::{fmt, Field, Policy};
+use medisim_sim::{ObjectiveKind, Scenario};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_pcg::Pcg64;
+use serde::Serialize;
+use serde_json::json;
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+#[derive(Clone, Debug)]
+pub struct Individual {
+    pub hash: String,
+    pub policy: Policy,
+    /// Eq. 8 on the evolution seeds, full horizon.
+    pub eval: Eval,
+    /// Eq. 8 on the evolution seeds, screening horizon.
+    pub screen: f64,
+}
+
+impl Individual {
+    pub fn fitness(&self) -> f64 {
+        self.eval.fitness
+    }
+}
+
+/// One row of the held-out comparison (Table 1).
+#[derive(Clone, Debug, Serialize)]
+pub struct MethodRow {
+    pub method: String,
+    pub policy: String,
+    pub hash: String,
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// A running-best update (Table 5): what changed and what it bought.
+#[derive(Clone, Debug, Serialize)]
+pub struct Update {
+    pub iteration: u32,
+    pub hash: String,
+    pub operator: String,
+    pub fields_changed: Vec<String>,
+    pub validation_fitness: f64,
+    pub before: BTreeMap<String, f64>,
+    pub after: BTreeMap<String, f64>,
+}
+
+/// One point of the search trace (Figures 11, 18).
+#[derive(Clone, Debug, Serialize)]
+pub struct TracePoint {
+    pub iteration: u32,
+    pub island: usize,
+    pub operator: String,
+    pub outcome: String,
+    pub child_fitness: Option<f64>,
+    pub running_best_validation: f64,
+}
+
+pub struct SearchOutcome {
+    pub best: Individual,
+    pub best_validation: f64,
+    pub table: Vec<MethodRow>,
+    pub trace: Vec<TracePoint>,
+    pub updates: Vec<Update>,
+    /// Rollouts simulated in this process (cache misses), simulation seconds, total seconds.
+    pub rollouts: u64,
+    pub sim_seconds: f64,
+    pub total_seconds: f64,
+}
+
+/// Metrics of the held-out table and of update records.
+pub const TABLE_METRICS: [&str; 8] = [
+    "fitness",
+    "discounted_return",
+    "mean_waiting",
+    "rejection_rate",
+    "upcoding_rate",
+    "terminal_funds",
+    "violation_score",
+    "strategic_delay_gap",
+];
+
+const SHIPPED: [(&str, &str); 9] = [
+    (
+        "neutral",
+        include_str!("../../../policies/library/neutral.policy"),
+    ),
+    (
+        "fixed_heuristic",
+        include_str!("../../../policies/library/fixed_heuristic.policy"),
+    ),
+    (
+        "greedy_profit",
+        include_str!("../../../policies/library/greedy_profit.policy"),
+    ),
+    (
+        "greedy_quality",
+        include_str!("../../../policies/library/greedy_quality.policy"),
+    ),
+    (
+        "high_alpha_acceptance",
+        include_str!("../../../policies/library/high_alpha_acceptance.policy"),
+    ),
+    (
+        "high_capacity",
+        include_str!("../../../policies/library/high_capacity.policy"),
+    ),
+    (
+        "high_flex",
+        include_str!("../../../policies/library/high_flex.policy"),
+    ),
+    (
+        "aggressive_coding",
+        include_str!("../../../policies/library/aggressive_coding.policy"),
+    ),
+    (
+        "conservative_coding",
+        include_str!("../../../policies/library/conservative_coding.policy"),
+    ),
+];
+
+fn shipped(name: &str) -> Policy {
+    let text = SHIPPED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .expect("shipped library policy");
+    medisim_dsl::load(text).expect("shipped policies check")
+}
+
+/// The warm-start library: every `.policy` in `dir`, or the shipped nine.
+pub fn load_library(dir: &str) -> Result<Vec<Policy>> {
+    if dir.is_empty() {
+        return Ok(SHIPPED.iter().map(|(n, _)| shipped(n)).collect());
+    }
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read library {dir}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "policy"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        bail!("library {dir} holds no .policy files");
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p)?;
+            medisim_dsl::load(&text).map_err(|d| {
+                anyhow::anyhow!(
+                    "{}: {}",
+                    p.display(),
+                    d.iter()
+                        .map(|x| x.short(&p.display().to_string(), &text))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
+            })
+        })
+        .collect()
+}
+
+fn pick(eval: &Eval) -> BTreeMap<String, f64> {
+    TABLE_METRICS
+        .iter()
+        .map(|m| (m.to_string(), eval.mean(m)))
+        .collect()
+}
+
+fn diagnostics(e: &Eval) -> String {
+    format!(
+        "up-coding {:.3}, rejection {:.3}, waiting {:.2}, funds {:.0}, violation {:.2}, strategic-delay gap {:.3}",
+        e.mean("upcoding_rate"),
+        e.mean("rejection_rate"),
+        e.mean("mean_waiting"),
+        e.mean("terminal_funds"),
+        e.mean("violation_score"),
+        e.mean("strategic_delay_gap")
+    )
+}
+
+fn bin(v: f64, edges: &[f64]) -> usize {
+    edges.iter().take_while(|e| v >= **e).count()
+}
+
+fn objective_name(o: ObjectiveKind) -> &'static str {
+    match o {
+        ObjectiveKind::Welfare => "welfare",
+        ObjectiveKind::Profit => "profit",
+        ObjectiveKind::Mixed => "mixed",
+    }
+}
+
+/// Run (or resume) a search in `out`. `stop_after` ends the run early after that many
+/// iterations, as an interruption would.
+pub fn run_search(
+    config: &SearchConfig,
+    scenario: &Scenario,
+    out: &Path,
+    resume: bool,
+    stop_after: Option<u32>,
+    pb: &ProgressBar,
+) -> Result<SearchOutcome> {
+    config.validate()?;
+    let started = std::time::Instant::now();
+    let mut store = Store::open(out)?;
+    let config_text = toml::to_string(config)?;
+    match store.meta("config")? {
+        Some(_) if !resume => bail!(
+            "{} already holds a search; resume it with --resume or choose another --out",
+            out.display()
+        ),
+        Some(prev) if prev != config_text => bail!(
+            "{} holds a search with different settings; resume it with the same settings",
+            out.display()
+        ),
+        None if resume => bail!("{} holds no search to resume", out.display()),
+        _ => store.set_meta("config", &config_text)?,
+    }
+    std::fs::write(out.join("config.toml"), &config_text)?;
+    store.set_meta("scenario", &scenario.to_toml())?;
+    let completed: u32 = store
+        .meta("completed")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let evaluator = Evaluator::new(scenario.clone(), config.objective);
+    let llm_client = LlmClient::from_env(config.llm.clone());
+    let (ev, val, horizon) = (
+        &config.evolution_seeds,
+        &config.validation_seeds,
+        config.horizon,
+    );
+
+    // Warm start: evaluate the library; every island starts with all of it.
+    store.quiet = completed > 0;
+    let library = load_library(&config.library)?;
+    let mut warm: Vec<Individual> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for p in &library {
+        let hash = p.canonical_hash().to_string();
+        if !seen.insert(hash.clone()) {
+            continue;
+        }
+        store.put_program(&hash, &fmt::policy_to_string(p), "library", &[], 0, None)?;
+        let eval = evaluator.eval(&store, p, ev, horizon)?;
+        let screen = evaluator
+            .eval(&store, p, ev, config.screen_horizon)?
+            .fitness;
+        warm.push(Individual {
+            hash,
+            policy: p.clone(),
+            eval,
+            screen,
+        });
+    }
+    let mut islands: Vec<Vec<Individual>> = vec![warm.clone(); config.islands];
+    let mut archive: BTreeMap<(usize, usize), Individual> = BTreeMap::new();
+    let archive_key = |e: &Eval| {
+        (
+            bin(e.mean("upcoding_rate"), &config.archive_upcoding_bins),
+            bin(e.mean("rejection_rate"), &config.archive_rejection_bins),
+        )
+    };
+    for ind in &warm {
+        let k = archive_key(&ind.eval);
+        if archive.get(&k).is_none_or(|x| ind.fitness() > x.fitness()) {
+            archive.insert(k, ind.clone());
+        }
+    }
+    // The best warm start on validation is the incumbent at iteration 0.
+    let mut best_warm: Option<(Individual, f64)> = None;
+    for ind in &warm {
+        let v = evaluator.eval(&store, &ind.policy, val, horizon)?.fitness;
+        if best_warm.as_ref().is_none_or(|(_, b)| v > *b) {
+            best_warm = Some((ind.clone(), v));
+        }
+    }
+    let (warm_best, warm_val) = best_warm.context("the library is empty")?;
+    let (mut best, mut best_val) = (warm_best.clone(), warm_val);
+    let mut updates: Vec<Update> = Vec::new();
+    let mut trace: Vec<TracePoint> = vec![TracePoint {
+        iteration: 0,
+        island: 0,
+        operator: "library".into(),
+        outcome: "warm start".into(),
+        child_fitness: Some(best.fitness()),
+        running_best_validation: best_val,
+    }];
+    store.event(json!({"event": "warm_start", "library": warm.len(), "best": best.hash, "validation_fitness": best_val}))?;
+    let mut failures: Vec<String> = Vec::new();
+
+    pb.set_length(u64::from(config.iterations));
+    let last = stop_after.map_or(config.iterations, |s| s.min(config.iterations));
+    for k in 1..=last {
+        store.quiet = k <= completed;
+        let mut rng =
+            Pcg64::seed_from_u64(config.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(k));
+        let i = (k as usize - 1) % config.islands;
+        // Tournament of three within the island.
+        let parent = (0..3)
+            .map(|_| {
+                islands[i]
+                    .choose(&mut rng)
+                    .expect("islands are never empty")
+            })
+            .max_by(|a, b| a.fitness().total_cmp(&b.fitness()))
+            .expect("three draws")
+            .clone();
+        let elites: Vec<&Individual> = archive.values().collect();
+        let mut inspirations: Vec<Individual> = elites
+            .choose_multiple(&mut rng, 2)
+            .map(|x| (*x).clone())
+            .collect();
+        if inspirations.is_empty() {
+            inspirations.push(parent.clone());
+        }
+        let use_llm = match config.operator {
+            OperatorKind::Offline => false,
+            OperatorKind::Llm => true,
+            OperatorKind::Both => k % 2 == 1,
+        };
+        let (child, operator, prompt_key) = if use_llm {
+            let mut top: Vec<&Individual> = islands.iter().flatten().collect();
+            top.sort_by(|a, b| b.fitness().total_cmp(&a.fitness()));
+            top.dedup_by(|a, b| a.hash == b.hash);
+            let input = llm::PromptInput {
+                objective: objective_name(config.objective),
+                parent: Shown {
+                    policy: &parent.policy,
+                    fitness: parent.fitness(),
+                    diagnostics: diagnostics(&parent.eval),
+                },
+                top: top
+                    .iter()
+                    .take(2)
+                    .map(|x| Shown {
+                        policy: &x.policy,
+                        fitness: x.fitness(),
+                        diagnostics: diagnostics(&x.eval),
+                    })
+                    .collect(),
+                inspirations: inspirations
+                    .iter()
+                    .map(|x| Shown {
+                        policy: &x.policy,
+                        fitness: x.fitness(),
+                        diagnostics: diagnostics(&x.eval),
+                    })
+                    .collect(),
+                recent_failures: failures.iter().rev().take(3).cloned().collect(),
+            };
+            match llm_client.propose(&store, &parent.policy, &llm::prompt(&input))? {
+                LlmOutcome::Child { policy, key } => (*policy, "llm".to_string(), Some(key)),
+                LlmOutcome::Failed { key, reason } => {
+                    store.event(json!({"event": "llm_failure", "iteration": k, "key": key, "reason": reason}))?;
+                    failures.push(reason.clone());
+                    trace.push(TracePoint {
+                        iteration: k,
+                        island: i,
+                        operator: "llm".into(),
+                        outcome: format!("failed: {reason}"),
+                        child_fitness: None,
+                        running_best_validation: best_val,
+                    });
+                    finish_iteration(&store, k, completed, pb)?;
+                    continue;
+                }
+            }
+        } else {
+            let (c, edit) = offline::propose(&parent.policy, &inspirations[0].policy, &mut rng);
+            (c, edit.name().to_string(), None)
+        };
+        let hash = child.canonical_hash().to_string();
+        store.put_program(
+            &hash,
+            &fmt::policy_to_string(&child),
+            &operator,
+            &[parent.hash.clone(), inspirations[0].hash.clone()],
+            k,
+            prompt_key.as_deref(),
+        )?;
+        let mut point = TracePoint {
+            iteration: k,
+            island: i,
+            operator: operator.clone(),
+            outcome: String::new(),
+            child_fitness: None,
+            running_best_validation: best_val,
+        };
+        if !seen.insert(hash.clone()) {
+            point.outcome = "duplicate".into();
+            store.event(json!({"event": "duplicate", "iteration": k, "hash": hash}))?;
+            trace.push(point);
+            finish_iteration(&store, k, completed, pb)?;
+            continue;
+        }
+        let screen = evaluator
+            .eval(&store, &child, ev, config.screen_horizon)?
+            .fitness;
+        if screen < parent.screen - config.screen_tolerance {
+            point.outcome = "screened out".into();
+            store.event(json!({"event": "screened_out", "iteration": k, "hash": hash, "screen": screen, "parent_screen": parent.screen}))?;
+            trace.push(point);
+            finish_iteration(&store, k, completed, pb)?;
+            continue;
+        }
+        let eval = evaluator.eval(&store, &child, ev, horizon)?;
+        let ind = Individual {
+            hash: hash.clone(),
+            policy: child,
+            eval,
+            screen,
+        };
+        point.child_fitness = Some(ind.fitness());
+        let island_best = islands[i]
+            .iter()
+            .map(Individual::fitness)
+            .fold(f64::NEG_INFINITY, f64::max);
+        // Elitism: the island keeps its best; a full island replaces its worst only if the child is better.
+        if islands[i].len() < config.population {
+            islands[i].push(ind.clone());
+        } else if let Some((w, worst)) = islands[i]
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.fitness().total_cmp(&b.1.fitness()))
+        {
+            if ind.fitness() > worst.fitness() {
+                islands[i][w] = ind.clone();
+            }
+        }
+        let key = archive_key(&ind.eval);
+        if archive
+            .get(&key)
+            .is_none_or(|x| ind.fitness() > x.fitness())
+        {
+            archive.insert(key, ind.clone());
+        }
+        store.event(json!({"event": "evaluated", "iteration": k, "island": i, "hash": hash, "operator": operator, "fitness": ind.fitness()}))?;
+        point.outcome = "evaluated".into();
+        if ind.fitness() > island_best {
+            let v = evaluator.eval(&store, &ind.policy, val, horizon)?;
+            if v.fitness > best_val {
+                let prev = evaluator.eval(&store, &best.policy, val, horizon)?;
+                let fields_changed = Field::ALL
+                    .iter()
+                    .filter(|f| !best.policy.expr(**f).same(ind.policy.expr(**f)))
+                    .map(|f| f.name().to_string())
+                    .collect();
+                updates.push(Update {
+                    iteration: k,
+                    hash: hash.clone(),
+                    operator: operator.clone(),
+                    fields_changed,
+                    validation_fitness: v.fitness,
+                    before: pick(&prev),
+                    after: pick(&v),
+                });
+                store.event(json!({"event": "new_best", "iteration": k, "hash": hash, "validation_fitness": v.fitness}))?;
+                best = ind.clone();
+                best_val = v.fitness;
+                point.outcome = "new best".into();
+                point.running_best_validation = best_val;
+            }
+        }
+        trace.push(point);
+        if k % config.migration_interval == 0 && config.islands > 1 {
+            migrate(&mut islands, config.migration, config.population);
+            store.event(json!({"event": "migration", "iteration": k}))?;
+        }
+        let (calls, fails, _, _) = store.llm_usage()?;
+        pb.set_message(format!(
+            "best {best_val:.4}  LLM calls {calls} ({fails} failed)"
+        ));
+        finish_iteration(&store, k, completed, pb)?;
+    }
+
+    // One evaluation on the held-out seeds: the searched policy against the baselines.
+    let test = &config.test_seeds;
+    let mut table = Vec::new();
+    for (method, p) in [
+        ("searched", best.policy.clone()),
+        ("best_warm_start", warm_best.policy.clone()),
+        ("greedy_profit", shipped("greedy_profit")),
+        ("greedy_quality", shipped("greedy_quality")),
+        ("fixed", shipped("fixed_heuristic")),
+    ] {
+        let e = evaluator.eval(&store, &p, test, horizon)?;
+        let mut metrics: BTreeMap<String, f64> =
+            e.summary.iter().map(|(k, s)| (k.clone(), s.mean)).collect();
+        metrics.insert("fitness".into(), e.fitness);
+        table.push(MethodRow {
+            method: method.into(),
+            policy: p.header.name.clone(),
+            hash: p.canonical_hash().to_string(),
+            metrics,
+        });
+    }
+    let outcome = SearchOutcome {
+        best,
+        best_validation: best_val,
+        table,
+        trace,
+        updates,
+        rollouts: evaluator.rollouts.get(),
+        sim_seconds: evaluator.sim_seconds.get(),
+        total_seconds: started.elapsed().as_secs_f64(),
+    };
+    write_results(out, config, &outcome, last)?;
+    Ok(outcome)
+}
+
+fn finish_iteration(store: &Store, k: u32, completed: u32, pb: &ProgressBar) -> Result<()> {
+    if k > completed {
+        store.set_meta("completed", &k.to_string())?;
+    }
+    pb.inc(1);
+    Ok(())
+}
+
+/// Ring migration: each island's best `m` go to the next island, replacing its worst.
+fn migrate(islands: &mut [Vec<Individual>], m: usize, population: usize) {
+    let n = islands.len();
+    let movers: Vec<Vec<Individual>> = islands
+        .iter()
+        .map(|isl| {
+            let mut v = isl.clone();
+            v.sort_by(|a, b| b.fitness().total_cmp(&a.fitness()));
+            v.truncate(m);
+            v
+        })
+        .collect();
+    for (i, group) in movers.into_iter().enumerate() {
+        let dest = &mut islands[(i + 1) % n];
+        for ind in group {
+            if dest.iter().any(|x| x.hash == ind.hash) {
+                continue;
+            }
+            if dest.len() < population {
+                dest.push(ind);
+            } else if let Some((w, _)) = dest
+                .iter()
+                .enumerate()
+                .min_by(|a, b| a.1.fitness().total_cmp(&b.1.fitness()))
+            {
+                if ind.fitness() > dest[w].fitness() {
+                    dest[w] = ind;
+                }
+            }
+        }
+    }
+}
+
+fn write_results(
+    out: &Path,
+    config: &SearchConfig,
+    o: &SearchOutcome,
+    iterations: u32,
+) -> Result<()> {
+    let atomic = |name: &str, bytes: &[u8]| -> Result<()> {
+        let tmp = out.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, out.join(name))?;
+        Ok(())
+    };
+    let mut best = o.best.policy.clone();
+    best.header.name = format!("searched_{}", objective_name(config.objective));
+    best.header.description = Some(format!(
+        "Best validation candidate of a {}-objective search ({iterations} iterations).",
+        objective_name(config.objective)
+    ));
+    atomic("best.policy", fmt::policy_to_string(&best).as_bytes())?;
+    let result: serde_json::Map<String, serde_json::Value> = o
+        .table
+        .iter()
+        .map(|r| (r.method.clone(), json!(r.metrics)))
+        .collect();
+    atomic(
+        "result.json",
+        serde_json::to_string_pretty(&serde_json::Value::Object(result))?.as_bytes(),
+    )?;
+    atomic(
+        "updates.json",
+        serde_json::to_string_pretty(&o.updates)?.as_bytes(),
+    )?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for p in &o.trace {
+        w.serialize(p)?;
+    }
+    atomic(
+        "trace.csv",
+        &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
+    )?;
+    atomic("table.txt", table_text(&o.table).as_bytes())?;
+    Ok(())
+}
+
+/// Table 1 style comparison on the held-out seeds.
+pub fn table_text(rows: &[MethodRow]) -> String {
+    let mut s = format!(
+        "{:<16} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9}\n",
+        "method", "fitness", "wait", "reject", "upcode", "funds", "violation"
+    );
+    for r in rows {
+        let m = |k: &str| r.metrics.get(k).copied().unwrap_or(f64::NAN);
+        s.push_str(&format!(
+            "{:<16} {:>9.4} {:>8.3} {:>8.4} {:>8.3} {:>9.1} {:>9.3}\n",
+            r.method,
+            m("fitness"),
+            m("mean_waiting"),
+            m("rejection_rate"),
+            m("upcoding_rate"),
+            m("terminal_funds"),
+            m("violation_score")
+        ));
+    }
+    s
+}

@@ -1,0 +1,185 @@
+//! The run store: one SQLite database per run directory (bundled SQLite, no server) holding
+//! every program with its parents and the operator that made it, every evaluation with its
+//! diagnostics, every LLM call with its prompt, response and token usage; plus a JSONL event
+//! log. Each write is its own transaction, so a kill loses at most the write in flight.
+
+use anyhow::{Context, Result};
+use medisim_sim::Summary;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+/// One evaluation: Eq. 8 fitness over a seed set and the diagnostics summary.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Eval {
+    pub fitness: f64,
+    pub summary: BTreeMap<String, Summary>,
+}
+
+impl Eval {
+    pub fn mean(&self, metric: &str) -> f64 {
+        self.summary.get(metric).map_or(f64::NAN, |s| s.mean)
+    }
+}
+
+/// One recorded LLM exchange.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LlmRecord {
+    pub status: String,
+    pub response: String,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub latency_ms: u64,
+    pub attempts: u32,
+}
+
+pub struct Store {
+    conn: Connection,
+    events: std::fs::File,
+    /// While replaying finished iterations on resume, events are not written twice.
+    pub quiet: bool,
+}
+
+impl Store {
+    pub fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let conn =
+            Connection::open(dir.join("search.sqlite")).context("cannot open the run database")?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             CREATE TABLE IF NOT EXISTS programs (
+                 hash TEXT PRIMARY KEY, text TEXT NOT NULL, operator TEXT NOT NULL,
+                 parents TEXT NOT NULL, iteration INTEGER NOT NULL, prompt_key TEXT);
+             CREATE TABLE IF NOT EXISTS evaluations (
+                 hash TEXT NOT NULL, seedset TEXT NOT NULL, horizon INTEGER NOT NULL,
+                 fitness REAL NOT NULL, summary TEXT NOT NULL,
+                 PRIMARY KEY (hash, seedset, horizon));
+             CREATE TABLE IF NOT EXISTS llm_calls (
+                 key TEXT PRIMARY KEY, prompt TEXT NOT NULL, status TEXT NOT NULL, response TEXT NOT NULL,
+                 prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
+                 latency_ms INTEGER NOT NULL, attempts INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        )?;
+        let events = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("events.jsonl"))
+            .context("cannot open events.jsonl")?;
+        Ok(Store {
+            conn,
+            events,
+            quiet: false,
+        })
+    }
+
+    pub fn eval(&self, hash: &str, seedset: &str, horizon: u32) -> Result<Option<Eval>> {
+        let row: Option<(f64, String)> = self
+            .conn
+            .query_row("SELECT fitness, summary FROM evaluations WHERE hash = ?1 AND seedset = ?2 AND horizon = ?3", params![hash, seedset, horizon], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        Ok(match row {
+            Some((fitness, summary)) => Some(Eval {
+                fitness,
+                summary: serde_json::from_str(&summary)?,
+            }),
+            None => None,
+        })
+    }
+
+    pub fn put_eval(&self, hash: &str, seedset: &str, horizon: u32, e: &Eval) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO evaluations (hash, seedset, horizon, fitness, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![hash, seedset, horizon, e.fitness, serde_json::to_string(&e.summary)?],
+        )?;
+        Ok(())
+    }
+
+    pub fn put_program(
+        &self,
+        hash: &str,
+        text: &str,
+        operator: &str,
+        parents: &[String],
+        iteration: u32,
+        prompt_key: Option<&str>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO programs (hash, text, operator, parents, iteration, prompt_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![hash, text, operator, parents.join(","), iteration, prompt_key],
+        )?;
+        Ok(())
+    }
+
+    pub fn program_count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM programs", [], |r| r.get(0))?)
+    }
+
+    pub fn evaluation_count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM evaluations", [], |r| r.get(0))?)
+    }
+
+    pub fn llm(&self, key: &str) -> Result<Option<LlmRecord>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT status, response, prompt_tokens, completion_tokens, latency_ms, attempts FROM llm_calls WHERE key = ?1",
+                params![key],
+                |r| Ok(LlmRecord { status: r.get(0)?, response: r.get(1)?, prompt_tokens: r.get(2)?, completion_tokens: r.get(3)?, latency_ms: r.get(4)?, attempts: r.get(5)? }),
+            )
+            .optional()?)
+    }
+
+    pub fn put_llm(&self, key: &str, prompt: &str, rec: &LlmRecord) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO llm_calls (key, prompt, status, response, prompt_tokens, completion_tokens, latency_ms, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![key, prompt, rec.status, rec.response, rec.prompt_tokens, rec.completion_tokens, rec.latency_ms, rec.attempts],
+        )?;
+        Ok(())
+    }
+
+    /// (calls, failures, prompt tokens, completion tokens) recorded so far.
+    pub fn llm_usage(&self) -> Result<(u64, u64, u64, u64)> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(status != 'ok'), 0), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0) FROM llm_calls",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?)
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Append one event line (skipped while replaying).
+    pub fn event(&mut self, value: serde_json::Value) -> Result<()> {
+        if self.quiet {
+            return Ok(());
+        }
+        let mut line = serde_json::to_vec(&value)?;
+        line.push(b'\n');
+        self.events.write_all(&line)?;
+        Ok(())
+    }
+}
