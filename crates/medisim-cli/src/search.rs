@@ -62,6 +62,22 @@ pub struct SearchArgs {
     llm_timeout: Option<f64>,
     #[arg(long)]
     llm_seed: Option<u64>,
+    /// The warm-start ablation of Appendix J.1: search from the neutral template alone and from
+    /// the full library (OUT/neutral, OUT/full) and compare them on the held-out seeds.
+    #[arg(long)]
+    ablation: bool,
+}
+
+fn bar(iterations: u32) -> ProgressBar {
+    let pb = ProgressBar::new(u64::from(iterations));
+    pb.set_style(
+        ProgressStyle::with_template(
+            "search [{bar:40}] {pos}/{len} iterations  {per_sec}  {msg}  ~{eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb
 }
 
 pub fn search(a: &SearchArgs) -> Result<bool> {
@@ -138,14 +154,50 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
     } else {
         load_scenario(a.scenario.as_deref())?
     };
-    let pb = ProgressBar::new(u64::from(c.iterations));
-    pb.set_style(
-        ProgressStyle::with_template(
-            "search [{bar:40}] {pos}/{len} iterations  {per_sec}  {msg}  ~{eta} left",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
+    if a.ablation {
+        let mut rows = Vec::new();
+        for (label, library) in [
+            ("neutral-only", "neutral".to_string()),
+            ("full library", String::new()),
+        ] {
+            let cfg = SearchConfig {
+                library,
+                ..c.clone()
+            };
+            let dir = out.join(if label == "full library" {
+                "full"
+            } else {
+                "neutral"
+            });
+            let o = run_search(&cfg, &scenario, &dir, resume, None, &bar(c.iterations))?;
+            let r = |m: &str, k: &str| {
+                o.table
+                    .iter()
+                    .find(|r| r.method == m)
+                    .map_or(f64::NAN, |r| r.metrics[k])
+            };
+            rows.push((
+                label,
+                r("best_warm_start", "fitness"),
+                r("searched", "fitness"),
+                r("searched", "upcoding_rate"),
+                o.best_validation,
+            ));
+        }
+        println!(
+            "warm-start ablation (held-out fitness, {:?} objective):",
+            c.objective
+        );
+        println!(
+            "{:<14} {:>16} {:>16} {:>10} {:>18}",
+            "library", "best warm start", "searched", "upcoding", "best validation"
+        );
+        for (l, w, s, u, v) in rows {
+            println!("{l:<14} {w:>16.4} {s:>16.4} {u:>10.3} {v:>18.4}");
+        }
+        return Ok(true);
+    }
+    let pb = bar(c.iterations);
     let o = run_search(&c, &scenario, &out, resume, None, &pb)?;
     pb.finish();
     println!("held-out seeds {:?}:", c.test_seeds);

@@ -159,21 +159,24 @@ impl LlmClient {
             }
         };
         if rec.status != "ok" {
-            return Ok(LlmOutcome::Failed {
-                key,
-                reason: format!("request failed: {}", rec.status),
-            });
+            let reason = format!("request failed: {}", rec.status);
+            store.set_llm_outcome(&key, &reason)?;
+            return Ok(LlmOutcome::Failed { key, reason });
         }
         let parent_text = fmt::policy_to_string(parent);
         Ok(match patch::edit_and_check(&parent_text, &rec.response) {
-            Ok((_, policy)) => LlmOutcome::Child {
-                policy: Box::new(policy),
-                key,
-            },
-            Err(e) => LlmOutcome::Failed {
-                key,
-                reason: first_line(&e.to_string(), 300),
-            },
+            Ok((_, policy)) => {
+                store.set_llm_outcome(&key, "child")?;
+                LlmOutcome::Child {
+                    policy: Box::new(policy),
+                    key,
+                }
+            }
+            Err(e) => {
+                let reason = first_line(&e.to_string(), 300);
+                store.set_llm_outcome(&key, &reason)?;
+                LlmOutcome::Failed { key, reason }
+            }
         })
     }
 

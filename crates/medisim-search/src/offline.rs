@@ -157,8 +157,44 @@ fn first_comparison(x: &mut Expr) -> Option<&mut Expr> {
     }
 }
 
-/// Propose one child. `a` is the parent, `b` an inspiration (for crossover edits).
-pub fn propose(a: &Policy, b: &Policy, rng: &mut Pcg64) -> (Policy, Edit) {
+/// Which fields to edit more often: the diagnostics of the parent point at the channel under
+/// pressure (paper §1: the dashboard "guides policy search"). Weights in [`Field`] order.
+#[derive(Clone, Debug)]
+pub struct Focus(pub [f64; 16]);
+
+impl Default for Focus {
+    fn default() -> Self {
+        Focus([1.0; 16])
+    }
+}
+
+impl Focus {
+    /// Up-coding draws edits to the coding rule; rejection and deferral to the triage rules.
+    pub fn from_diagnostics(upcoding: f64, rejection: f64, deferral: f64) -> Self {
+        let mut w = [1.0; 16];
+        w[Field::CandidateScore as usize] += 100.0 * upcoding.max(0.0);
+        for f in [Field::TriageAccept, Field::TriageDefer] {
+            w[f as usize] += 40.0 * rejection.max(0.0) + 5.0 * deferral.max(0.0);
+        }
+        Focus(w)
+    }
+
+    fn choose(&self, rng: &mut Pcg64) -> Field {
+        let total: f64 = self.0.iter().sum();
+        let mut u = rng.gen::<f64>() * total;
+        for f in Field::ALL {
+            u -= self.0[f as usize];
+            if u <= 0.0 {
+                return f;
+            }
+        }
+        Field::CandidateScore
+    }
+}
+
+/// Propose one child. `a` is the parent, `b` an inspiration (for crossover edits), `focus`
+/// weights the fields to edit.
+pub fn propose(a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> (Policy, Edit) {
     let edits = [
         (Edit::PerturbConstant, 35),
         (Edit::AddIndicator, 20),
@@ -172,7 +208,7 @@ pub fn propose(a: &Policy, b: &Policy, rng: &mut Pcg64) -> (Policy, Edit) {
             .choose_weighted(rng, |x| x.1)
             .map(|x| x.0)
             .unwrap_or(Edit::PerturbConstant);
-        if let Some(child) = apply(edit, a, b, rng) {
+        if let Some(child) = apply(edit, a, b, focus, rng) {
             if valid(&child) && !child.same_behaviour(a) {
                 return (child, edit);
             }
@@ -180,7 +216,7 @@ pub fn propose(a: &Policy, b: &Policy, rng: &mut Pcg64) -> (Policy, Edit) {
     }
     // A constant perturbation of a field with a literal always checks.
     for _ in 0..50 {
-        if let Some(child) = apply(Edit::PerturbConstant, a, b, rng) {
+        if let Some(child) = apply(Edit::PerturbConstant, a, b, focus, rng) {
             if valid(&child) {
                 return (child, Edit::PerturbConstant);
             }
@@ -195,19 +231,24 @@ pub fn valid(p: &Policy) -> bool {
     check_source(&fmt::policy_to_string(p)).policy.is_some()
 }
 
-fn apply(edit: Edit, a: &Policy, b: &Policy, rng: &mut Pcg64) -> Option<Policy> {
+fn apply(edit: Edit, a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> Option<Policy> {
     let mut child = a.clone();
     match edit {
         Edit::PerturbConstant => {
-            let fields: Vec<Field> = Field::ALL
-                .into_iter()
-                .filter(|f| count_nums(child.expr(*f)) > 0)
-                .collect();
-            let f = *fields.choose(rng)?;
+            let mut f = focus.choose(rng);
+            if count_nums(child.expr(f)) == 0 {
+                let fields: Vec<Field> = Field::ALL
+                    .into_iter()
+                    .filter(|f| count_nums(child.expr(*f)) > 0)
+                    .collect();
+                f = *fields.choose(rng)?;
+            }
             let mut x = child.expr(f).clone();
             let mut k = rng.gen_range(0..count_nums(&x));
             let v = nth_num(&mut x, &mut k)?;
-            let z: f64 = Normal::new(0.0, 0.25).ok()?.sample(rng);
+            // Mostly small moves, sometimes large ones (a heavy tail).
+            let sd = if rng.gen_bool(0.3) { 1.0 } else { 0.25 };
+            let z: f64 = Normal::new(0.0, sd).ok()?.sample(rng);
             *v = if v.abs() < 1e-9 {
                 (z.abs() * step(f)).max(0.01)
             } else {
@@ -217,8 +258,25 @@ fn apply(edit: Edit, a: &Policy, b: &Policy, rng: &mut Pcg64) -> Option<Policy> 
             child.set(f, Some(x));
         }
         Edit::AddIndicator => {
-            let f = *Field::ALL.choose(rng)?;
+            let f = focus.choose(rng);
             let spec = f.spec();
+            if f == Field::CandidateScore && rng.gen_bool(0.5) {
+                // The coding-gap idiom (Listings 3, 4): a hard veto above a gap threshold.
+                let thr = num(0.2 * rng.gen::<f64>());
+                let veto = call(
+                    "I",
+                    vec![bin(BinOp::Gt, e(ExprKind::Name("coding_gap".into())), thr)],
+                );
+                child.set(
+                    f,
+                    Some(bin(
+                        BinOp::Sub,
+                        child.expr(f).clone(),
+                        bin(BinOp::Mul, num(100.0), veto),
+                    )),
+                );
+                return Some(child);
+            }
             let feats = numeric_features(spec.scope);
             let feat = *feats.choose(rng)?;
             let (lo, hi) = typical(feat);
@@ -264,7 +322,7 @@ fn apply(edit: Edit, a: &Policy, b: &Policy, rng: &mut Pcg64) -> Option<Policy> 
             child.set(f, Some(x));
         }
         Edit::DropTerm => {
-            let f = *Field::ALL.choose(rng)?;
+            let f = focus.choose(rng);
             let mut x = child.expr(f).clone();
             let target = if f.spec().ty == Ty::Bool {
                 match &mut first_comparison(&mut x)?.kind {
@@ -328,7 +386,7 @@ fn apply(edit: Edit, a: &Policy, b: &Policy, rng: &mut Pcg64) -> Option<Policy> 
             child.set(f, Some(new));
         }
         Edit::ExchangeField => {
-            let f = *Field::ALL.choose(rng)?;
+            let f = focus.choose(rng);
             child.set(f, Some(b.expr(f).clone()));
         }
         Edit::Recombine => {
@@ -367,7 +425,12 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         let mut parent = policies[0].clone();
         for i in 0..400 {
-            let (child, edit) = propose(&parent, &policies[i % policies.len()], &mut rng);
+            let (child, edit) = propose(
+                &parent,
+                &policies[i % policies.len()],
+                &Focus::default(),
+                &mut rng,
+            );
             assert!(
                 valid(&child),
                 "{}: {}",

@@ -140,10 +140,14 @@ fn shipped(name: &str) -> Policy {
     medisim_dsl::load(text).expect("shipped policies check")
 }
 
-/// The warm-start library: every `.policy` in `dir`, or the shipped nine.
+/// The warm-start library: the shipped nine (`""`), the neutral template alone (`"neutral"`,
+/// for the Appendix J.1 ablation), or every `.policy` in a directory.
 pub fn load_library(dir: &str) -> Result<Vec<Policy>> {
     if dir.is_empty() {
         return Ok(SHIPPED.iter().map(|(n, _)| shipped(n)).collect());
+    }
+    if dir == "neutral" {
+        return Ok(vec![shipped("neutral")]);
     }
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read library {dir}"))?
@@ -379,7 +383,13 @@ pub fn run_search(
                 }
             }
         } else {
-            let (c, edit) = offline::propose(&parent.policy, &inspirations[0].policy, &mut rng);
+            let focus = offline::Focus::from_diagnostics(
+                parent.eval.mean("upcoding_rate"),
+                parent.eval.mean("rejection_rate"),
+                parent.eval.mean("deferral_rate"),
+            );
+            let (c, edit) =
+                offline::propose(&parent.policy, &inspirations[0].policy, &focus, &mut rng);
             (c, edit.name().to_string(), None)
         };
         let hash = child.canonical_hash().to_string();

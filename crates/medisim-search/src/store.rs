@@ -60,7 +60,7 @@ impl Store {
              CREATE TABLE IF NOT EXISTS llm_calls (
                  key TEXT PRIMARY KEY, prompt TEXT NOT NULL, status TEXT NOT NULL, response TEXT NOT NULL,
                  prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
-                 latency_ms INTEGER NOT NULL, attempts INTEGER NOT NULL);
+                 latency_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, outcome TEXT NOT NULL DEFAULT '');
              CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
         )?;
         let events = std::fs::OpenOptions::new()
@@ -146,10 +146,31 @@ impl Store {
         Ok(())
     }
 
-    /// (calls, failures, prompt tokens, completion tokens) recorded so far.
+    /// What became of a response: `child`, or the reason it was refused.
+    pub fn set_llm_outcome(&self, key: &str, outcome: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE llm_calls SET outcome = ?2 WHERE key = ?1",
+            params![key, outcome],
+        )?;
+        Ok(())
+    }
+
+    pub fn llm_outcome(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT outcome FROM llm_calls WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// (calls, failures, prompt tokens, completion tokens) recorded so far; a failure is a
+    /// request that failed or a response that did not become a checked child.
     pub fn llm_usage(&self) -> Result<(u64, u64, u64, u64)> {
         Ok(self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(status != 'ok'), 0), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0) FROM llm_calls",
+            "SELECT COUNT(*), COALESCE(SUM(status != 'ok' OR outcome != 'child'), 0), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0) FROM llm_calls",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )?)

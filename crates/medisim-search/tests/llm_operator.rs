@@ -1,0 +1,265 @@
+//! The LLM operator against a local OpenAI-compatible server started by the test (loopback
+//! only): good diff, good rewrite, no valid block, a program that fails checking, 429 then
+//! success, a timeout. None of them stops anything; each is recorded.
+
+use medisim_search::config::{LlmConfig, OperatorKind, SearchConfig};
+use medisim_search::llm::{LlmClient, LlmOutcome};
+use medisim_search::run_search;
+use medisim_search::store::Store;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A canned reply: HTTP status, body content (chat message), delay before answering.
+#[derive(Clone)]
+struct Reply {
+    status: u16,
+    content: String,
+    delay_ms: u64,
+}
+
+fn ok(content: &str) -> Reply {
+    Reply {
+        status: 200,
+        content: content.into(),
+        delay_ms: 0,
+    }
+}
+
+/// Serve replies in order (repeating the last one); record every request body.
+fn server(replies: Vec<Reply>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        let mut i = 0;
+        for stream in listener.incoming().take(200) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).into_owned());
+            let r = replies[i.min(replies.len() - 1)].clone();
+            i += 1;
+            std::thread::sleep(Duration::from_millis(r.delay_ms));
+            let payload = if r.status == 200 {
+                serde_json::json!({"choices": [{"message": {"role": "assistant", "content": r.content}}], "usage": {"prompt_tokens": 120, "completion_tokens": 30}}).to_string()
+            } else {
+                serde_json::json!({"error": {"message": "slow down"}}).to_string()
+            };
+            let _ = write!(stream, "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", r.status, payload.len(), payload);
+        }
+    });
+    (format!("http://{addr}/v1"), seen)
+}
+
+fn client(base_url: String) -> LlmClient {
+    LlmClient {
+        config: LlmConfig {
+            base_url,
+            model: "test-model".into(),
+            timeout_s: 0.5,
+            retries: 2,
+            backoff_ms: 10,
+            ..LlmConfig::default()
+        },
+        api_key: Some("sk-test".into()),
+    }
+}
+
+fn parent() -> medisim_dsl::Policy {
+    medisim_dsl::baseline().clone()
+}
+
+const DIFF: &str =
+    "Lower alpha a little.\n<<<<<<< SEARCH\nalpha = 0.5\n=======\nalpha = 0.42\n>>>>>>> REPLACE\n";
+
+fn propose(
+    replies: Vec<Reply>,
+    prompt: &str,
+) -> (LlmOutcome, Store, tempfile::TempDir, Vec<String>) {
+    let (url, seen) = server(replies);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let out = client(url).propose(&store, &parent(), prompt).unwrap();
+    let log = seen.lock().unwrap().clone();
+    (out, store, dir, log)
+}
+
+#[test]
+fn a_good_diff_becomes_a_checked_child_and_usage_is_recorded() {
+    let (out, store, _d, log) = propose(vec![ok(DIFF)], "p1");
+    match out {
+        LlmOutcome::Child { policy, .. } => {
+            assert_eq!(policy.expr(medisim_dsl::Field::Alpha).to_string(), "0.42")
+        }
+        LlmOutcome::Failed { reason, .. } => panic!("{reason}"),
+    }
+    assert_eq!(store.llm_usage().unwrap(), (1, 0, 120, 30));
+    let req: serde_json::Value = serde_json::from_str(&log[0]).unwrap();
+    assert_eq!(req["model"], "test-model");
+    assert_eq!(req["temperature"], 0.4);
+    assert!(req["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("p1"));
+}
+
+#[test]
+fn a_full_rewrite_is_accepted() {
+    let rewrite = "```policy\nkind = \"hospital_policy\"\nversion = \"medisim_dsl_v1\"\nname = \"r\"\n[admin_policy]\nkappa = 3\n```";
+    let (out, _s, _d, _) = propose(vec![ok(rewrite)], "p2");
+    assert!(
+        matches!(out, LlmOutcome::Child { ref policy, .. } if policy.expr(medisim_dsl::Field::Kappa).to_string() == "3")
+    );
+}
+
+#[test]
+fn a_reply_without_an_edit_is_a_recorded_failure() {
+    let (out, store, _d, _) = propose(vec![ok("I would lower alpha.")], "p3");
+    assert!(
+        matches!(out, LlmOutcome::Failed { ref reason, .. } if reason.contains("neither SEARCH/REPLACE"))
+    );
+    assert_eq!(store.llm_usage().unwrap().0, 1);
+    assert_eq!(
+        store.llm_usage().unwrap().1,
+        1,
+        "a response that is no edit counts as a failure"
+    );
+}
+
+#[test]
+fn a_program_that_fails_checking_is_a_recorded_failure_with_its_diagnostic() {
+    let bad = "<<<<<<< SEARCH\nalpha = 0.5\n=======\nalpha = 0.5 + urgency\n>>>>>>> REPLACE\n";
+    let (out, _s, _d, _) = propose(vec![ok(bad)], "p4");
+    assert!(
+        matches!(out, LlmOutcome::Failed { ref reason, .. } if reason.contains("wrong-scope")),
+        "{}",
+        match out {
+            LlmOutcome::Failed { reason, .. } => reason,
+            _ => String::new(),
+        }
+    );
+}
+
+#[test]
+fn a_429_is_retried_and_then_succeeds() {
+    let (out, store, _d, log) = propose(
+        vec![
+            Reply {
+                status: 429,
+                content: String::new(),
+                delay_ms: 0,
+            },
+            ok(DIFF),
+        ],
+        "p5",
+    );
+    assert!(matches!(out, LlmOutcome::Child { .. }));
+    assert_eq!(log.len(), 2);
+    let (calls, failures, _, _) = store.llm_usage().unwrap();
+    assert_eq!((calls, failures), (1, 0));
+}
+
+#[test]
+fn a_timeout_is_a_recorded_failure_after_the_retries() {
+    let (out, store, _d, log) = propose(
+        vec![Reply {
+            status: 200,
+            content: DIFF.into(),
+            delay_ms: 1500,
+        }],
+        "p6",
+    );
+    let LlmOutcome::Failed { key, reason } = out else {
+        panic!("a timeout cannot produce a child")
+    };
+    assert!(reason.contains("transport"), "{reason}");
+    assert_eq!(
+        store.llm(&key).unwrap().unwrap().attempts,
+        3,
+        "one try and two retries"
+    );
+    assert!(!log.is_empty());
+    assert_eq!(store.llm_usage().unwrap().1, 1);
+    assert_eq!(store.llm_outcome(&key).unwrap().unwrap(), reason);
+}
+
+#[test]
+fn a_recorded_response_is_reused_instead_of_asking_again() {
+    let (url, seen) = server(vec![ok(DIFF)]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let c = client(url);
+    c.propose(&store, &parent(), "same prompt").unwrap();
+    c.propose(&store, &parent(), "same prompt").unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn a_search_with_a_misbehaving_llm_completes_and_records_every_call() {
+    let bad = "<<<<<<< SEARCH\nno such line\n=======\nx\n>>>>>>> REPLACE\n";
+    let replies = vec![
+        ok(DIFF),
+        ok("no edit here"),
+        Reply {
+            status: 503,
+            content: String::new(),
+            delay_ms: 0,
+        },
+        ok(bad),
+        ok(DIFF),
+    ];
+    let (url, _seen) = server(replies);
+    let dir = tempfile::tempdir().unwrap();
+    let config = SearchConfig {
+        operator: OperatorKind::Llm,
+        iterations: 8,
+        horizon: 60,
+        screen_horizon: 20,
+        evolution_seeds: vec![1],
+        validation_seeds: vec![2],
+        test_seeds: vec![3],
+        llm: LlmConfig {
+            base_url: url,
+            timeout_s: 2.0,
+            retries: 1,
+            backoff_ms: 5,
+            ..LlmConfig::default()
+        },
+        ..SearchConfig::default()
+    };
+    let o = run_search(
+        &config,
+        &medisim_sim::Scenario::default(),
+        dir.path(),
+        false,
+        None,
+        &indicatif::ProgressBar::hidden(),
+    )
+    .unwrap();
+    assert_eq!(o.trace.len(), 9, "warm start plus every iteration");
+    let store = Store::open(dir.path()).unwrap();
+    let (calls, failures, _, _) = store.llm_usage().unwrap();
+    assert!(
+        calls >= 1 && failures >= 1,
+        "calls {calls}, failures {failures}"
+    );
+    let events = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
+    assert!(events.contains("\"llm_failure\""));
+    assert!(dir.path().join("best.policy").exists() && dir.path().join("result.json").exists());
+}

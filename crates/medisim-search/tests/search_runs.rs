@@ -1,0 +1,105 @@
+//! Offline search: the held-out outcomes the issue names, resume without loss, determinism.
+
+use indicatif::ProgressBar;
+use medisim_search::search::SearchOutcome;
+use medisim_search::{run_search, SearchConfig};
+use medisim_sim::{ObjectiveKind, Scenario};
+
+fn search(objective: ObjectiveKind) -> SearchOutcome {
+    let dir = tempfile::tempdir().unwrap();
+    let c = SearchConfig {
+        objective,
+        ..SearchConfig::default()
+    };
+    run_search(
+        &c,
+        &Scenario::default(),
+        dir.path(),
+        false,
+        None,
+        &ProgressBar::hidden(),
+    )
+    .unwrap()
+}
+
+fn m(o: &SearchOutcome, method: &str, metric: &str) -> f64 {
+    o.table.iter().find(|r| r.method == method).unwrap().metrics[metric]
+}
+
+#[test]
+fn the_mixed_search_closes_the_coding_channel_and_beats_the_best_warm_start() {
+    let o = search(ObjectiveKind::Mixed);
+    assert_eq!(m(&o, "searched", "upcoding_rate"), 0.0);
+    assert!(m(&o, "searched", "fitness") >= m(&o, "best_warm_start", "fitness"));
+    assert!(m(&o, "searched", "terminal_funds") >= 0.5 * m(&o, "greedy_profit", "terminal_funds"));
+    assert!(m(&o, "searched", "violation_score") < m(&o, "greedy_profit", "violation_score"));
+    // The best.policy file is a valid program that behaves like the searched one.
+    assert!(!o.updates.is_empty());
+}
+
+#[test]
+fn the_profit_search_earns_more_than_every_baseline() {
+    // Note: with this calibration audits make systematic up-coding a losing bet, so the profit
+    // search does not keep the coding channel open (docs/search.md); it earns through effort.
+    let o = search(ObjectiveKind::Profit);
+    for b in [
+        "best_warm_start",
+        "greedy_profit",
+        "greedy_quality",
+        "fixed",
+    ] {
+        assert!(m(&o, "searched", "fitness") > m(&o, b, "fitness"), "{b}");
+    }
+    assert!(m(&o, "searched", "terminal_funds") > m(&o, "greedy_profit", "terminal_funds"));
+}
+
+#[test]
+fn the_welfare_search_beats_greedy_quality() {
+    let o = search(ObjectiveKind::Welfare);
+    assert!(m(&o, "searched", "fitness") > m(&o, "greedy_quality", "fitness"));
+    assert_eq!(m(&o, "searched", "upcoding_rate"), 0.0);
+}
+
+#[test]
+fn a_killed_and_resumed_run_loses_nothing_and_follows_the_same_path() {
+    let c = SearchConfig {
+        iterations: 40,
+        ..SearchConfig::default()
+    };
+    let s = Scenario::default();
+    let straight_dir = tempfile::tempdir().unwrap();
+    let straight = run_search(
+        &c,
+        &s,
+        straight_dir.path(),
+        false,
+        None,
+        &ProgressBar::hidden(),
+    )
+    .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let first = run_search(&c, &s, dir.path(), false, Some(17), &ProgressBar::hidden()).unwrap();
+    let resumed = run_search(&c, &s, dir.path(), true, None, &ProgressBar::hidden()).unwrap();
+    assert_eq!(resumed.best.hash, straight.best.hash);
+    let path = |o: &SearchOutcome| {
+        o.trace
+            .iter()
+            .map(|p| {
+                (
+                    p.iteration,
+                    p.outcome.clone(),
+                    p.child_fitness.map(f64::to_bits),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(path(&resumed), path(&straight));
+    // Everything evaluated before the kill was read back, not simulated again.
+    assert_eq!(first.rollouts + resumed.rollouts, straight.rollouts);
+    assert!(resumed.rollouts < straight.rollouts);
+    // A second search into the same directory is refused; resuming a finished run is a no-op.
+    assert!(run_search(&c, &s, dir.path(), false, None, &ProgressBar::hidden()).is_err());
+    let again = run_search(&c, &s, dir.path(), true, None, &ProgressBar::hidden()).unwrap();
+    assert_eq!(again.rollouts, 0);
+}
