@@ -208,7 +208,7 @@ fn objective_name(o: ObjectiveKind) -> &'static str {
 }
 
 /// Run (or resume) a search in `out`. `stop_after` ends the run early after that many
-/// iterations, as an interruption would.
+/// iterations, as an interruption would: no held-out evaluation, no result files.
 pub fn run_search(
     config: &SearchConfig,
     scenario: &Scenario,
@@ -496,16 +496,21 @@ pub fn run_search(
         finish_iteration(&store, k, completed, pb)?;
     }
 
-    // One evaluation on the held-out seeds: the searched policy against the baselines.
+    // One evaluation on the held-out seeds: the searched policy against the baselines. A run
+    // stopped early (as a kill would) has no result yet.
     let test = &config.test_seeds;
     let mut table = Vec::new();
+    let stopped_early = last < config.iterations;
     for (method, p) in [
         ("searched", best.policy.clone()),
         ("best_warm_start", warm_best.policy.clone()),
         ("greedy_profit", shipped("greedy_profit")),
         ("greedy_quality", shipped("greedy_quality")),
         ("fixed", shipped("fixed_heuristic")),
-    ] {
+    ]
+    .into_iter()
+    .filter(|_| !stopped_early)
+    {
         let e = evaluator.eval(&store, &p, test, horizon)?;
         let mut metrics: BTreeMap<String, f64> =
             e.summary.iter().map(|(k, s)| (k.clone(), s.mean)).collect();
@@ -527,7 +532,9 @@ pub fn run_search(
         sim_seconds: evaluator.sim_seconds.get(),
         total_seconds: started.elapsed().as_secs_f64(),
     };
-    write_results(out, config, &outcome, last)?;
+    if !stopped_early {
+        write_results(out, config, &outcome, last)?;
+    }
     Ok(outcome)
 }
 

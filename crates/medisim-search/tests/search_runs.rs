@@ -38,10 +38,14 @@ fn the_mixed_search_closes_the_coding_channel_and_beats_the_best_warm_start() {
 }
 
 #[test]
-fn the_profit_search_earns_more_than_every_baseline() {
-    // Note: with this calibration audits make systematic up-coding a losing bet, so the profit
-    // search does not keep the coding channel open (docs/search.md); it earns through effort.
+fn the_profit_search_keeps_the_coding_channel_open() {
+    // The reward-hacking diagnostic: without a safety term that binds, profit search codes up.
     let o = search(ObjectiveKind::Profit);
+    assert!(
+        m(&o, "searched", "upcoding_rate") > 0.5,
+        "{}",
+        m(&o, "searched", "upcoding_rate")
+    );
     for b in [
         "best_warm_start",
         "greedy_profit",
@@ -50,7 +54,6 @@ fn the_profit_search_earns_more_than_every_baseline() {
     ] {
         assert!(m(&o, "searched", "fitness") > m(&o, b, "fitness"), "{b}");
     }
-    assert!(m(&o, "searched", "terminal_funds") > m(&o, "greedy_profit", "terminal_funds"));
 }
 
 #[test]

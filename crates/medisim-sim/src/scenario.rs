@@ -280,7 +280,7 @@ impl Default for Audit {
         Audit {
             base_prob: 0.10,
             slope: 1.1,
-            penalty: 3.0,
+            penalty: 2.0,
             clawback: true,
             reputation_hit: 0.5,
         }
