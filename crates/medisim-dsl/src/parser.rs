@@ -177,13 +177,18 @@ impl<'s> Parser<'s> {
         Err(())
     }
 
-    fn unexpected<T>(&mut self, expected: &str) -> PResult<T> {
-        let t = self.peek_token();
-        let found = if t.tok == Tok::Ident {
+    /// How a found token is named in a message: a name is quoted, anything else described.
+    fn found(&self, t: Token) -> String {
+        if t.tok == Tok::Ident {
             format!("`{}`", self.text(t.span))
         } else {
             t.tok.describe().to_string()
-        };
+        }
+    }
+
+    fn unexpected<T>(&mut self, expected: &str) -> PResult<T> {
+        let t = self.peek_token();
+        let found = self.found(t);
         let d = Diagnostic::error(
             "syntax",
             t.span,
@@ -307,11 +312,7 @@ impl<'s> Parser<'s> {
             }
             _ => {
                 let t = self.peek_token();
-                let found = if t.tok == Tok::Ident {
-                    format!("`{}`", self.text(t.span))
-                } else {
-                    t.tok.describe().to_string()
-                };
+                let found = self.found(t);
                 let d = Diagnostic::error(
                     "syntax",
                     t.span,
@@ -509,11 +510,7 @@ impl<'s> Parser<'s> {
             return Ok(());
         }
         let t = self.peek_token();
-        let found = if t.tok == Tok::Ident {
-            format!("`{}`", self.text(t.span))
-        } else {
-            t.tok.describe().to_string()
-        };
+        let found = self.found(t);
         let d = Diagnostic::error("syntax", t.span, format!("expected `)`, found {found}"))
             .with_label("expected `)` or an operator")
             .with_related(open, "unclosed `(` opened here");
