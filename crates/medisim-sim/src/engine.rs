@@ -621,23 +621,27 @@ fn allocate_beds(teams: &mut [Team], lv: &AdminLevers) {
     }
     let m = mean(teams.iter().map(|t| t.kpi));
     let sd = (teams.iter().map(|t| (t.kpi - m).powi(2)).sum::<f64>() / j as f64).sqrt();
-    let weights: Vec<f64> = teams
-        .iter()
-        .map(|t| (lv.xi * (t.kpi - m) / (sd + 1e-9)).exp())
-        .collect();
-    let total: f64 = weights.iter().sum();
-    let quotas: Vec<f64> = weights
-        .iter()
-        .map(|w| f64::from(lv.flex_pool) * w / total)
-        .collect();
+    // Fixed-size scratch (at most 64 teams, validated): no allocation in the period loop.
+    let mut quota_buf = [0.0f64; 64];
+    let quotas = &mut quota_buf[..j];
+    let mut total = 0.0;
+    for (q, t) in quotas.iter_mut().zip(teams.iter()) {
+        *q = (lv.xi * (t.kpi - m) / (sd + 1e-9)).exp();
+        total += *q;
+    }
     let mut given = 0;
-    for (t, q) in teams.iter_mut().zip(&quotas) {
+    for (t, q) in teams.iter_mut().zip(quotas.iter_mut()) {
+        *q = f64::from(lv.flex_pool) * *q / total;
         t.beds += q.floor() as u32;
         given += q.floor() as u32;
     }
     // Largest remainder, ties to the lower index.
-    let mut order: Vec<usize> = (0..j).collect();
-    order.sort_by(|a, b| {
+    let mut order_buf = [0usize; 64];
+    for (k, o) in order_buf.iter_mut().enumerate().take(j) {
+        *o = k;
+    }
+    let order = &mut order_buf[..j];
+    order.sort_unstable_by(|a, b| {
         (quotas[*b] - quotas[*b].floor())
             .total_cmp(&(quotas[*a] - quotas[*a].floor()))
             .then(a.cmp(b))
