@@ -546,10 +546,10 @@ impl Rollout<'_> {
                 acc.treated(p.a.cmi, p.wait, e, outcome, gain, cost, revenue, high);
                 1
             } else if acc_i {
-                acc.deferred(high, false, false, p.a.urgency);
+                acc.deferred(high, false, false);
                 0
             } else if defer[i] != 0.0 {
-                acc.deferred(high, true, free > 0, p.a.urgency);
+                acc.deferred(high, true, free > 0);
                 rec.deferred += 1;
                 0
             } else {

@@ -339,7 +339,7 @@ impl Accumulator {
 
     /// A patient kept in the queue: `voluntary` by triage_defer (not for lack of a bed), and
     /// `strategic` if a bed was still free when the decision was made.
-    pub fn deferred(&mut self, high: bool, voluntary: bool, strategic: bool, _urgency: f64) {
+    pub fn deferred(&mut self, high: bool, voluntary: bool, strategic: bool) {
         let k = usize::from(high);
         if voluntary {
             self.voluntary[k] += 1.0;
