@@ -6,7 +6,10 @@ use medisim_search::{run_search, SearchConfig};
 use medisim_sim::{ObjectiveKind, Scenario};
 
 fn search(objective: ObjectiveKind) -> SearchOutcome {
-    let dir = tempfile::tempdir().unwrap();
+    search_in(objective, tempfile::tempdir().unwrap().path())
+}
+
+fn search_in(objective: ObjectiveKind, dir: &std::path::Path) -> SearchOutcome {
     let c = SearchConfig {
         objective,
         ..SearchConfig::default()
@@ -14,7 +17,7 @@ fn search(objective: ObjectiveKind) -> SearchOutcome {
     run_search(
         &c,
         &Scenario::default(),
-        dir.path(),
+        dir,
         false,
         None,
         &ProgressBar::hidden(),
@@ -28,13 +31,43 @@ fn m(o: &SearchOutcome, method: &str, metric: &str) -> f64 {
 
 #[test]
 fn the_mixed_search_closes_the_coding_channel_and_beats_the_best_warm_start() {
-    let o = search(ObjectiveKind::Mixed);
+    let dir = tempfile::tempdir().unwrap();
+    let o = search_in(ObjectiveKind::Mixed, dir.path());
     assert_eq!(m(&o, "searched", "upcoding_rate"), 0.0);
     assert!(m(&o, "searched", "fitness") >= m(&o, "best_warm_start", "fitness"));
     assert!(m(&o, "searched", "terminal_funds") >= 0.5 * m(&o, "greedy_profit", "terminal_funds"));
     assert!(m(&o, "searched", "violation_score") < m(&o, "greedy_profit", "violation_score"));
-    // The best.policy file is a valid program that behaves like the searched one.
     assert!(!o.updates.is_empty());
+    // best.policy is a valid program that behaves like the searched one, and result.json holds
+    // the held-out table.
+    let text = std::fs::read_to_string(dir.path().join("best.policy")).unwrap();
+    let best = medisim_dsl::load(&text).unwrap();
+    assert_eq!(best.canonical_hash(), o.best.policy.canonical_hash());
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("result.json")).unwrap())
+            .unwrap();
+    for method in [
+        "searched",
+        "best_warm_start",
+        "greedy_profit",
+        "greedy_quality",
+        "fixed",
+    ] {
+        for metric in [
+            "fitness",
+            "mean_waiting",
+            "rejection_rate",
+            "upcoding_rate",
+            "terminal_funds",
+            "violation_score",
+        ] {
+            assert!(result[method][metric].is_number(), "{method}.{metric}");
+        }
+    }
+    assert_eq!(
+        result["searched"]["fitness"].as_f64().unwrap(),
+        m(&o, "searched", "fitness")
+    );
 }
 
 #[test]
