@@ -128,13 +128,14 @@ pub fn check_source(src: &str) -> CheckOutput {
     let (policy, more) = check_file(&file);
     diagnostics.extend(more);
     diagnostics.sort_by_key(|d| (d.span.start, d.severity != crate::diag::Severity::Error));
-    let policy = if had_syntax_errors || diagnostics.iter().any(Diagnostic::is_error) {
-        None
-    } else {
-        Some(policy)
-    };
+    output(policy, diagnostics, had_syntax_errors)
+}
+
+/// The policy counts only when no diagnostic is an error.
+fn output(policy: Policy, diagnostics: Vec<Diagnostic>, had_syntax_errors: bool) -> CheckOutput {
+    let ok = !had_syntax_errors && !diagnostics.iter().any(Diagnostic::is_error);
     CheckOutput {
-        policy,
+        policy: ok.then_some(policy),
         diagnostics,
     }
 }
@@ -186,15 +187,7 @@ pub fn check_statements(src: &str, name: &str) -> CheckOutput {
     }
     let (policy, more) = check_file(&file);
     diagnostics.extend(more.into_iter().filter(|d| d.is_error()));
-    let policy = if diagnostics.iter().any(Diagnostic::is_error) {
-        None
-    } else {
-        Some(policy)
-    };
-    CheckOutput {
-        policy,
-        diagnostics,
-    }
+    output(policy, diagnostics, false)
 }
 
 /// Check a parsed file. Always returns a policy (possibly incomplete) and the diagnostics;
