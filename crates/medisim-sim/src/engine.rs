@@ -543,7 +543,7 @@ impl Rollout<'_> {
                 rec.health_gain += gain;
                 rec.wait_sum += f64::from(p.wait);
                 rec.cmi_sum += p.a.cmi;
-                acc.treated(p.a.cmi, p.wait, e, outcome, gain, cost, revenue, high);
+                acc.treated(p.wait, high);
                 1
             } else if acc_i {
                 acc.deferred(high, false, false);

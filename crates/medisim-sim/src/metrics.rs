@@ -315,25 +315,9 @@ impl Accumulator {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn treated(
-        &mut self,
-        cmi: f64,
-        wait: u32,
-        effort: f64,
-        outcome: f64,
-        gain: f64,
-        cost: f64,
-        revenue: f64,
-        high: bool,
-    ) {
+    /// One treated patient; the team record carries its effort, outcome, cost and revenue.
+    pub fn treated(&mut self, wait: u32, high: bool) {
         self.treated[usize::from(high)] += 1.0;
-        self.effort += effort;
-        self.cmi_treated += cmi;
-        self.outcome += outcome;
-        self.gain += gain;
-        self.cost += cost;
-        self.revenue += revenue;
-        self.wait += f64::from(wait);
         self.wait_left += f64::from(wait);
     }
 
@@ -366,6 +350,14 @@ impl Accumulator {
         let o = &self.objective;
         let j = p.teams.len() as f64;
         for r in &p.teams {
+            // Rollout totals are the sums of the team records.
+            self.effort += r.load;
+            self.cmi_treated += r.cmi_sum;
+            self.outcome += r.outcome_sum;
+            self.gain += r.health_gain;
+            self.cost += r.cost;
+            self.revenue += r.revenue;
+            self.wait += r.wait_sum;
             // The cross-team panel of measured versus true performance: teams that treated
             // someone (an idle team's KPI has no health term to compare).
             if r.treated > 0 {
