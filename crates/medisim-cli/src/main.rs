@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use medisim_dsl::check::{check_source, decode};
 use medisim_dsl::patch;
+use medisim_experiments::cells::write_atomic;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -121,22 +122,6 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// Write through a temporary file and rename, so a crash never leaves half a policy.
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("policy")
-    ));
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
-}
-
 fn color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
@@ -203,7 +188,7 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<bool> {
                 let _ = formatted;
             }
             Ok(formatted) => {
-                write_atomic(path, &formatted)?;
+                write_atomic(path, formatted.as_bytes())?;
                 println!("formatted {name}");
             }
             Err(diags) => {
@@ -243,7 +228,7 @@ fn patch_cmd(policy: &Path, edit: &Path, in_place: bool) -> Result<bool> {
     match patch::edit_and_check(&src, &response) {
         Ok((text, _)) => {
             if in_place {
-                write_atomic(policy, &text)?;
+                write_atomic(policy, text.as_bytes())?;
                 println!("patched {}", policy.display());
             } else {
                 print!("{text}");
