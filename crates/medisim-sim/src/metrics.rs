@@ -222,7 +222,6 @@ pub struct Accumulator {
     outcome: f64,
     gain: f64,
     cost: f64,
-    revenue: f64,
     wait: f64,
     /// Waits of every patient who left (treated, rejected or abandoned).
     wait_left: f64,
@@ -268,7 +267,6 @@ impl Accumulator {
             outcome: 0.0,
             gain: 0.0,
             cost: 0.0,
-            revenue: 0.0,
             wait: 0.0,
             wait_left: 0.0,
             kpi_health: Pearson::default(),
@@ -356,7 +354,6 @@ impl Accumulator {
             self.outcome += r.outcome_sum;
             self.gain += r.health_gain;
             self.cost += r.cost;
-            self.revenue += r.revenue;
             self.wait += r.wait_sum;
             // The cross-team panel of measured versus true performance: teams that treated
             // someone (an idle team's KPI has no health term to compare).
