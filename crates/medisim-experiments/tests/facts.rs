@@ -49,25 +49,26 @@ fn at<'a>(cells: &'a [Cell], regime: &str, value: f64) -> &'a Cell {
 }
 
 #[test]
-fn more_audit_means_less_upcoding_and_more_cherry_picking_in_the_balanced_regime() {
+fn more_audit_means_less_upcoding_and_more_selection_of_complex_patients() {
     let c = sweep(Lever::Audit);
-    let (lo, hi) = (at(&c, "balanced", 0.0), at(&c, "balanced", 0.5));
-    assert!(hi.mean("upcoding_rate") < lo.mean("upcoding_rate"));
-    assert!(
-        hi.mean("cherry_picking_gap") > lo.mean("cherry_picking_gap"),
-        "{} -> {}",
-        lo.mean("cherry_picking_gap"),
-        hi.mean("cherry_picking_gap")
-    );
-    // Up-coding falls along the whole sweep in every regime.
-    for r in l2::REGIMES {
-        let u: Vec<f64> = Lever::Audit
+    let along = |regime: &str, metric: &str| -> Vec<f64> {
+        Lever::Audit
             .values()
             .iter()
-            .map(|v| at(&c, r.0, *v).mean("upcoding_rate"))
-            .collect();
+            .map(|v| at(&c, regime, *v).mean(metric))
+            .collect()
+    };
+    // Up-coding falls along the whole sweep in every regime.
+    for r in l2::REGIMES {
+        let u = along(r.0, "upcoding_rate");
         assert!(u.windows(2).all(|w| w[1] < w[0]), "{}: {u:?}", r.0);
     }
+    // The pressure moves into selection along the whole sweep: profit-driven providers turn more
+    // complex patients away, balanced ones park more of them.
+    let cp = along("profit-driven", "cherry_picking_gap");
+    assert!(cp.windows(2).all(|w| w[1] > w[0]), "{cp:?}");
+    let dg = along("balanced", "deferral_gap");
+    assert!(dg.windows(2).all(|w| w[1] > w[0]), "{dg:?}");
 }
 
 #[test]

@@ -375,6 +375,15 @@ impl Rollout<'_> {
         let load_cap = c.load_per_bed * f64::from(beds);
         let n_ref = f64::from(beds.max(1));
         let bp = team.bonus_pressure;
+        // Strategic delay pays its cost relief only to a provider who both minds the cost (α)
+        // and values the eventual treatment (β): the harmonic mean 2αβ/(α+β) is zero when either
+        // is, equals α on the diagonal and peaks in the mixed interior. A purely financial
+        // provider gains nothing by keeping an unprofitable case and turns it away instead.
+        let delay_weight = if lv.alpha + lv.beta > 0.0 {
+            2.0 * lv.alpha * lv.beta / (lv.alpha + lv.beta)
+        } else {
+            0.0
+        };
         // Fatigue is priced at the load of a full period: carried-over fatigue plus the other
         // beds filled with the queue's typical case, so it depends on the case, not its rank.
         let typical = mean(
@@ -466,7 +475,7 @@ impl Rollout<'_> {
                 D::DeferPressure,
                 // Cost relief; the KPI loopholes (a deferral is neither a rejection nor, if the
                 // patient gives up waiting, a costly treated case); health lost by waiting.
-                (lv.alpha * r.defer_cost_relief * cost
+                (delay_weight * r.defer_cost_relief * cost
                     + r.theta * bp * (lv.w_rej / n_ref + (-dkpi_accept).max(0.0))
                     - lv.beta * r.health_value * r.defer_health_loss * a.urgency * gain)
                     / r.utility_scale,

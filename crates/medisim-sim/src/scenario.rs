@@ -198,7 +198,8 @@ pub struct Response {
     pub defer_threshold: f64,
     /// Share of the queue's mean incentive pressure (margin + quality) added to both thresholds.
     pub opportunity_share: f64,
-    /// defer_pressure: cost relief of waiting, per unit of α-weighted cost / utility_scale.
+    /// defer_pressure: cost relief of waiting, per unit of cost weighted by the harmonic mean of
+    /// α and β (strategic delay needs both motives), over utility_scale.
     pub defer_cost_relief: f64,
     /// defer_pressure: health lost by waiting, per unit of β-weighted urgency.
     pub defer_health_loss: f64,
@@ -221,7 +222,7 @@ impl Default for Response {
             accept_threshold: 1.1,
             defer_threshold: 1.4,
             opportunity_share: 0.85,
-            defer_cost_relief: 0.45,
+            defer_cost_relief: 0.75,
             defer_health_loss: 0.5,
             bed_threshold: 0.2,
             kpi_cost_ref: 10.0,
@@ -556,6 +557,8 @@ impl Scenario {
         nonneg("response.effort_raise", r.effort_raise)?;
         pos("response.kpi_cost_ref", r.kpi_cost_ref)?;
         nonneg("response.opportunity_share", r.opportunity_share)?;
+        nonneg("response.defer_cost_relief", r.defer_cost_relief)?;
+        nonneg("response.defer_health_loss", r.defer_health_loss)?;
         let cd = &self.coding;
         pos("coding.temperature", cd.temperature)?;
         nonneg("coding.gamma_code", cd.gamma_code)?;

@@ -51,6 +51,13 @@ fn assert_table_2_signatures(r: &Regimes) {
         "profit gap {}",
         r.profit.mean("cherry_picking_gap")
     );
+    // Selection is strongest where profit dominates (paper: 0.182 > 0.155 > -0.051).
+    assert!(r.profit.mean("cherry_picking_gap") > r.balanced.mean("cherry_picking_gap"));
+    assert!(r.profit.mean("cherry_picking_gap") > r.quality.mean("cherry_picking_gap"));
+    // A mostly financial provider turns complex cases away; a mixed one parks them (strategic
+    // delay needs both motives).
+    assert!(r.profit.mean("rejection_high_cmi") > r.profit.mean("deferral_high_cmi"));
+    assert!(r.balanced.mean("deferral_high_cmi") > r.balanced.mean("rejection_high_cmi"));
     // Quality-driven: most effort, low funds, no cherry-picking.
     for o in others(all, &r.quality) {
         assert!(r.quality.mean("mean_effort") > o.mean("mean_effort"));
