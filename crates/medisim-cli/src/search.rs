@@ -85,8 +85,14 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         Some(dir) => (dir.clone(), true),
         None => (a.out.clone(), false),
     };
+    // An ablation keeps its two runs in OUT/neutral and OUT/full; both share settings and world.
+    let saved_run = if a.ablation {
+        out.join("full")
+    } else {
+        out.clone()
+    };
     let mut c = if resume {
-        SearchConfig::load(&out.join("config.toml"))?
+        SearchConfig::load(&saved_run.join("config.toml"))?
     } else {
         match &a.config {
             Some(p) => SearchConfig::load(p)?,
@@ -150,7 +156,9 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         }
     }
     let scenario = if resume {
-        load_scenario(None)?
+        // A run resumes in the world it started in (older runs without the file: built-in).
+        let saved = saved_run.join(medisim_search::search::SCENARIO_FILE);
+        load_scenario(saved.exists().then_some(saved.as_path()))?
     } else {
         load_scenario(a.scenario.as_deref())?
     };

@@ -323,3 +323,22 @@ fn a_bad_scenario_key_is_named_and_the_effective_scenario_round_trips() {
         text(&printed.stdout)
     );
 }
+
+#[test]
+fn search_resume_reloads_the_scenario_the_run_started_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, "[audit]\nbase_prob = 0.3\n").unwrap();
+    let run = dir.path().join("run");
+    let (s, r) = (scenario.display().to_string(), run.display().to_string());
+    let out = medisim(&["search", "--scenario", &s, "--iterations", "4", "--out", &r]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Resuming a finished run in the same world simulates nothing new.
+    let out = medisim(&["search", "--resume", &r]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("0 rollouts simulated"),
+        "{}",
+        text(&out.stdout)
+    );
+}

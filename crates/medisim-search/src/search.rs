@@ -233,8 +233,18 @@ pub fn run_search(
         None if resume => bail!("{} holds no search to resume", out.display()),
         _ => store.set_meta("config", &config_text)?,
     }
-    std::fs::write(out.join("config.toml"), &config_text)?;
-    store.set_meta("scenario", &scenario.to_toml())?;
+    write_atomic(out, "config.toml", config_text.as_bytes())?;
+    // The scenario is part of the run: a resumed run must simulate the same world.
+    let scenario_text = scenario.to_toml();
+    match store.meta("scenario")? {
+        Some(prev) if resume && prev != scenario_text => bail!(
+            "{} holds a search over a different scenario; resume it with {}",
+            out.display(),
+            out.join(SCENARIO_FILE).display()
+        ),
+        _ => store.set_meta("scenario", &scenario_text)?,
+    }
+    write_atomic(out, SCENARIO_FILE, scenario_text.as_bytes())?;
     let completed: u32 = store
         .meta("completed")?
         .and_then(|v| v.parse().ok())
@@ -579,18 +589,24 @@ fn migrate(islands: &mut [Vec<Individual>], m: usize, population: usize) {
     }
 }
 
+/// The scenario a run simulates, written into its directory so `--resume` can reload it.
+pub const SCENARIO_FILE: &str = "scenario.toml";
+
+/// Write `out/name` through a temporary file and a rename, so a kill never leaves half a file.
+fn write_atomic(out: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let tmp = out.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, out.join(name))?;
+    Ok(())
+}
+
 fn write_results(
     out: &Path,
     config: &SearchConfig,
     o: &SearchOutcome,
     iterations: u32,
 ) -> Result<()> {
-    let atomic = |name: &str, bytes: &[u8]| -> Result<()> {
-        let tmp = out.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, out.join(name))?;
-        Ok(())
-    };
+    let atomic = |name: &str, bytes: &[u8]| write_atomic(out, name, bytes);
     let mut best = o.best.policy.clone();
     best.header.name = format!("searched_{}", objective_name(config.objective));
     best.header.description = Some(format!(

@@ -36,6 +36,7 @@ fn the_mixed_search_closes_the_coding_channel_and_beats_the_best_warm_start() {
     assert_eq!(m(&o, "searched", "upcoding_rate"), 0.0);
     assert!(m(&o, "searched", "fitness") >= m(&o, "best_warm_start", "fitness"));
     assert!(m(&o, "searched", "terminal_funds") >= 0.5 * m(&o, "greedy_profit", "terminal_funds"));
+    assert!(m(&o, "searched", "rejection_rate") <= 0.7 * m(&o, "greedy_profit", "rejection_rate"));
     assert!(m(&o, "searched", "violation_score") < m(&o, "greedy_profit", "violation_score"));
     assert!(!o.updates.is_empty());
     // best.policy is a valid program that behaves like the searched one, and result.json holds
@@ -138,4 +139,26 @@ fn a_killed_and_resumed_run_loses_nothing_and_follows_the_same_path() {
     assert!(run_search(&c, &s, dir.path(), false, None, &ProgressBar::hidden()).is_err());
     let again = run_search(&c, &s, dir.path(), true, None, &ProgressBar::hidden()).unwrap();
     assert_eq!(again.rollouts, 0);
+}
+
+#[test]
+fn a_run_resumes_only_in_the_world_it_started_in() {
+    let c = SearchConfig {
+        iterations: 6,
+        ..SearchConfig::default()
+    };
+    let s = Scenario::default();
+    let dir = tempfile::tempdir().unwrap();
+    run_search(&c, &s, dir.path(), false, Some(3), &ProgressBar::hidden()).unwrap();
+    // The run directory holds its scenario, and it reads back to the same world.
+    let saved = Scenario::load(&dir.path().join(medisim_search::search::SCENARIO_FILE)).unwrap();
+    assert_eq!(saved, s);
+    // Cached evaluations belong to that world: resuming in another one is refused.
+    let mut other = s.clone();
+    other.audit.base_prob = 0.3;
+    let err = run_search(&c, &other, dir.path(), true, None, &ProgressBar::hidden())
+        .err()
+        .expect("a different scenario is refused");
+    assert!(err.to_string().contains("different scenario"), "{err}");
+    run_search(&c, &saved, dir.path(), true, None, &ProgressBar::hidden()).unwrap();
 }
