@@ -184,7 +184,9 @@ impl Pearson {
         let cov = self.xy - self.x * self.y / self.n;
         let vx = self.xx - self.x * self.x / self.n;
         let vy = self.yy - self.y * self.y / self.n;
-        if vx <= 1e-12 || vy <= 1e-12 {
+        // No pairs, one pair, or no variance: undefined, reported as 0 (docs/metrics.md). The
+        // negated test also catches the NaN of an empty accumulator.
+        if !(self.n >= 2.0 && vx > 1e-12 && vy > 1e-12) {
             0.0
         } else {
             cov / (vx * vy).sqrt()
@@ -520,11 +522,25 @@ fn cv<I: Iterator<Item = f64> + Clone>(acc: &mut (f64, f64), xs: I) {
 /// A metric summarised over seeds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    #[serde(deserialize_with = "null_is_nan")]
     pub mean: f64,
+    #[serde(deserialize_with = "null_is_nan")]
     pub std: f64,
     /// 95% confidence interval of the mean (Student t).
+    #[serde(deserialize_with = "null_is_nan_pair")]
     pub ci95: [f64; 2],
     pub n: usize,
+}
+
+// JSON has no NaN: serde_json writes a non-finite number as null. Reading null back as NaN lets
+// every stored summary (cell caches, search stores) round-trip whatever it holds.
+fn null_is_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+fn null_is_nan_pair<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error> {
+    let [a, b] = <[Option<f64>; 2]>::deserialize(d)?;
+    Ok([a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN)])
 }
 
 /// Two-sided 97.5% Student-t quantiles for 1..=30 degrees of freedom; 1.96 beyond.
@@ -571,4 +587,42 @@ pub fn fitness(returns: &[f64], violations: &[f64], o: &crate::scenario::Objecti
         0.0
     };
     mg - o.lambda_unsafe * mean(violations.iter().copied()) - o.lambda_var * var
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_undefined_correlation_is_zero() {
+        assert_eq!(Pearson::default().value(), 0.0);
+        let mut one = Pearson::default();
+        one.add(1.0, 2.0);
+        assert_eq!(one.value(), 0.0);
+        let mut flat = Pearson::default();
+        for x in [1.0, 2.0, 3.0] {
+            flat.add(x, 5.0);
+        }
+        assert_eq!(flat.value(), 0.0);
+        let mut line = Pearson::default();
+        for x in [1.0, 2.0, 3.0] {
+            line.add(x, -2.0 * x);
+        }
+        assert!((line.value() + 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_summary_holding_nan_round_trips_through_json() {
+        let s = Summary {
+            mean: f64::NAN,
+            std: 0.5,
+            ci95: [f64::NAN, 1.0],
+            n: 3,
+        };
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(text.contains("null"), "{text}");
+        let back: Summary = serde_json::from_str(&text).unwrap();
+        assert!(back.mean.is_nan() && back.ci95[0].is_nan());
+        assert_eq!((back.std, back.ci95[1], back.n), (0.5, 1.0, 3));
+    }
 }
