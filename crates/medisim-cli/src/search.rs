@@ -3,6 +3,7 @@
 use crate::run::{load_scenario, parse_seeds};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
+use medisim_search::ablation;
 use medisim_search::config::OperatorKind;
 use medisim_search::{run_search, SearchConfig};
 use medisim_sim::ObjectiveKind;
@@ -63,16 +64,20 @@ pub struct SearchArgs {
     #[arg(long)]
     llm_seed: Option<u64>,
     /// The warm-start ablation of Appendix J.1: search from the neutral template alone and from
-    /// the full library (OUT/neutral, OUT/full) and compare them on the held-out seeds.
+    /// the full library (OUT/neutral/seed-K, OUT/full/seed-K) and compare them on the held-out
+    /// seeds.
     #[arg(long)]
     ablation: bool,
+    /// Ablation only: repeat both searches for this many consecutive search seeds from --seed.
+    #[arg(long, default_value_t = 1, requires = "ablation")]
+    replicates: u32,
 }
 
 fn bar(iterations: u32) -> ProgressBar {
     let pb = ProgressBar::new(u64::from(iterations));
     pb.set_style(
         ProgressStyle::with_template(
-            "search [{bar:40}] {pos}/{len} iterations  {per_sec}  {msg}  ~{eta} left",
+            "{prefix} search [{bar:40}] {pos}/{len} iterations  {per_sec}  {msg}  ~{eta} left",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
@@ -85,12 +90,8 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         Some(dir) => (dir.clone(), true),
         None => (a.out.clone(), false),
     };
-    // An ablation keeps its two runs in OUT/neutral and OUT/full; both share settings and world.
-    let saved_run = if a.ablation {
-        out.join("full")
-    } else {
-        out.clone()
-    };
+    // A search and an ablation both keep their settings and world at the top of OUT.
+    let saved_run = out.clone();
     let mut c = if resume {
         SearchConfig::load(&saved_run.join("config.toml"))?
     } else {
@@ -163,46 +164,24 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         load_scenario(a.scenario.as_deref())?
     };
     if a.ablation {
-        let mut rows = Vec::new();
-        for (label, library) in [
-            ("neutral-only", "neutral".to_string()),
-            ("full library", String::new()),
-        ] {
-            let cfg = SearchConfig {
-                library,
-                ..c.clone()
-            };
-            let dir = out.join(if label == "full library" {
-                "full"
-            } else {
-                "neutral"
-            });
-            let o = run_search(&cfg, &scenario, &dir, resume, None, &bar(c.iterations))?;
-            let r = |m: &str, k: &str| {
-                o.table
-                    .iter()
-                    .find(|r| r.method == m)
-                    .map_or(f64::NAN, |r| r.metrics[k])
-            };
-            rows.push((
-                label,
-                r("best_warm_start", "fitness"),
-                r("searched", "fitness"),
-                r("searched", "upcoding_rate"),
-                o.best_validation,
-            ));
-        }
+        let replicates = if resume {
+            ablation::load_plan(&out)?.replicates
+        } else {
+            a.replicates
+        };
+        let runs = ablation::run_ablation(&c, &scenario, &out, replicates, resume, &|label, n| {
+            let pb = bar(u32::try_from(n).unwrap_or(u32::MAX));
+            pb.set_prefix(label.to_string());
+            pb
+        })?;
         println!(
-            "warm-start ablation (held-out fitness, {:?} objective):",
-            c.objective
+            "warm-start ablation (held-out fitness, {:?} objective, search seeds {}..={}):",
+            c.objective,
+            c.seed,
+            c.seed + u64::from(replicates) - 1
         );
-        println!(
-            "{:<14} {:>16} {:>16} {:>10} {:>18}",
-            "library", "best warm start", "searched", "upcoding", "best validation"
-        );
-        for (l, w, s, u, v) in rows {
-            println!("{l:<14} {w:>16.4} {s:>16.4} {u:>10.3} {v:>18.4}");
-        }
+        print!("{}", ablation::table_text(&runs));
+        println!("results in {}", out.join("ablation.csv").display());
         return Ok(true);
     }
     let pb = bar(c.iterations);

@@ -342,3 +342,32 @@ fn search_resume_reloads_the_scenario_the_run_started_with() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn the_ablation_is_one_command_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("abl").display().to_string();
+    let args = [
+        "search",
+        "--ablation",
+        "--replicates",
+        "2",
+        "--iterations",
+        "3",
+        "--out",
+        &r,
+    ];
+    let out = medisim(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.contains("search seeds 0..=1"), "{table}");
+    assert!(table.contains("neutral-only") && table.contains("full library"));
+    assert_eq!(table.matches("zero up-coding in").count(), 2, "{table}");
+    // Resuming reads the plan (two replicates) back and prints the same runs.
+    let again = medisim(&["search", "--ablation", "--resume", &r]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout), table);
+    // --replicates belongs to the ablation.
+    let bad = medisim(&["search", "--replicates", "2", "--out", &r]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+}

@@ -14,6 +14,7 @@
 //! k draws from its own PCG64 stream, and every evaluation and LLM response is read back from
 //! the store when present, so a resumed run follows the same path and loses no finished work.
 
+pub mod ablation;
 pub mod config;
 pub mod evaluate;
 pub mod llm;

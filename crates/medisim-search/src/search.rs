@@ -593,7 +593,7 @@ fn migrate(islands: &mut [Vec<Individual>], m: usize, population: usize) {
 pub const SCENARIO_FILE: &str = "scenario.toml";
 
 /// Write `out/name` through a temporary file and a rename, so a kill never leaves half a file.
-fn write_atomic(out: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(out: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let tmp = out.join(format!(".{name}.tmp"));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, out.join(name))?;

@@ -162,3 +162,67 @@ fn a_run_resumes_only_in_the_world_it_started_in() {
     assert!(err.to_string().contains("different scenario"), "{err}");
     run_search(&c, &saved, dir.path(), true, None, &ProgressBar::hidden()).unwrap();
 }
+
+#[test]
+fn the_ablation_runs_both_libraries_per_seed_and_resumes_without_simulating_again() {
+    use medisim_search::ablation::{self, run_ablation};
+    let c = SearchConfig {
+        iterations: 12,
+        seed: 7,
+        ..SearchConfig::default()
+    };
+    let s = Scenario::default();
+    let dir = tempfile::tempdir().unwrap();
+    let hidden = |_: &str, _: u64| ProgressBar::hidden();
+    let runs = run_ablation(&c, &s, dir.path(), 2, false, &hidden).unwrap();
+    let seen: Vec<(&str, u64)> = runs.iter().map(|r| (r.library, r.seed)).collect();
+    assert_eq!(
+        seen,
+        [
+            ("neutral-only", 7),
+            ("full library", 7),
+            ("neutral-only", 8),
+            ("full library", 8)
+        ]
+    );
+    // Each run's result files are where the layout says.
+    for r in &runs {
+        let dir_name = if r.library == "full library" {
+            "full"
+        } else {
+            "neutral"
+        };
+        assert!(ablation::run_dir(dir.path(), dir_name, r.seed)
+            .join("result.json")
+            .exists());
+        assert!(r.searched.is_finite() && r.best_validation.is_finite());
+    }
+    let csv = std::fs::read_to_string(dir.path().join("ablation.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    let summary = ablation::summarise(&runs);
+    assert_eq!(summary.len(), 2);
+    assert!(summary
+        .iter()
+        .all(|m| m.runs == 2 && m.min_searched <= m.max_searched));
+
+    // A second ablation into the same directory is refused; resuming a finished one reads every
+    // run back and simulates nothing.
+    assert!(run_ablation(&c, &s, dir.path(), 2, false, &hidden).is_err());
+    assert!(run_ablation(&c, &s, dir.path(), 3, true, &hidden).is_err());
+    let again = run_ablation(&c, &s, dir.path(), 2, true, &hidden).unwrap();
+    assert!(again.iter().all(|r| r.rollouts == 0));
+    let strip = |v: &[ablation::AblationRun]| -> Vec<(u64, u64)> {
+        v.iter()
+            .map(|r| (r.searched.to_bits(), r.best_validation.to_bits()))
+            .collect()
+    };
+    assert_eq!(strip(&again), strip(&runs));
+    // Killed before the last run started: resuming runs just that one, on the same path.
+    std::fs::remove_dir_all(ablation::run_dir(dir.path(), "full", 8)).unwrap();
+    std::fs::remove_file(dir.path().join("ablation.csv")).unwrap();
+    let resumed = run_ablation(&c, &s, dir.path(), 2, true, &hidden).unwrap();
+    let fresh: Vec<bool> = resumed.iter().map(|r| r.rollouts > 0).collect();
+    assert_eq!(fresh, [false, false, false, true]);
+    assert_eq!(strip(&resumed), strip(&runs));
+    assert!(dir.path().join("ablation.csv").exists());
+}

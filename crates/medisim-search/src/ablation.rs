@@ -1,0 +1,198 @@
+//! The warm-start ablation of Appendix J.1: the same search from the neutral template alone and
+//! from the full library, repeated over consecutive search seeds so that the comparison is not
+//! one draw of the operators.
+//!
+//! Layout of `OUT`: `ablation.toml` (the plan: replicates and the base settings), the base
+//! `config.toml` and `scenario.toml`, one search directory per (library, seed) under
+//! `OUT/neutral/seed-K` and `OUT/full/seed-K`, and `ablation.csv` once every run has finished.
+//! Each run is an ordinary search, so an interrupted ablation resumes run by run.
+
+use crate::search::{run_search, write_atomic, SCENARIO_FILE};
+use crate::store::Store;
+use crate::SearchConfig;
+use anyhow::{bail, Context, Result};
+use indicatif::ProgressBar;
+use medisim_sim::Scenario;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The two libraries compared: label, `SearchConfig::library` value, directory name.
+pub const LIBRARIES: [(&str, &str, &str); 2] = [
+    ("neutral-only", "neutral", "neutral"),
+    ("full library", "", "full"),
+];
+
+/// The plan file: what a resumed ablation must repeat.
+pub const PLAN_FILE: &str = "ablation.toml";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AblationPlan {
+    /// Search seeds `config.seed .. config.seed + replicates`.
+    pub replicates: u32,
+}
+
+/// Read the plan of the ablation in `out` (to resume it).
+pub fn load_plan(out: &Path) -> Result<AblationPlan> {
+    let path = out.join(PLAN_FILE);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{} holds no ablation to resume", out.display()))?;
+    toml::from_str(&text).with_context(|| format!("{} is not an ablation plan", path.display()))
+}
+
+/// One finished search of the ablation, on the held-out seeds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AblationRun {
+    pub library: &'static str,
+    pub seed: u64,
+    pub best_warm_start: f64,
+    pub searched: f64,
+    pub upcoding: f64,
+    pub best_validation: f64,
+    /// Rollouts simulated for this run in this process (0 when read back on resume).
+    #[serde(skip)]
+    pub rollouts: u64,
+}
+
+/// Per-library summary over the replicates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AblationSummary {
+    pub library: &'static str,
+    pub runs: usize,
+    pub mean_searched: f64,
+    pub min_searched: f64,
+    pub max_searched: f64,
+    /// Runs whose searched policy codes truthfully on the held-out seeds.
+    pub zero_upcoding: usize,
+}
+
+/// The directory of one run.
+pub fn run_dir(out: &Path, dir_name: &str, seed: u64) -> PathBuf {
+    out.join(dir_name).join(format!("seed-{seed}"))
+}
+
+/// Run (or, with `resume`, continue) the ablation in `out`. `bar` makes a progress bar for
+/// each search.
+pub fn run_ablation(
+    config: &SearchConfig,
+    scenario: &Scenario,
+    out: &Path,
+    replicates: u32,
+    resume: bool,
+    bar: &dyn Fn(&str, u64) -> ProgressBar,
+) -> Result<Vec<AblationRun>> {
+    if replicates == 0 {
+        bail!("the ablation needs at least one replicate");
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let plan = AblationPlan { replicates };
+    let plan_text = toml::to_string(&plan)?;
+    match std::fs::read_to_string(out.join(PLAN_FILE)) {
+        Ok(_) if !resume => bail!(
+            "{} already holds an ablation; resume it with --resume or choose another --out",
+            out.display()
+        ),
+        Ok(prev) if prev != plan_text => bail!(
+            "{} holds an ablation with different replicates; resume it with the same settings",
+            out.display()
+        ),
+        Err(_) if resume => bail!("{} holds no ablation to resume", out.display()),
+        _ => {}
+    }
+    let base = SearchConfig {
+        library: String::new(),
+        ..config.clone()
+    };
+    write_atomic(out, "config.toml", toml::to_string(&base)?.as_bytes())?;
+    write_atomic(out, SCENARIO_FILE, scenario.to_toml().as_bytes())?;
+    write_atomic(out, PLAN_FILE, plan_text.as_bytes())?;
+
+    let mut runs = Vec::new();
+    for k in 0..u64::from(replicates) {
+        let seed = config.seed + k;
+        for (label, library, dir_name) in LIBRARIES {
+            let cfg = SearchConfig {
+                library: library.to_string(),
+                seed,
+                ..config.clone()
+            };
+            let dir = run_dir(out, dir_name, seed);
+            // A run the kill never reached starts afresh; one it interrupted continues.
+            let started = dir.exists() && Store::open(&dir)?.meta("config")?.is_some();
+            let o = run_search(
+                &cfg,
+                scenario,
+                &dir,
+                started,
+                None,
+                &bar(label, u64::from(cfg.iterations)),
+            )?;
+            let held_out = |method: &str, metric: &str| {
+                o.table
+                    .iter()
+                    .find(|r| r.method == method)
+                    .map_or(f64::NAN, |r| r.metrics[metric])
+            };
+            runs.push(AblationRun {
+                library: label,
+                seed,
+                best_warm_start: held_out("best_warm_start", "fitness"),
+                searched: held_out("searched", "fitness"),
+                upcoding: held_out("searched", "upcoding_rate"),
+                best_validation: o.best_validation,
+                rollouts: o.rollouts,
+            });
+        }
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in &runs {
+        w.serialize(r)?;
+    }
+    write_atomic(out, "ablation.csv", &w.into_inner()?)?;
+    Ok(runs)
+}
+
+/// Mean, range and truthful-coding count of the searched fitness, per library.
+pub fn summarise(runs: &[AblationRun]) -> Vec<AblationSummary> {
+    LIBRARIES
+        .iter()
+        .map(|(label, _, _)| {
+            let mine: Vec<&AblationRun> = runs.iter().filter(|r| r.library == *label).collect();
+            let s: Vec<f64> = mine.iter().map(|r| r.searched).collect();
+            AblationSummary {
+                library: label,
+                runs: mine.len(),
+                mean_searched: s.iter().sum::<f64>() / s.len().max(1) as f64,
+                min_searched: s.iter().copied().fold(f64::INFINITY, f64::min),
+                max_searched: s.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                zero_upcoding: mine.iter().filter(|r| r.upcoding == 0.0).count(),
+            }
+        })
+        .collect()
+}
+
+/// The ablation as a printed table: one row per run, then one summary row per library.
+pub fn table_text(runs: &[AblationRun]) -> String {
+    let mut s = format!(
+        "{:<14} {:>6} {:>16} {:>12} {:>10} {:>16}\n",
+        "library", "seed", "best warm start", "searched", "upcoding", "best validation"
+    );
+    for r in runs {
+        s += &format!(
+            "{:<14} {:>6} {:>16.4} {:>12.4} {:>10.3} {:>16.4}\n",
+            r.library, r.seed, r.best_warm_start, r.searched, r.upcoding, r.best_validation
+        );
+    }
+    for m in summarise(runs) {
+        s += &format!(
+            "{:<14} searched mean {:.4} (range {:.4}–{:.4}) over {} runs; zero up-coding in {} of {}\n",
+            m.library,
+            m.mean_searched,
+            m.min_searched,
+            m.max_searched,
+            m.runs,
+            m.zero_upcoding,
+            m.runs
+        );
+    }
+    s
+}
