@@ -77,7 +77,7 @@ fn bar(iterations: u32) -> ProgressBar {
     let pb = ProgressBar::new(u64::from(iterations));
     pb.set_style(
         ProgressStyle::with_template(
-            "{prefix} search [{bar:40}] {pos}/{len} iterations  {per_sec}  {msg}  ~{eta} left",
+            "{prefix} search [{bar:40}] {pos}/{len} iterations  {msg}  ~{eta} left",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),

@@ -500,8 +500,10 @@ pub fn run_search(
             store.event(json!({"event": "migration", "iteration": k}))?;
         }
         let (calls, fails, _, _) = store.llm_usage()?;
+        let elapsed = started.elapsed().as_secs_f64().max(1e-9);
         pb.set_message(format!(
-            "best {best_val:.4}  LLM calls {calls} ({fails} failed)"
+            "best {best_val:.4}  {:.0} rollouts/s  LLM calls {calls} ({fails} failed)",
+            evaluator.rollouts.get() as f64 / elapsed
         ));
         finish_iteration(&store, k, completed, pb)?;
     }
