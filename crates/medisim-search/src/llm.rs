@@ -11,10 +11,11 @@
 
 use crate::config::LlmConfig;
 use crate::store::{LlmRecord, Store};
-use anyhow::Result;
+use anyhow::{bail, Result};
 use medisim_dsl::{fmt, patch, Policy};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
+use ureq::ErrorKind;
 
 /// A program shown in the prompt, with the diagnostics that matter.
 pub struct Shown<'a> {
@@ -154,6 +155,16 @@ impl LlmClient {
                 } else {
                     self.call(prompt_text)
                 };
+                // Nothing listening before any server ever answered is a setup mistake, not a
+                // misbehaving model: stop with the fix instead of failing every iteration. The
+                // record is not stored, so `--resume` asks again once the server is up.
+                if rec.status.starts_with(UNREACHABLE) && !store.llm_ever_answered()? {
+                    bail!(
+                        "cannot reach the LLM endpoint {}: {}\n  start the server, pass --llm-base-url URL, or use --operator offline; finished work is kept and --resume continues",
+                        self.config.base_url,
+                        &rec.status[UNREACHABLE.len()..].trim_start_matches([':', ' ']),
+                    );
+                }
                 store.put_llm(&key, prompt_text, &rec)?;
                 rec
             }
@@ -255,6 +266,25 @@ impl LlmClient {
                         attempts,
                     };
                 }
+                Err(ureq::Error::Transport(t))
+                    if matches!(
+                        t.kind(),
+                        ErrorKind::ConnectionFailed
+                            | ErrorKind::Dns
+                            | ErrorKind::InvalidUrl
+                            | ErrorKind::UnknownScheme
+                    ) =>
+                {
+                    // Nobody is listening at that address: retrying will not help.
+                    return LlmRecord {
+                        status: format!("{UNREACHABLE}: {t}"),
+                        response: String::new(),
+                        prompt_tokens: 0,
+                        completion_tokens: 0,
+                        latency_ms: start.elapsed().as_millis() as u64,
+                        attempts,
+                    };
+                }
                 Err(ureq::Error::Transport(t)) => format!("transport: {t}"),
             };
             if attempts > c.retries {
@@ -273,6 +303,9 @@ impl LlmClient {
         }
     }
 }
+
+/// Status prefix of a call that found no server at the address.
+const UNREACHABLE: &str = "unreachable";
 
 fn first_line(s: &str, max: usize) -> String {
     let l: String = s.lines().take(3).collect::<Vec<_>>().join(" | ");

@@ -176,6 +176,16 @@ impl Store {
         )?)
     }
 
+    /// Whether any recorded call reached a server (got an HTTP answer or a timeout), as opposed
+    /// to finding nothing listening or being refused by the budget.
+    pub fn llm_ever_answered(&self) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM llm_calls WHERE status NOT LIKE 'unreachable%' AND status != 'budget')",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn

@@ -1,6 +1,7 @@
 //! The LLM operator against a local OpenAI-compatible server started by the test (loopback
 //! only): good diff, good rewrite, no valid block, a program that fails checking, 429 then
-//! success, a timeout. None of them stops anything; each is recorded.
+//! success, a timeout. None of them stops anything; each is recorded. The one exception is a
+//! setup mistake: no server at the address before any has answered stops the run at once.
 
 use medisim_search::config::{LlmConfig, OperatorKind, SearchConfig};
 use medisim_search::llm::{LlmClient, LlmOutcome};
@@ -29,7 +30,17 @@ fn ok(content: &str) -> Reply {
 
 /// Serve replies in order (repeating the last one); record every request body.
 fn server(replies: Vec<Reply>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    server_at("127.0.0.1:0", replies)
+}
+
+/// A loopback address where nothing listens (bound, then released).
+fn closed_port() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+fn server_at(addr: &str, replies: Vec<Reply>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind(addr).unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
@@ -262,4 +273,62 @@ fn a_search_with_a_misbehaving_llm_completes_and_records_every_call() {
     let events = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
     assert!(events.contains("\"llm_failure\""));
     assert!(dir.path().join("best.policy").exists() && dir.path().join("result.json").exists());
+}
+
+fn small_llm_search(base_url: String) -> SearchConfig {
+    SearchConfig {
+        operator: OperatorKind::Llm,
+        iterations: 3,
+        horizon: 40,
+        screen_horizon: 10,
+        evolution_seeds: vec![1],
+        validation_seeds: vec![2],
+        test_seeds: vec![3],
+        llm: LlmConfig {
+            base_url,
+            timeout_s: 2.0,
+            retries: 1,
+            backoff_ms: 5,
+            ..LlmConfig::default()
+        },
+        ..SearchConfig::default()
+    }
+}
+
+#[test]
+fn nothing_listening_stops_the_search_at_once_and_resume_continues_once_a_server_is_up() {
+    let addr = closed_port();
+    let config = small_llm_search(format!("http://{addr}/v1"));
+    let dir = tempfile::tempdir().unwrap();
+    let hidden = indicatif::ProgressBar::hidden();
+    let s = medisim_sim::Scenario::default();
+    let err = run_search(&config, &s, dir.path(), false, None, &hidden)
+        .err()
+        .expect("a setup mistake stops the run");
+    let text = err.to_string();
+    assert!(
+        text.contains(&addr) && text.contains("--operator offline"),
+        "{text}"
+    );
+    // The failed attempt is not recorded, so the resumed run asks again.
+    assert_eq!(Store::open(dir.path()).unwrap().llm_usage().unwrap().0, 0);
+    let (_url, seen) = server_at(&addr, vec![ok(DIFF)]);
+    let o = run_search(&config, &s, dir.path(), true, None, &hidden).unwrap();
+    assert_eq!(o.trace.len(), 4, "warm start plus every iteration");
+    assert!(!seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn after_a_server_has_answered_a_refused_connection_is_only_a_recorded_failure() {
+    let (url, _seen) = server(vec![ok(DIFF)]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    client(url).propose(&store, &parent(), "first").unwrap();
+    let gone = client(format!("http://{}/v1", closed_port()));
+    let LlmOutcome::Failed { reason, .. } = gone.propose(&store, &parent(), "second").unwrap()
+    else {
+        panic!("no server, no child")
+    };
+    assert!(reason.contains("unreachable"), "{reason}");
+    assert_eq!(store.llm_usage().unwrap().0, 2);
 }
