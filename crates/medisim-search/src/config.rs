@@ -141,21 +141,67 @@ impl SearchConfig {
         if self.population < 2 {
             return bad("population", "must be at least 2");
         }
-        if self.evolution_seeds.is_empty()
-            || self.validation_seeds.is_empty()
-            || self.test_seeds.is_empty()
-        {
-            return bad(
-                "evolution_seeds",
-                "every seed split needs at least one seed",
-            );
+        for (key, seeds) in [
+            ("evolution_seeds", &self.evolution_seeds),
+            ("validation_seeds", &self.validation_seeds),
+            ("test_seeds", &self.test_seeds),
+        ] {
+            if seeds.is_empty() {
+                return bad(key, "needs at least one seed");
+            }
         }
-        if self.horizon == 0 || self.screen_horizon == 0 {
+        if self.horizon == 0 {
             return bad("horizon", "must be at least 1");
+        }
+        if self.screen_horizon == 0 {
+            return bad("screen_horizon", "must be at least 1");
         }
         if self.migration_interval == 0 {
             return bad("migration_interval", "must be at least 1");
         }
+        let l = &self.llm;
+        if !(l.base_url.starts_with("http://") || l.base_url.starts_with("https://")) {
+            return bad(
+                "llm.base_url",
+                &format!("`{}` is not an http:// or https:// URL", l.base_url),
+            );
+        }
+        if !(0.0..=2.0).contains(&l.temperature) {
+            return bad("llm.temperature", "must be between 0 and 2");
+        }
+        if !(l.timeout_s > 0.0 && l.timeout_s.is_finite()) {
+            return bad("llm.timeout_s", "must be a positive number of seconds");
+        }
+        if l.max_tokens == 0 {
+            return bad("llm.max_tokens", "must be at least 1");
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid_and_each_bad_setting_names_its_key() {
+        assert!(SearchConfig::default().validate().is_ok());
+        type Spoil = fn(&mut SearchConfig);
+        let cases: [(&str, Spoil); 8] = [
+            ("islands", |c| c.islands = 0),
+            ("population", |c| c.population = 1),
+            ("validation_seeds", |c| c.validation_seeds.clear()),
+            ("screen_horizon", |c| c.screen_horizon = 0),
+            ("migration_interval", |c| c.migration_interval = 0),
+            ("llm.base_url", |c| c.llm.base_url = "localhost:8000".into()),
+            ("llm.temperature", |c| c.llm.temperature = -0.1),
+            ("llm.timeout_s", |c| c.llm.timeout_s = f64::NAN),
+        ];
+        for (key, spoil) in cases {
+            let mut c = SearchConfig::default();
+            spoil(&mut c);
+            let err = c.validate().expect_err(key).to_string();
+            assert!(err.contains(&format!("`{key}`")), "{key}: {err}");
+        }
     }
 }
