@@ -187,6 +187,23 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
     let pb = bar(c.iterations);
     let o = run_search(&c, &scenario, &out, resume, None, &pb)?;
     pb.finish();
+    // Figures 11 and 18: the running-best trace beside the trace.csv it is drawn from.
+    let points: Vec<(f64, Option<f64>, f64)> = o
+        .trace
+        .iter()
+        .map(|p| {
+            (
+                f64::from(p.iteration),
+                p.child_fitness,
+                p.running_best_validation,
+            )
+        })
+        .collect();
+    let title = format!("running best, {:?} objective", c.objective);
+    medisim_experiments::cells::write_atomic(
+        &out.join("trace.svg"),
+        medisim_experiments::plots::running_best(&title, &points).as_bytes(),
+    )?;
     println!("held-out seeds {:?}:", c.test_seeds);
     print!("{}", medisim_search::search::table_text(&o.table));
     println!("running-best updates: {}", o.updates.len());

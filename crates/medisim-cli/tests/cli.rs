@@ -333,6 +333,8 @@ fn search_resume_reloads_the_scenario_the_run_started_with() {
     let (s, r) = (scenario.display().to_string(), run.display().to_string());
     let out = medisim(&["search", "--scenario", &s, "--iterations", "4", "--out", &r]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    let svg = std::fs::read_to_string(run.join("trace.svg")).unwrap();
+    assert!(svg.contains("running best"), "{svg}");
     // Resuming a finished run in the same world simulates nothing new.
     let out = medisim(&["search", "--resume", &r]);
     assert!(out.status.success(), "{}", text(&out.stderr));

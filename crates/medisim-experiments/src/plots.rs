@@ -239,3 +239,110 @@ pub fn lines_with_bands(
     }
     s
 }
+
+/// The running-best trace of a search (paper Figures 11 and 18): each evaluated child's fitness
+/// as a grey dot, the running-best validation fitness as a step line, and a dashed mark at each
+/// update. `points` are (iteration, child fitness if evaluated, running best). Children far
+/// below the running best would flatten the steps, so the y-range follows the running best and
+/// lower children are drawn on the bottom edge.
+pub fn running_best(title: &str, points: &[(f64, Option<f64>, f64)]) -> String {
+    let best = points.iter().map(|p| p.2).filter(|v| v.is_finite());
+    let (mut y0, mut y1) = best.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    for v in points.iter().filter_map(|p| p.1).filter(|v| v.is_finite()) {
+        y1 = y1.max(v);
+    }
+    if !y0.is_finite() || points.is_empty() {
+        return s_empty(title);
+    }
+    let pad = ((y1 - y0) * 0.25).max(0.05);
+    (y0, y1) = (y0 - pad, y1 + pad * 0.4);
+    let x1 = points.iter().map(|p| p.0).fold(1.0, f64::max);
+    let mut s = String::new();
+    {
+        let root = SVGBackend::with_string(&mut s, (640, 300)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let Ok(mut chart) = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 14))
+            .margin(10)
+            .x_label_area_size(32)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0.0..x1, y0..y1)
+        else {
+            return s_empty(title);
+        };
+        let _ = chart
+            .configure_mesh()
+            .x_desc("iteration")
+            .y_desc("fitness (Eq. 8)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .label_style(("sans-serif", 10))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw();
+        let grey = RGBColor(150, 150, 150);
+        if let Ok(a) = chart.draw_series(points.iter().filter_map(|p| {
+            let v = p.1.filter(|v| v.is_finite())?;
+            Some(Circle::new((p.0, v.max(y0)), 2, grey.mix(0.6).filled()))
+        })) {
+            a.label("child (evolution seeds)")
+                .legend(move |(x, y)| Circle::new((x + 7, y), 3, grey.filled()));
+        }
+        let red = RGBColor(178, 24, 43);
+        let mut steps = Vec::with_capacity(2 * points.len());
+        for (k, p) in points.iter().enumerate() {
+            if k > 0 {
+                steps.push((p.0, points[k - 1].2));
+            }
+            steps.push((p.0, p.2));
+        }
+        let updates: Vec<f64> = points
+            .windows(2)
+            .filter(|w| w[1].2 > w[0].2)
+            .map(|w| w[1].0)
+            .collect();
+        for x in updates {
+            let style = ShapeStyle {
+                color: red.mix(0.35),
+                filled: false,
+                stroke_width: 1,
+            };
+            let _ = chart.draw_series(DashedLineSeries::new(vec![(x, y0), (x, y1)], 3, 3, style));
+        }
+        if let Ok(a) = chart.draw_series(LineSeries::new(steps, red.stroke_width(2))) {
+            a.label("running best (validation seeds)")
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 14, y)], red.stroke_width(2))
+                });
+        }
+        let _ = chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font(("sans-serif", 10))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .draw();
+        let _ = root.present();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_running_best_trace_draws_every_evaluated_child_and_its_legend() {
+        assert!(running_best("t", &[]).contains("no data"));
+        let points = [
+            (0.0, Some(10.0), 10.0),
+            (1.0, None, 10.0),
+            (2.0, Some(11.0), 10.5),
+            (3.0, Some(-50.0), 10.5),
+        ];
+        let svg = running_best("trace of t", &points);
+        assert!(svg.contains("trace of t") && svg.contains("running best (validation seeds)"));
+        // Three evaluated children plus the legend's marker; the skipped iteration draws none.
+        assert_eq!(svg.matches("<circle").count(), 4, "{svg}");
+    }
+}
