@@ -67,3 +67,31 @@ impl Evaluator {
         Ok(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_program_is_simulated_once_per_seed_set_whatever_its_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ev = Evaluator::new(Scenario::default(), ObjectiveKind::Mixed);
+        let p = medisim_dsl::baseline().clone();
+        let first = ev.eval(&store, &p, &[1, 2], 30).unwrap();
+        assert_eq!(ev.rollouts.get(), 2);
+        // The same program printed differently (comments dropped, canonical layout) hits the
+        // cache: the key is the canonical hash.
+        let printed = medisim_dsl::fmt::policy_to_string(&p);
+        let text = format!("# the same rules, laid out again\n\n{printed}\n\n# end\n");
+        assert_ne!(text, printed);
+        let relaid = medisim_dsl::load(&text).unwrap();
+        let again = ev.eval(&store, &relaid, &[1, 2], 30).unwrap();
+        assert_eq!(ev.rollouts.get(), 2);
+        assert_eq!(again.fitness.to_bits(), first.fitness.to_bits());
+        // Other seeds or another horizon are new evaluations.
+        ev.eval(&store, &p, &[3], 30).unwrap();
+        ev.eval(&store, &p, &[1, 2], 31).unwrap();
+        assert_eq!(ev.rollouts.get(), 5);
+    }
+}
