@@ -373,3 +373,41 @@ fn the_ablation_is_one_command_and_resumes() {
     let bad = medisim(&["search", "--replicates", "2", "--out", &r]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
 }
+
+#[test]
+fn a_search_killed_mid_run_resumes_to_the_same_result_as_a_straight_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (straight, killed) = (dir.path().join("straight"), dir.path().join("killed"));
+    let args = |out: &Path| {
+        vec![
+            "search".to_string(),
+            "--iterations".into(),
+            "60".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ]
+    };
+    let a: Vec<String> = args(&straight);
+    let out = medisim(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // SIGKILL at some point of the run (wherever it is: warm start, an iteration, a write).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_medisim"))
+        .args(args(&killed))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let _ = child.kill();
+    let _ = child.wait();
+    let k = killed.display().to_string();
+    let out = medisim(&["search", "--resume", &k]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for file in ["table.txt", "best.policy", "trace.csv", "updates.json"] {
+        assert_eq!(
+            std::fs::read_to_string(killed.join(file)).unwrap(),
+            std::fs::read_to_string(straight.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}
