@@ -63,6 +63,9 @@ pub struct SearchArgs {
     llm_timeout: Option<f64>,
     #[arg(long)]
     llm_seed: Option<u64>,
+    /// Offline operators without domain priors: uniform field choice, no coding-gap idiom.
+    #[arg(long)]
+    no_offline_priors: bool,
     /// The warm-start ablation of Appendix J.1: search from the neutral template alone and from
     /// the full library (OUT/neutral/seed-K, OUT/full/seed-K) and compare them on the held-out
     /// seeds.
@@ -154,6 +157,9 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         }
         if a.llm_seed.is_some() {
             c.llm.seed = a.llm_seed;
+        }
+        if a.no_offline_priors {
+            c.offline_priors = false;
         }
     }
     let scenario = if resume {

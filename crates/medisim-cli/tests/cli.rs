@@ -411,3 +411,20 @@ fn a_search_killed_mid_run_resumes_to_the_same_result_as_a_straight_run() {
         );
     }
 }
+
+#[test]
+fn the_operator_priors_can_be_switched_off_and_the_run_records_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("np").display().to_string();
+    let out = medisim(&[
+        "search",
+        "--no-offline-priors",
+        "--iterations",
+        "2",
+        "--out",
+        &r,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let config = std::fs::read_to_string(dir.path().join("np/config.toml")).unwrap();
+    assert!(config.contains("offline_priors = false"), "{config}");
+}

@@ -95,6 +95,10 @@ pub struct SearchConfig {
     /// MAP-Elites bin edges for the up-coding rate and the rejection rate.
     pub archive_upcoding_bins: Vec<f64>,
     pub archive_rejection_bins: Vec<f64>,
+    /// Offline operators use domain priors: field choice guided by the parent's diagnostics and
+    /// the coding-gap veto idiom. Off: uniform field choice, generic edits only (an ablation of
+    /// what the operator itself knows).
+    pub offline_priors: bool,
     pub llm: LlmConfig,
 }
 
@@ -118,6 +122,7 @@ impl Default for SearchConfig {
             screen_tolerance: 0.5,
             archive_upcoding_bins: vec![0.001, 0.05, 0.2],
             archive_rejection_bins: vec![0.002, 0.01, 0.05],
+            offline_priors: true,
             llm: LlmConfig::default(),
         }
     }

@@ -159,12 +159,20 @@ fn first_comparison(x: &mut Expr) -> Option<&mut Expr> {
 
 /// Which fields to edit more often: the diagnostics of the parent point at the channel under
 /// pressure (paper §1: the dashboard "guides policy search"). Weights in [`Field`] order.
+/// `idioms` allows the domain idioms of the paper's listings (the coding-gap veto); with it off
+/// and uniform weights the operator carries no prior about where the good programs are.
 #[derive(Clone, Debug)]
-pub struct Focus(pub [f64; 16]);
+pub struct Focus {
+    pub weights: [f64; 16],
+    pub idioms: bool,
+}
 
 impl Default for Focus {
     fn default() -> Self {
-        Focus([1.0; 16])
+        Focus {
+            weights: [1.0; 16],
+            idioms: true,
+        }
     }
 }
 
@@ -176,14 +184,25 @@ impl Focus {
         for f in [Field::TriageAccept, Field::TriageDefer] {
             w[f as usize] += 40.0 * rejection.max(0.0) + 5.0 * deferral.max(0.0);
         }
-        Focus(w)
+        Focus {
+            weights: w,
+            idioms: true,
+        }
+    }
+
+    /// Every field equally likely, no idioms: the operator without domain priors.
+    pub fn uninformed() -> Self {
+        Focus {
+            weights: [1.0; 16],
+            idioms: false,
+        }
     }
 
     fn choose(&self, rng: &mut Pcg64) -> Field {
-        let total: f64 = self.0.iter().sum();
+        let total: f64 = self.weights.iter().sum();
         let mut u = rng.gen::<f64>() * total;
         for f in Field::ALL {
-            u -= self.0[f as usize];
+            u -= self.weights[f as usize];
             if u <= 0.0 {
                 return f;
             }
@@ -260,7 +279,7 @@ fn apply(edit: Edit, a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> 
         Edit::AddIndicator => {
             let f = focus.choose(rng);
             let spec = f.spec();
-            if f == Field::CandidateScore && rng.gen_bool(0.5) {
+            if f == Field::CandidateScore && focus.idioms && rng.gen_bool(0.5) {
                 // The coding-gap idiom (Listings 3, 4): a hard veto above a gap threshold.
                 let thr = num(0.2 * rng.gen::<f64>());
                 let veto = call(

@@ -393,11 +393,15 @@ pub fn run_search(
                 }
             }
         } else {
-            let focus = offline::Focus::from_diagnostics(
-                parent.eval.mean("upcoding_rate"),
-                parent.eval.mean("rejection_rate"),
-                parent.eval.mean("deferral_rate"),
-            );
+            let focus = if config.offline_priors {
+                offline::Focus::from_diagnostics(
+                    parent.eval.mean("upcoding_rate"),
+                    parent.eval.mean("rejection_rate"),
+                    parent.eval.mean("deferral_rate"),
+                )
+            } else {
+                offline::Focus::uninformed()
+            };
             let (c, edit) =
                 offline::propose(&parent.policy, &inspirations[0].policy, &focus, &mut rng);
             (c, edit.name().to_string(), None)
