@@ -15,7 +15,6 @@ use std::process::ExitCode;
 
 mod experiments;
 mod run;
-mod schema_doc;
 mod search;
 
 #[derive(Parser)]
@@ -96,7 +95,7 @@ fn main() -> ExitCode {
             in_place,
         } => patch_cmd(&policy, &edit, in_place),
         Command::Schema => {
-            print!("{}", schema_doc::markdown());
+            print!("{}", medisim_dsl::schema::reference_markdown());
             Ok(true)
         }
         Command::Run(args) => run::run(&args),

@@ -514,6 +514,51 @@ impl AdminLevers {
     }
 }
 
+/// The language reference as Markdown tables: every field with its type, legal range and
+/// meaning, every feature with its scope, and every call. `medisim schema` prints it,
+/// `docs/dsl.md` embeds it verbatim (a test keeps the two in step), and the LLM operator's prompt
+/// carries it.
+pub fn reference_markdown() -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "### Fields\n\n| field | section | evaluated | type | legal range (host clips or projects) | meaning |\n|---|---|---|---|---|---|");
+    for f in FIELDS {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {:?} | {} | {} | {} |",
+            f.name,
+            f.section.name(),
+            f.scope,
+            f.ty,
+            f.range,
+            f.doc
+        );
+    }
+    let _ = writeln!(s, "\n### Admin features (readable by admin fields)\n\n| feature | type | range | meaning |\n|---|---|---|---|");
+    for f in ADMIN_FEATURES {
+        let _ = writeln!(s, "| `{}` | {} | {} | {} |", f.name, f.ty, f.range, f.doc);
+    }
+    let _ = writeln!(s, "\n### Doctor features\n\nPatient features are readable by every doctor field; care features by `effort`, `triage_accept`, `triage_defer` and `request_bed`; coding features by `candidate_score` only.\n\n| feature | readable by | type | range | meaning |\n|---|---|---|---|---|");
+    for f in DOCTOR_FEATURES {
+        let who = match f.scope {
+            FeatureScope::Patient => "patient (all doctor fields)",
+            FeatureScope::Care => "care",
+            FeatureScope::Coding => "coding",
+            FeatureScope::Admin => "admin",
+        };
+        let _ = writeln!(
+            s,
+            "| `{}` | {who} | {} | {} | {} |",
+            f.name, f.ty, f.range, f.doc
+        );
+    }
+    let _ = writeln!(s, "\n### Calls\n\n| call | meaning |\n|---|---|");
+    for c in CALLS {
+        let _ = writeln!(s, "| `{}` | {} |", c.signature, c.doc);
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

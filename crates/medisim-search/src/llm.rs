@@ -13,6 +13,7 @@ use crate::config::LlmConfig;
 use crate::store::{LlmRecord, Store};
 use anyhow::{bail, Result};
 use medisim_dsl::{fmt, patch, Policy};
+use medisim_sim::ObjectiveKind;
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 use ureq::ErrorKind;
@@ -27,6 +28,8 @@ pub struct Shown<'a> {
 /// Everything the prompt is built from.
 pub struct PromptInput<'a> {
     pub objective: &'a str,
+    /// What the fitness rewards and penalises ([`objective_rules`]).
+    pub objective_rules: String,
     pub parent: Shown<'a>,
     pub top: Vec<Shown<'a>>,
     pub inspirations: Vec<Shown<'a>>,
@@ -42,22 +45,41 @@ Calls: I, clip, min, max, abs, round, soft_gt, soft_lt.
 No new state/schema fields/mechanisms/hidden calls.
 Host clips/projects outputs; dynamics and metrics fixed.";
 
-pub fn prompt(input: &PromptInput) -> String {
-    let schema: String = {
-        let admin: Vec<&str> = medisim_dsl::schema::ADMIN_FEATURES
-            .iter()
-            .map(|f| f.name)
-            .collect();
-        let doctor: Vec<&str> = medisim_dsl::schema::DOCTOR_FEATURES
-            .iter()
-            .map(|f| f.name)
-            .collect();
-        format!(
-            "Admin features: {}\nDoctor features: {}\n",
-            admin.join(", "),
-            doctor.join(", ")
-        )
+/// The objective as the evaluator computes it, with this scenario's weights (docs/model.md).
+pub fn objective_rules(o: &medisim_sim::scenario::Objective, kind: ObjectiveKind) -> String {
+    let reward = match kind {
+        ObjectiveKind::Welfare => {
+            "welfare: mean true health gain per team - 0.1 * mean wait - 0.5 * rejection rate"
+                .to_string()
+        }
+        ObjectiveKind::Profit => format!("profit: hospital profit / {}", o.profit_scale),
+        ObjectiveKind::Mixed => {
+            "mixed: 0.5 * ln(max(funds, 1)) / 10 + 0.5 * reputation".to_string()
+        }
     };
+    format!(
+        "Per-period reward ({reward}), discounted by {} into the return G.\n\
+         Violation score V (mean over periods) = {} * urgent-rejection share + {} * insolvent \
+         + {} * up-coding rate + {} * [mean wait - {}]+ + {} * [high-complexity deferral rate - {}]+.\n\
+         Fitness over the evaluation seeds = mean G - {} * mean V - {} * variance of G across seeds.\n\
+         Providers respond strategically through coding, selection, delay, effort and triage: a \
+         rule that closes one channel can open another, so read the parent's diagnostics.\n\
+         A doctor field left out falls back to the simulator's native rule (the fixed heuristic).\n",
+        o.discount,
+        o.w_urgent_rejection,
+        o.w_insolvency,
+        o.w_upcoding,
+        o.w_waiting,
+        o.waiting_limit,
+        o.w_high_cmi_deferral,
+        o.deferral_limit,
+        o.lambda_unsafe,
+        o.lambda_var,
+    )
+}
+
+pub fn prompt(input: &PromptInput) -> String {
+    let schema = medisim_dsl::schema::reference_markdown();
     let show = |s: &Shown| {
         format!(
             "fitness {:.4}; {}\n```policy\n{}```\n",
@@ -68,8 +90,8 @@ pub fn prompt(input: &PromptInput) -> String {
     };
     let mut p = String::new();
     p.push_str(&format!(
-        "You edit hospital policy programs to maximise the {} objective's safety-penalised fitness under strategic provider response.\n\n## Guardrails\n{GUARDRAILS}\n\n## Schema\n{schema}\nTypes: number and bool; I(bool) is 0/1; comparisons give bool; and/or/not take bool. A line may start with a binary operator to continue the expression above.\n\n",
-        input.objective
+        "You edit hospital policy programs to maximise the {} objective's safety-penalised fitness under strategic provider response.\n\n## Objective\n{}\n## Guardrails\n{GUARDRAILS}\n\n## Language reference\n{schema}\nTypes: number and bool; I(bool) is 0/1; comparisons give bool; and/or/not take bool. Arithmetic saturates and x / 0 = 0. A line may start with a binary operator to continue the expression above.\n\n",
+        input.objective, input.objective_rules
     ));
     p.push_str(&format!("## Parent program\n{}\n", show(&input.parent)));
     if !input.top.is_empty() {

@@ -351,6 +351,7 @@ pub fn run_search(
             top.dedup_by(|a, b| a.hash == b.hash);
             let input = llm::PromptInput {
                 objective: objective_name(config.objective),
+                objective_rules: llm::objective_rules(&scenario.objective, config.objective),
                 parent: Shown {
                     policy: &parent.policy,
                     fitness: parent.fitness(),

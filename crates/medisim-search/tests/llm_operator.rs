@@ -332,3 +332,42 @@ fn after_a_server_has_answered_a_refused_connection_is_only_a_recorded_failure()
     assert!(reason.contains("unreachable"), "{reason}");
     assert_eq!(store.llm_usage().unwrap().0, 2);
 }
+
+#[test]
+fn the_prompt_carries_the_objective_the_language_reference_and_the_parent_with_its_diagnostics() {
+    let (url, seen) = server(vec![ok("no edit")]);
+    let dir = tempfile::tempdir().unwrap();
+    run_search(
+        &small_llm_search(url),
+        &medisim_sim::Scenario::default(),
+        dir.path(),
+        false,
+        None,
+        &indicatif::ProgressBar::hidden(),
+    )
+    .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&seen.lock().unwrap()[0]).unwrap();
+    assert_eq!(body["temperature"], 0.4);
+    let prompt = body["messages"][1]["content"].as_str().unwrap();
+    for needle in [
+        "mixed objective",
+        "0.5 * ln(max(funds, 1)) / 10 + 0.5 * reputation",
+        "Fitness over the evaluation seeds = mean G - 0.06 * mean V - 0.25 * variance",
+        "8 * up-coding rate",
+        "## Language reference",
+        "| `alpha` | admin_policy | Admin | number | real in [0, 1] |",
+        "| `coding_gap` | coding |",
+        "## Parent program",
+        "up-coding ",
+        "```policy\nkind = \"hospital_policy\"",
+        "<<<<<<< SEARCH",
+    ] {
+        assert!(prompt.contains(needle), "missing {needle:?} in\n{prompt}");
+    }
+    // The second request feeds the first one's failure back.
+    let second: serde_json::Value = serde_json::from_str(&seen.lock().unwrap()[1]).unwrap();
+    assert!(second["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Recent edits that were rejected"));
+}
