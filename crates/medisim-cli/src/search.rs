@@ -93,6 +93,13 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         Some(dir) => (dir.clone(), true),
         None => (a.out.clone(), false),
     };
+    if resume && !a.ablation && out.join(ablation::PLAN_FILE).exists() {
+        anyhow::bail!(
+            "{} holds an ablation; resume it with --ablation --resume {}",
+            out.display(),
+            out.display()
+        );
+    }
     // A search and an ablation both keep their settings and world at the top of OUT.
     let saved_run = out.clone();
     let mut c = if resume {

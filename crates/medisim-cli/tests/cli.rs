@@ -369,6 +369,14 @@ fn the_ablation_is_one_command_and_resumes() {
     let again = medisim(&["search", "--ablation", "--resume", &r]);
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert_eq!(text(&again.stdout), table);
+    // Resuming it as a plain search says what to do instead.
+    let wrong = medisim(&["search", "--resume", &r]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        text(&wrong.stderr).contains("--ablation --resume"),
+        "{}",
+        text(&wrong.stderr)
+    );
     // --replicates belongs to the ablation.
     let bad = medisim(&["search", "--replicates", "2", "--out", &r]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
