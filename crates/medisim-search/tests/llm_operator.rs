@@ -238,21 +238,10 @@ fn a_search_with_a_misbehaving_llm_completes_and_records_every_call() {
     let (url, _seen) = server(replies);
     let dir = tempfile::tempdir().unwrap();
     let config = SearchConfig {
-        operator: OperatorKind::Llm,
         iterations: 8,
         horizon: 60,
         screen_horizon: 20,
-        evolution_seeds: vec![1],
-        validation_seeds: vec![2],
-        test_seeds: vec![3],
-        llm: LlmConfig {
-            base_url: url,
-            timeout_s: 2.0,
-            retries: 1,
-            backoff_ms: 5,
-            ..LlmConfig::default()
-        },
-        ..SearchConfig::default()
+        ..small_llm_search(url)
     };
     let o = run_search(
         &config,
