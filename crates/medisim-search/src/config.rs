@@ -164,6 +164,17 @@ impl SearchConfig {
         if self.migration_interval == 0 {
             return bad("migration_interval", "must be at least 1");
         }
+        if !(self.screen_tolerance >= 0.0 && self.screen_tolerance.is_finite()) {
+            return bad("screen_tolerance", "must be a finite number >= 0");
+        }
+        for (key, bins) in [
+            ("archive_upcoding_bins", &self.archive_upcoding_bins),
+            ("archive_rejection_bins", &self.archive_rejection_bins),
+        ] {
+            if bins.iter().any(|b| !b.is_finite()) || bins.windows(2).any(|w| w[1] <= w[0]) {
+                return bad(key, "bin edges must be finite and increasing");
+            }
+        }
         let l = &self.llm;
         if !(l.base_url.starts_with("http://") || l.base_url.starts_with("https://")) {
             return bad(
@@ -192,8 +203,12 @@ mod tests {
     fn the_defaults_are_valid_and_each_bad_setting_names_its_key() {
         assert!(SearchConfig::default().validate().is_ok());
         type Spoil = fn(&mut SearchConfig);
-        let cases: [(&str, Spoil); 8] = [
+        let cases: [(&str, Spoil); 10] = [
             ("islands", |c| c.islands = 0),
+            ("screen_tolerance", |c| c.screen_tolerance = f64::NAN),
+            ("archive_upcoding_bins", |c| {
+                c.archive_upcoding_bins = vec![0.2, 0.1]
+            }),
             ("population", |c| c.population = 1),
             ("validation_seeds", |c| c.validation_seeds.clear()),
             ("screen_horizon", |c| c.screen_horizon = 0),
