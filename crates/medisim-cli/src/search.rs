@@ -101,9 +101,8 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         );
     }
     // A search and an ablation both keep their settings and world at the top of OUT.
-    let saved_run = out.clone();
     let mut c = if resume {
-        SearchConfig::load(&saved_run.join("config.toml"))?
+        SearchConfig::load(&out.join("config.toml"))?
     } else {
         match &a.config {
             Some(p) => SearchConfig::load(p)?,
@@ -171,7 +170,7 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
     }
     let scenario = if resume {
         // A run resumes in the world it started in (older runs without the file: built-in).
-        let saved = saved_run.join(medisim_search::search::SCENARIO_FILE);
+        let saved = out.join(medisim_search::search::SCENARIO_FILE);
         load_scenario(saved.exists().then_some(saved.as_path()))?
     } else {
         load_scenario(a.scenario.as_deref())?

@@ -10,6 +10,13 @@ fn medisim(args: &[&str]) -> Output {
         .expect("runs")
 }
 
+/// Run `medisim` and require exit 0, showing its stderr otherwise.
+fn succeeds(args: &[&str]) -> Output {
+    let out = medisim(args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    out
+}
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -32,8 +39,7 @@ fn check_accepts_every_shipped_policy_and_names_omitted_fields() {
     let args: Vec<&str> = std::iter::once("check")
         .chain(files.iter().map(String::as_str))
         .collect();
-    let out = medisim(&args);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = succeeds(&args);
     assert!(
         text(&out.stdout).contains("neutral.policy  (baseline rule for: effort)"),
         "{}",
@@ -121,13 +127,12 @@ fn patch_applies_a_search_replace_edit_and_rejects_a_broken_one() {
         "<<<<<<< SEARCH\nalpha = (0.4)\n=======\nalpha = 0.3\n>>>>>>> REPLACE\n",
     )
     .unwrap();
-    let out = medisim(&[
+    succeeds(&[
         "patch",
         p.to_str().unwrap(),
         edit.to_str().unwrap(),
         "--in-place",
     ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(std::fs::read_to_string(&p).unwrap().contains("alpha = 0.3"));
     std::fs::write(
         &edit,
@@ -164,8 +169,7 @@ fn the_language_reference_embeds_the_current_schema() {
 
 #[test]
 fn run_prints_every_named_diagnostic_as_json() {
-    let out = medisim(&["run", "--seeds", "1..3", "--horizon", "40", "--json"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = succeeds(&["run", "--seeds", "1..3", "--horizon", "40", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let names = [
         "upcoding_rate",
@@ -219,7 +223,7 @@ fn run_prints_every_named_diagnostic_as_json() {
 
 #[test]
 fn run_table_groups_by_channel_and_alpha_beta_override_the_policy() {
-    let out = medisim(&[
+    let out = succeeds(&[
         "run",
         "--seeds",
         "1,2",
@@ -230,7 +234,6 @@ fn run_table_groups_by_channel_and_alpha_beta_override_the_policy() {
         "--beta",
         "0",
     ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
     let t = text(&out.stdout);
     for g in ["coding", "selection", "delay", "effort", "measurement"] {
         assert!(t.contains(&format!("\n{g}\n")), "{t}");
@@ -271,7 +274,7 @@ fn run_table_groups_by_channel_and_alpha_beta_override_the_policy() {
 fn run_writes_a_tidy_trace_per_period_and_team() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("t.csv");
-    let out = medisim(&[
+    succeeds(&[
         "run",
         "--seeds",
         "1..2",
@@ -280,7 +283,6 @@ fn run_writes_a_tidy_trace_per_period_and_team() {
         "--trace",
         trace.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
     let mut r = csv::Reader::from_path(&trace).unwrap();
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     for col in [
@@ -331,13 +333,11 @@ fn search_resume_reloads_the_scenario_the_run_started_with() {
     std::fs::write(&scenario, "[audit]\nbase_prob = 0.3\n").unwrap();
     let run = dir.path().join("run");
     let (s, r) = (scenario.display().to_string(), run.display().to_string());
-    let out = medisim(&["search", "--scenario", &s, "--iterations", "4", "--out", &r]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    succeeds(&["search", "--scenario", &s, "--iterations", "4", "--out", &r]);
     let svg = std::fs::read_to_string(run.join("trace.svg")).unwrap();
     assert!(svg.contains("running best"), "{svg}");
     // Resuming a finished run in the same world simulates nothing new.
-    let out = medisim(&["search", "--resume", &r]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = succeeds(&["search", "--resume", &r]);
     assert!(
         text(&out.stdout).contains("0 rollouts simulated"),
         "{}",
@@ -359,8 +359,7 @@ fn the_ablation_is_one_command_and_resumes() {
         "--out",
         &r,
     ];
-    let out = medisim(&args);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = succeeds(&args);
     let table = text(&out.stdout);
     assert!(table.contains("search seeds 0..=1"), "{table}");
     assert!(table.contains("neutral-only") && table.contains("full library"));
@@ -396,8 +395,7 @@ fn a_search_killed_mid_run_resumes_to_the_same_result_as_a_straight_run() {
         ]
     };
     let a: Vec<String> = args(&straight);
-    let out = medisim(&a.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    succeeds(&a.iter().map(String::as_str).collect::<Vec<_>>());
     // SIGKILL at some point of the run (wherever it is: warm start, an iteration, a write).
     let mut child = Command::new(env!("CARGO_BIN_EXE_medisim"))
         .args(args(&killed))
@@ -409,8 +407,7 @@ fn a_search_killed_mid_run_resumes_to_the_same_result_as_a_straight_run() {
     let _ = child.kill();
     let _ = child.wait();
     let k = killed.display().to_string();
-    let out = medisim(&["search", "--resume", &k]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    succeeds(&["search", "--resume", &k]);
     for file in ["table.txt", "best.policy", "trace.csv", "updates.json"] {
         assert_eq!(
             std::fs::read_to_string(killed.join(file)).unwrap(),
@@ -424,7 +421,7 @@ fn a_search_killed_mid_run_resumes_to_the_same_result_as_a_straight_run() {
 fn the_operator_priors_can_be_switched_off_and_the_run_records_it() {
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path().join("np").display().to_string();
-    let out = medisim(&[
+    succeeds(&[
         "search",
         "--no-offline-priors",
         "--iterations",
@@ -432,7 +429,6 @@ fn the_operator_priors_can_be_switched_off_and_the_run_records_it() {
         "--out",
         &r,
     ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
     let config = std::fs::read_to_string(dir.path().join("np/config.toml")).unwrap();
     assert!(config.contains("offline_priors = false"), "{config}");
 }

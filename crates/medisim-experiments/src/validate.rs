@@ -109,8 +109,8 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
         pass: g > 0.0 && d > 0.0,
     });
 
-    let up = |q: f64, r: &str| m(&format!("audit_{q}_{r}"), "upcoding_rate");
     let at = |q: f64, r: &str, metric: &str| m(&format!("audit_{q}_{r}"), metric);
+    let up = |q: f64, r: &str| at(q, r, "upcoding_rate");
     // Each regime carries its selection in its own access channel: profit-driven providers turn
     // complex patients away, balanced ones park them (docs/model.md), so the substitution is read
     // from the profit rejection gap and the balanced deferral gap.

@@ -126,18 +126,12 @@ pub fn run_ablation(
                 None,
                 &bar(label, u64::from(cfg.iterations)),
             )?;
-            let held_out = |method: &str, metric: &str| {
-                o.table
-                    .iter()
-                    .find(|r| r.method == method)
-                    .map_or(f64::NAN, |r| r.metrics[metric])
-            };
             runs.push(AblationRun {
                 library: label,
                 seed,
-                best_warm_start: held_out("best_warm_start", "fitness"),
-                searched: held_out("searched", "fitness"),
-                upcoding: held_out("searched", "upcoding_rate"),
+                best_warm_start: o.held_out("best_warm_start", "fitness"),
+                searched: o.held_out("searched", "fitness"),
+                upcoding: o.held_out("searched", "upcoding_rate"),
                 best_validation: o.best_validation,
                 rollouts: o.rollouts,
             });

@@ -80,6 +80,17 @@ pub struct SearchOutcome {
     pub total_seconds: f64,
 }
 
+impl SearchOutcome {
+    /// One metric of one method in the held-out table (NaN if the table lacks it).
+    pub fn held_out(&self, method: &str, metric: &str) -> f64 {
+        self.table
+            .iter()
+            .find(|r| r.method == method)
+            .and_then(|r| r.metrics.get(metric).copied())
+            .unwrap_or(f64::NAN)
+    }
+}
+
 /// Metrics of the held-out table and of update records.
 pub const TABLE_METRICS: [&str; 8] = [
     "fitness",

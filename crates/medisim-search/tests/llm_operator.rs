@@ -5,8 +5,8 @@
 
 use medisim_search::config::{LlmConfig, OperatorKind, SearchConfig};
 use medisim_search::llm::{LlmClient, LlmOutcome};
-use medisim_search::run_search;
 use medisim_search::store::Store;
+use medisim_search::{run_search, SearchOutcome};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -243,15 +243,7 @@ fn a_search_with_a_misbehaving_llm_completes_and_records_every_call() {
         screen_horizon: 20,
         ..small_llm_search(url)
     };
-    let o = run_search(
-        &config,
-        &medisim_sim::Scenario::default(),
-        dir.path(),
-        false,
-        None,
-        &indicatif::ProgressBar::hidden(),
-    )
-    .unwrap();
+    let o = fresh_search(&config, dir.path());
     assert_eq!(o.trace.len(), 9, "warm start plus every iteration");
     let store = Store::open(dir.path()).unwrap();
     let (calls, failures, _, _) = store.llm_usage().unwrap();
@@ -262,6 +254,19 @@ fn a_search_with_a_misbehaving_llm_completes_and_records_every_call() {
     let events = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
     assert!(events.contains("\"llm_failure\""));
     assert!(dir.path().join("best.policy").exists() && dir.path().join("result.json").exists());
+}
+
+/// A new search in `dir` over the built-in scenario, expected to finish.
+fn fresh_search(config: &SearchConfig, dir: &std::path::Path) -> SearchOutcome {
+    run_search(
+        config,
+        &medisim_sim::Scenario::default(),
+        dir,
+        false,
+        None,
+        &indicatif::ProgressBar::hidden(),
+    )
+    .unwrap()
 }
 
 fn small_llm_search(base_url: String) -> SearchConfig {
@@ -326,15 +331,7 @@ fn after_a_server_has_answered_a_refused_connection_is_only_a_recorded_failure()
 fn the_prompt_carries_the_objective_the_language_reference_and_the_parent_with_its_diagnostics() {
     let (url, seen) = server(vec![ok("no edit")]);
     let dir = tempfile::tempdir().unwrap();
-    run_search(
-        &small_llm_search(url),
-        &medisim_sim::Scenario::default(),
-        dir.path(),
-        false,
-        None,
-        &indicatif::ProgressBar::hidden(),
-    )
-    .unwrap();
+    fresh_search(&small_llm_search(url), dir.path());
     let body: serde_json::Value = serde_json::from_str(&seen.lock().unwrap()[0]).unwrap();
     assert_eq!(body["temperature"], 0.4);
     let prompt = body["messages"][1]["content"].as_str().unwrap();
