@@ -6,9 +6,9 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use medisim_core::write_atomic;
 use medisim_dsl::check::{check_source, decode};
 use medisim_dsl::patch;
-use medisim_experiments::cells::write_atomic;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -1,9 +1,9 @@
 //! `medisim run` and `medisim scenario`.
 
 use anyhow::{bail, Context, Result};
+use medisim_core::{write_atomic, Metric as _, RunSpec};
 use medisim_dsl::{Field, Policy};
-use medisim_sim::metrics::METRIC_GROUPS;
-use medisim_sim::{run_seeds, ObjectiveKind, RunConfig, Scenario};
+use medisim_sim::{run_seeds, Metric, ObjectiveKind, Scenario, MODEL_VERSION};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -97,33 +97,27 @@ pub fn run(a: &RunArgs) -> Result<bool> {
     if let Some(v) = a.beta {
         policy.fix(Field::Beta, v);
     }
-    let config = RunConfig {
-        seeds: parse_seeds(&a.seeds)?,
-        horizon: a.horizon,
-        objective: a.objective,
-        trace: a.trace.is_some(),
-    };
-    if config.horizon == 0 {
+    if a.horizon == 0 {
         bail!("--horizon must be at least 1");
     }
-    let result = run_seeds(&scenario, &policy, &config).map_err(anyhow::Error::msg)?;
+    let spec = RunSpec::new(parse_seeds(&a.seeds)?, a.horizon, a.objective);
+    let result =
+        run_seeds(&scenario, &policy, &spec, a.trace.is_some()).map_err(anyhow::Error::msg)?;
     if let Some(path) = &a.trace {
-        let tmp = path.with_extension("csv.tmp");
-        let mut w = csv::Writer::from_path(&tmp)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        let mut w = csv::Writer::from_writer(Vec::new());
         for row in &result.trace {
             w.serialize(row)?;
         }
-        w.flush()?;
-        std::fs::rename(&tmp, path)?;
+        write_atomic(path, &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
     }
     if a.json {
         let out = serde_json::json!({
             "policy": policy.header.name,
             "policy_hash": policy.canonical_hash().to_string(),
-            "seeds": result.seeds,
-            "horizon": result.horizon,
-            "objective": result.objective,
+            "model_version": MODEL_VERSION,
+            "seeds": result.spec.seeds,
+            "horizon": result.spec.horizon,
+            "objective": result.spec.objective,
             "metrics": result.summary,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -133,13 +127,16 @@ pub fn run(a: &RunArgs) -> Result<bool> {
             policy.header.name,
             policy.canonical_hash().short(),
             a.seeds,
-            result.horizon,
-            result.objective
+            result.spec.horizon,
+            result.spec.objective
         );
-        for (group, names) in METRIC_GROUPS {
+        for (group, metrics) in Metric::GROUPS {
             println!("\n{group}");
-            for name in *names {
-                let s = &result.summary[*name];
+            for m in *metrics {
+                let Some(s) = result.summary.get(*m) else {
+                    continue;
+                };
+                let name = m.name();
                 println!(
                     "  {name:<26} {:>12.4}  ± {:<10.4} [{:.4}, {:.4}]",
                     s.mean, s.std, s.ci95[0], s.ci95[1]

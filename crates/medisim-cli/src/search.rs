@@ -212,7 +212,7 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         })
         .collect();
     let title = format!("running best, {:?} objective", c.objective);
-    medisim_experiments::cells::write_atomic(
+    medisim_core::write_atomic(
         &out.join("trace.svg"),
         medisim_experiments::plots::running_best(&title, &points).as_bytes(),
     )?;

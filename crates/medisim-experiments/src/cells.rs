@@ -1,62 +1,48 @@
-//! A *cell* is one (scenario, policy, seeds, horizon) run, summarised over seeds. Experiments
-//! are lists of cells; cells run in parallel and each finished cell is written atomically to
-//! `OUT/cells/<key>.json`, keyed by a hash of everything that determines its result, so an
-//! interrupted experiment run again with the same output directory reuses what it finished.
+//! A *cell* is one (scenario, policy, run spec) run of a model, summarised over seeds.
+//! Experiments are lists of cells; cells run in parallel and each finished cell is written
+//! atomically to `OUT/cells/<key>.json`, keyed by [`Model::run_key`] — the model version, the
+//! scenario, the policy and the run spec — so an interrupted experiment run again with the same
+//! output directory reuses what it finished, and a changed model recomputes everything.
+//!
+//! Labels (`alpha`, `regime`, …) belong to the experiment that asked for a cell, not to the
+//! cache: two experiments that need the same run share one file, and each sees its own labels.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use indicatif::ProgressBar;
+use medisim_core::{write_atomic, Metric, Model, RunSpec, Summaries};
 use medisim_dsl::{Field, Policy};
-use medisim_sim::{run_seeds, ObjectiveKind, RunConfig, Scenario, Summary};
+use medisim_sim::{MediSim, ObjectiveKind, Scenario};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What to run for one cell.
-#[derive(Clone, Debug)]
-pub struct CellSpec {
+pub struct CellSpec<M: Model = MediSim> {
     /// Experiment-level labels, e.g. `alpha`, `beta`, `regime`, `lever`, `value`.
     pub labels: BTreeMap<String, String>,
-    pub scenario: Scenario,
-    pub policy: Policy,
-    pub seeds: Vec<u64>,
-    pub horizon: u32,
+    pub scenario: M::Scenario,
+    pub policy: M::Policy,
+    pub spec: RunSpec,
 }
 
-/// A finished cell.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Cell {
-    pub key: String,
-    pub labels: BTreeMap<String, String>,
-    pub summary: BTreeMap<String, Summary>,
-}
-
-impl Cell {
-    pub fn mean(&self, metric: &str) -> f64 {
-        self.summary.get(metric).map_or(f64::NAN, |s| s.mean)
-    }
-
-    pub fn label(&self, name: &str) -> &str {
-        self.labels.get(name).map_or("", String::as_str)
+impl<M: Model> CellSpec<M> {
+    pub fn label(mut self, k: &str, v: impl ToString) -> Self {
+        self.labels.insert(k.to_string(), v.to_string());
+        self
     }
 }
 
-impl CellSpec {
+impl CellSpec<MediSim> {
+    /// A Medi-Sim cell; experiments evaluate the mixed objective (paper Appendix H).
     pub fn new(scenario: Scenario, policy: Policy, seeds: Vec<u64>, horizon: u32) -> Self {
         CellSpec {
             labels: BTreeMap::new(),
             scenario,
             policy,
-            seeds,
-            horizon,
+            spec: RunSpec::new(seeds, horizon, ObjectiveKind::Mixed),
         }
-    }
-
-    pub fn label(mut self, k: &str, v: impl ToString) -> Self {
-        self.labels.insert(k.to_string(), v.to_string());
-        self
     }
 
     /// Fix a policy lever to a constant.
@@ -64,20 +50,31 @@ impl CellSpec {
         self.policy.fix(field, value);
         self
     }
+}
 
-    /// Hash of everything that determines the result (labels excluded: two experiments that
-    /// need the same run share it).
-    pub fn key(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(env!("CARGO_PKG_VERSION").as_bytes());
-        h.update(self.scenario.to_toml().as_bytes());
-        h.update(self.policy.canonical_text().as_bytes());
-        h.update(format!("{:?}/{}", self.seeds, self.horizon).as_bytes());
-        h.finalize()
-            .iter()
-            .take(12)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+/// A finished cell, with the labels of the experiment that asked for it.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    pub key: String,
+    pub labels: BTreeMap<String, String>,
+    pub summary: Summaries,
+}
+
+/// What a cell file holds: the result and the model version that made it, nothing else.
+#[derive(Serialize, Deserialize)]
+struct CellFile {
+    key: String,
+    model_version: String,
+    summary: Summaries,
+}
+
+impl Cell {
+    pub fn mean(&self, metric: impl Metric) -> f64 {
+        self.summary.mean(metric)
+    }
+
+    pub fn label(&self, name: &str) -> &str {
+        self.labels.get(name).map_or("", String::as_str)
     }
 }
 
@@ -88,49 +85,64 @@ pub struct CellStats {
     pub reused: usize,
 }
 
-/// Run cells (in parallel), reusing and filling the cache under `out` when given.
+/// Run Medi-Sim cells (in parallel), reusing and filling the cache under `out` when given.
 pub fn run_cells(
     specs: &[CellSpec],
     out: Option<&Path>,
     progress: &ProgressBar,
 ) -> Result<(Vec<Cell>, CellStats)> {
-    let dir = out.map(|o| o.join("cells"));
-    if let Some(d) = &dir {
-        std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
-    }
+    run_model_cells(&MediSim, specs, out, progress)
+}
+
+/// Run cells of any model (in parallel), reusing and filling the cache under `out` when given.
+pub fn run_model_cells<M: Model>(
+    model: &M,
+    specs: &[CellSpec<M>],
+    out: Option<&Path>,
+    progress: &ProgressBar,
+) -> Result<(Vec<Cell>, CellStats)> {
+    let dir = match out {
+        Some(o) => Some(medisim_core::RunDir::create(&o.join("cells"))?),
+        None => None,
+    };
+    let version = model.version().to_string();
     let computed = AtomicUsize::new(0);
     let reused = AtomicUsize::new(0);
     let cells: Result<Vec<Cell>> = specs
         .par_iter()
         .map(|spec| {
-            let key = spec.key();
-            let path = dir.as_ref().map(|d| d.join(format!("{key}.json")));
-            if let Some(p) = &path {
-                if let Some(mut cell) = read_cell(p) {
-                    cell.labels = spec.labels.clone();
+            let key = model.run_key(&spec.scenario, &spec.policy, &spec.spec);
+            let path = dir.as_ref().map(|d| d.join(&format!("{key}.json")));
+            let finish = |summary: Summaries| Cell {
+                key: key.clone(),
+                labels: spec.labels.clone(),
+                summary,
+            };
+            if let Some(file) = path.as_deref().and_then(read_cell) {
+                // The key holds the version; the check guards against a renamed file.
+                if file.model_version == version && file.key == key {
                     reused.fetch_add(1, Ordering::Relaxed);
                     progress.inc(1);
-                    return Ok(cell);
+                    return Ok(finish(file.summary));
                 }
             }
-            let config = RunConfig {
-                seeds: spec.seeds.clone(),
-                horizon: spec.horizon,
-                objective: ObjectiveKind::Mixed,
-                trace: false,
-            };
-            let r = run_seeds(&spec.scenario, &spec.policy, &config).map_err(anyhow::Error::msg)?;
-            let cell = Cell {
-                key,
-                labels: spec.labels.clone(),
-                summary: r.summary,
-            };
+            let summary = model
+                .run(&spec.scenario, &spec.policy, &spec.spec)
+                .map_err(anyhow::Error::msg)?;
             if let Some(p) = &path {
-                write_atomic(p, &serde_json::to_vec(&cell)?)?;
+                let file = CellFile {
+                    key: key.clone(),
+                    model_version: version.clone(),
+                    summary,
+                };
+                write_atomic(p, &serde_json::to_vec(&file)?)?;
+                computed.fetch_add(1, Ordering::Relaxed);
+                progress.inc(1);
+                return Ok(finish(file.summary));
             }
             computed.fetch_add(1, Ordering::Relaxed);
             progress.inc(1);
-            Ok(cell)
+            Ok(finish(summary))
         })
         .collect();
     Ok((
@@ -142,24 +154,16 @@ pub fn run_cells(
     ))
 }
 
-fn read_cell(path: &Path) -> Option<Cell> {
+fn read_cell(path: &Path) -> Option<CellFile> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
-/// Write through a temporary file in the same directory and rename: a crash leaves either the
-/// old file or the new one, never half of one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp: PathBuf = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
-}
-
 /// A tidy CSV of cells: one row per (cell, metric).
-pub fn write_tidy_csv(
+pub fn write_tidy_csv<M: Metric>(
     path: &Path,
     cells: &[Cell],
     label_cols: &[&str],
-    metrics: &[&str],
+    metrics: &[M],
 ) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = label_cols.to_vec();
@@ -167,10 +171,12 @@ pub fn write_tidy_csv(
     w.write_record(&header)?;
     for c in cells {
         for m in metrics {
-            let s = &c.summary[*m];
+            let Some(s) = c.summary.get(*m) else {
+                anyhow::bail!("cell {} has no metric {}", c.key, m.name());
+            };
             let mut row: Vec<String> = label_cols.iter().map(|l| c.label(l).to_string()).collect();
             row.extend([
-                m.to_string(),
+                m.name().to_string(),
                 s.mean.to_string(),
                 s.std.to_string(),
                 s.ci95[0].to_string(),
@@ -180,5 +186,6 @@ pub fn write_tidy_csv(
             w.write_record(&row)?;
         }
     }
-    write_atomic(path, &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    write_atomic(path, &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+    Ok(())
 }

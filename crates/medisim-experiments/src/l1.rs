@@ -2,12 +2,14 @@
 //! Every other setting stays at the Appendix H L1 defaults (the baseline policy: B_tot = 10,
 //! B_flex = 0, B_pool = 5, κ = 2, weights (1, 0.5, 0.5, 0.3), ξ = 0).
 
-use crate::cells::{write_atomic, write_tidy_csv, Cell, CellSpec};
+use crate::cells::{write_tidy_csv, Cell, CellSpec};
 use crate::plots::heatmap;
 use crate::Figure;
 use anyhow::Result;
+use medisim_core::write_atomic;
+use medisim_core::Metric as _;
 use medisim_dsl::{Field, Policy};
-use medisim_sim::{Scenario, METRIC_NAMES};
+use medisim_sim::{Metric, Scenario};
 use std::path::Path;
 
 /// `n` evenly spaced values from 0 to 1 (11 gives 0.0, 0.1, …, 1.0).
@@ -48,7 +50,7 @@ pub fn specs(
 }
 
 /// A figure's panels: (metric, panel title).
-type Panels = &'static [(&'static str, &'static str)];
+type Panels = &'static [(Metric, &'static str)];
 
 /// The paper's L1 figures: (id, title, caption, panels).
 pub const FIGURES: &[(&str, &str, &str, Panels)] = &[
@@ -57,12 +59,12 @@ pub const FIGURES: &[(&str, &str, &str, Panels)] = &[
         "Figure 2 / 4 — L1 phase diagram",
         "Headline outcomes over the (α, β) grid. ▲/▼ mark each panel's argmax/argmin, × the balanced baseline (0.5, 0.5).",
         &[
-            ("cherry_picking_gap", "(a) cherry-picking gap Δrej"),
-            ("strategic_delay_gap", "(b) strategic-delay gap"),
-            ("upcoding_rate", "(c) up-coding rate"),
-            ("corr_kpi_health", "(d) corr(KPI, health)"),
-            ("mean_effort", "(e) mean effort"),
-            ("mean_waiting", "(f) mean waiting"),
+            (Metric::CherryPickingGap, "(a) cherry-picking gap Δrej"),
+            (Metric::StrategicDelayGap, "(b) strategic-delay gap"),
+            (Metric::UpcodingRate, "(c) up-coding rate"),
+            (Metric::CorrKpiHealth, "(d) corr(KPI, health)"),
+            (Metric::MeanEffort, "(e) mean effort"),
+            (Metric::MeanWaiting, "(f) mean waiting"),
         ],
     ),
     (
@@ -70,12 +72,12 @@ pub const FIGURES: &[(&str, &str, &str, Panels)] = &[
         "Figure 5 — access decomposition",
         "Rejection and deferral split by true complexity.",
         &[
-            ("rejection_high_cmi", "(a) high-CMI rejection"),
-            ("rejection_low_cmi", "(b) low-CMI rejection"),
-            ("cherry_picking_gap", "(c) rejection gap"),
-            ("deferral_high_cmi", "(d) high-CMI deferral"),
-            ("deferral_low_cmi", "(e) low-CMI deferral"),
-            ("mean_waiting", "(f) mean waiting"),
+            (Metric::RejectionHighCmi, "(a) high-CMI rejection"),
+            (Metric::RejectionLowCmi, "(b) low-CMI rejection"),
+            (Metric::CherryPickingGap, "(c) rejection gap"),
+            (Metric::DeferralHighCmi, "(d) high-CMI deferral"),
+            (Metric::DeferralLowCmi, "(e) low-CMI deferral"),
+            (Metric::MeanWaiting, "(f) mean waiting"),
         ],
     ),
     (
@@ -83,13 +85,13 @@ pub const FIGURES: &[(&str, &str, &str, Panels)] = &[
         "Figure 6 — strategic-delay decomposition",
         "Deferrals, and the strategic ones (a bed was free), by complexity; easy-case tilt of KPI-lagging teams.",
         &[
-            ("deferral_high_cmi", "(a) high-CMI deferral"),
-            ("deferral_low_cmi", "(b) low-CMI deferral"),
-            ("deferral_gap", "(c) deferral gap"),
-            ("strategic_delay_high_cmi", "(d) high-CMI strategic delay"),
-            ("strategic_delay_low_cmi", "(e) low-CMI strategic delay"),
-            ("strategic_delay_gap", "(g) strategic-delay gap"),
-            ("lagging_easy_case_tilt", "(h) lagging-team easy-case tilt"),
+            (Metric::DeferralHighCmi, "(a) high-CMI deferral"),
+            (Metric::DeferralLowCmi, "(b) low-CMI deferral"),
+            (Metric::DeferralGap, "(c) deferral gap"),
+            (Metric::StrategicDelayHighCmi, "(d) high-CMI strategic delay"),
+            (Metric::StrategicDelayLowCmi, "(e) low-CMI strategic delay"),
+            (Metric::StrategicDelayGap, "(g) strategic-delay gap"),
+            (Metric::LaggingEasyCaseTilt, "(h) lagging-team easy-case tilt"),
         ],
     ),
     (
@@ -97,14 +99,14 @@ pub const FIGURES: &[(&str, &str, &str, Panels)] = &[
         "Figure 7 — clinical and budget outcomes",
         "Effort, health and cost; terminal funds and waiting.",
         &[
-            ("mean_effort", "(a) mean effort"),
-            ("effort_per_cmi", "(b) effort per unit CMI"),
-            ("effort_per_health", "(c) effort per unit health"),
-            ("mean_health", "(d) mean health"),
-            ("mean_cost", "(e) mean cost"),
-            ("health_per_cost", "(f) health per cost"),
-            ("terminal_funds", "(g) terminal funds"),
-            ("mean_waiting", "(h) mean waiting"),
+            (Metric::MeanEffort, "(a) mean effort"),
+            (Metric::EffortPerCmi, "(b) effort per unit CMI"),
+            (Metric::EffortPerHealth, "(c) effort per unit health"),
+            (Metric::MeanHealth, "(d) mean health"),
+            (Metric::MeanCost, "(e) mean cost"),
+            (Metric::HealthPerCost, "(f) health per cost"),
+            (Metric::TerminalFunds, "(g) terminal funds"),
+            (Metric::MeanWaiting, "(h) mean waiting"),
         ],
     ),
     (
@@ -112,19 +114,19 @@ pub const FIGURES: &[(&str, &str, &str, Panels)] = &[
         "Figure 8 — team-level and KPI diagnostics",
         "Measured versus true performance across teams, lagging teams, and cross-team dispersion.",
         &[
-            ("corr_kpi_health", "(a) corr(KPI, health)"),
-            ("corr_bonus_health", "(b) corr(bonus, health)"),
-            ("upcoding_rate", "(c) up-coding rate"),
-            ("lagging_accepted_cmi", "(d) lagging teams' accepted CMI"),
-            ("lagging_easy_case_tilt", "(e) lagging easy-case tilt"),
-            ("cv_load", "(f) CV of load"),
-            ("cv_accepted_cmi", "(g) CV of accepted CMI"),
-            ("cv_outcome", "(h) CV of outcome"),
+            (Metric::CorrKpiHealth, "(a) corr(KPI, health)"),
+            (Metric::CorrBonusHealth, "(b) corr(bonus, health)"),
+            (Metric::UpcodingRate, "(c) up-coding rate"),
+            (Metric::LaggingAcceptedCmi, "(d) lagging teams' accepted CMI"),
+            (Metric::LaggingEasyCaseTilt, "(e) lagging easy-case tilt"),
+            (Metric::CvLoad, "(f) CV of load"),
+            (Metric::CvAcceptedCmi, "(g) CV of accepted CMI"),
+            (Metric::CvOutcome, "(h) CV of outcome"),
         ],
     ),
 ];
 
-fn value(cells: &[Cell], a: f64, b: f64, metric: &str) -> f64 {
+fn value(cells: &[Cell], a: f64, b: f64, metric: Metric) -> f64 {
     cells
         .iter()
         .find(|c| {
@@ -148,11 +150,15 @@ pub fn figures(cells: &[Cell], grid: &[f64]) -> Vec<Figure> {
                 .map(|(metric, ptitle)| {
                     let values: Vec<Vec<f64>> = grid
                         .iter()
-                        .map(|a| grid.iter().map(|b| value(cells, *a, *b, metric)).collect())
+                        .map(|a| grid.iter().map(|b| value(cells, *a, *b, *metric)).collect())
                         .collect();
-                    let decimals = if *metric == "terminal_funds" { 0 } else { 2 };
+                    let decimals = if *metric == Metric::TerminalFunds {
+                        0
+                    } else {
+                        2
+                    };
                     (
-                        metric.to_string(),
+                        metric.name().to_string(),
                         heatmap(ptitle, grid, grid, &values, decimals, cross),
                     )
                 })
@@ -163,7 +169,7 @@ pub fn figures(cells: &[Cell], grid: &[f64]) -> Vec<Figure> {
 
 /// Write `l1.csv` and `l1/<figure>_<metric>.svg`.
 pub fn write(out: &Path, cells: &[Cell], grid: &[f64]) -> Result<Vec<Figure>> {
-    write_tidy_csv(&out.join("l1.csv"), cells, &["alpha", "beta"], METRIC_NAMES)?;
+    write_tidy_csv(&out.join("l1.csv"), cells, &["alpha", "beta"], Metric::ALL)?;
     let figs = figures(cells, grid);
     let dir = out.join("l1");
     std::fs::create_dir_all(&dir)?;

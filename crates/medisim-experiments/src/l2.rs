@@ -2,12 +2,14 @@
 //! F–G, Table 3, Figures 3, 9, 10). L2 baseline: the L1 defaults with KPI steering on (ξ = 1)
 //! and the audit baseline q = 0.10.
 
-use crate::cells::{write_atomic, write_tidy_csv, Cell, CellSpec};
+use crate::cells::{write_tidy_csv, Cell, CellSpec};
 use crate::plots::{lines_with_bands, Series};
 use crate::Figure;
 use anyhow::Result;
+use medisim_core::write_atomic;
+use medisim_core::Metric as _;
 use medisim_dsl::{Field, Policy};
-use medisim_sim::{Scenario, METRIC_NAMES};
+use medisim_sim::{Metric, Scenario};
 use std::path::Path;
 
 /// The three representative regimes (Table 3).
@@ -156,15 +158,15 @@ pub fn specs(
 }
 
 /// Metrics shown for every lever.
-pub const PANELS: [(&str, &str); 8] = [
-    ("upcoding_rate", "up-coding rate"),
-    ("cherry_picking_gap", "cherry-picking gap"),
-    ("strategic_delay_gap", "strategic-delay gap"),
-    ("corr_kpi_health", "corr(KPI, health)"),
-    ("mean_waiting", "mean waiting"),
-    ("mean_effort", "mean effort"),
-    ("terminal_funds", "terminal funds"),
-    ("rejection_rate", "rejection rate"),
+pub const PANELS: [(Metric, &str); 8] = [
+    (Metric::UpcodingRate, "up-coding rate"),
+    (Metric::CherryPickingGap, "cherry-picking gap"),
+    (Metric::StrategicDelayGap, "strategic-delay gap"),
+    (Metric::CorrKpiHealth, "corr(KPI, health)"),
+    (Metric::MeanWaiting, "mean waiting"),
+    (Metric::MeanEffort, "mean effort"),
+    (Metric::TerminalFunds, "terminal funds"),
+    (Metric::RejectionRate, "rejection rate"),
 ];
 
 pub fn figures(cells: &[Cell], levers: &[Lever]) -> Vec<Figure> {
@@ -182,14 +184,14 @@ pub fn figures(cells: &[Cell], levers: &[Lever]) -> Vec<Figure> {
                                 .iter()
                                 .filter_map(|v| {
                                     let c = cells.iter().find(|c| c.label("lever") == lever.name() && c.label("regime") == *regime && c.label("value").parse::<f64>().ok() == Some(*v))?;
-                                    let s = &c.summary[*metric];
+                                    let s = c.summary.get(*metric)?;
                                     Some((*v, s.mean, s.ci95[0], s.ci95[1]))
                                 })
                                 .collect();
                             (regime.to_string(), pts)
                         })
                         .collect();
-                    (metric.to_string(), lines_with_bands(title, lever.x_desc(), &series, Some(lever.baseline())))
+                    (metric.name().to_string(), lines_with_bands(title, lever.x_desc(), &series, Some(lever.baseline())))
                 })
                 .collect();
             Figure {
@@ -208,7 +210,7 @@ pub fn write(out: &Path, cells: &[Cell], levers: &[Lever]) -> Result<Vec<Figure>
         &out.join("l2.csv"),
         cells,
         &["lever", "value", "regime"],
-        METRIC_NAMES,
+        Metric::ALL,
     )?;
     let figs = figures(cells, levers);
     let dir = out.join("l2");

@@ -16,8 +16,9 @@ pub mod report;
 pub mod validate;
 
 use anyhow::Result;
-use cells::{run_cells, write_atomic, CellStats};
+use cells::{run_cells, CellStats};
 use indicatif::ProgressBar;
+use medisim_core::write_atomic;
 use medisim_dsl::Policy;
 use medisim_sim::Scenario;
 use sha2::{Digest, Sha256};
@@ -131,6 +132,7 @@ pub fn reproduce(
     };
     let prov = report::Provenance {
         medisim_version: env!("CARGO_PKG_VERSION").to_string(),
+        model_version: medisim_sim::MODEL_VERSION.to_string(),
         scenario_hash: short_hash(o.scenario.to_toml().as_bytes()),
         policy_name: o.policy.header.name.clone(),
         policy_hash: o.policy.canonical_hash().short(),
@@ -161,16 +163,4 @@ fn short_hash(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// `1..30` for a contiguous range, else a comma list.
-pub fn seeds_text(seeds: &[u64]) -> String {
-    match (seeds.first(), seeds.last()) {
-        (Some(a), Some(b)) if seeds.windows(2).all(|w| w[1] == w[0] + 1) && seeds.len() > 1 => {
-            format!("{a}..{b}")
-        }
-        _ => seeds
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(","),
-    }
-}
+pub use medisim_core::spec::seeds_text;

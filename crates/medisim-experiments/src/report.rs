@@ -9,6 +9,7 @@ use serde::Serialize;
 #[derive(Clone, Debug, Serialize)]
 pub struct Provenance {
     pub medisim_version: String,
+    pub model_version: String,
     pub scenario_hash: String,
     pub policy_name: String,
     pub policy_hash: String,

@@ -5,7 +5,7 @@ use crate::cells::{Cell, CellSpec};
 use crate::l1;
 use crate::l2::{self, Lever, REGIMES};
 use medisim_dsl::Policy;
-use medisim_sim::Scenario;
+use medisim_sim::{Metric, Scenario};
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize)]
@@ -65,15 +65,15 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
             .find(|c| c.label("id") == id)
             .unwrap_or_else(|| panic!("validation cell {id} missing"))
     };
-    let m = |id: &str, metric: &str| get(id).mean(metric);
+    let m = |id: &str, metric: Metric| get(id).mean(metric);
     let (lo, profit, quality, balanced) = ("l1_a0.2_b0.2", "profit", "quality", "balanced");
     let mut facts = Vec::new();
 
     let (u0, u1, f0, f1) = (
-        m(lo, "upcoding_rate"),
-        m(profit, "upcoding_rate"),
-        m(lo, "terminal_funds"),
-        m(profit, "terminal_funds"),
+        m(lo, Metric::UpcodingRate),
+        m(profit, Metric::UpcodingRate),
+        m(lo, Metric::TerminalFunds),
+        m(profit, Metric::TerminalFunds),
     );
     facts.push(Fact {
         name: "Diagnosis-based payment creates coding rent",
@@ -85,8 +85,8 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
     });
 
     let (i0, i1) = (
-        m(lo, "coded_cmi_inflation"),
-        m(profit, "coded_cmi_inflation"),
+        m(lo, Metric::CodedCmiInflation),
+        m(profit, Metric::CodedCmiInflation),
     );
     facts.push(Fact {
         name: "Risk-adjusted reimbursement raises coded complexity",
@@ -98,7 +98,10 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
         pass: i1 > i0 && i0 >= 0.0,
     });
 
-    let (g, d) = (m(profit, "cherry_picking_gap"), m(profit, "deferral_gap"));
+    let (g, d) = (
+        m(profit, Metric::CherryPickingGap),
+        m(profit, Metric::DeferralGap),
+    );
     facts.push(Fact {
         name: "Profit incentives shift case mix",
         anchor: "Silverman and Skinner (2004); Ellis (1998); Ma (1994)",
@@ -109,18 +112,18 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
         pass: g > 0.0 && d > 0.0,
     });
 
-    let at = |q: f64, r: &str, metric: &str| m(&format!("audit_{q}_{r}"), metric);
-    let up = |q: f64, r: &str| at(q, r, "upcoding_rate");
+    let at = |q: f64, r: &str, metric: Metric| m(&format!("audit_{q}_{r}"), metric);
+    let up = |q: f64, r: &str| at(q, r, Metric::UpcodingRate);
     // Each regime carries its selection in its own access channel: profit-driven providers turn
     // complex patients away, balanced ones park them (docs/model.md), so the substitution is read
     // from the profit rejection gap and the balanced deferral gap.
     let (cp0, cp1) = (
-        at(0.0, "profit-driven", "cherry_picking_gap"),
-        at(0.5, "profit-driven", "cherry_picking_gap"),
+        at(0.0, "profit-driven", Metric::CherryPickingGap),
+        at(0.5, "profit-driven", Metric::CherryPickingGap),
     );
     let (dg0, dg1) = (
-        at(0.0, "balanced", "deferral_gap"),
-        at(0.5, "balanced", "deferral_gap"),
+        at(0.0, "balanced", Metric::DeferralGap),
+        at(0.5, "balanced", Metric::DeferralGap),
     );
     facts.push(Fact {
         name: "Audit suppresses coding but shifts pressure elsewhere",
@@ -141,8 +144,8 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
     });
 
     let (c, sd) = (
-        m(balanced, "corr_kpi_health"),
-        m(balanced, "strategic_delay_gap"),
+        m(balanced, Metric::CorrKpiHealth),
+        m(balanced, Metric::StrategicDelayGap),
     );
     facts.push(Fact {
         name: "Measured performance targets induce gaming",
@@ -154,8 +157,8 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
     });
 
     let (b0, b15) = (
-        m("bonus_pool_0", "corr_kpi_health"),
-        m("bonus_pool_15", "corr_kpi_health"),
+        m("bonus_pool_0", Metric::CorrKpiHealth),
+        m("bonus_pool_15", Metric::CorrKpiHealth),
     );
     facts.push(Fact {
         name: "Stronger pay-for-performance can worsen true alignment when the proxy is misaligned",
@@ -167,14 +170,14 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
     });
 
     let (uq, up_, gq, gp, eq, ep, fq, fp) = (
-        m(quality, "upcoding_rate"),
-        m(profit, "upcoding_rate"),
-        m(quality, "cherry_picking_gap"),
-        m(profit, "cherry_picking_gap"),
-        m(quality, "mean_effort"),
-        m(profit, "mean_effort"),
-        m(quality, "terminal_funds"),
-        m(profit, "terminal_funds"),
+        m(quality, Metric::UpcodingRate),
+        m(profit, Metric::UpcodingRate),
+        m(quality, Metric::CherryPickingGap),
+        m(profit, Metric::CherryPickingGap),
+        m(quality, Metric::MeanEffort),
+        m(profit, Metric::MeanEffort),
+        m(quality, Metric::TerminalFunds),
+        m(profit, Metric::TerminalFunds),
     );
     facts.push(Fact {
         name: "Quality incentives suppress coding and selection but raise effort and budget pressure",
@@ -189,8 +192,8 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
         .iter()
         .map(|r| {
             (
-                m(&format!("capacity_6_{}", r.0), "mean_waiting"),
-                m(&format!("capacity_16_{}", r.0), "mean_waiting"),
+                m(&format!("capacity_6_{}", r.0), Metric::MeanWaiting),
+                m(&format!("capacity_16_{}", r.0), Metric::MeanWaiting),
             )
         })
         .collect();
@@ -208,7 +211,7 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
         pass: waits.iter().all(|(a, b)| b < a),
     });
 
-    let w = |lever: &str, v: f64| m(&format!("{lever}_{v}_balanced"), "mean_waiting");
+    let w = |lever: &str, v: f64| m(&format!("{lever}_{v}_balanced"), Metric::MeanWaiting);
     let (s0, s4, n0, n4) = (
         w("flex", 0.0),
         w("flex", 4.0),

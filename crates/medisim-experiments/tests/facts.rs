@@ -5,6 +5,7 @@ use indicatif::ProgressBar;
 use medisim_experiments::cells::{run_cells, Cell};
 use medisim_experiments::l2::{self, Lever};
 use medisim_experiments::{validate, Options};
+use medisim_sim::Metric;
 
 fn facts(seeds: std::ops::RangeInclusive<u64>) -> Vec<medisim_experiments::validate::Fact> {
     let o = Options {
@@ -51,7 +52,7 @@ fn at<'a>(cells: &'a [Cell], regime: &str, value: f64) -> &'a Cell {
 #[test]
 fn more_audit_means_less_upcoding_and_more_selection_of_complex_patients() {
     let c = sweep(Lever::Audit);
-    let along = |regime: &str, metric: &str| -> Vec<f64> {
+    let along = |regime: &str, metric: Metric| -> Vec<f64> {
         Lever::Audit
             .values()
             .iter()
@@ -60,14 +61,14 @@ fn more_audit_means_less_upcoding_and_more_selection_of_complex_patients() {
     };
     // Up-coding falls along the whole sweep in every regime.
     for r in l2::REGIMES {
-        let u = along(r.0, "upcoding_rate");
+        let u = along(r.0, Metric::UpcodingRate);
         assert!(u.windows(2).all(|w| w[1] < w[0]), "{}: {u:?}", r.0);
     }
     // The pressure moves into selection along the whole sweep: profit-driven providers turn more
     // complex patients away, balanced ones park more of them.
-    let cp = along("profit-driven", "cherry_picking_gap");
+    let cp = along("profit-driven", Metric::CherryPickingGap);
     assert!(cp.windows(2).all(|w| w[1] > w[0]), "{cp:?}");
-    let dg = along("balanced", "deferral_gap");
+    let dg = along("balanced", Metric::DeferralGap);
     assert!(dg.windows(2).all(|w| w[1] > w[0]), "{dg:?}");
 }
 
@@ -75,12 +76,15 @@ fn more_audit_means_less_upcoding_and_more_selection_of_complex_patients() {
 fn a_larger_bonus_pool_lowers_kpi_health_alignment_in_the_balanced_regime() {
     let c = sweep(Lever::BonusPool);
     assert!(
-        at(&c, "balanced", 15.0).mean("corr_kpi_health")
-            < at(&c, "balanced", 0.0).mean("corr_kpi_health")
+        at(&c, "balanced", 15.0).mean(Metric::CorrKpiHealth)
+            < at(&c, "balanced", 0.0).mean(Metric::CorrKpiHealth)
     );
     // Bonuses are paid out of funds in every regime.
     for r in l2::REGIMES {
-        assert!(at(&c, r.0, 15.0).mean("terminal_funds") < at(&c, r.0, 0.0).mean("terminal_funds"));
+        assert!(
+            at(&c, r.0, 15.0).mean(Metric::TerminalFunds)
+                < at(&c, r.0, 0.0).mean(Metric::TerminalFunds)
+        );
     }
 }
 
@@ -88,7 +92,7 @@ fn a_larger_bonus_pool_lowers_kpi_health_alignment_in_the_balanced_regime() {
 fn kpi_steered_flex_capacity_raises_waiting_and_unsteered_flex_leaves_it_flat() {
     let steered = sweep(Lever::Flex);
     let off = sweep(Lever::FlexNoSteering);
-    let w = |c: &[Cell], v: f64| at(c, "balanced", v).mean("mean_waiting");
+    let w = |c: &[Cell], v: f64| at(c, "balanced", v).mean(Metric::MeanWaiting);
     assert!(w(&steered, 4.0) > w(&steered, 0.0));
     assert!((w(&off, 4.0) - w(&off, 0.0)).abs() < 0.02 * w(&off, 0.0));
 }
@@ -98,7 +102,8 @@ fn more_total_capacity_lowers_waiting_in_all_three_regimes() {
     let c = sweep(Lever::Capacity);
     for r in l2::REGIMES {
         assert!(
-            at(&c, r.0, 16.0).mean("mean_waiting") < at(&c, r.0, 6.0).mean("mean_waiting"),
+            at(&c, r.0, 16.0).mean(Metric::MeanWaiting)
+                < at(&c, r.0, 6.0).mean(Metric::MeanWaiting),
             "{}",
             r.0
         );
@@ -110,11 +115,11 @@ fn a_higher_health_to_cost_kpi_weight_raises_effort_and_lowers_funds() {
     let c = sweep(Lever::HealthCostRatio);
     for r in ["balanced", "quality-driven"] {
         assert!(
-            at(&c, r, 5.0).mean("mean_effort") > at(&c, r, 0.5).mean("mean_effort"),
+            at(&c, r, 5.0).mean(Metric::MeanEffort) > at(&c, r, 0.5).mean(Metric::MeanEffort),
             "{r}"
         );
         assert!(
-            at(&c, r, 5.0).mean("terminal_funds") < at(&c, r, 0.5).mean("terminal_funds"),
+            at(&c, r, 5.0).mean(Metric::TerminalFunds) < at(&c, r, 0.5).mean(Metric::TerminalFunds),
             "{r}"
         );
     }

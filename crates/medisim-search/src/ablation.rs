@@ -7,11 +7,13 @@
 //! `OUT/neutral/seed-K` and `OUT/full/seed-K`, and `ablation.csv` once every run has finished.
 //! Each run is an ordinary search, so an interrupted ablation resumes run by run.
 
-use crate::search::{run_search, write_atomic, SCENARIO_FILE};
+use crate::search::{run_search, SCENARIO_FILE};
 use crate::store::Store;
 use crate::SearchConfig;
 use anyhow::{bail, Context, Result};
 use indicatif::ProgressBar;
+use medisim_core::RunDir;
+use medisim_sim::Metric;
 use medisim_sim::Scenario;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -83,28 +85,18 @@ pub fn run_ablation(
     if replicates == 0 {
         bail!("the ablation needs at least one replicate");
     }
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let dir = RunDir::create(out)?;
     let plan = AblationPlan { replicates };
     let plan_text = toml::to_string(&plan)?;
-    match std::fs::read_to_string(out.join(PLAN_FILE)) {
-        Ok(_) if !resume => bail!(
-            "{} already holds an ablation; resume it with --resume or choose another --out",
-            out.display()
-        ),
-        Ok(prev) if prev != plan_text => bail!(
-            "{} holds an ablation with different replicates; resume it with the same settings",
-            out.display()
-        ),
-        Err(_) if resume => bail!("{} holds no ablation to resume", out.display()),
-        _ => {}
-    }
+    let held = std::fs::read_to_string(out.join(PLAN_FILE)).ok();
+    dir.claim("an ablation", held.as_deref(), &plan_text, resume)?;
     let base = SearchConfig {
         library: String::new(),
         ..config.clone()
     };
-    write_atomic(out, "config.toml", toml::to_string(&base)?.as_bytes())?;
-    write_atomic(out, SCENARIO_FILE, scenario.to_toml().as_bytes())?;
-    write_atomic(out, PLAN_FILE, plan_text.as_bytes())?;
+    dir.write("config.toml", toml::to_string(&base)?.as_bytes())?;
+    dir.write(SCENARIO_FILE, scenario.to_toml().as_bytes())?;
+    dir.write(PLAN_FILE, plan_text.as_bytes())?;
 
     let mut runs = Vec::new();
     for k in 0..u64::from(replicates) {
@@ -129,9 +121,9 @@ pub fn run_ablation(
             runs.push(AblationRun {
                 library: label,
                 seed,
-                best_warm_start: o.held_out("best_warm_start", "fitness"),
-                searched: o.held_out("searched", "fitness"),
-                upcoding: o.held_out("searched", "upcoding_rate"),
+                best_warm_start: o.held_out("best_warm_start", Metric::Fitness),
+                searched: o.held_out("searched", Metric::Fitness),
+                upcoding: o.held_out("searched", Metric::UpcodingRate),
                 best_validation: o.best_validation,
                 rollouts: o.rollouts,
             });
@@ -141,7 +133,7 @@ pub fn run_ablation(
     for r in &runs {
         w.serialize(r)?;
     }
-    write_atomic(out, "ablation.csv", &w.into_inner()?)?;
+    dir.write("ablation.csv", &w.into_inner()?)?;
     Ok(runs)
 }
 

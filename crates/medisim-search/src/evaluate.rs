@@ -2,9 +2,10 @@
 
 use crate::store::{Eval, Store};
 use anyhow::Result;
+use medisim_core::{Model, RunSpec};
 use medisim_dsl::Policy;
 use medisim_sim::scenario::CodingMode;
-use medisim_sim::{run_seeds, ObjectiveKind, RunConfig, Scenario};
+use medisim_sim::{MediSim, Metric, ObjectiveKind, Scenario};
 use std::cell::Cell;
 
 pub struct Evaluator {
@@ -27,14 +28,6 @@ impl Evaluator {
         }
     }
 
-    pub fn seedset(seeds: &[u64]) -> String {
-        seeds
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-
     /// Eq. 8 fitness and diagnostics of `policy` on `seeds`, from the store when known.
     pub fn eval(
         &self,
@@ -44,26 +37,23 @@ impl Evaluator {
         horizon: u32,
     ) -> Result<Eval> {
         let hash = policy.canonical_hash().to_string();
-        let set = Self::seedset(seeds);
-        if let Some(e) = store.eval(&hash, &set, horizon)? {
+        let spec = RunSpec::new(seeds.to_vec(), horizon, self.objective);
+        let (model, key) = (MediSim.version().to_string(), spec.key());
+        if let Some(e) = store.eval(&model, &hash, &key)? {
             return Ok(e);
         }
         let start = std::time::Instant::now();
-        let config = RunConfig {
-            seeds: seeds.to_vec(),
-            horizon,
-            objective: self.objective,
-            trace: false,
-        };
-        let r = run_seeds(&self.scenario, policy, &config).map_err(anyhow::Error::msg)?;
+        let summary = MediSim
+            .run(&self.scenario, policy, &spec)
+            .map_err(anyhow::Error::msg)?;
         self.sim_seconds
             .set(self.sim_seconds.get() + start.elapsed().as_secs_f64());
         self.rollouts.set(self.rollouts.get() + seeds.len() as u64);
         let e = Eval {
-            fitness: r.summary["fitness"].mean,
-            summary: r.summary,
+            fitness: summary.mean(Metric::Fitness),
+            summary,
         };
-        store.put_eval(&hash, &set, horizon, &e)?;
+        store.put_eval(&model, &hash, &key, &e)?;
         Ok(e)
     }
 }

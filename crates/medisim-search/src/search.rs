@@ -10,8 +10,9 @@ use crate::offline;
 use crate::store::{Eval, Store};
 use anyhow::{bail, Context, Result};
 use indicatif::ProgressBar;
+use medisim_core::{Metric as _, RunDir};
 use medisim_dsl::{fmt, Field, Policy};
-use medisim_sim::{ObjectiveKind, Scenario};
+use medisim_sim::{Metric, Scenario};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
@@ -82,25 +83,25 @@ pub struct SearchOutcome {
 
 impl SearchOutcome {
     /// One metric of one method in the held-out table (NaN if the table lacks it).
-    pub fn held_out(&self, method: &str, metric: &str) -> f64 {
+    pub fn held_out(&self, method: &str, metric: Metric) -> f64 {
         self.table
             .iter()
             .find(|r| r.method == method)
-            .and_then(|r| r.metrics.get(metric).copied())
+            .and_then(|r| r.metrics.get(metric.name()).copied())
             .unwrap_or(f64::NAN)
     }
 }
 
 /// Metrics of the held-out table and of update records.
-pub const TABLE_METRICS: [&str; 8] = [
-    "fitness",
-    "discounted_return",
-    "mean_waiting",
-    "rejection_rate",
-    "upcoding_rate",
-    "terminal_funds",
-    "violation_score",
-    "strategic_delay_gap",
+pub const TABLE_METRICS: [Metric; 8] = [
+    Metric::Fitness,
+    Metric::DiscountedReturn,
+    Metric::MeanWaiting,
+    Metric::RejectionRate,
+    Metric::UpcodingRate,
+    Metric::TerminalFunds,
+    Metric::ViolationScore,
+    Metric::StrategicDelayGap,
 ];
 
 const SHIPPED: [(&str, &str); 9] = [
@@ -190,32 +191,24 @@ pub fn load_library(dir: &str) -> Result<Vec<Policy>> {
 fn pick(eval: &Eval) -> BTreeMap<String, f64> {
     TABLE_METRICS
         .iter()
-        .map(|m| (m.to_string(), eval.mean(m)))
+        .map(|m| (m.name().to_string(), eval.mean(*m)))
         .collect()
 }
 
 fn diagnostics(e: &Eval) -> String {
     format!(
         "up-coding {:.3}, rejection {:.3}, waiting {:.2}, funds {:.0}, violation {:.2}, strategic-delay gap {:.3}",
-        e.mean("upcoding_rate"),
-        e.mean("rejection_rate"),
-        e.mean("mean_waiting"),
-        e.mean("terminal_funds"),
-        e.mean("violation_score"),
-        e.mean("strategic_delay_gap")
+        e.mean(Metric::UpcodingRate),
+        e.mean(Metric::RejectionRate),
+        e.mean(Metric::MeanWaiting),
+        e.mean(Metric::TerminalFunds),
+        e.mean(Metric::ViolationScore),
+        e.mean(Metric::StrategicDelayGap)
     )
 }
 
 fn bin(v: f64, edges: &[f64]) -> usize {
     edges.iter().take_while(|e| v >= **e).count()
-}
-
-fn objective_name(o: ObjectiveKind) -> &'static str {
-    match o {
-        ObjectiveKind::Welfare => "welfare",
-        ObjectiveKind::Profit => "profit",
-        ObjectiveKind::Mixed => "mixed",
-    }
 }
 
 /// Run (or resume) a search in `out`. `stop_after` ends the run early after that many
@@ -231,20 +224,19 @@ pub fn run_search(
     config.validate()?;
     let started = std::time::Instant::now();
     let mut store = Store::open(out)?;
+    let dir = RunDir::create(out)?;
     let config_text = toml::to_string(config)?;
-    match store.meta("config")? {
-        Some(_) if !resume => bail!(
-            "{} already holds a search; resume it with --resume or choose another --out",
-            out.display()
-        ),
-        Some(prev) if prev != config_text => bail!(
-            "{} holds a search with different settings; resume it with the same settings",
-            out.display()
-        ),
-        None if resume => bail!("{} holds no search to resume", out.display()),
-        _ => store.set_meta("config", &config_text)?,
+    let held = store.meta("config")?;
+    dir.claim("a search", held.as_deref(), &config_text, resume)?;
+    // Cached evaluations belong to the model that made them: a resume under another model
+    // version would mix two models' numbers.
+    let version = medisim_sim::MODEL_VERSION;
+    if held.is_some() {
+        dir.check_version("a search", store.meta("model_version")?.as_deref(), version)?;
     }
-    write_atomic(out, "config.toml", config_text.as_bytes())?;
+    store.set_meta("config", &config_text)?;
+    store.set_meta("model_version", &version.to_string())?;
+    dir.write("config.toml", config_text.as_bytes())?;
     // The scenario is part of the run: a resumed run must simulate the same world.
     let scenario_text = scenario.to_toml();
     match store.meta("scenario")? {
@@ -255,7 +247,7 @@ pub fn run_search(
         ),
         _ => store.set_meta("scenario", &scenario_text)?,
     }
-    write_atomic(out, SCENARIO_FILE, scenario_text.as_bytes())?;
+    dir.write(SCENARIO_FILE, scenario_text.as_bytes())?;
     let completed: u32 = store
         .meta("completed")?
         .and_then(|v| v.parse().ok())
@@ -294,8 +286,11 @@ pub fn run_search(
     let mut archive: BTreeMap<(usize, usize), Individual> = BTreeMap::new();
     let archive_key = |e: &Eval| {
         (
-            bin(e.mean("upcoding_rate"), &config.archive_upcoding_bins),
-            bin(e.mean("rejection_rate"), &config.archive_rejection_bins),
+            bin(e.mean(Metric::UpcodingRate), &config.archive_upcoding_bins),
+            bin(
+                e.mean(Metric::RejectionRate),
+                &config.archive_rejection_bins,
+            ),
         )
     };
     for ind in &warm {
@@ -361,7 +356,7 @@ pub fn run_search(
             top.sort_by(|a, b| b.fitness().total_cmp(&a.fitness()));
             top.dedup_by(|a, b| a.hash == b.hash);
             let input = llm::PromptInput {
-                objective: objective_name(config.objective),
+                objective: config.objective.name(),
                 objective_rules: llm::objective_rules(&scenario.objective, config.objective),
                 parent: Shown {
                     policy: &parent.policy,
@@ -407,9 +402,9 @@ pub fn run_search(
         } else {
             let focus = if config.offline_priors {
                 offline::Focus::from_diagnostics(
-                    parent.eval.mean("upcoding_rate"),
-                    parent.eval.mean("rejection_rate"),
-                    parent.eval.mean("deferral_rate"),
+                    parent.eval.mean(Metric::UpcodingRate),
+                    parent.eval.mean(Metric::RejectionRate),
+                    parent.eval.mean(Metric::DeferralRate),
                 )
             } else {
                 offline::Focus::uninformed()
@@ -540,9 +535,12 @@ pub fn run_search(
     .filter(|_| !stopped_early)
     {
         let e = evaluator.eval(&store, &p, test, horizon)?;
-        let mut metrics: BTreeMap<String, f64> =
-            e.summary.iter().map(|(k, s)| (k.clone(), s.mean)).collect();
-        metrics.insert("fitness".into(), e.fitness);
+        let mut metrics: BTreeMap<String, f64> = e
+            .summary
+            .iter()
+            .map(|(k, s)| (k.to_string(), s.mean))
+            .collect();
+        metrics.insert(Metric::Fitness.name().into(), e.fitness);
         table.push(MethodRow {
             method: method.into(),
             policy: p.header.name.clone(),
@@ -610,26 +608,19 @@ fn migrate(islands: &mut [Vec<Individual>], m: usize, population: usize) {
 /// The scenario a run simulates, written into its directory so `--resume` can reload it.
 pub const SCENARIO_FILE: &str = "scenario.toml";
 
-/// Write `out/name` through a temporary file and a rename, so a kill never leaves half a file.
-pub(crate) fn write_atomic(out: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let tmp = out.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, out.join(name))?;
-    Ok(())
-}
-
 fn write_results(
     out: &Path,
     config: &SearchConfig,
     o: &SearchOutcome,
     iterations: u32,
 ) -> Result<()> {
-    let atomic = |name: &str, bytes: &[u8]| write_atomic(out, name, bytes);
+    let dir = RunDir::create(out)?;
+    let atomic = |name: &str, bytes: &[u8]| dir.write(name, bytes);
     let mut best = o.best.policy.clone();
-    best.header.name = format!("searched_{}", objective_name(config.objective));
+    best.header.name = format!("searched_{}", config.objective.name());
     best.header.description = Some(format!(
         "Best validation candidate of a {}-objective search ({iterations} iterations).",
-        objective_name(config.objective)
+        config.objective.name()
     ));
     atomic("best.policy", fmt::policy_to_string(&best).as_bytes())?;
     let result: serde_json::Map<String, serde_json::Value> = o
@@ -664,16 +655,16 @@ pub fn table_text(rows: &[MethodRow]) -> String {
         "method", "fitness", "wait", "reject", "upcode", "funds", "violation"
     );
     for r in rows {
-        let m = |k: &str| r.metrics.get(k).copied().unwrap_or(f64::NAN);
+        let m = |k: Metric| r.metrics.get(k.name()).copied().unwrap_or(f64::NAN);
         s.push_str(&format!(
             "{:<16} {:>9.4} {:>8.3} {:>8.4} {:>8.3} {:>9.1} {:>9.3}\n",
             r.method,
-            m("fitness"),
-            m("mean_waiting"),
-            m("rejection_rate"),
-            m("upcoding_rate"),
-            m("terminal_funds"),
-            m("violation_score")
+            m(Metric::Fitness),
+            m(Metric::MeanWaiting),
+            m(Metric::RejectionRate),
+            m(Metric::UpcodingRate),
+            m(Metric::TerminalFunds),
+            m(Metric::ViolationScore)
         ));
     }
     s

@@ -4,10 +4,9 @@
 //! log. Each write is its own transaction, so a kill loses at most the write in flight.
 
 use anyhow::{Context, Result};
-use medisim_sim::Summary;
+use medisim_core::{Metric, Summaries};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -15,12 +14,12 @@ use std::path::Path;
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Eval {
     pub fitness: f64,
-    pub summary: BTreeMap<String, Summary>,
+    pub summary: Summaries,
 }
 
 impl Eval {
-    pub fn mean(&self, metric: &str) -> f64 {
-        self.summary.get(metric).map_or(f64::NAN, |s| s.mean)
+    pub fn mean(&self, metric: impl Metric) -> f64 {
+        self.summary.mean(metric)
     }
 }
 
@@ -54,9 +53,9 @@ impl Store {
                  hash TEXT PRIMARY KEY, text TEXT NOT NULL, operator TEXT NOT NULL,
                  parents TEXT NOT NULL, iteration INTEGER NOT NULL, prompt_key TEXT);
              CREATE TABLE IF NOT EXISTS evaluations (
-                 hash TEXT NOT NULL, seedset TEXT NOT NULL, horizon INTEGER NOT NULL,
+                 model TEXT NOT NULL, hash TEXT NOT NULL, spec TEXT NOT NULL,
                  fitness REAL NOT NULL, summary TEXT NOT NULL,
-                 PRIMARY KEY (hash, seedset, horizon));
+                 PRIMARY KEY (model, hash, spec));
              CREATE TABLE IF NOT EXISTS llm_calls (
                  key TEXT PRIMARY KEY, prompt TEXT NOT NULL, status TEXT NOT NULL, response TEXT NOT NULL,
                  prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
@@ -75,10 +74,12 @@ impl Store {
         })
     }
 
-    pub fn eval(&self, hash: &str, seedset: &str, horizon: u32) -> Result<Option<Eval>> {
+    /// The evaluation of program `hash` under `spec` (a [`medisim_core::RunSpec::key`]) by model
+    /// version `model`, if the store holds one.
+    pub fn eval(&self, model: &str, hash: &str, spec: &str) -> Result<Option<Eval>> {
         let row: Option<(f64, String)> = self
             .conn
-            .query_row("SELECT fitness, summary FROM evaluations WHERE hash = ?1 AND seedset = ?2 AND horizon = ?3", params![hash, seedset, horizon], |r| {
+            .query_row("SELECT fitness, summary FROM evaluations WHERE model = ?1 AND hash = ?2 AND spec = ?3", params![model, hash, spec], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
@@ -91,10 +92,10 @@ impl Store {
         })
     }
 
-    pub fn put_eval(&self, hash: &str, seedset: &str, horizon: u32, e: &Eval) -> Result<()> {
+    pub fn put_eval(&self, model: &str, hash: &str, spec: &str, e: &Eval) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO evaluations (hash, seedset, horizon, fitness, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![hash, seedset, horizon, e.fitness, serde_json::to_string(&e.summary)?],
+            "INSERT OR REPLACE INTO evaluations (model, hash, spec, fitness, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![model, hash, spec, e.fitness, serde_json::to_string(&e.summary)?],
         )?;
         Ok(())
     }

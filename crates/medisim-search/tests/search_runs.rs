@@ -164,6 +164,31 @@ fn a_run_resumes_only_in_the_world_it_started_in() {
 }
 
 #[test]
+fn a_run_resumes_only_under_the_model_version_that_made_it() {
+    let c = SearchConfig {
+        iterations: 6,
+        ..SearchConfig::default()
+    };
+    let s = Scenario::default();
+    let dir = tempfile::tempdir().unwrap();
+    run_search(&c, &s, dir.path(), false, Some(3), &ProgressBar::hidden()).unwrap();
+    let store = medisim_search::store::Store::open(dir.path()).unwrap();
+    let current = medisim_sim::MODEL_VERSION.to_string();
+    assert_eq!(store.meta("model_version").unwrap(), Some(current.clone()));
+    // As if an older build had made this run.
+    store.set_meta("model_version", "medisim-sim/0").unwrap();
+    drop(store);
+    let err = run_search(&c, &s, dir.path(), true, None, &ProgressBar::hidden())
+        .err()
+        .expect("another model version is refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("medisim-sim/0") && text.contains(&current),
+        "{text}"
+    );
+}
+
+#[test]
 fn the_ablation_runs_both_libraries_per_seed_and_resumes_without_simulating_again() {
     use medisim_search::ablation::{self, run_ablation};
     let c = SearchConfig {

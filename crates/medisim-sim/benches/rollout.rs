@@ -5,7 +5,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use medisim_dsl::{baseline, load, CompiledPolicy};
 use medisim_sim::arrivals::kernel;
 use medisim_sim::engine::Rollout;
-use medisim_sim::{run_seeds, ObjectiveKind, RunConfig, Scenario};
+use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunSpec, Scenario};
 
 fn bench(c: &mut Criterion) {
     let s = Scenario::default();
@@ -41,12 +41,12 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("thirty_seeds_t200");
     g.throughput(Throughput::Elements(30));
     g.sample_size(20);
-    let config = RunConfig::default();
+    let config = RunSpec::default();
     g.bench_function("baseline_all_cores", |b| {
         b.iter(|| {
-            run_seeds(&s, baseline(), &config)
+            run_seeds(&s, baseline(), &config, false)
                 .unwrap()
-                .mean("terminal_funds")
+                .mean(Metric::TerminalFunds)
         })
     });
     g.finish();

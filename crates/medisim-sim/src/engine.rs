@@ -9,9 +9,12 @@
 //! The hot loop allocates nothing after the first periods (buffers grow, then are reused).
 
 use crate::arrivals::{Arrival, ArrivalKernel};
-use crate::metrics::{Accumulator, ObjectiveKind, PeriodRecord, RolloutMetrics, TeamRecord};
+use crate::metrics::{Accumulator, RolloutMetrics};
+use crate::records::{PeriodRecord, TeamRecord};
 use crate::rng::{stream, Purpose};
 use crate::scenario::{CodingMode, Routing, Scenario};
+use medisim_core::stats::population_sd;
+use medisim_core::{mean, ratio, ObjectiveKind};
 use medisim_dsl::compile::Batch;
 use medisim_dsl::schema::{AdminFeature as A, DoctorFeature as D, Field};
 use medisim_dsl::{AdminLevers, CompiledPolicy};
@@ -629,7 +632,7 @@ fn allocate_beds(teams: &mut [Team], lv: &AdminLevers) {
         return;
     }
     let m = mean(teams.iter().map(|t| t.kpi));
-    let sd = (teams.iter().map(|t| (t.kpi - m).powi(2)).sum::<f64>() / j as f64).sqrt();
+    let sd = population_sd(teams.iter().map(|t| t.kpi));
     // Fixed-size scratch (at most 64 teams, validated): no allocation in the period loop.
     let mut quota_buf = [0.0f64; 64];
     let quotas = &mut quota_buf[..j];
@@ -703,23 +706,6 @@ fn softmax_pick(scores: &[f64], temperature: f64, probs: &mut Vec<f64>, rng: &mu
         .iter()
         .position(|c| u < *c)
         .unwrap_or(scores.len() - 1)
-}
-
-pub(crate) fn mean(it: impl Iterator<Item = f64>) -> f64 {
-    let (s, n) = it.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-    if n == 0 {
-        0.0
-    } else {
-        s / n as f64
-    }
-}
-
-pub(crate) fn ratio(a: f64, b: f64) -> f64 {
-    if b > 0.0 {
-        a / b
-    } else {
-        0.0
-    }
 }
 
 #[cfg(test)]

@@ -1,41 +1,37 @@
-//! Channel-level diagnostics: accumulated during a rollout, finished into named metrics, and
+//! Channel-level diagnostics: accumulated during a rollout, finished into typed metrics, and
 //! summarised across seeds. `docs/metrics.md` defines every metric precisely.
 
 use crate::arrivals::Arrival;
-use crate::engine::{mean, ratio};
+use crate::records::{PeriodRecord, TeamRecord};
 use crate::scenario::Scenario;
-use medisim_dsl::AdminLevers;
+use medisim_core::objective::{mixed_reward, violation_score, welfare_reward};
+use medisim_core::stats::MeanCv;
+pub use medisim_core::ObjectiveKind;
+use medisim_core::{ratio, Pearson};
 use serde::{Deserialize, Serialize};
 
-/// The social objective a return is computed for (paper Eq. 3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ObjectiveKind {
-    Welfare,
-    Profit,
-    Mixed,
-}
-
-impl std::str::FromStr for ObjectiveKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "welfare" => Ok(ObjectiveKind::Welfare),
-            "profit" => Ok(ObjectiveKind::Profit),
-            "mixed" => Ok(ObjectiveKind::Mixed),
-            other => Err(format!(
-                "unknown objective `{other}`: expected welfare, profit or mixed"
-            )),
-        }
-    }
-}
-
 macro_rules! metrics {
-    ($( $group:literal : [ $($name:ident),* $(,)? ] )*) => {
-        /// Metric names, in output order.
-        pub const METRIC_NAMES: &[&str] = &[$($(stringify!($name)),*),*];
-        /// The channel each metric belongs to, for grouped tables.
-        pub const METRIC_GROUPS: &[(&str, &[&str])] = &[$(($group, &[$(stringify!($name)),*])),*];
+    ($( $group:literal : [ $($variant:ident => $name:ident),* $(,)? ] )*) => {
+        /// A Medi-Sim diagnostic, named as in tables, CSV and JSON.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Metric {
+            $($($variant,)*)*
+        }
+
+        impl medisim_core::Metric for Metric {
+            const ALL: &'static [Metric] = &[$($(Metric::$variant),*),*];
+            fn name(self) -> &'static str {
+                match self {
+                    $($(Metric::$variant => stringify!($name),)*)*
+                }
+            }
+        }
+
+        impl Metric {
+            /// The channels and their metrics, for grouped tables.
+            pub const GROUPS: &'static [(&'static str, &'static [Metric])] =
+                &[$(($group, &[$(Metric::$variant),*])),*];
+        }
 
         /// Every diagnostic of one rollout.
         #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -44,15 +40,10 @@ macro_rules! metrics {
         }
 
         impl RolloutMetrics {
-            /// Values in [`METRIC_NAMES`] order.
-            pub fn values(&self) -> Vec<f64> {
-                vec![$($(self.$name),*),*]
-            }
-
-            pub fn get(&self, name: &str) -> Option<f64> {
-                match name {
-                    $($(stringify!($name) => Some(self.$name),)*)*
-                    _ => None,
+            /// One metric's value.
+            pub fn get(&self, m: Metric) -> f64 {
+                match m {
+                    $($(Metric::$variant => self.$name,)*)*
                 }
             }
         }
@@ -60,138 +51,31 @@ macro_rules! metrics {
 }
 
 metrics! {
-    "coding": [upcoding_rate, coded_cmi_inflation]
-    "selection": [rejection_rate, rejection_high_cmi, rejection_low_cmi, cherry_picking_gap, abandonment_rate]
-    "delay": [deferral_rate, deferral_high_cmi, deferral_low_cmi, deferral_gap, strategic_delay_high_cmi, strategic_delay_low_cmi, strategic_delay_gap]
-    "effort": [mean_effort, effort_per_cmi, effort_per_health]
-    "outcomes": [arrival_rate, mean_health, mean_health_gain, mean_cost, health_per_cost, mean_waiting, mean_waiting_treated, throughput, utilization, terminal_funds, reputation]
-    "measurement": [corr_kpi_health, corr_bonus_health, lagging_accepted_cmi, lagging_easy_case_tilt, cv_load, cv_accepted_cmi, cv_outcome, mean_bonus, bonus_pressure]
-    "provider": [doctor_utility, doctor_margin]
-    "objective": [return_welfare, return_profit, return_mixed, discounted_return, v_urgent_rejection, v_insolvency, v_upcoding, v_waiting, v_high_cmi_deferral, violation_score, fitness]
-}
-
-/// One team in one period.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct TeamRecord {
-    pub replicate: u64,
-    pub period: u32,
-    pub team: usize,
-    pub beds: u32,
-    pub queue_before: usize,
-    pub decided: usize,
-    pub treated: usize,
-    pub rejected: usize,
-    pub deferred: usize,
-    pub abandoned: usize,
-    pub queue_after: usize,
-    pub detected: usize,
-    pub load: f64,
-    pub revenue: f64,
-    pub cost: f64,
-    pub penalties: f64,
-    pub outcome_sum: f64,
-    pub health_gain: f64,
-    pub wait_sum: f64,
-    pub cmi_sum: f64,
-    pub kpi: f64,
-    pub bonus: f64,
-    pub bonus_pressure: f64,
-    pub utility: f64,
-}
-
-impl TeamRecord {
-    pub fn new(period: u32, team: usize, beds: u32, queue: usize) -> Self {
-        TeamRecord {
-            period,
-            team,
-            beds,
-            queue_before: queue,
-            ..TeamRecord::default()
-        }
-    }
-
-    /// Measured performance (Eq. 5): mean outcome, mean wait and mean cost of the team's treated
-    /// patients (cost normalised by `response.kpi_cost_ref`), and its rejection rate. A team
-    /// that treated nobody has no outcome, cost or waiting to average and is scored on its
-    /// rejections alone.
-    pub fn kpi_inputs(&self, lv: &AdminLevers, s: &Scenario) -> f64 {
-        let n = self.treated as f64;
-        let (h, c, w) = if self.treated > 0 {
-            (
-                self.outcome_sum / n,
-                self.cost / n / s.response.kpi_cost_ref,
-                self.wait_sum / n,
-            )
-        } else {
-            (0.0, 0.0, 0.0)
-        };
-        let rej = ratio(self.rejected as f64, self.decided as f64);
-        lv.w_h * h - lv.w_w * w - lv.w_rej * rej - lv.w_c * c
-    }
-}
-
-/// One period of the hospital.
-#[derive(Clone, Debug, Default)]
-pub struct PeriodRecord {
-    pub t: u32,
-    pub alpha: f64,
-    pub beta: f64,
-    pub total_capacity: u32,
-    pub arrivals: usize,
-    pub upcoded: usize,
-    pub teams: Vec<TeamRecord>,
-    pub profit: f64,
-    pub funds: f64,
-    pub reputation: f64,
-    pub wbar: f64,
-    pub rejection: f64,
-}
-
-impl PeriodRecord {
-    pub fn reset(&mut self, t: u32, lv: &AdminLevers) {
-        self.t = t;
-        self.alpha = lv.alpha;
-        self.beta = lv.beta;
-        self.total_capacity = lv.total_capacity;
-        self.arrivals = 0;
-        self.upcoded = 0;
-        self.teams.clear();
-    }
-}
-
-/// Running sums for a Pearson correlation.
-#[derive(Clone, Copy, Debug, Default)]
-struct Pearson {
-    n: f64,
-    x: f64,
-    y: f64,
-    xx: f64,
-    yy: f64,
-    xy: f64,
-}
-
-impl Pearson {
-    fn add(&mut self, x: f64, y: f64) {
-        self.n += 1.0;
-        self.x += x;
-        self.y += y;
-        self.xx += x * x;
-        self.yy += y * y;
-        self.xy += x * y;
-    }
-
-    fn value(&self) -> f64 {
-        let cov = self.xy - self.x * self.y / self.n;
-        let vx = self.xx - self.x * self.x / self.n;
-        let vy = self.yy - self.y * self.y / self.n;
-        // No pairs, one pair, or no variance: undefined, reported as 0 (docs/metrics.md). The
-        // negated test also catches the NaN of an empty accumulator.
-        if !(self.n >= 2.0 && vx > 1e-12 && vy > 1e-12) {
-            0.0
-        } else {
-            cov / (vx * vy).sqrt()
-        }
-    }
+    "coding": [UpcodingRate => upcoding_rate, CodedCmiInflation => coded_cmi_inflation]
+    "selection": [RejectionRate => rejection_rate, RejectionHighCmi => rejection_high_cmi,
+        RejectionLowCmi => rejection_low_cmi, CherryPickingGap => cherry_picking_gap,
+        AbandonmentRate => abandonment_rate]
+    "delay": [DeferralRate => deferral_rate, DeferralHighCmi => deferral_high_cmi,
+        DeferralLowCmi => deferral_low_cmi, DeferralGap => deferral_gap,
+        StrategicDelayHighCmi => strategic_delay_high_cmi,
+        StrategicDelayLowCmi => strategic_delay_low_cmi, StrategicDelayGap => strategic_delay_gap]
+    "effort": [MeanEffort => mean_effort, EffortPerCmi => effort_per_cmi,
+        EffortPerHealth => effort_per_health]
+    "outcomes": [ArrivalRate => arrival_rate, MeanHealth => mean_health,
+        MeanHealthGain => mean_health_gain, MeanCost => mean_cost, HealthPerCost => health_per_cost,
+        MeanWaiting => mean_waiting, MeanWaitingTreated => mean_waiting_treated,
+        Throughput => throughput, Utilization => utilization, TerminalFunds => terminal_funds,
+        Reputation => reputation]
+    "measurement": [CorrKpiHealth => corr_kpi_health, CorrBonusHealth => corr_bonus_health,
+        LaggingAcceptedCmi => lagging_accepted_cmi, LaggingEasyCaseTilt => lagging_easy_case_tilt,
+        CvLoad => cv_load, CvAcceptedCmi => cv_accepted_cmi, CvOutcome => cv_outcome,
+        MeanBonus => mean_bonus, BonusPressure => bonus_pressure]
+    "provider": [DoctorUtility => doctor_utility, DoctorMargin => doctor_margin]
+    "objective": [ReturnWelfare => return_welfare, ReturnProfit => return_profit,
+        ReturnMixed => return_mixed, DiscountedReturn => discounted_return,
+        VUrgentRejection => v_urgent_rejection, VInsolvency => v_insolvency,
+        VUpcoding => v_upcoding, VWaiting => v_waiting, VHighCmiDeferral => v_high_cmi_deferral,
+        ViolationScore => violation_score, Fitness => fitness]
 }
 
 /// Counts by complexity class: index 0 low-CMI, 1 high-CMI.
@@ -233,9 +117,9 @@ pub struct Accumulator {
     lag_accepted: f64,
     lag_decided: ByClass,
     lag_accept: ByClass,
-    cv_load: (f64, f64),
-    cv_cmi: (f64, f64),
-    cv_outcome: (f64, f64),
+    cv_load: MeanCv,
+    cv_cmi: MeanCv,
+    cv_outcome: MeanCv,
     bonus: f64,
     bonus_pressure: f64,
     utility: f64,
@@ -277,9 +161,9 @@ impl Accumulator {
             lag_accepted: 0.0,
             lag_decided: [0.0; 2],
             lag_accept: [0.0; 2],
-            cv_load: (0.0, 0.0),
-            cv_cmi: (0.0, 0.0),
-            cv_outcome: (0.0, 0.0),
+            cv_load: MeanCv::default(),
+            cv_cmi: MeanCv::default(),
+            cv_outcome: MeanCv::default(),
             bonus: 0.0,
             bonus_pressure: 0.0,
             utility: 0.0,
@@ -372,16 +256,14 @@ impl Accumulator {
             self.team_periods += 1.0;
         }
         self.capacity += f64::from(p.total_capacity);
-        cv(&mut self.cv_load, p.teams.iter().map(|r| r.load));
-        cv(
-            &mut self.cv_cmi,
+        self.cv_load.add(p.teams.iter().map(|r| r.load));
+        self.cv_cmi.add(
             p.teams
                 .iter()
                 .filter(|r| r.treated > 0)
                 .map(|r| r.cmi_sum / r.treated as f64),
         );
-        cv(
-            &mut self.cv_outcome,
+        self.cv_outcome.add(
             p.teams
                 .iter()
                 .filter(|r| r.treated > 0)
@@ -390,9 +272,9 @@ impl Accumulator {
 
         // Per-period rewards (Eqs. 3, 9) and violations.
         let gain: f64 = p.teams.iter().map(|r| r.health_gain).sum();
-        let welfare = gain / j - 0.1 * p.wbar - 0.5 * p.rejection;
+        let welfare = welfare_reward(gain / j, p.wbar, p.rejection);
         let profit = p.profit / o.profit_scale;
-        let mixed = 0.5 * p.funds.max(1.0).ln() / 10.0 + 0.5 * p.reputation;
+        let mixed = mixed_reward(p.funds, p.reputation);
         for (g, r) in self.g.iter_mut().zip([welfare, profit, mixed]) {
             *g += self.discount * r;
         }
@@ -441,7 +323,7 @@ impl Accumulator {
             o.w_waiting,
             o.w_high_cmi_deferral,
         ];
-        let violation: f64 = vs.iter().zip(weights).map(|(v, w)| v * w).sum();
+        let violation = violation_score(&vs, &weights);
         let ret = match objective {
             ObjectiveKind::Welfare => self.g[0],
             ObjectiveKind::Profit => self.g[1],
@@ -481,9 +363,9 @@ impl Accumulator {
             lagging_accepted_cmi: ratio(self.lag_accepted_cmi, self.lag_accepted),
             lagging_easy_case_tilt: ratio(self.lag_accept[0], self.lag_decided[0])
                 - ratio(self.lag_accept[1], self.lag_decided[1]),
-            cv_load: ratio(self.cv_load.0, self.cv_load.1),
-            cv_accepted_cmi: ratio(self.cv_cmi.0, self.cv_cmi.1),
-            cv_outcome: ratio(self.cv_outcome.0, self.cv_outcome.1),
+            cv_load: self.cv_load.value(),
+            cv_accepted_cmi: self.cv_cmi.value(),
+            cv_outcome: self.cv_outcome.value(),
             mean_bonus: ratio(self.bonus, self.team_periods),
             bonus_pressure: ratio(self.bonus_pressure, self.team_periods),
             doctor_utility: ratio(self.utility, self.team_periods),
@@ -504,125 +386,30 @@ impl Accumulator {
     }
 }
 
-/// Add one period's cross-team coefficient of variation (population sd / |mean|) of `xs`;
-/// skipped when fewer than two teams report or the mean is zero.
-fn cv<I: Iterator<Item = f64> + Clone>(acc: &mut (f64, f64), xs: I) {
-    let n = xs.clone().count();
-    if n < 2 {
-        return;
-    }
-    let m = mean(xs.clone());
-    if m.abs() > 1e-12 {
-        let sd = (xs.map(|x| (x - m).powi(2)).sum::<f64>() / n as f64).sqrt();
-        acc.0 += sd / m.abs();
-        acc.1 += 1.0;
-    }
-}
-
-/// A metric summarised over seeds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    #[serde(deserialize_with = "null_is_nan")]
-    pub mean: f64,
-    #[serde(deserialize_with = "null_is_nan")]
-    pub std: f64,
-    /// 95% confidence interval of the mean (Student t).
-    #[serde(deserialize_with = "null_is_nan_pair")]
-    pub ci95: [f64; 2],
-    pub n: usize,
-}
-
-// JSON has no NaN: serde_json writes a non-finite number as null. Reading null back as NaN lets
-// every stored summary (cell caches, search stores) round-trip whatever it holds.
-fn null_is_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-}
-
-fn null_is_nan_pair<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error> {
-    let [a, b] = <[Option<f64>; 2]>::deserialize(d)?;
-    Ok([a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN)])
-}
-
-/// Two-sided 97.5% Student-t quantiles for 1..=30 degrees of freedom; 1.96 beyond.
-const T975: [f64; 30] = [
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-    2.052, 2.048, 2.045, 2.042,
-];
-
-pub fn summarise(xs: &[f64]) -> Summary {
-    let n = xs.len();
-    let m = mean(xs.iter().copied());
-    let var = if n > 1 {
-        xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64
-    } else {
-        0.0
-    };
-    let sd = var.sqrt();
-    let t = if n >= 2 {
-        T975.get(n - 2).copied().unwrap_or(1.96)
-    } else {
-        0.0
-    };
-    let half = if n >= 2 {
-        t * sd / (n as f64).sqrt()
-    } else {
-        0.0
-    };
-    Summary {
-        mean: m,
-        std: sd,
-        ci95: [m - half, m + half],
-        n,
-    }
-}
-
-/// Eq. 8 over a seed set: mean return − λ_unsafe · mean V − λ_var · Var_s(return).
-pub fn fitness(returns: &[f64], violations: &[f64], o: &crate::scenario::Objective) -> f64 {
-    let n = returns.len() as f64;
-    let mg = mean(returns.iter().copied());
-    let var = if returns.len() > 1 {
-        returns.iter().map(|g| (g - mg).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    mg - o.lambda_unsafe * mean(violations.iter().copied()) - o.lambda_var * var
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use medisim_core::Metric as _;
 
     #[test]
-    fn an_undefined_correlation_is_zero() {
-        assert_eq!(Pearson::default().value(), 0.0);
-        let mut one = Pearson::default();
-        one.add(1.0, 2.0);
-        assert_eq!(one.value(), 0.0);
-        let mut flat = Pearson::default();
-        for x in [1.0, 2.0, 3.0] {
-            flat.add(x, 5.0);
-        }
-        assert_eq!(flat.value(), 0.0);
-        let mut line = Pearson::default();
-        for x in [1.0, 2.0, 3.0] {
-            line.add(x, -2.0 * x);
-        }
-        assert!((line.value() + 1.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn a_summary_holding_nan_round_trips_through_json() {
-        let s = Summary {
-            mean: f64::NAN,
-            std: 0.5,
-            ci95: [f64::NAN, 1.0],
-            n: 3,
+    fn every_metric_has_one_group_and_a_distinct_name() {
+        let grouped: Vec<Metric> = Metric::GROUPS
+            .iter()
+            .flat_map(|(_, ms)| ms.iter().copied())
+            .collect();
+        assert_eq!(grouped, Metric::ALL);
+        let mut names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Metric::ALL.len());
+        assert_eq!(
+            Metric::from_name("upcoding_rate"),
+            Some(Metric::UpcodingRate)
+        );
+        let m = RolloutMetrics {
+            deferral_gap: 0.25,
+            ..RolloutMetrics::default()
         };
-        let text = serde_json::to_string(&s).unwrap();
-        assert!(text.contains("null"), "{text}");
-        let back: Summary = serde_json::from_str(&text).unwrap();
-        assert!(back.mean.is_nan() && back.ci95[0].is_nan());
-        assert_eq!((back.std, back.ci95[1], back.n), (0.5, 1.0, 3));
+        assert_eq!(m.get(Metric::DeferralGap), 0.25);
     }
 }

@@ -361,8 +361,6 @@ impl Default for Objective {
 pub struct Scenario {
     /// Base seed, mixed with each replicate's seed.
     pub seed: u64,
-    /// Periods per rollout (T).
-    pub horizon: u32,
     /// Care teams (J).
     pub teams: usize,
     pub routing: Routing,
@@ -380,7 +378,6 @@ impl Default for Scenario {
     fn default() -> Self {
         Scenario {
             seed: 0,
-            horizon: 200,
             teams: 5,
             routing: Routing::Uniform,
             arrivals: Arrivals::default(),
@@ -398,10 +395,23 @@ impl Default for Scenario {
 impl Scenario {
     /// Parse a scenario from TOML text; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+        let parse = |message: String| ScenarioError::Parse {
             path: origin.to_string(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let table: toml::Table = toml::from_str(text).map_err(|e| parse(e.to_string()))?;
+        // The run length is a property of the run, not of the world: a scenario used to carry
+        // `horizon` and every runner ignored it. Say where it went instead of "unknown field".
+        if table.contains_key("horizon") {
+            return Err(parse(
+                "`horizon` is not a scenario key: the horizon belongs to the run \
+                 (`medisim run --horizon`, the experiments' --horizon, a search config's `horizon`)"
+                    .into(),
+            ));
+        }
+        let s: Scenario = table
+            .try_into()
+            .map_err(|e: toml::de::Error| parse(e.to_string()))?;
         s.validate()?;
         Ok(s)
     }
@@ -441,9 +451,6 @@ impl Scenario {
                 Err(invalid(key, format!("must be in [0, 1], got {v}")))
             }
         };
-        if self.horizon == 0 {
-            return Err(invalid("horizon", "must be at least 1"));
-        }
         if self.teams == 0 || self.teams > 64 {
             return Err(invalid(
                 "teams",
@@ -641,9 +648,17 @@ mod tests {
             e.contains("case_mix.weights") && e.contains("has 2 entries"),
             "{e}"
         );
-        let e = Scenario::from_toml("horizon = \"long\"\n", "s.toml")
+        let e = Scenario::from_toml("teams = \"many\"\n", "s.toml")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("horizon"), "{e}");
+        assert!(e.contains("teams"), "{e}");
+    }
+
+    #[test]
+    fn a_horizon_in_a_scenario_says_where_the_horizon_belongs() {
+        let e = Scenario::from_toml("horizon = 10\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`horizon`") && e.contains("--horizon"), "{e}");
     }
 }

@@ -1,27 +1,24 @@
 //! Same scenario, policy and seeds give bit-identical results whatever the thread count; the
 //! patient stream depends only on (scenario seed, replicate), not on the policy.
 
+use medisim_core::Metric as _;
 use medisim_dsl::{baseline, load};
-use medisim_sim::{run_seeds, ObjectiveKind, RunConfig, RunResult, Scenario};
+use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, RunSpec, Scenario};
 
 fn run_with_threads(threads: usize, policy: &medisim_dsl::Policy) -> RunResult {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap();
-    let config = RunConfig {
-        seeds: (1..=12).collect(),
-        horizon: 120,
-        objective: ObjectiveKind::Mixed,
-        trace: true,
-    };
-    pool.install(|| run_seeds(&Scenario::default(), policy, &config).unwrap())
+    let config = RunSpec::new((1..=12).collect(), 120, ObjectiveKind::Mixed);
+    let trace = true;
+    pool.install(|| run_seeds(&Scenario::default(), policy, &config, trace).unwrap())
 }
 
 fn bits(r: &RunResult) -> Vec<u64> {
     r.per_seed
         .iter()
-        .flat_map(|m| m.values())
+        .flat_map(|m| Metric::ALL.iter().map(|k| m.get(*k)))
         .map(f64::to_bits)
         .collect()
 }
@@ -68,14 +65,10 @@ fn a_different_scenario_seed_gives_a_different_stream() {
         seed: 99,
         ..Scenario::default()
     };
-    let config = RunConfig {
-        seeds: vec![1],
-        horizon: 50,
-        objective: ObjectiveKind::Mixed,
-        trace: false,
-    };
-    let a = run_seeds(&Scenario::default(), baseline(), &config).unwrap();
-    let b = run_seeds(&s, baseline(), &config).unwrap();
+    let config = RunSpec::new(vec![1], 50, ObjectiveKind::Mixed);
+    let trace = false;
+    let a = run_seeds(&Scenario::default(), baseline(), &config, trace).unwrap();
+    let b = run_seeds(&s, baseline(), &config, trace).unwrap();
     assert_ne!(
         a.per_seed[0].arrival_rate.to_bits(),
         b.per_seed[0].arrival_rate.to_bits()

@@ -2,19 +2,15 @@
 //! directions, not magnitudes. Run on two disjoint seed ranges.
 
 use medisim_dsl::{baseline, Field, Policy};
-use medisim_sim::{run_seeds, ObjectiveKind, RunConfig, RunResult, Scenario};
+use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, RunSpec, Scenario};
 
 fn cell(alpha: f64, beta: f64, seeds: std::ops::RangeInclusive<u64>) -> RunResult {
     let mut p: Policy = baseline().clone();
     p.fix(Field::Alpha, alpha);
     p.fix(Field::Beta, beta);
-    let config = RunConfig {
-        seeds: seeds.collect(),
-        horizon: 200,
-        objective: ObjectiveKind::Mixed,
-        trace: false,
-    };
-    run_seeds(&Scenario::default(), &p, &config).unwrap()
+    let config = RunSpec::new(seeds.collect(), 200, ObjectiveKind::Mixed);
+    let trace = false;
+    run_seeds(&Scenario::default(), &p, &config, trace).unwrap()
 }
 
 struct Regimes {
@@ -43,43 +39,43 @@ fn assert_table_2_signatures(r: &Regimes) {
     }
     // Profit-driven: most up-coding and most funds of the four, and cherry-picking.
     for o in others(all, &r.profit) {
-        assert!(r.profit.mean("upcoding_rate") > o.mean("upcoding_rate"));
-        assert!(r.profit.mean("terminal_funds") > o.mean("terminal_funds"));
+        assert!(r.profit.mean(Metric::UpcodingRate) > o.mean(Metric::UpcodingRate));
+        assert!(r.profit.mean(Metric::TerminalFunds) > o.mean(Metric::TerminalFunds));
     }
     assert!(
-        r.profit.mean("cherry_picking_gap") > 0.0,
+        r.profit.mean(Metric::CherryPickingGap) > 0.0,
         "profit gap {}",
-        r.profit.mean("cherry_picking_gap")
+        r.profit.mean(Metric::CherryPickingGap)
     );
     // Selection is strongest where profit dominates (paper: 0.182 > 0.155 > -0.051).
-    assert!(r.profit.mean("cherry_picking_gap") > r.balanced.mean("cherry_picking_gap"));
-    assert!(r.profit.mean("cherry_picking_gap") > r.quality.mean("cherry_picking_gap"));
+    assert!(r.profit.mean(Metric::CherryPickingGap) > r.balanced.mean(Metric::CherryPickingGap));
+    assert!(r.profit.mean(Metric::CherryPickingGap) > r.quality.mean(Metric::CherryPickingGap));
     // A mostly financial provider turns complex cases away; a mixed one parks them (strategic
     // delay needs both motives).
-    assert!(r.profit.mean("rejection_high_cmi") > r.profit.mean("deferral_high_cmi"));
-    assert!(r.balanced.mean("deferral_high_cmi") > r.balanced.mean("rejection_high_cmi"));
+    assert!(r.profit.mean(Metric::RejectionHighCmi) > r.profit.mean(Metric::DeferralHighCmi));
+    assert!(r.balanced.mean(Metric::DeferralHighCmi) > r.balanced.mean(Metric::RejectionHighCmi));
     // Quality-driven: most effort, low funds, no cherry-picking.
     for o in others(all, &r.quality) {
-        assert!(r.quality.mean("mean_effort") > o.mean("mean_effort"));
+        assert!(r.quality.mean(Metric::MeanEffort) > o.mean(Metric::MeanEffort));
     }
-    assert!(r.quality.mean("terminal_funds") < r.balanced.mean("terminal_funds"));
-    assert!(r.quality.mean("terminal_funds") < r.profit.mean("terminal_funds"));
+    assert!(r.quality.mean(Metric::TerminalFunds) < r.balanced.mean(Metric::TerminalFunds));
+    assert!(r.quality.mean(Metric::TerminalFunds) < r.profit.mean(Metric::TerminalFunds));
     assert!(
-        r.quality.mean("cherry_picking_gap") <= 0.0,
+        r.quality.mean(Metric::CherryPickingGap) <= 0.0,
         "quality gap {}",
-        r.quality.mean("cherry_picking_gap")
+        r.quality.mean(Metric::CherryPickingGap)
     );
     // Low incentives ration access: the most rejection.
     for o in others(all, &r.low) {
-        assert!(r.low.mean("rejection_rate") > o.mean("rejection_rate"));
+        assert!(r.low.mean(Metric::RejectionRate) > o.mean(Metric::RejectionRate));
     }
     // Balanced interior: measured KPI anti-aligned with true health; complex cases deferred more.
     assert!(
-        r.balanced.mean("corr_kpi_health") < 0.0,
+        r.balanced.mean(Metric::CorrKpiHealth) < 0.0,
         "corr {}",
-        r.balanced.mean("corr_kpi_health")
+        r.balanced.mean(Metric::CorrKpiHealth)
     );
-    assert!(r.balanced.mean("deferral_high_cmi") > r.balanced.mean("deferral_low_cmi"));
+    assert!(r.balanced.mean(Metric::DeferralHighCmi) > r.balanced.mean(Metric::DeferralLowCmi));
 }
 
 #[test]
@@ -97,7 +93,7 @@ fn upcoding_rises_with_alpha_at_every_beta() {
     for beta in [0.0, 0.25, 0.5, 0.75, 1.0] {
         let rates: Vec<f64> = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
             .iter()
-            .map(|a| cell(*a, beta, 1..=30).mean("upcoding_rate"))
+            .map(|a| cell(*a, beta, 1..=30).mean(Metric::UpcodingRate))
             .collect();
         assert!(
             rates.windows(2).all(|w| w[1] > w[0]),

@@ -1,0 +1,31 @@
+//! # medisim-core: what every medisim model shares
+//!
+//! The vocabulary below every model crate, so that the next model moves in without copying:
+//!
+//! - [`stats`]: means, ratios, Pearson correlation, coefficients of variation, summaries over
+//!   replicates with Student-t intervals.
+//! - [`objective`]: the objectives a return is computed for, the reward constants, the
+//!   violation score and the Eq. 8 fitness over a seed set.
+//! - [`spec`]: [`RunSpec`] — what to run (seeds, horizon, objective) — with the one key
+//!   function that every cache uses.
+//! - [`metric`]: the [`Metric`] trait a model's typed metric enum implements, and
+//!   [`Summaries`], metric summaries read by metric rather than by string.
+//! - [`model`]: the [`Model`] trait (scenario, policy, run → summaries) and its
+//!   [`ModelVersion`], which keys every cache and run store.
+//! - [`rundir`]: atomic writes and the resume guard of a run directory.
+//!
+//! Imports no other medisim crate, and knows nothing of hospitals, payers or patients.
+
+pub mod metric;
+pub mod model;
+pub mod objective;
+pub mod rundir;
+pub mod spec;
+pub mod stats;
+
+pub use metric::{Metric, Summaries};
+pub use model::{Model, ModelVersion};
+pub use objective::ObjectiveKind;
+pub use rundir::{write_atomic, RunDir, RunDirError};
+pub use spec::RunSpec;
+pub use stats::{mean, ratio, summarise, Pearson, Summary};

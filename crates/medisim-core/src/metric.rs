@@ -1,0 +1,60 @@
+//! Typed metrics. Each model names its diagnostics as an enum implementing [`Metric`]; results
+//! are read by metric (`summaries.mean(M::UpcodingRate)`), so a misspelt name is a compile
+//! error, not a NaN at run time. Stored files keep the names, so they stay readable.
+
+use crate::stats::Summary;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A model's diagnostic.
+pub trait Metric: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
+    /// Every metric, in output order.
+    const ALL: &'static [Self];
+    /// Its name in tables, CSV and JSON.
+    fn name(self) -> &'static str;
+
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|m| m.name() == name)
+    }
+}
+
+/// Summaries over replicates, one per metric, stored by name.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Summaries(BTreeMap<String, Summary>);
+
+impl Summaries {
+    pub fn new() -> Self {
+        Summaries(BTreeMap::new())
+    }
+
+    pub fn insert<M: Metric>(&mut self, m: M, s: Summary) {
+        self.0.insert(m.name().to_string(), s);
+    }
+
+    pub fn get<M: Metric>(&self, m: M) -> Option<&Summary> {
+        self.0.get(m.name())
+    }
+
+    /// The mean of a metric; NaN when it was not recorded (a file from another model).
+    pub fn mean<M: Metric>(&self, m: M) -> f64 {
+        self.get(m).map_or(f64::NAN, |s| s.mean)
+    }
+
+    /// By name, for metrics a user typed.
+    pub fn by_name(&self, name: &str) -> Option<&Summary> {
+        self.0.get(name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Summary)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

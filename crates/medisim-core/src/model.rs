@@ -1,0 +1,75 @@
+//! The [`Model`] trait: what experiments, sweeps and search need of a model, so that they can
+//! be written once and serve every model in the house.
+
+use crate::metric::{Metric, Summaries};
+use crate::spec::RunSpec;
+use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+/// A model's behaviour version. Bumped on any change that can change a result (a constant, an
+/// equation, a random stream); `CHANGELOG.md` marks each bump. Every cache key and run store
+/// carries it, so a changed model never serves a stale result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ModelVersion {
+    /// The model's name, e.g. `medisim-sim`.
+    pub model: &'static str,
+    /// Its behaviour version.
+    pub number: u32,
+}
+
+impl std::fmt::Display for ModelVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.model, self.number)
+    }
+}
+
+impl Serialize for ModelVersion {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A model: given a scenario (the world) and a policy (the rules), run replicates and
+/// summarise their metrics.
+pub trait Model: Sync {
+    type Scenario: Sync;
+    type Policy: Sync;
+    type Metric: Metric;
+
+    fn version(&self) -> ModelVersion;
+
+    /// Text that determines the scenario's behaviour (its canonical TOML).
+    fn scenario_key(&self, scenario: &Self::Scenario) -> String;
+
+    /// Text that determines the policy's behaviour (its canonical form).
+    fn policy_key(&self, policy: &Self::Policy) -> String;
+
+    /// Run `spec.seeds` replicates and summarise them.
+    fn run(
+        &self,
+        scenario: &Self::Scenario,
+        policy: &Self::Policy,
+        spec: &RunSpec,
+    ) -> Result<Summaries, String>;
+
+    /// The cache key of one run: a hash of the model version, the scenario, the policy and
+    /// the run spec — everything that determines the result, and nothing else.
+    fn run_key(&self, scenario: &Self::Scenario, policy: &Self::Policy, spec: &RunSpec) -> String {
+        let mut h = Sha256::new();
+        for part in [
+            self.version().to_string(),
+            self.scenario_key(scenario),
+            self.policy_key(policy),
+            spec.key(),
+        ] {
+            // Length-prefixed, so no two part lists hash the same text.
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        h.finalize()
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}

@@ -1,0 +1,190 @@
+//! A run directory: where a long job keeps its results and its plan. Writes are atomic (a kill
+//! leaves the old file or the new one, never half of one), and a job that finds an earlier
+//! job's plan either resumes it exactly or refuses with the reason.
+
+use crate::model::ModelVersion;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunDirError {
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{dir} already holds {kind}; resume it with --resume or choose another --out")]
+    AlreadyHolds { dir: String, kind: String },
+    #[error("{dir} holds {kind} with different settings; resume it with the same settings")]
+    DifferentSettings { dir: String, kind: String },
+    #[error("{dir} holds no {kind} to resume")]
+    NothingToResume { dir: String, kind: String },
+    #[error(
+        "{dir} holds {kind} made by model version {held}, and this build is {current}: its \
+         cached results belong to the other model; start a new run in another --out"
+    )]
+    OtherModelVersion {
+        dir: String,
+        kind: String,
+        held: String,
+        current: String,
+    },
+}
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Write `path` through a temporary file in the same directory and a rename. The temporary name
+/// is unique per process and write, so parallel writers of one path never share it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunDirError> {
+    let io = |source| RunDirError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })
+}
+
+/// A job's directory.
+#[derive(Clone, Debug)]
+pub struct RunDir {
+    root: PathBuf,
+}
+
+impl RunDir {
+    /// Open (creating it if needed) the directory `root`.
+    pub fn create(root: &Path) -> Result<RunDir, RunDirError> {
+        std::fs::create_dir_all(root).map_err(|source| RunDirError::Io {
+            path: root.display().to_string(),
+            source,
+        })?;
+        Ok(RunDir {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// Write `name` in the directory atomically.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), RunDirError> {
+        write_atomic(&self.join(name), bytes)
+    }
+
+    /// The resume guard. `held` is the plan an earlier job left here (its settings as text),
+    /// `wanted` this job's; `kind` names the job for messages ("a search"). A fresh job may not
+    /// overwrite one that is there; a resumed one must repeat its settings exactly.
+    pub fn claim(
+        &self,
+        kind: &str,
+        held: Option<&str>,
+        wanted: &str,
+        resume: bool,
+    ) -> Result<(), RunDirError> {
+        let (dir, kind_s) = (self.root.display().to_string(), kind.to_string());
+        match held {
+            Some(_) if !resume => Err(RunDirError::AlreadyHolds { dir, kind: kind_s }),
+            Some(prev) if prev != wanted => {
+                Err(RunDirError::DifferentSettings { dir, kind: kind_s })
+            }
+            None if resume => Err(RunDirError::NothingToResume {
+                dir,
+                // "a search" -> "search"
+                kind: kind
+                    .strip_prefix("an ")
+                    .or_else(|| kind.strip_prefix("a "))
+                    .unwrap_or(kind)
+                    .to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuse to resume a job made by another model version. `held` is the version the job
+    /// recorded (`None`: a job from before versions were recorded).
+    pub fn check_version(
+        &self,
+        kind: &str,
+        held: Option<&str>,
+        current: ModelVersion,
+    ) -> Result<(), RunDirError> {
+        let current_s = current.to_string();
+        match held {
+            Some(v) if v == current_s => Ok(()),
+            other => Err(RunDirError::OtherModelVersion {
+                dir: self.root.display().to_string(),
+                kind: kind.to_string(),
+                held: other.unwrap_or("(none recorded)").to_string(),
+                current: current_s,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V: ModelVersion = ModelVersion {
+        model: "m",
+        number: 3,
+    };
+
+    #[test]
+    fn atomic_writes_replace_and_leave_no_temporary() {
+        let d = tempfile::tempdir().unwrap();
+        let rd = RunDir::create(&d.path().join("run")).unwrap();
+        rd.write("a.txt", b"one").unwrap();
+        rd.write("a.txt", b"two").unwrap();
+        assert_eq!(std::fs::read(rd.join("a.txt")).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(rd.path()).unwrap().count(), 1);
+        let e = write_atomic(&d.path().join("missing/x"), b"").unwrap_err();
+        assert!(e.to_string().contains("missing/x"), "{e}");
+    }
+
+    #[test]
+    fn the_guard_resumes_only_the_same_job() {
+        let d = tempfile::tempdir().unwrap();
+        let rd = RunDir::create(d.path()).unwrap();
+        assert!(rd.claim("a search", None, "x", false).is_ok());
+        assert!(rd.claim("a search", Some("x"), "x", true).is_ok());
+        let e = rd.claim("a search", Some("x"), "x", false).unwrap_err();
+        assert!(e.to_string().contains("already holds a search"), "{e}");
+        let e = rd.claim("a search", Some("x"), "y", true).unwrap_err();
+        assert!(e.to_string().contains("different settings"), "{e}");
+        let e = rd.claim("a search", None, "x", true).unwrap_err();
+        assert!(e.to_string().contains("holds no search to resume"), "{e}");
+    }
+
+    #[test]
+    fn another_model_version_is_refused_naming_both() {
+        let d = tempfile::tempdir().unwrap();
+        let rd = RunDir::create(d.path()).unwrap();
+        assert!(rd.check_version("a search", Some("m/3"), V).is_ok());
+        let e = rd
+            .check_version("a search", Some("m/2"), V)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("m/2") && e.contains("m/3"), "{e}");
+        let e = rd
+            .check_version("a search", None, V)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("none recorded") && e.contains("m/3"), "{e}");
+    }
+}

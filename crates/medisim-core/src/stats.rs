@@ -1,0 +1,226 @@
+//! Statistics every model reports: written once here, so two models never disagree on what a
+//! mean of nothing or a correlation without variance is.
+
+use serde::{Deserialize, Serialize};
+
+/// Mean of an iterator; 0 for none (a diagnostic over no events is reported as 0, never NaN).
+pub fn mean(it: impl Iterator<Item = f64>) -> f64 {
+    let (s, n) = it.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 {
+        0.0
+    } else {
+        s / n as f64
+    }
+}
+
+/// `a / b`, or 0 when the denominator is not positive (a rate over no events).
+pub fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}
+
+/// Sample variance (n − 1 denominator); 0 for fewer than two values.
+pub fn sample_variance(xs: &[f64]) -> f64 {
+    if xs.len() < 2 {
+        return 0.0;
+    }
+    let m = mean(xs.iter().copied());
+    xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64
+}
+
+/// Population standard deviation (n denominator) of an iterator; 0 for none.
+pub fn population_sd<I: Iterator<Item = f64> + Clone>(xs: I) -> f64 {
+    let n = xs.clone().count();
+    if n == 0 {
+        return 0.0;
+    }
+    let m = mean(xs.clone());
+    (xs.map(|x| (x - m).powi(2)).sum::<f64>() / n as f64).sqrt()
+}
+
+/// Running sums for a Pearson correlation, so a rollout adds pairs without storing them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Pearson {
+    n: f64,
+    x: f64,
+    y: f64,
+    xx: f64,
+    yy: f64,
+    xy: f64,
+}
+
+impl Pearson {
+    pub fn add(&mut self, x: f64, y: f64) {
+        self.n += 1.0;
+        self.x += x;
+        self.y += y;
+        self.xx += x * x;
+        self.yy += y * y;
+        self.xy += x * y;
+    }
+
+    /// The correlation; no pairs, one pair, or no variance is undefined and reported as 0.
+    pub fn value(&self) -> f64 {
+        let cov = self.xy - self.x * self.y / self.n;
+        let vx = self.xx - self.x * self.x / self.n;
+        let vy = self.yy - self.y * self.y / self.n;
+        // The negated test also catches the NaN of an empty accumulator.
+        if !(self.n >= 2.0 && vx > 1e-12 && vy > 1e-12) {
+            0.0
+        } else {
+            cov / (vx * vy).sqrt()
+        }
+    }
+}
+
+/// The mean over events of a cross-sectional coefficient of variation (population sd / |mean|),
+/// accumulated one cross-section at a time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MeanCv {
+    sum: f64,
+    count: f64,
+}
+
+impl MeanCv {
+    /// Add one cross-section; skipped when fewer than two units report or the mean is zero.
+    pub fn add<I: Iterator<Item = f64> + Clone>(&mut self, xs: I) {
+        if xs.clone().count() < 2 {
+            return;
+        }
+        let m = mean(xs.clone());
+        if m.abs() > 1e-12 {
+            self.sum += population_sd(xs) / m.abs();
+            self.count += 1.0;
+        }
+    }
+
+    pub fn value(&self) -> f64 {
+        ratio(self.sum, self.count)
+    }
+}
+
+/// A metric summarised over replicates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    #[serde(deserialize_with = "null_is_nan")]
+    pub mean: f64,
+    #[serde(deserialize_with = "null_is_nan")]
+    pub std: f64,
+    /// 95% confidence interval of the mean (Student t).
+    #[serde(deserialize_with = "null_is_nan_pair")]
+    pub ci95: [f64; 2],
+    pub n: usize,
+}
+
+impl Summary {
+    /// A value with no spread: a statistic of the whole replicate set (Eq. 8 fitness).
+    pub fn exact(value: f64, n: usize) -> Self {
+        Summary {
+            mean: value,
+            std: 0.0,
+            ci95: [value, value],
+            n,
+        }
+    }
+}
+
+// JSON has no NaN: serde_json writes a non-finite number as null. Reading null back as NaN lets
+// every stored summary (cell caches, search stores) round-trip whatever it holds.
+fn null_is_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+fn null_is_nan_pair<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error> {
+    let [a, b] = <[Option<f64>; 2]>::deserialize(d)?;
+    Ok([a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN)])
+}
+
+/// Two-sided 97.5% Student-t quantiles for 1..=30 degrees of freedom; 1.96 beyond.
+const T975: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
+];
+
+/// Mean, sample standard deviation and 95% Student-t interval of the mean.
+pub fn summarise(xs: &[f64]) -> Summary {
+    let n = xs.len();
+    let m = mean(xs.iter().copied());
+    let sd = sample_variance(xs).sqrt();
+    let half = if n >= 2 {
+        T975.get(n - 2).copied().unwrap_or(1.96) * sd / (n as f64).sqrt()
+    } else {
+        0.0
+    };
+    Summary {
+        mean: m,
+        std: sd,
+        ci95: [m - half, m + half],
+        n,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_undefined_correlation_is_zero() {
+        assert_eq!(Pearson::default().value(), 0.0);
+        let mut one = Pearson::default();
+        one.add(1.0, 2.0);
+        assert_eq!(one.value(), 0.0);
+        let mut flat = Pearson::default();
+        for x in [1.0, 2.0, 3.0] {
+            flat.add(x, 5.0);
+        }
+        assert_eq!(flat.value(), 0.0);
+        let mut line = Pearson::default();
+        for x in [1.0, 2.0, 3.0] {
+            line.add(x, -2.0 * x);
+        }
+        assert!((line.value() + 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_summary_holding_nan_round_trips_through_json() {
+        let s = Summary {
+            mean: f64::NAN,
+            std: 0.5,
+            ci95: [f64::NAN, 1.0],
+            n: 3,
+        };
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(text.contains("null"), "{text}");
+        let back: Summary = serde_json::from_str(&text).unwrap();
+        assert!(back.mean.is_nan() && back.ci95[0].is_nan());
+        assert_eq!((back.std, back.ci95[1], back.n), (0.5, 1.0, 3));
+    }
+
+    #[test]
+    fn summaries_use_student_t_and_degenerate_cleanly() {
+        let s = summarise(&[1.0, 2.0, 3.0]);
+        assert_eq!(s.mean, 2.0);
+        assert_eq!(s.std, 1.0);
+        // t(2 df) = 4.303; half-width 4.303 / sqrt(3).
+        assert!((s.ci95[1] - 2.0 - 4.303 / 3f64.sqrt()).abs() < 1e-12);
+        let one = summarise(&[5.0]);
+        assert_eq!((one.mean, one.std, one.ci95), (5.0, 0.0, [5.0, 5.0]));
+        assert_eq!(summarise(&[]).mean, 0.0);
+    }
+
+    #[test]
+    fn mean_cv_skips_degenerate_cross_sections() {
+        let mut cv = MeanCv::default();
+        cv.add([1.0].into_iter());
+        cv.add([0.0, 0.0].into_iter());
+        assert_eq!(cv.value(), 0.0);
+        cv.add([1.0, 3.0].into_iter());
+        // sd 1, mean 2
+        assert!((cv.value() - 0.5).abs() < 1e-12);
+        assert_eq!(ratio(1.0, 0.0), 0.0);
+    }
+}
