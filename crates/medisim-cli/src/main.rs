@@ -137,7 +137,7 @@ fn check(files: &[PathBuf], notes: bool) -> Result<bool> {
         };
         let omitted: Vec<&str> = diags
             .iter()
-            .filter(|d| d.code == "omitted-field")
+            .filter(|d| d.code == medisim_dsl::diag::Code::OmittedField)
             .filter_map(|d| d.message.split('`').nth(1))
             .collect();
         let file_errors = diags.iter().filter(|d| d.is_error()).count();

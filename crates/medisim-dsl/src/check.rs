@@ -2,7 +2,7 @@
 //! and within the schema and guardrails, or to one diagnostic per problem.
 
 use crate::ast::*;
-use crate::diag::{nearest, Diagnostic};
+use crate::diag::{nearest, Code, Diagnostic};
 use crate::parser;
 use crate::schema::*;
 use crate::span::Span;
@@ -148,7 +148,7 @@ pub fn decode(bytes: &[u8]) -> Result<&str, (String, Diagnostic)> {
         let at = e.valid_up_to();
         let lossy = String::from_utf8_lossy(bytes).into_owned();
         let d = Diagnostic::error(
-            "not-utf8",
+            Code::NotUtf8,
             Span::new(at, at + 1),
             "policy file is not valid UTF-8",
         )
@@ -209,7 +209,7 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                 if section.is_some() {
                     c.err(
                         Diagnostic::error(
-                            "misplaced-header",
+                            Code::MisplacedHeader,
                             h.span,
                             format!("header entry `{}` after a section", h.key),
                         )
@@ -219,7 +219,7 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                 }
                 let Some(idx) = HEADER_KEYS.iter().position(|k| *k == h.key) else {
                     let mut d = Diagnostic::error(
-                        "unknown-header",
+                        Code::UnknownHeader,
                         h.key_span,
                         format!("unknown header key `{}`", h.key),
                     )
@@ -237,7 +237,7 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                 if let Some(first) = header_spans[idx] {
                     c.err(
                         Diagnostic::error(
-                            "duplicate",
+                            Code::Duplicate,
                             h.key_span,
                             format!("header key `{}` is set twice", h.key),
                         )
@@ -252,7 +252,7 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                         if h.value != KIND {
                             c.err(
                                 Diagnostic::error(
-                                    "bad-header",
+                                    Code::BadHeader,
                                     h.value_span,
                                     format!("unknown policy kind \"{}\"", h.value),
                                 )
@@ -265,7 +265,7 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                         if h.value != VERSION {
                             c.err(
                                 Diagnostic::error(
-                                    "bad-header",
+                                    Code::BadHeader,
                                     h.value_span,
                                     format!("unsupported language version \"{}\"", h.value),
                                 )
@@ -278,7 +278,7 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                         if h.value.trim().is_empty() {
                             c.err(
                                 Diagnostic::error(
-                                    "bad-header",
+                                    Code::BadHeader,
                                     h.value_span,
                                     "policy name is empty",
                                 )
@@ -298,7 +298,7 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                 let Some(s) = Section::from_name(name) else {
                     let names = Section::ALL.map(Section::name);
                     let mut d = Diagnostic::error(
-                        "unknown-section",
+                        Code::UnknownSection,
                         *name_span,
                         format!("unknown section `[{name}]`"),
                     )
@@ -316,7 +316,7 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                 if let Some(first) = section_spans[s as usize] {
                     c.err(
                         Diagnostic::error(
-                            "duplicate",
+                            Code::Duplicate,
                             *span,
                             format!("section `[{name}]` appears twice"),
                         )
@@ -333,7 +333,7 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                     continue;
                 };
                 if let Some(first) = field_spans[field as usize] {
-                    c.err(Diagnostic::error("duplicate", stmt.target_span, format!("field `{}` is assigned twice", stmt.target))
+                    c.err(Diagnostic::error(Code::Duplicate, stmt.target_span, format!("field `{}` is assigned twice", stmt.target))
                         .with_label("second assignment")
                         .with_related(first, "first assignment")
                         .with_help("each field is assigned at most once; combine the rules into one expression"));
@@ -361,7 +361,7 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
             };
             c.err(
                 Diagnostic::error(
-                    "missing-header",
+                    Code::MissingHeader,
                     first_span,
                     format!("missing header entry `{key}`"),
                 )
@@ -379,7 +379,7 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
         let base = baseline_expr_text(field);
         c.diags.push(
             Diagnostic::note(
-                "omitted-field",
+                Code::OmittedField,
                 at,
                 format!(
                     "field `{}` is not assigned; it takes the baseline rule",
@@ -421,7 +421,7 @@ impl Checker {
             let home = Field::from_name(name).map_or(Section::Admin, |f| f.spec().section);
             self.err(
                 Diagnostic::error(
-                    "no-section",
+                    Code::NoSection,
                     stmt.target_span,
                     format!("`{name}` is assigned before any section"),
                 )
@@ -437,7 +437,7 @@ impl Checker {
                 Some(s) => {
                     self.err(
                         Diagnostic::error(
-                            "wrong-section",
+                            Code::WrongSection,
                             stmt.target_span,
                             format!(
                                 "`{name}` is {} field, but this is [{}]",
@@ -457,7 +457,7 @@ impl Checker {
         if let Some(f) = feature(name) {
             self.err(
                 Diagnostic::error(
-                    "assign-to-feature",
+                    Code::AssignToFeature,
                     stmt.target_span,
                     format!("cannot assign to feature `{name}`"),
                 )
@@ -478,7 +478,7 @@ impl Checker {
             None => FIELDS.iter().map(|f| f.name).collect(),
         };
         let mut d = Diagnostic::error(
-            "unknown-field",
+            Code::UnknownField,
             stmt.target_span,
             format!("unknown field `{name}`"),
         )
@@ -505,7 +505,7 @@ impl Checker {
                 };
                 self.err(
                     Diagnostic::error(
-                        "type",
+                        Code::Type,
                         e.span,
                         format!(
                             "field `{}` expects a {}, but this expression is a {ty}",
@@ -530,7 +530,7 @@ impl Checker {
                 };
                 self.err(
                     Diagnostic::error(
-                        "type",
+                        Code::Type,
                         e.span,
                         format!("{context} needs a {want}, found a {ty}"),
                     )
@@ -588,7 +588,7 @@ impl Checker {
             };
             self.err(
                 Diagnostic::error(
-                    "wrong-scope",
+                    Code::WrongScope,
                     span,
                     format!(
                         "`{name}` is {} and cannot be read by {who}",
@@ -602,7 +602,7 @@ impl Checker {
         }
         if let Some(field) = Field::from_name(name) {
             let mut d = Diagnostic::error(
-                "read-field",
+                Code::ReadField,
                 span,
                 format!("`{name}` is a field and cannot be read"),
             )
@@ -620,7 +620,7 @@ impl Checker {
         if Call::from_name(name).is_some() {
             self.err(
                 Diagnostic::error(
-                    "bare-call",
+                    Code::BareCall,
                     span,
                     format!("`{name}` is a call and needs arguments"),
                 )
@@ -634,8 +634,12 @@ impl Checker {
             return None;
         }
         let names = readable(scope);
-        let mut d = Diagnostic::error("unknown-feature", span, format!("unknown feature `{name}`"))
-            .with_label("not a feature of medisim_dsl_v1");
+        let mut d = Diagnostic::error(
+            Code::UnknownFeature,
+            span,
+            format!("unknown feature `{name}`"),
+        )
+        .with_label("not a feature of medisim_dsl_v1");
         d = match nearest(name, names.iter().copied()) {
             Some(n) => d.with_help(format!("did you mean `{n}`?")),
             None => d.with_help(format!("features readable here: {}", names.join(", "))),
@@ -655,7 +659,7 @@ impl Checker {
         let Some(call) = Call::from_name(name) else {
             let names: Vec<&str> = CALLS.iter().map(|c| c.name).collect();
             let mut d = Diagnostic::error(
-                "unknown-call",
+                Code::UnknownCall,
                 name_span,
                 format!("unknown function `{name}`"),
             )
@@ -692,7 +696,7 @@ impl Checker {
             };
             self.err(
                 Diagnostic::error(
-                    "arity",
+                    Code::Arity,
                     span,
                     format!(
                         "`{name}` takes {want} argument{}, found {}",

@@ -19,6 +19,93 @@ use std::collections::HashMap;
 
 type Idx = u32;
 
+/// The opcode table: every operation an instruction can perform, with its semantics, written
+/// once. The constant folder, the scalar evaluator, the batch evaluator and the reference
+/// evaluator all apply these, so they cannot drift apart. `$f` must be a plain function or a
+/// non-capturing closure so that the batch loops inline it and vectorise.
+macro_rules! opcodes {
+    (binary { $($b:ident => $bf:expr,)* } unary { $($u:ident => $uf:expr,)* }) => {
+        /// A two-operand operation.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        enum BinKind { $($b,)* }
+
+        /// A one-operand operation.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        enum UnKind { $($u,)* }
+
+        impl BinKind {
+            #[inline(always)]
+            fn apply(self, x: f64, y: f64) -> f64 {
+                match self { $(BinKind::$b => ($bf)(x, y),)* }
+            }
+
+            /// `d[l] = op(a[l], b[l])` for every lane, one loop per opcode.
+            #[inline(always)]
+            fn apply_lanes(self, d: &mut [f64], a: &[f64], b: &[f64]) {
+                match self { $(BinKind::$b => zip2(d, a, b, $bf),)* }
+            }
+        }
+
+        impl UnKind {
+            #[inline(always)]
+            fn apply(self, x: f64) -> f64 {
+                match self { $(UnKind::$u => ($uf)(x),)* }
+            }
+
+            #[inline(always)]
+            fn apply_lanes(self, d: &mut [f64], a: &[f64]) {
+                match self { $(UnKind::$u => zip1(d, a, $uf),)* }
+            }
+        }
+    };
+}
+
+opcodes! {
+    binary {
+        Add => sem::add,
+        Sub => sem::sub,
+        Mul => sem::mul,
+        Div => sem::div,
+        Gt => |x: f64, y: f64| sem::flag(x > y),
+        Ge => |x: f64, y: f64| sem::flag(x >= y),
+        Lt => |x: f64, y: f64| sem::flag(x < y),
+        Le => |x: f64, y: f64| sem::flag(x <= y),
+        Eq => |x: f64, y: f64| sem::flag(x == y),
+        Ne => |x: f64, y: f64| sem::flag(x != y),
+        And => |x: f64, y: f64| sem::flag(sem::truth(x) & sem::truth(y)),
+        Or => |x: f64, y: f64| sem::flag(sem::truth(x) | sem::truth(y)),
+        Min => sem::min,
+        Max => sem::max,
+        SoftGt => sem::soft_gt,
+    }
+    unary {
+        Neg => sem::neg,
+        Not => |x: f64| sem::flag(!sem::truth(x)),
+        Abs => sem::abs,
+        Round => sem::round,
+    }
+}
+
+impl BinKind {
+    /// The opcode of a source operator.
+    fn of(op: BinOp) -> BinKind {
+        match op {
+            BinOp::Add => BinKind::Add,
+            BinOp::Sub => BinKind::Sub,
+            BinOp::Mul => BinKind::Mul,
+            BinOp::Div => BinKind::Div,
+            BinOp::Gt => BinKind::Gt,
+            BinOp::Ge => BinKind::Ge,
+            BinOp::Lt => BinKind::Lt,
+            BinOp::Le => BinKind::Le,
+            BinOp::Eq => BinKind::Eq,
+            BinOp::Ne => BinKind::Ne,
+            BinOp::And => BinKind::And,
+            BinOp::Or => BinKind::Or,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Instr {
     /// `Σ coef_k * v[idx_k]`, terms `start..start+len` of the block's term table, summed left to right.
@@ -27,88 +114,22 @@ enum Instr {
         start: Idx,
         len: Idx,
     },
-    Mul {
+    Bin {
+        op: BinKind,
         dst: Idx,
         a: Idx,
         b: Idx,
     },
-    Div {
+    Un {
+        op: UnKind,
         dst: Idx,
         a: Idx,
-        b: Idx,
-    },
-    Gt {
-        dst: Idx,
-        a: Idx,
-        b: Idx,
-    },
-    Ge {
-        dst: Idx,
-        a: Idx,
-        b: Idx,
-    },
-    Lt {
-        dst: Idx,
-        a: Idx,
-        b: Idx,
-    },
-    Le {
-        dst: Idx,
-        a: Idx,
-        b: Idx,
-    },
-    Eq {
-        dst: Idx,
-        a: Idx,
-        b: Idx,
-    },
-    Ne {
-        dst: Idx,
-        a: Idx,
-        b: Idx,
-    },
-    And {
-        dst: Idx,
-        a: Idx,
-        b: Idx,
-    },
-    Or {
-        dst: Idx,
-        a: Idx,
-        b: Idx,
-    },
-    Not {
-        dst: Idx,
-        a: Idx,
-    },
-    Min {
-        dst: Idx,
-        a: Idx,
-        b: Idx,
-    },
-    Max {
-        dst: Idx,
-        a: Idx,
-        b: Idx,
     },
     Clip {
         dst: Idx,
         x: Idx,
         lo: Idx,
         hi: Idx,
-    },
-    Abs {
-        dst: Idx,
-        a: Idx,
-    },
-    Round {
-        dst: Idx,
-        a: Idx,
-    },
-    SoftGt {
-        dst: Idx,
-        a: Idx,
-        b: Idx,
     },
 }
 
@@ -134,23 +155,9 @@ impl Instr {
     fn dst(&self) -> Idx {
         match *self {
             Instr::Lin { dst, .. }
-            | Instr::Mul { dst, .. }
-            | Instr::Div { dst, .. }
-            | Instr::Gt { dst, .. }
-            | Instr::Ge { dst, .. }
-            | Instr::Lt { dst, .. }
-            | Instr::Le { dst, .. }
-            | Instr::Eq { dst, .. }
-            | Instr::Ne { dst, .. }
-            | Instr::And { dst, .. }
-            | Instr::Or { dst, .. }
-            | Instr::Not { dst, .. }
-            | Instr::Min { dst, .. }
-            | Instr::Max { dst, .. }
-            | Instr::Clip { dst, .. }
-            | Instr::Abs { dst, .. }
-            | Instr::Round { dst, .. }
-            | Instr::SoftGt { dst, .. } => dst,
+            | Instr::Bin { dst, .. }
+            | Instr::Un { dst, .. }
+            | Instr::Clip { dst, .. } => dst,
         }
     }
 }
@@ -302,32 +309,8 @@ impl Block {
                         }
                     }
                 }
-                Instr::Mul { a, b, .. } => zip2(d, s(a), s(b), sem::mul),
-                Instr::Div { a, b, .. } => zip2(d, s(a), s(b), sem::div),
-                Instr::Gt { a, b, .. } => zip2(d, s(a), s(b), |x, y| sem::flag(x > y)),
-                Instr::Ge { a, b, .. } => zip2(d, s(a), s(b), |x, y| sem::flag(x >= y)),
-                Instr::Lt { a, b, .. } => zip2(d, s(a), s(b), |x, y| sem::flag(x < y)),
-                Instr::Le { a, b, .. } => zip2(d, s(a), s(b), |x, y| sem::flag(x <= y)),
-                Instr::Eq { a, b, .. } => zip2(d, s(a), s(b), |x, y| sem::flag(x == y)),
-                Instr::Ne { a, b, .. } => zip2(d, s(a), s(b), |x, y| sem::flag(x != y)),
-                Instr::And { a, b, .. } => zip2(d, s(a), s(b), |x, y| {
-                    sem::flag(sem::truth(x) & sem::truth(y))
-                }),
-                Instr::Or { a, b, .. } => zip2(d, s(a), s(b), |x, y| {
-                    sem::flag(sem::truth(x) | sem::truth(y))
-                }),
-                Instr::Min { a, b, .. } => zip2(d, s(a), s(b), sem::min),
-                Instr::Max { a, b, .. } => zip2(d, s(a), s(b), sem::max),
-                Instr::SoftGt { a, b, .. } => zip2(d, s(a), s(b), sem::soft_gt),
-                Instr::Not { a, .. } => d
-                    .iter_mut()
-                    .zip(s(a))
-                    .for_each(|(x, y)| *x = sem::flag(!sem::truth(*y))),
-                Instr::Abs { a, .. } => d.iter_mut().zip(s(a)).for_each(|(x, y)| *x = sem::abs(*y)),
-                Instr::Round { a, .. } => d
-                    .iter_mut()
-                    .zip(s(a))
-                    .for_each(|(x, y)| *x = sem::round(*y)),
+                Instr::Bin { op, a, b, .. } => op.apply_lanes(d, s(a), s(b)),
+                Instr::Un { op, a, .. } => op.apply_lanes(d, s(a)),
                 Instr::Clip { x, lo, hi, .. } => {
                     for (((o, a), b), c) in d.iter_mut().zip(s(x)).zip(s(lo)).zip(s(hi)) {
                         *o = sem::clip(*a, *b, *c);
@@ -353,32 +336,12 @@ impl Block {
                     dst,
                     lin(&self.terms[start as usize..(start + len) as usize], v),
                 ),
-                Instr::Mul { dst, a, b } => (dst, sem::mul(v[a as usize], v[b as usize])),
-                Instr::Div { dst, a, b } => (dst, sem::div(v[a as usize], v[b as usize])),
-                Instr::Gt { dst, a, b } => (dst, sem::flag(v[a as usize] > v[b as usize])),
-                Instr::Ge { dst, a, b } => (dst, sem::flag(v[a as usize] >= v[b as usize])),
-                Instr::Lt { dst, a, b } => (dst, sem::flag(v[a as usize] < v[b as usize])),
-                Instr::Le { dst, a, b } => (dst, sem::flag(v[a as usize] <= v[b as usize])),
-                Instr::Eq { dst, a, b } => (dst, sem::flag(v[a as usize] == v[b as usize])),
-                Instr::Ne { dst, a, b } => (dst, sem::flag(v[a as usize] != v[b as usize])),
-                Instr::And { dst, a, b } => (
-                    dst,
-                    sem::flag(sem::truth(v[a as usize]) & sem::truth(v[b as usize])),
-                ),
-                Instr::Or { dst, a, b } => (
-                    dst,
-                    sem::flag(sem::truth(v[a as usize]) | sem::truth(v[b as usize])),
-                ),
-                Instr::Not { dst, a } => (dst, sem::flag(!sem::truth(v[a as usize]))),
-                Instr::Min { dst, a, b } => (dst, sem::min(v[a as usize], v[b as usize])),
-                Instr::Max { dst, a, b } => (dst, sem::max(v[a as usize], v[b as usize])),
+                Instr::Bin { op, dst, a, b } => (dst, op.apply(v[a as usize], v[b as usize])),
+                Instr::Un { op, dst, a } => (dst, op.apply(v[a as usize])),
                 Instr::Clip { dst, x, lo, hi } => (
                     dst,
                     sem::clip(v[x as usize], v[lo as usize], v[hi as usize]),
                 ),
-                Instr::Abs { dst, a } => (dst, sem::abs(v[a as usize])),
-                Instr::Round { dst, a } => (dst, sem::round(v[a as usize])),
-                Instr::SoftGt { dst, a, b } => (dst, sem::soft_gt(v[a as usize], v[b as usize])),
             };
             v[dst as usize] = val;
         }
@@ -412,6 +375,14 @@ fn lin(terms: &[(Idx, f64)], v: &[f64]) -> f64 {
 fn zip2(d: &mut [f64], a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64) {
     for ((x, y), z) in d.iter_mut().zip(a).zip(b) {
         *x = f(*y, *z);
+    }
+}
+
+/// `d[l] = f(a[l])` for every lane.
+#[inline(always)]
+fn zip1(d: &mut [f64], a: &[f64], f: impl Fn(f64) -> f64) {
+    for (x, y) in d.iter_mut().zip(a) {
+        *x = f(*y);
     }
 }
 
@@ -472,30 +443,6 @@ enum Node {
     Bin(BinKind, Operand, Operand),
     Un(UnKind, Operand),
     Clip(Operand, Operand, Operand),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum BinKind {
-    Mul,
-    Div,
-    Gt,
-    Ge,
-    Lt,
-    Le,
-    Eq,
-    Ne,
-    And,
-    Or,
-    Min,
-    Max,
-    SoftGt,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum UnKind {
-    Not,
-    Abs,
-    Round,
 }
 
 struct Builder {
@@ -559,18 +506,7 @@ impl Builder {
                 }
             }
             ExprKind::Binary(op, a, b) => {
-                let kind = match op {
-                    BinOp::Div => BinKind::Div,
-                    BinOp::Gt => BinKind::Gt,
-                    BinOp::Ge => BinKind::Ge,
-                    BinOp::Lt => BinKind::Lt,
-                    BinOp::Le => BinKind::Le,
-                    BinOp::Eq => BinKind::Eq,
-                    BinOp::Ne => BinKind::Ne,
-                    BinOp::And => BinKind::And,
-                    BinOp::Or => BinKind::Or,
-                    BinOp::Add | BinOp::Sub | BinOp::Mul => unreachable!("handled above"),
-                };
+                let kind = BinKind::of(*op);
                 let (oa, ob) = (self.expr(a), self.expr(b));
                 self.binary(kind, oa, ob)
             }
@@ -671,21 +607,7 @@ impl Builder {
 
     fn binary(&mut self, kind: BinKind, a: Operand, b: Operand) -> Operand {
         if let (Some(x), Some(y)) = (self.const_value(a), self.const_value(b)) {
-            let v = match kind {
-                BinKind::Mul => sem::mul(x, y),
-                BinKind::Div => sem::div(x, y),
-                BinKind::Gt => sem::flag(x > y),
-                BinKind::Ge => sem::flag(x >= y),
-                BinKind::Lt => sem::flag(x < y),
-                BinKind::Le => sem::flag(x <= y),
-                BinKind::Eq => sem::flag(x == y),
-                BinKind::Ne => sem::flag(x != y),
-                BinKind::And => sem::flag(sem::truth(x) & sem::truth(y)),
-                BinKind::Or => sem::flag(sem::truth(x) | sem::truth(y)),
-                BinKind::Min => sem::min(x, y),
-                BinKind::Max => sem::max(x, y),
-                BinKind::SoftGt => sem::soft_gt(x, y),
-            };
+            let v = kind.apply(x, y);
             return self.constant(v);
         }
         self.node(Node::Bin(kind, a, b))
@@ -693,11 +615,7 @@ impl Builder {
 
     fn unary(&mut self, kind: UnKind, a: Operand) -> Operand {
         if let Some(x) = self.const_value(a) {
-            let v = match kind {
-                UnKind::Not => sem::flag(!sem::truth(x)),
-                UnKind::Abs => sem::abs(x),
-                UnKind::Round => sem::round(x),
-            };
+            let v = kind.apply(x);
             return self.constant(v);
         }
         self.node(Node::Un(kind, a))
@@ -777,30 +695,13 @@ impl Builder {
                 }
                 Node::Bin(k, a, b) => {
                     let (a, b) = (idx(*a), idx(*b));
-                    match k {
-                        BinKind::Mul => Instr::Mul { dst, a, b },
-                        BinKind::Div => Instr::Div { dst, a, b },
-                        BinKind::Gt => Instr::Gt { dst, a, b },
-                        BinKind::Ge => Instr::Ge { dst, a, b },
-                        BinKind::Lt => Instr::Lt { dst, a, b },
-                        BinKind::Le => Instr::Le { dst, a, b },
-                        BinKind::Eq => Instr::Eq { dst, a, b },
-                        BinKind::Ne => Instr::Ne { dst, a, b },
-                        BinKind::And => Instr::And { dst, a, b },
-                        BinKind::Or => Instr::Or { dst, a, b },
-                        BinKind::Min => Instr::Min { dst, a, b },
-                        BinKind::Max => Instr::Max { dst, a, b },
-                        BinKind::SoftGt => Instr::SoftGt { dst, a, b },
-                    }
+                    Instr::Bin { op: *k, dst, a, b }
                 }
-                Node::Un(k, a) => {
-                    let a = idx(*a);
-                    match k {
-                        UnKind::Not => Instr::Not { dst, a },
-                        UnKind::Abs => Instr::Abs { dst, a },
-                        UnKind::Round => Instr::Round { dst, a },
-                    }
-                }
+                Node::Un(k, a) => Instr::Un {
+                    op: *k,
+                    dst,
+                    a: idx(*a),
+                },
                 Node::Clip(x, lo, hi) => Instr::Clip {
                     dst,
                     x: idx(*x),
@@ -840,36 +741,21 @@ pub fn eval_reference(e: &Expr, features: &[f64]) -> f64 {
         ExprKind::Num(v) => *v,
         ExprKind::Bool(b) => sem::flag(*b),
         ExprKind::Name(n) => features[schema::feature(n).expect("checked").slot],
-        ExprKind::Unary(UnOp::Neg, a) => sem::neg(ev(a)),
-        ExprKind::Unary(UnOp::Not, a) => sem::flag(!sem::truth(ev(a))),
-        ExprKind::Binary(op, a, b) => {
-            let (x, y) = (ev(a), ev(b));
-            match op {
-                BinOp::Add => sem::add(x, y),
-                BinOp::Sub => sem::sub(x, y),
-                BinOp::Mul => sem::mul(x, y),
-                BinOp::Div => sem::div(x, y),
-                BinOp::Gt => sem::flag(x > y),
-                BinOp::Ge => sem::flag(x >= y),
-                BinOp::Lt => sem::flag(x < y),
-                BinOp::Le => sem::flag(x <= y),
-                BinOp::Eq => sem::flag(x == y),
-                BinOp::Ne => sem::flag(x != y),
-                BinOp::And => sem::flag(sem::truth(x) & sem::truth(y)),
-                BinOp::Or => sem::flag(sem::truth(x) | sem::truth(y)),
-            }
-        }
+        ExprKind::Unary(UnOp::Neg, a) => UnKind::Neg.apply(ev(a)),
+        ExprKind::Unary(UnOp::Not, a) => UnKind::Not.apply(ev(a)),
+        ExprKind::Binary(op, a, b) => BinKind::of(*op).apply(ev(a), ev(b)),
         ExprKind::Call { name, args, .. } => {
             let v: Vec<f64> = args.iter().map(ev).collect();
             match Call::from_name(name).expect("checked") {
                 Call::I => v[0],
                 Call::Clip => sem::clip(v[0], v[1], v[2]),
-                Call::Min => v[1..].iter().fold(v[0], |a, b| sem::min(a, *b)),
-                Call::Max => v[1..].iter().fold(v[0], |a, b| sem::max(a, *b)),
-                Call::Abs => sem::abs(v[0]),
-                Call::Round => sem::round(v[0]),
-                Call::SoftGt => sem::soft_gt(v[0], v[1]),
-                Call::SoftLt => sem::soft_lt(v[0], v[1]),
+                Call::Min => v[1..].iter().fold(v[0], |a, b| BinKind::Min.apply(a, *b)),
+                Call::Max => v[1..].iter().fold(v[0], |a, b| BinKind::Max.apply(a, *b)),
+                Call::Abs => UnKind::Abs.apply(v[0]),
+                Call::Round => UnKind::Round.apply(v[0]),
+                Call::SoftGt => BinKind::SoftGt.apply(v[0], v[1]),
+                // soft_lt(x, y) is soft_gt(y, x), as the compiler emits it.
+                Call::SoftLt => BinKind::SoftGt.apply(v[1], v[0]),
             }
         }
     }

@@ -24,12 +24,81 @@ impl fmt::Display for Severity {
     }
 }
 
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, )*) => {
+        /// The stable code of a diagnostic, printed as `error[code]`. The documented list in
+        /// `docs/dsl.md` is checked against [`Code::ALL`] by a test.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The tokens do not form a statement, section header or expression.
+    Syntax = "syntax",
+    /// A character or token the language does not have.
+    BadToken = "bad-token",
+    /// A number literal that does not read as a finite number.
+    BadNumber = "bad-number",
+    /// A guardrail on size: the file, or one statement's expression.
+    TooLarge = "too-large",
+    /// A guardrail on nesting depth.
+    TooDeep = "too-deep",
+    /// The file is not UTF-8.
+    NotUtf8 = "not-utf8",
+    /// A line that is neither an assignment, a section header nor a header key.
+    NotAStatement = "not-a-statement",
+    UnknownHeader = "unknown-header",
+    BadHeader = "bad-header",
+    MissingHeader = "missing-header",
+    MisplacedHeader = "misplaced-header",
+    UnknownSection = "unknown-section",
+    NoSection = "no-section",
+    WrongSection = "wrong-section",
+    UnknownField = "unknown-field",
+    Duplicate = "duplicate",
+    AssignToFeature = "assign-to-feature",
+    ReadField = "read-field",
+    UnknownFeature = "unknown-feature",
+    WrongScope = "wrong-scope",
+    BareCall = "bare-call",
+    UnknownCall = "unknown-call",
+    Arity = "arity",
+    Type = "type",
+    /// A note: a field the policy leaves out takes the baseline's rule.
+    OmittedField = "omitted-field",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// One problem (or note) about a policy source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
     pub severity: Severity,
     /// Stable short code, e.g. `unknown-feature`.
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub span: Span,
     /// Text under the underline: what was expected or found there.
@@ -40,7 +109,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             code,
@@ -52,7 +121,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn note(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+    pub fn note(code: Code, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Note,
             ..Diagnostic::error(code, span, message)

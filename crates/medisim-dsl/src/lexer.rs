@@ -1,7 +1,7 @@
 //! Tokens of `medisim_dsl_v1`. Newlines are tokens: the parser decides where a line break ends
 //! a statement and where it continues an expression. Comments are kept aside for the formatter.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::span::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -147,9 +147,13 @@ pub fn lex(src: &str) -> Lexed {
                     (_, true) => (Tok::Ne, 2),
                     _ => {
                         diagnostics.push(
-                            Diagnostic::error("bad-token", Span::new(i, i + 1), "unexpected `!`")
-                                .with_label("not an operator")
-                                .with_help("use `not` for negation and `!=` for inequality"),
+                            Diagnostic::error(
+                                Code::BadToken,
+                                Span::new(i, i + 1),
+                                "unexpected `!`",
+                            )
+                            .with_label("not an operator")
+                            .with_help("use `not` for negation and `!=` for inequality"),
                         );
                         i += 1;
                         continue;
@@ -160,7 +164,7 @@ pub fn lex(src: &str) -> Lexed {
                 Ok(end) => (Tok::Str, end - i),
                 Err(end) => {
                     diagnostics.push(
-                        Diagnostic::error("bad-token", Span::new(i, end), "unterminated string")
+                        Diagnostic::error(Code::BadToken, Span::new(i, end), "unterminated string")
                             .with_label("this string has no closing `\"` on its line"),
                     );
                     i = end;
@@ -175,7 +179,7 @@ pub fn lex(src: &str) -> Lexed {
                     _ => {
                         diagnostics.push(
                             Diagnostic::error(
-                                "bad-number",
+                                Code::BadNumber,
                                 Span::new(i, end),
                                 format!("`{text}` is not a valid number"),
                             )
@@ -206,7 +210,7 @@ pub fn lex(src: &str) -> Lexed {
                 let len = ch.len_utf8();
                 diagnostics.push(
                     Diagnostic::error(
-                        "bad-token",
+                        Code::BadToken,
                         Span::new(i, i + len),
                         format!("unexpected character `{}`", ch.escape_default()),
                     )

@@ -9,7 +9,7 @@
 //! no input can make any later tree walk recurse deeply.
 
 use crate::ast::*;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::lexer::{self, Tok, Token};
 use crate::schema::{MAX_NESTING, MAX_NODES, MAX_SOURCE_BYTES};
 use crate::span::Span;
@@ -18,7 +18,7 @@ use crate::span::Span;
 pub fn parse_file(src: &str) -> (File, Vec<Diagnostic>) {
     if src.len() > MAX_SOURCE_BYTES {
         let d = Diagnostic::error(
-            "too-large",
+            Code::TooLarge,
             Span::new(0, 0),
             format!(
                 "policy source is {} bytes; the limit is {MAX_SOURCE_BYTES}",
@@ -67,7 +67,7 @@ pub fn parse_statements(src: &str) -> (Vec<Stmt>, Vec<Diagnostic>) {
             Item::Stmt(s) => stmts.push(s),
             other => diags.push(
                 Diagnostic::error(
-                    "not-a-statement",
+                    Code::NotAStatement,
                     other.span(),
                     "expected a field assignment",
                 )
@@ -190,7 +190,7 @@ impl<'s> Parser<'s> {
         let t = self.peek_token();
         let found = self.found(t);
         let d = Diagnostic::error(
-            "syntax",
+            Code::Syntax,
             t.span,
             format!("expected {expected}, found {found}"),
         )
@@ -247,7 +247,7 @@ impl<'s> Parser<'s> {
                     let t = self.peek_token();
                     let name = self.text(start.span);
                     let mut d = Diagnostic::error(
-                        "syntax",
+                        Code::Syntax,
                         t.span,
                         format!("expected `=` after `{name}`, found {}", t.tok.describe()),
                     )
@@ -285,7 +285,7 @@ impl<'s> Parser<'s> {
             _ => {
                 let found = start.tok.describe();
                 let d = Diagnostic::error(
-                    "syntax",
+                    Code::Syntax,
                     start.span,
                     format!("expected a statement, found {found}"),
                 )
@@ -306,7 +306,7 @@ impl<'s> Parser<'s> {
             Tok::RParen => {
                 let t = self.peek_token();
                 self.error(
-                    Diagnostic::error("syntax", t.span, "unmatched `)`")
+                    Diagnostic::error(Code::Syntax, t.span, "unmatched `)`")
                         .with_label("no `(` is open here"),
                 )
             }
@@ -314,7 +314,7 @@ impl<'s> Parser<'s> {
                 let t = self.peek_token();
                 let found = self.found(t);
                 let d = Diagnostic::error(
-                    "syntax",
+                    Code::Syntax,
                     t.span,
                     format!("expected end of statement, found {found}"),
                 )
@@ -329,7 +329,7 @@ impl<'s> Parser<'s> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
             let d = Diagnostic::error(
-                "too-large",
+                Code::TooLarge,
                 span,
                 format!("expression has more than {MAX_NODES} nodes"),
             )
@@ -344,7 +344,7 @@ impl<'s> Parser<'s> {
         self.nesting += 1;
         if self.nesting > MAX_NESTING {
             let d = Diagnostic::error(
-                "too-deep",
+                Code::TooDeep,
                 span,
                 format!("expression nests more than {MAX_NESTING} levels deep"),
             )
@@ -421,7 +421,7 @@ impl<'s> Parser<'s> {
             .expect("matched above");
         let rhs = self.additive()?;
         if let Some(t2) = self.continue_with(&toks) {
-            let d = Diagnostic::error("syntax", t2.span, "comparisons cannot be chained")
+            let d = Diagnostic::error(Code::Syntax, t2.span, "comparisons cannot be chained")
                 .with_label("second comparison")
                 .with_related(t.span, "first comparison")
                 .with_help("combine them with `and`, e.g. `(a < b) and (b < c)`");
@@ -457,7 +457,7 @@ impl<'s> Parser<'s> {
         }
         if self.peek() == Tok::Not {
             let t = self.peek_token();
-            let d = Diagnostic::error("syntax", t.span, "`not` needs parentheses here")
+            let d = Diagnostic::error(Code::Syntax, t.span, "`not` needs parentheses here")
                 .with_label("`not` binds more loosely than comparisons and arithmetic")
                 .with_help("write `(not x)`");
             return self.error(d);
@@ -493,11 +493,12 @@ impl<'s> Parser<'s> {
                 Ok(inner)
             }
             Tok::Str => {
-                let d =
-                    Diagnostic::error("syntax", t.span, "a string cannot appear in an expression")
-                        .with_label(
-                            "strings are only header values (kind, version, name, description)",
-                        );
+                let d = Diagnostic::error(
+                    Code::Syntax,
+                    t.span,
+                    "a string cannot appear in an expression",
+                )
+                .with_label("strings are only header values (kind, version, name, description)");
                 self.error(d)
             }
             _ => self.unexpected("an expression (a number, a feature, a call or `(`)"),
@@ -511,7 +512,7 @@ impl<'s> Parser<'s> {
         }
         let t = self.peek_token();
         let found = self.found(t);
-        let d = Diagnostic::error("syntax", t.span, format!("expected `)`, found {found}"))
+        let d = Diagnostic::error(Code::Syntax, t.span, format!("expected `)`, found {found}"))
             .with_label("expected `)` or an operator")
             .with_related(open, "unclosed `(` opened here");
         self.error(d)

@@ -121,7 +121,9 @@ fn a_response_with_no_edit_and_a_patch_that_breaks_the_policy_are_refused() {
     let bad = block("kappa = 2.0", "kappa = 2.0 + urgency");
     match edit_and_check(SRC, &bad) {
         Err(EditFailure::Check { diagnostics, .. }) => {
-            assert!(diagnostics.iter().any(|d| d.code == "wrong-scope"))
+            assert!(diagnostics
+                .iter()
+                .any(|d| d.code == medisim_dsl::diag::Code::WrongScope))
         }
         other => panic!("expected a check failure, got {other:?}"),
     }

@@ -1,8 +1,8 @@
 //! # medisim-experiments: the paper's validation-to-discovery layers
 //!
 //! Owns the experiments of the Medi-Sim paper as reproducible jobs: the L1 incentive phase
-//! diagram ([`l1`]), the L2 one-at-a-time lever sweeps ([`l2`]), the nine stylized facts
-//! ([`validate`]) and the HTML report ([`report`]). Every experiment is a list of cells
+//! diagram ([`mod@l1`]), the L2 one-at-a-time lever sweeps ([`mod@l2`]), the nine stylized facts
+//! ([`mod@validate`]) and the HTML report ([`report`]). Every experiment is a list of cells
 //! ([`cells`]) run in parallel and cached on disk, so an interrupted run resumes.
 //!
 //! Imports `medisim-sim` (to run cells) and `medisim-dsl` (to fix levers in policies). The

@@ -607,7 +607,7 @@ fn priority(p: &Patient) -> f64 {
     p.a.urgency + 0.1 * f64::from(p.wait)
 }
 
-/// Audit-hit function p_audit(Δc) = clip(q + slope · [Δc]+, 0, 1).
+/// Audit-hit function p_audit(Δc) = clip(q + slope · \[Δc\]+, 0, 1).
 pub fn audit_probability(s: &Scenario, gap: f64) -> f64 {
     (s.audit.base_prob + s.audit.slope * gap.max(0.0)).clamp(0.0, 1.0)
 }
