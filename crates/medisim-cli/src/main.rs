@@ -7,8 +7,9 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use medisim_core::write_atomic;
-use medisim_dsl::check::{check_source, decode};
+use medisim_dsl::check::decode;
 use medisim_dsl::patch;
+use medisim_sim::check_source;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -95,7 +96,7 @@ fn main() -> ExitCode {
             in_place,
         } => patch_cmd(&policy, &edit, in_place),
         Command::Schema => {
-            print!("{}", medisim_dsl::schema::reference_markdown());
+            print!("{}", medisim_sim::hospital().reference_markdown());
             Ok(true)
         }
         Command::Run(args) => run::run(&args),
@@ -207,7 +208,7 @@ fn hash(files: &[PathBuf]) -> Result<bool> {
         let name = path.display().to_string();
         let bytes = read(path)?;
         let src = String::from_utf8_lossy(&bytes);
-        match medisim_dsl::load(&src) {
+        match medisim_sim::load(&src) {
             Ok(p) => println!("{}  {name}", p.canonical_hash()),
             Err(diags) => {
                 for d in &diags {
@@ -224,7 +225,7 @@ fn patch_cmd(policy: &Path, edit: &Path, in_place: bool) -> Result<bool> {
     let src = String::from_utf8(read(policy)?)
         .with_context(|| format!("{} is not UTF-8", policy.display()))?;
     let response = String::from_utf8_lossy(&read(edit)?).into_owned();
-    match patch::edit_and_check(&src, &response) {
+    match patch::edit_and_check(medisim_sim::hospital(), &src, &response) {
         Ok((text, _)) => {
             if in_place {
                 write_atomic(policy, text.as_bytes())?;

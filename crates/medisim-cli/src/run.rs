@@ -2,7 +2,8 @@
 
 use anyhow::{bail, Context, Result};
 use medisim_core::{write_atomic, Metric as _, RunSpec};
-use medisim_dsl::{Field, Policy};
+use medisim_dsl::Policy;
+use medisim_sim::Field;
 use medisim_sim::{run_seeds, Metric, ObjectiveKind, Scenario, MODEL_VERSION};
 use std::path::{Path, PathBuf};
 
@@ -73,11 +74,11 @@ pub fn load_scenario(path: Option<&Path>) -> Result<Scenario> {
 
 pub fn load_policy(path: Option<&Path>) -> Result<Policy> {
     match path {
-        None => Ok(medisim_dsl::baseline().clone()),
+        None => Ok(medisim_sim::baseline().clone()),
         Some(p) => {
             let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
             let src = String::from_utf8_lossy(&bytes);
-            medisim_dsl::load(&src).map_err(|diags| {
+            medisim_sim::load(&src).map_err(|diags| {
                 let text: Vec<String> = diags
                     .iter()
                     .map(|d| d.render(&p.display().to_string(), &src))

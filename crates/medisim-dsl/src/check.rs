@@ -6,7 +6,7 @@ use crate::diag::{nearest, Code, Diagnostic};
 use crate::parser;
 use crate::schema::*;
 use crate::span::Span;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The header of a policy file.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17,44 +17,52 @@ pub struct Header {
     pub description: Option<String>,
 }
 
-/// A checked policy: header plus the expression of every field it assigns.
+/// A checked policy: header plus the expression of every field it assigns, and the schema it
+/// was checked against (which supplies the baseline rule of every omitted field).
 #[derive(Clone, Debug)]
 pub struct Policy {
     pub header: Header,
-    fields: [Option<Expr>; 16],
+    schema: Arc<Schema>,
+    fields: Vec<Option<Expr>>,
 }
 
 impl Policy {
+    pub fn schema(&self) -> &Arc<Schema> {
+        &self.schema
+    }
+
     /// The expression the policy itself assigns to `field`, if any.
-    pub fn get(&self, field: Field) -> Option<&Expr> {
-        self.fields[field as usize].as_ref()
+    pub fn get(&self, field: impl Into<FieldId>) -> Option<&Expr> {
+        self.fields[field.into().index()].as_ref()
     }
 
     /// The expression in force for `field`: the policy's own, or the baseline's if omitted.
-    pub fn expr(&self, field: Field) -> &Expr {
+    pub fn expr(&self, field: impl Into<FieldId>) -> &Expr {
+        let field = field.into();
         match self.get(field) {
             Some(e) => e,
-            None => baseline()
-                .get(field)
-                .expect("the baseline assigns every field"),
+            // Only a schema still being completed lacks a baseline, and a policy checked
+            // against it is the baseline itself, which assigns every field.
+            None => self.schema.baseline_expr(field).unwrap_or_else(|| zero()),
         }
     }
 
     /// Fields the policy leaves to the baseline.
-    pub fn omitted(&self) -> impl Iterator<Item = Field> + '_ {
-        Field::ALL.into_iter().filter(|f| self.get(*f).is_none())
+    pub fn omitted(&self) -> impl Iterator<Item = FieldId> + '_ {
+        self.schema.field_ids().filter(|f| self.get(*f).is_none())
     }
 
     /// Replace (or set) the expression of one field; the caller guarantees it type-checks,
     /// e.g. by re-checking the printed result.
-    pub fn set(&mut self, field: Field, expr: Option<Expr>) {
-        self.fields[field as usize] = expr;
+    pub fn set(&mut self, field: impl Into<FieldId>, expr: Option<Expr>) {
+        self.fields[field.into().index()] = expr;
     }
 
     /// Replace a numeric field's rule with a constant, e.g. the α and β of an L1 grid cell.
-    pub fn fix(&mut self, field: Field, value: f64) {
+    pub fn fix(&mut self, field: impl Into<FieldId>, value: f64) {
+        let field = field.into();
         debug_assert_eq!(
-            field.spec().ty,
+            self.schema.field(field).ty,
             Ty::Num,
             "only numeric fields take a constant"
         );
@@ -70,37 +78,17 @@ impl Policy {
     /// Structural equality of everything that affects behaviour (header metadata ignored,
     /// omitted fields resolved against the baseline).
     pub fn same_behaviour(&self, other: &Policy) -> bool {
-        Field::ALL
-            .into_iter()
-            .all(|f| self.expr(f).same(other.expr(f)))
+        self.schema.fields.len() == other.schema.fields.len()
+            && self
+                .schema
+                .field_ids()
+                .all(|f| self.expr(f).same(other.expr(f)))
     }
 }
 
-/// The text of the shipped baseline policy (the simulator's native rules, paper §3).
-pub const BASELINE_SOURCE: &str = include_str!("../../../policies/baseline.policy");
-
-/// The baseline policy, which supplies every field a policy omits.
-pub fn baseline() -> &'static Policy {
-    static BASELINE: OnceLock<Policy> = OnceLock::new();
-    BASELINE.get_or_init(|| {
-        let out = check_source(BASELINE_SOURCE);
-        let policy = out.policy.unwrap_or_else(|| {
-            let msgs: Vec<String> = out
-                .diagnostics
-                .iter()
-                .map(|d| d.short("baseline.policy", BASELINE_SOURCE))
-                .collect();
-            panic!(
-                "the shipped baseline policy must check:\n{}",
-                msgs.join("\n")
-            )
-        });
-        assert!(
-            policy.omitted().next().is_none(),
-            "the baseline must assign every field"
-        );
-        policy
-    })
+fn zero() -> &'static Expr {
+    static ZERO: OnceLock<Expr> = OnceLock::new();
+    ZERO.get_or_init(|| Expr::new(ExprKind::Num(0.0), Span::default()))
 }
 
 /// Result of checking one source: the policy when there is no error, and every diagnostic
@@ -121,11 +109,11 @@ impl CheckOutput {
     }
 }
 
-/// Parse and check a policy source.
-pub fn check_source(src: &str) -> CheckOutput {
+/// Parse and check a policy source against `schema`.
+pub fn check_source(schema: &Arc<Schema>, src: &str) -> CheckOutput {
     let (file, mut diagnostics) = parser::parse_file(src);
     let had_syntax_errors = !diagnostics.is_empty();
-    let (policy, more) = check_file(&file);
+    let (policy, more) = check_file(schema, &file);
     diagnostics.extend(more);
     diagnostics.sort_by_key(|d| (d.span.start, d.severity != crate::diag::Severity::Error));
     output(policy, diagnostics, had_syntax_errors)
@@ -160,10 +148,14 @@ pub fn decode(bytes: &[u8]) -> Result<&str, (String, Diagnostic)> {
 
 /// Check the statements of a paper listing (no header, no sections): each statement is placed
 /// in the section its field belongs to. Used to verify that the listings parse as printed.
-pub fn check_statements(src: &str, name: &str) -> CheckOutput {
+pub fn check_statements(schema: &Arc<Schema>, src: &str, name: &str) -> CheckOutput {
     let (stmts, mut diagnostics) = parser::parse_statements(src);
     let mut file = File::default();
-    for (kind_key, value) in [("kind", KIND), ("version", VERSION), ("name", name)] {
+    for (kind_key, value) in [
+        ("kind", schema.kind.as_str()),
+        ("version", VERSION),
+        ("name", name),
+    ] {
         file.items.push(Item::Header(HeaderEntry {
             key: kind_key.into(),
             key_span: Span::default(),
@@ -172,36 +164,43 @@ pub fn check_statements(src: &str, name: &str) -> CheckOutput {
             span: Span::default(),
         }));
     }
-    for section in Section::ALL {
+    for (section, def) in schema.sections.iter().enumerate() {
         file.items.push(Item::Section {
-            name: section.name().into(),
+            name: def.name.clone(),
             name_span: Span::default(),
             span: Span::default(),
         });
         for s in &stmts {
-            let belongs = Field::from_name(&s.target).map(|f| f.spec().section);
-            if belongs == Some(section) || (belongs.is_none() && section == Section::Admin) {
+            let belongs = schema
+                .field_id(&s.target)
+                .map(|f| schema.field(f).section_index());
+            // A statement of no field goes under the first section, where it is reported.
+            if belongs == Some(section) || (belongs.is_none() && section == 0) {
                 file.items.push(Item::Stmt(s.clone()));
             }
         }
     }
-    let (policy, more) = check_file(&file);
+    let (policy, more) = check_file(schema, &file);
     diagnostics.extend(more.into_iter().filter(|d| d.is_error()));
     output(policy, diagnostics, false)
 }
 
 /// Check a parsed file. Always returns a policy (possibly incomplete) and the diagnostics;
 /// the policy is meaningful only if no diagnostic is an error.
-pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
-    let mut c = Checker { diags: Vec::new() };
+pub fn check_file(schema: &Arc<Schema>, file: &File) -> (Policy, Vec<Diagnostic>) {
+    let mut c = Checker {
+        schema,
+        diags: Vec::new(),
+    };
     let mut header_spans: [Option<Span>; 4] = [None; 4];
     let mut header = Header::default();
     let mut description = None;
     // None: still in the header; Some(None): under an unknown section (already reported).
-    let mut section: Option<Option<Section>> = None;
-    let mut section_spans: [Option<Span>; 2] = [None; 2];
-    let mut fields: [Option<Expr>; 16] = Default::default();
-    let mut field_spans: [Option<Span>; 16] = [None; 16];
+    let mut section: Option<Option<usize>> = None;
+    let mut section_spans: Vec<Option<Span>> = vec![None; schema.sections.len()];
+    let mut fields: Vec<Option<Expr>> = vec![None; schema.fields.len()];
+    let mut field_spans: Vec<Option<Span>> = vec![None; schema.fields.len()];
+    let kind = schema.kind.as_str();
 
     for item in &file.items {
         match item {
@@ -249,14 +248,14 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                 header_spans[idx] = Some(h.key_span);
                 match idx {
                     0 => {
-                        if h.value != KIND {
+                        if h.value != kind {
                             c.err(
                                 Diagnostic::error(
                                     Code::BadHeader,
                                     h.value_span,
                                     format!("unknown policy kind \"{}\"", h.value),
                                 )
-                                .with_label(format!("expected \"{KIND}\"")),
+                                .with_label(format!("expected \"{kind}\"")),
                             );
                         }
                         header.kind = h.value.clone();
@@ -295,25 +294,27 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                 name_span,
                 span,
             } => {
-                let Some(s) = Section::from_name(name) else {
-                    let names = Section::ALL.map(Section::name);
+                let Some(s) = schema.section_index(name) else {
+                    let names: Vec<&str> =
+                        schema.sections.iter().map(|s| s.name.as_str()).collect();
                     let mut d = Diagnostic::error(
                         Code::UnknownSection,
                         *name_span,
                         format!("unknown section `[{name}]`"),
                     )
                     .with_label("not a section of medisim_dsl_v1");
-                    if let Some(n) = nearest(name, names) {
+                    if let Some(n) = nearest(name, names.iter().copied()) {
                         d = d.with_help(format!("did you mean `[{n}]`?"));
                     } else {
-                        d = d.with_help("the sections are `[admin_policy]` and `[doctor_policy]`");
+                        let list: Vec<String> = names.iter().map(|n| format!("`[{n}]`")).collect();
+                        d = d.with_help(format!("the sections are {}", list.join(" and ")));
                     }
                     c.err(d);
                     // Statements under an unknown section are not checked against either section.
                     section = Some(None);
                     continue;
                 };
-                if let Some(first) = section_spans[s as usize] {
+                if let Some(first) = section_spans[s] {
                     c.err(
                         Diagnostic::error(
                             Code::Duplicate,
@@ -325,23 +326,23 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
                         .with_help("put all of a section's statements under one header"),
                     );
                 }
-                section_spans[s as usize] = Some(*span);
+                section_spans[s] = Some(*span);
                 section = Some(Some(s));
             }
             Item::Stmt(stmt) => {
                 let Some(field) = c.resolve_target(stmt, section) else {
                     continue;
                 };
-                if let Some(first) = field_spans[field as usize] {
+                if let Some(first) = field_spans[field.index()] {
                     c.err(Diagnostic::error(Code::Duplicate, stmt.target_span, format!("field `{}` is assigned twice", stmt.target))
                         .with_label("second assignment")
                         .with_related(first, "first assignment")
                         .with_help("each field is assigned at most once; combine the rules into one expression"));
                     continue;
                 }
-                field_spans[field as usize] = Some(stmt.target_span);
+                field_spans[field.index()] = Some(stmt.target_span);
                 if c.check_field(field, &stmt.value) {
-                    fields[field as usize] = Some(stmt.value.clone());
+                    fields[field.index()] = Some(stmt.value.clone());
                 }
             }
         }
@@ -355,7 +356,7 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
     for (idx, key) in HEADER_KEYS.iter().enumerate().take(3) {
         if header_spans[idx].is_none() {
             let example = match idx {
-                0 => format!("kind = \"{KIND}\""),
+                0 => format!("kind = \"{kind}\""),
                 1 => format!("version = \"{VERSION}\""),
                 _ => "name = \"my_policy\"".to_string(),
             };
@@ -372,11 +373,18 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
     }
     header.description = description;
 
-    let policy = Policy { header, fields };
+    let policy = Policy {
+        header,
+        schema: schema.clone(),
+        fields,
+    };
     for field in policy.omitted() {
-        let spec = field.spec();
-        let at = section_spans[spec.section as usize].unwrap_or(first_span);
-        let base = baseline_expr_text(field);
+        let spec = schema.field(field);
+        let at = section_spans[spec.section_index()].unwrap_or(first_span);
+        let base = schema
+            .baseline_expr(field)
+            .map(Expr::to_string)
+            .unwrap_or_default();
         c.diags.push(
             Diagnostic::note(
                 Code::OmittedField,
@@ -392,33 +400,25 @@ pub fn check_file(file: &File) -> (Policy, Vec<Diagnostic>) {
     (policy, c.diags)
 }
 
-/// The baseline's expression for a field, printed (empty while the baseline itself is checked).
-fn baseline_expr_text(field: Field) -> String {
-    static TEXT: OnceLock<Vec<String>> = OnceLock::new();
-    // The baseline assigns every field, so this never recurses into a note about itself.
-    let all = TEXT.get_or_init(|| {
-        Field::ALL
-            .iter()
-            .map(|f| baseline().expr(*f).to_string())
-            .collect()
-    });
-    all[field as usize].clone()
-}
-
-struct Checker {
+struct Checker<'s> {
+    schema: &'s Schema,
     diags: Vec<Diagnostic>,
 }
 
-impl Checker {
+impl Checker<'_> {
     fn err(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
 
     /// The field a statement assigns, or a diagnostic.
-    fn resolve_target(&mut self, stmt: &Stmt, section: Option<Option<Section>>) -> Option<Field> {
+    fn resolve_target(&mut self, stmt: &Stmt, section: Option<Option<usize>>) -> Option<FieldId> {
+        let schema = self.schema;
         let name = stmt.target.as_str();
         let Some(section) = section else {
-            let home = Field::from_name(name).map_or(Section::Admin, |f| f.spec().section);
+            let home = schema
+                .field_id(name)
+                .map_or(0, |f| schema.field(f).section_index());
+            let home = schema.sections[home].name.as_str();
             self.err(
                 Diagnostic::error(
                     Code::NoSection,
@@ -426,12 +426,12 @@ impl Checker {
                     format!("`{name}` is assigned before any section"),
                 )
                 .with_label("statements go inside a section")
-                .with_help(format!("put it under `[{}]`", home.name())),
+                .with_help(format!("put it under `[{home}]`")),
             );
             return None;
         };
-        if let Some(field) = Field::from_name(name) {
-            let home = field.spec().section;
+        if let Some(field) = schema.field_id(name) {
+            let home = schema.field(field).section_index();
             match section {
                 Some(s) if s == home => return Some(field),
                 Some(s) => {
@@ -441,12 +441,14 @@ impl Checker {
                             stmt.target_span,
                             format!(
                                 "`{name}` is {} field, but this is [{}]",
-                                section_word(home),
-                                s.name()
+                                schema.sections[home].article, schema.sections[s].name
                             ),
                         )
-                        .with_label(format!("belongs in [{}]", home.name()))
-                        .with_help(format!("move this statement under `[{}]`", home.name())),
+                        .with_label(format!("belongs in [{}]", schema.sections[home].name))
+                        .with_help(format!(
+                            "move this statement under `[{}]`",
+                            schema.sections[home].name
+                        )),
                     );
                 }
                 // Unknown section: already reported.
@@ -454,7 +456,7 @@ impl Checker {
             }
             return None;
         }
-        if let Some(f) = feature(name) {
+        if let Some(f) = schema.feature(name) {
             self.err(
                 Diagnostic::error(
                     Code::AssignToFeature,
@@ -464,18 +466,19 @@ impl Checker {
                 .with_label("features are read-only inputs computed by the host")
                 .with_help(format!(
                     "{name} is {}; a policy may only assign fields",
-                    f.spec.scope.describe()
+                    f.group.description
                 )),
             );
             return None;
         }
         let candidates: Vec<&str> = match section {
-            Some(s) => FIELDS
+            Some(s) => schema
+                .fields
                 .iter()
-                .filter(|f| f.section == s)
-                .map(|f| f.name)
+                .filter(|f| f.section_index() == s)
+                .map(|f| f.name.as_str())
                 .collect(),
-            None => FIELDS.iter().map(|f| f.name).collect(),
+            None => schema.fields.iter().map(|f| f.name.as_str()).collect(),
         };
         let mut d = Diagnostic::error(
             Code::UnknownField,
@@ -492,10 +495,10 @@ impl Checker {
     }
 
     /// Type-check a field's expression; true when it is valid.
-    fn check_field(&mut self, field: Field, e: &Expr) -> bool {
+    fn check_field(&mut self, field: FieldId, e: &Expr) -> bool {
         let before = self.diags.len();
-        let spec = field.spec();
-        if let Some(ty) = self.infer(e, spec.scope) {
+        let spec = self.schema.field(field);
+        if let Some(ty) = self.infer(e, spec.scope_id()) {
             if ty != spec.ty {
                 let help = match spec.ty {
                     Ty::Num => "wrap a condition in I(...) to use it as 0 or 1",
@@ -520,7 +523,7 @@ impl Checker {
         self.diags.len() == before
     }
 
-    fn expect(&mut self, e: &Expr, want: Ty, scope: Scope, context: &str) -> bool {
+    fn expect(&mut self, e: &Expr, want: Ty, scope: ScopeId, context: &str) -> bool {
         match self.infer(e, scope) {
             Some(ty) if ty == want => true,
             Some(ty) => {
@@ -544,7 +547,7 @@ impl Checker {
     }
 
     /// The type of an expression, or `None` after reporting why it has none.
-    fn infer(&mut self, e: &Expr, scope: Scope) -> Option<Ty> {
+    fn infer(&mut self, e: &Expr, scope: ScopeId) -> Option<Ty> {
         match &e.kind {
             ExprKind::Num(_) => Some(Ty::Num),
             ExprKind::Bool(_) => Some(Ty::Bool),
@@ -574,66 +577,54 @@ impl Checker {
         }
     }
 
-    fn name(&mut self, name: &str, span: Span, scope: Scope) -> Option<Ty> {
-        if let Some(f) = feature(name) {
-            if f.spec.scope.readable_from(scope) {
-                return Some(f.spec.ty);
+    fn name(&mut self, name: &str, span: Span, scope: ScopeId) -> Option<Ty> {
+        let schema = self.schema;
+        if let Some(f) = schema.feature(name) {
+            if f.readable_from(scope) {
+                return Some(f.def.ty);
             }
-            let who = match scope {
-                Scope::Admin => "an admin expression",
-                Scope::Care => {
-                    "a care expression (effort, triage_accept, triage_defer, request_bed)"
-                }
-                Scope::Coding => "candidate_score",
-            };
+            let who = schema.scope(scope).reader.as_str();
             self.err(
                 Diagnostic::error(
                     Code::WrongScope,
                     span,
                     format!(
                         "`{name}` is {} and cannot be read by {who}",
-                        f.spec.scope.describe()
+                        f.group.description
                     ),
                 )
                 .with_label("not readable here")
-                .with_help(format!("{who} may read: {}", readable(scope).join(", "))),
+                .with_help(format!(
+                    "{who} may read: {}",
+                    schema.readable(scope).join(", ")
+                )),
             );
             return None;
         }
-        if let Some(field) = Field::from_name(name) {
-            let mut d = Diagnostic::error(
+        if let Some(field) = schema.field_id(name) {
+            let hint = schema.field(field).read_hint.as_deref();
+            let d = Diagnostic::error(
                 Code::ReadField,
                 span,
                 format!("`{name}` is a field and cannot be read"),
             )
-            .with_label("fields are outputs; a policy keeps no state");
-            d = match field {
-                Field::TotalCapacity => {
-                    d.with_help("read last period's value with `current_total_capacity`")
-                }
-                Field::FlexPool => d.with_help("read last period's value with `current_flex_pool`"),
-                _ => d.with_help("repeat the constant or expression instead"),
-            };
+            .with_label("fields are outputs; a policy keeps no state")
+            .with_help(hint.unwrap_or("repeat the constant or expression instead"));
             self.err(d);
             return None;
         }
-        if Call::from_name(name).is_some() {
+        if let Some(call) = schema.call(name) {
             self.err(
                 Diagnostic::error(
                     Code::BareCall,
                     span,
                     format!("`{name}` is a call and needs arguments"),
                 )
-                .with_label(format!(
-                    "write {}",
-                    Call::from_name(name)
-                        .map(|c| c.spec().signature)
-                        .unwrap_or("")
-                )),
+                .with_label(format!("write {}", call.spec().signature)),
             );
             return None;
         }
-        let names = readable(scope);
+        let names = schema.readable(scope);
         let mut d = Diagnostic::error(
             Code::UnknownFeature,
             span,
@@ -654,10 +645,10 @@ impl Checker {
         name_span: Span,
         args: &[Expr],
         span: Span,
-        scope: Scope,
+        scope: ScopeId,
     ) -> Option<Ty> {
-        let Some(call) = Call::from_name(name) else {
-            let names: Vec<&str> = CALLS.iter().map(|c| c.name).collect();
+        let Some(call) = self.schema.call(name) else {
+            let names: Vec<&str> = self.schema.calls.iter().map(String::as_str).collect();
             let mut d = Diagnostic::error(
                 Code::UnknownCall,
                 name_span,
@@ -715,21 +706,4 @@ impl Checker {
         }
         ok.then_some(spec.ret)
     }
-}
-
-fn section_word(s: Section) -> &'static str {
-    match s {
-        Section::Admin => "an admin",
-        Section::Doctor => "a doctor",
-    }
-}
-
-/// Names of the features a field in `scope` may read.
-pub fn readable(scope: Scope) -> Vec<&'static str> {
-    ADMIN_FEATURES
-        .iter()
-        .chain(DOCTOR_FEATURES)
-        .filter(|f| f.scope.readable_from(scope))
-        .map(|f| f.name)
-        .collect()
 }

@@ -1,4 +1,4 @@
-//! The evaluator: a checked [`Policy`] compiles to three [`Block`]s (admin, care, coding), each a
+//! The evaluator: a checked [`Policy`] compiles to one [`Block`] per scope of its schema, each a
 //! straight-line register program over one flat value array.
 //!
 //! A [`Frame`] holds that array: feature slots first (the host writes them by slot index), then
@@ -13,7 +13,7 @@
 
 use crate::ast::{BinOp, Expr, ExprKind, UnOp};
 use crate::check::Policy;
-use crate::schema::{self, AdminLevers, Call, Field, Scope};
+use crate::schema::{Call, FieldId, Schema, ScopeId};
 use crate::sem;
 use std::collections::HashMap;
 
@@ -136,8 +136,8 @@ enum Instr {
 /// One scope's fields, compiled.
 #[derive(Clone, Debug)]
 pub struct Block {
-    scope: Scope,
-    fields: Vec<Field>,
+    scope: ScopeId,
+    fields: Vec<FieldId>,
     n_features: usize,
     consts: Vec<f64>,
     instrs: Vec<Instr>,
@@ -163,7 +163,7 @@ impl Instr {
 }
 
 impl Frame {
-    /// Write feature `slot` ([`schema::AdminFeature`] or [`schema::DoctorFeature`] as usize).
+    /// Write feature `slot` (the feature's position in its frame, [`crate::schema::FeatureRef::slot`]).
     #[inline(always)]
     pub fn set(&mut self, slot: usize, value: f64) {
         self.vals[slot] = value;
@@ -222,12 +222,12 @@ impl Batch {
 }
 
 impl Block {
-    pub fn scope(&self) -> Scope {
+    pub fn scope(&self) -> ScopeId {
         self.scope
     }
 
     /// The fields this block computes, in output order.
-    pub fn fields(&self) -> &[Field] {
+    pub fn fields(&self) -> &[FieldId] {
         &self.fields
     }
 
@@ -386,39 +386,43 @@ fn zip1(d: &mut [f64], a: &[f64], f: impl Fn(f64) -> f64) {
     }
 }
 
-/// A whole policy, compiled.
+/// A whole policy, compiled: one block per scope of its schema, in scope order.
 #[derive(Clone, Debug)]
 pub struct CompiledPolicy {
-    pub admin: Block,
-    pub care: Block,
-    pub coding: Block,
+    blocks: Vec<Block>,
 }
 
 impl CompiledPolicy {
     pub fn new(policy: &Policy) -> Self {
         CompiledPolicy {
-            admin: compile_block(policy, Scope::Admin),
-            care: compile_block(policy, Scope::Care),
-            coding: compile_block(policy, Scope::Coding),
+            blocks: policy
+                .schema()
+                .scope_ids()
+                .map(|s| compile_block(policy, s))
+                .collect(),
         }
     }
 
-    /// Evaluate the admin block on `frame` and project the levers into their legal ranges.
-    pub fn admin_levers(&self, frame: &mut Frame) -> AdminLevers {
-        self.admin.eval(frame);
-        let mut raw = [0.0; 11];
-        for (i, r) in raw.iter_mut().enumerate() {
-            *r = self.admin.output(frame, i);
-        }
-        AdminLevers::project(&raw)
+    pub fn block(&self, scope: ScopeId) -> &Block {
+        &self.blocks[scope.index()]
+    }
+}
+
+impl Block {
+    /// The output index of `field` in this block, if the block evaluates it. Hosts resolve
+    /// their outputs once, by field, instead of assuming positions.
+    pub fn position(&self, field: FieldId) -> Option<usize> {
+        self.fields.iter().position(|f| *f == field)
     }
 }
 
 /// Compile the fields of one scope into a block.
-pub fn compile_block(policy: &Policy, scope: Scope) -> Block {
-    let fields: Vec<Field> = Field::in_scope(scope).collect();
+pub fn compile_block(policy: &Policy, scope: ScopeId) -> Block {
+    let schema = policy.schema();
+    let fields: Vec<FieldId> = schema.fields_in_scope(scope).collect();
     let mut b = Builder {
-        n_features: schema::slot_count(scope),
+        schema,
+        n_features: schema.slot_count(scope),
         consts: Vec::new(),
         const_ids: HashMap::new(),
         nodes: Vec::new(),
@@ -445,7 +449,8 @@ enum Node {
     Clip(Operand, Operand, Operand),
 }
 
-struct Builder {
+struct Builder<'s> {
+    schema: &'s Schema,
     n_features: usize,
     consts: Vec<f64>,
     const_ids: HashMap<u64, u32>,
@@ -454,7 +459,7 @@ struct Builder {
     terms: Vec<(Idx, f64)>,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn constant(&mut self, v: f64) -> Operand {
         let next = self.consts.len() as u32;
         let id = *self.const_ids.entry(v.to_bits()).or_insert(next);
@@ -487,7 +492,10 @@ impl Builder {
             ExprKind::Num(v) => self.constant(*v),
             ExprKind::Bool(b) => self.constant(sem::flag(*b)),
             ExprKind::Name(n) => {
-                let f = schema::feature(n).expect("checked programs read only known features");
+                let f = self
+                    .schema
+                    .feature(n)
+                    .expect("checked programs read only known features");
                 Operand::Feature(f.slot as u32)
             }
             ExprKind::Unary(UnOp::Neg, _) | ExprKind::Binary(BinOp::Add | BinOp::Sub, ..) => {
@@ -622,7 +630,7 @@ impl Builder {
     }
 
     /// Assign final indices: features, then constants, then one register per live node.
-    fn finish(mut self, scope: Scope, fields: Vec<Field>, outs: Vec<Operand>) -> Block {
+    fn finish(mut self, scope: ScopeId, fields: Vec<FieldId>, outs: Vec<Operand>) -> Block {
         // Nodes orphaned by term coefficient extraction are dropped: mark the live ones.
         let mut live = vec![false; self.nodes.len()];
         let mut stack: Vec<u32> = outs
@@ -735,12 +743,12 @@ impl Builder {
 
 /// Reference tree-walking evaluator: the definition the compiled form must match. `features`
 /// is indexed by slot in the expression's scope. Slow; for tests and tooling.
-pub fn eval_reference(e: &Expr, features: &[f64]) -> f64 {
-    let ev = |x: &Expr| eval_reference(x, features);
+pub fn eval_reference(schema: &Schema, e: &Expr, features: &[f64]) -> f64 {
+    let ev = |x: &Expr| eval_reference(schema, x, features);
     match &e.kind {
         ExprKind::Num(v) => *v,
         ExprKind::Bool(b) => sem::flag(*b),
-        ExprKind::Name(n) => features[schema::feature(n).expect("checked").slot],
+        ExprKind::Name(n) => features[schema.feature(n).expect("checked").slot],
         ExprKind::Unary(UnOp::Neg, a) => UnKind::Neg.apply(ev(a)),
         ExprKind::Unary(UnOp::Not, a) => UnKind::Not.apply(ev(a)),
         ExprKind::Binary(op, a, b) => BinKind::of(*op).apply(ev(a), ev(b)),

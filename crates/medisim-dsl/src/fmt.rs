@@ -298,7 +298,7 @@ fn src_has_blank(src: &str, a: usize, b: usize) -> bool {
 
 /// Print a checked policy in canonical layout, fields in schema order (comments are not kept).
 pub fn policy_to_string(p: &crate::check::Policy) -> String {
-    use crate::schema::{Field, Section};
+    let schema = p.schema();
     let h = &p.header;
     let mut out = format!(
         "kind = {}\nversion = {}\nname = {}\n",
@@ -309,14 +309,14 @@ pub fn policy_to_string(p: &crate::check::Policy) -> String {
     if let Some(d) = &h.description {
         out.push_str(&format!("description = {}\n", escape(d)));
     }
-    for section in Section::ALL {
-        out.push_str(&format!("\n[{}]\n", section.name()));
-        for f in Field::ALL
-            .into_iter()
-            .filter(|f| f.spec().section == section)
+    for (section, def) in schema.sections.iter().enumerate() {
+        out.push_str(&format!("\n[{}]\n", def.name));
+        for f in schema
+            .field_ids()
+            .filter(|f| schema.field(*f).section_index() == section)
         {
             if let Some(e) = p.get(f) {
-                out.push_str(&statement(f.name(), e));
+                out.push_str(&statement(&schema.field(f).name, e));
                 out.push('\n');
             }
         }

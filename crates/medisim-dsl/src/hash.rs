@@ -5,7 +5,7 @@
 
 use crate::check::Policy;
 use crate::fmt::expr_to_string;
-use crate::schema::{Field, VERSION};
+use crate::schema::VERSION;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -40,8 +40,8 @@ impl Policy {
     /// order with the expression in force (baseline for omitted fields), printed on one line.
     pub fn canonical_text(&self) -> String {
         let mut s = format!("{VERSION}\n");
-        for f in Field::ALL {
-            s.push_str(f.name());
+        for f in self.schema().field_ids() {
+            s.push_str(&self.schema().field(f).name);
             s.push_str(" = ");
             s.push_str(&expr_to_string(self.expr(f)));
             s.push('\n');

@@ -1,7 +1,7 @@
 //! # medisim-dsl: the `medisim_dsl_v1` policy language
 //!
-//! Owns everything about policy programs and nothing about hospitals: the schema of fields,
-//! features and calls ([`schema`]), the parser ([`parser`]), the validator ([`check`]), the
+//! Owns everything about policy programs and nothing about hospitals: the schema, handed in
+//! as data by the host ([`schema`]: fields, features, scopes, calls, the baseline), the parser ([`parser`]), the validator ([`check`]), the
 //! compiled evaluator ([`compile`]) and its total semantics ([`sem`]), the canonical printer
 //! ([`fmt`]), the canonical hash ([`hash`]) and LLM-style patches ([`patch`]).
 //!
@@ -9,6 +9,8 @@
 //! depend on it. The pipeline follows cedar-policy's split:
 //!
 //! ```text
+//!                  Schema (data, from the host)
+//!                     |
 //! source --parse--> ast::File --check--> check::Policy --compile--> compile::CompiledPolicy
 //!                                            |                         (eval on a Frame)
 //!                                            +--> fmt / hash / patch
@@ -31,15 +33,15 @@ pub mod schema;
 pub mod sem;
 pub mod span;
 
-pub use check::{baseline, check_source, CheckOutput, Header, Policy};
+pub use check::{check_source, CheckOutput, Header, Policy};
 pub use compile::{CompiledPolicy, Frame};
 pub use diag::{Diagnostic, Severity};
 pub use hash::CanonicalHash;
-pub use schema::{AdminFeature, AdminLevers, DoctorFeature, Field, Scope};
+pub use schema::{FieldId, Schema, ScopeId};
 
-/// Parse and check a policy, returning it or its error diagnostics.
-pub fn load(src: &str) -> Result<Policy, Vec<Diagnostic>> {
-    let out = check_source(src);
+/// Parse and check a policy against `schema`, returning it or its error diagnostics.
+pub fn load(schema: &std::sync::Arc<Schema>, src: &str) -> Result<Policy, Vec<Diagnostic>> {
+    let out = check_source(schema, src);
     out.policy.ok_or_else(|| {
         out.diagnostics
             .into_iter()

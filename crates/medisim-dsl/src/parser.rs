@@ -227,7 +227,7 @@ impl<'s> Parser<'s> {
                 self.bump();
                 let name_tok = self.peek_token();
                 if name_tok.tok != Tok::Ident {
-                    return self.unexpected("a section name such as `admin_policy`");
+                    return self.unexpected("a section name, e.g. `[rules]`");
                 }
                 self.bump();
                 if self.peek() != Tok::RBracket {

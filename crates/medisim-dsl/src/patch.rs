@@ -15,7 +15,9 @@
 
 use crate::check::{check_source, Policy};
 use crate::diag::Diagnostic;
+use crate::schema::Schema;
 use std::fmt;
+use std::sync::Arc;
 
 const SEARCH: &str = "<<<<<<< SEARCH";
 const DIVIDER: &str = "=======";
@@ -215,10 +217,14 @@ impl fmt::Display for EditFailure {
 
 /// Parse a response, apply it to `src`, and check the result: the whole path from model output
 /// to a policy that may run.
-pub fn edit_and_check(src: &str, response: &str) -> Result<(String, Policy), EditFailure> {
+pub fn edit_and_check(
+    schema: &Arc<Schema>,
+    src: &str,
+    response: &str,
+) -> Result<(String, Policy), EditFailure> {
     let edit = parse_edit(response).map_err(EditFailure::Patch)?;
     let text = apply_edit(src, &edit).map_err(EditFailure::Patch)?;
-    let out = check_source(&text);
+    let out = check_source(schema, &text);
     match out.policy {
         Some(p) => Ok((text, p)),
         None => Err(EditFailure::Check {

@@ -1,17 +1,26 @@
-//! The fixed schema of `medisim_dsl_v1`: the fields a policy may assign, the features each
-//! field may read, their types and legal ranges, and the calls.
+//! The schema of a policy language instance, as data: the fields a policy may assign, the
+//! features each field may read, their types and legal ranges, the sections and scopes, the
+//! calls allowed, and the baseline rule of every field.
 //!
-//! The schema is the contract between a policy and the host simulator. It is closed: a policy
-//! cannot add a field, a feature or a call (paper, Listing 5). The host computes every feature
-//! and enforces every field's range by clipping or projection ([`AdminLevers::project`],
-//! [`FieldSpec::project`]).
+//! The language knows nothing about hospitals: a host hands it a [`Schema`] (as cedar-policy's
+//! validator is handed its schema), usually read from a TOML file with [`Schema::from_toml`] and
+//! completed with the host's baseline policy by [`Schema::with_baseline`]. Medi-Sim's schema is
+//! `policies/hospital.schema.toml`; the checker, compiler, printer and hash all read the schema
+//! they are given. The schema is closed: a policy cannot add a field, a feature or a call
+//! (paper, Listing 5). The host computes every feature and enforces every field's range
+//! ([`FieldDef::project`]).
 
+use crate::ast::Expr;
+use serde::Deserialize;
 use std::fmt;
+use std::sync::Arc;
 
 /// The two value types of the language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
 pub enum Ty {
+    #[serde(rename = "number")]
     Num,
+    #[serde(rename = "bool")]
     Bool,
 }
 
@@ -24,324 +33,465 @@ impl fmt::Display for Ty {
     }
 }
 
-/// The two sections of a policy file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Section {
-    Admin,
-    Doctor,
-}
-
-impl Section {
-    pub const ALL: [Section; 2] = [Section::Admin, Section::Doctor];
-
-    /// The section header as written in a file, without brackets.
-    pub fn name(self) -> &'static str {
-        match self {
-            Section::Admin => "admin_policy",
-            Section::Doctor => "doctor_policy",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Section> {
-        Section::ALL.into_iter().find(|s| s.name() == name)
-    }
-}
-
-/// Where a field is evaluated, which decides the features it may read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// Once per period, on hospital aggregates.
-    Admin,
-    /// Per team and candidate patient in Produce (effort, triage, bed request).
-    Care,
-    /// Per patient and candidate reported group in Identify (coding).
-    Coding,
-}
-
 /// A field's legal range, enforced by the host after evaluation.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Range {
     /// Clipped to `[lo, hi]`.
-    Real { lo: f64, hi: f64 },
+    Real([f64; 2]),
     /// Rounded half away from zero, then clipped to `[lo, hi]`.
-    Integer { lo: f64, hi: f64 },
-    /// Rounded, then clipped to `[0, total_capacity]` after `total_capacity` is projected.
-    FlexPool,
+    Integer([f64; 2]),
+    /// Rounded and at least `lo`; the host also bounds it by the projected value of the field
+    /// named `bound` (e.g. a flexible pool by the total capacity).
+    IntegerUpTo { lo: f64, bound: String },
     /// A bool: any non-zero value is true.
     Flag,
 }
 
 impl fmt::Display for Range {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Range::Real { lo, hi } => write!(f, "real in [{lo}, {hi}]"),
-            Range::Integer { lo, hi } => write!(f, "integer in [{lo}, {hi}]"),
-            Range::FlexPool => f.write_str("integer in [0, total_capacity]"),
+        match self {
+            Range::Real([lo, hi]) => write!(f, "real in [{lo}, {hi}]"),
+            Range::Integer([lo, hi]) => write!(f, "integer in [{lo}, {hi}]"),
+            Range::IntegerUpTo { lo, bound } => write!(f, "integer in [{lo}, {bound}]"),
             Range::Flag => f.write_str("true / false"),
         }
     }
 }
 
-/// Every assignable field, in canonical order (admin first, then doctor).
+/// A field's index in its schema, which is also its canonical position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[repr(u8)]
-pub enum Field {
-    Alpha,
-    Beta,
-    TotalCapacity,
-    BonusPool,
-    FlexPool,
-    Xi,
-    WH,
-    WW,
-    WRej,
-    WC,
-    Kappa,
-    Effort,
-    TriageAccept,
-    TriageDefer,
-    RequestBed,
-    CandidateScore,
+pub struct FieldId(pub u16);
+
+impl FieldId {
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
 }
 
-/// Static description of one field.
-#[derive(Clone, Copy, Debug)]
-pub struct FieldSpec {
-    pub field: Field,
-    pub name: &'static str,
-    pub section: Section,
-    pub scope: Scope,
+/// A scope's index in its schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScopeId(pub u8);
+
+impl ScopeId {
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+/// A section of a policy file, e.g. `[admin_policy]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectionDef {
+    /// As written in a file, without brackets.
+    pub name: String,
+    /// "an admin": how messages speak of its fields.
+    pub article: String,
+}
+
+/// A value array the host fills: feature slots are positions in one frame.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameDef {
+    pub name: String,
+    /// Heading of its feature table in the language reference.
+    pub heading: String,
+    /// A paragraph under the heading, if any.
+    #[serde(default)]
+    pub intro: String,
+}
+
+/// Where a field is evaluated, which decides the frame it reads and the features it may read.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeDef {
+    pub name: String,
+    /// Shown in the fields table ("Care").
+    pub title: String,
+    pub frame: String,
+    /// How messages speak of an expression evaluated here ("a care expression (...)").
+    pub reader: String,
+    #[serde(skip)]
+    frame_index: usize,
+}
+
+/// Who may read a feature.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupDef {
+    pub name: String,
+    pub frame: String,
+    /// Scope names.
+    pub readable_by: Vec<String>,
+    /// "a coding feature (candidate_score)"
+    pub description: String,
+    /// Shown in the "readable by" column of the reference.
+    pub label: String,
+    #[serde(skip)]
+    readers: Vec<ScopeId>,
+    #[serde(skip)]
+    frame_index: usize,
+}
+
+/// One assignable field.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDef {
+    pub name: String,
+    pub section: String,
+    pub scope: String,
+    #[serde(rename = "type")]
     pub ty: Ty,
     pub range: Range,
-    pub doc: &'static str,
+    pub doc: String,
+    /// Help for a policy that tries to read this field ("read last period's value with ...").
+    #[serde(default)]
+    pub read_hint: Option<String>,
+    #[serde(skip)]
+    section_index: usize,
+    #[serde(skip)]
+    scope_id: Option<ScopeId>,
 }
 
-const fn real(lo: f64, hi: f64) -> Range {
-    Range::Real { lo, hi }
-}
-
-/// The field table, indexed by `Field as usize`.
-pub const FIELDS: [FieldSpec; 16] = {
-    use Field::*;
-    use Scope as Sc;
-    use Section::{Admin as A, Doctor as D};
-    macro_rules! f {
-        ($f:ident, $n:literal, $sec:expr, $sc:expr, $ty:ident, $r:expr, $doc:literal) => {
-            FieldSpec {
-                field: $f,
-                name: $n,
-                section: $sec,
-                scope: $sc,
-                ty: Ty::$ty,
-                range: $r,
-                doc: $doc,
-            }
-        };
-    }
-    [
-        f!(Alpha, "alpha", A, Sc::Admin, Num, real(0.0, 1.0), "provider financial sensitivity α in the team utility (Eq. 2)"),
-        f!(Beta, "beta", A, Sc::Admin, Num, real(0.0, 1.0), "provider quality sensitivity β in the team utility (Eq. 2)"),
-        f!(TotalCapacity, "total_capacity", A, Sc::Admin, Num, Range::Integer { lo: 1.0, hi: 64.0 }, "total bed capacity B_tot per period, dedicated plus flexible"),
-        f!(BonusPool, "bonus_pool", A, Sc::Admin, Num, real(0.0, 100.0), "bonus pool B_pool shared by the KPI tournament (Eq. 15)"),
-        f!(FlexPool, "flex_pool", A, Sc::Admin, Num, Range::FlexPool, "flexible capacity B_flex, the part of B_tot reallocated across teams each period"),
-        f!(Xi, "xi", A, Sc::Admin, Num, real(0.0, 10.0), "KPI-steering strength ξ for the flexible pool; 0 allocates it by static shares"),
-        f!(WH, "wH", A, Sc::Admin, Num, real(0.0, 10.0), "KPI weight on mean true health (Eq. 5)"),
-        f!(WW, "wW", A, Sc::Admin, Num, real(0.0, 10.0), "KPI weight on mean waiting (Eq. 5)"),
-        f!(WRej, "wrej", A, Sc::Admin, Num, real(0.0, 10.0), "KPI weight on the rejection rate (Eq. 5)"),
-        f!(WC, "wC", A, Sc::Admin, Num, real(0.0, 10.0), "KPI weight on mean treatment cost (Eq. 5)"),
-        f!(Kappa, "kappa", A, Sc::Admin, Num, real(0.0, 20.0), "softmax sharpness κ of the bonus tournament (Eq. 14)"),
-        f!(Effort, "effort", D, Sc::Care, Num, real(0.0, 10.0), "treatment effort E for an accepted patient (Eqs. 12-13)"),
-        f!(TriageAccept, "triage_accept", D, Sc::Care, Bool, Range::Flag, "accept the patient this period"),
-        f!(TriageDefer, "triage_defer", D, Sc::Care, Bool, Range::Flag, "keep a non-accepted patient queued; otherwise the patient is rejected"),
-        f!(RequestBed, "request_bed", D, Sc::Care, Bool, Range::Flag, "request the constrained resource R for an accepted patient (Eq. 12)"),
-        f!(CandidateScore, "candidate_score", D, Sc::Coding, Num, real(-1.0e6, 1.0e6), "score of one candidate reported group; softmax or argmax picks the coded group (Eq. 11)"),
-    ]
-};
-
-impl Field {
-    pub const ALL: [Field; 16] = {
-        let mut out = [Field::Alpha; 16];
-        let mut i = 0;
-        while i < 16 {
-            out[i] = FIELDS[i].field;
-            i += 1;
-        }
-        out
-    };
-
-    pub fn spec(self) -> &'static FieldSpec {
-        &FIELDS[self as usize]
+impl FieldDef {
+    pub fn section_index(&self) -> usize {
+        self.section_index
     }
 
-    pub fn name(self) -> &'static str {
-        self.spec().name
+    pub fn scope_id(&self) -> ScopeId {
+        self.scope_id.unwrap_or(ScopeId(0))
     }
 
-    pub fn from_name(name: &str) -> Option<Field> {
-        FIELDS.iter().find(|f| f.name == name).map(|f| f.field)
-    }
-
-    /// The fields evaluated together in one scope, in canonical order.
-    pub fn in_scope(scope: Scope) -> impl Iterator<Item = Field> {
-        Field::ALL
-            .into_iter()
-            .filter(move |f| f.spec().scope == scope)
-    }
-}
-
-impl FieldSpec {
-    /// Clip or round a raw program output into the field's legal range. `FlexPool` needs the
-    /// projected total capacity; use [`AdminLevers::project`] for the admin bundle.
+    /// Clip or round a raw program output into the field's legal range. An
+    /// [`Range::IntegerUpTo`] field is bounded below only; its host applies the upper bound.
     pub fn project(&self, raw: f64) -> f64 {
-        match self.range {
-            Range::Real { lo, hi } => raw.clamp(lo, hi),
-            Range::Integer { lo, hi } => raw.round().clamp(lo, hi),
-            Range::FlexPool => raw.round().max(0.0),
+        match &self.range {
+            Range::Real([lo, hi]) => raw.clamp(*lo, *hi),
+            Range::Integer([lo, hi]) => raw.round().clamp(*lo, *hi),
+            Range::IntegerUpTo { lo, .. } => raw.round().max(*lo),
             Range::Flag => f64::from(u8::from(raw != 0.0)),
         }
     }
 }
 
-/// Who may read a feature.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FeatureScope {
-    /// Admin expressions only.
-    Admin,
-    /// Every doctor expression (care and coding).
-    Patient,
-    /// Care expressions: effort, triage_accept, triage_defer, request_bed.
-    Care,
-    /// Coding expressions: candidate_score.
-    Coding,
-}
-
-impl FeatureScope {
-    /// Whether a field evaluated in `scope` may read a feature of this scope.
-    pub fn readable_from(self, scope: Scope) -> bool {
-        matches!(
-            (self, scope),
-            (FeatureScope::Admin, Scope::Admin)
-                | (FeatureScope::Patient, Scope::Care | Scope::Coding)
-                | (FeatureScope::Care, Scope::Care)
-                | (FeatureScope::Coding, Scope::Coding)
-        )
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            FeatureScope::Admin => "an admin feature",
-            FeatureScope::Patient => "a patient feature",
-            FeatureScope::Care => "a care feature (effort, triage, bed request)",
-            FeatureScope::Coding => "a coding feature (candidate_score)",
-        }
-    }
-}
-
-/// Static description of one feature.
-#[derive(Clone, Copy, Debug)]
-pub struct FeatureSpec {
-    pub name: &'static str,
-    pub scope: FeatureScope,
+/// One host-computed feature.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureDef {
+    pub name: String,
+    pub group: String,
+    #[serde(rename = "type")]
     pub ty: Ty,
     /// Human-readable range, as the host guarantees it.
-    pub range: &'static str,
-    pub doc: &'static str,
+    pub range: String,
+    pub doc: String,
+    #[serde(skip)]
+    group_index: usize,
+    #[serde(skip)]
+    slot: usize,
 }
 
-macro_rules! feature_table {
-    ($enum:ident, $table:ident, [$( $var:ident = $name:literal, $scope:ident, $ty:ident, $range:literal, $doc:literal; )*]) => {
-        /// Feature slots of this frame kind; `as usize` is the slot index.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        #[repr(u16)]
-        pub enum $enum { $($var),* }
-
-        pub const $table: &[FeatureSpec] = &[
-            $(FeatureSpec { name: $name, scope: FeatureScope::$scope, ty: Ty::$ty, range: $range, doc: $doc }),*
-        ];
-
-        impl $enum {
-            pub const ALL: &'static [$enum] = &[$($enum::$var),*];
-            pub fn spec(self) -> &'static FeatureSpec { &$table[self as usize] }
-            pub fn slot(self) -> usize { self as usize }
-        }
-    };
-}
-
-feature_table!(AdminFeature, ADMIN_FEATURES, [
-    QueueTotal = "queue_total", Admin, Num, ">= 0", "patients waiting in all team queues at the start of the period";
-    QueueMax = "queue_max", Admin, Num, ">= 0", "length of the longest team queue at the start of the period";
-    Wbar = "wbar", Admin, Num, ">= 0", "mean waiting time (periods) of patients that left the queue last period";
-    Rbar = "rbar", Admin, Num, "[0, 1]", "rejection rate last period (rejected / decided)";
-    Utilization = "utilization", Admin, Num, "[0, 1]", "beds used / beds available last period";
-    Funds = "funds", Admin, Num, "any", "hospital funds F_t at the start of the period";
-    ProfitLast = "profit_last", Admin, Num, "any", "hospital profit last period: reimbursement - cost - penalties - bonuses";
-    CurrentTotalCapacity = "current_total_capacity", Admin, Num, "integer >= 1", "total capacity B_tot in force last period";
-    CurrentFlexPool = "current_flex_pool", Admin, Num, "integer >= 0", "flexible pool B_flex in force last period";
-    Reputation = "reputation", Admin, Num, "[0, 1]", "public reputation Rep_t (Eq. 6)";
-    Period = "period", Admin, Num, "integer >= 1", "current period t, starting at 1";
-]);
-
-feature_table!(DoctorFeature, DOCTOR_FEATURES, [
-    Urgency = "urgency", Patient, Num, "[0, 1]", "clinical urgency Urg_i";
-    Wait = "wait", Patient, Num, ">= 0", "periods the patient has waited so far";
-    Complexity = "complexity", Patient, Num, "[0, 1]", "true complexity CMI*_i";
-    Tolerance = "tolerance", Patient, Num, ">= 0", "periods of waiting tolerance left before the patient leaves";
-    BaseEffort = "base_effort", Care, Num, ">= 0", "clinically indicated effort for this patient";
-    EffortQualityPressure = "effort_quality_pressure", Care, Num, "any", "effort shift from the local gradient of Eq. 2: quality and bonus pull up, cost pushes down";
-    ClinicalTriageScore = "clinical_triage_score", Care, Num, "any", "clinical case for treating now (urgency, waiting, health gain)";
-    MarginPressure = "margin_pressure", Care, Num, "any", "α-weighted expected margin of treating this patient";
-    QualityPressure = "quality_pressure", Care, Num, "any", "β-weighted expected health gain of treating this patient";
-    BedAvailabilitySignal = "bed_availability_signal", Care, Num, "[0, 1]", "share of the team's beds still free this period";
-    TriageFatiguePressure = "triage_fatigue_pressure", Care, Num, ">= 0", "marginal fatigue penalty of one more case (Eq. 2, ν term)";
-    KpiGamingPressure = "kpi_gaming_pressure", Care, Num, "any", "bonus-pressure-weighted KPI effect of accepting this patient";
-    AcceptThreshold = "accept_threshold", Care, Num, "any", "score an accept decision must reach";
-    DeferPressure = "defer_pressure", Care, Num, "any", "cost-relief value of postponing this patient (strategic delay)";
-    DeferThreshold = "defer_threshold", Care, Num, "any", "score a defer decision must reach; below it the patient is rejected";
-    BedAvailable = "bed_available", Care, Bool, "true / false", "the team has a free bed this period";
-    ClinicalBedScore = "clinical_bed_score", Care, Num, "any", "clinical need for the constrained resource";
-    BedQualityPressure = "bed_quality_pressure", Care, Num, "any", "β-weighted health gain of the resource";
-    BedCostPressure = "bed_cost_pressure", Care, Num, ">= 0", "α-weighted fixed cost of the resource";
-    BedFatiguePressure = "bed_fatigue_pressure", Care, Num, ">= 0", "fatigue cost of occupying a bed";
-    BedThreshold = "bed_threshold", Care, Num, "any", "score a bed request must reach";
-    BonusPressure = "bonus_pressure", Care, Num, ">= 0", "the team's marginal bonus pressure B_pool κ s_j (1 - s_j) (Eq. 16)";
-    Fatigue = "fatigue", Care, Num, ">= 0", "the team's current fatigue (load above capacity, smoothed)";
-    UpcodePressure = "upcode_pressure", Coding, Num, "any", "α γ_code ΔR(g): incentive to report candidate g (Eq. 11, first term)";
-    UpcodeGain = "upcode_gain", Coding, Num, "any", "ΔR(g): extra reimbursement of candidate g over the true group";
-    AuditPenalty = "audit_penalty", Coding, Num, ">= 0", "p_audit(Δc) λ_pen [ΔR]+: expected audit penalty (Eq. 11, second term)";
-    EthicsPressure = "ethics_pressure", Coding, Num, ">= 0", "r0 η_eth [Δc]+: ethical cost of inflating complexity (Eq. 11, third term)";
-    CodingGap = "coding_gap", Coding, Num, "[-1, 1]", "Δc(g): coded minus true complexity of candidate g";
-]);
-
-/// A feature looked up by name, in the frame of its scope.
+/// A feature looked up by name.
 #[derive(Clone, Copy, Debug)]
-pub struct FeatureRef {
-    pub spec: &'static FeatureSpec,
-    /// Slot index in the frame: [`AdminFeature`] for admin, [`DoctorFeature`] otherwise.
+pub struct FeatureRef<'a> {
+    pub def: &'a FeatureDef,
+    pub group: &'a GroupDef,
+    /// Slot index in the feature's frame.
     pub slot: usize,
 }
 
-/// Look a feature up by name in either table.
-pub fn feature(name: &str) -> Option<FeatureRef> {
-    ADMIN_FEATURES
-        .iter()
-        .chain(DOCTOR_FEATURES)
-        .position(|f| f.name == name)
-        .map(|i| {
-            let (spec, slot) = if i < ADMIN_FEATURES.len() {
-                (&ADMIN_FEATURES[i], i)
-            } else {
-                let j = i - ADMIN_FEATURES.len();
-                (&DOCTOR_FEATURES[j], j)
-            };
-            FeatureRef { spec, slot }
-        })
+impl FeatureRef<'_> {
+    pub fn readable_from(&self, scope: ScopeId) -> bool {
+        self.group.readers.contains(&scope)
+    }
 }
 
-/// Number of feature slots in the frame of a scope.
-pub fn slot_count(scope: Scope) -> usize {
-    match scope {
-        Scope::Admin => ADMIN_FEATURES.len(),
-        Scope::Care | Scope::Coding => DOCTOR_FEATURES.len(),
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("schema: {0}")]
+    Parse(String),
+    #[error("schema: {0}")]
+    Invalid(String),
+    #[error("schema baseline policy does not check:\n{0}")]
+    Baseline(String),
+}
+
+/// A whole schema. Build it with [`Schema::from_toml`], complete it with
+/// [`Schema::with_baseline`], and share it (`Arc`): every checked policy holds its schema.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    /// The policy `kind` a file of this schema declares.
+    pub kind: String,
+    pub sections: Vec<SectionDef>,
+    pub frames: Vec<FrameDef>,
+    pub scopes: Vec<ScopeDef>,
+    pub groups: Vec<GroupDef>,
+    pub fields: Vec<FieldDef>,
+    pub features: Vec<FeatureDef>,
+    /// The calls a policy may use (default: every built-in call).
+    #[serde(default = "all_calls")]
+    pub calls: Vec<String>,
+    #[serde(skip)]
+    frame_sizes: Vec<usize>,
+    #[serde(skip)]
+    baseline: Vec<Expr>,
+}
+
+fn all_calls() -> Vec<String> {
+    CALLS.iter().map(|c| c.name.to_string()).collect()
+}
+
+impl Schema {
+    /// Read and validate a schema: every name unique, every reference resolved.
+    pub fn from_toml(text: &str) -> Result<Schema, SchemaError> {
+        let mut s: Schema = toml::from_str(text).map_err(|e| SchemaError::Parse(e.to_string()))?;
+        s.resolve()?;
+        Ok(s)
+    }
+
+    fn resolve(&mut self) -> Result<(), SchemaError> {
+        let bad = |m: String| Err(SchemaError::Invalid(m));
+        let find = |names: Vec<&str>, name: &str, what: &str| -> Result<usize, SchemaError> {
+            names
+                .iter()
+                .position(|n| *n == name)
+                .ok_or_else(|| SchemaError::Invalid(format!("unknown {what} `{name}`")))
+        };
+        let frames: Vec<&str> = self.frames.iter().map(|f| f.name.as_str()).collect();
+        for sc in &mut self.scopes {
+            sc.frame_index = find(frames.clone(), &sc.frame, "frame")?;
+        }
+        if self.scopes.len() > usize::from(u8::MAX) || self.fields.len() > usize::from(u16::MAX) {
+            return bad("too many scopes or fields".into());
+        }
+        let scopes: Vec<String> = self.scopes.iter().map(|s| s.name.clone()).collect();
+        for g in &mut self.groups {
+            g.frame_index = find(frames.clone(), &g.frame, "frame")?;
+            g.readers = Vec::new();
+            for r in &g.readable_by {
+                let i = find(scopes.iter().map(String::as_str).collect(), r, "scope")?;
+                if self.scopes[i].frame_index != g.frame_index {
+                    return bad(format!(
+                        "group `{}` lives in frame `{}` but scope `{r}` reads another frame",
+                        g.name, g.frame
+                    ));
+                }
+                g.readers.push(ScopeId(i as u8));
+            }
+        }
+        let sections: Vec<&str> = self.sections.iter().map(|s| s.name.as_str()).collect();
+        for f in &mut self.fields {
+            f.section_index = find(sections.clone(), &f.section, "section")?;
+            let i = find(
+                scopes.iter().map(String::as_str).collect(),
+                &f.scope,
+                "scope",
+            )?;
+            f.scope_id = Some(ScopeId(i as u8));
+        }
+        let groups: Vec<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
+        self.frame_sizes = vec![0; self.frames.len()];
+        for feat in &mut self.features {
+            feat.group_index = find(groups.clone(), &feat.group, "feature group")?;
+            let frame = self.groups[feat.group_index].frame_index;
+            feat.slot = self.frame_sizes[frame];
+            self.frame_sizes[frame] += 1;
+        }
+        for c in &self.calls {
+            if Call::from_name(c).is_none() {
+                return bad(format!("unknown call `{c}`"));
+            }
+        }
+        let mut names: Vec<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
+        names.extend(self.features.iter().map(|f| f.name.as_str()));
+        names.extend(self.calls.iter().map(String::as_str));
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        if names.len() != n {
+            return bad("a name is used twice among fields, features and calls".into());
+        }
+        Ok(())
+    }
+
+    /// Complete the schema with its baseline policy, which must check against it and assign
+    /// every field: the baseline supplies the rule of every field a policy omits.
+    pub fn with_baseline(mut self, src: &str) -> Result<Arc<Schema>, SchemaError> {
+        self.baseline = Vec::new();
+        let open = Arc::new(self.clone());
+        let out = crate::check::check_source(&open, src);
+        let Some(policy) = out.policy else {
+            let msgs: Vec<String> = out
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.short("baseline.policy", src))
+                .collect();
+            return Err(SchemaError::Baseline(msgs.join("\n")));
+        };
+        let mut exprs = Vec::with_capacity(self.fields.len());
+        for id in self.field_ids() {
+            match policy.get(id) {
+                Some(e) => exprs.push(e.clone()),
+                None => {
+                    return Err(SchemaError::Baseline(format!(
+                        "the baseline must assign every field; it leaves out `{}`",
+                        self.field(id).name
+                    )))
+                }
+            }
+        }
+        self.baseline = exprs;
+        Ok(Arc::new(self))
+    }
+
+    /// The baseline's rule for a field (`None` while the baseline itself is being checked).
+    pub fn baseline_expr(&self, field: FieldId) -> Option<&Expr> {
+        self.baseline.get(field.index())
+    }
+
+    pub fn field(&self, id: FieldId) -> &FieldDef {
+        &self.fields[id.index()]
+    }
+
+    pub fn field_id(&self, name: &str) -> Option<FieldId> {
+        self.fields
+            .iter()
+            .position(|f| f.name == name)
+            .map(|i| FieldId(i as u16))
+    }
+
+    /// Every field, in canonical order.
+    pub fn field_ids(&self) -> impl Iterator<Item = FieldId> + '_ {
+        (0..self.fields.len()).map(|i| FieldId(i as u16))
+    }
+
+    /// The fields evaluated together in one scope, in canonical order.
+    pub fn fields_in_scope(&self, scope: ScopeId) -> impl Iterator<Item = FieldId> + '_ {
+        self.field_ids()
+            .filter(move |f| self.field(*f).scope_id() == scope)
+    }
+
+    pub fn scope(&self, id: ScopeId) -> &ScopeDef {
+        &self.scopes[id.index()]
+    }
+
+    pub fn scope_id(&self, name: &str) -> Option<ScopeId> {
+        self.scopes
+            .iter()
+            .position(|s| s.name == name)
+            .map(|i| ScopeId(i as u8))
+    }
+
+    pub fn scope_ids(&self) -> impl Iterator<Item = ScopeId> {
+        (0..self.scopes.len()).map(|i| ScopeId(i as u8))
+    }
+
+    pub fn section_index(&self, name: &str) -> Option<usize> {
+        self.sections.iter().position(|s| s.name == name)
+    }
+
+    /// Look a feature up by name.
+    pub fn feature(&self, name: &str) -> Option<FeatureRef<'_>> {
+        self.features
+            .iter()
+            .find(|f| f.name == name)
+            .map(|def| self.feature_ref(def))
+    }
+
+    fn feature_ref<'a>(&'a self, def: &'a FeatureDef) -> FeatureRef<'a> {
+        FeatureRef {
+            def,
+            group: &self.groups[def.group_index],
+            slot: def.slot,
+        }
+    }
+
+    /// The features of one frame, in slot order.
+    pub fn frame_features(&self, frame: usize) -> impl Iterator<Item = FeatureRef<'_>> {
+        self.features
+            .iter()
+            .filter(move |f| self.groups[f.group_index].frame_index == frame)
+            .map(|def| self.feature_ref(def))
+    }
+
+    /// Number of feature slots in the frame a scope reads.
+    pub fn slot_count(&self, scope: ScopeId) -> usize {
+        self.frame_sizes[self.scope(scope).frame_index]
+    }
+
+    /// Names of the features a field in `scope` may read.
+    pub fn readable(&self, scope: ScopeId) -> Vec<&str> {
+        self.features
+            .iter()
+            .filter(|f| self.groups[f.group_index].readers.contains(&scope))
+            .map(|f| f.name.as_str())
+            .collect()
+    }
+
+    /// A call this schema allows, by name.
+    pub fn call(&self, name: &str) -> Option<Call> {
+        self.calls
+            .iter()
+            .any(|c| c == name)
+            .then(|| Call::from_name(name))
+            .flatten()
+    }
+
+    /// The language reference as Markdown tables: every field with its type, legal range and
+    /// meaning, every feature with who may read it, and every call. `medisim schema` prints
+    /// it, `docs/dsl.md` embeds it verbatim (a test keeps the two in step), and the LLM
+    /// operator's prompt carries it.
+    pub fn reference_markdown(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let _ = writeln!(s, "### Fields\n\n| field | section | evaluated | type | legal range (host clips or projects) | meaning |\n|---|---|---|---|---|---|");
+        for f in &self.fields {
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | {} | {} | {} | {} |",
+                f.name,
+                f.section,
+                self.scope(f.scope_id()).title,
+                f.ty,
+                f.range,
+                f.doc
+            );
+        }
+        for (i, frame) in self.frames.iter().enumerate() {
+            // A "readable by" column only where the frame's features have several readers.
+            let groups = self.groups.iter().filter(|g| g.frame_index == i).count();
+            let _ = write!(s, "\n### {}\n\n", frame.heading);
+            if !frame.intro.is_empty() {
+                let _ = write!(s, "{}\n\n", frame.intro);
+            }
+            if groups > 1 {
+                let _ = writeln!(
+                    s,
+                    "| feature | readable by | type | range | meaning |\n|---|---|---|---|---|"
+                );
+            } else {
+                let _ = writeln!(s, "| feature | type | range | meaning |\n|---|---|---|---|");
+            }
+            for f in self.frame_features(i) {
+                let d = f.def;
+                if groups > 1 {
+                    let _ = writeln!(
+                        s,
+                        "| `{}` | {} | {} | {} | {} |",
+                        d.name, f.group.label, d.ty, d.range, d.doc
+                    );
+                } else {
+                    let _ = writeln!(s, "| `{}` | {} | {} | {} |", d.name, d.ty, d.range, d.doc);
+                }
+            }
+        }
+        let _ = writeln!(s, "\n### Calls\n\n| call | meaning |\n|---|---|");
+        for c in CALLS.iter().filter(|c| self.call(c.name).is_some()) {
+            let _ = writeln!(s, "| `{}` | {} |", c.signature, c.doc);
+        }
+        s
     }
 }
 
@@ -464,8 +614,6 @@ impl Call {
 
 /// Header keys and the values the schema accepts.
 pub const HEADER_KEYS: [&str; 4] = ["kind", "version", "name", "description"];
-/// The only `kind` this version knows.
-pub const KIND: &str = "hospital_policy";
 /// The version tag of this schema.
 pub const VERSION: &str = "medisim_dsl_v1";
 
@@ -476,121 +624,72 @@ pub const MAX_NESTING: usize = 32;
 /// Guardrail: largest policy source accepted, in bytes.
 pub const MAX_SOURCE_BYTES: usize = 256 * 1024;
 
-/// The projected admin levers of one period, in the host's units.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AdminLevers {
-    pub alpha: f64,
-    pub beta: f64,
-    pub total_capacity: u32,
-    pub bonus_pool: f64,
-    pub flex_pool: u32,
-    pub xi: f64,
-    pub w_h: f64,
-    pub w_w: f64,
-    pub w_rej: f64,
-    pub w_c: f64,
-    pub kappa: f64,
-}
-
-impl AdminLevers {
-    /// Project raw admin outputs (in [`Field`] order) into their legal ranges; `flex_pool`
-    /// is bounded by the projected `total_capacity`.
-    pub fn project(raw: &[f64; 11]) -> AdminLevers {
-        let p = |f: Field| f.spec().project(raw[f as usize]);
-        let total = p(Field::TotalCapacity);
-        AdminLevers {
-            alpha: p(Field::Alpha),
-            beta: p(Field::Beta),
-            total_capacity: total as u32,
-            bonus_pool: p(Field::BonusPool),
-            flex_pool: p(Field::FlexPool).min(total) as u32,
-            xi: p(Field::Xi),
-            w_h: p(Field::WH),
-            w_w: p(Field::WW),
-            w_rej: p(Field::WRej),
-            w_c: p(Field::WC),
-            kappa: p(Field::Kappa),
-        }
-    }
-}
-
-/// The language reference as Markdown tables: every field with its type, legal range and
-/// meaning, every feature with its scope, and every call. `medisim schema` prints it,
-/// `docs/dsl.md` embeds it verbatim (a test keeps the two in step), and the LLM operator's prompt
-/// carries it.
-pub fn reference_markdown() -> String {
-    use std::fmt::Write;
-    let mut s = String::new();
-    let _ = writeln!(s, "### Fields\n\n| field | section | evaluated | type | legal range (host clips or projects) | meaning |\n|---|---|---|---|---|---|");
-    for f in FIELDS {
-        let _ = writeln!(
-            s,
-            "| `{}` | {} | {:?} | {} | {} | {} |",
-            f.name,
-            f.section.name(),
-            f.scope,
-            f.ty,
-            f.range,
-            f.doc
-        );
-    }
-    let _ = writeln!(s, "\n### Admin features (readable by admin fields)\n\n| feature | type | range | meaning |\n|---|---|---|---|");
-    for f in ADMIN_FEATURES {
-        let _ = writeln!(s, "| `{}` | {} | {} | {} |", f.name, f.ty, f.range, f.doc);
-    }
-    let _ = writeln!(s, "\n### Doctor features\n\nPatient features are readable by every doctor field; care features by `effort`, `triage_accept`, `triage_defer` and `request_bed`; coding features by `candidate_score` only.\n\n| feature | readable by | type | range | meaning |\n|---|---|---|---|---|");
-    for f in DOCTOR_FEATURES {
-        let who = match f.scope {
-            FeatureScope::Patient => "patient (all doctor fields)",
-            FeatureScope::Care => "care",
-            FeatureScope::Coding => "coding",
-            FeatureScope::Admin => "admin",
-        };
-        let _ = writeln!(
-            s,
-            "| `{}` | {who} | {} | {} | {} |",
-            f.name, f.ty, f.range, f.doc
-        );
-    }
-    let _ = writeln!(s, "\n### Calls\n\n| call | meaning |\n|---|---|");
-    for c in CALLS {
-        let _ = writeln!(s, "| `{}` | {} |", c.signature, c.doc);
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const MINI: &str = r#"
+kind = "mini_policy"
+[[sections]]
+name = "rules"
+article = "a"
+[[frames]]
+name = "f"
+heading = "Features"
+[[scopes]]
+name = "s"
+title = "S"
+frame = "f"
+reader = "a rule"
+[[groups]]
+name = "g"
+frame = "f"
+readable_by = ["s"]
+description = "a feature"
+label = "s"
+[[fields]]
+name = "x"
+section = "rules"
+scope = "s"
+type = "number"
+range = { real = [0.0, 1.0] }
+doc = "an output"
+[[features]]
+name = "u"
+group = "g"
+type = "number"
+range = "any"
+doc = "an input"
+"#;
+
     #[test]
-    fn field_table_is_indexed_by_discriminant() {
-        for (i, spec) in FIELDS.iter().enumerate() {
-            assert_eq!(spec.field as usize, i, "{}", spec.name);
-        }
+    fn a_schema_is_data_and_resolves_its_names() {
+        let s = Schema::from_toml(MINI).unwrap();
+        let x = s.field_id("x").unwrap();
+        assert_eq!(s.field(x).project(3.0), 1.0);
+        assert_eq!(s.feature("u").unwrap().slot, 0);
+        assert_eq!(s.readable(ScopeId(0)), vec!["u"]);
+        let s = s.with_baseline("kind = \"mini_policy\"\nversion = \"medisim_dsl_v1\"\nname = \"b\"\n[rules]\nx = u\n").unwrap();
+        assert!(s.baseline_expr(x).is_some());
     }
 
     #[test]
-    fn names_are_unique_across_fields_features_and_calls() {
-        let mut names: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
-        names.extend(ADMIN_FEATURES.iter().map(|f| f.name));
-        names.extend(DOCTOR_FEATURES.iter().map(|f| f.name));
-        names.extend(CALLS.iter().map(|c| c.name));
-        let n = names.len();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), n);
-    }
-
-    #[test]
-    fn flex_pool_is_bounded_by_projected_total_capacity() {
-        let mut raw = [0.0; 11];
-        raw[Field::TotalCapacity as usize] = 3.4;
-        raw[Field::FlexPool as usize] = 7.0;
-        raw[Field::Alpha as usize] = 1.7;
-        let lv = AdminLevers::project(&raw);
-        assert_eq!(lv.total_capacity, 3);
-        assert_eq!(lv.flex_pool, 3);
-        assert_eq!(lv.alpha, 1.0);
+    fn bad_schemas_name_the_problem() {
+        let e = Schema::from_toml(&MINI.replace("group = \"g\"", "group = \"h\""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown feature group `h`"), "{e}");
+        let e = Schema::from_toml(&MINI.replace("name = \"u\"", "name = \"x\""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("twice"), "{e}");
+        let e = Schema::from_toml(MINI)
+            .unwrap()
+            .with_baseline(
+                "kind = \"mini_policy\"\nversion = \"medisim_dsl_v1\"\nname = \"b\"\n[rules]\n",
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("leaves out `x`"), "{e}");
     }
 }

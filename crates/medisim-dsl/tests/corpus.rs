@@ -7,7 +7,9 @@
 //! - `data/fmt/*.policy`: a policy that checks; the snapshot is `medisim fmt`'s output, which
 //!   must also be a fixed point of the formatter and mean the same program (same canonical hash).
 
-use medisim_dsl::check::check_source;
+mod common;
+
+use common::check_source;
 use medisim_dsl::fmt::format_source;
 use std::path::Path;
 
@@ -37,7 +39,7 @@ fn formatter() {
             "{}: formatting twice changes the text",
             path.display()
         );
-        let hash = |s: &str| medisim_dsl::load(s).unwrap().canonical_hash();
+        let hash = |s: &str| common::load(s).unwrap().canonical_hash();
         assert_eq!(
             hash(&src),
             hash(&formatted),

@@ -10,7 +10,10 @@
 //! It runs proptest's default 256 cases per commit;
 //! `PROPTEST_CASES=100000 cargo test -p medisim-dsl --test fuzz_check_format` runs it longer.
 
-use medisim_dsl::check::{check_source, decode};
+mod common;
+
+use common::check_source;
+use medisim_dsl::check::decode;
 use medisim_dsl::fmt::format_source;
 use proptest::prelude::*;
 
@@ -61,6 +64,10 @@ fn mutate(src: &str, edits: &[(prop::sample::Index, usize, u8)]) -> Vec<u8> {
     bytes
 }
 
+fn hospital_scopes() -> Vec<medisim_dsl::ScopeId> {
+    common::hospital().scope_ids().collect()
+}
+
 proptest! {
     #[test]
     fn check_format_reparse_holds_for_any_bytes(
@@ -85,13 +92,16 @@ proptest! {
         if let Some(policy) = out.policy {
             let formatted = format_source(src).expect("a policy that checks formats");
             prop_assert_eq!(format_source(&formatted).unwrap(), formatted.clone());
-            let again = medisim_dsl::load(&formatted).expect("formatted text checks");
+            let again = common::load(&formatted).expect("formatted text checks");
             prop_assert_eq!(again.canonical_hash(), policy.canonical_hash());
             let compiled = medisim_dsl::CompiledPolicy::new(&policy);
-            let mut frame = compiled.care.frame();
-            compiled.care.eval(&mut frame);
-            for i in 0..compiled.care.fields().len() {
-                prop_assert!(compiled.care.output(&frame, i).is_finite());
+            for scope in hospital_scopes() {
+                let block = compiled.block(scope);
+                let mut frame = block.frame();
+                block.eval(&mut frame);
+                for i in 0..block.fields().len() {
+                    prop_assert!(block.output(&frame, i).is_finite());
+                }
             }
         }
     }

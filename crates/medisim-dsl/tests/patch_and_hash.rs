@@ -3,7 +3,9 @@
 use medisim_dsl::patch::{
     apply_blocks, edit_and_check, parse_blocks, parse_edit, Edit, EditFailure, PatchError,
 };
-use medisim_dsl::{load, Field};
+mod common;
+
+use common::{baseline, field, hospital, load};
 
 /// The neutral seed of Listing 4 as printed in the paper, in sections.
 const SRC: &str = r#"kind = "hospital_policy"
@@ -42,17 +44,17 @@ fn a_matching_block_is_applied_and_rechecked() {
         "I will lower alpha.\n{}",
         block("alpha = 0.5; beta = 0.5", "alpha = 0.45; beta = 0.55")
     );
-    let (text, policy) = edit_and_check(SRC, &response).unwrap();
+    let (text, policy) = edit_and_check(hospital(), SRC, &response).unwrap();
     assert!(text.contains("alpha = 0.45; beta = 0.55"));
-    assert_eq!(policy.expr(Field::Alpha).to_string(), "0.45");
-    assert_eq!(policy.expr(Field::Beta).to_string(), "0.55");
+    assert_eq!(policy.expr(field("alpha")).to_string(), "0.45");
+    assert_eq!(policy.expr(field("beta")).to_string(), "0.55");
 }
 
 #[test]
 fn several_blocks_apply_in_order() {
     let response = block("kappa = 2.0", "kappa = 3.0") + &block("kappa = 3.0", "kappa = 4.0");
-    let (_, policy) = edit_and_check(SRC, &response).unwrap();
-    assert_eq!(policy.expr(Field::Kappa).to_string(), "4");
+    let (_, policy) = edit_and_check(hospital(), SRC, &response).unwrap();
+    assert_eq!(policy.expr(field("kappa")).to_string(), "4");
 }
 
 #[test]
@@ -104,22 +106,22 @@ fn a_full_rewrite_in_a_fence_is_extracted() {
         parse_edit(&response).unwrap(),
         Edit::Rewrite(rewrite.to_string())
     );
-    let (_, policy) = edit_and_check(SRC, &response).unwrap();
-    assert_eq!(policy.expr(Field::Alpha).to_string(), "0.3");
+    let (_, policy) = edit_and_check(hospital(), SRC, &response).unwrap();
+    assert_eq!(policy.expr(field("alpha")).to_string(), "0.3");
     // Omitted fields take the baseline, not the parent's rules.
     assert!(policy
-        .expr(Field::Beta)
-        .same(medisim_dsl::baseline().expr(Field::Beta)));
+        .expr(field("beta"))
+        .same(baseline().expr(field("beta"))));
 }
 
 #[test]
 fn a_response_with_no_edit_and_a_patch_that_breaks_the_policy_are_refused() {
     assert!(matches!(
-        edit_and_check(SRC, "I think alpha should go down."),
+        edit_and_check(hospital(), SRC, "I think alpha should go down."),
         Err(EditFailure::Patch(PatchError::NoEdit))
     ));
     let bad = block("kappa = 2.0", "kappa = 2.0 + urgency");
-    match edit_and_check(SRC, &bad) {
+    match edit_and_check(hospital(), SRC, &bad) {
         Err(EditFailure::Check { diagnostics, .. }) => {
             assert!(diagnostics
                 .iter()

@@ -3,26 +3,24 @@
 //! makes the front end panic.
 
 use medisim_dsl::ast::{BinOp, Expr, ExprKind, UnOp};
-use medisim_dsl::check::check_source;
+mod common;
+
+use common::{baseline, check_source, field, hospital, scope};
 use medisim_dsl::compile::{eval_reference, CompiledPolicy};
-use medisim_dsl::schema::{self, FeatureScope, Field, Scope, Ty};
+use medisim_dsl::schema::{FieldId, ScopeId, Ty};
 use medisim_dsl::span::Span;
-use medisim_dsl::{baseline, fmt, parser};
+use medisim_dsl::{fmt, parser};
 use proptest::prelude::*;
 
 fn e(kind: ExprKind) -> Expr {
     Expr::new(kind, Span::default())
 }
 
-fn names(scope: Scope, ty: Ty) -> Vec<&'static str> {
-    schema::ADMIN_FEATURES
-        .iter()
-        .chain(schema::DOCTOR_FEATURES)
-        .filter(|f| {
-            f.ty == ty && f.scope.readable_from(scope) && f.scope != FeatureScope::Admin
-                || (scope == Scope::Admin && f.scope == FeatureScope::Admin && f.ty == ty)
-        })
-        .map(|f| f.name)
+fn names(scope: ScopeId, ty: Ty) -> Vec<&'static str> {
+    let s = hospital();
+    s.readable(scope)
+        .into_iter()
+        .filter(|n| s.feature(n).is_some_and(|f| f.def.ty == ty))
         .collect()
 }
 
@@ -48,7 +46,7 @@ fn call(name: &str, args: Vec<Expr>) -> Expr {
 }
 
 /// Well-typed expressions of type `ty` readable in `scope`.
-fn expr(scope: Scope, ty: Ty) -> BoxedStrategy<Expr> {
+fn expr(scope: ScopeId, ty: Ty) -> BoxedStrategy<Expr> {
     let num_leaf = {
         let feats = names(scope, Ty::Num);
         prop_oneof![
@@ -133,15 +131,19 @@ fn expr(scope: Scope, ty: Ty) -> BoxedStrategy<Expr> {
 }
 
 /// A field and an expression for it.
-fn field_and_expr() -> impl Strategy<Value = (Field, Expr)> {
-    prop_oneof![
-        Just(Field::Alpha),
-        Just(Field::Effort),
-        Just(Field::TriageAccept),
-        Just(Field::CandidateScore),
-        Just(Field::RequestBed)
-    ]
-    .prop_flat_map(|f| expr(f.spec().scope, f.spec().ty).prop_map(move |x| (f, x)))
+fn field_and_expr() -> impl Strategy<Value = (FieldId, Expr)> {
+    proptest::sample::select(vec![
+        "alpha",
+        "effort",
+        "triage_accept",
+        "candidate_score",
+        "request_bed",
+    ])
+    .prop_flat_map(|name| {
+        let f = field(name);
+        let def = hospital().field(f);
+        expr(def.scope_id(), def.ty).prop_map(move |x| (f, x))
+    })
 }
 
 /// Feature values: mostly a small set, so that ties (`x > y` with `x == y`) and overflows
@@ -159,7 +161,7 @@ proptest! {
 
     #[test]
     fn print_then_parse_is_identity((field, x) in field_and_expr()) {
-        let text = fmt::statement(field.name(), &x);
+        let text = fmt::statement(&hospital().field(field).name, &x);
         let (stmts, diags) = parser::parse_statements(&text);
         prop_assert!(diags.is_empty(), "{text}\n{diags:?}");
         prop_assert_eq!(stmts.len(), 1);
@@ -187,13 +189,13 @@ proptest! {
         let mut p = baseline().clone();
         p.set(field, Some(x.clone()));
         let compiled = CompiledPolicy::new(&p);
-        let scope = field.spec().scope;
-        let block = match scope { Scope::Admin => &compiled.admin, Scope::Care => &compiled.care, Scope::Coding => &compiled.coding };
-        let n = schema::slot_count(scope);
+        let scope = hospital().field(field).scope_id();
+        let block = compiled.block(scope);
+        let n = hospital().slot_count(scope);
         let mut feats: Vec<f64> = values[..n].to_vec();
         // Bool features hold 0 or 1.
-        if scope == Scope::Care {
-            let s = schema::DoctorFeature::BedAvailable.slot();
+        for name in names(scope, Ty::Bool) {
+            let s = hospital().feature(name).unwrap().slot;
             feats[s] = f64::from(u8::from(feats[s] > 0.0));
         }
         let mut frame = block.frame();
@@ -201,7 +203,7 @@ proptest! {
         block.eval(&mut frame);
         let out = block.fields().iter().position(|f| *f == field).unwrap();
         let got = block.output(&frame, out);
-        let want = eval_reference(&x, &feats);
+        let want = eval_reference(hospital(), &x, &feats);
         prop_assert!(got.is_finite());
         prop_assert_eq!(got.to_bits(), want.to_bits(), "{} on {:?}", x, feats);
 
@@ -246,18 +248,14 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
 fn sharing_and_fusion_shrink_the_baseline_care_block() {
     let p = CompiledPolicy::new(baseline());
     // triage_defer repeats triage_accept's score: shared, it costs no second sum.
-    let naive_nodes: usize = [
-        Field::Effort,
-        Field::TriageAccept,
-        Field::TriageDefer,
-        Field::RequestBed,
-    ]
-    .iter()
-    .map(|f| baseline().expr(*f).size())
-    .sum();
+    let care = p.block(scope("care"));
+    let naive_nodes: usize = ["effort", "triage_accept", "triage_defer", "request_bed"]
+        .iter()
+        .map(|f| baseline().expr(field(f)).size())
+        .sum();
     assert!(
-        p.care.instruction_count() * 4 < naive_nodes,
+        care.instruction_count() * 4 < naive_nodes,
         "{} instructions for {naive_nodes} nodes",
-        p.care.instruction_count()
+        care.instruction_count()
     );
 }

@@ -10,7 +10,8 @@
 use anyhow::Result;
 use indicatif::ProgressBar;
 use medisim_core::{write_atomic, Metric, Model, RunSpec, Summaries};
-use medisim_dsl::{Field, Policy};
+use medisim_dsl::Policy;
+use medisim_sim::Field;
 use medisim_sim::{MediSim, ObjectiveKind, Scenario};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

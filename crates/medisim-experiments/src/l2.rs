@@ -8,7 +8,8 @@ use crate::Figure;
 use anyhow::Result;
 use medisim_core::write_atomic;
 use medisim_core::Metric as _;
-use medisim_dsl::{Field, Policy};
+use medisim_dsl::Policy;
+use medisim_sim::Field;
 use medisim_sim::{Metric, Scenario};
 use std::path::Path;
 

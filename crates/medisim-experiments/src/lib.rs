@@ -53,7 +53,7 @@ impl Options {
     pub fn paper() -> Self {
         Options {
             scenario: Scenario::default(),
-            policy: medisim_dsl::baseline().clone(),
+            policy: medisim_sim::baseline().clone(),
             seeds: (1..=30).collect(),
             horizon: 200,
             grid: 11,

@@ -35,7 +35,7 @@ impl Model for Renumbered {
 fn specs() -> Vec<CellSpec<Renumbered>> {
     l1::specs(
         &Scenario::default(),
-        medisim_dsl::baseline(),
+        medisim_sim::baseline(),
         &l1::grid(2),
         &[1, 2],
         20,
@@ -93,7 +93,7 @@ fn labels_belong_to_the_experiment_not_the_cache() {
     let base = || {
         CellSpec::new(
             Scenario::default(),
-            medisim_dsl::baseline().clone(),
+            medisim_sim::baseline().clone(),
             vec![1],
             10,
         )

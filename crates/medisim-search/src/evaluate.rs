@@ -67,7 +67,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let ev = Evaluator::new(Scenario::default(), ObjectiveKind::Mixed);
-        let p = medisim_dsl::baseline().clone();
+        let p = medisim_sim::baseline().clone();
         let first = ev.eval(&store, &p, &[1, 2], 30).unwrap();
         assert_eq!(ev.rollouts.get(), 2);
         // The same program printed differently (comments dropped, canonical layout) hits the
@@ -75,7 +75,7 @@ mod tests {
         let printed = medisim_dsl::fmt::policy_to_string(&p);
         let text = format!("# the same rules, laid out again\n\n{printed}\n\n# end\n");
         assert_ne!(text, printed);
-        let relaid = medisim_dsl::load(&text).unwrap();
+        let relaid = medisim_sim::load(&text).unwrap();
         let again = ev.eval(&store, &relaid, &[1, 2], 30).unwrap();
         assert_eq!(ev.rollouts.get(), 2);
         assert_eq!(again.fitness.to_bits(), first.fitness.to_bits());

@@ -79,7 +79,7 @@ pub fn objective_rules(o: &medisim_sim::scenario::Objective, kind: ObjectiveKind
 }
 
 pub fn prompt(input: &PromptInput) -> String {
-    let schema = medisim_dsl::schema::reference_markdown();
+    let schema = medisim_sim::hospital().reference_markdown();
     let show = |s: &Shown| {
         format!(
             "fitness {:.4}; {}\n```policy\n{}```\n",
@@ -197,20 +197,22 @@ impl LlmClient {
             return Ok(LlmOutcome::Failed { key, reason });
         }
         let parent_text = fmt::policy_to_string(parent);
-        Ok(match patch::edit_and_check(&parent_text, &rec.response) {
-            Ok((_, policy)) => {
-                store.set_llm_outcome(&key, "child")?;
-                LlmOutcome::Child {
-                    policy: Box::new(policy),
-                    key,
+        Ok(
+            match patch::edit_and_check(medisim_sim::hospital(), &parent_text, &rec.response) {
+                Ok((_, policy)) => {
+                    store.set_llm_outcome(&key, "child")?;
+                    LlmOutcome::Child {
+                        policy: Box::new(policy),
+                        key,
+                    }
                 }
-            }
-            Err(e) => {
-                let reason = first_line(&e.to_string(), 300);
-                store.set_llm_outcome(&key, &reason)?;
-                LlmOutcome::Failed { key, reason }
-            }
-        })
+                Err(e) => {
+                    let reason = first_line(&e.to_string(), 300);
+                    store.set_llm_outcome(&key, &reason)?;
+                    LlmOutcome::Failed { key, reason }
+                }
+            },
+        )
     }
 
     /// One chat-completions request with retries; never panics, never errors.

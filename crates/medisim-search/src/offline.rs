@@ -4,9 +4,11 @@
 //! always checks. So the operator never yields an invalid program.
 
 use medisim_dsl::ast::{BinOp, Expr, ExprKind, UnOp};
-use medisim_dsl::schema::{Field, Scope, Ty, ADMIN_FEATURES, DOCTOR_FEATURES};
+use medisim_dsl::schema::Ty;
 use medisim_dsl::span::Span;
-use medisim_dsl::{check_source, fmt, Policy};
+use medisim_dsl::{fmt, Policy};
+use medisim_sim::check_source;
+use medisim_sim::schema::{hospital, Field, Scope};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
@@ -103,11 +105,11 @@ fn step(field: Field) -> f64 {
 }
 
 fn numeric_features(scope: Scope) -> Vec<&'static str> {
-    ADMIN_FEATURES
-        .iter()
-        .chain(DOCTOR_FEATURES)
-        .filter(|f| f.ty == Ty::Num && f.scope.readable_from(scope))
-        .map(|f| f.name)
+    let schema = hospital();
+    schema
+        .readable(scope.id())
+        .into_iter()
+        .filter(|name| schema.feature(name).is_some_and(|f| f.def.ty == Ty::Num))
         .collect()
 }
 
@@ -296,7 +298,7 @@ fn apply(edit: Edit, a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> 
                 );
                 return Some(child);
             }
-            let feats = numeric_features(spec.scope);
+            let feats = numeric_features(Scope::of(spec.scope_id()));
             let feat = *feats.choose(rng)?;
             let (lo, hi) = typical(feat);
             let thr = num(lo + (hi - lo) * rng.gen::<f64>());
@@ -394,9 +396,9 @@ fn apply(edit: Edit, a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> 
                     call("clip", args)
                 }
                 _ => {
-                    let centre = f
-                        .spec()
-                        .project(medisim_dsl::compile::eval_reference(&x, &[0.0; 64]).max(0.0));
+                    let centre = f.spec().project(
+                        medisim_dsl::compile::eval_reference(hospital(), &x, &[0.0; 64]).max(0.0),
+                    );
                     let lo = (centre - s * (0.5 + rng.gen::<f64>())).max(0.0);
                     let hi = centre + s * (0.5 + rng.gen::<f64>());
                     call("clip", vec![x, num(lo), num(hi)])
@@ -430,7 +432,7 @@ mod tests {
         let policies: Vec<Policy> = lib
             .iter()
             .map(|n| {
-                medisim_dsl::load(
+                medisim_sim::load(
                     &std::fs::read_to_string(format!(
                         "{}/../../policies/library/{n}.policy",
                         env!("CARGO_MANIFEST_DIR")

@@ -11,7 +11,8 @@ use crate::store::{Eval, Store};
 use anyhow::{bail, Context, Result};
 use indicatif::ProgressBar;
 use medisim_core::{Metric as _, RunDir};
-use medisim_dsl::{fmt, Field, Policy};
+use medisim_dsl::{fmt, Policy};
+use medisim_sim::Field;
 use medisim_sim::{Metric, Scenario};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -149,7 +150,7 @@ fn shipped(name: &str) -> Policy {
         .find(|(n, _)| *n == name)
         .map(|(_, t)| *t)
         .expect("shipped library policy");
-    medisim_dsl::load(text).expect("shipped policies check")
+    medisim_sim::load(text).expect("shipped policies check")
 }
 
 /// The warm-start library: the shipped nine (`""`), the neutral template alone (`"neutral"`,
@@ -174,7 +175,7 @@ pub fn load_library(dir: &str) -> Result<Vec<Policy>> {
         .iter()
         .map(|p| {
             let text = std::fs::read_to_string(p)?;
-            medisim_dsl::load(&text).map_err(|d| {
+            medisim_sim::load(&text).map_err(|d| {
                 anyhow::anyhow!(
                     "{}: {}",
                     p.display(),

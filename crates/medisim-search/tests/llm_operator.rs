@@ -93,7 +93,7 @@ fn client(base_url: String) -> LlmClient {
 }
 
 fn parent() -> medisim_dsl::Policy {
-    medisim_dsl::baseline().clone()
+    medisim_sim::baseline().clone()
 }
 
 const DIFF: &str =
@@ -116,7 +116,7 @@ fn a_good_diff_becomes_a_checked_child_and_usage_is_recorded() {
     let (out, store, _d, log) = propose(vec![ok(DIFF)], "p1");
     match out {
         LlmOutcome::Child { policy, .. } => {
-            assert_eq!(policy.expr(medisim_dsl::Field::Alpha).to_string(), "0.42")
+            assert_eq!(policy.expr(medisim_sim::Field::Alpha).to_string(), "0.42")
         }
         LlmOutcome::Failed { reason, .. } => panic!("{reason}"),
     }
@@ -135,7 +135,7 @@ fn a_full_rewrite_is_accepted() {
     let rewrite = "```policy\nkind = \"hospital_policy\"\nversion = \"medisim_dsl_v1\"\nname = \"r\"\n[admin_policy]\nkappa = 3\n```";
     let (out, _s, _d, _) = propose(vec![ok(rewrite)], "p2");
     assert!(
-        matches!(out, LlmOutcome::Child { ref policy, .. } if policy.expr(medisim_dsl::Field::Kappa).to_string() == "3")
+        matches!(out, LlmOutcome::Child { ref policy, .. } if policy.expr(medisim_sim::Field::Kappa).to_string() == "3")
     );
 }
 

@@ -42,7 +42,7 @@ fn the_mixed_search_closes_the_coding_channel_and_beats_the_best_warm_start() {
     // best.policy is a valid program that behaves like the searched one, and result.json holds
     // the held-out table.
     let text = std::fs::read_to_string(dir.path().join("best.policy")).unwrap();
-    let best = medisim_dsl::load(&text).unwrap();
+    let best = medisim_sim::load(&text).unwrap();
     assert_eq!(best.canonical_hash(), o.best.policy.canonical_hash());
     let result: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("result.json")).unwrap())
@@ -141,8 +141,8 @@ fn a_killed_and_resumed_run_loses_nothing_and_follows_the_same_path() {
     assert_eq!(again.rollouts, 0);
 }
 
-#[test]
-fn a_run_resumes_only_in_the_world_it_started_in() {
+/// A six-iteration search stopped after three, as a kill would leave it.
+fn interrupted() -> (SearchConfig, Scenario, tempfile::TempDir) {
     let c = SearchConfig {
         iterations: 6,
         ..SearchConfig::default()
@@ -150,6 +150,12 @@ fn a_run_resumes_only_in_the_world_it_started_in() {
     let s = Scenario::default();
     let dir = tempfile::tempdir().unwrap();
     run_search(&c, &s, dir.path(), false, Some(3), &ProgressBar::hidden()).unwrap();
+    (c, s, dir)
+}
+
+#[test]
+fn a_run_resumes_only_in_the_world_it_started_in() {
+    let (c, s, dir) = interrupted();
     // The run directory holds its scenario, and it reads back to the same world.
     let saved = Scenario::load(&dir.path().join(medisim_search::search::SCENARIO_FILE)).unwrap();
     assert_eq!(saved, s);
@@ -165,13 +171,7 @@ fn a_run_resumes_only_in_the_world_it_started_in() {
 
 #[test]
 fn a_run_resumes_only_under_the_model_version_that_made_it() {
-    let c = SearchConfig {
-        iterations: 6,
-        ..SearchConfig::default()
-    };
-    let s = Scenario::default();
-    let dir = tempfile::tempdir().unwrap();
-    run_search(&c, &s, dir.path(), false, Some(3), &ProgressBar::hidden()).unwrap();
+    let (c, s, dir) = interrupted();
     let store = medisim_search::store::Store::open(dir.path()).unwrap();
     let current = medisim_sim::MODEL_VERSION.to_string();
     assert_eq!(store.meta("model_version").unwrap(), Some(current.clone()));

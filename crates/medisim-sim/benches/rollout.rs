@@ -2,9 +2,10 @@
 //! Run: `cargo bench -p medisim-sim --bench rollout`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use medisim_dsl::{baseline, load, CompiledPolicy};
 use medisim_sim::arrivals::kernel;
 use medisim_sim::engine::Rollout;
+use medisim_sim::schema::HospitalProgram;
+use medisim_sim::{baseline, load};
 use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunSpec, Scenario};
 
 fn bench(c: &mut Criterion) {
@@ -22,7 +23,7 @@ fn bench(c: &mut Criterion) {
             .unwrap(),
         ),
     ] {
-        let compiled = CompiledPolicy::new(&policy);
+        let compiled = HospitalProgram::new(&policy);
         let r = Rollout {
             scenario: &s,
             policy: &compiled,

@@ -13,11 +13,10 @@ use crate::metrics::{Accumulator, RolloutMetrics};
 use crate::records::{PeriodRecord, TeamRecord};
 use crate::rng::{stream, Purpose};
 use crate::scenario::{CodingMode, Routing, Scenario};
+use crate::schema::{AdminFeature as A, AdminLevers, DoctorFeature as D, Field, HospitalProgram};
 use medisim_core::stats::population_sd;
 use medisim_core::{mean, ratio, ObjectiveKind};
 use medisim_dsl::compile::Batch;
-use medisim_dsl::schema::{AdminFeature as A, DoctorFeature as D, Field};
-use medisim_dsl::{AdminLevers, CompiledPolicy};
 use rand::Rng;
 use rand_pcg::Pcg64;
 
@@ -50,7 +49,7 @@ struct Team {
 /// What one rollout needs: the scenario, the compiled policy, the arrival kernel.
 pub struct Rollout<'a> {
     pub scenario: &'a Scenario,
-    pub policy: &'a CompiledPolicy,
+    pub policy: &'a HospitalProgram,
     pub kernel: &'a dyn ArrivalKernel,
 }
 
@@ -60,12 +59,6 @@ pub struct RolloutResult {
     /// Per-period, per-team rows, when requested.
     pub trace: Vec<TeamRecord>,
 }
-
-/// Which care outputs are which (the care block's field order).
-const EFFORT: usize = 0;
-const ACCEPT: usize = 1;
-const DEFER: usize = 2;
-const BED: usize = 3;
 
 impl Rollout<'_> {
     /// Run one replicate. `replicate` keys the random streams together with the scenario seed.
@@ -77,10 +70,6 @@ impl Rollout<'_> {
         trace: bool,
     ) -> RolloutResult {
         let s = self.scenario;
-        debug_assert_eq!(self.policy.care.fields()[EFFORT], Field::Effort);
-        debug_assert_eq!(self.policy.care.fields()[ACCEPT], Field::TriageAccept);
-        debug_assert_eq!(self.policy.care.fields()[DEFER], Field::TriageDefer);
-        debug_assert_eq!(self.policy.care.fields()[BED], Field::RequestBed);
         let mut rng_p = stream(s.seed, replicate, Purpose::Patients);
         let mut rng_c = stream(s.seed, replicate, Purpose::Coding);
         let mut rng_a = stream(s.seed, replicate, Purpose::Audits);
@@ -99,9 +88,9 @@ impl Rollout<'_> {
             })
             .collect();
         let mut acc = Accumulator::new(s, horizon, trace);
-        let mut admin = self.policy.admin.frame();
-        let mut coding: Batch = self.policy.coding.batch(64);
-        let mut care: Batch = self.policy.care.batch(64);
+        let mut admin = self.policy.admin().frame();
+        let mut coding: Batch = self.policy.coding().batch(64);
+        let mut care: Batch = self.policy.care().batch(64);
         let mut arrivals: Vec<Arrival> = Vec::new();
         let mut cand_start: Vec<usize> = Vec::new();
         let mut probs: Vec<f64> = Vec::new();
@@ -308,7 +297,7 @@ impl Rollout<'_> {
             lanes += (a.group + s.coding.max_upcode).min(k - 1) - a.group + 1;
         }
         cand_start.push(lanes);
-        ensure_lanes(&self.policy.coding, batch, lanes);
+        ensure_lanes(self.policy.coding(), batch, lanes);
         for (i, a) in arrivals.iter().enumerate() {
             for (c, lane) in (cand_start[i]..cand_start[i + 1]).enumerate() {
                 let g = a.group + c;
@@ -338,8 +327,11 @@ impl Rollout<'_> {
                 batch.set(D::CodingGap.slot(), lane, gap);
             }
         }
-        self.policy.coding.eval_batch(batch);
-        let scores = self.policy.coding.batch_output(batch, 0);
+        self.policy.coding().eval_batch(batch);
+        let scores = self
+            .policy
+            .coding()
+            .batch_output(batch, self.policy.score_out);
         chosen.clear();
         for (i, a) in arrivals.iter().enumerate() {
             let sc = &scores[cand_start[i]..cand_start[i + 1]];
@@ -373,7 +365,7 @@ impl Rollout<'_> {
         team.queue
             .sort_unstable_by(|x, y| priority(y).total_cmp(&priority(x)).then(x.id.cmp(&y.id)));
         let n = team.queue.len();
-        ensure_lanes(&self.policy.care, batch, n);
+        ensure_lanes(self.policy.care(), batch, n);
         let beds = team.beds;
         let load_cap = c.load_per_bed * f64::from(beds);
         let n_ref = f64::from(beds.max(1));
@@ -510,11 +502,12 @@ impl Rollout<'_> {
         batch
             .feature_mut(D::DeferThreshold.slot())
             .fill(r.defer_threshold + opportunity);
-        self.policy.care.eval_batch(batch);
-        let effort_out = self.policy.care.batch_output(batch, EFFORT);
-        let accept = self.policy.care.batch_output(batch, ACCEPT);
-        let defer = self.policy.care.batch_output(batch, DEFER);
-        let bed = self.policy.care.batch_output(batch, BED);
+        self.policy.care().eval_batch(batch);
+        let (care, out) = (self.policy.care(), self.policy.care_out);
+        let effort_out = care.batch_output(batch, out.effort);
+        let accept = care.batch_output(batch, out.accept);
+        let defer = care.batch_output(batch, out.defer);
+        let bed = care.batch_output(batch, out.bed);
         let effort_spec = Field::Effort.spec();
 
         // Capacity resolution in priority order; `fate` 0 stay, 1 treated, 2 rejected.

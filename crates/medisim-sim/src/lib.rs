@@ -3,7 +3,7 @@
 //! Owns the hospital: scenarios ([`scenario`]), arrival kernels ([`arrivals`]), one rollout of
 //! the IPS loop with the five provider channels ([`engine`]), the per-period records it keeps
 //! ([`records`]), the channel-level diagnostics ([`metrics`]), and multi-seed runs in parallel
-//! ([`run`]). Statistics, objectives, run specs and the [`medisim_core::Model`] trait come from
+//! ([`run`]), and the hospital's policy schema with typed views of it ([`schema`]). Statistics, objectives, run specs and the [`medisim_core::Model`] trait come from
 //! `medisim-core`; [`MediSim`] is this crate's model.
 //!
 //! It imports only `medisim-core` and `medisim-dsl`: every administrator and provider rule is a
@@ -22,9 +22,11 @@ pub mod records;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+pub mod schema;
 
 pub use medisim_core::{RunSpec, Summaries, Summary};
 pub use metrics::{Metric, ObjectiveKind, RolloutMetrics};
 pub use model::{MediSim, MODEL_VERSION};
 pub use run::{run_seeds, RunResult};
 pub use scenario::Scenario;
+pub use schema::{baseline, check_source, hospital, load, Field};

@@ -3,8 +3,8 @@
 //! engine and the metrics both depend on the records and never on each other.
 
 use crate::scenario::Scenario;
+use crate::schema::AdminLevers;
 use medisim_core::ratio;
-use medisim_dsl::AdminLevers;
 use serde::Serialize;
 
 /// One team in one period.

@@ -6,9 +6,10 @@ use crate::engine::Rollout;
 use crate::metrics::{Metric, RolloutMetrics};
 use crate::records::TeamRecord;
 use crate::scenario::Scenario;
+use crate::schema::HospitalProgram;
 use medisim_core::objective::{fitness, FitnessWeights};
 use medisim_core::{summarise, Metric as _, RunSpec, Summaries, Summary};
-use medisim_dsl::{CompiledPolicy, Policy};
+use medisim_dsl::Policy;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -40,7 +41,7 @@ pub fn run_seeds(
     if spec.horizon == 0 {
         return Err("the horizon must be at least 1 period".into());
     }
-    let compiled = CompiledPolicy::new(policy);
+    let compiled = HospitalProgram::new(policy);
     let kernel = kernel(scenario)?;
     let rollout = Rollout {
         scenario,

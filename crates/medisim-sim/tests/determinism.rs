@@ -2,7 +2,7 @@
 //! patient stream depends only on (scenario seed, replicate), not on the policy.
 
 use medisim_core::Metric as _;
-use medisim_dsl::{baseline, load};
+use medisim_sim::{baseline, load};
 use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, RunSpec, Scenario};
 
 fn run_with_threads(threads: usize, policy: &medisim_dsl::Policy) -> RunResult {

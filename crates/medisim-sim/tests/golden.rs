@@ -15,7 +15,7 @@ use std::fmt::Write;
 #[test]
 fn baseline_summary() {
     let spec = RunSpec::new(vec![1, 2, 3], 40, ObjectiveKind::Mixed);
-    let r = run_seeds(&Scenario::default(), medisim_dsl::baseline(), &spec, false).unwrap();
+    let r = run_seeds(&Scenario::default(), medisim_sim::baseline(), &spec, false).unwrap();
     let mut text = format!("model {MODEL_VERSION}; baseline policy; seeds 1,2,3; T = 40\n");
     for &m in Metric::ALL {
         let s = r.summary.get(m).unwrap();

@@ -1,7 +1,7 @@
 //! The simulator has no second copy of the rules: changing the policy program changes the
 //! behaviour exactly where the program says.
 
-use medisim_dsl::load;
+use medisim_sim::load;
 use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, RunSpec, Scenario};
 
 const HEAD: &str = "kind = \"hospital_policy\"\nversion = \"medisim_dsl_v1\"\nname = \"t\"\n";

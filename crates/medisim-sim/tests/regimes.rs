@@ -1,7 +1,8 @@
 //! The L1 signatures of the paper's Table 2, with the Appendix H defaults (30 seeds, T = 200):
 //! directions, not magnitudes. Run on two disjoint seed ranges.
 
-use medisim_dsl::{baseline, Field, Policy};
+use medisim_dsl::Policy;
+use medisim_sim::{baseline, Field};
 use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, RunSpec, Scenario};
 
 fn cell(alpha: f64, beta: f64, seeds: std::ops::RangeInclusive<u64>) -> RunResult {

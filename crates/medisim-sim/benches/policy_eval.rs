@@ -1,16 +1,16 @@
 //! Compiled policy evaluation against the same expressions written by hand in Rust.
 //!
 //! Each benchmark evaluates one block for 256 different feature vectors (patients or periods),
-//! so neither side can constant-fold its inputs. Run: `cargo bench -p medisim-dsl --bench eval`.
+//! so neither side can constant-fold its inputs. Run: `cargo bench -p medisim-sim --bench policy_eval`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use medisim_dsl::schema::{AdminFeature as A, DoctorFeature as D, ADMIN_FEATURES, DOCTOR_FEATURES};
-use medisim_dsl::{load, CompiledPolicy};
+use medisim_sim::load;
+use medisim_sim::schema::{AdminFeature as A, DoctorFeature as D, HospitalProgram};
 use rand::{Rng, SeedableRng};
 
 const N: usize = 256;
-const ND: usize = DOCTOR_FEATURES.len();
-const NA: usize = ADMIN_FEATURES.len();
+const ND: usize = D::ALL.len();
+const NA: usize = A::ALL.len();
 
 fn doctor_inputs() -> Vec<[f64; ND]> {
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
@@ -119,9 +119,9 @@ fn admin_by_hand(f: &[f64; NA]) -> [f64; 11] {
     ]
 }
 
-fn policy(rel: &str) -> CompiledPolicy {
+fn policy(rel: &str) -> HospitalProgram {
     let path = format!("{}/../../policies/{rel}", env!("CARGO_MANIFEST_DIR"));
-    CompiledPolicy::new(&load(&std::fs::read_to_string(path).unwrap()).unwrap())
+    HospitalProgram::new(&load(&std::fs::read_to_string(path).unwrap()).unwrap())
 }
 
 fn bench(c: &mut Criterion) {
@@ -130,34 +130,34 @@ fn bench(c: &mut Criterion) {
 
     // Sanity: both sides compute the same thing before we time them.
     let base = policy("baseline.policy");
-    let mut frame = base.care.frame();
+    let mut frame = base.care().frame();
     for f in &doctors {
         for (i, v) in f.iter().enumerate() {
             frame.set(i, *v);
         }
-        base.care.eval(&mut frame);
+        base.care().eval(&mut frame);
         let (e, a, d, b) = care_by_hand(f);
         assert_eq!(
             (
-                base.care.output(&frame, 0),
-                base.care.output(&frame, 1) != 0.0,
-                base.care.output(&frame, 2) != 0.0,
-                base.care.output(&frame, 3) != 0.0
+                base.care().output(&frame, 0),
+                base.care().output(&frame, 1) != 0.0,
+                base.care().output(&frame, 2) != 0.0,
+                base.care().output(&frame, 3) != 0.0
             ),
             (e, a, d, b)
         );
     }
     let profit = policy("discovered/profit_k200.policy");
-    let mut aframe = profit.admin.frame();
+    let mut aframe = profit.admin().frame();
     for f in &admins {
         for (i, v) in f.iter().enumerate() {
             aframe.set(i, *v);
         }
-        profit.admin.eval(&mut aframe);
+        profit.admin().eval(&mut aframe);
         let want = admin_by_hand(f);
         for (k, w) in want.iter().enumerate() {
             assert!(
-                (profit.admin.output(&aframe, k) - w).abs() < 1e-12,
+                (profit.admin().output(&aframe, k) - w).abs() < 1e-12,
                 "lever {k}"
             );
         }
@@ -178,12 +178,12 @@ fn bench(c: &mut Criterion) {
                 })
                 .collect()
         };
-    let mut care_frames = fill(&base.care, &doctors);
-    let mut coding_frames = fill(&mixed.coding, &doctors);
+    let mut care_frames = fill(base.care(), &doctors);
+    let mut coding_frames = fill(mixed.coding(), &doctors);
     let mut admin_frames: Vec<medisim_dsl::Frame> = admins
         .iter()
         .map(|f| {
-            let mut fr = profit.admin.frame();
+            let mut fr = profit.admin().frame();
             for (i, v) in f.iter().enumerate() {
                 fr.set(i, *v);
             }
@@ -200,17 +200,17 @@ fn bench(c: &mut Criterion) {
         }
         b
     };
-    let mut care_batch = fill_batch(&base.care, &doctors);
-    let mut coding_batch = fill_batch(&mixed.coding, &doctors);
+    let mut care_batch = fill_batch(base.care(), &doctors);
+    let mut coding_batch = fill_batch(mixed.coding(), &doctors);
 
     let mut g = c.benchmark_group("care_block_baseline");
     g.throughput(Throughput::Elements(N as u64));
     g.bench_function("compiled_batch", |b| {
         b.iter(|| {
-            base.care.eval_batch(black_box(&mut care_batch));
+            base.care().eval_batch(black_box(&mut care_batch));
             let mut acc = 0.0;
             for k in 0..4 {
-                acc += base.care.batch_output(&care_batch, k).iter().sum::<f64>();
+                acc += base.care().batch_output(&care_batch, k).iter().sum::<f64>();
             }
             black_box(acc)
         })
@@ -219,11 +219,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut acc = 0.0;
             for frame in care_frames.iter_mut() {
-                base.care.eval(black_box(frame));
-                acc += base.care.output(frame, 0)
-                    + base.care.output(frame, 1)
-                    + base.care.output(frame, 2)
-                    + base.care.output(frame, 3);
+                base.care().eval(black_box(frame));
+                acc += base.care().output(frame, 0)
+                    + base.care().output(frame, 1)
+                    + base.care().output(frame, 2)
+                    + base.care().output(frame, 3);
             }
             black_box(acc)
         })
@@ -244,10 +244,10 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(N as u64));
     g.bench_function("compiled_batch", |b| {
         b.iter(|| {
-            mixed.coding.eval_batch(black_box(&mut coding_batch));
+            mixed.coding().eval_batch(black_box(&mut coding_batch));
             black_box(
                 mixed
-                    .coding
+                    .coding()
                     .batch_output(&coding_batch, 0)
                     .iter()
                     .sum::<f64>(),
@@ -258,8 +258,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut acc = 0.0;
             for frame in coding_frames.iter_mut() {
-                mixed.coding.eval(black_box(frame));
-                acc += mixed.coding.output(frame, 0);
+                mixed.coding().eval(black_box(frame));
+                acc += mixed.coding().output(frame, 0);
             }
             black_box(acc)
         })
@@ -281,9 +281,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut acc = 0.0;
             for frame in admin_frames.iter_mut() {
-                profit.admin.eval(black_box(frame));
+                profit.admin().eval(black_box(frame));
                 for k in 0..11 {
-                    acc += profit.admin.output(frame, k);
+                    acc += profit.admin().output(frame, k);
                 }
             }
             black_box(acc)
