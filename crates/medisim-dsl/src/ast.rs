@@ -4,7 +4,6 @@
 //! or the canonical hash. Equality of trees ignores spans ([`Expr::same`]).
 
 use crate::span::Span;
-use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UnOp {
@@ -191,10 +190,4 @@ impl Item {
 pub struct File {
     pub items: Vec<Item>,
     pub comments: Vec<crate::lexer::Comment>,
-}
-
-impl fmt::Display for Expr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::fmt::expr_to_string(self))
-    }
 }

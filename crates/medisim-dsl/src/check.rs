@@ -707,3 +707,36 @@ impl Checker<'_> {
         ok.then_some(spec.ret)
     }
 }
+
+impl Schema {
+    /// Complete the schema with its baseline policy, which must check against it and assign
+    /// every field: the baseline supplies the rule of every field a policy omits.
+    pub fn with_baseline(mut self, src: &str) -> Result<Arc<Schema>, SchemaError> {
+        self.baseline = Vec::new();
+        let open = Arc::new(self.clone());
+        let out = check_source(&open, src);
+        let Some(policy) = out.policy else {
+            let msgs: Vec<String> = out
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.short("baseline.policy", src))
+                .collect();
+            return Err(SchemaError::Baseline(msgs.join("\n")));
+        };
+        let mut exprs = Vec::with_capacity(self.fields.len());
+        for id in self.field_ids() {
+            match policy.get(id) {
+                Some(e) => exprs.push(e.clone()),
+                None => {
+                    return Err(SchemaError::Baseline(format!(
+                        "the baseline must assign every field; it leaves out `{}`",
+                        self.field(id).name
+                    )))
+                }
+            }
+        }
+        self.baseline = exprs;
+        Ok(Arc::new(self))
+    }
+}

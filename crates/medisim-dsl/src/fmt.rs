@@ -33,6 +33,13 @@ pub fn number(v: f64) -> String {
 }
 
 /// The expression on one line.
+/// An expression displays as the printer prints it (here, so the tree need not know the printer).
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&expr_to_string(self))
+    }
+}
+
 pub fn expr_to_string(e: &Expr) -> String {
     let mut pieces = Vec::new();
     pieces_of(e, Ctx::Top, 0, &mut pieces);

@@ -4,7 +4,8 @@
 //!
 //! The language knows nothing about hospitals: a host hands it a [`Schema`] (as cedar-policy's
 //! validator is handed its schema), usually read from a TOML file with [`Schema::from_toml`] and
-//! completed with the host's baseline policy by [`Schema::with_baseline`]. Medi-Sim's schema is
+//! completed with the host's baseline policy by `Schema::with_baseline` (in [`crate::check`],
+//! which checks it). Medi-Sim's schema is
 //! `policies/hospital.schema.toml`; the checker, compiler, printer and hash all read the schema
 //! they are given. The schema is closed: a policy cannot add a field, a feature or a call
 //! (paper, Listing 5). The host computes every feature and enforces every field's range
@@ -13,7 +14,6 @@
 use crate::ast::Expr;
 use serde::Deserialize;
 use std::fmt;
-use std::sync::Arc;
 
 /// The two value types of the language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
@@ -217,7 +217,8 @@ pub enum SchemaError {
 }
 
 /// A whole schema. Build it with [`Schema::from_toml`], complete it with
-/// [`Schema::with_baseline`], and share it (`Arc`): every checked policy holds its schema.
+/// `Schema::with_baseline` (in [`crate::check`], which checks it), and share it (`Arc`): every
+/// checked policy holds its schema.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Schema {
@@ -235,7 +236,7 @@ pub struct Schema {
     #[serde(skip)]
     frame_sizes: Vec<usize>,
     #[serde(skip)]
-    baseline: Vec<Expr>,
+    pub(crate) baseline: Vec<Expr>,
 }
 
 fn all_calls() -> Vec<String> {
@@ -313,37 +314,6 @@ impl Schema {
             return bad("a name is used twice among fields, features and calls".into());
         }
         Ok(())
-    }
-
-    /// Complete the schema with its baseline policy, which must check against it and assign
-    /// every field: the baseline supplies the rule of every field a policy omits.
-    pub fn with_baseline(mut self, src: &str) -> Result<Arc<Schema>, SchemaError> {
-        self.baseline = Vec::new();
-        let open = Arc::new(self.clone());
-        let out = crate::check::check_source(&open, src);
-        let Some(policy) = out.policy else {
-            let msgs: Vec<String> = out
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .map(|d| d.short("baseline.policy", src))
-                .collect();
-            return Err(SchemaError::Baseline(msgs.join("\n")));
-        };
-        let mut exprs = Vec::with_capacity(self.fields.len());
-        for id in self.field_ids() {
-            match policy.get(id) {
-                Some(e) => exprs.push(e.clone()),
-                None => {
-                    return Err(SchemaError::Baseline(format!(
-                        "the baseline must assign every field; it leaves out `{}`",
-                        self.field(id).name
-                    )))
-                }
-            }
-        }
-        self.baseline = exprs;
-        Ok(Arc::new(self))
     }
 
     /// The baseline's rule for a field (`None` while the baseline itself is being checked).
