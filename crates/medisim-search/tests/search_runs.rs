@@ -3,7 +3,7 @@
 use indicatif::ProgressBar;
 use medisim_search::search::SearchOutcome;
 use medisim_search::{run_search, SearchConfig};
-use medisim_sim::{ObjectiveKind, Scenario};
+use medisim_sim::{Metric, ObjectiveKind, Scenario};
 
 fn search(objective: ObjectiveKind) -> SearchOutcome {
     search_in(objective, tempfile::tempdir().unwrap().path())
@@ -25,19 +25,29 @@ fn search_in(objective: ObjectiveKind, dir: &std::path::Path) -> SearchOutcome {
     .unwrap()
 }
 
-fn m(o: &SearchOutcome, method: &str, metric: &str) -> f64 {
-    o.table.iter().find(|r| r.method == method).unwrap().metrics[metric]
+fn m(o: &SearchOutcome, method: &str, metric: Metric) -> f64 {
+    let v = o.held_out(method, metric);
+    assert!(!v.is_nan(), "the held-out table has {method} / {metric:?}");
+    v
 }
 
 #[test]
 fn the_mixed_search_closes_the_coding_channel_and_beats_the_best_warm_start() {
     let dir = tempfile::tempdir().unwrap();
     let o = search_in(ObjectiveKind::Mixed, dir.path());
-    assert_eq!(m(&o, "searched", "upcoding_rate"), 0.0);
-    assert!(m(&o, "searched", "fitness") >= m(&o, "best_warm_start", "fitness"));
-    assert!(m(&o, "searched", "terminal_funds") >= 0.5 * m(&o, "greedy_profit", "terminal_funds"));
-    assert!(m(&o, "searched", "rejection_rate") <= 0.7 * m(&o, "greedy_profit", "rejection_rate"));
-    assert!(m(&o, "searched", "violation_score") < m(&o, "greedy_profit", "violation_score"));
+    assert_eq!(m(&o, "searched", Metric::UpcodingRate), 0.0);
+    assert!(m(&o, "searched", Metric::Fitness) >= m(&o, "best_warm_start", Metric::Fitness));
+    assert!(
+        m(&o, "searched", Metric::TerminalFunds)
+            >= 0.5 * m(&o, "greedy_profit", Metric::TerminalFunds)
+    );
+    assert!(
+        m(&o, "searched", Metric::RejectionRate)
+            <= 0.7 * m(&o, "greedy_profit", Metric::RejectionRate)
+    );
+    assert!(
+        m(&o, "searched", Metric::ViolationScore) < m(&o, "greedy_profit", Metric::ViolationScore)
+    );
     assert!(!o.updates.is_empty());
     // best.policy is a valid program that behaves like the searched one, and result.json holds
     // the held-out table.
@@ -67,7 +77,7 @@ fn the_mixed_search_closes_the_coding_channel_and_beats_the_best_warm_start() {
     }
     assert_eq!(
         result["searched"]["fitness"].as_f64().unwrap(),
-        m(&o, "searched", "fitness")
+        m(&o, "searched", Metric::Fitness)
     );
 }
 
@@ -76,9 +86,9 @@ fn the_profit_search_keeps_the_coding_channel_open() {
     // The reward-hacking diagnostic: without a safety term that binds, profit search codes up.
     let o = search(ObjectiveKind::Profit);
     assert!(
-        m(&o, "searched", "upcoding_rate") > 0.5,
+        m(&o, "searched", Metric::UpcodingRate) > 0.5,
         "{}",
-        m(&o, "searched", "upcoding_rate")
+        m(&o, "searched", Metric::UpcodingRate)
     );
     for b in [
         "best_warm_start",
@@ -86,15 +96,18 @@ fn the_profit_search_keeps_the_coding_channel_open() {
         "greedy_quality",
         "fixed",
     ] {
-        assert!(m(&o, "searched", "fitness") > m(&o, b, "fitness"), "{b}");
+        assert!(
+            m(&o, "searched", Metric::Fitness) > m(&o, b, Metric::Fitness),
+            "{b}"
+        );
     }
 }
 
 #[test]
 fn the_welfare_search_beats_greedy_quality() {
     let o = search(ObjectiveKind::Welfare);
-    assert!(m(&o, "searched", "fitness") > m(&o, "greedy_quality", "fitness"));
-    assert_eq!(m(&o, "searched", "upcoding_rate"), 0.0);
+    assert!(m(&o, "searched", Metric::Fitness) > m(&o, "greedy_quality", Metric::Fitness));
+    assert_eq!(m(&o, "searched", Metric::UpcodingRate), 0.0);
 }
 
 #[test]
