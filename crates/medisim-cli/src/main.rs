@@ -4,19 +4,20 @@
 //! crates it calls (today `medisim-dsl`). Exit status: 0 success, 1 the input has problems
 //! (a policy does not check, a file is not formatted), 2 usage or I/O errors.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 use medisim_core::write_atomic;
-use medisim_dsl::check::decode;
 use medisim_dsl::patch;
 use medisim_sim::check_source;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod experiments;
 mod run;
 mod search;
+mod source;
+
+use source::{read_policy, report};
 
 #[derive(Parser)]
 #[command(
@@ -118,32 +119,29 @@ fn main() -> ExitCode {
     }
 }
 
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-}
-
-fn color() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-}
-
 fn check(files: &[PathBuf], notes: bool) -> Result<bool> {
     let mut all_ok = true;
     let mut errors = 0;
     for path in files {
         let name = path.display().to_string();
-        let bytes = read(path)?;
-        let (src, diags) = match decode(&bytes) {
-            Ok(src) => (src.to_string(), check_source(src).diagnostics),
-            Err((lossy, d)) => (lossy, vec![d]),
+        let src = match read_policy(path)? {
+            Ok(src) => src,
+            Err(report) => {
+                eprintln!("{report}");
+                all_ok = false;
+                errors += 1;
+                continue;
+            }
         };
+        let diags = check_source(&src.text).diagnostics;
         let omitted: Vec<&str> = diags
             .iter()
             .filter(|d| d.code == medisim_dsl::diag::Code::OmittedField)
             .filter_map(|d| d.message.split('`').nth(1))
             .collect();
         let file_errors = diags.iter().filter(|d| d.is_error()).count();
-        for d in diags.iter().filter(|d| d.is_error() || notes) {
-            eprintln!("{}", d.render_with(&name, &src, color()));
+        if file_errors > 0 || notes {
+            eprintln!("{}", report(&diags, &src, notes));
         }
         if file_errors > 0 {
             all_ok = false;
@@ -171,17 +169,16 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<bool> {
     let mut all_ok = true;
     for path in files {
         let name = path.display().to_string();
-        let bytes = read(path)?;
-        let src = match decode(&bytes) {
-            Ok(s) => s,
-            Err((lossy, d)) => {
-                eprintln!("{}", d.render_with(&name, &lossy, color()));
+        let src = match read_policy(path)? {
+            Ok(src) => src,
+            Err(report) => {
+                eprintln!("{report}");
                 all_ok = false;
                 continue;
             }
         };
-        match medisim_dsl::fmt::format_source(src) {
-            Ok(formatted) if formatted == src => {}
+        match medisim_dsl::fmt::format_source(&src.text) {
+            Ok(formatted) if formatted == src.text => {}
             Ok(formatted) if check_only => {
                 println!("not formatted: {name}");
                 all_ok = false;
@@ -192,9 +189,7 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<bool> {
                 println!("formatted {name}");
             }
             Err(diags) => {
-                for d in &diags {
-                    eprintln!("{}", d.render_with(&name, src, color()));
-                }
+                eprintln!("{}", report(&diags, &src, false));
                 all_ok = false;
             }
         }
@@ -205,15 +200,18 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<bool> {
 fn hash(files: &[PathBuf]) -> Result<bool> {
     let mut all_ok = true;
     for path in files {
-        let name = path.display().to_string();
-        let bytes = read(path)?;
-        let src = String::from_utf8_lossy(&bytes);
-        match medisim_sim::load(&src) {
-            Ok(p) => println!("{}  {name}", p.canonical_hash()),
+        let src = match read_policy(path)? {
+            Ok(src) => src,
+            Err(report) => {
+                eprintln!("{report}");
+                all_ok = false;
+                continue;
+            }
+        };
+        match medisim_sim::load(&src.text) {
+            Ok(p) => println!("{}  {}", p.canonical_hash(), src.name),
             Err(diags) => {
-                for d in &diags {
-                    eprintln!("{}", d.render_with(&name, &src, color()));
-                }
+                eprintln!("{}", report(&diags, &src, false));
                 all_ok = false;
             }
         }
@@ -222,10 +220,22 @@ fn hash(files: &[PathBuf]) -> Result<bool> {
 }
 
 fn patch_cmd(policy: &Path, edit: &Path, in_place: bool) -> Result<bool> {
-    let src = String::from_utf8(read(policy)?)
-        .with_context(|| format!("{} is not UTF-8", policy.display()))?;
-    let response = String::from_utf8_lossy(&read(edit)?).into_owned();
-    match patch::edit_and_check(medisim_sim::hospital(), &src, &response) {
+    let src = match read_policy(policy)? {
+        Ok(src) => src,
+        Err(report) => {
+            eprintln!("{report}");
+            return Ok(false);
+        }
+    };
+    // An edit is a model's reply: bounded like a policy source, and UTF-8.
+    let response = match read_policy(edit)? {
+        Ok(r) => r.text,
+        Err(report) => {
+            eprintln!("{report}");
+            return Ok(false);
+        }
+    };
+    match patch::edit_and_check(medisim_sim::hospital(), &src.text, &response) {
         Ok((text, _)) => {
             if in_place {
                 write_atomic(policy, text.as_bytes())?;
@@ -240,12 +250,11 @@ fn patch_cmd(policy: &Path, edit: &Path, in_place: bool) -> Result<bool> {
             Ok(false)
         }
         Err(patch::EditFailure::Check { text, diagnostics }) => {
-            for d in diagnostics.iter().filter(|d| d.is_error()) {
-                eprintln!(
-                    "{}",
-                    d.render_with(&format!("{} (patched)", policy.display()), &text, color())
-                );
-            }
+            let patched = source::Source {
+                name: format!("{} (patched)", policy.display()),
+                text,
+            };
+            eprintln!("{}", report(&diagnostics, &patched, false));
             Ok(false)
         }
     }

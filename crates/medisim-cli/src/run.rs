@@ -76,14 +76,12 @@ pub fn load_policy(path: Option<&Path>) -> Result<Policy> {
     match path {
         None => Ok(medisim_sim::baseline().clone()),
         Some(p) => {
-            let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-            let src = String::from_utf8_lossy(&bytes);
-            medisim_sim::load(&src).map_err(|diags| {
-                let text: Vec<String> = diags
-                    .iter()
-                    .map(|d| d.render(&p.display().to_string(), &src))
-                    .collect();
-                anyhow::anyhow!("policy does not check:\n{}", text.join("\n"))
+            let src = crate::source::read_policy(p)?.map_err(anyhow::Error::msg)?;
+            medisim_sim::load(&src.text).map_err(|diags| {
+                anyhow::anyhow!(
+                    "policy does not check:\n{}",
+                    crate::source::report(&diags, &src, false)
+                )
             })
         }
     }

@@ -1,31 +1,10 @@
 //! The command line as a user runs it: exit codes, messages, files written.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn medisim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_medisim"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-/// Run `medisim` and require exit 0, showing its stderr otherwise.
-fn succeeds(args: &[&str]) -> Output {
-    let out = medisim(args);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    out
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-const GOOD: &str = "kind = \"hospital_policy\"\nversion = \"medisim_dsl_v1\"\nname = \"t\"\n[admin_policy]\nalpha = (0.4)\n";
+use common::{medisim, root, succeeds, text, GOOD};
+use std::path::Path;
+use std::process::Command;
 
 #[test]
 fn check_accepts_every_shipped_policy_and_names_omitted_fields() {

@@ -161,7 +161,9 @@ impl Diagnostic {
         self.render_with(file, src, false)
     }
 
-    /// As [`Diagnostic::render`], with ANSI colour when `color` is set.
+    /// As [`Diagnostic::render`], with ANSI colour when `color` is set. A source line longer
+    /// than [`MAX_LINE_CHARS`] is shown as a window around the problem, so a report stays a
+    /// few lines long however long the line (and the renderer never sees a huge column).
     pub fn render_with(&self, file: &str, src: &str, color: bool) -> String {
         use miette::{GraphicalReportHandler, GraphicalTheme};
         let theme = if color {
@@ -169,12 +171,27 @@ impl Diagnostic {
         } else {
             GraphicalTheme::unicode_nocolor()
         };
-        let handler = GraphicalReportHandler::new_themed(theme)
+        let clip = Clipped::new(src, self.span.start);
+        let mut handler = GraphicalReportHandler::new_themed(theme)
             .with_width(100)
             .with_links(false);
+        if clip.clipped {
+            // The shown column is not the real one; the first line of the report has the
+            // real `file:line:column`.
+            handler = handler.without_primary_span_start();
+        }
+        let shown = Diagnostic {
+            span: clip.span(self.span),
+            related: self
+                .related
+                .iter()
+                .map(|(s, l)| (clip.span(*s), l.clone()))
+                .collect(),
+            ..self.clone()
+        };
         let report = Report {
-            diag: self,
-            source: miette::NamedSource::new(file, src.to_string()),
+            diag: &shown,
+            source: miette::NamedSource::new(file, clip.text),
         };
         let mut out = self.short(file, src);
         out.push('\n');
@@ -182,6 +199,122 @@ impl Diagnostic {
         let _ = handler.render_report(&mut out, &report);
         out
     }
+}
+
+/// Most characters of one source line a report shows.
+pub const MAX_LINE_CHARS: usize = 160;
+/// Most diagnostics a list of them renders; the rest are counted.
+pub const MAX_RENDERED: usize = 20;
+
+/// Render the first [`MAX_RENDERED`] of `diags` in full and count the rest, so a file of a
+/// hundred thousand bad tokens gives a screenful, not gigabytes.
+pub fn render_all(diags: &[&Diagnostic], file: &str, src: &str, color: bool) -> String {
+    let mut out: Vec<String> = diags
+        .iter()
+        .take(MAX_RENDERED)
+        .map(|d| d.render_with(file, src, color))
+        .collect();
+    if diags.len() > MAX_RENDERED {
+        out.push(format!(
+            "... and {} more in {file} (the first {MAX_RENDERED} are shown)",
+            diags.len() - MAX_RENDERED
+        ));
+    }
+    out.join("\n")
+}
+
+/// The one-line form of the first `max` diagnostics, and a count of the rest.
+pub fn short_all(diags: &[&Diagnostic], file: &str, src: &str, max: usize) -> String {
+    let mut out: Vec<String> = diags.iter().take(max).map(|d| d.short(file, src)).collect();
+    if diags.len() > max {
+        out.push(format!("... and {} more", diags.len() - max));
+    }
+    out.join("\n")
+}
+
+/// The source as a report shows it: every line longer than [`MAX_LINE_CHARS`] cut to a window
+/// (around the primary span on its line, else the line's start), and a map from offsets in the
+/// real source to offsets in the shown one. Line structure is kept, so line numbers agree.
+struct Clipped {
+    text: String,
+    /// Whether any line was cut.
+    clipped: bool,
+    /// (line start, line end, window start, window end, shown line start, prefix bytes)
+    lines: Vec<(usize, usize, usize, usize, usize, usize)>,
+}
+
+const ELLIPSIS: &str = "…";
+
+impl Clipped {
+    fn new(src: &str, focus: usize) -> Clipped {
+        let mut text = String::with_capacity(src.len().min(1 << 16));
+        let mut lines = Vec::new();
+        let mut start = 0;
+        loop {
+            let end = src[start..].find('\n').map_or(src.len(), |i| start + i);
+            let line = &src[start..end];
+            let shown_start = text.len();
+            if line.chars().count() <= MAX_LINE_CHARS {
+                text.push_str(line);
+                lines.push((start, end, start, end, shown_start, 0));
+            } else {
+                let centre = if (start..=end).contains(&focus) {
+                    focus
+                } else {
+                    start
+                };
+                // Byte window of about MAX_LINE_CHARS around the focus (exact for ASCII).
+                let ws = floor_boundary(
+                    src,
+                    centre.saturating_sub(MAX_LINE_CHARS / 2).max(start),
+                    start,
+                );
+                let we = floor_boundary(src, (ws + MAX_LINE_CHARS).min(end), ws);
+                let prefix = if ws > start { ELLIPSIS } else { "" };
+                text.push_str(prefix);
+                text.push_str(&src[ws..we]);
+                if we < end {
+                    text.push_str(ELLIPSIS);
+                }
+                lines.push((start, end, ws, we, shown_start, prefix.len()));
+            }
+            if end >= src.len() {
+                break;
+            }
+            text.push('\n');
+            start = end + 1;
+        }
+        let clipped = lines.iter().any(|l| l.2 != l.0 || l.3 != l.1);
+        Clipped {
+            text,
+            clipped,
+            lines,
+        }
+    }
+
+    /// Where a real offset is shown (clamped into its line's window).
+    fn offset(&self, at: usize) -> usize {
+        let i = self
+            .lines
+            .partition_point(|l| l.1 < at)
+            .min(self.lines.len() - 1);
+        let (_, _, ws, we, shown, prefix) = self.lines[i];
+        shown + prefix + at.clamp(ws, we) - ws
+    }
+
+    fn span(&self, s: Span) -> Span {
+        let a = self.offset(s.start);
+        Span::new(a, self.offset(s.end).max(a))
+    }
+}
+
+/// The largest char boundary at or below `i`, but not below `lo`.
+fn floor_boundary(s: &str, mut i: usize, lo: usize) -> usize {
+    i = i.min(s.len());
+    while i > lo && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// Adapter from [`Diagnostic`] to miette's protocol, used only for rendering.

@@ -30,6 +30,7 @@ pub fn parse_file(src: &str) -> (File, Vec<Diagnostic>) {
     let lexed = lexer::lex(src);
     let mut p = Parser {
         src,
+        next: past_newlines(&lexed.tokens),
         toks: lexed.tokens,
         pos: 0,
         depth: 0,
@@ -57,6 +58,20 @@ pub fn parse_file(src: &str) -> (File, Vec<Diagnostic>) {
     )
 }
 
+/// For each token, the first token at or after it that is not a newline (the token list ends
+/// with `Eof`, which is not one).
+fn past_newlines(toks: &[Token]) -> Vec<usize> {
+    let mut next = vec![0; toks.len()];
+    let mut after = toks.len().saturating_sub(1);
+    for i in (0..toks.len()).rev() {
+        if toks[i].tok != Tok::Newline {
+            after = i;
+        }
+        next[i] = after;
+    }
+    next
+}
+
 /// Parse a bare list of statements, as the paper's listings print them (no header, no
 /// sections). Any header entry or section is an error.
 pub fn parse_statements(src: &str) -> (Vec<Stmt>, Vec<Diagnostic>) {
@@ -81,6 +96,10 @@ pub fn parse_statements(src: &str) -> (Vec<Stmt>, Vec<Diagnostic>) {
 struct Parser<'s> {
     src: &'s str,
     toks: Vec<Token>,
+    /// For each token, the index of the first token at or after it that is not a newline:
+    /// every newline question is answered in constant time, so parsing is linear in the
+    /// input however many line breaks it holds.
+    next: Vec<usize>,
     pos: usize,
     /// Open parentheses: newlines inside them are whitespace.
     depth: usize,
@@ -96,10 +115,7 @@ type PResult<T> = Result<T, ()>;
 impl<'s> Parser<'s> {
     /// Whether the newline at `i` is followed by something that can only start a new item.
     fn newline_starts_item(&self, i: usize) -> bool {
-        let mut j = i;
-        while self.toks[j].tok == Tok::Newline {
-            j += 1;
-        }
+        let j = self.next[i];
         match self.toks[j].tok {
             Tok::LBracket | Tok::Eof => true,
             Tok::Ident => self.toks[j + 1].tok == Tok::Assign,
@@ -108,13 +124,12 @@ impl<'s> Parser<'s> {
     }
 
     fn peek_index(&self) -> usize {
-        let mut i = self.pos;
-        if self.depth > 0 {
-            while self.toks[i].tok == Tok::Newline && !self.newline_starts_item(i) {
-                i += 1;
-            }
+        let i = self.pos;
+        if self.depth > 0 && self.toks[i].tok == Tok::Newline && !self.newline_starts_item(i) {
+            self.next[i]
+        } else {
+            i
         }
-        i
     }
 
     fn peek(&self) -> Tok {
@@ -145,8 +160,8 @@ impl<'s> Parser<'s> {
 
     /// Skip line breaks inside an expression, but never into a line that starts a new item.
     fn skip_newlines(&mut self) {
-        while self.toks[self.pos].tok == Tok::Newline && !self.newline_starts_item(self.pos) {
-            self.pos += 1;
+        if self.toks[self.pos].tok == Tok::Newline && !self.newline_starts_item(self.pos) {
+            self.pos = self.next[self.pos];
         }
     }
 
@@ -158,10 +173,7 @@ impl<'s> Parser<'s> {
 
     /// If the next token (possibly on the next line) is one of `ops`, consume it.
     fn continue_with(&mut self, ops: &[Tok]) -> Option<Token> {
-        let mut j = self.peek_index();
-        while self.toks[j].tok == Tok::Newline {
-            j += 1;
-        }
+        let j = self.next[self.peek_index()];
         let t = self.toks[j];
         if ops.contains(&t.tok) {
             self.pos = j + 1;

@@ -200,20 +200,20 @@ impl fmt::Display for EditFailure {
         match self {
             EditFailure::Patch(e) => e.fmt(f),
             EditFailure::Check { text, diagnostics } => {
-                let errors: Vec<String> = diagnostics
-                    .iter()
-                    .filter(|d| d.is_error())
-                    .map(|d| d.short("candidate.policy", text))
-                    .collect();
+                let errors: Vec<&crate::Diagnostic> =
+                    diagnostics.iter().filter(|d| d.is_error()).collect();
                 write!(
                     f,
                     "the edited policy does not check:\n{}",
-                    errors.join("\n")
+                    crate::diag::short_all(&errors, "candidate.policy", text, MAX_REPORTED)
                 )
             }
         }
     }
 }
+
+/// Most errors an edit failure reports (a model is shown them; more is noise).
+pub const MAX_REPORTED: usize = 10;
 
 /// Parse a response, apply it to `src`, and check the result: the whole path from model output
 /// to a policy that may run.
