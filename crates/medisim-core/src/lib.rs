@@ -22,6 +22,7 @@ pub mod objective;
 pub mod rundir;
 pub mod spec;
 pub mod stats;
+pub mod text;
 
 pub use metric::{Metric, Summaries};
 pub use model::{Model, ModelVersion};

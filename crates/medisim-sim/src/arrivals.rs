@@ -128,6 +128,13 @@ impl ArrivalKernel for NegativeBinomialKernel {
     }
 }
 
+/// Longest replay, in periods (its memory is one list per period).
+pub const MAX_REPLAY_PERIODS: u32 = 100_000;
+/// Most arrivals in one replay file.
+pub const MAX_REPLAY_ROWS: usize = 1_000_000;
+/// Most arrivals in one replayed period (ten times the scenario's largest rate).
+pub const MAX_REPLAY_PER_PERIOD: usize = 10 * crate::scenario::MAX_RATE as usize;
+
 /// Replay of a recorded stream: CSV with columns `period,group,cmi,urgency,tolerance`
 /// (period 1-based, group 0-based). Periods past the last recorded one cycle back to period 1.
 pub struct ReplayKernel {
@@ -151,16 +158,35 @@ impl ReplayKernel {
             let line = i + 2;
             let r = row.map_err(|e| format!("{}: row {line}: {e}", path.display()))?;
             if r.period == 0
+                || r.period > MAX_REPLAY_PERIODS
                 || r.group >= groups
                 || !(0.0..=1.0).contains(&r.cmi)
                 || !(0.0..=1.0).contains(&r.urgency)
                 || r.tolerance == 0
+                || r.tolerance > 1000
             {
-                return Err(format!("{}: row {line}: need period >= 1, group < {groups}, cmi and urgency in [0, 1], tolerance >= 1", path.display()));
+                return Err(format!(
+                    "{}: row {line}: need period in [1, {MAX_REPLAY_PERIODS}], group in [0, {}], \
+                     cmi and urgency in [0, 1], tolerance in [1, 1000]",
+                    path.display(),
+                    groups - 1
+                ));
+            }
+            if i >= MAX_REPLAY_ROWS {
+                return Err(format!(
+                    "{}: more than {MAX_REPLAY_ROWS} rows; a replay holds at most that many arrivals",
+                    path.display()
+                ));
             }
             let p = r.period as usize;
             if by_period.len() < p {
                 by_period.resize(p, Vec::new());
+            }
+            if by_period[p - 1].len() >= MAX_REPLAY_PER_PERIOD {
+                return Err(format!(
+                    "{}: row {line}: period {p} has more than {MAX_REPLAY_PER_PERIOD} arrivals",
+                    path.display()
+                ));
             }
             by_period[p - 1].push(Arrival {
                 group: r.group,
@@ -290,5 +316,26 @@ mod tests {
         std::fs::write(&p, "period,group,cmi,urgency,tolerance\n1,9,0.1,0.3,4\n").unwrap();
         let e = ReplayKernel::from_csv(&p, 6).err().unwrap();
         assert!(e.contains("row 2"), "{e}");
+    }
+
+    #[test]
+    fn a_replay_cannot_ask_for_unbounded_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        std::fs::write(
+            &p,
+            "period,group,cmi,urgency,tolerance\n4294967295,0,0.1,0.3,4\n",
+        )
+        .unwrap();
+        let start = std::time::Instant::now();
+        let e = ReplayKernel::from_csv(&p, 6).err().unwrap();
+        assert!(e.contains("row 2") && e.contains("[1, 100000]"), "{e}");
+        assert!(start.elapsed().as_secs() < 5);
+        let crowded: String = std::iter::once("period,group,cmi,urgency,tolerance\n".to_string())
+            .chain((0..=MAX_REPLAY_PER_PERIOD).map(|_| "1,0,0.1,0.3,4\n".to_string()))
+            .collect();
+        std::fs::write(&p, crowded).unwrap();
+        let e = ReplayKernel::from_csv(&p, 6).err().unwrap();
+        assert!(e.contains("period 1 has more than 5000"), "{e}");
     }
 }

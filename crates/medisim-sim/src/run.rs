@@ -74,6 +74,18 @@ pub fn run_seeds(
     };
     let f = fitness(&returns, &violations, weights);
     summary.insert(Metric::Fitness, Summary::exact(f, per_seed.len()));
+    // In-range scenarios keep every number finite; a NaN or infinity here means the model
+    // left its domain, and a result built on it must not pass for one.
+    if let Some((name, s)) = summary
+        .iter()
+        .find(|(_, s)| !(s.mean.is_finite() && s.std.is_finite()))
+    {
+        return Err(format!(
+            "the rollout produced a non-finite {name} (mean {}, sd {}): the scenario's values \
+             are outside what the model can compute; bring them towards the defaults",
+            s.mean, s.std
+        ));
+    }
     Ok(RunResult {
         spec: spec.clone(),
         per_seed,

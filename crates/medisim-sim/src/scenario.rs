@@ -4,6 +4,7 @@
 //! Unknown keys are errors that name the key (serde's `deny_unknown_fields`); out-of-range
 //! values are errors that name the key and the legal range ([`Scenario::validate`]).
 
+use medisim_core::text::number;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -428,61 +429,26 @@ impl Scenario {
         toml::to_string(self).expect("a scenario always serialises")
     }
 
-    /// Check every value against its legal range, naming the first key that is out of range.
+    /// Check every value against its legal range, naming the first key that is out of range:
+    /// every number is finite and inside its [`RANGES`] entry, then the structure holds (list
+    /// lengths agree, groups are ordered, the case mix is not empty).
     pub fn validate(&self) -> Result<(), ScenarioError> {
-        let pos = |key: &str, v: f64| {
-            if v > 0.0 && v.is_finite() {
-                Ok(())
-            } else {
-                Err(invalid(key, format!("must be a positive number, got {v}")))
-            }
-        };
-        let nonneg = |key: &str, v: f64| {
-            if v >= 0.0 && v.is_finite() {
-                Ok(())
-            } else {
-                Err(invalid(key, format!("must be a number >= 0, got {v}")))
-            }
-        };
-        let unit = |key: &str, v: f64| {
-            if (0.0..=1.0).contains(&v) {
-                Ok(())
-            } else {
-                Err(invalid(key, format!("must be in [0, 1], got {v}")))
-            }
-        };
-        if self.teams == 0 || self.teams > 64 {
-            return Err(invalid(
-                "teams",
-                format!("must be between 1 and 64, got {}", self.teams),
-            ));
-        }
+        check_ranges(self)?;
         let a = &self.arrivals;
         match a.kernel {
-            Kernel::Poisson => pos("arrivals.rate", a.rate)?,
-            Kernel::NegativeBinomial => {
-                pos("arrivals.rate", a.rate)?;
-                pos("arrivals.dispersion", a.dispersion)?;
+            Kernel::Schedule if a.schedule.is_empty() => {
+                return Err(invalid(
+                    "arrivals.schedule",
+                    "kernel \"schedule\" needs at least one rate",
+                ));
             }
-            Kernel::Schedule => {
-                if a.schedule.is_empty() {
-                    return Err(invalid(
-                        "arrivals.schedule",
-                        "kernel \"schedule\" needs at least one rate",
-                    ));
-                }
-                for v in &a.schedule {
-                    nonneg("arrivals.schedule", *v)?;
-                }
+            Kernel::Replay if a.replay_file.is_empty() => {
+                return Err(invalid(
+                    "arrivals.replay_file",
+                    "kernel \"replay\" needs a CSV file",
+                ));
             }
-            Kernel::Replay => {
-                if a.replay_file.is_empty() {
-                    return Err(invalid(
-                        "arrivals.replay_file",
-                        "kernel \"replay\" needs a CSV file",
-                    ));
-                }
-            }
+            _ => {}
         }
         let m = &self.case_mix;
         let k = m.shares.len();
@@ -504,17 +470,8 @@ impl Scenario {
                 format!("has {} entries but case_mix.shares has {k}", m.cmi.len()),
             ));
         }
-        for v in &m.shares {
-            nonneg("case_mix.shares", *v)?;
-        }
         if m.shares.iter().sum::<f64>() <= 0.0 {
             return Err(invalid("case_mix.shares", "must not all be zero"));
-        }
-        for v in &m.weights {
-            pos("case_mix.weights", *v)?;
-        }
-        for v in &m.cmi {
-            unit("case_mix.cmi", *v)?;
         }
         if m.cmi.windows(2).any(|w| w[1] < w[0]) || m.weights.windows(2).any(|w| w[1] < w[0]) {
             return Err(invalid(
@@ -522,77 +479,9 @@ impl Scenario {
                 "groups must be ordered by complexity: cmi and weights non-decreasing",
             ));
         }
-        nonneg("case_mix.cmi_spread", m.cmi_spread)?;
-        pos("case_mix.price", m.price)?;
-        unit("case_mix.high_cmi_threshold", m.high_cmi_threshold)?;
-        nonneg("case_mix.urgency_noise", m.urgency_noise)?;
-        if m.tolerance_min == 0 {
-            return Err(invalid(
-                "case_mix.tolerance_min",
-                "must be at least 1 period",
-            ));
-        }
-        let c = &self.care;
-        if c.skill.is_empty() {
+        if self.care.skill.is_empty() {
             return Err(invalid("care.skill", "needs at least one value"));
         }
-        for v in &c.skill {
-            pos("care.skill", *v)?;
-        }
-        pos("care.lambda", c.lambda)?;
-        pos("care.epsilon", c.epsilon)?;
-        nonneg("care.omega", c.omega)?;
-        if c.phi <= 1.0 || !c.phi.is_finite() {
-            return Err(invalid(
-                "care.phi",
-                format!("must be > 1 (convex cost, Eq. 13), got {}", c.phi),
-            ));
-        }
-        nonneg("care.c_fixed", c.c_fixed)?;
-        nonneg("care.effort_base", c.effort_base)?;
-        nonneg("care.effort_slope", c.effort_slope)?;
-        unit("care.untreated_health", c.untreated_health)?;
-        pos("care.load_per_bed", c.load_per_bed)?;
-        nonneg("care.nu", c.nu)?;
-        unit("care.fatigue_decay", c.fatigue_decay)?;
-        let r = &self.response;
-        nonneg("response.theta", r.theta)?;
-        nonneg("response.health_value", r.health_value)?;
-        pos("response.utility_scale", r.utility_scale)?;
-        nonneg("response.effort_step", r.effort_step)?;
-        unit("response.effort_cut", r.effort_cut)?;
-        nonneg("response.effort_raise", r.effort_raise)?;
-        pos("response.kpi_cost_ref", r.kpi_cost_ref)?;
-        nonneg("response.opportunity_share", r.opportunity_share)?;
-        nonneg("response.defer_cost_relief", r.defer_cost_relief)?;
-        nonneg("response.defer_health_loss", r.defer_health_loss)?;
-        let cd = &self.coding;
-        pos("coding.temperature", cd.temperature)?;
-        nonneg("coding.gamma_code", cd.gamma_code)?;
-        nonneg("coding.r0", cd.r0)?;
-        nonneg("coding.eta_eth", cd.eta_eth)?;
-        let au = &self.audit;
-        unit("audit.base_prob", au.base_prob)?;
-        nonneg("audit.slope", au.slope)?;
-        nonneg("audit.penalty", au.penalty)?;
-        nonneg("audit.reputation_hit", au.reputation_hit)?;
-        let f = &self.finance;
-        if !f.initial_funds.is_finite() {
-            return Err(invalid("finance.initial_funds", "must be finite"));
-        }
-        nonneg("finance.bed_cost", f.bed_cost)?;
-        unit("finance.initial_reputation", f.initial_reputation)?;
-        unit("finance.reputation_rate", f.reputation_rate)?;
-        let o = &self.objective;
-        if !(0.0..=1.0).contains(&o.discount) || o.discount == 0.0 {
-            return Err(invalid(
-                "objective.discount",
-                format!("must be in (0, 1], got {}", o.discount),
-            ));
-        }
-        nonneg("objective.lambda_unsafe", o.lambda_unsafe)?;
-        nonneg("objective.lambda_var", o.lambda_var)?;
-        pos("objective.profit_scale", o.profit_scale)?;
         Ok(())
     }
 
@@ -603,6 +492,199 @@ impl Scenario {
 
     pub fn skill(&self, team: usize) -> f64 {
         self.care.skill[team % self.care.skill.len()]
+    }
+}
+
+/// The legal range of one numeric scenario key (for a list, of each entry), and the most
+/// entries a list may hold.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyRange {
+    pub key: &'static str,
+    pub lo: f64,
+    pub hi: f64,
+    /// `lo` itself is excluded (a rate, a scale, a temperature must be positive).
+    pub lo_open: bool,
+    /// Most entries, for a list key (0: not a list).
+    pub max_len: usize,
+}
+
+impl std::fmt::Display for KeyRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let open = if self.lo_open { "(" } else { "[" };
+        write!(f, "{open}{}, {}]", number(self.lo), number(self.hi))
+    }
+}
+
+const fn r(key: &'static str, lo: f64, hi: f64) -> KeyRange {
+    KeyRange {
+        key,
+        lo,
+        hi,
+        lo_open: false,
+        max_len: 0,
+    }
+}
+
+/// Positive: `(lo, hi]`.
+const fn p(key: &'static str, hi: f64) -> KeyRange {
+    KeyRange {
+        key,
+        lo: 0.0,
+        hi,
+        lo_open: true,
+        max_len: 0,
+    }
+}
+
+const fn list(range: KeyRange, max_len: usize) -> KeyRange {
+    KeyRange { max_len, ..range }
+}
+
+/// Every numeric key's legal range. The bounds keep every value finite through a rollout (no
+/// product of two in-range values overflows), keep the work of one period bounded (at most
+/// `MAX_RATE` arrivals a period, 64 teams, 32 groups), and otherwise leave a wide margin around
+/// the built-in values (docs/reliability.md gives the reasons). A test checks that every numeric
+/// key of the scenario has an entry.
+pub const RANGES: &[KeyRange] = &[
+    r("seed", 0.0, 9.2e18),
+    r("teams", 1.0, 64.0),
+    p("arrivals.rate", MAX_RATE),
+    list(r("arrivals.schedule", 0.0, MAX_RATE), 100_000),
+    p("arrivals.dispersion", 1e6),
+    list(r("case_mix.shares", 0.0, 1e6), MAX_GROUPS),
+    list(p("case_mix.weights", 100.0), MAX_GROUPS),
+    list(r("case_mix.cmi", 0.0, 1.0), MAX_GROUPS),
+    r("case_mix.cmi_spread", 0.0, 0.5),
+    p("case_mix.price", 1e4),
+    r("case_mix.high_cmi_threshold", 0.0, 1.0),
+    r("case_mix.urgency_base", -1.0, 2.0),
+    r("case_mix.urgency_slope", -2.0, 2.0),
+    r("case_mix.urgency_noise", 0.0, 1.0),
+    r("case_mix.tolerance_min", 1.0, 1000.0),
+    r("case_mix.tolerance_range", 0.0, 1000.0),
+    list(p("care.skill", 10.0), 64),
+    p("care.lambda", 10.0),
+    p("care.epsilon", 10.0),
+    r("care.omega", 0.0, 100.0),
+    KeyRange {
+        lo: 1.0,
+        lo_open: true,
+        ..p("care.phi", 10.0)
+    },
+    r("care.c_fixed", 0.0, 1e3),
+    r("care.effort_base", 0.0, 100.0),
+    r("care.effort_slope", 0.0, 100.0),
+    r("care.untreated_health", 0.0, 1.0),
+    p("care.load_per_bed", 100.0),
+    r("care.nu", 0.0, 100.0),
+    r("care.fatigue_decay", 0.0, 1.0),
+    r("response.theta", 0.0, 100.0),
+    r("response.health_value", 0.0, 1e4),
+    p("response.utility_scale", 1e4),
+    r("response.effort_step", 0.0, 10.0),
+    r("response.effort_cut", 0.0, 1.0),
+    r("response.effort_raise", 0.0, 100.0),
+    r("response.urgency_weight", 0.0, 100.0),
+    r("response.wait_weight", 0.0, 100.0),
+    r("response.accept_threshold", -100.0, 100.0),
+    r("response.defer_threshold", -100.0, 100.0),
+    r("response.opportunity_share", 0.0, 10.0),
+    r("response.defer_cost_relief", 0.0, 100.0),
+    r("response.defer_health_loss", 0.0, 100.0),
+    r("response.bed_threshold", -100.0, 100.0),
+    p("response.kpi_cost_ref", 1e4),
+    p("coding.temperature", 100.0),
+    r("coding.gamma_code", 0.0, 100.0),
+    r("coding.max_upcode", 0.0, 31.0),
+    r("coding.r0", 0.0, 100.0),
+    r("coding.eta_eth", 0.0, 100.0),
+    r("audit.base_prob", 0.0, 1.0),
+    r("audit.slope", 0.0, 100.0),
+    r("audit.penalty", 0.0, 100.0),
+    r("audit.reputation_hit", 0.0, 100.0),
+    r("finance.initial_funds", -1e9, 1e9),
+    r("finance.bed_cost", 0.0, 1e4),
+    r("finance.initial_reputation", 0.0, 1.0),
+    r("finance.reputation_rate", 0.0, 1.0),
+    p("objective.discount", 1.0),
+    r("objective.lambda_unsafe", 0.0, 1e3),
+    r("objective.lambda_var", 0.0, 1e3),
+    p("objective.profit_scale", 1e9),
+    r("objective.w_urgent_rejection", 0.0, 1e3),
+    r("objective.w_insolvency", 0.0, 1e3),
+    r("objective.w_upcoding", 0.0, 1e3),
+    r("objective.w_waiting", 0.0, 1e3),
+    r("objective.w_high_cmi_deferral", 0.0, 1e3),
+    r("objective.urgent_threshold", 0.0, 1.0),
+    r("objective.waiting_limit", 0.0, 1e3),
+    r("objective.deferral_limit", 0.0, 1.0),
+];
+
+/// Most arrivals a period may expect (rate or schedule entry): 50 times the built-in rate,
+/// which keeps one 200-period rollout under about a second.
+pub const MAX_RATE: f64 = 500.0;
+/// Most macro-DRG groups.
+pub const MAX_GROUPS: usize = 32;
+
+/// The range entry of a dotted key.
+pub fn range_of(key: &str) -> Option<&'static KeyRange> {
+    RANGES.iter().find(|r| r.key == key)
+}
+
+/// Walk every number of the scenario (as its TOML shows it) and hold it to its range.
+fn check_ranges(s: &Scenario) -> Result<(), ScenarioError> {
+    let table = toml::Table::try_from(s).map_err(|e| invalid("seed", e.to_string()))?;
+    walk("", &toml::Value::Table(table))
+}
+
+fn walk(key: &str, v: &toml::Value) -> Result<(), ScenarioError> {
+    let number = |x: f64| -> Result<(), ScenarioError> {
+        let range = range_of(key)
+            .ok_or_else(|| invalid(key, "has no legal range (a defect: add it to RANGES)"))?;
+        let above_lo = if range.lo_open {
+            x > range.lo
+        } else {
+            x >= range.lo
+        };
+        if x.is_finite() && above_lo && x <= range.hi {
+            Ok(())
+        } else {
+            Err(invalid(
+                key,
+                format!("must be in {range}, got {}", number(x)),
+            ))
+        }
+    };
+    match v {
+        toml::Value::Table(t) => {
+            for (k, child) in t {
+                let child_key = if key.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{key}.{k}")
+                };
+                walk(&child_key, child)?;
+            }
+            Ok(())
+        }
+        toml::Value::Array(items) => {
+            if let Some(range) = range_of(key) {
+                if items.len() > range.max_len {
+                    return Err(invalid(
+                        key,
+                        format!(
+                            "has {} entries; at most {} are allowed",
+                            items.len(),
+                            range.max_len
+                        ),
+                    ));
+                }
+            }
+            items.iter().try_for_each(|x| walk(key, x))
+        }
+        toml::Value::Float(x) => number(*x),
+        toml::Value::Integer(i) => number(*i as f64),
+        _ => Ok(()),
     }
 }
 
@@ -660,5 +742,85 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("`horizon`") && e.contains("--horizon"), "{e}");
+    }
+
+    #[test]
+    fn every_number_has_a_finite_legal_range_and_no_range_is_stale() {
+        // The walk over the defaults fails on any numeric key without a range.
+        Scenario::default().validate().unwrap();
+        let text = Scenario::default().to_toml();
+        for r in RANGES {
+            let (section, key) = r.key.rsplit_once('.').unwrap_or(("", r.key));
+            let found = if section.is_empty() {
+                text.lines().any(|l| l.starts_with(&format!("{key} =")))
+            } else {
+                text.split(&format!("[{section}]\n"))
+                    .nth(1)
+                    .is_some_and(|t| t.lines().any(|l| l.starts_with(&format!("{key} ="))))
+            };
+            assert!(
+                found,
+                "RANGES names `{}`, which the scenario has not",
+                r.key
+            );
+            assert!(
+                r.lo.is_finite() && r.hi.is_finite() && r.lo <= r.hi,
+                "{}",
+                r.key
+            );
+        }
+    }
+
+    #[test]
+    fn out_of_range_nan_and_infinite_values_are_refused_with_the_range() {
+        for (text, key, range) in [
+            ("[arrivals]\nrate = 1e7\n", "arrivals.rate", "(0, 500]"),
+            ("[arrivals]\nrate = nan\n", "arrivals.rate", "(0, 500]"),
+            (
+                "[case_mix]\nprice = 1e308\n",
+                "case_mix.price",
+                "(0, 10000]",
+            ),
+            (
+                "[case_mix]\ncmi_spread = 1e300\n",
+                "case_mix.cmi_spread",
+                "[0, 0.5]",
+            ),
+            (
+                "[case_mix]\nshares = [inf, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0]\n",
+                "case_mix.shares",
+                "[0, 1e6]",
+            ),
+            (
+                "[objective]\nw_upcoding = nan\n",
+                "objective.w_upcoding",
+                "[0, 1000]",
+            ),
+            (
+                "[objective]\ndiscount = 0.0\n",
+                "objective.discount",
+                "(0, 1]",
+            ),
+            ("teams = 0\n", "teams", "[1, 64]"),
+            (
+                "[coding]\nmax_upcode = 1000\n",
+                "coding.max_upcode",
+                "[0, 31]",
+            ),
+        ] {
+            let e = Scenario::from_toml(text, "s.toml").unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains(range), "{text}: {e}");
+        }
+        let long = format!(
+            "[arrivals]\nkernel = \"schedule\"\nschedule = [{}]\n",
+            ["1.0"; 100_001].join(",")
+        );
+        let e = Scenario::from_toml(&long, "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("arrivals.schedule") && e.contains("at most 100000"),
+            "{e}"
+        );
     }
 }
