@@ -60,13 +60,14 @@ pub struct ReproduceArgs {
 }
 
 fn options(c: &Common) -> Result<Options> {
-    if c.horizon == 0 {
-        bail!("--horizon must be at least 1");
-    }
+    let seeds = parse_seeds(&c.seeds)?;
+    medisim_core::RunSpec::new(seeds.clone(), c.horizon, medisim_core::ObjectiveKind::Mixed)
+        .validate()
+        .map_err(anyhow::Error::msg)?;
     Ok(Options {
         scenario: load_scenario(c.scenario.as_deref())?,
         policy: load_policy(c.policy.as_deref())?,
-        seeds: parse_seeds(&c.seeds)?,
+        seeds,
         horizon: c.horizon,
         ..Options::paper()
     })
@@ -89,31 +90,39 @@ fn done(pb: ProgressBar) {
     pb.finish();
 }
 
-fn summary(out: &Path, stats: medisim_experiments::cells::CellStats) {
-    println!(
+fn summary(out: &Path, stats: medisim_experiments::cells::CellStats) -> Result<()> {
+    say!(
         "{} cells computed, {} reused from {}",
         stats.computed,
         stats.reused,
         out.join("cells").display()
     );
+    Ok(())
 }
 
 pub fn l1(a: &L1Args) -> Result<bool> {
+    let max = medisim_experiments::l1::MAX_GRID;
+    if !(2..=max).contains(&a.grid) {
+        bail!(
+            "--grid must be in [2, {max}] points per axis, got {}",
+            a.grid
+        );
+    }
     let o = Options {
-        grid: a.grid.max(2),
+        grid: a.grid,
         ..options(&a.common)?
     };
     std::fs::create_dir_all(&a.common.out)?;
     let pb = bar("L1 grid");
     let (figs, stats) = medisim_experiments::l1(&o, &a.common.out, &pb)?;
     done(pb);
-    println!(
+    say!(
         "wrote {} and {} heatmaps under {}",
         a.common.out.join("l1.csv").display(),
         figs.iter().map(|f| f.panels.len()).sum::<usize>(),
         a.common.out.join("l1").display()
     );
-    summary(&a.common.out, stats);
+    summary(&a.common.out, stats)?;
     Ok(true)
 }
 
@@ -133,13 +142,13 @@ pub fn l2(a: &L2Args) -> Result<bool> {
     let pb = bar("L2 sweeps");
     let (figs, stats) = medisim_experiments::l2(&o, &a.common.out, &pb)?;
     done(pb);
-    println!(
+    say!(
         "wrote {} and {} line plots under {}",
         a.common.out.join("l2.csv").display(),
         figs.iter().map(|f| f.panels.len()).sum::<usize>(),
         a.common.out.join("l2").display()
     );
-    summary(&a.common.out, stats);
+    summary(&a.common.out, stats)?;
     Ok(true)
 }
 
@@ -149,7 +158,7 @@ pub fn validate(a: &ValidateArgs) -> Result<bool> {
     let pb = bar("validate");
     let (facts, _) = medisim_experiments::validate(&o, Some(&a.common.out), &pb)?;
     done(pb);
-    print!("{}", medisim_experiments::validate::table(&facts));
+    say_raw!("{}", medisim_experiments::validate::table(&facts));
     Ok(facts.iter().all(|f| f.pass))
 }
 
@@ -161,9 +170,9 @@ pub fn reproduce(a: &ReproduceArgs, verbose: bool) -> Result<bool> {
     };
     let r = medisim_experiments::reproduce(&o, &a.out, bar)?;
     if verbose {
-        print!("{}", medisim_experiments::validate::table(&r.facts));
+        say_raw!("{}", medisim_experiments::validate::table(&r.facts));
     }
-    summary(&a.out, r.stats);
-    println!("report: {}", r.report.display());
+    summary(&a.out, r.stats)?;
+    say!("report: {}", r.report.display());
     Ok(r.facts.iter().all(|f| f.pass))
 }

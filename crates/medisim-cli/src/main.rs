@@ -12,6 +12,21 @@ use medisim_sim::check_source;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// Print a line to stdout. A closed pipe (`medisim run | head`) is not an error to report: the
+/// command ends quietly (see `main`).
+macro_rules! say {
+    ($($t:tt)*) => {
+        $crate::emit(format_args!($($t)*), true)?
+    };
+}
+
+/// As [`say!`], without the newline.
+macro_rules! say_raw {
+    ($($t:tt)*) => {
+        $crate::emit(format_args!($($t)*), false)?
+    };
+}
+
 mod experiments;
 mod run;
 mod search;
@@ -96,10 +111,12 @@ fn main() -> ExitCode {
             edit,
             in_place,
         } => patch_cmd(&policy, &edit, in_place),
-        Command::Schema => {
-            print!("{}", medisim_sim::hospital().reference_markdown());
-            Ok(true)
-        }
+        Command::Schema => emit(
+            format_args!("{}", medisim_sim::hospital().reference_markdown()),
+            false,
+        )
+        .map(|()| true)
+        .map_err(anyhow::Error::from),
         Command::Run(args) => run::run(&args),
         Command::L1(a) => experiments::l1(&a),
         Command::L2(a) => experiments::l2(&a),
@@ -112,11 +129,32 @@ fn main() -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
+        // The reader went away (`| head`): nothing more to say, and nothing went wrong.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Write to stdout, returning the error instead of panicking on a closed pipe.
+fn emit(args: std::fmt::Arguments<'_>, newline: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(args)?;
+    if newline {
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Whether an error is a closed output pipe somewhere down its chain.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn check(files: &[PathBuf], notes: bool) -> Result<bool> {
@@ -148,9 +186,9 @@ fn check(files: &[PathBuf], notes: bool) -> Result<bool> {
             errors += file_errors;
         } else {
             if omitted.is_empty() {
-                println!("ok  {name}");
+                say!("ok  {name}");
             } else {
-                println!("ok  {name}  (baseline rule for: {})", omitted.join(", "));
+                say!("ok  {name}  (baseline rule for: {})", omitted.join(", "));
             }
         }
     }
@@ -180,13 +218,13 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<bool> {
         match medisim_dsl::fmt::format_source(&src.text) {
             Ok(formatted) if formatted == src.text => {}
             Ok(formatted) if check_only => {
-                println!("not formatted: {name}");
+                say!("not formatted: {name}");
                 all_ok = false;
                 let _ = formatted;
             }
             Ok(formatted) => {
                 write_atomic(path, formatted.as_bytes())?;
-                println!("formatted {name}");
+                say!("formatted {name}");
             }
             Err(diags) => {
                 eprintln!("{}", report(&diags, &src, false));
@@ -209,7 +247,7 @@ fn hash(files: &[PathBuf]) -> Result<bool> {
             }
         };
         match medisim_sim::load(&src.text) {
-            Ok(p) => println!("{}  {}", p.canonical_hash(), src.name),
+            Ok(p) => say!("{}  {}", p.canonical_hash(), src.name),
             Err(diags) => {
                 eprintln!("{}", report(&diags, &src, false));
                 all_ok = false;
@@ -239,9 +277,9 @@ fn patch_cmd(policy: &Path, edit: &Path, in_place: bool) -> Result<bool> {
         Ok((text, _)) => {
             if in_place {
                 write_atomic(policy, text.as_bytes())?;
-                println!("patched {}", policy.display());
+                say!("patched {}", policy.display());
             } else {
-                print!("{text}");
+                say_raw!("{text}");
             }
             Ok(true)
         }

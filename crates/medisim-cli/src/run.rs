@@ -33,37 +33,31 @@ pub struct RunArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
-    /// Write a per-period, per-team trace (CSV).
+    /// Write a per-period, per-team trace (CSV); `-` writes it to standard output.
     #[arg(long, value_name = "FILE.csv")]
     trace: Option<PathBuf>,
 }
 
-/// Parse `1..30`, `1,2,5` or `7`.
+/// Parse `1..30`, `1,2,5` or `7` (bounded before anything is allocated).
 pub fn parse_seeds(s: &str) -> Result<Vec<u64>> {
-    let s = s.trim();
-    if let Some((a, b)) = s.split_once("..") {
-        let a: u64 = a
-            .trim()
-            .parse()
-            .with_context(|| format!("bad seed range start in `{s}`"))?;
-        let b: u64 = b
-            .trim()
-            .trim_start_matches('=')
-            .parse()
-            .with_context(|| format!("bad seed range end in `{s}`"))?;
-        if b < a {
-            bail!("empty seed range `{s}`");
-        }
-        return Ok((a..=b).collect());
-    }
-    s.split(',')
-        .map(|x| {
-            x.trim()
-                .parse::<u64>()
-                .with_context(|| format!("bad seed `{x}` in `{s}`"))
-        })
-        .collect()
+    medisim_core::spec::parse_seeds(s).map_err(anyhow::Error::msg)
 }
+
+/// Fix a lever from a flag, refusing a value outside the field's legal range (never clipped).
+pub fn fix_lever(policy: &mut Policy, field: Field, flag: &str, v: f64) -> Result<()> {
+    let spec = field.spec();
+    if !v.is_finite() || spec.project(v) != v {
+        bail!(
+            "--{flag} must be in the field's legal range, {}; got {v}",
+            spec.range
+        );
+    }
+    policy.fix(field, v);
+    Ok(())
+}
+
+/// Most per-period, per-team trace rows one run writes (about 2 GB of CSV).
+const MAX_TRACE_ROWS: u64 = 10_000_000;
 
 pub fn load_scenario(path: Option<&Path>) -> Result<Scenario> {
     Ok(match path {
@@ -91,15 +85,23 @@ pub fn run(a: &RunArgs) -> Result<bool> {
     let scenario = load_scenario(a.scenario.as_deref())?;
     let mut policy = load_policy(a.policy.as_deref())?;
     if let Some(v) = a.alpha {
-        policy.fix(Field::Alpha, v);
+        fix_lever(&mut policy, Field::Alpha, "alpha", v)?;
     }
     if let Some(v) = a.beta {
-        policy.fix(Field::Beta, v);
-    }
-    if a.horizon == 0 {
-        bail!("--horizon must be at least 1");
+        fix_lever(&mut policy, Field::Beta, "beta", v)?;
     }
     let spec = RunSpec::new(parse_seeds(&a.seeds)?, a.horizon, a.objective);
+    spec.validate().map_err(anyhow::Error::msg)?;
+    if a.trace.is_some() {
+        let rows = spec.seeds.len() as u64 * u64::from(spec.horizon) * scenario.teams as u64;
+        if rows > MAX_TRACE_ROWS {
+            bail!(
+                "--trace would write {rows} rows (seeds x horizon x teams, about {} GB); at most \
+                 {MAX_TRACE_ROWS} rows: trace fewer seeds or a shorter horizon",
+                rows * 200 / 1_000_000_000
+            );
+        }
+    }
     let result =
         run_seeds(&scenario, &policy, &spec, a.trace.is_some()).map_err(anyhow::Error::msg)?;
     if let Some(path) = &a.trace {
@@ -107,7 +109,18 @@ pub fn run(a: &RunArgs) -> Result<bool> {
         for row in &result.trace {
             w.serialize(row)?;
         }
-        write_atomic(path, &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+        let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+        // A file is replaced atomically; `-`, a pipe or a device (`/dev/stdout`) is written
+        // straight through, since it cannot be renamed over.
+        let stream = path.as_os_str() == "-" || path.exists() && !path.is_file();
+        if !stream {
+            write_atomic(path, &bytes)?;
+        } else if path.as_os_str() == "-" {
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes)?;
+        } else {
+            std::fs::write(path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
     }
     if a.json {
         let out = serde_json::json!({
@@ -119,9 +132,9 @@ pub fn run(a: &RunArgs) -> Result<bool> {
             "objective": result.spec.objective,
             "metrics": result.summary,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        say!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!(
+        say!(
             "policy {} ({})  seeds {}  horizon {}  objective {:?}",
             policy.header.name,
             policy.canonical_hash().short(),
@@ -130,15 +143,18 @@ pub fn run(a: &RunArgs) -> Result<bool> {
             result.spec.objective
         );
         for (group, metrics) in Metric::GROUPS {
-            println!("\n{group}");
+            say!("\n{group}");
             for m in *metrics {
                 let Some(s) = result.summary.get(*m) else {
                     continue;
                 };
                 let name = m.name();
-                println!(
+                say!(
                     "  {name:<26} {:>12.4}  ± {:<10.4} [{:.4}, {:.4}]",
-                    s.mean, s.std, s.ci95[0], s.ci95[1]
+                    s.mean,
+                    s.std,
+                    s.ci95[0],
+                    s.ci95[1]
                 );
             }
         }
@@ -147,6 +163,6 @@ pub fn run(a: &RunArgs) -> Result<bool> {
 }
 
 pub fn print_scenario(path: Option<&Path>) -> Result<bool> {
-    print!("{}", load_scenario(path)?.to_toml());
+    say_raw!("{}", load_scenario(path)?.to_toml());
     Ok(true)
 }

@@ -186,14 +186,14 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
             pb.set_prefix(label.to_string());
             pb
         })?;
-        println!(
+        say!(
             "warm-start ablation (held-out fitness, {:?} objective, search seeds {}..={}):",
             c.objective,
             c.seed,
             c.seed + u64::from(replicates) - 1
         );
-        print!("{}", ablation::table_text(&runs));
-        println!("results in {}", out.join("ablation.csv").display());
+        say_raw!("{}", ablation::table_text(&runs));
+        say!("results in {}", out.join("ablation.csv").display());
         return Ok(true);
     }
     let pb = bar(c.iterations);
@@ -216,11 +216,11 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         &out.join("trace.svg"),
         medisim_experiments::plots::running_best(&title, &points).as_bytes(),
     )?;
-    println!("held-out seeds {:?}:", c.test_seeds);
-    print!("{}", medisim_search::search::table_text(&o.table));
-    println!("running-best updates: {}", o.updates.len());
+    say!("held-out seeds {:?}:", c.test_seeds);
+    say_raw!("{}", medisim_search::search::table_text(&o.table));
+    say!("running-best updates: {}", o.updates.len());
     for u in &o.updates {
-        println!(
+        say!(
             "  iteration {:>4} {:<28} validation {:.4}  changed: {}",
             u.iteration,
             u.operator,
@@ -228,7 +228,7 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
             u.fields_changed.join(", ")
         );
     }
-    println!(
+    say!(
         "{} rollouts simulated in {:.1} s of {:.1} s total; results in {}",
         o.rollouts,
         o.sim_seconds,

@@ -27,6 +27,6 @@ pub mod text;
 pub use metric::{Metric, Summaries};
 pub use model::{Model, ModelVersion};
 pub use objective::ObjectiveKind;
-pub use rundir::{write_atomic, RunDir, RunDirError};
+pub use rundir::{write_atomic, RunDir, RunDirError, RunLock};
 pub use spec::RunSpec;
 pub use stats::{mean, ratio, summarise, Pearson, Summary};

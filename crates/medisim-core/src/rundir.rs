@@ -20,6 +20,15 @@ pub enum RunDirError {
     #[error("{dir} holds no {kind} to resume")]
     NothingToResume { dir: String, kind: String },
     #[error(
+        "{dir} is in use by process {pid} ({lock}); wait for it to finish, or remove the lock \
+         file if that process is gone"
+    )]
+    Locked {
+        dir: String,
+        pid: String,
+        lock: String,
+    },
+    #[error(
         "{dir} holds {kind} made by model version {held}, and this build is {current}: its \
          cached results belong to the other model; start a new run in another --out"
     )]
@@ -86,6 +95,49 @@ impl RunDir {
         write_atomic(&self.join(name), bytes)
     }
 
+    /// Take the directory for this process: one writer at a time. The lock file holds the
+    /// holder's pid; a lock left by a process that no longer runs (a kill) is taken over.
+    /// Released when the returned guard drops.
+    pub fn lock(&self) -> Result<RunLock, RunDirError> {
+        let path = self.join(LOCK_FILE);
+        let io = |source| RunDirError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    write!(f, "{}", std::process::id()).map_err(io)?;
+                    return Ok(RunLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                    let pid = holder.trim().to_string();
+                    if process_is_running(&pid) {
+                        return Err(RunDirError::Locked {
+                            dir: self.root.display().to_string(),
+                            pid,
+                            lock: path.display().to_string(),
+                        });
+                    }
+                    // Stale: its holder is gone.
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(e) => return Err(io(e)),
+            }
+        }
+        Err(RunDirError::Locked {
+            dir: self.root.display().to_string(),
+            pid: "another process".into(),
+            lock: path.display().to_string(),
+        })
+    }
+
     /// The resume guard. `held` is the plan an earlier job left here (its settings as text),
     /// `wanted` this job's; `kind` names the job for messages ("a search"). A fresh job may not
     /// overwrite one that is there; a resumed one must repeat its settings exactly.
@@ -136,6 +188,38 @@ impl RunDir {
     }
 }
 
+/// The lock file of a run directory.
+pub const LOCK_FILE: &str = ".lock";
+
+/// Holds a run directory for this process; removes the lock file when dropped.
+#[derive(Debug)]
+pub struct RunLock {
+    path: PathBuf,
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether `pid` names a running process. Where the platform cannot tell (no `/proc`), a lock
+/// is assumed live: refusing is safer than two writers.
+fn process_is_running(pid: &str) -> bool {
+    let Ok(n) = pid.parse::<u32>() else {
+        // An unreadable lock file (a kill mid-write): nobody holds it.
+        return false;
+    };
+    if n == std::process::id() {
+        return true;
+    }
+    let proc = Path::new("/proc");
+    if !proc.is_dir() {
+        return true;
+    }
+    proc.join(n.to_string()).exists()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +253,23 @@ mod tests {
         assert!(e.to_string().contains("different settings"), "{e}");
         let e = rd.claim("a search", None, "x", true).unwrap_err();
         assert!(e.to_string().contains("holds no search to resume"), "{e}");
+    }
+
+    #[test]
+    fn one_writer_holds_a_directory_and_a_dead_holder_is_taken_over() {
+        let d = tempfile::tempdir().unwrap();
+        let rd = RunDir::create(d.path()).unwrap();
+        let held = rd.lock().unwrap();
+        let e = rd.lock().unwrap_err().to_string();
+        assert!(
+            e.contains("in use by process") && e.contains(".lock"),
+            "{e}"
+        );
+        drop(held);
+        assert!(!rd.join(LOCK_FILE).exists());
+        // A lock left by a process that is gone (pid beyond any real one).
+        std::fs::write(rd.join(LOCK_FILE), "4294967295").unwrap();
+        let _again = rd.lock().unwrap();
     }
 
     #[test]

@@ -26,7 +26,30 @@ impl Default for RunSpec {
     }
 }
 
+/// Most replicates one run may ask for.
+pub const MAX_SEEDS: usize = 10_000;
+/// Longest rollout, in periods.
+pub const MAX_HORIZON: u32 = 10_000;
+
 impl RunSpec {
+    /// Refuse a spec no runner should start: no seeds, more than [`MAX_SEEDS`], or a horizon
+    /// outside `[1, MAX_HORIZON]`.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.seeds.is_empty() || self.seeds.len() > MAX_SEEDS {
+            return Err(format!(
+                "a run needs between 1 and {MAX_SEEDS} seeds, got {}",
+                self.seeds.len()
+            ));
+        }
+        if !(1..=MAX_HORIZON).contains(&self.horizon) {
+            return Err(format!(
+                "the horizon must be in [1, {MAX_HORIZON}] periods, got {}",
+                self.horizon
+            ));
+        }
+        Ok(())
+    }
+
     pub fn new(seeds: Vec<u64>, horizon: u32, objective: ObjectiveKind) -> Self {
         RunSpec {
             seeds,
@@ -51,6 +74,50 @@ impl RunSpec {
     }
 }
 
+/// Parse a seed set: a range `1..30` (inclusive; `1..=30` too), a list `1,2,5`, or one seed.
+/// A range is sized before it is built, so `0..18446744073709551615` is refused, not allocated.
+pub fn parse_seeds(text: &str) -> Result<Vec<u64>, String> {
+    let s = text.trim();
+    let seed = |x: &str, what: &str| {
+        x.trim().parse::<u64>().map_err(|_| {
+            format!(
+                "bad {what} `{}` in seeds `{s}`: expected a whole number >= 0",
+                x.trim()
+            )
+        })
+    };
+    let seeds: Vec<u64> = if let Some((a, b)) = s.split_once("..") {
+        let (a, b) = (
+            seed(a, "range start")?,
+            seed(b.trim_start_matches('='), "range end")?,
+        );
+        if b < a {
+            return Err(format!("empty seed range `{s}`"));
+        }
+        let n = b - a;
+        if n >= MAX_SEEDS as u64 {
+            return Err(format!(
+                "seed range `{s}` has {} seeds; at most {MAX_SEEDS} are allowed",
+                u128::from(n) + 1
+            ));
+        }
+        (a..=b).collect()
+    } else {
+        let parts: Vec<&str> = s.split(',').collect();
+        if parts.len() > MAX_SEEDS {
+            return Err(format!(
+                "{} seeds given; at most {MAX_SEEDS} are allowed",
+                parts.len()
+            ));
+        }
+        parts
+            .iter()
+            .map(|x| seed(x, "seed"))
+            .collect::<Result<_, _>>()?
+    };
+    Ok(seeds)
+}
+
 /// A seed set as a comma list.
 pub fn seed_list(seeds: &[u64]) -> String {
     seeds
@@ -73,6 +140,25 @@ pub fn seeds_text(seeds: &[u64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seed_sets_parse_and_huge_ones_are_refused_before_allocation() {
+        assert_eq!(parse_seeds("1..3").unwrap(), vec![1, 2, 3]);
+        assert_eq!(parse_seeds("1..=3").unwrap(), vec![1, 2, 3]);
+        assert_eq!(parse_seeds(" 4, 2 ").unwrap(), vec![4, 2]);
+        let e = parse_seeds("0..18446744073709551615").unwrap_err();
+        assert!(
+            e.contains("18446744073709551616 seeds") && e.contains("10000"),
+            "{e}"
+        );
+        assert!(parse_seeds("1..1000000000")
+            .unwrap_err()
+            .contains("at most 10000"));
+        assert!(parse_seeds("5..2").unwrap_err().contains("empty"));
+        assert!(parse_seeds("1,x").unwrap_err().contains("`x`"));
+        let spec = RunSpec::new(vec![1], 0, ObjectiveKind::Mixed);
+        assert!(spec.validate().unwrap_err().contains("[1, 10000]"));
+    }
 
     #[test]
     fn the_key_separates_every_field() {

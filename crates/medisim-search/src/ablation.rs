@@ -8,7 +8,6 @@
 //! Each run is an ordinary search, so an interrupted ablation resumes run by run.
 
 use crate::search::{run_search, SCENARIO_FILE};
-use crate::store::Store;
 use crate::SearchConfig;
 use anyhow::{bail, Context, Result};
 use indicatif::ProgressBar;
@@ -86,6 +85,7 @@ pub fn run_ablation(
         bail!("the ablation needs at least one replicate");
     }
     let dir = RunDir::create(out)?;
+    let _lock = dir.lock()?;
     let plan = AblationPlan { replicates };
     let plan_text = toml::to_string(&plan)?;
     let held = std::fs::read_to_string(out.join(PLAN_FILE)).ok();
@@ -109,7 +109,7 @@ pub fn run_ablation(
             };
             let dir = run_dir(out, dir_name, seed);
             // A run the kill never reached starts afresh; one it interrupted continues.
-            let started = dir.exists() && Store::open(&dir)?.meta("config")?.is_some();
+            let started = dir.join("config.toml").exists();
             let o = run_search(
                 &cfg,
                 scenario,

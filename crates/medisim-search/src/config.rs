@@ -48,6 +48,8 @@ pub struct LlmConfig {
     /// Budget: most calls and most total tokens per run.
     pub max_calls: u32,
     pub max_tokens_total: u64,
+    /// Largest reply body read; a larger one is a failed call and is not stored.
+    pub max_reply_bytes: usize,
 }
 
 impl Default for LlmConfig {
@@ -63,6 +65,8 @@ impl Default for LlmConfig {
             backoff_ms: 500,
             max_calls: 1000,
             max_tokens_total: 5_000_000,
+            // Four times the largest policy source: room for prose around a full rewrite.
+            max_reply_bytes: 1 << 20,
         }
     }
 }
@@ -128,6 +132,15 @@ impl Default for SearchConfig {
     }
 }
 
+/// Most islands, individuals per island and iterations of one search: the run keeps every
+/// individual in memory and evaluates each on every evolution seed.
+pub const MAX_ISLANDS: usize = 64;
+pub const MAX_POPULATION: usize = 1_000;
+pub const MAX_ITERATIONS: u32 = 1_000_000;
+/// Longest wait for one LLM reply, in seconds.
+pub const MAX_TIMEOUT_S: f64 = 3_600.0;
+use medisim_core::spec::{MAX_HORIZON, MAX_SEEDS};
+
 impl SearchConfig {
     pub fn load(path: &Path) -> anyhow::Result<SearchConfig> {
         let text = std::fs::read_to_string(path)
@@ -140,26 +153,69 @@ impl SearchConfig {
 
     pub fn validate(&self) -> anyhow::Result<()> {
         let bad = |k: &str, m: &str| Err(anyhow::anyhow!("search config key `{k}`: {m}"));
-        if self.islands == 0 {
-            return bad("islands", "must be at least 1");
-        }
-        if self.population < 2 {
-            return bad("population", "must be at least 2");
+        // Counts that size the work and memory of a run: refused outside their range, with it.
+        for (key, v, lo, hi) in [
+            ("islands", self.islands as u64, 1, MAX_ISLANDS as u64),
+            (
+                "population",
+                self.population as u64,
+                2,
+                MAX_POPULATION as u64,
+            ),
+            (
+                "migration",
+                self.migration as u64,
+                0,
+                self.population as u64,
+            ),
+            (
+                "iterations",
+                u64::from(self.iterations),
+                0,
+                u64::from(MAX_ITERATIONS),
+            ),
+            (
+                "horizon",
+                u64::from(self.horizon),
+                1,
+                u64::from(MAX_HORIZON),
+            ),
+            (
+                "screen_horizon",
+                u64::from(self.screen_horizon),
+                1,
+                u64::from(self.horizon),
+            ),
+            (
+                "llm.max_tokens",
+                u64::from(self.llm.max_tokens),
+                1,
+                1_000_000,
+            ),
+            (
+                "llm.max_reply_bytes",
+                self.llm.max_reply_bytes as u64,
+                1,
+                64 << 20,
+            ),
+            ("llm.retries", u64::from(self.llm.retries), 0, 20),
+            ("llm.backoff_ms", self.llm.backoff_ms, 0, 60_000),
+        ] {
+            if !(lo..=hi).contains(&v) {
+                return bad(key, &format!("must be in [{lo}, {hi}], got {v}"));
+            }
         }
         for (key, seeds) in [
             ("evolution_seeds", &self.evolution_seeds),
             ("validation_seeds", &self.validation_seeds),
             ("test_seeds", &self.test_seeds),
         ] {
-            if seeds.is_empty() {
-                return bad(key, "needs at least one seed");
+            if seeds.is_empty() || seeds.len() > MAX_SEEDS {
+                return bad(
+                    key,
+                    &format!("needs between 1 and {MAX_SEEDS} seeds, got {}", seeds.len()),
+                );
             }
-        }
-        if self.horizon == 0 {
-            return bad("horizon", "must be at least 1");
-        }
-        if self.screen_horizon == 0 {
-            return bad("screen_horizon", "must be at least 1");
         }
         if self.migration_interval == 0 {
             return bad("migration_interval", "must be at least 1");
@@ -185,11 +241,14 @@ impl SearchConfig {
         if !(0.0..=2.0).contains(&l.temperature) {
             return bad("llm.temperature", "must be between 0 and 2");
         }
-        if !(l.timeout_s > 0.0 && l.timeout_s.is_finite()) {
-            return bad("llm.timeout_s", "must be a positive number of seconds");
-        }
-        if l.max_tokens == 0 {
-            return bad("llm.max_tokens", "must be at least 1");
+        if !(l.timeout_s > 0.0 && l.timeout_s <= MAX_TIMEOUT_S) {
+            return bad(
+                "llm.timeout_s",
+                &format!(
+                    "must be in (0, {MAX_TIMEOUT_S}] seconds, got {}",
+                    medisim_core::text::number(l.timeout_s)
+                ),
+            );
         }
         Ok(())
     }

@@ -245,35 +245,30 @@ impl LlmClient {
             let outcome = req.send_json(body.clone());
             let retry_status = match outcome {
                 Ok(resp) => {
+                    let read = read_reply(resp, c.max_reply_bytes);
                     let latency_ms = start.elapsed().as_millis() as u64;
-                    return match resp.into_json::<serde_json::Value>() {
-                        Ok(v) => {
-                            let content = v["choices"][0]["message"]["content"]
-                                .as_str()
-                                .unwrap_or_default()
-                                .to_string();
-                            let usage = &v["usage"];
-                            LlmRecord {
-                                status: if content.is_empty() {
-                                    "empty response".into()
-                                } else {
-                                    "ok".into()
-                                },
-                                response: content,
-                                prompt_tokens: usage["prompt_tokens"].as_u64().unwrap_or(0),
-                                completion_tokens: usage["completion_tokens"].as_u64().unwrap_or(0),
-                                latency_ms,
-                                attempts,
-                            }
-                        }
-                        Err(e) => LlmRecord {
-                            status: format!("unreadable response: {e}"),
-                            response: String::new(),
-                            prompt_tokens: 0,
-                            completion_tokens: 0,
+                    let failed = |status: String| LlmRecord {
+                        status,
+                        response: String::new(),
+                        prompt_tokens: 0,
+                        completion_tokens: 0,
+                        latency_ms,
+                        attempts,
+                    };
+                    return match read.and_then(|bytes| parse_reply(&bytes)) {
+                        Ok(reply) => LlmRecord {
+                            status: if reply.content.is_empty() {
+                                "empty response".into()
+                            } else {
+                                "ok".into()
+                            },
+                            response: reply.content,
+                            prompt_tokens: reply.prompt_tokens,
+                            completion_tokens: reply.completion_tokens,
                             latency_ms,
                             attempts,
                         },
+                        Err(status) => failed(status),
                     };
                 }
                 Err(ureq::Error::Status(code, _)) if code == 429 || code >= 500 => {
@@ -326,6 +321,62 @@ impl LlmClient {
             ));
         }
     }
+}
+
+/// Most tokens one reply may claim in its `usage`: more is not a real count, and would not fit
+/// the store's integers.
+pub const MAX_USAGE_TOKENS: u64 = 1 << 32;
+
+/// The reply's body, read no further than `max` bytes.
+fn read_reply(resp: ureq::Response, max: usize) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    use std::io::Read;
+    let reader: Box<dyn Read + Send + Sync> = resp.into_reader();
+    reader
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("unreadable response: {e}"))?;
+    if bytes.len() > max {
+        return Err(format!(
+            "reply larger than {max} bytes (llm.max_reply_bytes); not stored"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// What a chat-completions reply says, checked: its text and its token counts.
+#[derive(Debug, PartialEq)]
+pub struct Reply {
+    pub content: String,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+/// Read a chat-completions JSON body. An out-of-range or malformed field is a failed call
+/// (its reason recorded), never a fatal error.
+pub fn parse_reply(bytes: &[u8]) -> Result<Reply, String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("unreadable response: {e}"))?;
+    let content = v["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let count = |key: &str| -> Result<u64, String> {
+        match &v["usage"][key] {
+            serde_json::Value::Null => Ok(0),
+            n => match n.as_u64() {
+                Some(x) if x <= MAX_USAGE_TOKENS => Ok(x),
+                _ => Err(format!(
+                    "reply's usage.{key} is {n}, not a token count in [0, {MAX_USAGE_TOKENS}]"
+                )),
+            },
+        }
+    };
+    Ok(Reply {
+        content,
+        prompt_tokens: count("prompt_tokens")?,
+        completion_tokens: count("completion_tokens")?,
+    })
 }
 
 /// Status prefix of a call that found no server at the address.

@@ -224,20 +224,24 @@ pub fn run_search(
 ) -> Result<SearchOutcome> {
     config.validate()?;
     let started = std::time::Instant::now();
-    let mut store = Store::open(out)?;
+    // One writer per run directory; the lock goes when this function returns.
     let dir = RunDir::create(out)?;
+    let _lock = dir.lock()?;
     let config_text = toml::to_string(config)?;
-    let held = store.meta("config")?;
+    // The settings are the first thing written, so a kill at any later point leaves a
+    // directory that `--resume` can read.
+    let held = std::fs::read_to_string(dir.join("config.toml")).ok();
     dir.claim("a search", held.as_deref(), &config_text, resume)?;
+    dir.write("config.toml", config_text.as_bytes())?;
+    let mut store = Store::open(out)?;
     // Cached evaluations belong to the model that made them: a resume under another model
-    // version would mix two models' numbers.
+    // version would mix two models' numbers. (A store without settings holds no evaluation.)
     let version = medisim_sim::MODEL_VERSION;
-    if held.is_some() {
+    if store.meta("config")?.is_some() {
         dir.check_version("a search", store.meta("model_version")?.as_deref(), version)?;
     }
     store.set_meta("config", &config_text)?;
     store.set_meta("model_version", &version.to_string())?;
-    dir.write("config.toml", config_text.as_bytes())?;
     // The scenario is part of the run: a resumed run must simulate the same world.
     let scenario_text = scenario.to_toml();
     match store.meta("scenario")? {

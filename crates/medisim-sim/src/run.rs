@@ -38,9 +38,7 @@ pub fn run_seeds(
     trace: bool,
 ) -> Result<RunResult, String> {
     scenario.validate().map_err(|e| e.to_string())?;
-    if spec.horizon == 0 {
-        return Err("the horizon must be at least 1 period".into());
-    }
+    spec.validate()?;
     let compiled = HospitalProgram::new(policy);
     let kernel = kernel(scenario)?;
     let rollout = Rollout {
