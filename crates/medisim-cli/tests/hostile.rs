@@ -101,3 +101,193 @@ fn every_command_reads_a_policy_the_same_way() {
         );
     }
 }
+
+/// `medisim ARGS` fails, within the time limit, with a message holding every one of `want`.
+fn refused(args: &[&str], want: &[&str]) {
+    let (out, _) = within(SECONDS, args);
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{args:?} was accepted");
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    for w in want {
+        assert!(err.contains(w), "{args:?}: `{w}` not in: {err}");
+    }
+}
+
+#[test]
+fn scenario_values_outside_their_range_are_refused_with_the_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let replay = file(
+        &dir,
+        "r.csv",
+        b"period,group,cmi,urgency,tolerance\n4294967295,0,0.1,0.3,4\n",
+    );
+    for (toml, key, range) in [
+        ("[arrivals]\nrate = 1e7\n", "arrivals.rate", "(0, 500]"),
+        ("[arrivals]\nrate = 1e6\n", "arrivals.rate", "(0, 500]"),
+        (
+            "[arrivals]\nkernel = \"schedule\"\nschedule = [1e7]\n",
+            "arrivals.schedule",
+            "[0, 500]",
+        ),
+        (
+            "[case_mix]\nprice = 1e308\n",
+            "case_mix.price",
+            "(0, 10000]",
+        ),
+        (
+            "[case_mix]\ncmi_spread = 1e300\n",
+            "case_mix.cmi_spread",
+            "[0, 0.5]",
+        ),
+        (
+            "[objective]\nw_upcoding = nan\n",
+            "objective.w_upcoding",
+            "got NaN",
+        ),
+    ] {
+        let s = file(&dir, "s.toml", toml.as_bytes());
+        refused(&["run", "--scenario", &s, "--seeds", "1"], &[key, range]);
+        refused(
+            &["search", "--scenario", &s, "--out", &format!("{s}.d")],
+            &[key, range],
+        );
+    }
+    let s = file(
+        &dir,
+        "replay.toml",
+        format!("[arrivals]\nkernel = \"replay\"\nreplay_file = \"{replay}\"\n").as_bytes(),
+    );
+    refused(
+        &["run", "--scenario", &s, "--seeds", "1"],
+        &["r.csv", "row 2", "[1, 100000]"],
+    );
+}
+
+#[test]
+fn oversized_and_nonsense_flags_are_refused_with_the_legal_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o").display().to_string();
+    let o = out.as_str();
+    refused(
+        &["run", "--seeds", "0..18446744073709551615"],
+        &["at most 10000"],
+    );
+    refused(&["run", "--seeds", "1..1000000000"], &["at most 10000"]);
+    refused(&["run", "--horizon", "4000000000"], &["[1, 10000]"]);
+    refused(&["run", "--alpha", "nan"], &["--alpha", "[0, 1]"]);
+    refused(&["run", "--beta", "1.5"], &["--beta", "[0, 1]"]);
+    refused(
+        &["l1", "--grid", "100000", "--out", o],
+        &["--grid", "[2, 101]"],
+    );
+    refused(
+        &["l1", "--grid", "18446744073709551615", "--out", o],
+        &["[2, 101]"],
+    );
+    refused(
+        &["validate", "--seeds", "0..18446744073709551615"],
+        &["at most 10000"],
+    );
+    refused(
+        &["search", "--islands", "100000000", "--out", o],
+        &["islands", "[1, 64]"],
+    );
+    refused(
+        &["search", "--population", "100000000", "--out", o],
+        &["[2, 1000]"],
+    );
+    refused(
+        &[
+            "search",
+            "--evolution-seeds",
+            "0..18446744073709551615",
+            "--out",
+            o,
+        ],
+        &["at most 10000"],
+    );
+    refused(
+        &["search", "--llm-timeout", "1e20", "--out", o],
+        &["llm.timeout_s", "(0, 3600]"],
+    );
+    refused(
+        &[
+            "run",
+            "--seeds",
+            "1..10000",
+            "--horizon",
+            "10000",
+            "--trace",
+            o,
+        ],
+        &["--trace would write", "rows"],
+    );
+}
+
+#[test]
+fn a_closed_output_pipe_ends_the_command_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_medisim"))
+        .args(["run", "--seeds", "1..20", "--trace", "/dev/stdout"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take()); // as `| head` does
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit {status}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_live_run_directory_refuses_a_second_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let r = run.display().to_string();
+    common::succeeds(&["search", "--iterations", "2", "--out", &r]);
+    // This test process is alive: as if it were still searching there.
+    std::fs::write(run.join(".lock"), std::process::id().to_string()).unwrap();
+    refused(&["search", "--resume", &r], &["in use by process", ".lock"]);
+    // Once its holder is gone, the lock is stale and the resume goes ahead.
+    std::fs::write(run.join(".lock"), "4294967295").unwrap();
+    common::succeeds(&["search", "--resume", &r]);
+    assert!(!run.join(".lock").exists(), "the lock is released");
+}
+
+#[test]
+fn a_run_killed_right_after_writing_its_settings_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    common::succeeds(&[
+        "search",
+        "--iterations",
+        "3",
+        "--out",
+        &first.display().to_string(),
+    ]);
+    // The state a kill leaves just after the first write: the settings and nothing else.
+    let killed = dir.path().join("killed");
+    std::fs::create_dir(&killed).unwrap();
+    std::fs::copy(first.join("config.toml"), killed.join("config.toml")).unwrap();
+    let k = killed.display().to_string();
+    common::succeeds(&["search", "--resume", &k]);
+    assert_eq!(
+        std::fs::read(first.join("result.json")).unwrap(),
+        std::fs::read(killed.join("result.json")).unwrap()
+    );
+}

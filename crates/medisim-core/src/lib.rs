@@ -16,6 +16,7 @@
 //!
 //! Imports no other medisim crate, and knows nothing of hospitals, payers or patients.
 
+pub mod fuzz;
 pub mod metric;
 pub mod model;
 pub mod objective;

@@ -39,31 +39,6 @@ fn seeds() -> Vec<String> {
     out
 }
 
-fn mutate(src: &str, edits: &[(prop::sample::Index, usize, u8)]) -> Vec<u8> {
-    let mut bytes = src.as_bytes().to_vec();
-    for (at, kind, b) in edits {
-        let i = at.index(bytes.len().max(1)).min(bytes.len());
-        match kind {
-            0 => {
-                if i < bytes.len() {
-                    bytes.remove(i);
-                }
-            }
-            1 => bytes.insert(i, *b),
-            2 => {
-                if i < bytes.len() {
-                    bytes[i] = *b;
-                }
-            }
-            _ => {
-                let end = (i + usize::from(b % 40)).min(bytes.len());
-                bytes.drain(i..end);
-            }
-        }
-    }
-    bytes
-}
-
 fn hospital_scopes() -> Vec<medisim_dsl::ScopeId> {
     common::hospital().scope_ids().collect()
 }
@@ -72,10 +47,10 @@ proptest! {
     #[test]
     fn check_format_reparse_holds_for_any_bytes(
         which in any::<prop::sample::Index>(),
-        edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..4, any::<u8>()), 0..6),
+        edits in proptest::collection::vec((any::<usize>(), 0u8..4, any::<u8>()), 0..6),
     ) {
         let seeds = seeds();
-        let bytes = mutate(&seeds[which.index(seeds.len())], &edits);
+        let bytes = medisim_core::fuzz::mutate(seeds[which.index(seeds.len())].as_bytes(), &edits);
         let src = match decode(&bytes) {
             Ok(src) => src,
             Err((lossy, d)) => {

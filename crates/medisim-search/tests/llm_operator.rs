@@ -18,6 +18,8 @@ struct Reply {
     status: u16,
     content: String,
     delay_ms: u64,
+    /// A whole response body in place of the canned one (hostile servers).
+    payload: Option<String>,
 }
 
 fn ok(content: &str) -> Reply {
@@ -25,6 +27,7 @@ fn ok(content: &str) -> Reply {
         status: 200,
         content: content.into(),
         delay_ms: 0,
+        payload: None,
     }
 }
 
@@ -67,7 +70,9 @@ fn server_at(addr: &str, replies: Vec<Reply>) -> (String, Arc<Mutex<Vec<String>>
             let r = replies[i.min(replies.len() - 1)].clone();
             i += 1;
             std::thread::sleep(Duration::from_millis(r.delay_ms));
-            let payload = if r.status == 200 {
+            let payload = if let Some(p) = r.payload {
+                p
+            } else if r.status == 200 {
                 serde_json::json!({"choices": [{"message": {"role": "assistant", "content": r.content}}], "usage": {"prompt_tokens": 120, "completion_tokens": 30}}).to_string()
             } else {
                 serde_json::json!({"error": {"message": "slow down"}}).to_string()
@@ -175,6 +180,7 @@ fn a_429_is_retried_and_then_succeeds() {
                 status: 429,
                 content: String::new(),
                 delay_ms: 0,
+                payload: None,
             },
             ok(DIFF),
         ],
@@ -193,6 +199,7 @@ fn a_timeout_is_a_recorded_failure_after_the_retries() {
             status: 200,
             content: DIFF.into(),
             delay_ms: 1500,
+            payload: None,
         }],
         "p6",
     );
@@ -231,6 +238,7 @@ fn a_search_with_a_misbehaving_llm_completes_and_records_every_call() {
             status: 503,
             content: String::new(),
             delay_ms: 0,
+            payload: None,
         },
         ok(bad),
         ok(DIFF),
@@ -356,4 +364,47 @@ fn the_prompt_carries_the_objective_the_language_reference_and_the_parent_with_i
         .as_str()
         .unwrap()
         .contains("Recent edits that were rejected"));
+}
+
+fn raw(payload: String) -> Reply {
+    Reply {
+        payload: Some(payload),
+        ..ok("")
+    }
+}
+
+#[test]
+fn an_out_of_range_usage_count_is_a_recorded_failure_not_a_fatal_error() {
+    let body = serde_json::json!({"choices": [{"message": {"content": DIFF}}], "usage": {"prompt_tokens": u64::MAX, "completion_tokens": 1}}).to_string();
+    let (out, store, _d, _) = propose(vec![raw(body)], "usage");
+    let LlmOutcome::Failed { reason, .. } = out else {
+        panic!("an impossible usage count cannot pass")
+    };
+    assert!(
+        reason.contains("usage.prompt_tokens") && reason.contains("4294967296"),
+        "{reason}"
+    );
+    // Recorded, and the store still adds up.
+    assert_eq!(store.llm_usage().unwrap(), (1, 1, 0, 0));
+}
+
+#[test]
+fn a_reply_larger_than_the_cap_is_refused_and_not_stored() {
+    let huge = "x".repeat(3 << 20);
+    let body = serde_json::json!({"choices": [{"message": {"content": huge}}]}).to_string();
+    let (url, _) = server(vec![raw(body)]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let out = client(url).propose(&store, &parent(), "big").unwrap();
+    let LlmOutcome::Failed { key, reason } = out else {
+        panic!("a 3 MB reply cannot pass")
+    };
+    assert!(reason.contains("larger than 1048576 bytes"), "{reason}");
+    assert!(store.llm(&key).unwrap().unwrap().response.is_empty());
+    assert!(
+        std::fs::metadata(dir.path().join("search.sqlite"))
+            .unwrap()
+            .len()
+            < 1 << 20
+    );
 }
