@@ -163,6 +163,6 @@ pub fn run(a: &RunArgs) -> Result<bool> {
 }
 
 pub fn print_scenario(path: Option<&Path>) -> Result<bool> {
-    say_raw!("{}", load_scenario(path)?.to_toml());
+    say_raw!("{}", load_scenario(path)?.to_annotated_toml());
     Ok(true)
 }

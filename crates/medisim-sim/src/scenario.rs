@@ -429,6 +429,43 @@ impl Scenario {
         toml::to_string(self).expect("a scenario always serialises")
     }
 
+    /// The TOML with each number's legal range as a comment (`medisim scenario`); it reads back
+    /// to the same scenario.
+    pub fn to_annotated_toml(&self) -> String {
+        let mut section = String::new();
+        let mut out = String::new();
+        for line in self.to_toml().lines() {
+            out.push_str(line);
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = format!("{name}.");
+            } else if let Some((key, _)) = line.split_once(" = ") {
+                if let Some(r) = range_of(&format!("{section}{key}")) {
+                    if r.max_len > 0 {
+                        out.push_str(&format!("  # each in {r}, at most {} entries", r.max_len));
+                    } else {
+                        out.push_str(&format!("  # in {r}"));
+                    }
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The legal ranges as a Markdown table (docs/model.md embeds it; a test keeps them equal).
+    pub fn ranges_markdown() -> String {
+        let mut s = String::from("| key | legal range | most entries |\n|---|---|---|\n");
+        for r in RANGES {
+            let len = if r.max_len > 0 {
+                r.max_len.to_string()
+            } else {
+                String::new()
+            };
+            s.push_str(&format!("| `{}` | {r} | {len} |\n", r.key));
+        }
+        s
+    }
+
     /// Check every value against its legal range, naming the first key that is out of range:
     /// every number is finite and inside its [`RANGES`] entry, then the structure holds (list
     /// lengths agree, groups are ordered, the case mix is not empty).
@@ -742,6 +779,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("`horizon`") && e.contains("--horizon"), "{e}");
+    }
+
+    #[test]
+    fn the_annotated_toml_reads_back_and_names_each_range() {
+        let text = Scenario::default().to_annotated_toml();
+        assert!(text.contains("rate = 9.0  # in (0, 500]"), "{text}");
+        assert!(
+            text.contains("# each in [0, 1e6], at most 32 entries"),
+            "{text}"
+        );
+        assert_eq!(
+            Scenario::from_toml(&text, "annotated").unwrap(),
+            Scenario::default()
+        );
+    }
+
+    #[test]
+    fn docs_model_md_lists_the_current_ranges() {
+        let doc = include_str!("../../../docs/model.md");
+        assert!(
+            doc.contains(&Scenario::ranges_markdown()),
+            "docs/model.md's range table is out of date: paste Scenario::ranges_markdown()"
+        );
     }
 
     #[test]
