@@ -32,6 +32,17 @@ fn an_error_past_column_65535_is_located_not_a_panic() {
         // The line is shown as a window around the problem, not 70,000 columns wide.
         assert!(err.len() < 4_000, "{cmd}: {} bytes of report", err.len());
     }
+    let edit = file(
+        &dir,
+        "edit.txt",
+        b"<<<<<<< SEARCH\nalpha = 0.5\n=======\nalpha = 0.5\n>>>>>>> REPLACE\n",
+    );
+    let (out, _) = within(SECONDS, &["patch", &p, &edit]);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("(patched):5:70019") && err.len() < 4_000,
+        "patch: {err}"
+    );
     let (out, _) = within(
         SECONDS,
         &["run", "--policy", &p, "--seeds", "1", "--horizon", "2"],
