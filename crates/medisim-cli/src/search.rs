@@ -102,7 +102,15 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
     }
     // A search and an ablation both keep their settings and world at the top of OUT.
     let mut c = if resume {
-        SearchConfig::load(&out.join("config.toml"))?
+        let settings = out.join("config.toml");
+        if !settings.exists() {
+            anyhow::bail!(
+                "{} holds no search to resume (no config.toml: it stopped before it began); \
+                 start it again without --resume",
+                out.display()
+            );
+        }
+        SearchConfig::load(&settings)?
     } else {
         match &a.config {
             Some(p) => SearchConfig::load(p)?,

@@ -297,6 +297,13 @@ fn a_run_killed_right_after_writing_its_settings_resumes() {
     std::fs::copy(first.join("config.toml"), killed.join("config.toml")).unwrap();
     let k = killed.display().to_string();
     common::succeeds(&["search", "--resume", &k]);
+    // Killed before even the settings: nothing to resume, and the message says what to do.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    refused(
+        &["search", "--resume", &empty.display().to_string()],
+        &["holds no search to resume", "without --resume"],
+    );
     assert_eq!(
         std::fs::read(first.join("result.json")).unwrap(),
         std::fs::read(killed.join("result.json")).unwrap()
