@@ -27,6 +27,7 @@ macro_rules! say_raw {
     };
 }
 
+mod contract;
 mod experiments;
 mod run;
 mod search;
@@ -98,6 +99,9 @@ enum Command {
         /// Scenario TOML file; omitted keys take their defaults.
         file: Option<PathBuf>,
     },
+    /// Optimal end-of-life care payment contracts (arXiv 2403.15099): solve a model, the ICP
+    /// case study, or check a contract on a simulated cohort.
+    Contract(contract::ContractArgs),
 }
 
 fn main() -> ExitCode {
@@ -125,6 +129,7 @@ fn main() -> ExitCode {
         Command::Reproduce(a) => experiments::reproduce(&a, true),
         Command::Search(a) => search::search(&a),
         Command::Scenario { file } => run::print_scenario(file.as_deref()),
+        Command::Contract(a) => contract::contract(&a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

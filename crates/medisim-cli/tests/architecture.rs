@@ -12,6 +12,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("medisim-core", &[]),
     ("medisim-dsl", &[]),
     ("medisim-sim", &["medisim-core", "medisim-dsl"]),
+    ("medisim-contracts", &["medisim-core"]),
     (
         "medisim-experiments",
         &["medisim-core", "medisim-dsl", "medisim-sim"],
@@ -26,6 +27,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "medisim-core",
             "medisim-dsl",
             "medisim-sim",
+            "medisim-contracts",
             "medisim-experiments",
             "medisim-search",
         ],

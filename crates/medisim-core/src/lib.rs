@@ -20,6 +20,7 @@ pub mod fuzz;
 pub mod metric;
 pub mod model;
 pub mod objective;
+pub mod rng;
 pub mod rundir;
 pub mod spec;
 pub mod stats;

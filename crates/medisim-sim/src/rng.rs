@@ -17,20 +17,9 @@ pub enum Purpose {
     Audits = 3,
 }
 
-/// SplitMix64 finaliser: a bijective mix, so distinct keys give distinct states.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// The stream for one purpose of one replicate.
+/// The stream for one purpose of one replicate (the core's keyed PCG64 streams).
 pub fn stream(scenario_seed: u64, replicate: u64, purpose: Purpose) -> Pcg64 {
-    let hi = mix(scenario_seed ^ 0x6d65_6469_7369_6d00); // "medisim"
-    let lo = mix(replicate ^ mix(scenario_seed));
-    let state = (u128::from(hi) << 64) | u128::from(lo);
-    Pcg64::new(state, purpose as u128)
+    medisim_core::rng::stream(scenario_seed, replicate, purpose as u8)
 }
 
 #[cfg(test)]

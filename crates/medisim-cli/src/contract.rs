@@ -1,0 +1,259 @@
+//! `medisim contract`: the end-of-life care payment models, the ICP case study, and the
+//! Monte Carlo check of a contract.
+
+use anyhow::{bail, Result};
+use medisim_contracts::simulate::{simulate, Cohort, Policy};
+use medisim_contracts::{solve, Model, Params, Solution, Utility};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Action {
+    /// The paper's case study: ICP monitoring for traumatic brain injury (Table I).
+    Icp,
+    /// Check the model's contract on a simulated cohort, beside all-high and all-low care.
+    Simulate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelName {
+    Free,
+    Nonnegative,
+    Misclassified,
+    RiskAverse,
+}
+
+#[derive(clap::Args)]
+pub struct ContractArgs {
+    /// `icp` for the case study, `simulate` for a Monte Carlo check; omitted: solve the model.
+    #[arg(value_enum)]
+    action: Option<Action>,
+    #[arg(long, value_enum, default_value = "nonnegative")]
+    model: ModelName,
+    /// Survival probability of a bad responder with low expenditure.
+    #[arg(long, default_value_t = Params::ICP.pi00)]
+    pi00: f64,
+    /// ... bad responder, high expenditure.
+    #[arg(long, default_value_t = Params::ICP.pi01)]
+    pi01: f64,
+    /// ... good responder, low expenditure.
+    #[arg(long, default_value_t = Params::ICP.pi10)]
+    pi10: f64,
+    /// ... good responder, high expenditure.
+    #[arg(long, default_value_t = Params::ICP.pi11)]
+    pi11: f64,
+    /// Share of good responders.
+    #[arg(long, default_value_t = Params::ICP.gamma)]
+    gamma: f64,
+    /// Free model: the payment on survival with high expenditure, which picks the family member.
+    #[arg(long, default_value_t = 0.0)]
+    p11: f64,
+    /// Non-negative model: the point t in [0, 1] of the optimal segment (0: largest incentive gap).
+    #[arg(long, default_value_t = 0.0)]
+    t: f64,
+    /// Misclassified model: the responder test's false-negative rate.
+    #[arg(long, default_value_t = 0.0)]
+    w0: f64,
+    /// Misclassified model: the responder test's false-positive rate.
+    #[arg(long, default_value_t = 0.0)]
+    w1: f64,
+    /// Risk-averse model: sqrt, log1p or cara:R (0 < R < 1).
+    #[arg(long, default_value = "sqrt")]
+    utility: Utility,
+    /// The provider's cost of high expenditure, in dollars, for the dollar figures.
+    #[arg(long, default_value_t = 10_000.0)]
+    cost: f64,
+    /// Simulate: patients in the cohort (at most 10,000,000).
+    #[arg(long, default_value_t = 100_000)]
+    patients: usize,
+    /// Simulate: the cohort's seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long)]
+    json: bool,
+}
+
+impl ContractArgs {
+    fn params(&self) -> Params {
+        Params {
+            pi00: self.pi00,
+            pi01: self.pi01,
+            pi10: self.pi10,
+            pi11: self.pi11,
+            gamma: self.gamma,
+        }
+    }
+
+    fn model(&self) -> Model {
+        match self.model {
+            ModelName::Free => Model::Free { p11: self.p11 },
+            ModelName::Nonnegative => Model::NonNegative { t: self.t },
+            ModelName::Misclassified => Model::Misclassified {
+                w0: self.w0,
+                w1: self.w1,
+            },
+            ModelName::RiskAverse => Model::RiskAverse(self.utility),
+        }
+    }
+}
+
+const MAX_PATIENTS: usize = 10_000_000;
+
+pub fn contract(a: &ContractArgs) -> Result<bool> {
+    if !(a.cost > 0.0 && a.cost.is_finite()) {
+        bail!(
+            "--cost must be a positive number of dollars, got {}",
+            a.cost
+        );
+    }
+    let (model, params) = match a.action {
+        Some(Action::Icp) => (Model::NonNegative { t: 0.0 }, Params::ICP),
+        _ => (a.model(), a.params()),
+    };
+    let s = match solve(model, &params) {
+        Ok(s) => s,
+        // The parameters are the input, and it has a named problem: exit 1.
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(false);
+        }
+    };
+    if a.action == Some(Action::Simulate) {
+        if !(1..=MAX_PATIENTS).contains(&a.patients) {
+            bail!(
+                "--patients must be in [1, {MAX_PATIENTS}], got {}",
+                a.patients
+            );
+        }
+        let cohorts: Vec<Cohort> = Policy::ALL
+            .iter()
+            .map(|p| simulate(&params, &s.payments, *p, a.patients, a.seed))
+            .collect();
+        if a.json {
+            say!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"solution": s, "cohorts": cohorts})
+                )?
+            );
+        } else {
+            print_solution(&s, a.cost)?;
+            say!(
+                "\nsimulated cohort: {} patients, seed {}",
+                a.patients,
+                a.seed
+            );
+            say!(
+                "  {:<15} {:>26} {:>26} {:>26}",
+                "policy",
+                "survival [95% CI]",
+                "payment/patient [95% CI]",
+                "provider utility [95% CI]"
+            );
+            for c in &cohorts {
+                let cell = |s: &medisim_core::Summary, e: f64| {
+                    format!(
+                        "{:.4} [{:.4}, {:.4}] ({:.4})",
+                        s.mean, s.ci95[0], s.ci95[1], e
+                    )
+                };
+                say!(
+                    "  {:<15} {:>26} {:>26} {:>26}",
+                    format!("{:?}", c.policy),
+                    cell(&c.survival, c.expected[0]),
+                    cell(&c.payment, c.expected[1]),
+                    cell(&c.provider_utility, c.expected[2])
+                );
+            }
+            say!("  (in parentheses: the model's expectation; payments in units of the cost F)");
+        }
+        return Ok(cohorts[0].covers_expectations());
+    }
+    if a.json {
+        say!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        print_solution(&s, a.cost)?;
+    }
+    Ok(s.agree)
+}
+
+fn print_solution(s: &Solution, cost: f64) -> Result<()> {
+    let p = &s.params;
+    let title = match s.model {
+        "free" => "Free payment model (fines allowed; Theorem 1)",
+        "nonnegative" => "Non-negative payment model (limited liability; Theorem 2)",
+        "misclassified" => {
+            "Non-negative model with a misclassifying responder test (Proposition 2)"
+        }
+        _ => "Risk-averse provider (Proposition 3)",
+    };
+    say!("{title}");
+    say!(
+        "  parameters: π00 {}  π01 {}  π10 {}  π11 {}  γ {}  (cost of high expenditure F = ${cost:.0})",
+        p.pi00, p.pi01, p.pi10, p.pi11, p.gamma
+    );
+    let [p00, p01, p10, p11] = s.payments;
+    say!("  payments, in units of F (and dollars):");
+    for (label, v) in [
+        ("death, low expenditure      p00", p00),
+        ("death, high expenditure     p01", p01),
+        ("survival, low expenditure   p10", p10),
+        ("survival, high expenditure  p11", p11),
+    ] {
+        say!("    {label}  {v:>9.4}  (${:>10.2})", v * cost);
+    }
+    say!(
+        "  expected payment per patient {:.4} F (${:.2}); expected survival {:.4}",
+        s.expected_payment,
+        s.expected_payment * cost,
+        s.survival
+    );
+    say!(
+        "  incentive slack: good responders v1 = {:.4}, bad responders v2 = {:.4}",
+        s.ic_slack[0],
+        s.ic_slack[1]
+    );
+    if let Some([a, b]) = s.optimal_segment {
+        say!(
+            "  optimal segment: t = 0 ({:.4}, {:.4}, {:.4}, {:.4}) to t = 1 ({:.4}, {:.4}, {:.4}, {:.4}); all cost γ = {}",
+            a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], p.gamma
+        );
+    }
+    if let Some(d) = s.derivatives {
+        say!(
+            "  along the family: dp00/dp11 = {:.4}, dp01/dp11 = {:.4}, dp10/dp11 = {:.4}",
+            d[0],
+            d[1],
+            d[2]
+        );
+    }
+    if let (Some(exact), Some(worse)) = (s.exact_value, s.misclassification_costs_more) {
+        say!(
+            "  with an exact test the payer would pay {exact:.4} F: misclassification {} (Remark 4)",
+            if worse { "costs more" } else { "does not cost more" }
+        );
+    }
+    if let Some(m) = s.multipliers {
+        say!(
+            "  KKT multipliers: λ1 {:.4}  λ2 {:.4}  μ00 {:.4}  μ01 {:.4}  μ10 {:.4}  μ11 {:.4}",
+            m[0],
+            m[1],
+            m[2],
+            m[3],
+            m[4],
+            m[5]
+        );
+    }
+    let solver = if s.model == "risk-averse" {
+        "clarabel (convex)"
+    } else if s.model == "free" {
+        "good_lp/microlp (value) and nalgebra (payments)"
+    } else {
+        "good_lp/microlp (LP)"
+    };
+    say!(
+        "  closed form and numeric solver [{solver}]: {} (values {:.10} and {:.10})",
+        if s.agree { "agree" } else { "DISAGREE" },
+        s.closed_form.value,
+        s.numeric.value
+    );
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! `medisim contract` as a health economist runs it.
+
+mod common;
+
+use common::{medisim, succeeds, text};
+
+#[test]
+fn the_icp_case_study_prints_table_i() {
+    let out = text(&succeeds(&["contract", "icp"]).stdout);
+    for want in [
+        "1.1765",
+        "$  11764.71",
+        "0.4400 F ($4400.00)",
+        "v2 = 0.1176",
+        "agree",
+    ] {
+        assert!(out.contains(want), "`{want}` not in:\n{out}");
+    }
+}
+
+#[test]
+fn the_json_carries_both_solutions_and_the_segment() {
+    let out = succeeds(&["contract", "--model", "nonnegative", "--t", "0.5", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "model",
+        "payments",
+        "expected_payment",
+        "survival",
+        "ic_slack",
+        "closed_form",
+        "numeric",
+        "agree",
+        "optimal_segment",
+    ] {
+        assert!(!v[key].is_null(), "{key} missing: {v}");
+    }
+    assert_eq!(v["agree"], true);
+    assert_eq!(v["payments"][1], 0.5);
+    let free = succeeds(&["contract", "--model", "free", "--p11", "1", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&free.stdout).unwrap();
+    assert!(
+        (v["payments"][0].as_f64().unwrap() + 1.260194).abs() < 1e-6,
+        "{v}"
+    );
+}
+
+#[test]
+fn every_model_runs_and_bad_parameters_are_named_with_exit_1() {
+    for args in [
+        vec![
+            "contract",
+            "--model",
+            "misclassified",
+            "--w0",
+            "0.1",
+            "--w1",
+            "0.2",
+        ],
+        vec!["contract", "--model", "risk-averse", "--utility", "log1p"],
+        vec![
+            "contract",
+            "--model",
+            "risk-averse",
+            "--utility",
+            "cara:0.3",
+        ],
+    ] {
+        assert!(text(&succeeds(&args).stdout).contains("agree"), "{args:?}");
+    }
+    for (args, want) in [
+        (vec!["contract", "--pi01", "0.3"], "Assumption 1"),
+        (vec!["contract", "--gamma", "1.2"], "`gamma`"),
+        (
+            vec!["contract", "--model", "risk-averse", "--utility", "cara:2"],
+            "r < 1",
+        ),
+        (
+            vec!["contract", "--model", "misclassified", "--w1", "1"],
+            "`w1`",
+        ),
+    ] {
+        let out = medisim(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(want),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn the_simulated_cohort_brackets_the_model() {
+    let out = succeeds(&["contract", "simulate", "--patients", "50000", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cohorts = v["cohorts"].as_array().unwrap();
+    assert_eq!(cohorts.len(), 3);
+    for c in cohorts {
+        let s = &c["survival"];
+        let e = c["expected"][0].as_f64().unwrap();
+        assert!(
+            s["ci95"][0].as_f64().unwrap() <= e && e <= s["ci95"][1].as_f64().unwrap(),
+            "{c}"
+        );
+    }
+}
