@@ -208,31 +208,18 @@ fn check(files: &[PathBuf], notes: bool) -> Result<bool> {
     Ok(all_ok)
 }
 
-fn fmt(files: &[PathBuf], check_only: bool) -> Result<bool> {
+/// Run `f` on every policy file that reads, reporting the ones that do not; true when every
+/// file read and `f` returned true for each.
+fn each_policy(
+    files: &[PathBuf],
+    mut f: impl FnMut(&Path, &source::Source) -> Result<bool>,
+) -> Result<bool> {
     let mut all_ok = true;
     for path in files {
-        let name = path.display().to_string();
-        let src = match read_policy(path)? {
-            Ok(src) => src,
+        match read_policy(path)? {
+            Ok(src) => all_ok &= f(path, &src)?,
             Err(report) => {
                 eprintln!("{report}");
-                all_ok = false;
-                continue;
-            }
-        };
-        match medisim_dsl::fmt::format_source(&src.text) {
-            Ok(formatted) if formatted == src.text => {}
-            Ok(formatted) if check_only => {
-                say!("not formatted: {name}");
-                all_ok = false;
-                let _ = formatted;
-            }
-            Ok(formatted) => {
-                write_atomic(path, formatted.as_bytes())?;
-                say!("formatted {name}");
-            }
-            Err(diags) => {
-                eprintln!("{}", report(&diags, &src, false));
                 all_ok = false;
             }
         }
@@ -240,26 +227,41 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<bool> {
     Ok(all_ok)
 }
 
-fn hash(files: &[PathBuf]) -> Result<bool> {
-    let mut all_ok = true;
-    for path in files {
-        let src = match read_policy(path)? {
-            Ok(src) => src,
-            Err(report) => {
-                eprintln!("{report}");
-                all_ok = false;
-                continue;
+fn fmt(files: &[PathBuf], check_only: bool) -> Result<bool> {
+    each_policy(files, |path, src| {
+        let name = &src.name;
+        Ok(match medisim_dsl::fmt::format_source(&src.text) {
+            Ok(formatted) if formatted == src.text => true,
+            Ok(_) if check_only => {
+                say!("not formatted: {name}");
+                false
             }
-        };
-        match medisim_sim::load(&src.text) {
-            Ok(p) => say!("{}  {}", p.canonical_hash(), src.name),
+            Ok(formatted) => {
+                write_atomic(path, formatted.as_bytes())?;
+                say!("formatted {name}");
+                true
+            }
             Err(diags) => {
-                eprintln!("{}", report(&diags, &src, false));
-                all_ok = false;
+                eprintln!("{}", report(&diags, src, false));
+                false
             }
-        }
-    }
-    Ok(all_ok)
+        })
+    })
+}
+
+fn hash(files: &[PathBuf]) -> Result<bool> {
+    each_policy(files, |_, src| {
+        Ok(match medisim_sim::load(&src.text) {
+            Ok(p) => {
+                say!("{}  {}", p.canonical_hash(), src.name);
+                true
+            }
+            Err(diags) => {
+                eprintln!("{}", report(&diags, src, false));
+                false
+            }
+        })
+    })
 }
 
 fn patch_cmd(policy: &Path, edit: &Path, in_place: bool) -> Result<bool> {
