@@ -15,7 +15,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("medisim-contracts", &["medisim-core"]),
     (
         "medisim-experiments",
-        &["medisim-core", "medisim-dsl", "medisim-sim"],
+        &[
+            "medisim-core",
+            "medisim-dsl",
+            "medisim-sim",
+            "medisim-contracts",
+        ],
     ),
     (
         "medisim-search",

@@ -9,6 +9,7 @@
 //! command line drives it; the search does not depend on it.
 
 pub mod cells;
+pub mod contracts;
 pub mod l1;
 pub mod l2;
 pub mod plots;
@@ -146,7 +147,14 @@ pub fn reproduce(
     let path = out.join("report.html");
     write_atomic(
         &path,
-        report::html(&prov, &facts, &l1_figs, &l2_figs).as_bytes(),
+        report::html(
+            &prov,
+            &facts,
+            &l1_figs,
+            &l2_figs,
+            &contracts::figures(200_000, 1),
+        )
+        .as_bytes(),
     )?;
     Ok(Reproduction {
         facts,

@@ -1,4 +1,5 @@
-//! The self-contained HTML report: provenance, the validation table, the L1 and L2 figures.
+//! The self-contained HTML report: provenance, the validation table, the L1 and L2 figures,
+//! and the payment-contracts section.
 //! Figures are inline SVG, so the page opens offline and nothing is fetched.
 
 use crate::validate::Fact;
@@ -47,7 +48,13 @@ fn figure_html(f: &Figure) -> String {
     )
 }
 
-pub fn html(p: &Provenance, facts: &[Fact], l1: &[Figure], l2: &[Figure]) -> String {
+pub fn html(
+    p: &Provenance,
+    facts: &[Fact],
+    l1: &[Figure],
+    l2: &[Figure],
+    contracts: &[Figure],
+) -> String {
     let passed = facts.iter().filter(|f| f.pass).count();
     let rows: String = facts
         .iter()
@@ -83,6 +90,7 @@ pub fn html(p: &Provenance, facts: &[Fact], l1: &[Figure], l2: &[Figure]) -> Str
         .unwrap_or_default();
     let l1_html: String = l1.iter().map(figure_html).collect();
     let l2_html: String = l2.iter().map(figure_html).collect();
+    let contracts_html: String = contracts.iter().map(figure_html).collect();
     format!(
         r##"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Medi-Sim reproduction report</title>
@@ -97,7 +105,7 @@ nav a {{ margin-right: 1em; }}
 </style></head><body>
 <h1>Medi-Sim reproduction report</h1>
 <p class="summary">Healthcare mechanisms under strategic provider response (arXiv 2605.30680), reproduced with medisim. <b>{passed} of {n} stylized facts pass.</b></p>
-<nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#provenance">Provenance</a></nav>
+<nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#contracts">Payment contracts</a><a href="#provenance">Provenance</a></nav>
 <h2 id="validation">Validation: nine stylized facts (Table 4)</h2>
 <table id="facts"><thead><tr><th>#</th><th>fact</th><th>anchor</th><th>intervention</th><th>expected signature</th><th>observed</th><th>verdict</th></tr></thead><tbody>
 {rows}</tbody></table>
@@ -105,6 +113,9 @@ nav a {{ margin-right: 1em; }}
 {l1_html}
 <h2 id="l2">L2: administrative lever sweeps</h2>
 {l2_html}
+<h2 id="contracts">Payment contracts for end-of-life care (arXiv 2403.15099)</h2>
+<p class="caption">The principal-agent models of seed 003, each solved in closed form and cross-checked by a numeric solver (docs/contracts.md).</p>
+{contracts_html}
 <h2 id="provenance">Provenance</h2>
 <table id="provenance-table">{prov_rows}</table>
 </body></html>

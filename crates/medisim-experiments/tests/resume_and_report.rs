@@ -69,8 +69,17 @@ fn the_report_is_self_contained_and_renders_in_headless_chromium() {
     let r = reproduce(&o, dir.path(), |_| ProgressBar::hidden()).unwrap();
     let html = std::fs::read_to_string(&r.report).unwrap();
     let svgs = html.matches("<svg").count();
-    // 5 L1 figures (35 panels) and 7 L2 figures of 8 panels.
-    assert_eq!(svgs, 35 + 7 * 8, "figures embedded inline");
+    // 5 L1 figures (35 panels), 7 L2 figures of 8 panels, and the contracts section's 4
+    // figures (1 + 4 + 1 + 2 panels).
+    assert_eq!(svgs, 35 + 7 * 8 + 8, "figures embedded inline");
+    for id in [
+        "contracts_gamma",
+        "contracts_pi",
+        "contracts_free_family",
+        "contracts_monte_carlo",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id} missing");
+    }
     assert_eq!(
         html.matches("<tr class=\"pass\"").count() + html.matches("<tr class=\"fail\"").count(),
         9
