@@ -11,6 +11,10 @@ pub enum Action {
     Icp,
     /// Check the model's contract on a simulated cohort, beside all-high and all-low care.
     Simulate,
+    /// Estimate π and γ from a patient-level CSV (Algorithm 1) and price the contract.
+    Estimate,
+    /// Write a synthetic cohort CSV with known π and γ (patient data cannot be shipped).
+    Generate,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -64,9 +68,12 @@ pub struct ContractArgs {
     /// Simulate: patients in the cohort (at most 10,000,000).
     #[arg(long, default_value_t = 100_000)]
     patients: usize,
-    /// Simulate: the cohort's seed.
+    /// Simulate / generate: the cohort's seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Estimate: the cohort CSV (columns propensity, expenditure, death, los, covariates...).
+    #[arg(long, value_name = "FILE.csv")]
+    data: Option<std::path::PathBuf>,
     #[arg(long)]
     json: bool,
 }
@@ -103,6 +110,11 @@ pub fn contract(a: &ContractArgs) -> Result<bool> {
             "--cost must be a positive number of dollars, got {}",
             a.cost
         );
+    }
+    match a.action {
+        Some(Action::Generate) => return generate(a),
+        Some(Action::Estimate) => return estimate(a),
+        _ => {}
     }
     let (model, params) = match a.action {
         Some(Action::Icp) => (Model::NonNegative { t: 0.0 }, Params::ICP),
@@ -187,7 +199,7 @@ fn print_solution(s: &Solution, cost: f64) -> Result<()> {
     };
     say!("{title}");
     say!(
-        "  parameters: π00 {}  π01 {}  π10 {}  π11 {}  γ {}  (cost of high expenditure F = ${cost:.0})",
+        "  parameters: π00 {:.4}  π01 {:.4}  π10 {:.4}  π11 {:.4}  γ {:.4}  (cost of high expenditure F = ${cost:.0})",
         p.pi00, p.pi01, p.pi10, p.pi11, p.gamma
     );
     let [p00, p01, p10, p11] = s.payments;
@@ -213,7 +225,7 @@ fn print_solution(s: &Solution, cost: f64) -> Result<()> {
     );
     if let Some([a, b]) = s.optimal_segment {
         say!(
-            "  optimal segment: t = 0 ({:.4}, {:.4}, {:.4}, {:.4}) to t = 1 ({:.4}, {:.4}, {:.4}, {:.4}); all cost γ = {}",
+            "  optimal segment: t = 0 ({:.4}, {:.4}, {:.4}, {:.4}) to t = 1 ({:.4}, {:.4}, {:.4}, {:.4}); all cost γ = {:.4}",
             a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], p.gamma
         );
     }
@@ -256,4 +268,112 @@ fn print_solution(s: &Solution, cost: f64) -> Result<()> {
         s.numeric.value
     );
     Ok(())
+}
+
+fn generate(a: &ContractArgs) -> Result<bool> {
+    use medisim_contracts::estimate::{write_cohort, Synthetic};
+    if !(1..=MAX_PATIENTS).contains(&a.patients) {
+        bail!(
+            "--patients must be in [1, {MAX_PATIENTS}], got {}",
+            a.patients
+        );
+    }
+    let g = Synthetic::default();
+    say_raw!("{}", write_cohort(&g.cohort(a.patients, a.seed)));
+    let t = g.truth(400_000, 5);
+    eprintln!(
+        "true parameters of this generator: π00 {:.4}  π01 {:.4}  π10 {:.4}  π11 {:.4}  γ {:.4}",
+        t.pi00, t.pi01, t.pi10, t.pi11, t.gamma
+    );
+    Ok(true)
+}
+
+fn estimate(a: &ContractArgs) -> Result<bool> {
+    use medisim_contracts::estimate::{estimate, read_cohort};
+    let Some(path) = &a.data else {
+        bail!("`medisim contract estimate` needs --data FILE.csv");
+    };
+    // Bounded read: a cohort is at most a million rows of modest width.
+    const MAX_BYTES: u64 = 256 << 20;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
+            MAX_BYTES + 1,
+        ),
+        &mut bytes,
+    )?;
+    if bytes.len() as u64 > MAX_BYTES {
+        eprintln!("error: {} is larger than {MAX_BYTES} bytes", path.display());
+        return Ok(false);
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        eprintln!("error: {} is not UTF-8 text", path.display());
+        return Ok(false);
+    };
+    let est = match read_cohort(&text, &path.display().to_string()).and_then(|c| estimate(&c)) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(false);
+        }
+    };
+    let priced = solve(Model::NonNegative { t: 0.0 }, &est.params);
+    if a.json {
+        let contract = priced.as_ref().ok();
+        let problem = priced.as_ref().err().map(ToString::to_string);
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "estimate": est, "contract": contract, "contract_error": problem
+            }))?
+        );
+        return Ok(priced.is_ok());
+    }
+    let p = &est.params;
+    say!(
+        "Algorithm 1 on {}: {} matched pairs",
+        path.display(),
+        est.matched_pairs
+    );
+    say!(
+        "  π̂00 {:.4} (n {})  π̂01 {:.4} (n {})  π̂10 {:.4} (n {})  π̂11 {:.4} (n {})  γ̂ {:.4}",
+        p.pi00,
+        est.counts[0],
+        p.pi01,
+        est.counts[1],
+        p.pi10,
+        est.counts[2],
+        p.pi11,
+        est.counts[3],
+        p.gamma
+    );
+    let coef = |f: &medisim_contracts::estimate::CoxFit| {
+        f.beta
+            .iter()
+            .zip(&f.se)
+            .map(|(b, s)| format!("{b:.3} ({s:.3})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    say!(
+        "  Cox log hazard ratios, control arm: {}",
+        coef(&est.control)
+    );
+    say!(
+        "  Cox log hazard ratios, treated arm: {}",
+        coef(&est.treated)
+    );
+    match priced {
+        Ok(s) => {
+            say!("");
+            print_solution(&s, a.cost)?;
+            Ok(s.agree)
+        }
+        Err(e) => {
+            eprintln!("the estimates cannot price a contract: {e}");
+            Ok(false)
+        }
+    }
 }

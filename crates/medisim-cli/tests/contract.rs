@@ -105,3 +105,36 @@ fn the_simulated_cohort_brackets_the_model() {
         );
     }
 }
+
+#[test]
+fn a_generated_cohort_is_estimated_and_priced() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen = succeeds(&["contract", "generate", "--patients", "20000", "--seed", "4"]);
+    let csv = dir.path().join("cohort.csv");
+    std::fs::write(&csv, &gen.stdout).unwrap();
+    assert!(text(&gen.stderr).contains("true parameters of this generator"));
+    let out = succeeds(&[
+        "contract",
+        "estimate",
+        "--data",
+        &csv.display().to_string(),
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["contract"]["agree"], true, "{v}");
+    let gamma = v["estimate"]["params"]["gamma"].as_f64().unwrap();
+    assert!((gamma - 0.5).abs() < 0.03, "γ̂ {gamma}");
+    // A broken file is named by line and column.
+    std::fs::write(
+        &csv,
+        "propensity,expenditure,death,los,z1\n0.5,2,10,30,0.1\n",
+    )
+    .unwrap();
+    let out = medisim(&["contract", "estimate", "--data", &csv.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("line 2: expenditure must be 0 or 1"),
+        "{}",
+        text(&out.stderr)
+    );
+}
