@@ -148,9 +148,31 @@ fn all_close(a: &Payments, b: &Payments) -> bool {
 }
 
 /// Solve `model` for `params` both ways. Out-of-range parameters, violated assumptions and
-/// infeasible settings are named errors.
+/// infeasible settings are named errors; where an assumption fails but the numeric solver still
+/// has an answer, the error carries it.
 pub fn solve(model: Model, params: &Params) -> Result<Solution, ContractError> {
     params.check()?;
+    let assumptions = params.assumption_1().and_then(|()| params.assumption_2());
+    if let (Err(ContractError::Assumption { which, detail }), false) =
+        (&assumptions, matches!(model, Model::Free { .. }))
+    {
+        let cost = match model {
+            Model::Misclassified { w0, w1 } => c0_misclassified(params, w0, w1),
+            _ => params.c0(),
+        };
+        let numeric = nonnegative_lp(params, &cost)
+            .map(|s| {
+                format!(
+                    "; the LP still gives value {:.4} at ({:.4}, {:.4}, {:.4}, {:.4})",
+                    s.value, s.payments[0], s.payments[1], s.payments[2], s.payments[3]
+                )
+            })
+            .unwrap_or_default();
+        return Err(ContractError::Assumption {
+            which,
+            detail: format!("{detail}{numeric}"),
+        });
+    }
     let base = |closed: Solved, numeric: Solved, agree: bool| Solution {
         model: model.name(),
         params: *params,
@@ -191,8 +213,6 @@ pub fn solve(model: Model, params: &Params) -> Result<Solution, ContractError> {
             })
         }
         Model::NonNegative { t } => {
-            params.assumption_1()?;
-            params.assumption_2()?;
             if !(0.0..=1.0).contains(&t) {
                 return Err(ContractError::Bound {
                     name: "t",
@@ -221,8 +241,6 @@ pub fn solve(model: Model, params: &Params) -> Result<Solution, ContractError> {
             })
         }
         Model::Misclassified { w0, w1 } => {
-            params.assumption_1()?;
-            params.assumption_2()?;
             for (name, value) in [("w0", w0), ("w1", w1)] {
                 if !(0.0..1.0).contains(&value) {
                     return Err(ContractError::Bound {
@@ -256,8 +274,6 @@ pub fn solve(model: Model, params: &Params) -> Result<Solution, ContractError> {
             })
         }
         Model::RiskAverse(u) => {
-            params.assumption_1()?;
-            params.assumption_2()?;
             if let Utility::Cara(r) = u {
                 if r >= 1.0 {
                     return Err(ContractError::Infeasible {
