@@ -29,6 +29,7 @@ macro_rules! say_raw {
 
 mod contract;
 mod experiments;
+mod game;
 mod run;
 mod search;
 mod source;
@@ -102,6 +103,8 @@ enum Command {
     /// Optimal end-of-life care payment contracts (arXiv 2403.15099): solve a model, the ICP
     /// case study, or check a contract on a simulated cohort.
     Contract(contract::ContractArgs),
+    /// Multi-level incentive games (seed 004): equilibria of payer, hospital and physicians.
+    Game(game::GameArgs),
 }
 
 fn main() -> ExitCode {
@@ -130,6 +133,7 @@ fn main() -> ExitCode {
         Command::Search(a) => search::search(&a),
         Command::Scenario { file } => run::print_scenario(file.as_deref()),
         Command::Contract(a) => contract::contract(&a),
+        Command::Game(a) => game::game(&a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

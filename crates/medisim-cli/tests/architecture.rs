@@ -13,6 +13,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("medisim-dsl", &[]),
     ("medisim-sim", &["medisim-core", "medisim-dsl"]),
     ("medisim-contracts", &["medisim-core"]),
+    ("medisim-games", &["medisim-core"]),
     (
         "medisim-experiments",
         &[
@@ -33,6 +34,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "medisim-dsl",
             "medisim-sim",
             "medisim-contracts",
+            "medisim-games",
             "medisim-experiments",
             "medisim-search",
         ],

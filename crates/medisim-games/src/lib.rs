@@ -1,0 +1,12 @@
+//! # medisim-games: multi-level incentive games
+//!
+//! The games of Zhang's dissertation *Modeling Multi-level Incentives in Health Care: A
+//! Multiscale Decision Theory Approach* (seed 004). So far: chapter 3, the payer → hospital →
+//! physicians game of a CT-scanner investment under an MSSP/ACO shared-savings contract
+//! ([`aco`]), solved for its subgame-perfect equilibrium by backward induction — the physicians'
+//! best response in closed form, the hospital's sharing rate by a bracketed Brent search
+//! (argmin) from a multistart grid, the investment by comparison.
+//!
+//! Imports only `medisim-core`.
+
+pub mod aco;
