@@ -9,6 +9,8 @@ use std::path::PathBuf;
 pub enum GameName {
     /// Chapter 3: MSSP/ACO shared savings, a CT scanner, physicians' scan rate.
     Aco,
+    /// Chapter 4: CMS → ACO hospital → primary-care physician and radiologist.
+    Mssp,
 }
 
 #[derive(clap::Args)]
@@ -32,7 +34,9 @@ pub struct GameArgs {
 }
 
 pub fn game(a: &GameArgs) -> Result<bool> {
-    let GameName::Aco = a.game;
+    if a.game == GameName::Mssp {
+        return mssp(a);
+    }
     let mut g = match &a.params {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -117,5 +121,92 @@ pub fn game(a: &GameArgs) -> Result<bool> {
         eq.ct_rate,
         threshold
     );
+    Ok(true)
+}
+
+fn mssp(a: &GameArgs) -> Result<bool> {
+    use medisim_games::mssp::{MsspGame, MsspOutcome};
+    if a.share.is_some() {
+        bail!("--share belongs to the aco game; in mssp the hospital chooses α and β itself");
+    }
+    let mut g = match &a.params {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            MsspGame::from_toml(&text, &p.display().to_string())?
+        }
+        None => MsspGame::default(),
+    };
+    if let Some(m) = a.benchmark {
+        g.benchmark = m;
+    }
+    if let Err(e) = g.validate() {
+        bail!("{e}");
+    }
+    let incentive = !a.no_incentive;
+    let at = |h| {
+        if incentive {
+            g.best_shares(h)
+        } else {
+            g.outcome(h, 0.0, 0.0, false)
+        }
+    };
+    let branches = [at(Investment::Invest), at(Investment::StatusQuo)];
+    let eq = g.equilibrium(incentive);
+    if a.json {
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "game": "mssp", "incentive": incentive, "benchmark": g.benchmark,
+                "branches": branches, "equilibrium": eq,
+            }))?
+        );
+        return Ok(true);
+    }
+    say!(
+        "CMS → ACO hospital → PCP and radiologist (dissertation ch. 4): benchmark M = {}, η = {}{}",
+        g.benchmark,
+        g.eta,
+        if incentive {
+            ""
+        } else {
+            ", no savings contract"
+        }
+    );
+    say!(
+        "  {:<10} {:>6} {:>6} {:>7} {:>7} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9}",
+        "H chooses",
+        "α",
+        "β",
+        "θ_P",
+        "θ_R",
+        "billings",
+        "incentive",
+        "health",
+        "U^H",
+        "U^P",
+        "U^R"
+    );
+    let row = |o: &MsspOutcome| -> Result<()> {
+        say!(
+            "  {:<10} {:>6.3} {:>6.3} {:>7.3} {:>7.3} {:>9.2} {:>9.2} {:>8.2} {:>9.1} {:>9.1} {:>9.1}",
+            format!("{:?}", o.investment),
+            o.alpha,
+            o.beta,
+            o.theta_p,
+            o.theta_r,
+            o.billings,
+            o.incentive,
+            o.health,
+            o.u_h,
+            o.u_p,
+            o.u_r
+        );
+        Ok(())
+    };
+    for b in &branches {
+        row(b)?;
+    }
+    say!("  subgame-perfect equilibrium: {:?}", eq.investment);
     Ok(true)
 }

@@ -40,3 +40,17 @@ fn bad_game_parameters_are_named() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn the_mssp_game_prints_table_4_2() {
+    let out = text(&succeeds(&["game", "mssp"]).stdout);
+    assert!(
+        out.contains("0.942") && out.contains("0.542") && out.contains("equilibrium: Invest"),
+        "{out}"
+    );
+    let out = text(&succeeds(&["game", "mssp", "--no-incentive"]).stdout);
+    assert!(out.contains("0.952") && out.contains("0.738"), "{out}");
+    assert!(!medisim(&["game", "mssp", "--share", "0.3"])
+        .status
+        .success());
+}

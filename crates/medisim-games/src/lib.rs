@@ -7,6 +7,11 @@
 //! best response in closed form, the hospital's sharing rate by a bracketed Brent search
 //! (argmin) from a multistart grid, the investment by comparison.
 //!
+//! Chapter 4 ([`mssp`]): CMS → ACO hospital → primary-care physician and radiologist, with
+//! the physicians' Theorem 3 responses in closed form and the hospital's two shares found by a
+//! multistart grid and argmin's Nelder–Mead.
+//!
 //! Imports only `medisim-core`.
 
 pub mod aco;
+pub mod mssp;
