@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Result};
 use medisim_games::aco::{AcoGame, Investment, Outcome};
+use medisim_games::GameParams;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -33,18 +34,23 @@ pub struct GameArgs {
     json: bool,
 }
 
+/// The game's parameters: `--params FILE` (every key defaulted), or the dissertation's.
+fn load<T: GameParams>(a: &GameArgs) -> Result<T> {
+    Ok(match &a.params {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            T::from_toml(&text, &p.display().to_string())?
+        }
+        None => T::default(),
+    })
+}
+
 pub fn game(a: &GameArgs) -> Result<bool> {
     if a.game == GameName::Mssp {
         return mssp(a);
     }
-    let mut g = match &a.params {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
-            AcoGame::from_toml(&text, &p.display().to_string())?
-        }
-        None => AcoGame::default(),
-    };
+    let mut g: AcoGame = load(a)?;
     if let Some(m) = a.benchmark {
         g.benchmark = m;
     }
@@ -129,14 +135,7 @@ fn mssp(a: &GameArgs) -> Result<bool> {
     if a.share.is_some() {
         bail!("--share belongs to the aco game; in mssp the hospital chooses α and β itself");
     }
-    let mut g = match &a.params {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
-            MsspGame::from_toml(&text, &p.display().to_string())?
-        }
-        None => MsspGame::default(),
-    };
+    let mut g: MsspGame = load(a)?;
     if let Some(m) = a.benchmark {
         g.benchmark = m;
     }

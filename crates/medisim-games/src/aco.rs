@@ -7,6 +7,9 @@
 //! Payoffs follow the digest's reading of the dissertation, with costs as magnitudes (the only
 //! reading that reproduces its tables); docs/games.md states each formula.
 
+use crate::optimize::brent_max;
+pub use crate::params::GameError;
+use crate::params::GameParams;
 use serde::{Deserialize, Serialize};
 
 /// Every parameter of the game, defaulted to the dissertation's Table 3.2 (and the base case
@@ -67,14 +70,6 @@ impl Default for AcoGame {
             share: 0.5,
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum GameError {
-    #[error("game parameter `{key}`: {message}")]
-    Invalid { key: &'static str, message: String },
-    #[error("game file {origin}: {message}")]
-    Parse { origin: String, message: String },
 }
 
 /// H's investment choice.
@@ -144,18 +139,8 @@ pub struct Outcome {
     pub hospital: f64,
 }
 
-impl AcoGame {
-    /// Read a game from TOML; every key defaults to Table 3.2, unknown keys are named.
-    pub fn from_toml(text: &str, origin: &str) -> Result<AcoGame, GameError> {
-        let g: AcoGame = toml::from_str(text).map_err(|e| GameError::Parse {
-            origin: origin.into(),
-            message: e.to_string(),
-        })?;
-        g.validate()?;
-        Ok(g)
-    }
-
-    pub fn validate(&self) -> Result<(), GameError> {
+impl GameParams for AcoGame {
+    fn validate(&self) -> Result<(), GameError> {
         let bad = |key, message: String| Err(GameError::Invalid { key, message });
         let mut numbers = vec![
             self.mu,
@@ -211,7 +196,9 @@ impl AcoGame {
         }
         Ok(())
     }
+}
 
+impl AcoGame {
     fn benefit_dist(&self) -> Triangular {
         let [a, c, b] = self.benefit;
         Triangular { a, c, b }
@@ -308,7 +295,7 @@ impl AcoGame {
             }
         }
         let (lo, hi) = ((best_m - 0.01f64).max(0.0), (best_m + 0.01f64).min(1.0));
-        if let Some(m) = brent_max(&value, lo, hi) {
+        if let Some(m) = brent_max(value, lo, hi) {
             if value(m) > best_v {
                 best_m = m;
             }
@@ -338,28 +325,6 @@ impl AcoGame {
         let sq = self.outcome(Investment::StatusQuo, self.share, incentive);
         sq.hospital - (inv.hospital - self.k[0])
     }
-}
-
-/// Maximise a one-dimensional function on [lo, hi] with argmin's Brent method.
-fn brent_max(f: &dyn Fn(f64) -> f64, lo: f64, hi: f64) -> Option<f64> {
-    use argmin::core::{CostFunction, Error, Executor};
-    use argmin::solver::brent::BrentOpt;
-    struct Neg<'a>(&'a dyn Fn(f64) -> f64);
-    impl CostFunction for Neg<'_> {
-        type Param = f64;
-        type Output = f64;
-        fn cost(&self, m: &f64) -> Result<f64, Error> {
-            Ok(-(self.0)(*m))
-        }
-    }
-    if hi <= lo {
-        return None;
-    }
-    let res = Executor::new(Neg(f), BrentOpt::new(lo, hi))
-        .configure(|s| s.max_iters(200))
-        .run()
-        .ok()?;
-    res.state.best_param
 }
 
 #[cfg(test)]

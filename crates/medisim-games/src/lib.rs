@@ -11,7 +11,13 @@
 //! the physicians' Theorem 3 responses in closed form and the hospital's two shares found by a
 //! multistart grid and argmin's Nelder–Mead.
 //!
+//! Parameters read through [`GameParams`]; the upper levels' searches through [`optimize`].
+//!
 //! Imports only `medisim-core`.
 
 pub mod aco;
 pub mod mssp;
+pub mod optimize;
+pub mod params;
+
+pub use params::{GameError, GameParams};

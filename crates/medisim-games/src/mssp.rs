@@ -6,7 +6,9 @@
 //! `θ_P` (symptomatic patients) and `θ_R` (screening) simultaneously. Payoffs and the closed-form
 //! best responses (Theorems 1 and 3) follow the digest's re-derivation; docs/games.md.
 
-use crate::aco::{GameError, Investment};
+use crate::aco::Investment;
+use crate::optimize::nelder_mead_max;
+use crate::params::{GameError, GameParams};
 use serde::{Deserialize, Serialize};
 
 /// Every parameter, defaulted to the dissertation's Appendix A.7 (and M = 3700, η = 0.5).
@@ -112,17 +114,8 @@ struct Derived {
     x: f64,
 }
 
-impl MsspGame {
-    pub fn from_toml(text: &str, origin: &str) -> Result<MsspGame, GameError> {
-        let g: MsspGame = toml::from_str(text).map_err(|e| GameError::Parse {
-            origin: origin.into(),
-            message: e.to_string(),
-        })?;
-        g.validate()?;
-        Ok(g)
-    }
-
-    pub fn validate(&self) -> Result<(), GameError> {
+impl GameParams for MsspGame {
+    fn validate(&self) -> Result<(), GameError> {
         let bad = |key, message: String| Err(GameError::Invalid { key, message });
         for (key, v) in [
             ("q", self.q),
@@ -156,7 +149,9 @@ impl MsspGame {
         }
         Ok(())
     }
+}
 
+impl MsspGame {
     fn derived(&self, h: Investment) -> Derived {
         let q = self.q
             + if h == Investment::Invest {
@@ -251,7 +246,7 @@ impl MsspGame {
                 }
             }
         }
-        if let Some((a, b)) = nelder_mead_max(&value, best) {
+        if let Some((a, b)) = nelder_mead_max(value, best) {
             let (a, b) = project(a, b);
             if value(a, b) > best_v {
                 best = (a, b);
@@ -288,27 +283,6 @@ fn project(a: f64, b: f64) -> (f64, f64) {
     } else {
         (a, b)
     }
-}
-
-fn nelder_mead_max(f: &dyn Fn(f64, f64) -> f64, start: (f64, f64)) -> Option<(f64, f64)> {
-    use argmin::core::{CostFunction, Error, Executor};
-    use argmin::solver::neldermead::NelderMead;
-    struct Neg<'a>(&'a dyn Fn(f64, f64) -> f64);
-    impl CostFunction for Neg<'_> {
-        type Param = Vec<f64>;
-        type Output = f64;
-        fn cost(&self, p: &Vec<f64>) -> Result<f64, Error> {
-            Ok(-(self.0)(p[0], p[1]))
-        }
-    }
-    let (a, b) = start;
-    let simplex = vec![vec![a, b], vec![a + 0.01, b], vec![a, b + 0.01]];
-    let solver = NelderMead::new(simplex).with_sd_tolerance(1e-10).ok()?;
-    let res = Executor::new(Neg(f), solver)
-        .configure(|s| s.max_iters(500))
-        .run()
-        .ok()?;
-    res.state.best_param.map(|p| (p[0], p[1]))
 }
 
 #[cfg(test)]
