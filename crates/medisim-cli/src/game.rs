@@ -1,64 +1,207 @@
-//! `medisim game`: the multi-level incentive games (seed 004). So far chapter 3's
-//! payer → hospital → physicians game with a CT-scanner investment.
+//! `medisim game`: the multi-level incentive games (seed 004) — chapter 3's CT scanner under
+//! ACO shared savings, chapter 4's imaging game, chapter 5's chronic-care stochastic game —
+//! each solved for its equilibrium, or one of the dissertation's tables recomputed.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use medisim_games::aco::{AcoGame, Investment, Outcome};
+use medisim_games::chronic::{ChronicCareGame, ChronicOutcome, Effort, Lifestyle};
+use medisim_games::tables::{self, Table, TABLES};
 use medisim_games::GameParams;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum GameName {
-    /// Chapter 3: MSSP/ACO shared savings, a CT scanner, physicians' scan rate.
-    Aco,
-    /// Chapter 4: CMS → ACO hospital → primary-care physician and radiologist.
-    Mssp,
+    /// Chapter 3: payer → hospital → physicians, a CT scanner under ACO shared savings.
+    #[value(alias = "aco")]
+    CtScanner,
+    /// Chapter 4: CMS → ACO hospital → primary-care physician and radiologist (imaging).
+    #[value(alias = "mssp")]
+    Imaging,
+    /// Chapter 5: the patient ↔ primary-care physician stochastic game of chronic care.
+    ChronicCare,
+}
+
+impl GameName {
+    fn name(self) -> &'static str {
+        match self {
+            GameName::CtScanner => "ct-scanner",
+            GameName::Imaging => "imaging",
+            GameName::ChronicCare => "chronic-care",
+        }
+    }
 }
 
 #[derive(clap::Args)]
 pub struct GameArgs {
     #[arg(value_enum)]
     game: GameName,
-    /// Game parameters as TOML (every key defaults to the dissertation's Table 3.2).
+    /// Game parameters as TOML (every key defaults to the dissertation's values).
     #[arg(long)]
     params: Option<PathBuf>,
-    /// The payer's benchmark M (default: the file's, 35).
+    /// Set one parameter, after --params: KEY=VALUE, or KEY\[i\]=VALUE for an array element
+    /// (repeatable; `medisim game GAME --json` shows the keys).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// The payer's benchmark M (shorthand for --set benchmark=M).
     #[arg(long)]
     benchmark: Option<f64>,
-    /// The share m of savings H passes to the physicians; omitted: H chooses it optimally.
+    /// ct-scanner: the share m of savings H passes to the physicians; omitted: H chooses it.
     #[arg(long)]
     share: Option<f64>,
-    /// Without the shared-savings contract.
+    /// Without the shared-savings contract (ct-scanner, imaging).
     #[arg(long)]
     no_incentive: bool,
+    /// Recompute one of the dissertation's tables (3.3, 3.4, 3.5, 4.2, 4.3, 4.4, 5.2, 5.3,
+    /// 5.4) instead of solving one game, or `all` of this game's.
+    #[arg(long)]
+    table: Option<String>,
+    /// With --table: write each table as CSV (and its figure as SVG) into this directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
     #[arg(long)]
     json: bool,
 }
 
-/// The game's parameters: `--params FILE` (every key defaulted), or the dissertation's.
-fn load<T: GameParams>(a: &GameArgs) -> Result<T> {
-    Ok(match &a.params {
+/// The game's parameters: `--params FILE` (every key defaulted) or the dissertation's, then
+/// each `--set` in order.
+fn load<T: GameParams + Clone>(a: &GameArgs) -> Result<T> {
+    let base = match &a.params {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
             T::from_toml(&text, &p.display().to_string())?
         }
         None => T::default(),
-    })
+    };
+    let mut sets = a.sets.clone();
+    if let Some(m) = a.benchmark {
+        sets.push(format!("benchmark={m:?}"));
+    }
+    Ok(base.with_all(&sets)?)
 }
 
 pub fn game(a: &GameArgs) -> Result<bool> {
-    if a.game == GameName::Mssp {
-        return mssp(a);
+    if a.out.is_some() && a.table.is_none() {
+        bail!(
+            "--out writes tables: add --table (one of {}) or drop --out",
+            table_list(a.game)
+        );
     }
+    if a.game != GameName::CtScanner && a.share.is_some() {
+        bail!(
+            "--share belongs to the ct-scanner game; in {} no one passes a share m",
+            a.game.name()
+        );
+    }
+    if a.game == GameName::ChronicCare && (a.benchmark.is_some() || a.no_incentive) {
+        bail!("--benchmark and --no-incentive belong to ct-scanner and imaging; chronic-care has no savings contract (use --set)");
+    }
+    if let Some(t) = &a.table {
+        return table(a, t);
+    }
+    match a.game {
+        GameName::CtScanner => ct_scanner(a),
+        GameName::Imaging => imaging(a),
+        GameName::ChronicCare => chronic_care(a),
+    }
+}
+
+/// This game's tables, for messages.
+fn table_list(game: GameName) -> String {
+    TABLES
+        .iter()
+        .filter(|(_, g)| *g == game.name())
+        .map(|(t, _)| *t)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `--table N`: recompute, print (or print as JSON), and with `--out` write CSV and figure.
+fn table(a: &GameArgs, which: &str) -> Result<bool> {
+    let mine: Vec<&str> = TABLES
+        .iter()
+        .filter(|(_, g)| *g == a.game.name())
+        .map(|(t, _)| *t)
+        .collect();
+    let wanted: Vec<&str> = if which == "all" {
+        mine.clone()
+    } else if mine.contains(&which) {
+        vec![which]
+    } else if let Some((_, g)) = TABLES.iter().find(|(t, _)| *t == which) {
+        bail!(
+            "table {which} belongs to `medisim game {g}`, not {}",
+            a.game.name()
+        );
+    } else {
+        bail!(
+            "no table {which} in {}: choose one of {} or all",
+            a.game.name(),
+            mine.join(", ")
+        );
+    };
+    let (aco, mssp, chronic) = match a.game {
+        GameName::CtScanner => (load(a)?, Default::default(), Default::default()),
+        GameName::Imaging => (Default::default(), load(a)?, Default::default()),
+        GameName::ChronicCare => (Default::default(), Default::default(), load(a)?),
+    };
+    let patients = if wanted
+        .iter()
+        .any(|t| t.starts_with("5.2") || t.starts_with("5.3"))
+    {
+        tables::patient_cases(&chronic)
+    } else {
+        Vec::new()
+    };
+    let mut out: Vec<Table> = Vec::new();
+    for t in &wanted {
+        out.push(match *t {
+            "3.3" => tables::table_3_3(&aco),
+            "3.4" => tables::table_3_4(&aco),
+            "3.5" => tables::table_3_5(&aco),
+            "4.2" => tables::table_4_2(&mssp),
+            "4.3" => tables::table_4_3(&mssp),
+            "4.4" => tables::table_4_4(&mssp),
+            "5.2" => tables::table_5_2(&chronic, &patients),
+            "5.3" => tables::table_5_3(&chronic, &patients),
+            _ => tables::table_5_4(&tables::physician_cases(&chronic).map_err(anyhow::Error::msg)?),
+        });
+    }
+    if let Some(dir) = &a.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for (t, table) in wanted.iter().zip(&out) {
+            let csv = dir.join(format!("{}.csv", table.id));
+            medisim_core::rundir::write_atomic(&csv, table.to_csv().as_bytes())?;
+            if let Some(fig) = medisim_experiments::games::figure_for(t, &aco, &chronic)
+                .map_err(anyhow::Error::msg)?
+            {
+                for (k, (_, svg)) in fig.panels.iter().enumerate() {
+                    let path = dir.join(format!("{}-{}.svg", table.id, k + 1));
+                    medisim_core::rundir::write_atomic(&path, svg.as_bytes())?;
+                }
+            }
+        }
+    }
+    if a.json {
+        say!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for t in &out {
+            say_raw!("{}\n", t.to_text());
+        }
+        if let Some(dir) = &a.out {
+            say!(
+                "wrote {} table(s) as CSV, figures as SVG, to {}",
+                out.len(),
+                dir.display()
+            );
+        }
+    }
+    Ok(true)
+}
+
+fn ct_scanner(a: &GameArgs) -> Result<bool> {
     let mut g: AcoGame = load(a)?;
-    if let Some(m) = a.benchmark {
-        g.benchmark = m;
-    }
     if let Some(s) = a.share {
-        g.share = s;
-    }
-    if let Err(e) = g.validate() {
-        bail!("{e}");
+        g = g.with("share", &format!("{s:?}"))?;
     }
     let incentive = !a.no_incentive;
     let optimise = incentive && a.share.is_none();
@@ -78,7 +221,7 @@ pub fn game(a: &GameArgs) -> Result<bool> {
         say!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "game": "aco", "incentive": incentive, "benchmark": g.benchmark,
+                "game": "ct-scanner", "incentive": incentive, "benchmark": g.benchmark,
                 "branches": branches, "equilibrium": eq,
                 "invest_threshold_k1": threshold,
             }))?
@@ -130,18 +273,9 @@ pub fn game(a: &GameArgs) -> Result<bool> {
     Ok(true)
 }
 
-fn mssp(a: &GameArgs) -> Result<bool> {
+fn imaging(a: &GameArgs) -> Result<bool> {
     use medisim_games::mssp::{MsspGame, MsspOutcome};
-    if a.share.is_some() {
-        bail!("--share belongs to the aco game; in mssp the hospital chooses α and β itself");
-    }
-    let mut g: MsspGame = load(a)?;
-    if let Some(m) = a.benchmark {
-        g.benchmark = m;
-    }
-    if let Err(e) = g.validate() {
-        bail!("{e}");
-    }
+    let g: MsspGame = load(a)?;
     let incentive = !a.no_incentive;
     let at = |h| {
         if incentive {
@@ -156,7 +290,7 @@ fn mssp(a: &GameArgs) -> Result<bool> {
         say!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "game": "mssp", "incentive": incentive, "benchmark": g.benchmark,
+                "game": "imaging", "incentive": incentive, "benchmark": g.benchmark,
                 "branches": branches, "equilibrium": eq,
             }))?
         );
@@ -208,4 +342,84 @@ fn mssp(a: &GameArgs) -> Result<bool> {
     }
     say!("  subgame-perfect equilibrium: {:?}", eq.investment);
     Ok(true)
+}
+
+fn chronic_care(a: &GameArgs) -> Result<bool> {
+    let g: ChronicCareGame = load(a)?;
+    let s = g.solve().map_err(anyhow::Error::msg)?;
+    if a.json {
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "game": "chronic-care", "parameters": g, "solution": s,
+            }))?
+        );
+        return Ok(true);
+    }
+    say!(
+        "Patient ↔ PCP chronic care (dissertation ch. 5): m1 {}, m2 {}, c1 {}, c2 {}, m_Hs {}, n1 {}, n2 {}, u_Hs {}, β {}",
+        g.m1, g.m2, g.c1, g.c2, g.m_hs, g.n1, g.n2, g.u_hs, g.discount
+    );
+    if s.first_best.is_empty() {
+        say!("  NLP-2: no pure equilibrium in which the PCP's effort ignores the lifestyle it cannot see.");
+        if let Some(o) = &s.second_best {
+            say!("  second best (least NLP-2 value ψ; PA best-responds):");
+            strategy_map(o)?;
+        }
+    } else {
+        say!("  NLP-2 first best: {} pure equilibrium(s) with the PCP's effort tied across lifestyles", s.first_best.len());
+        for o in &s.first_best {
+            strategy_map(o)?;
+        }
+    }
+    say!(
+        "  NLP-1 (PCP may condition on the lifestyle): {} pure equilibrium(s)",
+        s.unrestricted.len()
+    );
+    for o in &s.unrestricted {
+        strategy_map(o)?;
+    }
+    Ok(true)
+}
+
+/// One profile as a strategy map: per stage and lifestyle, PA's home move and PCP's effort,
+/// with the certificate.
+fn strategy_map(o: &ChronicOutcome) -> Result<()> {
+    say!(
+        "    {:<6} {:<10} {:<22} {:<6}",
+        "stage",
+        "lifestyle",
+        "patient at home",
+        "PCP"
+    );
+    for (h, (pa, pcp)) in o.patient.iter().zip(&o.physician).enumerate() {
+        for (k, life) in [Lifestyle::Beneficial, Lifestyle::NonBeneficial]
+            .iter()
+            .enumerate()
+        {
+            let next = match (life, pa[k].next) {
+                (Lifestyle::Beneficial, Lifestyle::Beneficial) => "maintain",
+                (Lifestyle::Beneficial, _) => "relapse",
+                (_, Lifestyle::Beneficial) => "switch",
+                _ => "status quo",
+            };
+            say!(
+                "    {:<6} {:<10} {:<22} {:<6}",
+                h + 1,
+                if k == 0 { "B" } else { "Nb" },
+                format!("{next}, {}", if pa[k].visit { "PCP" } else { "home" }),
+                if pcp[k] == Effort::High {
+                    "high"
+                } else {
+                    "low"
+                }
+            );
+        }
+    }
+    let c = o.certificate;
+    say!(
+        "    certificate: ψ_PA {:.2e}, ψ_PCP {:.2e}, best-response gaps {:.2e} / {:.2e}; values from (1,B,Hm): PA {:.4}, PCP {:.4}",
+        c.psi[0], c.psi[1], c.gap[0], c.gap[1], o.value_pa, o.value_pcp
+    );
+    Ok(())
 }

@@ -21,6 +21,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "medisim-dsl",
             "medisim-sim",
             "medisim-contracts",
+            "medisim-games",
         ],
     ),
     (

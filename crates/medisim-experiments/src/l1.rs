@@ -164,7 +164,7 @@ pub fn figures(cells: &[Cell], grid: &[f64]) -> Vec<Figure> {
                     };
                     (
                         metric.name().to_string(),
-                        heatmap(ptitle, grid, grid, &values, decimals, cross),
+                        heatmap(ptitle, ("α", "β"), grid, grid, &values, decimals, cross),
                     )
                 })
                 .collect(),

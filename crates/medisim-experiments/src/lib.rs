@@ -2,7 +2,9 @@
 //!
 //! Owns the experiments of the Medi-Sim paper as reproducible jobs: the L1 incentive phase
 //! diagram ([`mod@l1`]), the L2 one-at-a-time lever sweeps ([`mod@l2`]), the nine stylized facts
-//! ([`mod@validate`]) and the HTML report ([`report`]). Every experiment is a list of cells
+//! ([`mod@validate`]) and the HTML report ([`report`]), with sections for the other sources'
+//! models: payment contracts ([`contracts`], seed 003) and multi-level games ([`games`], seed
+//! 004). Every experiment is a list of cells
 //! ([`cells`]) run in parallel and cached on disk, so an interrupted run resumes.
 //!
 //! Imports `medisim-sim` (to run cells) and `medisim-dsl` (to fix levers in policies). The
@@ -10,6 +12,7 @@
 
 pub mod cells;
 pub mod contracts;
+pub mod games;
 pub mod l1;
 pub mod l2;
 pub mod plots;
@@ -153,6 +156,7 @@ pub fn reproduce(
             &l1_figs,
             &l2_figs,
             &contracts::figures(200_000, 1),
+            &games::section().map_err(|e| anyhow::anyhow!("games section: {e}"))?,
         )
         .as_bytes(),
     )?;

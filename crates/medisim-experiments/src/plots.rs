@@ -4,9 +4,12 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// An annotated heatmap of `values[i][j]` at x = `xs[i]`, y = `ys[j]`, with every cell's value
-/// printed, the argmax marked ▲, the argmin ▼, and `cross` (if any) marked ×.
+/// printed, the argmax marked ▲, the argmin ▼, and `cross` (if any) marked ×; `axes` names the
+/// x and y axes. A map printed with 0 decimals is categorical (a strategy's number, a count):
+/// no extremes are marked.
 pub fn heatmap(
     title: &str,
+    axes: (&str, &str),
     xs: &[f64],
     ys: &[f64],
     values: &[Vec<f64>],
@@ -56,8 +59,8 @@ pub fn heatmap(
             .y_labels(ny)
             .x_label_formatter(&fx)
             .y_label_formatter(&fy)
-            .x_desc("α")
-            .y_desc("β")
+            .x_desc(axes.0)
+            .y_desc(axes.1)
             .label_style(("sans-serif", 10))
             .draw();
         for i in 0..nx {
@@ -70,7 +73,9 @@ pub fn heatmap(
                     (SegmentValue::Exact(ii + 1), SegmentValue::Exact(jj + 1)),
                 ];
                 let _ = chart.draw_series(std::iter::once(Rectangle::new(corners, color.filled())));
-                let mark = if (i, j) == amax {
+                let mark = if decimals == 0 {
+                    ""
+                } else if (i, j) == amax {
                     "▲"
                 } else if (i, j) == amin {
                     "▼"

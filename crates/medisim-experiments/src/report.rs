@@ -48,12 +48,36 @@ fn figure_html(f: &Figure) -> String {
     )
 }
 
+/// A recomputed table with its note.
+fn table_html(t: &medisim_games::tables::Table) -> String {
+    let head: String = t
+        .columns
+        .iter()
+        .map(|c| format!("<th>{}</th>", esc(c)))
+        .collect();
+    let rows: String = t
+        .rows
+        .iter()
+        .map(|r| {
+            let cells: String = r.iter().map(|c| format!("<td>{}</td>", esc(c))).collect();
+            format!("<tr>{cells}</tr>")
+        })
+        .collect();
+    format!(
+        "<section class=\"table\" id=\"{}\"><h3>{}</h3><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table><p class=\"caption\">{}</p></section>\n",
+        esc(&t.id),
+        esc(&format!("{} — {}", t.id.replace("table-", "Table "), t.title)),
+        esc(&t.note)
+    )
+}
+
 pub fn html(
     p: &Provenance,
     facts: &[Fact],
     l1: &[Figure],
     l2: &[Figure],
     contracts: &[Figure],
+    games: &crate::games::GamesSection,
 ) -> String {
     let passed = facts.iter().filter(|f| f.pass).count();
     let rows: String = facts
@@ -91,6 +115,8 @@ pub fn html(
     let l1_html: String = l1.iter().map(figure_html).collect();
     let l2_html: String = l2.iter().map(figure_html).collect();
     let contracts_html: String = contracts.iter().map(figure_html).collect();
+    let games_html: String = games.tables.iter().map(table_html).collect::<String>()
+        + &games.figures.iter().map(figure_html).collect::<String>();
     format!(
         r##"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Medi-Sim reproduction report</title>
@@ -105,7 +131,7 @@ nav a {{ margin-right: 1em; }}
 </style></head><body>
 <h1>Medi-Sim reproduction report</h1>
 <p class="summary">Healthcare mechanisms under strategic provider response (arXiv 2605.30680), reproduced with medisim. <b>{passed} of {n} stylized facts pass.</b></p>
-<nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#contracts">Payment contracts</a><a href="#provenance">Provenance</a></nav>
+<nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#contracts">Payment contracts</a><a href="#games">Multi-level games</a><a href="#provenance">Provenance</a></nav>
 <h2 id="validation">Validation: nine stylized facts (Table 4)</h2>
 <table id="facts"><thead><tr><th>#</th><th>fact</th><th>anchor</th><th>intervention</th><th>expected signature</th><th>observed</th><th>verdict</th></tr></thead><tbody>
 {rows}</tbody></table>
@@ -116,6 +142,9 @@ nav a {{ margin-right: 1em; }}
 <h2 id="contracts">Payment contracts for end-of-life care (arXiv 2403.15099)</h2>
 <p class="caption">The principal-agent models of seed 003, each solved in closed form and cross-checked by a numeric solver (docs/contracts.md).</p>
 {contracts_html}
+<h2 id="games">Multi-level incentive games (Zhang, seed 004)</h2>
+<p class="caption">Chapters 3–5 recomputed: payer → hospital → physicians (CT scanner), CMS → ACO → PCP and radiologist (imaging), and the patient ↔ PCP stochastic game of chronic care. Each table stands beside the dissertation's printed numbers (docs/games.md says where and why they differ).</p>
+{games_html}
 <h2 id="provenance">Provenance</h2>
 <table id="provenance-table">{prov_rows}</table>
 </body></html>

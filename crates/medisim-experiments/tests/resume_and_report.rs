@@ -69,10 +69,17 @@ fn the_report_is_self_contained_and_renders_in_headless_chromium() {
     let r = reproduce(&o, dir.path(), |_| ProgressBar::hidden()).unwrap();
     let html = std::fs::read_to_string(&r.report).unwrap();
     let svgs = html.matches("<svg").count();
-    // 5 L1 figures (35 panels), 7 L2 figures of 8 panels, and the contracts section's 4
-    // figures (1 + 4 + 1 + 2 panels).
-    assert_eq!(svgs, 35 + 7 * 8 + 8, "figures embedded inline");
+    // 5 L1 figures (35 panels), 7 L2 figures of 8 panels, the contracts section's 4
+    // figures (1 + 4 + 1 + 2 panels) and the games section's 3 (1 + 4 + 9).
+    assert_eq!(svgs, 35 + 7 * 8 + 8 + 14, "figures embedded inline");
     for id in [
+        "games_ct_phase",
+        "games_chronic_visits",
+        "games_chronic_physician",
+        "table-3.4",
+        "table-4.4",
+        "table-5.2",
+        "table-5.4",
         "contracts_gamma",
         "contracts_pi",
         "contracts_free_family",

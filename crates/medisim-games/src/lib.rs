@@ -11,13 +11,23 @@
 //! the physicians' Theorem 3 responses in closed form and the hospital's two shares found by a
 //! multistart grid and argmin's Nelder–Mead.
 //!
-//! Parameters read through [`GameParams`]; the upper levels' searches through [`optimize`].
+//! Chapter 5 ([`chronic`]): the patient ↔ primary-care physician stochastic game of chronic
+//! disease management, built as data for a general perfect-information stochastic-game engine
+//! ([`stochastic`]: exact evaluation, policy-iteration best responses, the Filar–Vrieze NLP-1
+//! value as a certificate, pure-equilibrium search).
+//!
+//! Parameters read (and set key by key) through [`GameParams`]; the upper levels' searches and
+//! the sensitivity tables' switch points through [`optimize`]; every table the dissertation
+//! prints, recomputed, in [`tables`].
 //!
 //! Imports only `medisim-core`.
 
 pub mod aco;
+pub mod chronic;
 pub mod mssp;
 pub mod optimize;
 pub mod params;
+pub mod stochastic;
+pub mod tables;
 
 pub use params::{GameError, GameParams};

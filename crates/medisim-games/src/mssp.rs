@@ -101,8 +101,11 @@ pub struct MsspOutcome {
     pub billings: f64,
     pub incentive: f64,
     pub health: f64,
+    #[serde(rename = "utility_h")]
     pub u_h: f64,
+    #[serde(rename = "utility_p")]
     pub u_p: f64,
+    #[serde(rename = "utility_r")]
     pub u_r: f64,
 }
 
@@ -191,8 +194,23 @@ impl MsspGame {
     /// Everyone's utility at (investment, α, β); `incentive` off: no savings contract.
     pub fn outcome(&self, h: Investment, alpha: f64, beta: f64, incentive: bool) -> MsspOutcome {
         let (alpha, beta) = if incentive { (alpha, beta) } else { (0.0, 0.0) };
-        let v = self.derived(h);
         let (tp, tr) = self.responses(h, alpha, beta);
+        self.outcome_at(h, alpha, beta, incentive, tp, tr)
+    }
+
+    /// Everyone's utility when P and R test at rates θ_P, θ_R, whatever their best responses
+    /// (the property tests hold Theorem 3 against this).
+    pub fn outcome_at(
+        &self,
+        h: Investment,
+        alpha: f64,
+        beta: f64,
+        incentive: bool,
+        tp: f64,
+        tr: f64,
+    ) -> MsspOutcome {
+        let (alpha, beta) = if incentive { (alpha, beta) } else { (0.0, 0.0) };
+        let v = self.derived(h);
         // (c_HAN + c_SAN)/2 with one c_AN.
         let pi_p = self.n1 * (self.c_an - tp * v.c_s + tp * tp / 2.0 * v.x);
         let b_p = self.n1 * ((self.mu_han + self.mu_san) / 2.0 - tp * v.a_s + tp * tp / 2.0 * v.d);
@@ -359,6 +377,82 @@ mod tests {
             );
         }
         assert_eq!(g.equilibrium(true).investment, Investment::Invest);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+        /// On random parameter sets (costs, benefits, weights and populations scaled by
+        /// 0.8–1.2) and shares, each of P's and R's Theorem 3 rates earns at least what a
+        /// numeric maximisation of that player's utility over [0, 1] finds, the other's rate held.
+        #[test]
+        fn theorem_3_is_each_physicians_numeric_best(
+            scale in proptest::collection::vec(0.8f64..1.2, 8),
+            alpha in 0.0f64..0.6,
+            beta in 0.0f64..0.4,
+            benchmark in 3000.0f64..4000.0,
+            invest in proptest::bool::ANY,
+            incentive in proptest::bool::ANY,
+        ) {
+            let d = MsspGame::default();
+            let g = MsspGame {
+                c_sit: d.c_sit * scale[0],
+                c_hin: d.c_hin * scale[1],
+                c_i: d.c_i * scale[2],
+                mu_hit: d.mu_hit * scale[3],
+                lambda_p: d.lambda_p * scale[4],
+                lambda_r: d.lambda_r * scale[5],
+                n1: d.n1 * scale[6],
+                gamma_p: d.gamma_p * scale[7],
+                benchmark,
+                ..d
+            };
+            proptest::prop_assume!(g.validate().is_ok());
+            let h = if invest { Investment::Invest } else { Investment::StatusQuo };
+            // Without the contract the shares are void (`outcome` zeroes them).
+            let (alpha, beta) = if incentive { (alpha, beta) } else { (0.0, 0.0) };
+            let (tp, tr) = g.responses(h, alpha, beta);
+            let closed = g.outcome_at(h, alpha, beta, incentive, tp, tr);
+            let best = |f: &dyn Fn(f64) -> f64| {
+                let (mut bx, mut bv) = (0.0, f(0.0));
+                for i in 0..=2000 {
+                    let x = f64::from(i) / 2000.0;
+                    if f(x) > bv { (bx, bv) = (x, f(x)); }
+                }
+                crate::optimize::brent_max(f, (bx - 5e-4f64).max(0.0), (bx + 5e-4f64).min(1.0))
+                    .map_or(bv, |x| bv.max(f(x)))
+            };
+            let up = best(&|x| g.outcome_at(h, alpha, beta, incentive, x, tr).u_p);
+            let ur = best(&|x| g.outcome_at(h, alpha, beta, incentive, tp, x).u_r);
+            proptest::prop_assert!(closed.u_p >= up - 1e-9 * up.abs().max(1.0), "P {} < {up}", closed.u_p);
+            proptest::prop_assert!(closed.u_r >= ur - 1e-9 * ur.abs().max(1.0), "R {} < {ur}", closed.u_r);
+        }
+    }
+
+    /// Table 4.3: the value of each parameter at which H's equilibrium investment switches,
+    /// without and with the incentive (M = 3700). c^H(s1) and γ_c with the incentive match
+    /// the digest's recomputation (163, 10.08) rather than the printed 162 and 8.6.
+    #[test]
+    fn table_4_3_switch_points_reproduce() {
+        let g = MsspGame::default();
+        for (key, no, with, tol) in [
+            ("k[0]", Some(328.0), Some(307.0), 0.5),
+            ("c_h[0]", Some(193.0), Some(163.0), 0.5),
+            ("gamma_c", Some(13.7), Some(10.08), 0.05),
+            ("gamma_p", None, None, 0.0),
+            ("delta", Some(0.031), Some(0.033), 5e-4),
+            ("pr_h_state1[0]", None, None, 0.0),
+        ] {
+            for (incentive, printed) in [(false, no), (true, with)] {
+                let ours = crate::optimize::switch_point(&g, key, 100.0, |g: &MsspGame| {
+                    g.equilibrium(incentive).investment
+                });
+                match (ours, printed) {
+                    (Some(a), Some(b)) => assert!(near(a, b, tol), "{key} {incentive}: {a} vs {b}"),
+                    (None, None) => {}
+                    _ => panic!("{key} {incentive}: {ours:?} vs {printed:?}"),
+                }
+            }
+        }
     }
 
     #[test]

@@ -45,3 +45,48 @@ pub fn nelder_mead_max(f: impl Fn(f64, f64) -> f64, start: (f64, f64)) -> Option
         .ok()?;
     res.state.best_param.map(|p| (p[0], p[1]))
 }
+
+/// The value of the scalar key `key` at which `decision` first changes, scanning outward from
+/// its current value x0 in both directions (steps growing by 5% from 1% of |x0|, as far as
+/// `reach` × max(|x0|, 1) away or the key's legal range, never crossing zero: a parameter's
+/// sign is part of its meaning) and bisecting to 1e-7 relative. The
+/// "transition point" of a sensitivity table; `None` when the decision never changes.
+pub fn switch_point<G, D>(g: &G, key: &str, reach: f64, decision: impl Fn(&G) -> D) -> Option<f64>
+where
+    G: crate::GameParams,
+    D: PartialEq,
+{
+    let x0 = g.value(key)?;
+    let at = |x: f64| g.with(key, &format!("{x:?}")).ok();
+    let d0 = decision(g);
+    let unit = if x0 == 0.0 { 1.0 } else { x0.abs() };
+    let mut best: Option<f64> = None;
+    for dir in [1.0, -1.0] {
+        let mut inside = x0;
+        for k in 0.. {
+            let x = x0 + dir * 0.01 * unit * 1.05f64.powi(k);
+            if (x - x0).abs() > reach * unit.max(1.0) || x * x0 < 0.0 {
+                break;
+            }
+            // Outside the key's legal range: nothing further this way.
+            let Some(gx) = at(x) else { break };
+            if decision(&gx) != d0 {
+                let (mut a, mut b) = (inside, x);
+                while (b - a).abs() > 1e-7 * unit {
+                    let m = 0.5 * (a + b);
+                    match at(m) {
+                        Some(gm) if decision(&gm) == d0 => a = m,
+                        _ => b = m,
+                    }
+                }
+                let hit = 0.5 * (a + b);
+                if best.is_none_or(|c| (hit - x0).abs() < (c - x0).abs()) {
+                    best = Some(hit);
+                }
+                break;
+            }
+            inside = x;
+        }
+    }
+    best
+}

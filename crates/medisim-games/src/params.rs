@@ -1,7 +1,9 @@
-//! What every game's parameters share: errors that name the key, and reading from TOML with
-//! every key defaulted and the result validated.
+//! What every game's parameters share: errors that name the key, reading from TOML with every
+//! key defaulted and the result validated, and setting one key by name (`--set key=value`,
+//! sensitivity scans) through the same serde description, so no game lists its keys twice.
 
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GameError {
@@ -9,10 +11,12 @@ pub enum GameError {
     Invalid { key: &'static str, message: String },
     #[error("game file {origin}: {message}")]
     Parse { origin: String, message: String },
+    #[error("game parameter `{key}`: {message}")]
+    Set { key: String, message: String },
 }
 
 /// A game's parameter set: a serde struct with `#[serde(default, deny_unknown_fields)]`.
-pub trait GameParams: DeserializeOwned + Default {
+pub trait GameParams: DeserializeOwned + Serialize + Default {
     /// Check every value, naming the first key out of range.
     fn validate(&self) -> Result<(), GameError>;
 
@@ -24,5 +28,133 @@ pub trait GameParams: DeserializeOwned + Default {
         })?;
         g.validate()?;
         Ok(g)
+    }
+
+    /// These parameters with `key` set to `value`, validated. `key` is a field name, or
+    /// `name[i]` (`name[i][j]`) for an element of an array field (0-based); `value` is a TOML
+    /// value (`0.5`, `[1, 2]`, `"high"`).
+    fn with(&self, key: &str, value: &str) -> Result<Self, GameError> {
+        let set_err = |message: String| GameError::Set {
+            key: key.into(),
+            message,
+        };
+        let parsed: toml::Value = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .map_err(|_| set_err(format!("`{value}` is not a TOML value")))?
+            .remove("v")
+            .ok_or_else(|| set_err("no value".into()))?;
+        let mut table =
+            toml::Table::try_from(self).map_err(|e| set_err(format!("cannot describe: {e}")))?;
+        let (name, indices) = split_key(key).ok_or_else(|| set_err("malformed key".into()))?;
+        let mut slot = table
+            .get_mut(name)
+            .ok_or_else(|| set_err(format!("unknown key; known: {}", known_keys(self))))?;
+        for i in indices {
+            let len = slot.as_array().map_or(0, Vec::len);
+            slot = slot
+                .as_array_mut()
+                .and_then(|a| a.get_mut(i))
+                .ok_or_else(|| set_err(format!("index {i} outside 0..{len}")))?;
+        }
+        if std::mem::discriminant(slot) != std::mem::discriminant(&parsed)
+            && !(slot.is_float() && parsed.is_integer())
+        {
+            return Err(set_err(format!(
+                "expected a {}, got `{value}`",
+                slot.type_str()
+            )));
+        }
+        *slot = match parsed {
+            toml::Value::Integer(i) if slot.is_float() => toml::Value::Float(i as f64),
+            v => v,
+        };
+        let g: Self = table
+            .try_into()
+            .map_err(|e: toml::de::Error| set_err(e.message().to_string()))?;
+        g.validate()?;
+        Ok(g)
+    }
+
+    /// The number at `key` (a field, or `name[i]` of an array field); `None` when there is
+    /// none.
+    fn value(&self, key: &str) -> Option<f64> {
+        let table = toml::Table::try_from(self).ok()?;
+        let (name, indices) = split_key(key)?;
+        let mut v = table.get(name)?;
+        for i in indices {
+            v = v.as_array()?.get(i)?;
+        }
+        v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
+    }
+
+    /// Apply `key=value` settings in order.
+    fn with_all(&self, sets: &[String]) -> Result<Self, GameError>
+    where
+        Self: Clone,
+    {
+        let mut g = self.clone();
+        for s in sets {
+            let (k, v) = s.split_once('=').ok_or_else(|| GameError::Set {
+                key: s.clone(),
+                message: "expected key=value".into(),
+            })?;
+            g = g.with(k.trim(), v.trim())?;
+        }
+        Ok(g)
+    }
+}
+
+/// `name[i][j]` → (`name`, [i, j]).
+fn split_key(key: &str) -> Option<(&str, Vec<usize>)> {
+    let (name, mut rest) = match key.find('[') {
+        Some(k) => (&key[..k], &key[k..]),
+        None => (key, ""),
+    };
+    let mut indices = Vec::new();
+    while !rest.is_empty() {
+        let close = rest.find(']')?;
+        indices.push(rest.get(1..close)?.trim().parse().ok()?);
+        rest = &rest[close + 1..];
+    }
+    (!name.is_empty()).then_some((name, indices))
+}
+
+fn known_keys<T: Serialize>(g: &T) -> String {
+    toml::Table::try_from(g)
+        .map(|t| t.keys().cloned().collect::<Vec<_>>().join(", "))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aco::AcoGame;
+
+    #[test]
+    fn a_key_is_set_by_name_and_index() {
+        let g = AcoGame::default().with("mu", "0.25").unwrap();
+        assert_eq!(g.mu, 0.25);
+        let g = g.with("k[0]", "-5").unwrap();
+        assert_eq!(g.k[0], -5.0);
+        let g = g.with_all(&["benchmark = 30".into()]).unwrap();
+        assert_eq!(g.benchmark, 30.0);
+    }
+
+    #[test]
+    fn a_bad_setting_names_the_key_and_the_problem() {
+        let d = AcoGame::default();
+        let e = d.with("bogus", "1").unwrap_err().to_string();
+        assert!(
+            e.contains("`bogus`") && e.contains("known: ") && e.contains("mu"),
+            "{e}"
+        );
+        let e = d.with("k[7]", "1").unwrap_err().to_string();
+        assert!(e.contains("index 7"), "{e}");
+        let e = d.with("mu", "\"high\"").unwrap_err().to_string();
+        assert!(e.contains("expected a float"), "{e}");
+        // Range checks are the game's own: the value is refused, not clipped.
+        let e = d.with("mu", "2").unwrap_err().to_string();
+        assert!(e.contains("`mu`"), "{e}");
+        let e = d.with_all(&["mu".into()]).unwrap_err().to_string();
+        assert!(e.contains("key=value"), "{e}");
     }
 }
