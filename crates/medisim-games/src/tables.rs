@@ -313,15 +313,25 @@ pub fn table_4_4(g: &MsspGame) -> Table {
     let mut t = Table::new(
         "table-4.4",
         "Imaging: the benchmark M moves the ACO's billings, incentive, net cost, health and H's shares",
-        &["benchmark", "billings", "incentive", "net_cost", "health", "alpha", "beta", "investment"],
-        "the last row is the game without the savings contract",
+        &["benchmark", "billings", "incentive", "net_cost", "health", "alpha", "beta", "investment", "participates"],
+        "the last row is the game without the savings contract; a player participates when its utility is at least its utility without the contract (printed: H from 3300, P from 3500, R from 3600)",
     );
+    let none = g.equilibrium(false);
     for m in (0..=10).map(|k| 3000.0 + 100.0 * f64::from(k)) {
         let o = MsspGame {
             benchmark: m,
             ..g.clone()
         }
         .equilibrium(true);
+        let joins: Vec<&str> = [
+            ("H", o.u_h, none.u_h),
+            ("P", o.u_p, none.u_p),
+            ("R", o.u_r, none.u_r),
+        ]
+        .iter()
+        .filter(|(_, with, without)| with >= without)
+        .map(|(who, _, _)| *who)
+        .collect();
         t.rows.push(vec![
             f(m, 0),
             f(o.billings, 2),
@@ -331,9 +341,10 @@ pub fn table_4_4(g: &MsspGame) -> Table {
             f(o.alpha, 4),
             f(o.beta, 4),
             inv(o.investment),
+            joins.join(" "),
         ]);
     }
-    let o = g.equilibrium(false);
+    let o = none;
     t.rows.push(vec![
         "none".into(),
         f(o.billings, 2),
@@ -343,6 +354,7 @@ pub fn table_4_4(g: &MsspGame) -> Table {
         "-".into(),
         "-".into(),
         inv(o.investment),
+        "-".into(),
     ]);
     t
 }
@@ -505,6 +517,16 @@ mod tests {
         let mut q = t.clone();
         q.rows[0][0] = "a,\"b\"".into();
         assert!(q.to_csv().contains("\"a,\"\"b\"\"\""));
+        // Table 4.4's participation column: H joins from M = 3300 and R from 3600, as printed;
+        // P from 3400, where the dissertation prints 3500 — at 3400 P gains 0.14 utility
+        // units of 9,963 over the no-contract game, less than the printed utilities' rounding.
+        let t = table_4_4(&MsspGame::default());
+        let joins: Vec<&str> = t.rows.iter().map(|r| r[8].as_str()).collect();
+        assert_eq!(
+            &joins[..7],
+            ["", "", "", "H", "H P", "H P", "H P R"],
+            "{joins:?}"
+        );
         let t = table_4_3(&MsspGame::default());
         assert_eq!(t.rows[0][2], "328.1");
         assert_eq!(t.rows[3][2], "none");
