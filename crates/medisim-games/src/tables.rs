@@ -380,13 +380,7 @@ fn patient_table(
         &["current_lifestyle", "effort", "always", "printed", "2_of_3", "printed", "1_of_3", "printed", "never", "printed"],
         "percent of the 945 cases of Table 5.1; PA's best response (policy iteration, gap 0) to PCP's effort everywhere",
     );
-    let panels = [
-        ("B", Effort::High),
-        ("B", Effort::Low),
-        ("Nb", Effort::High),
-        ("Nb", Effort::Low),
-    ];
-    for (k, (life, effort)) in panels.iter().enumerate() {
+    for (k, (life, effort)) in PANELS.iter().enumerate() {
         let l = (*life == "Nb") as usize;
         let shares = class_shares(
             cases
@@ -405,6 +399,30 @@ fn patient_table(
     t
 }
 
+/// The panels of Tables 5.2 and 5.3, in their printed order: (current lifestyle, effort).
+const PANELS: [(&str, Effort); 4] = [
+    ("B", Effort::High),
+    ("B", Effort::Low),
+    ("Nb", Effort::High),
+    ("Nb", Effort::Low),
+];
+
+/// Table 5.2 as printed (always, 2 of 3, 1 of 3, never), rows as [`PANELS`].
+pub const PRINTED_5_2: [[f64; 4]; 4] = [
+    [67.4, 4.1, 18.2, 10.3],
+    [55.1, 5.2, 25.6, 14.1],
+    [86.6, 0.3, 9.6, 3.5],
+    [55.3, 5.0, 25.9, 13.8],
+];
+
+/// Table 5.3 as printed, rows as [`PANELS`].
+pub const PRINTED_5_3: [[f64; 4]; 4] = [
+    [29.7, 9.1, 11.6, 49.6],
+    [96.1, 3.9, 0.0, 0.0],
+    [4.4, 8.8, 3.7, 83.1],
+    [93.4, 6.6, 0.0, 0.0],
+];
+
 /// Table 5.2: PCP's effort and the patient's primary-care visits.
 pub fn table_5_2(g: &ChronicCareGame, cases: &[PatientCase]) -> Table {
     patient_table(
@@ -412,12 +430,7 @@ pub fn table_5_2(g: &ChronicCareGame, cases: &[PatientCase]) -> Table {
         "table-5.2",
         "Chronic care: in how many stages PA visits the PCP next period",
         |c, l| c.visits[l],
-        [
-            [67.4, 4.1, 18.2, 10.3],
-            [55.1, 5.2, 25.6, 14.1],
-            [86.6, 0.3, 9.6, 3.5],
-            [55.3, 5.0, 25.9, 13.8],
-        ],
+        PRINTED_5_2,
         g.layout().stages,
     )
 }
@@ -429,12 +442,7 @@ pub fn table_5_3(g: &ChronicCareGame, cases: &[PatientCase]) -> Table {
         "table-5.3",
         "Chronic care: in how many stages PA chooses the beneficial lifestyle next period",
         |c, l| c.beneficial[l],
-        [
-            [29.7, 9.1, 11.6, 49.6],
-            [96.1, 3.9, 0.0, 0.0],
-            [4.4, 8.8, 3.7, 83.1],
-            [93.4, 6.6, 0.0, 0.0],
-        ],
+        PRINTED_5_3,
         g.layout().stages,
     )
 }
@@ -506,6 +514,29 @@ pub const TABLES: [(&str, &str); 9] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Tables 5.2 and 5.3, within 0.5 percentage points of every printed share.
+    #[test]
+    fn tables_5_2_and_5_3_reproduce() {
+        let g = ChronicCareGame::default();
+        let cases = patient_cases(&g);
+        assert_eq!(cases.len(), 2 * 945);
+        assert!(cases.iter().all(|c| c.gap <= 1e-9));
+        for (k, (life, effort)) in PANELS.iter().enumerate() {
+            let l = (*life == "Nb") as usize;
+            let panel = || cases.iter().filter(|c| c.effort == *effort);
+            let visits = class_shares(panel().map(|c| c.visits[l]), 3);
+            let lifestyle = class_shares(panel().map(|c| c.beneficial[l]), 3);
+            for (ours, printed) in [(visits, PRINTED_5_2[k]), (lifestyle, PRINTED_5_3[k])] {
+                let off = ours
+                    .iter()
+                    .zip(printed)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max);
+                assert!(off <= 0.55, "{life} {effort:?}: {ours:?} vs {printed:?}");
+            }
+        }
+    }
 
     #[test]
     fn tables_hold_their_columns_and_quote_csv() {
