@@ -30,6 +30,7 @@ macro_rules! say_raw {
 mod contract;
 mod experiments;
 mod game;
+mod panel;
 mod run;
 mod search;
 mod source;
@@ -105,6 +106,10 @@ enum Command {
     Contract(contract::ContractArgs),
     /// Multi-level incentive games (seed 004): equilibria of payer, hospital and physicians.
     Game(game::GameArgs),
+    /// Primary-care payment models on a patient panel (seed 002): FFS, capitation, shared risk;
+    /// myopic, Q-learning and optimal providers.
+    #[command(subcommand)]
+    Panel(panel::PanelCommand),
 }
 
 fn main() -> ExitCode {
@@ -134,6 +139,7 @@ fn main() -> ExitCode {
         Command::Scenario { file } => run::print_scenario(file.as_deref()),
         Command::Contract(a) => contract::contract(&a),
         Command::Game(a) => game::game(&a),
+        Command::Panel(c) => panel::panel(&c),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

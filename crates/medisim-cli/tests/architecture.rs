@@ -14,6 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("medisim-sim", &["medisim-core", "medisim-dsl"]),
     ("medisim-contracts", &["medisim-core"]),
     ("medisim-games", &["medisim-core"]),
+    ("medisim-panel", &["medisim-core"]),
     (
         "medisim-experiments",
         &[
@@ -22,6 +23,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "medisim-sim",
             "medisim-contracts",
             "medisim-games",
+            "medisim-panel",
         ],
     ),
     (
@@ -36,6 +38,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "medisim-sim",
             "medisim-contracts",
             "medisim-games",
+            "medisim-panel",
             "medisim-experiments",
             "medisim-search",
         ],

@@ -3,8 +3,8 @@
 //! Owns the experiments of the Medi-Sim paper as reproducible jobs: the L1 incentive phase
 //! diagram ([`mod@l1`]), the L2 one-at-a-time lever sweeps ([`mod@l2`]), the nine stylized facts
 //! ([`mod@validate`]) and the HTML report ([`report`]), with sections for the other sources'
-//! models: payment contracts ([`contracts`], seed 003) and multi-level games ([`games`], seed
-//! 004). Every experiment is a list of cells
+//! models: payment contracts ([`contracts`], seed 003), multi-level games ([`games`], seed
+//! 004) and primary-care payment on a panel ([`panel`], seed 002). Every experiment is a list of cells
 //! ([`cells`]) run in parallel and cached on disk, so an interrupted run resumes.
 //!
 //! Imports `medisim-sim` (to run cells) and `medisim-dsl` (to fix levers in policies). The
@@ -15,6 +15,7 @@ pub mod contracts;
 pub mod games;
 pub mod l1;
 pub mod l2;
+pub mod panel;
 pub mod plots;
 pub mod report;
 pub mod validate;
@@ -157,6 +158,7 @@ pub fn reproduce(
             &l2_figs,
             &contracts::figures(200_000, 1),
             &games::section().map_err(|e| anyhow::anyhow!("games section: {e}"))?,
+            &panel::section().map_err(|e| anyhow::anyhow!("panel section: {e}"))?,
         )
         .as_bytes(),
     )?;

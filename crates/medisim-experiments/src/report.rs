@@ -78,6 +78,7 @@ pub fn html(
     l2: &[Figure],
     contracts: &[Figure],
     games: &crate::games::GamesSection,
+    panel: &crate::panel::PanelSection,
 ) -> String {
     let passed = facts.iter().filter(|f| f.pass).count();
     let rows: String = facts
@@ -115,6 +116,23 @@ pub fn html(
     let l1_html: String = l1.iter().map(figure_html).collect();
     let l2_html: String = l2.iter().map(figure_html).collect();
     let contracts_html: String = contracts.iter().map(figure_html).collect();
+    let panel_rows: String = panel
+        .table_1
+        .iter()
+        .map(|r| {
+            format!(
+                "<tr><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td></tr>",
+                esc(&r.metric),
+                r.paper_myopic,
+                r.ours_myopic,
+                r.paper_lookahead,
+                r.ours_lookahead
+            )
+        })
+        .collect();
+    let panel_html: String = format!(
+        "<section class=\"table\" id=\"panel-table-1\"><h3>Table 1 — myopic against lookahead at reward = penalty = 0.5, margin 40%</h3><table><thead><tr><th>metric</th><th>paper, myopic</th><th>ours, myopic</th><th>paper, lookahead γ = 0.5</th><th>ours, lookahead</th></tr></thead><tbody>{panel_rows}</tbody></table><p class=\"caption\">Ours: Q-learning providers, 40 runs of 10 patients over 15 years, reference $10,000 a year (docs/panel.md).</p></section>\n"
+    ) + &panel.figures.iter().map(figure_html).collect::<String>();
     let games_html: String = games.tables.iter().map(table_html).collect::<String>()
         + &games.figures.iter().map(figure_html).collect::<String>();
     format!(
@@ -131,7 +149,7 @@ nav a {{ margin-right: 1em; }}
 </style></head><body>
 <h1>Medi-Sim reproduction report</h1>
 <p class="summary">Healthcare mechanisms under strategic provider response (arXiv 2605.30680), reproduced with medisim. <b>{passed} of {n} stylized facts pass.</b></p>
-<nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#contracts">Payment contracts</a><a href="#games">Multi-level games</a><a href="#provenance">Provenance</a></nav>
+<nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#contracts">Payment contracts</a><a href="#games">Multi-level games</a><a href="#panel">Primary-care panel</a><a href="#provenance">Provenance</a></nav>
 <h2 id="validation">Validation: nine stylized facts (Table 4)</h2>
 <table id="facts"><thead><tr><th>#</th><th>fact</th><th>anchor</th><th>intervention</th><th>expected signature</th><th>observed</th><th>verdict</th></tr></thead><tbody>
 {rows}</tbody></table>
@@ -145,6 +163,9 @@ nav a {{ margin-right: 1em; }}
 <h2 id="games">Multi-level incentive games (Zhang, seed 004)</h2>
 <p class="caption">Chapters 3–5 recomputed: payer → hospital → physicians (CT scanner), CMS → ACO → PCP and radiologist (imaging), and the patient ↔ PCP stochastic game of chronic care. Each table stands beside the dissertation's printed numbers (docs/games.md says where and why they differ).</p>
 {games_html}
+<h2 id="panel">Primary-care payment models on a patient panel (Bigus et al., seed 002)</h2>
+<p class="caption">The experiments E1–E5 as sweeps of one contract term, and E6 (Table 1). The retinopathy model's rates, fees and costs are ours, chosen from the literature (docs/panel.md); the findings are directional.</p>
+{panel_html}
 <h2 id="provenance">Provenance</h2>
 <table id="provenance-table">{prov_rows}</table>
 </body></html>

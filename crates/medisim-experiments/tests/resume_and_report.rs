@@ -70,10 +70,14 @@ fn the_report_is_self_contained_and_renders_in_headless_chromium() {
     let html = std::fs::read_to_string(&r.report).unwrap();
     let svgs = html.matches("<svg").count();
     // 5 L1 figures (35 panels), 7 L2 figures of 8 panels, the contracts section's 4
-    // figures (1 + 4 + 1 + 2 panels) and the games section's 3 (1 + 4 + 9).
-    assert_eq!(svgs, 35 + 7 * 8 + 8 + 14, "figures embedded inline");
+    // figures (1 + 4 + 1 + 2 panels), the games section's 3 (1 + 4 + 9) and the panel
+    // section's 5 of 3 panels.
+    assert_eq!(svgs, 35 + 7 * 8 + 8 + 14 + 15, "figures embedded inline");
     for id in [
         "games_ct_phase",
+        "panel_e1",
+        "panel_e5",
+        "panel-table-1",
         "games_chronic_visits",
         "games_chronic_physician",
         "table-3.4",

@@ -400,7 +400,7 @@ fn patient_table(
 }
 
 /// The panels of Tables 5.2 and 5.3, in their printed order: (current lifestyle, effort).
-const PANELS: [(&str, Effort); 4] = [
+pub const PANELS: [(&str, Effort); 4] = [
     ("B", Effort::High),
     ("B", Effort::Low),
     ("Nb", Effort::High),

@@ -1,0 +1,447 @@
+//! `medisim panel`: primary-care payment models on a patient panel (seed 002) — one
+//! configuration, a sweep of one term, or the paper's experiments E1–E6.
+
+use anyhow::{bail, Context, Result};
+use medisim_core::write_atomic;
+use medisim_panel::disease::{DiseaseModel, MarkovFile, Retinopathy};
+use medisim_panel::experiments::{
+    experiment, parse_values, sweep, Series, Sweep, EXPERIMENTS, KEYS,
+};
+use medisim_panel::sim::{run, PanelResult};
+use medisim_panel::{Basis, PanelConfig, ProviderKind};
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Subcommand)]
+pub enum PanelCommand {
+    /// Simulate one configuration and print every metric with its 95% interval.
+    Run(RunArgs),
+    /// Vary one key over values: `--vary reward-rate=0:1:11` (lo:hi:n) or `=0.1,0.5`.
+    Sweep(SweepArgs),
+    /// The paper's experiments E1–E6: tables as CSV and figures as SVG in --out.
+    Experiments(ExperimentArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PaymentKind {
+    /// Fee-for-service.
+    Ffs,
+    /// Fee-for-service with shared risk.
+    FfsSr,
+    /// Global capitation.
+    Gc,
+    /// Global capitation with shared risk.
+    GcSr,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProviderName {
+    Myopic,
+    Qlearning,
+    Optimal,
+}
+
+/// The configuration every panel command starts from.
+#[derive(clap::Args, Clone)]
+pub struct Setting {
+    /// A configuration TOML (every key defaulted: 10 patients, 15 years, 40 runs, FFS, margin 40%).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// A Markov disease model read wholly from TOML (default: the built-in retinopathy model).
+    #[arg(long)]
+    disease: Option<PathBuf>,
+    #[arg(long, value_enum)]
+    payment: Option<PaymentKind>,
+    #[arg(long)]
+    reward_rate: Option<f64>,
+    #[arg(long)]
+    penalty_rate: Option<f64>,
+    /// The panel's reference cost per year (shared risk).
+    #[arg(long)]
+    reference: Option<f64>,
+    /// The provider's margin: its cost is (1 − margin) × fees.
+    #[arg(long)]
+    margin: Option<f64>,
+    #[arg(long, value_enum)]
+    provider: Option<ProviderName>,
+    /// Discount γ of the qlearning and optimal providers.
+    #[arg(long)]
+    gamma: Option<f64>,
+    /// Appointment slots per year (the myopic provider's capacity).
+    #[arg(long)]
+    capacity: Option<f64>,
+    #[arg(long)]
+    patients: Option<usize>,
+    #[arg(long)]
+    years: Option<usize>,
+    #[arg(long)]
+    runs: Option<usize>,
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    setting: Setting,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    setting: Setting,
+    /// KEY=lo:hi:n or KEY=v1,v2,… (keys: reward-rate, penalty-rate, shared-rate, reference,
+    /// margin, gamma, capacity, patients, years, runs, seed, premium, or a dotted config path).
+    #[arg(long)]
+    vary: String,
+    /// Write the tidy table (one row per value × metric) as CSV here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct ExperimentArgs {
+    #[command(flatten)]
+    setting: Setting,
+    /// Only these experiments (comma-separated: E1,…,E6).
+    #[arg(long)]
+    only: Option<String>,
+    /// Write each experiment's CSV and SVG here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+/// The disease model and configuration a setting names.
+fn load(s: &Setting) -> Result<(Box<dyn DiseaseModel>, PanelConfig)> {
+    let mut cfg = match &s.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            PanelConfig::from_toml(&text, &p.display().to_string())?
+        }
+        None => PanelConfig::default(),
+    };
+    if let Some(kind) = s.payment {
+        cfg.payment.basis = match kind {
+            PaymentKind::Ffs | PaymentKind::FfsSr => Basis::Ffs,
+            PaymentKind::Gc | PaymentKind::GcSr => Basis::Gc,
+        };
+        if matches!(kind, PaymentKind::Ffs | PaymentKind::Gc) {
+            if s.reward_rate.is_some() || s.penalty_rate.is_some() {
+                bail!("--payment {kind:?} has no shared risk: use ffs-sr or gc-sr with --reward-rate/--penalty-rate");
+            }
+            cfg.payment.reward_rate = 0.0;
+            cfg.payment.penalty_rate = 0.0;
+        }
+    }
+    if let Some(p) = s.provider {
+        cfg.provider.kind = match p {
+            ProviderName::Myopic => ProviderKind::Myopic,
+            ProviderName::Qlearning => ProviderKind::Qlearning,
+            ProviderName::Optimal => ProviderKind::Optimal,
+        };
+    }
+    let numbers = [
+        ("reward-rate", s.reward_rate),
+        ("penalty-rate", s.penalty_rate),
+        ("reference", s.reference),
+        ("margin", s.margin),
+        ("gamma", s.gamma),
+        ("capacity", s.capacity),
+        ("patients", s.patients.map(|x| x as f64)),
+        ("years", s.years.map(|x| x as f64)),
+        ("runs", s.runs.map(|x| x as f64)),
+        ("seed", s.seed.map(|x| x as f64)),
+    ];
+    for (key, v) in numbers {
+        if let Some(v) = v {
+            cfg = cfg.with(key, v)?;
+        }
+    }
+    let disease: Box<dyn DiseaseModel> = match &s.disease {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            Box::new(MarkovFile::from_toml(&text, &p.display().to_string())?)
+        }
+        None => Box::new(Retinopathy::new(cfg.retinopathy.clone())?),
+    };
+    cfg.validate(disease.as_ref())?;
+    Ok((disease, cfg))
+}
+
+pub fn panel(c: &PanelCommand) -> Result<bool> {
+    match c {
+        PanelCommand::Run(a) => {
+            let (d, cfg) = load(&a.setting)?;
+            let r = run(d.as_ref(), &cfg)?;
+            if a.json {
+                say!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "model_version": medisim_panel::MODEL_VERSION,
+                        "config": cfg, "result": r,
+                    }))?
+                );
+            } else {
+                print_result(&cfg, &r)?;
+            }
+            Ok(true)
+        }
+        PanelCommand::Sweep(a) => {
+            let (d, cfg) = load(&a.setting)?;
+            let (key, spec) = a.vary.split_once('=').ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--vary wants KEY=lo:hi:n or KEY=v1,v2 (keys: {})",
+                    key_names()
+                )
+            })?;
+            let values = parse_values(spec).map_err(|e| anyhow::anyhow!("--vary {key}: {e}"))?;
+            let points = sweep(d.as_ref(), &cfg, key.trim(), &values)?;
+            let s = Sweep {
+                id: "sweep".into(),
+                title: format!("{key} over {spec}"),
+                key: key.trim().into(),
+                series: vec![Series {
+                    name: format!("{:?}", cfg.provider.kind).to_lowercase(),
+                    points,
+                }],
+            };
+            finish(&s, a.out.as_deref(), a.json, false)
+        }
+        PanelCommand::Experiments(a) => {
+            let (d, cfg) = load(&a.setting)?;
+            let ids: Vec<String> = match &a.only {
+                Some(list) => list.split(',').map(|s| s.trim().to_uppercase()).collect(),
+                None => EXPERIMENTS.iter().map(|s| s.to_string()).collect(),
+            };
+            let mut all = Vec::new();
+            for id in &ids {
+                let s = experiment(d.as_ref(), &cfg, id)?;
+                if !a.json {
+                    finish(&s, a.out.as_deref(), false, true)?;
+                } else if let Some(out) = &a.out {
+                    write_outputs(&s, out, true)?;
+                }
+                all.push(s);
+            }
+            if a.json {
+                say!("{}", serde_json::to_string_pretty(&all)?);
+            }
+            Ok(true)
+        }
+    }
+}
+
+fn key_names() -> String {
+    let mut k: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+    k.push("shared-rate");
+    k.join(", ")
+}
+
+/// The metrics a summary line shows, in order.
+const SHOWN: [&str; 12] = [
+    "total_cost",
+    "fees",
+    "complications_cost",
+    "shared_risk_transfer",
+    "provider_revenue",
+    "provider_cost",
+    "provider_profit",
+    "payer_revenue",
+    "medical_loss_ratio",
+    "complications",
+    "max_intensity_share",
+    "min_intensity_share",
+];
+
+fn print_result(cfg: &PanelConfig, r: &PanelResult) -> Result<()> {
+    let p = &cfg.payment;
+    say!(
+        "{} patients × {} years, {} runs, {} ({:?}, reward {}, penalty {}, reference {}), margin {}, provider {:?}{}",
+        cfg.patients,
+        cfg.years,
+        cfg.runs,
+        r.disease,
+        p.basis,
+        p.reward_rate,
+        p.penalty_rate,
+        p.reference,
+        p.margin,
+        cfg.provider.kind,
+        if cfg.provider.kind == ProviderKind::Myopic {
+            String::new()
+        } else {
+            format!(" γ {}", cfg.provider.gamma)
+        }
+    );
+    say!(
+        "  {:<22} {:>12} {:>25}",
+        "metric (over the horizon)",
+        "mean",
+        "95% interval"
+    );
+    for m in SHOWN {
+        let s = &r.metrics[m];
+        say!(
+            "  {:<22} {:>12.2} {:>12.2} … {:<12.2}",
+            m,
+            s.mean,
+            s.ci95[0],
+            s.ci95[1]
+        );
+    }
+    say!("  policy (treatment by state):");
+    for (state, t) in &r.policy {
+        say!("    {state:<26} {t}");
+    }
+    if let Some(t) = &r.training {
+        say!(
+            "  Q-learning: {} training runs, {}",
+            t.training_runs,
+            if t.converged {
+                "converged"
+            } else {
+                "not converged (max_runs reached)"
+            }
+        );
+    }
+    Ok(())
+}
+
+/// The tidy CSV: one row per series × value × metric.
+fn tidy_csv(s: &Sweep) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "experiment",
+        "series",
+        s.key.as_str(),
+        "metric",
+        "mean",
+        "ci95_low",
+        "ci95_high",
+        "runs",
+    ])?;
+    for ser in &s.series {
+        for (x, r) in &ser.points {
+            for (m, v) in &r.metrics {
+                w.write_record([
+                    s.id.clone(),
+                    ser.name.clone(),
+                    format!("{x}"),
+                    m.clone(),
+                    format!("{}", v.mean),
+                    format!("{}", v.ci95[0]),
+                    format!("{}", v.ci95[1]),
+                    r.runs.to_string(),
+                ])?;
+            }
+            for (state, t) in &r.policy {
+                w.write_record([
+                    s.id.clone(),
+                    ser.name.clone(),
+                    format!("{x}"),
+                    format!("policy:{state}"),
+                    t.clone(),
+                    String::new(),
+                    String::new(),
+                    r.runs.to_string(),
+                ])?;
+            }
+        }
+    }
+    Ok(String::from_utf8(
+        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
+    )?)
+}
+
+fn write_outputs(s: &Sweep, out: &Path, figures: bool) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let name = s.id.to_lowercase();
+    write_atomic(&out.join(format!("{name}.csv")), tidy_csv(s)?.as_bytes())?;
+    if figures && s.id != "E6" {
+        let f = medisim_experiments::panel::figure(s);
+        for (panel, svg) in &f.panels {
+            write_atomic(&out.join(format!("{name}-{panel}.svg")), svg.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn finish(s: &Sweep, out: Option<&Path>, json: bool, figures: bool) -> Result<bool> {
+    if let Some(out) = out {
+        write_outputs(s, out, figures)?;
+    }
+    if json {
+        say!("{}", serde_json::to_string_pretty(s)?);
+        return Ok(true);
+    }
+    say!("{} — {}", s.id, s.title);
+    if s.id == "E6" {
+        say!(
+            "  {:<26} {:>10} {:>10} {:>10} {:>10}",
+            "metric (K$)",
+            "paper γ=0",
+            "ours γ=0",
+            "paper γ=.5",
+            "ours γ=.5"
+        );
+        for r in medisim_experiments::panel::table_1(s) {
+            say!(
+                "  {:<26} {:>10.1} {:>10.1} {:>10.1} {:>10.1}",
+                r.metric,
+                r.paper_myopic,
+                r.ours_myopic,
+                r.paper_lookahead,
+                r.ours_lookahead
+            );
+        }
+        for ser in &s.series {
+            say!(
+                "  {}: No Retinopathy → {}",
+                ser.name,
+                ser.points[0]
+                    .1
+                    .policy
+                    .get("No Retinopathy")
+                    .map_or("-", |s| s)
+            );
+        }
+    } else {
+        say!(
+            "  {:<20} {:>8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>8}",
+            "series",
+            s.key,
+            "total_cost",
+            "fees",
+            "compl_cost",
+            "profit",
+            "max_int",
+            "min_int"
+        );
+        for ser in &s.series {
+            for (x, r) in &ser.points {
+                say!(
+                    "  {:<20} {:>8.3} {:>12.0} {:>12.0} {:>12.0} {:>12.0} {:>8.2} {:>8.2}",
+                    ser.name,
+                    x,
+                    r.mean("total_cost"),
+                    r.mean("fees"),
+                    r.mean("complications_cost"),
+                    r.mean("provider_profit"),
+                    r.mean("max_intensity_share"),
+                    r.mean("min_intensity_share")
+                );
+            }
+        }
+    }
+    if let Some(out) = out {
+        say!("  wrote {}/{}.csv", out.display(), s.id.to_lowercase());
+    }
+    Ok(true)
+}

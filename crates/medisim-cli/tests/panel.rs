@@ -1,0 +1,144 @@
+//! `medisim panel`: a run's JSON, a sweep's tidy CSV, the experiments' files, bad input named.
+
+mod common;
+
+use common::{medisim, succeeds, text};
+
+#[test]
+fn a_run_reports_every_metric_with_its_interval_and_the_policy() {
+    let out = succeeds(&[
+        "panel",
+        "run",
+        "--payment",
+        "ffs-sr",
+        "--reward-rate",
+        "0.5",
+        "--penalty-rate",
+        "0.5",
+        "--runs",
+        "10",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["result"];
+    for key in [
+        "total_cost",
+        "fees",
+        "complications_cost",
+        "shared_risk_transfer",
+        "provider_profit",
+        "payer_cost",
+        "complications",
+        "max_intensity_share",
+        "min_intensity_share",
+    ] {
+        assert!(
+            r[key]["mean"].is_number() && r[key]["ci95"].is_array(),
+            "{key}"
+        );
+    }
+    let total = r["total_cost"]["mean"].as_f64().unwrap();
+    let parts: f64 = ["fees", "complications_cost", "shared_risk_transfer"]
+        .iter()
+        .map(|k| r[k]["mean"].as_f64().unwrap())
+        .sum();
+    assert!((total - parts).abs() < 1e-6 * total);
+    assert_eq!(r["policy"]["No Retinopathy"], "MM-0/SMT-0");
+    assert_eq!(v["model_version"], "medisim-panel/1");
+}
+
+#[test]
+fn a_sweep_writes_a_tidy_csv_and_the_experiments_write_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    succeeds(&[
+        "panel",
+        "sweep",
+        "--payment",
+        "ffs-sr",
+        "--vary",
+        "reward-rate=0:1:3",
+        "--reference",
+        "15000",
+        "--runs",
+        "5",
+        "--out",
+        &d,
+    ]);
+    let csv = std::fs::read_to_string(dir.path().join("sweep.csv")).unwrap();
+    assert!(csv.starts_with("experiment,series,reward-rate,metric,mean,ci95_low,ci95_high,runs"));
+    assert!(csv.contains(",0.5,max_intensity_share,") && csv.contains("policy:No Retinopathy"));
+    let out = text(
+        &succeeds(&[
+            "panel",
+            "experiments",
+            "--only",
+            "E3,E6",
+            "--runs",
+            "10",
+            "--out",
+            &d,
+        ])
+        .stdout,
+    );
+    assert!(
+        out.contains("E3") && out.contains("Table 1") && out.contains("MM-0/SMT-1"),
+        "{out}"
+    );
+    assert!(dir.path().join("e3-costs.svg").exists() && dir.path().join("e6.csv").exists());
+}
+
+#[test]
+fn bad_panel_input_is_named() {
+    let e = medisim(&[
+        "panel",
+        "run",
+        "--reward-rate",
+        "1.2",
+        "--payment",
+        "ffs-sr",
+    ]);
+    let msg = text(&e.stderr);
+    assert!(
+        !e.status.success() && msg.contains("`reward_rate`") && msg.contains("[0, 1]"),
+        "{msg}"
+    );
+    let e = medisim(&["panel", "sweep", "--vary", "bogus=0:1:3"]);
+    assert!(text(&e.stderr).contains("`bogus`") && text(&e.stderr).contains("known:"));
+    let e = medisim(&["panel", "experiments", "--only", "E9"]);
+    assert!(text(&e.stderr).contains("E9"));
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.toml");
+    std::fs::write(&p, "[payment]\nrewrd_rate = 0.3\n").unwrap();
+    let e = medisim(&["panel", "run", "--config", &p.display().to_string()]);
+    assert!(
+        text(&e.stderr).contains("rewrd_rate"),
+        "{}",
+        text(&e.stderr)
+    );
+    let e = medisim(&[
+        "panel",
+        "run",
+        "--provider",
+        "qlearning",
+        "--payment",
+        "ffs-sr",
+        "--reward-rate",
+        "0.5",
+    ]);
+    assert!(text(&e.stderr).contains("reward rate equals the penalty rate"));
+}
+
+#[test]
+fn a_second_disease_model_runs_from_its_file() {
+    let model = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../medisim-panel/models/diabetic-kidney.toml"
+    );
+    let v: serde_json::Value = serde_json::from_slice(
+        &succeeds(&["panel", "run", "--disease", model, "--runs", "10", "--json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(v["result"]["disease"], "diabetic-kidney");
+    assert!(v["result"]["policy"]["normoalbuminuria"].is_string());
+}

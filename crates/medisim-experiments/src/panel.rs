@@ -1,0 +1,124 @@
+//! The panel section of the report (seed 002): each experiment's sweep drawn as costs, the
+//! provider's profit and the treatment intensity against the swept term, and Table 1 beside
+//! the paper's.
+
+use crate::plots::{lines_with_bands, Series};
+use crate::Figure;
+use medisim_panel::disease::Retinopathy;
+use medisim_panel::experiments::{experiment, Sweep, EXPERIMENTS};
+use medisim_panel::sim::PanelResult;
+use medisim_panel::{PanelConfig, PanelError};
+
+/// One metric along a sweep, as a line with its 95% band.
+fn line(
+    name: &str,
+    points: &[(f64, PanelResult)],
+    metric: &str,
+    scale: f64,
+) -> (String, Vec<(f64, f64, f64, f64)>) {
+    let pts = points
+        .iter()
+        .map(|(x, r)| {
+            let s = &r.metrics[metric];
+            (*x, s.mean / scale, s.ci95[0] / scale, s.ci95[1] / scale)
+        })
+        .collect();
+    (name.to_string(), pts)
+}
+
+/// A sweep's figure: costs (K$), profit (K$), intensity shares.
+pub fn figure(s: &Sweep) -> Figure {
+    let mut costs: Vec<Series> = Vec::new();
+    let mut profit: Vec<Series> = Vec::new();
+    let mut intensity: Vec<Series> = Vec::new();
+    let multi = s.series.len() > 1;
+    for ser in &s.series {
+        let tag = |m: &str| {
+            if multi {
+                format!("{m} ({})", ser.name)
+            } else {
+                m.to_string()
+            }
+        };
+        for m in ["total_cost", "fees", "complications_cost"] {
+            costs.push(line(&tag(m), &ser.points, m, 1000.0));
+        }
+        profit.push(line(
+            &tag("provider_profit"),
+            &ser.points,
+            "provider_profit",
+            1000.0,
+        ));
+        for m in ["max_intensity_share", "min_intensity_share"] {
+            intensity.push(line(&tag(m), &ser.points, m, 1.0));
+        }
+    }
+    Figure {
+        id: format!("panel_{}", s.id.to_lowercase()),
+        title: format!("Panel {} — {}", s.id, s.title),
+        caption: format!(
+            "10 patients, 15 years, mean of the runs with 95% bands, against {}. Costs and profit in K$ over the horizon; intensity as the share of patient-years at the most and least intensive treatment.",
+            s.key
+        ),
+        panels: vec![
+            ("costs".into(), lines_with_bands("cost over 15 years (K$)", &s.key, &costs, None)),
+            ("profit".into(), lines_with_bands("provider profit (K$)", &s.key, &profit, None)),
+            ("intensity".into(), lines_with_bands("share of patient-years", &s.key, &intensity, None)),
+        ],
+    }
+}
+
+/// One row of Table 1, in K$.
+pub struct Table1Row {
+    pub metric: String,
+    pub paper_myopic: f64,
+    pub ours_myopic: f64,
+    pub paper_lookahead: f64,
+    pub ours_lookahead: f64,
+}
+
+/// The report's panel section.
+pub struct PanelSection {
+    pub figures: Vec<Figure>,
+    pub table_1: Vec<Table1Row>,
+}
+
+/// Table 1 (E6) beside the paper's.
+pub fn table_1(s: &Sweep) -> Vec<Table1Row> {
+    let get = |k: usize, m: &str| s.series[k].points[0].1.mean(m) / 1000.0;
+    [
+        ("Total cost of care (K$)", "total_cost", 135.6, 133.4),
+        ("Provider profit (K$)", "provider_profit", 54.9, 56.3),
+        ("Complications cost (K$)", "complications_cost", 19.9, 17.5),
+    ]
+    .iter()
+    .map(|(name, m, pm, pl)| Table1Row {
+        metric: name.to_string(),
+        paper_myopic: *pm,
+        ours_myopic: get(0, m),
+        paper_lookahead: *pl,
+        ours_lookahead: get(1, m),
+    })
+    .collect()
+}
+
+/// Every experiment at the paper's configuration (seed 1, 40 runs): the figures of E1–E5 and
+/// Table 1's rows. About a second.
+pub fn section() -> Result<PanelSection, PanelError> {
+    let d = Retinopathy::default();
+    let base = PanelConfig::default();
+    let mut figures = Vec::new();
+    let mut table = Vec::new();
+    for id in EXPERIMENTS {
+        let s = experiment(&d, &base, id)?;
+        if id == "E6" {
+            table = table_1(&s);
+        } else {
+            figures.push(figure(&s));
+        }
+    }
+    Ok(PanelSection {
+        figures,
+        table_1: table,
+    })
+}

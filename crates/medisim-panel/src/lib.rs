@@ -1,0 +1,108 @@
+//! # medisim-panel: primary-care payment models on a patient panel
+//!
+//! The framework of Bigus, Chen-Ritzo, Hermiz, Tesauro and Sorrentino, *Applying a Framework
+//! for Healthcare Incentives Simulation* (seed 002): one primary-care provider treats a panel of
+//! diabetic patients year after year; the payer's contract ([`payment`]: fee-for-service or
+//! global capitation, each with or without shared risk) shapes the treatment each patient gets
+//! ([`provider`]: the myopic MILP, Q-learning, the exact DP optimum); a disease model
+//! ([`disease`]: the IBM retinopathy model, or any Markov model from a file) turns treatments
+//! into health states, complications and costs; [`sim`] runs the loop over runs;
+//! [`experiments`] are the paper's E1–E6.
+//!
+//! Imports only `medisim-core` (random streams, summaries with intervals).
+
+pub mod disease;
+pub mod experiments;
+pub mod payment;
+pub mod provider;
+pub mod sim;
+
+use disease::DiseaseModel;
+pub use payment::{Basis, Payment};
+pub use provider::{ProviderKind, ProviderSpec};
+use serde::{Deserialize, Serialize};
+
+/// The behaviour version of this model; part of every result's provenance.
+pub const MODEL_VERSION: &str = "medisim-panel/1";
+
+/// Random-stream purposes (`medisim_core::rng::stream`).
+pub const PURPOSE_DISEASE: u8 = 1;
+pub const PURPOSE_TRAINING: u8 = 2;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PanelError {
+    #[error("panel parameter `{key}`: {message}")]
+    Invalid { key: String, message: String },
+    #[error("panel file {origin}: {message}")]
+    Parse { origin: String, message: String },
+    #[error("{0}")]
+    Solver(String),
+}
+
+/// Everything a panel simulation is parameterised by (the paper's configuration by default:
+/// 10 patients, 15 years, 40 runs, FFS, margin 40%).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PanelConfig {
+    pub patients: usize,
+    pub years: usize,
+    pub runs: usize,
+    pub seed: u64,
+    pub payment: Payment,
+    pub provider: ProviderSpec,
+    /// The payer's premium income per patient-year (its revenue; the medical loss ratio's
+    /// denominator). Illustrative: the paper names the ratio but gives no premium.
+    pub premium: f64,
+    /// The retinopathy model's parameters (used unless a Markov file is given).
+    pub retinopathy: disease::RetinopathyParams,
+}
+
+impl Default for PanelConfig {
+    fn default() -> Self {
+        PanelConfig {
+            patients: 10,
+            years: 15,
+            runs: 40,
+            seed: 1,
+            payment: Payment::default(),
+            provider: ProviderSpec::default(),
+            premium: 2000.0,
+            retinopathy: Default::default(),
+        }
+    }
+}
+
+impl PanelConfig {
+    /// Read a configuration (every key defaulted), naming the file and the key on error.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, PanelError> {
+        toml::from_str(text).map_err(|e| PanelError::Parse {
+            origin: origin.into(),
+            message: e.to_string(),
+        })
+    }
+
+    pub fn validate(&self, d: &dyn DiseaseModel) -> Result<(), PanelError> {
+        let range = |key: &str, v: usize, hi: usize| {
+            if v == 0 || v > hi {
+                Err(PanelError::Invalid {
+                    key: key.into(),
+                    message: format!("{v} is outside 1..={hi}"),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        range("patients", self.patients, 100_000)?;
+        range("years", self.years, 1_000)?;
+        range("runs", self.runs, 1_000_000)?;
+        if !(self.premium.is_finite() && self.premium >= 0.0) {
+            return Err(PanelError::Invalid {
+                key: "premium".into(),
+                message: format!("{} must be finite and ≥ 0", self.premium),
+            });
+        }
+        disease::validate(d)?;
+        self.payment.validate(d.states().len())?;
+        self.provider.validate(&self.payment)
+    }
+}

@@ -1,0 +1,313 @@
+//! The yearly Identify–Treat–Settle loop over a panel, replicated over runs in parallel. Each
+//! run draws every patient-year's transition from its own stream keyed by (seed, run), one
+//! uniform per patient-year whatever the provider decides, so two contracts compared on one
+//! seed see the same patients (common random numbers) and results do not depend on threads.
+
+use crate::disease::{draw, DiseaseModel};
+use crate::payment::Settlement;
+use crate::provider::{optimal_policy, q_learning, Learned, Myopic, ProviderKind};
+use crate::{PanelConfig, PanelError, PURPOSE_DISEASE};
+use medisim_core::stats::{summarise, Summary};
+use rand::Rng;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One run's totals over the horizon.
+#[derive(Clone, Debug, Default)]
+struct RunTotals {
+    year: Vec<Settlement>,
+    complications: usize,
+    patient_years: usize,
+    max_intensity: usize,
+    min_intensity: usize,
+    /// mix[state][treatment]: patient-years.
+    mix: Vec<Vec<usize>>,
+    /// occupancy[year][state] at the start of each year.
+    occupancy: Vec<Vec<usize>>,
+    premium: f64,
+    /// The fee value of the care delivered (under capitation, what FFS would have paid).
+    delivered: f64,
+}
+
+/// The metrics reported for every run, by name, with how each is read off a run.
+type Reader = fn(&RunTotals) -> f64;
+const METRICS: [(&str, Reader); 15] = [
+    ("total_cost", |r| {
+        r.year.iter().map(Settlement::total_cost).sum()
+    }),
+    ("payer_cost", |r| {
+        r.year.iter().map(Settlement::total_cost).sum()
+    }),
+    ("fees", |r| r.year.iter().map(|s| s.prevention).sum()),
+    ("complications_cost", |r| {
+        r.year.iter().map(|s| s.complications).sum()
+    }),
+    ("shared_risk_transfer", |r| {
+        r.year.iter().map(|s| s.transfer).sum()
+    }),
+    ("provider_revenue", |r| {
+        r.year.iter().map(Settlement::provider_revenue).sum()
+    }),
+    ("provider_cost", |r| {
+        r.year.iter().map(|s| s.provider_cost).sum()
+    }),
+    ("provider_profit", |r| {
+        r.year.iter().map(Settlement::provider_profit).sum()
+    }),
+    ("payer_revenue", |r| r.premium),
+    ("payer_margin", |r| {
+        r.premium - r.year.iter().map(Settlement::total_cost).sum::<f64>()
+    }),
+    ("medical_loss_ratio", |r| {
+        r.year.iter().map(Settlement::total_cost).sum::<f64>() / r.premium.max(f64::MIN_POSITIVE)
+    }),
+    ("complications", |r| r.complications as f64),
+    ("max_intensity_share", |r| {
+        r.max_intensity as f64 / r.patient_years.max(1) as f64
+    }),
+    ("min_intensity_share", |r| {
+        r.min_intensity as f64 / r.patient_years.max(1) as f64
+    }),
+    ("care_delivered", |r| r.delivered),
+];
+
+/// One year of the horizon, averaged over runs.
+#[derive(Clone, Debug, Serialize)]
+pub struct YearSummary {
+    pub year: usize,
+    pub total_cost: f64,
+    pub fees: f64,
+    pub complications_cost: f64,
+    pub shared_risk_transfer: f64,
+    pub provider_profit: f64,
+    /// Share of patients in each state at the start of the year.
+    pub state_distribution: Vec<f64>,
+}
+
+/// A panel simulation's results: each metric over runs (mean, 95% interval), the policy,
+/// the treatment mix, the per-year path.
+#[derive(Clone, Debug, Serialize)]
+pub struct PanelResult {
+    pub disease: String,
+    pub runs: usize,
+    #[serde(flatten)]
+    pub metrics: BTreeMap<String, Summary>,
+    /// The treatment chosen in each state: the stationary policy of an MDP provider, the
+    /// most frequent choice of the myopic one ("-" for a state never visited).
+    pub policy: BTreeMap<String, String>,
+    /// Share of each state's patient-years given each treatment.
+    pub treatment_mix: BTreeMap<String, BTreeMap<String, f64>>,
+    pub per_year: Vec<YearSummary>,
+    /// Q-learning's training record, when the provider learned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub training: Option<Learned>,
+}
+
+impl PanelResult {
+    pub fn mean(&self, metric: &str) -> f64 {
+        self.metrics.get(metric).map_or(f64::NAN, |s| s.mean)
+    }
+}
+
+enum Decider<'a> {
+    Panel(Myopic<'a>),
+    Stationary(Vec<usize>),
+}
+
+/// Simulate the configured panel.
+pub fn run(d: &dyn DiseaseModel, cfg: &PanelConfig) -> Result<PanelResult, PanelError> {
+    cfg.validate(d)?;
+    let pay = &cfg.payment;
+    let spec = &cfg.provider;
+    let mut training = None;
+    let decider = match spec.kind {
+        ProviderKind::Myopic => Decider::Panel(Myopic::new(d, pay, spec.capacity)),
+        ProviderKind::Optimal => Decider::Stationary(optimal_policy(d, pay, spec.gamma).0),
+        ProviderKind::Qlearning => {
+            let l = q_learning(d, pay, spec, cfg.patients, cfg.years, cfg.seed);
+            let p = l.policy.clone();
+            training = Some(l);
+            Decider::Stationary(p)
+        }
+    };
+    let fees: Vec<f64> = d.treatments().iter().map(|t| t.fee).collect();
+    let most = (0..fees.len()).fold(0, |b, k| if fees[k] > fees[b] { k } else { b });
+    let least = (0..fees.len()).fold(0, |b, k| if fees[k] < fees[b] { k } else { b });
+    let (n_states, n_treat) = (d.states().len(), fees.len());
+    let runs: Vec<RunTotals> = (0..cfg.runs)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng = medisim_core::rng::stream(cfg.seed, r as u64, PURPOSE_DISEASE);
+            let mut states = vec![d.initial_state(); cfg.patients];
+            let mut t = RunTotals {
+                mix: vec![vec![0; n_treat]; n_states],
+                premium: cfg.premium * (cfg.patients * cfg.years) as f64,
+                ..Default::default()
+            };
+            let mut chosen = vec![0usize; cfg.patients];
+            for _ in 0..cfg.years {
+                let mut counts = vec![0usize; n_states];
+                for s in &states {
+                    counts[*s] += 1;
+                }
+                match &decider {
+                    Decider::Stationary(p) => {
+                        for (c, s) in chosen.iter_mut().zip(&states) {
+                            *c = p[*s];
+                        }
+                    }
+                    Decider::Panel(my) => {
+                        // Patients of one state take the MILP's counts in panel order.
+                        let mut y = my.decide(&counts)?;
+                        for (c, s) in chosen.iter_mut().zip(&states) {
+                            let k = y[*s].iter().position(|n| *n > 0).unwrap_or(0);
+                            y[*s][k] -= 1;
+                            *c = k;
+                        }
+                    }
+                }
+                let (mut prevention, mut cost, mut compl) = (0.0, 0.0, 0.0);
+                for (s, k) in states.iter_mut().zip(&chosen) {
+                    prevention += pay.prevention(*s, fees[*k]);
+                    cost += (1.0 - pay.margin) * fees[*k];
+                    t.delivered += fees[*k];
+                    t.mix[*s][*k] += 1;
+                    t.patient_years += 1;
+                    t.max_intensity += usize::from(*k == most);
+                    t.min_intensity += usize::from(*k == least);
+                    let next = draw(d.transition(*s, *k), rng.gen::<f64>());
+                    if next != *s && d.is_complication(next) {
+                        compl += d.entry_cost(next);
+                        t.complications += 1;
+                    }
+                    *s = next;
+                }
+                t.occupancy.push(counts);
+                t.year.push(pay.settle(prevention, compl, cost));
+            }
+            Ok(t)
+        })
+        .collect::<Result<_, PanelError>>()?;
+    Ok(summarise_runs(d, cfg, &runs, &decider, training))
+}
+
+fn summarise_runs(
+    d: &dyn DiseaseModel,
+    cfg: &PanelConfig,
+    runs: &[RunTotals],
+    decider: &Decider,
+    training: Option<Learned>,
+) -> PanelResult {
+    let metrics = METRICS
+        .iter()
+        .map(|(name, read)| {
+            let xs: Vec<f64> = runs.iter().map(read).collect();
+            (name.to_string(), summarise(&xs))
+        })
+        .collect();
+    let names = d.states();
+    let tnames: Vec<&str> = d.treatments().iter().map(|t| t.name.as_str()).collect();
+    let mut mix = vec![vec![0usize; tnames.len()]; names.len()];
+    for r in runs {
+        for (m, row) in r.mix.iter().enumerate() {
+            for (k, c) in row.iter().enumerate() {
+                mix[m][k] += c;
+            }
+        }
+    }
+    let policy = names
+        .iter()
+        .enumerate()
+        .map(|(m, s)| {
+            let name = match decider {
+                Decider::Stationary(p) => tnames[p[m]].to_string(),
+                Decider::Panel(_) => {
+                    let row = &mix[m];
+                    if row.iter().all(|c| *c == 0) {
+                        "-".into()
+                    } else {
+                        let k = (0..row.len()).fold(0, |b, k| if row[k] > row[b] { k } else { b });
+                        tnames[k].to_string()
+                    }
+                }
+            };
+            (s.clone(), name)
+        })
+        .collect();
+    let treatment_mix = names
+        .iter()
+        .enumerate()
+        .map(|(m, s)| {
+            let total: usize = mix[m].iter().sum();
+            let shares = tnames
+                .iter()
+                .zip(&mix[m])
+                .map(|(t, c)| (t.to_string(), *c as f64 / total.max(1) as f64))
+                .collect();
+            (s.clone(), shares)
+        })
+        .collect();
+    let k = runs.len().max(1) as f64;
+    let per_year = (0..cfg.years)
+        .map(|y| {
+            let avg = |f: &dyn Fn(&Settlement) -> f64| {
+                runs.iter().map(|r| f(&r.year[y])).sum::<f64>() / k
+            };
+            YearSummary {
+                year: y + 1,
+                total_cost: avg(&Settlement::total_cost),
+                fees: avg(&|s| s.prevention),
+                complications_cost: avg(&|s| s.complications),
+                shared_risk_transfer: avg(&|s| s.transfer),
+                provider_profit: avg(&Settlement::provider_profit),
+                state_distribution: (0..names.len())
+                    .map(|m| {
+                        runs.iter().map(|r| r.occupancy[y][m] as f64).sum::<f64>()
+                            / (k * cfg.patients as f64)
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    PanelResult {
+        disease: d.name().into(),
+        runs: runs.len(),
+        metrics,
+        policy,
+        treatment_mix,
+        per_year,
+        training,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disease::Retinopathy;
+
+    #[test]
+    fn a_run_is_deterministic_and_its_totals_add_up() {
+        let d = Retinopathy::default();
+        let cfg = PanelConfig {
+            runs: 8,
+            ..Default::default()
+        };
+        let a = run(&d, &cfg).unwrap();
+        let b = run(&d, &cfg).unwrap();
+        assert_eq!(serde_json_like(&a), serde_json_like(&b));
+        let total = a.mean("total_cost");
+        let parts = a.mean("fees") + a.mean("complications_cost") + a.mean("shared_risk_transfer");
+        assert!((total - parts).abs() < 1e-6 * total, "{total} vs {parts}");
+        let profit = a.mean("provider_revenue") - a.mean("provider_cost");
+        assert!((profit - a.mean("provider_profit")).abs() < 1e-6 * profit.abs().max(1.0));
+        // FFS without shared risk: everyone at the most intensive treatment.
+        assert_eq!(a.mean("max_intensity_share"), 1.0);
+        assert_eq!(a.per_year.len(), 15);
+        assert_eq!(a.per_year[0].state_distribution[0], 1.0);
+    }
+
+    fn serde_json_like(r: &PanelResult) -> Vec<u64> {
+        r.metrics.values().map(|s| s.mean.to_bits()).collect()
+    }
+}
