@@ -176,3 +176,121 @@ pub fn reproduce(a: &ReproduceArgs, verbose: bool) -> Result<bool> {
     say!("report: {}", r.report.display());
     Ok(r.facts.iter().all(|f| f.pass))
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DesignName {
+    /// Latin hypercube: each fact's hold rate; Spearman correlation of each constant with its margin.
+    Lhs,
+    /// Morris trajectories: μ* of each constant on each fact's margin.
+    Morris,
+    /// Sobol' (Saltelli's design): total index of each constant on each fact's margin.
+    Sobol,
+}
+
+#[derive(clap::Args)]
+pub struct SensitivityArgs {
+    /// Seeds (default: 20001..20030, never used in development).
+    #[arg(long, default_value = "20001..20030")]
+    seeds: String,
+    #[arg(long, default_value_t = 200)]
+    horizon: u32,
+    /// Output directory: cells cached there are reused (an interrupted run resumes).
+    #[arg(long, default_value = "medisim-out")]
+    out: PathBuf,
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "lhs")]
+    design: DesignName,
+    /// LHS points, Morris trajectories, or Sobol' base sample size.
+    #[arg(long, default_value_t = 200)]
+    points: usize,
+    /// Each constant over its value × (1 ± box).
+    #[arg(long = "box", default_value_t = 0.2)]
+    box_fraction: f64,
+    /// Comma-separated scenario keys (default: every constant the project chose).
+    #[arg(long)]
+    keys: Option<String>,
+    /// The design's random stream.
+    #[arg(long, default_value_t = 1)]
+    design_seed: u64,
+}
+
+pub fn sensitivity(a: &SensitivityArgs) -> Result<bool> {
+    use medisim_experiments::sensitivity::{self as sa, Design, Spec};
+    let common = Common {
+        seeds: a.seeds.clone(),
+        horizon: a.horizon,
+        out: a.out.clone(),
+        policy: None,
+        scenario: a.scenario.clone(),
+    };
+    let o = options(&common)?;
+    let keys: Vec<String> = match &a.keys {
+        Some(k) => k.split(',').map(|s| s.trim().to_string()).collect(),
+        None => sa::CHOSEN.iter().map(|s| s.to_string()).collect(),
+    };
+    if a.points == 0 || a.points > 100_000 {
+        bail!("--points must be in 1..=100000, got {}", a.points);
+    }
+    let spec = Spec {
+        keys,
+        design: match a.design {
+            DesignName::Lhs => Design::Lhs,
+            DesignName::Morris => Design::Morris,
+            DesignName::Sobol => Design::Sobol,
+        },
+        points: a.points,
+        box_fraction: a.box_fraction,
+        seed: a.design_seed,
+    };
+    std::fs::create_dir_all(&a.out)?;
+    let pb = bar("points");
+    let s = sa::run(&o, &spec, Some(&a.out), &pb)?;
+    medisim_core::write_atomic(
+        &a.out.join("sensitivity.csv"),
+        sa::points_csv(&s)?.as_bytes(),
+    )?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut head = vec!["fact".to_string(), "holds_share".to_string()];
+    head.extend(s.keys.iter().cloned());
+    w.write_record(&head)?;
+    for f in &s.facts {
+        let mut row = vec![f.fact.clone(), format!("{}", f.holds_share)];
+        row.extend(f.influence.iter().map(|v| format!("{v}")));
+        w.write_record(&row)?;
+    }
+    medisim_core::write_atomic(
+        &a.out.join("sensitivity-facts.csv"),
+        &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
+    )?;
+    for k in 0..s.facts.len() {
+        medisim_core::write_atomic(
+            &a.out.join(format!("tornado-fact{}.svg", k + 1)),
+            sa::tornado(&s, k, 10).as_bytes(),
+        )?;
+    }
+    say!(
+        "{} points, ±{:.0}% around {} constants, seeds {}:",
+        s.points.len(),
+        100.0 * a.box_fraction,
+        s.keys.len(),
+        a.seeds
+    );
+    for (i, f) in s.facts.iter().enumerate() {
+        let top = (0..s.keys.len())
+            .max_by(|x, y| f.influence[*x].abs().total_cmp(&f.influence[*y].abs()))
+            .map_or(String::new(), |k| {
+                format!("{} ({:+.2})", s.keys[k], f.influence[k])
+            });
+        say!(
+            "  fact {}: holds at {:5.1}% of points; most influential: {top}",
+            i + 1,
+            100.0 * f.holds_share
+        );
+    }
+    say!(
+        "wrote sensitivity.csv, sensitivity-facts.csv and tornado-fact*.svg under {}",
+        a.out.display()
+    );
+    Ok(true)
+}

@@ -90,6 +90,9 @@ enum Command {
     L2(experiments::L2Args),
     /// The nine stylized facts of Table 4; exit 1 if any fails.
     Validate(experiments::ValidateArgs),
+    /// Global sensitivity of the nine facts to the constants the project chose: LHS, Morris or
+    /// Sobol' over a ±box; resumable through the cell cache.
+    Sensitivity(experiments::SensitivityArgs),
     /// Write the HTML report (runs whatever is not yet cached under --out).
     Report(experiments::ReproduceArgs),
     /// The main job: validate, L1, L2 and the report, with progress bars.
@@ -133,6 +136,7 @@ fn main() -> ExitCode {
         Command::L1(a) => experiments::l1(&a),
         Command::L2(a) => experiments::l2(&a),
         Command::Validate(a) => experiments::validate(&a),
+        Command::Sensitivity(a) => experiments::sensitivity(&a),
         Command::Report(a) => experiments::reproduce(&a, false),
         Command::Reproduce(a) => experiments::reproduce(&a, true),
         Command::Search(a) => search::search(&a),

@@ -22,6 +22,7 @@ pub mod model;
 pub mod objective;
 pub mod rng;
 pub mod rundir;
+pub mod sensitivity;
 pub mod spec;
 pub mod stats;
 pub mod text;

@@ -18,6 +18,7 @@ pub mod l2;
 pub mod panel;
 pub mod plots;
 pub mod report;
+pub mod sensitivity;
 pub mod validate;
 
 use anyhow::Result;
@@ -154,11 +155,14 @@ pub fn reproduce(
         report::html(
             &prov,
             &facts,
-            &l1_figs,
-            &l2_figs,
-            &contracts::figures(200_000, 1),
-            &games::section().map_err(|e| anyhow::anyhow!("games section: {e}"))?,
-            &panel::section().map_err(|e| anyhow::anyhow!("panel section: {e}"))?,
+            &report::Sections {
+                l1: l1_figs,
+                l2: l2_figs,
+                contracts: contracts::figures(200_000, 1),
+                games: games::section().map_err(|e| anyhow::anyhow!("games section: {e}"))?,
+                panel: panel::section().map_err(|e| anyhow::anyhow!("panel section: {e}"))?,
+                sensitivity: sensitivity::report_section(out),
+            },
         )
         .as_bytes(),
     )?;

@@ -71,22 +71,33 @@ fn table_html(t: &medisim_games::tables::Table) -> String {
     )
 }
 
-pub fn html(
-    p: &Provenance,
-    facts: &[Fact],
-    l1: &[Figure],
-    l2: &[Figure],
-    contracts: &[Figure],
-    games: &crate::games::GamesSection,
-    panel: &crate::panel::PanelSection,
-) -> String {
+/// Every section of the report after the facts.
+pub struct Sections {
+    pub l1: Vec<Figure>,
+    pub l2: Vec<Figure>,
+    pub contracts: Vec<Figure>,
+    pub games: crate::games::GamesSection,
+    pub panel: crate::panel::PanelSection,
+    /// Ready HTML: built from what `medisim sensitivity` left in the directory.
+    pub sensitivity: String,
+}
+
+pub fn html(p: &Provenance, facts: &[Fact], sections: &Sections) -> String {
+    let Sections {
+        l1,
+        l2,
+        contracts,
+        games,
+        panel,
+        sensitivity,
+    } = sections;
     let passed = facts.iter().filter(|f| f.pass).count();
     let rows: String = facts
         .iter()
         .enumerate()
         .map(|(i, f)| {
             format!(
-                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"verdict\">{}</td></tr>\n",
+                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} <br><small>smallest margin {:.1} half-widths</small></td><td class=\"verdict\">{}</td></tr>\n",
                 if f.pass { "pass" } else { "fail" },
                 i + 1,
                 esc(f.name),
@@ -94,6 +105,8 @@ pub fn html(
                 esc(f.intervention),
                 esc(f.expected),
                 esc(&f.observed),
+                esc(&f.margins),
+                f.min_margin,
                 if f.pass { "PASS" } else { "FAIL" }
             )
         })
@@ -149,9 +162,9 @@ nav a {{ margin-right: 1em; }}
 </style></head><body>
 <h1>Medi-Sim reproduction report</h1>
 <p class="summary">Healthcare mechanisms under strategic provider response (arXiv 2605.30680), reproduced with medisim. <b>{passed} of {n} stylized facts pass.</b></p>
-<nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#contracts">Payment contracts</a><a href="#games">Multi-level games</a><a href="#panel">Primary-care panel</a><a href="#provenance">Provenance</a></nav>
+<nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#contracts">Payment contracts</a><a href="#games">Multi-level games</a><a href="#panel">Primary-care panel</a><a href="#sensitivity">Sensitivity</a><a href="#provenance">Provenance</a></nav>
 <h2 id="validation">Validation: nine stylized facts (Table 4)</h2>
-<table id="facts"><thead><tr><th>#</th><th>fact</th><th>anchor</th><th>intervention</th><th>expected signature</th><th>observed</th><th>verdict</th></tr></thead><tbody>
+<table id="facts"><thead><tr><th>#</th><th>fact</th><th>anchor</th><th>intervention</th><th>expected signature</th><th>observed</th><th>margins (95% interval, threshold)</th><th>verdict</th></tr></thead><tbody>
 {rows}</tbody></table>
 <h2 id="l1">L1: incentive phase diagram</h2>
 {l1_html}
@@ -166,6 +179,8 @@ nav a {{ margin-right: 1em; }}
 <h2 id="panel">Primary-care payment models on a patient panel (Bigus et al., seed 002)</h2>
 <p class="caption">The experiments E1–E5 as sweeps of one contract term, and E6 (Table 1). The retinopathy model's rates, fees and costs are ours, chosen from the literature (docs/panel.md); the findings are directional.</p>
 {panel_html}
+<h2 id="sensitivity">Sensitivity of the nine facts</h2>
+{sensitivity}
 <h2 id="provenance">Provenance</h2>
 <table id="provenance-table">{prov_rows}</table>
 </body></html>

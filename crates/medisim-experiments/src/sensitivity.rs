@@ -1,0 +1,373 @@
+//! Global sensitivity of the nine stylized facts to the constants the project chose: a design
+//! (Latin hypercube, Morris trajectories or Sobol' A/B/AB matrices, `medisim_core::sensitivity`)
+//! over a ±box around the scenario, the nine facts evaluated at every point (through the cell
+//! cache, so an interrupted run resumes), and per fact: how often it holds and which constants
+//! move its margin.
+
+use crate::validate::Fact;
+use crate::{validate, Options};
+use anyhow::{bail, Result};
+use indicatif::ProgressBar;
+use medisim_core::sensitivity::{
+    latin_hypercube, morris_design, morris_effects, rank_correlations, sobol_design, sobol_indices,
+};
+use medisim_sim::Scenario;
+use serde::Serialize;
+use std::path::Path;
+
+/// The behavioural constants the project chose (docs/model.md's parameter table) — the ones
+/// the paper leaves open. Structural settings (teams, the case mix, the horizon) and the
+/// paper's own values (audit base probability) are not varied; capacity is a policy lever,
+/// swept by L2.
+pub const CHOSEN: [&str; 26] = [
+    "arrivals.rate",
+    "case_mix.price",
+    "care.lambda",
+    "care.omega",
+    "care.untreated_health",
+    "care.load_per_bed",
+    "care.nu",
+    "care.fatigue_decay",
+    "response.health_value",
+    "response.utility_scale",
+    "response.effort_step",
+    "response.effort_cut",
+    "response.effort_raise",
+    "response.urgency_weight",
+    "response.wait_weight",
+    "response.accept_threshold",
+    "response.defer_threshold",
+    "response.opportunity_share",
+    "response.defer_cost_relief",
+    "response.defer_health_loss",
+    "response.kpi_cost_ref",
+    "coding.temperature",
+    "coding.gamma_code",
+    "coding.eta_eth",
+    "audit.penalty",
+    "audit.reputation_hit",
+];
+
+/// The design.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Design {
+    Lhs,
+    Morris,
+    Sobol,
+}
+
+/// The scenario with a dotted numeric key set, validated against its legal range.
+pub fn with_key(s: &Scenario, key: &str, value: f64) -> Result<Scenario> {
+    let mut table = toml::Table::try_from(s)?;
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().unwrap_or_default();
+    let mut slot = &mut table;
+    for p in parts {
+        slot = slot
+            .get_mut(p)
+            .and_then(|v| v.as_table_mut())
+            .ok_or_else(|| anyhow::anyhow!("unknown scenario key `{key}`"))?;
+    }
+    match slot.get(last) {
+        Some(toml::Value::Float(_)) | Some(toml::Value::Integer(_)) => {
+            slot.insert(last.into(), toml::Value::Float(value));
+        }
+        _ => bail!("`{key}` is not a numeric scenario key"),
+    }
+    Ok(Scenario::from_toml(
+        &toml::to_string(&table)?,
+        "sensitivity",
+    )?)
+}
+
+fn value_of(s: &Scenario, key: &str) -> Result<f64> {
+    let table = toml::Table::try_from(s)?;
+    let mut v = toml::Value::Table(table);
+    for p in key.split('.') {
+        v = v
+            .get(p)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("unknown scenario key `{key}`"))?;
+    }
+    v.as_float()
+        .or_else(|| v.as_integer().map(|i| i as f64))
+        .ok_or_else(|| anyhow::anyhow!("`{key}` is not numeric"))
+}
+
+/// One design point: the constants' values and the nine facts there.
+#[derive(Clone, Debug, Serialize)]
+pub struct Point {
+    pub values: Vec<f64>,
+    pub facts: Vec<Fact>,
+}
+
+/// Per fact: the share of points where it holds and each constant's influence on its margin.
+#[derive(Clone, Debug, Serialize)]
+pub struct FactSensitivity {
+    pub fact: String,
+    pub holds_share: f64,
+    /// Per constant: Spearman correlation with the margin (LHS), Morris μ* (Morris), total
+    /// Sobol' index (Sobol).
+    pub influence: Vec<f64>,
+}
+
+/// What a sensitivity run found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sensitivity {
+    pub keys: Vec<String>,
+    pub centre: Vec<f64>,
+    pub box_fraction: f64,
+    pub points: Vec<Point>,
+    pub facts: Vec<FactSensitivity>,
+}
+
+/// A fact's margin as the design's output: its smallest margin in half-widths, bounded so an
+/// exact quantity (an infinite margin) does not swamp the estimators.
+fn margin(f: &Fact) -> f64 {
+    f.min_margin.clamp(-50.0, 50.0)
+}
+
+/// What to vary and how.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub keys: Vec<String>,
+    pub design: Design,
+    /// LHS: points; Morris: trajectories; Sobol: the base sample size N (N (d + 2) runs).
+    pub points: usize,
+    /// Each constant ranges over its value × (1 ± box).
+    pub box_fraction: f64,
+    /// The design's own random stream.
+    pub seed: u64,
+}
+
+/// Run the design: every point's facts through [`crate::validate()`] (cells cached under `out`).
+pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &ProgressBar) -> Result<Sensitivity> {
+    let (keys, design, points, box_fraction, seed) = (
+        &spec.keys,
+        spec.design,
+        spec.points,
+        spec.box_fraction,
+        spec.seed,
+    );
+    if !(box_fraction > 0.0 && box_fraction < 1.0) {
+        bail!("--box {box_fraction}: must be in (0, 1)");
+    }
+    let centre: Vec<f64> = keys
+        .iter()
+        .map(|k| value_of(&o.scenario, k))
+        .collect::<Result<_>>()?;
+    let d = keys.len();
+    let mut rng = medisim_core::rng::stream(seed, 0, 9);
+    let (unit, steps) = match design {
+        Design::Lhs => (latin_hypercube(points, d, &mut rng), Vec::new()),
+        Design::Morris => morris_design(points, d, 4, &mut rng),
+        Design::Sobol => (sobol_design(points, d, &mut rng), Vec::new()),
+    };
+    pb.set_length(unit.len() as u64);
+    let mut results = Vec::with_capacity(unit.len());
+    for u in &unit {
+        let values: Vec<f64> = u
+            .iter()
+            .zip(&centre)
+            .map(|(x, c)| c * (1.0 + box_fraction * (2.0 * x - 1.0)))
+            .collect();
+        let mut s = o.scenario.clone();
+        for (k, v) in keys.iter().zip(&values) {
+            s = with_key(&s, k, *v)
+                .map_err(|e| anyhow::anyhow!("±{box_fraction} around `{k}`: {e}"))?;
+        }
+        let point = Options {
+            scenario: s,
+            ..o.clone()
+        };
+        let (facts, _) = validate(&point, out, &ProgressBar::hidden())?;
+        results.push(Point { values, facts });
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let n_facts = results.first().map_or(0, |p| p.facts.len());
+    let facts = (0..n_facts)
+        .map(|f| {
+            let y: Vec<f64> = results.iter().map(|p| margin(&p.facts[f])).collect();
+            let influence = match design {
+                Design::Lhs => rank_correlations(&unit, &y),
+                Design::Morris => morris_effects(&y, &steps, d)
+                    .iter()
+                    .map(|e| e.mu_star)
+                    .collect(),
+                Design::Sobol => sobol_indices(&y, points, d)
+                    .iter()
+                    .map(|s| s.total)
+                    .collect(),
+            };
+            FactSensitivity {
+                fact: results[0].facts[f].name.to_string(),
+                holds_share: results.iter().filter(|p| p.facts[f].pass).count() as f64
+                    / results.len() as f64,
+                influence: influence
+                    .iter()
+                    .map(|v| if v.is_finite() { *v } else { 0.0 })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(Sensitivity {
+        keys: keys.clone(),
+        centre,
+        box_fraction,
+        points: results,
+        facts,
+    })
+}
+
+/// The points as CSV: the constants, then each fact's pass flag and margin.
+pub fn points_csv(s: &Sensitivity) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut head: Vec<String> = s.keys.clone();
+    for f in 1..=s.facts.len() {
+        head.push(format!("fact{f}_holds"));
+        head.push(format!("fact{f}_margin"));
+    }
+    w.write_record(&head)?;
+    for p in &s.points {
+        let mut row: Vec<String> = p.values.iter().map(|v| format!("{v}")).collect();
+        for f in &p.facts {
+            row.push(f.pass.to_string());
+            row.push(format!("{}", f.min_margin));
+        }
+        w.write_record(&row)?;
+    }
+    Ok(String::from_utf8(
+        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
+    )?)
+}
+
+/// The tornado of one fact: constants ranked by |influence|, as horizontal bars (SVG).
+pub fn tornado(s: &Sensitivity, fact: usize, top: usize) -> String {
+    let f = &s.facts[fact];
+    let mut order: Vec<usize> = (0..s.keys.len()).collect();
+    order.sort_by(|a, b| f.influence[*b].abs().total_cmp(&f.influence[*a].abs()));
+    order.truncate(top);
+    let max = order
+        .iter()
+        .map(|k| f.influence[*k].abs())
+        .fold(1e-12, f64::max);
+    let (w, row) = (520.0, 18.0);
+    let h = 40.0 + row * order.len() as f64;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\"><text x=\"4\" y=\"16\" font-size=\"13\">Fact {}: holds at {:.0}% of points</text><line x1=\"360\" y1=\"24\" x2=\"360\" y2=\"{h}\" stroke=\"#888\"/>",
+        fact + 1,
+        100.0 * f.holds_share
+    );
+    for (i, k) in order.iter().enumerate() {
+        let v = f.influence[*k];
+        let len = 150.0 * v.abs() / max;
+        let y = 28.0 + row * i as f64;
+        let (x, colour) = if v >= 0.0 {
+            (360.0, "#b2182b")
+        } else {
+            (360.0 - len, "#2166ac")
+        };
+        svg.push_str(&format!(
+            "<text x=\"4\" y=\"{:.1}\">{}</text><rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{len:.1}\" height=\"{:.1}\" fill=\"{colour}\"><title>{v:+.3}</title></rect><text x=\"{:.1}\" y=\"{:.1}\">{v:+.2}</text>",
+            y + 11.0,
+            s.keys[*k],
+            y,
+            row - 4.0,
+            if v >= 0.0 { x + len + 3.0 } else { 363.0 },
+            y + 11.0
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The report's sensitivity section, from what a `medisim sensitivity --out DIR` left in the
+/// directory (the report never runs the design itself: it takes minutes).
+pub fn report_section(out: &Path) -> String {
+    let Ok(text) = std::fs::read_to_string(out.join("sensitivity-facts.csv")) else {
+        return "<p class=\"caption\">Not run for this directory: <code>medisim sensitivity --out DIR</code> (a 200-point Latin hypercube of the ±20% box over the constants the project chose, on held-out seeds) adds this section; docs/experiments.md records the last run.</p>".into();
+    };
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let keys = reader.headers().map_or(0, |h| h.len().saturating_sub(2));
+    let rows: String = reader
+        .records()
+        .filter_map(Result::ok)
+        .enumerate()
+        .map(|(i, r)| {
+            let share: f64 = r.get(1).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
+            let svg = std::fs::read_to_string(out.join(format!("tornado-fact{}.svg", i + 1)))
+                .unwrap_or_default();
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{svg}</td></tr>",
+                i + 1,
+                r.get(0).unwrap_or_default().replace('<', "&lt;"),
+                100.0 * share
+            )
+        })
+        .collect();
+    format!(
+        "<p class=\"caption\">Each fact re-checked at every point of the design over {} constants (sensitivity.csv). The bars: each constant's influence on the fact's smallest margin (LHS: Spearman correlation; red raises the margin, blue lowers it).</p><table><thead><tr><th>#</th><th>fact</th><th>holds at</th><th>most influential constants</th></tr></thead><tbody>{rows}</tbody></table>",
+        keys
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small design end to end: points on the box, facts at each, a resumed run reuses every
+    /// cell and gives the same answer.
+    #[test]
+    fn a_small_design_runs_and_resumes_from_the_cells() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Options {
+            seeds: (20001..=20004).collect(),
+            horizon: 60,
+            ..Options::paper()
+        };
+        let spec = Spec {
+            keys: vec![
+                "response.accept_threshold".into(),
+                "coding.gamma_code".into(),
+            ],
+            design: Design::Lhs,
+            points: 3,
+            box_fraction: 0.2,
+            seed: 5,
+        };
+        let a = run(&o, &spec, Some(dir.path()), &ProgressBar::hidden()).unwrap();
+        assert_eq!(a.points.len(), 3);
+        for p in &a.points {
+            assert_eq!(p.facts.len(), 9);
+            for (v, c) in p.values.iter().zip(&a.centre) {
+                assert!((v / c - 1.0).abs() <= 0.2 + 1e-12);
+            }
+        }
+        assert!(a.facts.iter().all(|f| (0.0..=1.0).contains(&f.holds_share)));
+        let b = run(&o, &spec, Some(dir.path()), &ProgressBar::hidden()).unwrap();
+        assert_eq!(points_csv(&a).unwrap(), points_csv(&b).unwrap());
+        assert!(report_section(dir.path()).contains("Not run"));
+        let e = run(
+            &o,
+            &Spec {
+                box_fraction: 1.5,
+                ..spec
+            },
+            None,
+            &ProgressBar::hidden(),
+        );
+        assert!(e.unwrap_err().to_string().contains("--box"));
+    }
+
+    #[test]
+    fn a_key_is_set_within_its_range_and_refused_outside_it() {
+        let s = with_key(&Scenario::default(), "response.accept_threshold", 1.3).unwrap();
+        assert_eq!(value_of(&s, "response.accept_threshold").unwrap(), 1.3);
+        assert!(with_key(&Scenario::default(), "care.untreated_health", 1.5).is_err());
+        assert!(with_key(&Scenario::default(), "care.nope", 1.0).is_err());
+        for k in CHOSEN {
+            value_of(&Scenario::default(), k).unwrap();
+        }
+    }
+}
