@@ -294,3 +294,113 @@ pub fn sensitivity(a: &SensitivityArgs) -> Result<bool> {
     );
     Ok(true)
 }
+
+#[derive(clap::Args)]
+pub struct CalibrateArgs {
+    /// Target moments (TOML: `[[moment]]` tables of regime, alpha, beta, metric, target, weight, scale,
+    /// source). Default: the paper's Table 2, targets/paper-table2.toml.
+    #[arg(long)]
+    targets: Option<PathBuf>,
+    /// Seeds shared by every evaluation (common random numbers).
+    #[arg(long, default_value = "1..30")]
+    seeds: String,
+    #[arg(long, default_value_t = 200)]
+    horizon: u32,
+    /// Output directory: cells cached there are reused, so a re-run resumes.
+    #[arg(long, default_value = "medisim-out")]
+    out: PathBuf,
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Comma-separated scenario keys (default: every constant the project chose).
+    #[arg(long)]
+    keys: Option<String>,
+    /// Each constant's prior range: its value × (1 ± box).
+    #[arg(long = "box", default_value_t = 0.5)]
+    box_fraction: f64,
+    /// Nelder–Mead iterations (each costs one to d + 1 evaluations of every target regime).
+    #[arg(long, default_value_t = 600)]
+    iterations: usize,
+}
+
+pub fn calibrate(a: &CalibrateArgs) -> Result<bool> {
+    use medisim_experiments::calibrate::{self as cal, Spec, Targets};
+    let common = Common {
+        seeds: a.seeds.clone(),
+        horizon: a.horizon,
+        out: a.out.clone(),
+        policy: None,
+        scenario: a.scenario.clone(),
+    };
+    let o = options(&common)?;
+    let targets = match &a.targets {
+        Some(p) => Targets::from_toml(
+            &std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?,
+            &p.display().to_string(),
+        )?,
+        None => Targets::from_toml(cal::PAPER_TABLE_2, "targets/paper-table2.toml")?,
+    };
+    if a.iterations == 0 || a.iterations > 1_000_000 {
+        bail!("--iterations must be in 1..=1000000, got {}", a.iterations);
+    }
+    let spec = Spec {
+        keys: match &a.keys {
+            Some(k) => k.split(',').map(|s| s.trim().to_string()).collect(),
+            None => medisim_experiments::sensitivity::CHOSEN
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        },
+        box_fraction: a.box_fraction,
+        iterations: a.iterations,
+    };
+    std::fs::create_dir_all(&a.out)?;
+    let pb = bar("evaluations");
+    let c = cal::run(&o, &targets, &spec, Some(&a.out), &pb)?;
+    let w = |name: &str, bytes: &[u8]| medisim_core::write_atomic(&a.out.join(name), bytes);
+    w("calibrated-scenario.toml", c.scenario.to_toml().as_bytes())?;
+    w("fit.csv", cal::fit_csv(&c)?.as_bytes())?;
+    let trace: String = std::iter::once("evaluation,distance,best\n".to_string())
+        .chain(c.trace.iter().map(|(n, d, b)| format!("{n},{d},{b}\n")))
+        .collect();
+    w("convergence.csv", trace.as_bytes())?;
+    w("convergence.svg", cal::convergence_svg(&c).as_bytes())?;
+    say!(
+        "{} evaluations; weighted distance {:.4} (built-in) → {:.4} (calibrated)",
+        c.trace.len(),
+        c.start_distance,
+        c.best_distance
+    );
+    say!(
+        "  {:<16} {:<20} {:>8} {:>9} {:>11} {:>22}",
+        "regime",
+        "metric",
+        "target",
+        "built-in",
+        "calibrated",
+        "95% interval"
+    );
+    for (f, s) in c.fit.iter().zip(&c.start_fit) {
+        say!(
+            "  {:<16} {:<20} {:>8.3} {:>9.3} {:>11.3} {:>10.3} … {:<10.3}",
+            f.regime,
+            f.metric,
+            f.target,
+            s.simulated,
+            f.simulated,
+            f.ci95[0],
+            f.ci95[1]
+        );
+    }
+    say!("  constants moved (built-in → calibrated):");
+    for ((k, s), b) in c.keys.iter().zip(&c.start).zip(&c.best) {
+        if (s - b).abs() > 1e-9 * s.abs().max(1.0) {
+            say!("    {k:<28} {s:>10.4} → {b:<10.4}");
+        }
+    }
+    say!(
+        "wrote calibrated-scenario.toml, fit.csv, convergence.csv and convergence.svg under {}",
+        a.out.display()
+    );
+    Ok(true)
+}

@@ -93,6 +93,9 @@ enum Command {
     /// Global sensitivity of the nine facts to the constants the project chose: LHS, Morris or
     /// Sobol' over a ±box; resumable through the cell cache.
     Sensitivity(experiments::SensitivityArgs),
+    /// Calibrate the chosen constants to target moments (the paper's Table 2 by default) by
+    /// the method of simulated moments with Nelder–Mead; resumable through the cell cache.
+    Calibrate(experiments::CalibrateArgs),
     /// Write the HTML report (runs whatever is not yet cached under --out).
     Report(experiments::ReproduceArgs),
     /// The main job: validate, L1, L2 and the report, with progress bars.
@@ -137,6 +140,7 @@ fn main() -> ExitCode {
         Command::L2(a) => experiments::l2(&a),
         Command::Validate(a) => experiments::validate(&a),
         Command::Sensitivity(a) => experiments::sensitivity(&a),
+        Command::Calibrate(a) => experiments::calibrate(&a),
         Command::Report(a) => experiments::reproduce(&a, false),
         Command::Reproduce(a) => experiments::reproduce(&a, true),
         Command::Search(a) => search::search(&a),

@@ -411,3 +411,66 @@ fn the_operator_priors_can_be_switched_off_and_the_run_records_it() {
     let config = std::fs::read_to_string(dir.path().join("np/config.toml")).unwrap();
     assert!(config.contains("offline_priors = false"), "{config}");
 }
+
+#[test]
+fn sensitivity_and_calibrate_run_small_designs_and_write_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let out = text(
+        &succeeds(&[
+            "sensitivity",
+            "--points",
+            "2",
+            "--seeds",
+            "20001..20002",
+            "--horizon",
+            "40",
+            "--keys",
+            "response.accept_threshold",
+            "--out",
+            &d,
+        ])
+        .stdout,
+    );
+    assert!(out.contains("fact 9: holds at"), "{out}");
+    for f in [
+        "sensitivity.csv",
+        "sensitivity-facts.csv",
+        "tornado-fact1.svg",
+    ] {
+        assert!(dir.path().join(f).exists(), "{f}");
+    }
+    let out = text(
+        &succeeds(&[
+            "calibrate",
+            "--iterations",
+            "2",
+            "--seeds",
+            "1..2",
+            "--horizon",
+            "40",
+            "--keys",
+            "coding.gamma_code",
+            "--out",
+            &d,
+        ])
+        .stdout,
+    );
+    assert!(
+        out.contains("weighted distance") && out.contains("upcoding_rate"),
+        "{out}"
+    );
+    let fit = std::fs::read_to_string(dir.path().join("fit.csv")).unwrap();
+    assert!(fit.starts_with("regime,metric,target,built_in,calibrated"));
+    assert!(dir.path().join("calibrated-scenario.toml").exists());
+    let e = medisim(&[
+        "sensitivity",
+        "--keys",
+        "care.nope",
+        "--points",
+        "1",
+        "--out",
+        &d,
+    ]);
+    assert!(!e.status.success() && text(&e.stderr).contains("care.nope"));
+}

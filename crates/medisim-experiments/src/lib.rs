@@ -10,6 +10,7 @@
 //! Imports `medisim-sim` (to run cells) and `medisim-dsl` (to fix levers in policies). The
 //! command line drives it; the search does not depend on it.
 
+pub mod calibrate;
 pub mod cells;
 pub mod contracts;
 pub mod games;

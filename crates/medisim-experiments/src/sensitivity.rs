@@ -80,7 +80,8 @@ pub fn with_key(s: &Scenario, key: &str, value: f64) -> Result<Scenario> {
     )?)
 }
 
-fn value_of(s: &Scenario, key: &str) -> Result<f64> {
+/// The number at a dotted scenario key.
+pub fn value_of(s: &Scenario, key: &str) -> Result<f64> {
     let table = toml::Table::try_from(s)?;
     let mut v = toml::Value::Table(table);
     for p in key.split('.') {

@@ -1,0 +1,402 @@
+//! Calibration by the method of simulated moments: choose the open constants to minimise a
+//! weighted distance between simulated and target moments, on common random numbers (the same
+//! seeds at every evaluation), with argmin's Nelder–Mead over each constant's prior range.
+//! Every evaluation runs through the cell cache, so a re-run of the same command replays the
+//! (deterministic) search from cached cells: an interrupted calibration resumes.
+
+use crate::cells::{run_cells, Cell};
+use crate::l1;
+use crate::sensitivity::with_key;
+use crate::Options;
+use anyhow::{bail, Context, Result};
+use argmin::core::{CostFunction, Error as ArgminError, Executor};
+use argmin::solver::neldermead::NelderMead;
+use indicatif::ProgressBar;
+use medisim_core::metric::Metric as _;
+use medisim_sim::{Metric, Scenario};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Mutex;
+
+/// One target moment: a metric at an (α, β) regime, its value, weight and scale.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Moment {
+    pub regime: String,
+    pub alpha: f64,
+    pub beta: f64,
+    pub metric: String,
+    pub target: f64,
+    #[serde(default = "one")]
+    pub weight: f64,
+    /// The residual's unit: (simulated − target) / scale. Default max(|target|, 0.1).
+    pub scale: Option<f64>,
+    /// Where the number comes from.
+    pub source: String,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// A targets file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    pub moment: Vec<Moment>,
+}
+
+impl Targets {
+    pub fn from_toml(text: &str, origin: &str) -> Result<Targets> {
+        let t: Targets = toml::from_str(text).with_context(|| format!("targets file {origin}"))?;
+        for (i, m) in t.moment.iter().enumerate() {
+            if Metric::from_name(&m.metric).is_none() {
+                bail!(
+                    "targets file {origin}: moment {} names no metric `{}` (see docs/metrics.md)",
+                    i + 1,
+                    m.metric
+                );
+            }
+            if !(m.weight >= 0.0 && m.weight.is_finite() && m.target.is_finite()) {
+                bail!(
+                    "targets file {origin}: moment {} needs a finite target and a weight ≥ 0",
+                    i + 1
+                );
+            }
+        }
+        if t.moment.is_empty() {
+            bail!("targets file {origin}: no [[moment]]");
+        }
+        Ok(t)
+    }
+
+    fn regimes(&self) -> Vec<(f64, f64)> {
+        let mut r: Vec<(f64, f64)> = Vec::new();
+        for m in &self.moment {
+            if !r.iter().any(|(a, b)| *a == m.alpha && *b == m.beta) {
+                r.push((m.alpha, m.beta));
+            }
+        }
+        r
+    }
+}
+
+/// What to calibrate.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub keys: Vec<String>,
+    /// Each constant's prior range: its built-in value × (1 ± box).
+    pub box_fraction: f64,
+    /// Nelder–Mead iterations (each one to d + 1 evaluations; the first simplex costs d + 1).
+    pub iterations: usize,
+}
+
+/// One fitted moment.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fit {
+    pub regime: String,
+    pub metric: String,
+    pub target: f64,
+    pub simulated: f64,
+    pub ci95: [f64; 2],
+    pub weight: f64,
+    pub source: String,
+}
+
+/// A calibration's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct Calibration {
+    pub keys: Vec<String>,
+    pub start: Vec<f64>,
+    pub best: Vec<f64>,
+    pub start_distance: f64,
+    pub best_distance: f64,
+    /// (evaluation, distance, best so far)
+    pub trace: Vec<(usize, f64, f64)>,
+    pub fit: Vec<Fit>,
+    pub start_fit: Vec<Fit>,
+    #[serde(skip)]
+    pub scenario: Scenario,
+}
+
+struct Problem<'a> {
+    o: &'a Options,
+    targets: &'a Targets,
+    spec: &'a Spec,
+    centre: Vec<f64>,
+    out: Option<&'a Path>,
+    trace: Mutex<Vec<(usize, f64, f64)>>,
+    pb: &'a ProgressBar,
+}
+
+impl Problem<'_> {
+    fn scenario(&self, u: &[f64]) -> Result<Scenario> {
+        let mut s = self.o.scenario.clone();
+        for ((k, c), x) in self.spec.keys.iter().zip(&self.centre).zip(u) {
+            let x = x.clamp(0.0, 1.0);
+            s = with_key(&s, k, c * (1.0 + self.spec.box_fraction * (2.0 * x - 1.0)))?;
+        }
+        Ok(s)
+    }
+
+    fn cells(&self, s: &Scenario) -> Result<Vec<Cell>> {
+        let specs: Vec<_> = self
+            .targets
+            .regimes()
+            .iter()
+            .map(|(a, b)| l1::cell(s, &self.o.policy, *a, *b, &self.o.seeds, self.o.horizon))
+            .collect();
+        Ok(run_cells(&specs, self.out, &ProgressBar::hidden())?.0)
+    }
+
+    fn fit(&self, cells: &[Cell]) -> Vec<Fit> {
+        let regimes = self.targets.regimes();
+        self.targets
+            .moment
+            .iter()
+            .map(|m| {
+                let k = regimes
+                    .iter()
+                    .position(|(a, b)| *a == m.alpha && *b == m.beta)
+                    .expect("every moment's regime was run");
+                let s = Metric::from_name(&m.metric)
+                    .and_then(|metric| cells[k].summary.get(metric).cloned())
+                    .unwrap_or_else(|| medisim_core::stats::Summary::exact(f64::NAN, 0));
+                Fit {
+                    regime: m.regime.clone(),
+                    metric: m.metric.clone(),
+                    target: m.target,
+                    simulated: s.mean,
+                    ci95: s.ci95,
+                    weight: m.weight,
+                    source: m.source.clone(),
+                }
+            })
+            .collect()
+    }
+
+    fn distance(&self, fit: &[Fit]) -> f64 {
+        fit.iter()
+            .zip(&self.targets.moment)
+            .map(|(f, m)| {
+                let scale = m.scale.unwrap_or(m.target.abs().max(0.1));
+                let r = (f.simulated - f.target) / scale;
+                if r.is_finite() {
+                    f.weight * r * r
+                } else {
+                    // A moment the simulation cannot produce there: far from any target.
+                    f.weight * 1e6
+                }
+            })
+            .sum()
+    }
+
+    fn evaluate(&self, u: &[f64]) -> Result<f64> {
+        let s = self.scenario(u)?;
+        let d = self.distance(&self.fit(&self.cells(&s)?));
+        // Outside the prior box the point is clamped; the excess is penalised so the simplex
+        // comes back inside.
+        let outside: f64 = u.iter().map(|x| (x - x.clamp(0.0, 1.0)).powi(2)).sum();
+        let d = d + 1e3 * outside;
+        let mut t = self.trace.lock().expect("no poisoned trace");
+        let best = t.last().map_or(d, |(_, _, b)| b.min(d));
+        let n = t.len() + 1;
+        t.push((n, d, best));
+        self.pb.inc(1);
+        Ok(d)
+    }
+}
+
+/// The problem as argmin's cost, borrowed so its trace stays readable afterwards.
+struct Cost<'a, 'b>(&'a Problem<'b>);
+
+impl CostFunction for Cost<'_, '_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, u: &Vec<f64>) -> Result<f64, ArgminError> {
+        self.0
+            .evaluate(u)
+            .map_err(|e| ArgminError::msg(e.to_string()))
+    }
+}
+
+/// Run the calibration from the built-in values (the centre of every prior box).
+pub fn run(
+    o: &Options,
+    targets: &Targets,
+    spec: &Spec,
+    out: Option<&Path>,
+    pb: &ProgressBar,
+) -> Result<Calibration> {
+    if !(spec.box_fraction > 0.0 && spec.box_fraction < 1.0) {
+        bail!("--box {}: must be in (0, 1)", spec.box_fraction);
+    }
+    let centre: Vec<f64> = spec
+        .keys
+        .iter()
+        .map(|k| crate::sensitivity::value_of(&o.scenario, k))
+        .collect::<Result<_>>()?;
+    let d = spec.keys.len();
+    let problem = Problem {
+        o,
+        targets,
+        spec,
+        centre: centre.clone(),
+        out,
+        trace: Mutex::new(Vec::new()),
+        pb,
+    };
+    pb.set_length((spec.iterations + spec.keys.len() + 1) as u64);
+    let start = vec![0.5; d];
+    let start_fit = problem.fit(&problem.cells(&problem.scenario(&start)?)?);
+    let start_distance = problem.distance(&start_fit);
+    // The initial simplex: the centre and one step of a fifth of the box along each axis.
+    let mut simplex = vec![start.clone()];
+    for j in 0..d {
+        let mut v = start.clone();
+        v[j] += 0.2;
+        simplex.push(v);
+    }
+    let solver = NelderMead::new(simplex)
+        .with_sd_tolerance(1e-6)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let iters = spec.iterations.max(1) as u64;
+    let res = Executor::new(Cost(&problem), solver)
+        .configure(|s| s.max_iters(iters))
+        .timeout(std::time::Duration::from_secs(24 * 3600))
+        .run()
+        .map_err(|e| anyhow::anyhow!("calibration: {e}"))?;
+    pb.finish_and_clear();
+    let best_u = res.state.best_param.clone().unwrap_or(start);
+    let scenario = problem.scenario(&best_u)?;
+    let fit = problem.fit(&problem.cells(&scenario)?);
+    let best_distance = problem.distance(&fit);
+    let best = best_u
+        .iter()
+        .zip(&centre)
+        .map(|(x, c)| c * (1.0 + spec.box_fraction * (2.0 * x.clamp(0.0, 1.0) - 1.0)))
+        .collect();
+    Ok(Calibration {
+        keys: spec.keys.clone(),
+        start: centre,
+        best,
+        start_distance,
+        best_distance,
+        trace: problem.trace.into_inner().expect("no poisoned trace"),
+        fit,
+        start_fit,
+        scenario,
+    })
+}
+
+/// The fit table as CSV: every moment's target, simulated mean, interval and weight.
+pub fn fit_csv(c: &Calibration) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "regime",
+        "metric",
+        "target",
+        "built_in",
+        "calibrated",
+        "ci95_low",
+        "ci95_high",
+        "weight",
+        "source",
+    ])?;
+    for (f, s) in c.fit.iter().zip(&c.start_fit) {
+        w.write_record([
+            f.regime.clone(),
+            f.metric.clone(),
+            format!("{}", f.target),
+            format!("{}", s.simulated),
+            format!("{}", f.simulated),
+            format!("{}", f.ci95[0]),
+            format!("{}", f.ci95[1]),
+            format!("{}", f.weight),
+            f.source.clone(),
+        ])?;
+    }
+    Ok(String::from_utf8(
+        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
+    )?)
+}
+
+/// The convergence plot: the distance at each evaluation and the best so far.
+pub fn convergence_svg(c: &Calibration) -> String {
+    let series = vec![
+        (
+            "best so far".to_string(),
+            c.trace
+                .iter()
+                .map(|(n, _, b)| (*n as f64, *b, *b, *b))
+                .collect(),
+        ),
+        (
+            "evaluated".to_string(),
+            c.trace
+                .iter()
+                .map(|(n, d, _)| {
+                    (
+                        *n as f64,
+                        d.min(c.start_distance * 3.0),
+                        d.min(c.start_distance * 3.0),
+                        d.min(c.start_distance * 3.0),
+                    )
+                })
+                .collect(),
+        ),
+    ];
+    crate::plots::lines_with_bands("weighted moment distance", "evaluation", &series, None)
+}
+
+/// The shipped targets: the paper's Table 2.
+pub const PAPER_TABLE_2: &str = include_str!("../../../targets/paper-table2.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_paper_targets_read_and_bad_ones_are_named() {
+        let t = Targets::from_toml(PAPER_TABLE_2, "paper-table2.toml").unwrap();
+        assert_eq!(t.regimes().len(), 4);
+        let e = Targets::from_toml(
+            &PAPER_TABLE_2.replacen("upcoding_rate", "upcodng", 1),
+            "t.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("upcodng"), "{e}");
+    }
+
+    /// A short calibration of two constants lowers the distance (or keeps the start) and
+    /// replays identically from the cache.
+    #[test]
+    fn a_short_calibration_does_not_worsen_the_fit_and_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Options {
+            seeds: (1..=4).collect(),
+            horizon: 60,
+            ..Options::paper()
+        };
+        let t = Targets::from_toml(PAPER_TABLE_2, "paper-table2.toml").unwrap();
+        let spec = Spec {
+            keys: vec![
+                "response.accept_threshold".into(),
+                "coding.gamma_code".into(),
+            ],
+            box_fraction: 0.3,
+            iterations: 6,
+        };
+        let a = run(&o, &t, &spec, Some(dir.path()), &ProgressBar::hidden()).unwrap();
+        assert!(
+            a.best_distance <= a.start_distance + 1e-9,
+            "{} > {}",
+            a.best_distance,
+            a.start_distance
+        );
+        let b = run(&o, &t, &spec, Some(dir.path()), &ProgressBar::hidden()).unwrap();
+        assert_eq!(a.best, b.best);
+        assert!(fit_csv(&a).unwrap().lines().count() == t.moment.len() + 1);
+    }
+}
