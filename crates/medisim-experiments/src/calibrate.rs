@@ -349,6 +349,35 @@ pub fn convergence_svg(c: &Calibration) -> String {
     crate::plots::lines_with_bands("weighted moment distance", "evaluation", &series, None)
 }
 
+/// The report's calibration section, from what `medisim calibrate --out DIR` left there.
+pub fn report_section(out: &Path) -> String {
+    let Ok(text) = std::fs::read_to_string(out.join("fit.csv")) else {
+        return "<p class=\"caption\">Not run for this directory: <code>medisim calibrate --out DIR</code> fits the chosen constants to the paper's Table 2 (targets/paper-table2.toml); docs/model.md records the last run.</p>".into();
+    };
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;");
+    let head: String = reader
+        .headers()
+        .map(|h| h.iter().map(|c| format!("<th>{}</th>", esc(c))).collect())
+        .unwrap_or_default();
+    let rows: String = reader
+        .records()
+        .filter_map(Result::ok)
+        .map(|r| {
+            let cells: String = r
+                .iter()
+                .map(|c| match c.parse::<f64>() {
+                    Ok(x) => format!("<td>{x:.3}</td>"),
+                    Err(_) => format!("<td>{}</td>", esc(c)),
+                })
+                .collect();
+            format!("<tr>{cells}</tr>")
+        })
+        .collect();
+    let svg = std::fs::read_to_string(out.join("convergence.svg")).unwrap_or_default();
+    format!("<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table><div class=\"panel\">{svg}</div>")
+}
+
 /// The shipped targets: the paper's Table 2.
 pub const PAPER_TABLE_2: &str = include_str!("../../../targets/paper-table2.toml");
 

@@ -163,6 +163,7 @@ pub fn reproduce(
                 games: games::section().map_err(|e| anyhow::anyhow!("games section: {e}"))?,
                 panel: panel::section().map_err(|e| anyhow::anyhow!("panel section: {e}"))?,
                 sensitivity: sensitivity::report_section(out),
+                calibration: calibrate::report_section(out),
             },
         )
         .as_bytes(),

@@ -80,6 +80,8 @@ pub struct Sections {
     pub panel: crate::panel::PanelSection,
     /// Ready HTML: built from what `medisim sensitivity` left in the directory.
     pub sensitivity: String,
+    /// Ready HTML: built from what `medisim calibrate` left in the directory.
+    pub calibration: String,
 }
 
 pub fn html(p: &Provenance, facts: &[Fact], sections: &Sections) -> String {
@@ -90,6 +92,7 @@ pub fn html(p: &Provenance, facts: &[Fact], sections: &Sections) -> String {
         games,
         panel,
         sensitivity,
+        calibration,
     } = sections;
     let passed = facts.iter().filter(|f| f.pass).count();
     let rows: String = facts
@@ -162,7 +165,7 @@ nav a {{ margin-right: 1em; }}
 </style></head><body>
 <h1>Medi-Sim reproduction report</h1>
 <p class="summary">Healthcare mechanisms under strategic provider response (arXiv 2605.30680), reproduced with medisim. <b>{passed} of {n} stylized facts pass.</b></p>
-<nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#contracts">Payment contracts</a><a href="#games">Multi-level games</a><a href="#panel">Primary-care panel</a><a href="#sensitivity">Sensitivity</a><a href="#provenance">Provenance</a></nav>
+<nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#contracts">Payment contracts</a><a href="#games">Multi-level games</a><a href="#panel">Primary-care panel</a><a href="#sensitivity">Sensitivity</a><a href="#calibration">Calibration</a><a href="#provenance">Provenance</a></nav>
 <h2 id="validation">Validation: nine stylized facts (Table 4)</h2>
 <table id="facts"><thead><tr><th>#</th><th>fact</th><th>anchor</th><th>intervention</th><th>expected signature</th><th>observed</th><th>margins (95% interval, threshold)</th><th>verdict</th></tr></thead><tbody>
 {rows}</tbody></table>
@@ -181,6 +184,8 @@ nav a {{ margin-right: 1em; }}
 {panel_html}
 <h2 id="sensitivity">Sensitivity of the nine facts</h2>
 {sensitivity}
+<h2 id="calibration">Calibration to the paper's Table 2</h2>
+{calibration}
 <h2 id="provenance">Provenance</h2>
 <table id="provenance-table">{prov_rows}</table>
 </body></html>

@@ -253,7 +253,7 @@ pub fn tornado(s: &Sensitivity, fact: usize, top: usize) -> String {
         .iter()
         .map(|k| f.influence[*k].abs())
         .fold(1e-12, f64::max);
-    let (w, row) = (520.0, 18.0);
+    let (w, row) = (600.0, 18.0);
     let h = 40.0 + row * order.len() as f64;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\"><text x=\"4\" y=\"16\" font-size=\"13\">Fact {}: holds at {:.0}% of points</text><line x1=\"360\" y1=\"24\" x2=\"360\" y2=\"{h}\" stroke=\"#888\"/>",
