@@ -125,6 +125,8 @@ pub struct Accumulator {
     utility: f64,
     margin: f64,
     team_periods: f64,
+    /// Team-periods in which the team treated someone: `doctor_margin`'s denominator.
+    treating_team_periods: f64,
     capacity: f64,
     g: [f64; 3],
     discount: f64,
@@ -169,6 +171,7 @@ impl Accumulator {
             utility: 0.0,
             margin: 0.0,
             team_periods: 0.0,
+            treating_team_periods: 0.0,
             capacity: 0.0,
             g: [0.0; 3],
             discount: 1.0,
@@ -252,6 +255,7 @@ impl Accumulator {
             self.utility += r.utility;
             if r.treated > 0 {
                 self.margin += (r.revenue - r.cost) / r.treated as f64;
+                self.treating_team_periods += 1.0;
             }
             self.team_periods += 1.0;
         }
@@ -369,7 +373,7 @@ impl Accumulator {
             mean_bonus: ratio(self.bonus, self.team_periods),
             bonus_pressure: ratio(self.bonus_pressure, self.team_periods),
             doctor_utility: ratio(self.utility, self.team_periods),
-            doctor_margin: ratio(self.margin, self.team_periods),
+            doctor_margin: ratio(self.margin, self.treating_team_periods),
             return_welfare: self.g[0],
             return_profit: self.g[1],
             return_mixed: self.g[2],

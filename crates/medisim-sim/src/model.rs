@@ -12,7 +12,7 @@ use medisim_dsl::Policy;
 /// which is the reminder to bump this.
 pub const MODEL_VERSION: ModelVersion = ModelVersion {
     model: "medisim-sim",
-    number: 1,
+    number: 2,
 };
 
 /// The Identify–Produce–Settle hospital simulator.
