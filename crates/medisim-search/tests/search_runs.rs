@@ -264,3 +264,49 @@ fn the_ablation_runs_both_libraries_per_seed_and_resumes_without_simulating_agai
     assert_eq!(strip(&resumed), strip(&runs));
     assert!(dir.path().join("ablation.csv").exists());
 }
+
+fn search_seeded(objective: ObjectiveKind, seed: u64) -> SearchOutcome {
+    let c = SearchConfig {
+        objective,
+        seed,
+        ..SearchConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    run_search(
+        &c,
+        &Scenario::default(),
+        dir.path(),
+        false,
+        None,
+        &ProgressBar::hidden(),
+    )
+    .unwrap()
+}
+
+/// The paper's L3 findings over search seeds 0–8 (issue 15): the profit search amplifies
+/// up-coding over the best warm start on most seeds (measured: 6 of 9), and the mixed search
+/// on every seed keeps rejection under half of greedy-profit's and at least its funds. (The
+/// welfare search does not improve funds — docs/experiments.md says why.)
+#[test]
+fn the_searches_findings_hold_over_nine_search_seeds() {
+    let mut amplified = 0;
+    for seed in 0..9 {
+        let p = search_seeded(ObjectiveKind::Profit, seed);
+        amplified += usize::from(
+            m(&p, "searched", Metric::UpcodingRate)
+                > m(&p, "best_warm_start", Metric::UpcodingRate),
+        );
+        let x = search_seeded(ObjectiveKind::Mixed, seed);
+        assert!(
+            m(&x, "searched", Metric::RejectionRate)
+                <= 0.5 * m(&x, "greedy_profit", Metric::RejectionRate),
+            "seed {seed}"
+        );
+        assert!(
+            m(&x, "searched", Metric::TerminalFunds)
+                >= m(&x, "greedy_profit", Metric::TerminalFunds),
+            "seed {seed}"
+        );
+    }
+    assert!(amplified >= 5, "{amplified} of 9");
+}
