@@ -23,6 +23,114 @@ pub struct Common {
     /// Scenario TOML (default: built-in).
     #[arg(long)]
     scenario: Option<PathBuf>,
+    #[command(flatten)]
+    dist: Distribute,
+}
+
+/// Running one experiment's cells as N independent jobs.
+#[derive(clap::Args, Clone, Default)]
+pub struct Distribute {
+    /// Compute only shard K of N of the cells into OUT/cells (nothing is assembled); after all
+    /// N shards, the same command without --shard assembles from the cache.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Print a Slurm driver script instead of running: a job array of N shards, then a
+    /// dependent job that assembles the results.
+    #[arg(long, value_name = "N")]
+    emit_slurm: Option<usize>,
+}
+
+/// Quote one shell word if it needs it.
+fn shell_word(a: &str) -> String {
+    if !a.is_empty()
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c))
+    {
+        a.to_string()
+    } else {
+        format!("'{}'", a.replace('\'', r"'\''"))
+    }
+}
+
+/// The Slurm driver for this command line in N shards: submits the array, then the assembly
+/// job after every shard has succeeded.
+pub fn slurm_script(n: usize) -> String {
+    // The same command line without --emit-slurm.
+    let mut args: Vec<String> = Vec::new();
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        if a == "--emit-slurm" {
+            it.next();
+        } else if !a.starts_with("--emit-slurm=") {
+            args.push(a);
+        }
+    }
+    let cmd = args
+        .iter()
+        .map(|a| shell_word(a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        r#"#!/bin/bash
+# medisim on Slurm: {n} shards of `medisim {cmd}` as a job array, then one assembly job.
+# Submit with `bash THIS_FILE` from a directory every node can reach (the --out directory
+# must be on a shared file system). Edit the sbatch options for your cluster.
+set -euo pipefail
+array=$(sbatch --parsable --job-name=medisim-shards --array=1-{n} --cpus-per-task=4 --time=01:00:00 <<'EOF'
+#!/bin/bash
+medisim {cmd} --shard "${{SLURM_ARRAY_TASK_ID}}/{n}"
+EOF
+)
+sbatch --job-name=medisim-assemble --dependency=afterok:"$array" --cpus-per-task=2 --time=00:30:00 <<'EOF'
+#!/bin/bash
+medisim {cmd}
+EOF
+"#
+    )
+}
+
+/// Handle --shard / --emit-slurm for a command whose cells `experiments` names; `None` when
+/// neither is given (run normally).
+fn distribute(
+    d: &Distribute,
+    o: &Options,
+    out: &Path,
+    experiments: &[&str],
+) -> Result<Option<bool>> {
+    if let Some(n) = d.emit_slurm {
+        if d.shard.is_some() {
+            bail!("--emit-slurm writes the script that passes --shard itself: give one of them");
+        }
+        if n == 0 || n > 100_000 {
+            bail!("--emit-slurm {n}: the shard count must be 1..=100000");
+        }
+        say_raw!("{}", slurm_script(n));
+        return Ok(Some(true));
+    }
+    let Some(text) = &d.shard else {
+        return Ok(None);
+    };
+    let shard = medisim_experiments::cells::Shard::parse(text)?;
+    std::fs::create_dir_all(out)?;
+    let pb = bar(&format!("shard {}/{}", shard.index, shard.count));
+    let (total, stats) = medisim_experiments::cells::fill_shard(
+        medisim_experiments::cell_specs(o, experiments),
+        out,
+        shard,
+        &pb,
+    )?;
+    done(pb);
+    say!(
+        "shard {}/{}: {} of {} cells ({} computed, {} reused) in {}; run without --shard to assemble",
+        shard.index,
+        shard.count,
+        stats.computed + stats.reused,
+        total,
+        stats.computed,
+        stats.reused,
+        out.join("cells").display()
+    );
+    Ok(Some(true))
 }
 
 #[derive(clap::Args)]
@@ -57,6 +165,8 @@ pub struct ReproduceArgs {
     /// A quick look: 10 seeds and a 6×6 L1 grid instead of 30 seeds and 11×11.
     #[arg(long)]
     quick: bool,
+    #[command(flatten)]
+    dist: Distribute,
 }
 
 fn options(c: &Common) -> Result<Options> {
@@ -112,6 +222,9 @@ pub fn l1(a: &L1Args) -> Result<bool> {
         grid: a.grid,
         ..options(&a.common)?
     };
+    if let Some(done) = distribute(&a.common.dist, &o, &a.common.out, &["l1"])? {
+        return Ok(done);
+    }
     std::fs::create_dir_all(&a.common.out)?;
     let pb = bar("L1 grid");
     let (figs, stats) = medisim_experiments::l1(&o, &a.common.out, &pb)?;
@@ -138,6 +251,9 @@ pub fn l2(a: &L2Args) -> Result<bool> {
         levers,
         ..options(&a.common)?
     };
+    if let Some(done) = distribute(&a.common.dist, &o, &a.common.out, &["l2"])? {
+        return Ok(done);
+    }
     std::fs::create_dir_all(&a.common.out)?;
     let pb = bar("L2 sweeps");
     let (figs, stats) = medisim_experiments::l2(&o, &a.common.out, &pb)?;
@@ -154,6 +270,9 @@ pub fn l2(a: &L2Args) -> Result<bool> {
 
 pub fn validate(a: &ValidateArgs) -> Result<bool> {
     let o = options(&a.common)?;
+    if let Some(done) = distribute(&a.common.dist, &o, &a.common.out, &["validate"])? {
+        return Ok(done);
+    }
     std::fs::create_dir_all(&a.common.out)?;
     let pb = bar("validate");
     let (facts, _) = medisim_experiments::validate(&o, Some(&a.common.out), &pb)?;
@@ -168,6 +287,9 @@ pub fn reproduce(a: &ReproduceArgs, verbose: bool) -> Result<bool> {
     } else {
         Options::paper()
     };
+    if let Some(done) = distribute(&a.dist, &o, &a.out, &["validate", "l1", "l2"])? {
+        return Ok(done);
+    }
     let r = medisim_experiments::reproduce(&o, &a.out, bar)?;
     if verbose {
         say_raw!("{}", medisim_experiments::validate::table(&r.facts));
@@ -223,6 +345,7 @@ pub fn sensitivity(a: &SensitivityArgs) -> Result<bool> {
         out: a.out.clone(),
         policy: None,
         scenario: a.scenario.clone(),
+        dist: Distribute::default(),
     };
     let o = options(&common)?;
     let keys: Vec<String> = match &a.keys {
@@ -330,6 +453,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<bool> {
         out: a.out.clone(),
         policy: None,
         scenario: a.scenario.clone(),
+        dist: Distribute::default(),
     };
     let o = options(&common)?;
     let targets = match &a.targets {

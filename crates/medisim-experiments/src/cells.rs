@@ -190,3 +190,78 @@ pub fn write_tidy_csv<M: Metric>(
     write_atomic(path, &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
     Ok(())
 }
+
+/// One of N shards of a cell list: cell `key` belongs to shard K when its hash, read as a
+/// number, is K − 1 modulo N. Every cell is a pure function of its key, so N independent jobs
+/// that each fill their shard into one shared `OUT/cells/` leave the cache a plain run
+/// assembles from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based.
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// `K/N` with 1 ≤ K ≤ N ≤ 100,000.
+    pub fn parse(text: &str) -> Result<Shard> {
+        let bad = || anyhow::anyhow!("--shard `{text}`: expected K/N with 1 ≤ K ≤ N ≤ 100000");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count): (usize, usize) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || index > count || count > 100_000 {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        // Keys are hex hashes: their first 15 digits are uniform enough to spread cells.
+        let n = u64::from_str_radix(key.get(..15).unwrap_or(key), 16)
+            .unwrap_or_else(|_| key.bytes().map(u64::from).sum());
+        (n % self.count as u64) as usize == self.index - 1
+    }
+}
+
+/// Compute only `shard`'s cells of `specs` into the cache under `out` (nothing is assembled:
+/// a later unsharded run reads every cell back).
+pub fn fill_shard(
+    specs: Vec<CellSpec>,
+    out: &Path,
+    shard: Shard,
+    progress: &ProgressBar,
+) -> Result<(usize, CellStats)> {
+    let total = specs.len();
+    let mine: Vec<CellSpec> = specs
+        .into_iter()
+        .filter(|s| shard.contains(&MediSim.run_key(&s.scenario, &s.policy, &s.spec)))
+        .collect();
+    progress.set_length(mine.len() as u64);
+    let (_, stats) = run_cells(&mine, Some(out), progress)?;
+    Ok((total, stats))
+}
+
+#[cfg(test)]
+mod shard_tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_keys_and_bad_specs_are_refused() {
+        let keys: Vec<String> = (0..500u32)
+            .map(|i| format!("{:024x}", u128::from(i) * 0x9e37_79b9_7f4a_7c15))
+            .collect();
+        let shards: Vec<Shard> = (1..=4).map(|k| Shard { index: k, count: 4 }).collect();
+        for key in &keys {
+            assert_eq!(shards.iter().filter(|s| s.contains(key)).count(), 1);
+        }
+        assert!(shards
+            .iter()
+            .all(|s| keys.iter().filter(|k| s.contains(k)).count() > 50));
+        assert_eq!(Shard::parse("2/5").unwrap(), Shard { index: 2, count: 5 });
+        for bad in ["0/3", "4/3", "x", "1/0", "1/"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -115,6 +115,33 @@ pub fn l2(o: &Options, out: &Path, pb: &ProgressBar) -> Result<(Vec<Figure>, Cel
     Ok((l2::write(out, &cells, &o.levers)?, stats))
 }
 
+/// Every cell the named experiments need (`l1`, `l2`, `validate`; `reproduce` is all three),
+/// for sharding.
+pub fn cell_specs(o: &Options, experiments: &[&str]) -> Vec<cells::CellSpec> {
+    let mut v = Vec::new();
+    for e in experiments {
+        match *e {
+            "validate" => v.extend(validate::specs(&o.scenario, &o.policy, &o.seeds, o.horizon)),
+            "l1" => v.extend(l1::specs(
+                &o.scenario,
+                &o.policy,
+                &l1::grid(o.grid),
+                &o.seeds,
+                o.horizon,
+            )),
+            "l2" => v.extend(l2::specs(
+                &o.levers,
+                &o.scenario,
+                &o.policy,
+                &o.seeds,
+                o.horizon,
+            )),
+            _ => {}
+        }
+    }
+    v
+}
+
 /// What `reproduce` produced.
 pub struct Reproduction {
     pub facts: Vec<validate::Fact>,
