@@ -31,6 +31,17 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["medisim-core", "medisim-dsl", "medisim-sim"],
     ),
     (
+        "medisim-py",
+        &[
+            "medisim-core",
+            "medisim-dsl",
+            "medisim-sim",
+            "medisim-experiments",
+            "medisim-games",
+            "medisim-panel",
+        ],
+    ),
+    (
         "medisim-cli",
         &[
             "medisim-core",

@@ -1,0 +1,280 @@
+//! # medisim-py: the native module of the `medisim` Python package
+//!
+//! A thin layer: every function parses its inputs with the Rust crates' own readers, runs the
+//! crates' own code with the GIL released, and returns JSON text that the pure-Python layer
+//! (`python/medisim/__init__.py`) turns into dicts, NumPy arrays or pandas DataFrames. Numbers
+//! travel as serde_json's shortest round-trip decimals, so Python sees the CLI's values bit for
+//! bit. No model logic lives here.
+
+use medisim_core::{Metric as _, RunSpec};
+use medisim_sim::{Metric, ObjectiveKind, Scenario};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
+use pyo3::prelude::*;
+
+fn value_error(e: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// Check a policy: JSON `{"ok": bool, "name", "hash", "formatted", "diagnostics": [...]}` with
+/// each diagnostic's line, column, code, message and expected text (the CLI's wording).
+#[pyfunction]
+#[pyo3(signature = (source, origin = "<string>"))]
+fn check(source: &str, origin: &str) -> PyResult<String> {
+    let out = medisim_sim::check_source(source);
+    let diagnostics: Vec<serde_json::Value> = out
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = medisim_dsl::span::line_col(source, d.span.start);
+            serde_json::json!({
+                "line": line, "column": column, "severity": d.severity.to_string(),
+                "code": d.code.to_string(), "message": d.message, "expected": d.label,
+                "help": d.help, "text": d.short(origin, source),
+            })
+        })
+        .collect();
+    let ok = out.errors().next().is_none() && out.policy.is_some();
+    let (name, hash, formatted) = match (&out.policy, ok) {
+        (Some(p), true) => (
+            Some(p.header.name.clone()),
+            Some(p.canonical_hash().to_string()),
+            medisim_dsl::fmt::format_source(source).ok(),
+        ),
+        _ => (None, None, None),
+    };
+    Ok(serde_json::json!({
+        "ok": ok, "name": name, "hash": hash, "formatted": formatted, "diagnostics": diagnostics,
+    })
+    .to_string())
+}
+
+/// The built-in scenario as TOML.
+#[pyfunction]
+fn default_scenario() -> String {
+    Scenario::default().to_toml()
+}
+
+/// Check a scenario (TOML text): its canonical TOML, or a ValueError naming the key.
+#[pyfunction]
+#[pyo3(signature = (text, origin = "<string>"))]
+fn scenario_toml(text: &str, origin: &str) -> PyResult<String> {
+    Ok(Scenario::from_toml(text, origin)
+        .map_err(value_error)?
+        .to_toml())
+}
+
+/// A scenario (TOML text) with a dotted numeric key set, validated.
+#[pyfunction]
+fn scenario_with(text: &str, key: &str, value: f64) -> PyResult<String> {
+    let s = Scenario::from_toml(text, "<scenario>").map_err(value_error)?;
+    Ok(medisim_experiments::sensitivity::with_key(&s, key, value)
+        .map_err(value_error)?
+        .to_toml())
+}
+
+fn load_policy(source: Option<&str>) -> PyResult<medisim_dsl::Policy> {
+    match source {
+        None => Ok(medisim_sim::baseline().clone()),
+        Some(src) => medisim_sim::load(src).map_err(|diags| {
+            value_error(format!(
+                "the policy does not check:\n{}",
+                diags
+                    .iter()
+                    .map(|d| d.short("<policy>", src))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ))
+        }),
+    }
+}
+
+fn spec(seeds: Vec<u64>, horizon: u32, objective: &str) -> PyResult<RunSpec> {
+    let objective: ObjectiveKind = objective.parse().map_err(value_error)?;
+    let spec = RunSpec::new(seeds, horizon, objective);
+    spec.validate().map_err(value_error)?;
+    Ok(spec)
+}
+
+/// Run seeds: JSON with `summary` (the CLI's `metrics`: mean, std, ci95, n per metric) and
+/// `per_seed` (each metric's value on each seed, in seed order).
+#[pyfunction]
+#[pyo3(signature = (policy = None, scenario = None, seeds = vec![1], horizon = 200, objective = "mixed"))]
+fn run(
+    py: Python<'_>,
+    policy: Option<&str>,
+    scenario: Option<&str>,
+    seeds: Vec<u64>,
+    horizon: u32,
+    objective: &str,
+) -> PyResult<String> {
+    let p = load_policy(policy)?;
+    let s = match scenario {
+        Some(t) => Scenario::from_toml(t, "<scenario>").map_err(value_error)?,
+        None => Scenario::default(),
+    };
+    let spec = spec(seeds.clone(), horizon, objective)?;
+    let per_seed_specs: Vec<RunSpec> = seeds
+        .iter()
+        .map(|seed| RunSpec::new(vec![*seed], horizon, spec.objective))
+        .collect();
+    let (summary, per_seed) = py
+        .allow_threads(|| -> Result<_, String> {
+            let all = medisim_sim::run_seeds(&s, &p, &spec, false)?;
+            let each: Vec<_> = per_seed_specs
+                .iter()
+                .map(|one| medisim_sim::run_seeds(&s, &p, one, false).map(|r| r.summary))
+                .collect::<Result<_, String>>()?;
+            Ok((all.summary, each))
+        })
+        .map_err(value_error)?;
+    let columns: serde_json::Map<String, serde_json::Value> = Metric::ALL
+        .iter()
+        .map(|m| {
+            let xs: Vec<f64> = per_seed.iter().map(|r| r.mean(*m)).collect();
+            (m.name().to_string(), serde_json::json!(xs))
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "policy": p.header.name, "policy_hash": p.canonical_hash().to_string(),
+        "model_version": medisim_sim::MODEL_VERSION.to_string(), "seeds": seeds,
+        "horizon": horizon, "objective": spec.objective, "summary": summary,
+        "per_seed": columns,
+    })
+    .to_string())
+}
+
+fn options(seeds: Vec<u64>, horizon: u32) -> PyResult<medisim_experiments::Options> {
+    spec(seeds.clone(), horizon, "mixed")?;
+    Ok(medisim_experiments::Options {
+        seeds,
+        horizon,
+        ..medisim_experiments::Options::paper()
+    })
+}
+
+/// The nine stylized facts: JSON list of facts with their margins and verdicts.
+#[pyfunction]
+#[pyo3(signature = (seeds = (1..=30).collect(), horizon = 200))]
+fn validate(py: Python<'_>, seeds: Vec<u64>, horizon: u32) -> PyResult<String> {
+    let o = options(seeds, horizon)?;
+    let facts = py
+        .allow_threads(|| {
+            medisim_experiments::validate(&o, None, &indicatif::ProgressBar::hidden())
+        })
+        .map_err(value_error)?
+        .0;
+    let rows: Vec<serde_json::Value> = facts
+        .iter()
+        .map(|f| serde_json::json!({
+            "name": f.name, "expected": f.expected, "observed": f.observed, "margins": f.margins,
+            "min_margin": f.min_margin, "pass": f.pass,
+        }))
+        .collect();
+    Ok(serde_json::Value::Array(rows).to_string())
+}
+
+/// The L1 grid: JSON rows (alpha, beta, metric, mean, std, ci95_low, ci95_high, n).
+#[pyfunction]
+#[pyo3(signature = (grid = 11, seeds = (1..=30).collect(), horizon = 200))]
+fn l1(py: Python<'_>, grid: usize, seeds: Vec<u64>, horizon: u32) -> PyResult<String> {
+    if !(2..=medisim_experiments::l1::MAX_GRID).contains(&grid) {
+        return Err(value_error(format!(
+            "grid must be in [2, {}] points per axis, got {grid}",
+            medisim_experiments::l1::MAX_GRID
+        )));
+    }
+    let o = options(seeds, horizon)?;
+    let g = medisim_experiments::l1::grid(grid);
+    let specs = medisim_experiments::l1::specs(&o.scenario, &o.policy, &g, &o.seeds, o.horizon);
+    let cells = py
+        .allow_threads(|| {
+            medisim_experiments::cells::run_cells(&specs, None, &indicatif::ProgressBar::hidden())
+        })
+        .map_err(value_error)?
+        .0;
+    let mut rows = Vec::new();
+    for c in &cells {
+        for (name, s) in c.summary.iter() {
+            rows.push(serde_json::json!({
+                "alpha": c.label("alpha").parse::<f64>().unwrap_or(f64::NAN),
+                "beta": c.label("beta").parse::<f64>().unwrap_or(f64::NAN),
+                "metric": name, "mean": s.mean, "std": s.std, "ci95_low": s.ci95[0],
+                "ci95_high": s.ci95[1], "n": s.n,
+            }));
+        }
+    }
+    Ok(serde_json::Value::Array(rows).to_string())
+}
+
+/// A primary-care panel run (seed 002) from a configuration TOML: the CLI's `panel run --json`.
+#[pyfunction]
+#[pyo3(signature = (config = ""))]
+fn panel_run(py: Python<'_>, config: &str) -> PyResult<String> {
+    use medisim_panel::disease::Retinopathy;
+    let cfg = medisim_panel::PanelConfig::from_toml(config, "<config>").map_err(value_error)?;
+    let d = Retinopathy::new(cfg.retinopathy.clone()).map_err(value_error)?;
+    let r = py
+        .allow_threads(|| medisim_panel::sim::run(&d, &cfg))
+        .map_err(value_error)?;
+    serde_json::to_string(&serde_json::json!({
+        "model_version": medisim_panel::MODEL_VERSION, "config": cfg, "result": r,
+    }))
+    .map_err(value_error)
+}
+
+/// A multi-level game (seed 004) solved at `KEY=VALUE` settings: JSON of its equilibrium.
+#[pyfunction]
+#[pyo3(signature = (name, sets = vec![]))]
+fn game(name: &str, sets: Vec<String>) -> PyResult<String> {
+    use medisim_games::GameParams;
+    let v = match name {
+        "ct-scanner" => {
+            let g = medisim_games::aco::AcoGame::default()
+                .with_all(&sets)
+                .map_err(value_error)?;
+            serde_json::to_value(g.equilibrium(true, true))
+        }
+        "imaging" => {
+            let g = medisim_games::mssp::MsspGame::default()
+                .with_all(&sets)
+                .map_err(value_error)?;
+            serde_json::to_value(g.equilibrium(true))
+        }
+        "chronic-care" => {
+            let g = medisim_games::chronic::ChronicCareGame::default()
+                .with_all(&sets)
+                .map_err(value_error)?;
+            serde_json::to_value(g.solve().map_err(value_error)?)
+        }
+        other => {
+            return Err(value_error(format!(
+                "no game `{other}`: choose ct-scanner, imaging or chronic-care"
+            )))
+        }
+    }
+    .map_err(value_error)?;
+    Ok(v.to_string())
+}
+
+/// Raise KeyboardInterrupt if Ctrl-C arrived while a call ran.
+#[pyfunction]
+fn check_signals(py: Python<'_>) -> PyResult<()> {
+    py.check_signals()
+        .map_err(|_| PyKeyboardInterrupt::new_err("interrupted"))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("MODEL_VERSION", medisim_sim::MODEL_VERSION.to_string())?;
+    m.add_function(wrap_pyfunction!(check, m)?)?;
+    m.add_function(wrap_pyfunction!(default_scenario, m)?)?;
+    m.add_function(wrap_pyfunction!(scenario_toml, m)?)?;
+    m.add_function(wrap_pyfunction!(scenario_with, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(l1, m)?)?;
+    m.add_function(wrap_pyfunction!(panel_run, m)?)?;
+    m.add_function(wrap_pyfunction!(game, m)?)?;
+    m.add_function(wrap_pyfunction!(check_signals, m)?)?;
+    Ok(())
+}

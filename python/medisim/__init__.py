@@ -1,0 +1,273 @@
+"""medisim: healthcare mechanism design under strategic provider response, from Python.
+
+A thin layer over the Rust crates behind the ``medisim`` command line (the native module
+``medisim._native``): every call parses its inputs with the crates' own readers, runs with the
+GIL released, and returns the command line's numbers bit for bit. Tables come back as pandas
+DataFrames when pandas is installed, else as dicts of NumPy arrays (or of lists without NumPy).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Optional, Union
+
+from . import _native
+
+__all__ = [
+    "MODEL_VERSION",
+    "Diagnostic",
+    "Policy",
+    "Scenario",
+    "check",
+    "run",
+    "summary",
+    "validate",
+    "l1",
+    "panel",
+    "game",
+]
+
+MODEL_VERSION: str = _native.MODEL_VERSION
+
+try:  # Python 3.11+
+    import tomllib as _toml
+except ModuleNotFoundError:  # pragma: no cover - older interpreters
+    try:
+        import tomli as _toml  # type: ignore[no-redef]
+    except ModuleNotFoundError:
+        _toml = None  # type: ignore[assignment]
+
+
+def _table(columns: Dict[str, list]) -> Any:
+    """Columns as a DataFrame (pandas), a dict of arrays (NumPy) or the dict itself."""
+    try:
+        import pandas as pd
+
+        return pd.DataFrame(columns)
+    except ModuleNotFoundError:
+        pass
+    try:
+        import numpy as np
+
+        return {k: np.asarray(v) for k, v in columns.items()}
+    except ModuleNotFoundError:
+        return columns
+
+
+def _rows(rows: List[dict]) -> Any:
+    columns: Dict[str, list] = {}
+    for r in rows:
+        for k in r:
+            columns.setdefault(k, [])
+    for r in rows:
+        for k in columns:
+            columns[k].append(r.get(k))
+    return _table(columns)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem in a policy, as the command line reports it."""
+
+    line: int
+    column: int
+    severity: str
+    code: str
+    message: str
+    expected: str
+    help: Optional[str]
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Policy:
+    """A policy that checks: its source, name and canonical hash."""
+
+    def __init__(self, source: str, name: str, hash: str, formatted: Optional[str]):
+        self.source = source
+        self.name = name
+        self._hash = hash
+        self._formatted = formatted
+
+    def hash(self) -> str:
+        """The canonical hash (layout and comments do not change it)."""
+        return self._hash
+
+    def format(self) -> str:
+        """The policy in canonical layout (`medisim fmt`)."""
+        return self._formatted if self._formatted is not None else self.source
+
+    def __repr__(self) -> str:
+        return f"Policy({self.name!r}, hash={self._hash[:12]})"
+
+
+def _source(text_or_path: Union[str, os.PathLike]) -> tuple:
+    s = os.fspath(text_or_path)
+    if "\n" not in s and os.path.exists(s):
+        with open(s, encoding="utf-8") as f:
+            return f.read(), s
+    return s, "<string>"
+
+
+def check(text_or_path: Union[str, os.PathLike]) -> Union[Policy, List[Diagnostic]]:
+    """Check a policy given as text or a path: a :class:`Policy`, or its diagnostics."""
+    source, origin = _source(text_or_path)
+    out = json.loads(_native.check(source, origin))
+    if out["ok"]:
+        return Policy(source, out["name"], out["hash"], out["formatted"])
+    return [Diagnostic(**d) for d in out["diagnostics"]]
+
+
+def _policy_text(policy: Union[None, str, os.PathLike, Policy]) -> Optional[str]:
+    if policy is None:
+        return None
+    if isinstance(policy, Policy):
+        return policy.source
+    return _source(policy)[0]
+
+
+class Scenario:
+    """A Medi-Sim scenario: every constant by its dotted name (``s["care.lambda"]``, or
+    ``s.care.lambda_`` is not offered: use the dotted name), validated on every change."""
+
+    def __init__(self, toml_text: str):
+        self._toml = _native.scenario_toml(toml_text, "<scenario>")
+
+    @staticmethod
+    def default() -> "Scenario":
+        """The built-in scenario."""
+        return Scenario(_native.default_scenario())
+
+    @staticmethod
+    def from_toml(path: Union[str, os.PathLike]) -> "Scenario":
+        """Read a scenario file; every key is checked against its legal range."""
+        with open(os.fspath(path), encoding="utf-8") as f:
+            text = f.read()
+        s = Scenario.__new__(Scenario)
+        s._toml = _native.scenario_toml(text, os.fspath(path))
+        return s
+
+    def to_toml(self) -> str:
+        return self._toml
+
+    def _data(self) -> dict:
+        if _toml is None:  # pragma: no cover
+            raise RuntimeError("reading scenario keys needs tomllib (Python 3.11+) or tomli")
+        return _toml.loads(self._toml)
+
+    def __getitem__(self, key: str) -> Any:
+        v: Any = self._data()
+        for part in key.split("."):
+            if not isinstance(v, dict) or part not in v:
+                raise KeyError(f"unknown scenario key `{key}`")
+            v = v[part]
+        return v
+
+    def keys(self) -> List[str]:
+        """Every dotted key."""
+        out: List[str] = []
+
+        def walk(prefix: str, d: dict) -> None:
+            for k, v in d.items():
+                name = f"{prefix}{k}"
+                if isinstance(v, dict):
+                    walk(name + ".", v)
+                else:
+                    out.append(name)
+
+        walk("", self._data())
+        return out
+
+    def with_(self, **values: float) -> "Scenario":
+        """A copy with constants set: ``s.with_(**{"care.lambda": 0.6})`` or, with ``__`` for
+        the dot, ``s.with_(care__lambda=0.6)``. A bad key or value raises ValueError naming it."""
+        text = self._toml
+        for key, value in values.items():
+            text = _native.scenario_with(text, key.replace("__", "."), float(value))
+        s = Scenario.__new__(Scenario)
+        s._toml = text
+        return s
+
+    def __repr__(self) -> str:
+        return "Scenario(…)"
+
+
+def _seeds(seeds: Iterable[int]) -> List[int]:
+    return [int(s) for s in seeds]
+
+
+def run(
+    policy: Union[None, str, os.PathLike, Policy] = None,
+    scenario: Optional[Scenario] = None,
+    seeds: Iterable[int] = range(1, 31),
+    horizon: int = 200,
+    objective: str = "mixed",
+) -> Any:
+    """Run the policy (default: the baseline) on each seed: one row per seed, one column per
+    metric (the names of ``medisim run``), plus ``seed``."""
+    out = json.loads(
+        _native.run(
+            _policy_text(policy),
+            scenario.to_toml() if scenario is not None else None,
+            _seeds(seeds),
+            int(horizon),
+            objective,
+        )
+    )
+    columns = {"seed": out["seeds"]}
+    columns.update(out["per_seed"])
+    return _table(columns)
+
+
+def summary(
+    policy: Union[None, str, os.PathLike, Policy] = None,
+    scenario: Optional[Scenario] = None,
+    seeds: Iterable[int] = range(1, 31),
+    horizon: int = 200,
+    objective: str = "mixed",
+) -> Dict[str, dict]:
+    """Each metric's mean, std, 95% interval and n over the seeds: ``medisim run --json``'s
+    ``metrics``."""
+    out = json.loads(
+        _native.run(
+            _policy_text(policy),
+            scenario.to_toml() if scenario is not None else None,
+            _seeds(seeds),
+            int(horizon),
+            objective,
+        )
+    )
+    return out["summary"]
+
+
+def validate(seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:
+    """The nine stylized facts: name, expected, observed, margins, smallest margin, pass."""
+    return _rows(json.loads(_native.validate(_seeds(seeds), int(horizon))))
+
+
+def l1(grid: int = 11, seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:
+    """The L1 (α, β) grid, tidy: one row per cell × metric."""
+    return _rows(json.loads(_native.l1(int(grid), _seeds(seeds), int(horizon))))
+
+
+def panel(config_toml: str = "") -> dict:
+    """A primary-care panel run (seed 002) from a configuration TOML (every key defaulted):
+    ``medisim panel run --json``."""
+    return json.loads(_native.panel_run(config_toml))
+
+
+def game(name: str, **settings: Any) -> dict:
+    """Solve a multi-level game (``ct-scanner``, ``imaging``, ``chronic-care``) with any
+    parameter set by name (``k__0`` for the element ``k[0]``)."""
+    sets = []
+    for k, v in settings.items():
+        key = k
+        if "__" in k:
+            head, idx = k.split("__", 1)
+            key = f"{head}[{idx}]"
+        sets.append(f"{key}={json.dumps(v)}")
+    return json.loads(_native.game(name, sets))

@@ -1,0 +1,112 @@
+"""The Python package against the command line: same inputs, same numbers, bit for bit."""
+
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+import medisim
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def cli():
+    """The command line built by `cargo build` / `cargo test` (MEDISIM_BIN overrides)."""
+    env = os.environ.get("MEDISIM_BIN")
+    if env:
+        return env
+    for profile in ("release", "debug"):
+        p = ROOT / "target" / profile / "medisim"
+        if p.exists():
+            return str(p)
+    pytest.skip("no medisim binary: run `cargo build` first")
+
+
+def test_check_returns_a_policy_or_diagnostics_in_the_clis_words():
+    p = medisim.check(ROOT / "policies" / "baseline.policy")
+    assert isinstance(p, medisim.Policy) and p.name == "baseline"
+    assert len(p.hash()) >= 12 and "alpha" in p.format()
+    bad = "kind = \"hospital_policy\"\nversion = \"medisim_dsl_v1\"\nname = \"x\"\n[admin_policy]\nalpha = wbarr\n"
+    diags = medisim.check(bad)
+    assert isinstance(diags, list) and diags
+    d = [x for x in diags if x.severity == "error"][0]
+    assert d.code == "unknown-feature" and d.line == 5 and d.column >= 9
+    path = ROOT / "target" / "py-bad.policy"
+    path.write_text(bad)
+    out = subprocess.run([cli(), "check", str(path)], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert d.message in out.stdout + out.stderr
+
+
+def test_a_scenario_reads_every_key_and_refuses_bad_ones_by_name():
+    s = medisim.Scenario.default()
+    assert s["response.accept_threshold"] == 1.1
+    assert "care.lambda" in s.keys()
+    t = s.with_(care__lambda=0.6)
+    assert t["care.lambda"] == 0.6 and s["care.lambda"] == 0.5
+    with pytest.raises(ValueError, match="care.nope"):
+        s.with_(care__nope=1.0)
+    with pytest.raises(ValueError, match="care.untreated_health"):
+        s.with_(**{"care.untreated_health": 1.5})
+    with pytest.raises(KeyError):
+        s["nope"]
+
+
+def test_run_gives_one_row_per_seed_and_the_clis_summary_bit_for_bit():
+    df = medisim.run(seeds=range(1, 4), horizon=40)
+    assert list(df["seed"]) == [1, 2, 3]
+    assert "upcoding_rate" in df.columns and len(df) == 3
+    ours = medisim.summary(seeds=range(1, 4), horizon=40)
+    out = subprocess.run(
+        [cli(), "run", "--seeds", "1..3", "--horizon", "40", "--json"],
+        capture_output=True, text=True, check=True,
+    )
+    theirs = json.loads(out.stdout)["metrics"]
+    assert set(ours) == set(theirs)
+    for name, s in theirs.items():
+        assert ours[name]["mean"] == s["mean"], name
+        assert ours[name]["ci95"] == s["ci95"], name
+    # The per-seed rows are the runs of each seed alone: their mean is the summary's mean.
+    for name in ("upcoding_rate", "mean_waiting", "terminal_funds"):
+        assert abs(df[name].mean() - ours[name]["mean"]) <= 1e-9 * max(1.0, abs(ours[name]["mean"]))
+
+
+def test_a_policy_and_a_scenario_go_through_run():
+    p = medisim.check(ROOT / "policies" / "baseline.policy")
+    s = medisim.Scenario.default().with_(**{"arrivals.rate": 7.0})
+    a = medisim.summary(policy=p, scenario=s, seeds=[1, 2], horizon=30)
+    b = medisim.summary(seeds=[1, 2], horizon=30)
+    assert a["arrival_rate"]["mean"] < b["arrival_rate"]["mean"]
+    with pytest.raises(ValueError, match="objective"):
+        medisim.run(seeds=[1], horizon=10, objective="greed")
+
+
+def test_validate_and_l1_return_tables():
+    facts = medisim.validate(seeds=range(1, 3), horizon=40)
+    assert len(facts) == 9 and "margins" in facts.columns
+    grid = medisim.l1(grid=2, seeds=[1], horizon=20)
+    assert set(grid["alpha"]) == {0.0, 1.0}
+    with pytest.raises(ValueError, match="grid"):
+        medisim.l1(grid=1)
+
+
+def test_the_other_models_are_one_call_each():
+    eq = medisim.game("ct-scanner", benchmark=29.0)
+    assert eq["investment"] == "invest" and eq["share_m"] == 1.0
+    with pytest.raises(ValueError, match="`muu`"):
+        medisim.game("ct-scanner", muu=0.5)
+    chronic = medisim.game("chronic-care")
+    assert chronic["first_best"] or chronic["second_best"]
+    r = medisim.panel("runs = 5\n[payment]\nreward_rate = 0.5\npenalty_rate = 0.5\n")
+    assert r["result"]["policy"]["No Retinopathy"] == "MM-0/SMT-0"
+    with pytest.raises(ValueError, match="rewrd"):
+        medisim.panel("[payment]\nrewrd = 1\n")
+
+
+def test_the_readme_cell_runs():
+    # The README's five lines.
+    df = medisim.run(seeds=range(1, 6), horizon=50)
+    d = df.describe()
+    assert "mean_waiting" in d.columns
