@@ -110,3 +110,35 @@ def test_the_readme_cell_runs():
     df = medisim.run(seeds=range(1, 6), horizon=50)
     d = df.describe()
     assert "mean_waiting" in d.columns
+
+
+def test_shards_filled_from_python_assemble_what_the_cli_writes(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for k in (1, 2, 3):
+        json.loads(medisim._native.fill_shard("l1", k, 3, str(a), [1, 2], 30, 3))
+    stats = json.loads(medisim._native.assemble("l1", str(a), [1, 2], 30, 3))
+    assert stats["computed"] == 0 and stats["reused"] == 9
+    subprocess.run(
+        [cli(), "l1", "--grid", "3", "--seeds", "1..2", "--horizon", "30", "--out", str(b)],
+        check=True, capture_output=True,
+    )
+    assert (a / "l1.csv").read_bytes() == (b / "l1.csv").read_bytes()
+
+
+def test_ray_tasks_fill_the_cache_and_match_one_process(tmp_path):
+    ray = pytest.importorskip("ray")
+    import medisim.ray as mray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        r = mray.map_cells("l1", out=tmp_path / "ray", shards=4, seeds=[1, 2], horizon=30, grid=3)
+    finally:
+        ray.shutdown()
+    assert r["assembled"]["computed"] == 0
+    assert sum(s["computed"] for s in r["shards"]) == 9
+    b = tmp_path / "one"
+    subprocess.run(
+        [cli(), "l1", "--grid", "3", "--seeds", "1..2", "--horizon", "30", "--out", str(b)],
+        check=True, capture_output=True,
+    )
+    assert (tmp_path / "ray" / "l1.csv").read_bytes() == (b / "l1.csv").read_bytes()

@@ -206,6 +206,111 @@ fn l1(py: Python<'_>, grid: usize, seeds: Vec<u64>, horizon: u32) -> PyResult<St
     Ok(serde_json::Value::Array(rows).to_string())
 }
 
+fn experiment_options(
+    seeds: Vec<u64>,
+    horizon: u32,
+    grid: usize,
+) -> PyResult<medisim_experiments::Options> {
+    if !(2..=medisim_experiments::l1::MAX_GRID).contains(&grid) {
+        return Err(value_error(format!(
+            "grid must be in [2, {}] points per axis, got {grid}",
+            medisim_experiments::l1::MAX_GRID
+        )));
+    }
+    Ok(medisim_experiments::Options {
+        grid,
+        ..options(seeds, horizon)?
+    })
+}
+
+fn experiment_names(experiment: &str) -> PyResult<Vec<&'static str>> {
+    Ok(match experiment {
+        "l1" => vec!["l1"],
+        "l2" => vec!["l2"],
+        "validate" => vec!["validate"],
+        "reproduce" => vec!["validate", "l1", "l2"],
+        other => {
+            return Err(value_error(format!(
+                "no experiment `{other}`: choose l1, l2, validate or reproduce"
+            )))
+        }
+    })
+}
+
+/// Compute shard `index` of `count` of an experiment's cells into `out/cells` (what
+/// `medisim EXPERIMENT --shard K/N` does): JSON `{total, computed, reused}`.
+#[pyfunction]
+#[pyo3(signature = (experiment, index, count, out, seeds = (1..=30).collect(), horizon = 200, grid = 11))]
+#[allow(clippy::too_many_arguments)]
+fn fill_shard(
+    py: Python<'_>,
+    experiment: &str,
+    index: usize,
+    count: usize,
+    out: &str,
+    seeds: Vec<u64>,
+    horizon: u32,
+    grid: usize,
+) -> PyResult<String> {
+    let names = experiment_names(experiment)?;
+    let o = experiment_options(seeds, horizon, grid)?;
+    let shard = medisim_experiments::cells::Shard::parse(&format!("{index}/{count}"))
+        .map_err(value_error)?;
+    let out = std::path::PathBuf::from(out);
+    let (total, stats) = py
+        .allow_threads(|| {
+            std::fs::create_dir_all(&out)?;
+            medisim_experiments::cells::fill_shard(
+                medisim_experiments::cell_specs(&o, &names),
+                &out,
+                shard,
+                &indicatif::ProgressBar::hidden(),
+            )
+        })
+        .map_err(value_error)?;
+    Ok(
+        serde_json::json!({"total": total, "computed": stats.computed, "reused": stats.reused})
+            .to_string(),
+    )
+}
+
+/// Assemble an experiment's outputs in `out` from its cell cache, computing what is missing
+/// (what `medisim EXPERIMENT --out DIR` does): JSON `{computed, reused}`.
+#[pyfunction]
+#[pyo3(signature = (experiment, out, seeds = (1..=30).collect(), horizon = 200, grid = 11))]
+fn assemble(
+    py: Python<'_>,
+    experiment: &str,
+    out: &str,
+    seeds: Vec<u64>,
+    horizon: u32,
+    grid: usize,
+) -> PyResult<String> {
+    experiment_names(experiment)?;
+    let o = experiment_options(seeds, horizon, grid)?;
+    let out = std::path::PathBuf::from(out);
+    let pb = indicatif::ProgressBar::hidden();
+    let stats = py
+        .allow_threads(
+            || -> anyhow::Result<medisim_experiments::cells::CellStats> {
+                std::fs::create_dir_all(&out)?;
+                Ok(match experiment {
+                    "l1" => medisim_experiments::l1(&o, &out, &pb)?.1,
+                    "l2" => medisim_experiments::l2(&o, &out, &pb)?.1,
+                    "validate" => medisim_experiments::validate(&o, Some(&out), &pb)?.1,
+                    _ => {
+                        medisim_experiments::reproduce(&o, &out, |_| {
+                            indicatif::ProgressBar::hidden()
+                        })?
+                        .stats
+                    }
+                })
+            },
+        )
+        .map_err(value_error)?;
+    Ok(serde_json::json!({"computed": stats.computed, "reused": stats.reused}).to_string())
+}
+
 /// A primary-care panel run (seed 002) from a configuration TOML: the CLI's `panel run --json`.
 #[pyfunction]
 #[pyo3(signature = (config = ""))]
@@ -274,6 +379,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(l1, m)?)?;
     m.add_function(wrap_pyfunction!(panel_run, m)?)?;
+    m.add_function(wrap_pyfunction!(fill_shard, m)?)?;
+    m.add_function(wrap_pyfunction!(assemble, m)?)?;
     m.add_function(wrap_pyfunction!(game, m)?)?;
     m.add_function(wrap_pyfunction!(check_signals, m)?)?;
     Ok(())
