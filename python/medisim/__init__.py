@@ -200,6 +200,18 @@ def _seeds(seeds: Iterable[int]) -> List[int]:
     return [int(s) for s in seeds]
 
 
+def _run(policy, scenario, seeds, horizon, objective) -> dict:
+    return json.loads(
+        _native.run(
+            _policy_text(policy),
+            scenario.to_toml() if scenario is not None else None,
+            _seeds(seeds),
+            int(horizon),
+            objective,
+        )
+    )
+
+
 def run(
     policy: Union[None, str, os.PathLike, Policy] = None,
     scenario: Optional[Scenario] = None,
@@ -209,15 +221,7 @@ def run(
 ) -> Any:
     """Run the policy (default: the baseline) on each seed: one row per seed, one column per
     metric (the names of ``medisim run``), plus ``seed``."""
-    out = json.loads(
-        _native.run(
-            _policy_text(policy),
-            scenario.to_toml() if scenario is not None else None,
-            _seeds(seeds),
-            int(horizon),
-            objective,
-        )
-    )
+    out = _run(policy, scenario, seeds, horizon, objective)
     columns = {"seed": out["seeds"]}
     columns.update(out["per_seed"])
     return _table(columns)
@@ -232,16 +236,7 @@ def summary(
 ) -> Dict[str, dict]:
     """Each metric's mean, std, 95% interval and n over the seeds: ``medisim run --json``'s
     ``metrics``."""
-    out = json.loads(
-        _native.run(
-            _policy_text(policy),
-            scenario.to_toml() if scenario is not None else None,
-            _seeds(seeds),
-            int(horizon),
-            objective,
-        )
-    )
-    return out["summary"]
+    return _run(policy, scenario, seeds, horizon, objective)["summary"]
 
 
 def validate(seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:

@@ -337,21 +337,38 @@ pub struct SensitivityArgs {
     design_seed: u64,
 }
 
+/// The options of a design over the scenario's constants (sensitivity, calibration).
+fn design_options(
+    seeds: &str,
+    horizon: u32,
+    out: &Path,
+    scenario: &Option<PathBuf>,
+) -> Result<Options> {
+    options(&Common {
+        seeds: seeds.to_string(),
+        horizon,
+        out: out.to_path_buf(),
+        policy: None,
+        scenario: scenario.clone(),
+        dist: Distribute::default(),
+    })
+}
+
+/// `--keys a,b,c`, or every constant the project chose.
+fn keys_or_chosen(keys: &Option<String>) -> Vec<String> {
+    match keys {
+        Some(k) => k.split(',').map(|s| s.trim().to_string()).collect(),
+        None => medisim_experiments::sensitivity::CHOSEN
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    }
+}
+
 pub fn sensitivity(a: &SensitivityArgs) -> Result<bool> {
     use medisim_experiments::sensitivity::{self as sa, Design, Spec};
-    let common = Common {
-        seeds: a.seeds.clone(),
-        horizon: a.horizon,
-        out: a.out.clone(),
-        policy: None,
-        scenario: a.scenario.clone(),
-        dist: Distribute::default(),
-    };
-    let o = options(&common)?;
-    let keys: Vec<String> = match &a.keys {
-        Some(k) => k.split(',').map(|s| s.trim().to_string()).collect(),
-        None => sa::CHOSEN.iter().map(|s| s.to_string()).collect(),
-    };
+    let o = design_options(&a.seeds, a.horizon, &a.out, &a.scenario)?;
+    let keys = keys_or_chosen(&a.keys);
     if a.points == 0 || a.points > 100_000 {
         bail!("--points must be in 1..=100000, got {}", a.points);
     }
@@ -447,15 +464,7 @@ pub struct CalibrateArgs {
 
 pub fn calibrate(a: &CalibrateArgs) -> Result<bool> {
     use medisim_experiments::calibrate::{self as cal, Spec, Targets};
-    let common = Common {
-        seeds: a.seeds.clone(),
-        horizon: a.horizon,
-        out: a.out.clone(),
-        policy: None,
-        scenario: a.scenario.clone(),
-        dist: Distribute::default(),
-    };
-    let o = options(&common)?;
+    let o = design_options(&a.seeds, a.horizon, &a.out, &a.scenario)?;
     let targets = match &a.targets {
         Some(p) => Targets::from_toml(
             &std::fs::read_to_string(p)
@@ -468,13 +477,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<bool> {
         bail!("--iterations must be in 1..=1000000, got {}", a.iterations);
     }
     let spec = Spec {
-        keys: match &a.keys {
-            Some(k) => k.split(',').map(|s| s.trim().to_string()).collect(),
-            None => medisim_experiments::sensitivity::CHOSEN
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-        },
+        keys: keys_or_chosen(&a.keys),
         box_fraction: a.box_fraction,
         iterations: a.iterations,
     };
