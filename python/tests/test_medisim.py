@@ -142,3 +142,35 @@ def test_ray_tasks_fill_the_cache_and_match_one_process(tmp_path):
         check=True, capture_output=True,
     )
     assert (tmp_path / "ray" / "l1.csv").read_bytes() == (b / "l1.csv").read_bytes()
+
+
+def test_the_gym_environment_passes_the_checker_and_returns_the_simulators_return():
+    gym = pytest.importorskip("gymnasium")
+    from gymnasium.utils.env_checker import check_env
+
+    import medisim.gym as mgym
+
+    env = mgym.HospitalEnv(horizon=30, objective="mixed")
+    check_env(env, skip_render_check=True)
+    env.action_space.seed(7)
+    obs, _ = env.reset(seed=3)
+    assert obs.shape == env.observation_space.shape
+    s = medisim.Scenario.default()
+    gamma = s["objective.discount"]
+    total, t, done, info, actions, rewards = 0.0, 0, False, {}, [], []
+    while not done:
+        a = env.action_space.sample()
+        obs, r, done, truncated, info = env.step(a)
+        actions.append(a)
+        rewards.append(r)
+        total += gamma**t * r
+        t += 1
+    assert t == 30 and not truncated
+    assert abs(total - info["discounted_return"]) <= 1e-9 * max(1.0, abs(total))
+    # The same seed and actions replay the same episode.
+    env.reset(seed=3)
+    again = [env.step(a)[1] for a in actions]
+    assert again == rewards
+    with pytest.raises(ValueError, match="alpha"):
+        env.reset(seed=1)
+        env.step([2.0] + [0.0] * 10)

@@ -361,6 +361,249 @@ fn game(name: &str, sets: Vec<String>) -> PyResult<String> {
     Ok(v.to_string())
 }
 
+/// What the engine thread tells the environment.
+enum FromEngine {
+    /// The start of period `t`: the admin features, and the previous period's reward.
+    Observe([f64; ADMIN_FEATURES], Option<f64>),
+    /// The horizon is reached: the last period's reward and the run's discounted return.
+    Done(f64, f64),
+}
+
+use medisim_sim::engine::{AdminController, ADMIN_FEATURES};
+use medisim_sim::schema::AdminLevers;
+use std::sync::mpsc::{channel, Receiver, Sender};
+
+/// The engine side of the environment: blocks on the agent's action each period.
+struct ChannelController {
+    to_env: Sender<FromEngine>,
+    from_env: Receiver<[f64; ADMIN_LEVERS]>,
+    reward: Option<f64>,
+    /// The environment went away: finish the run on the policy's own levers.
+    gone: bool,
+}
+
+/// The administrator's levers an action sets, in `Field` order (alpha … kappa).
+const ADMIN_LEVERS: usize = 11;
+
+impl AdminController for ChannelController {
+    fn levers(
+        &mut self,
+        _t: u32,
+        features: &[f64; ADMIN_FEATURES],
+        policy: AdminLevers,
+    ) -> AdminLevers {
+        if self.gone
+            || self
+                .to_env
+                .send(FromEngine::Observe(*features, self.reward.take()))
+                .is_err()
+        {
+            self.gone = true;
+            return policy;
+        }
+        match self.from_env.recv() {
+            Ok(raw) => AdminLevers::project(&raw),
+            Err(_) => {
+                self.gone = true;
+                policy
+            }
+        }
+    }
+    fn reward(&mut self, _t: u32, reward: f64) {
+        self.reward = Some(reward);
+    }
+}
+
+/// Each lever's name and legal bounds, for the action space (`flex_pool` bounded by the
+/// largest `total_capacity`).
+fn lever_bounds() -> Vec<(String, f64, f64)> {
+    use medisim_dsl::schema::Range;
+    let fields = &medisim_sim::Field::ALL[..ADMIN_LEVERS];
+    let hi_of = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f.spec().name == name)
+            .and_then(|f| match &f.spec().range {
+                Range::Real([_, hi]) | Range::Integer([_, hi]) => Some(*hi),
+                _ => None,
+            })
+            .unwrap_or(f64::INFINITY)
+    };
+    fields
+        .iter()
+        .map(|f| {
+            let spec = f.spec();
+            let (lo, hi) = match &spec.range {
+                Range::Real([lo, hi]) | Range::Integer([lo, hi]) => (*lo, *hi),
+                Range::IntegerUpTo { lo, bound } => (*lo, hi_of(bound)),
+                Range::Flag => (0.0, 1.0),
+            };
+            (spec.name.clone(), lo, hi)
+        })
+        .collect()
+}
+
+/// The native half of `medisim.gym.HospitalEnv`: one rollout runs on its own thread and waits
+/// for the agent's levers each period.
+#[pyclass]
+struct HospitalEnvCore {
+    policy: medisim_dsl::Policy,
+    scenario: Scenario,
+    horizon: u32,
+    objective: ObjectiveKind,
+    to_engine: Option<Sender<[f64; ADMIN_LEVERS]>>,
+    from_engine: Option<std::sync::Mutex<Receiver<FromEngine>>>,
+    last: [f64; ADMIN_FEATURES],
+}
+
+#[pymethods]
+impl HospitalEnvCore {
+    #[new]
+    #[pyo3(signature = (policy = None, scenario = None, horizon = 200, objective = "mixed"))]
+    fn new(
+        policy: Option<&str>,
+        scenario: Option<&str>,
+        horizon: u32,
+        objective: &str,
+    ) -> PyResult<Self> {
+        let spec = spec(vec![1], horizon, objective)?;
+        Ok(HospitalEnvCore {
+            policy: load_policy(policy)?,
+            scenario: match scenario {
+                Some(t) => Scenario::from_toml(t, "<scenario>").map_err(value_error)?,
+                None => Scenario::default(),
+            },
+            horizon,
+            objective: spec.objective,
+            to_engine: None,
+            from_engine: None,
+            last: [0.0; ADMIN_FEATURES],
+        })
+    }
+
+    /// (name, low, high) of each lever an action sets.
+    #[staticmethod]
+    fn action_bounds() -> Vec<(String, f64, f64)> {
+        lever_bounds()
+    }
+
+    /// The admin features' names, in observation order.
+    #[staticmethod]
+    fn observation_names() -> Vec<String> {
+        use medisim_sim::schema::AdminFeature;
+        AdminFeature::ALL
+            .iter()
+            .map(|f| f.name().to_string())
+            .collect()
+    }
+
+    /// Start replicate `replicate`: the first period's observation.
+    fn reset(&mut self, py: Python<'_>, replicate: u64) -> PyResult<Vec<f64>> {
+        // Dropping the old channels ends an unfinished episode's thread.
+        self.to_engine = None;
+        self.from_engine = None;
+        let (to_engine, from_env) = channel();
+        let (to_env, from_engine) = channel();
+        let (scenario, policy, horizon, objective) = (
+            self.scenario.clone(),
+            self.policy.clone(),
+            self.horizon,
+            self.objective,
+        );
+        std::thread::spawn(move || {
+            let program = medisim_sim::schema::HospitalProgram::new(&policy);
+            let Ok(k) = medisim_sim::arrivals::kernel(&scenario) else {
+                return;
+            };
+            let rollout = medisim_sim::engine::Rollout {
+                scenario: &scenario,
+                policy: &program,
+                kernel: k.as_ref(),
+            };
+            let mut c = ChannelController {
+                to_env: to_env.clone(),
+                from_env,
+                reward: None,
+                gone: false,
+            };
+            let r = rollout.run_controlled(replicate, horizon, objective, false, Some(&mut c));
+            let _ = to_env.send(FromEngine::Done(
+                c.reward.unwrap_or(0.0),
+                r.metrics.discounted_return,
+            ));
+        });
+        self.to_engine = Some(to_engine);
+        self.from_engine = Some(std::sync::Mutex::new(from_engine));
+        match self.receive(py)? {
+            FromEngine::Observe(features, _) => {
+                self.last = features;
+                Ok(features.to_vec())
+            }
+            FromEngine::Done(..) => Err(value_error("the horizon has no period")),
+        }
+    }
+
+    /// Apply one period's levers: (observation, reward, terminated, discounted return at the end).
+    fn step(
+        &mut self,
+        py: Python<'_>,
+        action: Vec<f64>,
+    ) -> PyResult<(Vec<f64>, f64, bool, Option<f64>)> {
+        if action.len() != ADMIN_LEVERS {
+            return Err(value_error(format!(
+                "an action sets {ADMIN_LEVERS} levers ({}), got {} values",
+                lever_bounds()
+                    .iter()
+                    .map(|b| b.0.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                action.len()
+            )));
+        }
+        let mut raw = [0.0; ADMIN_LEVERS];
+        for ((x, (name, lo, hi)), slot) in action.iter().zip(lever_bounds()).zip(raw.iter_mut()) {
+            if !(x.is_finite() && *x >= lo && *x <= hi) {
+                return Err(value_error(format!(
+                    "lever `{name}` = {x} is outside [{lo}, {hi}]"
+                )));
+            }
+            *slot = *x;
+        }
+        let tx = self
+            .to_engine
+            .as_ref()
+            .ok_or_else(|| value_error("call reset() before step()"))?;
+        tx.send(raw)
+            .map_err(|_| value_error("the episode has ended: call reset()"))?;
+        match self.receive(py)? {
+            FromEngine::Observe(features, reward) => {
+                self.last = features;
+                Ok((features.to_vec(), reward.unwrap_or(0.0), false, None))
+            }
+            FromEngine::Done(reward, ret) => {
+                self.to_engine = None;
+                self.from_engine = None;
+                Ok((self.last.to_vec(), reward, true, Some(ret)))
+            }
+        }
+    }
+}
+
+impl HospitalEnvCore {
+    fn receive(&self, py: Python<'_>) -> PyResult<FromEngine> {
+        let rx = self
+            .from_engine
+            .as_ref()
+            .ok_or_else(|| value_error("call reset() first"))?;
+        py.allow_threads(|| {
+            rx.lock()
+                .map_err(|_| ())
+                .and_then(|r| r.recv().map_err(|_| ()))
+        })
+        .map_err(|_| value_error("the simulation stopped"))
+    }
+}
+
 /// Raise KeyboardInterrupt if Ctrl-C arrived while a call ran.
 #[pyfunction]
 fn check_signals(py: Python<'_>) -> PyResult<()> {
@@ -383,5 +626,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(assemble, m)?)?;
     m.add_function(wrap_pyfunction!(game, m)?)?;
     m.add_function(wrap_pyfunction!(check_signals, m)?)?;
+    m.add_class::<HospitalEnvCore>()?;
     Ok(())
 }

@@ -60,6 +60,25 @@ pub struct RolloutResult {
     pub trace: Vec<TeamRecord>,
 }
 
+/// An outside decision-maker for the administrator's levers (a reinforcement-learning agent,
+/// a replayed action sequence): each period it sees the admin features the policy sees and the
+/// levers the policy chose, and returns the levers to use; after the period it is told the
+/// period's reward under the run's objective. The care teams still answer through the
+/// policy's provider rules.
+pub trait AdminController {
+    fn levers(
+        &mut self,
+        t: u32,
+        features: &[f64; ADMIN_FEATURES],
+        policy: AdminLevers,
+    ) -> AdminLevers;
+    fn reward(&mut self, t: u32, reward: f64);
+}
+
+/// How many admin features a controller sees, in the order of `AdminFeature::ALL`
+/// (`crate::schema::AdminFeature`).
+pub const ADMIN_FEATURES: usize = A::ALL.len();
+
 impl Rollout<'_> {
     /// Run one replicate. `replicate` keys the random streams together with the scenario seed.
     pub fn run(
@@ -68,6 +87,18 @@ impl Rollout<'_> {
         horizon: u32,
         objective: ObjectiveKind,
         trace: bool,
+    ) -> RolloutResult {
+        self.run_controlled(replicate, horizon, objective, trace, None)
+    }
+
+    /// [`Rollout::run`] with the administrator's levers decided by `controller` when given.
+    pub fn run_controlled(
+        &self,
+        replicate: u64,
+        horizon: u32,
+        objective: ObjectiveKind,
+        trace: bool,
+        mut controller: Option<&mut dyn AdminController>,
     ) -> RolloutResult {
         let s = self.scenario;
         let mut rng_p = stream(s.seed, replicate, Purpose::Patients);
@@ -116,7 +147,14 @@ impl Rollout<'_> {
 
         for t in 1..=horizon {
             // --- Hospital policy step: the administrator sets this period's levers.
-            let lv = self.eval_admin(&mut admin, &teams, funds, reputation, &last, t);
+            let mut lv = self.eval_admin(&mut admin, &teams, funds, reputation, &last, t);
+            if let Some(c) = controller.as_deref_mut() {
+                let mut features = [0.0; ADMIN_FEATURES];
+                for (k, f) in A::ALL.iter().enumerate() {
+                    features[k] = admin.get(f.slot());
+                }
+                lv = c.levers(t, &features, lv);
+            }
             allocate_beds(&mut teams, &lv);
 
             // --- Identify: arrivals and coding.
@@ -243,7 +281,17 @@ impl Rollout<'_> {
             period.reputation = reputation;
             period.wbar = wbar;
             period.rejection = rej_rate;
-            acc.period(&period, replicate);
+            let rewards = acc.period(&period, replicate);
+            if let Some(c) = controller.as_deref_mut() {
+                c.reward(
+                    t,
+                    match objective {
+                        ObjectiveKind::Welfare => rewards[0],
+                        ObjectiveKind::Profit => rewards[1],
+                        ObjectiveKind::Mixed => rewards[2],
+                    },
+                );
+            }
         }
         let (metrics, trace) = acc.finish(funds, reputation, objective);
         RolloutResult { metrics, trace }

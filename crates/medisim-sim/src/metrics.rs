@@ -233,7 +233,8 @@ impl Accumulator {
     }
 
     /// Close a period: team-level diagnostics, rewards and violations.
-    pub fn period(&mut self, p: &PeriodRecord, replicate: u64) {
+    /// Account one period; returns its (welfare, profit, mixed) rewards (Eqs. 3, 9).
+    pub fn period(&mut self, p: &PeriodRecord, replicate: u64) -> [f64; 3] {
         let o = &self.objective;
         let j = p.teams.len() as f64;
         for r in &p.teams {
@@ -279,7 +280,8 @@ impl Accumulator {
         let welfare = welfare_reward(gain / j, p.wbar, p.rejection);
         let profit = p.profit / o.profit_scale;
         let mixed = mixed_reward(p.funds, p.reputation);
-        for (g, r) in self.g.iter_mut().zip([welfare, profit, mixed]) {
+        let rewards = [welfare, profit, mixed];
+        for (g, r) in self.g.iter_mut().zip(rewards) {
             *g += self.discount * r;
         }
         self.discount *= o.discount;
@@ -301,6 +303,7 @@ impl Accumulator {
                 r
             }));
         }
+        rewards
     }
 
     /// Final metrics. `objective` picks which return is `discounted_return`.
