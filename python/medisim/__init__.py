@@ -25,6 +25,9 @@ __all__ = [
     "summary",
     "validate",
     "l1",
+    "l2",
+    "search",
+    "contract",
     "panel",
     "game",
 ]
@@ -247,6 +250,49 @@ def validate(seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:
 def l1(grid: int = 11, seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:
     """The L1 (α, β) grid, tidy: one row per cell × metric."""
     return _rows(json.loads(_native.l1(int(grid), _seeds(seeds), int(horizon))))
+
+
+def l2(lever: str = "all", seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:
+    """The L2 one-at-a-time lever sweeps, tidy: one row per cell × metric."""
+    return _rows(json.loads(_native.l2(lever, _seeds(seeds), int(horizon))))
+
+
+@dataclass
+class SearchResult:
+    """A policy search: the held-out table, the best policy found."""
+
+    table: Any
+    best: Policy
+    updates: list
+
+
+def search(
+    out: Union[str, os.PathLike],
+    objective: str = "mixed",
+    seed: int = 0,
+    iterations: Optional[int] = None,
+) -> SearchResult:
+    """Search policies (the offline edit operator) into ``out``: the held-out comparison of
+    the searched policy with the baselines, and the best policy."""
+    r = json.loads(_native.search(os.fspath(out), objective, int(seed), iterations))
+    rows = [dict(method=t["method"], policy=t["policy"], **t["metrics"]) for t in r["table"]]
+    best = check(r["best_policy"])
+    if not isinstance(best, Policy):  # pragma: no cover - the search writes checked programs
+        raise RuntimeError("the best policy does not check")
+    return SearchResult(table=_rows(rows), best=best, updates=r["updates"])
+
+
+def contract(
+    model: str = "nonnegative",
+    pi00: float = 0.51,
+    pi01: float = 0.75,
+    pi10: float = 0.66,
+    pi11: float = 0.85,
+    gamma: float = 0.44,
+) -> dict:
+    """An optimal end-of-life payment contract (seed 003), closed form and numeric check;
+    the defaults are the ICP case study."""
+    return json.loads(_native.contract(model, pi00, pi01, pi10, pi11, gamma))
 
 
 def panel(config_toml: str = "") -> dict:

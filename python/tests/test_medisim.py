@@ -174,3 +174,23 @@ def test_the_gym_environment_passes_the_checker_and_returns_the_simulators_retur
     with pytest.raises(ValueError, match="alpha"):
         env.reset(seed=1)
         env.step([2.0] + [0.0] * 10)
+
+
+def test_l2_search_and_contracts_are_one_call_each(tmp_path):
+    sweep = medisim.l2("audit", seeds=[1], horizon=20)
+    assert set(sweep["lever"]) == {"audit"} and "regime" in sweep.columns
+    with pytest.raises(ValueError, match="lever"):
+        medisim.l2("nope")
+    r = medisim.search(tmp_path / "s", objective="mixed", seed=0)
+    methods = list(r.table["method"])
+    assert "searched" in methods and "greedy_profit" in methods
+    assert isinstance(r.best, medisim.Policy)
+    written = medisim.check(tmp_path / "s" / "best.policy")
+    assert isinstance(written, medisim.Policy)
+    # The run directory's copy renames the header; the rules are the same.
+    body = lambda text: [l for l in text.splitlines() if not l.startswith(("name =", "description ="))]
+    assert body(written.format()) == body(r.best.format())
+    c = medisim.contract()
+    assert c["agree"] and len(c["payments"]) == 4
+    with pytest.raises(ValueError, match="pi00"):
+        medisim.contract(pi00=1.5)

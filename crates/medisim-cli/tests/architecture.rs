@@ -36,9 +36,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "medisim-core",
             "medisim-dsl",
             "medisim-sim",
+            "medisim-contracts",
             "medisim-experiments",
             "medisim-games",
             "medisim-panel",
+            "medisim-search",
         ],
     ),
     (

@@ -311,6 +311,123 @@ fn assemble(
     Ok(serde_json::json!({"computed": stats.computed, "reused": stats.reused}).to_string())
 }
 
+/// The L2 sweep of one lever (or `all`): JSON rows (lever, value, regime, metric, mean, std,
+/// ci95_low, ci95_high, n).
+#[pyfunction]
+#[pyo3(signature = (lever = "all", seeds = (1..=30).collect(), horizon = 200))]
+fn l2(py: Python<'_>, lever: &str, seeds: Vec<u64>, horizon: u32) -> PyResult<String> {
+    use medisim_experiments::l2::Lever;
+    let levers = Lever::parse(lever).ok_or_else(|| {
+        value_error(format!(
+            "unknown lever `{lever}`: expected one of {}, all",
+            Lever::ALL.map(Lever::name).join(", ")
+        ))
+    })?;
+    let o = medisim_experiments::Options {
+        levers,
+        ..options(seeds, horizon)?
+    };
+    let specs =
+        medisim_experiments::l2::specs(&o.levers, &o.scenario, &o.policy, &o.seeds, o.horizon);
+    let cells = py
+        .allow_threads(|| {
+            medisim_experiments::cells::run_cells(&specs, None, &indicatif::ProgressBar::hidden())
+        })
+        .map_err(value_error)?
+        .0;
+    let mut rows = Vec::new();
+    for c in &cells {
+        for (name, s) in c.summary.iter() {
+            rows.push(serde_json::json!({
+                "lever": c.label("lever"), "value": c.label("value").parse::<f64>().unwrap_or(f64::NAN),
+                "regime": c.label("regime"), "metric": name, "mean": s.mean, "std": s.std,
+                "ci95_low": s.ci95[0], "ci95_high": s.ci95[1], "n": s.n,
+            }));
+        }
+    }
+    Ok(serde_json::Value::Array(rows).to_string())
+}
+
+/// A policy search (the offline operator) into `out`: JSON with the held-out table (one row
+/// per method), the best policy's text and hash, and the running-best updates.
+#[pyfunction]
+#[pyo3(signature = (out, objective = "mixed", seed = 0, iterations = None))]
+fn search(
+    py: Python<'_>,
+    out: &str,
+    objective: &str,
+    seed: u64,
+    iterations: Option<u32>,
+) -> PyResult<String> {
+    let objective: ObjectiveKind = objective.parse().map_err(value_error)?;
+    let mut c = medisim_search::SearchConfig {
+        objective,
+        seed,
+        ..medisim_search::SearchConfig::default()
+    };
+    if let Some(n) = iterations {
+        c.iterations = n;
+    }
+    let out = std::path::PathBuf::from(out);
+    let o = py
+        .allow_threads(|| {
+            medisim_search::run_search(
+                &c,
+                &Scenario::default(),
+                &out,
+                false,
+                None,
+                &indicatif::ProgressBar::hidden(),
+            )
+        })
+        .map_err(value_error)?;
+    let table: Vec<serde_json::Value> = o
+        .table
+        .iter()
+        .map(|r| serde_json::json!({"method": r.method, "policy": r.policy, "hash": r.hash, "metrics": r.metrics}))
+        .collect();
+    Ok(serde_json::json!({
+        "table": table,
+        "best_policy": medisim_dsl::fmt::policy_to_string(&o.best.policy),
+        "best_hash": o.best.policy.canonical_hash().to_string(),
+        "updates": o.updates,
+    })
+    .to_string())
+}
+
+/// An end-of-life payment contract (seed 003) at the given survival probabilities: JSON of
+/// the closed form, the numeric cross-check and what they imply.
+#[pyfunction]
+#[pyo3(signature = (model = "nonnegative", pi00 = 0.51, pi01 = 0.75, pi10 = 0.66, pi11 = 0.85, gamma = 0.44))]
+fn contract(
+    model: &str,
+    pi00: f64,
+    pi01: f64,
+    pi10: f64,
+    pi11: f64,
+    gamma: f64,
+) -> PyResult<String> {
+    use medisim_contracts::{Model, Params, Utility};
+    let m = match model {
+        "free" => Model::Free { p11: 0.0 },
+        "nonnegative" => Model::NonNegative { t: 0.0 },
+        "misclassified" => Model::Misclassified { w0: 0.1, w1: 0.1 },
+        "risk-averse" => Model::RiskAverse(Utility::Sqrt),
+        other => return Err(value_error(format!(
+            "no contract model `{other}`: choose free, nonnegative, misclassified or risk-averse"
+        ))),
+    };
+    let p = Params {
+        pi00,
+        pi01,
+        pi10,
+        pi11,
+        gamma,
+    };
+    let s = medisim_contracts::solve(m, &p).map_err(value_error)?;
+    serde_json::to_string(&s).map_err(value_error)
+}
+
 /// A primary-care panel run (seed 002) from a configuration TOML: the CLI's `panel run --json`.
 #[pyfunction]
 #[pyo3(signature = (config = ""))]
@@ -623,6 +740,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(l1, m)?)?;
     m.add_function(wrap_pyfunction!(panel_run, m)?)?;
     m.add_function(wrap_pyfunction!(fill_shard, m)?)?;
+    m.add_function(wrap_pyfunction!(l2, m)?)?;
+    m.add_function(wrap_pyfunction!(search, m)?)?;
+    m.add_function(wrap_pyfunction!(contract, m)?)?;
     m.add_function(wrap_pyfunction!(assemble, m)?)?;
     m.add_function(wrap_pyfunction!(game, m)?)?;
     m.add_function(wrap_pyfunction!(check_signals, m)?)?;
