@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Union
 
@@ -33,6 +34,48 @@ __all__ = [
 ]
 
 MODEL_VERSION: str = _native.MODEL_VERSION
+
+#: Show a tqdm progress bar during long calls when tqdm is installed.
+PROGRESS: bool = True
+
+
+def _call(fn, *args, desc: str = "medisim"):
+    """Run a native call on a worker thread (it releases the GIL): the main thread waits in
+    short slices, so Ctrl-C raises KeyboardInterrupt at once (the worker finishes in the
+    background and its result is dropped), and a tqdm bar follows the call's progress."""
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["value"] = fn(*args)
+        except BaseException as e:  # re-raised in the caller's thread
+            box["error"] = e
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    bar = None
+    try:
+        if PROGRESS:
+            try:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=0, desc=desc, leave=False)
+            except ModuleNotFoundError:
+                bar = None
+        while t.is_alive():
+            t.join(0.1)
+            if bar is not None:
+                done, total = _native.progress()
+                if total and bar.total != total:
+                    bar.total = total
+                bar.n = done
+                bar.refresh()
+    finally:
+        if bar is not None:
+            bar.close()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 try:  # Python 3.11+
     import tomllib as _toml
@@ -205,12 +248,14 @@ def _seeds(seeds: Iterable[int]) -> List[int]:
 
 def _run(policy, scenario, seeds, horizon, objective) -> dict:
     return json.loads(
-        _native.run(
+        _call(
+            _native.run,
             _policy_text(policy),
             scenario.to_toml() if scenario is not None else None,
             _seeds(seeds),
             int(horizon),
             objective,
+            desc="run",
         )
     )
 
@@ -244,17 +289,17 @@ def summary(
 
 def validate(seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:
     """The nine stylized facts: name, expected, observed, margins, smallest margin, pass."""
-    return _rows(json.loads(_native.validate(_seeds(seeds), int(horizon))))
+    return _rows(json.loads(_call(_native.validate, _seeds(seeds), int(horizon), desc="validate")))
 
 
 def l1(grid: int = 11, seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:
     """The L1 (α, β) grid, tidy: one row per cell × metric."""
-    return _rows(json.loads(_native.l1(int(grid), _seeds(seeds), int(horizon))))
+    return _rows(json.loads(_call(_native.l1, int(grid), _seeds(seeds), int(horizon), desc="L1")))
 
 
 def l2(lever: str = "all", seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:
     """The L2 one-at-a-time lever sweeps, tidy: one row per cell × metric."""
-    return _rows(json.loads(_native.l2(lever, _seeds(seeds), int(horizon))))
+    return _rows(json.loads(_call(_native.l2, lever, _seeds(seeds), int(horizon), desc="L2")))
 
 
 @dataclass
@@ -274,7 +319,9 @@ def search(
 ) -> SearchResult:
     """Search policies (the offline edit operator) into ``out``: the held-out comparison of
     the searched policy with the baselines, and the best policy."""
-    r = json.loads(_native.search(os.fspath(out), objective, int(seed), iterations))
+    r = json.loads(
+        _call(_native.search, os.fspath(out), objective, int(seed), iterations, desc="search")
+    )
     rows = [dict(method=t["method"], policy=t["policy"], **t["metrics"]) for t in r["table"]]
     best = check(r["best_policy"])
     if not isinstance(best, Policy):  # pragma: no cover - the search writes checked programs

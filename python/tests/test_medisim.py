@@ -194,3 +194,19 @@ def test_l2_search_and_contracts_are_one_call_each(tmp_path):
     assert c["agree"] and len(c["payments"]) == 4
     with pytest.raises(ValueError, match="pi00"):
         medisim.contract(pi00=1.5)
+
+
+def test_long_calls_report_progress_and_stop_at_ctrl_c():
+    import _thread
+    import threading
+    import time
+
+    medisim.l1(grid=2, seeds=[1, 2], horizon=20)
+    done, total = medisim._native.progress()
+    assert total == 4 and done == 4
+    # Ctrl-C (simulated) during a call that takes seconds returns at once.
+    threading.Timer(0.3, _thread.interrupt_main).start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        medisim.l1(grid=11, seeds=range(1, 61), horizon=400)
+    assert time.monotonic() - start < 2.0

@@ -11,6 +11,32 @@ use medisim_sim::{Metric, ObjectiveKind, Scenario};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
 
+/// The progress of the long call running now: a hidden bar the crates advance, read by
+/// `progress()` from Python's progress thread while the call holds no GIL.
+fn progress_bar(length: u64) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::hidden();
+    pb.set_length(length);
+    if let Ok(mut slot) = PROGRESS.lock() {
+        *slot = Some(pb.clone());
+    }
+    pb
+}
+
+static PROGRESS: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+
+/// (done, total) of the long call running now; (0, 0) when none has started.
+#[pyfunction]
+fn progress() -> (u64, u64) {
+    PROGRESS
+        .lock()
+        .ok()
+        .and_then(|s| {
+            s.as_ref()
+                .map(|pb| (pb.position(), pb.length().unwrap_or(0)))
+        })
+        .unwrap_or((0, 0))
+}
+
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
@@ -117,12 +143,18 @@ fn run(
         .iter()
         .map(|seed| RunSpec::new(vec![*seed], horizon, spec.objective))
         .collect();
+    let pb = progress_bar(2 * seeds.len() as u64);
     let (summary, per_seed) = py
         .allow_threads(|| -> Result<_, String> {
             let all = medisim_sim::run_seeds(&s, &p, &spec, false)?;
+            pb.inc(seeds.len() as u64);
             let each: Vec<_> = per_seed_specs
                 .iter()
-                .map(|one| medisim_sim::run_seeds(&s, &p, one, false).map(|r| r.summary))
+                .map(|one| {
+                    let r = medisim_sim::run_seeds(&s, &p, one, false).map(|r| r.summary);
+                    pb.inc(1);
+                    r
+                })
                 .collect::<Result<_, String>>()?;
             Ok((all.summary, each))
         })
@@ -157,10 +189,9 @@ fn options(seeds: Vec<u64>, horizon: u32) -> PyResult<medisim_experiments::Optio
 #[pyo3(signature = (seeds = (1..=30).collect(), horizon = 200))]
 fn validate(py: Python<'_>, seeds: Vec<u64>, horizon: u32) -> PyResult<String> {
     let o = options(seeds, horizon)?;
+    let pb = progress_bar(0);
     let facts = py
-        .allow_threads(|| {
-            medisim_experiments::validate(&o, None, &indicatif::ProgressBar::hidden())
-        })
+        .allow_threads(|| medisim_experiments::validate(&o, None, &pb))
         .map_err(value_error)?
         .0;
     let rows: Vec<serde_json::Value> = facts
@@ -186,10 +217,9 @@ fn l1(py: Python<'_>, grid: usize, seeds: Vec<u64>, horizon: u32) -> PyResult<St
     let o = options(seeds, horizon)?;
     let g = medisim_experiments::l1::grid(grid);
     let specs = medisim_experiments::l1::specs(&o.scenario, &o.policy, &g, &o.seeds, o.horizon);
+    let pb = progress_bar(specs.len() as u64);
     let cells = py
-        .allow_threads(|| {
-            medisim_experiments::cells::run_cells(&specs, None, &indicatif::ProgressBar::hidden())
-        })
+        .allow_threads(|| medisim_experiments::cells::run_cells(&specs, None, &pb))
         .map_err(value_error)?
         .0;
     let mut rows = Vec::new();
@@ -329,10 +359,9 @@ fn l2(py: Python<'_>, lever: &str, seeds: Vec<u64>, horizon: u32) -> PyResult<St
     };
     let specs =
         medisim_experiments::l2::specs(&o.levers, &o.scenario, &o.policy, &o.seeds, o.horizon);
+    let pb = progress_bar(specs.len() as u64);
     let cells = py
-        .allow_threads(|| {
-            medisim_experiments::cells::run_cells(&specs, None, &indicatif::ProgressBar::hidden())
-        })
+        .allow_threads(|| medisim_experiments::cells::run_cells(&specs, None, &pb))
         .map_err(value_error)?
         .0;
     let mut rows = Vec::new();
@@ -369,16 +398,10 @@ fn search(
         c.iterations = n;
     }
     let out = std::path::PathBuf::from(out);
+    let pb = progress_bar(0);
     let o = py
         .allow_threads(|| {
-            medisim_search::run_search(
-                &c,
-                &Scenario::default(),
-                &out,
-                false,
-                None,
-                &indicatif::ProgressBar::hidden(),
-            )
+            medisim_search::run_search(&c, &Scenario::default(), &out, false, None, &pb)
         })
         .map_err(value_error)?;
     let table: Vec<serde_json::Value> = o
@@ -413,9 +436,11 @@ fn contract(
         "nonnegative" => Model::NonNegative { t: 0.0 },
         "misclassified" => Model::Misclassified { w0: 0.1, w1: 0.1 },
         "risk-averse" => Model::RiskAverse(Utility::Sqrt),
-        other => return Err(value_error(format!(
+        other => {
+            return Err(value_error(format!(
             "no contract model `{other}`: choose free, nonnegative, misclassified or risk-averse"
-        ))),
+        )))
+        }
     };
     let p = Params {
         pi00,
@@ -746,6 +771,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(assemble, m)?)?;
     m.add_function(wrap_pyfunction!(game, m)?)?;
     m.add_function(wrap_pyfunction!(check_signals, m)?)?;
+    m.add_function(wrap_pyfunction!(progress, m)?)?;
     m.add_class::<HospitalEnvCore>()?;
     Ok(())
 }
