@@ -24,6 +24,7 @@ __all__ = [
     "check",
     "run",
     "summary",
+    "trace",
     "validate",
     "l1",
     "l2",
@@ -285,6 +286,29 @@ def summary(
     """Each metric's mean, std, 95% interval and n over the seeds: ``medisim run --json``'s
     ``metrics``."""
     return _run(policy, scenario, seeds, horizon, objective)["summary"]
+
+
+def trace(
+    policy: Union[None, str, os.PathLike, Policy] = None,
+    scenario: Optional[Scenario] = None,
+    seeds: Iterable[int] = (1,),
+    horizon: int = 200,
+    objective: str = "mixed",
+) -> Any:
+    """Every team in every period of every seed (``medisim run --trace``): one row each,
+    the trace's columns (replicate, period, team, beds, …)."""
+    columns = json.loads(
+        _call(
+            _native.trace,
+            _policy_text(policy),
+            scenario.to_toml() if scenario is not None else None,
+            _seeds(seeds),
+            int(horizon),
+            objective,
+            desc="trace",
+        )
+    )
+    return _table(columns)
 
 
 def validate(seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:

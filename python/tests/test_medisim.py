@@ -210,3 +210,21 @@ def test_long_calls_report_progress_and_stop_at_ctrl_c():
     with pytest.raises(KeyboardInterrupt):
         medisim.l1(grid=11, seeds=range(1, 61), horizon=400)
     assert time.monotonic() - start < 2.0
+
+
+def test_the_trace_has_a_row_per_seed_period_and_team_and_matches_the_cli(tmp_path):
+    t = medisim.trace(seeds=[1, 2], horizon=10)
+    teams = medisim.Scenario.default()["teams"]
+    assert len(t) == 2 * 10 * teams
+    assert set(t["period"]) == set(range(1, 11))
+    path = tmp_path / "trace.csv"
+    subprocess.run(
+        [cli(), "run", "--seeds", "1,2", "--horizon", "10", "--trace", str(path)],
+        check=True, capture_output=True,
+    )
+    import csv
+
+    rows = list(csv.DictReader(path.open()))
+    assert len(rows) == len(t)
+    for col in ("period", "team", "treated"):
+        assert [float(r[col]) for r in rows] == [float(x) for x in t[col]], col

@@ -175,6 +175,51 @@ fn run(
     .to_string())
 }
 
+/// The per-period, per-team trace of a run (`medisim run --trace`): JSON columns, one value
+/// per (seed, period, team) row.
+#[pyfunction]
+#[pyo3(signature = (policy = None, scenario = None, seeds = vec![1], horizon = 200, objective = "mixed"))]
+fn trace(
+    py: Python<'_>,
+    policy: Option<&str>,
+    scenario: Option<&str>,
+    seeds: Vec<u64>,
+    horizon: u32,
+    objective: &str,
+) -> PyResult<String> {
+    let p = load_policy(policy)?;
+    let s = match scenario {
+        Some(t) => Scenario::from_toml(t, "<scenario>").map_err(value_error)?,
+        None => Scenario::default(),
+    };
+    let spec = spec(seeds, horizon, objective)?;
+    let rows = py
+        .allow_threads(|| medisim_sim::run_seeds(&s, &p, &spec, true))
+        .map_err(value_error)?
+        .trace;
+    let mut columns: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
+    for r in &rows {
+        let serde_json::Value::Object(fields) = serde_json::to_value(r).map_err(value_error)?
+        else {
+            continue;
+        };
+        if columns.is_empty() {
+            columns = fields
+                .keys()
+                .map(|k| (k.clone(), Vec::with_capacity(rows.len())))
+                .collect();
+        }
+        for (k, col) in columns.iter_mut() {
+            col.push(fields.get(k).cloned().unwrap_or(serde_json::Value::Null));
+        }
+    }
+    let map: serde_json::Map<String, serde_json::Value> = columns
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Value::Array(v)))
+        .collect();
+    Ok(serde_json::Value::Object(map).to_string())
+}
+
 fn options(seeds: Vec<u64>, horizon: u32) -> PyResult<medisim_experiments::Options> {
     spec(seeds.clone(), horizon, "mixed")?;
     Ok(medisim_experiments::Options {
@@ -762,6 +807,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scenario_with, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(trace, m)?)?;
     m.add_function(wrap_pyfunction!(l1, m)?)?;
     m.add_function(wrap_pyfunction!(panel_run, m)?)?;
     m.add_function(wrap_pyfunction!(fill_shard, m)?)?;
