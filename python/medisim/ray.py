@@ -50,3 +50,36 @@ def map_cells(
     shard_stats = ray.get([fill.remote(k) for k in range(1, n + 1)])
     assembled = json.loads(_native.assemble(experiment, out, seeds, horizon, grid))
     return {"shards": shard_stats, "assembled": assembled, "out": out}
+
+
+def search(
+    out: str,
+    objective: str = "mixed",
+    seed: int = 0,
+    iterations: Optional[int] = None,
+):
+    """A policy search whose evaluations run as Ray tasks. The search asks for one
+    evaluation at a time and uses the answers in order, so it follows exactly the path of the
+    same search run locally (same programs, same best, same held-out table)."""
+    import ray
+
+    import medisim
+
+    if not ray.is_initialized():
+        raise RuntimeError("call ray.init(...) before medisim.ray.search")
+
+    @ray.remote
+    def evaluate(policy: str, scenario: str, seeds: list, horizon: int, objective: str) -> str:
+        from medisim import _native as native
+
+        return native.evaluate(policy, scenario, seeds, horizon, objective)
+
+    def backend(policy, scenario, seeds, horizon, objective):
+        return ray.get(evaluate.remote(policy, scenario, list(seeds), int(horizon), objective))
+
+    r = json.loads(
+        _native.search(os.fspath(out), objective, int(seed), iterations, backend)
+    )
+    rows = [dict(method=t["method"], policy=t["policy"], **t["metrics"]) for t in r["table"]]
+    best = medisim.check(r["best_policy"])
+    return medisim.SearchResult(table=medisim._rows(rows), best=best, updates=r["updates"])

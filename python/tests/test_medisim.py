@@ -228,3 +228,17 @@ def test_the_trace_has_a_row_per_seed_period_and_team_and_matches_the_cli(tmp_pa
     assert len(rows) == len(t)
     for col in ("period", "team", "treated"):
         assert [float(r[col]) for r in rows] == [float(x) for x in t[col]], col
+
+
+def test_a_search_evaluated_by_ray_tasks_follows_the_local_search(tmp_path):
+    ray = pytest.importorskip("ray")
+    import medisim.ray as mray
+
+    local = medisim.search(tmp_path / "local", objective="mixed", seed=1, iterations=40)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = mray.search(tmp_path / "ray", objective="mixed", seed=1, iterations=40)
+    finally:
+        ray.shutdown()
+    assert remote.best.hash() == local.best.hash()
+    assert remote.table.to_dict() == local.table.to_dict()

@@ -422,16 +422,74 @@ fn l2(py: Python<'_>, lever: &str, seeds: Vec<u64>, horizon: u32) -> PyResult<St
     Ok(serde_json::Value::Array(rows).to_string())
 }
 
-/// A policy search (the offline operator) into `out`: JSON with the held-out table (one row
-/// per method), the best policy's text and hash, and the running-best updates.
+/// One evaluation as a search asks for it: the summaries of `policy` on `seeds` (JSON), the
+/// work a remote search worker does.
 #[pyfunction]
-#[pyo3(signature = (out, objective = "mixed", seed = 0, iterations = None))]
+fn evaluate(
+    py: Python<'_>,
+    policy: &str,
+    scenario: &str,
+    seeds: Vec<u64>,
+    horizon: u32,
+    objective: &str,
+) -> PyResult<String> {
+    use medisim_core::Model as _;
+    let p = load_policy(Some(policy))?;
+    let s = Scenario::from_toml(scenario, "<scenario>").map_err(value_error)?;
+    let spec = spec(seeds, horizon, objective)?;
+    let summary = py
+        .allow_threads(|| medisim_sim::MediSim.run(&s, &p, &spec))
+        .map_err(value_error)?;
+    serde_json::to_string(&summary).map_err(value_error)
+}
+
+/// A search backend that hands each evaluation to a Python callable (e.g. one that runs it
+/// as a Ray task) and waits for its summaries.
+struct PyBackend(Py<PyAny>);
+
+impl medisim_search::evaluate::Backend for PyBackend {
+    fn run(
+        &self,
+        scenario: &Scenario,
+        policy: &medisim_dsl::Policy,
+        spec: &RunSpec,
+    ) -> Result<medisim_core::Summaries, String> {
+        let objective = serde_json::to_value(spec.objective)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "mixed".into());
+        let text: String = Python::with_gil(|py| {
+            self.0
+                .call1(
+                    py,
+                    (
+                        medisim_dsl::fmt::policy_to_string(policy),
+                        scenario.to_toml(),
+                        spec.seeds.clone(),
+                        spec.horizon,
+                        objective,
+                    ),
+                )
+                .and_then(|r| r.extract::<String>(py))
+                .map_err(|e| format!("the evaluation backend failed: {e}"))
+        })?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("the evaluation backend returned no summaries: {e}"))
+    }
+}
+
+/// A policy search (the offline operator) into `out`: JSON with the held-out table (one row
+/// per method), the best policy's text and hash, and the running-best updates. `evaluate`, if
+/// given, simulates each evaluation instead of this process (same signature as [`evaluate`]).
+#[pyfunction]
+#[pyo3(signature = (out, objective = "mixed", seed = 0, iterations = None, evaluate = None))]
 fn search(
     py: Python<'_>,
     out: &str,
     objective: &str,
     seed: u64,
     iterations: Option<u32>,
+    evaluate: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let objective: ObjectiveKind = objective.parse().map_err(value_error)?;
     let mut c = medisim_search::SearchConfig {
@@ -444,9 +502,21 @@ fn search(
     }
     let out = std::path::PathBuf::from(out);
     let pb = progress_bar(0);
+    let backend: Box<dyn medisim_search::evaluate::Backend> = match evaluate {
+        Some(f) => Box::new(PyBackend(f)),
+        None => Box::new(medisim_search::evaluate::Local),
+    };
     let o = py
         .allow_threads(|| {
-            medisim_search::run_search(&c, &Scenario::default(), &out, false, None, &pb)
+            medisim_search::search::run_search_with(
+                &c,
+                &Scenario::default(),
+                &out,
+                false,
+                None,
+                &pb,
+                backend.as_ref(),
+            )
         })
         .map_err(value_error)?;
     let table: Vec<serde_json::Value> = o
@@ -813,6 +883,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fill_shard, m)?)?;
     m.add_function(wrap_pyfunction!(l2, m)?)?;
     m.add_function(wrap_pyfunction!(search, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(contract, m)?)?;
     m.add_function(wrap_pyfunction!(assemble, m)?)?;
     m.add_function(wrap_pyfunction!(game, m)?)?;

@@ -1,4 +1,7 @@
-//! Evaluation with a cache: one program is never simulated twice on the same seeds.
+//! Evaluation with a cache: one program is never simulated twice on the same seeds. What
+//! simulates a cache miss is a [`Backend`]: this process by default, or any pool of workers
+//! (the Python package's Ray backend) — the search asks for one evaluation at a time and
+//! uses the answers in order, so a distributed search follows the local one's path exactly.
 
 use crate::store::{Eval, Store};
 use anyhow::Result;
@@ -8,21 +11,56 @@ use medisim_sim::scenario::CodingMode;
 use medisim_sim::{MediSim, Metric, ObjectiveKind, Scenario};
 use std::cell::Cell;
 
-pub struct Evaluator {
+/// What runs one evaluation: a policy on a seed set, summarised (`Model::run`).
+pub trait Backend: Send + Sync {
+    fn run(
+        &self,
+        scenario: &Scenario,
+        policy: &Policy,
+        spec: &RunSpec,
+    ) -> Result<medisim_core::Summaries, String>;
+}
+
+/// Simulation in this process (rayon across the seeds).
+pub struct Local;
+
+impl Backend for Local {
+    fn run(
+        &self,
+        scenario: &Scenario,
+        policy: &Policy,
+        spec: &RunSpec,
+    ) -> Result<medisim_core::Summaries, String> {
+        MediSim.run(scenario, policy, spec)
+    }
+}
+
+pub struct Evaluator<'a> {
     pub scenario: Scenario,
     pub objective: ObjectiveKind,
+    pub backend: &'a dyn Backend,
     /// Rollouts actually simulated (cache misses), and seconds spent simulating.
     pub rollouts: Cell<u64>,
     pub sim_seconds: Cell<f64>,
 }
 
-impl Evaluator {
+impl<'a> Evaluator<'a> {
     /// L3 evaluates with deterministic (argmax) coding to reduce noise (paper Appendix C).
-    pub fn new(mut scenario: Scenario, objective: ObjectiveKind) -> Self {
+    pub fn new(scenario: Scenario, objective: ObjectiveKind) -> Evaluator<'static> {
+        Evaluator::with_backend(scenario, objective, &Local)
+    }
+
+    /// As [`Evaluator::new`], simulating cache misses through `backend`.
+    pub fn with_backend(
+        mut scenario: Scenario,
+        objective: ObjectiveKind,
+        backend: &'a dyn Backend,
+    ) -> Self {
         scenario.coding.mode = CodingMode::Deterministic;
         Evaluator {
             scenario,
             objective,
+            backend,
             rollouts: Cell::new(0),
             sim_seconds: Cell::new(0.0),
         }
@@ -43,7 +81,8 @@ impl Evaluator {
             return Ok(e);
         }
         let start = std::time::Instant::now();
-        let summary = MediSim
+        let summary = self
+            .backend
             .run(&self.scenario, policy, &spec)
             .map_err(anyhow::Error::msg)?;
         self.sim_seconds

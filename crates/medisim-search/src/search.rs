@@ -222,6 +222,27 @@ pub fn run_search(
     stop_after: Option<u32>,
     pb: &ProgressBar,
 ) -> Result<SearchOutcome> {
+    run_search_with(
+        config,
+        scenario,
+        out,
+        resume,
+        stop_after,
+        pb,
+        &crate::evaluate::Local,
+    )
+}
+
+/// [`run_search`] with its evaluations simulated by `backend`.
+pub fn run_search_with(
+    config: &SearchConfig,
+    scenario: &Scenario,
+    out: &Path,
+    resume: bool,
+    stop_after: Option<u32>,
+    pb: &ProgressBar,
+    backend: &dyn crate::evaluate::Backend,
+) -> Result<SearchOutcome> {
     config.validate()?;
     let started = std::time::Instant::now();
     // One writer per run directory; the lock goes when this function returns.
@@ -257,7 +278,7 @@ pub fn run_search(
         .meta("completed")?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let evaluator = Evaluator::new(scenario.clone(), config.objective);
+    let evaluator = Evaluator::with_backend(scenario.clone(), config.objective, backend);
     let llm_client = LlmClient::from_env(config.llm.clone());
     let (ev, val, horizon) = (
         &config.evolution_seeds,
