@@ -177,9 +177,27 @@ def _policy_text(policy: Union[None, str, os.PathLike, Policy]) -> Optional[str]
     return _source(policy)[0]
 
 
+class _Section:
+    """A read-only view of one table of a scenario: ``s.care.omega``."""
+
+    def __init__(self, name: str, data: dict):
+        self._name, self._data = name, data
+
+    def __getattr__(self, key: str) -> Any:
+        k = key[:-1] if key.endswith("_") and key[:-1] in self._data else key  # lambda_
+        if k not in self._data:
+            raise AttributeError(f"scenario has no key `{self._name}.{key}`")
+        v = self._data[k]
+        return _Section(f"{self._name}.{k}", v) if isinstance(v, dict) else v
+
+    def __dir__(self):
+        return list(self._data)
+
+
 class Scenario:
-    """A Medi-Sim scenario: every constant by its dotted name (``s["care.lambda"]``, or
-    ``s.care.lambda_`` is not offered: use the dotted name), validated on every change."""
+    """A Medi-Sim scenario: every constant by its dotted name (``s["care.lambda"]``) or as an
+    attribute (``s.care.omega``; ``s.care.lambda_`` for a Python keyword), validated on every
+    change (:meth:`with_`)."""
 
     def __init__(self, toml_text: str):
         self._toml = _native.scenario_toml(toml_text, "<scenario>")
@@ -213,6 +231,18 @@ class Scenario:
                 raise KeyError(f"unknown scenario key `{key}`")
             v = v[part]
         return v
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        data = self._data()
+        if key not in data:
+            raise AttributeError(f"scenario has no key `{key}`")
+        v = data[key]
+        return _Section(key, v) if isinstance(v, dict) else v
+
+    def __dir__(self):
+        return list(super().__dir__()) + list(self._data())
 
     def keys(self) -> List[str]:
         """Every dotted key."""

@@ -43,6 +43,9 @@ def test_check_returns_a_policy_or_diagnostics_in_the_clis_words():
 def test_a_scenario_reads_every_key_and_refuses_bad_ones_by_name():
     s = medisim.Scenario.default()
     assert s["response.accept_threshold"] == 1.1
+    assert s.response.accept_threshold == 1.1 and s.care.lambda_ == 0.5 and s.teams == 5
+    with pytest.raises(AttributeError, match="care.nope"):
+        s.care.nope
     assert "care.lambda" in s.keys()
     t = s.with_(care__lambda=0.6)
     assert t["care.lambda"] == 0.6 and s["care.lambda"] == 0.5
