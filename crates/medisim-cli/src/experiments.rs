@@ -111,7 +111,7 @@ fn distribute(
         return Ok(None);
     };
     let shard = medisim_experiments::cells::Shard::parse(text)?;
-    std::fs::create_dir_all(out)?;
+    out_dir(out)?;
     let pb = bar(&format!("shard {}/{}", shard.index, shard.count));
     let (total, stats) = medisim_experiments::cells::fill_shard(
         medisim_experiments::cell_specs(o, experiments),
@@ -165,8 +165,35 @@ pub struct ReproduceArgs {
     /// A quick look: 10 seeds and a 6×6 L1 grid instead of 30 seeds and 11×11.
     #[arg(long)]
     quick: bool,
+    /// Scenario TOML (default: built-in).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Policy (default: the baseline).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Seeds (default: 1..30, or 1..10 with --quick).
+    #[arg(long)]
+    seeds: Option<String>,
+    /// Periods per rollout (default 200).
+    #[arg(long)]
+    horizon: Option<u32>,
+    /// Points per axis of the L1 grid (default 11, or 6 with --quick).
+    #[arg(long)]
+    grid: Option<usize>,
     #[command(flatten)]
     dist: Distribute,
+}
+
+/// Create the output directory, or say plainly why it cannot be one.
+fn out_dir(path: &Path) -> Result<()> {
+    if path.exists() && !path.is_dir() {
+        bail!(
+            "--out {}: a file is there, not a directory; choose another --out",
+            path.display()
+        );
+    }
+    std::fs::create_dir_all(path)
+        .map_err(|e| anyhow::anyhow!("--out {}: cannot create the directory: {e}", path.display()))
 }
 
 fn options(c: &Common) -> Result<Options> {
@@ -225,7 +252,7 @@ pub fn l1(a: &L1Args) -> Result<bool> {
     if let Some(done) = distribute(&a.common.dist, &o, &a.common.out, &["l1"])? {
         return Ok(done);
     }
-    std::fs::create_dir_all(&a.common.out)?;
+    out_dir(&a.common.out)?;
     let pb = bar("L1 grid");
     let (figs, stats) = medisim_experiments::l1(&o, &a.common.out, &pb)?;
     done(pb);
@@ -254,7 +281,7 @@ pub fn l2(a: &L2Args) -> Result<bool> {
     if let Some(done) = distribute(&a.common.dist, &o, &a.common.out, &["l2"])? {
         return Ok(done);
     }
-    std::fs::create_dir_all(&a.common.out)?;
+    out_dir(&a.common.out)?;
     let pb = bar("L2 sweeps");
     let (figs, stats) = medisim_experiments::l2(&o, &a.common.out, &pb)?;
     done(pb);
@@ -273,7 +300,7 @@ pub fn validate(a: &ValidateArgs) -> Result<bool> {
     if let Some(done) = distribute(&a.common.dist, &o, &a.common.out, &["validate"])? {
         return Ok(done);
     }
-    std::fs::create_dir_all(&a.common.out)?;
+    out_dir(&a.common.out)?;
     let pb = bar("validate");
     let (facts, _) = medisim_experiments::validate(&o, Some(&a.common.out), &pb)?;
     done(pb);
@@ -282,11 +309,38 @@ pub fn validate(a: &ValidateArgs) -> Result<bool> {
 }
 
 pub fn reproduce(a: &ReproduceArgs, verbose: bool) -> Result<bool> {
-    let o = if a.quick {
+    let mut o = if a.quick {
         Options::quick()
     } else {
         Options::paper()
     };
+    if let Some(seeds) = &a.seeds {
+        o.seeds = parse_seeds(seeds)?;
+    }
+    if let Some(h) = a.horizon {
+        o.horizon = h;
+    }
+    if let Some(g) = a.grid {
+        let max = medisim_experiments::l1::MAX_GRID;
+        if !(2..=max).contains(&g) {
+            bail!("--grid must be in [2, {max}] points per axis, got {g}");
+        }
+        o.grid = g;
+    }
+    medisim_core::RunSpec::new(
+        o.seeds.clone(),
+        o.horizon,
+        medisim_core::ObjectiveKind::Mixed,
+    )
+    .validate()
+    .map_err(anyhow::Error::msg)?;
+    if a.scenario.is_some() {
+        o.scenario = load_scenario(a.scenario.as_deref())?;
+    }
+    if a.policy.is_some() {
+        o.policy = load_policy(a.policy.as_deref())?;
+    }
+    out_dir(&a.out)?;
     if let Some(done) = distribute(&a.dist, &o, &a.out, &["validate", "l1", "l2"])? {
         return Ok(done);
     }
@@ -383,7 +437,7 @@ pub fn sensitivity(a: &SensitivityArgs) -> Result<bool> {
         box_fraction: a.box_fraction,
         seed: a.design_seed,
     };
-    std::fs::create_dir_all(&a.out)?;
+    out_dir(&a.out)?;
     let pb = bar("points");
     let s = sa::run(&o, &spec, Some(&a.out), &pb)?;
     medisim_core::write_atomic(
@@ -481,7 +535,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<bool> {
         box_fraction: a.box_fraction,
         iterations: a.iterations,
     };
-    std::fs::create_dir_all(&a.out)?;
+    out_dir(&a.out)?;
     let pb = bar("evaluations");
     let c = cal::run(&o, &targets, &spec, Some(&a.out), &pb)?;
     let w = |name: &str, bytes: &[u8]| medisim_core::write_atomic(&a.out.join(name), bytes);

@@ -149,13 +149,18 @@ pub fn run(a: &RunArgs) -> Result<bool> {
                     continue;
                 };
                 let name = m.name();
-                say!(
-                    "  {name:<26} {:>12.4}  ± {:<10.4} [{:.4}, {:.4}]",
-                    s.mean,
-                    s.std,
-                    s.ci95[0],
-                    s.ci95[1]
-                );
+                if s.n < 2 {
+                    // One seed has no spread to estimate: the interval is undefined, not zero.
+                    say!("  {name:<26} {:>12.4}  (n = {}: no interval)", s.mean, s.n);
+                } else {
+                    say!(
+                        "  {name:<26} {:>12.4}  ± {:<10.4} [{:.4}, {:.4}]",
+                        s.mean,
+                        s.std,
+                        s.ci95[0],
+                        s.ci95[1]
+                    );
+                }
             }
         }
     }

@@ -474,3 +474,66 @@ fn sensitivity_and_calibrate_run_small_designs_and_write_their_files() {
     ]);
     assert!(!e.status.success() && text(&e.stderr).contains("care.nope"));
 }
+
+#[test]
+fn a_report_never_overwrites_results_of_another_setting_and_builds_from_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let sc = dir.path().join("sc.toml");
+    std::fs::write(&sc, "[arrivals]\nrate = 8.0\n").unwrap();
+    let sc = sc.display().to_string();
+    let custom = ["--scenario", &sc, "--seeds", "1..2", "--horizon", "20"];
+    let mut l1 = vec!["l1", "--grid", "3", "--out", &d];
+    l1.extend(custom);
+    succeeds(&l1);
+    let before = std::fs::read(dir.path().join("l1.csv")).unwrap();
+    let out = medisim(&["report", "--quick", "--out", &d]);
+    assert!(!out.status.success());
+    let msg = text(&out.stderr);
+    assert!(
+        msg.contains("another setting") && msg.contains("l1.csv"),
+        "{msg}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("l1.csv")).unwrap(),
+        before,
+        "untouched"
+    );
+    // The same setting builds the whole report, reusing the L1 cells. (Two seeds of 20
+    // periods are too few for every fact's interval, so the exit status may be 1.)
+    let mut rep = vec!["report", "--grid", "3", "--out", &d];
+    rep.extend(custom);
+    let out = medisim(&rep);
+    assert!(
+        text(&out.stdout).contains("report:"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(dir.path().join("report.html").exists());
+    assert_eq!(std::fs::read(dir.path().join("l1.csv")).unwrap(), before);
+}
+
+#[test]
+fn one_seed_has_no_interval_and_a_file_is_no_output_directory() {
+    let out = text(&succeeds(&["run", "--seeds", "1", "--horizon", "10"]).stdout);
+    assert!(
+        out.contains("(n = 1: no interval)") && !out.contains("± 0.0000"),
+        "{out}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let f = file.display().to_string();
+    for cmd in [
+        vec!["reproduce", "--quick", "--out", &f],
+        vec!["l1", "--grid", "2", "--out", &f],
+    ] {
+        let e = medisim(&cmd);
+        let msg = text(&e.stderr);
+        assert!(
+            !e.status.success() && msg.contains(&f) && msg.contains("a file is there"),
+            "{msg}"
+        );
+        assert_eq!(msg.matches("error").count(), 1, "said once: {msg}");
+    }
+}

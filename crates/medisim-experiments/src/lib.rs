@@ -96,6 +96,7 @@ pub fn validate(
             &out.join("validate.csv"),
             &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
         )?;
+        record_setting(out, o, "validate")?;
     }
     Ok((facts, stats))
 }
@@ -105,14 +106,18 @@ pub fn l1(o: &Options, out: &Path, pb: &ProgressBar) -> Result<(Vec<Figure>, Cel
     let specs = l1::specs(&o.scenario, &o.policy, &grid, &o.seeds, o.horizon);
     pb.set_length(specs.len() as u64);
     let (cells, stats) = run_cells(&specs, Some(out), pb)?;
-    Ok((l1::write(out, &cells, &grid)?, stats))
+    let figures = l1::write(out, &cells, &grid)?;
+    record_setting(out, o, "l1")?;
+    Ok((figures, stats))
 }
 
 pub fn l2(o: &Options, out: &Path, pb: &ProgressBar) -> Result<(Vec<Figure>, CellStats)> {
     let specs = l2::specs(&o.levers, &o.scenario, &o.policy, &o.seeds, o.horizon);
     pb.set_length(specs.len() as u64);
     let (cells, stats) = run_cells(&specs, Some(out), pb)?;
-    Ok((l2::write(out, &cells, &o.levers)?, stats))
+    let figures = l2::write(out, &cells, &o.levers)?;
+    record_setting(out, o, "l2")?;
+    Ok((figures, stats))
 }
 
 /// Every cell the named experiments need (`l1`, `l2`, `validate`; `reproduce` is all three),
@@ -142,6 +147,63 @@ pub fn cell_specs(o: &Options, experiments: &[&str]) -> Vec<cells::CellSpec> {
     v
 }
 
+/// The setting an experiment's table was made for: written beside it (`NAME.setting`) so a
+/// later report can tell its own results from another setting's.
+pub fn setting_text(o: &Options, experiment: &str) -> String {
+    let mut t = format!(
+        "experiment = \"{experiment}\"\nmodel_version = \"{}\"\nscenario = \"{}\"\npolicy = \"{}\"\nseeds = \"{}\"\nhorizon = {}\n",
+        medisim_sim::MODEL_VERSION,
+        short_hash(o.scenario.to_toml().as_bytes()),
+        o.policy.canonical_hash().short(),
+        seeds_text(&o.seeds),
+        o.horizon
+    );
+    match experiment {
+        "l1" => t.push_str(&format!("grid = {}\n", o.grid)),
+        "l2" => t.push_str(&format!(
+            "levers = \"{}\"\n",
+            o.levers
+                .iter()
+                .map(|l| l.name())
+                .collect::<Vec<_>>()
+                .join(",")
+        )),
+        _ => {}
+    }
+    t
+}
+
+fn record_setting(out: &Path, o: &Options, experiment: &str) -> Result<()> {
+    write_atomic(
+        &out.join(format!("{experiment}.setting")),
+        setting_text(o, experiment).as_bytes(),
+    )?;
+    Ok(())
+}
+
+/// A report never overwrites results it did not make: `NAME.csv` in `out` must be absent or
+/// made for this very setting.
+fn guard_setting(out: &Path, o: &Options, experiment: &str) -> Result<()> {
+    let table = out.join(format!("{experiment}.csv"));
+    if !table.exists() {
+        return Ok(());
+    }
+    let wanted = setting_text(o, experiment);
+    match std::fs::read_to_string(out.join(format!("{experiment}.setting"))) {
+        Ok(held) if held == wanted => Ok(()),
+        Ok(held) => anyhow::bail!(
+            "{} holds results for another setting; a report does not overwrite them.\n  there:  {}\n  wanted: {}\nwrite this report to another --out, or pass the setting that made them",
+            table.display(),
+            held.trim().replace('\n', "; "),
+            wanted.trim().replace('\n', "; ")
+        ),
+        Err(_) => anyhow::bail!(
+            "{} was not made by this version's experiments for a known setting; a report does not overwrite it: write the report to another --out",
+            table.display()
+        ),
+    }
+}
+
 /// What `reproduce` produced.
 pub struct Reproduction {
     pub facts: Vec<validate::Fact>,
@@ -156,6 +218,9 @@ pub fn reproduce(
     mut bars: impl FnMut(&str) -> ProgressBar,
 ) -> Result<Reproduction> {
     std::fs::create_dir_all(out)?;
+    for e in ["validate", "l1", "l2"] {
+        guard_setting(out, o, e)?;
+    }
     let start = Instant::now();
     let (facts, s1) = validate(o, Some(out), &bars("validate"))?;
     let (l1_figs, s2) = l1(o, out, &bars("L1 grid"))?;

@@ -5,7 +5,7 @@
 //! move its margin.
 
 use crate::validate::Fact;
-use crate::{validate, Options};
+use crate::Options;
 use anyhow::{bail, Result};
 use indicatif::ProgressBar;
 use medisim_core::sensitivity::{
@@ -181,7 +181,12 @@ pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &ProgressBar) -> Re
             scenario: s,
             ..o.clone()
         };
-        let (facts, _) = validate(&point, out, &ProgressBar::hidden())?;
+        // The facts from the cells (cached under `out`), without writing a validate.csv that
+        // would claim the directory for this one point's setting.
+        let specs =
+            crate::validate::specs(&point.scenario, &point.policy, &point.seeds, point.horizon);
+        let (cells, _) = crate::cells::run_cells(&specs, out, &ProgressBar::hidden())?;
+        let facts = crate::validate::evaluate(&cells);
         results.push(Point { values, facts });
         pb.inc(1);
     }
