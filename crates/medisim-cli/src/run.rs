@@ -9,9 +9,12 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// Policy file (default: the shipped baseline, the simulator's native rules).
+    /// Policy file (default: the shipped baseline, the simulator's native rules). Give it
+    /// twice or more to compare policies on common random numbers: every policy meets the same
+    /// patients, and each metric's paired difference from the first policy is reported with
+    /// its 95% interval.
     #[arg(long)]
-    policy: Option<PathBuf>,
+    policy: Vec<PathBuf>,
     /// Scenario TOML (default: built-in defaults).
     #[arg(long)]
     scenario: Option<PathBuf>,
@@ -82,8 +85,11 @@ pub fn load_policy(path: Option<&Path>) -> Result<Policy> {
 }
 
 pub fn run(a: &RunArgs) -> Result<bool> {
+    if a.policy.len() > 1 {
+        return compare(a);
+    }
     let scenario = load_scenario(a.scenario.as_deref())?;
-    let mut policy = load_policy(a.policy.as_deref())?;
+    let mut policy = load_policy(a.policy.first().map(PathBuf::as_path))?;
     if let Some(v) = a.alpha {
         fix_lever(&mut policy, Field::Alpha, "alpha", v)?;
     }
@@ -131,6 +137,8 @@ pub fn run(a: &RunArgs) -> Result<bool> {
             "horizon": result.spec.horizon,
             "objective": result.spec.objective,
             "metrics": result.summary,
+            "scenario": scenario.to_toml(),
+            "command_line": std::env::args().collect::<Vec<_>>(),
         });
         say!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -169,5 +177,101 @@ pub fn run(a: &RunArgs) -> Result<bool> {
 
 pub fn print_scenario(path: Option<&Path>) -> Result<bool> {
     say_raw!("{}", load_scenario(path)?.to_annotated_toml());
+    Ok(true)
+}
+
+/// `run --policy A --policy B ...`: every policy on the same seeds (common random numbers:
+/// arrivals, their urgency and complexity come from streams keyed by seed and purpose, not by
+/// what the policy decides), each metric's per-seed difference from the first policy
+/// summarised with its Student-t interval.
+fn compare(a: &RunArgs) -> Result<bool> {
+    if a.trace.is_some() {
+        bail!("--trace records one policy's run: give one --policy with --trace");
+    }
+    let scenario = load_scenario(a.scenario.as_deref())?;
+    let spec = RunSpec::new(parse_seeds(&a.seeds)?, a.horizon, a.objective);
+    spec.validate().map_err(anyhow::Error::msg)?;
+    let mut runs = Vec::new();
+    for path in &a.policy {
+        let mut p = load_policy(Some(path))?;
+        if let Some(v) = a.alpha {
+            fix_lever(&mut p, Field::Alpha, "alpha", v)?;
+        }
+        if let Some(v) = a.beta {
+            fix_lever(&mut p, Field::Beta, "beta", v)?;
+        }
+        let r = run_seeds(&scenario, &p, &spec, false).map_err(anyhow::Error::msg)?;
+        runs.push((path.display().to_string(), p, r));
+    }
+    let base = &runs[0].2;
+    let paired = |other: &medisim_sim::RunResult, m: Metric| {
+        let d: Vec<f64> = other
+            .per_seed
+            .iter()
+            .zip(&base.per_seed)
+            .map(|(x, y)| x.get(m) - y.get(m))
+            .collect();
+        medisim_core::stats::summarise(&d)
+    };
+    let metrics: Vec<Metric> = Metric::ALL
+        .iter()
+        .copied()
+        .filter(|m| *m != Metric::Fitness)
+        .collect();
+    if a.json {
+        let comparisons: Vec<serde_json::Value> = runs[1..]
+            .iter()
+            .map(|(name, p, r)| {
+                let diffs: serde_json::Map<String, serde_json::Value> = metrics
+                    .iter()
+                    .map(|m| (m.name().to_string(), serde_json::to_value(paired(r, *m)).unwrap_or_default()))
+                    .collect();
+                serde_json::json!({"policy": name, "policy_hash": p.canonical_hash().to_string(), "metrics": r.summary, "minus_first": diffs})
+            })
+            .collect();
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "model_version": MODEL_VERSION,
+                "first": {"policy": runs[0].0, "policy_hash": runs[0].1.canonical_hash().to_string(), "metrics": base.summary},
+                "seeds": spec.seeds, "horizon": spec.horizon, "objective": spec.objective,
+                "common_random_numbers": true,
+                "comparisons": comparisons,
+            }))?
+        );
+        return Ok(true);
+    }
+    say!(
+        "{} policies on the same {} seeds (common random numbers), horizon {}; differences from {}",
+        runs.len(),
+        spec.seeds.len(),
+        spec.horizon,
+        runs[0].0
+    );
+    for (name, _, r) in &runs[1..] {
+        say!("\n{name} minus {}", runs[0].0);
+        say!(
+            "  {:<26} {:>12} {:>12} {:>12}  95% interval of the paired difference",
+            "metric",
+            "first",
+            "this",
+            "difference"
+        );
+        for m in &metrics {
+            let d = paired(r, *m);
+            let interval = if d.n < 2 {
+                "(n = 1: no interval)".to_string()
+            } else {
+                format!("[{:+.4}, {:+.4}]", d.ci95[0], d.ci95[1])
+            };
+            say!(
+                "  {:<26} {:>12.4} {:>12.4} {:>+12.4}  {interval}",
+                m.name(),
+                base.mean(*m),
+                r.mean(*m),
+                d.mean
+            );
+        }
+    }
     Ok(true)
 }

@@ -537,3 +537,68 @@ fn one_seed_has_no_interval_and_a_file_is_no_output_directory() {
         assert_eq!(msg.matches("error").count(), 1, "said once: {msg}");
     }
 }
+
+#[test]
+fn two_policies_are_compared_on_common_random_numbers_with_paired_intervals() {
+    let base = root()
+        .join("policies/baseline.policy")
+        .display()
+        .to_string();
+    let other = root()
+        .join("policies/discovered/mixed_k200.policy")
+        .display()
+        .to_string();
+    let json = |a: &str, b: &str| -> serde_json::Value {
+        serde_json::from_slice(
+            &succeeds(&[
+                "run",
+                "--policy",
+                a,
+                "--policy",
+                b,
+                "--seeds",
+                "1..12",
+                "--horizon",
+                "60",
+                "--json",
+            ])
+            .stdout,
+        )
+        .unwrap()
+    };
+    // A policy against itself: every paired difference is exactly 0.
+    let same = json(&base, &base);
+    let d = &same["comparisons"][0]["minus_first"];
+    for m in ["mean_waiting", "terminal_funds", "upcoding_rate"] {
+        assert_eq!(d[m]["mean"], 0.0, "{m}");
+        assert_eq!(d[m]["ci95"][0], 0.0, "{m}");
+        assert_eq!(d[m]["ci95"][1], 0.0, "{m}");
+    }
+    // Two policies: the paired interval is much tighter than two independent runs' would be.
+    let v = json(&base, &other);
+    let c = &v["comparisons"][0];
+    let half = |s: &serde_json::Value| {
+        (s["ci95"][1].as_f64().unwrap() - s["ci95"][0].as_f64().unwrap()) / 2.0
+    };
+    for m in ["mean_waiting", "terminal_funds"] {
+        let paired = half(&c["minus_first"][m]);
+        let unpaired =
+            (half(&v["first"]["metrics"][m]).powi(2) + half(&c["metrics"][m]).powi(2)).sqrt();
+        assert!(
+            paired < unpaired,
+            "{m}: paired {paired} vs unpaired {unpaired}"
+        );
+    }
+    assert_eq!(v["common_random_numbers"], true);
+}
+
+#[test]
+fn run_json_carries_the_scenario_and_the_command_line() {
+    let v: serde_json::Value = serde_json::from_slice(
+        &succeeds(&["run", "--seeds", "1", "--horizon", "5", "--json"]).stdout,
+    )
+    .unwrap();
+    assert!(v["scenario"].as_str().unwrap().contains("[arrivals]"));
+    assert_eq!(v["command_line"][1], "run");
+    assert!(v["policy_hash"].is_string() && v["model_version"].is_string());
+}
