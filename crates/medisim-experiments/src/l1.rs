@@ -131,19 +131,28 @@ pub const FIGURES: &[(&str, &str, &str, Panels)] = &[
     ),
 ];
 
-fn value(cells: &[Cell], a: f64, b: f64, metric: Metric) -> f64 {
+/// The cells by their (α, β), indexed once: a lookup per heatmap entry would otherwise scan
+/// every cell (quadratic in the grid).
+fn index(cells: &[Cell]) -> std::collections::HashMap<(u64, u64), &Cell> {
     cells
         .iter()
-        .find(|c| {
-            c.label("alpha").parse::<f64>().ok() == Some(a)
-                && c.label("beta").parse::<f64>().ok() == Some(b)
+        .filter_map(|c| {
+            let a = c.label("alpha").parse::<f64>().ok()?;
+            let b = c.label("beta").parse::<f64>().ok()?;
+            Some(((a.to_bits(), b.to_bits()), c))
         })
-        .map_or(f64::NAN, |c| c.mean(metric))
+        .collect()
 }
 
 /// Build the figures from finished cells.
 pub fn figures(cells: &[Cell], grid: &[f64]) -> Vec<Figure> {
     let cross = (grid.contains(&0.5) && grid.contains(&0.5)).then_some((0.5, 0.5));
+    let by_cell = index(cells);
+    let value = |a: f64, b: f64, metric: Metric| {
+        by_cell
+            .get(&(a.to_bits(), b.to_bits()))
+            .map_or(f64::NAN, |c| c.mean(metric))
+    };
     FIGURES
         .iter()
         .map(|(id, title, caption, panels)| Figure {
@@ -155,7 +164,7 @@ pub fn figures(cells: &[Cell], grid: &[f64]) -> Vec<Figure> {
                 .map(|(metric, ptitle)| {
                     let values: Vec<Vec<f64>> = grid
                         .iter()
-                        .map(|a| grid.iter().map(|b| value(cells, *a, *b, *metric)).collect())
+                        .map(|a| grid.iter().map(|b| value(*a, *b, *metric)).collect())
                         .collect();
                     let decimals = if *metric == Metric::TerminalFunds {
                         0

@@ -5,8 +5,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// An annotated heatmap of `values[i][j]` at x = `xs[i]`, y = `ys[j]`, with every cell's value
 /// printed, the argmax marked ▲, the argmin ▼, and `cross` (if any) marked ×; `axes` names the
-/// x and y axes. A map printed with 0 decimals is categorical (a strategy's number, a count):
-/// no extremes are marked.
+/// x and y axes. A map of whole numbers printed with 0 decimals is categorical (a strategy's
+/// number, a count): no extremes are marked.
 pub fn heatmap(
     title: &str,
     axes: (&str, &str),
@@ -17,6 +17,11 @@ pub fn heatmap(
     cross: Option<(f64, f64)>,
 ) -> String {
     let (nx, ny) = (xs.len(), ys.len());
+    let categorical = decimals == 0
+        && values
+            .iter()
+            .flatten()
+            .all(|v| !v.is_finite() || v.fract() == 0.0);
     let finite = values.iter().flatten().copied().filter(|v| v.is_finite());
     let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
@@ -73,7 +78,7 @@ pub fn heatmap(
                     (SegmentValue::Exact(ii + 1), SegmentValue::Exact(jj + 1)),
                 ];
                 let _ = chart.draw_series(std::iter::once(Rectangle::new(corners, color.filled())));
-                let mark = if decimals == 0 {
+                let mark = if categorical {
                     ""
                 } else if (i, j) == amax {
                     "▲"
@@ -335,6 +340,18 @@ pub fn running_best(title: &str, points: &[(f64, Option<f64>, f64)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whole-number maps at 0 decimals are categorical (no extremes marked); funds shown at 0
+    /// decimals are not whole numbers, and keep their ▲ and ▼.
+    #[test]
+    fn only_whole_number_maps_are_categorical() {
+        let xs = [0.0, 1.0];
+        let counts = vec![vec![1.0, 2.0], vec![3.0, 4.0]];
+        assert!(!heatmap("c", ("x", "y"), &xs, &xs, &counts, 0, None).contains('▲'));
+        let funds = vec![vec![10.4, 2.2], vec![3.7, 400.1]];
+        let svg = heatmap("f", ("x", "y"), &xs, &xs, &funds, 0, None);
+        assert!(svg.contains('▲') && svg.contains('▼'));
+    }
 
     #[test]
     fn the_running_best_trace_draws_every_evaluated_child_and_its_legend() {
