@@ -207,17 +207,48 @@ pub fn lex(src: &str) -> Lexed {
             }
             _ => {
                 let ch = src[i..].chars().next().unwrap_or('\u{fffd}');
-                let len = ch.len_utf8();
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::BadToken,
-                        Span::new(i, i + len),
-                        format!("unexpected character `{}`", ch.escape_default()),
-                    )
-                    .with_label("not part of the language"),
-                );
-                i += len;
-                continue;
+                // The logical operators of other languages, `&&` `||` `!`, are words here.
+                let word = match ch {
+                    '&' => Some("and"),
+                    '|' => Some("or"),
+                    '!' => Some("not"),
+                    _ => None,
+                };
+                let len = match (ch, bytes.get(i + 1)) {
+                    ('&', Some(b'&')) | ('|', Some(b'|')) => 2,
+                    _ => ch.len_utf8(),
+                };
+                let mut d = Diagnostic::error(
+                    Code::BadToken,
+                    Span::new(i, i + len),
+                    if len == 2 {
+                        format!("unexpected `{}`", &src[i..i + 2])
+                    } else {
+                        format!("unexpected character `{}`", ch.escape_default())
+                    },
+                )
+                .with_label("not part of the language");
+                let recovered = match (word, len) {
+                    (Some("and"), 2) => Some(Tok::And),
+                    (Some("or"), 2) => Some(Tok::Or),
+                    (Some("not"), _) => Some(Tok::Not),
+                    _ => None,
+                };
+                if let Some(w) = word {
+                    d = d.with_help(format!(
+                        "the logical operators are the words `and`, `or` and `not`: write `{w}` here"
+                    ));
+                }
+                diagnostics.push(d);
+                match recovered {
+                    // Read as the operator it stands for, so the rest of the line parses and
+                    // the one mistake gets one diagnostic.
+                    Some(t) => (t, len),
+                    None => {
+                        i += len;
+                        continue;
+                    }
+                }
             }
         };
         tokens.push(Token {

@@ -325,13 +325,26 @@ impl<'s> Parser<'s> {
             _ => {
                 let t = self.peek_token();
                 let found = self.found(t);
+                // `if c then a else b` reads as a name `if` followed by more: say what to
+                // write instead.
+                let text = |t: &Token| self.src.get(t.span.start..t.span.end).unwrap_or("");
+                let previous = self.pos.checked_sub(1).map(|k| self.toks[k]);
+                let conditional = ["if", "then", "else"].contains(&text(&t))
+                    || previous.is_some_and(|p| {
+                        p.tok == Tok::Ident && ["if", "then", "else"].contains(&text(&p))
+                    });
+                let help = if conditional {
+                    "the language has no if/then/else: write the choice as arithmetic, e.g. `0.4 + 0.2 * I(wbar > 2)` (I(...) is 1 when the condition holds, else 0), and bound a result with `clip(x, lo, hi)`"
+                } else {
+                    "is an operator missing between two operands?"
+                };
                 let d = Diagnostic::error(
                     Code::Syntax,
                     t.span,
                     format!("expected end of statement, found {found}"),
                 )
                 .with_label("expected a new line or `;` here")
-                .with_help("is an operator missing between two operands?");
+                .with_help(help);
                 self.error(d)
             }
         }
