@@ -1,7 +1,7 @@
 //! `medisim run` and `medisim scenario`.
 
 use anyhow::{bail, Context, Result};
-use medisim_core::{write_atomic, Metric as _, RunSpec};
+use medisim_core::{Metric as _, RunSpec};
 use medisim_dsl::Policy;
 use medisim_sim::Field;
 use medisim_sim::{run_seeds, Metric, ObjectiveKind, Scenario, MODEL_VERSION};
@@ -108,25 +108,9 @@ pub fn run(a: &RunArgs) -> Result<bool> {
             );
         }
     }
-    let result =
-        run_seeds(&scenario, &policy, &spec, a.trace.is_some()).map_err(anyhow::Error::msg)?;
+    let result = run_seeds(&scenario, &policy, &spec, false).map_err(anyhow::Error::msg)?;
     if let Some(path) = &a.trace {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        for row in &result.trace {
-            w.serialize(row)?;
-        }
-        let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-        // A file is replaced atomically; `-`, a pipe or a device (`/dev/stdout`) is written
-        // straight through, since it cannot be renamed over.
-        let stream = path.as_os_str() == "-" || path.exists() && !path.is_file();
-        if !stream {
-            write_atomic(path, &bytes)?;
-        } else if path.as_os_str() == "-" {
-            std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes)?;
-        } else {
-            std::fs::write(path, &bytes)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
+        write_trace(path, &scenario, &policy, &spec)?;
     }
     if a.json {
         let out = serde_json::json!({
@@ -178,6 +162,55 @@ pub fn run(a: &RunArgs) -> Result<bool> {
 pub fn print_scenario(path: Option<&Path>) -> Result<bool> {
     say_raw!("{}", load_scenario(path)?.to_annotated_toml());
     Ok(true)
+}
+
+/// The trace streamed seed by seed: one seed's rows in memory at a time (the rows are the
+/// same, in the same order, as one run with every seed). A file is written through a
+/// temporary and renamed into place; `-`, a pipe or a device is written straight through.
+fn write_trace(path: &Path, scenario: &Scenario, policy: &Policy, spec: &RunSpec) -> Result<()> {
+    use std::io::Write;
+    let stream = path.as_os_str() == "-" || path.exists() && !path.is_file();
+    let tmp = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .map_or("trace".into(), |n| n.to_string_lossy().into_owned()),
+        std::process::id()
+    ));
+    let sink: Box<dyn Write> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        let target = if stream {
+            path.to_path_buf()
+        } else {
+            tmp.clone()
+        };
+        Box::new(std::io::BufWriter::new(
+            std::fs::File::create(&target)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        ))
+    };
+    let mut w = csv::Writer::from_writer(sink);
+    for seed in &spec.seeds {
+        let one = RunSpec::new(vec![*seed], spec.horizon, spec.objective);
+        let r = run_seeds(scenario, policy, &one, true).map_err(anyhow::Error::msg)?;
+        for row in &r.trace {
+            w.serialize(row).map_err(csv_error)?;
+        }
+    }
+    w.flush()?;
+    drop(w);
+    if !stream {
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// A CSV error as its io::Error when it is one, so a closed pipe is recognised as such.
+fn csv_error(e: csv::Error) -> anyhow::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io.into(),
+        other => anyhow::anyhow!("cannot write the trace: {other:?}"),
+    }
 }
 
 /// `run --policy A --policy B ...`: every policy on the same seeds (common random numbers:
