@@ -19,6 +19,9 @@ pub enum ScenarioError {
     Parse { path: String, message: String },
     #[error("scenario key `{key}`: {message}")]
     Invalid { key: String, message: String },
+    /// Several keys out of range, every one named (one per line).
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<ScenarioError>),
 }
 
 fn invalid(key: &str, message: impl Into<String>) -> ScenarioError {
@@ -668,13 +671,30 @@ pub fn range_of(key: &str) -> Option<&'static KeyRange> {
     RANGES.iter().find(|r| r.key == key)
 }
 
-/// Walk every number of the scenario (as its TOML shows it) and hold it to its range.
+/// Walk every number of the scenario (as its TOML shows it) and hold it to its range,
+/// reporting every key out of range at once.
 fn check_ranges(s: &Scenario) -> Result<(), ScenarioError> {
     let table = toml::Table::try_from(s).map_err(|e| invalid("seed", e.to_string()))?;
-    walk("", &toml::Value::Table(table))
+    let mut errors = Vec::new();
+    walk("", &toml::Value::Table(table), &mut errors);
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(ScenarioError::Several(errors)),
+    }
 }
 
-fn walk(key: &str, v: &toml::Value) -> Result<(), ScenarioError> {
+fn walk(key: &str, v: &toml::Value, errors: &mut Vec<ScenarioError>) {
+    if let Err(e) = walk_one(key, v, errors) {
+        errors.push(e);
+    }
+}
+
+fn walk_one(
+    key: &str,
+    v: &toml::Value,
+    errors: &mut Vec<ScenarioError>,
+) -> Result<(), ScenarioError> {
     let number = |x: f64| -> Result<(), ScenarioError> {
         let range = range_of(key)
             .ok_or_else(|| invalid(key, "has no legal range (a defect: add it to RANGES)"))?;
@@ -700,7 +720,7 @@ fn walk(key: &str, v: &toml::Value) -> Result<(), ScenarioError> {
                 } else {
                     format!("{key}.{k}")
                 };
-                walk(&child_key, child)?;
+                walk(&child_key, child, errors);
             }
             Ok(())
         }
@@ -717,7 +737,15 @@ fn walk(key: &str, v: &toml::Value) -> Result<(), ScenarioError> {
                     ));
                 }
             }
-            items.iter().try_for_each(|x| walk(key, x))
+            // One message per list, not one per entry.
+            let before = errors.len();
+            for x in items {
+                walk(key, x, errors);
+                if errors.len() > before {
+                    break;
+                }
+            }
+            Ok(())
         }
         toml::Value::Float(x) => number(*x),
         toml::Value::Integer(i) => number(*i as f64),
@@ -728,6 +756,20 @@ fn walk(key: &str, v: &toml::Value) -> Result<(), ScenarioError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_key_out_of_range_is_reported_at_once() {
+        let e = Scenario::from_toml(
+            "teams = 0\n[care]\nuntreated_health = 1.5\n[coding]\ntemperature = -1.0\n",
+            "bad.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        for key in ["`teams`", "`care.untreated_health`", "`coding.temperature`"] {
+            assert!(e.contains(key), "{key} missing: {e}");
+        }
+        assert_eq!(e.lines().count(), 3, "{e}");
+    }
 
     #[test]
     fn defaults_validate_and_round_trip_through_toml() {
