@@ -114,6 +114,14 @@ fn load_policy(source: Option<&str>) -> PyResult<medisim_dsl::Policy> {
     }
 }
 
+/// A scenario from TOML text, or the built-in one.
+fn load_scenario(text: Option<&str>) -> PyResult<Scenario> {
+    match text {
+        Some(t) => Scenario::from_toml(t, "<scenario>").map_err(value_error),
+        None => Ok(Scenario::default()),
+    }
+}
+
 fn spec(seeds: Vec<u64>, horizon: u32, objective: &str) -> PyResult<RunSpec> {
     let objective: ObjectiveKind = objective.parse().map_err(value_error)?;
     let spec = RunSpec::new(seeds, horizon, objective);
@@ -134,10 +142,7 @@ fn run(
     objective: &str,
 ) -> PyResult<String> {
     let p = load_policy(policy)?;
-    let s = match scenario {
-        Some(t) => Scenario::from_toml(t, "<scenario>").map_err(value_error)?,
-        None => Scenario::default(),
-    };
+    let s = load_scenario(scenario)?;
     let spec = spec(seeds.clone(), horizon, objective)?;
     let per_seed_specs: Vec<RunSpec> = seeds
         .iter()
@@ -188,10 +193,7 @@ fn trace(
     objective: &str,
 ) -> PyResult<String> {
     let p = load_policy(policy)?;
-    let s = match scenario {
-        Some(t) => Scenario::from_toml(t, "<scenario>").map_err(value_error)?,
-        None => Scenario::default(),
-    };
+    let s = load_scenario(scenario)?;
     let spec = spec(seeds, horizon, objective)?;
     let rows = py
         .allow_threads(|| medisim_sim::run_seeds(&s, &p, &spec, true))
@@ -726,10 +728,7 @@ impl HospitalEnvCore {
         let spec = spec(vec![1], horizon, objective)?;
         Ok(HospitalEnvCore {
             policy: load_policy(policy)?,
-            scenario: match scenario {
-                Some(t) => Scenario::from_toml(t, "<scenario>").map_err(value_error)?,
-                None => Scenario::default(),
-            },
+            scenario: load_scenario(scenario)?,
             horizon,
             objective: spec.objective,
             to_engine: None,
