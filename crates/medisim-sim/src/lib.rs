@@ -22,6 +22,7 @@ pub mod records;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+pub mod scenario_docs;
 pub mod schema;
 
 pub use medisim_core::{RunSpec, Summaries, Summary};

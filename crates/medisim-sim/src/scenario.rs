@@ -413,6 +413,7 @@ impl Scenario {
                     .into(),
             ));
         }
+        misplaced_keys(&table, origin)?;
         let s: Scenario = table
             .try_into()
             .map_err(|e: toml::de::Error| parse(e.to_string()))?;
@@ -432,23 +433,34 @@ impl Scenario {
         toml::to_string(self).expect("a scenario always serialises")
     }
 
-    /// The TOML with each number's legal range as a comment (`medisim scenario`); it reads back
-    /// to the same scenario.
+    /// The TOML with each key's meaning above it and its unit and legal range beside it, as
+    /// comments (`medisim scenario`); it reads back to the same scenario.
     pub fn to_annotated_toml(&self) -> String {
         let mut section = String::new();
         let mut out = String::new();
         for line in self.to_toml().lines() {
-            out.push_str(line);
-            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-                section = format!("{name}.");
-            } else if let Some((key, _)) = line.split_once(" = ") {
-                if let Some(r) = range_of(&format!("{section}{key}")) {
-                    if r.max_len > 0 {
-                        out.push_str(&format!("  # each in {r}, at most {} entries", r.max_len));
-                    } else {
-                        out.push_str(&format!("  # in {r}"));
-                    }
+            let Some((key, _)) = line.split_once(" = ") else {
+                if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                    section = format!("{name}.");
                 }
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            };
+            let dotted = format!("{section}{key}");
+            let doc = crate::scenario_docs::doc_of(&dotted);
+            if let Some(d) = doc {
+                out.push_str(&format!("# {}\n", d.meaning));
+            }
+            out.push_str(line);
+            let unit = doc.map_or("-", |d| d.unit);
+            match range_of(&dotted) {
+                Some(r) if r.max_len > 0 => out.push_str(&format!(
+                    "  # {unit}; each in {r}, at most {} entries",
+                    r.max_len
+                )),
+                Some(r) => out.push_str(&format!("  # {unit}; in {r}")),
+                None => out.push_str(&format!("  # {unit}")),
             }
             out.push('\n');
         }
@@ -534,6 +546,73 @@ impl Scenario {
         self.care.skill[team % self.care.skill.len()]
     }
 }
+
+/// Keys that the scenario does not have where they stand but does have in another section,
+/// every one named with where it belongs (serde would say only "unknown field").
+fn misplaced_keys(table: &toml::Table, origin: &str) -> Result<(), ScenarioError> {
+    use crate::scenario_docs::{belongs_in, doc_of};
+    let mut errors = Vec::new();
+    let mut check = |section: &str, name: &str| {
+        let dotted = if section.is_empty() {
+            name.to_string()
+        } else {
+            format!("{section}.{name}")
+        };
+        if doc_of(&dotted).is_some() {
+            return;
+        }
+        let homes = belongs_in(section, name);
+        if homes.is_empty() {
+            return;
+        }
+        let place = |k: &str| match k.rsplit_once('.') {
+            Some((s, _)) => format!("under [{s}]"),
+            None => "at the top level".to_string(),
+        };
+        let at = if section.is_empty() {
+            "at the top level".to_string()
+        } else {
+            format!("under [{section}]")
+        };
+        errors.push(ScenarioError::Parse {
+            path: origin.to_string(),
+            message: format!(
+                "unknown key `{name}` {at}: it belongs {}",
+                homes
+                    .iter()
+                    .map(|h| place(h))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        });
+    };
+    for (k, v) in table {
+        match v.as_table() {
+            Some(t) if KNOWN_SECTIONS.contains(&k.as_str()) => {
+                for name in t.keys() {
+                    check(k, name);
+                }
+            }
+            _ => check("", k),
+        }
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(ScenarioError::Several(errors)),
+    }
+}
+
+const KNOWN_SECTIONS: [&str; 8] = [
+    "arrivals",
+    "case_mix",
+    "care",
+    "response",
+    "coding",
+    "audit",
+    "finance",
+    "objective",
+];
 
 /// The legal range of one numeric scenario key (for a list, of each entry), and the most
 /// entries a list may hold.
@@ -797,6 +876,44 @@ mod tests {
     }
 
     #[test]
+    fn a_key_in_the_wrong_section_is_answered_with_its_section() {
+        let e = Scenario::from_toml("rate = 12.0\n[care]\nprice = 3.0\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown key `rate` at the top level: it belongs under [arrivals]"),
+            "{e}"
+        );
+        assert!(
+            e.contains("unknown key `price` under [care]: it belongs under [case_mix]"),
+            "{e}"
+        );
+        assert_eq!(e.lines().count(), 2, "both at once: {e}");
+    }
+
+    /// Every key the scenario prints has a unit and a meaning, and no documented key is stale.
+    #[test]
+    fn every_key_is_documented_and_no_doc_is_stale() {
+        let table = toml::Table::try_from(Scenario::default()).unwrap();
+        let mut keys = Vec::new();
+        for (k, v) in &table {
+            match v.as_table() {
+                Some(t) => keys.extend(t.keys().map(|n| format!("{k}.{n}"))),
+                None => keys.push(k.clone()),
+            }
+        }
+        for k in &keys {
+            assert!(
+                crate::scenario_docs::doc_of(k).is_some(),
+                "`{k}` has no KeyDoc"
+            );
+        }
+        for d in crate::scenario_docs::KEY_DOCS {
+            assert!(keys.iter().any(|k| k == d.key), "stale KeyDoc `{}`", d.key);
+        }
+    }
+
+    #[test]
     fn bad_values_name_their_key() {
         let e = Scenario::from_toml("[care]\nphi = 1.0\n", "s.toml")
             .unwrap_err()
@@ -826,9 +943,14 @@ mod tests {
     #[test]
     fn the_annotated_toml_reads_back_and_names_each_range() {
         let text = Scenario::default().to_annotated_toml();
-        assert!(text.contains("rate = 9.0  # in (0, 500]"), "{text}");
         assert!(
-            text.contains("# each in [0, 1e6], at most 32 entries"),
+            text.contains(
+                "# mean arrivals per period\nrate = 9.0  # patients / period; in (0, 500]"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("# -; each in [0, 1e6], at most 32 entries"),
             "{text}"
         );
         assert_eq!(
