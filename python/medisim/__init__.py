@@ -28,6 +28,7 @@ __all__ = [
     "validate",
     "l1",
     "l2",
+    "sweep",
     "search",
     "contract",
     "panel",
@@ -349,6 +350,48 @@ def validate(seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:
 def l1(grid: int = 11, seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:
     """The L1 (α, β) grid, tidy: one row per cell × metric."""
     return _rows(json.loads(_call(_native.l1, int(grid), _seeds(seeds), int(horizon), desc="L1")))
+
+
+def sweep(
+    *sets: str,
+    design: str = "grid",
+    policy: Union[None, str, os.PathLike, Policy] = None,
+    scenario: Optional[Scenario] = None,
+    seeds: Iterable[int] = range(1, 11),
+    horizon: int = 200,
+    metrics: Iterable[str] = (),
+    replicates: bool = False,
+    design_seed: int = 1,
+) -> Any:
+    """``medisim sweep``: each ``"KEY=a:b:n"``, ``"KEY=a:b"`` or ``"KEY=v1,v2"`` over a design
+    (``grid``, ``lhs:N``, ``sobol:N``), tidy: one row per design point × metric (with
+    ``replicates``, per design point × seed × metric), every swept key a column."""
+    text = _call(
+        _native.sweep,
+        list(sets),
+        design,
+        _policy_text(policy),
+        scenario.to_toml() if scenario is not None else None,
+        _seeds(seeds),
+        int(horizon),
+        list(metrics),
+        bool(replicates),
+        int(design_seed),
+        desc="sweep",
+    )
+    return _csv_table(text)
+
+
+def _csv_table(text: str) -> Any:
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+    for r in rows:
+        for k, v in r.items():
+            if k != "metric":
+                r[k] = float(v) if k not in ("point", "seed", "n") else int(v)
+    return _rows(rows)
 
 
 def l2(lever: str = "all", seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:

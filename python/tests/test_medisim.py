@@ -95,6 +95,27 @@ def test_validate_and_l1_return_tables():
         medisim.l1(grid=1)
 
 
+def test_a_sweep_is_the_clis_sweep_as_a_table(tmp_path):
+    df = medisim.sweep("admin_policy.alpha=0:1:3", "care.nu=0.05,0.2", seeds=range(1, 4),
+                       horizon=30, metrics=["upcoding_rate"])
+    assert len(df) == 6 and {"admin_policy.alpha", "care.nu", "mean", "ci95_low"} <= set(df.columns)
+    subprocess.run(
+        [cli(), "sweep", "--set", "admin_policy.alpha=0:1:3", "--set", "care.nu=0.05,0.2",
+         "--seeds", "1..3", "--horizon", "30", "--metric", "upcoding_rate",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, check=True,
+    )
+    import csv
+    with open(tmp_path / "sweep.csv") as f:
+        theirs = [float(r["mean"]) for r in csv.DictReader(f)]
+    assert list(df["mean"]) == theirs
+    reps = medisim.sweep("admin_policy.alpha=0.5", seeds=[1, 2], horizon=20, replicates=True,
+                         metrics=["fitness"])
+    assert list(reps["seed"]) == [1, 2]
+    with pytest.raises(ValueError, match="legal|must be"):
+        medisim.sweep("admin_policy.alpha=3", seeds=[1], horizon=5)
+
+
 def test_the_other_models_are_one_call_each():
     eq = medisim.game("ct-scanner", benchmark=29.0)
     assert eq["investment"] == "invest" and eq["share_m"] == 1.0

@@ -27,6 +27,26 @@ pub struct Common {
     dist: Distribute,
 }
 
+impl Common {
+    /// The common options of a command that does not distribute.
+    pub(crate) fn new(
+        seeds: &str,
+        horizon: u32,
+        out: PathBuf,
+        policy: Option<PathBuf>,
+        scenario: Option<PathBuf>,
+    ) -> Self {
+        Common {
+            seeds: seeds.to_string(),
+            horizon,
+            out,
+            policy,
+            scenario,
+            dist: Distribute::default(),
+        }
+    }
+}
+
 /// Running one experiment's cells as N independent jobs.
 #[derive(clap::Args, Clone, Default)]
 pub struct Distribute {
@@ -185,7 +205,7 @@ pub struct ReproduceArgs {
 }
 
 /// Create the output directory, or say plainly why it cannot be one.
-fn out_dir(path: &Path) -> Result<()> {
+pub(crate) fn out_dir(path: &Path) -> Result<()> {
     if path.exists() && !path.is_dir() {
         bail!(
             "--out {}: a file is there, not a directory; choose another --out",
@@ -196,7 +216,7 @@ fn out_dir(path: &Path) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("--out {}: cannot create the directory: {e}", path.display()))
 }
 
-fn options(c: &Common) -> Result<Options> {
+pub(crate) fn options(c: &Common) -> Result<Options> {
     let seeds = parse_seeds(&c.seeds)?;
     medisim_core::RunSpec::new(seeds.clone(), c.horizon, medisim_core::ObjectiveKind::Mixed)
         .validate()
@@ -210,7 +230,7 @@ fn options(c: &Common) -> Result<Options> {
     })
 }
 
-fn bar(step: &str) -> ProgressBar {
+pub(crate) fn bar(step: &str) -> ProgressBar {
     let pb = ProgressBar::new(0);
     pb.set_style(
         ProgressStyle::with_template(
@@ -398,14 +418,13 @@ fn design_options(
     out: &Path,
     scenario: &Option<PathBuf>,
 ) -> Result<Options> {
-    options(&Common {
-        seeds: seeds.to_string(),
+    options(&Common::new(
+        seeds,
         horizon,
-        out: out.to_path_buf(),
-        policy: None,
-        scenario: scenario.clone(),
-        dist: Distribute::default(),
-    })
+        out.to_path_buf(),
+        None,
+        scenario.clone(),
+    ))
 }
 
 /// `--keys a,b,c`, or every constant the project chose.

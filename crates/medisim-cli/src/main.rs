@@ -34,6 +34,7 @@ mod panel;
 mod run;
 mod search;
 mod source;
+mod sweep;
 
 use source::{read_policy, report};
 
@@ -96,6 +97,9 @@ enum Command {
     /// Calibrate the chosen constants to target moments (the paper's Table 2 by default) by
     /// the method of simulated moments with Nelder–Mead; resumable through the cell cache.
     Calibrate(experiments::CalibrateArgs),
+    /// Sweep any scenario key or policy constant over a grid, a Latin hypercube or a Sobol'
+    /// design: seeds × points through the cell cache, tidy CSV and Parquet.
+    Sweep(sweep::SweepArgs),
     /// Write the HTML report (runs whatever is not yet cached under --out).
     Report(experiments::ReproduceArgs),
     /// The main job: validate, L1, L2 and the report, with progress bars.
@@ -141,6 +145,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => experiments::validate(&a),
         Command::Sensitivity(a) => experiments::sensitivity(&a),
         Command::Calibrate(a) => experiments::calibrate(&a),
+        Command::Sweep(a) => sweep::sweep(&a),
         Command::Report(a) => experiments::reproduce(&a, false),
         Command::Reproduce(a) => experiments::reproduce(&a, true),
         Command::Search(a) => search::search(&a),

@@ -13,6 +13,7 @@
 //! - [`model`]: the [`Model`] trait (scenario, policy, run → summaries) and its
 //!   [`ModelVersion`], which keys every cache and run store.
 //! - [`rundir`]: atomic writes and the resume guard of a run directory.
+//! - [`table`]: tidy tables written as CSV and Parquet from one description.
 //!
 //! Imports no other medisim crate, and knows nothing of hospitals, payers or patients.
 
@@ -25,6 +26,7 @@ pub mod rundir;
 pub mod sensitivity;
 pub mod spec;
 pub mod stats;
+pub mod table;
 pub mod text;
 
 pub use metric::{Metric, Summaries};
@@ -33,3 +35,4 @@ pub use objective::ObjectiveKind;
 pub use rundir::{write_atomic, RunDir, RunDirError, RunLock};
 pub use spec::RunSpec;
 pub use stats::{mean, ratio, summarise, Pearson, Summary};
+pub use table::{Column, Table};

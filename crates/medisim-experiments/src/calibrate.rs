@@ -6,7 +6,6 @@
 
 use crate::cells::{run_cells, Cell};
 use crate::l1;
-use crate::sensitivity::with_key;
 use crate::Options;
 use anyhow::{bail, Context, Result};
 use argmin::core::{CostFunction, Error as ArgminError, Executor};
@@ -134,7 +133,7 @@ impl Problem<'_> {
         let mut s = self.o.scenario.clone();
         for ((k, c), x) in self.spec.keys.iter().zip(&self.centre).zip(u) {
             let x = x.clamp(0.0, 1.0);
-            s = with_key(&s, k, c * (1.0 + self.spec.box_fraction * (2.0 * x - 1.0)))?;
+            s = s.with_value(k, c * (1.0 + self.spec.box_fraction * (2.0 * x - 1.0)))?;
         }
         Ok(s)
     }
@@ -234,7 +233,7 @@ pub fn run(
     let centre: Vec<f64> = spec
         .keys
         .iter()
-        .map(|k| crate::sensitivity::value_of(&o.scenario, k))
+        .map(|k| Ok(o.scenario.value(k)?))
         .collect::<Result<_>>()?;
     let d = spec.keys.len();
     let problem = Problem {

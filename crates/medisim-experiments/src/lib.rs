@@ -20,6 +20,7 @@ pub mod panel;
 pub mod plots;
 pub mod report;
 pub mod sensitivity;
+pub mod sweep;
 pub mod validate;
 
 use anyhow::Result;

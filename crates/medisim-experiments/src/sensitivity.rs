@@ -11,7 +11,6 @@ use indicatif::ProgressBar;
 use medisim_core::sensitivity::{
     latin_hypercube, morris_design, morris_effects, rank_correlations, sobol_design, sobol_indices,
 };
-use medisim_sim::Scenario;
 use serde::Serialize;
 use std::path::Path;
 
@@ -54,45 +53,6 @@ pub enum Design {
     Lhs,
     Morris,
     Sobol,
-}
-
-/// The scenario with a dotted numeric key set, validated against its legal range.
-pub fn with_key(s: &Scenario, key: &str, value: f64) -> Result<Scenario> {
-    let mut table = toml::Table::try_from(s)?;
-    let mut parts: Vec<&str> = key.split('.').collect();
-    let last = parts.pop().unwrap_or_default();
-    let mut slot = &mut table;
-    for p in parts {
-        slot = slot
-            .get_mut(p)
-            .and_then(|v| v.as_table_mut())
-            .ok_or_else(|| anyhow::anyhow!("unknown scenario key `{key}`"))?;
-    }
-    match slot.get(last) {
-        Some(toml::Value::Float(_)) | Some(toml::Value::Integer(_)) => {
-            slot.insert(last.into(), toml::Value::Float(value));
-        }
-        _ => bail!("`{key}` is not a numeric scenario key"),
-    }
-    Ok(Scenario::from_toml(
-        &toml::to_string(&table)?,
-        "sensitivity",
-    )?)
-}
-
-/// The number at a dotted scenario key.
-pub fn value_of(s: &Scenario, key: &str) -> Result<f64> {
-    let table = toml::Table::try_from(s)?;
-    let mut v = toml::Value::Table(table);
-    for p in key.split('.') {
-        v = v
-            .get(p)
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("unknown scenario key `{key}`"))?;
-    }
-    v.as_float()
-        .or_else(|| v.as_integer().map(|i| i as f64))
-        .ok_or_else(|| anyhow::anyhow!("`{key}` is not numeric"))
 }
 
 /// One design point: the constants' values and the nine facts there.
@@ -155,7 +115,7 @@ pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &ProgressBar) -> Re
     }
     let centre: Vec<f64> = keys
         .iter()
-        .map(|k| value_of(&o.scenario, k))
+        .map(|k| Ok(o.scenario.value(k)?))
         .collect::<Result<_>>()?;
     let d = keys.len();
     let mut rng = medisim_core::rng::stream(seed, 0, 9);
@@ -174,7 +134,8 @@ pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &ProgressBar) -> Re
             .collect();
         let mut s = o.scenario.clone();
         for (k, v) in keys.iter().zip(&values) {
-            s = with_key(&s, k, *v)
+            s = s
+                .with_value(k, *v)
                 .map_err(|e| anyhow::anyhow!("±{box_fraction} around `{k}`: {e}"))?;
         }
         let point = Options {
@@ -321,6 +282,7 @@ pub fn report_section(out: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use medisim_sim::Scenario;
 
     /// A small design end to end: points on the box, facts at each, a resumed run reuses every
     /// cell and gives the same answer.
@@ -368,12 +330,17 @@ mod tests {
 
     #[test]
     fn a_key_is_set_within_its_range_and_refused_outside_it() {
-        let s = with_key(&Scenario::default(), "response.accept_threshold", 1.3).unwrap();
-        assert_eq!(value_of(&s, "response.accept_threshold").unwrap(), 1.3);
-        assert!(with_key(&Scenario::default(), "care.untreated_health", 1.5).is_err());
-        assert!(with_key(&Scenario::default(), "care.nope", 1.0).is_err());
+        let d = Scenario::default();
+        let s = d.with_value("response.accept_threshold", 1.3).unwrap();
+        assert_eq!(s.value("response.accept_threshold").unwrap(), 1.3);
+        assert!(d.with_value("care.untreated_health", 1.5).is_err());
+        let e = d.with_value("care.price", 1.0).unwrap_err().to_string();
+        assert!(e.contains("did you mean `case_mix.price`?"), "{e}");
+        assert_eq!(d.with_value("teams", 7.0).unwrap().teams, 7);
+        let e = d.with_value("teams", 2.5).unwrap_err().to_string();
+        assert!(e.contains("takes whole numbers"), "{e}");
         for k in CHOSEN {
-            value_of(&Scenario::default(), k).unwrap();
+            d.value(k).unwrap();
         }
     }
 }

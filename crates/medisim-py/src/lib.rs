@@ -93,9 +93,7 @@ fn scenario_toml(text: &str, origin: &str) -> PyResult<String> {
 #[pyfunction]
 fn scenario_with(text: &str, key: &str, value: f64) -> PyResult<String> {
     let s = Scenario::from_toml(text, "<scenario>").map_err(value_error)?;
-    Ok(medisim_experiments::sensitivity::with_key(&s, key, value)
-        .map_err(value_error)?
-        .to_toml())
+    Ok(s.with_value(key, value).map_err(value_error)?.to_toml())
 }
 
 fn load_policy(source: Option<&str>) -> PyResult<medisim_dsl::Policy> {
@@ -281,6 +279,51 @@ fn l1(py: Python<'_>, grid: usize, seeds: Vec<u64>, horizon: u32) -> PyResult<St
         }
     }
     Ok(serde_json::Value::Array(rows).to_string())
+}
+
+/// `medisim sweep`: CSV text of the tidy table (or of the per-replicate rows).
+#[pyfunction]
+#[pyo3(signature = (sets, design = "grid", policy = None, scenario = None, seeds = (1..=10).collect(), horizon = 200, metrics = vec![], replicates = false, design_seed = 1))]
+#[allow(clippy::too_many_arguments)]
+fn sweep(
+    py: Python<'_>,
+    sets: Vec<String>,
+    design: &str,
+    policy: Option<&str>,
+    scenario: Option<&str>,
+    seeds: Vec<u64>,
+    horizon: u32,
+    metrics: Vec<String>,
+    replicates: bool,
+    design_seed: u64,
+) -> PyResult<String> {
+    use medisim_experiments::sweep as sw;
+    let o = medisim_experiments::Options {
+        policy: load_policy(policy)?,
+        scenario: load_scenario(scenario)?,
+        ..options(seeds, horizon)?
+    };
+    let factors = sets
+        .iter()
+        .map(|t| sw::parse_factor(t, &o.scenario, &o.policy))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(value_error)?;
+    let spec = sw::SweepSpec {
+        factors,
+        design: sw::SweepDesign::parse(design).map_err(value_error)?,
+        seed: design_seed,
+    };
+    let metrics = sw::metrics(&metrics).map_err(value_error)?;
+    let pb = progress_bar(0);
+    let s = py
+        .allow_threads(|| sw::run(&o, &spec, None, &pb))
+        .map_err(value_error)?;
+    let table = if replicates {
+        sw::replicates(&s, &metrics)
+    } else {
+        sw::tidy(&s, &metrics)
+    };
+    String::from_utf8(table.to_csv().map_err(value_error)?).map_err(value_error)
 }
 
 fn experiment_options(
@@ -878,6 +921,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(trace, m)?)?;
     m.add_function(wrap_pyfunction!(l1, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(panel_run, m)?)?;
     m.add_function(wrap_pyfunction!(fill_shard, m)?)?;
     m.add_function(wrap_pyfunction!(l2, m)?)?;

@@ -421,6 +421,58 @@ impl Scenario {
         Ok(s)
     }
 
+    /// The number at a dotted key (`care.nu`, `teams`).
+    pub fn value(&self, key: &str) -> Result<f64, ScenarioError> {
+        let v = self.lookup(key)?;
+        v.as_float()
+            .or_else(|| v.as_integer().map(|i| i as f64))
+            .ok_or_else(|| invalid(key, "is not a numeric key"))
+    }
+
+    /// The scenario with one numeric key set, held to its legal range (never clipped); a
+    /// whole-number key refuses a fraction.
+    pub fn with_value(&self, key: &str, value: f64) -> Result<Scenario, ScenarioError> {
+        let mut table = toml::Table::try_from(self).map_err(|e| invalid(key, e.to_string()))?;
+        let (section, name) = key.rsplit_once('.').unwrap_or(("", key));
+        let slot = if section.is_empty() {
+            &mut table
+        } else {
+            table
+                .get_mut(section)
+                .and_then(|v| v.as_table_mut())
+                .ok_or_else(|| unknown_key(key))?
+        };
+        let new = match slot.get(name) {
+            Some(toml::Value::Float(_)) => toml::Value::Float(value),
+            Some(toml::Value::Integer(_)) if value.fract() == 0.0 && value.abs() < 9.2e18 => {
+                toml::Value::Integer(value as i64)
+            }
+            Some(toml::Value::Integer(_)) => {
+                return Err(invalid(
+                    key,
+                    format!("takes whole numbers, got {}", number(value)),
+                ))
+            }
+            Some(_) => return Err(invalid(key, "is not a numeric key")),
+            None => return Err(unknown_key(key)),
+        };
+        slot.insert(name.into(), new);
+        let s: Scenario = table
+            .try_into()
+            .map_err(|e: toml::de::Error| invalid(key, e.to_string()))?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn lookup(&self, key: &str) -> Result<toml::Value, ScenarioError> {
+        let table = toml::Table::try_from(self).map_err(|e| invalid(key, e.to_string()))?;
+        let mut v = toml::Value::Table(table);
+        for p in key.split('.') {
+            v = v.get(p).cloned().ok_or_else(|| unknown_key(key))?;
+        }
+        Ok(v)
+    }
+
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
             path: path.display().to_string(),
@@ -545,6 +597,18 @@ impl Scenario {
     pub fn skill(&self, team: usize) -> f64 {
         self.care.skill[team % self.care.skill.len()]
     }
+}
+
+/// An unknown dotted key, with where a key of that name does live.
+fn unknown_key(key: &str) -> ScenarioError {
+    let name = key.rsplit_once('.').map_or(key, |(_, n)| n);
+    let homes = crate::scenario_docs::belongs_in("\u{0}", name);
+    let hint = if homes.is_empty() {
+        "`medisim scenario` lists every key".to_string()
+    } else {
+        format!("did you mean `{}`?", homes.join("` or `"))
+    };
+    invalid(key, format!("is not a scenario key: {hint}"))
 }
 
 /// Keys that the scenario does not have where they stand but does have in another section,
