@@ -200,6 +200,10 @@ pub struct ReproduceArgs {
     /// Points per axis of the L1 grid (default 11, or 6 with --quick).
     #[arg(long)]
     grid: Option<usize>,
+    /// Leave out the L3 policy search (reproduce runs it into OUT/search when it is absent;
+    /// about a second).
+    #[arg(long)]
+    no_search: bool,
     #[command(flatten)]
     dist: Distribute,
 }
@@ -274,7 +278,7 @@ pub fn l1(a: &L1Args) -> Result<bool> {
     }
     out_dir(&a.common.out)?;
     let pb = bar("L1 grid");
-    let (figs, stats) = medisim_experiments::l1(&o, &a.common.out, &pb)?;
+    let (figs, _, stats) = medisim_experiments::l1(&o, &a.common.out, &pb)?;
     done(pb);
     say!(
         "wrote {} and {} heatmaps under {}",
@@ -303,7 +307,7 @@ pub fn l2(a: &L2Args) -> Result<bool> {
     }
     out_dir(&a.common.out)?;
     let pb = bar("L2 sweeps");
-    let (figs, stats) = medisim_experiments::l2(&o, &a.common.out, &pb)?;
+    let (figs, _, stats) = medisim_experiments::l2(&o, &a.common.out, &pb)?;
     done(pb);
     say!(
         "wrote {} and {} line plots under {}",
@@ -363,6 +367,9 @@ pub fn reproduce(a: &ReproduceArgs, verbose: bool) -> Result<bool> {
     out_dir(&a.out)?;
     if let Some(done) = distribute(&a.dist, &o, &a.out, &["validate", "l1", "l2"])? {
         return Ok(done);
+    }
+    if verbose && !a.no_search {
+        crate::search::ensure_l3(&a.out.join("search"), &o.scenario)?;
     }
     let r = medisim_experiments::reproduce(&o, &a.out, bar)?;
     if verbose {

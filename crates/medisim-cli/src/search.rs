@@ -7,7 +7,7 @@ use medisim_search::ablation;
 use medisim_search::config::OperatorKind;
 use medisim_search::{run_search, SearchConfig};
 use medisim_sim::ObjectiveKind;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct SearchArgs {
@@ -207,23 +207,7 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
     let pb = bar(c.iterations);
     let o = run_search(&c, &scenario, &out, resume, None, &pb)?;
     pb.finish();
-    // Figures 11 and 18: the running-best trace beside the trace.csv it is drawn from.
-    let points: Vec<(f64, Option<f64>, f64)> = o
-        .trace
-        .iter()
-        .map(|p| {
-            (
-                f64::from(p.iteration),
-                p.child_fitness,
-                p.running_best_validation,
-            )
-        })
-        .collect();
-    let title = format!("running best, {:?} objective", c.objective);
-    medisim_core::write_atomic(
-        &out.join("trace.svg"),
-        medisim_experiments::plots::running_best(&title, &points).as_bytes(),
-    )?;
+    write_trace(&out, &c, &o)?;
     say!("held-out seeds {:?}:", c.test_seeds);
     say_raw!("{}", medisim_search::search::table_text(&o.table));
     say!("running-best updates: {}", o.updates.len());
@@ -244,4 +228,48 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         out.display()
     );
     Ok(true)
+}
+
+/// Figures 11 and 18: the running-best trace beside the trace.csv it is drawn from.
+fn write_trace(
+    out: &Path,
+    c: &SearchConfig,
+    o: &medisim_search::search::SearchOutcome,
+) -> Result<()> {
+    let points: Vec<(f64, Option<f64>, f64)> = o
+        .trace
+        .iter()
+        .map(|p| {
+            (
+                f64::from(p.iteration),
+                p.child_fitness,
+                p.running_best_validation,
+            )
+        })
+        .collect();
+    let title = format!("running best, {:?} objective", c.objective);
+    medisim_core::write_atomic(
+        &out.join("trace.svg"),
+        medisim_experiments::plots::running_best(&title, &points).as_bytes(),
+    )?;
+    Ok(())
+}
+
+/// The report's L3 section needs a search run: make the default one (offline operators, mixed
+/// objective) in `dir` unless a finished one is there; an interrupted one resumes.
+pub fn ensure_l3(dir: &Path, scenario: &medisim_sim::Scenario) -> Result<()> {
+    if dir.join("result.json").exists() {
+        return Ok(());
+    }
+    let resume = dir.join("config.toml").exists();
+    let c = if resume {
+        SearchConfig::load(&dir.join("config.toml"))?
+    } else {
+        SearchConfig::default()
+    };
+    let pb = bar(c.iterations);
+    pb.set_prefix("L3");
+    let o = run_search(&c, scenario, dir, resume, None, &pb)?;
+    pb.finish_and_clear();
+    write_trace(dir, &c, &o)
 }

@@ -299,7 +299,9 @@ fn a_bad_scenario_key_is_named_and_the_effective_scenario_round_trips() {
     let again = medisim(&["scenario", s.to_str().unwrap()]);
     assert_eq!(printed.stdout, again.stdout);
     assert!(
-        text(&printed.stdout).contains("[audit]\nbase_prob = 0.1"),
+        text(&printed.stdout).contains(
+            "[audit]\n# q: audit probability with no coding gap\nbase_prob = 0.1  # probability; in [0, 1]"
+        ),
         "{}",
         text(&printed.stdout)
     );
@@ -511,6 +513,30 @@ fn a_report_never_overwrites_results_of_another_setting_and_builds_from_its_own(
     );
     assert!(dir.path().join("report.html").exists());
     assert_eq!(std::fs::read(dir.path().join("l1.csv")).unwrap(), before);
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("No search run"), "report runs no search");
+    // reproduce adds the L3 search; provenance names the command line and the scenario.
+    let mut rep = vec!["reproduce", "--grid", "3", "--out", &d];
+    rep.extend(custom);
+    medisim(&rep);
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    for id in [
+        "l3-table",
+        "l3-trace",
+        "l3-updates",
+        "l3-best",
+        "summary",
+        "paper-vs-ours",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id} missing");
+    }
+    assert!(
+        html.contains("<td>searched</td>") && html.contains("kind = &quot;hospital_policy&quot;")
+            || html.contains("kind = \"hospital_policy\"")
+    );
+    assert!(html.contains("reproduce --grid 3"), "the command line");
+    assert!(html.contains("rate = 8.0"), "the scenario's contents");
+    assert!(dir.path().join("search/result.json").exists());
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The games section of the report (seed 004): every recomputed table beside the
 //! dissertation's numbers, the CT scanner's phase lines, and chapter 5's strategy maps.
 
-use crate::plots::{heatmap, lines_with_bands, Series};
+use crate::plots::{heatmap, lines_with_bands, Heatmap, Palette, Series};
 use crate::Figure;
 use medisim_games::aco::AcoGame;
 use medisim_games::chronic::{
@@ -124,15 +124,18 @@ pub fn visit_map(cases: &[PatientCase]) -> Figure {
         let title = format!("lifestyle {life}, {effort:?} effort").to_lowercase();
         (
             title.clone(),
-            heatmap(
-                &title,
-                ("visit payment m", "maintaining cost c1"),
-                &pay,
-                &c1s,
-                &values,
-                0,
-                None,
-            ),
+            heatmap(&Heatmap {
+                title: &title,
+                axes: ("visit payment m", "maintaining cost c1"),
+                xs: &pay,
+                ys: &c1s,
+                values: &values,
+                decimals: 0,
+                cross: None,
+                palette: Palette::Sequential,
+                unit: "stages visited",
+                intervals: None,
+            }),
         )
     })
     .collect();
@@ -175,15 +178,18 @@ pub fn physician_map(cases: &[PhysicianCase]) -> Figure {
             let title = format!("PA strategy {pa}, u_Hs {u}");
             panels.push((
                 title.clone(),
-                heatmap(
-                    &title,
-                    ("n1 (high effort)", "n2 (low effort)"),
-                    &grid,
-                    &grid,
-                    &values,
-                    0,
-                    None,
-                ),
+                heatmap(&Heatmap {
+                    title: &title,
+                    axes: ("n1 (high effort)", "n2 (low effort)"),
+                    xs: &grid,
+                    ys: &grid,
+                    values: &values,
+                    decimals: 0,
+                    cross: None,
+                    palette: Palette::Categorical,
+                    unit: "strategy S1–S4",
+                    intervals: None,
+                }),
             ));
         }
     }

@@ -3,7 +3,7 @@
 //! B_flex = 0, B_pool = 5, κ = 2, weights (1, 0.5, 0.5, 0.3), ξ = 0).
 
 use crate::cells::{write_tidy_csv, Cell, CellSpec};
-use crate::plots::heatmap;
+use crate::plots::{heatmap, metric_scale, Heatmap};
 use crate::Figure;
 use anyhow::Result;
 use medisim_core::write_atomic;
@@ -153,6 +153,12 @@ pub fn figures(cells: &[Cell], grid: &[f64]) -> Vec<Figure> {
             .get(&(a.to_bits(), b.to_bits()))
             .map_or(f64::NAN, |c| c.mean(metric))
     };
+    let interval = |a: f64, b: f64, metric: Metric| {
+        by_cell
+            .get(&(a.to_bits(), b.to_bits()))
+            .and_then(|c| c.summary.get(metric))
+            .map_or([f64::NAN; 2], |s| s.ci95)
+    };
     FIGURES
         .iter()
         .map(|(id, title, caption, panels)| Figure {
@@ -166,15 +172,29 @@ pub fn figures(cells: &[Cell], grid: &[f64]) -> Vec<Figure> {
                         .iter()
                         .map(|a| grid.iter().map(|b| value(*a, *b, *metric)).collect())
                         .collect();
+                    let intervals: Vec<Vec<[f64; 2]>> = grid
+                        .iter()
+                        .map(|a| grid.iter().map(|b| interval(*a, *b, *metric)).collect())
+                        .collect();
                     let decimals = if *metric == Metric::TerminalFunds {
                         0
                     } else {
                         2
                     };
-                    (
-                        metric.name().to_string(),
-                        heatmap(ptitle, ("α", "β"), grid, grid, &values, decimals, cross),
-                    )
+                    let (unit, palette) = metric_scale(*metric);
+                    let map = Heatmap {
+                        title: ptitle,
+                        axes: ("α (financial weight)", "β (quality weight)"),
+                        xs: grid,
+                        ys: grid,
+                        values: &values,
+                        decimals,
+                        cross,
+                        palette,
+                        unit,
+                        intervals: Some(&intervals),
+                    };
+                    (metric.name().to_string(), heatmap(&map))
                 })
                 .collect(),
         })

@@ -89,12 +89,12 @@ impl Lever {
     pub fn x_desc(self) -> &'static str {
         match self {
             Lever::Audit => "audit probability q (slope 0)",
-            Lever::BonusPool => "bonus pool B_pool",
+            Lever::BonusPool => "bonus pool B_pool (price units / period)",
             Lever::Kappa => "softmax sharpness κ",
-            Lever::Capacity => "total capacity B_tot",
+            Lever::Capacity => "total capacity B_tot (beds)",
             Lever::HealthCostRatio => "KPI weight ratio wH / wC (wH + wC = 1.3)",
-            Lever::Flex => "flexible pool B_flex (KPI steering, ξ = 1)",
-            Lever::FlexNoSteering => "flexible pool B_flex (steering off, ξ = 0)",
+            Lever::Flex => "flexible pool B_flex (beds; KPI steering, ξ = 1)",
+            Lever::FlexNoSteering => "flexible pool B_flex (beds; steering off, ξ = 0)",
         }
     }
 
@@ -192,7 +192,11 @@ pub fn figures(cells: &[Cell], levers: &[Lever]) -> Vec<Figure> {
                             (regime.to_string(), pts)
                         })
                         .collect();
-                    (metric.name().to_string(), lines_with_bands(title, lever.x_desc(), &series, Some(lever.baseline())))
+                    {
+                        let unit = crate::plots::metric_scale(*metric).0;
+                        let title = if unit.is_empty() { title.to_string() } else { format!("{title} ({unit})") };
+                        (metric.name().to_string(), lines_with_bands(&title, lever.x_desc(), &series, Some(lever.baseline())))
+                    }
                 })
                 .collect();
             Figure {

@@ -20,6 +20,7 @@ pub mod panel;
 pub mod plots;
 pub mod report;
 pub mod sensitivity;
+pub mod summary;
 pub mod sweep;
 pub mod validate;
 
@@ -102,23 +103,33 @@ pub fn validate(
     Ok((facts, stats))
 }
 
-pub fn l1(o: &Options, out: &Path, pb: &ProgressBar) -> Result<(Vec<Figure>, CellStats)> {
+/// The L1 grid: figures, the cells they were drawn from, and what was computed or reused.
+pub fn l1(
+    o: &Options,
+    out: &Path,
+    pb: &ProgressBar,
+) -> Result<(Vec<Figure>, Vec<cells::Cell>, CellStats)> {
     let grid = l1::grid(o.grid);
     let specs = l1::specs(&o.scenario, &o.policy, &grid, &o.seeds, o.horizon);
     pb.set_length(specs.len() as u64);
     let (cells, stats) = run_cells(&specs, Some(out), pb)?;
     let figures = l1::write(out, &cells, &grid)?;
     record_setting(out, o, "l1")?;
-    Ok((figures, stats))
+    Ok((figures, cells, stats))
 }
 
-pub fn l2(o: &Options, out: &Path, pb: &ProgressBar) -> Result<(Vec<Figure>, CellStats)> {
+/// The L2 sweeps: figures, the cells they were drawn from, and what was computed or reused.
+pub fn l2(
+    o: &Options,
+    out: &Path,
+    pb: &ProgressBar,
+) -> Result<(Vec<Figure>, Vec<cells::Cell>, CellStats)> {
     let specs = l2::specs(&o.levers, &o.scenario, &o.policy, &o.seeds, o.horizon);
     pb.set_length(specs.len() as u64);
     let (cells, stats) = run_cells(&specs, Some(out), pb)?;
     let figures = l2::write(out, &cells, &o.levers)?;
     record_setting(out, o, "l2")?;
-    Ok((figures, stats))
+    Ok((figures, cells, stats))
 }
 
 /// Every cell the named experiments need (`l1`, `l2`, `validate`; `reproduce` is all three),
@@ -224,14 +235,19 @@ pub fn reproduce(
     }
     let start = Instant::now();
     let (facts, s1) = validate(o, Some(out), &bars("validate"))?;
-    let (l1_figs, s2) = l1(o, out, &bars("L1 grid"))?;
-    let (l2_figs, s3) = l2(o, out, &bars("L2 sweeps"))?;
+    let (l1_figs, l1_cells, s2) = l1(o, out, &bars("L1 grid"))?;
+    let (l2_figs, l2_cells, s3) = l2(o, out, &bars("L2 sweeps"))?;
     let stats = CellStats {
         computed: s1.computed + s2.computed + s3.computed,
         reused: s1.reused + s2.reused + s3.reused,
     };
     let prov = report::Provenance {
         medisim_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: option_env!("MEDISIM_GIT_COMMIT")
+            .unwrap_or("unknown (built outside a git checkout)")
+            .to_string(),
+        date: medisim_core::text::utc_timestamp(std::time::SystemTime::now()),
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
         model_version: medisim_sim::MODEL_VERSION.to_string(),
         scenario_hash: short_hash(o.scenario.to_toml().as_bytes()),
         policy_name: o.policy.header.name.clone(),
@@ -243,6 +259,9 @@ pub fn reproduce(
         cells_computed: stats.computed,
         cells_reused: stats.reused,
     };
+    let (l3_headline, l3) = summary::l3_section(&out.join("search"));
+    let mut headlines = summary::headlines(&l1_cells, &l2_cells);
+    headlines.extend(l3_headline);
     let path = out.join("report.html");
     write_atomic(
         &path,
@@ -250,8 +269,12 @@ pub fn reproduce(
             &prov,
             &facts,
             &report::Sections {
+                headlines,
+                comparisons: summary::paper_vs_ours(&l1_cells, &l2_cells),
+                scenario_toml: o.scenario.to_toml(),
                 l1: l1_figs,
                 l2: l2_figs,
+                l3,
                 contracts: contracts::figures(200_000, 1),
                 games: games::section().map_err(|e| anyhow::anyhow!("games section: {e}"))?,
                 panel: panel::section().map_err(|e| anyhow::anyhow!("panel section: {e}"))?,

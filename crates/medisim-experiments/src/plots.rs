@@ -3,25 +3,100 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-/// An annotated heatmap of `values[i][j]` at x = `xs[i]`, y = `ys[j]`, with every cell's value
-/// printed, the argmax marked ▲, the argmin ▼, and `cross` (if any) marked ×; `axes` names the
-/// x and y axes. A map of whole numbers printed with 0 decimals is categorical (a strategy's
-/// number, a count): no extremes are marked.
-pub fn heatmap(
-    title: &str,
-    axes: (&str, &str),
-    xs: &[f64],
-    ys: &[f64],
-    values: &[Vec<f64>],
-    decimals: usize,
-    cross: Option<(f64, f64)>,
-) -> String {
+/// A Medi-Sim metric's unit and the palette its maps use: gaps, tilts, correlations and funds
+/// diverge around zero (their sign is the finding); rates and levels are sequential.
+pub fn metric_scale(m: medisim_sim::Metric) -> (&'static str, Palette) {
+    let name = medisim_core::Metric::name(m);
+    let palette = if name.contains("gap")
+        || name.contains("tilt")
+        || name.starts_with("corr_")
+        || name == "terminal_funds"
+        || name.starts_with("return_")
+    {
+        Palette::Diverging
+    } else {
+        Palette::Sequential
+    };
+    let unit = if name.contains("waiting") {
+        "periods"
+    } else if name.contains("funds")
+        || name.contains("cost")
+        || name.contains("bonus") && !name.contains("pressure")
+        || name.contains("margin")
+    {
+        "price units"
+    } else if name.starts_with("corr_") {
+        "correlation"
+    } else if name.starts_with("cv_") {
+        "CV"
+    } else if name.contains("effort") {
+        "effort"
+    } else if name.contains("cmi")
+        && !name.contains("rate")
+        && !name.contains("rejection")
+        && !name.contains("deferral")
+        && !name.contains("delay")
+    {
+        "CMI"
+    } else if name.contains("rate")
+        || name.contains("rejection")
+        || name.contains("deferral")
+        || name.contains("delay")
+        || name.contains("utilization")
+        || name.contains("tilt")
+    {
+        "share"
+    } else {
+        ""
+    };
+    (unit, palette)
+}
+
+/// How a heatmap's values map to colour, by the kind of quantity it shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Palette {
+    /// Rates, levels, counts: light to dark blue from the smallest to the largest value.
+    Sequential,
+    /// Gaps, correlations, funds: blue below zero, white at zero, red above, symmetric, so
+    /// the sign reads at a glance even when every value has the same sign.
+    Diverging,
+    /// Codes (a strategy's number): one colour per whole number, no extremes marked.
+    Categorical,
+}
+
+/// What one heatmap shows.
+pub struct Heatmap<'a> {
+    pub title: &'a str,
+    /// x and y axis names, with units.
+    pub axes: (&'a str, &'a str),
+    pub xs: &'a [f64],
+    pub ys: &'a [f64],
+    /// `values[i][j]` at x = `xs[i]`, y = `ys[j]`.
+    pub values: &'a [Vec<f64>],
+    pub decimals: usize,
+    /// A cell marked ×.
+    pub cross: Option<(f64, f64)>,
+    pub palette: Palette,
+    /// The values' unit, printed over the colour bar.
+    pub unit: &'a str,
+    /// Each cell's 95% interval, shown on hover.
+    pub intervals: Option<&'a [Vec<[f64; 2]>]>,
+}
+
+/// An annotated heatmap: every cell's value printed (the argmax marked ▲, the argmin ▼, the
+/// cross ×, except on categorical maps), a colour bar with the unit, and each cell's value and
+/// interval as a hover title.
+pub fn heatmap(m: &Heatmap) -> String {
+    let (xs, ys, values, decimals) = (m.xs, m.ys, m.values, m.decimals);
     let (nx, ny) = (xs.len(), ys.len());
-    let categorical = decimals == 0
-        && values
-            .iter()
-            .flatten()
-            .all(|v| !v.is_finite() || v.fract() == 0.0);
+    // Extremes mean nothing on codes, nor on counts with many ties (whole numbers at 0
+    // decimals); funds shown at 0 decimals are not whole numbers and keep them.
+    let categorical = m.palette == Palette::Categorical
+        || (decimals == 0
+            && values
+                .iter()
+                .flatten()
+                .all(|v| !v.is_finite() || v.fract() == 0.0));
     let finite = values.iter().flatten().copied().filter(|v| v.is_finite());
     let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
@@ -38,21 +113,26 @@ pub fn heatmap(
         }
     }
     let cell_px = if nx > 8 { 38 } else { 56 };
-    let (w, h) = ((nx * cell_px + 90) as u32, (ny * cell_px + 80) as u32);
+    let bar_w = 64;
+    let (plot_w, h) = ((nx * cell_px + 90) as u32, (ny * cell_px + 80) as u32);
+    let w = plot_w + bar_w;
+    let colour_of = |v: f64| colour(v, lo, hi, m.palette);
+    let mut hover = Vec::new();
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, (w, h)).into_drawing_area();
         let _ = root.fill(&WHITE);
+        let (area, bar) = root.split_horizontally(plot_w);
         let (nxi, nyi) = (nx as i32, ny as i32);
-        let mut chart = match ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 15))
+        let mut chart = match ChartBuilder::on(&area)
+            .caption(m.title, ("sans-serif", 15))
             .margin(8)
             .x_label_area_size(32)
             .y_label_area_size(40)
             .build_cartesian_2d((0..nxi - 1).into_segmented(), (0..nyi - 1).into_segmented())
         {
             Ok(c) => c,
-            Err(_) => return s_empty(title),
+            Err(_) => return s_empty(m.title),
         };
         // Tick labels at cell centres: the grid values themselves.
         let fx = |v: &SegmentValue<i32>| centre_label(v, xs);
@@ -64,19 +144,49 @@ pub fn heatmap(
             .y_labels(ny)
             .x_label_formatter(&fx)
             .y_label_formatter(&fy)
-            .x_desc(axes.0)
-            .y_desc(axes.1)
+            .x_desc(m.axes.0)
+            .y_desc(m.axes.1)
             .label_style(("sans-serif", 10))
             .draw();
         for i in 0..nx {
             for j in 0..ny {
                 let v = values[i][j];
-                let color = colour(v, lo, hi);
+                let color = colour_of(v);
                 let (ii, jj) = (i as i32, j as i32);
                 let corners = [
                     (SegmentValue::Exact(ii), SegmentValue::Exact(jj)),
                     (SegmentValue::Exact(ii + 1), SegmentValue::Exact(jj + 1)),
                 ];
+                let (p0, p1) = (
+                    chart.backend_coord(&corners[0]),
+                    chart.backend_coord(&corners[1]),
+                );
+                let interval = m
+                    .intervals
+                    .and_then(|iv| iv.get(i)?.get(j))
+                    .filter(|iv| iv[0].is_finite() && iv[1].is_finite() && iv[0] < iv[1])
+                    .map_or(String::new(), |iv| {
+                        format!(
+                            ", 95% interval [{:.p$}, {:.p$}]",
+                            iv[0],
+                            iv[1],
+                            p = decimals + 1
+                        )
+                    });
+                hover.push((
+                    p0.0.min(p1.0),
+                    p0.1.min(p1.1),
+                    (p1.0 - p0.0).abs(),
+                    (p1.1 - p0.1).abs(),
+                    format!(
+                        "{} = {}, {} = {}: {v:.p$}{interval}",
+                        m.axes.0,
+                        xs[i],
+                        m.axes.1,
+                        ys[j],
+                        p = decimals + 1
+                    ),
+                ));
                 let _ = chart.draw_series(std::iter::once(Rectangle::new(corners, color.filled())));
                 let mark = if categorical {
                     ""
@@ -84,7 +194,8 @@ pub fn heatmap(
                     "▲"
                 } else if (i, j) == amin {
                     "▼"
-                } else if cross
+                } else if m
+                    .cross
                     .is_some_and(|(cx, cy)| (xs[i] - cx).abs() < 1e-9 && (ys[j] - cy).abs() < 1e-9)
                 {
                     "×"
@@ -108,9 +219,73 @@ pub fn heatmap(
                 )));
             }
         }
+        colour_bar(&bar, lo, hi, m, h as i32);
         let _ = root.present();
     }
+    // Hover titles: transparent rectangles over the cells (plotters draws no <title>).
+    let titles: String = hover
+        .iter()
+        .map(|(x, y, w, h, t)| {
+            format!(
+                "<rect class=\"cell\" x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" fill=\"transparent\"><title>{}</title></rect>",
+                t.replace('&', "&amp;").replace('<', "&lt;")
+            )
+        })
+        .collect();
+    match s.rfind("</svg>") {
+        Some(end) => s.insert_str(end, &format!("<g class=\"hover\">{titles}</g>")),
+        None => s.push_str(&titles),
+    }
     s
+}
+
+/// The colour bar right of a heatmap: the palette from the smallest to the largest value (the
+/// symmetric range for a diverging map), the ends labelled, the unit above.
+fn colour_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    lo: f64,
+    hi: f64,
+    m: &Heatmap,
+    h: i32,
+) {
+    if !lo.is_finite() || !hi.is_finite() {
+        return;
+    }
+    let (lo, hi) = match m.palette {
+        Palette::Diverging => {
+            let r = lo.abs().max(hi.abs()).max(1e-12);
+            (-r, r)
+        }
+        _ => (lo, hi),
+    };
+    let (top, bottom, x0, x1) = (36, h - 44, 6, 20);
+    let steps = 48;
+    for k in 0..steps {
+        let t = 1.0 - (f64::from(k) + 0.5) / f64::from(steps);
+        let v = lo + (hi - lo) * t;
+        let y0 = top + (bottom - top) * k / steps;
+        let y1 = top + (bottom - top) * (k + 1) / steps;
+        let _ = area.draw(&Rectangle::new(
+            [(x0, y0), (x1, y1)],
+            colour(v, lo, hi, m.palette).filled(),
+        ));
+    }
+    let _ = area.draw(&Rectangle::new([(x0, top), (x1, bottom)], BLACK.mix(0.4)));
+    let font = ("sans-serif", 9).into_font();
+    let p = m.decimals.min(3);
+    let label = |v: f64, y: i32| {
+        let _ = area.draw(&Text::new(
+            format!("{v:.p$}"),
+            (x1 + 3, y - 4),
+            font.clone(),
+        ));
+    };
+    label(hi, top);
+    label(lo, bottom);
+    if m.palette == Palette::Diverging {
+        label(0.0, (top + bottom) / 2);
+    }
+    let _ = area.draw(&Text::new(m.unit.to_string(), (2, top - 14), font.clone()));
 }
 
 fn s_empty(title: &str) -> String {
@@ -127,8 +302,8 @@ fn centre_label(v: &SegmentValue<i32>, values: &[f64]) -> String {
     }
 }
 
-/// Diverging blue–white–red around zero when the values change sign, else white to blue.
-fn colour(v: f64, lo: f64, hi: f64) -> RGBColor {
+/// The colour of `v` on a map whose values run from `lo` to `hi`.
+fn colour(v: f64, lo: f64, hi: f64, palette: Palette) -> RGBColor {
     if !v.is_finite() {
         return RGBColor(200, 200, 200);
     }
@@ -138,16 +313,32 @@ fn colour(v: f64, lo: f64, hi: f64) -> RGBColor {
         RGBColor(m(a.0, b.0), m(a.1, b.1), m(a.2, b.2))
     };
     let white = (247, 247, 247);
-    if lo < 0.0 && hi > 0.0 {
-        let m = lo.abs().max(hi.abs());
-        if v >= 0.0 {
-            lerp(white, (178, 24, 43), v / m)
-        } else {
-            lerp(white, (33, 102, 172), -v / m)
+    match palette {
+        Palette::Diverging => {
+            let m = lo.abs().max(hi.abs()).max(1e-12);
+            if v >= 0.0 {
+                lerp(white, (178, 24, 43), v / m)
+            } else {
+                lerp(white, (33, 102, 172), -v / m)
+            }
         }
-    } else {
-        let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
-        lerp((255, 247, 236), (8, 64, 129), t)
+        Palette::Sequential => {
+            let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+            lerp((255, 247, 236), (8, 64, 129), t)
+        }
+        Palette::Categorical => {
+            // Tableau-like, distinct and readable under black text.
+            const CODES: [(u8, u8, u8); 6] = [
+                (141, 211, 199),
+                (255, 255, 179),
+                (190, 186, 218),
+                (251, 128, 114),
+                (128, 177, 211),
+                (253, 180, 98),
+            ];
+            let c = CODES[(v.round().rem_euclid(CODES.len() as f64)) as usize];
+            RGBColor(c.0, c.1, c.2)
+        }
     }
 }
 
@@ -188,9 +379,12 @@ pub fn lines_with_bands(
     let pad = ((y1 - y0) * 0.08).max(1e-6);
     let mut s = String::new();
     {
-        let root = SVGBackend::with_string(&mut s, (330, 240)).into_drawing_area();
+        // The legend goes in a strip under the plot, where it cannot cover a line or a band.
+        let legend_h = if series.len() > 1 { 22 } else { 0 };
+        let root = SVGBackend::with_string(&mut s, (330, 240 + legend_h)).into_drawing_area();
         let _ = root.fill(&WHITE);
-        let Ok(mut chart) = ChartBuilder::on(&root)
+        let (plot, legend) = root.split_vertically(240);
+        let Ok(mut chart) = ChartBuilder::on(&plot)
             .caption(title, ("sans-serif", 13))
             .margin(8)
             .x_label_area_size(30)
@@ -216,13 +410,21 @@ pub fn lines_with_bands(
             let mut band: Vec<(f64, f64)> = p.iter().map(|q| (q.0, q.3)).collect();
             band.extend(p.iter().rev().map(|q| (q.0, q.2)));
             let _ = chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())));
-            if let Ok(a) = chart.draw_series(LineSeries::new(
+            let _ = chart.draw_series(LineSeries::new(
                 p.iter().map(|q| (q.0, q.1)),
                 c.stroke_width(2),
-            )) {
-                a.label(name.clone()).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 14, y)], c.stroke_width(2))
-                });
+            ));
+            if legend_h > 0 {
+                let x = 50 + 90 * k as i32;
+                let _ = legend.draw(&PathElement::new(
+                    vec![(x, 10), (x + 14, 10)],
+                    c.stroke_width(2),
+                ));
+                let _ = legend.draw(&Text::new(
+                    name.clone(),
+                    (x + 18, 5),
+                    ("sans-serif", 9).into_font(),
+                ));
             }
             let _ = chart.draw_series(p.iter().map(|q| Circle::new((q.0, q.1), 2, c.filled())));
         }
@@ -239,12 +441,6 @@ pub fn lines_with_bands(
                 style,
             ));
         }
-        let _ = chart
-            .configure_series_labels()
-            .label_font(("sans-serif", 9))
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .draw();
         let _ = root.present();
     }
     s
@@ -341,16 +537,56 @@ pub fn running_best(title: &str, points: &[(f64, Option<f64>, f64)]) -> String {
 mod tests {
     use super::*;
 
-    /// Whole-number maps at 0 decimals are categorical (no extremes marked); funds shown at 0
-    /// decimals are not whole numbers, and keep their ▲ and ▼.
+    fn map<'a>(
+        values: &'a [Vec<f64>],
+        palette: Palette,
+        iv: Option<&'a [Vec<[f64; 2]>]>,
+    ) -> Heatmap<'a> {
+        Heatmap {
+            title: "t",
+            axes: ("α", "β"),
+            xs: &[0.0, 1.0],
+            ys: &[0.0, 1.0],
+            values,
+            decimals: 0,
+            cross: None,
+            palette,
+            unit: "price units",
+            intervals: iv,
+        }
+    }
+
+    /// Categorical maps mark no extremes; others keep ▲ and ▼; every map has a colour bar
+    /// with its unit, and each cell its value (and interval) on hover.
     #[test]
-    fn only_whole_number_maps_are_categorical() {
-        let xs = [0.0, 1.0];
+    fn maps_carry_extremes_a_colour_bar_and_hover_intervals() {
         let counts = vec![vec![1.0, 2.0], vec![3.0, 4.0]];
-        assert!(!heatmap("c", ("x", "y"), &xs, &xs, &counts, 0, None).contains('▲'));
-        let funds = vec![vec![10.4, 2.2], vec![3.7, 400.1]];
-        let svg = heatmap("f", ("x", "y"), &xs, &xs, &funds, 0, None);
+        assert!(!heatmap(&map(&counts, Palette::Categorical, None)).contains('▲'));
+        assert!(!heatmap(&map(&counts, Palette::Sequential, None)).contains('▲'));
+        let funds = vec![vec![10.4, -2.2], vec![3.7, 400.1]];
+        let iv = vec![
+            vec![[9.0, 11.0], [-3.0, -1.0]],
+            vec![[3.0, 4.0], [390.0, 410.0]],
+        ];
+        let svg = heatmap(&map(&funds, Palette::Diverging, Some(&iv)));
         assert!(svg.contains('▲') && svg.contains('▼'));
+        assert!(svg.contains("price units"), "the unit over the colour bar");
+        assert!(
+            svg.contains("\n-400\n") && svg.contains("\n400\n"),
+            "symmetric ends: {svg}"
+        );
+        assert_eq!(svg.matches("<rect class=\"cell\"").count(), 4);
+        assert!(
+            svg.contains("<title>α = 1, β = 1: 400.1, 95% interval [390.0, 410.0]</title>"),
+            "{svg}"
+        );
+        // Diverging: white at zero; sequential: the smallest value lightest.
+        assert_eq!(
+            colour(0.0, -1.0, 1.0, Palette::Diverging),
+            RGBColor(247, 247, 247)
+        );
+        let light = luminance(&colour(0.0, 0.0, 1.0, Palette::Sequential));
+        assert!(light > luminance(&colour(1.0, 0.0, 1.0, Palette::Sequential)));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The self-contained HTML report: provenance, the validation table, the L1 and L2 figures,
-//! and the payment-contracts section.
+//! The self-contained HTML report: a summary screen (what ran, the facts with their margins,
+//! the headline findings, the paper against this run), the validation table, the L1, L2 and L3
+//! sections, the other models' sections, and provenance.
 //! Figures are inline SVG, so the page opens offline and nothing is fetched.
 
 use crate::validate::Fact;
@@ -10,6 +11,9 @@ use serde::Serialize;
 #[derive(Clone, Debug, Serialize)]
 pub struct Provenance {
     pub medisim_version: String,
+    pub git_commit: String,
+    pub date: String,
+    pub command_line: String,
     pub model_version: String,
     pub scenario_hash: String,
     pub policy_name: String,
@@ -73,8 +77,15 @@ fn table_html(t: &medisim_games::tables::Table) -> String {
 
 /// Every section of the report after the facts.
 pub struct Sections {
+    /// The summary screen's findings, a sentence each, with this run's numbers.
+    pub headlines: Vec<String>,
+    pub comparisons: Vec<crate::summary::Comparison>,
+    /// The scenario the experiments ran in, shown under provenance.
+    pub scenario_toml: String,
     pub l1: Vec<Figure>,
     pub l2: Vec<Figure>,
+    /// Ready HTML: built from the search run under OUT/search.
+    pub l3: String,
     pub contracts: Vec<Figure>,
     pub games: crate::games::GamesSection,
     pub panel: crate::panel::PanelSection,
@@ -86,8 +97,12 @@ pub struct Sections {
 
 pub fn html(p: &Provenance, facts: &[Fact], sections: &Sections) -> String {
     let Sections {
+        headlines,
+        comparisons,
+        scenario_toml,
         l1,
         l2,
+        l3,
         contracts,
         games,
         panel,
@@ -129,6 +144,53 @@ pub fn html(p: &Provenance, facts: &[Fact], sections: &Sections) -> String {
                 .collect()
         })
         .unwrap_or_default();
+    // The summary screen: what ran, each fact as a verdict and its margin, the findings.
+    let fact_chips: String = facts
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let margin = if f.min_margin.is_finite() {
+                format!("{:.1}", f.min_margin)
+            } else {
+                "exact".into()
+            };
+            format!(
+                "<li class=\"{}\" title=\"{}\"><b>{}</b> {} <small>margin {margin}</small></li>",
+                if f.pass { "pass" } else { "fail" },
+                esc(&f.margins),
+                i + 1,
+                esc(f.name)
+            )
+        })
+        .collect();
+    let headline_items: String = headlines
+        .iter()
+        .map(|h| format!("<li>{}</li>", esc(h)))
+        .collect();
+    let comparison_rows: String = comparisons
+        .iter()
+        .map(|c| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&c.finding),
+                esc(&c.paper),
+                esc(&c.ours)
+            )
+        })
+        .collect();
+    let setting = format!(
+        "policy <code>{}</code> ({}), scenario {}, seeds {}, T = {} periods, L1 grid {} × {}; model {}, commit {}, {}",
+        esc(&p.policy_name),
+        esc(&p.policy_hash),
+        esc(&p.scenario_hash),
+        esc(&p.seeds),
+        p.horizon,
+        p.l1_grid,
+        p.l1_grid,
+        esc(&p.model_version),
+        esc(&p.git_commit),
+        esc(&p.date)
+    );
     let l1_html: String = l1.iter().map(figure_html).collect();
     let l2_html: String = l2.iter().map(figure_html).collect();
     let contracts_html: String = contracts.iter().map(figure_html).collect();
@@ -162,10 +224,23 @@ tr.pass .verdict {{ background: #d9f2d9; font-weight: bold; }} tr.fail .verdict 
 .panels {{ display: flex; flex-wrap: wrap; gap: 8px; }} .panel svg {{ display: block; }}
 .caption {{ color: #555; font-size: 0.9em; }} .summary {{ font-size: 1.1em; }}
 nav a {{ margin-right: 1em; }}
+#summary {{ display: grid; grid-template-columns: minmax(320px, 1fr) minmax(420px, 1.4fr); gap: 1em 2em; background: #fafafa; border: 1px solid #e5e5e5; padding: 1em 1.2em; }}
+#summary h3 {{ margin: 0.2em 0 0.4em; font-size: 1em; }}
+ul.facts {{ list-style: none; padding: 0; margin: 0; columns: 1; }} ul.facts li {{ padding: 0.15em 0.4em; margin: 0.1em 0; border-left: 4px solid #999; }}
+ul.facts li.pass {{ border-color: #2e8b57; }} ul.facts li.fail {{ border-color: #c0392b; background: #fdeaea; }}
+ul.headlines li {{ margin: 0.35em 0; }} .setting {{ grid-column: 1 / -1; color: #444; font-size: 0.9em; }}
+pre.program, pre.scenario {{ background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }}
+.hover rect:hover {{ stroke: #000; stroke-width: 1.5; }}
 </style></head><body>
 <h1>Medi-Sim reproduction report</h1>
 <p class="summary">Healthcare mechanisms under strategic provider response (arXiv 2605.30680), reproduced with medisim. <b>{passed} of {n} stylized facts pass.</b></p>
-<nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#contracts">Payment contracts</a><a href="#games">Multi-level games</a><a href="#panel">Primary-care panel</a><a href="#sensitivity">Sensitivity</a><a href="#calibration">Calibration</a><a href="#provenance">Provenance</a></nav>
+<section id="summary">
+<p class="setting">Ran: {setting}.</p>
+<div><h3>The nine stylized facts (margin: the smallest distance of an interval from its threshold, in half-widths)</h3><ul class="facts">{fact_chips}</ul></div>
+<div><h3>Headline findings</h3><ul class="headlines">{headline_items}</ul>
+<h3>The paper against this run</h3><table id="paper-vs-ours"><thead><tr><th>finding</th><th>paper</th><th>ours</th></tr></thead><tbody>{comparison_rows}</tbody></table></div>
+</section>
+<nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#l3">L3 policy search</a><a href="#contracts">Payment contracts</a><a href="#games">Multi-level games</a><a href="#panel">Primary-care panel</a><a href="#sensitivity">Sensitivity</a><a href="#calibration">Calibration</a><a href="#provenance">Provenance</a></nav>
 <h2 id="validation">Validation: nine stylized facts (Table 4)</h2>
 <table id="facts"><thead><tr><th>#</th><th>fact</th><th>anchor</th><th>intervention</th><th>expected signature</th><th>observed</th><th>margins (95% interval, threshold)</th><th>verdict</th></tr></thead><tbody>
 {rows}</tbody></table>
@@ -173,6 +248,8 @@ nav a {{ margin-right: 1em; }}
 {l1_html}
 <h2 id="l2">L2: administrative lever sweeps</h2>
 {l2_html}
+<h2 id="l3">L3: policy-as-code search</h2>
+{l3}
 <h2 id="contracts">Payment contracts for end-of-life care (arXiv 2403.15099)</h2>
 <p class="caption">The principal-agent models of seed 003, each solved in closed form and cross-checked by a numeric solver (docs/contracts.md).</p>
 {contracts_html}
@@ -188,8 +265,10 @@ nav a {{ margin-right: 1em; }}
 {calibration}
 <h2 id="provenance">Provenance</h2>
 <table id="provenance-table">{prov_rows}</table>
+<details><summary>The scenario the experiments ran in</summary><pre class="scenario">{scenario}</pre></details>
 </body></html>
 "##,
-        n = facts.len()
+        n = facts.len(),
+        scenario = esc(scenario_toml)
     )
 }

@@ -24,7 +24,7 @@ fn cell_files(out: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn a_rerun_reuses_finished_cells_and_recomputes_only_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, first) = l1(&tiny(), dir.path(), &ProgressBar::hidden()).unwrap();
+    let (_, _, first) = l1(&tiny(), dir.path(), &ProgressBar::hidden()).unwrap();
     assert_eq!((first.computed, first.reused), (9, 0));
     let files = cell_files(dir.path());
     assert_eq!(files.len(), 9);
@@ -36,7 +36,7 @@ fn a_rerun_reuses_finished_cells_and_recomputes_only_what_is_missing() {
     // Simulate a run killed before two cells finished.
     std::fs::remove_file(&files[0]).unwrap();
     std::fs::write(&files[1], b"{ truncated").unwrap();
-    let (_, second) = l1(&tiny(), dir.path(), &ProgressBar::hidden()).unwrap();
+    let (_, _, second) = l1(&tiny(), dir.path(), &ProgressBar::hidden()).unwrap();
     assert_eq!((second.computed, second.reused), (2, 7));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("l1.csv")).unwrap(),
@@ -94,6 +94,40 @@ fn the_report_is_self_contained_and_renders_in_headless_chromium() {
     assert_eq!(
         html.matches("<tr class=\"pass\"").count() + html.matches("<tr class=\"fail\"").count(),
         9
+    );
+    // The summary screen comes first: the setting, nine facts with margins, three findings
+    // with this run's numbers, the paper-versus-ours table.
+    let summary = html.find("id=\"summary\"").expect("summary screen");
+    assert!(summary < html.find("id=\"facts\"").unwrap());
+    assert_eq!(html.matches("<ul class=\"facts\">").count(), 1);
+    assert_eq!(
+        html.matches("<li class=\"pass\"").count() + html.matches("<li class=\"fail\"").count(),
+        9
+    );
+    let headlines = &html[html.find("<ul class=\"headlines\">").unwrap()..];
+    let headlines = &headlines[..headlines.find("</ul>").unwrap()];
+    assert_eq!(headlines.matches("<li>").count(), 3, "{headlines}");
+    assert!(headlines.contains("(L1)") && headlines.contains("(L2)"));
+    let table = &html[html.find("id=\"paper-vs-ours\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr><td>").count(), 10);
+    assert!(!table.contains("not run"), "{table}");
+    // Every L1 heatmap cell carries its value and interval on hover; every map a colour bar.
+    assert_eq!(
+        html.matches("<rect class=\"cell\"").count(),
+        35 * 9 + 4 * 21 * 9 + 9 * 121
+    );
+    // (A cell whose every seed gives the same value, such as a rate of exactly 0, has none.)
+    assert!(html.matches("95% interval [").count() > 35 * 9 / 2);
+    assert!(html.contains("α (financial weight)") && html.contains("β (quality weight)"));
+    // Provenance: the commit, the date, the command line and the scenario itself.
+    for key in ["git_commit", "date", "command_line", "model_version"] {
+        assert!(html.contains(&format!("<th>{key}</th>")), "{key}");
+    }
+    assert!(html.contains("<pre class=\"scenario\">") && html.contains("[arrivals]"));
+    assert!(
+        html.contains("No search run"),
+        "the L3 section says how to add it"
     );
     assert!(
         !html.contains("http://")

@@ -415,8 +415,8 @@ fn assemble(
             || -> anyhow::Result<medisim_experiments::cells::CellStats> {
                 std::fs::create_dir_all(&out)?;
                 Ok(match experiment {
-                    "l1" => medisim_experiments::l1(&o, &out, &pb)?.1,
-                    "l2" => medisim_experiments::l2(&o, &out, &pb)?.1,
+                    "l1" => medisim_experiments::l1(&o, &out, &pb)?.2,
+                    "l2" => medisim_experiments::l2(&o, &out, &pb)?.2,
                     "validate" => medisim_experiments::validate(&o, Some(&out), &pb)?.1,
                     _ => {
                         medisim_experiments::reproduce(&o, &out, |_| {

@@ -1,0 +1,402 @@
+//! The report's first screen: the headline findings in a sentence each and the paper against
+//! ours, both computed from the cells this report ran (so a custom setting gets its own
+//! numbers, and a sentence's verb follows the sign of what was measured); and the L3 section,
+//! read from the search run the report's directory holds.
+
+use crate::cells::Cell;
+use medisim_sim::Metric;
+use std::path::Path;
+
+/// One row of the paper-versus-ours table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    pub finding: String,
+    pub paper: String,
+    pub ours: String,
+}
+
+fn l2_mean(cells: &[Cell], lever: &str, regime: &str, value: f64, m: Metric) -> Option<f64> {
+    cells
+        .iter()
+        .find(|c| {
+            c.label("lever") == lever
+                && c.label("regime") == regime
+                && c.label("value").parse::<f64>().ok() == Some(value)
+        })
+        .map(|c| c.mean(m))
+}
+
+fn l1_mean(cells: &[Cell], alpha: f64, beta: f64, m: Metric) -> Option<f64> {
+    cells
+        .iter()
+        .find(|c| {
+            c.label("alpha").parse::<f64>().ok() == Some(alpha)
+                && c.label("beta").parse::<f64>().ok() == Some(beta)
+        })
+        .map(|c| c.mean(m))
+}
+
+fn path(a: Option<f64>, b: Option<f64>, decimals: usize) -> String {
+    match (a, b) {
+        // + 0.0 turns a −0 into 0, which would print as "-0.000".
+        (Some(a), Some(b)) => format!("{:.decimals$} → {:.decimals$}", a + 0.0, b + 0.0),
+        _ => "not run".into(),
+    }
+}
+
+/// "rises" / "falls" / "stays", by the sign of the change (2% of the larger value is a tie).
+fn moves(a: f64, b: f64) -> &'static str {
+    let tol = 0.02 * a.abs().max(b.abs()).max(1e-9);
+    if b > a + tol {
+        "rises"
+    } else if b < a - tol {
+        "falls"
+    } else {
+        "stays level"
+    }
+}
+
+/// The paper's L1/L2 findings beside ours (paper numbers: arXiv 2605.30680, §5 and Appendix G).
+pub fn paper_vs_ours(l1: &[Cell], l2: &[Cell]) -> Vec<Comparison> {
+    let row = |finding: &str, paper: &str, ours: String| Comparison {
+        finding: finding.into(),
+        paper: paper.into(),
+        ours,
+    };
+    let lever = |lever: &str, regime: &str, a: f64, b: f64, m: Metric, d: usize| {
+        path(
+            l2_mean(l2, lever, regime, a, m),
+            l2_mean(l2, lever, regime, b, m),
+            d,
+        )
+    };
+    vec![
+        row(
+            "L1: up-coding, α 0 → 1 at β = 0",
+            "≈ 0.01 → 0.38",
+            path(
+                l1_mean(l1, 0.0, 0.0, Metric::UpcodingRate),
+                l1_mean(l1, 1.0, 0.0, Metric::UpcodingRate),
+                3,
+            ),
+        ),
+        row(
+            "audit q 0 → 0.5: profit-driven up-coding",
+            "0.851 → 0.003",
+            lever("audit", "profit-driven", 0.0, 0.5, Metric::UpcodingRate, 3),
+        ),
+        row(
+            "audit q 0 → 0.5: balanced up-coding",
+            "0.636 → 0.001",
+            lever("audit", "balanced", 0.0, 0.5, Metric::UpcodingRate, 3),
+        ),
+        row(
+            "audit q 0 → 0.5: balanced cherry-picking gap",
+            "0.100 → 0.233",
+            lever("audit", "balanced", 0.0, 0.5, Metric::CherryPickingGap, 3),
+        ),
+        row(
+            "audit q 0 → 0.5: profit-driven cherry-picking gap",
+            "—",
+            lever(
+                "audit",
+                "profit-driven",
+                0.0,
+                0.5,
+                Metric::CherryPickingGap,
+                3,
+            ),
+        ),
+        row(
+            "bonus pool 0 → 15: balanced corr(KPI, health)",
+            "−0.447 → −0.839",
+            lever(
+                "bonus_pool",
+                "balanced",
+                0.0,
+                15.0,
+                Metric::CorrKpiHealth,
+                3,
+            ),
+        ),
+        row(
+            "KPI-steered flexible pool 0 → 4 beds: balanced waiting (periods)",
+            "1.88 → 2.23",
+            lever("flex", "balanced", 0.0, 4.0, Metric::MeanWaiting, 2),
+        ),
+        row(
+            "the same pool with steering off: balanced waiting (periods)",
+            "1.88 → 1.88",
+            lever(
+                "flex_no_steering",
+                "balanced",
+                0.0,
+                4.0,
+                Metric::MeanWaiting,
+                2,
+            ),
+        ),
+        row(
+            "total capacity 6 → 16 beds: profit-driven waiting (periods)",
+            "2.31 → 1.74",
+            lever(
+                "capacity",
+                "profit-driven",
+                6.0,
+                16.0,
+                Metric::MeanWaiting,
+                2,
+            ),
+        ),
+        row(
+            "KPI weights wH/wC 0.5 → 5: balanced effort",
+            "rises",
+            lever(
+                "health_cost_ratio",
+                "balanced",
+                0.5,
+                5.0,
+                Metric::MeanEffort,
+                3,
+            ),
+        ),
+    ]
+}
+
+/// The three headline findings, each one sentence with this run's numbers.
+pub fn headlines(l1: &[Cell], l2: &[Cell]) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (Some(a), Some(b)) = (
+        l1_mean(l1, 0.0, 0.0, Metric::UpcodingRate),
+        l1_mean(l1, 1.0, 0.0, Metric::UpcodingRate),
+    ) {
+        out.push(format!(
+            "Coding follows the money: with no quality weight (β = 0), up-coding {} from {a:.3} at α = 0 to {b:.3} at α = 1 (L1).",
+            moves(a, b)
+        ));
+    }
+    let audit = |m| {
+        (
+            l2_mean(l2, "audit", "profit-driven", 0.0, m),
+            l2_mean(l2, "audit", "profit-driven", 0.5, m),
+        )
+    };
+    if let ((Some(u0), Some(u1)), (Some(c0), Some(c1))) =
+        (audit(Metric::UpcodingRate), audit(Metric::CherryPickingGap))
+    {
+        out.push(format!(
+            "Closing one channel opens another: audits at q = 0.5 take profit-driven up-coding from {u0:.3} to {u1:.3}, while its cherry-picking gap {} from {c0:.3} to {c1:.3} (L2).",
+            moves(c0, c1)
+        ));
+    }
+    if let (Some(w0), Some(w1), Some(n1)) = (
+        l2_mean(l2, "flex", "balanced", 0.0, Metric::MeanWaiting),
+        l2_mean(l2, "flex", "balanced", 4.0, Metric::MeanWaiting),
+        l2_mean(l2, "flex_no_steering", "balanced", 4.0, Metric::MeanWaiting),
+    ) {
+        out.push(format!(
+            "Measured performance steers beds: with four flexible beds allocated by KPI, balanced waiting {} from {w0:.2} to {w1:.2} periods; without steering it is {n1:.2} (L2).",
+            moves(w0, w1)
+        ));
+    }
+    out
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The row order and labels of the L3 table (the paper's Table 1 columns).
+const L3_COLUMNS: [(&str, &str); 7] = [
+    ("fitness", "fitness (Eq. 8)"),
+    ("return_mixed", "mixed return"),
+    ("mean_waiting", "waiting (periods)"),
+    ("rejection_rate", "rejection"),
+    ("upcoding_rate", "up-coding"),
+    ("terminal_funds", "funds (price units)"),
+    ("violation_score", "violation V"),
+];
+
+/// The L3 section from a search run directory (`result.json`, `trace.svg`, `updates.json`,
+/// `best.policy`, `config.toml`), and its headline; says how to make it when there is none.
+pub fn l3_section(dir: &Path) -> (Option<String>, String) {
+    let Some(result) = std::fs::read(dir.join("result.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    else {
+        return (
+            None,
+            format!(
+                "<p class=\"caption\">No search run in {}: <code>medisim search --objective mixed --out DIR/search</code> adds this section (<code>medisim reproduce</code> runs it when it is absent).</p>",
+                esc(&dir.display().to_string())
+            ),
+        );
+    };
+    let config = std::fs::read_to_string(dir.join("config.toml")).unwrap_or_default();
+    let objective = config
+        .lines()
+        .find_map(|l| l.strip_prefix("objective = "))
+        .unwrap_or("?")
+        .trim_matches('"')
+        .to_string();
+    let methods = [
+        "searched",
+        "best_warm_start",
+        "fixed",
+        "greedy_profit",
+        "greedy_quality",
+    ];
+    let get = |m: &str, k: &str| result.get(m)?.get(k)?.as_f64();
+    let head: String = L3_COLUMNS
+        .iter()
+        .map(|(_, label)| format!("<th>{label}</th>"))
+        .collect();
+    let rows: String = methods
+        .iter()
+        .filter(|m| result.get(**m).is_some())
+        .map(|m| {
+            let cells: String = L3_COLUMNS
+                .iter()
+                .map(|(k, _)| {
+                    get(m, k).map_or("<td>—</td>".into(), |v| {
+                        let d = if *k == "terminal_funds" { 1 } else { 3 };
+                        format!("<td>{v:.d$}</td>")
+                    })
+                })
+                .collect();
+            format!("<tr><td>{}</td>{cells}</tr>", m.replace('_', " "))
+        })
+        .collect();
+    let updates: Vec<serde_json::Value> = std::fs::read(dir.join("updates.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let update_rows: String = updates
+        .iter()
+        .map(|u| {
+            let num = |k: &str, side: &str| {
+                u.get(side)
+                    .and_then(|s| s.get(k))
+                    .and_then(|v| v.as_f64())
+                    .map_or("—".into(), |v| format!("{v:.3}"))
+            };
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{} → {}</td><td>{} → {}</td></tr>",
+                u.get("iteration").and_then(|v| v.as_u64()).unwrap_or(0),
+                esc(u.get("operator").and_then(|v| v.as_str()).unwrap_or("")),
+                esc(&u
+                    .get("fields_changed")
+                    .and_then(|v| v.as_array())
+                    .map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default()),
+                u.get("validation_fitness")
+                    .and_then(|v| v.as_f64())
+                    .map_or("—".into(), |v| format!("{v:.4}")),
+                num("upcoding_rate", "before"),
+                num("upcoding_rate", "after"),
+                num("rejection_rate", "before"),
+                num("rejection_rate", "after"),
+                num("mean_waiting", "before"),
+                num("mean_waiting", "after"),
+            )
+        })
+        .collect();
+    let trace = std::fs::read_to_string(dir.join("trace.svg")).unwrap_or_default();
+    let best = std::fs::read_to_string(dir.join("best.policy")).unwrap_or_default();
+    let headline = match (
+        get("searched", "fitness"),
+        get("best_warm_start", "fitness"),
+        get("searched", "upcoding_rate"),
+        get("fixed", "upcoding_rate"),
+    ) {
+        (Some(s), Some(w), Some(us), Some(uf)) => Some(format!(
+            "Search {}: on held-out seeds the {objective}-objective search scores {s:.3} against the best warm start's {w:.3}, with up-coding {us:.3} against the fixed heuristic's {uf:.3} (L3).",
+            if s > w { "finds a better rule" } else { "finds no better rule" }
+        )),
+        _ => None,
+    };
+    let html = format!(
+        "<p class=\"caption\">Policy-as-code search on the {objective} objective (run directory {}): the searched program against the baselines on held-out seeds (the paper's Table 1), the running-best trace (Figures 11, 18), each running-best update with what it changed (Table 5), and the best program.</p>
+<section class=\"table\" id=\"l3-table\"><h3>Searched policy versus baselines, held-out seeds</h3><table><thead><tr><th>method</th>{head}</tr></thead><tbody>{rows}</tbody></table></section>
+<section class=\"figure\" id=\"l3-trace\"><h3>Running best</h3><p class=\"caption\">Grey: each evaluated child's screen fitness; line: the running best on validation seeds; dashes: updates.</p><div class=\"panels\"><div class=\"panel\">{trace}</div></div></section>
+<section class=\"table\" id=\"l3-updates\"><h3>Running-best updates</h3><table><thead><tr><th>iteration</th><th>operator</th><th>fields changed</th><th>validation fitness</th><th>up-coding</th><th>rejection</th><th>waiting</th></tr></thead><tbody>{update_rows}</tbody></table></section>
+<section id=\"l3-best\"><h3>The best program</h3><pre class=\"program\">{}</pre></section>",
+        esc(&dir.display().to_string()),
+        esc(&best)
+    );
+    (headline, html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use medisim_core::{Summaries, Summary};
+    use std::collections::BTreeMap;
+
+    fn cell(labels: &[(&str, &str)], values: &[(Metric, f64)]) -> Cell {
+        let mut s = Summaries::new();
+        for (m, v) in values {
+            s.insert(*m, Summary::exact(*v, 1));
+        }
+        Cell {
+            key: String::new(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+            summary: s,
+        }
+    }
+
+    /// The sentences carry the cells' numbers, and their verbs follow the measured sign.
+    #[test]
+    fn headlines_say_what_the_cells_show() {
+        let l1 = vec![
+            cell(
+                &[("alpha", "0"), ("beta", "0")],
+                &[(Metric::UpcodingRate, 0.01)],
+            ),
+            cell(
+                &[("alpha", "1"), ("beta", "0")],
+                &[(Metric::UpcodingRate, 0.65)],
+            ),
+        ];
+        let audit = |v: &str, up: f64, cp: f64| {
+            cell(
+                &[
+                    ("lever", "audit"),
+                    ("regime", "profit-driven"),
+                    ("value", v),
+                ],
+                &[(Metric::UpcodingRate, up), (Metric::CherryPickingGap, cp)],
+            )
+        };
+        let l2 = vec![audit("0", 0.8, 0.3), audit("0.5", 0.3, 0.1)];
+        let h = headlines(&l1, &l2);
+        assert_eq!(h.len(), 2, "no flex cells, no third sentence: {h:?}");
+        assert!(
+            h[0].contains("rises from 0.010 at α = 0 to 0.650"),
+            "{}",
+            h[0]
+        );
+        assert!(
+            h[1].contains("cherry-picking gap falls from 0.300 to 0.100"),
+            "{}",
+            h[1]
+        );
+        let t = paper_vs_ours(&l1, &l2);
+        assert_eq!(t[0].ours, "0.010 → 0.650");
+        assert_eq!(t[1].ours, "0.800 → 0.300");
+        assert_eq!(t[2].ours, "not run");
+    }
+
+    #[test]
+    fn a_directory_without_a_search_says_how_to_make_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let (headline, html) = l3_section(dir.path());
+        assert!(headline.is_none());
+        assert!(html.contains("medisim search --objective mixed"));
+    }
+}
