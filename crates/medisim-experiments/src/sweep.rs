@@ -453,11 +453,14 @@ pub fn sobol(s: &Sweep, metrics: &[Metric]) -> Option<Table> {
         return None;
     };
     let d = s.keys.len();
-    let mut rows: Vec<(Metric, usize, SobolIndex)> = Vec::new();
+    // Each metric's variance over the A and B points rides along: where it is near zero (a
+    // rate that is 0 almost everywhere) the indices are ratios of noise and say nothing.
+    let mut rows: Vec<(Metric, usize, SobolIndex, f64)> = Vec::new();
     for m in metrics {
         let y: Vec<f64> = s.points.iter().map(|p| p.summary.mean(*m)).collect();
+        let var = medisim_core::stats::sample_variance(&y[..2 * n]);
         for (k, idx) in sobol_indices(&y, n, d).into_iter().enumerate() {
-            rows.push((*m, k, idx));
+            rows.push((*m, k, idx, var));
         }
     }
     Some(
@@ -477,7 +480,8 @@ pub fn sobol(s: &Sweep, metrics: &[Metric]) -> Option<Table> {
             .with(
                 "total",
                 Column::Real(rows.iter().map(|r| r.2.total).collect()),
-            ),
+            )
+            .with("variance", Column::Real(rows.iter().map(|r| r.3).collect())),
     )
 }
 
@@ -560,6 +564,38 @@ mod tests {
             SweepDesign::parse("sobol:16").unwrap(),
             SweepDesign::Sobol(16)
         );
+    }
+
+    /// A key the dynamics never read (a violation weight) has Sobol' indices of exactly 0 for
+    /// up-coding; α, which drives it, carries nearly all of its variance.
+    #[test]
+    fn sobol_indices_separate_a_driver_from_a_key_that_does_nothing() {
+        let (s, p) = setting();
+        let o = Options {
+            seeds: vec![1, 2],
+            horizon: 30,
+            ..Options::paper()
+        };
+        let spec = SweepSpec {
+            factors: vec![
+                parse_factor("admin_policy.alpha=0:1", &s, &p).unwrap(),
+                parse_factor("objective.w_waiting=0:5", &s, &p).unwrap(),
+            ],
+            design: SweepDesign::Sobol(16),
+            seed: 2,
+        };
+        let r = run(&o, &spec, None, &ProgressBar::hidden()).unwrap();
+        assert_eq!(r.points.len(), 16 * 4);
+        let t = sobol(&r, &[Metric::UpcodingRate]).unwrap();
+        let Some(Column::Real(total)) = t.column("total") else {
+            panic!("total column")
+        };
+        assert!(total[0] > 0.8, "α: {}", total[0]);
+        assert_eq!(total[1], 0.0, "w_waiting");
+        let Some(Column::Real(var)) = t.column("variance") else {
+            panic!("variance column")
+        };
+        assert!(var[0] > 0.0);
     }
 
     /// A point's summary from one-seed cells equals `medisim run`'s for the same setting, bit
