@@ -55,6 +55,11 @@ pub struct SearchArgs {
     llm_base_url: Option<String>,
     #[arg(long)]
     llm_model: Option<String>,
+    /// What the model answers with: diff (SEARCH/REPLACE or a full program), rewrite (a full
+    /// program), json (field → expression under a JSON schema the server enforces) or grammar
+    /// (a full program under a GBNF grammar of the language).
+    #[arg(long)]
+    llm_edit_format: Option<medisim_search::config::EditFormat>,
     #[arg(long)]
     llm_temperature: Option<f64>,
     #[arg(long)]
@@ -159,6 +164,9 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         }
         if let Some(v) = &a.llm_model {
             c.llm.model = v.clone();
+        }
+        if let Some(v) = a.llm_edit_format {
+            c.llm.edit_format = v;
         }
         if let Some(v) = a.llm_temperature {
             c.llm.temperature = v;

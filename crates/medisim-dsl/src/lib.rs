@@ -32,6 +32,7 @@ pub mod patch;
 pub mod schema;
 pub mod sem;
 pub mod span;
+pub mod structured;
 
 pub use check::{check_source, CheckOutput, Header, Policy};
 pub use compile::{CompiledPolicy, Frame};

@@ -31,6 +31,38 @@ impl std::str::FromStr for OperatorKind {
     }
 }
 
+/// What the model is asked to answer with, and what the server is asked to enforce.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EditFormat {
+    /// SEARCH/REPLACE blocks against the parent, or a full program (the paper's format).
+    #[default]
+    Diff,
+    /// The complete program in a fenced block.
+    Rewrite,
+    /// A JSON object of field → expression, served under a JSON schema of the policy's fields
+    /// (`response_format`, which llama.cpp enforces as a grammar).
+    Json,
+    /// The complete program under a GBNF grammar of the language made from the schema
+    /// (llama.cpp's `grammar`), so every reply parses.
+    Grammar,
+}
+
+impl std::str::FromStr for EditFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "diff" => Ok(EditFormat::Diff),
+            "rewrite" => Ok(EditFormat::Rewrite),
+            "json" => Ok(EditFormat::Json),
+            "grammar" => Ok(EditFormat::Grammar),
+            o => Err(format!(
+                "unknown edit format `{o}`: expected diff, rewrite, json or grammar"
+            )),
+        }
+    }
+}
+
 /// The LLM endpoint and its budget.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -50,6 +82,7 @@ pub struct LlmConfig {
     pub max_tokens_total: u64,
     /// Largest reply body read; a larger one is a failed call and is not stored.
     pub max_reply_bytes: usize,
+    pub edit_format: EditFormat,
 }
 
 impl Default for LlmConfig {
@@ -67,6 +100,7 @@ impl Default for LlmConfig {
             max_tokens_total: 5_000_000,
             // Four times the largest policy source: room for prose around a full rewrite.
             max_reply_bytes: 1 << 20,
+            edit_format: EditFormat::Diff,
         }
     }
 }

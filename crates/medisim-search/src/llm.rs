@@ -9,10 +9,10 @@
 //! Responses are stored by a key of (prompt, model, temperature, seed), so a resumed run reads
 //! the same responses instead of asking again.
 
-use crate::config::LlmConfig;
+use crate::config::{EditFormat, LlmConfig};
 use crate::store::{LlmRecord, Store};
 use anyhow::{bail, Result};
-use medisim_dsl::{fmt, patch, Policy};
+use medisim_dsl::{fmt, patch, structured, Policy};
 use medisim_sim::ObjectiveKind;
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
@@ -78,7 +78,22 @@ pub fn objective_rules(o: &medisim_sim::scenario::Objective, kind: ObjectiveKind
     )
 }
 
+/// The prompt, its task worded for the default edit format.
 pub fn prompt(input: &PromptInput) -> String {
+    prompt_for(input, EditFormat::Diff)
+}
+
+/// What the model is asked to answer with, in the words of each format.
+fn task(format: EditFormat) -> &'static str {
+    match format {
+        EditFormat::Diff => "\n## Task\nPropose one improved version of the parent. Answer with SEARCH/REPLACE blocks against the parent's text exactly as shown:\n<<<<<<< SEARCH\n(exact lines of the parent)\n=======\n(replacement)\n>>>>>>> REPLACE\nor with the complete program in a ```policy fenced block.\n",
+        EditFormat::Rewrite | EditFormat::Grammar => "\n## Task\nPropose one improved version of the parent. Answer with the complete program: the kind, version and name lines, then [admin_policy] and [doctor_policy] with one `field = expression` per line, using only the fields, features and calls above.\n",
+        EditFormat::Json => "\n## Task\nPropose one improved version of the parent. Answer with one JSON object whose keys are the fields you change and whose values are their new expressions, as strings, for example {\"alpha\": \"0.6\", \"candidate_score\": \"upcode_pressure - audit_penalty - ethics_pressure\"}. Fields you leave out keep the parent's rule. Use only the fields, features and calls above.\n",
+    }
+}
+
+/// The prompt, its task worded for `format`.
+pub fn prompt_for(input: &PromptInput, format: EditFormat) -> String {
     let schema = medisim_sim::hospital().reference_markdown();
     let show = |s: &Shown| {
         format!(
@@ -112,7 +127,7 @@ pub fn prompt(input: &PromptInput) -> String {
             p.push_str(&format!("- {f}\n"));
         }
     }
-    p.push_str("\n## Task\nPropose one improved version of the parent. Answer with SEARCH/REPLACE blocks against the parent's text exactly as shown:\n<<<<<<< SEARCH\n(exact lines of the parent)\n=======\n(replacement)\n>>>>>>> REPLACE\nor with the complete program in a ```policy fenced block.\n");
+    p.push_str(task(format));
     p
 }
 
@@ -144,8 +159,11 @@ impl LlmClient {
         h.update(prompt.as_bytes());
         h.update(
             format!(
-                "{}|{}|{:?}",
-                self.config.model, self.config.temperature, self.config.seed
+                "{}|{}|{:?}|{:?}",
+                self.config.model,
+                self.config.temperature,
+                self.config.seed,
+                self.config.edit_format
             )
             .as_bytes(),
         );
@@ -197,22 +215,27 @@ impl LlmClient {
             return Ok(LlmOutcome::Failed { key, reason });
         }
         let parent_text = fmt::policy_to_string(parent);
-        Ok(
-            match patch::edit_and_check(medisim_sim::hospital(), &parent_text, &rec.response) {
-                Ok((_, policy)) => {
-                    store.set_llm_outcome(&key, "child")?;
-                    LlmOutcome::Child {
-                        policy: Box::new(policy),
-                        key,
-                    }
+        let schema = medisim_sim::hospital();
+        let applied = match self.config.edit_format {
+            EditFormat::Json => structured::apply_json_edit(schema, parent, &rec.response)
+                .map_err(|e| e.to_string()),
+            _ => patch::edit_and_check(schema, &parent_text, &rec.response)
+                .map_err(|e| e.to_string()),
+        };
+        Ok(match applied {
+            Ok((_, policy)) => {
+                store.set_llm_outcome(&key, "child")?;
+                LlmOutcome::Child {
+                    policy: Box::new(policy),
+                    key,
                 }
-                Err(e) => {
-                    let reason = first_line(&e.to_string(), 300);
-                    store.set_llm_outcome(&key, &reason)?;
-                    LlmOutcome::Failed { key, reason }
-                }
-            },
-        )
+            }
+            Err(e) => {
+                let reason = first_line(&e, 300);
+                store.set_llm_outcome(&key, &reason)?;
+                LlmOutcome::Failed { key, reason }
+            }
+        })
     }
 
     /// One chat-completions request with retries; never panics, never errors.
@@ -230,6 +253,21 @@ impl LlmClient {
         });
         if let Some(seed) = c.seed {
             body["seed"] = serde_json::json!(seed);
+        }
+        // The structured formats ask the server to enforce them: llama.cpp (and
+        // llama-cpp-python) read `response_format.schema` and `grammar` as grammars.
+        match c.edit_format {
+            EditFormat::Json => {
+                body["response_format"] = serde_json::json!({
+                    "type": "json_object",
+                    "schema": structured::edit_json_schema(medisim_sim::hospital()),
+                });
+            }
+            EditFormat::Grammar => {
+                body["grammar"] =
+                    serde_json::json!(structured::policy_grammar(medisim_sim::hospital(), "child"));
+            }
+            EditFormat::Diff | EditFormat::Rewrite => {}
         }
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs_f64(c.timeout_s.max(0.001)))

@@ -408,7 +408,11 @@ pub fn run_search_with(
                     .collect(),
                 recent_failures: failures.iter().rev().take(3).cloned().collect(),
             };
-            match llm_client.propose(&store, &parent.policy, &llm::prompt(&input))? {
+            match llm_client.propose(
+                &store,
+                &parent.policy,
+                &llm::prompt_for(&input, config.llm.edit_format),
+            )? {
                 LlmOutcome::Child { policy, key } => (*policy, "llm".to_string(), Some(key)),
                 LlmOutcome::Failed { key, reason } => {
                     store.event(json!({"event": "llm_failure", "iteration": k, "key": key, "reason": reason}))?;
