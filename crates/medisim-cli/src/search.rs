@@ -53,8 +53,17 @@ pub struct SearchArgs {
     seed: Option<u64>,
     #[arg(long)]
     llm_base_url: Option<String>,
+    /// The model to ask; give it several times (NAME or NAME:WEIGHT) to let a UCB1 bandit
+    /// choose among them by the quality of their children.
     #[arg(long)]
-    llm_model: Option<String>,
+    llm_model: Vec<medisim_search::config::ModelChoice>,
+    /// Stop calling the LLM once the recorded calls cost this much (prices per million
+    /// tokens: `llm.price_in`/`price_out`, or each `[[llm.models]]` entry's, in the config).
+    #[arg(long)]
+    llm_max_cost: Option<f64>,
+    /// Also skip children that behave like an evaluated program on the screen seeds.
+    #[arg(long)]
+    novelty_by_behaviour: bool,
     /// What the model answers with: diff (SEARCH/REPLACE or a full program), rewrite (a full
     /// program), json (field → expression under a JSON schema the server enforces) or grammar
     /// (a full program under a GBNF grammar of the language).
@@ -162,8 +171,19 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         if let Some(v) = &a.llm_base_url {
             c.llm.base_url = v.clone();
         }
-        if let Some(v) = &a.llm_model {
-            c.llm.model = v.clone();
+        match a.llm_model.as_slice() {
+            [] => {}
+            [one] => c.llm.model = one.name.clone(),
+            many => {
+                c.llm.model = many[0].name.clone();
+                c.llm.models = many.to_vec();
+            }
+        }
+        if a.llm_max_cost.is_some() {
+            c.llm.max_cost = a.llm_max_cost;
+        }
+        if a.novelty_by_behaviour {
+            c.novelty_by_behaviour = true;
         }
         if let Some(v) = a.llm_edit_format {
             c.llm.edit_format = v;
@@ -226,6 +246,28 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
             u.operator,
             u.validation_fitness,
             u.fields_changed.join(", ")
+        );
+    }
+    for u in &o.llm_usage {
+        say!(
+            "LLM {}: {} calls, {} checked children, {} + {} tokens, cost {:.4}",
+            if u.model.is_empty() {
+                "(unrecorded)"
+            } else {
+                &u.model
+            },
+            u.calls,
+            u.children,
+            u.prompt_tokens,
+            u.completion_tokens,
+            u.cost
+        );
+    }
+    if o.duplicates + o.same_behaviour > 0 {
+        say!(
+            "not evaluated: {} children repeated a program's hash, {} its behaviour",
+            o.duplicates,
+            o.same_behaviour
         );
     }
     say!(

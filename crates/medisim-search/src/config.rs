@@ -63,6 +63,52 @@ impl std::str::FromStr for EditFormat {
     }
 }
 
+/// One model the LLM operator may ask, with its prior weight and its prices.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelChoice {
+    pub name: String,
+    /// Prior weight: the order in which untried models are tried and the scale of their
+    /// exploration bonus.
+    pub weight: f64,
+    /// Price per million prompt and completion tokens (any currency; 0 for a local model).
+    pub price_in: f64,
+    pub price_out: f64,
+}
+
+impl Default for ModelChoice {
+    fn default() -> Self {
+        ModelChoice {
+            name: String::new(),
+            weight: 1.0,
+            price_in: 0.0,
+            price_out: 0.0,
+        }
+    }
+}
+
+impl std::str::FromStr for ModelChoice {
+    type Err = String;
+    /// `NAME` or `NAME:WEIGHT`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, weight) = match s.rsplit_once(':') {
+            Some((n, w)) if w.parse::<f64>().is_ok() => (n, w.parse::<f64>().unwrap_or(1.0)),
+            _ => (s, 1.0),
+        };
+        if name.is_empty() {
+            return Err(format!("`{s}`: expected NAME or NAME:WEIGHT"));
+        }
+        if !(weight > 0.0 && weight.is_finite()) {
+            return Err(format!("`{s}`: the weight must be positive, got {weight}"));
+        }
+        Ok(ModelChoice {
+            name: name.to_string(),
+            weight,
+            ..ModelChoice::default()
+        })
+    }
+}
+
 /// The LLM endpoint and its budget.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -83,6 +129,14 @@ pub struct LlmConfig {
     /// Largest reply body read; a larger one is a failed call and is not stored.
     pub max_reply_bytes: usize,
     pub edit_format: EditFormat,
+    /// Several models to choose among by a UCB1 bandit on the quality of their children (empty:
+    /// only `model`, at `price_in` / `price_out`).
+    pub models: Vec<ModelChoice>,
+    /// Price per million prompt / completion tokens of `model` when `models` is empty.
+    pub price_in: f64,
+    pub price_out: f64,
+    /// Budget in money: no call is made once the recorded calls have cost this much.
+    pub max_cost: Option<f64>,
 }
 
 impl Default for LlmConfig {
@@ -101,6 +155,10 @@ impl Default for LlmConfig {
             // Four times the largest policy source: room for prose around a full rewrite.
             max_reply_bytes: 1 << 20,
             edit_format: EditFormat::Diff,
+            models: Vec::new(),
+            price_in: 0.0,
+            price_out: 0.0,
+            max_cost: None,
         }
     }
 }
@@ -137,7 +195,38 @@ pub struct SearchConfig {
     /// the coding-gap veto idiom. Off: uniform field choice, generic edits only (an ablation of
     /// what the operator itself knows).
     pub offline_priors: bool,
+    /// Also skip a child whose behaviour signature (its screen diagnostics, rounded) matches an
+    /// evaluated program's, not only one with the same canonical hash. Off by default: it
+    /// changes the search's path (docs/search.md gives the measured difference), and the
+    /// published results were made without it.
+    pub novelty_by_behaviour: bool,
     pub llm: LlmConfig,
+}
+
+impl LlmConfig {
+    /// The models to choose among: `models`, or `model` alone.
+    pub fn choices(&self) -> Vec<ModelChoice> {
+        if self.models.is_empty() {
+            vec![ModelChoice {
+                name: self.model.clone(),
+                weight: 1.0,
+                price_in: self.price_in,
+                price_out: self.price_out,
+            }]
+        } else {
+            self.models.clone()
+        }
+    }
+
+    /// What `prompt` and `completion` tokens of `model` cost.
+    pub fn cost(&self, model: &str, prompt: u64, completion: u64) -> f64 {
+        self.choices()
+            .iter()
+            .find(|m| m.name == model)
+            .map_or(0.0, |m| {
+                (prompt as f64 * m.price_in + completion as f64 * m.price_out) / 1e6
+            })
+    }
 }
 
 impl Default for SearchConfig {
@@ -161,6 +250,7 @@ impl Default for SearchConfig {
             archive_upcoding_bins: vec![0.001, 0.05, 0.2],
             archive_rejection_bins: vec![0.002, 0.01, 0.05],
             offline_priors: true,
+            novelty_by_behaviour: false,
             llm: LlmConfig::default(),
         }
     }
@@ -283,6 +373,29 @@ impl SearchConfig {
                     medisim_core::text::number(l.timeout_s)
                 ),
             );
+        }
+        for (i, m) in l.choices().iter().enumerate() {
+            if m.name.is_empty() {
+                return bad(&format!("llm.models[{i}].name"), "must not be empty");
+            }
+            if !(m.weight > 0.0 && m.weight.is_finite()) {
+                return bad(&format!("llm.models[{i}].weight"), "must be positive");
+            }
+            if !(m.price_in >= 0.0
+                && m.price_in.is_finite()
+                && m.price_out >= 0.0
+                && m.price_out.is_finite())
+            {
+                return bad(
+                    &format!("llm.models[{i}]"),
+                    "prices must be non-negative numbers",
+                );
+            }
+        }
+        if let Some(c) = l.max_cost {
+            if !(c >= 0.0 && c.is_finite()) {
+                return bad("llm.max_cost", "must be a non-negative number");
+            }
         }
         Ok(())
     }

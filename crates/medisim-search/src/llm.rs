@@ -174,6 +174,25 @@ impl LlmClient {
             .collect()
     }
 
+    /// The same endpoint and settings, asking `model`.
+    pub fn with_model(&self, model: &str) -> LlmClient {
+        let mut config = self.config.clone();
+        config.model = model.to_string();
+        LlmClient {
+            config,
+            api_key: self.api_key.clone(),
+        }
+    }
+
+    /// What the recorded calls have cost, at the configured prices.
+    pub fn spent(&self, store: &Store) -> Result<f64> {
+        Ok(store
+            .llm_usage_by_model()?
+            .iter()
+            .map(|(m, _, _, pt, ct)| self.config.cost(m, *pt, *ct))
+            .sum())
+    }
+
     /// Ask for an edit of `parent` (whose printed text the blocks apply to).
     pub fn propose(&self, store: &Store, parent: &Policy, prompt_text: &str) -> Result<LlmOutcome> {
         let key = self.key(prompt_text);
@@ -181,8 +200,10 @@ impl LlmClient {
             Some(r) => r,
             None => {
                 let (calls, _, pt, ct) = store.llm_usage()?;
+                let spent = self.spent(store)?;
                 let rec = if calls >= u64::from(self.config.max_calls)
                     || pt + ct >= self.config.max_tokens_total
+                    || self.config.max_cost.is_some_and(|c| spent >= c)
                 {
                     LlmRecord {
                         status: "budget".into(),
@@ -205,7 +226,7 @@ impl LlmClient {
                         &rec.status[UNREACHABLE.len()..].trim_start_matches([':', ' ']),
                     );
                 }
-                store.put_llm(&key, prompt_text, &rec)?;
+                store.put_llm(&key, &self.config.model, prompt_text, &rec)?;
                 rec
             }
         };
@@ -423,4 +444,78 @@ const UNREACHABLE: &str = "unreachable";
 fn first_line(s: &str, max: usize) -> String {
     let l: String = s.lines().take(3).collect::<Vec<_>>().join(" | ");
     l.chars().take(max).collect()
+}
+
+/// A UCB1 bandit over the configured models (ShinkaEvolve's idea: move the choice towards
+/// models whose children are good). A call's reward is 0 when it gives no new checked child,
+/// 0.5 for a child that does not beat its parent, 1 for one that does. Untried models go
+/// first, by weight; then the highest mean + weight-scaled exploration bonus wins, ties to the
+/// earlier model. Deterministic, so a resumed run, which replays the same rewards, replays the
+/// same choices.
+#[derive(Clone, Debug)]
+pub struct ModelBandit {
+    weights: Vec<f64>,
+    pulls: Vec<u64>,
+    rewards: Vec<f64>,
+}
+
+impl ModelBandit {
+    pub fn new(weights: &[f64]) -> Self {
+        ModelBandit {
+            weights: weights.to_vec(),
+            pulls: vec![0; weights.len()],
+            rewards: vec![0.0; weights.len()],
+        }
+    }
+
+    /// The arm to pull next.
+    pub fn choose(&self) -> usize {
+        let untried = (0..self.weights.len())
+            .filter(|i| self.pulls[*i] == 0)
+            .max_by(|a, b| self.weights[*a].total_cmp(&self.weights[*b]).then(b.cmp(a)));
+        if let Some(i) = untried {
+            return i;
+        }
+        let n: u64 = self.pulls.iter().sum();
+        let wmax = self
+            .weights
+            .iter()
+            .copied()
+            .fold(f64::MIN_POSITIVE, f64::max);
+        let score = |i: usize| {
+            let m = self.rewards[i] / self.pulls[i] as f64;
+            m + (self.weights[i] / wmax) * (2.0 * (n as f64).ln() / self.pulls[i] as f64).sqrt()
+        };
+        (0..self.weights.len())
+            .max_by(|a, b| score(*a).total_cmp(&score(*b)).then(b.cmp(a)))
+            .unwrap_or(0)
+    }
+
+    pub fn reward(&mut self, arm: usize, r: f64) {
+        self.pulls[arm] += 1;
+        self.rewards[arm] += r;
+    }
+
+    pub fn pulls(&self) -> &[u64] {
+        &self.pulls
+    }
+}
+
+#[cfg(test)]
+mod bandit_tests {
+    use super::ModelBandit;
+
+    #[test]
+    fn untried_models_go_first_by_weight_then_the_better_one_is_pulled_more() {
+        let mut b = ModelBandit::new(&[1.0, 2.0]);
+        assert_eq!(b.choose(), 1, "the heavier untried model first");
+        b.reward(1, 0.0);
+        assert_eq!(b.choose(), 0);
+        b.reward(0, 1.0);
+        for _ in 0..40 {
+            let arm = b.choose();
+            b.reward(arm, if arm == 0 { 1.0 } else { 0.0 });
+        }
+        assert!(b.pulls()[0] > 3 * b.pulls()[1], "{:?}", b.pulls());
+    }
 }

@@ -80,6 +80,23 @@ pub struct SearchOutcome {
     pub rollouts: u64,
     pub sim_seconds: f64,
     pub total_seconds: f64,
+    /// Per model: calls, children, tokens and cost at the configured prices.
+    pub llm_usage: Vec<ModelUsage>,
+    /// Children not evaluated because they repeat an existing program: the same canonical
+    /// hash, or the same behaviour signature (screen diagnostics, rounded).
+    pub duplicates: u64,
+    pub same_behaviour: u64,
+}
+
+/// What one model was asked and what it cost.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ModelUsage {
+    pub model: String,
+    pub calls: u64,
+    pub children: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub cost: f64,
 }
 
 impl SearchOutcome {
@@ -280,6 +297,8 @@ pub fn run_search_with(
         .unwrap_or(0);
     let evaluator = Evaluator::with_backend(scenario.clone(), config.objective, backend);
     let llm_client = LlmClient::from_env(config.llm.clone());
+    let choices = config.llm.choices();
+    let mut bandit = llm::ModelBandit::new(&choices.iter().map(|m| m.weight).collect::<Vec<_>>());
     let (ev, val, horizon) = (
         &config.evolution_seeds,
         &config.validation_seeds,
@@ -346,6 +365,18 @@ pub fn run_search_with(
     }];
     store.event(json!({"event": "warm_start", "library": warm.len(), "best": best.hash, "validation_fitness": best_val}))?;
     let mut failures: Vec<String> = Vec::new();
+    let (mut duplicates, mut same_behaviour) = (0u64, 0u64);
+    let mut behaviours: std::collections::HashSet<String> = std::collections::HashSet::new();
+    if config.novelty_by_behaviour {
+        for ind in &warm {
+            behaviours.insert(behaviour(&evaluator.eval(
+                &store,
+                &ind.policy,
+                ev,
+                config.screen_horizon,
+            )?));
+        }
+    }
 
     pb.set_length(u64::from(config.iterations));
     let last = stop_after.map_or(config.iterations, |s| s.min(config.iterations));
@@ -377,6 +408,7 @@ pub fn run_search_with(
             OperatorKind::Llm => true,
             OperatorKind::Both => k % 2 == 1,
         };
+        let mut llm_arm: Option<usize> = None;
         let (child, operator, prompt_key) = if use_llm {
             let mut top: Vec<&Individual> = islands.iter().flatten().collect();
             top.sort_by(|a, b| b.fitness().total_cmp(&a.fitness()));
@@ -408,14 +440,26 @@ pub fn run_search_with(
                     .collect(),
                 recent_failures: failures.iter().rev().take(3).cloned().collect(),
             };
-            match llm_client.propose(
+            let arm = bandit.choose();
+            llm_arm = Some(arm);
+            let model = &choices[arm].name;
+            let client = llm_client.with_model(model);
+            let proposed = client.propose(
                 &store,
                 &parent.policy,
                 &llm::prompt_for(&input, config.llm.edit_format),
-            )? {
+            )?;
+            let (calls, _, pt, ct) = store.llm_usage()?;
+            pb.set_message(format!(
+                "LLM {calls} calls, {} tokens, cost {:.4}",
+                pt + ct,
+                client.spent(&store)?
+            ));
+            match proposed {
                 LlmOutcome::Child { policy, key } => (*policy, "llm".to_string(), Some(key)),
                 LlmOutcome::Failed { key, reason } => {
-                    store.event(json!({"event": "llm_failure", "iteration": k, "key": key, "reason": reason}))?;
+                    bandit.reward(arm, 0.0);
+                    store.event(json!({"event": "llm_failure", "iteration": k, "key": key, "model": model, "reason": reason}))?;
                     failures.push(reason.clone());
                     trace.push(TracePoint {
                         iteration: k,
@@ -460,17 +504,35 @@ pub fn run_search_with(
             child_fitness: None,
             running_best_validation: best_val,
         };
+        let mut reward = |r: f64| {
+            if let Some(a) = llm_arm {
+                bandit.reward(a, r);
+            }
+        };
         if !seen.insert(hash.clone()) {
+            reward(0.0);
+            duplicates += 1;
             point.outcome = "duplicate".into();
             store.event(json!({"event": "duplicate", "iteration": k, "hash": hash}))?;
             trace.push(point);
             finish_iteration(&store, k, completed, pb)?;
             continue;
         }
-        let screen = evaluator
-            .eval(&store, &child, ev, config.screen_horizon)?
-            .fitness;
+        let screen_eval = evaluator.eval(&store, &child, ev, config.screen_horizon)?;
+        let screen = screen_eval.fitness;
+        // Novelty by behaviour: a child whose screen diagnostics match an evaluated program's
+        // (rounded) behaves the same on the screen seeds and is not evaluated again.
+        if config.novelty_by_behaviour && !behaviours.insert(behaviour(&screen_eval)) {
+            reward(0.0);
+            same_behaviour += 1;
+            point.outcome = "same behaviour".into();
+            store.event(json!({"event": "same_behaviour", "iteration": k, "hash": hash}))?;
+            trace.push(point);
+            finish_iteration(&store, k, completed, pb)?;
+            continue;
+        }
         if screen < parent.screen - config.screen_tolerance {
+            reward(0.5);
             point.outcome = "screened out".into();
             store.event(json!({"event": "screened_out", "iteration": k, "hash": hash, "screen": screen, "parent_screen": parent.screen}))?;
             trace.push(point);
@@ -485,6 +547,11 @@ pub fn run_search_with(
             screen,
         };
         point.child_fitness = Some(ind.fitness());
+        reward(if ind.fitness() > parent.fitness() {
+            1.0
+        } else {
+            0.5
+        });
         let island_best = islands[i]
             .iter()
             .map(Individual::fitness)
@@ -587,6 +654,20 @@ pub fn run_search_with(
         rollouts: evaluator.rollouts.get(),
         sim_seconds: evaluator.sim_seconds.get(),
         total_seconds: started.elapsed().as_secs_f64(),
+        llm_usage: store
+            .llm_usage_by_model()?
+            .into_iter()
+            .map(|(model, calls, children, pt, ct)| ModelUsage {
+                cost: config.llm.cost(&model, pt, ct),
+                model,
+                calls,
+                children,
+                prompt_tokens: pt,
+                completion_tokens: ct,
+            })
+            .collect(),
+        duplicates,
+        same_behaviour,
     };
     if !stopped_early {
         write_results(out, config, &outcome, last)?;
@@ -600,6 +681,16 @@ fn finish_iteration(store: &Store, k: u32, completed: u32, pb: &ProgressBar) -> 
     }
     pb.inc(1);
     Ok(())
+}
+
+/// A program's behaviour signature: its screen diagnostics rounded to four significant
+/// places, so two programs that act alike on the screen seeds share one.
+fn behaviour(e: &Eval) -> String {
+    TABLE_METRICS
+        .iter()
+        .map(|m| format!("{:.4e}", e.mean(*m)))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// Ring migration: each island's best `m` go to the next island, replacing its worst.
@@ -653,11 +744,16 @@ fn write_results(
         config.objective.name()
     ));
     atomic("best.policy", fmt::policy_to_string(&best).as_bytes())?;
-    let result: serde_json::Map<String, serde_json::Value> = o
+    let mut result: serde_json::Map<String, serde_json::Value> = o
         .table
         .iter()
         .map(|r| (r.method.clone(), json!(r.metrics)))
         .collect();
+    result.insert("llm_usage".into(), json!(o.llm_usage));
+    result.insert(
+        "not_evaluated".into(),
+        json!({"duplicate_hash": o.duplicates, "same_behaviour": o.same_behaviour}),
+    );
     atomic(
         "result.json",
         serde_json::to_string_pretty(&serde_json::Value::Object(result))?.as_bytes(),

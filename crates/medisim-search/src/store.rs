@@ -41,6 +41,9 @@ pub struct Store {
     pub quiet: bool,
 }
 
+/// One model's recorded calls: (model, calls, children, prompt tokens, completion tokens).
+pub type ModelCalls = (String, u64, u64, u64, u64);
+
 impl Store {
     pub fn open(dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -62,6 +65,13 @@ impl Store {
                  latency_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, outcome TEXT NOT NULL DEFAULT '');
              CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
         )?;
+        // Stores made before calls recorded their model gain the column (empty for old calls).
+        let has_model: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('llm_calls') WHERE name = 'model'")?
+            .exists([])?;
+        if !has_model {
+            conn.execute_batch("ALTER TABLE llm_calls ADD COLUMN model TEXT NOT NULL DEFAULT ''")?;
+        }
         let events = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -139,12 +149,23 @@ impl Store {
             .optional()?)
     }
 
-    pub fn put_llm(&self, key: &str, prompt: &str, rec: &LlmRecord) -> Result<()> {
+    pub fn put_llm(&self, key: &str, model: &str, prompt: &str, rec: &LlmRecord) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO llm_calls (key, prompt, status, response, prompt_tokens, completion_tokens, latency_ms, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![key, prompt, rec.status, rec.response, rec.prompt_tokens, rec.completion_tokens, rec.latency_ms, rec.attempts],
+            "INSERT OR REPLACE INTO llm_calls (key, prompt, status, response, prompt_tokens, completion_tokens, latency_ms, attempts, model) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![key, prompt, rec.status, rec.response, rec.prompt_tokens, rec.completion_tokens, rec.latency_ms, rec.attempts, model],
         )?;
         Ok(())
+    }
+
+    /// Per model: (model, calls, children, prompt tokens, completion tokens), by name.
+    pub fn llm_usage_by_model(&self) -> Result<Vec<ModelCalls>> {
+        let mut q = self.conn.prepare(
+            "SELECT model, COUNT(*), COALESCE(SUM(outcome = 'child'), 0), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0) FROM llm_calls GROUP BY model ORDER BY model",
+        )?;
+        let rows = q.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// What became of a response: `child`, or the reason it was refused.

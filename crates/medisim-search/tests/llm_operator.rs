@@ -43,6 +43,14 @@ fn closed_port() -> String {
 }
 
 fn server_at(addr: &str, replies: Vec<Reply>) -> (String, Arc<Mutex<Vec<String>>>) {
+    server_with(addr, move |_, i| replies[i.min(replies.len() - 1)].clone())
+}
+
+/// Serve what `pick(request body, request number)` says; record every request body.
+fn server_with(
+    addr: &str,
+    pick: impl Fn(&str, usize) -> Reply + Send + 'static,
+) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind(addr).unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -64,10 +72,9 @@ fn server_at(addr: &str, replies: Vec<Reply>) -> (String, Arc<Mutex<Vec<String>>
             }
             let mut body = vec![0; len];
             let _ = reader.read_exact(&mut body);
-            log.lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&body).into_owned());
-            let r = replies[i.min(replies.len() - 1)].clone();
+            let body = String::from_utf8_lossy(&body).into_owned();
+            let r = pick(&body, i);
+            log.lock().unwrap().push(body);
             i += 1;
             std::thread::sleep(Duration::from_millis(r.delay_ms));
             let payload = if let Some(p) = r.payload {
@@ -407,4 +414,118 @@ fn a_reply_larger_than_the_cap_is_refused_and_not_stored() {
             .len()
             < 1 << 20
     );
+}
+
+/// Two models on one server: `bad` never answers with an edit, `good` always rewrites the
+/// program with a new α (a new checked child each time).
+fn two_model_server() -> String {
+    let good_calls = Arc::new(Mutex::new(0usize));
+    server_with("127.0.0.1:0", move |body, _| {
+        let model = serde_json::from_str::<serde_json::Value>(body).unwrap()["model"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if model == "good" {
+            let mut n = good_calls.lock().unwrap();
+            *n += 1;
+            let text = medisim_dsl::fmt::policy_to_string(medisim_sim::baseline())
+                .replace("alpha = 0.5", &format!("alpha = 0.{}", 30 + *n));
+            ok(&format!("```policy\n{text}```"))
+        } else {
+            ok("I would rather not.")
+        }
+    })
+    .0
+}
+
+fn models_in_order(dir: &std::path::Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(dir.join("search.sqlite")).unwrap();
+    let mut q = db
+        .prepare("SELECT model FROM llm_calls ORDER BY rowid")
+        .unwrap();
+    let rows = q.query_map([], |r| r.get::<_, String>(0)).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+fn bandit_search(url: String, iterations: u32) -> SearchConfig {
+    let mut c = small_llm_search(url);
+    c.iterations = iterations;
+    c.llm.models = vec![
+        medisim_search::config::ModelChoice {
+            name: "bad".into(),
+            ..Default::default()
+        },
+        medisim_search::config::ModelChoice {
+            name: "good".into(),
+            price_in: 1.0,
+            price_out: 2.0,
+            ..Default::default()
+        },
+    ];
+    c
+}
+
+/// The bandit moves to the model whose replies become children; every call records its model
+/// and its cost at the configured prices; a resumed run replays the same choices.
+#[test]
+fn a_bandit_prefers_the_model_that_gives_children_and_a_resumed_run_replays_its_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = bandit_search(two_model_server(), 12);
+    let o = fresh_search(&config, dir.path());
+    // One row per distinct request: a prompt asked of the same model again reads the
+    // recorded reply (the store's cache), so there may be fewer rows than iterations.
+    let models = models_in_order(dir.path());
+    assert!((10..=12).contains(&models.len()), "{models:?}");
+    let good = models.iter().filter(|m| *m == "good").count();
+    assert!(good >= 2 * (models.len() - good), "{models:?}");
+    let usage = |name: &str| {
+        o.llm_usage
+            .iter()
+            .find(|u| u.model == name)
+            .unwrap()
+            .clone()
+    };
+    let g = usage("good");
+    assert_eq!(g.calls as usize, good);
+    assert_eq!(g.children, g.calls, "every good reply is a checked child");
+    // The scripted server reports 120 prompt and 30 completion tokens a call.
+    assert!(
+        (g.cost - g.calls as f64 * (120.0 + 60.0) / 1e6).abs() < 1e-12,
+        "{g:?}"
+    );
+    assert_eq!(usage("bad").cost, 0.0);
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("result.json")).unwrap()).unwrap();
+    assert_eq!(result["llm_usage"].as_array().unwrap().len(), 2);
+
+    // Interrupted after 5 iterations, then resumed: the same models in the same order.
+    let dir2 = tempfile::tempdir().unwrap();
+    let config2 = bandit_search(two_model_server(), 12);
+    let pb = indicatif::ProgressBar::hidden();
+    let scenario = medisim_sim::Scenario::default();
+    run_search(&config2, &scenario, dir2.path(), false, Some(5), &pb).unwrap();
+    run_search(&config2, &scenario, dir2.path(), true, None, &pb).unwrap();
+    assert_eq!(models_in_order(dir2.path()), models);
+}
+
+/// A budget in money stops the calls once the recorded ones have cost that much.
+#[test]
+fn a_money_budget_stops_the_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = bandit_search(two_model_server(), 10);
+    config.llm.models.remove(0);
+    config.llm.max_cost = Some(0.0004);
+    let o = fresh_search(&config, dir.path());
+    let g = &o.llm_usage[0];
+    // 0.00018 a call: the third call starts below the budget and ends above it.
+    assert_eq!(g.children, 3, "{g:?}");
+    let db = rusqlite::Connection::open(dir.path().join("search.sqlite")).unwrap();
+    let budget: u64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM llm_calls WHERE status = 'budget'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(budget, 7);
 }
