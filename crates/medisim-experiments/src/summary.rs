@@ -303,6 +303,32 @@ pub fn l3_section(dir: &Path) -> (Option<String>, String) {
             )
         })
         .collect();
+    // The LLM calls per model, when the search asked any.
+    let usage_rows: String = result
+        .get("llm_usage")
+        .and_then(|u| u.as_array())
+        .map(|rows| {
+            rows.iter()
+                .map(|u| {
+                    let n = |k: &str| u.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0);
+                    format!(
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td></tr>",
+                        esc(u.get("model").and_then(|v| v.as_str()).unwrap_or("")),
+                        n("calls"),
+                        n("children"),
+                        n("prompt_tokens"),
+                        n("completion_tokens"),
+                        n("cost")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let usage = if usage_rows.is_empty() {
+        String::new()
+    } else {
+        format!("<section class=\"table\" id=\"l3-llm\"><h3>LLM calls by model</h3><table><thead><tr><th>model</th><th>calls</th><th>checked children</th><th>prompt tokens</th><th>completion tokens</th><th>cost</th></tr></thead><tbody>{usage_rows}</tbody></table></section>")
+    };
     let trace = std::fs::read_to_string(dir.join("trace.svg")).unwrap_or_default();
     let best = std::fs::read_to_string(dir.join("best.policy")).unwrap_or_default();
     let headline = match (
@@ -322,7 +348,7 @@ pub fn l3_section(dir: &Path) -> (Option<String>, String) {
 <section class=\"table\" id=\"l3-table\"><h3>Searched policy versus baselines, held-out seeds</h3><table><thead><tr><th>method</th>{head}</tr></thead><tbody>{rows}</tbody></table></section>
 <section class=\"figure\" id=\"l3-trace\"><h3>Running best</h3><p class=\"caption\">Grey: each evaluated child's screen fitness; line: the running best on validation seeds; dashes: updates.</p><div class=\"panels\"><div class=\"panel\">{trace}</div></div></section>
 <section class=\"table\" id=\"l3-updates\"><h3>Running-best updates</h3><table><thead><tr><th>iteration</th><th>operator</th><th>fields changed</th><th>validation fitness</th><th>up-coding</th><th>rejection</th><th>waiting</th></tr></thead><tbody>{update_rows}</tbody></table></section>
-<section id=\"l3-best\"><h3>The best program</h3><pre class=\"program\">{}</pre></section>",
+{usage}<section id=\"l3-best\"><h3>The best program</h3><pre class=\"program\">{}</pre></section>",
         esc(&dir.display().to_string()),
         esc(&best)
     );
@@ -398,5 +424,16 @@ mod tests {
         let (headline, html) = l3_section(dir.path());
         assert!(headline.is_none());
         assert!(html.contains("medisim search --objective mixed"));
+        std::fs::write(
+            dir.path().join("result.json"),
+            r#"{"searched": {"fitness": 2.0, "upcoding_rate": 0.0}, "best_warm_start": {"fitness": 1.0}, "fixed": {"upcoding_rate": 0.1}, "llm_usage": [{"model": "m", "calls": 3, "children": 2, "prompt_tokens": 10, "completion_tokens": 5, "cost": 0.5}]}"#,
+        )
+        .unwrap();
+        let (headline, html) = l3_section(dir.path());
+        assert!(headline.unwrap().contains("finds a better rule"));
+        assert!(
+            html.contains("id=\"l3-llm\"") && html.contains("<td>m</td><td>3</td><td>2</td>"),
+            "{html}"
+        );
     }
 }
