@@ -509,35 +509,43 @@ pub fn run_search_with(
                 bandit.reward(a, r);
             }
         };
+        // A child that goes no further: its bandit reward, its outcome in the trace, its event.
+        macro_rules! skip {
+            ($reward:expr, $outcome:expr, $event:expr) => {{
+                reward($reward);
+                point.outcome = $outcome.into();
+                store.event($event)?;
+                trace.push(point);
+                finish_iteration(&store, k, completed, pb)?;
+                continue;
+            }};
+        }
         if !seen.insert(hash.clone()) {
-            reward(0.0);
             duplicates += 1;
-            point.outcome = "duplicate".into();
-            store.event(json!({"event": "duplicate", "iteration": k, "hash": hash}))?;
-            trace.push(point);
-            finish_iteration(&store, k, completed, pb)?;
-            continue;
+            skip!(
+                0.0,
+                "duplicate",
+                json!({"event": "duplicate", "iteration": k, "hash": hash})
+            );
         }
         let screen_eval = evaluator.eval(&store, &child, ev, config.screen_horizon)?;
         let screen = screen_eval.fitness;
         // Novelty by behaviour: a child whose screen diagnostics match an evaluated program's
         // (rounded) behaves the same on the screen seeds and is not evaluated again.
         if config.novelty_by_behaviour && !behaviours.insert(behaviour(&screen_eval)) {
-            reward(0.0);
             same_behaviour += 1;
-            point.outcome = "same behaviour".into();
-            store.event(json!({"event": "same_behaviour", "iteration": k, "hash": hash}))?;
-            trace.push(point);
-            finish_iteration(&store, k, completed, pb)?;
-            continue;
+            skip!(
+                0.0,
+                "same behaviour",
+                json!({"event": "same_behaviour", "iteration": k, "hash": hash})
+            );
         }
         if screen < parent.screen - config.screen_tolerance {
-            reward(0.5);
-            point.outcome = "screened out".into();
-            store.event(json!({"event": "screened_out", "iteration": k, "hash": hash, "screen": screen, "parent_screen": parent.screen}))?;
-            trace.push(point);
-            finish_iteration(&store, k, completed, pb)?;
-            continue;
+            skip!(
+                0.5,
+                "screened out",
+                json!({"event": "screened_out", "iteration": k, "hash": hash, "screen": screen, "parent_screen": parent.screen})
+            );
         }
         let eval = evaluator.eval(&store, &child, ev, horizon)?;
         let ind = Individual {
