@@ -127,6 +127,21 @@ fn spec(seeds: Vec<u64>, horizon: u32, objective: &str) -> PyResult<RunSpec> {
     Ok(spec)
 }
 
+/// The policy, scenario and run spec a run-like call names (defaults for the omitted ones).
+fn setting(
+    policy: Option<&str>,
+    scenario: Option<&str>,
+    seeds: Vec<u64>,
+    horizon: u32,
+    objective: &str,
+) -> PyResult<(medisim_dsl::Policy, Scenario, RunSpec)> {
+    Ok((
+        load_policy(policy)?,
+        load_scenario(scenario)?,
+        spec(seeds, horizon, objective)?,
+    ))
+}
+
 /// Run seeds: JSON with `summary` (the CLI's `metrics`: mean, std, ci95, n per metric) and
 /// `per_seed` (each metric's value on each seed, in seed order).
 #[pyfunction]
@@ -139,9 +154,7 @@ fn run(
     horizon: u32,
     objective: &str,
 ) -> PyResult<String> {
-    let p = load_policy(policy)?;
-    let s = load_scenario(scenario)?;
-    let spec = spec(seeds.clone(), horizon, objective)?;
+    let (p, s, spec) = setting(policy, scenario, seeds.clone(), horizon, objective)?;
     let per_seed_specs: Vec<RunSpec> = seeds
         .iter()
         .map(|seed| RunSpec::new(vec![*seed], horizon, spec.objective))
@@ -190,9 +203,7 @@ fn trace(
     horizon: u32,
     objective: &str,
 ) -> PyResult<String> {
-    let p = load_policy(policy)?;
-    let s = load_scenario(scenario)?;
-    let spec = spec(seeds, horizon, objective)?;
+    let (p, s, spec) = setting(policy, scenario, seeds, horizon, objective)?;
     let rows = py
         .allow_threads(|| medisim_sim::run_seeds(&s, &p, &spec, true))
         .map_err(value_error)?
