@@ -216,14 +216,21 @@ impl LlmClient {
                 } else {
                     self.call(prompt_text)
                 };
-                // Nothing listening before any server ever answered is a setup mistake, not a
-                // misbehaving model: stop with the fix instead of failing every iteration. The
-                // record is not stored, so `--resume` asks again once the server is up.
-                if rec.status.starts_with(UNREACHABLE) && !store.llm_ever_answered()? {
+                // A server that is not there is not a misbehaving model: stop with the fix
+                // instead of failing every iteration. The record is not stored, so `--resume`
+                // asks again once the server is up.
+                if let Some(why) = rec.status.strip_prefix(UNREACHABLE) {
+                    let why = why.trim_start_matches([':', ' ']);
+                    let answered = store.llm_answered()?;
+                    if answered == 0 && !why.starts_with(DROPPED) {
+                        bail!(
+                            "cannot reach the LLM endpoint {}: {why}\n  start the server, pass --llm-base-url URL, or use --operator offline",
+                            self.config.base_url,
+                        );
+                    }
                     bail!(
-                        "cannot reach the LLM endpoint {}: {}\n  start the server, pass --llm-base-url URL, or use --operator offline; finished work is kept and --resume continues",
+                        "the LLM server at {} stopped answering ({why}); it had answered {answered} call(s) of this run\n  the server may have crashed: see its log, restart it",
                         self.config.base_url,
-                        &rec.status[UNREACHABLE.len()..].trim_start_matches([':', ' ']),
                     );
                 }
                 store.put_llm(&key, &self.config.model, prompt_text, &rec)?;
@@ -295,6 +302,9 @@ impl LlmClient {
             .build();
         let start = Instant::now();
         let mut attempts = 0;
+        // What an earlier attempt of this call got from a server that was there: a refusal
+        // after it means the server went away, not that it never was.
+        let mut reached: Option<String> = None;
         loop {
             attempts += 1;
             let mut req = agent.post(&url).set("Content-Type", "application/json");
@@ -354,8 +364,12 @@ impl LlmClient {
                     ) =>
                 {
                     // Nobody is listening at that address: retrying will not help.
+                    let status = match &reached {
+                        Some(before) => format!("{UNREACHABLE}: {DROPPED} {before}, then {t}"),
+                        None => format!("{UNREACHABLE}: {t}"),
+                    };
                     return LlmRecord {
-                        status: format!("{UNREACHABLE}: {t}"),
+                        status,
                         response: String::new(),
                         prompt_tokens: 0,
                         completion_tokens: 0,
@@ -365,6 +379,7 @@ impl LlmClient {
                 }
                 Err(ureq::Error::Transport(t)) => format!("transport: {t}"),
             };
+            reached = Some(retry_status.clone());
             if attempts > c.retries {
                 return LlmRecord {
                     status: retry_status,
@@ -440,6 +455,9 @@ pub fn parse_reply(bytes: &[u8]) -> Result<Reply, String> {
 
 /// Status prefix of a call that found no server at the address.
 const UNREACHABLE: &str = "unreachable";
+/// What an unreachable status says when an earlier attempt of the same call had reached a
+/// server (its connection dropped mid-request, or it answered with an error).
+const DROPPED: &str = "the connection was lost after";
 
 fn first_line(s: &str, max: usize) -> String {
     let l: String = s.lines().take(3).collect::<Vec<_>>().join(" | ");

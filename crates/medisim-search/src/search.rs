@@ -444,11 +444,21 @@ pub fn run_search_with(
             llm_arm = Some(arm);
             let model = &choices[arm].name;
             let client = llm_client.with_model(model);
-            let proposed = client.propose(
-                &store,
-                &parent.policy,
-                &llm::prompt_for(&input, config.llm.edit_format),
-            )?;
+            let proposed = client
+                .propose(
+                    &store,
+                    &parent.policy,
+                    &llm::prompt_for(&input, config.llm.edit_format),
+                )
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{e}\n  {} of {} iterations are finished and kept in {}; once the server answers, --resume {} continues from there",
+                        k - 1,
+                        config.iterations,
+                        out.display(),
+                        out.display()
+                    )
+                })?;
             let (calls, _, pt, ct) = store.llm_usage()?;
             pb.set_message(format!(
                 "LLM {calls} calls, {} tokens, cost {:.4}",

@@ -198,11 +198,12 @@ impl Store {
         )?)
     }
 
-    /// Whether any recorded call reached a server (got an HTTP answer or a timeout), as opposed
-    /// to finding nothing listening or being refused by the budget.
-    pub fn llm_ever_answered(&self) -> Result<bool> {
+    /// Recorded calls that reached a server (a reply, an HTTP error or a timeout), as opposed to
+    /// finding nothing listening (stores from before such calls stopped being recorded) or
+    /// being refused by the budget.
+    pub fn llm_answered(&self) -> Result<u64> {
         Ok(self.conn.query_row(
-            "SELECT EXISTS(SELECT 1 FROM llm_calls WHERE status NOT LIKE 'unreachable%' AND status != 'budget')",
+            "SELECT COUNT(*) FROM llm_calls WHERE status NOT LIKE 'unreachable%' AND status != 'budget'",
             [],
             |r| r.get(0),
         )?)

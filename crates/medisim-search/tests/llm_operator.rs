@@ -1,7 +1,9 @@
 //! The LLM operator against a local OpenAI-compatible server started by the test (loopback
 //! only): good diff, good rewrite, no valid block, a program that fails checking, 429 then
-//! success, a timeout. None of them stops anything; each is recorded. The one exception is a
-//! setup mistake: no server at the address before any has answered stops the run at once.
+//! success, a timeout. None of them stops anything; each is recorded. The exceptions are a
+//! server that is not there: none at the address before any has answered (a setup mistake), or
+//! one that stopped answering mid-run (it crashed); either stops the run at once, keeping its
+//! finished work for `--resume`.
 
 use medisim_search::config::{LlmConfig, OperatorKind, SearchConfig};
 use medisim_search::llm::{LlmClient, LlmOutcome};
@@ -12,7 +14,8 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A canned reply: HTTP status, body content (chat message), delay before answering.
+/// A canned reply: HTTP status, body content (chat message), delay before answering. Status
+/// [`HANG_UP`] closes the connection without answering, as a server that crashes mid-request.
 #[derive(Clone)]
 struct Reply {
     status: u16,
@@ -51,13 +54,24 @@ fn server_with(
     addr: &str,
     pick: impl Fn(&str, usize) -> Reply + Send + 'static,
 ) -> (String, Arc<Mutex<Vec<String>>>) {
+    server_for(addr, 200, pick)
+}
+
+const HANG_UP: u16 = 0;
+
+/// [`server_with`] that stops listening after `connections` connections, as a server that dies.
+fn server_for(
+    addr: &str,
+    connections: usize,
+    pick: impl Fn(&str, usize) -> Reply + Send + 'static,
+) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind(addr).unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     std::thread::spawn(move || {
         let mut i = 0;
-        for stream in listener.incoming().take(200) {
+        for stream in listener.incoming().take(connections) {
             let Ok(mut stream) = stream else { continue };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut len = 0usize;
@@ -77,6 +91,9 @@ fn server_with(
             log.lock().unwrap().push(body);
             i += 1;
             std::thread::sleep(Duration::from_millis(r.delay_ms));
+            if r.status == HANG_UP {
+                continue;
+            }
             let payload = if let Some(p) = r.payload {
                 p
             } else if r.status == 200 {
@@ -328,18 +345,98 @@ fn nothing_listening_stops_the_search_at_once_and_resume_continues_once_a_server
 }
 
 #[test]
-fn after_a_server_has_answered_a_refused_connection_is_only_a_recorded_failure() {
-    let (url, _seen) = server(vec![ok(DIFF)]);
+fn a_server_that_stops_answering_mid_run_stops_the_search_and_resume_follows_the_same_path() {
+    let config = small_llm_search(String::new());
+    let hidden = indicatif::ProgressBar::hidden();
+    let s = medisim_sim::Scenario::default();
+    let replies = || {
+        move |_: &str, i: usize| {
+            ok(if i % 2 == 0 {
+                DIFF
+            } else {
+                "no edit this time"
+            })
+        }
+    };
+    // The uninterrupted run.
+    let (url, _) = server_with("127.0.0.1:0", replies());
+    let straight = tempfile::tempdir().unwrap();
+    let whole = fresh_search(
+        &SearchConfig {
+            llm: LlmConfig {
+                base_url: url,
+                ..config.llm.clone()
+            },
+            ..config.clone()
+        },
+        straight.path(),
+    );
+    // The same run whose server dies after its first call. (Iteration 2's prompt repeats
+    // iteration 1's, so its recorded reply is reused; iteration 3 finds the server gone.)
+    let addr = closed_port();
+    let config = SearchConfig {
+        llm: LlmConfig {
+            base_url: format!("http://{addr}/v1"),
+            ..config.llm
+        },
+        ..config
+    };
+    server_for(&addr, 1, replies());
+    let dir = tempfile::tempdir().unwrap();
+    let err = run_search(&config, &s, dir.path(), false, None, &hidden)
+        .err()
+        .expect("a server that went away stops the run");
+    let text = err.to_string();
+    for needle in [
+        "stopped answering",
+        "answered 1 call(s)",
+        "2 of 3 iterations are finished",
+        &format!("--resume {}", dir.path().display()),
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in {text}");
+    }
+    assert!(!text.contains("cannot reach"), "{text}");
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        store.llm_usage().unwrap().0,
+        1,
+        "the refused call is not recorded"
+    );
+    drop(store);
+    // The server is back, answering as it would have: the resumed run asks only what is left
+    // and ends where the uninterrupted one did.
+    let (_, seen) = server_with(&addr, move |b, i| replies()(b, i + 1));
+    let resumed = run_search(&config, &s, dir.path(), true, None, &hidden).unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(resumed.best.hash, whole.best.hash);
+    let outcomes = |o: &SearchOutcome| {
+        o.trace
+            .iter()
+            .map(|t| t.outcome.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(outcomes(&resumed), outcomes(&whole));
+}
+
+#[test]
+fn a_connection_lost_mid_request_then_refused_is_a_server_that_stopped_not_one_never_there() {
+    let addr = closed_port();
+    server_for(&addr, 1, |_, _| Reply {
+        status: HANG_UP,
+        ..ok("")
+    });
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    client(url).propose(&store, &parent(), "first").unwrap();
-    let gone = client(format!("http://{}/v1", closed_port()));
-    let LlmOutcome::Failed { reason, .. } = gone.propose(&store, &parent(), "second").unwrap()
-    else {
-        panic!("no server, no child")
-    };
-    assert!(reason.contains("unreachable"), "{reason}");
-    assert_eq!(store.llm_usage().unwrap().0, 2);
+    let err = client(format!("http://{addr}/v1"))
+        .propose(&store, &parent(), "first")
+        .err()
+        .expect("the server is gone");
+    let text = err.to_string();
+    assert!(
+        text.contains("stopped answering") && text.contains("the connection was lost after"),
+        "{text}"
+    );
+    assert_eq!(store.llm_usage().unwrap().0, 0);
 }
 
 #[test]
