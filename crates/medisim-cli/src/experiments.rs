@@ -473,10 +473,24 @@ pub fn sensitivity(a: &SensitivityArgs) -> Result<bool> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut head = vec!["fact".to_string(), "holds_share".to_string()];
     head.extend(s.keys.iter().cloned());
+    // A Sobol' design also gives each total index's 95% bootstrap interval.
+    let intervals = s.facts.iter().any(|f| !f.influence_ci95.is_empty());
+    if intervals {
+        for k in &s.keys {
+            head.push(format!("{k}_lo"));
+            head.push(format!("{k}_hi"));
+        }
+    }
     w.write_record(&head)?;
     for f in &s.facts {
         let mut row = vec![f.fact.clone(), format!("{}", f.holds_share)];
         row.extend(f.influence.iter().map(|v| format!("{v}")));
+        if intervals {
+            for [lo, hi] in &f.influence_ci95 {
+                row.push(format!("{lo}"));
+                row.push(format!("{hi}"));
+            }
+        }
         w.write_record(&row)?;
     }
     medisim_core::write_atomic(

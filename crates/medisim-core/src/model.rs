@@ -52,12 +52,14 @@ pub trait Model: Sync {
         spec: &RunSpec,
     ) -> Result<Summaries, String>;
 
-    /// The cache key of one run: a hash of the model version, the scenario, the policy and
-    /// the run spec — everything that determines the result, and nothing else.
+    /// The cache key of one run: a hash of the model version, the statistics that summarise it
+    /// ([`crate::stats::STATS_VERSION`]), the scenario, the policy and the run spec —
+    /// everything that determines the result, and nothing else.
     fn run_key(&self, scenario: &Self::Scenario, policy: &Self::Policy, spec: &RunSpec) -> String {
         let mut h = Sha256::new();
         for part in [
             self.version().to_string(),
+            crate::stats::STATS_VERSION.to_string(),
             self.scenario_key(scenario),
             self.policy_key(policy),
             spec.key(),

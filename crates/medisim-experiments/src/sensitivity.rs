@@ -70,6 +70,9 @@ pub struct FactSensitivity {
     /// Per constant: Spearman correlation with the margin (LHS), Morris μ* (Morris), total
     /// Sobol' index (Sobol).
     pub influence: Vec<f64>,
+    /// Per constant, the 95% bootstrap interval of its total Sobol' index (Sobol designs only;
+    /// empty otherwise).
+    pub influence_ci95: Vec<[f64; 2]>,
 }
 
 /// What a sensitivity run found.
@@ -122,7 +125,7 @@ pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &ProgressBar) -> Re
     let (unit, steps) = match design {
         Design::Lhs => (latin_hypercube(points, d, &mut rng), Vec::new()),
         Design::Morris => morris_design(points, d, 4, &mut rng),
-        Design::Sobol => (sobol_design(points, d, &mut rng), Vec::new()),
+        Design::Sobol => (sobol_design(points, d)?, Vec::new()),
     };
     pb.set_length(unit.len() as u64);
     let mut results = Vec::with_capacity(unit.len());
@@ -156,16 +159,19 @@ pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &ProgressBar) -> Re
     let facts = (0..n_facts)
         .map(|f| {
             let y: Vec<f64> = results.iter().map(|p| margin(&p.facts[f])).collect();
-            let influence = match design {
+            let mut influence_ci95 = Vec::new();
+            let influence: Vec<f64> = match design {
                 Design::Lhs => rank_correlations(&unit, &y),
                 Design::Morris => morris_effects(&y, &steps, d)
                     .iter()
                     .map(|e| e.mu_star)
                     .collect(),
-                Design::Sobol => sobol_indices(&y, points, d)
-                    .iter()
-                    .map(|s| s.total)
-                    .collect(),
+                Design::Sobol => {
+                    let mut rng = medisim_core::rng::stream(seed, f as u64, 12);
+                    let idx = sobol_indices(&y, points, d, &mut rng);
+                    influence_ci95 = idx.iter().map(|s| s.total_ci95).collect();
+                    idx.iter().map(|s| s.total).collect()
+                }
             };
             FactSensitivity {
                 fact: results[0].facts[f].name.to_string(),
@@ -175,6 +181,7 @@ pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &ProgressBar) -> Re
                     .iter()
                     .map(|v| if v.is_finite() { *v } else { 0.0 })
                     .collect(),
+                influence_ci95,
             }
         })
         .collect();

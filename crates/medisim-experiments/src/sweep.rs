@@ -240,10 +240,13 @@ pub fn design_points(factors: &[Factor], design: SweepDesign, seed: u64) -> Resu
                     )),
                 })
                 .collect::<Result<_>>()?;
-            let mut rng = medisim_core::rng::stream(seed, 0, 10);
             let unit = match design {
-                SweepDesign::Lhs(_) => latin_hypercube(n, factors.len(), &mut rng),
-                _ => sobol_design(n, factors.len(), &mut rng),
+                SweepDesign::Lhs(_) => latin_hypercube(
+                    n,
+                    factors.len(),
+                    &mut medisim_core::rng::stream(seed, 0, 10),
+                ),
+                _ => sobol_design(n, factors.len())?,
             };
             Ok(unit
                 .iter()
@@ -280,6 +283,8 @@ pub struct SweepPoint {
 pub struct Sweep {
     pub keys: Vec<String>,
     pub design: SweepDesign,
+    /// The design's seed: it draws a sampled design and the bootstrap of its Sobol' indices.
+    pub seed: u64,
     pub points: Vec<SweepPoint>,
 }
 
@@ -320,6 +325,7 @@ pub fn run(o: &Options, spec: &SweepSpec, out: Option<&Path>, pb: &ProgressBar) 
     Ok(Sweep {
         keys: spec.factors.iter().map(|f| f.key.clone()).collect(),
         design: spec.design,
+        seed: spec.seed,
         points,
     })
 }
@@ -447,7 +453,8 @@ pub fn replicates(s: &Sweep, metrics: &[Metric]) -> Table {
     t
 }
 
-/// A Sobol' design's indices: one row per metric × key (first and total order).
+/// A Sobol' design's indices: one row per metric × key (first and total order, each with its
+/// 95% bootstrap interval).
 pub fn sobol(s: &Sweep, metrics: &[Metric]) -> Option<Table> {
     let SweepDesign::Sobol(n) = s.design else {
         return None;
@@ -459,7 +466,10 @@ pub fn sobol(s: &Sweep, metrics: &[Metric]) -> Option<Table> {
     for m in metrics {
         let y: Vec<f64> = s.points.iter().map(|p| p.summary.mean(*m)).collect();
         let var = medisim_core::stats::sample_variance(&y[..2 * n]);
-        for (k, idx) in sobol_indices(&y, n, d).into_iter().enumerate() {
+        // One bootstrap stream per metric, so adding a metric changes no other's intervals.
+        let position = Metric::ALL.iter().position(|x| x == m).unwrap_or(0);
+        let mut rng = medisim_core::rng::stream(s.seed, position as u64, 11);
+        for (k, idx) in sobol_indices(&y, n, d, &mut rng).into_iter().enumerate() {
             rows.push((*m, k, idx, var));
         }
     }
@@ -478,8 +488,24 @@ pub fn sobol(s: &Sweep, metrics: &[Metric]) -> Option<Table> {
                 Column::Real(rows.iter().map(|r| r.2.first).collect()),
             )
             .with(
+                "first_lo",
+                Column::Real(rows.iter().map(|r| r.2.first_ci95[0]).collect()),
+            )
+            .with(
+                "first_hi",
+                Column::Real(rows.iter().map(|r| r.2.first_ci95[1]).collect()),
+            )
+            .with(
                 "total",
                 Column::Real(rows.iter().map(|r| r.2.total).collect()),
+            )
+            .with(
+                "total_lo",
+                Column::Real(rows.iter().map(|r| r.2.total_ci95[0]).collect()),
+            )
+            .with(
+                "total_hi",
+                Column::Real(rows.iter().map(|r| r.2.total_ci95[1]).collect()),
             )
             .with("variance", Column::Real(rows.iter().map(|r| r.3).collect())),
     )
