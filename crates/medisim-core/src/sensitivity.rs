@@ -137,16 +137,23 @@ pub fn sobol_design(n: usize, d: usize) -> Result<Vec<Vec<f64>>, DesignError> {
     let base: Vec<Vec<f64>> = sobol::Sobol::<f64>::new(2 * d, &params).take(n).collect();
     let a: Vec<Vec<f64>> = base.iter().map(|p| p[..d].to_vec()).collect();
     let b: Vec<Vec<f64>> = base.iter().map(|p| p[d..].to_vec()).collect();
-    let mut points = a.clone();
+    Ok(saltelli_points(&a, &b))
+}
+
+/// Saltelli's points from base matrices A and B (rows of equal width d): A, B, then AB_i (A
+/// with column i from B) for each input i.
+pub fn saltelli_points(a: &[Vec<f64>], b: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let d = a.first().map_or(0, Vec::len);
+    let mut points = a.to_vec();
     points.extend(b.iter().cloned());
     for i in 0..d {
-        for (ra, rb) in a.iter().zip(&b) {
+        for (ra, rb) in a.iter().zip(b) {
             let mut x = ra.clone();
             x[i] = rb[i];
             points.push(x);
         }
     }
-    Ok(points)
+    points
 }
 
 /// One input's Sobol' indices, first order S_i and total S_Ti, each with a 95% bootstrap
@@ -341,16 +348,7 @@ mod tests {
                 let mut rng = crate::rng::stream(seed, 0, 3);
                 let a = latin_hypercube(n, d, &mut rng);
                 let b = latin_hypercube(n, d, &mut rng);
-                let mut pts = a.clone();
-                pts.extend(b.iter().cloned());
-                for i in 0..d {
-                    for (ra, rb) in a.iter().zip(&b) {
-                        let mut x = ra.clone();
-                        x[i] = rb[i];
-                        pts.push(x);
-                    }
-                }
-                err(&pts)
+                err(&saltelli_points(&a, &b))
             })
             .sum::<f64>()
             / 20.0;
