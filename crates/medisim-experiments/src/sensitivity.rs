@@ -159,18 +159,21 @@ pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &ProgressBar) -> Re
     let facts = (0..n_facts)
         .map(|f| {
             let y: Vec<f64> = results.iter().map(|p| margin(&p.facts[f])).collect();
-            let mut influence_ci95 = Vec::new();
-            let influence: Vec<f64> = match design {
-                Design::Lhs => rank_correlations(&unit, &y),
-                Design::Morris => morris_effects(&y, &steps, d)
-                    .iter()
-                    .map(|e| e.mu_star)
-                    .collect(),
+            let (influence, influence_ci95): (Vec<f64>, Vec<[f64; 2]>) = match design {
+                Design::Lhs => (rank_correlations(&unit, &y), Vec::new()),
+                Design::Morris => (
+                    morris_effects(&y, &steps, d)
+                        .iter()
+                        .map(|e| e.mu_star)
+                        .collect(),
+                    Vec::new(),
+                ),
                 Design::Sobol => {
                     let mut rng = medisim_core::rng::stream(seed, f as u64, 12);
-                    let idx = sobol_indices(&y, points, d, &mut rng);
-                    influence_ci95 = idx.iter().map(|s| s.total_ci95).collect();
-                    idx.iter().map(|s| s.total).collect()
+                    sobol_indices(&y, points, d, &mut rng)
+                        .iter()
+                        .map(|s| (s.total, s.total_ci95))
+                        .unzip()
                 }
             };
             FactSensitivity {

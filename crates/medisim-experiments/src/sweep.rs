@@ -473,6 +473,8 @@ pub fn sobol(s: &Sweep, metrics: &[Metric]) -> Option<Table> {
             rows.push((*m, k, idx, var));
         }
     }
+    let index =
+        |f: &dyn Fn(&SobolIndex) -> f64| Column::Real(rows.iter().map(|r| f(&r.2)).collect());
     Some(
         Table::new()
             .with(
@@ -483,30 +485,12 @@ pub fn sobol(s: &Sweep, metrics: &[Metric]) -> Option<Table> {
                 "key",
                 Column::Text(rows.iter().map(|r| s.keys[r.1].clone()).collect()),
             )
-            .with(
-                "first",
-                Column::Real(rows.iter().map(|r| r.2.first).collect()),
-            )
-            .with(
-                "first_lo",
-                Column::Real(rows.iter().map(|r| r.2.first_ci95[0]).collect()),
-            )
-            .with(
-                "first_hi",
-                Column::Real(rows.iter().map(|r| r.2.first_ci95[1]).collect()),
-            )
-            .with(
-                "total",
-                Column::Real(rows.iter().map(|r| r.2.total).collect()),
-            )
-            .with(
-                "total_lo",
-                Column::Real(rows.iter().map(|r| r.2.total_ci95[0]).collect()),
-            )
-            .with(
-                "total_hi",
-                Column::Real(rows.iter().map(|r| r.2.total_ci95[1]).collect()),
-            )
+            .with("first", index(&|i| i.first))
+            .with("first_lo", index(&|i| i.first_ci95[0]))
+            .with("first_hi", index(&|i| i.first_ci95[1]))
+            .with("total", index(&|i| i.total))
+            .with("total_lo", index(&|i| i.total_ci95[0]))
+            .with("total_hi", index(&|i| i.total_ci95[1]))
             .with("variance", Column::Real(rows.iter().map(|r| r.3).collect())),
     )
 }

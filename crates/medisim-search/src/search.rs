@@ -452,7 +452,7 @@ pub fn run_search_with(
                 )
                 .map_err(|e| {
                     anyhow::anyhow!(
-                        "{e}\n  {} of {} iterations are finished and kept in {}; once the server answers, --resume {} continues from there",
+                        "{e}\n  {} of {} iterations are finished and kept in {}; --resume {} continues from there",
                         k - 1,
                         config.iterations,
                         out.display(),
