@@ -104,6 +104,7 @@ impl Rollout<'_> {
         let mut rng_p = stream(s.seed, replicate, Purpose::Patients);
         let mut rng_c = stream(s.seed, replicate, Purpose::Coding);
         let mut rng_a = stream(s.seed, replicate, Purpose::Audits);
+        let mut rng_t = stream(s.seed, replicate, Purpose::Triage);
         let j_count = s.teams;
         let mut teams: Vec<Team> = (0..j_count)
             .map(|j| Team {
@@ -202,6 +203,7 @@ impl Rollout<'_> {
                     &mut care,
                     &mut fates,
                     &mut rng_a,
+                    &mut rng_t,
                     &mut acc,
                     lagging,
                     &mut period,
@@ -338,6 +340,9 @@ impl Rollout<'_> {
         let s = self.scenario;
         let m = &s.case_mix;
         let k = s.groups();
+        // The coder's expected loss per over-paid unit: the fine, and the repayment if it counts it.
+        let coder_loss_rate = s.audit.penalty
+            + f64::from(u8::from(s.coding.audit_counts_clawback && s.audit.clawback));
         cand_start.clear();
         let mut lanes = 0;
         for a in arrivals {
@@ -365,7 +370,7 @@ impl Rollout<'_> {
                 batch.set(
                     D::AuditPenalty.slot(),
                     lane,
-                    p_audit * s.audit.penalty * gain.max(0.0),
+                    p_audit * coder_loss_rate * gain.max(0.0),
                 );
                 batch.set(
                     D::EthicsPressure.slot(),
@@ -400,6 +405,7 @@ impl Rollout<'_> {
         batch: &mut Batch,
         fates: &mut Vec<u8>,
         rng: &mut Pcg64,
+        rng_t: &mut Pcg64,
         acc: &mut Accumulator,
         lagging: bool,
         period: &mut PeriodRecord,
@@ -456,7 +462,8 @@ impl Rollout<'_> {
             let eqp = (r.effort_step * grad).clamp(-r.effort_cut * base, r.effort_raise);
             let effort = base + eqp;
             let outcome = team.skill * (1.0 - (-c.lambda * effort / denom).exp());
-            let gain = outcome - c.untreated_health * (1.0 - a.cmi);
+            // What the quality motive values: the outcome less the weighted counterfactual.
+            let valued = outcome - r.quality_counterfactual * c.untreated_health * (1.0 - a.cmi);
             let cost = c.c_fixed + c.omega * effort.powf(c.phi);
             let over_payment = m.price * (m.weights[p.coded] - m.weights[a.group]);
             let gap = m.cmi[p.coded] - m.cmi[a.group];
@@ -498,7 +505,7 @@ impl Rollout<'_> {
             set(
                 batch,
                 D::QualityPressure,
-                lv.beta * r.health_value * gain / r.utility_scale,
+                lv.beta * r.health_value * valued / r.utility_scale,
             );
             set(batch, D::BedAvailabilitySignal, free_share);
             set(
@@ -512,7 +519,7 @@ impl Rollout<'_> {
                 r.theta * bp * dkpi_accept / r.utility_scale,
             );
             incentive_sum +=
-                (lv.alpha * margin + lv.beta * r.health_value * gain) / r.utility_scale;
+                (lv.alpha * margin + lv.beta * r.health_value * valued) / r.utility_scale;
             set(
                 batch,
                 D::DeferPressure,
@@ -520,7 +527,7 @@ impl Rollout<'_> {
                 // patient gives up waiting, a costly treated case); health lost by waiting.
                 (delay_weight * r.defer_cost_relief * cost
                     + r.theta * bp * (lv.w_rej / n_ref + (-dkpi_accept).max(0.0))
-                    - lv.beta * r.health_value * r.defer_health_loss * a.urgency * gain)
+                    - lv.beta * r.health_value * r.defer_health_loss * a.urgency * valued)
                     / r.utility_scale,
             );
             set(batch, D::BedAvailable, f64::from(u8::from(beds > 0)));
@@ -544,12 +551,28 @@ impl Rollout<'_> {
         // queue's typical case. Under profit pressure the typical case is worth more, so the
         // bar rises for everyone and the least profitable cases fall below it (cream-skimming).
         let opportunity = r.opportunity_share * incentive_sum / n.max(1) as f64;
-        batch
-            .feature_mut(D::AcceptThreshold.slot())
-            .fill(r.accept_threshold + opportunity);
-        batch
-            .feature_mut(D::DeferThreshold.slot())
-            .fill(r.defer_threshold + opportunity);
+        // Teams differ in how demanding they are (practice variation), by a fixed share each.
+        let team_scale = 1.0 + team_offset(j, s.teams, r.threshold_spread);
+        let (tau_acc, tau_def) = (
+            r.accept_threshold * team_scale + opportunity,
+            r.defer_threshold * team_scale + opportunity,
+        );
+        if r.triage_noise > 0.0 {
+            // Random utility: an independent logistic shock on each comparison (a sequential
+            // binary logit), so every branch, the defer one included, is reached with a
+            // probability that moves smoothly with the score.
+            for (slot, tau) in [
+                (D::AcceptThreshold.slot(), tau_acc),
+                (D::DeferThreshold.slot(), tau_def),
+            ] {
+                for v in batch.feature_mut(slot).iter_mut() {
+                    *v = tau - r.triage_noise * logistic(rng_t);
+                }
+            }
+        } else {
+            batch.feature_mut(D::AcceptThreshold.slot()).fill(tau_acc);
+            batch.feature_mut(D::DeferThreshold.slot()).fill(tau_def);
+        }
         self.policy.care().eval_batch(batch);
         let (care, out) = (self.policy.care(), self.policy.care_out);
         let effort_out = care.batch_output(batch, out.effort);
@@ -642,6 +665,21 @@ struct LastPeriod {
     profit: f64,
     total_capacity: f64,
     flex_pool: f64,
+}
+
+/// Team j's threshold offset: evenly spread over [−spread, spread] (0 for a single team).
+fn team_offset(j: usize, teams: usize, spread: f64) -> f64 {
+    if teams < 2 {
+        return 0.0;
+    }
+    spread * (2.0 * j as f64 / (teams - 1) as f64 - 1.0)
+}
+
+/// A standard logistic draw by the inverse CDF; u = 0 (which `gen` can return) is moved to the
+/// smallest positive double so the draw stays finite.
+fn logistic(rng: &mut Pcg64) -> f64 {
+    let u: f64 = rng.gen::<f64>().max(f64::MIN_POSITIVE);
+    (u / (1.0 - u)).ln()
 }
 
 fn priority(p: &Patient) -> f64 {

@@ -15,6 +15,8 @@ pub enum Purpose {
     Coding = 2,
     /// Audit draws.
     Audits = 3,
+    /// Triage shocks (the random-utility part of accept and defer).
+    Triage = 4,
 }
 
 /// The stream for one purpose of one replicate (the core's keyed PCG64 streams).

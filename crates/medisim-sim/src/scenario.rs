@@ -210,6 +210,14 @@ pub struct Response {
     pub bed_threshold: f64,
     /// Reference cost that normalises cost in the KPI (Eq. 5).
     pub kpi_cost_ref: f64,
+    /// Scale of the independent logistic shocks on the accept and the defer comparisons
+    /// (a sequential random-utility choice); 0 is the deterministic threshold rule.
+    pub triage_noise: f64,
+    /// Teams' thresholds differ by up to ± this share, evenly spread over the teams.
+    pub threshold_spread: f64,
+    /// Weight of the untreated counterfactual in the quality motive: 1 values the health gain of
+    /// treatment, 0 the outcome H of Eq. 12 as written in Eq. 2.
+    pub quality_counterfactual: f64,
 }
 
 impl Default for Response {
@@ -230,6 +238,9 @@ impl Default for Response {
             defer_health_loss: 0.5,
             bed_threshold: 0.2,
             kpi_cost_ref: 10.0,
+            triage_noise: 0.0,
+            threshold_spread: 0.0,
+            quality_counterfactual: 1.0,
         }
     }
 }
@@ -249,6 +260,8 @@ pub struct Coding {
     pub r0: f64,
     /// η_eth in Eq. 11.
     pub eta_eth: f64,
+    /// The coder's expected audit loss counts the clawback as well as the fine.
+    pub audit_counts_clawback: bool,
 }
 
 impl Default for Coding {
@@ -260,6 +273,7 @@ impl Default for Coding {
             max_upcode: 2,
             r0: 1.0,
             eta_eth: 4.0,
+            audit_counts_clawback: false,
         }
     }
 }
@@ -776,6 +790,9 @@ pub const RANGES: &[KeyRange] = &[
     r("response.defer_health_loss", 0.0, 100.0),
     r("response.bed_threshold", -100.0, 100.0),
     p("response.kpi_cost_ref", 1e4),
+    r("response.triage_noise", 0.0, 10.0),
+    r("response.threshold_spread", 0.0, 1.0),
+    r("response.quality_counterfactual", 0.0, 1.0),
     p("coding.temperature", 100.0),
     r("coding.gamma_code", 0.0, 100.0),
     r("coding.max_upcode", 0.0, 31.0),

@@ -234,6 +234,21 @@ pub const KEY_DOCS: &[KeyDoc] = &[
         "C_ref: cost on the scale of health in the KPI",
     ),
     d(
+        "response.triage_noise",
+        "-",
+        "σ: scale of independent logistic shocks on the accept and defer comparisons",
+    ),
+    d(
+        "response.threshold_spread",
+        "share",
+        "teams' thresholds differ by up to ± this share",
+    ),
+    d(
+        "response.quality_counterfactual",
+        "-",
+        "1: the quality motive values the health gain; 0: the outcome H (Eq. 2 as written)",
+    ),
+    d(
         "coding.mode",
         "stochastic | deterministic",
         "softmax over scores (L1/L2) or argmax (L3)",
@@ -258,6 +273,11 @@ pub const KEY_DOCS: &[KeyDoc] = &[
         "coding.eta_eth",
         "-",
         "η_eth: ethical cost per group of inflation (Eq. 11)",
+    ),
+    d(
+        "coding.audit_counts_clawback",
+        "true | false",
+        "the coder's expected audit loss counts the clawback as well as the fine",
     ),
     d(
         "audit.base_prob",
