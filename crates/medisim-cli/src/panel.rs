@@ -69,14 +69,26 @@ pub struct Setting {
     /// Appointment slots per year (the myopic provider's capacity).
     #[arg(long)]
     capacity: Option<f64>,
-    #[arg(long)]
-    patients: Option<usize>,
-    #[arg(long)]
-    years: Option<usize>,
-    #[arg(long)]
-    runs: Option<usize>,
-    #[arg(long)]
+    /// Patients on the panel.
+    #[arg(long, value_parser = whole_number)]
+    patients: Option<u64>,
+    /// Years simulated.
+    #[arg(long, value_parser = whole_number)]
+    years: Option<u64>,
+    /// Independent runs (replicates).
+    #[arg(long, value_parser = whole_number)]
+    runs: Option<u64>,
+    /// Random seed; runs draw from streams keyed by (seed, run).
+    #[arg(long, value_parser = whole_number)]
     seed: Option<u64>,
+}
+
+/// A whole number a TOML integer can hold (0 ..= 2^63 − 1), refused with that range otherwise.
+fn whole_number(s: &str) -> Result<u64, String> {
+    s.parse::<u64>()
+        .ok()
+        .filter(|x| i64::try_from(*x).is_ok())
+        .ok_or_else(|| format!("`{s}` is not a whole number in 0..={}", i64::MAX))
 }
 
 #[derive(clap::Args)]
@@ -146,21 +158,24 @@ fn load(s: &Setting) -> Result<(Box<dyn DiseaseModel>, PanelConfig)> {
             ProviderName::Optimal => ProviderKind::Optimal,
         };
     }
+    use medisim_core::params::Value::{Float, Integer};
+    // Whole numbers go through as integers: a seed above 2^53 would not survive an f64.
+    let whole = |x: Option<u64>| x.map(|x| Integer(x as i64));
     let numbers = [
-        ("reward-rate", s.reward_rate),
-        ("penalty-rate", s.penalty_rate),
-        ("reference", s.reference),
-        ("margin", s.margin),
-        ("gamma", s.gamma),
-        ("capacity", s.capacity),
-        ("patients", s.patients.map(|x| x as f64)),
-        ("years", s.years.map(|x| x as f64)),
-        ("runs", s.runs.map(|x| x as f64)),
-        ("seed", s.seed.map(|x| x as f64)),
+        ("reward-rate", s.reward_rate.map(Float)),
+        ("penalty-rate", s.penalty_rate.map(Float)),
+        ("reference", s.reference.map(Float)),
+        ("margin", s.margin.map(Float)),
+        ("gamma", s.gamma.map(Float)),
+        ("capacity", s.capacity.map(Float)),
+        ("patients", whole(s.patients)),
+        ("years", whole(s.years)),
+        ("runs", whole(s.runs)),
+        ("seed", whole(s.seed)),
     ];
     for (key, v) in numbers {
         if let Some(v) = v {
-            cfg = cfg.with(key, v)?;
+            cfg = cfg.set(key, v)?;
         }
     }
     let disease: Box<dyn DiseaseModel> = match &s.disease {

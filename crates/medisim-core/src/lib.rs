@@ -12,6 +12,7 @@
 //!   [`Summaries`], metric summaries read by metric rather than by string.
 //! - [`model`]: the [`Model`] trait (scenario, policy, run → summaries) and its
 //!   [`ModelVersion`], which keys every cache and run store.
+//! - [`params`]: parameters read and set by dotted key, one set of type rules for every model.
 //! - [`rundir`]: atomic writes and the resume guard of a run directory.
 //! - [`table`]: tidy tables written as CSV and Parquet from one description.
 //!
@@ -21,6 +22,7 @@ pub mod fuzz;
 pub mod metric;
 pub mod model;
 pub mod objective;
+pub mod params;
 pub mod rng;
 pub mod rundir;
 pub mod sensitivity;

@@ -502,9 +502,7 @@ impl Checker<'_> {
             if ty != spec.ty {
                 let help = match spec.ty {
                     Ty::Num => "wrap a condition in I(...) to use it as 0 or 1",
-                    Ty::Bool => {
-                        "compare the score with a threshold, e.g. `score >= accept_threshold`"
-                    }
+                    Ty::Bool => "compare a score with a threshold, e.g. `score >= threshold`",
                 };
                 self.err(
                     Diagnostic::error(

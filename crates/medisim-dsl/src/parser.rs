@@ -334,7 +334,7 @@ impl<'s> Parser<'s> {
                         p.tok == Tok::Ident && ["if", "then", "else"].contains(&text(&p))
                     });
                 let help = if conditional {
-                    "the language has no if/then/else: write the choice as arithmetic, e.g. `0.4 + 0.2 * I(wbar > 2)` (I(...) is 1 when the condition holds, else 0), and bound a result with `clip(x, lo, hi)`"
+                    "the language has no if/then/else: write the choice as arithmetic, e.g. `0.4 + 0.2 * I(x > 2)` (I(...) is 1 when the condition holds, else 0), and bound a result with `clip(x, lo, hi)`"
                 } else {
                     "is an operator missing between two operands?"
                 };

@@ -28,14 +28,8 @@ pub enum Target {
     Policy(FieldId),
 }
 
-/// The values a key takes.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Values {
-    /// `v1,v2,…` (or one value).
-    List(Vec<f64>),
-    /// `a:b` (a range for sampled designs) or `a:b:n` (n evenly spaced values, ends included).
-    Range { lo: f64, hi: f64, n: Option<usize> },
-}
+/// The values a key takes: the core's one value spec (`a:b:n`, `a:b`, `v1,v2,…`).
+pub use medisim_core::params::ValueSpec as Values;
 
 /// One `--set KEY=VALUES`.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,43 +80,7 @@ pub fn parse_factor(text: &str, scenario: &Scenario, policy: &Policy) -> Result<
         .split_once('=')
         .ok_or_else(|| anyhow!("--set `{text}`: expected KEY=a:b:n, KEY=a:b or KEY=v1,v2"))?;
     let key = key.trim();
-    let num = |s: &str| -> Result<f64> {
-        let v: f64 = s
-            .trim()
-            .parse()
-            .map_err(|_| anyhow!("--set {key}: `{s}` is not a number"))?;
-        if v.is_finite() {
-            Ok(v)
-        } else {
-            bail!("--set {key}: `{s}` is not finite")
-        }
-    };
-    let values = if spec.contains(':') {
-        let parts: Vec<&str> = spec.split(':').collect();
-        let n = match parts.len() {
-            2 => None,
-            3 => {
-                let n: usize = parts[2].trim().parse().map_err(|_| {
-                    anyhow!(
-                        "--set {key}: the count `{}` is not a whole number",
-                        parts[2]
-                    )
-                })?;
-                if !(2..=10_000).contains(&n) {
-                    bail!("--set {key}: the count must be in 2..=10000, got {n}");
-                }
-                Some(n)
-            }
-            _ => bail!("--set {key}={spec}: a range is a:b or a:b:n"),
-        };
-        let (lo, hi) = (num(parts[0])?, num(parts[1])?);
-        if lo >= hi {
-            bail!("--set {key}={spec}: the range's start must be below its end");
-        }
-        Values::Range { lo, hi, n }
-    } else {
-        Values::List(spec.split(',').map(num).collect::<Result<_>>()?)
-    };
+    let values = Values::parse(spec).map_err(|e| anyhow!("--set {key}: {e}"))?;
     let target = target_of(key, scenario, policy)?;
     let factor = Factor {
         key: key.to_string(),
@@ -199,15 +157,13 @@ pub fn design_points(factors: &[Factor], design: SweepDesign, seed: u64) -> Resu
         SweepDesign::Grid => {
             let axes: Vec<Vec<f64>> = factors
                 .iter()
-                .map(|f| match &f.values {
-                    Values::List(v) => Ok(v.clone()),
-                    Values::Range { lo, hi, n: Some(n) } => Ok((0..*n)
-                        .map(|i| lo + (hi - lo) * i as f64 / (*n - 1) as f64)
-                        .collect()),
-                    Values::Range { n: None, .. } => Err(anyhow!(
-                        "--set {}: a grid needs a:b:n (how many values), or a list",
-                        f.key
-                    )),
+                .map(|f| {
+                    f.values.grid().ok_or_else(|| {
+                        anyhow!(
+                            "--set {}: a grid needs a:b:n (how many values), or a list",
+                            f.key
+                        )
+                    })
                 })
                 .collect::<Result<_>>()?;
             let total: usize = axes.iter().map(Vec::len).product();

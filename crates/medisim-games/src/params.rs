@@ -2,6 +2,7 @@
 //! key defaulted and the result validated, and setting one key by name (`--set key=value`,
 //! sensitivity scans) through the same serde description, so no game lists its keys twice.
 
+use medisim_core::params::{self, KeyError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -13,6 +14,15 @@ pub enum GameError {
     Parse { origin: String, message: String },
     #[error("game parameter `{key}`: {message}")]
     Set { key: String, message: String },
+    /// Not a `#[from]`: the key error is the whole message, not a cause to print again.
+    #[error("game parameter {0}")]
+    Key(KeyError),
+}
+
+impl From<KeyError> for GameError {
+    fn from(e: KeyError) -> Self {
+        GameError::Key(e)
+    }
 }
 
 /// A game's parameter set: a serde struct with `#[serde(default, deny_unknown_fields)]`.
@@ -32,44 +42,13 @@ pub trait GameParams: DeserializeOwned + Serialize + Default {
 
     /// These parameters with `key` set to `value`, validated. `key` is a field name, or
     /// `name[i]` (`name[i][j]`) for an element of an array field (0-based); `value` is a TOML
-    /// value (`0.5`, `[1, 2]`, `"high"`).
+    /// value (`0.5`, `[1, 2]`, `"high"`). The core's setter applies the type rules.
     fn with(&self, key: &str, value: &str) -> Result<Self, GameError> {
-        let set_err = |message: String| GameError::Set {
+        let parsed = params::literal(value).map_err(|message| GameError::Set {
             key: key.into(),
             message,
-        };
-        let parsed: toml::Value = toml::from_str::<toml::Table>(&format!("v = {value}"))
-            .map_err(|_| set_err(format!("`{value}` is not a TOML value")))?
-            .remove("v")
-            .ok_or_else(|| set_err("no value".into()))?;
-        let mut table =
-            toml::Table::try_from(self).map_err(|e| set_err(format!("cannot describe: {e}")))?;
-        let (name, indices) = split_key(key).ok_or_else(|| set_err("malformed key".into()))?;
-        let mut slot = table
-            .get_mut(name)
-            .ok_or_else(|| set_err(format!("unknown key; known: {}", known_keys(self))))?;
-        for i in indices {
-            let len = slot.as_array().map_or(0, Vec::len);
-            slot = slot
-                .as_array_mut()
-                .and_then(|a| a.get_mut(i))
-                .ok_or_else(|| set_err(format!("index {i} outside 0..{len}")))?;
-        }
-        if std::mem::discriminant(slot) != std::mem::discriminant(&parsed)
-            && !(slot.is_float() && parsed.is_integer())
-        {
-            return Err(set_err(format!(
-                "expected a {}, got `{value}`",
-                slot.type_str()
-            )));
-        }
-        *slot = match parsed {
-            toml::Value::Integer(i) if slot.is_float() => toml::Value::Float(i as f64),
-            v => v,
-        };
-        let g: Self = table
-            .try_into()
-            .map_err(|e: toml::de::Error| set_err(e.message().to_string()))?;
+        })?;
+        let g = params::set(self, key, parsed)?;
         g.validate()?;
         Ok(g)
     }
@@ -77,12 +56,7 @@ pub trait GameParams: DeserializeOwned + Serialize + Default {
     /// The number at `key` (a field, or `name[i]` of an array field); `None` when there is
     /// none.
     fn value(&self, key: &str) -> Option<f64> {
-        let table = toml::Table::try_from(self).ok()?;
-        let (name, indices) = split_key(key)?;
-        let mut v = table.get(name)?;
-        for i in indices {
-            v = v.as_array()?.get(i)?;
-        }
+        let v = params::get(self, key).ok()?;
         v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
     }
 
@@ -101,27 +75,6 @@ pub trait GameParams: DeserializeOwned + Serialize + Default {
         }
         Ok(g)
     }
-}
-
-/// `name[i][j]` → (`name`, [i, j]).
-fn split_key(key: &str) -> Option<(&str, Vec<usize>)> {
-    let (name, mut rest) = match key.find('[') {
-        Some(k) => (&key[..k], &key[k..]),
-        None => (key, ""),
-    };
-    let mut indices = Vec::new();
-    while !rest.is_empty() {
-        let close = rest.find(']')?;
-        indices.push(rest.get(1..close)?.trim().parse().ok()?);
-        rest = &rest[close + 1..];
-    }
-    (!name.is_empty()).then_some((name, indices))
-}
-
-fn known_keys<T: Serialize>(g: &T) -> String {
-    toml::Table::try_from(g)
-        .map(|t| t.keys().cloned().collect::<Vec<_>>().join(", "))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -150,7 +103,7 @@ mod tests {
         let e = d.with("k[7]", "1").unwrap_err().to_string();
         assert!(e.contains("index 7"), "{e}");
         let e = d.with("mu", "\"high\"").unwrap_err().to_string();
-        assert!(e.contains("expected a float"), "{e}");
+        assert!(e.contains("takes a float"), "{e}");
         // Range checks are the game's own: the value is refused, not clipped.
         let e = d.with("mu", "2").unwrap_err().to_string();
         assert!(e.contains("`mu`"), "{e}");

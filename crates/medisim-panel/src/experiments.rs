@@ -41,76 +41,44 @@ impl PanelConfig {
     /// `retinopathy.macular_edema_cost`, or `shared-rate` for reward and penalty together) set
     /// to `value`.
     pub fn with(&self, key: &str, value: f64) -> Result<Self, PanelError> {
+        self.set(key, toml::Value::Float(value))
+    }
+
+    /// [`PanelConfig::with`] for any TOML value: a whole number stays exact (a seed above 2^53
+    /// would not survive an `f64`). The result is not validated: that needs the disease model
+    /// ([`PanelConfig::validate`]).
+    pub fn set(&self, key: &str, value: toml::Value) -> Result<Self, PanelError> {
         if key == "shared-rate" {
-            return self.with("reward-rate", value)?.with("penalty-rate", value);
+            return self
+                .set("reward-rate", value.clone())?
+                .set("penalty-rate", value);
         }
         let path = KEYS
             .iter()
             .find(|(k, _)| *k == key)
             .map_or(key, |(_, p)| *p);
-        let bad = |message: String| PanelError::Invalid {
+        medisim_core::params::set(self, path, value).map_err(|e| PanelError::Invalid {
             key: key.into(),
-            message,
-        };
-        let mut table = toml::Table::try_from(self).map_err(|e| bad(e.to_string()))?;
-        let mut parts = path.split('.').peekable();
-        let mut slot = &mut table;
-        let known = || {
-            let mut k: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
-            k.push("shared-rate");
-            k.join(", ")
-        };
-        while let Some(part) = parts.next() {
-            if parts.peek().is_none() {
-                let old = slot
-                    .get(part)
-                    .ok_or_else(|| bad(format!("unknown key; known: {}", known())))?;
-                let new = match old {
-                    toml::Value::Integer(_) => {
-                        if value.fract() != 0.0 || value < 0.0 {
-                            return Err(bad(format!("{value} must be a whole number ≥ 0")));
-                        }
-                        toml::Value::Integer(value as i64)
-                    }
-                    toml::Value::Float(_) => toml::Value::Float(value),
-                    _ => return Err(bad("is not a number".into())),
-                };
-                slot.insert(part.into(), new);
-            } else {
-                slot = slot
-                    .get_mut(part)
-                    .and_then(|v| v.as_table_mut())
-                    .ok_or_else(|| bad(format!("unknown key; known: {}", known())))?;
-            }
-        }
-        table
-            .try_into()
-            .map_err(|e: toml::de::Error| bad(e.message().to_string()))
+            message: match e {
+                medisim_core::params::KeyError::Unknown { .. } => {
+                    let mut known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+                    known.push("shared-rate");
+                    format!(
+                        "unknown key; known: {} (or a dotted config path)",
+                        known.join(", ")
+                    )
+                }
+                e => e.to_string(),
+            },
+        })
     }
 }
 
-/// `lo:hi:n` (n evenly spaced values) or `v1,v2,…`.
+/// `lo:hi:n` (n evenly spaced values) or `v1,v2,…`, by the core's one value-spec parser.
 pub fn parse_values(spec: &str) -> Result<Vec<f64>, String> {
-    let num = |s: &str| {
-        s.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| format!("`{s}` is not a number"))
-    };
-    if let [lo, hi, n] = spec.split(':').collect::<Vec<_>>()[..] {
-        let (lo, hi) = (num(lo)?, num(hi)?);
-        let n: usize = n
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| (2..=1001).contains(n))
-            .ok_or_else(|| format!("`{n}`: the count must be 2..=1001"))?;
-        return Ok((0..n)
-            .map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
-            .collect());
-    }
-    spec.split(',').map(num).collect()
+    medisim_core::params::ValueSpec::parse(spec)?
+        .grid()
+        .ok_or_else(|| format!("`{spec}`: give the count, lo:hi:n"))
 }
 
 /// One sweep: the values of the varied key and the result at each.
@@ -138,7 +106,11 @@ pub fn sweep(
 ) -> Result<Vec<(f64, PanelResult)>, PanelError> {
     values
         .iter()
-        .map(|v| Ok((*v, run(d, &base.with(key, *v)?)?)))
+        .map(|v| {
+            let point = base.with(key, *v)?;
+            point.validate(d)?;
+            Ok((*v, run(d, &point)?))
+        })
         .collect()
 }
 

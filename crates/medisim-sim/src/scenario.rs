@@ -446,45 +446,22 @@ impl Scenario {
     /// The scenario with one numeric key set, held to its legal range (never clipped); a
     /// whole-number key refuses a fraction.
     pub fn with_value(&self, key: &str, value: f64) -> Result<Scenario, ScenarioError> {
-        let mut table = toml::Table::try_from(self).map_err(|e| invalid(key, e.to_string()))?;
-        let (section, name) = key.rsplit_once('.').unwrap_or(("", key));
-        let slot = if section.is_empty() {
-            &mut table
-        } else {
-            table
-                .get_mut(section)
-                .and_then(|v| v.as_table_mut())
-                .ok_or_else(|| unknown_key(key))?
-        };
-        let new = match slot.get(name) {
-            Some(toml::Value::Float(_)) => toml::Value::Float(value),
-            Some(toml::Value::Integer(_)) if value.fract() == 0.0 && value.abs() < 9.2e18 => {
-                toml::Value::Integer(value as i64)
-            }
-            Some(toml::Value::Integer(_)) => {
-                return Err(invalid(
-                    key,
-                    format!("takes whole numbers, got {}", number(value)),
-                ))
-            }
-            Some(_) => return Err(invalid(key, "is not a numeric key")),
-            None => return Err(unknown_key(key)),
-        };
-        slot.insert(name.into(), new);
-        let s: Scenario = table
-            .try_into()
-            .map_err(|e: toml::de::Error| invalid(key, e.to_string()))?;
+        use medisim_core::params::{self, KeyError};
+        let s: Scenario =
+            params::set(self, key, toml::Value::Float(value)).map_err(|e| match e {
+                KeyError::Unknown { .. } | KeyError::Malformed { .. } => unknown_key(key),
+                KeyError::Type { expected, .. } if expected == "a whole number" => {
+                    invalid(key, format!("takes whole numbers, got {}", number(value)))
+                }
+                KeyError::Type { .. } => invalid(key, "is not a numeric key"),
+                e => invalid(key, e.to_string()),
+            })?;
         s.validate()?;
         Ok(s)
     }
 
     fn lookup(&self, key: &str) -> Result<toml::Value, ScenarioError> {
-        let table = toml::Table::try_from(self).map_err(|e| invalid(key, e.to_string()))?;
-        let mut v = toml::Value::Table(table);
-        for p in key.split('.') {
-            v = v.get(p).cloned().ok_or_else(|| unknown_key(key))?;
-        }
-        Ok(v)
+        medisim_core::params::get(self, key).map_err(|_| unknown_key(key))
     }
 
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {

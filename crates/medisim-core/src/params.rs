@@ -1,0 +1,331 @@
+//! Parameters by key: the one way every model's parameters are read and set by name.
+//!
+//! A model's parameters are a serde structure; a key is a dotted path through its tables with
+//! `[i]` indices into arrays (`arrivals.rate`, `retinopathy.macular_edema_cost`, `k[0]`,
+//! `care.skill[2]`). Setting goes through the structure's own TOML form, so the model's
+//! deserialiser (defaults, `deny_unknown_fields`, enums) decides what a value may be; the model
+//! then validates ranges. The type rules live here once: an integer may stand for a real, a
+//! real may stand for an integer only when it is whole and representable, and any other
+//! mismatch is refused with the expected type.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+/// A parameter's value, as its TOML form holds it.
+pub use toml::Value;
+
+/// Why a key could not be read or set.
+#[derive(Clone, Debug, thiserror::Error, PartialEq)]
+pub enum KeyError {
+    #[error("`{key}` is not a key here; known: {known}")]
+    Unknown { key: String, known: String },
+    #[error("`{key}` is not a key: write `name`, `section.name` or `name[i]`")]
+    Malformed { key: String },
+    #[error("`{key}`: index {index} is outside 0..{len}")]
+    Index {
+        key: String,
+        index: usize,
+        len: usize,
+    },
+    #[error("`{key}` takes {expected}, got `{got}`")]
+    Type {
+        key: String,
+        expected: String,
+        got: String,
+    },
+    #[error("`{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+/// One step of a key: a table entry, then array indices.
+struct Step<'a> {
+    name: &'a str,
+    indices: Vec<usize>,
+}
+
+fn steps(key: &str) -> Result<Vec<Step<'_>>, KeyError> {
+    let malformed = || KeyError::Malformed { key: key.into() };
+    key.split('.')
+        .map(|part| {
+            let (name, mut rest) = part.find('[').map_or((part, ""), |k| part.split_at(k));
+            let mut indices = Vec::new();
+            while !rest.is_empty() {
+                let close = rest.find(']').ok_or_else(malformed)?;
+                let i = rest[1..close].trim().parse().map_err(|_| malformed())?;
+                indices.push(i);
+                rest = &rest[close + 1..];
+            }
+            let ok = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+            ok.then_some(Step { name, indices }).ok_or_else(malformed)
+        })
+        .collect()
+}
+
+fn known(table: &toml::Table) -> String {
+    table.keys().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// The slot `key` names inside `root`.
+fn slot<'v>(root: &'v mut Value, key: &str) -> Result<&'v mut Value, KeyError> {
+    let mut v = root;
+    for step in steps(key)? {
+        let table = v
+            .as_table_mut()
+            .ok_or_else(|| KeyError::Malformed { key: key.into() })?;
+        let names = known(table);
+        v = table.get_mut(step.name).ok_or_else(|| KeyError::Unknown {
+            key: key.into(),
+            known: names,
+        })?;
+        for index in step.indices {
+            let len = v.as_array().map_or(0, Vec::len);
+            v = v
+                .as_array_mut()
+                .and_then(|a| a.get_mut(index))
+                .ok_or(KeyError::Index {
+                    key: key.into(),
+                    index,
+                    len,
+                })?;
+        }
+    }
+    Ok(v)
+}
+
+fn to_value<T: Serialize>(params: &T, key: &str) -> Result<Value, KeyError> {
+    toml::Table::try_from(params)
+        .map(Value::Table)
+        .map_err(|e| KeyError::Invalid {
+            key: key.into(),
+            message: format!("the parameters cannot be written as TOML: {e}"),
+        })
+}
+
+/// The value at `key`.
+pub fn get<T: Serialize>(params: &T, key: &str) -> Result<Value, KeyError> {
+    let mut root = to_value(params, key)?;
+    slot(&mut root, key).map(|v| v.clone())
+}
+
+/// `new` converted to the type of the slot it replaces, or refused.
+fn coerce(key: &str, old: &Value, new: Value) -> Result<Value, KeyError> {
+    let refuse = |expected: &str, new: &Value| KeyError::Type {
+        key: key.into(),
+        expected: expected.into(),
+        got: new.to_string(),
+    };
+    match (old, new) {
+        (Value::Float(_), Value::Integer(i)) => Ok(Value::Float(i as f64)),
+        (Value::Float(_), Value::Float(x)) if !x.is_finite() => Err(KeyError::Invalid {
+            key: key.into(),
+            message: format!("{x} is not a finite number"),
+        }),
+        // 2^63 is the first whole real that is not an i64.
+        (Value::Integer(_), Value::Float(x))
+            if x.fract() == 0.0 && x.abs() < 9.223_372_036_854_775e18 =>
+        {
+            Ok(Value::Integer(x as i64))
+        }
+        (Value::Integer(_), new @ Value::Float(_)) => Err(refuse("a whole number", &new)),
+        (old, new) if std::mem::discriminant(old) == std::mem::discriminant(&new) => Ok(new),
+        (old, new) => Err(refuse(&format!("a {}", old.type_str()), &new)),
+    }
+}
+
+/// `params` with `key` set to `new`, read back through the structure's deserialiser. Range
+/// checks are the model's: validate the result.
+pub fn set<T: Serialize + DeserializeOwned>(
+    params: &T,
+    key: &str,
+    new: Value,
+) -> Result<T, KeyError> {
+    let mut root = to_value(params, key)?;
+    let at = slot(&mut root, key)?;
+    *at = coerce(key, at, new)?;
+    root.try_into()
+        .map_err(|e: toml::de::Error| KeyError::Invalid {
+            key: key.into(),
+            message: e.message().to_string(),
+        })
+}
+
+/// A value written as TOML on a command line: `0.5`, `-5`, `[1, 2]`, `"high"`, `true`.
+pub fn literal(text: &str) -> Result<Value, String> {
+    toml::from_str::<toml::Table>(&format!("v = {text}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .ok_or_else(|| format!("`{text}` is not a value (a number, `true`, `[1, 2]`, `\"text\"`)"))
+}
+
+/// Most points a value spec may ask for.
+pub const MAX_POINTS: usize = 10_000;
+
+/// The values a sweep gives one key: `lo:hi:n` (n evenly spaced), `lo:hi` (a range for a
+/// sampled design) or `v1,v2,…`. Every number finite; a range's start below its end.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueSpec {
+    Range { lo: f64, hi: f64, n: Option<usize> },
+    List(Vec<f64>),
+}
+
+impl ValueSpec {
+    pub fn parse(spec: &str) -> Result<ValueSpec, String> {
+        let num = |s: &str| {
+            let v: f64 = s
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{}` is not a number", s.trim()))?;
+            if v.is_finite() {
+                Ok(v)
+            } else {
+                Err(format!("`{}` is not finite", s.trim()))
+            }
+        };
+        if !spec.contains(':') {
+            return spec
+                .split(',')
+                .map(num)
+                .collect::<Result<_, _>>()
+                .map(ValueSpec::List);
+        }
+        let parts: Vec<&str> = spec.split(':').collect();
+        let n = match parts[..] {
+            [_, _] => None,
+            [_, _, n] => {
+                let n: usize = n
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("the count `{}` is not a whole number", n.trim()))?;
+                if !(2..=MAX_POINTS).contains(&n) {
+                    return Err(format!("the count must be in 2..={MAX_POINTS}, got {n}"));
+                }
+                Some(n)
+            }
+            _ => return Err(format!("`{spec}`: a range is lo:hi or lo:hi:n")),
+        };
+        let (lo, hi) = (num(parts[0])?, num(parts[1])?);
+        if lo >= hi {
+            return Err(format!("`{spec}`: the range's start must be below its end"));
+        }
+        Ok(ValueSpec::Range { lo, hi, n })
+    }
+
+    /// The values of a grid: a list as given, `lo:hi:n` as n evenly spaced points. A range
+    /// without a count has no grid.
+    pub fn grid(&self) -> Option<Vec<f64>> {
+        match self {
+            ValueSpec::List(v) => Some(v.clone()),
+            ValueSpec::Range { lo, hi, n: Some(n) } => Some(
+                (0..*n)
+                    .map(|i| lo + (hi - lo) * i as f64 / (*n - 1) as f64)
+                    .collect(),
+            ),
+            ValueSpec::Range { n: None, .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        rate: f64,
+        skill: Vec<f64>,
+        mode: String,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Params {
+        seed: u64,
+        teams: u32,
+        on: bool,
+        inner: Inner,
+    }
+
+    fn p() -> Params {
+        Params {
+            seed: 1,
+            teams: 5,
+            on: false,
+            inner: Inner {
+                rate: 9.0,
+                skill: vec![1.0, 0.9],
+                mode: "a".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn keys_reach_sections_and_array_entries() {
+        let q = set(&p(), "inner.skill[1]", Value::Float(0.5)).unwrap();
+        assert_eq!(q.inner.skill, vec![1.0, 0.5]);
+        let q = set(&q, "inner.rate", Value::Integer(3)).unwrap();
+        assert_eq!(q.inner.rate, 3.0);
+        assert_eq!(get(&q, "inner.rate").unwrap(), Value::Float(3.0));
+        let q = set(&q, "inner.mode", literal("\"b\"").unwrap()).unwrap();
+        assert_eq!(q.inner.mode, "b");
+        assert!(set(&q, "on", literal("true").unwrap()).unwrap().on);
+    }
+
+    #[test]
+    fn whole_numbers_stay_exact() {
+        // Through an f64 this seed would become 9007199254740992.
+        let q = set(&p(), "seed", literal("9007199254740993").unwrap()).unwrap();
+        assert_eq!(q.seed, 9_007_199_254_740_993);
+        let q = set(&p(), "teams", Value::Float(7.0)).unwrap();
+        assert_eq!(q.teams, 7);
+    }
+
+    #[test]
+    fn every_bad_setting_is_refused_by_name() {
+        let e = |k: &str, v: Value| set(&p(), k, v).unwrap_err().to_string();
+        assert_eq!(
+            e("inner.rat", Value::Float(1.0)),
+            "`inner.rat` is not a key here; known: mode, rate, skill"
+        );
+        assert!(e("inner.skill[2]", Value::Float(1.0)).contains("index 2 is outside 0..2"));
+        assert!(e("teams", Value::Float(2.5)).contains("takes a whole number"));
+        assert!(e("inner.rate", literal("\"x\"").unwrap()).contains("takes a float"));
+        assert!(e("inner.rate", Value::Float(f64::NAN)).contains("not a finite number"));
+        assert!(
+            e("teams", Value::Integer(-1)).contains("`teams`"),
+            "u32 refuses -1"
+        );
+        assert!(e("teams", Value::Float(1e300)).contains("whole number"));
+        for bad in ["", "a..b", "x[", "x[a]", "x y"] {
+            assert!(matches!(
+                set(&p(), bad, Value::Float(1.0)),
+                Err(KeyError::Malformed { .. })
+            ));
+        }
+        assert!(literal("1 2").is_err());
+    }
+
+    #[test]
+    fn value_specs_are_grids_ranges_or_lists() {
+        let g = |s: &str| ValueSpec::parse(s).unwrap().grid();
+        assert_eq!(g("0:1:3"), Some(vec![0.0, 0.5, 1.0]));
+        assert_eq!(g("0.1, 2"), Some(vec![0.1, 2.0]));
+        assert_eq!(g("0:1"), None);
+        for (bad, says) in [
+            ("1:0:3", "below its end"),
+            ("0:1:1", "2..=10000"),
+            ("0:1:10001", "2..=10000"),
+            ("0:1:x", "not a whole number"),
+            ("0:1:2:3", "lo:hi or lo:hi:n"),
+            ("a,1", "`a` is not a number"),
+            ("0:inf:3", "not finite"),
+            ("nan", "not finite"),
+        ] {
+            let e = ValueSpec::parse(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+}
