@@ -428,15 +428,24 @@ def search(
 
 def contract(
     model: str = "nonnegative",
-    pi00: float = 0.51,
-    pi01: float = 0.75,
-    pi10: float = 0.66,
-    pi11: float = 0.85,
-    gamma: float = 0.44,
+    pi00: Optional[float] = None,
+    pi01: Optional[float] = None,
+    pi10: Optional[float] = None,
+    pi11: Optional[float] = None,
+    gamma: Optional[float] = None,
+    p11: float = 0.0,
+    t: float = 0.0,
+    w0: float = 0.0,
+    w1: float = 0.0,
+    utility: str = "sqrt",
 ) -> dict:
-    """An optimal end-of-life payment contract (seed 003), closed form and numeric check;
-    the defaults are the ICP case study."""
-    return json.loads(_native.contract(model, pi00, pi01, pi10, pi11, gamma))
+    """An optimal end-of-life payment contract (seed 003), closed form and numeric check, as
+    ``medisim contract`` computes it: probabilities left out are the ICP case study's; ``p11``
+    (free), ``t`` (nonnegative), ``w0``/``w1`` (misclassified) and ``utility`` (risk-averse:
+    ``sqrt``, ``log1p`` or ``cara:R``) pick the model's member."""
+    return json.loads(
+        _native.contract(model, pi00, pi01, pi10, pi11, gamma, p11, t, w0, w1, utility)
+    )
 
 
 def panel(config_toml: str = "") -> dict:

@@ -220,6 +220,25 @@ def test_l2_search_and_contracts_are_one_call_each(tmp_path):
         medisim.contract(pi00=1.5)
 
 
+def test_contract_takes_every_model_setting_the_command_line_takes():
+    icp = medisim.contract()
+    assert icp == medisim.contract(pi00=0.51, pi01=0.75, pi10=0.66, pi11=0.85, gamma=0.44)
+    sqrt = medisim.contract("risk-averse")
+    log1p = medisim.contract("risk-averse", utility="log1p")
+    assert sqrt["payments"] != log1p["payments"]
+    wrong = medisim.contract("misclassified", w0=0.1, w1=0.1)
+    assert wrong != medisim.contract("misclassified")
+    with pytest.raises(ValueError, match="free, nonnegative, misclassified, risk-averse"):
+        medisim.contract("bogus")
+    # The same member as `medisim contract` picks with the same flags.
+    cli = subprocess.run(
+        [os.environ.get("MEDISIM_BIN", "medisim"), "contract", "--model", "free",
+         "--p11", "0.2", "--json"],
+        capture_output=True, text=True, check=True,
+    )
+    assert json.loads(cli.stdout)["payments"] == medisim.contract("free", p11=0.2)["payments"]
+
+
 def test_long_calls_report_progress_and_stop_at_ctrl_c():
     import _thread
     import threading

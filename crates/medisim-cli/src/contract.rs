@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Result};
 use medisim_contracts::simulate::{simulate, Cohort, Policy};
-use medisim_contracts::{solve, Model, Params, Solution, Utility};
+use medisim_contracts::{solve, Choice, Model, Params, Solution, Utility};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Action {
@@ -17,21 +17,14 @@ pub enum Action {
     Generate,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ModelName {
-    Free,
-    Nonnegative,
-    Misclassified,
-    RiskAverse,
-}
-
 #[derive(clap::Args)]
 pub struct ContractArgs {
     /// `icp` for the case study, `simulate` for a Monte Carlo check; omitted: solve the model.
     #[arg(value_enum)]
     action: Option<Action>,
-    #[arg(long, value_enum, default_value = "nonnegative")]
-    model: ModelName,
+    #[arg(long, default_value = "nonnegative",
+          value_parser = clap::builder::PossibleValuesParser::new(Model::NAMES))]
+    model: String,
     /// Survival probability of a bad responder with low expenditure.
     #[arg(long, default_value_t = Params::ICP.pi00)]
     pi00: f64,
@@ -89,16 +82,15 @@ impl ContractArgs {
         }
     }
 
-    fn model(&self) -> Model {
-        match self.model {
-            ModelName::Free => Model::Free { p11: self.p11 },
-            ModelName::Nonnegative => Model::NonNegative { t: self.t },
-            ModelName::Misclassified => Model::Misclassified {
-                w0: self.w0,
-                w1: self.w1,
-            },
-            ModelName::RiskAverse => Model::RiskAverse(self.utility),
-        }
+    fn model(&self) -> Result<Model> {
+        let choice = Choice {
+            p11: self.p11,
+            t: self.t,
+            w0: self.w0,
+            w1: self.w1,
+            utility: self.utility,
+        };
+        Model::by_name(&self.model, &choice).map_err(anyhow::Error::msg)
     }
 }
 
@@ -118,7 +110,7 @@ pub fn contract(a: &ContractArgs) -> Result<bool> {
     }
     let (model, params) = match a.action {
         Some(Action::Icp) => (Model::NonNegative { t: 0.0 }, Params::ICP),
-        _ => (a.model(), a.params()),
+        _ => (a.model()?, a.params()),
     };
     let s = match solve(model, &params) {
         Ok(s) => s,

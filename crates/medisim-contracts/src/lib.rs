@@ -19,5 +19,5 @@ pub mod numeric;
 pub mod params;
 pub mod simulate;
 
-pub use model::{solve, Model, Solution, Solved, Utility};
+pub use model::{solve, Choice, Model, Solution, Solved, Utility};
 pub use params::{ContractError, Params};

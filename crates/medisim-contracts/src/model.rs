@@ -85,7 +85,56 @@ pub enum Model {
     RiskAverse(Utility),
 }
 
+/// What picks a model's member: the settings the command line and the Python `contract`
+/// share, with the same defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Choice {
+    /// Free model: the payment on survival with high expenditure.
+    pub p11: f64,
+    /// Non-negative model: the point of the optimal segment, in [0, 1].
+    pub t: f64,
+    /// Misclassified model: the responder test's false-negative and false-positive rates.
+    pub w0: f64,
+    pub w1: f64,
+    /// Risk-averse model: the provider's utility.
+    pub utility: Utility,
+}
+
+impl Default for Choice {
+    fn default() -> Self {
+        Choice {
+            p11: 0.0,
+            t: 0.0,
+            w0: 0.0,
+            w1: 0.0,
+            utility: Utility::Sqrt,
+        }
+    }
+}
+
 impl Model {
+    /// Every model's name, as the command line and the Python package spell it.
+    pub const NAMES: [&'static str; 4] = ["free", "nonnegative", "misclassified", "risk-averse"];
+
+    /// The model called `name`, its member picked by `choice`.
+    pub fn by_name(name: &str, choice: &Choice) -> Result<Model, String> {
+        Ok(match name {
+            "free" => Model::Free { p11: choice.p11 },
+            "nonnegative" => Model::NonNegative { t: choice.t },
+            "misclassified" => Model::Misclassified {
+                w0: choice.w0,
+                w1: choice.w1,
+            },
+            "risk-averse" => Model::RiskAverse(choice.utility),
+            other => {
+                return Err(format!(
+                    "no contract model `{other}`: choose {}",
+                    Model::NAMES.join(", ")
+                ))
+            }
+        })
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Model::Free { .. } => "free",

@@ -59,7 +59,10 @@ pub fn figures(patients: usize, seed: u64) -> Vec<Figure> {
     out.push(Figure {
         id: "contracts_gamma".into(),
         title: "Contracts — expected payment versus the share of good responders γ".into(),
-        caption: "π at the ICP case study (0.51, 0.75, 0.66, 0.85); payments in units of the provider's cost F. The free model pays nothing in expectation; limited liability costs γ.".into(),
+        caption: format!(
+            "π at the ICP case study ({}, {}, {}, {}); payments in units of the provider's cost F. The free model pays nothing in expectation; limited liability costs γ.",
+            base.pi00, base.pi01, base.pi10, base.pi11
+        ),
         panels: vec![(
             "gamma".into(),
             lines_with_bands(

@@ -589,36 +589,42 @@ fn search(
     .to_string())
 }
 
-/// An end-of-life payment contract (seed 003) at the given survival probabilities: JSON of
-/// the closed form, the numeric cross-check and what they imply.
+/// An end-of-life payment contract (seed 003): JSON of the closed form, the numeric
+/// cross-check and what they imply. Probabilities left out are the ICP case study's
+/// (`Params::ICP`); the model's member is chosen as on the command line (`Choice`).
 #[pyfunction]
-#[pyo3(signature = (model = "nonnegative", pi00 = 0.51, pi01 = 0.75, pi10 = 0.66, pi11 = 0.85, gamma = 0.44))]
+#[pyo3(signature = (model = "nonnegative", pi00 = None, pi01 = None, pi10 = None, pi11 = None,
+                    gamma = None, p11 = 0.0, t = 0.0, w0 = 0.0, w1 = 0.0, utility = "sqrt"))]
+#[allow(clippy::too_many_arguments)]
 fn contract(
     model: &str,
-    pi00: f64,
-    pi01: f64,
-    pi10: f64,
-    pi11: f64,
-    gamma: f64,
+    pi00: Option<f64>,
+    pi01: Option<f64>,
+    pi10: Option<f64>,
+    pi11: Option<f64>,
+    gamma: Option<f64>,
+    p11: f64,
+    t: f64,
+    w0: f64,
+    w1: f64,
+    utility: &str,
 ) -> PyResult<String> {
-    use medisim_contracts::{Model, Params, Utility};
-    let m = match model {
-        "free" => Model::Free { p11: 0.0 },
-        "nonnegative" => Model::NonNegative { t: 0.0 },
-        "misclassified" => Model::Misclassified { w0: 0.1, w1: 0.1 },
-        "risk-averse" => Model::RiskAverse(Utility::Sqrt),
-        other => {
-            return Err(value_error(format!(
-            "no contract model `{other}`: choose free, nonnegative, misclassified or risk-averse"
-        )))
-        }
+    use medisim_contracts::{Choice, Model, Params};
+    let choice = Choice {
+        p11,
+        t,
+        w0,
+        w1,
+        utility: utility.parse().map_err(value_error)?,
     };
+    let m = Model::by_name(model, &choice).map_err(value_error)?;
+    let icp = Params::ICP;
     let p = Params {
-        pi00,
-        pi01,
-        pi10,
-        pi11,
-        gamma,
+        pi00: pi00.unwrap_or(icp.pi00),
+        pi01: pi01.unwrap_or(icp.pi01),
+        pi10: pi10.unwrap_or(icp.pi10),
+        pi11: pi11.unwrap_or(icp.pi11),
+        gamma: gamma.unwrap_or(icp.gamma),
     };
     let s = medisim_contracts::solve(m, &p).map_err(value_error)?;
     serde_json::to_string(&s).map_err(value_error)
