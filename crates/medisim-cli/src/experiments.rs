@@ -1,5 +1,6 @@
 //! `medisim l1 | l2 | validate | report | reproduce`.
 
+use crate::progress::Bar;
 use crate::run::{load_policy, load_scenario, parse_seeds};
 use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -234,7 +235,7 @@ pub(crate) fn options(c: &Common) -> Result<Options> {
     })
 }
 
-pub(crate) fn bar(step: &str) -> ProgressBar {
+pub(crate) fn bar(step: &str) -> Bar {
     let pb = ProgressBar::new(0);
     pb.set_style(
         ProgressStyle::with_template(
@@ -244,11 +245,11 @@ pub(crate) fn bar(step: &str) -> ProgressBar {
         .progress_chars("=> "),
     );
     pb.set_prefix(step.to_string());
-    pb
+    Bar(pb)
 }
 
-fn done(pb: ProgressBar) {
-    pb.finish();
+fn done(pb: Bar) {
+    pb.0.finish();
 }
 
 fn summary(out: &Path, stats: medisim_experiments::cells::CellStats) -> Result<()> {
@@ -371,7 +372,7 @@ pub fn reproduce(a: &ReproduceArgs, verbose: bool) -> Result<bool> {
     if verbose && !a.no_search {
         crate::search::ensure_l3(&a.out.join("search"), &o.scenario)?;
     }
-    let r = medisim_experiments::reproduce(&o, &a.out, bar)?;
+    let r = medisim_experiments::reproduce(&o, &a.out, |step| Box::new(bar(step)))?;
     if verbose {
         say_raw!("{}", medisim_experiments::validate::table(&r.facts));
     }

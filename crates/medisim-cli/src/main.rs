@@ -31,6 +31,7 @@ mod contract;
 mod experiments;
 mod game;
 mod panel;
+mod progress;
 mod run;
 mod search;
 mod source;

@@ -1,5 +1,6 @@
 //! `medisim search`.
 
+use crate::progress::Bar;
 use crate::run::{load_scenario, parse_seeds};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -90,7 +91,7 @@ pub struct SearchArgs {
     replicates: u32,
 }
 
-fn bar(iterations: u32) -> ProgressBar {
+fn bar(iterations: u32) -> Bar {
     let pb = ProgressBar::new(u64::from(iterations));
     pb.set_style(
         ProgressStyle::with_template(
@@ -99,7 +100,7 @@ fn bar(iterations: u32) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    pb
+    Bar(pb)
 }
 
 pub fn search(a: &SearchArgs) -> Result<bool> {
@@ -220,7 +221,7 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         let runs = ablation::run_ablation(&c, &scenario, &out, replicates, resume, &|label, n| {
             let pb = bar(u32::try_from(n).unwrap_or(u32::MAX));
             pb.set_prefix(label.to_string());
-            pb
+            Box::new(pb)
         })?;
         say!(
             "warm-start ablation (held-out fitness, {:?} objective, search seeds {}..={}):",
@@ -234,7 +235,7 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
     }
     let pb = bar(c.iterations);
     let o = run_search(&c, &scenario, &out, resume, None, &pb)?;
-    pb.finish();
+    pb.0.finish();
     write_trace(&out, &c, &o)?;
     say!("held-out seeds {:?}:", c.test_seeds);
     say_raw!("{}", medisim_search::search::table_text(&o.table));
@@ -320,6 +321,6 @@ pub fn ensure_l3(dir: &Path, scenario: &medisim_sim::Scenario) -> Result<()> {
     let pb = bar(c.iterations);
     pb.set_prefix("L3");
     let o = run_search(&c, scenario, dir, resume, None, &pb)?;
-    pb.finish_and_clear();
+    pb.0.finish_and_clear();
     write_trace(dir, &c, &o)
 }

@@ -61,7 +61,7 @@ fn allowed_imports(doc: &str) -> Allowed {
     out
 }
 
-/// One medisim → medisim dependency as cargo resolves it.
+/// One dependency of a medisim crate as cargo resolves it.
 #[derive(Debug)]
 struct Arrow {
     from: String,
@@ -70,7 +70,7 @@ struct Arrow {
     kind: String,
 }
 
-/// Every medisim arrow of the workspace whose root holds `manifest_dir`.
+/// Every dependency of every crate of the workspace whose root holds `manifest_dir`.
 fn crate_graph(manifest_dir: &Path) -> (Vec<String>, Vec<Arrow>) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
@@ -95,14 +95,11 @@ fn crate_graph(manifest_dir: &Path) -> (Vec<String>, Vec<Arrow>) {
     for p in meta["packages"].as_array().unwrap() {
         let from = p["name"].as_str().unwrap().to_string();
         for d in p["dependencies"].as_array().unwrap() {
-            let to = d["name"].as_str().unwrap();
-            if to.starts_with("medisim-") {
-                arrows.push(Arrow {
-                    from: from.clone(),
-                    to: to.to_string(),
-                    kind: d["kind"].as_str().unwrap_or("normal").to_string(),
-                });
-            }
+            arrows.push(Arrow {
+                from: from.clone(),
+                to: d["name"].as_str().unwrap().to_string(),
+                kind: d["kind"].as_str().unwrap_or("normal").to_string(),
+            });
         }
         crates.push(from);
     }
@@ -115,7 +112,7 @@ fn arrow_violations(crates: &[String], arrows: &[Arrow], allowed: &Allowed) -> V
         .filter(|c| !allowed.contains_key(*c))
         .map(|c| format!("{c} is not in ARCHITECTURE.md's \"Allowed imports\" table"))
         .collect();
-    for a in arrows {
+    for a in arrows.iter().filter(|a| a.to.starts_with("medisim-")) {
         let Some((normal, tests)) = allowed.get(&a.from) else {
             continue;
         };
@@ -133,6 +130,28 @@ fn crate_dependencies_are_the_ones_architecture_md_allows() {
     assert!(arrows.len() > 10, "the graph was read: {arrows:?}");
     let bad = arrow_violations(&crates, &arrows, &allowed_imports(&architecture_md()));
     assert!(bad.is_empty(), "{bad:#?}");
+}
+
+/// The crates that draw on a terminal (depend on `indicatif`): only the command line may.
+fn terminal_crates(arrows: &[Arrow]) -> BTreeSet<String> {
+    arrows
+        .iter()
+        .filter(|a| a.to == "indicatif" && a.kind != "dev")
+        .map(|a| a.from.clone())
+        .collect()
+}
+
+#[test]
+fn only_the_command_line_knows_a_terminal() {
+    let (_, arrows) = crate_graph(Path::new(ROOT));
+    assert_eq!(terminal_crates(&arrows), ["medisim-cli".to_string()].into());
+    // Planted: a library that takes a progress bar again.
+    let planted = Arrow {
+        from: "medisim-search".into(),
+        to: "indicatif".into(),
+        kind: "normal".into(),
+    };
+    assert!(terminal_crates(&[planted]).contains("medisim-search"));
 }
 
 #[test]

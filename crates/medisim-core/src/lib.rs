@@ -13,6 +13,7 @@
 //! - [`model`]: the [`Model`] trait (scenario, policy, run → summaries) and its
 //!   [`ModelVersion`], which keys every cache and run store.
 //! - [`params`]: parameters read and set by dotted key, one set of type rules for every model.
+//! - [`progress`]: how a long job reports how far it is, without knowing who shows it.
 //! - [`rundir`]: atomic writes and the resume guard of a run directory.
 //! - [`table`]: tidy tables written as CSV and Parquet from one description.
 //!
@@ -23,6 +24,7 @@ pub mod metric;
 pub mod model;
 pub mod objective;
 pub mod params;
+pub mod progress;
 pub mod rng;
 pub mod rundir;
 pub mod sensitivity;
@@ -34,6 +36,7 @@ pub mod text;
 pub use metric::{Metric, Summaries};
 pub use model::{Model, ModelVersion};
 pub use objective::ObjectiveKind;
+pub use progress::{Counter, Hidden, Progress};
 pub use rundir::{write_atomic, RunDir, RunDirError, RunLock};
 pub use spec::RunSpec;
 pub use stats::{mean, ratio, summarise, Pearson, Summary};

@@ -10,8 +10,8 @@ use crate::Options;
 use anyhow::{bail, Context, Result};
 use argmin::core::{CostFunction, Error as ArgminError, Executor};
 use argmin::solver::neldermead::NelderMead;
-use indicatif::ProgressBar;
 use medisim_core::metric::Metric as _;
+use medisim_core::progress::{Hidden, Progress};
 use medisim_sim::{Metric, Scenario};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -125,7 +125,7 @@ struct Problem<'a> {
     centre: Vec<f64>,
     out: Option<&'a Path>,
     trace: Mutex<Vec<(usize, f64, f64)>>,
-    pb: &'a ProgressBar,
+    pb: &'a dyn Progress,
 }
 
 impl Problem<'_> {
@@ -145,7 +145,7 @@ impl Problem<'_> {
             .iter()
             .map(|(a, b)| l1::cell(s, &self.o.policy, *a, *b, &self.o.seeds, self.o.horizon))
             .collect();
-        Ok(run_cells(&specs, self.out, &ProgressBar::hidden())?.0)
+        Ok(run_cells(&specs, self.out, &Hidden)?.0)
     }
 
     fn fit(&self, cells: &[Cell]) -> Vec<Fit> {
@@ -225,7 +225,7 @@ pub fn run(
     targets: &Targets,
     spec: &Spec,
     out: Option<&Path>,
-    pb: &ProgressBar,
+    pb: &dyn Progress,
 ) -> Result<Calibration> {
     if !(spec.box_fraction > 0.0 && spec.box_fraction < 1.0) {
         bail!("--box {}: must be in (0, 1)", spec.box_fraction);
@@ -265,7 +265,7 @@ pub fn run(
         .timeout(std::time::Duration::from_secs(24 * 3600))
         .run()
         .map_err(|e| anyhow::anyhow!("calibration: {e}"))?;
-    pb.finish_and_clear();
+    pb.finish();
     let best_u = res.state.best_param.clone().unwrap_or(start);
     let scenario = problem.scenario(&best_u)?;
     let fit = problem.fit(&problem.cells(&scenario)?);
@@ -416,14 +416,14 @@ mod tests {
             box_fraction: 0.3,
             iterations: 6,
         };
-        let a = run(&o, &t, &spec, Some(dir.path()), &ProgressBar::hidden()).unwrap();
+        let a = run(&o, &t, &spec, Some(dir.path()), &Hidden).unwrap();
         assert!(
             a.best_distance <= a.start_distance + 1e-9,
             "{} > {}",
             a.best_distance,
             a.start_distance
         );
-        let b = run(&o, &t, &spec, Some(dir.path()), &ProgressBar::hidden()).unwrap();
+        let b = run(&o, &t, &spec, Some(dir.path()), &Hidden).unwrap();
         assert_eq!(a.best, b.best);
         assert!(fit_csv(&a).unwrap().lines().count() == t.moment.len() + 1);
     }

@@ -8,7 +8,7 @@
 //! cache: two experiments that need the same run share one file, and each sees its own labels.
 
 use anyhow::Result;
-use indicatif::ProgressBar;
+use medisim_core::progress::Progress;
 use medisim_core::{write_atomic, Metric, Model, RunSpec, Summaries};
 use medisim_dsl::Policy;
 use medisim_sim::Field;
@@ -90,7 +90,7 @@ pub struct CellStats {
 pub fn run_cells(
     specs: &[CellSpec],
     out: Option<&Path>,
-    progress: &ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<(Vec<Cell>, CellStats)> {
     run_model_cells(&MediSim, specs, out, progress)
 }
@@ -100,7 +100,7 @@ pub fn run_model_cells<M: Model>(
     model: &M,
     specs: &[CellSpec<M>],
     out: Option<&Path>,
-    progress: &ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<(Vec<Cell>, CellStats)> {
     let dir = match out {
         Some(o) => Some(medisim_core::RunDir::create(&o.join("cells"))?),
@@ -231,7 +231,7 @@ pub fn fill_shard(
     specs: Vec<CellSpec>,
     out: &Path,
     shard: Shard,
-    progress: &ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<(usize, CellStats)> {
     let total = specs.len();
     let mine: Vec<CellSpec> = specs

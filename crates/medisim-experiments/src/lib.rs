@@ -26,7 +26,7 @@ pub mod validate;
 
 use anyhow::Result;
 use cells::{run_cells, CellStats};
-use indicatif::ProgressBar;
+use medisim_core::progress::Progress;
 use medisim_core::write_atomic;
 use medisim_dsl::Policy;
 use medisim_sim::Scenario;
@@ -83,7 +83,7 @@ impl Options {
 pub fn validate(
     o: &Options,
     out: Option<&Path>,
-    pb: &ProgressBar,
+    pb: &dyn Progress,
 ) -> Result<(Vec<validate::Fact>, CellStats)> {
     let specs = validate::specs(&o.scenario, &o.policy, &o.seeds, o.horizon);
     pb.set_length(specs.len() as u64);
@@ -107,7 +107,7 @@ pub fn validate(
 pub fn l1(
     o: &Options,
     out: &Path,
-    pb: &ProgressBar,
+    pb: &dyn Progress,
 ) -> Result<(Vec<Figure>, Vec<cells::Cell>, CellStats)> {
     let grid = l1::grid(o.grid);
     let specs = l1::specs(&o.scenario, &o.policy, &grid, &o.seeds, o.horizon);
@@ -122,7 +122,7 @@ pub fn l1(
 pub fn l2(
     o: &Options,
     out: &Path,
-    pb: &ProgressBar,
+    pb: &dyn Progress,
 ) -> Result<(Vec<Figure>, Vec<cells::Cell>, CellStats)> {
     let specs = l2::specs(&o.levers, &o.scenario, &o.policy, &o.seeds, o.horizon);
     pb.set_length(specs.len() as u64);
@@ -227,16 +227,16 @@ pub struct Reproduction {
 pub fn reproduce(
     o: &Options,
     out: &Path,
-    mut bars: impl FnMut(&str) -> ProgressBar,
+    mut bars: impl FnMut(&str) -> Box<dyn Progress>,
 ) -> Result<Reproduction> {
     std::fs::create_dir_all(out)?;
     for e in ["validate", "l1", "l2"] {
         guard_setting(out, o, e)?;
     }
     let start = Instant::now();
-    let (facts, s1) = validate(o, Some(out), &bars("validate"))?;
-    let (l1_figs, l1_cells, s2) = l1(o, out, &bars("L1 grid"))?;
-    let (l2_figs, l2_cells, s3) = l2(o, out, &bars("L2 sweeps"))?;
+    let (facts, s1) = validate(o, Some(out), &*bars("validate"))?;
+    let (l1_figs, l1_cells, s2) = l1(o, out, &*bars("L1 grid"))?;
+    let (l2_figs, l2_cells, s3) = l2(o, out, &*bars("L2 sweeps"))?;
     let stats = CellStats {
         computed: s1.computed + s2.computed + s3.computed,
         reused: s1.reused + s2.reused + s3.reused,

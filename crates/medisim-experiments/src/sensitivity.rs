@@ -7,7 +7,7 @@
 use crate::validate::Fact;
 use crate::Options;
 use anyhow::{bail, Result};
-use indicatif::ProgressBar;
+use medisim_core::progress::{Hidden, Progress};
 use medisim_core::sensitivity::{
     latin_hypercube, morris_design, morris_effects, rank_correlations, sobol_design, sobol_indices,
 };
@@ -105,7 +105,7 @@ pub struct Spec {
 }
 
 /// Run the design: every point's facts through [`crate::validate()`] (cells cached under `out`).
-pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &ProgressBar) -> Result<Sensitivity> {
+pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &dyn Progress) -> Result<Sensitivity> {
     let (keys, design, points, box_fraction, seed) = (
         &spec.keys,
         spec.design,
@@ -149,12 +149,12 @@ pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &ProgressBar) -> Re
         // would claim the directory for this one point's setting.
         let specs =
             crate::validate::specs(&point.scenario, &point.policy, &point.seeds, point.horizon);
-        let (cells, _) = crate::cells::run_cells(&specs, out, &ProgressBar::hidden())?;
+        let (cells, _) = crate::cells::run_cells(&specs, out, &Hidden)?;
         let facts = crate::validate::evaluate(&cells);
         results.push(Point { values, facts });
         pb.inc(1);
     }
-    pb.finish_and_clear();
+    pb.finish();
     let n_facts = results.first().map_or(0, |p| p.facts.len());
     let facts = (0..n_facts)
         .map(|f| {
@@ -314,7 +314,7 @@ mod tests {
             box_fraction: 0.2,
             seed: 5,
         };
-        let a = run(&o, &spec, Some(dir.path()), &ProgressBar::hidden()).unwrap();
+        let a = run(&o, &spec, Some(dir.path()), &Hidden).unwrap();
         assert_eq!(a.points.len(), 3);
         for p in &a.points {
             assert_eq!(p.facts.len(), 9);
@@ -323,7 +323,7 @@ mod tests {
             }
         }
         assert!(a.facts.iter().all(|f| (0.0..=1.0).contains(&f.holds_share)));
-        let b = run(&o, &spec, Some(dir.path()), &ProgressBar::hidden()).unwrap();
+        let b = run(&o, &spec, Some(dir.path()), &Hidden).unwrap();
         assert_eq!(points_csv(&a).unwrap(), points_csv(&b).unwrap());
         assert!(report_section(dir.path()).contains("Not run"));
         let e = run(
@@ -333,7 +333,7 @@ mod tests {
                 ..spec
             },
             None,
-            &ProgressBar::hidden(),
+            &Hidden,
         );
         assert!(e.unwrap_err().to_string().contains("--box"));
     }

@@ -10,8 +10,8 @@
 use crate::cells::{run_cells, Cell, CellSpec};
 use crate::Options;
 use anyhow::{anyhow, bail, Result};
-use indicatif::ProgressBar;
 use medisim_core::objective::{fitness, FitnessWeights};
+use medisim_core::progress::Progress;
 use medisim_core::sensitivity::{latin_hypercube, sobol_design, sobol_indices, SobolIndex};
 use medisim_core::{summarise, Column, Metric as _, Summaries, Summary, Table};
 use medisim_dsl::schema::{Range, Ty};
@@ -245,7 +245,7 @@ pub struct Sweep {
 }
 
 /// Run every point × seed as a cell (cached under `out`), then summarise each point.
-pub fn run(o: &Options, spec: &SweepSpec, out: Option<&Path>, pb: &ProgressBar) -> Result<Sweep> {
+pub fn run(o: &Options, spec: &SweepSpec, out: Option<&Path>, pb: &dyn Progress) -> Result<Sweep> {
     let points = design_points(&spec.factors, spec.design, spec.seed)?;
     let mut cells = Vec::with_capacity(points.len() * o.seeds.len());
     let mut settings = Vec::with_capacity(points.len());
@@ -261,7 +261,7 @@ pub fn run(o: &Options, spec: &SweepSpec, out: Option<&Path>, pb: &ProgressBar) 
     }
     pb.set_length(cells.len() as u64);
     let (done, _) = run_cells(&cells, out, pb)?;
-    pb.finish_and_clear();
+    pb.finish();
     let n = o.seeds.len();
     let points = points
         .into_iter()
@@ -454,6 +454,7 @@ pub fn sobol(s: &Sweep, metrics: &[Metric]) -> Option<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use medisim_core::progress::Hidden;
     use medisim_core::RunSpec;
     use medisim_sim::ObjectiveKind;
 
@@ -550,7 +551,7 @@ mod tests {
             design: SweepDesign::Sobol(16),
             seed: 2,
         };
-        let r = run(&o, &spec, None, &ProgressBar::hidden()).unwrap();
+        let r = run(&o, &spec, None, &Hidden).unwrap();
         assert_eq!(r.points.len(), 16 * 4);
         let t = sobol(&r, &[Metric::UpcodingRate]).unwrap();
         let Some(Column::Real(total)) = t.column("total") else {
@@ -580,7 +581,7 @@ mod tests {
             design: SweepDesign::Grid,
             seed: 0,
         };
-        let a = run(&o, &spec, Some(dir.path()), &ProgressBar::hidden()).unwrap();
+        let a = run(&o, &spec, Some(dir.path()), &Hidden).unwrap();
         let mut fixed = p.clone();
         let Target::Policy(alpha) = spec.factors[0].target else {
             panic!("alpha is a policy field")
@@ -604,7 +605,7 @@ mod tests {
         assert_eq!(t.rows().unwrap(), 2 * 2);
         let r = replicates(&a, &m);
         assert_eq!(r.rows().unwrap(), 2 * 3 * 2);
-        let pb = ProgressBar::hidden();
+        let pb = Hidden;
         let b = run(&o, &spec, Some(dir.path()), &pb).unwrap();
         assert_eq!(tidy(&b, &m).to_csv().unwrap(), t.to_csv().unwrap());
         assert!(metrics(&["upcode".into()])

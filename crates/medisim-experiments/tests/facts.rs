@@ -1,7 +1,7 @@
 //! The nine stylized facts pass on the default seeds and on a second seed range; the L2
 //! findings of §5.2 and Appendices F–G hold.
 
-use indicatif::ProgressBar;
+use medisim_core::progress::Hidden;
 use medisim_experiments::cells::{run_cells, Cell};
 use medisim_experiments::l2::{self, Lever};
 use medisim_experiments::{validate, Options};
@@ -12,7 +12,7 @@ fn facts(seeds: std::ops::RangeInclusive<u64>) -> Vec<medisim_experiments::valid
         seeds: seeds.collect(),
         ..Options::paper()
     };
-    validate(&o, None, &ProgressBar::hidden()).unwrap().0
+    validate(&o, None, &Hidden).unwrap().0
 }
 
 #[test]
@@ -39,7 +39,7 @@ fn all_nine_facts_pass_on_seeds_101_to_130() {
 fn sweep(lever: Lever) -> Vec<Cell> {
     let o = Options::paper();
     let specs = l2::specs(&[lever], &o.scenario, &o.policy, &o.seeds, o.horizon);
-    run_cells(&specs, None, &ProgressBar::hidden()).unwrap().0
+    run_cells(&specs, None, &Hidden).unwrap().0
 }
 
 fn at<'a>(cells: &'a [Cell], regime: &str, value: f64) -> &'a Cell {

@@ -1,7 +1,7 @@
 //! Cached cells belong to the model version that made them: a changed model recomputes them
 //! against the same output directory, and labels belong to the experiment, not the cache.
 
-use indicatif::ProgressBar;
+use medisim_core::progress::Hidden;
 use medisim_core::{Model, ModelVersion, RunSpec, Summaries};
 use medisim_dsl::Policy;
 use medisim_experiments::cells::{run_model_cells, CellSpec};
@@ -53,7 +53,7 @@ fn specs() -> Vec<CellSpec<Renumbered>> {
 #[test]
 fn a_new_model_version_recomputes_every_cell_in_the_same_out() {
     let out = tempfile::tempdir().unwrap();
-    let pb = ProgressBar::hidden();
+    let pb = Hidden;
     let specs = specs();
     let n = specs.len();
     let (first, s1) = run_model_cells(&Renumbered(1), &specs, Some(out.path()), &pb).unwrap();
@@ -89,7 +89,7 @@ fn a_new_model_version_recomputes_every_cell_in_the_same_out() {
 #[test]
 fn labels_belong_to_the_experiment_not_the_cache() {
     let out = tempfile::tempdir().unwrap();
-    let pb = ProgressBar::hidden();
+    let pb = Hidden;
     let base = || {
         CellSpec::new(
             Scenario::default(),

@@ -1,6 +1,6 @@
 //! Finished cells survive an interruption; the report is self-contained and renders.
 
-use indicatif::ProgressBar;
+use medisim_core::progress::Hidden;
 use medisim_experiments::{l1, reproduce, Options};
 use std::path::Path;
 use std::process::Command;
@@ -24,7 +24,7 @@ fn cell_files(out: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn a_rerun_reuses_finished_cells_and_recomputes_only_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, _, first) = l1(&tiny(), dir.path(), &ProgressBar::hidden()).unwrap();
+    let (_, _, first) = l1(&tiny(), dir.path(), &Hidden).unwrap();
     assert_eq!((first.computed, first.reused), (9, 0));
     let files = cell_files(dir.path());
     assert_eq!(files.len(), 9);
@@ -36,7 +36,7 @@ fn a_rerun_reuses_finished_cells_and_recomputes_only_what_is_missing() {
     // Simulate a run killed before two cells finished.
     std::fs::remove_file(&files[0]).unwrap();
     std::fs::write(&files[1], b"{ truncated").unwrap();
-    let (_, _, second) = l1(&tiny(), dir.path(), &ProgressBar::hidden()).unwrap();
+    let (_, _, second) = l1(&tiny(), dir.path(), &Hidden).unwrap();
     assert_eq!((second.computed, second.reused), (2, 7));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("l1.csv")).unwrap(),
@@ -66,7 +66,7 @@ fn the_report_is_self_contained_and_renders_in_headless_chromium() {
         grid: 3,
         ..Options::paper()
     };
-    let r = reproduce(&o, dir.path(), |_| ProgressBar::hidden()).unwrap();
+    let r = reproduce(&o, dir.path(), |_| Box::new(Hidden)).unwrap();
     let html = std::fs::read_to_string(&r.report).unwrap();
     let svgs = html.matches("<svg").count();
     // 5 L1 figures (35 panels), 7 L2 figures of 8 panels, the contracts section's 4

@@ -6,15 +6,15 @@
 //! travel as serde_json's shortest round-trip decimals, so Python sees the CLI's values bit for
 //! bit. No model logic lives here.
 
-use medisim_core::{Metric as _, RunSpec};
+use medisim_core::{Counter, Hidden, Metric as _, Progress as _, RunSpec};
 use medisim_sim::{Metric, ObjectiveKind, Scenario};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
 
 /// The progress of the long call running now: a hidden bar the crates advance, read by
 /// `progress()` from Python's progress thread while the call holds no GIL.
-fn progress_bar(length: u64) -> indicatif::ProgressBar {
-    let pb = indicatif::ProgressBar::hidden();
+fn progress_bar(length: u64) -> Counter {
+    let pb = Counter::default();
     pb.set_length(length);
     if let Ok(mut slot) = PROGRESS.lock() {
         *slot = Some(pb.clone());
@@ -22,7 +22,7 @@ fn progress_bar(length: u64) -> indicatif::ProgressBar {
     pb
 }
 
-static PROGRESS: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+static PROGRESS: std::sync::Mutex<Option<Counter>> = std::sync::Mutex::new(None);
 
 /// (done, total) of the long call running now; (0, 0) when none has started.
 #[pyfunction]
@@ -30,10 +30,7 @@ fn progress() -> (u64, u64) {
     PROGRESS
         .lock()
         .ok()
-        .and_then(|s| {
-            s.as_ref()
-                .map(|pb| (pb.position(), pb.length().unwrap_or(0)))
-        })
+        .and_then(|s| s.as_ref().map(Counter::get))
         .unwrap_or((0, 0))
 }
 
@@ -155,30 +152,17 @@ fn run(
     objective: &str,
 ) -> PyResult<String> {
     let (p, s, spec) = setting(policy, scenario, seeds.clone(), horizon, objective)?;
-    let per_seed_specs: Vec<RunSpec> = seeds
-        .iter()
-        .map(|seed| RunSpec::new(vec![*seed], horizon, spec.objective))
-        .collect();
-    let pb = progress_bar(2 * seeds.len() as u64);
-    let (summary, per_seed) = py
-        .allow_threads(|| -> Result<_, String> {
-            let all = medisim_sim::run_seeds(&s, &p, &spec, false)?;
-            pb.inc(seeds.len() as u64);
-            let each: Vec<_> = per_seed_specs
-                .iter()
-                .map(|one| {
-                    let r = medisim_sim::run_seeds(&s, &p, one, false).map(|r| r.summary);
-                    pb.inc(1);
-                    r
-                })
-                .collect::<Result<_, String>>()?;
-            Ok((all.summary, each))
-        })
+    let pb = progress_bar(seeds.len() as u64);
+    // One simulation: the summary and each seed's metrics come from the same rollouts.
+    let r = py
+        .allow_threads(|| medisim_sim::run_seeds(&s, &p, &spec, false))
         .map_err(value_error)?;
+    pb.inc(seeds.len() as u64);
+    let (summary, per_seed) = (r.summary, r.per_seed);
     let columns: serde_json::Map<String, serde_json::Value> = Metric::ALL
         .iter()
         .map(|m| {
-            let xs: Vec<f64> = per_seed.iter().map(|r| r.mean(*m)).collect();
+            let xs: Vec<f64> = per_seed.iter().map(|r| r.get(*m)).collect();
             (m.name().to_string(), serde_json::json!(xs))
         })
         .collect();
@@ -395,7 +379,7 @@ fn fill_shard(
                 medisim_experiments::cell_specs(&o, &names),
                 &out,
                 shard,
-                &indicatif::ProgressBar::hidden(),
+                &Hidden,
             )
         })
         .map_err(value_error)?;
@@ -420,7 +404,7 @@ fn assemble(
     experiment_names(experiment)?;
     let o = experiment_options(seeds, horizon, grid)?;
     let out = std::path::PathBuf::from(out);
-    let pb = indicatif::ProgressBar::hidden();
+    let pb = Hidden;
     let stats = py
         .allow_threads(
             || -> anyhow::Result<medisim_experiments::cells::CellStats> {
@@ -429,12 +413,7 @@ fn assemble(
                     "l1" => medisim_experiments::l1(&o, &out, &pb)?.2,
                     "l2" => medisim_experiments::l2(&o, &out, &pb)?.2,
                     "validate" => medisim_experiments::validate(&o, Some(&out), &pb)?.1,
-                    _ => {
-                        medisim_experiments::reproduce(&o, &out, |_| {
-                            indicatif::ProgressBar::hidden()
-                        })?
-                        .stats
-                    }
+                    _ => medisim_experiments::reproduce(&o, &out, |_| Box::new(Hidden))?.stats,
                 })
             },
         )

@@ -3,7 +3,7 @@
 //! Run: `cargo bench -p medisim-search --bench search`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use indicatif::ProgressBar;
+use medisim_core::progress::Hidden;
 use medisim_search::{run_search, SearchConfig};
 use medisim_sim::Scenario;
 
@@ -25,7 +25,7 @@ fn bench(c: &mut Criterion) {
                 dir.path(),
                 false,
                 None,
-                &ProgressBar::hidden(),
+                &Hidden,
             )
             .unwrap();
             last = Some((o.rollouts, o.sim_seconds, o.total_seconds));

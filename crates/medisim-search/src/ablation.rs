@@ -10,7 +10,7 @@
 use crate::search::{run_search, SCENARIO_FILE};
 use crate::SearchConfig;
 use anyhow::{bail, Context, Result};
-use indicatif::ProgressBar;
+use medisim_core::progress::Progress;
 use medisim_core::RunDir;
 use medisim_sim::Metric;
 use medisim_sim::Scenario;
@@ -79,7 +79,7 @@ pub fn run_ablation(
     out: &Path,
     replicates: u32,
     resume: bool,
-    bar: &dyn Fn(&str, u64) -> ProgressBar,
+    bar: &dyn Fn(&str, u64) -> Box<dyn Progress>,
 ) -> Result<Vec<AblationRun>> {
     if replicates == 0 {
         bail!("the ablation needs at least one replicate");
@@ -116,7 +116,7 @@ pub fn run_ablation(
                 &dir,
                 started,
                 None,
-                &bar(label, u64::from(cfg.iterations)),
+                &*bar(label, u64::from(cfg.iterations)),
             )?;
             runs.push(AblationRun {
                 library: label,

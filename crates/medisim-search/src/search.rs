@@ -9,7 +9,7 @@ use crate::llm::{self, LlmClient, LlmOutcome, Shown};
 use crate::offline;
 use crate::store::{Eval, Store};
 use anyhow::{bail, Context, Result};
-use indicatif::ProgressBar;
+use medisim_core::progress::Progress;
 use medisim_core::{Metric as _, RunDir};
 use medisim_dsl::{fmt, Policy};
 use medisim_sim::Field;
@@ -237,7 +237,7 @@ pub fn run_search(
     out: &Path,
     resume: bool,
     stop_after: Option<u32>,
-    pb: &ProgressBar,
+    pb: &dyn Progress,
 ) -> Result<SearchOutcome> {
     run_search_with(
         config,
@@ -257,7 +257,7 @@ pub fn run_search_with(
     out: &Path,
     resume: bool,
     stop_after: Option<u32>,
-    pb: &ProgressBar,
+    pb: &dyn Progress,
     backend: &dyn crate::evaluate::Backend,
 ) -> Result<SearchOutcome> {
     config.validate()?;
@@ -693,7 +693,7 @@ pub fn run_search_with(
     Ok(outcome)
 }
 
-fn finish_iteration(store: &Store, k: u32, completed: u32, pb: &ProgressBar) -> Result<()> {
+fn finish_iteration(store: &Store, k: u32, completed: u32, pb: &dyn Progress) -> Result<()> {
     if k > completed {
         store.set_meta("completed", &k.to_string())?;
     }

@@ -5,6 +5,7 @@
 //! one that stopped answering mid-run (it crashed); either stops the run at once, keeping its
 //! finished work for `--resume`.
 
+use medisim_core::progress::Hidden;
 use medisim_search::config::{LlmConfig, OperatorKind, SearchConfig};
 use medisim_search::llm::{LlmClient, LlmOutcome};
 use medisim_search::store::Store;
@@ -296,7 +297,7 @@ fn fresh_search(config: &SearchConfig, dir: &std::path::Path) -> SearchOutcome {
         dir,
         false,
         None,
-        &indicatif::ProgressBar::hidden(),
+        &Hidden,
     )
     .unwrap()
 }
@@ -326,7 +327,7 @@ fn nothing_listening_stops_the_search_at_once_and_resume_continues_once_a_server
     let addr = closed_port();
     let config = small_llm_search(format!("http://{addr}/v1"));
     let dir = tempfile::tempdir().unwrap();
-    let hidden = indicatif::ProgressBar::hidden();
+    let hidden = Hidden;
     let s = medisim_sim::Scenario::default();
     let err = run_search(&config, &s, dir.path(), false, None, &hidden)
         .err()
@@ -347,7 +348,7 @@ fn nothing_listening_stops_the_search_at_once_and_resume_continues_once_a_server
 #[test]
 fn a_server_that_stops_answering_mid_run_stops_the_search_and_resume_follows_the_same_path() {
     let config = small_llm_search(String::new());
-    let hidden = indicatif::ProgressBar::hidden();
+    let hidden = Hidden;
     let s = medisim_sim::Scenario::default();
     let replies = || {
         move |_: &str, i: usize| {
@@ -598,7 +599,7 @@ fn a_bandit_prefers_the_model_that_gives_children_and_a_resumed_run_replays_its_
     // Interrupted after 5 iterations, then resumed: the same models in the same order.
     let dir2 = tempfile::tempdir().unwrap();
     let config2 = bandit_search(two_model_server(), 12);
-    let pb = indicatif::ProgressBar::hidden();
+    let pb = Hidden;
     let scenario = medisim_sim::Scenario::default();
     run_search(&config2, &scenario, dir2.path(), false, Some(5), &pb).unwrap();
     run_search(&config2, &scenario, dir2.path(), true, None, &pb).unwrap();

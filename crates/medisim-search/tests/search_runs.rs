@@ -1,6 +1,6 @@
 //! Offline search: the held-out outcomes the issue names, resume without loss, determinism.
 
-use indicatif::ProgressBar;
+use medisim_core::progress::Hidden;
 use medisim_search::search::SearchOutcome;
 use medisim_search::{run_search, SearchConfig};
 use medisim_sim::{Metric, ObjectiveKind, Scenario};
@@ -14,15 +14,7 @@ fn search_in(objective: ObjectiveKind, dir: &std::path::Path) -> SearchOutcome {
         objective,
         ..SearchConfig::default()
     };
-    run_search(
-        &c,
-        &Scenario::default(),
-        dir,
-        false,
-        None,
-        &ProgressBar::hidden(),
-    )
-    .unwrap()
+    run_search(&c, &Scenario::default(), dir, false, None, &Hidden).unwrap()
 }
 
 fn m(o: &SearchOutcome, method: &str, metric: Metric) -> f64 {
@@ -118,19 +110,11 @@ fn a_killed_and_resumed_run_loses_nothing_and_follows_the_same_path() {
     };
     let s = Scenario::default();
     let straight_dir = tempfile::tempdir().unwrap();
-    let straight = run_search(
-        &c,
-        &s,
-        straight_dir.path(),
-        false,
-        None,
-        &ProgressBar::hidden(),
-    )
-    .unwrap();
+    let straight = run_search(&c, &s, straight_dir.path(), false, None, &Hidden).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let first = run_search(&c, &s, dir.path(), false, Some(17), &ProgressBar::hidden()).unwrap();
-    let resumed = run_search(&c, &s, dir.path(), true, None, &ProgressBar::hidden()).unwrap();
+    let first = run_search(&c, &s, dir.path(), false, Some(17), &Hidden).unwrap();
+    let resumed = run_search(&c, &s, dir.path(), true, None, &Hidden).unwrap();
     assert_eq!(resumed.best.hash, straight.best.hash);
     let path = |o: &SearchOutcome| {
         o.trace
@@ -149,8 +133,8 @@ fn a_killed_and_resumed_run_loses_nothing_and_follows_the_same_path() {
     assert_eq!(first.rollouts + resumed.rollouts, straight.rollouts);
     assert!(resumed.rollouts < straight.rollouts);
     // A second search into the same directory is refused; resuming a finished run is a no-op.
-    assert!(run_search(&c, &s, dir.path(), false, None, &ProgressBar::hidden()).is_err());
-    let again = run_search(&c, &s, dir.path(), true, None, &ProgressBar::hidden()).unwrap();
+    assert!(run_search(&c, &s, dir.path(), false, None, &Hidden).is_err());
+    let again = run_search(&c, &s, dir.path(), true, None, &Hidden).unwrap();
     assert_eq!(again.rollouts, 0);
 }
 
@@ -162,7 +146,7 @@ fn interrupted() -> (SearchConfig, Scenario, tempfile::TempDir) {
     };
     let s = Scenario::default();
     let dir = tempfile::tempdir().unwrap();
-    run_search(&c, &s, dir.path(), false, Some(3), &ProgressBar::hidden()).unwrap();
+    run_search(&c, &s, dir.path(), false, Some(3), &Hidden).unwrap();
     (c, s, dir)
 }
 
@@ -175,11 +159,11 @@ fn a_run_resumes_only_in_the_world_it_started_in() {
     // Cached evaluations belong to that world: resuming in another one is refused.
     let mut other = s.clone();
     other.audit.base_prob = 0.3;
-    let err = run_search(&c, &other, dir.path(), true, None, &ProgressBar::hidden())
+    let err = run_search(&c, &other, dir.path(), true, None, &Hidden)
         .err()
         .expect("a different scenario is refused");
     assert!(err.to_string().contains("different scenario"), "{err}");
-    run_search(&c, &saved, dir.path(), true, None, &ProgressBar::hidden()).unwrap();
+    run_search(&c, &saved, dir.path(), true, None, &Hidden).unwrap();
 }
 
 #[test]
@@ -191,7 +175,7 @@ fn a_run_resumes_only_under_the_model_version_that_made_it() {
     // As if an older build had made this run.
     store.set_meta("model_version", "medisim-sim/0").unwrap();
     drop(store);
-    let err = run_search(&c, &s, dir.path(), true, None, &ProgressBar::hidden())
+    let err = run_search(&c, &s, dir.path(), true, None, &Hidden)
         .err()
         .expect("another model version is refused");
     let text = err.to_string();
@@ -211,7 +195,7 @@ fn the_ablation_runs_both_libraries_per_seed_and_resumes_without_simulating_agai
     };
     let s = Scenario::default();
     let dir = tempfile::tempdir().unwrap();
-    let hidden = |_: &str, _: u64| ProgressBar::hidden();
+    let hidden = |_: &str, _: u64| -> Box<dyn medisim_core::Progress> { Box::new(Hidden) };
     let runs = run_ablation(&c, &s, dir.path(), 2, false, &hidden).unwrap();
     let seen: Vec<(&str, u64)> = runs.iter().map(|r| (r.library, r.seed)).collect();
     assert_eq!(
@@ -272,15 +256,7 @@ fn search_seeded(objective: ObjectiveKind, seed: u64) -> SearchOutcome {
         ..SearchConfig::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    run_search(
-        &c,
-        &Scenario::default(),
-        dir.path(),
-        false,
-        None,
-        &ProgressBar::hidden(),
-    )
-    .unwrap()
+    run_search(&c, &Scenario::default(), dir.path(), false, None, &Hidden).unwrap()
 }
 
 /// The paper's L3 findings over search seeds 0–8 (issue 15): the profit search amplifies
