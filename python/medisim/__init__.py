@@ -18,6 +18,8 @@ from . import _native
 
 __all__ = [
     "MODEL_VERSION",
+    "__version__",
+    "gym",
     "Diagnostic",
     "Policy",
     "Scenario",
@@ -36,6 +38,28 @@ __all__ = [
 ]
 
 MODEL_VERSION: str = _native.MODEL_VERSION
+
+
+def _package_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("medisim")
+    except Exception:  # not installed as a distribution (a source checkout on the path)
+        return "unknown"
+
+
+__version__: str = _package_version()
+
+
+def __getattr__(name: str):
+    # ``medisim.gym`` after ``import medisim``, imported on first use because gymnasium is
+    # optional.
+    if name == "gym":
+        import importlib
+
+        return importlib.import_module(".gym", __name__)
+    raise AttributeError(f"module 'medisim' has no attribute {name!r}")
 
 #: Show a tqdm progress bar during long calls when tqdm is installed.
 PROGRESS: bool = True

@@ -8,9 +8,11 @@ features (queue_total … period), the reward the chosen objective's per-period 
 teams answer through the policy's provider rules. ``info["discounted_return"]`` at the last
 step is the simulator's own discounted return for the actions taken.
 
-    import medisim.gym
+    import medisim
     env = medisim.gym.HospitalEnv(horizon=200, objective="mixed")
     obs, info = env.reset(seed=1)
+
+or, through Gymnasium's registry, ``gymnasium.make("medisim/Hospital-v0", horizon=200)``.
 """
 
 from __future__ import annotations
@@ -63,3 +65,8 @@ class HospitalEnv(gym.Env):
 
 
 __all__ = ["HospitalEnv", "Policy"]
+
+
+ENV_ID = "medisim/Hospital-v0"
+if ENV_ID not in gym.registry:
+    gym.register(id=ENV_ID, entry_point="medisim.gym:HospitalEnv")

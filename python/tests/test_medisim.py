@@ -168,6 +168,16 @@ def test_ray_tasks_fill_the_cache_and_match_one_process(tmp_path):
     assert (tmp_path / "ray" / "l1.csv").read_bytes() == (b / "l1.csv").read_bytes()
 
 
+def test_the_package_names_its_version_and_reaches_gym_from_import_medisim():
+    assert medisim.__version__ not in ("", "unknown")
+    assert all(hasattr(medisim, name) for name in medisim.__all__ if name != "gym")
+    gym = pytest.importorskip("gymnasium")
+    assert medisim.gym.HospitalEnv is not None
+    env = gym.make("medisim/Hospital-v0", horizon=5, objective="mixed")
+    obs, _ = env.reset(seed=1)
+    assert len(obs) > 0
+
+
 def test_the_gym_environment_passes_the_checker_and_returns_the_simulators_return():
     gym = pytest.importorskip("gymnasium")
     from gymnasium.utils.env_checker import check_env

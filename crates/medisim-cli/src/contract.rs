@@ -4,6 +4,7 @@
 use anyhow::{bail, Result};
 use medisim_contracts::simulate::{simulate, Cohort, Policy};
 use medisim_contracts::{solve, Choice, Model, Params, Solution, Utility};
+use medisim_core::text::name_of;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Action {
@@ -161,7 +162,7 @@ pub fn contract(a: &ContractArgs) -> Result<bool> {
                 };
                 say!(
                     "  {:<15} {:>26} {:>26} {:>26}",
-                    format!("{:?}", c.policy),
+                    name_of(&c.policy),
                     cell(&c.survival, c.expected[0]),
                     cell(&c.payment, c.expected[1]),
                     cell(&c.provider_utility, c.expected[2])

@@ -3,6 +3,7 @@
 //! each solved for its equilibrium, or one of the dissertation's tables recomputed.
 
 use anyhow::{bail, Context, Result};
+use medisim_core::text::name_of;
 use medisim_games::aco::{AcoGame, Investment, Outcome};
 use medisim_games::chronic::{ChronicCareGame, ChronicOutcome, Effort, Lifestyle};
 use medisim_games::tables::{self, Table, TABLES};
@@ -252,7 +253,7 @@ fn ct_scanner(a: &GameArgs) -> Result<bool> {
     let row = |o: &Outcome| -> Result<()> {
         say!(
             "  {:<11} {:>8.4} {:>9.4} {:>10.4} {:>11.4} {:>10.4}",
-            format!("{:?}", o.investment),
+            name_of(&o.investment),
             o.share,
             o.ct_rate,
             o.savings,
@@ -265,8 +266,8 @@ fn ct_scanner(a: &GameArgs) -> Result<bool> {
         row(b)?;
     }
     say!(
-        "  subgame-perfect equilibrium: {:?}, CT rate {:.4}; H buys the scanner when its cost k1 > {:.3}",
-        eq.investment,
+        "  subgame-perfect equilibrium: {}, CT rate {:.4}; H buys the scanner when its cost k1 > {:.3}",
+        name_of(&eq.investment),
         eq.ct_rate,
         threshold
     );
@@ -323,7 +324,7 @@ fn imaging(a: &GameArgs) -> Result<bool> {
     let row = |o: &MsspOutcome| -> Result<()> {
         say!(
             "  {:<10} {:>6.3} {:>6.3} {:>7.3} {:>7.3} {:>9.2} {:>9.2} {:>8.2} {:>9.1} {:>9.1} {:>9.1}",
-            format!("{:?}", o.investment),
+            name_of(&o.investment),
             o.alpha,
             o.beta,
             o.theta_p,
@@ -340,7 +341,7 @@ fn imaging(a: &GameArgs) -> Result<bool> {
     for b in &branches {
         row(b)?;
     }
-    say!("  subgame-perfect equilibrium: {:?}", eq.investment);
+    say!("  subgame-perfect equilibrium: {}", name_of(&eq.investment));
     Ok(true)
 }
 

@@ -123,8 +123,26 @@ enum Command {
     Panel(panel::PanelCommand),
 }
 
+/// Every command and subcommand takes negative numbers as values (`--benchmark -5`), not as
+/// unknown flags.
+fn negative_numbers(cmd: clap::Command) -> clap::Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    names
+        .iter()
+        .fold(cmd.allow_negative_numbers(true), |cmd, n| {
+            cmd.mut_subcommand(n, negative_numbers)
+        })
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = negative_numbers(<Cli as clap::CommandFactory>::command()).get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         Command::Check { files, notes } => check(&files, notes),
         Command::Fmt { files, check } => fmt(&files, check),

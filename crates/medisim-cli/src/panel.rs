@@ -2,6 +2,7 @@
 //! configuration, a sweep of one term, or the paper's experiments E1–E6.
 
 use anyhow::{bail, Context, Result};
+use medisim_core::text::name_of;
 use medisim_core::write_atomic;
 use medisim_panel::disease::{DiseaseModel, MarkovFile, Retinopathy};
 use medisim_panel::experiments::{
@@ -145,7 +146,7 @@ fn load(s: &Setting) -> Result<(Box<dyn DiseaseModel>, PanelConfig)> {
         };
         if matches!(kind, PaymentKind::Ffs | PaymentKind::Gc) {
             if s.reward_rate.is_some() || s.penalty_rate.is_some() {
-                bail!("--payment {kind:?} has no shared risk: use ffs-sr or gc-sr with --reward-rate/--penalty-rate");
+                bail!("--payment {} has no shared risk: use ffs-sr or gc-sr with --reward-rate/--penalty-rate", clap::ValueEnum::to_possible_value(&kind).map_or(String::new(), |v| v.get_name().to_string()));
             }
             cfg.payment.reward_rate = 0.0;
             cfg.payment.penalty_rate = 0.0;
@@ -223,7 +224,7 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
                 title: format!("{key} over {spec}"),
                 key: key.trim().into(),
                 series: vec![Series {
-                    name: format!("{:?}", cfg.provider.kind).to_lowercase(),
+                    name: name_of(&cfg.provider.kind),
                     points,
                 }],
             };
@@ -278,17 +279,17 @@ const SHOWN: [&str; 12] = [
 fn print_result(cfg: &PanelConfig, r: &PanelResult) -> Result<()> {
     let p = &cfg.payment;
     say!(
-        "{} patients × {} years, {} runs, {} ({:?}, reward {}, penalty {}, reference {}), margin {}, provider {:?}{}",
+        "{} patients × {} years, {} runs, {} ({}, reward {}, penalty {}, reference {}), margin {}, provider {}{}",
         cfg.patients,
         cfg.years,
         cfg.runs,
         r.disease,
-        p.basis,
+        name_of(&p.basis),
         p.reward_rate,
         p.penalty_rate,
         p.reference,
         p.margin,
-        cfg.provider.kind,
+        name_of(&cfg.provider.kind),
         if cfg.provider.kind == ProviderKind::Myopic {
             String::new()
         } else {

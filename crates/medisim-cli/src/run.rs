@@ -1,6 +1,7 @@
 //! `medisim run` and `medisim scenario`.
 
 use anyhow::{bail, Context, Result};
+use medisim_core::text::name_of;
 use medisim_core::{Metric as _, RunSpec};
 use medisim_dsl::Policy;
 use medisim_sim::Field;
@@ -127,12 +128,12 @@ pub fn run(a: &RunArgs) -> Result<bool> {
         say!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         say!(
-            "policy {} ({})  seeds {}  horizon {}  objective {:?}",
+            "policy {} ({})  seeds {}  horizon {}  objective {}",
             policy.header.name,
             policy.canonical_hash().short(),
             a.seeds,
             result.spec.horizon,
-            result.spec.objective
+            name_of(&result.spec.objective)
         );
         for (group, metrics) in Metric::GROUPS {
             say!("\n{group}");

@@ -4,6 +4,7 @@ use crate::progress::Bar;
 use crate::run::{load_scenario, parse_seeds};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
+use medisim_core::text::name_of;
 use medisim_search::ablation;
 use medisim_search::config::OperatorKind;
 use medisim_search::{run_search, SearchConfig};
@@ -224,8 +225,8 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
             Box::new(pb)
         })?;
         say!(
-            "warm-start ablation (held-out fitness, {:?} objective, search seeds {}..={}):",
-            c.objective,
+            "warm-start ablation (held-out fitness, {} objective, search seeds {}..={}):",
+            name_of(&c.objective),
             c.seed,
             c.seed + u64::from(replicates) - 1
         );
@@ -298,7 +299,7 @@ fn write_trace(
             )
         })
         .collect();
-    let title = format!("running best, {:?} objective", c.objective);
+    let title = format!("running best, {} objective", name_of(&c.objective));
     medisim_core::write_atomic(
         &out.join("trace.svg"),
         medisim_experiments::plots::running_best(&title, &points).as_bytes(),

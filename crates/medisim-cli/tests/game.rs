@@ -10,12 +10,12 @@ fn the_base_case_and_a_benchmark_row_print() {
     assert!(
         out.contains("0.7058")
             && out.contains("0.6661")
-            && out.contains("StatusQuo, CT rate 0.6661"),
+            && out.contains("status_quo, CT rate 0.6661"),
         "{out}"
     );
     let out = text(&succeeds(&["game", "aco", "--no-incentive"]).stdout);
     assert!(
-        out.contains("Invest, CT rate 0.7207") && out.contains("k1 > -4.139"),
+        out.contains("invest, CT rate 0.7207") && out.contains("k1 > -4.139"),
         "{out}"
     );
     let v: serde_json::Value =
@@ -46,7 +46,7 @@ fn bad_game_parameters_are_named() {
 fn the_mssp_game_prints_table_4_2() {
     let out = text(&succeeds(&["game", "mssp"]).stdout);
     assert!(
-        out.contains("0.942") && out.contains("0.542") && out.contains("equilibrium: Invest"),
+        out.contains("0.942") && out.contains("0.542") && out.contains("equilibrium: invest"),
         "{out}"
     );
     let out = text(&succeeds(&["game", "mssp", "--no-incentive"]).stdout);
