@@ -23,6 +23,8 @@ pub struct ContractArgs {
     /// `icp` for the case study, `simulate` for a Monte Carlo check; omitted: solve the model.
     #[arg(value_enum)]
     action: Option<Action>,
+    /// The provider model: free (fines allowed), nonnegative (limited liability),
+    /// misclassified (limited liability, imperfect responder test), risk-averse.
     #[arg(long, default_value = "nonnegative",
           value_parser = clap::builder::PossibleValuesParser::new(Model::NAMES))]
     model: String,
@@ -68,6 +70,7 @@ pub struct ContractArgs {
     /// Estimate: the cohort CSV (columns propensity, expenditure, death, los, covariates...).
     #[arg(long, value_name = "FILE.csv")]
     data: Option<std::path::PathBuf>,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }

@@ -396,13 +396,16 @@ pub struct SensitivityArgs {
     /// Seeds (default: 20001..20030, never used in development).
     #[arg(long, default_value = "20001..20030")]
     seeds: String,
+    /// Periods per rollout.
     #[arg(long, default_value_t = 200)]
     horizon: u32,
     /// Output directory: cells cached there are reused (an interrupted run resumes).
     #[arg(long, default_value = "medisim-out")]
     out: PathBuf,
+    /// Scenario TOML whose constants are the design's centre (default: built-in).
     #[arg(long)]
     scenario: Option<PathBuf>,
+    /// The design over the constants.
     #[arg(long, value_enum, default_value = "lhs")]
     design: DesignName,
     /// LHS points, Morris trajectories, or Sobol' base sample size.
@@ -539,11 +542,13 @@ pub struct CalibrateArgs {
     /// Seeds shared by every evaluation (common random numbers).
     #[arg(long, default_value = "1..30")]
     seeds: String,
+    /// Periods per rollout.
     #[arg(long, default_value_t = 200)]
     horizon: u32,
     /// Output directory: cells cached there are reused, so a re-run resumes.
     #[arg(long, default_value = "medisim-out")]
     out: PathBuf,
+    /// Scenario TOML to start from: the centre of every prior box (default: built-in).
     #[arg(long)]
     scenario: Option<PathBuf>,
     /// Comma-separated scenario keys (default: every constant the project chose).

@@ -34,6 +34,7 @@ impl GameName {
 
 #[derive(clap::Args)]
 pub struct GameArgs {
+    /// The game to solve.
     #[arg(value_enum)]
     game: GameName,
     /// Game parameters as TOML (every key defaults to the dissertation's values).
@@ -59,6 +60,7 @@ pub struct GameArgs {
     /// With --table: write each table as CSV (and its figure as SVG) into this directory.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }

@@ -54,6 +54,7 @@ struct Cli {
 enum Command {
     /// Check policy files: exit 0 when all are valid, 1 with one diagnostic per problem.
     Check {
+        /// Policy files (`.policy`).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Also print notes (e.g. fields left to the baseline).
@@ -62,6 +63,7 @@ enum Command {
     },
     /// Rewrite policy files in canonical layout.
     Fmt {
+        /// Policy files, rewritten in place.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Only report files that are not formatted (exit 1 if any).
@@ -70,11 +72,13 @@ enum Command {
     },
     /// Print the canonical hash of each policy (equal for layout-only differences).
     Hash {
+        /// Policy files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// Apply an edit (SEARCH/REPLACE blocks or a full rewrite) to a policy and check the result.
     Patch {
+        /// The policy the edit applies to.
         policy: PathBuf,
         /// File holding the edit, e.g. a model's response.
         edit: PathBuf,
@@ -344,5 +348,39 @@ fn patch_cmd(policy: &Path, edit: &Path, in_place: bool) -> Result<bool> {
             eprintln!("{}", report(&diagnostics, &patched, false));
             Ok(false)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every option of every command, by path, that has no help text.
+    fn undocumented(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for a in cmd.get_arguments() {
+            let id = a.get_id().as_str();
+            if id == "help" || id == "version" || a.is_hide_set() {
+                continue;
+            }
+            if a.get_help().is_none() && a.get_long_help().is_none() {
+                out.push(format!("{path} {id}"));
+            }
+        }
+        for s in cmd.get_subcommands() {
+            undocumented(s, &format!("{path} {}", s.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_option_of_every_command_says_what_it_is() {
+        let mut missing = Vec::new();
+        undocumented(&Cli::command(), "medisim", &mut missing);
+        assert!(missing.is_empty(), "options without help: {missing:#?}");
+        // Planted: an option with no doc comment is found.
+        let planted = clap::Command::new("x").arg(clap::Arg::new("bare").long("bare"));
+        let mut found = Vec::new();
+        undocumented(&planted, "x", &mut found);
+        assert_eq!(found, vec!["x bare".to_string()]);
     }
 }

@@ -36,8 +36,11 @@ pub enum PaymentKind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProviderName {
+    /// Maximises this year's profit (a MILP over visit intensities).
     Myopic,
+    /// Learns visit intensities by Q-learning.
     Qlearning,
+    /// Plans over the years by value iteration.
     Optimal,
 }
 
@@ -50,10 +53,13 @@ pub struct Setting {
     /// A Markov disease model read wholly from TOML (default: the built-in retinopathy model).
     #[arg(long)]
     disease: Option<PathBuf>,
+    /// The payment model.
     #[arg(long, value_enum)]
     payment: Option<PaymentKind>,
+    /// Shared risk: the provider's share of savings below the reference cost.
     #[arg(long)]
     reward_rate: Option<f64>,
+    /// Shared risk: the provider's share of costs above the reference cost.
     #[arg(long)]
     penalty_rate: Option<f64>,
     /// The panel's reference cost per year (shared risk).
@@ -62,6 +68,7 @@ pub struct Setting {
     /// The provider's margin: its cost is (1 − margin) × fees.
     #[arg(long)]
     margin: Option<f64>,
+    /// Which provider decides the visits.
     #[arg(long, value_enum)]
     provider: Option<ProviderName>,
     /// Discount γ of the qlearning and optimal providers.
@@ -96,6 +103,7 @@ fn whole_number(s: &str) -> Result<u64, String> {
 pub struct RunArgs {
     #[command(flatten)]
     setting: Setting,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }
@@ -111,6 +119,7 @@ pub struct SweepArgs {
     /// Write the tidy table (one row per value × metric) as CSV here.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }
@@ -125,6 +134,7 @@ pub struct ExperimentArgs {
     /// Write each experiment's CSV and SVG here.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
 }

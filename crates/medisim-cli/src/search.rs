@@ -19,12 +19,16 @@ pub struct SearchArgs {
     /// Directory of warm-start policies (default: the shipped nine-policy library).
     #[arg(long)]
     library: Option<PathBuf>,
+    /// Search iterations, each one child per island [config default: 200].
     #[arg(long)]
     iterations: Option<u32>,
+    /// Islands evolving apart between migrations [config default: 3].
     #[arg(long)]
     islands: Option<usize>,
+    /// Most individuals an island keeps [config default: 30].
     #[arg(long)]
     population: Option<usize>,
+    /// Individuals that move to the next island at each migration [config default: 2].
     #[arg(long)]
     migration: Option<usize>,
     /// offline, llm or both.
@@ -45,14 +49,22 @@ pub struct SearchArgs {
     /// Seed splits, e.g. `101,202,303`.
     #[arg(long)]
     evolution_seeds: Option<String>,
+    /// Seeds that choose the best program among the finalists [config default:
+    /// 404,505,606,707,808].
     #[arg(long)]
     validation_seeds: Option<String>,
+    /// Held-out seeds of the final table, never seen by the search [config default:
+    /// 909,1001,1103,1207,1301].
     #[arg(long)]
     test_seeds: Option<String>,
+    /// Periods per evaluation rollout [config default: 200].
     #[arg(long)]
     horizon: Option<u32>,
+    /// Seed of the search's own random choices [config default: 0].
     #[arg(long)]
     seed: Option<u64>,
+    /// OpenAI-compatible server for the llm operator [config default:
+    /// http://127.0.0.1:8000/v1].
     #[arg(long)]
     llm_base_url: Option<String>,
     /// The model to ask; give it several times (NAME or NAME:WEIGHT) to let a UCB1 bandit
@@ -71,12 +83,16 @@ pub struct SearchArgs {
     /// (a full program under a GBNF grammar of the language).
     #[arg(long)]
     llm_edit_format: Option<medisim_search::config::EditFormat>,
+    /// Sampling temperature of each model call [config default: 0.4].
     #[arg(long)]
     llm_temperature: Option<f64>,
+    /// Most tokens one answer may hold [config default: 2048].
     #[arg(long)]
     llm_max_tokens: Option<u32>,
+    /// Seconds to wait for one answer [config default: 60].
     #[arg(long)]
     llm_timeout: Option<f64>,
+    /// Sampling seed sent to the server, where it honours one [config default: none].
     #[arg(long)]
     llm_seed: Option<u64>,
     /// Offline operators without domain priors: uniform field choice, no coding-gap idiom.

@@ -103,22 +103,15 @@ fn valuing_the_outcome_rather_than_the_gain_turns_complex_patients_away() {
 
 #[test]
 fn a_coder_who_counts_the_clawback_up_codes_less_under_audit() {
-    let audited = |counts: bool| {
+    let upcoding = |audit_prob: f64, counts: bool| {
         let mut s = Scenario::default();
-        s.audit.base_prob = 0.5;
+        s.audit.base_prob = audit_prob;
         s.audit.slope = 0.0;
         s.coding.audit_counts_clawback = counts;
         cell(&s, 0.8, 0.2).mean(Metric::UpcodingRate)
     };
-    let (counts, ignores) = (audited(true), audited(false));
+    let (counts, ignores) = (upcoding(0.5, true), upcoding(0.5, false));
     assert!(counts < 0.5 * ignores, "{counts} vs {ignores}");
     // Without audits there is nothing to repay, and the two coders agree.
-    let unaudited = |counts: bool| {
-        let mut s = Scenario::default();
-        s.audit.base_prob = 0.0;
-        s.audit.slope = 0.0;
-        s.coding.audit_counts_clawback = counts;
-        cell(&s, 0.8, 0.2).mean(Metric::UpcodingRate)
-    };
-    assert_eq!(unaudited(true), unaudited(false));
+    assert_eq!(upcoding(0.0, true), upcoding(0.0, false));
 }
