@@ -381,7 +381,7 @@ def sweep(
     design: str = "grid",
     policy: Union[None, str, os.PathLike, Policy] = None,
     scenario: Optional[Scenario] = None,
-    seeds: Iterable[int] = range(1, 11),
+    seeds: Iterable[int] = range(1, 31),
     horizon: int = 200,
     metrics: Iterable[str] = (),
     replicates: bool = False,

@@ -116,14 +116,8 @@ pub fn contract(a: &ContractArgs) -> Result<bool> {
         Some(Action::Icp) => (Model::NonNegative { t: 0.0 }, Params::ICP),
         _ => (a.model()?, a.params()),
     };
-    let s = match solve(model, &params) {
-        Ok(s) => s,
-        // The parameters are the input, and it has a named problem: exit 1.
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(false);
-        }
-    };
+    // The parameters are the input: a named problem refuses them (exit 2, as everywhere).
+    let s = solve(model, &params)?;
     if a.action == Some(Action::Simulate) {
         if !(1..=MAX_PATIENTS).contains(&a.patients) {
             bail!(
@@ -289,32 +283,10 @@ fn estimate(a: &ContractArgs) -> Result<bool> {
     let Some(path) = &a.data else {
         bail!("`medisim contract estimate` needs --data FILE.csv");
     };
-    // Bounded read: a cohort is at most a million rows of modest width.
+    // A cohort is at most a million rows of modest width.
     const MAX_BYTES: u64 = 256 << 20;
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(
-            std::fs::File::open(path)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
-            MAX_BYTES + 1,
-        ),
-        &mut bytes,
-    )?;
-    if bytes.len() as u64 > MAX_BYTES {
-        eprintln!("error: {} is larger than {MAX_BYTES} bytes", path.display());
-        return Ok(false);
-    }
-    let Ok(text) = String::from_utf8(bytes) else {
-        eprintln!("error: {} is not UTF-8 text", path.display());
-        return Ok(false);
-    };
-    let est = match read_cohort(&text, &path.display().to_string()).and_then(|c| estimate(&c)) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(false);
-        }
-    };
+    let text = medisim_core::input::read_text(path, MAX_BYTES, "a cohort file")?;
+    let est = read_cohort(&text, &path.display().to_string()).and_then(|c| estimate(&c))?;
     let priced = solve(Model::NonNegative { t: 0.0 }, &est.params);
     if a.json {
         let contract = priced.as_ref().ok();

@@ -24,6 +24,10 @@ pub struct Common {
     /// Scenario TOML (default: built-in).
     #[arg(long)]
     scenario: Option<PathBuf>,
+    /// Print JSON instead of text: the results (the tidy table's rows, or the facts), the
+    /// files written and how many cells were computed and reused.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     dist: Distribute,
 }
@@ -43,6 +47,7 @@ impl Common {
             out,
             policy,
             scenario,
+            json: false,
             dist: Distribute::default(),
         }
     }
@@ -262,6 +267,47 @@ fn summary(out: &Path, stats: medisim_experiments::cells::CellStats) -> Result<(
     Ok(())
 }
 
+fn cells_json(out: &Path, stats: medisim_experiments::cells::CellStats) -> serde_json::Value {
+    serde_json::json!({
+        "computed": stats.computed,
+        "reused": stats.reused,
+        "cache": out.join("cells"),
+    })
+}
+
+/// What l1 and l2 print when they are done: the files written and the cell counts, or with
+/// --json the tidy table's rows as well.
+fn finish(
+    c: &Common,
+    experiment: &str,
+    figs: &[medisim_experiments::Figure],
+    table: impl FnOnce() -> Result<medisim_core::Table>,
+    stats: medisim_experiments::cells::CellStats,
+) -> Result<bool> {
+    let csv = c.out.join(format!("{experiment}.csv"));
+    let dir = c.out.join(experiment);
+    let figures: Vec<PathBuf> = figs.iter().flat_map(|f| f.paths(&dir)).collect();
+    if c.json {
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "table": table()?.to_json()?,
+                "files": std::iter::once(csv).chain(figures).collect::<Vec<_>>(),
+                "cells": cells_json(&c.out, stats),
+            }))?
+        );
+        return Ok(true);
+    }
+    say!(
+        "wrote {} and {} figures under {}",
+        csv.display(),
+        figures.len(),
+        dir.display()
+    );
+    summary(&c.out, stats)?;
+    Ok(true)
+}
+
 pub fn l1(a: &L1Args) -> Result<bool> {
     let max = medisim_experiments::l1::MAX_GRID;
     if !(2..=max).contains(&a.grid) {
@@ -279,16 +325,10 @@ pub fn l1(a: &L1Args) -> Result<bool> {
     }
     out_dir(&a.common.out)?;
     let pb = bar("L1 grid");
-    let (figs, _, stats) = medisim_experiments::l1(&o, &a.common.out, &pb)?;
+    let (figs, cells, stats) = medisim_experiments::l1(&o, &a.common.out, &pb)?;
     done(pb);
-    say!(
-        "wrote {} and {} heatmaps under {}",
-        a.common.out.join("l1.csv").display(),
-        figs.iter().map(|f| f.panels.len()).sum::<usize>(),
-        a.common.out.join("l1").display()
-    );
-    summary(&a.common.out, stats)?;
-    Ok(true)
+    let table = || medisim_experiments::l1::table(&cells);
+    finish(&a.common, "l1", &figs, table, stats)
 }
 
 pub fn l2(a: &L2Args) -> Result<bool> {
@@ -308,16 +348,10 @@ pub fn l2(a: &L2Args) -> Result<bool> {
     }
     out_dir(&a.common.out)?;
     let pb = bar("L2 sweeps");
-    let (figs, _, stats) = medisim_experiments::l2(&o, &a.common.out, &pb)?;
+    let (figs, cells, stats) = medisim_experiments::l2(&o, &a.common.out, &pb)?;
     done(pb);
-    say!(
-        "wrote {} and {} line plots under {}",
-        a.common.out.join("l2.csv").display(),
-        figs.iter().map(|f| f.panels.len()).sum::<usize>(),
-        a.common.out.join("l2").display()
-    );
-    summary(&a.common.out, stats)?;
-    Ok(true)
+    let table = || medisim_experiments::l2::table(&cells);
+    finish(&a.common, "l2", &figs, table, stats)
 }
 
 pub fn validate(a: &ValidateArgs) -> Result<bool> {
@@ -327,9 +361,21 @@ pub fn validate(a: &ValidateArgs) -> Result<bool> {
     }
     out_dir(&a.common.out)?;
     let pb = bar("validate");
-    let (facts, _) = medisim_experiments::validate(&o, Some(&a.common.out), &pb)?;
+    let (facts, stats) = medisim_experiments::validate(&o, Some(&a.common.out), &pb)?;
     done(pb);
-    say_raw!("{}", medisim_experiments::validate::table(&facts));
+    if a.common.json {
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "facts": facts,
+                "passed": facts.iter().filter(|f| f.pass).count(),
+                "files": [a.common.out.join("validate.csv")],
+                "cells": cells_json(&a.common.out, stats),
+            }))?
+        );
+    } else {
+        say_raw!("{}", medisim_experiments::validate::table(&facts));
+    }
     Ok(facts.iter().all(|f| f.pass))
 }
 
@@ -470,37 +516,9 @@ pub fn sensitivity(a: &SensitivityArgs) -> Result<bool> {
     out_dir(&a.out)?;
     let pb = bar("points");
     let s = sa::run(&o, &spec, Some(&a.out), &pb)?;
-    medisim_core::write_atomic(
-        &a.out.join("sensitivity.csv"),
-        sa::points_csv(&s)?.as_bytes(),
-    )?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut head = vec!["fact".to_string(), "holds_share".to_string()];
-    head.extend(s.keys.iter().cloned());
-    // A Sobol' design also gives each total index's 95% bootstrap interval.
-    let intervals = s.facts.iter().any(|f| !f.influence_ci95.is_empty());
-    if intervals {
-        for k in &s.keys {
-            head.push(format!("{k}_lo"));
-            head.push(format!("{k}_hi"));
-        }
-    }
-    w.write_record(&head)?;
-    for f in &s.facts {
-        let mut row = vec![f.fact.clone(), format!("{}", f.holds_share)];
-        row.extend(f.influence.iter().map(|v| format!("{v}")));
-        if intervals {
-            for [lo, hi] in &f.influence_ci95 {
-                row.push(format!("{lo}"));
-                row.push(format!("{hi}"));
-            }
-        }
-        w.write_record(&row)?;
-    }
-    medisim_core::write_atomic(
-        &a.out.join("sensitivity-facts.csv"),
-        &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
-    )?;
+    let w = |name: &str, bytes: &[u8]| medisim_core::write_atomic(&a.out.join(name), bytes);
+    w("sensitivity.csv", &sa::points_table(&s).to_csv()?)?;
+    w("sensitivity-facts.csv", &sa::facts_table(&s).to_csv()?)?;
     for k in 0..s.facts.len() {
         medisim_core::write_atomic(
             &a.out.join(format!("tornado-fact{}.svg", k + 1)),
@@ -567,8 +585,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<bool> {
     let o = design_options(&a.seeds, a.horizon, &a.out, &a.scenario)?;
     let targets = match &a.targets {
         Some(p) => Targets::from_toml(
-            &std::fs::read_to_string(p)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?,
+            &medisim_core::input::read_settings(p, "calibration targets")?,
             &p.display().to_string(),
         )?,
         None => Targets::from_toml(cal::PAPER_TABLE_2, "targets/paper-table2.toml")?,
@@ -586,11 +603,8 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<bool> {
     let c = cal::run(&o, &targets, &spec, Some(&a.out), &pb)?;
     let w = |name: &str, bytes: &[u8]| medisim_core::write_atomic(&a.out.join(name), bytes);
     w("calibrated-scenario.toml", c.scenario.to_toml().as_bytes())?;
-    w("fit.csv", cal::fit_csv(&c)?.as_bytes())?;
-    let trace: String = std::iter::once("evaluation,distance,best\n".to_string())
-        .chain(c.trace.iter().map(|(n, d, b)| format!("{n},{d},{b}\n")))
-        .collect();
-    w("convergence.csv", trace.as_bytes())?;
+    w("fit.csv", &cal::fit_table(&c).to_csv()?)?;
+    w("convergence.csv", &cal::convergence_table(&c).to_csv()?)?;
     w("convergence.svg", cal::convergence_svg(&c).as_bytes())?;
     say!(
         "{} evaluations; weighted distance {:.4} (built-in) → {:.4} (calibrated)",

@@ -70,8 +70,7 @@ pub struct GameArgs {
 fn load<T: GameParams + Clone>(a: &GameArgs) -> Result<T> {
     let base = match &a.params {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+            let text = medisim_core::input::read_settings(p, "game parameters")?;
             T::from_toml(&text, &p.display().to_string())?
         }
         None => T::default(),
@@ -173,7 +172,7 @@ fn table(a: &GameArgs, which: &str) -> Result<bool> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         for (t, table) in wanted.iter().zip(&out) {
             let csv = dir.join(format!("{}.csv", table.id));
-            medisim_core::rundir::write_atomic(&csv, table.to_csv().as_bytes())?;
+            medisim_core::rundir::write_atomic(&csv, &table.to_csv()?)?;
             if let Some(fig) = medisim_experiments::games::figure_for(t, &aco, &chronic)
                 .map_err(anyhow::Error::msg)?
             {
@@ -188,7 +187,7 @@ fn table(a: &GameArgs, which: &str) -> Result<bool> {
         say!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         for t in &out {
-            say_raw!("{}\n", t.to_text());
+            say_raw!("{}\n", t.to_text()?);
         }
         if let Some(dir) = &a.out {
             say!(

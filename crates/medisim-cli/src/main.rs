@@ -43,7 +43,12 @@ use source::{read_policy, report};
 #[command(
     name = "medisim",
     version,
-    about = "Healthcare mechanism design under strategic provider response"
+    about = "Healthcare mechanism design under strategic provider response",
+    after_help = "Exit status, the same for every command: 0 done; 1 the command ran and its \
+                  check failed (check: a policy is invalid; validate: a fact fails; patch: the \
+                  edit does not apply; contract: the cross-check disagrees); 2 an input was \
+                  refused (a flag, a file, a value outside its range) or the work could not be \
+                  done."
 )]
 struct Cli {
     #[command(subcommand)]

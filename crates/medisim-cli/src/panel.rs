@@ -2,6 +2,7 @@
 //! configuration, a sweep of one term, or the paper's experiments E1–E6.
 
 use anyhow::{bail, Context, Result};
+use medisim_core::input::read_settings;
 use medisim_core::text::name_of;
 use medisim_core::write_atomic;
 use medisim_panel::disease::{DiseaseModel, MarkovFile, Retinopathy};
@@ -143,8 +144,7 @@ pub struct ExperimentArgs {
 fn load(s: &Setting) -> Result<(Box<dyn DiseaseModel>, PanelConfig)> {
     let mut cfg = match &s.config {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read {}", p.display()))?;
+            let text = read_settings(p, "a panel configuration")?;
             PanelConfig::from_toml(&text, &p.display().to_string())?
         }
         None => PanelConfig::default(),
@@ -191,8 +191,7 @@ fn load(s: &Setting) -> Result<(Box<dyn DiseaseModel>, PanelConfig)> {
     }
     let disease: Box<dyn DiseaseModel> = match &s.disease {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read {}", p.display()))?;
+            let text = read_settings(p, "a disease model")?;
             Box::new(MarkovFile::from_toml(&text, &p.display().to_string())?)
         }
         None => Box::new(Retinopathy::new(cfg.retinopathy.clone())?),
@@ -340,56 +339,10 @@ fn print_result(cfg: &PanelConfig, r: &PanelResult) -> Result<()> {
     Ok(())
 }
 
-/// The tidy CSV: one row per series × value × metric.
-fn tidy_csv(s: &Sweep) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "experiment",
-        "series",
-        s.key.as_str(),
-        "metric",
-        "mean",
-        "ci95_low",
-        "ci95_high",
-        "runs",
-    ])?;
-    for ser in &s.series {
-        for (x, r) in &ser.points {
-            for (m, v) in &r.metrics {
-                w.write_record([
-                    s.id.clone(),
-                    ser.name.clone(),
-                    format!("{x}"),
-                    m.clone(),
-                    format!("{}", v.mean),
-                    format!("{}", v.ci95[0]),
-                    format!("{}", v.ci95[1]),
-                    r.runs.to_string(),
-                ])?;
-            }
-            for (state, t) in &r.policy {
-                w.write_record([
-                    s.id.clone(),
-                    ser.name.clone(),
-                    format!("{x}"),
-                    format!("policy:{state}"),
-                    t.clone(),
-                    String::new(),
-                    String::new(),
-                    r.runs.to_string(),
-                ])?;
-            }
-        }
-    }
-    Ok(String::from_utf8(
-        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
-    )?)
-}
-
 fn write_outputs(s: &Sweep, out: &Path, figures: bool) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let name = s.id.to_lowercase();
-    write_atomic(&out.join(format!("{name}.csv")), tidy_csv(s)?.as_bytes())?;
+    write_atomic(&out.join(format!("{name}.csv")), &s.table().to_csv()?)?;
     if figures && s.id != "E6" {
         let f = medisim_experiments::panel::figure(s);
         for (panel, svg) in &f.panels {

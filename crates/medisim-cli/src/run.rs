@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use medisim_core::text::name_of;
-use medisim_core::{Metric as _, RunSpec};
+use medisim_core::{Metric as _, RunSpec, Table};
 use medisim_dsl::Policy;
 use medisim_sim::Field;
 use medisim_sim::{run_seeds, Metric, ObjectiveKind, Scenario, MODEL_VERSION};
@@ -177,7 +177,7 @@ fn write_trace(path: &Path, scenario: &Scenario, policy: &Policy, spec: &RunSpec
             .map_or("trace".into(), |n| n.to_string_lossy().into_owned()),
         std::process::id()
     ));
-    let sink: Box<dyn Write> = if path.as_os_str() == "-" {
+    let mut sink: Box<dyn Write> = if path.as_os_str() == "-" {
         Box::new(std::io::stdout().lock())
     } else {
         let target = if stream {
@@ -190,28 +190,17 @@ fn write_trace(path: &Path, scenario: &Scenario, policy: &Policy, spec: &RunSpec
                 .with_context(|| format!("cannot write {}", path.display()))?,
         ))
     };
-    let mut w = csv::Writer::from_writer(sink);
-    for seed in &spec.seeds {
+    for (i, seed) in spec.seeds.iter().enumerate() {
         let one = RunSpec::new(vec![*seed], spec.horizon, spec.objective);
         let r = run_seeds(scenario, policy, &one, true).map_err(anyhow::Error::msg)?;
-        for row in &r.trace {
-            w.serialize(row).map_err(csv_error)?;
-        }
+        Table::from_records(&r.trace)?.write_csv(&mut sink, i == 0)?;
     }
-    w.flush()?;
-    drop(w);
+    sink.flush()?;
+    drop(sink);
     if !stream {
         std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
-}
-
-/// A CSV error as its io::Error when it is one, so a closed pipe is recognised as such.
-fn csv_error(e: csv::Error) -> anyhow::Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => io.into(),
-        other => anyhow::anyhow!("cannot write the trace: {other:?}"),
-    }
 }
 
 /// `run --policy A --policy B ...`: every policy on the same seeds (common random numbers:

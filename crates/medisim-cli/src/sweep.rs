@@ -21,7 +21,7 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 1)]
     design_seed: u64,
     /// Seeds: `1..30`, `1,2,5` or one seed.
-    #[arg(long, default_value = "1..10")]
+    #[arg(long, default_value = "1..30")]
     seeds: String,
     /// Periods per rollout.
     #[arg(long, default_value_t = 200)]
@@ -42,6 +42,10 @@ pub struct SweepArgs {
     /// Only these metrics (repeat; default: every metric).
     #[arg(long = "metric", value_name = "NAME")]
     metric: Vec<String>,
+    /// Print JSON instead of text: the tidy table's rows (and the replicates' with
+    /// --replicates) and the files written.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn sweep(a: &SweepArgs) -> Result<bool> {
@@ -70,22 +74,37 @@ pub fn sweep(a: &SweepArgs) -> Result<bool> {
     let pb = bar("sweep");
     let s = sweep::run(&o, &spec, a.out.as_deref(), &pb)?;
     let tidy = sweep::tidy(&s, &metrics);
-    let Some(out) = &a.out else {
+    let replicates = a.replicates.then(|| sweep::replicates(&s, &metrics));
+    let sobol = sweep::sobol(&s, &metrics);
+    let mut wrote = Vec::new();
+    if let Some(out) = &a.out {
+        wrote.extend(tidy.write(&out.join("sweep"))?);
+        if let Some(r) = &replicates {
+            wrote.extend(r.write(&out.join("sweep-replicates"))?);
+        }
+        if let Some(t) = &sobol {
+            wrote.extend(t.write(&out.join("sweep-sobol"))?);
+        }
+    }
+    if a.json {
+        let json = |t: &Option<medisim_core::Table>| t.as_ref().map(|t| t.to_json()).transpose();
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "table": tidy.to_json()?,
+                "replicates": json(&replicates)?,
+                "sobol": json(&sobol)?,
+                "files": wrote,
+            }))?
+        );
+        return Ok(true);
+    }
+    if a.out.is_none() {
         say_raw!("{}", String::from_utf8(tidy.to_csv()?)?);
-        if a.replicates {
-            say_raw!(
-                "{}",
-                String::from_utf8(sweep::replicates(&s, &metrics).to_csv()?)?
-            );
+        if let Some(r) = &replicates {
+            say_raw!("{}", String::from_utf8(r.to_csv()?)?);
         }
         return Ok(true);
-    };
-    let mut wrote = tidy.write(&out.join("sweep"))?.to_vec();
-    if a.replicates {
-        wrote.extend(sweep::replicates(&s, &metrics).write(&out.join("sweep-replicates"))?);
-    }
-    if let Some(t) = sweep::sobol(&s, &metrics) {
-        wrote.extend(t.write(&out.join("sweep-sobol"))?);
     }
     say!(
         "{} design points × {} seeds over {}: wrote {}",

@@ -694,3 +694,53 @@ fn sweep_writes_tidy_csv_and_parquet_and_resumes() {
     let bad = medisim(&["sweep", "--set", "care.nu=0.1:0.2", "--design", "lhs:x"]);
     assert!(text(&bad.stderr).contains("expected grid, lhs:N or sobol:N"));
 }
+
+#[test]
+fn l1_l2_validate_and_sweep_print_json_the_same_as_their_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().to_str().unwrap();
+    let json = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_slice(&succeeds(args).stdout).expect("JSON on stdout")
+    };
+    let small = ["--seeds", "1..2", "--horizon", "20", "--out", o, "--json"];
+    let l1 = json(&[&["l1", "--grid", "2"][..], &small].concat());
+    let rows = l1["table"].as_array().unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("l1.csv")).unwrap();
+    assert_eq!(
+        rows.len(),
+        csv.lines().count() - 1,
+        "one JSON row per CSV row"
+    );
+    assert_eq!(rows[0]["alpha"], "0", "labels as the CSV has them");
+    assert!(rows[0]["mean"].is_number());
+    assert!(l1["files"].as_array().unwrap().len() > 1);
+    assert_eq!(l1["cells"]["computed"], 4);
+    let l2 = json(&[&["l2", "--lever", "audit"][..], &small].concat());
+    assert!(!l2["table"].as_array().unwrap().is_empty());
+    // validate exits 1 when a fact fails (likely on 2 seeds of 20 periods), JSON either way.
+    let out = medisim(&[&["validate"][..], &small].concat());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all = v["passed"] == 9;
+    assert_eq!(out.status.code(), Some(if all { 0 } else { 1 }));
+    assert_eq!(v["facts"].as_array().unwrap().len(), 9);
+    assert!(v["passed"].as_u64().unwrap() <= 9);
+    let s = json(&[
+        "sweep",
+        "--set",
+        "audit.base_prob=0:0.5:2",
+        "--seeds",
+        "1..2",
+        "--horizon",
+        "20",
+        "--metric",
+        "upcoding_rate",
+        "--json",
+    ]);
+    let rows = s["table"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["audit.base_prob"], 0.5);
+    assert!(
+        s["files"].as_array().unwrap().is_empty(),
+        "no --out, no files"
+    );
+}

@@ -81,7 +81,7 @@ fn every_model_runs_and_bad_parameters_are_named_with_exit_1() {
         ),
     ] {
         let out = medisim(&args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: refused input");
         assert!(
             text(&out.stderr).contains(want),
             "{args:?}: {}",
@@ -131,7 +131,7 @@ fn a_generated_cohort_is_estimated_and_priced() {
     )
     .unwrap();
     let out = medisim(&["contract", "estimate", "--data", &csv.display().to_string()]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "refused input");
     assert!(
         text(&out.stderr).contains("line 2: expenditure must be 0 or 1"),
         "{}",

@@ -309,3 +309,41 @@ fn a_run_killed_right_after_writing_its_settings_resumes() {
         std::fs::read(killed.join("result.json")).unwrap()
     );
 }
+
+#[test]
+fn every_settings_file_is_read_bounded_and_its_errors_are_located_in_a_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o").display().to_string();
+    let long = format!("[care]\nnu = [{}x]\n", "1, ".repeat(2_000_000));
+    let huge_line = file(&dir, "long.toml", long.as_bytes());
+    let not_utf8 = file(&dir, "bad.toml", b"a = 1\nb = \xff\n");
+    let readers: [&[&str]; 6] = [
+        &["run", "--seeds", "1", "--horizon", "5", "--scenario"],
+        &["game", "imaging", "--params"],
+        &["panel", "run", "--config"],
+        &["panel", "run", "--disease"],
+        &["calibrate", "--out", &out, "--targets"],
+        &["search", "--out", &out, "--config"],
+    ];
+    for args in readers {
+        if std::path::Path::new("/dev/zero").exists() {
+            refused(
+                &[args, &["/dev/zero"]].concat(),
+                &["/dev/zero is larger than"],
+            );
+        }
+        refused(
+            &[args, &[not_utf8.as_str()]].concat(),
+            &["bad.toml: line 2, column 5: not UTF-8 text"],
+        );
+        let (o, _) = within(SECONDS, &[args, &[huge_line.as_str()]].concat());
+        let err = text(&o.stderr);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(err.contains("line 2, column "), "{args:?}: {err}");
+        assert!(
+            err.len() < 1_000,
+            "{args:?}: {} bytes of diagnostics",
+            err.len()
+        );
+    }
+}

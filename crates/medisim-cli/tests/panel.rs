@@ -66,7 +66,9 @@ fn a_sweep_writes_a_tidy_csv_and_the_experiments_write_figures() {
         &d,
     ]);
     let csv = std::fs::read_to_string(dir.path().join("sweep.csv")).unwrap();
-    assert!(csv.starts_with("experiment,series,reward-rate,metric,mean,ci95_low,ci95_high,runs"));
+    assert!(csv.starts_with(
+        "experiment,series,reward-rate,metric,mean,ci95_low,ci95_high,treatment,runs"
+    ));
     assert!(csv.contains(",0.5,max_intensity_share,") && csv.contains("policy:No Retinopathy"));
     let out = text(
         &succeeds(&[

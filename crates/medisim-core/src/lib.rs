@@ -12,20 +12,25 @@
 //!   [`Summaries`], metric summaries read by metric rather than by string.
 //! - [`model`]: the [`Model`] trait (scenario, policy, run → summaries) and its
 //!   [`ModelVersion`], which keys every cache and run store.
+//! - [`input`]: reading the user's files: bounded, UTF-8 checked, TOML errors located with a
+//!   bounded window.
 //! - [`params`]: parameters read and set by dotted key, one set of type rules for every model.
 //! - [`progress`]: how a long job reports how far it is, without knowing who shows it.
 //! - [`rundir`]: atomic writes and the resume guard of a run directory.
-//! - [`table`]: tidy tables written as CSV and Parquet from one description.
+//! - [`table`]: tidy tables written as CSV, Parquet, JSON or text from one description, built
+//!   by column or from serialisable records (through `row`, a serde serializer of flat structs).
 //!
 //! Imports no other medisim crate, and knows nothing of hospitals, payers or patients.
 
 pub mod fuzz;
+pub mod input;
 pub mod metric;
 pub mod model;
 pub mod objective;
 pub mod params;
 pub mod progress;
 pub mod rng;
+mod row;
 pub mod rundir;
 pub mod sensitivity;
 pub mod spec;

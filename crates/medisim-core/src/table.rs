@@ -1,9 +1,14 @@
-//! Tidy tables, written as CSV and as Parquet from one description, so every sweep hands a
-//! pandas, polars or R user the same columns in either format. A table is a list of named,
-//! typed columns of equal length; the Parquet file carries those types (text, 64-bit float,
-//! unsigned count), where the CSV carries the same values as text.
+//! Tidy tables, the one way every model writes a table: CSV, Parquet, JSON or aligned text from
+//! one description, so a pandas, polars or R user gets the same columns in every format and no
+//! caller formats a number or quotes a field by hand. A table is a list of named, typed columns
+//! of equal length, built column by column or from serialisable records
+//! ([`Table::from_records`]); the Parquet file carries the types (text, 64-bit float, unsigned
+//! count, flag), where the CSV carries the same values as text. Numbers are written as Rust's
+//! `Display` writes them — the shortest text that reads back to the same float — everywhere.
 
+use crate::row::{self, Cell};
 use crate::rundir::{write_atomic, RunDirError};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,7 +17,10 @@ use std::sync::Arc;
 pub enum Column {
     Text(Vec<String>),
     Real(Vec<f64>),
+    /// Reals where some rows have none (an empty CSV field, a Parquet null, a JSON null).
+    MaybeReal(Vec<Option<f64>>),
     Count(Vec<u64>),
+    Flag(Vec<bool>),
 }
 
 impl Column {
@@ -20,7 +28,9 @@ impl Column {
         match self {
             Column::Text(v) => v.len(),
             Column::Real(v) => v.len(),
+            Column::MaybeReal(v) => v.len(),
             Column::Count(v) => v.len(),
+            Column::Flag(v) => v.len(),
         }
     }
 
@@ -28,9 +38,62 @@ impl Column {
         match self {
             Column::Text(v) => v[row].clone(),
             Column::Real(v) => v[row].to_string(),
+            Column::MaybeReal(v) => v[row].map_or(String::new(), |x| x.to_string()),
             Column::Count(v) => v[row].to_string(),
+            Column::Flag(v) => v[row].to_string(),
         }
     }
+
+    fn json(&self, row: usize) -> serde_json::Value {
+        use serde_json::Value;
+        let real = |x: f64| serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number);
+        match self {
+            Column::Text(v) => Value::String(v[row].clone()),
+            Column::Real(v) => real(v[row]),
+            Column::MaybeReal(v) => v[row].map_or(Value::Null, real),
+            Column::Count(v) => Value::from(v[row]),
+            Column::Flag(v) => Value::Bool(v[row]),
+        }
+    }
+
+    /// A column of one kind from a field's cells; `None` when the kinds are mixed.
+    fn from_cells(cells: Vec<Cell>) -> Option<Column> {
+        let missing = cells.contains(&Cell::Missing);
+        let kind = cells.iter().find(|c| **c != Cell::Missing);
+        Some(match kind {
+            None | Some(Cell::Real(_)) if missing => Column::MaybeReal(
+                cells
+                    .into_iter()
+                    .map(|c| match c {
+                        Cell::Real(x) => Some(Some(x)),
+                        Cell::Missing => Some(None),
+                        _ => None,
+                    })
+                    .collect::<Option<_>>()?,
+            ),
+            None | Some(Cell::Real(_)) => Column::Real(collect(cells, |c| match c {
+                Cell::Real(x) => Some(x),
+                _ => None,
+            })?),
+            Some(Cell::Text(_)) => Column::Text(collect(cells, |c| match c {
+                Cell::Text(x) => Some(x),
+                _ => None,
+            })?),
+            Some(Cell::Count(_)) => Column::Count(collect(cells, |c| match c {
+                Cell::Count(x) => Some(x),
+                _ => None,
+            })?),
+            Some(Cell::Flag(_)) => Column::Flag(collect(cells, |c| match c {
+                Cell::Flag(x) => Some(x),
+                _ => None,
+            })?),
+            Some(Cell::Missing) => unreachable!("found as not missing"),
+        })
+    }
+}
+
+fn collect<T>(cells: Vec<Cell>, take: impl Fn(Cell) -> Option<T>) -> Option<Vec<T>> {
+    cells.into_iter().map(take).collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +109,11 @@ pub enum TableError {
         format: &'static str,
         message: String,
     },
+    #[error("a record cannot be a table row: {0}")]
+    NotFlat(String),
+    /// The sink's error, kept as the source so a caller can tell a closed pipe.
+    #[error("cannot write the table: {0}")]
+    Io(#[from] std::io::Error),
     #[error(transparent)]
     Write(#[from] RunDirError),
 }
@@ -59,6 +127,40 @@ pub struct Table {
 impl Table {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// One row per record, one column per field in declaration order (`#[serde(skip)]` fields
+    /// left out; an `Option` of a real is a [`Column::MaybeReal`]; a plain enum is its serde
+    /// name). A record that is not a struct of scalars is refused, naming the field.
+    pub fn from_records<T: serde::Serialize>(records: &[T]) -> Result<Table, TableError> {
+        let not_flat = |e: row::NotFlat| TableError::NotFlat(e.0);
+        let mut names: Vec<&'static str> = Vec::new();
+        let mut cells: Vec<Vec<Cell>> = Vec::new();
+        for (i, record) in records.iter().enumerate() {
+            let fields = row::fields(record).map_err(not_flat)?;
+            if i == 0 {
+                names = fields.iter().map(|(n, _)| *n).collect();
+                cells = names
+                    .iter()
+                    .map(|_| Vec::with_capacity(records.len()))
+                    .collect();
+            }
+            if fields.len() != names.len() || fields.iter().zip(&names).any(|((n, _), m)| n != m) {
+                return Err(TableError::NotFlat(format!(
+                    "record {i} has other fields than record 0"
+                )));
+            }
+            for (column, (_, cell)) in cells.iter_mut().zip(fields) {
+                column.push(cell);
+            }
+        }
+        let mut t = Table::new();
+        for (name, column) in names.into_iter().zip(cells) {
+            let column = Column::from_cells(column)
+                .ok_or_else(|| TableError::NotFlat(format!("field `{name}` mixes kinds")))?;
+            t.push(name, column);
+        }
+        Ok(t)
     }
 
     /// Append a column (the builder form).
@@ -97,26 +199,85 @@ impl Table {
     /// CSV: a header of the names, then one line per row; numbers as Rust prints them
     /// (shortest text that reads back to the same float).
     pub fn to_csv(&self) -> Result<Vec<u8>, TableError> {
+        let mut out = Vec::new();
+        self.write_csv(&mut out, true)?;
+        Ok(out)
+    }
+
+    /// CSV to any sink, with or without the header line: a long table streams chunk by chunk
+    /// (the header with the first). A sink's I/O error comes back as [`TableError::Io`], so a
+    /// closed pipe is recognised as one. A table with no columns writes nothing.
+    pub fn write_csv(&self, sink: &mut dyn Write, header: bool) -> Result<(), TableError> {
         let rows = self.rows()?;
-        let encode = |e: csv::Error| TableError::Encode {
-            format: "CSV",
-            message: e.to_string(),
+        if self.columns.is_empty() {
+            return Ok(());
+        }
+        let csv_error = |e: csv::Error| match e.into_kind() {
+            csv::ErrorKind::Io(io) => TableError::Io(io),
+            other => TableError::Encode {
+                format: "CSV",
+                message: format!("{other:?}"),
+            },
         };
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(self.names()).map_err(encode)?;
+        let mut w = csv::Writer::from_writer(sink);
+        if header {
+            w.write_record(self.names()).map_err(csv_error)?;
+        }
         for r in 0..rows {
             w.write_record(self.columns.iter().map(|(_, c)| c.cell(r)))
-                .map_err(encode)?;
+                .map_err(csv_error)?;
         }
-        w.into_inner().map_err(|e| TableError::Encode {
-            format: "CSV",
-            message: e.to_string(),
-        })
+        w.flush()?;
+        Ok(())
+    }
+
+    /// JSON: an array of one object per row (non-finite reals and missing values as `null`).
+    pub fn to_json(&self) -> Result<serde_json::Value, TableError> {
+        let rows = self.rows()?;
+        Ok(serde_json::Value::Array(
+            (0..rows)
+                .map(|r| {
+                    let row = self.columns.iter().map(|(n, c)| (n.clone(), c.json(r)));
+                    serde_json::Value::Object(row.collect())
+                })
+                .collect(),
+        ))
+    }
+
+    /// Aligned text for a terminal: a header, then one line per row, every column right-aligned
+    /// to its widest cell and separated by two spaces.
+    pub fn to_text(&self) -> Result<String, TableError> {
+        let rows = self.rows()?;
+        let cells: Vec<Vec<String>> = std::iter::once(self.names().map(str::to_string).collect())
+            .chain((0..rows).map(|r| self.columns.iter().map(|(_, c)| c.cell(r)).collect()))
+            .collect();
+        let width: Vec<usize> = (0..self.columns.len())
+            .map(|k| {
+                cells
+                    .iter()
+                    .map(|r| r[k].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        for r in &cells {
+            let line: Vec<String> = r
+                .iter()
+                .zip(&width)
+                .map(|(c, w)| format!("{c:>w$}"))
+                .collect();
+            out.push_str(line.join("  ").trim_end());
+            out.push('\n');
+        }
+        Ok(out)
     }
 
     /// Parquet (one row group, snappy-compressed), with each column's type.
     pub fn to_parquet(&self) -> Result<Vec<u8>, TableError> {
-        use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
+        use arrow_array::{
+            ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt64Array,
+        };
         use arrow_schema::{DataType, Field, Schema};
         self.rows()?;
         let encode = |e: &dyn std::fmt::Display| TableError::Encode {
@@ -129,10 +290,11 @@ impl Table {
             .map(|(name, c)| {
                 let ty = match c {
                     Column::Text(_) => DataType::Utf8,
-                    Column::Real(_) => DataType::Float64,
+                    Column::Real(_) | Column::MaybeReal(_) => DataType::Float64,
                     Column::Count(_) => DataType::UInt64,
+                    Column::Flag(_) => DataType::Boolean,
                 };
-                Field::new(name, ty, false)
+                Field::new(name, ty, matches!(c, Column::MaybeReal(_)))
             })
             .collect();
         let arrays: Vec<ArrayRef> = self
@@ -142,7 +304,9 @@ impl Table {
                 match c {
                     Column::Text(v) => Arc::new(StringArray::from(v.clone())),
                     Column::Real(v) => Arc::new(Float64Array::from(v.clone())),
+                    Column::MaybeReal(v) => Arc::new(Float64Array::from(v.clone())),
                     Column::Count(v) => Arc::new(UInt64Array::from(v.clone())),
+                    Column::Flag(v) => Arc::new(BooleanArray::from(v.clone())),
                 }
             })
             .collect();
@@ -229,5 +393,84 @@ mod tests {
         let e = t.to_csv().unwrap_err().to_string();
         assert!(e.contains("`extra` has 1 rows, the table has 2"), "{e}");
         assert!(t.to_parquet().is_err());
+    }
+
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Outcome {
+        Kept,
+    }
+
+    #[derive(serde::Serialize)]
+    struct Record {
+        name: &'static str,
+        seed: u64,
+        fitness: Option<f64>,
+        pass: bool,
+        outcome: Outcome,
+        #[serde(skip)]
+        _scratch: Vec<u8>,
+    }
+
+    fn records() -> Vec<Record> {
+        let r = |name, seed, fitness, pass| Record {
+            name,
+            seed,
+            fitness,
+            pass,
+            outcome: Outcome::Kept,
+            _scratch: vec![1],
+        };
+        vec![r("a", 1, Some(0.5), true), r("b", 2, None, false)]
+    }
+
+    #[test]
+    fn records_become_typed_columns_in_field_order() {
+        let t = Table::from_records(&records()).unwrap();
+        assert_eq!(
+            t.names().collect::<Vec<_>>(),
+            ["name", "seed", "fitness", "pass", "outcome"]
+        );
+        assert_eq!(t.column("seed"), Some(&Column::Count(vec![1, 2])));
+        assert_eq!(
+            t.column("fitness"),
+            Some(&Column::MaybeReal(vec![Some(0.5), None]))
+        );
+        let csv = String::from_utf8(t.to_csv().unwrap()).unwrap();
+        assert_eq!(
+            csv,
+            "name,seed,fitness,pass,outcome\na,1,0.5,true,kept\nb,2,,false,kept\n"
+        );
+        assert!(t.to_parquet().is_ok());
+        assert_eq!(
+            t.to_json().unwrap()[1],
+            serde_json::json!({"name": "b", "seed": 2, "fitness": null, "pass": false, "outcome": "kept"})
+        );
+    }
+
+    #[test]
+    fn a_record_that_is_not_flat_is_refused_naming_the_field() {
+        #[derive(serde::Serialize)]
+        struct Nested {
+            values: Vec<f64>,
+        }
+        let e = Table::from_records(&[Nested { values: vec![] }]).unwrap_err();
+        assert!(e.to_string().contains("field `values`"), "{e}");
+        assert!(Table::from_records(&[1.0]).is_err());
+    }
+
+    #[test]
+    fn csv_streams_without_repeating_the_header_and_text_aligns() {
+        let t = sample();
+        let mut out = Vec::new();
+        t.write_csv(&mut out, true).unwrap();
+        t.write_csv(&mut out, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches("metric,mean,n").count(), 1);
+        assert_eq!(text.lines().count(), 5);
+        assert_eq!(
+            t.to_text().unwrap(),
+            "metric           mean   n\n     a            0.1  30\n   b,c  -0.0000000025   1\n"
+        );
     }
 }

@@ -7,11 +7,12 @@
 use crate::cells::{run_cells, Cell};
 use crate::l1;
 use crate::Options;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use argmin::core::{CostFunction, Error as ArgminError, Executor};
 use argmin::solver::neldermead::NelderMead;
 use medisim_core::metric::Metric as _;
 use medisim_core::progress::{Hidden, Progress};
+use medisim_core::{Column, Table};
 use medisim_sim::{Metric, Scenario};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -47,7 +48,10 @@ pub struct Targets {
 
 impl Targets {
     pub fn from_toml(text: &str, origin: &str) -> Result<Targets> {
-        let t: Targets = toml::from_str(text).with_context(|| format!("targets file {origin}"))?;
+        let t: Targets = toml::from_str(text).map_err(|e| {
+            let at = medisim_core::input::toml_error(&e, text);
+            anyhow::anyhow!("targets file {origin}: {at}")
+        })?;
         for (i, m) in t.moment.iter().enumerate() {
             if Metric::from_name(&m.metric).is_none() {
                 bail!(
@@ -288,36 +292,38 @@ pub fn run(
     })
 }
 
-/// The fit table as CSV: every moment's target, simulated mean, interval and weight.
-pub fn fit_csv(c: &Calibration) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "regime",
-        "metric",
-        "target",
-        "built_in",
-        "calibrated",
-        "ci95_low",
-        "ci95_high",
-        "weight",
-        "source",
-    ])?;
-    for (f, s) in c.fit.iter().zip(&c.start_fit) {
-        w.write_record([
-            f.regime.clone(),
-            f.metric.clone(),
-            format!("{}", f.target),
-            format!("{}", s.simulated),
-            format!("{}", f.simulated),
-            format!("{}", f.ci95[0]),
-            format!("{}", f.ci95[1]),
-            format!("{}", f.weight),
-            f.source.clone(),
-        ])?;
-    }
-    Ok(String::from_utf8(
-        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
-    )?)
+/// The fit table: every moment's target, simulated mean (built-in and calibrated), interval
+/// and weight.
+pub fn fit_table(c: &Calibration) -> Table {
+    let text = |f: fn(&Fit) -> &String| Column::Text(c.fit.iter().map(|x| f(x).clone()).collect());
+    let real = |f: fn(&Fit) -> f64| Column::Real(c.fit.iter().map(f).collect());
+    Table::new()
+        .with("regime", text(|f| &f.regime))
+        .with("metric", text(|f| &f.metric))
+        .with("target", real(|f| f.target))
+        .with(
+            "built_in",
+            Column::Real(c.start_fit.iter().map(|s| s.simulated).collect()),
+        )
+        .with("calibrated", real(|f| f.simulated))
+        .with("ci95_low", real(|f| f.ci95[0]))
+        .with("ci95_high", real(|f| f.ci95[1]))
+        .with("weight", real(|f| f.weight))
+        .with("source", text(|f| &f.source))
+}
+
+/// The convergence trace: the distance at each evaluation and the best so far.
+pub fn convergence_table(c: &Calibration) -> Table {
+    Table::new()
+        .with(
+            "evaluation",
+            Column::Count(c.trace.iter().map(|t| t.0 as u64).collect()),
+        )
+        .with(
+            "distance",
+            Column::Real(c.trace.iter().map(|t| t.1).collect()),
+        )
+        .with("best", Column::Real(c.trace.iter().map(|t| t.2).collect()))
 }
 
 /// The convergence plot: the distance at each evaluation and the best so far.
@@ -425,6 +431,6 @@ mod tests {
         );
         let b = run(&o, &t, &spec, Some(dir.path()), &Hidden).unwrap();
         assert_eq!(a.best, b.best);
-        assert!(fit_csv(&a).unwrap().lines().count() == t.moment.len() + 1);
+        assert_eq!(fit_table(&a).rows().unwrap(), t.moment.len());
     }
 }

@@ -9,7 +9,7 @@
 
 use anyhow::Result;
 use medisim_core::progress::Progress;
-use medisim_core::{write_atomic, Metric, Model, RunSpec, Summaries};
+use medisim_core::{write_atomic, Column, Metric, Model, RunSpec, Summaries, Summary, Table};
 use medisim_dsl::Policy;
 use medisim_sim::Field;
 use medisim_sim::{MediSim, ObjectiveKind, Scenario};
@@ -159,36 +159,40 @@ fn read_cell(path: &Path) -> Option<CellFile> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
-/// A tidy CSV of cells: one row per (cell, metric).
-pub fn write_tidy_csv<M: Metric>(
-    path: &Path,
-    cells: &[Cell],
-    label_cols: &[&str],
-    metrics: &[M],
-) -> Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<&str> = label_cols.to_vec();
-    header.extend(["metric", "mean", "std", "ci95_low", "ci95_high", "n"]);
-    w.write_record(&header)?;
-    for c in cells {
-        for m in metrics {
-            let Some(s) = c.summary.get(*m) else {
-                anyhow::bail!("cell {} has no metric {}", c.key, m.name());
-            };
-            let mut row: Vec<String> = label_cols.iter().map(|l| c.label(l).to_string()).collect();
-            row.extend([
-                m.name().to_string(),
-                s.mean.to_string(),
-                s.std.to_string(),
-                s.ci95[0].to_string(),
-                s.ci95[1].to_string(),
-                s.n.to_string(),
-            ]);
-            w.write_record(&row)?;
-        }
+/// The tidy table of cells: one row per (cell, metric), the labels first.
+pub fn tidy_table<M: Metric>(cells: &[Cell], label_cols: &[&str], metrics: &[M]) -> Result<Table> {
+    let rows: Vec<(&Cell, M, &Summary)> = cells
+        .iter()
+        .flat_map(|c| metrics.iter().map(move |m| (c, *m)))
+        .map(|(c, m)| match c.summary.get(m) {
+            Some(s) => Ok((c, m, s)),
+            None => Err(anyhow::anyhow!("cell {} has no metric {}", c.key, m.name())),
+        })
+        .collect::<Result<_>>()?;
+    let real = |f: fn(&Summary) -> f64| Column::Real(rows.iter().map(|(_, _, s)| f(s)).collect());
+    let mut t = Table::new();
+    for l in label_cols {
+        t.push(
+            l,
+            Column::Text(
+                rows.iter()
+                    .map(|(c, _, _)| c.label(l).to_string())
+                    .collect(),
+            ),
+        );
     }
-    write_atomic(path, &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
-    Ok(())
+    Ok(t.with(
+        "metric",
+        Column::Text(rows.iter().map(|(_, m, _)| m.name().to_string()).collect()),
+    )
+    .with("mean", real(|s| s.mean))
+    .with("std", real(|s| s.std))
+    .with("ci95_low", real(|s| s.ci95[0]))
+    .with("ci95_high", real(|s| s.ci95[1]))
+    .with(
+        "n",
+        Column::Count(rows.iter().map(|(_, _, s)| s.n as u64).collect()),
+    ))
 }
 
 /// One of N shards of a cell list: cell `key` belongs to shard K when its hash, read as a

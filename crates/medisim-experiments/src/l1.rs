@@ -2,12 +2,12 @@
 //! Every other setting stays at the Appendix H L1 defaults (the baseline policy: B_tot = 10,
 //! B_flex = 0, B_pool = 5, κ = 2, weights (1, 0.5, 0.5, 0.3), ξ = 0).
 
-use crate::cells::{write_tidy_csv, Cell, CellSpec};
+use crate::cells::{tidy_table, Cell, CellSpec};
 use crate::plots::{heatmap, metric_scale, Heatmap};
 use crate::Figure;
 use anyhow::Result;
-use medisim_core::write_atomic;
 use medisim_core::Metric as _;
+use medisim_core::{write_atomic, Table};
 use medisim_dsl::Policy;
 use medisim_sim::Field;
 use medisim_sim::{Metric, Scenario};
@@ -201,16 +201,19 @@ pub fn figures(cells: &[Cell], grid: &[f64]) -> Vec<Figure> {
         .collect()
 }
 
+/// The tidy table of the L1 cells: one row per cell × metric, labelled by [`alpha`, `beta`].
+pub fn table(cells: &[Cell]) -> Result<Table> {
+    tidy_table(cells, &["alpha", "beta"], Metric::ALL)
+}
+
 /// Write `l1.csv` and `l1/<figure>_<metric>.svg`.
 pub fn write(out: &Path, cells: &[Cell], grid: &[f64]) -> Result<Vec<Figure>> {
-    write_tidy_csv(&out.join("l1.csv"), cells, &["alpha", "beta"], Metric::ALL)?;
+    write_atomic(&out.join("l1.csv"), &table(cells)?.to_csv()?)?;
     let figs = figures(cells, grid);
     let dir = out.join("l1");
     std::fs::create_dir_all(&dir)?;
     for f in &figs {
-        for (metric, svg) in &f.panels {
-            write_atomic(&dir.join(format!("{}_{metric}.svg", f.id)), svg.as_bytes())?;
-        }
+        f.write(&dir)?;
     }
     Ok(figs)
 }

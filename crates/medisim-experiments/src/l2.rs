@@ -2,12 +2,12 @@
 //! F–G, Table 3, Figures 3, 9, 10). L2 baseline: the L1 defaults with KPI steering on (ξ = 1)
 //! and the audit baseline q = 0.10.
 
-use crate::cells::{write_tidy_csv, Cell, CellSpec};
+use crate::cells::{tidy_table, Cell, CellSpec};
 use crate::plots::{lines_with_bands, Series};
 use crate::Figure;
 use anyhow::Result;
-use medisim_core::write_atomic;
 use medisim_core::Metric as _;
+use medisim_core::{write_atomic, Table};
 use medisim_dsl::Policy;
 use medisim_sim::Field;
 use medisim_sim::{Metric, Scenario};
@@ -209,21 +209,19 @@ pub fn figures(cells: &[Cell], levers: &[Lever]) -> Vec<Figure> {
         .collect()
 }
 
+/// The tidy table of the L2 cells: one row per cell × metric, labelled by [`lever`, `value`, `regime`].
+pub fn table(cells: &[Cell]) -> Result<Table> {
+    tidy_table(cells, &["lever", "value", "regime"], Metric::ALL)
+}
+
 /// Write `l2.csv` and `l2/<lever>_<metric>.svg`.
 pub fn write(out: &Path, cells: &[Cell], levers: &[Lever]) -> Result<Vec<Figure>> {
-    write_tidy_csv(
-        &out.join("l2.csv"),
-        cells,
-        &["lever", "value", "regime"],
-        Metric::ALL,
-    )?;
+    write_atomic(&out.join("l2.csv"), &table(cells)?.to_csv()?)?;
     let figs = figures(cells, levers);
     let dir = out.join("l2");
     std::fs::create_dir_all(&dir)?;
     for f in &figs {
-        for (metric, svg) in &f.panels {
-            write_atomic(&dir.join(format!("{}_{metric}.svg", f.id)), svg.as_bytes())?;
-        }
+        f.write(&dir)?;
     }
     Ok(figs)
 }

@@ -27,7 +27,7 @@ pub mod validate;
 use anyhow::Result;
 use cells::{run_cells, CellStats};
 use medisim_core::progress::Progress;
-use medisim_core::write_atomic;
+use medisim_core::{write_atomic, Table};
 use medisim_dsl::Policy;
 use medisim_sim::Scenario;
 use sha2::{Digest, Sha256};
@@ -42,6 +42,22 @@ pub struct Figure {
     pub caption: String,
     /// (metric, SVG)
     pub panels: Vec<(String, String)>,
+}
+
+impl Figure {
+    /// Where each panel is written under `dir`: `ID_METRIC.svg`.
+    pub fn paths(&self, dir: &Path) -> Vec<PathBuf> {
+        let file = |metric: &String| dir.join(format!("{}_{metric}.svg", self.id));
+        self.panels.iter().map(|(m, _)| file(m)).collect()
+    }
+
+    /// Write every panel atomically to its path under `dir`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        for (path, (_, svg)) in self.paths(dir).iter().zip(&self.panels) {
+            write_atomic(path, svg.as_bytes())?;
+        }
+        Ok(())
+    }
 }
 
 /// Everything an experiment run is parameterised by.
@@ -90,13 +106,9 @@ pub fn validate(
     let (cells, stats) = run_cells(&specs, out, pb)?;
     let facts = validate::evaluate(&cells);
     if let Some(out) = out {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        for f in &facts {
-            w.serialize(f)?;
-        }
         write_atomic(
             &out.join("validate.csv"),
-            &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
+            &Table::from_records(&facts)?.to_csv()?,
         )?;
         record_setting(out, o, "validate")?;
     }

@@ -11,6 +11,7 @@ use medisim_core::progress::{Hidden, Progress};
 use medisim_core::sensitivity::{
     latin_hypercube, morris_design, morris_effects, rank_correlations, sobol_design, sobol_indices,
 };
+use medisim_core::{Column, Table};
 use serde::Serialize;
 use std::path::Path;
 
@@ -197,26 +198,63 @@ pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &dyn Progress) -> R
     })
 }
 
-/// The points as CSV: the constants, then each fact's pass flag and margin.
-pub fn points_csv(s: &Sensitivity) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut head: Vec<String> = s.keys.clone();
-    for f in 1..=s.facts.len() {
-        head.push(format!("fact{f}_holds"));
-        head.push(format!("fact{f}_margin"));
+/// The points as a table: the constants, then each fact's pass flag and margin.
+pub fn points_table(s: &Sensitivity) -> Table {
+    let mut t = Table::new();
+    for (k, key) in s.keys.iter().enumerate() {
+        t.push(
+            key,
+            Column::Real(s.points.iter().map(|p| p.values[k]).collect()),
+        );
     }
-    w.write_record(&head)?;
-    for p in &s.points {
-        let mut row: Vec<String> = p.values.iter().map(|v| format!("{v}")).collect();
-        for f in &p.facts {
-            row.push(f.pass.to_string());
-            row.push(format!("{}", f.min_margin));
+    for f in 0..s.facts.len() {
+        let n = f + 1;
+        t.push(
+            &format!("fact{n}_holds"),
+            Column::Flag(s.points.iter().map(|p| p.facts[f].pass).collect()),
+        );
+        t.push(
+            &format!("fact{n}_margin"),
+            Column::Real(s.points.iter().map(|p| p.facts[f].min_margin).collect()),
+        );
+    }
+    t
+}
+
+/// Each fact's share of points where it holds and each constant's influence on it (with the
+/// total index's 95% bootstrap interval when the design is Sobol').
+pub fn facts_table(s: &Sensitivity) -> Table {
+    let mut t = Table::new()
+        .with(
+            "fact",
+            Column::Text(s.facts.iter().map(|f| f.fact.clone()).collect()),
+        )
+        .with(
+            "holds_share",
+            Column::Real(s.facts.iter().map(|f| f.holds_share).collect()),
+        );
+    for (k, key) in s.keys.iter().enumerate() {
+        t.push(
+            key,
+            Column::Real(s.facts.iter().map(|f| f.influence[k]).collect()),
+        );
+    }
+    if s.facts.iter().any(|f| !f.influence_ci95.is_empty()) {
+        for (k, key) in s.keys.iter().enumerate() {
+            for (side, name) in ["lo", "hi"].into_iter().enumerate() {
+                t.push(
+                    &format!("{key}_{name}"),
+                    Column::Real(
+                        s.facts
+                            .iter()
+                            .map(|f| f.influence_ci95.get(k).map_or(f64::NAN, |ci| ci[side]))
+                            .collect(),
+                    ),
+                );
+            }
         }
-        w.write_record(&row)?;
     }
-    Ok(String::from_utf8(
-        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
-    )?)
+    t
 }
 
 /// The tornado of one fact: constants ranked by |influence|, as horizontal bars (SVG).
@@ -324,7 +362,10 @@ mod tests {
         }
         assert!(a.facts.iter().all(|f| (0.0..=1.0).contains(&f.holds_share)));
         let b = run(&o, &spec, Some(dir.path()), &Hidden).unwrap();
-        assert_eq!(points_csv(&a).unwrap(), points_csv(&b).unwrap());
+        assert_eq!(
+            points_table(&a).to_csv().unwrap(),
+            points_table(&b).to_csv().unwrap()
+        );
         assert!(report_section(dir.path()).contains("Not run"));
         let e = run(
             &o,

@@ -34,7 +34,7 @@ pub trait GameParams: DeserializeOwned + Serialize + Default {
     fn from_toml(text: &str, origin: &str) -> Result<Self, GameError> {
         let g: Self = toml::from_str(text).map_err(|e| GameError::Parse {
             origin: origin.into(),
-            message: e.to_string(),
+            message: medisim_core::input::toml_error(&e, text),
         })?;
         g.validate()?;
         Ok(g)

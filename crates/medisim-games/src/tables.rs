@@ -33,55 +33,32 @@ impl Table {
         }
     }
 
-    /// The table as CSV (header first).
-    pub fn to_csv(&self) -> String {
-        let quote = |s: &str| {
-            if s.contains([',', '"', '\n']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_string()
-            }
-        };
-        let line = |cells: &[String]| cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",");
-        let mut out = line(&self.columns);
-        out.push('\n');
-        for r in &self.rows {
-            out.push_str(&line(r));
-            out.push('\n');
+    /// The cells as the house's table (text columns: each cell is already formatted to the
+    /// printed table's precision), for CSV, Parquet, JSON or text.
+    pub fn table(&self) -> medisim_core::Table {
+        let mut t = medisim_core::Table::new();
+        for (k, name) in self.columns.iter().enumerate() {
+            let cells = self
+                .rows
+                .iter()
+                .map(|r| r.get(k).cloned().unwrap_or_default());
+            t.push(name, medisim_core::Column::Text(cells.collect()));
         }
-        out
+        t
     }
 
-    /// The table as aligned text for a terminal.
-    pub fn to_text(&self) -> String {
-        let n = self.columns.len();
-        let width: Vec<usize> = (0..n)
-            .map(|k| {
-                self.rows
-                    .iter()
-                    .map(|r| r[k].chars().count())
-                    .chain([self.columns[k].chars().count()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: &[String]| {
-            cells
-                .iter()
-                .zip(&width)
-                .map(|(c, w)| format!("{c:>w$}"))
-                .collect::<Vec<_>>()
-                .join("  ")
-        };
-        let mut out = format!("{} — {}\n{}\n", self.id, self.title, line(&self.columns));
-        for r in &self.rows {
-            out.push_str(&line(r));
-            out.push('\n');
-        }
+    /// The table as CSV (header first).
+    pub fn to_csv(&self) -> Result<Vec<u8>, medisim_core::table::TableError> {
+        self.table().to_csv()
+    }
+
+    /// The table as aligned text for a terminal, under its id and title, over its note.
+    pub fn to_text(&self) -> Result<String, medisim_core::table::TableError> {
+        let mut out = format!("{} — {}\n{}", self.id, self.title, self.table().to_text()?);
         if !self.note.is_empty() {
             out.push_str(&format!("note: {}\n", self.note));
         }
-        out
+        Ok(out)
     }
 }
 
@@ -543,11 +520,13 @@ mod tests {
         let t = table_3_3(&AcoGame::default());
         assert_eq!(t.rows.len(), 5);
         assert!(t.rows.iter().all(|r| r.len() == t.columns.len()));
-        let csv = t.to_csv();
+        let csv = String::from_utf8(t.to_csv().unwrap()).unwrap();
         assert!(csv.starts_with("delta,k1_threshold_no_incentive"), "{csv}");
         let mut q = t.clone();
         q.rows[0][0] = "a,\"b\"".into();
-        assert!(q.to_csv().contains("\"a,\"\"b\"\"\""));
+        assert!(String::from_utf8(q.to_csv().unwrap())
+            .unwrap()
+            .contains("\"a,\"\"b\"\"\""));
         // Table 4.4's participation column: H joins from M = 3300 and R from 3600, as printed;
         // P from 3400, where the dissertation prints 3500 — at 3400 P gains 0.14 utility
         // units of 9,963 over the no-contract game, less than the printed utilities' rounding.

@@ -336,7 +336,7 @@ impl MarkovFile {
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, PanelError> {
         let mut m: MarkovFile = toml::from_str(text).map_err(|e| PanelError::Parse {
             origin: origin.into(),
-            message: e.to_string(),
+            message: medisim_core::input::toml_error(&e, text),
         })?;
         let index = |name: &str, key: &str| {
             m.states

@@ -6,6 +6,7 @@ use crate::payment::Basis;
 use crate::provider::ProviderKind;
 use crate::sim::{run, PanelResult};
 use crate::{PanelConfig, PanelError};
+use medisim_core::{Column, Summary, Table};
 use serde::Serialize;
 
 /// The reference cost E1 uses: above the panel's cost at full intensity (10 × $1,000 plus
@@ -88,6 +89,58 @@ pub struct Sweep {
     pub title: String,
     pub key: String,
     pub series: Vec<Series>,
+}
+
+impl Sweep {
+    /// The tidy table: one row per series × value × metric (mean and 95% interval), then one
+    /// per series × value × state with the treatment chosen there (`policy:STATE`, in the
+    /// `treatment` column, with no mean).
+    pub fn table(&self) -> Table {
+        struct Row<'a> {
+            series: &'a str,
+            x: f64,
+            metric: String,
+            summary: Option<&'a Summary>,
+            treatment: &'a str,
+            runs: usize,
+        }
+        let mut rows: Vec<Row> = Vec::new();
+        for ser in &self.series {
+            for (x, r) in &ser.points {
+                let row = |metric: String, summary, treatment| Row {
+                    series: &ser.name,
+                    x: *x,
+                    metric,
+                    summary,
+                    treatment,
+                    runs: r.runs,
+                };
+                rows.extend(r.metrics.iter().map(|(m, v)| row(m.clone(), Some(v), "")));
+                rows.extend(
+                    r.policy
+                        .iter()
+                        .map(|(state, t)| row(format!("policy:{state}"), None, t.as_str())),
+                );
+            }
+        }
+        let text = |f: &dyn Fn(&Row) -> String| Column::Text(rows.iter().map(f).collect());
+        let real = |f: fn(&Summary) -> f64| {
+            Column::MaybeReal(rows.iter().map(|r| r.summary.map(f)).collect())
+        };
+        Table::new()
+            .with("experiment", text(&|_| self.id.clone()))
+            .with("series", text(&|r| r.series.to_string()))
+            .with(&self.key, Column::Real(rows.iter().map(|r| r.x).collect()))
+            .with("metric", text(&|r| r.metric.clone()))
+            .with("mean", real(|s| s.mean))
+            .with("ci95_low", real(|s| s.ci95[0]))
+            .with("ci95_high", real(|s| s.ci95[1]))
+            .with("treatment", text(&|r| r.treatment.to_string()))
+            .with(
+                "runs",
+                Column::Count(rows.iter().map(|r| r.runs as u64).collect()),
+            )
+    }
 }
 
 /// One provider's results along a sweep.

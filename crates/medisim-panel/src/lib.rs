@@ -77,7 +77,7 @@ impl PanelConfig {
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, PanelError> {
         toml::from_str(text).map_err(|e| PanelError::Parse {
             origin: origin.into(),
-            message: e.to_string(),
+            message: medisim_core::input::toml_error(&e, text),
         })
     }
 

@@ -278,7 +278,7 @@ fn l1(py: Python<'_>, grid: usize, seeds: Vec<u64>, horizon: u32) -> PyResult<St
 
 /// `medisim sweep`: CSV text of the tidy table (or of the per-replicate rows).
 #[pyfunction]
-#[pyo3(signature = (sets, design = "grid", policy = None, scenario = None, seeds = (1..=10).collect(), horizon = 200, metrics = vec![], replicates = false, design_seed = 1))]
+#[pyo3(signature = (sets, design = "grid", policy = None, scenario = None, seeds = (1..=30).collect(), horizon = 200, metrics = vec![], replicates = false, design_seed = 1))]
 #[allow(clippy::too_many_arguments)]
 fn sweep(
     py: Python<'_>,

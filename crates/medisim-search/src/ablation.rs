@@ -11,7 +11,7 @@ use crate::search::{run_search, SCENARIO_FILE};
 use crate::SearchConfig;
 use anyhow::{bail, Context, Result};
 use medisim_core::progress::Progress;
-use medisim_core::RunDir;
+use medisim_core::{RunDir, Table};
 use medisim_sim::Metric;
 use medisim_sim::Scenario;
 use serde::{Deserialize, Serialize};
@@ -129,11 +129,7 @@ pub fn run_ablation(
             });
         }
     }
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in &runs {
-        w.serialize(r)?;
-    }
-    dir.write("ablation.csv", &w.into_inner()?)?;
+    dir.write("ablation.csv", &Table::from_records(&runs)?.to_csv()?)?;
     Ok(runs)
 }
 

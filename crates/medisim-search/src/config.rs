@@ -267,10 +267,11 @@ use medisim_core::spec::{MAX_HORIZON, MAX_SEEDS};
 
 impl SearchConfig {
     pub fn load(path: &Path) -> anyhow::Result<SearchConfig> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        let c: SearchConfig = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("search config {}: {e}", path.display()))?;
+        let text = medisim_core::input::read_settings(path, "a search config")?;
+        let c: SearchConfig = toml::from_str(&text).map_err(|e| {
+            let at = medisim_core::input::toml_error(&e, &text);
+            anyhow::anyhow!("search config {}: {at}", path.display())
+        })?;
         c.validate()?;
         Ok(c)
     }

@@ -10,7 +10,7 @@ use crate::offline;
 use crate::store::{Eval, Store};
 use anyhow::{bail, Context, Result};
 use medisim_core::progress::Progress;
-use medisim_core::{Metric as _, RunDir};
+use medisim_core::{Metric as _, RunDir, Table};
 use medisim_dsl::{fmt, Policy};
 use medisim_sim::Field;
 use medisim_sim::{Metric, Scenario};
@@ -191,7 +191,8 @@ pub fn load_library(dir: &str) -> Result<Vec<Policy>> {
     paths
         .iter()
         .map(|p| {
-            let text = std::fs::read_to_string(p)?;
+            let limit = medisim_dsl::schema::MAX_SOURCE_BYTES as u64;
+            let text = medisim_core::input::read_text(p, limit, "a policy source")?;
             medisim_sim::load(&text).map_err(|d| {
                 anyhow::anyhow!(
                     "{}: {}",
@@ -780,14 +781,7 @@ fn write_results(
         "updates.json",
         serde_json::to_string_pretty(&o.updates)?.as_bytes(),
     )?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for p in &o.trace {
-        w.serialize(p)?;
-    }
-    atomic(
-        "trace.csv",
-        &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
-    )?;
+    atomic("trace.csv", &Table::from_records(&o.trace)?.to_csv()?)?;
     atomic("table.txt", table_text(&o.table).as_bytes())?;
     Ok(())
 }

@@ -4,17 +4,16 @@
 //! Unknown keys are errors that name the key (serde's `deny_unknown_fields`); out-of-range
 //! values are errors that name the key and the legal range ([`Scenario::validate`]).
 
+use medisim_core::input::{read_settings, toml_error, InputError};
 use medisim_core::text::number;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("cannot read scenario {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    /// The file could not be read, is too large or is not UTF-8.
+    #[error(transparent)]
+    Input(#[from] InputError),
     #[error("scenario {path}: {message}")]
     Parse { path: String, message: String },
     #[error("scenario key `{key}`: {message}")]
@@ -417,7 +416,7 @@ impl Scenario {
             path: origin.to_string(),
             message,
         };
-        let table: toml::Table = toml::from_str(text).map_err(|e| parse(e.to_string()))?;
+        let table: toml::Table = toml::from_str(text).map_err(|e| parse(toml_error(&e, text)))?;
         // The run length is a property of the run, not of the world: a scenario used to carry
         // `horizon` and every runner ignored it. Say where it went instead of "unknown field".
         if table.contains_key("horizon") {
@@ -465,10 +464,7 @@ impl Scenario {
     }
 
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = read_settings(path, "a scenario")?;
         Scenario::from_toml(&text, &path.display().to_string())
     }
 

@@ -1,0 +1,177 @@
+//! Reading the user's input files, one way for every model: bounded in size before anything is
+//! held (a path to `/dev/zero` stops at the limit, not when memory runs out), UTF-8 checked
+//! with the place of the first bad byte, and TOML errors located by line and column with a
+//! window of at most [`WINDOW`] characters of the line, so a 20 MB line cannot flood the
+//! terminal.
+
+use std::io::Read;
+use std::path::Path;
+
+/// The limit for a settings file (a scenario, a search config, game parameters, a panel
+/// configuration or disease model, calibration targets): these are kilobytes; 16 MiB leaves
+/// room for a generated Markov model of a few hundred states.
+pub const MAX_SETTINGS_BYTES: u64 = 16 << 20;
+
+/// Characters of the offending line shown around an error's column.
+pub const WINDOW: usize = 160;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is larger than {limit} bytes, the limit for {what}")]
+    TooLarge {
+        path: String,
+        limit: u64,
+        what: &'static str,
+    },
+    #[error("{path}: line {line}, column {column}: not UTF-8 text")]
+    NotUtf8 {
+        path: String,
+        line: usize,
+        column: usize,
+    },
+}
+
+/// At most `limit` bytes of `path` (`what` names the kind of file in the refusal).
+pub fn read_bytes(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>, InputError> {
+    let name = || path.display().to_string();
+    let io = |source| InputError::Io {
+        path: name(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    // One byte past the limit tells "too large" without reading a huge file whole.
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(InputError::TooLarge {
+            path: name(),
+            limit,
+            what,
+        });
+    }
+    Ok(bytes)
+}
+
+/// At most `limit` bytes of `path` as UTF-8 text.
+pub fn read_text(path: &Path, limit: u64, what: &'static str) -> Result<String, InputError> {
+    let bytes = read_bytes(path, limit, what)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        // `valid` is UTF-8 by construction.
+        let before = std::str::from_utf8(valid).unwrap_or_default();
+        let (line, column) = line_column(before, before.len());
+        InputError::NotUtf8 {
+            path: path.display().to_string(),
+            line,
+            column,
+        }
+    })
+}
+
+/// A settings file: [`read_text`] with [`MAX_SETTINGS_BYTES`].
+pub fn read_settings(path: &Path, what: &'static str) -> Result<String, InputError> {
+    read_text(path, MAX_SETTINGS_BYTES, what)
+}
+
+/// 1-based line and column (in characters) of byte `offset` of `text`.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[start..].chars().count() + 1)
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// A TOML error as `line L, column C: MESSAGE`, then the line (at most [`WINDOW`] characters
+/// around the column, `…` where cut) and a caret under the column.
+pub fn toml_error(e: &toml::de::Error, text: &str) -> String {
+    let message = e.message().trim_end();
+    let Some(span) = e.span() else {
+        return message.to_string();
+    };
+    let (line, column) = line_column(text, span.start);
+    let source_line = text.lines().nth(line - 1).unwrap_or_default();
+    let (shown, caret) = window(source_line, column - 1);
+    format!(
+        "line {line}, column {column}: {message}\n  | {shown}\n  | {}^",
+        " ".repeat(caret)
+    )
+}
+
+/// At most [`WINDOW`] characters of `line` around character `at`, and where `at` falls in them.
+fn window(line: &str, at: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    let start = at.saturating_sub(WINDOW / 2).min(chars.len());
+    let end = (start + WINDOW).min(chars.len());
+    let mut shown: String = chars[start..end].iter().collect();
+    let mut caret = at - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        caret += 1;
+    }
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, caret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_past_the_limit_is_refused_without_reading_it_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.toml");
+        std::fs::write(&p, vec![b'a'; 101]).unwrap();
+        let e = read_text(&p, 100, "a test file").unwrap_err().to_string();
+        assert!(
+            e.contains("larger than 100 bytes, the limit for a test file"),
+            "{e}"
+        );
+        assert_eq!(read_text(&p, 101, "x").unwrap().len(), 101);
+        if Path::new("/dev/zero").exists() {
+            let e = read_settings(Path::new("/dev/zero"), "a scenario").unwrap_err();
+            assert!(matches!(e, InputError::TooLarge { .. }));
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bad.toml");
+        std::fs::write(&p, b"a = 1\nb\xc3\xa9 = \xff\n").unwrap();
+        let e = read_settings(&p, "x").unwrap_err().to_string();
+        assert!(e.ends_with("line 2, column 6: not UTF-8 text"), "{e}");
+    }
+
+    #[test]
+    fn a_toml_error_on_a_huge_line_shows_a_bounded_window_at_its_column() {
+        let text = format!("ok = 1\nlong = [{}x]\n", "1, ".repeat(1_000_000));
+        let e = toml::from_str::<toml::Table>(&text).unwrap_err();
+        let m = toml_error(&e, &text);
+        let column = text.lines().nth(1).unwrap().find('x').unwrap() + 1;
+        assert!(m.starts_with(&format!("line 2, column {column}: ")), "{m}");
+        assert!(m.len() < 2 * WINDOW + 200, "{} bytes", m.len());
+        // The message may take several lines; the window and the caret are the last two.
+        let lines: Vec<&str> = m.lines().rev().take(2).collect();
+        let caret = lines[0].chars().count() - 1;
+        assert_eq!(lines[1].chars().nth(caret), Some('x'), "{m}");
+        let short = toml::from_str::<toml::Table>("a = \"x\nb = 2").unwrap_err();
+        assert!(toml_error(&short, "a = \"x\nb = 2").starts_with("line 1, column "));
+    }
+}
