@@ -159,23 +159,60 @@ pub fn specs(s: &Scenario, p: &Policy, seeds: &[u64], horizon: u32) -> Vec<CellS
 /// Evaluate the nine facts on finished cells (from [`specs`]). Each fact passes only when the
 /// 95% interval of every compared quantity clears its threshold.
 pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
-    let get = |id: &str| {
-        cells
+    let c = Cells(cells);
+    let facts: [fn(&Cells) -> Fact; 9] = [
+        coding_rent,
+        coded_complexity,
+        case_mix,
+        audit_substitution,
+        kpi_gaming,
+        bonus_pool_alignment,
+        quality_incentives,
+        capacity_waiting,
+        flexible_capacity,
+    ];
+    facts.iter().map(|f| f(&c)).collect()
+}
+
+/// The cells most facts compare, by id.
+const LO: &str = "l1_a0.2_b0.2";
+const PROFIT: &str = "profit";
+const QUALITY: &str = "quality";
+const BALANCED: &str = "balanced";
+
+/// The validation cells, read by id.
+struct Cells<'a>(&'a [Cell]);
+
+impl Cells<'_> {
+    fn get(&self, id: &str) -> &Cell {
+        self.0
             .iter()
             .find(|c| c.label("id") == id)
             .unwrap_or_else(|| panic!("validation cell {id} missing"))
-    };
-    let m = |id: &str, metric: Metric| get(id).mean(metric);
-    let sum = |id: &str, metric: Metric| -> Summary {
-        get(id)
+    }
+
+    fn m(&self, id: &str, metric: Metric) -> f64 {
+        self.get(id).mean(metric)
+    }
+
+    fn sum(&self, id: &str, metric: Metric) -> Summary {
+        self.get(id)
             .summary
             .get(metric)
             .cloned()
             .unwrap_or_else(|| Summary::exact(f64::NAN, 0))
-    };
-    // A cell's own quantity against a threshold.
-    let level = |quantity: &str, id: &str, metric: Metric, threshold: f64, above: bool| {
-        let s = sum(id, metric);
+    }
+
+    /// A cell's own quantity against a threshold.
+    fn level(
+        &self,
+        quantity: &str,
+        id: &str,
+        metric: Metric,
+        threshold: f64,
+        above: bool,
+    ) -> Check {
+        let s = self.sum(id, metric);
         Check {
             quantity: quantity.into(),
             value: s.mean,
@@ -183,10 +220,11 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
             threshold,
             above,
         }
-    };
-    // The change of a metric from cell `a` to cell `b`, against 0.
-    let change = |quantity: &str, a: &str, b: &str, metric: Metric, rises: bool| {
-        let (sa, sb) = (sum(a, metric), sum(b, metric));
+    }
+
+    /// The change of a metric from cell `a` to cell `b`, against 0.
+    fn change(&self, quantity: &str, a: &str, b: &str, metric: Metric, rises: bool) -> Check {
+        let (sa, sb) = (self.sum(a, metric), self.sum(b, metric));
         let half = |s: &Summary| 0.5 * (s.ci95[1] - s.ci95[0]);
         let h = (half(&sa).powi(2) + half(&sb).powi(2)).sqrt();
         let d = sb.mean - sa.mean;
@@ -197,65 +235,75 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
             threshold: 0.0,
             above: rises,
         }
-    };
-    let (lo, profit, quality, balanced) = ("l1_a0.2_b0.2", "profit", "quality", "balanced");
-    let mut facts = Vec::new();
+    }
+}
 
-    facts.push(fact(
+/// Fact 1 of Table 4.
+fn coding_rent(c: &Cells) -> Fact {
+    fact(
         "Diagnosis-based payment creates coding rent",
         "Dafny (2005); Kronick and Welch (2014)",
         "raise profit sensitivity α 0.2 → 0.8 at β = 0.2",
         "up-coding rises; funds rise",
         format!(
             "up-coding {:.3} → {:.3}; funds {:.1} → {:.1}",
-            m(lo, Metric::UpcodingRate),
-            m(profit, Metric::UpcodingRate),
-            m(lo, Metric::TerminalFunds),
-            m(profit, Metric::TerminalFunds)
+            c.m(LO, Metric::UpcodingRate),
+            c.m(PROFIT, Metric::UpcodingRate),
+            c.m(LO, Metric::TerminalFunds),
+            c.m(PROFIT, Metric::TerminalFunds)
         ),
         vec![
-            change("Δ up-coding", lo, profit, Metric::UpcodingRate, true),
-            change("Δ funds", lo, profit, Metric::TerminalFunds, true),
+            c.change("Δ up-coding", LO, PROFIT, Metric::UpcodingRate, true),
+            c.change("Δ funds", LO, PROFIT, Metric::TerminalFunds, true),
         ],
-    ));
+    )
+}
 
-    facts.push(fact(
+/// Fact 2 of Table 4.
+fn coded_complexity(c: &Cells) -> Fact {
+    fact(
         "Risk-adjusted reimbursement raises coded complexity",
         "Kronick and Welch (2014); Geruso and Layton (2020)",
         "strengthen the value of the coded group: α 0.2 → 0.8 at β = 0.2 (same patients)",
         "coded complexity rises relative to true complexity",
         format!(
             "coded-minus-true CMI {:.4} → {:.4}",
-            m(lo, Metric::CodedCmiInflation),
-            m(profit, Metric::CodedCmiInflation)
+            c.m(LO, Metric::CodedCmiInflation),
+            c.m(PROFIT, Metric::CodedCmiInflation)
         ),
         // Inflation is never negative by construction (codes only move up), so only the rise
         // is a finding.
-        vec![change(
+        vec![c.change(
             "Δ coded-minus-true CMI",
-            lo,
-            profit,
+            LO,
+            PROFIT,
             Metric::CodedCmiInflation,
             true,
         )],
-    ));
+    )
+}
 
-    facts.push(fact(
+/// Fact 3 of Table 4.
+fn case_mix(c: &Cells) -> Fact {
+    fact(
         "Profit incentives shift case mix",
         "Silverman and Skinner (2004); Ellis (1998); Ma (1994)",
         "profit-driven regime (α, β) = (0.8, 0.2)",
         "high-CMI patients face worse access: more rejection and more deferral than low-CMI",
         format!(
             "rejection gap {:+.3}; deferral gap {:+.3}",
-            m(profit, Metric::CherryPickingGap),
-            m(profit, Metric::DeferralGap)
+            c.m(PROFIT, Metric::CherryPickingGap),
+            c.m(PROFIT, Metric::DeferralGap)
         ),
         vec![
-            level("rejection gap", profit, Metric::CherryPickingGap, 0.0, true),
-            level("deferral gap", profit, Metric::DeferralGap, 0.0, true),
+            c.level("rejection gap", PROFIT, Metric::CherryPickingGap, 0.0, true),
+            c.level("deferral gap", PROFIT, Metric::DeferralGap, 0.0, true),
         ],
-    ));
+    )
+}
 
+/// Fact 4 of Table 4.
+fn audit_substitution(c: &Cells) -> Fact {
     let audit = |q: f64, r: &str| format!("audit_{q}_{r}");
     // Each regime carries its selection in its own access channel: profit-driven providers turn
     // complex patients away, balanced ones park them (docs/model.md), so the substitution is read
@@ -266,87 +314,99 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
         audit(0.0, "balanced"),
         audit(0.5, "balanced"),
     );
-    facts.push(fact(
+    fact(
         "Audit suppresses coding but shifts pressure elsewhere",
         "Kuhn and Siciliani (2008)",
         "audit probability q 0 → 0.5 (slope 0), L2 settings",
         "up-coding falls; selection of complex patients rises once the billing channel closes",
         format!(
             "profit up-coding {:.3} → {:.3}; balanced up-coding {:.3} → {:.3}; profit rejection gap {:+.3} → {:+.3}; balanced deferral gap {:+.3} → {:+.3}",
-            m(&p0, Metric::UpcodingRate),
-            m(&p5, Metric::UpcodingRate),
-            m(&b0, Metric::UpcodingRate),
-            m(&b5, Metric::UpcodingRate),
-            m(&p0, Metric::CherryPickingGap),
-            m(&p5, Metric::CherryPickingGap),
-            m(&b0, Metric::DeferralGap),
-            m(&b5, Metric::DeferralGap),
+            c.m(&p0, Metric::UpcodingRate),
+            c.m(&p5, Metric::UpcodingRate),
+            c.m(&b0, Metric::UpcodingRate),
+            c.m(&b5, Metric::UpcodingRate),
+            c.m(&p0, Metric::CherryPickingGap),
+            c.m(&p5, Metric::CherryPickingGap),
+            c.m(&b0, Metric::DeferralGap),
+            c.m(&b5, Metric::DeferralGap),
         ),
         vec![
-            change("Δ profit up-coding", &p0, &p5, Metric::UpcodingRate, false),
-            change("Δ balanced up-coding", &b0, &b5, Metric::UpcodingRate, false),
-            change("Δ profit rejection gap", &p0, &p5, Metric::CherryPickingGap, true),
-            change("Δ balanced deferral gap", &b0, &b5, Metric::DeferralGap, true),
+            c.change("Δ profit up-coding", &p0, &p5, Metric::UpcodingRate, false),
+            c.change("Δ balanced up-coding", &b0, &b5, Metric::UpcodingRate, false),
+            c.change("Δ profit rejection gap", &p0, &p5, Metric::CherryPickingGap, true),
+            c.change("Δ balanced deferral gap", &b0, &b5, Metric::DeferralGap, true),
         ],
-    ));
+    )
+}
 
-    facts.push(fact(
+/// Fact 5 of Table 4.
+fn kpi_gaming(c: &Cells) -> Fact {
+    fact(
         "Measured performance targets induce gaming",
         "Bevan and Hood (2006); Propper et al. (2010); Campbell (1979); Manheim and Garrabrant (2018)",
         "balanced interior (0.5, 0.5) with a KPI tournament",
         "measured KPI decouples from true health; complex cases are delayed",
         format!(
             "corr(KPI, health) {:+.3}; strategic-delay gap {:+.3}",
-            m(balanced, Metric::CorrKpiHealth),
-            m(balanced, Metric::StrategicDelayGap)
+            c.m(BALANCED, Metric::CorrKpiHealth),
+            c.m(BALANCED, Metric::StrategicDelayGap)
         ),
         vec![
-            level("corr(KPI, health)", balanced, Metric::CorrKpiHealth, 0.0, false),
-            level("strategic-delay gap", balanced, Metric::StrategicDelayGap, 0.0, true),
+            c.level("corr(KPI, health)", BALANCED, Metric::CorrKpiHealth, 0.0, false),
+            c.level("strategic-delay gap", BALANCED, Metric::StrategicDelayGap, 0.0, true),
         ],
-    ));
+    )
+}
 
-    facts.push(fact(
+/// Fact 6 of Table 4.
+fn bonus_pool_alignment(c: &Cells) -> Fact {
+    fact(
         "Stronger pay-for-performance can worsen true alignment when the proxy is misaligned",
         "Holmstrom and Milgrom (1991); Baker (1992); Eijkenaar et al. (2013); Van Herck et al. (2010)",
         "bonus pool 0 → 15, balanced regime",
         "KPI–health alignment worsens",
         format!(
             "corr(KPI, health) {:+.3} → {:+.3}",
-            m("bonus_pool_0", Metric::CorrKpiHealth),
-            m("bonus_pool_15", Metric::CorrKpiHealth)
+            c.m("bonus_pool_0", Metric::CorrKpiHealth),
+            c.m("bonus_pool_15", Metric::CorrKpiHealth)
         ),
-        vec![change("Δ corr(KPI, health)", "bonus_pool_0", "bonus_pool_15", Metric::CorrKpiHealth, false)],
-    ));
+        vec![c.change("Δ corr(KPI, health)", "bonus_pool_0", "bonus_pool_15", Metric::CorrKpiHealth, false)],
+    )
+}
 
-    facts.push(fact(
+/// Fact 7 of Table 4.
+fn quality_incentives(c: &Cells) -> Fact {
+    fact(
         "Quality incentives suppress coding and selection but raise effort and budget pressure",
         "Ma (1994); Ellis (1998); Eggleston (2005)",
         "quality-driven (0.2, 0.8) against profit-driven (0.8, 0.2)",
         "less up-coding and cream-skimming; more effort; weaker solvency",
         format!(
             "up-coding {:.3} vs {:.3}; rejection gap {:+.3} vs {:+.3}; effort {:.3} vs {:.3}; funds {:.1} vs {:.1}",
-            m(quality, Metric::UpcodingRate),
-            m(profit, Metric::UpcodingRate),
-            m(quality, Metric::CherryPickingGap),
-            m(profit, Metric::CherryPickingGap),
-            m(quality, Metric::MeanEffort),
-            m(profit, Metric::MeanEffort),
-            m(quality, Metric::TerminalFunds),
-            m(profit, Metric::TerminalFunds)
+            c.m(QUALITY, Metric::UpcodingRate),
+            c.m(PROFIT, Metric::UpcodingRate),
+            c.m(QUALITY, Metric::CherryPickingGap),
+            c.m(PROFIT, Metric::CherryPickingGap),
+            c.m(QUALITY, Metric::MeanEffort),
+            c.m(PROFIT, Metric::MeanEffort),
+            c.m(QUALITY, Metric::TerminalFunds),
+            c.m(PROFIT, Metric::TerminalFunds)
         ),
         // Differences quality − profit: a rejection gap of exactly 0 in the quality regime (no
         // one rejected) is no finding on its own, so only the comparison is checked.
         vec![
-            change("up-coding, quality − profit", profit, quality, Metric::UpcodingRate, false),
-            change("rejection gap, quality − profit", profit, quality, Metric::CherryPickingGap, false),
-            change("effort, quality − profit", profit, quality, Metric::MeanEffort, true),
-            change("funds, quality − profit", profit, quality, Metric::TerminalFunds, false),
+            c.change("up-coding, quality − profit", PROFIT, QUALITY, Metric::UpcodingRate, false),
+            c.change("rejection gap, quality − profit", PROFIT, QUALITY, Metric::CherryPickingGap, false),
+            c.change("effort, quality − profit", PROFIT, QUALITY, Metric::MeanEffort, true),
+            c.change("funds, quality − profit", PROFIT, QUALITY, Metric::TerminalFunds, false),
         ],
-    ));
+    )
+}
 
+/// Fact 8 of Table 4.
+fn capacity_waiting(c: &Cells) -> Fact {
     let cap = |v: u32, r: &str| format!("capacity_{v}_{r}");
-    facts.push(fact(
+    fact(
         "Total capacity expansion reduces waiting",
         "Green (2002, 2006)",
         "total capacity 6 → 16, three regimes",
@@ -357,8 +417,8 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
                 format!(
                     "{} {:.3} → {:.3}",
                     r.0,
-                    m(&cap(6, r.0), Metric::MeanWaiting),
-                    m(&cap(16, r.0), Metric::MeanWaiting)
+                    c.m(&cap(6, r.0), Metric::MeanWaiting),
+                    c.m(&cap(16, r.0), Metric::MeanWaiting)
                 )
             })
             .collect::<Vec<_>>()
@@ -366,7 +426,7 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
         REGIMES
             .iter()
             .map(|r| {
-                change(
+                c.change(
                     &format!("Δ waiting, {}", r.0),
                     &cap(6, r.0),
                     &cap(16, r.0),
@@ -375,32 +435,34 @@ pub fn evaluate(cells: &[Cell]) -> Vec<Fact> {
                 )
             })
             .collect(),
-    ));
+    )
+}
 
+/// Fact 9 of Table 4.
+fn flexible_capacity(c: &Cells) -> Fact {
     let (flex0, flex4, even) = ("flex_0_balanced", "flex_4_balanced", "capacity_14_balanced");
-    facts.push(fact(
+    fact(
         "Flexible capacity helps only under an appropriate allocation rule",
         "Bekker et al. (2017)",
         "4 extra beds, balanced regime: a flexible pool steered by KPI rank (ξ = 1) against the same beds as fixed capacity shared evenly",
         "with KPI steering waiting rises; shared evenly the same beds lower it",
         format!(
             "steered {:.3} → {:.3}; shared evenly {:.3} → {:.3}; steering off {:.3} → {:.3}",
-            m(flex0, Metric::MeanWaiting),
-            m(flex4, Metric::MeanWaiting),
-            m(flex0, Metric::MeanWaiting),
-            m(even, Metric::MeanWaiting),
-            m("flex_no_steering_0_balanced", Metric::MeanWaiting),
-            m("flex_no_steering_4_balanced", Metric::MeanWaiting),
+            c.m(flex0, Metric::MeanWaiting),
+            c.m(flex4, Metric::MeanWaiting),
+            c.m(flex0, Metric::MeanWaiting),
+            c.m(even, Metric::MeanWaiting),
+            c.m("flex_no_steering_0_balanced", Metric::MeanWaiting),
+            c.m("flex_no_steering_4_balanced", Metric::MeanWaiting),
         ),
         // Steering off with ξ = 0 follows the even split of a flexible pool, so its waiting is
         // the no-pool waiting by design: the comparison that could differ is with the same
         // beds as fixed capacity.
         vec![
-            change("Δ waiting, steered pool", flex0, flex4, Metric::MeanWaiting, true),
-            change("Δ waiting, beds shared evenly", flex0, even, Metric::MeanWaiting, false),
+            c.change("Δ waiting, steered pool", flex0, flex4, Metric::MeanWaiting, true),
+            c.change("Δ waiting, beds shared evenly", flex0, even, Metric::MeanWaiting, false),
         ],
-    ));
-    facts
+    )
 }
 
 /// The facts as a plain-text table.
