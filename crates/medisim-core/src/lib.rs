@@ -38,7 +38,7 @@ pub mod stats;
 pub mod table;
 pub mod text;
 
-pub use metric::{Metric, Summaries};
+pub use metric::{Metric, MetricKind, Summaries};
 pub use model::{Model, ModelVersion};
 pub use objective::ObjectiveKind;
 pub use progress::{Counter, Hidden, Progress};

@@ -6,12 +6,44 @@ use crate::stats::Summary;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// What kind of quantity a metric is. It fixes how a figure colours it: a difference, a
+/// correlation or a balance has a sign that is the finding (a diverging scale around zero); a
+/// share or a level is read from small to large (a sequential scale).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricKind {
+    /// A fraction in [0, 1].
+    Share,
+    /// A magnitude (a mean, a ratio, a count per period).
+    Level,
+    /// One group's value minus another's.
+    Difference,
+    /// A correlation in [-1, 1].
+    Correlation,
+    /// Money or a return that may end either side of zero.
+    Balance,
+}
+
+impl MetricKind {
+    /// Whether zero is the meaningful middle of the scale.
+    pub fn diverging(self) -> bool {
+        matches!(
+            self,
+            MetricKind::Difference | MetricKind::Correlation | MetricKind::Balance
+        )
+    }
+}
+
 /// A model's diagnostic.
 pub trait Metric: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
     /// Every metric, in output order.
     const ALL: &'static [Self];
     /// Its name in tables, CSV and JSON.
     fn name(self) -> &'static str;
+    /// Its unit as a figure's axis names it (`periods`, `share of arrivals`, `price units`).
+    fn unit(self) -> &'static str;
+    /// What kind of quantity it is.
+    fn kind(self) -> MetricKind;
 
     fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|m| m.name() == name)

@@ -3,53 +3,16 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-/// A Medi-Sim metric's unit and the palette its maps use: gaps, tilts, correlations and funds
-/// diverge around zero (their sign is the finding); rates and levels are sequential.
-pub fn metric_scale(m: medisim_sim::Metric) -> (&'static str, Palette) {
-    let name = medisim_core::Metric::name(m);
-    let palette = if name.contains("gap")
-        || name.contains("tilt")
-        || name.starts_with("corr_")
-        || name == "terminal_funds"
-        || name.starts_with("return_")
-    {
+/// A metric's unit and the palette its maps use, both from what the metric declares
+/// (`Metric::unit`, `Metric::kind`): differences, correlations and balances diverge around
+/// zero (their sign is the finding); shares and levels are sequential.
+pub fn metric_scale<M: medisim_core::Metric>(m: M) -> (&'static str, Palette) {
+    let palette = if m.kind().diverging() {
         Palette::Diverging
     } else {
         Palette::Sequential
     };
-    let unit = if name.contains("waiting") {
-        "periods"
-    } else if name.contains("funds")
-        || name.contains("cost")
-        || name.contains("bonus") && !name.contains("pressure")
-        || name.contains("margin")
-    {
-        "price units"
-    } else if name.starts_with("corr_") {
-        "correlation"
-    } else if name.starts_with("cv_") {
-        "CV"
-    } else if name.contains("effort") {
-        "effort"
-    } else if name.contains("cmi")
-        && !name.contains("rate")
-        && !name.contains("rejection")
-        && !name.contains("deferral")
-        && !name.contains("delay")
-    {
-        "CMI"
-    } else if name.contains("rate")
-        || name.contains("rejection")
-        || name.contains("deferral")
-        || name.contains("delay")
-        || name.contains("utilization")
-        || name.contains("tilt")
-    {
-        "share"
-    } else {
-        ""
-    };
-    (unit, palette)
+    (m.unit(), palette)
 }
 
 /// How a heatmap's values map to colour, by the kind of quantity it shows.
@@ -536,6 +499,24 @@ pub fn running_best(title: &str, points: &[(f64, Option<f64>, f64)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn units_and_palettes_come_from_what_each_metric_declares() {
+        use medisim_sim::Metric;
+        // The names that fooled the old substring guess: `bonus` and `cost` inside them.
+        assert_eq!(
+            metric_scale(Metric::CorrBonusHealth),
+            ("correlation", Palette::Diverging)
+        );
+        assert_eq!(
+            metric_scale(Metric::HealthPerCost),
+            ("health per price unit", Palette::Sequential)
+        );
+        assert_eq!(metric_scale(Metric::DeferralGap).1, Palette::Diverging);
+        for m in <Metric as medisim_core::Metric>::ALL {
+            assert!(!metric_scale(*m).0.is_empty(), "{m:?} declares no unit");
+        }
+    }
 
     fn map<'a>(
         values: &'a [Vec<f64>],

@@ -11,7 +11,7 @@ use medisim_core::{ratio, Pearson};
 use serde::{Deserialize, Serialize};
 
 macro_rules! metrics {
-    ($( $group:literal : [ $($variant:ident => $name:ident),* $(,)? ] )*) => {
+    ($( $group:literal : [ $($variant:ident => $name:ident : $kind:ident $unit:literal),* $(,)? ] )*) => {
         /// A Medi-Sim diagnostic, named as in tables, CSV and JSON.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Metric {
@@ -23,6 +23,16 @@ macro_rules! metrics {
             fn name(self) -> &'static str {
                 match self {
                     $($(Metric::$variant => stringify!($name),)*)*
+                }
+            }
+            fn unit(self) -> &'static str {
+                match self {
+                    $($(Metric::$variant => $unit,)*)*
+                }
+            }
+            fn kind(self) -> medisim_core::MetricKind {
+                match self {
+                    $($(Metric::$variant => medisim_core::MetricKind::$kind,)*)*
                 }
             }
         }
@@ -51,31 +61,72 @@ macro_rules! metrics {
 }
 
 metrics! {
-    "coding": [UpcodingRate => upcoding_rate, CodedCmiInflation => coded_cmi_inflation]
-    "selection": [RejectionRate => rejection_rate, RejectionHighCmi => rejection_high_cmi,
-        RejectionLowCmi => rejection_low_cmi, CherryPickingGap => cherry_picking_gap,
-        AbandonmentRate => abandonment_rate]
-    "delay": [DeferralRate => deferral_rate, DeferralHighCmi => deferral_high_cmi,
-        DeferralLowCmi => deferral_low_cmi, DeferralGap => deferral_gap,
-        StrategicDelayHighCmi => strategic_delay_high_cmi,
-        StrategicDelayLowCmi => strategic_delay_low_cmi, StrategicDelayGap => strategic_delay_gap]
-    "effort": [MeanEffort => mean_effort, EffortPerCmi => effort_per_cmi,
-        EffortPerHealth => effort_per_health]
-    "outcomes": [ArrivalRate => arrival_rate, MeanHealth => mean_health,
-        MeanHealthGain => mean_health_gain, MeanCost => mean_cost, HealthPerCost => health_per_cost,
-        MeanWaiting => mean_waiting, MeanWaitingTreated => mean_waiting_treated,
-        Throughput => throughput, Utilization => utilization, TerminalFunds => terminal_funds,
-        Reputation => reputation]
-    "measurement": [CorrKpiHealth => corr_kpi_health, CorrBonusHealth => corr_bonus_health,
-        LaggingAcceptedCmi => lagging_accepted_cmi, LaggingEasyCaseTilt => lagging_easy_case_tilt,
-        CvLoad => cv_load, CvAcceptedCmi => cv_accepted_cmi, CvOutcome => cv_outcome,
-        MeanBonus => mean_bonus, BonusPressure => bonus_pressure]
-    "provider": [DoctorUtility => doctor_utility, DoctorMargin => doctor_margin]
-    "objective": [ReturnWelfare => return_welfare, ReturnProfit => return_profit,
-        ReturnMixed => return_mixed, DiscountedReturn => discounted_return,
-        VUrgentRejection => v_urgent_rejection, VInsolvency => v_insolvency,
-        VUpcoding => v_upcoding, VWaiting => v_waiting, VHighCmiDeferral => v_high_cmi_deferral,
-        ViolationScore => violation_score, Fitness => fitness]
+    "coding": [
+        UpcodingRate => upcoding_rate: Share "share of arrivals",
+        CodedCmiInflation => coded_cmi_inflation: Level "CMI",
+    ]
+    "selection": [
+        RejectionRate => rejection_rate: Share "share of patients",
+        RejectionHighCmi => rejection_high_cmi: Share "share of patients",
+        RejectionLowCmi => rejection_low_cmi: Share "share of patients",
+        CherryPickingGap => cherry_picking_gap: Difference "share of patients",
+        AbandonmentRate => abandonment_rate: Share "share of patients",
+    ]
+    "delay": [
+        DeferralRate => deferral_rate: Share "share of decisions",
+        DeferralHighCmi => deferral_high_cmi: Share "share of decisions",
+        DeferralLowCmi => deferral_low_cmi: Share "share of decisions",
+        DeferralGap => deferral_gap: Difference "share of decisions",
+        StrategicDelayHighCmi => strategic_delay_high_cmi: Share "share of decisions",
+        StrategicDelayLowCmi => strategic_delay_low_cmi: Share "share of decisions",
+        StrategicDelayGap => strategic_delay_gap: Difference "share of decisions",
+    ]
+    "effort": [
+        MeanEffort => mean_effort: Level "effort (0 to 10)",
+        EffortPerCmi => effort_per_cmi: Level "effort per CMI",
+        EffortPerHealth => effort_per_health: Level "effort per health unit",
+    ]
+    "outcomes": [
+        ArrivalRate => arrival_rate: Level "patients per period",
+        MeanHealth => mean_health: Level "health units",
+        MeanHealthGain => mean_health_gain: Level "health units",
+        MeanCost => mean_cost: Level "price units",
+        HealthPerCost => health_per_cost: Level "health per price unit",
+        MeanWaiting => mean_waiting: Level "periods",
+        MeanWaitingTreated => mean_waiting_treated: Level "periods",
+        Throughput => throughput: Level "patients per period",
+        Utilization => utilization: Share "share of beds",
+        TerminalFunds => terminal_funds: Balance "price units",
+        Reputation => reputation: Level "reputation",
+    ]
+    "measurement": [
+        CorrKpiHealth => corr_kpi_health: Correlation "correlation",
+        CorrBonusHealth => corr_bonus_health: Correlation "correlation",
+        LaggingAcceptedCmi => lagging_accepted_cmi: Level "CMI",
+        LaggingEasyCaseTilt => lagging_easy_case_tilt: Difference "share of decisions",
+        CvLoad => cv_load: Level "coefficient of variation",
+        CvAcceptedCmi => cv_accepted_cmi: Level "coefficient of variation",
+        CvOutcome => cv_outcome: Level "coefficient of variation",
+        MeanBonus => mean_bonus: Level "price units",
+        BonusPressure => bonus_pressure: Level "price units",
+    ]
+    "provider": [
+        DoctorUtility => doctor_utility: Level "utility",
+        DoctorMargin => doctor_margin: Level "price units per patient",
+    ]
+    "objective": [
+        ReturnWelfare => return_welfare: Balance "discounted return",
+        ReturnProfit => return_profit: Balance "discounted return",
+        ReturnMixed => return_mixed: Balance "discounted return",
+        DiscountedReturn => discounted_return: Balance "discounted return",
+        VUrgentRejection => v_urgent_rejection: Share "share of decisions",
+        VInsolvency => v_insolvency: Share "share of periods",
+        VUpcoding => v_upcoding: Share "share of arrivals",
+        VWaiting => v_waiting: Level "periods",
+        VHighCmiDeferral => v_high_cmi_deferral: Share "share of decisions",
+        ViolationScore => violation_score: Level "score",
+        Fitness => fitness: Balance "fitness",
+    ]
 }
 
 /// Counts by complexity class: index 0 low-CMI, 1 high-CMI.
