@@ -228,7 +228,7 @@ pub(crate) fn out_dir(path: &Path) -> Result<()> {
 
 pub(crate) fn options(c: &Common) -> Result<Options> {
     let seeds = parse_seeds(&c.seeds)?;
-    medisim_core::RunSpec::new(seeds.clone(), c.horizon, medisim_core::ObjectiveKind::Mixed)
+    medisim_sim::run_spec(seeds.clone(), c.horizon, medisim_sim::ObjectiveKind::Mixed)
         .validate()
         .map_err(anyhow::Error::msg)?;
     Ok(Options {
@@ -398,10 +398,10 @@ pub fn reproduce(a: &ReproduceArgs, verbose: bool) -> Result<bool> {
         }
         o.grid = g;
     }
-    medisim_core::RunSpec::new(
+    medisim_sim::run_spec(
         o.seeds.clone(),
         o.horizon,
-        medisim_core::ObjectiveKind::Mixed,
+        medisim_sim::ObjectiveKind::Mixed,
     )
     .validate()
     .map_err(anyhow::Error::msg)?;

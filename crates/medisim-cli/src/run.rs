@@ -2,9 +2,10 @@
 
 use anyhow::{bail, Context, Result};
 use medisim_core::text::name_of;
-use medisim_core::{Metric as _, RunSpec, Table};
+use medisim_core::{Metric as _, Table};
 use medisim_dsl::Policy;
 use medisim_sim::Field;
+use medisim_sim::RunSpec;
 use medisim_sim::{run_seeds, Metric, ObjectiveKind, Scenario, MODEL_VERSION};
 use std::path::{Path, PathBuf};
 
@@ -97,10 +98,11 @@ pub fn run(a: &RunArgs) -> Result<bool> {
     if let Some(v) = a.beta {
         fix_lever(&mut policy, Field::Beta, "beta", v)?;
     }
-    let spec = RunSpec::new(parse_seeds(&a.seeds)?, a.horizon, a.objective);
+    let spec = medisim_sim::run_spec(parse_seeds(&a.seeds)?, a.horizon, a.objective);
     spec.validate().map_err(anyhow::Error::msg)?;
     if a.trace.is_some() {
-        let rows = spec.seeds.len() as u64 * u64::from(spec.horizon) * scenario.teams as u64;
+        let rows =
+            spec.seeds.len() as u64 * u64::from(spec.settings.horizon) * scenario.teams as u64;
         if rows > MAX_TRACE_ROWS {
             bail!(
                 "--trace would write {rows} rows (seeds x horizon x teams, about {} GB); at most \
@@ -119,8 +121,8 @@ pub fn run(a: &RunArgs) -> Result<bool> {
             "policy_hash": policy.canonical_hash().to_string(),
             "model_version": MODEL_VERSION,
             "seeds": result.spec.seeds,
-            "horizon": result.spec.horizon,
-            "objective": result.spec.objective,
+            "horizon": result.spec.settings.horizon,
+            "objective": result.spec.settings.objective,
             "metrics": result.summary,
             "scenario": scenario.to_toml(),
             "command_line": std::env::args().collect::<Vec<_>>(),
@@ -132,8 +134,8 @@ pub fn run(a: &RunArgs) -> Result<bool> {
             policy.header.name,
             policy.canonical_hash().short(),
             a.seeds,
-            result.spec.horizon,
-            name_of(&result.spec.objective)
+            result.spec.settings.horizon,
+            name_of(&result.spec.settings.objective)
         );
         for (group, metrics) in Metric::GROUPS {
             say!("\n{group}");
@@ -191,7 +193,8 @@ fn write_trace(path: &Path, scenario: &Scenario, policy: &Policy, spec: &RunSpec
         ))
     };
     for (i, seed) in spec.seeds.iter().enumerate() {
-        let one = RunSpec::new(vec![*seed], spec.horizon, spec.objective);
+        let one =
+            medisim_sim::run_spec(vec![*seed], spec.settings.horizon, spec.settings.objective);
         let r = run_seeds(scenario, policy, &one, true).map_err(anyhow::Error::msg)?;
         Table::from_records(&r.trace)?.write_csv(&mut sink, i == 0)?;
     }
@@ -212,7 +215,7 @@ fn compare(a: &RunArgs) -> Result<bool> {
         bail!("--trace records one policy's run: give one --policy with --trace");
     }
     let scenario = load_scenario(a.scenario.as_deref())?;
-    let spec = RunSpec::new(parse_seeds(&a.seeds)?, a.horizon, a.objective);
+    let spec = medisim_sim::run_spec(parse_seeds(&a.seeds)?, a.horizon, a.objective);
     spec.validate().map_err(anyhow::Error::msg)?;
     let mut runs = Vec::new();
     for path in &a.policy {
@@ -257,7 +260,7 @@ fn compare(a: &RunArgs) -> Result<bool> {
             serde_json::to_string_pretty(&serde_json::json!({
                 "model_version": MODEL_VERSION,
                 "first": {"policy": runs[0].0, "policy_hash": runs[0].1.canonical_hash().to_string(), "metrics": base.summary},
-                "seeds": spec.seeds, "horizon": spec.horizon, "objective": spec.objective,
+                "seeds": spec.seeds, "horizon": spec.settings.horizon, "objective": spec.settings.objective,
                 "common_random_numbers": true,
                 "comparisons": comparisons,
             }))?
@@ -268,7 +271,7 @@ fn compare(a: &RunArgs) -> Result<bool> {
         "{} policies on the same {} seeds (common random numbers), horizon {}; differences from {}",
         runs.len(),
         spec.seeds.len(),
-        spec.horizon,
+        spec.settings.horizon,
         runs[0].0
     );
     for (name, _, r) in &runs[1..] {

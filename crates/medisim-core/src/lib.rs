@@ -4,9 +4,7 @@
 //!
 //! - [`stats`]: means, ratios, Pearson correlation, coefficients of variation, summaries over
 //!   replicates with Student-t intervals.
-//! - [`objective`]: the objectives a return is computed for, the reward constants, the
-//!   violation score and the Eq. 8 fitness over a seed set.
-//! - [`spec`]: [`RunSpec`] — what to run (seeds, horizon, objective) — with the one key
+//! - [`spec`]: [`RunSpec`] — what to run (seeds and the model's own [`RunSettings`]) — with the one key
 //!   function that every cache uses.
 //! - [`metric`]: the [`Metric`] trait a model's typed metric enum implements, and
 //!   [`Summaries`], metric summaries read by metric rather than by string.
@@ -26,7 +24,6 @@ pub mod fuzz;
 pub mod input;
 pub mod metric;
 pub mod model;
-pub mod objective;
 pub mod params;
 pub mod progress;
 pub mod rng;
@@ -40,9 +37,8 @@ pub mod text;
 
 pub use metric::{Metric, MetricKind, Summaries};
 pub use model::{Model, ModelVersion};
-pub use objective::ObjectiveKind;
 pub use progress::{Counter, Hidden, Progress};
 pub use rundir::{write_atomic, RunDir, RunDirError, RunLock};
-pub use spec::RunSpec;
+pub use spec::{NoSettings, RunSettings, RunSpec};
 pub use stats::{mean, ratio, summarise, Pearson, Summary};
 pub use table::{Column, Table};

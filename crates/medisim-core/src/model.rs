@@ -2,7 +2,7 @@
 //! be written once and serve every model in the house.
 
 use crate::metric::{Metric, Summaries};
-use crate::spec::RunSpec;
+use crate::spec::{RunSettings, RunSpec};
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
@@ -34,6 +34,8 @@ impl Serialize for ModelVersion {
 pub trait Model: Sync {
     type Scenario: Sync;
     type Policy: Sync;
+    /// The model's own run settings beside the seeds ([`crate::NoSettings`] when none).
+    type Settings: RunSettings;
     type Metric: Metric;
 
     fn version(&self) -> ModelVersion;
@@ -49,13 +51,18 @@ pub trait Model: Sync {
         &self,
         scenario: &Self::Scenario,
         policy: &Self::Policy,
-        spec: &RunSpec,
+        spec: &RunSpec<Self::Settings>,
     ) -> Result<Summaries, String>;
 
     /// The cache key of one run: a hash of the model version, the statistics that summarise it
     /// ([`crate::stats::STATS_VERSION`]), the scenario, the policy and the run spec —
     /// everything that determines the result, and nothing else.
-    fn run_key(&self, scenario: &Self::Scenario, policy: &Self::Policy, spec: &RunSpec) -> String {
+    fn run_key(
+        &self,
+        scenario: &Self::Scenario,
+        policy: &Self::Policy,
+        spec: &RunSpec<Self::Settings>,
+    ) -> String {
         let mut h = Sha256::new();
         for part in [
             self.version().to_string(),

@@ -1,39 +1,60 @@
-//! What to run: the seeds, the horizon and the objective. One type for every runner (a single
-//! run, an experiment cell, a search evaluation), with one key function, so two caches can
-//! never disagree on what "the same run" means.
+//! What to run: the replicates (seeds) and the model's own run settings (Medi-Sim's horizon and
+//! objective; nothing for a model whose run is fixed by its parameters). One type for every
+//! runner (a single run, an experiment cell, a search evaluation), with one key function, so
+//! two caches can never disagree on what "the same run" means.
 
-use crate::objective::ObjectiveKind;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct RunSpec {
-    /// Replicate seeds; each keys the replicate's random streams with the scenario seed.
-    pub seeds: Vec<u64>,
-    /// Periods per rollout (T).
-    pub horizon: u32,
-    /// Which return is the rollout's `discounted_return` and enters the fitness.
-    pub objective: ObjectiveKind,
+/// A model's own run settings: what, beyond the seeds and the model's parameters, decides a
+/// run's result. Its key joins the seeds' in every cache key.
+pub trait RunSettings: Clone + std::fmt::Debug + PartialEq + Sync {
+    /// The text that identifies these settings in a cache key (`horizon=200;objective=mixed`),
+    /// empty when there are none.
+    fn key(&self) -> String;
+
+    /// Refuse settings no runner should start, naming the legal range.
+    fn validate(&self) -> Result<(), String>;
 }
 
-impl Default for RunSpec {
-    /// The paper's evaluation: seeds 1..30, T = 200, the mixed objective.
+/// The settings of a model that has none: its parameters and seeds decide everything.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NoSettings {}
+
+impl RunSettings for NoSettings {
+    fn key(&self) -> String {
+        String::new()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RunSpec<S> {
+    /// Replicate seeds; each keys the replicate's random streams.
+    pub seeds: Vec<u64>,
+    /// The model's own settings (stored beside the seeds, as their own fields).
+    #[serde(flatten)]
+    pub settings: S,
+}
+
+impl<S: Default> Default for RunSpec<S> {
+    /// The paper's evaluation: seeds 1..30, the model's default settings.
     fn default() -> Self {
         RunSpec {
             seeds: (1..=30).collect(),
-            horizon: 200,
-            objective: ObjectiveKind::Mixed,
+            settings: S::default(),
         }
     }
 }
 
 /// Most replicates one run may ask for.
 pub const MAX_SEEDS: usize = 10_000;
-/// Longest rollout, in periods.
-pub const MAX_HORIZON: u32 = 10_000;
 
-impl RunSpec {
-    /// Refuse a spec no runner should start: no seeds, more than [`MAX_SEEDS`], or a horizon
-    /// outside `[1, MAX_HORIZON]`.
+impl<S: RunSettings> RunSpec<S> {
+    /// Refuse a spec no runner should start: no seeds, more than [`MAX_SEEDS`], or settings
+    /// their own `validate` refuses.
     pub fn validate(&self) -> Result<(), String> {
         if self.seeds.is_empty() || self.seeds.len() > MAX_SEEDS {
             return Err(format!(
@@ -41,36 +62,29 @@ impl RunSpec {
                 self.seeds.len()
             ));
         }
-        if !(1..=MAX_HORIZON).contains(&self.horizon) {
-            return Err(format!(
-                "the horizon must be in [1, {MAX_HORIZON}] periods, got {}",
-                self.horizon
-            ));
-        }
-        Ok(())
+        self.settings.validate()
     }
 
-    pub fn new(seeds: Vec<u64>, horizon: u32, objective: ObjectiveKind) -> Self {
-        RunSpec {
-            seeds,
-            horizon,
-            objective,
-        }
+    pub fn new(seeds: Vec<u64>, settings: S) -> Self {
+        RunSpec { seeds, settings }
     }
 
+    /// The text that identifies this spec in every cache key: `seeds=1,2,3`, then the
+    /// settings' key after a `;` when there is one.
+    pub fn key(&self) -> String {
+        let settings = self.settings.key();
+        if settings.is_empty() {
+            format!("seeds={}", self.seed_list())
+        } else {
+            format!("seeds={};{settings}", self.seed_list())
+        }
+    }
+}
+
+impl<S> RunSpec<S> {
     /// The seed set as stored in keys and tables: `1,2,3`.
     pub fn seed_list(&self) -> String {
         seed_list(&self.seeds)
-    }
-
-    /// The text that identifies this spec in every cache key.
-    pub fn key(&self) -> String {
-        format!(
-            "seeds={};horizon={};objective={}",
-            self.seed_list(),
-            self.horizon,
-            self.objective
-        )
     }
 }
 
@@ -156,18 +170,30 @@ mod tests {
             .contains("at most 10000"));
         assert!(parse_seeds("5..2").unwrap_err().contains("empty"));
         assert!(parse_seeds("1,x").unwrap_err().contains("`x`"));
-        let spec = RunSpec::new(vec![1], 0, ObjectiveKind::Mixed);
-        assert!(spec.validate().unwrap_err().contains("[1, 10000]"));
+        let spec = RunSpec::new(vec![], NoSettings {});
+        assert!(spec.validate().unwrap_err().contains("between 1 and 10000"));
     }
 
     #[test]
-    fn the_key_separates_every_field() {
-        let a = RunSpec::new(vec![1, 2], 10, ObjectiveKind::Mixed);
-        let mut keys = vec![a.key()];
-        keys.push(RunSpec::new(vec![1, 3], 10, ObjectiveKind::Mixed).key());
-        keys.push(RunSpec::new(vec![12], 10, ObjectiveKind::Mixed).key());
-        keys.push(RunSpec::new(vec![1, 2], 11, ObjectiveKind::Mixed).key());
-        keys.push(RunSpec::new(vec![1, 2], 10, ObjectiveKind::Profit).key());
+    fn the_key_separates_seed_sets_and_settings() {
+        #[derive(Clone, Debug, PartialEq)]
+        struct Horizon(u32);
+        impl RunSettings for Horizon {
+            fn key(&self) -> String {
+                format!("horizon={}", self.0)
+            }
+            fn validate(&self) -> Result<(), String> {
+                Ok(())
+            }
+        }
+        let mut keys = vec![
+            RunSpec::new(vec![1, 2], Horizon(10)).key(),
+            RunSpec::new(vec![1, 3], Horizon(10)).key(),
+            RunSpec::new(vec![12], Horizon(10)).key(),
+            RunSpec::new(vec![1, 2], Horizon(11)).key(),
+        ];
+        assert_eq!(keys[0], "seeds=1,2;horizon=10");
+        assert_eq!(RunSpec::new(vec![1, 2], NoSettings {}).key(), "seeds=1,2");
         let n = keys.len();
         keys.sort();
         keys.dedup();

@@ -25,7 +25,7 @@ pub struct CellSpec<M: Model = MediSim> {
     pub labels: BTreeMap<String, String>,
     pub scenario: M::Scenario,
     pub policy: M::Policy,
-    pub spec: RunSpec,
+    pub spec: RunSpec<M::Settings>,
 }
 
 impl<M: Model> CellSpec<M> {
@@ -42,7 +42,7 @@ impl CellSpec<MediSim> {
             labels: BTreeMap::new(),
             scenario,
             policy,
-            spec: RunSpec::new(seeds, horizon, ObjectiveKind::Mixed),
+            spec: medisim_sim::run_spec(seeds, horizon, ObjectiveKind::Mixed),
         }
     }
 

@@ -10,12 +10,12 @@
 use crate::cells::{run_cells, Cell, CellSpec};
 use crate::Options;
 use anyhow::{anyhow, bail, Result};
-use medisim_core::objective::{fitness, FitnessWeights};
 use medisim_core::progress::Progress;
 use medisim_core::sensitivity::{latin_hypercube, sobol_design, sobol_indices, SobolIndex};
 use medisim_core::{summarise, Column, Metric as _, Summaries, Summary, Table};
 use medisim_dsl::schema::{Range, Ty};
 use medisim_dsl::{FieldId, Policy};
+use medisim_sim::objective::{fitness, FitnessWeights};
 use medisim_sim::{Metric, Scenario};
 use std::path::Path;
 
@@ -455,7 +455,6 @@ pub fn sobol(s: &Sweep, metrics: &[Metric]) -> Option<Table> {
 mod tests {
     use super::*;
     use medisim_core::progress::Hidden;
-    use medisim_core::RunSpec;
     use medisim_sim::ObjectiveKind;
 
     fn setting() -> (Scenario, Policy) {
@@ -590,7 +589,7 @@ mod tests {
         let direct = medisim_sim::run::run_seeds(
             &s,
             &fixed,
-            &RunSpec::new(o.seeds.clone(), o.horizon, ObjectiveKind::Mixed),
+            &medisim_sim::run_spec(o.seeds.clone(), o.horizon, ObjectiveKind::Mixed),
             false,
         )
         .unwrap();

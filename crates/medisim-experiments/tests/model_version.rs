@@ -2,11 +2,11 @@
 //! against the same output directory, and labels belong to the experiment, not the cache.
 
 use medisim_core::progress::Hidden;
-use medisim_core::{Model, ModelVersion, RunSpec, Summaries};
+use medisim_core::{Model, ModelVersion, Summaries};
 use medisim_dsl::Policy;
 use medisim_experiments::cells::{run_model_cells, CellSpec};
 use medisim_experiments::l1;
-use medisim_sim::{MediSim, Metric, Scenario};
+use medisim_sim::{MediSim, Metric, RolloutSettings, RunSpec, Scenario};
 
 /// Medi-Sim under another version number, as a build with a changed engine would be.
 struct Renumbered(u32);
@@ -14,6 +14,7 @@ struct Renumbered(u32);
 impl Model for Renumbered {
     type Scenario = Scenario;
     type Policy = Policy;
+    type Settings = RolloutSettings;
     type Metric = Metric;
     fn version(&self) -> ModelVersion {
         ModelVersion {

@@ -6,7 +6,8 @@
 //! travel as serde_json's shortest round-trip decimals, so Python sees the CLI's values bit for
 //! bit. No model logic lives here.
 
-use medisim_core::{Counter, Hidden, Metric as _, Progress as _, RunSpec};
+use medisim_core::{Counter, Hidden, Metric as _, Progress as _};
+use medisim_sim::RunSpec;
 use medisim_sim::{Metric, ObjectiveKind, Scenario};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
@@ -119,7 +120,7 @@ fn load_scenario(text: Option<&str>) -> PyResult<Scenario> {
 
 fn spec(seeds: Vec<u64>, horizon: u32, objective: &str) -> PyResult<RunSpec> {
     let objective: ObjectiveKind = objective.parse().map_err(value_error)?;
-    let spec = RunSpec::new(seeds, horizon, objective);
+    let spec = medisim_sim::run_spec(seeds, horizon, objective);
     spec.validate().map_err(value_error)?;
     Ok(spec)
 }
@@ -169,7 +170,7 @@ fn run(
     Ok(serde_json::json!({
         "policy": p.header.name, "policy_hash": p.canonical_hash().to_string(),
         "model_version": medisim_sim::MODEL_VERSION.to_string(), "seeds": seeds,
-        "horizon": horizon, "objective": spec.objective, "summary": summary,
+        "horizon": horizon, "objective": spec.settings.objective, "summary": summary,
         "per_seed": columns,
     })
     .to_string())
@@ -489,7 +490,7 @@ impl medisim_search::evaluate::Backend for PyBackend {
         policy: &medisim_dsl::Policy,
         spec: &RunSpec,
     ) -> Result<medisim_core::Summaries, String> {
-        let objective = serde_json::to_value(spec.objective)
+        let objective = serde_json::to_value(spec.settings.objective)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| "mixed".into());
@@ -501,7 +502,7 @@ impl medisim_search::evaluate::Backend for PyBackend {
                         medisim_dsl::fmt::policy_to_string(policy),
                         scenario.to_toml(),
                         spec.seeds.clone(),
-                        spec.horizon,
+                        spec.settings.horizon,
                         objective,
                     ),
                 )
@@ -769,7 +770,7 @@ impl HospitalEnvCore {
             policy: load_policy(policy)?,
             scenario: load_scenario(scenario)?,
             horizon,
-            objective: spec.objective,
+            objective: spec.settings.objective,
             to_engine: None,
             from_engine: None,
             last: [0.0; ADMIN_FEATURES],

@@ -263,7 +263,8 @@ pub const MAX_POPULATION: usize = 1_000;
 pub const MAX_ITERATIONS: u32 = 1_000_000;
 /// Longest wait for one LLM reply, in seconds.
 pub const MAX_TIMEOUT_S: f64 = 3_600.0;
-use medisim_core::spec::{MAX_HORIZON, MAX_SEEDS};
+use medisim_core::spec::MAX_SEEDS;
+use medisim_sim::MAX_HORIZON;
 
 impl SearchConfig {
     pub fn load(path: &Path) -> anyhow::Result<SearchConfig> {

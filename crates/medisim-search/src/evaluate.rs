@@ -5,9 +5,10 @@
 
 use crate::store::{Eval, Store};
 use anyhow::Result;
-use medisim_core::{Model, RunSpec};
+use medisim_core::Model;
 use medisim_dsl::Policy;
 use medisim_sim::scenario::CodingMode;
+use medisim_sim::RunSpec;
 use medisim_sim::{MediSim, Metric, ObjectiveKind, Scenario};
 use std::cell::Cell;
 
@@ -75,7 +76,7 @@ impl<'a> Evaluator<'a> {
         horizon: u32,
     ) -> Result<Eval> {
         let hash = policy.canonical_hash().to_string();
-        let spec = RunSpec::new(seeds.to_vec(), horizon, self.objective);
+        let spec = medisim_sim::run_spec(seeds.to_vec(), horizon, self.objective);
         let (model, key) = (MediSim.version().to_string(), spec.key());
         if let Some(e) = store.eval(&model, &hash, &key)? {
             return Ok(e);

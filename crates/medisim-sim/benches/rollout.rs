@@ -6,7 +6,7 @@ use medisim_sim::arrivals::kernel;
 use medisim_sim::engine::Rollout;
 use medisim_sim::schema::HospitalProgram;
 use medisim_sim::{baseline, load};
-use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunSpec, Scenario};
+use medisim_sim::{run_seeds, Metric, ObjectiveKind, Scenario};
 
 fn bench(c: &mut Criterion) {
     let s = Scenario::default();
@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("thirty_seeds_t200");
     g.throughput(Throughput::Elements(30));
     g.sample_size(20);
-    let config = RunSpec::default();
+    let config = medisim_sim::RunSpec::default();
     g.bench_function("baseline_all_cores", |b| {
         b.iter(|| {
             run_seeds(&s, baseline(), &config, false)

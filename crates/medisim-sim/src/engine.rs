@@ -10,12 +10,13 @@
 
 use crate::arrivals::{Arrival, ArrivalKernel};
 use crate::metrics::{Accumulator, RolloutMetrics};
+use crate::objective::ObjectiveKind;
 use crate::records::{PeriodRecord, TeamRecord};
 use crate::rng::{stream, Purpose};
 use crate::scenario::{CodingMode, Routing, Scenario};
 use crate::schema::{AdminFeature as A, AdminLevers, DoctorFeature as D, Field, HospitalProgram};
 use medisim_core::stats::population_sd;
-use medisim_core::{mean, ratio, ObjectiveKind};
+use medisim_core::{mean, ratio};
 use medisim_dsl::compile::Batch;
 use rand::Rng;
 use rand_pcg::Pcg64;

@@ -2,11 +2,10 @@
 //! summarised across seeds. `docs/metrics.md` defines every metric precisely.
 
 use crate::arrivals::Arrival;
+use crate::objective::{mixed_reward, violation_score, welfare_reward, ObjectiveKind};
 use crate::records::{PeriodRecord, TeamRecord};
 use crate::scenario::Scenario;
-use medisim_core::objective::{mixed_reward, violation_score, welfare_reward};
 use medisim_core::stats::MeanCv;
-pub use medisim_core::ObjectiveKind;
 use medisim_core::{ratio, Pearson};
 use serde::{Deserialize, Serialize};
 

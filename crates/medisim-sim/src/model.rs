@@ -1,9 +1,10 @@
 //! Medi-Sim as a [`Model`]: what experiments, sweeps and search see of it.
 
 use crate::metrics::Metric;
+use crate::objective::{RolloutSettings, RunSpec};
 use crate::run::run_seeds;
 use crate::scenario::Scenario;
-use medisim_core::{Model, ModelVersion, RunSpec, Summaries};
+use medisim_core::{Model, ModelVersion, Summaries};
 use medisim_dsl::Policy;
 
 /// Medi-Sim's behaviour version. Bump it, with a `CHANGELOG.md` entry, on any change that can
@@ -22,6 +23,7 @@ pub struct MediSim;
 impl Model for MediSim {
     type Scenario = Scenario;
     type Policy = Policy;
+    type Settings = RolloutSettings;
     type Metric = Metric;
 
     fn version(&self) -> ModelVersion {

@@ -4,11 +4,12 @@
 use crate::arrivals::kernel;
 use crate::engine::Rollout;
 use crate::metrics::{Metric, RolloutMetrics};
+use crate::objective::RunSpec;
+use crate::objective::{fitness, FitnessWeights};
 use crate::records::TeamRecord;
 use crate::scenario::Scenario;
 use crate::schema::HospitalProgram;
-use medisim_core::objective::{fitness, FitnessWeights};
-use medisim_core::{summarise, Metric as _, RunSpec, Summaries, Summary};
+use medisim_core::{summarise, Metric as _, Summaries, Summary};
 use medisim_dsl::Policy;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -49,7 +50,7 @@ pub fn run_seeds(
     let results: Vec<_> = spec
         .seeds
         .par_iter()
-        .map(|seed| rollout.run(*seed, spec.horizon, spec.objective, trace))
+        .map(|seed| rollout.run(*seed, spec.settings.horizon, spec.settings.objective, trace))
         .collect();
     let mut per_seed = Vec::with_capacity(results.len());
     let mut rows = Vec::new();

@@ -3,14 +3,14 @@
 
 use medisim_core::Metric as _;
 use medisim_sim::{baseline, load};
-use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, RunSpec, Scenario};
+use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, Scenario};
 
 fn run_with_threads(threads: usize, policy: &medisim_dsl::Policy) -> RunResult {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap();
-    let config = RunSpec::new((1..=12).collect(), 120, ObjectiveKind::Mixed);
+    let config = medisim_sim::run_spec((1..=12).collect(), 120, ObjectiveKind::Mixed);
     let trace = true;
     pool.install(|| run_seeds(&Scenario::default(), policy, &config, trace).unwrap())
 }
@@ -65,7 +65,7 @@ fn a_different_scenario_seed_gives_a_different_stream() {
         seed: 99,
         ..Scenario::default()
     };
-    let config = RunSpec::new(vec![1], 50, ObjectiveKind::Mixed);
+    let config = medisim_sim::run_spec(vec![1], 50, ObjectiveKind::Mixed);
     let trace = false;
     let a = run_seeds(&Scenario::default(), baseline(), &config, trace).unwrap();
     let b = run_seeds(&s, baseline(), &config, trace).unwrap();

@@ -5,8 +5,8 @@
 //! to finite metrics or to an error that says why.
 
 use medisim_core::fuzz::{mutate, HOSTILE_NUMBERS};
-use medisim_core::{ObjectiveKind, RunSpec};
 use medisim_sim::arrivals::ReplayKernel;
+use medisim_sim::ObjectiveKind;
 use medisim_sim::{run_seeds, Scenario};
 use proptest::prelude::*;
 
@@ -41,7 +41,7 @@ proptest! {
         if let Ok(s) = Scenario::from_toml(&text, "fuzz.toml") {
             prop_assert!(s.validate().is_ok());
             if s.arrivals.kernel != medisim_sim::scenario::Kernel::Replay {
-                let spec = RunSpec::new(vec![1], 5, ObjectiveKind::Mixed);
+                let spec = medisim_sim::run_spec(vec![1], 5, ObjectiveKind::Mixed);
                 if let Ok(r) = run_seeds(&s, medisim_sim::baseline(), &spec, false) {
                     for (name, m) in r.summary.iter() {
                         prop_assert!(m.mean.is_finite(), "{name} = {}", m.mean);

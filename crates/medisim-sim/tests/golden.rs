@@ -9,12 +9,12 @@
 //! beside new numbers — a reviewer sees it. Caches keyed by the version then recompute.
 
 use medisim_core::Metric as _;
-use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunSpec, Scenario, MODEL_VERSION};
+use medisim_sim::{run_seeds, Metric, ObjectiveKind, Scenario, MODEL_VERSION};
 use std::fmt::Write;
 
 #[test]
 fn baseline_summary() {
-    let spec = RunSpec::new(vec![1, 2, 3], 40, ObjectiveKind::Mixed);
+    let spec = medisim_sim::run_spec(vec![1, 2, 3], 40, ObjectiveKind::Mixed);
     let r = run_seeds(&Scenario::default(), medisim_sim::baseline(), &spec, false).unwrap();
     let mut text = format!("model {MODEL_VERSION}; baseline policy; seeds 1,2,3; T = 40\n");
     for &m in Metric::ALL {

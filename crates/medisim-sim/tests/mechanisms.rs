@@ -4,13 +4,13 @@
 
 use medisim_dsl::Policy;
 use medisim_sim::{baseline, Field};
-use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, RunSpec, Scenario};
+use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, Scenario};
 
 fn cell(s: &Scenario, alpha: f64, beta: f64) -> RunResult {
     let mut p: Policy = baseline().clone();
     p.fix(Field::Alpha, alpha);
     p.fix(Field::Beta, beta);
-    let spec = RunSpec::new((1..=10).collect(), 200, ObjectiveKind::Mixed);
+    let spec = medisim_sim::run_spec((1..=10).collect(), 200, ObjectiveKind::Mixed);
     run_seeds(s, &p, &spec, false).unwrap()
 }
 
@@ -61,7 +61,7 @@ fn team_rejection(s: &Scenario) -> Vec<f64> {
     let mut p: Policy = baseline().clone();
     p.fix(Field::Alpha, 0.5);
     p.fix(Field::Beta, 0.5);
-    let spec = RunSpec::new((1..=10).collect(), 200, ObjectiveKind::Mixed);
+    let spec = medisim_sim::run_spec((1..=10).collect(), 200, ObjectiveKind::Mixed);
     let r = run_seeds(s, &p, &spec, true).unwrap();
     (0..s.teams)
         .map(|j| {

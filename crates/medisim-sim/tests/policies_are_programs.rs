@@ -2,13 +2,13 @@
 //! behaviour exactly where the program says.
 
 use medisim_sim::load;
-use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, RunSpec, Scenario};
+use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, Scenario};
 
 const HEAD: &str = "kind = \"hospital_policy\"\nversion = \"medisim_dsl_v1\"\nname = \"t\"\n";
 
 fn run(body: &str) -> RunResult {
     let p = load(&format!("{HEAD}{body}")).unwrap();
-    let config = RunSpec::new((1..=8).collect(), 100, ObjectiveKind::Mixed);
+    let config = medisim_sim::run_spec((1..=8).collect(), 100, ObjectiveKind::Mixed);
     let trace = false;
     run_seeds(&Scenario::default(), &p, &config, trace).unwrap()
 }

@@ -3,13 +3,13 @@
 
 use medisim_dsl::Policy;
 use medisim_sim::{baseline, Field};
-use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, RunSpec, Scenario};
+use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, Scenario};
 
 fn cell(alpha: f64, beta: f64, seeds: std::ops::RangeInclusive<u64>) -> RunResult {
     let mut p: Policy = baseline().clone();
     p.fix(Field::Alpha, alpha);
     p.fix(Field::Beta, beta);
-    let config = RunSpec::new(seeds.collect(), 200, ObjectiveKind::Mixed);
+    let config = medisim_sim::run_spec(seeds.collect(), 200, ObjectiveKind::Mixed);
     let trace = false;
     run_seeds(&Scenario::default(), &p, &config, trace).unwrap()
 }

@@ -1,9 +1,58 @@
-//! Objectives, rewards and the safety-penalised fitness (paper Eqs. 3, 8, 9). The constants of
+//! Medi-Sim's run settings (horizon, objective), its objectives, rewards and the
+//! safety-penalised fitness (paper Eqs. 3, 8, 9). The constants of
 //! the reward functions are named here, once; the scenario-level weights (discount, λ, the
 //! violation weights) belong to each model's scenario and are passed in.
 
-use crate::stats::{mean, sample_variance};
+use medisim_core::stats::{mean, sample_variance};
 use serde::{Deserialize, Serialize};
+
+/// Medi-Sim's run settings: how long a rollout runs and which return it is scored by. They
+/// belong to the run, not to the world (the scenario) or the rules (the policy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RolloutSettings {
+    /// Periods per rollout (T).
+    pub horizon: u32,
+    /// Which return is the rollout's `discounted_return` and enters the fitness.
+    pub objective: ObjectiveKind,
+}
+
+/// Longest rollout, in periods.
+pub const MAX_HORIZON: u32 = 10_000;
+
+/// A Medi-Sim run: seeds and a [`RolloutSettings`].
+pub type RunSpec = medisim_core::RunSpec<RolloutSettings>;
+
+/// A Medi-Sim run of `seeds`, `horizon` periods each, scored by `objective`.
+pub fn run_spec(seeds: Vec<u64>, horizon: u32, objective: ObjectiveKind) -> RunSpec {
+    RunSpec::new(seeds, RolloutSettings { horizon, objective })
+}
+
+impl Default for RolloutSettings {
+    /// The paper's evaluation: T = 200, the mixed objective.
+    fn default() -> Self {
+        RolloutSettings {
+            horizon: 200,
+            objective: ObjectiveKind::Mixed,
+        }
+    }
+}
+
+impl medisim_core::RunSettings for RolloutSettings {
+    fn key(&self) -> String {
+        format!("horizon={};objective={}", self.horizon, self.objective)
+    }
+
+    /// A horizon outside `[1, MAX_HORIZON]` is refused.
+    fn validate(&self) -> Result<(), String> {
+        if !(1..=MAX_HORIZON).contains(&self.horizon) {
+            return Err(format!(
+                "the horizon must be in [1, {MAX_HORIZON}] periods, got {}",
+                self.horizon
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// The social objective a return is computed for (paper Eq. 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
