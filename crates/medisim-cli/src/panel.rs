@@ -90,6 +90,10 @@ pub struct Setting {
     /// Random seed; runs draw from streams keyed by (seed, run).
     #[arg(long, value_parser = whole_number)]
     seed: Option<u64>,
+    /// Set any configuration key after the flags above: KEY=VALUE, a flag's name or a dotted
+    /// config path (`retinopathy.macular_edema_cost=5000`; repeatable), checked like the file.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
 }
 
 /// A whole number a TOML integer can hold (0 ..= 2^63 − 1), refused with that range otherwise.
@@ -188,6 +192,11 @@ fn load(s: &Setting) -> Result<(Box<dyn DiseaseModel>, PanelConfig)> {
         if let Some(v) = v {
             cfg = cfg.set(key, v)?;
         }
+    }
+    for text in &s.sets {
+        let (key, value) = medisim_core::params::assignment(text)
+            .map_err(|e| anyhow::anyhow!("--set {text}: {e}"))?;
+        cfg = cfg.set(key, value)?;
     }
     let disease: Box<dyn DiseaseModel> = match &s.disease {
         Some(p) => {

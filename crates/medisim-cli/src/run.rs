@@ -20,6 +20,10 @@ pub struct RunArgs {
     /// Scenario TOML (default: built-in defaults).
     #[arg(long)]
     scenario: Option<PathBuf>,
+    /// Set one scenario key after --scenario: KEY=VALUE (a dotted key, `medisim scenario` lists
+    /// them; repeatable), held to its legal range.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
     /// Fix the financial sensitivity α, replacing the policy's rule.
     #[arg(long)]
     alpha: Option<f64>,
@@ -64,6 +68,16 @@ pub fn fix_lever(policy: &mut Policy, field: Field, flag: &str, v: f64) -> Resul
 /// Most per-period, per-team trace rows one run writes (about 2 GB of CSV).
 const MAX_TRACE_ROWS: u64 = 10_000_000;
 
+/// The scenario with each `--set KEY=VALUE` applied in order.
+fn with_sets(mut scenario: Scenario, sets: &[String]) -> Result<Scenario> {
+    for s in sets {
+        let (key, value) =
+            medisim_core::params::assignment(s).map_err(|e| anyhow::anyhow!("--set {s}: {e}"))?;
+        scenario = scenario.with(key, value)?;
+    }
+    Ok(scenario)
+}
+
 pub fn load_scenario(path: Option<&Path>) -> Result<Scenario> {
     Ok(match path {
         Some(p) => Scenario::load(p)?,
@@ -90,7 +104,7 @@ pub fn run(a: &RunArgs) -> Result<bool> {
     if a.policy.len() > 1 {
         return compare(a);
     }
-    let scenario = load_scenario(a.scenario.as_deref())?;
+    let scenario = with_sets(load_scenario(a.scenario.as_deref())?, &a.sets)?;
     let mut policy = load_policy(a.policy.first().map(PathBuf::as_path))?;
     if let Some(v) = a.alpha {
         fix_lever(&mut policy, Field::Alpha, "alpha", v)?;
@@ -214,7 +228,7 @@ fn compare(a: &RunArgs) -> Result<bool> {
     if a.trace.is_some() {
         bail!("--trace records one policy's run: give one --policy with --trace");
     }
-    let scenario = load_scenario(a.scenario.as_deref())?;
+    let scenario = with_sets(load_scenario(a.scenario.as_deref())?, &a.sets)?;
     let spec = medisim_sim::run_spec(parse_seeds(&a.seeds)?, a.horizon, a.objective);
     spec.validate().map_err(anyhow::Error::msg)?;
     let mut runs = Vec::new();

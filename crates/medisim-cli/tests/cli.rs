@@ -744,3 +744,39 @@ fn l1_l2_validate_and_sweep_print_json_the_same_as_their_files() {
         "no --out, no files"
     );
 }
+
+#[test]
+fn run_and_panel_run_take_set_like_every_model() {
+    let up = |sets: &[&str]| -> f64 {
+        let mut args = vec!["run", "--seeds", "1..3", "--horizon", "40", "--json"];
+        args.extend(sets);
+        let v: serde_json::Value = serde_json::from_slice(&succeeds(&args).stdout).unwrap();
+        v["metrics"]["upcoding_rate"]["mean"].as_f64().unwrap()
+    };
+    // A certain audit leaves less up-coding than none: the key really reaches the model.
+    let (none, certain) = (
+        up(&["--set", "audit.base_prob=0", "--set", "audit.slope=0"]),
+        up(&["--set", "audit.base_prob=1", "--set", "audit.slope=0"]),
+    );
+    assert!(certain < none, "{certain} vs {none}");
+    let bad = medisim(&["run", "--seeds", "1", "--set", "audit.base_prob=2"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("must be in [0, 1], got 2"));
+    let cost = |v: &str| -> f64 {
+        let out = succeeds(&[
+            "panel",
+            "run",
+            "--runs",
+            "5",
+            "--set",
+            &format!("retinopathy.macular_edema_cost={v}"),
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["result"]["complications_cost"]["mean"].as_f64().unwrap()
+    };
+    assert!(cost("1000") < cost("100000"));
+    let bad = medisim(&["panel", "run", "--set", "margin"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("--set margin: expected KEY=VALUE"));
+}

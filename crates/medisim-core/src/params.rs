@@ -159,6 +159,19 @@ pub fn literal(text: &str) -> Result<Value, String> {
         .ok_or_else(|| format!("`{text}` is not a value (a number, `true`, `[1, 2]`, `\"text\"`)"))
 }
 
+/// A command line's `KEY=VALUE` (`--set`): the key, trimmed, and the value as a [`literal`].
+/// The caller names the argument in its error.
+pub fn assignment(text: &str) -> Result<(&str, Value), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| "expected KEY=VALUE".to_string())?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err("the key before `=` is empty".into());
+    }
+    literal(value.trim()).map(|v| (key, v))
+}
+
 /// Most points a value spec may ask for.
 pub const MAX_POINTS: usize = 10_000;
 
@@ -230,6 +243,18 @@ impl ValueSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_assignment_is_a_key_and_a_literal() {
+        assert_eq!(
+            assignment(" care.nu = 0.5").unwrap(),
+            ("care.nu", Value::Float(0.5))
+        );
+        assert_eq!(assignment("k[0]=-5").unwrap(), ("k[0]", Value::Integer(-5)));
+        assert_eq!(assignment("x").unwrap_err(), "expected KEY=VALUE");
+        assert!(assignment("=1").unwrap_err().contains("empty"));
+        assert!(assignment("a=b c").unwrap_err().contains("is not a value"));
+    }
     use serde::Deserialize;
 
     #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -67,11 +67,12 @@ pub trait GameParams: DeserializeOwned + Serialize + Default {
     {
         let mut g = self.clone();
         for s in sets {
-            let (k, v) = s.split_once('=').ok_or_else(|| GameError::Set {
+            let (key, value) = params::assignment(s).map_err(|message| GameError::Set {
                 key: s.clone(),
-                message: "expected key=value".into(),
+                message,
             })?;
-            g = g.with(k.trim(), v.trim())?;
+            g = params::set(&g, key, value)?;
+            g.validate()?;
         }
         Ok(g)
     }
@@ -108,6 +109,6 @@ mod tests {
         let e = d.with("mu", "2").unwrap_err().to_string();
         assert!(e.contains("`mu`"), "{e}");
         let e = d.with_all(&["mu".into()]).unwrap_err().to_string();
-        assert!(e.contains("key=value"), "{e}");
+        assert!(e.contains("`mu`: expected KEY=VALUE"), "{e}");
     }
 }

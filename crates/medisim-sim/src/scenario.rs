@@ -445,16 +445,32 @@ impl Scenario {
     /// The scenario with one numeric key set, held to its legal range (never clipped); a
     /// whole-number key refuses a fraction.
     pub fn with_value(&self, key: &str, value: f64) -> Result<Scenario, ScenarioError> {
-        use medisim_core::params::{self, KeyError};
-        let s: Scenario =
-            params::set(self, key, toml::Value::Float(value)).map_err(|e| match e {
-                KeyError::Unknown { .. } | KeyError::Malformed { .. } => unknown_key(key),
-                KeyError::Type { expected, .. } if expected == "a whole number" => {
-                    invalid(key, format!("takes whole numbers, got {}", number(value)))
+        self.with(key, toml::Value::Float(value))
+            .map_err(|e| match e {
+                ScenarioError::Invalid { key, message } if message.starts_with("takes whole") => {
+                    invalid(&key, format!("takes whole numbers, got {}", number(value)))
                 }
-                KeyError::Type { .. } => invalid(key, "is not a numeric key"),
-                e => invalid(key, e.to_string()),
-            })?;
+                ScenarioError::Invalid { key, message } if message.starts_with("takes ") => {
+                    invalid(&key, "is not a numeric key")
+                }
+                e => e,
+            })
+    }
+
+    /// The scenario with one key set to any TOML value (`--set KEY=VALUE`), held to its legal
+    /// range (never clipped).
+    pub fn with(&self, key: &str, value: toml::Value) -> Result<Scenario, ScenarioError> {
+        use medisim_core::params::{self, KeyError};
+        let s: Scenario = params::set(self, key, value.clone()).map_err(|e| match e {
+            KeyError::Unknown { .. } | KeyError::Malformed { .. } => unknown_key(key),
+            KeyError::Type { expected, .. } if expected == "a whole number" => {
+                invalid(key, format!("takes whole numbers, got {value}"))
+            }
+            KeyError::Type { expected, .. } => {
+                invalid(key, format!("takes {expected}, got {value}"))
+            }
+            e => invalid(key, e.to_string()),
+        })?;
         s.validate()?;
         Ok(s)
     }
