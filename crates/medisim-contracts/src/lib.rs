@@ -21,3 +21,11 @@ pub mod simulate;
 
 pub use model::{solve, Choice, Model, Solution, Solved, Utility};
 pub use params::{ContractError, Params};
+
+/// The behaviour version of the contract models; part of every result's provenance. Bump it,
+/// with a `CHANGELOG.md` entry, on any change that can change a result; `tests/golden.rs` fails
+/// on such a change until its snapshot is renewed.
+pub const MODEL_VERSION: medisim_core::ModelVersion = medisim_core::ModelVersion {
+    model: "medisim-contracts",
+    number: 1,
+};

@@ -261,6 +261,14 @@ pub fn reproduce(
         date: medisim_core::text::utc_timestamp(std::time::SystemTime::now()),
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         model_version: medisim_sim::MODEL_VERSION.to_string(),
+        model_versions: [
+            medisim_sim::MODEL_VERSION,
+            medisim_panel::MODEL_VERSION,
+            medisim_games::MODEL_VERSION,
+            medisim_contracts::MODEL_VERSION,
+        ]
+        .map(|v| v.to_string())
+        .join(", "),
         scenario_hash: short_hash(o.scenario.to_toml().as_bytes()),
         policy_name: o.policy.header.name.clone(),
         policy_hash: o.policy.canonical_hash().short(),

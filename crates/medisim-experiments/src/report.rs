@@ -14,7 +14,10 @@ pub struct Provenance {
     pub git_commit: String,
     pub date: String,
     pub command_line: String,
+    /// Medi-Sim's behaviour version (the cells, the figures, the facts).
     pub model_version: String,
+    /// The behaviour version of every model whose section the report holds.
+    pub model_versions: String,
     pub scenario_hash: String,
     pub policy_name: String,
     pub policy_hash: String,
@@ -187,7 +190,7 @@ pub fn html(p: &Provenance, facts: &[Fact], sections: &Sections) -> String {
         p.horizon,
         p.l1_grid,
         p.l1_grid,
-        esc(&p.model_version),
+        esc(&p.model_versions),
         esc(&p.git_commit),
         esc(&p.date)
     );

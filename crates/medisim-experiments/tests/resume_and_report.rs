@@ -124,6 +124,15 @@ fn the_report_is_self_contained_and_renders_in_headless_chromium() {
     for key in ["git_commit", "date", "command_line", "model_version"] {
         assert!(html.contains(&format!("<th>{key}</th>")), "{key}");
     }
+    // Every model whose section the report holds is named with its version.
+    for model in [
+        "medisim-sim/",
+        "medisim-panel/",
+        "medisim-games/",
+        "medisim-contracts/",
+    ] {
+        assert!(html.contains(model), "{model} in the provenance");
+    }
     assert!(html.contains("<pre class=\"scenario\">") && html.contains("[arrivals]"));
     assert!(
         html.contains("No search run"),

@@ -31,3 +31,11 @@ pub mod stochastic;
 pub mod tables;
 
 pub use params::{GameError, GameParams};
+
+/// The behaviour version of the three games; part of every result's provenance. Bump it, with a
+/// `CHANGELOG.md` entry, on any change that can change a result; `tests/golden.rs` fails on
+/// such a change until its snapshot is renewed.
+pub const MODEL_VERSION: medisim_core::ModelVersion = medisim_core::ModelVersion {
+    model: "medisim-games",
+    number: 1,
+};

@@ -22,8 +22,13 @@ pub use payment::{Basis, Payment};
 pub use provider::{ProviderKind, ProviderSpec};
 use serde::{Deserialize, Serialize};
 
-/// The behaviour version of this model; part of every result's provenance.
-pub const MODEL_VERSION: &str = "medisim-panel/1";
+/// The behaviour version of this model; part of every result's provenance. Bump it, with a
+/// `CHANGELOG.md` entry, on any change that can change a result; `tests/golden.rs` fails on
+/// such a change until its snapshot is renewed.
+pub const MODEL_VERSION: medisim_core::ModelVersion = medisim_core::ModelVersion {
+    model: "medisim-panel",
+    number: 1,
+};
 
 /// Random-stream purposes (`medisim_core::rng::stream`).
 pub const PURPOSE_DISEASE: u8 = 1;
