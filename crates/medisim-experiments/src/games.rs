@@ -26,17 +26,7 @@ pub fn section() -> Result<GamesSection, String> {
     let patients = tables::patient_cases(&chronic);
     let physicians = tables::physician_cases(&chronic)?;
     Ok(GamesSection {
-        tables: vec![
-            tables::table_3_3(&aco),
-            tables::table_3_4(&aco),
-            tables::table_3_5(&aco),
-            tables::table_4_2(&mssp),
-            tables::table_4_3(&mssp),
-            tables::table_4_4(&mssp),
-            tables::table_5_2(&chronic, &patients),
-            tables::table_5_3(&chronic, &patients),
-            tables::table_5_4(&physicians),
-        ],
+        tables: tables::every_table(&aco, &mssp, &chronic, &patients, &physicians),
         figures: vec![
             phase_lines(&aco),
             visit_map(&patients),

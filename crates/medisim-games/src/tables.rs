@@ -475,6 +475,28 @@ pub fn table_5_4(cases: &[PhysicianCase]) -> Table {
     t
 }
 
+/// Every table of [`TABLES`], in its order, for these games and the chapter 5 cases computed
+/// from `chronic` ([`patient_cases`], [`physician_cases`]).
+pub fn every_table(
+    aco: &AcoGame,
+    mssp: &MsspGame,
+    chronic: &ChronicCareGame,
+    patients: &[PatientCase],
+    physicians: &[PhysicianCase],
+) -> Vec<Table> {
+    vec![
+        table_3_3(aco),
+        table_3_4(aco),
+        table_3_5(aco),
+        table_4_2(mssp),
+        table_4_3(mssp),
+        table_4_4(mssp),
+        table_5_2(chronic, patients),
+        table_5_3(chronic, patients),
+        table_5_4(physicians),
+    ]
+}
+
 /// Every table of a game by its number (`3.3` …), for the command line.
 pub const TABLES: [(&str, &str); 9] = [
     ("3.3", "ct-scanner"),

@@ -18,17 +18,7 @@ fn every_recomputed_table() {
     );
     let patients = tables::patient_cases(&chronic);
     let physicians = tables::physician_cases(&chronic).unwrap();
-    let all = [
-        tables::table_3_3(&aco),
-        tables::table_3_4(&aco),
-        tables::table_3_5(&aco),
-        tables::table_4_2(&mssp),
-        tables::table_4_3(&mssp),
-        tables::table_4_4(&mssp),
-        tables::table_5_2(&chronic, &patients),
-        tables::table_5_3(&chronic, &patients),
-        tables::table_5_4(&physicians),
-    ];
+    let all = tables::every_table(&aco, &mssp, &chronic, &patients, &physicians);
     let mut text = format!("model {MODEL_VERSION}; default parameters\n");
     for t in &all {
         text.push_str(&t.to_text().unwrap());
