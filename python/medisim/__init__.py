@@ -472,16 +472,24 @@ def contract(
     )
 
 
-def panel(config_toml: str = "") -> dict:
-    """A primary-care panel run (seed 002) from a configuration TOML (every key defaulted):
+def _sets(params: Optional[Dict[str, Any]]) -> List[str]:
+    """``{"key": value}`` as the command line's ``--set KEY=VALUE`` (values as TOML literals)."""
+    return [f"{k}={json.dumps(v)}" for k, v in (params or {}).items()]
+
+
+def panel(config_toml: str = "", params: Optional[Dict[str, Any]] = None) -> dict:
+    """A primary-care panel run (seed 002) from a configuration TOML (every key defaulted),
+    then ``params`` set by key as ``medisim panel run --set`` does (a flag's name such as
+    ``margin`` or a dotted path such as ``retinopathy.macular_edema_cost``):
     ``medisim panel run --json``."""
-    return json.loads(_native.panel_run(config_toml))
+    return json.loads(_native.panel_run(config_toml, _sets(params)))
 
 
-def game(name: str, **settings: Any) -> dict:
-    """Solve a multi-level game (``ct-scanner``, ``imaging``, ``chronic-care``) with any
-    parameter set by name (``k__0`` for the element ``k[0]``)."""
-    sets = []
+def game(name: str, params: Optional[Dict[str, Any]] = None, **settings: Any) -> dict:
+    """Solve a multi-level game (``ct-scanner``, ``imaging``, ``chronic-care``) with parameters
+    set by key as ``medisim game --set`` does: ``params={"k[0]": 2.0}``, or by keyword for plain
+    names (``benchmark=29.0``; ``k__0`` still means ``k[0]``)."""
+    sets = _sets(params)
     for k, v in settings.items():
         key = k
         if "__" in k:

@@ -127,6 +127,15 @@ def test_the_other_models_are_one_call_each():
     assert r["result"]["policy"]["No Retinopathy"] == "MM-0/SMT-0"
     with pytest.raises(ValueError, match="rewrd"):
         medisim.panel("[payment]\nrewrd = 1\n")
+    # Keys set as the command line's --set: the cost of a complication reaches the model.
+    cost = lambda c: medisim.panel(  # noqa: E731
+        "runs = 5\n", params={"retinopathy.macular_edema_cost": c}
+    )["result"]["complications_cost"]["mean"]
+    assert cost(1000) < cost(100000)
+    with pytest.raises(ValueError, match="margin"):
+        medisim.panel(params={"margin": 2})
+    by_index = medisim.game("imaging", params={"k[0]": 0.5})
+    assert by_index == medisim.game("imaging", k__0=0.5)
 
 
 def test_the_readme_cell_runs():

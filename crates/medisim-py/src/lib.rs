@@ -610,12 +610,18 @@ fn contract(
     serde_json::to_string(&s).map_err(value_error)
 }
 
-/// A primary-care panel run (seed 002) from a configuration TOML: the CLI's `panel run --json`.
+/// A primary-care panel run (seed 002) from a configuration TOML and `KEY=VALUE` settings (the
+/// CLI's `--set`): the CLI's `panel run --json`.
 #[pyfunction]
-#[pyo3(signature = (config = ""))]
-fn panel_run(py: Python<'_>, config: &str) -> PyResult<String> {
+#[pyo3(signature = (config = "", sets = vec![]))]
+fn panel_run(py: Python<'_>, config: &str, sets: Vec<String>) -> PyResult<String> {
     use medisim_panel::disease::Retinopathy;
-    let cfg = medisim_panel::PanelConfig::from_toml(config, "<config>").map_err(value_error)?;
+    let mut cfg = medisim_panel::PanelConfig::from_toml(config, "<config>").map_err(value_error)?;
+    for text in &sets {
+        let (key, value) = medisim_core::params::assignment(text)
+            .map_err(|e| value_error(format!("`{text}`: {e}")))?;
+        cfg = cfg.set(key, value).map_err(value_error)?;
+    }
     let d = Retinopathy::new(cfg.retinopathy.clone()).map_err(value_error)?;
     let r = py
         .allow_threads(|| medisim_panel::sim::run(&d, &cfg))
