@@ -264,38 +264,7 @@ pub fn run_search_with(
     config.validate()?;
     let started = std::time::Instant::now();
     // One writer per run directory; the lock goes when this function returns.
-    let dir = RunDir::create(out)?;
-    let _lock = dir.lock()?;
-    let config_text = toml::to_string(config)?;
-    // The settings are the first thing written, so a kill at any later point leaves a
-    // directory that `--resume` can read.
-    let held = std::fs::read_to_string(dir.join("config.toml")).ok();
-    dir.claim("a search", held.as_deref(), &config_text, resume)?;
-    dir.write("config.toml", config_text.as_bytes())?;
-    let mut store = Store::open(out)?;
-    // Cached evaluations belong to the model that made them: a resume under another model
-    // version would mix two models' numbers. (A store without settings holds no evaluation.)
-    let version = medisim_sim::MODEL_VERSION;
-    if store.meta("config")?.is_some() {
-        dir.check_version("a search", store.meta("model_version")?.as_deref(), version)?;
-    }
-    store.set_meta("config", &config_text)?;
-    store.set_meta("model_version", &version.to_string())?;
-    // The scenario is part of the run: a resumed run must simulate the same world.
-    let scenario_text = scenario.to_toml();
-    match store.meta("scenario")? {
-        Some(prev) if resume && prev != scenario_text => bail!(
-            "{} holds a search over a different scenario; resume it with {}",
-            out.display(),
-            out.join(SCENARIO_FILE).display()
-        ),
-        _ => store.set_meta("scenario", &scenario_text)?,
-    }
-    dir.write(SCENARIO_FILE, scenario_text.as_bytes())?;
-    let completed: u32 = store
-        .meta("completed")?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let (_lock, mut store, completed) = open_run(config, scenario, out, resume)?;
     let evaluator = Evaluator::with_backend(scenario.clone(), config.objective, backend);
     let llm_client = LlmClient::from_env(config.llm.clone());
     let choices = config.llm.choices();
@@ -308,26 +277,9 @@ pub fn run_search_with(
 
     // Warm start: evaluate the library; every island starts with all of it.
     store.quiet = completed > 0;
-    let library = load_library(&config.library)?;
-    let mut warm: Vec<Individual> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    for p in &library {
-        let hash = p.canonical_hash().to_string();
-        if !seen.insert(hash.clone()) {
-            continue;
-        }
-        store.put_program(&hash, &fmt::policy_to_string(p), "library", &[], 0, None)?;
-        let eval = evaluator.eval(&store, p, ev, horizon)?;
-        let screen = evaluator
-            .eval(&store, p, ev, config.screen_horizon)?
-            .fitness;
-        warm.push(Individual {
-            hash,
-            policy: p.clone(),
-            eval,
-            screen,
-        });
-    }
+    let warm = warm_start(config, &evaluator, &store)?;
+    // Every program met so far, by hash: a child equal to one is a duplicate.
+    let mut seen: HashSet<String> = warm.iter().map(|i| i.hash.clone()).collect();
     let mut islands: Vec<Vec<Individual>> = vec![warm.clone(); config.islands];
     let mut archive: BTreeMap<(usize, usize), Individual> = BTreeMap::new();
     let archive_key = |e: &Eval| {
@@ -346,14 +298,7 @@ pub fn run_search_with(
         }
     }
     // The best warm start on validation is the incumbent at iteration 0.
-    let mut best_warm: Option<(Individual, f64)> = None;
-    for ind in &warm {
-        let v = evaluator.eval(&store, &ind.policy, val, horizon)?.fitness;
-        if best_warm.as_ref().is_none_or(|(_, b)| v > *b) {
-            best_warm = Some((ind.clone(), v));
-        }
-    }
-    let (warm_best, warm_val) = best_warm.context("the library is empty")?;
+    let (warm_best, warm_val) = best_on_validation(&warm, &evaluator, &store, val, horizon)?;
     let (mut best, mut best_val) = (warm_best.clone(), warm_val);
     let mut updates: Vec<Update> = Vec::new();
     let mut trace: Vec<TracePoint> = vec![TracePoint {
@@ -637,33 +582,12 @@ pub fn run_search_with(
 
     // One evaluation on the held-out seeds: the searched policy against the baselines. A run
     // stopped early (as a kill would) has no result yet.
-    let test = &config.test_seeds;
-    let mut table = Vec::new();
     let stopped_early = last < config.iterations;
-    for (method, p) in [
-        ("searched", best.policy.clone()),
-        ("best_warm_start", warm_best.policy.clone()),
-        ("greedy_profit", shipped("greedy_profit")),
-        ("greedy_quality", shipped("greedy_quality")),
-        ("fixed", shipped("fixed_heuristic")),
-    ]
-    .into_iter()
-    .filter(|_| !stopped_early)
-    {
-        let e = evaluator.eval(&store, &p, test, horizon)?;
-        let mut metrics: BTreeMap<String, f64> = e
-            .summary
-            .iter()
-            .map(|(k, s)| (k.to_string(), s.mean))
-            .collect();
-        metrics.insert(Metric::Fitness.name().into(), e.fitness);
-        table.push(MethodRow {
-            method: method.into(),
-            policy: p.header.name.clone(),
-            hash: p.canonical_hash().to_string(),
-            metrics,
-        });
-    }
+    let table = if stopped_early {
+        Vec::new()
+    } else {
+        held_out_table(config, &evaluator, &store, &best, &warm_best)?
+    };
     let outcome = SearchOutcome {
         best,
         best_validation: best_val,
@@ -692,6 +616,128 @@ pub fn run_search_with(
         write_results(out, config, &outcome, last)?;
     }
     Ok(outcome)
+}
+
+/// Open (or resume) the run directory: take its lock, write the settings first (so a kill at
+/// any later point leaves a directory `--resume` can read), check that a resumed run keeps
+/// the model version and the scenario, and read how many iterations are finished.
+fn open_run(
+    config: &SearchConfig,
+    scenario: &Scenario,
+    out: &Path,
+    resume: bool,
+) -> Result<(medisim_core::RunLock, Store, u32)> {
+    let dir = RunDir::create(out)?;
+    let lock = dir.lock()?;
+    let config_text = toml::to_string(config)?;
+    let held = std::fs::read_to_string(dir.join("config.toml")).ok();
+    dir.claim("a search", held.as_deref(), &config_text, resume)?;
+    dir.write("config.toml", config_text.as_bytes())?;
+    let store = Store::open(out)?;
+    // Cached evaluations belong to the model that made them: a resume under another model
+    // version would mix two models' numbers. (A store without settings holds no evaluation.)
+    let version = medisim_sim::MODEL_VERSION;
+    if store.meta("config")?.is_some() {
+        dir.check_version("a search", store.meta("model_version")?.as_deref(), version)?;
+    }
+    store.set_meta("config", &config_text)?;
+    store.set_meta("model_version", &version.to_string())?;
+    // The scenario is part of the run: a resumed run must simulate the same world.
+    let scenario_text = scenario.to_toml();
+    match store.meta("scenario")? {
+        Some(prev) if resume && prev != scenario_text => bail!(
+            "{} holds a search over a different scenario; resume it with {}",
+            out.display(),
+            out.join(SCENARIO_FILE).display()
+        ),
+        _ => store.set_meta("scenario", &scenario_text)?,
+    }
+    dir.write(SCENARIO_FILE, scenario_text.as_bytes())?;
+    let completed: u32 = store
+        .meta("completed")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok((lock, store, completed))
+}
+
+/// The warm start: every distinct program of the library, evaluated on the evolution seeds
+/// (and screened at the screen horizon).
+fn warm_start(
+    config: &SearchConfig,
+    evaluator: &Evaluator,
+    store: &Store,
+) -> Result<Vec<Individual>> {
+    let (ev, horizon) = (&config.evolution_seeds, config.horizon);
+    let mut warm: Vec<Individual> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for p in &load_library(&config.library)? {
+        let hash = p.canonical_hash().to_string();
+        if !seen.insert(hash.clone()) {
+            continue;
+        }
+        store.put_program(&hash, &fmt::policy_to_string(p), "library", &[], 0, None)?;
+        let eval = evaluator.eval(store, p, ev, horizon)?;
+        let screen = evaluator.eval(store, p, ev, config.screen_horizon)?.fitness;
+        warm.push(Individual {
+            hash,
+            policy: p.clone(),
+            eval,
+            screen,
+        });
+    }
+    Ok(warm)
+}
+
+/// The individual with the best fitness on the validation seeds (the first of equals).
+fn best_on_validation(
+    candidates: &[Individual],
+    evaluator: &Evaluator,
+    store: &Store,
+    val: &[u64],
+    horizon: u32,
+) -> Result<(Individual, f64)> {
+    let mut best: Option<(Individual, f64)> = None;
+    for ind in candidates {
+        let v = evaluator.eval(store, &ind.policy, val, horizon)?.fitness;
+        if best.as_ref().is_none_or(|(_, b)| v > *b) {
+            best = Some((ind.clone(), v));
+        }
+    }
+    best.context("the library is empty")
+}
+
+/// Table 1 on the held-out seeds: the searched policy against the best warm start and the
+/// shipped baselines.
+fn held_out_table(
+    config: &SearchConfig,
+    evaluator: &Evaluator,
+    store: &Store,
+    best: &Individual,
+    warm_best: &Individual,
+) -> Result<Vec<MethodRow>> {
+    let mut table = Vec::new();
+    for (method, p) in [
+        ("searched", best.policy.clone()),
+        ("best_warm_start", warm_best.policy.clone()),
+        ("greedy_profit", shipped("greedy_profit")),
+        ("greedy_quality", shipped("greedy_quality")),
+        ("fixed", shipped("fixed_heuristic")),
+    ] {
+        let e = evaluator.eval(store, &p, &config.test_seeds, config.horizon)?;
+        let mut metrics: BTreeMap<String, f64> = e
+            .summary
+            .iter()
+            .map(|(k, s)| (k.to_string(), s.mean))
+            .collect();
+        metrics.insert(Metric::Fitness.name().into(), e.fitness);
+        table.push(MethodRow {
+            method: method.into(),
+            policy: p.header.name.clone(),
+            hash: p.canonical_hash().to_string(),
+            metrics,
+        });
+    }
+    Ok(table)
 }
 
 fn finish_iteration(store: &Store, k: u32, completed: u32, pb: &dyn Progress) -> Result<()> {
