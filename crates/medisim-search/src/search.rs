@@ -356,36 +356,14 @@ pub fn run_search_with(
         };
         let mut llm_arm: Option<usize> = None;
         let (child, operator, prompt_key) = if use_llm {
-            let mut top: Vec<&Individual> = islands.iter().flatten().collect();
-            top.sort_by(|a, b| b.fitness().total_cmp(&a.fitness()));
-            top.dedup_by(|a, b| a.hash == b.hash);
-            let input = llm::PromptInput {
-                objective: config.objective.name(),
-                objective_rules: llm::objective_rules(&scenario.objective, config.objective),
-                parent: Shown {
-                    policy: &parent.policy,
-                    fitness: parent.fitness(),
-                    diagnostics: diagnostics(&parent.eval),
-                },
-                top: top
-                    .iter()
-                    .take(2)
-                    .map(|x| Shown {
-                        policy: &x.policy,
-                        fitness: x.fitness(),
-                        diagnostics: diagnostics(&x.eval),
-                    })
-                    .collect(),
-                inspirations: inspirations
-                    .iter()
-                    .map(|x| Shown {
-                        policy: &x.policy,
-                        fitness: x.fitness(),
-                        diagnostics: diagnostics(&x.eval),
-                    })
-                    .collect(),
-                recent_failures: failures.iter().rev().take(3).cloned().collect(),
-            };
+            let input = prompt_input(
+                config,
+                scenario,
+                &parent,
+                &islands,
+                &inspirations,
+                &failures,
+            );
             let arm = bandit.choose();
             llm_arm = Some(arm);
             let model = &choices[arm].name;
@@ -430,18 +408,8 @@ pub fn run_search_with(
                 }
             }
         } else {
-            let focus = if config.offline_priors {
-                offline::Focus::from_diagnostics(
-                    parent.eval.mean(Metric::UpcodingRate),
-                    parent.eval.mean(Metric::RejectionRate),
-                    parent.eval.mean(Metric::DeferralRate),
-                )
-            } else {
-                offline::Focus::uninformed()
-            };
-            let (c, edit) =
-                offline::propose(&parent.policy, &inspirations[0].policy, &focus, &mut rng);
-            (c, edit.name().to_string(), None)
+            let (c, edit) = offline_child(config, &parent, &inspirations[0], &mut rng);
+            (c, edit, None)
         };
         let hash = child.canonical_hash().to_string();
         store.put_program(
@@ -738,6 +706,55 @@ fn held_out_table(
         });
     }
     Ok(table)
+}
+
+/// What the LLM operator is shown: the parent, the two best programs of every island, the
+/// inspirations, the last three failures and what the fitness rewards.
+fn prompt_input<'a>(
+    config: &'a SearchConfig,
+    scenario: &Scenario,
+    parent: &'a Individual,
+    islands: &'a [Vec<Individual>],
+    inspirations: &'a [Individual],
+    failures: &[String],
+) -> llm::PromptInput<'a> {
+    let shown = |x: &'a Individual| Shown {
+        policy: &x.policy,
+        fitness: x.fitness(),
+        diagnostics: diagnostics(&x.eval),
+    };
+    let mut top: Vec<&Individual> = islands.iter().flatten().collect();
+    top.sort_by(|a, b| b.fitness().total_cmp(&a.fitness()));
+    top.dedup_by(|a, b| a.hash == b.hash);
+    llm::PromptInput {
+        objective: config.objective.name(),
+        objective_rules: llm::objective_rules(&scenario.objective, config.objective),
+        parent: shown(parent),
+        top: top.into_iter().take(2).map(shown).collect(),
+        inspirations: inspirations.iter().map(shown).collect(),
+        recent_failures: failures.iter().rev().take(3).cloned().collect(),
+    }
+}
+
+/// The offline operator's child of `parent` (with `inspiration` for crossover) and the name of
+/// its edit; the edit is steered by the parent's diagnostics unless the priors are off.
+fn offline_child(
+    config: &SearchConfig,
+    parent: &Individual,
+    inspiration: &Individual,
+    rng: &mut Pcg64,
+) -> (Policy, String) {
+    let focus = if config.offline_priors {
+        offline::Focus::from_diagnostics(
+            parent.eval.mean(Metric::UpcodingRate),
+            parent.eval.mean(Metric::RejectionRate),
+            parent.eval.mean(Metric::DeferralRate),
+        )
+    } else {
+        offline::Focus::uninformed()
+    };
+    let (child, edit) = offline::propose(&parent.policy, &inspiration.policy, &focus, rng);
+    (child, edit.name().to_string())
 }
 
 fn finish_iteration(store: &Store, k: u32, completed: u32, pb: &dyn Progress) -> Result<()> {
