@@ -1,13 +1,13 @@
-//! One reading path for every command that takes a policy file (`check`, `fmt`, `hash`,
-//! `patch`, `run --policy`, the experiments' `--policy`): bounded in size before anything is
-//! held in memory, UTF-8 or a located diagnostic, and diagnostics rendered through one capped
+//! One reading path (through `medisim_core::input`) for every command that takes a policy
+//! file (`check`, `fmt`, `hash`, `patch`, `run --policy`, the experiments' `--policy`): bounded
+//! in size before anything is held in memory, UTF-8 or a located diagnostic, and diagnostics rendered through one capped
 //! list, so no file can flood the terminal.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use medisim_dsl::check::decode;
 use medisim_dsl::diag::{render_all, Diagnostic};
 use medisim_dsl::schema::MAX_SOURCE_BYTES;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::Path;
 
 /// A policy file's text, or the rendered reason it has none.
@@ -19,19 +19,18 @@ pub struct Source {
 /// Read a policy file: `Ok(Err(report))` when the file is readable but is not a policy source
 /// (too large, not UTF-8); `Err` when it cannot be read at all.
 pub fn read_policy(path: &Path) -> Result<std::result::Result<Source, String>> {
+    use medisim_core::input::{read_bytes, InputError};
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
-    let mut bytes = Vec::new();
-    // One byte past the limit tells "too large" without reading a huge file whole.
-    file.take(MAX_SOURCE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {name}"))?;
-    if bytes.len() > MAX_SOURCE_BYTES {
-        return Ok(Err(format!(
-            "{name}: error[too-large]: policy file is larger than {MAX_SOURCE_BYTES} bytes, the \
-             limit for a policy source"
-        )));
-    }
+    let bytes = match read_bytes(path, MAX_SOURCE_BYTES as u64, "a policy source") {
+        Ok(bytes) => bytes,
+        Err(InputError::TooLarge { .. }) => {
+            return Ok(Err(format!(
+                "{name}: error[too-large]: policy file is larger than {MAX_SOURCE_BYTES} bytes, \
+                 the limit for a policy source"
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
     match decode(&bytes) {
         Ok(text) => Ok(Ok(Source {
             name,

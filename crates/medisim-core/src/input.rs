@@ -17,11 +17,9 @@ pub const WINDOW: usize = 160;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    /// (The I/O error is in the message, not a `source`, so a chain prints it once.)
+    #[error("cannot read {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{path} is larger than {limit} bytes, the limit for {what}")]
     TooLarge {
         path: String,
@@ -39,9 +37,9 @@ pub enum InputError {
 /// At most `limit` bytes of `path` (`what` names the kind of file in the refusal).
 pub fn read_bytes(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>, InputError> {
     let name = || path.display().to_string();
-    let io = |source| InputError::Io {
+    let io = |error| InputError::Io {
         path: name(),
-        source,
+        error,
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
