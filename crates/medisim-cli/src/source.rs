@@ -1,7 +1,7 @@
 //! One reading path (through `medisim_core::input`) for every command that takes a policy
 //! file (`check`, `fmt`, `hash`, `patch`, `run --policy`, the experiments' `--policy`): bounded
-//! in size before anything is held in memory, UTF-8 or a located diagnostic, and diagnostics rendered through one capped
-//! list, so no file can flood the terminal.
+//! in size before anything is held in memory, UTF-8 or a located diagnostic, and diagnostics
+//! rendered through one capped list, so no file can flood the terminal.
 
 use anyhow::Result;
 use medisim_dsl::check::decode;
