@@ -75,8 +75,11 @@ pub fn heatmap(m: &Heatmap) -> String {
             }
         }
     }
-    let cell_px = if nx > 8 { 38 } else { 56 };
-    let bar_w = 64;
+    // Sized so that every text is at least 9 px as rendered (plotters draws a font of size n
+    // at about 0.8 n px) and a cell holds its value.
+    let cell_px = if nx > 8 { 46 } else { 60 };
+    // Room for the unit's name beside the colour bar (`health per price unit`).
+    let bar_w = 140;
     let (plot_w, h) = ((nx * cell_px + 90) as u32, (ny * cell_px + 80) as u32);
     let w = plot_w + bar_w;
     let colour_of = |v: f64| colour(v, lo, hi, m.palette);
@@ -88,7 +91,7 @@ pub fn heatmap(m: &Heatmap) -> String {
         let (area, bar) = root.split_horizontally(plot_w);
         let (nxi, nyi) = (nx as i32, ny as i32);
         let mut chart = match ChartBuilder::on(&area)
-            .caption(m.title, ("sans-serif", 15))
+            .caption(m.title, ("sans-serif", 17))
             .margin(8)
             .x_label_area_size(32)
             .y_label_area_size(40)
@@ -109,7 +112,7 @@ pub fn heatmap(m: &Heatmap) -> String {
             .y_label_formatter(&fy)
             .x_desc(m.axes.0)
             .y_desc(m.axes.1)
-            .label_style(("sans-serif", 10))
+            .label_style(("sans-serif", 13))
             .draw();
         for i in 0..nx {
             for j in 0..ny {
@@ -171,7 +174,7 @@ pub fn heatmap(m: &Heatmap) -> String {
                 } else {
                     BLACK
                 };
-                let style = ("sans-serif", if nx > 8 { 8 } else { 10 })
+                let style = ("sans-serif", if nx > 8 { 11 } else { 13 })
                     .into_font()
                     .color(&ink)
                     .pos(Pos::new(HPos::Center, VPos::Center));
@@ -234,7 +237,7 @@ fn colour_bar<DB: DrawingBackend>(
         ));
     }
     let _ = area.draw(&Rectangle::new([(x0, top), (x1, bottom)], BLACK.mix(0.4)));
-    let font = ("sans-serif", 9).into_font();
+    let font = ("sans-serif", 12).into_font();
     let p = m.decimals.min(3);
     let label = |v: f64, y: i32| {
         let _ = area.draw(&Text::new(
@@ -348,7 +351,7 @@ pub fn lines_with_bands(
         let _ = root.fill(&WHITE);
         let (plot, legend) = root.split_vertically(240);
         let Ok(mut chart) = ChartBuilder::on(&plot)
-            .caption(title, ("sans-serif", 13))
+            .caption(title, ("sans-serif", 15))
             .margin(8)
             .x_label_area_size(30)
             .y_label_area_size(48)
@@ -359,7 +362,7 @@ pub fn lines_with_bands(
         let _ = chart
             .configure_mesh()
             .x_desc(x_desc)
-            .label_style(("sans-serif", 9))
+            .label_style(("sans-serif", 12))
             .light_line_style(RGBColor(235, 235, 235))
             .draw();
         let palette = [
@@ -386,7 +389,7 @@ pub fn lines_with_bands(
                 let _ = legend.draw(&Text::new(
                     name.clone(),
                     (x + 18, 5),
-                    ("sans-serif", 9).into_font(),
+                    ("sans-serif", 12).into_font(),
                 ));
             }
             let _ = chart.draw_series(p.iter().map(|q| Circle::new((q.0, q.1), 2, c.filled())));
@@ -433,7 +436,7 @@ pub fn running_best(title: &str, points: &[(f64, Option<f64>, f64)]) -> String {
         let root = SVGBackend::with_string(&mut s, (640, 300)).into_drawing_area();
         let _ = root.fill(&WHITE);
         let Ok(mut chart) = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 14))
+            .caption(title, ("sans-serif", 16))
             .margin(10)
             .x_label_area_size(32)
             .y_label_area_size(56)
@@ -446,7 +449,7 @@ pub fn running_best(title: &str, points: &[(f64, Option<f64>, f64)]) -> String {
             .x_desc("iteration")
             .y_desc("fitness (Eq. 8)")
             .x_label_formatter(&|x| format!("{x:.0}"))
-            .label_style(("sans-serif", 10))
+            .label_style(("sans-serif", 12))
             .light_line_style(RGBColor(235, 235, 235))
             .draw();
         let grey = RGBColor(150, 150, 150);
@@ -487,7 +490,7 @@ pub fn running_best(title: &str, points: &[(f64, Option<f64>, f64)]) -> String {
         let _ = chart
             .configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)
-            .label_font(("sans-serif", 10))
+            .label_font(("sans-serif", 12))
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(200, 200, 200))
             .draw();
