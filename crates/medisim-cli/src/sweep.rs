@@ -26,7 +26,8 @@ pub struct SweepArgs {
     /// Periods per rollout.
     #[arg(long, default_value_t = 200)]
     horizon: u32,
-    /// Output directory: sweep.csv and sweep.parquet there, cells cached there are reused.
+    /// Output directory: sweep.csv and sweep.parquet there (and, for a grid over one key, a
+    /// figure per metric under sweep/), cells cached there are reused.
     /// Without it the tidy CSV goes to standard output and nothing is cached.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -84,6 +85,12 @@ pub fn sweep(a: &SweepArgs) -> Result<bool> {
         }
         if let Some(t) = &sobol {
             wrote.extend(t.write(&out.join("sweep-sobol"))?);
+        }
+        if let Some(f) = sweep::figure(&s, &metrics) {
+            let dir = out.join("sweep");
+            std::fs::create_dir_all(&dir)?;
+            f.write(&dir)?;
+            wrote.extend(f.paths(&dir));
         }
     }
     if a.json {

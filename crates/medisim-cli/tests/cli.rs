@@ -667,6 +667,7 @@ fn sweep_writes_tidy_csv_and_parquet_and_resumes() {
     assert_eq!(reps.lines().count(), 1 + 6 * 3 * 2);
     let parquet = std::fs::read(out.join("sweep.parquet")).unwrap();
     assert_eq!(&parquet[..4], b"PAR1");
+    assert!(!out.join("sweep").exists(), "two keys make no line figure");
     // Up-coding rises with α at either ν (the policy constant is really swept).
     let up: Vec<f64> = csv
         .lines()
@@ -779,4 +780,26 @@ fn run_and_panel_run_take_set_like_every_model() {
     let bad = medisim(&["panel", "run", "--set", "margin"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("--set margin: expected KEY=VALUE"));
+}
+
+#[test]
+fn a_sweep_over_one_key_draws_each_metric_as_l2_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().to_str().unwrap();
+    succeeds(&[
+        "sweep",
+        "--set",
+        "audit.base_prob=0:0.5:3",
+        "--seeds",
+        "1..2",
+        "--horizon",
+        "20",
+        "--metric",
+        "upcoding_rate",
+        "--out",
+        o,
+    ]);
+    let svg = std::fs::read_to_string(dir.path().join("sweep/sweep_upcoding_rate.svg")).unwrap();
+    assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
+    assert!(svg.contains("upcoding_rate (share of arrivals)") && svg.contains("audit.base_prob"));
 }

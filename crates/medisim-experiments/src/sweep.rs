@@ -8,7 +8,8 @@
 //! test holds bit for bit.
 
 use crate::cells::{run_cells, Cell, CellSpec};
-use crate::Options;
+use crate::plots::{lines_with_bands, BandPoint};
+use crate::{Figure, Options};
 use anyhow::{anyhow, bail, Result};
 use medisim_core::progress::Progress;
 use medisim_core::sensitivity::{latin_hypercube, sobol_design, sobol_indices, SobolIndex};
@@ -305,6 +306,38 @@ fn point_summary(cells: &[Cell], scenario: &Scenario) -> Summaries {
     );
     out.insert(Metric::Fitness, Summary::exact(f, cells.len()));
     out
+}
+
+/// The sweep's figure, drawn as the L2 figures are: for a grid over one key, each metric's mean
+/// over the key's values with its 95% band, labelled with the metric's declared unit. `None`
+/// for several keys or a sampled design, whose points make no line.
+pub fn figure(s: &Sweep, metrics: &[Metric]) -> Option<Figure> {
+    let [key] = s.keys.as_slice() else {
+        return None;
+    };
+    if s.design != SweepDesign::Grid {
+        return None;
+    }
+    let panel = |m: Metric| {
+        let mut line: Vec<BandPoint> = s
+            .points
+            .iter()
+            .filter_map(|p| {
+                let v = p.summary.get(m)?;
+                Some((p.values[0], v.mean, v.ci95[0], v.ci95[1]))
+            })
+            .collect();
+        line.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let title = format!("{} ({})", m.name(), m.unit());
+        let svg = lines_with_bands(&title, key, &[("mean".to_string(), line)], None);
+        (m.name().to_string(), svg)
+    };
+    Some(Figure {
+        id: "sweep".into(),
+        title: format!("Sweep of {key}"),
+        caption: "Means over seeds with 95% bands.".into(),
+        panels: metrics.iter().map(|m| panel(*m)).collect(),
+    })
 }
 
 /// The metrics to write: the named ones (each checked), or every metric.
