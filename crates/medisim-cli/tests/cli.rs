@@ -696,6 +696,19 @@ fn sweep_writes_tidy_csv_and_parquet_and_resumes() {
     assert!(text(&bad.stderr).contains("expected grid, lhs:N or sobol:N"));
 }
 
+/// A sweep of two points over one key, two seeds of 20 periods, one metric.
+const SMALL_SWEEP: [&str; 9] = [
+    "sweep",
+    "--set",
+    "audit.base_prob=0:0.5:2",
+    "--seeds",
+    "1..2",
+    "--horizon",
+    "20",
+    "--metric",
+    "upcoding_rate",
+];
+
 #[test]
 fn l1_l2_validate_and_sweep_print_json_the_same_as_their_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -725,18 +738,7 @@ fn l1_l2_validate_and_sweep_print_json_the_same_as_their_files() {
     assert_eq!(out.status.code(), Some(if all { 0 } else { 1 }));
     assert_eq!(v["facts"].as_array().unwrap().len(), 9);
     assert!(v["passed"].as_u64().unwrap() <= 9);
-    let s = json(&[
-        "sweep",
-        "--set",
-        "audit.base_prob=0:0.5:2",
-        "--seeds",
-        "1..2",
-        "--horizon",
-        "20",
-        "--metric",
-        "upcoding_rate",
-        "--json",
-    ]);
+    let s = json(&[&SMALL_SWEEP[..], &["--json"]].concat());
     let rows = s["table"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1]["audit.base_prob"], 0.5);
@@ -786,19 +788,7 @@ fn run_and_panel_run_take_set_like_every_model() {
 fn a_sweep_over_one_key_draws_each_metric_as_l2_does() {
     let dir = tempfile::tempdir().unwrap();
     let o = dir.path().to_str().unwrap();
-    succeeds(&[
-        "sweep",
-        "--set",
-        "audit.base_prob=0:0.5:3",
-        "--seeds",
-        "1..2",
-        "--horizon",
-        "20",
-        "--metric",
-        "upcoding_rate",
-        "--out",
-        o,
-    ]);
+    succeeds(&[&SMALL_SWEEP[..], &["--out", o]].concat());
     let svg = std::fs::read_to_string(dir.path().join("sweep/sweep_upcoding_rate.svg")).unwrap();
     assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
     assert!(svg.contains("upcoding_rate (share of arrivals)") && svg.contains("audit.base_prob"));
