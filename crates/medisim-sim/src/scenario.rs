@@ -445,29 +445,34 @@ impl Scenario {
     /// The scenario with one numeric key set, held to its legal range (never clipped); a
     /// whole-number key refuses a fraction.
     pub fn with_value(&self, key: &str, value: f64) -> Result<Scenario, ScenarioError> {
-        self.with(key, toml::Value::Float(value))
-            .map_err(|e| match e {
-                ScenarioError::Invalid { key, message } if message.starts_with("takes whole") => {
-                    invalid(&key, format!("takes whole numbers, got {}", number(value)))
-                }
-                ScenarioError::Invalid { key, message } if message.starts_with("takes ") => {
-                    invalid(&key, "is not a numeric key")
-                }
-                e => e,
-            })
+        self.set_key(key, toml::Value::Float(value), &number(value), true)
     }
 
     /// The scenario with one key set to any TOML value (`--set KEY=VALUE`), held to its legal
     /// range (never clipped).
     pub fn with(&self, key: &str, value: toml::Value) -> Result<Scenario, ScenarioError> {
+        let shown = value.to_string();
+        self.set_key(key, value, &shown, false)
+    }
+
+    /// Set `key`, naming it on refusal with the value as `shown`; `numeric` (a sweep's number)
+    /// refuses a key of another type as "not a numeric key".
+    fn set_key(
+        &self,
+        key: &str,
+        value: toml::Value,
+        shown: &str,
+        numeric: bool,
+    ) -> Result<Scenario, ScenarioError> {
         use medisim_core::params::{self, KeyError};
-        let s: Scenario = params::set(self, key, value.clone()).map_err(|e| match e {
+        let s: Scenario = params::set(self, key, value).map_err(|e| match e {
             KeyError::Unknown { .. } | KeyError::Malformed { .. } => unknown_key(key),
             KeyError::Type { expected, .. } if expected == "a whole number" => {
-                invalid(key, format!("takes whole numbers, got {value}"))
+                invalid(key, format!("takes whole numbers, got {shown}"))
             }
+            KeyError::Type { .. } if numeric => invalid(key, "is not a numeric key"),
             KeyError::Type { expected, .. } => {
-                invalid(key, format!("takes {expected}, got {value}"))
+                invalid(key, format!("takes {expected}, got {shown}"))
             }
             e => invalid(key, e.to_string()),
         })?;
