@@ -319,16 +319,57 @@ def _run(policy, scenario, seeds, horizon, objective) -> dict:
 def run(
     policy: Union[None, str, os.PathLike, Policy] = None,
     scenario: Optional[Scenario] = None,
-    seeds: Iterable[int] = range(1, 31),
+    seeds: Optional[Iterable[int]] = None,
     horizon: int = 200,
     objective: str = "mixed",
+    *,
+    model: str = "medisim",
+    params: Union[None, str, Dict[str, float]] = None,
+    disease: Optional[str] = None,
 ) -> Any:
-    """Run the policy (default: the baseline) on each seed: one row per seed, one column per
-    metric (the names of ``medisim run``), plus ``seed``."""
-    out = _run(policy, scenario, seeds, horizon, objective)
+    """Run a model on each seed (``medisim run --model MODEL``).
+
+    Medi-Sim (the default): the policy (default: the baseline) on each seed, one row per seed,
+    one column per metric (the names of ``medisim run``), plus ``seed``; seeds default to 1..30.
+
+    Any other model (``panel``, ``ct-scanner``, ``imaging``, ``chronic-care``, ``contract``):
+    ``params`` is the model's parameters as TOML text or a ``{"key": number}`` dict set by key
+    (``margin``, ``retinopathy.macular_edema_cost``, ``benchmark``, ``gamma``), ``disease`` a
+    panel's Markov model as TOML text; one row per metric (mean, std, 95% interval, n). The
+    panel's seeds default to its configuration's runs (0..39); games and contracts are
+    deterministic and run once."""
+    if model != "medisim":
+        if policy is not None or scenario is not None:
+            raise ValueError(f"policy and scenario belong to Medi-Sim; model {model!r} takes params")
+        toml_text, fixed = _params(params)
+        out = json.loads(
+            _call(
+                _native.run_model,
+                model,
+                None if seeds is None else _seeds(seeds),
+                toml_text,
+                disease,
+                fixed,
+                int(horizon),
+                desc="run",
+            )
+        )
+        return _rows(out["table"])
+    if params is not None or disease is not None:
+        raise ValueError("params and disease belong to the other models; Medi-Sim takes scenario")
+    out = _run(policy, scenario, range(1, 31) if seeds is None else seeds, horizon, objective)
     columns = {"seed": out["seeds"]}
     columns.update(out["per_seed"])
     return _table(columns)
+
+
+def _params(params: Union[None, str, Dict[str, float]]) -> tuple:
+    """A model's ``params``: TOML text, or a dict of numbers set key by key."""
+    if params is None:
+        return None, []
+    if isinstance(params, str):
+        return params, []
+    return None, [f"{k}={json.dumps(v)}" for k, v in params.items()]
 
 
 def summary(
@@ -381,26 +422,36 @@ def sweep(
     design: str = "grid",
     policy: Union[None, str, os.PathLike, Policy] = None,
     scenario: Optional[Scenario] = None,
-    seeds: Iterable[int] = range(1, 31),
+    seeds: Optional[Iterable[int]] = None,
     horizon: int = 200,
     metrics: Iterable[str] = (),
     replicates: bool = False,
     design_seed: int = 1,
+    model: str = "medisim",
+    params: Union[None, str, Dict[str, float]] = None,
+    disease: Optional[str] = None,
 ) -> Any:
-    """``medisim sweep``: each ``"KEY=a:b:n"``, ``"KEY=a:b"`` or ``"KEY=v1,v2"`` over a design
-    (``grid``, ``lhs:N``, ``sobol:N``), tidy: one row per design point × metric (with
-    ``replicates``, per design point × seed × metric), every swept key a column."""
+    """``medisim sweep --model MODEL``: each ``"KEY=a:b:n"``, ``"KEY=a:b"`` or ``"KEY=v1,v2"``
+    over a design (``grid``, ``lhs:N``, ``sobol:N``), tidy: one row per design point × metric
+    (with ``replicates``, per design point × seed × metric), every swept key a column. Any
+    model: ``params`` (TOML text or a dict of numbers) and ``disease`` as in :func:`run`;
+    seeds default to 1..30 (the panel: its runs; games and contracts run once)."""
+    toml_text, fixed = _params(params)
     text = _call(
         _native.sweep,
         list(sets),
         design,
         _policy_text(policy),
         scenario.to_toml() if scenario is not None else None,
-        _seeds(seeds),
+        None if seeds is None else _seeds(seeds),
         int(horizon),
         list(metrics),
         bool(replicates),
         int(design_seed),
+        model,
+        toml_text,
+        disease,
+        fixed,
         desc="sweep",
     )
     return _csv_table(text)

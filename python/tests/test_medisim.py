@@ -116,6 +116,26 @@ def test_a_sweep_is_the_clis_sweep_as_a_table(tmp_path):
         medisim.sweep("admin_policy.alpha=3", seeds=[1], horizon=5)
 
 
+def test_every_model_runs_and_sweeps_through_one_call(tmp_path):
+    panel = medisim.run(model="panel", seeds=range(0, 6), params={"margin": 0.3})
+    direct = medisim.panel(params={"margin": 0.3, "runs": 6})
+    row = {r["metric"]: r for r in _records(panel)}
+    assert row["provider_profit"]["mean"] == direct["result"]["provider_profit"]["mean"]
+    df = medisim.sweep("gamma=0.2:0.6:3", model="contract", metrics=["expected_payment"])
+    assert [round(x, 9) for x in df["mean"]] == [0.2, 0.4, 0.6]
+    df = medisim.sweep("benchmark=30,40", model="ct-scanner", params="mu = 0.4",
+                       metrics=["ct_rate"])
+    assert len(df) == 2 and list(df["benchmark"]) == [30.0, 40.0]
+    with pytest.raises(ValueError, match="the models are"):
+        medisim.run(model="hospital")
+    with pytest.raises(ValueError, match="belong to Medi-Sim"):
+        medisim.sweep("margin=0,0.1", model="panel", scenario=medisim.Scenario.default())
+
+
+def _records(df):
+    return df.to_dict("records") if hasattr(df, "to_dict") else df
+
+
 def test_the_other_models_are_one_call_each():
     eq = medisim.game("ct-scanner", benchmark=29.0)
     assert eq["investment"] == "invest" and eq["share_m"] == 1.0

@@ -24,10 +24,11 @@ pub struct ContractArgs {
     #[arg(value_enum)]
     action: Option<Action>,
     /// The provider model: free (fines allowed), nonnegative (limited liability),
-    /// misclassified (limited liability, imperfect responder test), risk-averse.
-    #[arg(long, default_value = "nonnegative",
+    /// misclassified (limited liability, imperfect responder test), risk-averse. (`--model`
+    /// is its old spelling: elsewhere `--model` names one of the house's models.)
+    #[arg(long, alias = "model", default_value = "nonnegative",
           value_parser = clap::builder::PossibleValuesParser::new(Model::NAMES))]
-    model: String,
+    provider: String,
     /// Survival probability of a bad responder with low expenditure.
     #[arg(long, default_value_t = Params::ICP.pi00)]
     pi00: f64,
@@ -94,7 +95,7 @@ impl ContractArgs {
             w1: self.w1,
             utility: self.utility,
         };
-        Model::by_name(&self.model, &choice).map_err(anyhow::Error::msg)
+        Model::by_name(&self.provider, &choice).map_err(anyhow::Error::msg)
     }
 }
 

@@ -66,6 +66,13 @@ pub struct Distribute {
     emit_slurm: Option<usize>,
 }
 
+impl Distribute {
+    /// Whether --shard or --emit-slurm was given.
+    pub(crate) fn given(&self) -> bool {
+        self.shard.is_some() || self.emit_slurm.is_some()
+    }
+}
+
 /// Quote one shell word if it needs it.
 fn shell_word(a: &str) -> String {
     if !a.is_empty()
@@ -123,6 +130,27 @@ fn distribute(
     out: &Path,
     experiments: &[&str],
 ) -> Result<Option<bool>> {
+    distribute_with(d, out, |shard, pb| {
+        medisim_experiments::cells::fill_shard(
+            &medisim_sim::MediSim,
+            medisim_experiments::cell_specs(o, experiments),
+            out,
+            shard,
+            pb,
+        )
+    })
+}
+
+/// Handle --shard / --emit-slurm for any command whose cells `fill` computes one shard of;
+/// `None` when neither is given (run normally).
+pub(crate) fn distribute_with(
+    d: &Distribute,
+    out: &Path,
+    fill: impl FnOnce(
+        medisim_experiments::cells::Shard,
+        &dyn medisim_core::Progress,
+    ) -> Result<(usize, medisim_experiments::cells::CellStats)>,
+) -> Result<Option<bool>> {
     if let Some(n) = d.emit_slurm {
         if d.shard.is_some() {
             bail!("--emit-slurm writes the script that passes --shard itself: give one of them");
@@ -139,12 +167,7 @@ fn distribute(
     let shard = medisim_experiments::cells::Shard::parse(text)?;
     out_dir(out)?;
     let pb = bar(&format!("shard {}/{}", shard.index, shard.count));
-    let (total, stats) = medisim_experiments::cells::fill_shard(
-        medisim_experiments::cell_specs(o, experiments),
-        out,
-        shard,
-        &pb,
-    )?;
+    let (total, stats) = fill(shard, &pb)?;
     done(pb);
     say!(
         "shard {}/{}: {} of {} cells ({} computed, {} reused) in {}; run without --shard to assemble",

@@ -30,6 +30,7 @@ macro_rules! say_raw {
 mod contract;
 mod experiments;
 mod game;
+mod house;
 mod panel;
 mod progress;
 mod run;

@@ -4,13 +4,13 @@
 use anyhow::{bail, Context, Result};
 use medisim_core::input::read_settings;
 use medisim_core::text::name_of;
-use medisim_core::write_atomic;
+use medisim_core::{write_atomic, Metric as _};
 use medisim_panel::disease::{DiseaseModel, MarkovFile, Retinopathy};
 use medisim_panel::experiments::{
     experiment, parse_values, sweep, Series, Sweep, EXPERIMENTS, KEYS,
 };
 use medisim_panel::sim::{run, PanelResult};
-use medisim_panel::{Basis, PanelConfig, ProviderKind};
+use medisim_panel::{Basis, PanelConfig, PanelMetric, ProviderKind};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Subcommand)]
@@ -279,19 +279,19 @@ fn key_names() -> String {
 }
 
 /// The metrics a summary line shows, in order.
-const SHOWN: [&str; 12] = [
-    "total_cost",
-    "fees",
-    "complications_cost",
-    "shared_risk_transfer",
-    "provider_revenue",
-    "provider_cost",
-    "provider_profit",
-    "payer_revenue",
-    "medical_loss_ratio",
-    "complications",
-    "max_intensity_share",
-    "min_intensity_share",
+const SHOWN: [PanelMetric; 12] = [
+    PanelMetric::TotalCost,
+    PanelMetric::Fees,
+    PanelMetric::ComplicationsCost,
+    PanelMetric::SharedRiskTransfer,
+    PanelMetric::ProviderRevenue,
+    PanelMetric::ProviderCost,
+    PanelMetric::ProviderProfit,
+    PanelMetric::PayerRevenue,
+    PanelMetric::MedicalLossRatio,
+    PanelMetric::Complications,
+    PanelMetric::MaxIntensityShare,
+    PanelMetric::MinIntensityShare,
 ];
 
 fn print_result(cfg: &PanelConfig, r: &PanelResult) -> Result<()> {
@@ -321,10 +321,12 @@ fn print_result(cfg: &PanelConfig, r: &PanelResult) -> Result<()> {
         "95% interval"
     );
     for m in SHOWN {
-        let s = &r.metrics[m];
+        let Some(s) = r.metrics.get(m) else {
+            continue;
+        };
         say!(
             "  {:<22} {:>12.2} {:>12.2} … {:<12.2}",
-            m,
+            m.name(),
             s.mean,
             s.ci95[0],
             s.ci95[1]
@@ -418,12 +420,12 @@ fn finish(s: &Sweep, out: Option<&Path>, json: bool, figures: bool) -> Result<bo
                     "  {:<20} {:>8.3} {:>12.0} {:>12.0} {:>12.0} {:>12.0} {:>8.2} {:>8.2}",
                     ser.name,
                     x,
-                    r.mean("total_cost"),
-                    r.mean("fees"),
-                    r.mean("complications_cost"),
-                    r.mean("provider_profit"),
-                    r.mean("max_intensity_share"),
-                    r.mean("min_intensity_share")
+                    r.mean(PanelMetric::TotalCost),
+                    r.mean(PanelMetric::Fees),
+                    r.mean(PanelMetric::ComplicationsCost),
+                    r.mean(PanelMetric::ProviderProfit),
+                    r.mean(PanelMetric::MaxIntensityShare),
+                    r.mean(PanelMetric::MinIntensityShare)
                 );
             }
         }

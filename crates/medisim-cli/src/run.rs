@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
+    #[command(flatten)]
+    model: crate::house::ModelArgs,
     /// Policy file (default: the shipped baseline, the simulator's native rules). Give it
     /// twice or more to compare policies on common random numbers: every policy meets the same
     /// patients, and each metric's paired difference from the first policy is reported with
@@ -30,12 +32,13 @@ pub struct RunArgs {
     /// Fix the quality sensitivity β, replacing the policy's rule.
     #[arg(long)]
     beta: Option<f64>,
-    /// Seeds: a range `1..30` (inclusive), a list `1,2,5`, or one seed.
-    #[arg(long, default_value = "1..30")]
-    seeds: String,
-    /// Periods per rollout.
-    #[arg(long, default_value_t = 200)]
-    horizon: u32,
+    /// Seeds: a range `1..30` (inclusive), a list `1,2,5`, or one seed (default: 1..30; the
+    /// panel: 0..runs-1, its configuration's runs; a game or a contract runs once).
+    #[arg(long)]
+    seeds: Option<String>,
+    /// Medi-Sim: periods per rollout [default: 200].
+    #[arg(long)]
+    horizon: Option<u32>,
     /// Objective for the return and fitness: welfare, profit or mixed.
     #[arg(long, default_value = "mixed")]
     objective: ObjectiveKind,
@@ -100,7 +103,65 @@ pub fn load_policy(path: Option<&Path>) -> Result<Policy> {
     }
 }
 
+impl RunArgs {
+    fn seeds(&self) -> Result<Vec<u64>> {
+        parse_seeds(self.seeds.as_deref().unwrap_or("1..30"))
+    }
+
+    fn horizon(&self) -> u32 {
+        self.horizon.unwrap_or(200)
+    }
+}
+
+/// `run --model` for a model other than Medi-Sim: the generic path, one row per metric.
+fn run_other(a: &RunArgs) -> Result<bool> {
+    use medisim_experiments::house;
+    let given = [
+        ("--policy", !a.policy.is_empty()),
+        ("--scenario", a.scenario.is_some()),
+        ("--alpha", a.alpha.is_some()),
+        ("--beta", a.beta.is_some()),
+        ("--horizon", a.horizon.is_some()),
+        ("--trace", a.trace.is_some()),
+    ];
+    let mut inputs = a.model.inputs(
+        medisim_experiments::Options::paper(),
+        a.seeds.as_deref(),
+        &given,
+    )?;
+    inputs.sets = a.sets.clone();
+    let r =
+        medisim_experiments::with_model!(a.model.model.as_str(), |m| house::run_of(m, &inputs))?;
+    if a.json {
+        let out = serde_json::json!({
+            "model": a.model.model,
+            "model_version": r.model_version,
+            "seeds": r.seeds,
+            "metrics": r.table.to_json()?,
+            "command_line": std::env::args().collect::<Vec<_>>(),
+        });
+        say!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        say!(
+            "model {} ({})  seeds {}",
+            a.model.model,
+            r.model_version,
+            medisim_core::spec::seed_list(&r.seeds)
+        );
+        say_raw!("{}", r.table.to_text()?);
+    }
+    Ok(true)
+}
+
 pub fn run(a: &RunArgs) -> Result<bool> {
+    if a.model.model != "medisim" {
+        return run_other(a);
+    }
+    if a.model.params.is_some() || a.model.disease.is_some() {
+        bail!(
+            "--params and --disease belong to the other models; Medi-Sim's scenario is --scenario"
+        );
+    }
     if a.policy.len() > 1 {
         return compare(a);
     }
@@ -112,7 +173,7 @@ pub fn run(a: &RunArgs) -> Result<bool> {
     if let Some(v) = a.beta {
         fix_lever(&mut policy, Field::Beta, "beta", v)?;
     }
-    let spec = medisim_sim::run_spec(parse_seeds(&a.seeds)?, a.horizon, a.objective);
+    let spec = medisim_sim::run_spec(a.seeds()?, a.horizon(), a.objective);
     spec.validate().map_err(anyhow::Error::msg)?;
     if a.trace.is_some() {
         let rows =
@@ -147,7 +208,7 @@ pub fn run(a: &RunArgs) -> Result<bool> {
             "policy {} ({})  seeds {}  horizon {}  objective {}",
             policy.header.name,
             policy.canonical_hash().short(),
-            a.seeds,
+            a.seeds.as_deref().unwrap_or("1..30"),
             result.spec.settings.horizon,
             name_of(&result.spec.settings.objective)
         );
@@ -229,7 +290,7 @@ fn compare(a: &RunArgs) -> Result<bool> {
         bail!("--trace records one policy's run: give one --policy with --trace");
     }
     let scenario = with_sets(load_scenario(a.scenario.as_deref())?, &a.sets)?;
-    let spec = medisim_sim::run_spec(parse_seeds(&a.seeds)?, a.horizon, a.objective);
+    let spec = medisim_sim::run_spec(a.seeds()?, a.horizon(), a.objective);
     spec.validate().map_err(anyhow::Error::msg)?;
     let mut runs = Vec::new();
     for path in &a.policy {

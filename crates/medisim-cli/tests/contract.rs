@@ -20,7 +20,14 @@ fn the_icp_case_study_prints_table_i() {
 
 #[test]
 fn the_json_carries_both_solutions_and_the_segment() {
-    let out = succeeds(&["contract", "--model", "nonnegative", "--t", "0.5", "--json"]);
+    let out = succeeds(&[
+        "contract",
+        "--provider",
+        "nonnegative",
+        "--t",
+        "0.5",
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in [
         "model",
@@ -37,7 +44,7 @@ fn the_json_carries_both_solutions_and_the_segment() {
     }
     assert_eq!(v["agree"], true);
     assert_eq!(v["payments"][1], 0.5);
-    let free = succeeds(&["contract", "--model", "free", "--p11", "1", "--json"]);
+    let free = succeeds(&["contract", "--provider", "free", "--p11", "1", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&free.stdout).unwrap();
     assert!(
         (v["payments"][0].as_f64().unwrap() + 1.260194).abs() < 1e-6,
@@ -50,17 +57,23 @@ fn every_model_runs_and_bad_parameters_are_named_with_exit_1() {
     for args in [
         vec![
             "contract",
-            "--model",
+            "--provider",
             "misclassified",
             "--w0",
             "0.1",
             "--w1",
             "0.2",
         ],
-        vec!["contract", "--model", "risk-averse", "--utility", "log1p"],
         vec![
             "contract",
-            "--model",
+            "--provider",
+            "risk-averse",
+            "--utility",
+            "log1p",
+        ],
+        vec![
+            "contract",
+            "--provider",
             "risk-averse",
             "--utility",
             "cara:0.3",
@@ -72,11 +85,17 @@ fn every_model_runs_and_bad_parameters_are_named_with_exit_1() {
         (vec!["contract", "--pi01", "0.3"], "Assumption 1"),
         (vec!["contract", "--gamma", "1.2"], "`gamma`"),
         (
-            vec!["contract", "--model", "risk-averse", "--utility", "cara:2"],
+            vec![
+                "contract",
+                "--provider",
+                "risk-averse",
+                "--utility",
+                "cara:2",
+            ],
             "r < 1",
         ),
         (
-            vec!["contract", "--model", "misclassified", "--w1", "1"],
+            vec!["contract", "--provider", "misclassified", "--w1", "1"],
             "`w1`",
         ),
     ] {

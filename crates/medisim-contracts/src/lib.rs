@@ -13,6 +13,7 @@
 //!
 //! Imports only `medisim-core` (statistics, named random streams); no simulator internals.
 
+pub mod contract;
 pub mod estimate;
 pub mod model;
 pub mod numeric;

@@ -90,3 +90,50 @@ impl Summaries {
         self.0.is_empty()
     }
 }
+
+/// Declare a model's metric enum and its [`Metric`] implementation from one list, so a metric's
+/// name, kind and unit are written once:
+///
+/// ```
+/// medisim_core::metric_enum! {
+///     /// A toy model's diagnostics.
+///     pub enum Toy {
+///         Cost => cost: Level "dollars",
+///         Share => share_treated: Share "share of patients",
+///     }
+/// }
+/// use medisim_core::Metric;
+/// assert_eq!(Toy::from_name("share_treated"), Some(Toy::Share));
+/// assert_eq!(Toy::Cost.unit(), "dollars");
+/// ```
+#[macro_export]
+macro_rules! metric_enum {
+    ($(#[$doc:meta])* $vis:vis enum $ty:ident {
+        $($variant:ident => $name:ident : $kind:ident $unit:literal),* $(,)?
+    }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        $vis enum $ty {
+            $($variant,)*
+        }
+
+        impl $crate::Metric for $ty {
+            const ALL: &'static [$ty] = &[$($ty::$variant),*];
+            fn name(self) -> &'static str {
+                match self {
+                    $($ty::$variant => stringify!($name),)*
+                }
+            }
+            fn unit(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $unit,)*
+                }
+            }
+            fn kind(self) -> $crate::MetricKind {
+                match self {
+                    $($ty::$variant => $crate::MetricKind::$kind,)*
+                }
+            }
+        }
+    };
+}

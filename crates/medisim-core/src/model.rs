@@ -32,8 +32,8 @@ impl Serialize for ModelVersion {
 /// A model: given a scenario (the world) and a policy (the rules), run replicates and
 /// summarise their metrics.
 pub trait Model: Sync {
-    type Scenario: Sync;
-    type Policy: Sync;
+    type Scenario: Clone + Send + Sync;
+    type Policy: Clone + Send + Sync;
     /// The model's own run settings beside the seeds ([`crate::NoSettings`] when none).
     type Settings: RunSettings;
     type Metric: Metric;
@@ -45,6 +45,41 @@ pub trait Model: Sync {
 
     /// Text that determines the policy's behaviour (its canonical form).
     fn policy_key(&self, policy: &Self::Policy) -> String;
+
+    /// Set one parameter by dotted key: a scenario key or a policy constant. Every model's one
+    /// validating setter: an unknown key is named (with the known ones), a value out of range is
+    /// refused with its legal range, never clipped.
+    fn set(
+        &self,
+        scenario: &Self::Scenario,
+        policy: &Self::Policy,
+        key: &str,
+        value: f64,
+    ) -> Result<(Self::Scenario, Self::Policy), String>;
+
+    /// Whether a run's result depends on its seeds. A deterministic model (an equilibrium, a
+    /// contract's solution) is run once per setting, whatever the seeds.
+    fn stochastic(&self) -> bool {
+        true
+    }
+
+    /// One setting's summary over replicates from each replicate's own summary, exactly as
+    /// [`Model::run`] makes it from one batch: by default every metric summarised over the
+    /// replicates' means (a deterministic model's one result as it is). A model with a
+    /// statistic over the whole seed set (Medi-Sim's Eq. 8 fitness) overrides it.
+    fn combine(&self, _scenario: &Self::Scenario, replicates: &[&Summaries]) -> Summaries {
+        if !self.stochastic() || replicates.len() == 1 {
+            return replicates
+                .first()
+                .map_or_else(Summaries::new, |s| (*s).clone());
+        }
+        let mut out = Summaries::new();
+        for &m in Self::Metric::ALL {
+            let xs: Vec<f64> = replicates.iter().map(|r| r.mean(m)).collect();
+            out.insert(m, crate::stats::summarise(&xs));
+        }
+        out
+    }
 
     /// Run `spec.seeds` replicates and summarise them.
     fn run(

@@ -231,19 +231,20 @@ impl Shard {
 
 /// Compute only `shard`'s cells of `specs` into the cache under `out` (nothing is assembled:
 /// a later unsharded run reads every cell back).
-pub fn fill_shard(
-    specs: Vec<CellSpec>,
+pub fn fill_shard<M: Model>(
+    model: &M,
+    specs: Vec<CellSpec<M>>,
     out: &Path,
     shard: Shard,
     progress: &dyn Progress,
 ) -> Result<(usize, CellStats)> {
     let total = specs.len();
-    let mine: Vec<CellSpec> = specs
+    let mine: Vec<CellSpec<M>> = specs
         .into_iter()
-        .filter(|s| shard.contains(&MediSim.run_key(&s.scenario, &s.policy, &s.spec)))
+        .filter(|s| shard.contains(&model.run_key(&s.scenario, &s.policy, &s.spec)))
         .collect();
     progress.set_length(mine.len() as u64);
-    let (_, stats) = run_cells(&mine, Some(out), progress)?;
+    let (_, stats) = run_model_cells(model, &mine, Some(out), progress)?;
     Ok((total, stats))
 }
 

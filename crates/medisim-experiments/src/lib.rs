@@ -14,6 +14,7 @@ pub mod calibrate;
 pub mod cells;
 pub mod contracts;
 pub mod games;
+pub mod house;
 pub mod l1;
 pub mod l2;
 pub mod panel;

@@ -4,22 +4,27 @@
 
 use crate::plots::{lines_with_bands, Series};
 use crate::Figure;
+use medisim_core::{Metric as _, Summary};
 use medisim_panel::disease::Retinopathy;
 use medisim_panel::experiments::{experiment, Sweep, EXPERIMENTS};
 use medisim_panel::sim::PanelResult;
-use medisim_panel::{PanelConfig, PanelError};
+use medisim_panel::{PanelConfig, PanelError, PanelMetric};
 
 /// One metric along a sweep, as a line with its 95% band.
 fn line(
     name: &str,
     points: &[(f64, PanelResult)],
-    metric: &str,
+    metric: PanelMetric,
     scale: f64,
 ) -> (String, Vec<(f64, f64, f64, f64)>) {
     let pts = points
         .iter()
         .map(|(x, r)| {
-            let s = &r.metrics[metric];
+            let s = r
+                .metrics
+                .get(metric)
+                .cloned()
+                .unwrap_or(Summary::exact(f64::NAN, 0));
             (*x, s.mean / scale, s.ci95[0] / scale, s.ci95[1] / scale)
         })
         .collect();
@@ -33,23 +38,24 @@ pub fn figure(s: &Sweep) -> Figure {
     let mut intensity: Vec<Series> = Vec::new();
     let multi = s.series.len() > 1;
     for ser in &s.series {
-        let tag = |m: &str| {
+        let tag = |m: PanelMetric| {
             if multi {
-                format!("{m} ({})", ser.name)
+                format!("{} ({})", m.name(), ser.name)
             } else {
-                m.to_string()
+                m.name().to_string()
             }
         };
-        for m in ["total_cost", "fees", "complications_cost"] {
+        use PanelMetric as M;
+        for m in [M::TotalCost, M::Fees, M::ComplicationsCost] {
             costs.push(line(&tag(m), &ser.points, m, 1000.0));
         }
         profit.push(line(
-            &tag("provider_profit"),
+            &tag(M::ProviderProfit),
             &ser.points,
-            "provider_profit",
+            M::ProviderProfit,
             1000.0,
         ));
-        for m in ["max_intensity_share", "min_intensity_share"] {
+        for m in [M::MaxIntensityShare, M::MinIntensityShare] {
             intensity.push(line(&tag(m), &ser.points, m, 1.0));
         }
     }
@@ -85,19 +91,34 @@ pub struct PanelSection {
 
 /// Table 1 (E6) beside the paper's.
 pub fn table_1(s: &Sweep) -> Vec<Table1Row> {
-    let get = |k: usize, m: &str| s.series[k].points[0].1.mean(m) / 1000.0;
+    let get = |k: usize, m: PanelMetric| s.series[k].points[0].1.mean(m) / 1000.0;
     [
-        ("Total cost of care (K$)", "total_cost", 135.6, 133.4),
-        ("Provider profit (K$)", "provider_profit", 54.9, 56.3),
-        ("Complications cost (K$)", "complications_cost", 19.9, 17.5),
+        (
+            "Total cost of care (K$)",
+            PanelMetric::TotalCost,
+            135.6,
+            133.4,
+        ),
+        (
+            "Provider profit (K$)",
+            PanelMetric::ProviderProfit,
+            54.9,
+            56.3,
+        ),
+        (
+            "Complications cost (K$)",
+            PanelMetric::ComplicationsCost,
+            19.9,
+            17.5,
+        ),
     ]
     .iter()
     .map(|(name, m, pm, pl)| Table1Row {
         metric: name.to_string(),
         paper_myopic: *pm,
-        ours_myopic: get(0, m),
+        ours_myopic: get(0, *m),
         paper_lookahead: *pl,
-        ours_lookahead: get(1, m),
+        ours_lookahead: get(1, *m),
     })
     .collect()
 }

@@ -1,33 +1,24 @@
-//! `medisim sweep`: any scenario key or policy constant over a design (a full grid, a Latin
-//! hypercube, or Sobol' A/B/AB matrices), every design point × seed one cell of the cache, so a
-//! sweep resumes, shares cells with other experiments, and yields per-replicate rows for free.
-//! Output is tidy: one row per design point × metric, every swept key a column.
+//! `medisim sweep`: any parameter of any model (a Medi-Sim scenario key or policy constant, a
+//! panel, game or contract parameter) over a design (a full grid, a Latin hypercube, or Sobol'
+//! A/B/AB matrices), every design point × seed one cell of the cache, so a sweep resumes,
+//! shares cells with other experiments, and yields per-replicate rows for free. Output is tidy:
+//! one row per design point × metric, every swept key a column.
 //!
-//! A point's summary is built from its seeds' cells exactly as `medisim run` builds it from one
-//! batch (the same `summarise` over the same values, Eq. 8 over the same seed set), which a
-//! test holds bit for bit.
+//! Written once against [`Model`]: the key is set through the model's one validating setter
+//! ([`Model::set`]), and a point's summary is built from its seeds' cells by the model's own
+//! [`Model::combine`] exactly as its `run` builds it from one batch (for Medi-Sim the same
+//! `summarise` over the same values, Eq. 8 over the same seed set), which a test holds bit for
+//! bit.
 
-use crate::cells::{run_cells, Cell, CellSpec};
+use crate::cells::{run_model_cells, CellSpec};
 use crate::plots::{lines_with_bands, BandPoint};
 use crate::{Figure, Options};
 use anyhow::{anyhow, bail, Result};
 use medisim_core::progress::Progress;
 use medisim_core::sensitivity::{latin_hypercube, sobol_design, sobol_indices, SobolIndex};
-use medisim_core::{summarise, Column, Metric as _, Summaries, Summary, Table};
-use medisim_dsl::schema::{Range, Ty};
-use medisim_dsl::{FieldId, Policy};
-use medisim_sim::objective::{fitness, FitnessWeights};
-use medisim_sim::{Metric, Scenario};
+use medisim_core::{Column, Metric, Model, RunSpec, Summaries, Summary, Table};
+use medisim_sim::{MediSim, ObjectiveKind};
 use std::path::Path;
-
-/// What a swept key sets.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Target {
-    /// A dotted scenario key (`care.nu`).
-    Scenario,
-    /// A numeric policy field, fixed to a constant (`admin_policy.alpha`).
-    Policy(FieldId),
-}
 
 /// The values a key takes: the core's one value spec (`a:b:n`, `a:b`, `v1,v2,…`).
 pub use medisim_core::params::ValueSpec as Values;
@@ -37,7 +28,6 @@ pub use medisim_core::params::ValueSpec as Values;
 pub struct Factor {
     /// As the user wrote it, and as the output column is named.
     pub key: String,
-    pub target: Target,
     pub values: Values,
 }
 
@@ -75,76 +65,45 @@ impl SweepDesign {
     }
 }
 
-/// Parse `KEY=a:b:n`, `KEY=a:b` or `KEY=v1,v2,…` against the scenario and the policy's schema.
-pub fn parse_factor(text: &str, scenario: &Scenario, policy: &Policy) -> Result<Factor> {
+/// Parse `KEY=a:b:n`, `KEY=a:b` or `KEY=v1,v2,…` for a model's setting: the key is checked,
+/// and the values at both ends of a range (every value of a list) are set once, so an unknown
+/// key or an out-of-range value is refused before any cell runs (never clipped).
+pub fn parse_factor<M: Model>(model: &M, text: &str, base: &Setting<M>) -> Result<Factor> {
     let (key, spec) = text
         .split_once('=')
         .ok_or_else(|| anyhow!("--set `{text}`: expected KEY=a:b:n, KEY=a:b or KEY=v1,v2"))?;
     let key = key.trim();
     let values = Values::parse(spec).map_err(|e| anyhow!("--set {key}: {e}"))?;
-    let target = target_of(key, scenario, policy)?;
-    let factor = Factor {
-        key: key.to_string(),
-        target,
-        values,
-    };
-    // Refuse out-of-range values now, before any cell runs (never clipped).
-    let probe = match &factor.values {
+    let probe = match &values {
         Values::List(v) => v.clone(),
         Values::Range { lo, hi, .. } => vec![*lo, *hi],
     };
     for v in probe {
-        apply(&factor, v, scenario, policy)?;
+        model
+            .set(&base.scenario, &base.policy, key, v)
+            .map_err(anyhow::Error::msg)?;
     }
-    Ok(factor)
+    Ok(Factor {
+        key: key.to_string(),
+        values,
+    })
 }
 
-fn target_of(key: &str, scenario: &Scenario, policy: &Policy) -> Result<Target> {
-    if scenario.value(key).is_ok() {
-        return Ok(Target::Scenario);
-    }
-    let schema = policy.schema();
-    let name = key.rsplit_once('.').map_or(key, |(_, n)| n);
-    if let Some(id) = schema.field_id(name) {
-        let f = schema.field(id);
-        let qualified = key.contains('.');
-        if qualified && key != format!("{}.{}", f.section, f.name) {
-            bail!(
-                "`{key}`: the policy field `{name}` is under [{}]",
-                f.section
-            );
-        }
-        if f.ty != Ty::Num {
-            bail!("`{key}` is a true/false policy field: a sweep sets numbers");
-        }
-        return Ok(Target::Policy(id));
-    }
-    // Say why the scenario refused it (unknown, not numeric, in another section).
-    match scenario.value(key) {
-        Err(e) => bail!("{e}; nor is it a numeric field of the policy"),
-        Ok(_) => unreachable!("handled above"),
-    }
+/// What one model runs at: the scenario and policy every design point starts from, and the
+/// seeds and settings of each point's run.
+pub struct Setting<M: Model> {
+    pub scenario: M::Scenario,
+    pub policy: M::Policy,
+    pub spec: RunSpec<M::Settings>,
 }
 
-/// The scenario and policy at one value of one factor, with the value held to its range.
-fn apply(f: &Factor, v: f64, s: &Scenario, p: &Policy) -> Result<(Scenario, Policy)> {
-    match &f.target {
-        Target::Scenario => Ok((s.with_value(&f.key, v)?, p.clone())),
-        Target::Policy(id) => {
-            let def = p.schema().field(*id);
-            let whole = v.fract() == 0.0;
-            let ok = match &def.range {
-                Range::Real([lo, hi]) => (*lo..=*hi).contains(&v),
-                Range::Integer([lo, hi]) => whole && (*lo..=*hi).contains(&v),
-                Range::IntegerUpTo { lo, .. } => whole && v >= *lo,
-                Range::Flag => v == 0.0 || v == 1.0,
-            };
-            if !ok {
-                bail!("policy field `{}` must be {}, got {v}", f.key, def.range);
-            }
-            let mut p = p.clone();
-            p.fix(*id, v);
-            Ok((s.clone(), p))
+impl Setting<MediSim> {
+    /// Medi-Sim's setting of an experiment's options (the mixed objective, as every experiment).
+    pub fn of(o: &Options) -> Self {
+        Setting {
+            scenario: o.scenario.clone(),
+            policy: o.policy.clone(),
+            spec: medisim_sim::run_spec(o.seeds.clone(), o.horizon, ObjectiveKind::Mixed),
         }
     }
 }
@@ -243,40 +202,80 @@ pub struct Sweep {
     /// The design's seed: it draws a sampled design and the bootstrap of its Sobol' indices.
     pub seed: u64,
     pub points: Vec<SweepPoint>,
+    /// Whether the model's results depend on the seeds ([`Model::stochastic`]): a
+    /// deterministic model's one value is exact, not a one-seed sample with no interval.
+    pub stochastic: bool,
 }
 
-/// Run every point × seed as a cell (cached under `out`), then summarise each point.
-pub fn run(o: &Options, spec: &SweepSpec, out: Option<&Path>, pb: &dyn Progress) -> Result<Sweep> {
-    let points = design_points(&spec.factors, spec.design, spec.seed)?;
-    let mut cells = Vec::with_capacity(points.len() * o.seeds.len());
-    let mut settings = Vec::with_capacity(points.len());
-    for values in &points {
-        let (mut s, mut p) = (o.scenario.clone(), o.policy.clone());
-        for (f, v) in spec.factors.iter().zip(values) {
-            (s, p) = apply(f, *v, &s, &p)?;
-        }
-        for seed in &o.seeds {
-            cells.push(CellSpec::new(s.clone(), p.clone(), vec![*seed], o.horizon));
-        }
-        settings.push(s);
+/// The seeds each point runs: the setting's, or one run (seed 0) for a deterministic model.
+fn point_seeds<M: Model>(model: &M, base: &Setting<M>) -> Vec<u64> {
+    if model.stochastic() {
+        base.spec.seeds.clone()
+    } else {
+        vec![0]
     }
-    pb.set_length(cells.len() as u64);
-    let (done, _) = run_cells(&cells, out, pb)?;
+}
+
+/// A design's points (one value per key) and their cells, one per point × seed.
+pub type PointCells<M> = (Vec<Vec<f64>>, Vec<CellSpec<M>>);
+
+/// The design's points and their cells: one per point × seed, points in design order.
+pub fn cells<M: Model>(model: &M, base: &Setting<M>, spec: &SweepSpec) -> Result<PointCells<M>> {
+    base.spec.validate().map_err(anyhow::Error::msg)?;
+    let points = design_points(&spec.factors, spec.design, spec.seed)?;
+    let seeds = point_seeds(model, base);
+    let mut cells = Vec::with_capacity(points.len() * seeds.len());
+    for values in &points {
+        let (mut s, mut p) = (base.scenario.clone(), base.policy.clone());
+        for (f, v) in spec.factors.iter().zip(values) {
+            (s, p) = model.set(&s, &p, &f.key, *v).map_err(anyhow::Error::msg)?;
+        }
+        for seed in &seeds {
+            cells.push(CellSpec {
+                labels: Default::default(),
+                scenario: s.clone(),
+                policy: p.clone(),
+                spec: RunSpec::new(vec![*seed], base.spec.settings.clone()),
+            });
+        }
+    }
+    Ok((points, cells))
+}
+
+/// Run a Medi-Sim sweep of the experiment options' setting.
+pub fn run(o: &Options, spec: &SweepSpec, out: Option<&Path>, pb: &dyn Progress) -> Result<Sweep> {
+    run_model(&MediSim, &Setting::of(o), spec, out, pb)
+}
+
+/// Run every point × seed of any model as a cell (cached under `out`), then summarise each
+/// point from its seeds' cells with the model's own [`Model::combine`].
+pub fn run_model<M: Model>(
+    model: &M,
+    base: &Setting<M>,
+    spec: &SweepSpec,
+    out: Option<&Path>,
+    pb: &dyn Progress,
+) -> Result<Sweep> {
+    let (points, specs) = cells(model, base, spec)?;
+    pb.set_length(specs.len() as u64);
+    let (done, _) = run_model_cells(model, &specs, out, pb)?;
     pb.finish();
-    let n = o.seeds.len();
+    let seeds = point_seeds(model, base);
     let points = points
         .into_iter()
-        .zip(done.chunks(n))
-        .zip(&settings)
-        .map(|((values, chunk), scenario)| SweepPoint {
-            values,
-            summary: point_summary(chunk, scenario),
-            replicates: o
-                .seeds
-                .iter()
-                .zip(chunk)
-                .map(|(s, c)| (*s, c.summary.clone()))
-                .collect(),
+        .zip(done.chunks(seeds.len()))
+        .zip(specs.chunks(seeds.len()))
+        .map(|((values, chunk), point_specs)| {
+            let replicates: Vec<&Summaries> = chunk.iter().map(|c| &c.summary).collect();
+            SweepPoint {
+                values,
+                summary: model.combine(&point_specs[0].scenario, &replicates),
+                replicates: seeds
+                    .iter()
+                    .zip(chunk)
+                    .map(|(s, c)| (*s, c.summary.clone()))
+                    .collect(),
+            }
         })
         .collect();
     Ok(Sweep {
@@ -284,41 +283,21 @@ pub fn run(o: &Options, spec: &SweepSpec, out: Option<&Path>, pb: &dyn Progress)
         design: spec.design,
         seed: spec.seed,
         points,
+        stochastic: model.stochastic(),
     })
-}
-
-/// The summary over a point's seeds from its one-seed cells, as `run_seeds` makes it from one
-/// batch: every metric summarised over the seeds, Eq. 8's fitness over the seed set.
-fn point_summary(cells: &[Cell], scenario: &Scenario) -> Summaries {
-    let values = |m: Metric| -> Vec<f64> { cells.iter().map(|c| c.mean(m)).collect() };
-    let mut out = Summaries::new();
-    for &m in Metric::ALL {
-        out.insert(m, summarise(&values(m)));
-    }
-    let weights = FitnessWeights {
-        lambda_unsafe: scenario.objective.lambda_unsafe,
-        lambda_var: scenario.objective.lambda_var,
-    };
-    let f = fitness(
-        &values(Metric::DiscountedReturn),
-        &values(Metric::ViolationScore),
-        weights,
-    );
-    out.insert(Metric::Fitness, Summary::exact(f, cells.len()));
-    out
 }
 
 /// The sweep's figure, drawn as the L2 figures are: for a grid over one key, each metric's mean
 /// over the key's values with its 95% band, labelled with the metric's declared unit. `None`
 /// for several keys or a sampled design, whose points make no line.
-pub fn figure(s: &Sweep, metrics: &[Metric]) -> Option<Figure> {
+pub fn figure<M: Metric>(s: &Sweep, metrics: &[M]) -> Option<Figure> {
     let [key] = s.keys.as_slice() else {
         return None;
     };
     if s.design != SweepDesign::Grid {
         return None;
     }
-    let panel = |m: Metric| {
+    let panel = |m: M| {
         let mut line: Vec<BandPoint> = s
             .points
             .iter()
@@ -341,15 +320,15 @@ pub fn figure(s: &Sweep, metrics: &[Metric]) -> Option<Figure> {
 }
 
 /// The metrics to write: the named ones (each checked), or every metric.
-pub fn metrics(names: &[String]) -> Result<Vec<Metric>> {
+pub fn metrics<M: Metric>(names: &[String]) -> Result<Vec<M>> {
     if names.is_empty() {
-        return Ok(Metric::ALL.to_vec());
+        return Ok(M::ALL.to_vec());
     }
     names
         .iter()
         .map(|n| {
-            Metric::from_name(n).ok_or_else(|| {
-                let known: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+            M::from_name(n).ok_or_else(|| {
+                let known: Vec<&str> = M::ALL.iter().map(|m| m.name()).collect();
                 anyhow!(
                     "unknown metric `{n}`; the metrics are: {}",
                     known.join(", ")
@@ -360,8 +339,8 @@ pub fn metrics(names: &[String]) -> Result<Vec<Metric>> {
 }
 
 /// One row per design point × metric: the keys, `point`, `metric`, mean, sd, interval, n.
-pub fn tidy(s: &Sweep, metrics: &[Metric]) -> Table {
-    let rows: Vec<(usize, Metric)> = (0..s.points.len())
+pub fn tidy<M: Metric>(s: &Sweep, metrics: &[M]) -> Table {
+    let rows: Vec<(usize, M)> = (0..s.points.len())
         .flat_map(|p| metrics.iter().map(move |m| (p, *m)))
         .collect();
     let mut t = Table::new();
@@ -371,12 +350,13 @@ pub fn tidy(s: &Sweep, metrics: &[Metric]) -> Table {
             Column::Real(rows.iter().map(|(p, _)| s.points[*p].values[k]).collect()),
         );
     }
-    // One seed has no spread and no interval: NaN (undefined), not a zero-width interval.
+    // One seed has no spread and no interval: NaN (undefined), not a zero-width interval. A
+    // deterministic model's value is exact: its interval is the value.
     let stat = |f: &dyn Fn(&Summary) -> f64| -> Column {
         Column::Real(
             rows.iter()
                 .map(|(p, m)| match s.points[*p].summary.get(*m) {
-                    Some(x) if x.n >= 2 => f(x),
+                    Some(x) if x.n >= 2 || !s.stochastic => f(x),
                     _ => f64::NAN,
                 })
                 .collect(),
@@ -413,7 +393,7 @@ pub fn tidy(s: &Sweep, metrics: &[Metric]) -> Table {
 }
 
 /// One row per design point × seed × metric: the keys, `point`, `seed`, `metric`, `value`.
-pub fn replicates(s: &Sweep, metrics: &[Metric]) -> Table {
+pub fn replicates<M: Metric>(s: &Sweep, metrics: &[M]) -> Table {
     let mut rows = Vec::new();
     for (p, point) in s.points.iter().enumerate() {
         for (seed, summary) in &point.replicates {
@@ -444,19 +424,19 @@ pub fn replicates(s: &Sweep, metrics: &[Metric]) -> Table {
 
 /// A Sobol' design's indices: one row per metric × key (first and total order, each with its
 /// 95% bootstrap interval).
-pub fn sobol(s: &Sweep, metrics: &[Metric]) -> Option<Table> {
+pub fn sobol<M: Metric>(s: &Sweep, metrics: &[M]) -> Option<Table> {
     let SweepDesign::Sobol(n) = s.design else {
         return None;
     };
     let d = s.keys.len();
     // Each metric's variance over the A and B points rides along: where it is near zero (a
     // rate that is 0 almost everywhere) the indices are ratios of noise and say nothing.
-    let mut rows: Vec<(Metric, usize, SobolIndex, f64)> = Vec::new();
+    let mut rows: Vec<(M, usize, SobolIndex, f64)> = Vec::new();
     for m in metrics {
         let y: Vec<f64> = s.points.iter().map(|p| p.summary.mean(*m)).collect();
         let var = medisim_core::stats::sample_variance(&y[..2 * n]);
         // One bootstrap stream per metric, so adding a metric changes no other's intervals.
-        let position = Metric::ALL.iter().position(|x| x == m).unwrap_or(0);
+        let position = M::ALL.iter().position(|x| x == m).unwrap_or(0);
         let mut rng = medisim_core::rng::stream(s.seed, position as u64, 11);
         for (k, idx) in sobol_indices(&y, n, d, &mut rng).into_iter().enumerate() {
             rows.push((*m, k, idx, var));
@@ -488,17 +468,24 @@ pub fn sobol(s: &Sweep, metrics: &[Metric]) -> Option<Table> {
 mod tests {
     use super::*;
     use medisim_core::progress::Hidden;
-    use medisim_sim::ObjectiveKind;
+    use medisim_sim::Metric;
 
-    fn setting() -> (Scenario, Policy) {
-        (Scenario::default(), medisim_sim::baseline().clone())
+    fn setting() -> Setting<MediSim> {
+        Setting {
+            scenario: medisim_sim::Scenario::default(),
+            policy: medisim_sim::baseline().clone(),
+            spec: medisim_sim::run_spec(vec![1], 200, ObjectiveKind::Mixed),
+        }
+    }
+
+    fn factor(text: &str, base: &Setting<MediSim>) -> Result<Factor> {
+        parse_factor(&MediSim, text, base)
     }
 
     #[test]
     fn factors_parse_and_bad_ones_are_refused_with_the_reason() {
-        let (s, p) = setting();
-        let f = parse_factor("care.nu=0.05:0.2:4", &s, &p).unwrap();
-        assert_eq!(f.target, Target::Scenario);
+        let b = setting();
+        let f = factor("care.nu=0.05:0.2:4", &b).unwrap();
         assert_eq!(
             f.values,
             Values::Range {
@@ -507,12 +494,8 @@ mod tests {
                 n: Some(4)
             }
         );
-        let f = parse_factor("admin_policy.alpha=0.2,0.8", &s, &p).unwrap();
-        assert!(matches!(f.target, Target::Policy(_)));
-        assert!(matches!(
-            parse_factor("beta=0:1", &s, &p).unwrap().target,
-            Target::Policy(_)
-        ));
+        assert!(factor("admin_policy.alpha=0.2,0.8", &b).is_ok());
+        assert!(factor("beta=0:1", &b).is_ok());
         for (bad, says) in [
             ("care.nu", "expected KEY="),
             (
@@ -528,23 +511,23 @@ mod tests {
             ("care.nu=abc", "not a number"),
             ("total_capacity=10.5", "integer"),
         ] {
-            let e = parse_factor(bad, &s, &p).unwrap_err().to_string();
+            let e = factor(bad, &b).unwrap_err().to_string();
             assert!(e.contains(says), "{bad}: {e}");
         }
     }
 
     #[test]
     fn designs_cover_their_ranges() {
-        let (s, p) = setting();
-        let a = parse_factor("care.nu=0:0.2:3", &s, &p).unwrap();
-        let b = parse_factor("admin_policy.alpha=0.1,0.9", &s, &p).unwrap();
+        let base = setting();
+        let a = factor("care.nu=0:0.2:3", &base).unwrap();
+        let b = factor("admin_policy.alpha=0.1,0.9", &base).unwrap();
         let grid = design_points(&[a.clone(), b.clone()], SweepDesign::Grid, 0).unwrap();
         assert_eq!(grid.len(), 6);
         assert_eq!(grid[0], vec![0.0, 0.1]);
         assert_eq!(grid[5], vec![0.2, 0.9]);
         let e = design_points(std::slice::from_ref(&a), SweepDesign::Lhs(5), 0).unwrap_err();
         assert!(e.to_string().contains("takes a range a:b"), "{e}");
-        let r = parse_factor("care.nu=0:0.2", &s, &p).unwrap();
+        let r = factor("care.nu=0:0.2", &base).unwrap();
         let lhs = design_points(std::slice::from_ref(&r), SweepDesign::Lhs(8), 3).unwrap();
         assert_eq!(lhs.len(), 8);
         // A Latin hypercube puts one point in each eighth of the range.
@@ -569,7 +552,7 @@ mod tests {
     /// up-coding; α, which drives it, carries nearly all of its variance.
     #[test]
     fn sobol_indices_separate_a_driver_from_a_key_that_does_nothing() {
-        let (s, p) = setting();
+        let b = setting();
         let o = Options {
             seeds: vec![1, 2],
             horizon: 30,
@@ -577,8 +560,8 @@ mod tests {
         };
         let spec = SweepSpec {
             factors: vec![
-                parse_factor("admin_policy.alpha=0:1", &s, &p).unwrap(),
-                parse_factor("objective.w_waiting=0:5", &s, &p).unwrap(),
+                factor("admin_policy.alpha=0:1", &b).unwrap(),
+                factor("objective.w_waiting=0:5", &b).unwrap(),
             ],
             design: SweepDesign::Sobol(16),
             seed: 2,
@@ -601,7 +584,8 @@ mod tests {
     /// for bit; the policy constant really is set; a second run reuses every cell.
     #[test]
     fn a_point_is_summarised_exactly_as_a_run_and_resumes_from_the_cells() {
-        let (s, p) = setting();
+        let base = setting();
+        let (s, p) = (&base.scenario, &base.policy);
         let dir = tempfile::tempdir().unwrap();
         let o = Options {
             seeds: vec![3, 4, 5],
@@ -609,18 +593,14 @@ mod tests {
             ..Options::paper()
         };
         let spec = SweepSpec {
-            factors: vec![parse_factor("admin_policy.alpha=0.2,0.9", &s, &p).unwrap()],
+            factors: vec![factor("admin_policy.alpha=0.2,0.9", &base).unwrap()],
             design: SweepDesign::Grid,
             seed: 0,
         };
         let a = run(&o, &spec, Some(dir.path()), &Hidden).unwrap();
-        let mut fixed = p.clone();
-        let Target::Policy(alpha) = spec.factors[0].target else {
-            panic!("alpha is a policy field")
-        };
-        fixed.fix(alpha, 0.9);
+        let (_, fixed) = MediSim.set(s, p, "admin_policy.alpha", 0.9).unwrap();
         let direct = medisim_sim::run::run_seeds(
-            &s,
+            s,
             &fixed,
             &medisim_sim::run_spec(o.seeds.clone(), o.horizon, ObjectiveKind::Mixed),
             false,
@@ -632,7 +612,7 @@ mod tests {
             a.points[1].summary.mean(Metric::UpcodingRate),
             "α moves up-coding"
         );
-        let m = metrics(&["upcoding_rate".into(), "fitness".into()]).unwrap();
+        let m: Vec<Metric> = metrics(&["upcoding_rate".into(), "fitness".into()]).unwrap();
         let t = tidy(&a, &m);
         assert_eq!(t.rows().unwrap(), 2 * 2);
         let r = replicates(&a, &m);
@@ -640,7 +620,7 @@ mod tests {
         let pb = Hidden;
         let b = run(&o, &spec, Some(dir.path()), &pb).unwrap();
         assert_eq!(tidy(&b, &m).to_csv().unwrap(), t.to_csv().unwrap());
-        assert!(metrics(&["upcode".into()])
+        assert!(metrics::<Metric>(&["upcode".into()])
             .unwrap_err()
             .to_string()
             .contains("upcoding_rate"));

@@ -28,6 +28,15 @@ impl Model for Renumbered {
     fn policy_key(&self, p: &Policy) -> String {
         MediSim.policy_key(p)
     }
+    fn set(
+        &self,
+        s: &Scenario,
+        p: &Policy,
+        key: &str,
+        value: f64,
+    ) -> Result<(Scenario, Policy), String> {
+        MediSim.set(s, p, key, value)
+    }
     fn run(&self, s: &Scenario, p: &Policy, spec: &RunSpec) -> Result<Summaries, String> {
         MediSim.run(s, p, spec)
     }

@@ -24,6 +24,7 @@
 
 pub mod aco;
 pub mod chronic;
+pub mod model;
 pub mod mssp;
 pub mod optimize;
 pub mod params;

@@ -115,7 +115,11 @@ impl Sweep {
                     treatment,
                     runs: r.runs,
                 };
-                rows.extend(r.metrics.iter().map(|(m, v)| row(m.clone(), Some(v), "")));
+                rows.extend(
+                    r.metrics
+                        .iter()
+                        .map(|(m, v)| row(m.to_string(), Some(v), "")),
+                );
                 rows.extend(
                     r.policy
                         .iter()
@@ -299,6 +303,7 @@ pub const EXPERIMENTS: [&str; 6] = ["E1", "E2", "E3", "E4", "E5", "E6"];
 mod tests {
     use super::*;
     use crate::disease::Retinopathy;
+    use crate::PanelMetric;
 
     #[test]
     fn keys_are_set_by_name_and_bad_ones_named() {
@@ -316,7 +321,7 @@ mod tests {
         assert!(parse_values("0:1:1").is_err() && parse_values("a").is_err());
     }
 
-    fn share(r: &PanelResult, m: &str) -> f64 {
+    fn share(r: &PanelResult, m: PanelMetric) -> f64 {
         r.mean(m)
     }
 
@@ -353,13 +358,23 @@ mod tests {
             let pts = &s.series[0].points;
             for (rho, r) in pts {
                 if *rho < margin - 1e-9 {
-                    assert_eq!(r.mean("max_intensity_share"), 1.0, "μ {margin} ρ {rho}");
+                    assert_eq!(
+                        r.mean(PanelMetric::MaxIntensityShare),
+                        1.0,
+                        "μ {margin} ρ {rho}"
+                    );
                 } else if *rho > margin + 1e-9 {
-                    assert!(r.mean("max_intensity_share") < 0.6, "μ {margin} ρ {rho}");
+                    assert!(
+                        r.mean(PanelMetric::MaxIntensityShare) < 0.6,
+                        "μ {margin} ρ {rho}"
+                    );
                     assert_eq!(r.policy["No Retinopathy"], "MM-0/SMT-0");
                 }
             }
-            let c: Vec<f64> = pts.iter().map(|(_, r)| r.mean("complications")).collect();
+            let c: Vec<f64> = pts
+                .iter()
+                .map(|(_, r)| r.mean(PanelMetric::Complications))
+                .collect();
             assert!(
                 c.windows(2).all(|w| w[1] >= w[0] - 1e-9),
                 "μ {margin}: {c:?}"
@@ -376,11 +391,11 @@ mod tests {
     fn e3_low_cost_providers_ignore_the_penalty_and_high_cost_ones_comply() {
         let d = Retinopathy::default();
         let s = experiment(&d, &base(301, 0.4), "E3").unwrap();
-        let max = |m: f64| at(&s, 0, m).mean("max_intensity_share");
+        let max = |m: f64| at(&s, 0, m).mean(PanelMetric::MaxIntensityShare);
         assert_eq!(max(0.9), 1.0);
         assert_eq!(max(0.7), 1.0);
         assert!(max(0.5) < 0.6 && max(0.3) < max(0.5) + 1e-9);
-        let fees = |m: f64| at(&s, 0, m).mean("fees");
+        let fees = |m: f64| at(&s, 0, m).mean(PanelMetric::Fees);
         assert_eq!(fees(0.3), fees(0.1), "saturated");
     }
 
@@ -392,10 +407,13 @@ mod tests {
         for seed in [401, 402] {
             let s = experiment(&d, &base(seed, 0.4), "E4").unwrap();
             let (lo, hi) = (at(&s, 0, 0.0), at(&s, 0, 1.0));
-            let up = hi.mean("care_delivered") / lo.mean("care_delivered") - 1.0;
+            let up =
+                hi.mean(PanelMetric::CareDelivered) / lo.mean(PanelMetric::CareDelivered) - 1.0;
             assert!(up > 0.0 && up < 0.1, "prevention up slightly: {up}");
-            assert!(hi.mean("complications_cost") < lo.mean("complications_cost"));
-            assert!(hi.mean("total_cost") < lo.mean("total_cost"));
+            assert!(
+                hi.mean(PanelMetric::ComplicationsCost) < lo.mean(PanelMetric::ComplicationsCost)
+            );
+            assert!(hi.mean(PanelMetric::TotalCost) < lo.mean(PanelMetric::TotalCost));
         }
     }
 
@@ -408,12 +426,12 @@ mod tests {
             let s = experiment(&d, &base(501, margin), "E5").unwrap();
             for ((x, a), (_, b)) in s.series[0].points.iter().zip(&s.series[1].points) {
                 for m in [
-                    "total_cost",
-                    "provider_profit",
-                    "complications_cost",
-                    "max_intensity_share",
+                    PanelMetric::TotalCost,
+                    PanelMetric::ProviderProfit,
+                    PanelMetric::ComplicationsCost,
+                    PanelMetric::MaxIntensityShare,
                 ] {
-                    assert_eq!(a.mean(m), b.mean(m), "μ {margin} ρ {x} {m}");
+                    assert_eq!(a.mean(m), b.mean(m), "μ {margin} ρ {x} {m:?}");
                 }
             }
         }
@@ -442,11 +460,11 @@ mod tests {
             assert_eq!(my.policy["No Retinopathy"], "MM-0/SMT-0", "μ {margin}");
             assert_eq!(la.policy["No Retinopathy"], "MM-0/SMT-1", "μ {margin}");
             assert!(
-                la.mean("complications_cost") < my.mean("complications_cost"),
+                la.mean(PanelMetric::ComplicationsCost) < my.mean(PanelMetric::ComplicationsCost),
                 "μ {margin}"
             );
             assert!(
-                la.mean("provider_profit") > my.mean("provider_profit"),
+                la.mean(PanelMetric::ProviderProfit) > my.mean(PanelMetric::ProviderProfit),
                 "μ {margin}"
             );
         }
@@ -471,9 +489,19 @@ mod tests {
             };
             let below = run(&d, &base.with("reward-rate", margin - 0.05).unwrap()).unwrap();
             let above = run(&d, &base.with("reward-rate", margin + 0.05).unwrap()).unwrap();
-            assert_eq!(share(&below, "max_intensity_share"), 1.0, "μ {margin}");
-            assert!(share(&above, "max_intensity_share") < 0.6, "μ {margin}");
-            assert!(share(&above, "complications") > share(&below, "complications"));
+            assert_eq!(
+                share(&below, PanelMetric::MaxIntensityShare),
+                1.0,
+                "μ {margin}"
+            );
+            assert!(
+                share(&above, PanelMetric::MaxIntensityShare) < 0.6,
+                "μ {margin}"
+            );
+            assert!(
+                share(&above, PanelMetric::Complications)
+                    > share(&below, PanelMetric::Complications)
+            );
         }
     }
 }

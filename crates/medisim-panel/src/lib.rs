@@ -13,11 +13,13 @@
 
 pub mod disease;
 pub mod experiments;
+pub mod model;
 pub mod payment;
 pub mod provider;
 pub mod sim;
 
 use disease::DiseaseModel;
+pub use model::{Panel, PanelMetric, PanelScenario};
 pub use payment::{Basis, Payment};
 pub use provider::{ProviderKind, ProviderSpec};
 use serde::{Deserialize, Serialize};

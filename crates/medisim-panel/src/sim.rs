@@ -4,10 +4,12 @@
 //! seed see the same patients (common random numbers) and results do not depend on threads.
 
 use crate::disease::{draw, DiseaseModel};
+use crate::model::PanelMetric;
 use crate::payment::Settlement;
 use crate::provider::{optimal_policy, q_learning, Learned, Myopic, ProviderKind};
 use crate::{PanelConfig, PanelError, PURPOSE_DISEASE};
-use medisim_core::stats::{summarise, Summary};
+use medisim_core::stats::summarise;
+use medisim_core::Summaries;
 use rand::Rng;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -32,44 +34,46 @@ struct RunTotals {
 
 /// The metrics reported for every run, by name, with how each is read off a run.
 type Reader = fn(&RunTotals) -> f64;
-const METRICS: [(&str, Reader); 15] = [
-    ("total_cost", |r| {
+const METRICS: [(PanelMetric, Reader); 15] = [
+    (PanelMetric::TotalCost, |r| {
         r.year.iter().map(Settlement::total_cost).sum()
     }),
-    ("payer_cost", |r| {
+    (PanelMetric::PayerCost, |r| {
         r.year.iter().map(Settlement::total_cost).sum()
     }),
-    ("fees", |r| r.year.iter().map(|s| s.prevention).sum()),
-    ("complications_cost", |r| {
+    (PanelMetric::Fees, |r| {
+        r.year.iter().map(|s| s.prevention).sum()
+    }),
+    (PanelMetric::ComplicationsCost, |r| {
         r.year.iter().map(|s| s.complications).sum()
     }),
-    ("shared_risk_transfer", |r| {
+    (PanelMetric::SharedRiskTransfer, |r| {
         r.year.iter().map(|s| s.transfer).sum()
     }),
-    ("provider_revenue", |r| {
+    (PanelMetric::ProviderRevenue, |r| {
         r.year.iter().map(Settlement::provider_revenue).sum()
     }),
-    ("provider_cost", |r| {
+    (PanelMetric::ProviderCost, |r| {
         r.year.iter().map(|s| s.provider_cost).sum()
     }),
-    ("provider_profit", |r| {
+    (PanelMetric::ProviderProfit, |r| {
         r.year.iter().map(Settlement::provider_profit).sum()
     }),
-    ("payer_revenue", |r| r.premium),
-    ("payer_margin", |r| {
+    (PanelMetric::PayerRevenue, |r| r.premium),
+    (PanelMetric::PayerMargin, |r| {
         r.premium - r.year.iter().map(Settlement::total_cost).sum::<f64>()
     }),
-    ("medical_loss_ratio", |r| {
+    (PanelMetric::MedicalLossRatio, |r| {
         r.year.iter().map(Settlement::total_cost).sum::<f64>() / r.premium.max(f64::MIN_POSITIVE)
     }),
-    ("complications", |r| r.complications as f64),
-    ("max_intensity_share", |r| {
+    (PanelMetric::Complications, |r| r.complications as f64),
+    (PanelMetric::MaxIntensityShare, |r| {
         r.max_intensity as f64 / r.patient_years.max(1) as f64
     }),
-    ("min_intensity_share", |r| {
+    (PanelMetric::MinIntensityShare, |r| {
         r.min_intensity as f64 / r.patient_years.max(1) as f64
     }),
-    ("care_delivered", |r| r.delivered),
+    (PanelMetric::CareDelivered, |r| r.delivered),
 ];
 
 /// One year of the horizon, averaged over runs.
@@ -92,7 +96,7 @@ pub struct PanelResult {
     pub disease: String,
     pub runs: usize,
     #[serde(flatten)]
-    pub metrics: BTreeMap<String, Summary>,
+    pub metrics: Summaries,
     /// The treatment chosen in each state: the stationary policy of an MDP provider, the
     /// most frequent choice of the myopic one ("-" for a state never visited).
     pub policy: BTreeMap<String, String>,
@@ -105,8 +109,8 @@ pub struct PanelResult {
 }
 
 impl PanelResult {
-    pub fn mean(&self, metric: &str) -> f64 {
-        self.metrics.get(metric).map_or(f64::NAN, |s| s.mean)
+    pub fn mean(&self, metric: PanelMetric) -> f64 {
+        self.metrics.mean(metric)
     }
 }
 
@@ -115,8 +119,19 @@ enum Decider<'a> {
     Stationary(Vec<usize>),
 }
 
-/// Simulate the configured panel.
+/// Simulate the configured panel: its runs 0..runs-1.
 pub fn run(d: &dyn DiseaseModel, cfg: &PanelConfig) -> Result<PanelResult, PanelError> {
+    let runs: Vec<u64> = (0..cfg.runs as u64).collect();
+    run_replicates(d, cfg, &runs)
+}
+
+/// Simulate the given runs of the configured panel (each its own stream, keyed by the
+/// configuration's seed and the run); `cfg.runs` is not read.
+pub fn run_replicates(
+    d: &dyn DiseaseModel,
+    cfg: &PanelConfig,
+    replicates: &[u64],
+) -> Result<PanelResult, PanelError> {
     cfg.validate(d)?;
     let pay = &cfg.payment;
     let spec = &cfg.provider;
@@ -135,10 +150,10 @@ pub fn run(d: &dyn DiseaseModel, cfg: &PanelConfig) -> Result<PanelResult, Panel
     let most = (0..fees.len()).fold(0, |b, k| if fees[k] > fees[b] { k } else { b });
     let least = (0..fees.len()).fold(0, |b, k| if fees[k] < fees[b] { k } else { b });
     let (n_states, n_treat) = (d.states().len(), fees.len());
-    let runs: Vec<RunTotals> = (0..cfg.runs)
-        .into_par_iter()
+    let runs: Vec<RunTotals> = replicates
+        .par_iter()
         .map(|r| {
-            let mut rng = medisim_core::rng::stream(cfg.seed, r as u64, PURPOSE_DISEASE);
+            let mut rng = medisim_core::rng::stream(cfg.seed, *r, PURPOSE_DISEASE);
             let mut states = vec![d.initial_state(); cfg.patients];
             let mut t = RunTotals {
                 mix: vec![vec![0; n_treat]; n_states],
@@ -199,13 +214,11 @@ fn summarise_runs(
     decider: &Decider,
     training: Option<Learned>,
 ) -> PanelResult {
-    let metrics = METRICS
-        .iter()
-        .map(|(name, read)| {
-            let xs: Vec<f64> = runs.iter().map(read).collect();
-            (name.to_string(), summarise(&xs))
-        })
-        .collect();
+    let mut metrics = Summaries::new();
+    for (m, read) in &METRICS {
+        let xs: Vec<f64> = runs.iter().map(read).collect();
+        metrics.insert(*m, summarise(&xs));
+    }
     let names = d.states();
     let tnames: Vec<&str> = d.treatments().iter().map(|t| t.name.as_str()).collect();
     let mut mix = vec![vec![0usize; tnames.len()]; names.len()];
@@ -296,18 +309,19 @@ mod tests {
         let a = run(&d, &cfg).unwrap();
         let b = run(&d, &cfg).unwrap();
         assert_eq!(serde_json_like(&a), serde_json_like(&b));
-        let total = a.mean("total_cost");
-        let parts = a.mean("fees") + a.mean("complications_cost") + a.mean("shared_risk_transfer");
+        use PanelMetric as M;
+        let total = a.mean(M::TotalCost);
+        let parts = a.mean(M::Fees) + a.mean(M::ComplicationsCost) + a.mean(M::SharedRiskTransfer);
         assert!((total - parts).abs() < 1e-6 * total, "{total} vs {parts}");
-        let profit = a.mean("provider_revenue") - a.mean("provider_cost");
-        assert!((profit - a.mean("provider_profit")).abs() < 1e-6 * profit.abs().max(1.0));
+        let profit = a.mean(M::ProviderRevenue) - a.mean(M::ProviderCost);
+        assert!((profit - a.mean(M::ProviderProfit)).abs() < 1e-6 * profit.abs().max(1.0));
         // FFS without shared risk: everyone at the most intensive treatment.
-        assert_eq!(a.mean("max_intensity_share"), 1.0);
+        assert_eq!(a.mean(M::MaxIntensityShare), 1.0);
         assert_eq!(a.per_year.len(), 15);
         assert_eq!(a.per_year[0].state_distribution[0], 1.0);
     }
 
     fn serde_json_like(r: &PanelResult) -> Vec<u64> {
-        r.metrics.values().map(|s| s.mean.to_bits()).collect()
+        r.metrics.iter().map(|(_, s)| s.mean.to_bits()).collect()
     }
 }

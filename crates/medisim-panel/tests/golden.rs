@@ -16,7 +16,7 @@ fn summary(label: &str, cfg: &PanelConfig) -> String {
         "model {MODEL_VERSION}; {label}; seed {}, {} runs\n",
         cfg.seed, cfg.runs
     );
-    for (name, s) in &r.metrics {
+    for (name, s) in r.metrics.iter() {
         // `{:?}` prints the shortest text that reads back to the same bits.
         writeln!(
             text,

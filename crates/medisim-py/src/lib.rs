@@ -277,9 +277,47 @@ fn l1(py: Python<'_>, grid: usize, seeds: Vec<u64>, horizon: u32) -> PyResult<St
     Ok(serde_json::Value::Array(rows).to_string())
 }
 
-/// `medisim sweep`: CSV text of the tidy table (or of the per-replicate rows).
+/// The generic path's inputs: Medi-Sim's own (policy, scenario, horizon) and the other
+/// models' parameters (TOML text), disease model and single-value settings.
+#[allow(clippy::too_many_arguments)]
+fn house_inputs(
+    model: &str,
+    policy: Option<&str>,
+    scenario: Option<&str>,
+    seeds: Option<Vec<u64>>,
+    horizon: u32,
+    params: Option<&str>,
+    disease: Option<&str>,
+    fixed: Vec<String>,
+) -> PyResult<medisim_experiments::house::Inputs> {
+    use medisim_experiments::house::{Inputs, Text};
+    if model != "medisim" && (policy.is_some() || scenario.is_some()) {
+        return Err(value_error(format!(
+            "policy and scenario belong to Medi-Sim; model `{model}` takes params"
+        )));
+    }
+    let text = |t: Option<&str>, origin: &str| {
+        t.map(|t| Text {
+            text: t.to_string(),
+            origin: origin.to_string(),
+        })
+    };
+    Ok(Inputs {
+        medisim: medisim_experiments::Options {
+            policy: load_policy(policy)?,
+            scenario: load_scenario(scenario)?,
+            ..options(seeds.clone().unwrap_or_else(|| (1..=30).collect()), horizon)?
+        },
+        params: text(params, "<params>"),
+        disease: text(disease, "<disease>"),
+        seeds,
+        sets: fixed,
+    })
+}
+
+/// `medisim sweep --model MODEL`: CSV text of the tidy table (or of the per-replicate rows).
 #[pyfunction]
-#[pyo3(signature = (sets, design = "grid", policy = None, scenario = None, seeds = (1..=30).collect(), horizon = 200, metrics = vec![], replicates = false, design_seed = 1))]
+#[pyo3(signature = (sets, design = "grid", policy = None, scenario = None, seeds = None, horizon = 200, metrics = vec![], replicates = false, design_seed = 1, model = "medisim", params = None, disease = None, fixed = vec![]))]
 #[allow(clippy::too_many_arguments)]
 fn sweep(
     py: Python<'_>,
@@ -287,39 +325,63 @@ fn sweep(
     design: &str,
     policy: Option<&str>,
     scenario: Option<&str>,
-    seeds: Vec<u64>,
+    seeds: Option<Vec<u64>>,
     horizon: u32,
     metrics: Vec<String>,
     replicates: bool,
     design_seed: u64,
+    model: &str,
+    params: Option<&str>,
+    disease: Option<&str>,
+    fixed: Vec<String>,
 ) -> PyResult<String> {
-    use medisim_experiments::sweep as sw;
-    let o = medisim_experiments::Options {
-        policy: load_policy(policy)?,
-        scenario: load_scenario(scenario)?,
-        ..options(seeds, horizon)?
+    use medisim_experiments::house::{self as h, SweepRequest};
+    use medisim_experiments::with_model;
+    let inputs = house_inputs(
+        model, policy, scenario, seeds, horizon, params, disease, fixed,
+    )?;
+    let req = SweepRequest {
+        sets,
+        design: medisim_experiments::sweep::SweepDesign::parse(design).map_err(value_error)?,
+        design_seed,
+        metrics,
+        replicates,
     };
-    let factors = sets
-        .iter()
-        .map(|t| sw::parse_factor(t, &o.scenario, &o.policy))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(value_error)?;
-    let spec = sw::SweepSpec {
-        factors,
-        design: sw::SweepDesign::parse(design).map_err(value_error)?,
-        seed: design_seed,
-    };
-    let metrics = sw::metrics(&metrics).map_err(value_error)?;
     let pb = progress_bar(0);
     let s = py
-        .allow_threads(|| sw::run(&o, &spec, None, &pb))
+        .allow_threads(|| with_model!(model, |m| h::sweep_of(m, &inputs, &req, None, &pb)))
         .map_err(value_error)?;
-    let table = if replicates {
-        sw::replicates(&s, &metrics)
-    } else {
-        sw::tidy(&s, &metrics)
+    let table = match (replicates, &s.replicates) {
+        (true, Some(r)) => r,
+        _ => &s.tidy,
     };
     String::from_utf8(table.to_csv().map_err(value_error)?).map_err(value_error)
+}
+
+/// `medisim run --model MODEL`: JSON `{model_version, seeds, table}` (one row per metric).
+#[pyfunction]
+#[pyo3(signature = (model, seeds = None, params = None, disease = None, fixed = vec![], horizon = 200))]
+fn run_model(
+    py: Python<'_>,
+    model: &str,
+    seeds: Option<Vec<u64>>,
+    params: Option<&str>,
+    disease: Option<&str>,
+    fixed: Vec<String>,
+    horizon: u32,
+) -> PyResult<String> {
+    use medisim_experiments::house as h;
+    use medisim_experiments::with_model;
+    let inputs = house_inputs(model, None, None, seeds, horizon, params, disease, fixed)?;
+    let r = py
+        .allow_threads(|| with_model!(model, |m| h::run_of(m, &inputs)))
+        .map_err(value_error)?;
+    Ok(serde_json::json!({
+        "model_version": r.model_version,
+        "seeds": r.seeds,
+        "table": r.table.to_json().map_err(value_error)?,
+    })
+    .to_string())
 }
 
 fn experiment_options(
@@ -377,6 +439,7 @@ fn fill_shard(
         .allow_threads(|| {
             std::fs::create_dir_all(&out)?;
             medisim_experiments::cells::fill_shard(
+                &medisim_sim::MediSim,
                 medisim_experiments::cell_specs(&o, &names),
                 &out,
                 shard,
@@ -927,6 +990,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(panel_run, m)?)?;
     m.add_function(wrap_pyfunction!(fill_shard, m)?)?;
+    m.add_function(wrap_pyfunction!(run_model, m)?)?;
     m.add_function(wrap_pyfunction!(l2, m)?)?;
     m.add_function(wrap_pyfunction!(search, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;

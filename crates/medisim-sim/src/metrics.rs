@@ -11,28 +11,10 @@ use serde::{Deserialize, Serialize};
 
 macro_rules! metrics {
     ($( $group:literal : [ $($variant:ident => $name:ident : $kind:ident $unit:literal),* $(,)? ] )*) => {
-        /// A Medi-Sim diagnostic, named as in tables, CSV and JSON.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Metric {
-            $($($variant,)*)*
-        }
-
-        impl medisim_core::Metric for Metric {
-            const ALL: &'static [Metric] = &[$($(Metric::$variant),*),*];
-            fn name(self) -> &'static str {
-                match self {
-                    $($(Metric::$variant => stringify!($name),)*)*
-                }
-            }
-            fn unit(self) -> &'static str {
-                match self {
-                    $($(Metric::$variant => $unit,)*)*
-                }
-            }
-            fn kind(self) -> medisim_core::MetricKind {
-                match self {
-                    $($(Metric::$variant => medisim_core::MetricKind::$kind,)*)*
-                }
+        medisim_core::metric_enum! {
+            /// A Medi-Sim diagnostic, named as in tables, CSV and JSON.
+            pub enum Metric {
+                $($($variant => $name : $kind $unit,)*)*
             }
         }
 

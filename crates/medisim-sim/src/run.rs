@@ -31,6 +31,26 @@ impl RunResult {
     }
 }
 
+/// The summary over a seed set from each metric's per-seed values (`values(m)`, in seed
+/// order): every metric summarised, and Eq. 8's fitness over the set in place of the
+/// per-rollout one. One function for a batch run and for a sweep point's one-seed cells, so
+/// the two agree bit for bit.
+pub fn summarise_seeds(scenario: &Scenario, values: impl Fn(Metric) -> Vec<f64>) -> Summaries {
+    let mut summary = Summaries::new();
+    for &m in Metric::ALL {
+        summary.insert(m, summarise(&values(m)));
+    }
+    let returns = values(Metric::DiscountedReturn);
+    let o = &scenario.objective;
+    let weights = FitnessWeights {
+        lambda_unsafe: o.lambda_unsafe,
+        lambda_var: o.lambda_var,
+    };
+    let f = fitness(&returns, &values(Metric::ViolationScore), weights);
+    summary.insert(Metric::Fitness, Summary::exact(f, returns.len()));
+    summary
+}
+
 /// Run `spec.seeds` replicates of `policy` in `scenario`; `trace` keeps per-period team rows.
 pub fn run_seeds(
     scenario: &Scenario,
@@ -58,21 +78,7 @@ pub fn run_seeds(
         per_seed.push(r.metrics);
         rows.extend(r.trace);
     }
-    let mut summary = Summaries::new();
-    for &m in Metric::ALL {
-        let xs: Vec<f64> = per_seed.iter().map(|r| r.get(m)).collect();
-        summary.insert(m, summarise(&xs));
-    }
-    // Eq. 8 over the seed set replaces the per-rollout fitness in the summary.
-    let returns: Vec<f64> = per_seed.iter().map(|m| m.discounted_return).collect();
-    let violations: Vec<f64> = per_seed.iter().map(|m| m.violation_score).collect();
-    let o = &scenario.objective;
-    let weights = FitnessWeights {
-        lambda_unsafe: o.lambda_unsafe,
-        lambda_var: o.lambda_var,
-    };
-    let f = fitness(&returns, &violations, weights);
-    summary.insert(Metric::Fitness, Summary::exact(f, per_seed.len()));
+    let summary = summarise_seeds(scenario, |m| per_seed.iter().map(|r| r.get(m)).collect());
     // In-range scenarios keep every number finite; a NaN or infinity here means the model
     // left its domain, and a result built on it must not pass for one.
     if let Some((name, s)) = summary

@@ -1,0 +1,201 @@
+//! The contract models as one [`medisim_core::Model`], so `run`, `sweep`, shards and Ray serve
+//! them as they serve Medi-Sim: a sweep of γ, of a survival probability, or of the non-negative
+//! model's point `t` on its optimal segment. A contract is solved, not simulated: it runs once
+//! per setting whatever the seeds, each metric an exact value.
+
+use crate::model::{solve, Choice, Model as Provider, Solution, Utility};
+use crate::{Params, MODEL_VERSION};
+use medisim_core::{Metric, Model, ModelVersion, NoSettings, RunSpec, Summaries, Summary};
+use serde::{Deserialize, Serialize};
+
+medisim_core::metric_enum! {
+    /// The optimal contract's payments and what it buys (in units of the provider's cost F).
+    pub enum ContractMetric {
+        P00 => p00: Balance "payment / F",
+        P01 => p01: Balance "payment / F",
+        P10 => p10: Balance "payment / F",
+        P11 => p11: Balance "payment / F",
+        ExpectedPayment => expected_payment: Level "payment / F per patient",
+        Survival => survival: Share "share of patients",
+        IcSlackBad => ic_slack_bad: Balance "payment / F",
+        IcSlackGood => ic_slack_good: Balance "payment / F",
+        Agree => agree: Share "1 when closed form and solver agree",
+    }
+}
+
+/// The end-of-life contract models of arXiv 2403.15099.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Contract;
+
+/// Everything a solve is parameterised by, flat, so every number is a key (`gamma`, `pi01`,
+/// `t`, …): the provider model, the survival probabilities and responder share, and what picks
+/// the model's member.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContractScenario {
+    /// free, nonnegative, misclassified or risk-averse.
+    pub provider: String,
+    pub pi00: f64,
+    pub pi01: f64,
+    pub pi10: f64,
+    pub pi11: f64,
+    pub gamma: f64,
+    pub p11: f64,
+    pub t: f64,
+    pub w0: f64,
+    pub w1: f64,
+    /// sqrt, log1p or cara:R (risk-averse model).
+    pub utility: String,
+}
+
+impl Default for ContractScenario {
+    /// The paper's ICP case study under limited liability (the command line's defaults).
+    fn default() -> Self {
+        let (p, c) = (Params::ICP, Choice::default());
+        ContractScenario {
+            provider: "nonnegative".into(),
+            pi00: p.pi00,
+            pi01: p.pi01,
+            pi10: p.pi10,
+            pi11: p.pi11,
+            gamma: p.gamma,
+            p11: c.p11,
+            t: c.t,
+            w0: c.w0,
+            w1: c.w1,
+            utility: "sqrt".into(),
+        }
+    }
+}
+
+impl ContractScenario {
+    /// Read a scenario (every key defaulted; `origin` names the file in errors), then solve it
+    /// once so a bad value is refused now, with its reason.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, String> {
+        let s: ContractScenario = toml::from_str(text)
+            .map_err(|e| format!("{origin}: {}", medisim_core::input::toml_error(&e, text)))?;
+        s.solve().map_err(|e| format!("{origin}: {e}"))?;
+        Ok(s)
+    }
+
+    pub fn params(&self) -> Params {
+        Params {
+            pi00: self.pi00,
+            pi01: self.pi01,
+            pi10: self.pi10,
+            pi11: self.pi11,
+            gamma: self.gamma,
+        }
+    }
+
+    /// Solve the scenario's model: every range and assumption is checked on the way.
+    pub fn solve(&self) -> Result<Solution, String> {
+        let choice = Choice {
+            p11: self.p11,
+            t: self.t,
+            w0: self.w0,
+            w1: self.w1,
+            utility: self.utility.parse::<Utility>()?,
+        };
+        let provider = Provider::by_name(&self.provider, &choice)?;
+        solve(provider, &self.params()).map_err(|e| e.to_string())
+    }
+}
+
+impl Model for Contract {
+    type Scenario = ContractScenario;
+    type Policy = ();
+    type Settings = NoSettings;
+    type Metric = ContractMetric;
+
+    fn version(&self) -> ModelVersion {
+        MODEL_VERSION
+    }
+
+    fn scenario_key(&self, s: &ContractScenario) -> String {
+        serde_json::to_string(s).unwrap_or_default()
+    }
+
+    fn policy_key(&self, _: &()) -> String {
+        String::new()
+    }
+
+    /// A key of [`ContractScenario`]; the result is solved once, so a value outside its
+    /// range or one that breaks the paper's assumptions is refused here, with the reason.
+    fn set(
+        &self,
+        s: &ContractScenario,
+        _: &(),
+        key: &str,
+        value: f64,
+    ) -> Result<(ContractScenario, ()), String> {
+        let t: ContractScenario =
+            medisim_core::params::set(s, key, medisim_core::params::Value::Float(value))
+                .map_err(|e| format!("contract parameter {e}"))?;
+        t.solve()?;
+        Ok((t, ()))
+    }
+
+    fn stochastic(&self) -> bool {
+        false
+    }
+
+    fn run(
+        &self,
+        s: &ContractScenario,
+        _: &(),
+        spec: &RunSpec<NoSettings>,
+    ) -> Result<Summaries, String> {
+        spec.validate()?;
+        let sol = s.solve()?;
+        let p = sol.payments;
+        let mut out = Summaries::new();
+        use ContractMetric as M;
+        for (m, v) in [
+            (M::P00, p[0]),
+            (M::P01, p[1]),
+            (M::P10, p[2]),
+            (M::P11, p[3]),
+            (M::ExpectedPayment, sol.expected_payment),
+            (M::Survival, sol.survival),
+            (M::IcSlackBad, sol.ic_slack[0]),
+            (M::IcSlackGood, sol.ic_slack[1]),
+            (M::Agree, f64::from(u8::from(sol.agree))),
+        ] {
+            if !v.is_finite() {
+                return Err(format!("the solution's {} is {v}", m.name()));
+            }
+            out.insert(m, Summary::exact(v, 1));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The model reports the solver's contract; γ is set by key (refused outside (0, 1)); an
+    /// unknown key is named; the expected payment at γ is γ under limited liability (Thm 2).
+    #[test]
+    fn the_contract_runs_as_a_model() {
+        let s = ContractScenario::default();
+        let spec = RunSpec::new(vec![1], NoSettings {});
+        let r = Contract.run(&s, &(), &spec).unwrap();
+        let sol = solve(Provider::NonNegative { t: 0.0 }, &Params::ICP).unwrap();
+        assert_eq!(r.mean(ContractMetric::P11), sol.payments[3]);
+        assert_eq!(r.mean(ContractMetric::Agree), 1.0);
+        let (t, ()) = Contract.set(&s, &(), "gamma", 0.3).unwrap();
+        let r = Contract.run(&t, &(), &spec).unwrap();
+        assert!((r.mean(ContractMetric::ExpectedPayment) - 0.3).abs() < 1e-9);
+        assert!(Contract
+            .set(&s, &(), "gamma", 1.5)
+            .unwrap_err()
+            .contains("gamma"));
+        assert!(Contract.set(&s, &(), "t", 2.0).unwrap_err().contains("`t`"));
+        assert!(Contract
+            .set(&s, &(), "beta", 0.1)
+            .unwrap_err()
+            .contains("beta"));
+    }
+}

@@ -1,0 +1,434 @@
+//! The house's models by name: the one place where a model's command-line name becomes its
+//! type, and where each model reads its base setting. The generic commands (`run --model`,
+//! `sweep --model`, their shards, the Python `run`/`sweep`) are written once against
+//! [`Model`] and reach every model through [`with_model!`].
+
+use crate::cells::{fill_shard, run_model_cells, tidy_table, Cell, CellSpec, CellStats, Shard};
+use crate::sweep::{self, Setting, SweepDesign, SweepSpec};
+use crate::{Figure, Options};
+use anyhow::{anyhow, bail, Result};
+use medisim_contracts::contract::{Contract, ContractScenario};
+use medisim_core::progress::Progress;
+use medisim_core::{Metric as _, Model, NoSettings, RunSpec, Table};
+use medisim_games::model::{ChronicCare, CtScanner, Imaging};
+use medisim_games::GameParams;
+use medisim_panel::disease::MarkovFile;
+use medisim_panel::{Panel, PanelConfig, PanelScenario};
+use medisim_sim::MediSim;
+use std::path::Path;
+
+/// Every model's name, as `--model` and the Python `model=` take it, with a line on what it is.
+pub const MODELS: [(&str, &str); 6] = [
+    (
+        "medisim",
+        "the Identify–Produce–Settle hospital simulator (the default)",
+    ),
+    (
+        "panel",
+        "primary-care payment models on a patient panel (seed 002)",
+    ),
+    (
+        "ct-scanner",
+        "the CT-scanner game under ACO shared savings (seed 004, ch. 3)",
+    ),
+    (
+        "imaging",
+        "the imaging game: CMS → ACO → physician and radiologist (ch. 4)",
+    ),
+    (
+        "chronic-care",
+        "the patient ↔ physician stochastic game of chronic care (ch. 5)",
+    ),
+    (
+        "contract",
+        "optimal end-of-life care payment contracts (arXiv 2403.15099)",
+    ),
+];
+
+/// A user's file: its text and the name errors give it.
+#[derive(Clone, Debug)]
+pub struct Text {
+    pub text: String,
+    pub origin: String,
+}
+
+/// What a generic command was given to build a model's base setting. Each model reads the
+/// parts that are its own and refuses the others by name.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    /// Medi-Sim's scenario, policy and horizon (its own flags build them).
+    pub medisim: Options,
+    /// The model's parameters as TOML (`--params`): a panel configuration, a game's or a
+    /// contract's parameters.
+    pub params: Option<Text>,
+    /// The panel's Markov disease model (`--disease`).
+    pub disease: Option<Text>,
+    /// The replicate seeds; `None`: the model's default.
+    pub seeds: Option<Vec<u64>>,
+    /// `KEY=VALUE` settings applied in order through the model's setter.
+    pub sets: Vec<String>,
+}
+
+impl Default for Inputs {
+    fn default() -> Self {
+        Inputs {
+            medisim: Options::paper(),
+            params: None,
+            disease: None,
+            seeds: None,
+            sets: Vec::new(),
+        }
+    }
+}
+
+/// A model the generic commands can build a base setting for.
+pub trait Hosted: Model + Sized {
+    /// The setting the inputs describe, before `--set`.
+    fn base(&self, inputs: &Inputs) -> Result<Setting<Self>>;
+}
+
+/// The base setting with each `KEY=VALUE` of `inputs.sets` applied through [`Model::set`].
+pub fn setting<M: Hosted>(model: &M, inputs: &Inputs) -> Result<Setting<M>> {
+    let mut s = model.base(inputs)?;
+    for text in &inputs.sets {
+        let (key, value) =
+            medisim_core::params::assignment(text).map_err(|e| anyhow!("--set {text}: {e}"))?;
+        let value = value
+            .as_float()
+            .or_else(|| value.as_integer().map(|i| i as f64))
+            .ok_or_else(|| anyhow!("--set {text}: a number is expected"))?;
+        (s.scenario, s.policy) = model
+            .set(&s.scenario, &s.policy, key, value)
+            .map_err(anyhow::Error::msg)?;
+    }
+    s.spec.validate().map_err(anyhow::Error::msg)?;
+    Ok(s)
+}
+
+fn refuse(model: &str, what: &str, given: bool) -> Result<()> {
+    if given {
+        bail!("{model} takes no {what}");
+    }
+    Ok(())
+}
+
+/// A model with no policy and no settings: its parameters from `--params`, seeds as given.
+fn plain<M: Model<Policy = (), Settings = NoSettings>>(
+    name: &str,
+    inputs: &Inputs,
+    read: impl Fn(&Text) -> Result<M::Scenario>,
+    default: M::Scenario,
+    default_seeds: Vec<u64>,
+) -> Result<Setting<M>> {
+    refuse(
+        name,
+        "--disease (a panel option)",
+        inputs.disease.is_some() && name != "panel",
+    )?;
+    Ok(Setting {
+        scenario: inputs
+            .params
+            .as_ref()
+            .map(read)
+            .transpose()?
+            .unwrap_or(default),
+        policy: (),
+        spec: RunSpec::new(inputs.seeds.clone().unwrap_or(default_seeds), NoSettings {}),
+    })
+}
+
+impl Hosted for MediSim {
+    fn base(&self, inputs: &Inputs) -> Result<Setting<MediSim>> {
+        refuse(
+            "medisim",
+            "--params (its scenario is --scenario)",
+            inputs.params.is_some(),
+        )?;
+        refuse(
+            "medisim",
+            "--disease (a panel option)",
+            inputs.disease.is_some(),
+        )?;
+        let mut s = Setting::of(&inputs.medisim);
+        if let Some(seeds) = &inputs.seeds {
+            s.spec.seeds = seeds.clone();
+        }
+        Ok(s)
+    }
+}
+
+impl Hosted for Panel {
+    /// The configuration's `runs` are the default seeds: 0..runs-1, the runs `panel run` makes.
+    fn base(&self, inputs: &Inputs) -> Result<Setting<Panel>> {
+        let config = match &inputs.params {
+            Some(t) => PanelConfig::from_toml(&t.text, &t.origin)?,
+            None => PanelConfig::default(),
+        };
+        let disease = match &inputs.disease {
+            Some(t) => Some(MarkovFile::from_toml(&t.text, &t.origin)?),
+            None => None,
+        };
+        let runs = (0..config.runs as u64).collect();
+        let scenario = PanelScenario { config, disease };
+        scenario.validate()?;
+        plain(
+            "panel",
+            inputs,
+            |_| Ok(scenario.clone()),
+            scenario.clone(),
+            runs,
+        )
+    }
+}
+
+/// A game: `--params` read as the game's TOML; one run (deterministic).
+fn game<M, G>(name: &str, inputs: &Inputs) -> Result<Setting<M>>
+where
+    M: Model<Scenario = G, Policy = (), Settings = NoSettings>,
+    G: GameParams + Clone + Send + Sync,
+{
+    plain(
+        name,
+        inputs,
+        |t| Ok(G::from_toml(&t.text, &t.origin)?),
+        G::default(),
+        vec![0],
+    )
+}
+
+impl Hosted for CtScanner {
+    fn base(&self, inputs: &Inputs) -> Result<Setting<Self>> {
+        game("ct-scanner", inputs)
+    }
+}
+
+impl Hosted for Imaging {
+    fn base(&self, inputs: &Inputs) -> Result<Setting<Self>> {
+        game("imaging", inputs)
+    }
+}
+
+impl Hosted for ChronicCare {
+    fn base(&self, inputs: &Inputs) -> Result<Setting<Self>> {
+        game("chronic-care", inputs)
+    }
+}
+
+impl Hosted for Contract {
+    fn base(&self, inputs: &Inputs) -> Result<Setting<Self>> {
+        plain(
+            "contract",
+            inputs,
+            |t| ContractScenario::from_toml(&t.text, &t.origin).map_err(anyhow::Error::msg),
+            ContractScenario::default(),
+            vec![0],
+        )
+    }
+}
+
+/// Run `$body` with `$m` bound to the model `$name` names (a `&'static` value of its type), or
+/// fail naming the models there are.
+#[macro_export]
+macro_rules! with_model {
+    ($name:expr, |$m:ident| $body:expr) => {{
+        use $crate::house::*;
+        match $name {
+            "medisim" => {
+                let $m = &medisim_sim::MediSim;
+                $body
+            }
+            "panel" => {
+                let $m = &medisim_panel::Panel;
+                $body
+            }
+            "ct-scanner" => {
+                let $m = &medisim_games::model::CtScanner;
+                $body
+            }
+            "imaging" => {
+                let $m = &medisim_games::model::Imaging;
+                $body
+            }
+            "chronic-care" => {
+                let $m = &medisim_games::model::ChronicCare;
+                $body
+            }
+            "contract" => {
+                let $m = &medisim_contracts::contract::Contract;
+                $body
+            }
+            other => Err(unknown_model(other)),
+        }
+    }};
+}
+
+/// The error for a model name that is none of [`MODELS`].
+pub fn unknown_model(name: &str) -> anyhow::Error {
+    anyhow!(
+        "unknown model `{name}`; the models are: {}",
+        MODELS.map(|(n, _)| n).join(", ")
+    )
+}
+
+/// What a sweep asks for, whatever the model.
+#[derive(Clone, Debug)]
+pub struct SweepRequest {
+    /// `KEY=VALUES` per swept key.
+    pub sets: Vec<String>,
+    pub design: SweepDesign,
+    pub design_seed: u64,
+    /// Metric names (empty: every metric).
+    pub metrics: Vec<String>,
+    pub replicates: bool,
+}
+
+/// A finished sweep's tables and figure, whatever the model.
+pub struct SweepOutput {
+    pub keys: Vec<String>,
+    pub points: usize,
+    pub seeds: usize,
+    pub tidy: Table,
+    pub replicates: Option<Table>,
+    pub sobol: Option<Table>,
+    pub figure: Option<Figure>,
+}
+
+fn sweep_spec<M: Model>(model: &M, base: &Setting<M>, req: &SweepRequest) -> Result<SweepSpec> {
+    Ok(SweepSpec {
+        factors: req
+            .sets
+            .iter()
+            .map(|s| sweep::parse_factor(model, s, base))
+            .collect::<Result<_>>()?,
+        design: req.design,
+        seed: req.design_seed,
+    })
+}
+
+/// Run a sweep of `model`.
+pub fn sweep_of<M: Hosted>(
+    model: &M,
+    inputs: &Inputs,
+    req: &SweepRequest,
+    out: Option<&Path>,
+    pb: &dyn Progress,
+) -> Result<SweepOutput> {
+    let base = setting(model, inputs)?;
+    let spec = sweep_spec(model, &base, req)?;
+    let metrics: Vec<M::Metric> = sweep::metrics(&req.metrics)?;
+    let s = sweep::run_model(model, &base, &spec, out, pb)?;
+    Ok(SweepOutput {
+        keys: s.keys.clone(),
+        points: s.points.len(),
+        seeds: s.points.first().map_or(0, |p| p.replicates.len()),
+        tidy: sweep::tidy(&s, &metrics),
+        replicates: req.replicates.then(|| sweep::replicates(&s, &metrics)),
+        sobol: sweep::sobol(&s, &metrics),
+        figure: sweep::figure(&s, &metrics),
+    })
+}
+
+/// Compute one shard of a sweep's cells into `out/cells` (nothing assembled).
+pub fn sweep_shard_of<M: Hosted>(
+    model: &M,
+    inputs: &Inputs,
+    req: &SweepRequest,
+    out: &Path,
+    shard: Shard,
+    pb: &dyn Progress,
+) -> Result<(usize, CellStats)> {
+    let base = setting(model, inputs)?;
+    let spec = sweep_spec(model, &base, req)?;
+    let (_, cells) = sweep::cells(model, &base, &spec)?;
+    fill_shard(model, cells, out, shard, pb)
+}
+
+/// One setting of `model` over its seeds, as a table: one row per metric (name, unit, mean,
+/// sd, 95% interval, n), with the model version and seeds beside it.
+pub fn run_of<M: Hosted>(model: &M, inputs: &Inputs) -> Result<RunOutput> {
+    let base = setting(model, inputs)?;
+    let spec = if model.stochastic() {
+        base.spec.clone()
+    } else {
+        RunSpec::new(vec![0], base.spec.settings.clone())
+    };
+    let cell = CellSpec::<M> {
+        labels: Default::default(),
+        scenario: base.scenario,
+        policy: base.policy,
+        spec,
+    };
+    let (cells, _) = run_model_cells(
+        model,
+        std::slice::from_ref(&cell),
+        None,
+        &medisim_core::Hidden,
+    )?;
+    let cells: Vec<Cell> = cells;
+    let table = tidy_table(&cells, &[], M::Metric::ALL)?;
+    Ok(RunOutput {
+        model_version: model.version().to_string(),
+        seeds: cell.spec.seeds.clone(),
+        table,
+    })
+}
+
+/// A generic run's result.
+pub struct RunOutput {
+    pub model_version: String,
+    pub seeds: Vec<u64>,
+    pub table: Table,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use medisim_core::progress::Hidden;
+
+    /// Every model runs and sweeps through the one generic path; a model name that is none of
+    /// them is refused with the list.
+    #[test]
+    fn every_model_runs_and_sweeps_by_name() {
+        let req = |set: &str| SweepRequest {
+            sets: vec![set.into()],
+            design: SweepDesign::Grid,
+            design_seed: 1,
+            metrics: vec![],
+            replicates: false,
+        };
+        let inputs = Inputs {
+            seeds: Some(vec![0, 1]),
+            medisim: Options {
+                horizon: 20,
+                ..Options::paper()
+            },
+            ..Inputs::default()
+        };
+        for (name, set) in [
+            ("medisim", "care.nu=0.05,0.1"),
+            ("panel", "margin=0.1,0.3"),
+            ("ct-scanner", "benchmark=30,40"),
+            ("imaging", "benchmark=3500,3700"),
+            ("contract", "gamma=0.3,0.5"),
+        ] {
+            let s: Result<SweepOutput> =
+                with_model!(name, |m| sweep_of(m, &inputs, &req(set), None, &Hidden));
+            let s = s.unwrap();
+            assert_eq!(s.points, 2, "{name}");
+            assert!(s.tidy.rows().unwrap() >= 2, "{name}");
+            let r: Result<RunOutput> = with_model!(name, |m| run_of(m, &inputs));
+            assert!(r.unwrap().table.rows().unwrap() > 3, "{name}");
+        }
+        let e: Result<RunOutput> = with_model!("hospital", |m| run_of(m, &inputs));
+        assert!(e.err().unwrap().to_string().contains("ct-scanner"));
+        let bad = Inputs {
+            params: Some(Text {
+                text: "x = 1".into(),
+                origin: "p.toml".into(),
+            }),
+            ..Inputs::default()
+        };
+        let e: Result<RunOutput> = with_model!("medisim", |m| run_of(m, &bad));
+        assert!(e.err().unwrap().to_string().contains("--scenario"));
+    }
+}

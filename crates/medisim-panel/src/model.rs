@@ -1,0 +1,168 @@
+//! The panel as a [`Model`]: what the generic commands (`run`, `sweep`, shards, Ray) see of
+//! it. A replicate is one run of the panel: seed `r` draws from the stream (config seed, `r`),
+//! so the seeds `0..runs-1` are exactly the `runs` a [`PanelConfig`] names, and the generic
+//! path reproduces `medisim panel run` bit for bit.
+
+use crate::disease::{DiseaseModel, MarkovFile, Retinopathy};
+use crate::{sim, PanelConfig, PanelError, MODEL_VERSION};
+use medisim_core::{Model, ModelVersion, NoSettings, RunSpec, Summaries};
+
+medisim_core::metric_enum! {
+    /// A panel diagnostic, totalled over the horizon per run (`docs/panel.md` defines each).
+    pub enum PanelMetric {
+        TotalCost => total_cost: Level "dollars",
+        PayerCost => payer_cost: Level "dollars",
+        Fees => fees: Level "dollars",
+        ComplicationsCost => complications_cost: Level "dollars",
+        SharedRiskTransfer => shared_risk_transfer: Balance "dollars",
+        ProviderRevenue => provider_revenue: Level "dollars",
+        ProviderCost => provider_cost: Level "dollars",
+        ProviderProfit => provider_profit: Balance "dollars",
+        PayerRevenue => payer_revenue: Level "dollars",
+        PayerMargin => payer_margin: Balance "dollars",
+        MedicalLossRatio => medical_loss_ratio: Level "cost per premium dollar",
+        Complications => complications: Level "complications per panel",
+        MaxIntensityShare => max_intensity_share: Share "share of patient-years",
+        MinIntensityShare => min_intensity_share: Share "share of patient-years",
+        CareDelivered => care_delivered: Level "dollars at fee value",
+    }
+}
+
+/// The primary-care panel of seed 002.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Panel;
+
+/// The panel's world: its configuration, and the disease model when it comes from a file
+/// (`None`: the retinopathy model the configuration parameterises).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PanelScenario {
+    pub config: PanelConfig,
+    pub disease: Option<MarkovFile>,
+}
+
+impl PanelScenario {
+    /// The disease model the scenario names.
+    pub fn disease_model(&self) -> Result<Box<dyn DiseaseModel>, PanelError> {
+        Ok(match &self.disease {
+            Some(m) => Box::new(m.clone()),
+            None => Box::new(Retinopathy::new(self.config.retinopathy.clone())?),
+        })
+    }
+
+    /// The scenario checked whole: the configuration against its disease model.
+    pub fn validate(&self) -> Result<(), PanelError> {
+        self.config.validate(self.disease_model()?.as_ref())
+    }
+}
+
+impl Model for Panel {
+    type Scenario = PanelScenario;
+    /// The payment rules are the configuration's `payment` keys for now.
+    type Policy = ();
+    type Settings = NoSettings;
+    type Metric = PanelMetric;
+
+    fn version(&self) -> ModelVersion {
+        MODEL_VERSION
+    }
+
+    /// The configuration without `runs` (the seeds say which runs), and the disease file.
+    fn scenario_key(&self, s: &PanelScenario) -> String {
+        let config = PanelConfig {
+            runs: 0,
+            ..s.config.clone()
+        };
+        let disease = s
+            .disease
+            .as_ref()
+            .map(|d| toml::to_string(d).unwrap_or_default())
+            .unwrap_or_default();
+        format!(
+            "{}\n# disease\n{disease}",
+            toml::to_string(&config).unwrap_or_default()
+        )
+    }
+
+    fn policy_key(&self, _: &()) -> String {
+        String::new()
+    }
+
+    /// A [`crate::experiments::KEYS`] name (`margin`, `reference`, `shared-rate`, …) or a dotted
+    /// configuration path (`retinopathy.macular_edema_cost`), the result validated whole.
+    fn set(
+        &self,
+        s: &PanelScenario,
+        _: &(),
+        key: &str,
+        value: f64,
+    ) -> Result<(PanelScenario, ()), String> {
+        if key == "runs" {
+            return Err("panel parameter `runs`: the seeds say which runs (0..runs-1)".into());
+        }
+        let scenario = PanelScenario {
+            config: s.config.with(key, value).map_err(|e| e.to_string())?,
+            disease: s.disease.clone(),
+        };
+        scenario.validate().map_err(|e| e.to_string())?;
+        Ok((scenario, ()))
+    }
+
+    fn run(
+        &self,
+        s: &PanelScenario,
+        _: &(),
+        spec: &RunSpec<NoSettings>,
+    ) -> Result<Summaries, String> {
+        spec.validate()?;
+        let d = s.disease_model().map_err(|e| e.to_string())?;
+        sim::run_replicates(d.as_ref(), &s.config, &spec.seeds)
+            .map(|r| r.metrics)
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use medisim_core::Metric as _;
+
+    /// Seeds 0..runs-1 through the model are the configuration's runs, bit for bit; a key is
+    /// set and validated, and `runs` is refused (the seeds say which runs).
+    #[test]
+    fn the_model_reproduces_a_panel_run_and_sets_keys_by_name() {
+        let s = PanelScenario {
+            config: PanelConfig {
+                runs: 6,
+                ..Default::default()
+            },
+            disease: None,
+        };
+        let direct = sim::run(s.disease_model().unwrap().as_ref(), &s.config).unwrap();
+        let spec = RunSpec::new((0..6).collect(), NoSettings {});
+        let via = Panel.run(&s, &(), &spec).unwrap();
+        assert_eq!(via, direct.metrics);
+        assert_eq!(via.len(), PanelMetric::ALL.len());
+        let (t, ()) = Panel.set(&s, &(), "margin", 0.1).unwrap();
+        assert_eq!(t.config.payment.margin, 0.1);
+        assert_ne!(Panel.scenario_key(&t), Panel.scenario_key(&s));
+        let e = Panel.set(&s, &(), "margin", 2.0).unwrap_err();
+        assert!(e.contains("margin"), "{e}");
+        assert!(Panel
+            .set(&s, &(), "runs", 3.0)
+            .unwrap_err()
+            .contains("seeds"));
+        assert!(Panel
+            .set(&s, &(), "bogus", 1.0)
+            .unwrap_err()
+            .contains("unknown"));
+        // `runs` is not part of the key: the seeds are.
+        let more = PanelScenario {
+            config: PanelConfig {
+                runs: 9,
+                ..s.config.clone()
+            },
+            disease: None,
+        };
+        assert_eq!(Panel.scenario_key(&more), Panel.scenario_key(&s));
+    }
+}
