@@ -462,12 +462,15 @@ pub enum DesignName {
 
 #[derive(clap::Args)]
 pub struct SensitivityArgs {
-    /// Seeds (default: 20001..20030, never used in development).
-    #[arg(long, default_value = "20001..20030")]
-    seeds: String,
-    /// Periods per rollout.
-    #[arg(long, default_value_t = 200)]
-    horizon: u32,
+    #[command(flatten)]
+    model: crate::house::ModelArgs,
+    /// Seeds (default: 20001..20030, never used in development; the panel: its runs; a game or
+    /// a contract runs once).
+    #[arg(long)]
+    seeds: Option<String>,
+    /// Medi-Sim: periods per rollout [default: 200].
+    #[arg(long)]
+    horizon: Option<u32>,
     /// Output directory: cells cached there are reused (an interrupted run resumes).
     #[arg(long, default_value = "medisim-out")]
     out: PathBuf,
@@ -483,9 +486,13 @@ pub struct SensitivityArgs {
     /// Each constant over its value × (1 ± box).
     #[arg(long = "box", default_value_t = 0.2)]
     box_fraction: f64,
-    /// Comma-separated scenario keys (default: every constant the project chose).
+    /// Comma-separated keys (Medi-Sim default: every constant the project chose; another
+    /// model: required, e.g. `margin,reference` or `gamma,pi01`).
     #[arg(long)]
     keys: Option<String>,
+    /// Another model: only these metrics (repeat; default: every metric of the model).
+    #[arg(long = "metric", value_name = "NAME")]
+    metric: Vec<String>,
     /// The design's random stream.
     #[arg(long, default_value_t = 1)]
     design_seed: u64,
@@ -518,9 +525,83 @@ fn keys_or_chosen(keys: &Option<String>) -> Vec<String> {
     }
 }
 
+/// `sensitivity --model NAME`: the keys over a ±box as one sweep of the model, each metric's
+/// Sobol' indices (or a Latin hypercube's points).
+fn sensitivity_other(a: &SensitivityArgs) -> Result<bool> {
+    use medisim_experiments::house::{self, SweepOutput};
+    use medisim_experiments::sweep::SweepDesign;
+    let design = match a.design {
+        DesignName::Sobol => SweepDesign::Sobol(a.points),
+        DesignName::Lhs => SweepDesign::Lhs(a.points),
+        DesignName::Morris => bail!("--design morris is Medi-Sim's for now: use sobol or lhs"),
+    };
+    if a.points == 0 || a.points > 100_000 {
+        bail!("--points must be in 1..=100000, got {}", a.points);
+    }
+    let given = [
+        ("--horizon", a.horizon.is_some()),
+        ("--scenario", a.scenario.is_some()),
+    ];
+    let inputs = a
+        .model
+        .inputs(Options::paper(), a.seeds.as_deref(), &given)?;
+    let keys: Vec<String> = a
+        .keys
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(String::from)
+        .collect();
+    let name = a.model.model.as_str();
+    let mut req = medisim_experiments::with_model!(name, |m| house::box_request(
+        m,
+        &inputs,
+        &keys,
+        a.box_fraction,
+        design
+    ))?;
+    req.design_seed = a.design_seed;
+    req.metrics = a.metric.clone();
+    out_dir(&a.out)?;
+    let pb = bar("points");
+    let s: SweepOutput = medisim_experiments::with_model!(name, |m| house::sweep_of(
+        m,
+        &inputs,
+        &req,
+        Some(&a.out),
+        &pb
+    ))?;
+    let mut wrote = s.tidy.write(&a.out.join("sensitivity-points"))?.to_vec();
+    if let Some(t) = &s.sobol {
+        wrote.extend(t.write(&a.out.join("sensitivity-indices"))?);
+        say_raw!("{}", t.to_text()?);
+    }
+    say!(
+        "{} points, ±{:.0}% around {} of {name}: wrote {}",
+        s.points,
+        100.0 * a.box_fraction,
+        s.keys.join(", "),
+        wrote
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(true)
+}
+
 pub fn sensitivity(a: &SensitivityArgs) -> Result<bool> {
     use medisim_experiments::sensitivity::{self as sa, Design, Spec};
-    let o = design_options(&a.seeds, a.horizon, &a.out, &a.scenario)?;
+    if a.model.model != "medisim" {
+        return sensitivity_other(a);
+    }
+    if a.model.params.is_some() || a.model.disease.is_some() || !a.metric.is_empty() {
+        bail!("--params, --disease and --metric belong to the other models' sensitivity");
+    }
+    let seeds = a.seeds.as_deref().unwrap_or("20001..20030");
+    let o = design_options(seeds, a.horizon.unwrap_or(200), &a.out, &a.scenario)?;
     let keys = keys_or_chosen(&a.keys);
     if a.points == 0 || a.points > 100_000 {
         bail!("--points must be in 1..=100000, got {}", a.points);
@@ -553,7 +634,7 @@ pub fn sensitivity(a: &SensitivityArgs) -> Result<bool> {
         s.points.len(),
         100.0 * a.box_fraction,
         s.keys.len(),
-        a.seeds
+        seeds
     );
     for (i, f) in s.facts.iter().enumerate() {
         let top = (0..s.keys.len())

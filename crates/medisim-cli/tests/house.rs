@@ -115,3 +115,57 @@ fn wrong_keys_flags_and_models_are_refused_by_name() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+/// `sensitivity --model contract`: under limited liability the expected payment is γ (Theorem
+/// 2), so γ carries all of its variance and π11 none, while π11 drives the payment p11.
+#[test]
+fn a_contracts_sensitivity_finds_what_theorem_2_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    succeeds(&[
+        "sensitivity",
+        "--model",
+        "contract",
+        "--keys",
+        "gamma,pi11",
+        "--box",
+        "0.1",
+        "--design",
+        "sobol",
+        "--points",
+        "64",
+        "--metric",
+        "expected_payment",
+        "--metric",
+        "p11",
+        "--out",
+        out,
+    ]);
+    let csv = std::fs::read_to_string(dir.path().join("sensitivity-indices.csv")).unwrap();
+    let total = |metric: &str, key: &str| -> f64 {
+        let mut r = csv::Reader::from_reader(csv.as_bytes());
+        let h = r.headers().unwrap().clone();
+        let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+        r.records()
+            .map(|x| x.unwrap())
+            .find(|x| &x[col("metric")] == metric && &x[col("key")] == key)
+            .map(|x| x[col("total")].parse().unwrap())
+            .unwrap()
+    };
+    assert!(total("expected_payment", "gamma") > 0.9);
+    assert!(total("expected_payment", "pi11").abs() < 1e-9);
+    assert!(total("p11", "pi11") > 0.9);
+    assert!(total("p11", "gamma").abs() < 1e-9);
+    // A box that leaves the paper's assumptions is refused with the key and the reason.
+    let e = medisim(&[
+        "sensitivity",
+        "--model",
+        "contract",
+        "--keys",
+        "pi11",
+        "--out",
+        out,
+    ]);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(text(&e.stderr).contains("--set pi11=0.68: Assumption 1"));
+}

@@ -136,6 +136,10 @@ impl Model for Contract {
         Ok((t, ()))
     }
 
+    fn value(&self, s: &ContractScenario, _: &(), key: &str) -> Result<f64, String> {
+        medisim_core::params::number(s, key).map_err(|e| format!("contract parameter {e}"))
+    }
+
     fn stochastic(&self) -> bool {
         false
     }

@@ -57,6 +57,15 @@ pub trait Model: Sync {
         value: f64,
     ) -> Result<(Self::Scenario, Self::Policy), String>;
 
+    /// The number a parameter holds, by the same keys [`Model::set`] takes (the centre of a
+    /// sensitivity box). A key with no single number (a policy rule) is refused, saying why.
+    fn value(
+        &self,
+        scenario: &Self::Scenario,
+        policy: &Self::Policy,
+        key: &str,
+    ) -> Result<f64, String>;
+
     /// Whether a run's result depends on its seeds. A deterministic model (an equilibrium, a
     /// contract's solution) is run once per setting, whatever the seeds.
     fn stochastic(&self) -> bool {

@@ -109,6 +109,18 @@ pub fn get<T: Serialize>(params: &T, key: &str) -> Result<Value, KeyError> {
     slot(&mut root, key).map(|v| v.clone())
 }
 
+/// The number at `key` (an integer read as a real); an error names a key that holds none.
+pub fn number<T: Serialize>(params: &T, key: &str) -> Result<f64, KeyError> {
+    let v = get(params, key)?;
+    v.as_float()
+        .or_else(|| v.as_integer().map(|i| i as f64))
+        .ok_or_else(|| KeyError::Type {
+            key: key.into(),
+            expected: "a number".into(),
+            got: v.to_string(),
+        })
+}
+
 /// `new` converted to the type of the slot it replaces, or refused.
 fn coerce(key: &str, old: &Value, new: Value) -> Result<Value, KeyError> {
     let refuse = |expected: &str, new: &Value| KeyError::Type {

@@ -328,6 +328,45 @@ pub fn sweep_of<M: Hosted>(
     })
 }
 
+/// A global sensitivity analysis of any model: each key over its base value × (1 ± `box`), as
+/// one sweep of `design` (Sobol' for first and total indices per metric × key, or a Latin
+/// hypercube), so it shares the sweep's cells, cache and shards.
+pub fn box_request<M: Hosted>(
+    model: &M,
+    inputs: &Inputs,
+    keys: &[String],
+    box_fraction: f64,
+    design: SweepDesign,
+) -> Result<SweepRequest> {
+    if !(box_fraction > 0.0 && box_fraction < 1.0) {
+        bail!("--box must be in (0, 1), got {box_fraction}");
+    }
+    if keys.is_empty() {
+        bail!("name the keys to vary: --keys a,b,c");
+    }
+    let base = setting(model, inputs)?;
+    let sets = keys
+        .iter()
+        .map(|key| {
+            let v = model
+                .value(&base.scenario, &base.policy, key)
+                .map_err(anyhow::Error::msg)?;
+            if v == 0.0 {
+                bail!("`{key}` is 0 at the base: a ±box around it is empty; sweep it with a range");
+            }
+            let (a, b) = (v * (1.0 - box_fraction), v * (1.0 + box_fraction));
+            Ok(format!("{key}={:?}:{:?}", a.min(b), a.max(b)))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(SweepRequest {
+        sets,
+        design,
+        design_seed: 1,
+        metrics: Vec::new(),
+        replicates: false,
+    })
+}
+
 /// Compute one shard of a sweep's cells into `out/cells` (nothing assembled).
 pub fn sweep_shard_of<M: Hosted>(
     model: &M,

@@ -81,7 +81,7 @@ pub fn parse_factor<M: Model>(model: &M, text: &str, base: &Setting<M>) -> Resul
     for v in probe {
         model
             .set(&base.scenario, &base.policy, key, v)
-            .map_err(anyhow::Error::msg)?;
+            .map_err(|e| anyhow!("--set {key}={v}: {e}"))?;
     }
     Ok(Factor {
         key: key.to_string(),

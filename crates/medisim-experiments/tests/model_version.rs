@@ -37,6 +37,9 @@ impl Model for Renumbered {
     ) -> Result<(Scenario, Policy), String> {
         MediSim.set(s, p, key, value)
     }
+    fn value(&self, s: &Scenario, p: &Policy, key: &str) -> Result<f64, String> {
+        MediSim.value(s, p, key)
+    }
     fn run(&self, s: &Scenario, p: &Policy, spec: &RunSpec) -> Result<Summaries, String> {
         MediSim.run(s, p, spec)
     }

@@ -123,6 +123,10 @@ macro_rules! game_model {
                 set_param(g, key, value)
             }
 
+            fn value(&self, g: &$params, _: &(), key: &str) -> Result<f64, String> {
+                medisim_core::params::number(g, key).map_err(|e| format!("game parameter {e}"))
+            }
+
             fn stochastic(&self) -> bool {
                 false
             }

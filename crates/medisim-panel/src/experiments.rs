@@ -45,6 +45,21 @@ impl PanelConfig {
         self.set(key, toml::Value::Float(value))
     }
 
+    /// The number at `key` (a [`KEYS`] name or a dotted path).
+    pub fn value(&self, key: &str) -> Result<f64, PanelError> {
+        medisim_core::params::number(self, Self::path(key)).map_err(|e| PanelError::Invalid {
+            key: key.into(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The configuration path a key names: a [`KEYS`] name's path, or the key itself.
+    fn path(key: &str) -> &str {
+        KEYS.iter()
+            .find(|(k, _)| *k == key)
+            .map_or(key, |(_, p)| *p)
+    }
+
     /// [`PanelConfig::with`] for any TOML value: a whole number stays exact (a seed above 2^53
     /// would not survive an `f64`). The result is not validated: that needs the disease model
     /// ([`PanelConfig::validate`]).
@@ -54,11 +69,7 @@ impl PanelConfig {
                 .set("reward-rate", value.clone())?
                 .set("penalty-rate", value);
         }
-        let path = KEYS
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map_or(key, |(_, p)| *p);
-        medisim_core::params::set(self, path, value).map_err(|e| PanelError::Invalid {
+        medisim_core::params::set(self, Self::path(key), value).map_err(|e| PanelError::Invalid {
             key: key.into(),
             message: match e {
                 medisim_core::params::KeyError::Unknown { .. } => {

@@ -107,6 +107,16 @@ impl Model for Panel {
         Ok((scenario, ()))
     }
 
+    fn value(&self, s: &PanelScenario, _: &(), key: &str) -> Result<f64, String> {
+        // `shared-rate` sets reward and penalty together; its value is the reward rate.
+        let key = if key == "shared-rate" {
+            "reward-rate"
+        } else {
+            key
+        };
+        s.config.value(key).map_err(|e| e.to_string())
+    }
+
     fn run(
         &self,
         s: &PanelScenario,

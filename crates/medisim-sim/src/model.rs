@@ -75,6 +75,16 @@ impl Model for MediSim {
         }
     }
 
+    /// A scenario key's number; a policy field is a rule, not one number.
+    fn value(&self, scenario: &Scenario, policy: &Policy, key: &str) -> Result<f64, String> {
+        match policy_field(key, scenario, policy)? {
+            None => scenario.value(key).map_err(|e| e.to_string()),
+            Some(_) => Err(format!(
+                "`{key}` is a policy field: a rule, not one number (sweep it with a range)"
+            )),
+        }
+    }
+
     /// Every metric over the seeds, and Eq. 8's fitness over the seed set.
     fn combine(&self, scenario: &Scenario, replicates: &[&Summaries]) -> Summaries {
         summarise_seeds(scenario, |m| replicates.iter().map(|c| c.mean(m)).collect())
