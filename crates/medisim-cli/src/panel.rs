@@ -355,7 +355,7 @@ fn write_outputs(s: &Sweep, out: &Path, figures: bool) -> Result<()> {
     let name = s.id.to_lowercase();
     write_atomic(&out.join(format!("{name}.csv")), &s.table().to_csv()?)?;
     if figures && s.id != "E6" {
-        let f = medisim_experiments::panel::figure(s);
+        let f = medisim_experiments::panel::figure(&medisim_experiments::panel::Curves::of(s));
         for (panel, svg) in &f.panels {
             write_atomic(&out.join(format!("{name}-{panel}.svg")), svg.as_bytes())?;
         }
@@ -381,7 +381,7 @@ fn finish(s: &Sweep, out: Option<&Path>, json: bool, figures: bool) -> Result<bo
             "paper γ=.5",
             "ours γ=.5"
         );
-        for r in medisim_experiments::panel::table_1(s) {
+        for r in medisim_experiments::panel::table_1(&medisim_experiments::panel::Curves::of(s)) {
             say!(
                 "  {:<26} {:>10.1} {:>10.1} {:>10.1} {:>10.1}",
                 r.metric,

@@ -107,22 +107,27 @@ pub trait Model: Sync {
         policy: &Self::Policy,
         spec: &RunSpec<Self::Settings>,
     ) -> String {
-        let mut h = Sha256::new();
-        for part in [
-            self.version().to_string(),
-            crate::stats::STATS_VERSION.to_string(),
-            self.scenario_key(scenario),
-            self.policy_key(policy),
-            spec.key(),
-        ] {
-            // Length-prefixed, so no two part lists hash the same text.
-            h.update((part.len() as u64).to_le_bytes());
-            h.update(part.as_bytes());
-        }
-        h.finalize()
-            .iter()
-            .take(12)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        content_key(&[
+            &self.version().to_string(),
+            crate::stats::STATS_VERSION,
+            &self.scenario_key(scenario),
+            &self.policy_key(policy),
+            &spec.key(),
+        ])
     }
+}
+
+/// The cache key of everything `parts` says: 24 hex digits of a SHA-256 over the parts, each
+/// length-prefixed so no two part lists hash the same text. Every cache of the house keys by it.
+pub fn content_key(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -9,7 +9,9 @@
 
 use anyhow::Result;
 use medisim_core::progress::Progress;
-use medisim_core::{write_atomic, Column, Metric, Model, RunSpec, Summaries, Summary, Table};
+use medisim_core::{
+    write_atomic, Column, Metric, Model, ModelVersion, RunSpec, Summaries, Summary, Table,
+};
 use medisim_dsl::Policy;
 use medisim_sim::Field;
 use medisim_sim::{MediSim, ObjectiveKind, Scenario};
@@ -155,6 +157,60 @@ pub fn run_model_cells<M: Model>(
     ))
 }
 
+/// A result that is not a list of model cells (a game's printed tables, the contracts'
+/// figures) cached whole as `out/cells/<key>.json`: the key hashes the model version, the
+/// result's name and the canonical text of its inputs, so a changed model or input recomputes
+/// it and a rerun reads it back.
+pub fn cached<T: Serialize + serde::de::DeserializeOwned>(
+    out: Option<&Path>,
+    version: ModelVersion,
+    name: &str,
+    inputs: &str,
+    compute: impl FnOnce() -> Result<T>,
+) -> Result<(T, CellStats)> {
+    let version = version.to_string();
+    let key = medisim_core::model::content_key(&[&version, name, inputs]);
+    let Some(out) = out else {
+        return Ok((
+            compute()?,
+            CellStats {
+                computed: 1,
+                reused: 0,
+            },
+        ));
+    };
+    let dir = medisim_core::RunDir::create(&out.join("cells"))?;
+    let path = dir.join(&format!("{key}.json"));
+    #[derive(Deserialize)]
+    struct Stored<T> {
+        key: String,
+        model_version: String,
+        result: T,
+    }
+    let stored: Option<Stored<T>> = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    if let Some(s) = stored.filter(|s| s.key == key && s.model_version == version) {
+        return Ok((
+            s.result,
+            CellStats {
+                computed: 0,
+                reused: 1,
+            },
+        ));
+    }
+    let result = compute()?;
+    let file = serde_json::json!({"key": key, "model_version": version, "result": result});
+    write_atomic(&path, &serde_json::to_vec(&file)?)?;
+    Ok((
+        result,
+        CellStats {
+            computed: 1,
+            reused: 0,
+        },
+    ))
+}
+
 fn read_cell(path: &Path) -> Option<CellFile> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
@@ -251,6 +307,33 @@ pub fn fill_shard<M: Model>(
 #[cfg(test)]
 mod shard_tests {
     use super::*;
+
+    /// A cached result is computed once, read back by a rerun without computing, and computed
+    /// again under another model version or other inputs.
+    #[test]
+    fn a_cached_result_is_keyed_by_version_and_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let v1 = ModelVersion {
+            model: "toy",
+            number: 1,
+        };
+        let v2 = ModelVersion { number: 2, ..v1 };
+        let calls = std::cell::Cell::new(0);
+        let run = |v, inputs: &str| {
+            cached(Some(dir.path()), v, "toy-section", inputs, || {
+                calls.set(calls.get() + 1);
+                Ok(vec![calls.get() as f64, 0.5])
+            })
+            .unwrap()
+        };
+        let (a, s) = run(v1, "x=1");
+        assert_eq!((a, s.computed), (vec![1.0, 0.5], 1));
+        let (b, s) = run(v1, "x=1");
+        assert_eq!((b, s.reused, calls.get()), (vec![1.0, 0.5], 1, 1));
+        assert_eq!(run(v2, "x=1").1.computed, 1);
+        assert_eq!(run(v1, "x=2").1.computed, 1);
+        assert_eq!(calls.get(), 3);
+    }
 
     #[test]
     fn shards_partition_the_keys_and_bad_specs_are_refused() {

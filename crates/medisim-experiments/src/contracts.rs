@@ -52,6 +52,23 @@ fn grid(lo: f64, hi: f64, n: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The figures, from the cache under `out` when a run of this model version made them (keyed
+/// by the case study's parameters, the cohort size and seed).
+pub fn cached_figures(
+    out: Option<&std::path::Path>,
+    patients: usize,
+    seed: u64,
+) -> anyhow::Result<(Vec<Figure>, crate::cells::CellStats)> {
+    let inputs = format!("{:?};patients={patients};seed={seed}", Params::ICP);
+    crate::cells::cached(
+        out,
+        medisim_contracts::MODEL_VERSION,
+        "contracts-figures",
+        &inputs,
+        || Ok(figures(patients, seed)),
+    )
+}
+
 /// Every contracts figure, at the case study's parameters.
 pub fn figures(patients: usize, seed: u64) -> Vec<Figure> {
     let base = Params::ICP;

@@ -1,6 +1,7 @@
 //! The games section of the report (seed 004): every recomputed table beside the
 //! dissertation's numbers, the CT scanner's phase lines, and chapter 5's strategy maps.
 
+use crate::cells::CellStats;
 use crate::plots::{heatmap, lines_with_bands, Heatmap, Palette, Series};
 use crate::Figure;
 use medisim_games::aco::AcoGame;
@@ -9,11 +10,31 @@ use medisim_games::chronic::{
 };
 use medisim_games::mssp::MsspGame;
 use medisim_games::tables::{self, Table};
+use std::path::Path;
 
 /// Every games table and figure at the dissertation's parameters.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct GamesSection {
     pub tables: Vec<Table>,
     pub figures: Vec<Figure>,
+}
+
+/// The section, from the cache under `out` when a run of this model version made it (keyed by
+/// the three games' parameters).
+pub fn cached_section(out: Option<&Path>) -> anyhow::Result<(GamesSection, CellStats)> {
+    let inputs = [
+        toml::to_string(&AcoGame::default())?,
+        toml::to_string(&MsspGame::default())?,
+        toml::to_string(&ChronicCareGame::default())?,
+    ]
+    .join("\n# next game\n");
+    crate::cells::cached(
+        out,
+        medisim_games::MODEL_VERSION,
+        "games-section",
+        &inputs,
+        || section().map_err(|e| anyhow::anyhow!("games section: {e}")),
+    )
 }
 
 /// Compute the section (about a second: the physician experiment solves 31,752 small LPs).

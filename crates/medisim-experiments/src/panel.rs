@@ -2,18 +2,47 @@
 //! provider's profit and the treatment intensity against the swept term, and Table 1 beside
 //! the paper's.
 
+use crate::cells::{run_model_cells, CellSpec, CellStats};
 use crate::plots::{lines_with_bands, Series};
 use crate::Figure;
-use medisim_core::{Metric as _, Summary};
-use medisim_panel::disease::Retinopathy;
-use medisim_panel::experiments::{experiment, Sweep, EXPERIMENTS};
-use medisim_panel::sim::PanelResult;
-use medisim_panel::{PanelConfig, PanelError, PanelMetric};
+use anyhow::Result;
+use medisim_core::progress::Progress;
+use medisim_core::{Metric as _, NoSettings, RunSpec, Summaries, Summary};
+use medisim_panel::experiments::{plan, Sweep, EXPERIMENTS};
+use medisim_panel::{Panel, PanelConfig, PanelMetric, PanelScenario};
+use std::path::Path;
+
+/// An experiment's results as the figures read them: per series, each value's summaries.
+pub struct Curves {
+    pub id: String,
+    pub title: String,
+    pub key: String,
+    pub series: Vec<(String, Vec<(f64, Summaries)>)>,
+}
+
+impl Curves {
+    /// The curves of a sweep run directly (`medisim panel experiments`).
+    pub fn of(s: &Sweep) -> Curves {
+        Curves {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            key: s.key.clone(),
+            series: s
+                .series
+                .iter()
+                .map(|ser| {
+                    let points = ser.points.iter().map(|(x, r)| (*x, r.metrics.clone()));
+                    (ser.name.clone(), points.collect())
+                })
+                .collect(),
+        }
+    }
+}
 
 /// One metric along a sweep, as a line with its 95% band.
 fn line(
     name: &str,
-    points: &[(f64, PanelResult)],
+    points: &[(f64, Summaries)],
     metric: PanelMetric,
     scale: f64,
 ) -> (String, Vec<(f64, f64, f64, f64)>) {
@@ -21,7 +50,6 @@ fn line(
         .iter()
         .map(|(x, r)| {
             let s = r
-                .metrics
                 .get(metric)
                 .cloned()
                 .unwrap_or(Summary::exact(f64::NAN, 0));
@@ -32,31 +60,31 @@ fn line(
 }
 
 /// A sweep's figure: costs (K$), profit (K$), intensity shares.
-pub fn figure(s: &Sweep) -> Figure {
+pub fn figure(s: &Curves) -> Figure {
     let mut costs: Vec<Series> = Vec::new();
     let mut profit: Vec<Series> = Vec::new();
     let mut intensity: Vec<Series> = Vec::new();
     let multi = s.series.len() > 1;
-    for ser in &s.series {
+    for (name, points) in &s.series {
         let tag = |m: PanelMetric| {
             if multi {
-                format!("{} ({})", m.name(), ser.name)
+                format!("{} ({name})", m.name())
             } else {
                 m.name().to_string()
             }
         };
         use PanelMetric as M;
         for m in [M::TotalCost, M::Fees, M::ComplicationsCost] {
-            costs.push(line(&tag(m), &ser.points, m, 1000.0));
+            costs.push(line(&tag(m), points, m, 1000.0));
         }
         profit.push(line(
             &tag(M::ProviderProfit),
-            &ser.points,
+            points,
             M::ProviderProfit,
             1000.0,
         ));
         for m in [M::MaxIntensityShare, M::MinIntensityShare] {
-            intensity.push(line(&tag(m), &ser.points, m, 1.0));
+            intensity.push(line(&tag(m), points, m, 1.0));
         }
     }
     Figure {
@@ -90,8 +118,8 @@ pub struct PanelSection {
 }
 
 /// Table 1 (E6) beside the paper's.
-pub fn table_1(s: &Sweep) -> Vec<Table1Row> {
-    let get = |k: usize, m: PanelMetric| s.series[k].points[0].1.mean(m) / 1000.0;
+pub fn table_1(s: &Curves) -> Vec<Table1Row> {
+    let get = |k: usize, m: PanelMetric| s.series[k].1[0].1.mean(m) / 1000.0;
     [
         (
             "Total cost of care (K$)",
@@ -123,23 +151,61 @@ pub fn table_1(s: &Sweep) -> Vec<Table1Row> {
     .collect()
 }
 
-/// Every experiment at the paper's configuration (seed 1, 40 runs): the figures of E1–E5 and
-/// Table 1's rows. About a second.
-pub fn section() -> Result<PanelSection, PanelError> {
-    let d = Retinopathy::default();
+/// Every experiment at the paper's configuration (seed 1, 40 runs: seeds 0..39): the figures
+/// of E1–E5 and Table 1's rows, each point a cell of the [`Panel`] model, cached under `out`
+/// with the panel's model version in its key (shared with `sweep --model panel`).
+pub fn section(out: Option<&Path>, progress: &dyn Progress) -> Result<(PanelSection, CellStats)> {
     let base = PanelConfig::default();
+    let plans = EXPERIMENTS
+        .iter()
+        .map(|id| plan(&base, id))
+        .collect::<Result<Vec<_>, _>>()?;
+    let specs: Vec<CellSpec<Panel>> = plans
+        .iter()
+        .flat_map(|p| p.series.iter().flat_map(|(_, points)| points))
+        .map(|(_, config)| CellSpec {
+            labels: Default::default(),
+            spec: RunSpec::new((0..config.runs as u64).collect(), NoSettings {}),
+            scenario: PanelScenario {
+                config: config.clone(),
+                disease: None,
+            },
+            policy: (),
+        })
+        .collect();
+    progress.set_length(specs.len() as u64);
+    let (cells, stats) = run_model_cells(&Panel, &specs, out, progress)?;
+    progress.finish();
+    let mut summaries = cells.into_iter().map(|c| c.summary);
     let mut figures = Vec::new();
     let mut table = Vec::new();
-    for id in EXPERIMENTS {
-        let s = experiment(&d, &base, id)?;
-        if id == "E6" {
-            table = table_1(&s);
+    for p in plans {
+        let curves = Curves {
+            series: p
+                .series
+                .iter()
+                .map(|(name, points)| {
+                    let pts = points
+                        .iter()
+                        .map(|(x, _)| (*x, summaries.next().unwrap_or_default()));
+                    (name.clone(), pts.collect())
+                })
+                .collect(),
+            id: p.id,
+            title: p.title,
+            key: p.key,
+        };
+        if curves.id == "E6" {
+            table = table_1(&curves);
         } else {
-            figures.push(figure(&s));
+            figures.push(figure(&curves));
         }
     }
-    Ok(PanelSection {
-        figures,
-        table_1: table,
-    })
+    Ok((
+        PanelSection {
+            figures,
+            table_1: table,
+        },
+        stats,
+    ))
 }

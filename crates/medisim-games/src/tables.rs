@@ -10,10 +10,10 @@ use crate::chronic::{
 use crate::mssp::MsspGame;
 use crate::optimize::switch_point;
 use crate::GameParams;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A recomputed table: named columns, rows of formatted cells, a note on what differs.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Table {
     pub id: String,
     pub title: String,

@@ -186,28 +186,61 @@ fn rates() -> Vec<f64> {
     (0..=10).map(|i| f64::from(i) / 10.0).collect()
 }
 
-/// The experiments by id, each from `base` (the panel's size, horizon, runs, seed, margin
-/// and disease parameters are the user's).
+/// An experiment's design: per series (provider), the configuration at each value of the key.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub id: String,
+    pub title: String,
+    pub key: String,
+    pub series: Vec<(String, Vec<(f64, PanelConfig)>)>,
+}
+
+/// Run every point of a plan (each configuration validated against the disease model).
 pub fn experiment(d: &dyn DiseaseModel, base: &PanelConfig, id: &str) -> Result<Sweep, PanelError> {
+    let p = plan(base, id)?;
+    let series = p
+        .series
+        .into_iter()
+        .map(|(name, points)| {
+            let points = points
+                .into_iter()
+                .map(|(x, cfg)| Ok((x, run(d, &cfg)?)))
+                .collect::<Result<_, PanelError>>()?;
+            Ok(Series { name, points })
+        })
+        .collect::<Result<_, PanelError>>()?;
+    Ok(Sweep {
+        id: p.id,
+        title: p.title,
+        key: p.key,
+        series,
+    })
+}
+
+/// The experiments by id, each from `base` (the panel's size, horizon, runs, seed, margin
+/// and disease parameters are the user's): what runs where, without running it.
+pub fn plan(base: &PanelConfig, id: &str) -> Result<Plan, PanelError> {
     let mut b = base.clone();
     b.payment.reward_rate = 0.0;
     b.payment.penalty_rate = 0.0;
     b.provider.kind = ProviderKind::Myopic;
     b.provider.gamma = 0.0;
+    let along = |cfg: &PanelConfig, key: &str, xs: Vec<f64>| {
+        xs.into_iter()
+            .map(|x| Ok((x, cfg.with(key, x)?)))
+            .collect::<Result<Vec<_>, PanelError>>()
+    };
     let single = |id: &str,
                   title: &str,
                   key: &str,
                   cfg: PanelConfig,
                   xs: Vec<f64>|
-     -> Result<Sweep, PanelError> {
-        Ok(Sweep {
+     -> Result<Plan, PanelError> {
+        Ok(Plan {
             id: id.into(),
             title: title.into(),
             key: key.into(),
-            series: vec![Series {
-                name: "myopic".into(),
-                points: sweep(d, &cfg, key, &xs)?,
-            }],
+            series: vec![("myopic".into(), along(&cfg, key, xs)?)],
         })
     };
     match id {
@@ -260,22 +293,15 @@ pub fn experiment(d: &dyn DiseaseModel, base: &PanelConfig, id: &str) -> Result<
         "E5" => {
             b.payment.basis = Basis::Ffs;
             b.payment.reference = E4_REFERENCE;
-            let myopic = sweep(d, &b, "shared-rate", &rates())?;
             let mut q = b.clone();
             q.provider.kind = ProviderKind::Qlearning;
-            Ok(Sweep {
+            Ok(Plan {
                 id: "E5".into(),
                 title: "FFS + shared risk, reward = penalty: Q-learning (γ = 0) against the myopic MILP".into(),
                 key: "shared-rate".into(),
                 series: vec![
-                    Series {
-                        name: "myopic".into(),
-                        points: myopic,
-                    },
-                    Series {
-                        name: "Q-learning γ = 0".into(),
-                        points: sweep(d, &q, "shared-rate", &rates())?,
-                    },
+                    ("myopic".into(), along(&b, "shared-rate", rates())?),
+                    ("Q-learning γ = 0".into(), along(&q, "shared-rate", rates())?),
                 ],
             })
         }
@@ -288,12 +314,9 @@ pub fn experiment(d: &dyn DiseaseModel, base: &PanelConfig, id: &str) -> Result<
                 let mut c = b.clone();
                 c.provider.kind = ProviderKind::Qlearning;
                 c.provider.gamma = gamma;
-                series.push(Series {
-                    name: name.into(),
-                    points: vec![(gamma, run(d, &c)?)],
-                });
+                series.push((name.to_string(), vec![(gamma, c)]));
             }
-            Ok(Sweep {
+            Ok(Plan {
                 id: "E6".into(),
                 title: "Table 1: myopic against lookahead Q-learning at reward = penalty = 0.5"
                     .into(),
