@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 pub enum PanelCommand {
     /// Simulate one configuration and print every metric with its 95% interval.
     Run(RunArgs),
-    /// Vary one key over values: `--vary reward-rate=0:1:11` (lo:hi:n) or `=0.1,0.5`.
+    /// Vary one key over values: `--vary reward-rate=0:1:11` (lo:hi:n) or `=0.1,0.5`; several
+    /// keys, sampled designs and shards: `medisim sweep --model panel`.
     Sweep(SweepArgs),
     /// The paper's experiments E1–E6: tables as CSV and figures as SVG in --out.
     Experiments(ExperimentArgs),
@@ -48,9 +49,11 @@ pub enum ProviderName {
 /// The configuration every panel command starts from.
 #[derive(clap::Args, Clone)]
 pub struct Setting {
-    /// A configuration TOML (every key defaulted: 10 patients, 15 years, 40 runs, FFS, margin 40%).
-    #[arg(long)]
-    config: Option<PathBuf>,
+    /// The panel's parameters as TOML (every key defaulted: 10 patients, 15 years, 40 runs,
+    /// FFS, margin 40%), as `--params` of `run`/`sweep --model panel` (`--config` is its old
+    /// spelling).
+    #[arg(long, alias = "config", value_name = "FILE")]
+    params: Option<PathBuf>,
     /// A Markov disease model read wholly from TOML (default: the built-in retinopathy model).
     #[arg(long)]
     disease: Option<PathBuf>,
@@ -108,6 +111,10 @@ fn whole_number(s: &str) -> Result<u64, String> {
 pub struct RunArgs {
     #[command(flatten)]
     setting: Setting,
+    /// The runs by their seeds, as every model's `--seeds` (`0..39` is `--runs 40`; run r draws
+    /// from the stream (seed, r)); default: 0..runs-1.
+    #[arg(long, conflicts_with = "runs")]
+    seeds: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -146,7 +153,7 @@ pub struct ExperimentArgs {
 
 /// The disease model and configuration a setting names.
 fn load(s: &Setting) -> Result<(Box<dyn DiseaseModel>, PanelConfig)> {
-    let mut cfg = match &s.config {
+    let mut cfg = match &s.params {
         Some(p) => {
             let text = read_settings(p, "a panel configuration")?;
             PanelConfig::from_toml(&text, &p.display().to_string())?
@@ -212,8 +219,16 @@ fn load(s: &Setting) -> Result<(Box<dyn DiseaseModel>, PanelConfig)> {
 pub fn panel(c: &PanelCommand) -> Result<bool> {
     match c {
         PanelCommand::Run(a) => {
-            let (d, cfg) = load(&a.setting)?;
-            let r = run(d.as_ref(), &cfg)?;
+            let (d, mut cfg) = load(&a.setting)?;
+            let r = match &a.seeds {
+                None => run(d.as_ref(), &cfg)?,
+                Some(text) => {
+                    let seeds =
+                        medisim_core::spec::parse_seeds(text).map_err(anyhow::Error::msg)?;
+                    cfg.runs = seeds.len();
+                    medisim_panel::sim::run_replicates(d.as_ref(), &cfg, &seeds)?
+                }
+            };
             if a.json {
                 say!(
                     "{}",

@@ -22,6 +22,9 @@ fn the_generic_run_of_the_panel_is_panel_run() {
         assert_eq!(row["ci95_low"], direct["result"][name]["ci95"][0], "{name}");
     }
     assert_eq!(generic["model_version"], "medisim-panel/1");
+    // `panel run --seeds` names the same runs, as every model's --seeds does.
+    let seeds = json(&["panel", "run", "--seeds", "0..5", "--json"]);
+    assert_eq!(seeds["result"], direct["result"]);
 }
 
 /// A game and a contract run by name give what their own commands give.

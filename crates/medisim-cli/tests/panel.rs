@@ -112,7 +112,7 @@ fn bad_panel_input_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("c.toml");
     std::fs::write(&p, "[payment]\nrewrd_rate = 0.3\n").unwrap();
-    let e = medisim(&["panel", "run", "--config", &p.display().to_string()]);
+    let e = medisim(&["panel", "run", "--params", &p.display().to_string()]);
     assert!(
         text(&e.stderr).contains("rewrd_rate"),
         "{}",
