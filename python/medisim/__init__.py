@@ -430,15 +430,24 @@ def sweep(
     model: str = "medisim",
     params: Union[None, str, Dict[str, float]] = None,
     disease: Optional[str] = None,
+    out: Union[None, str, os.PathLike] = None,
 ) -> Any:
     """``medisim sweep --model MODEL``: each ``"KEY=a:b:n"``, ``"KEY=a:b"`` or ``"KEY=v1,v2"``
     over a design (``grid``, ``lhs:N``, ``sobol:N``), tidy: one row per design point × metric
     (with ``replicates``, per design point × seed × metric), every swept key a column. Any
     model: ``params`` (TOML text or a dict of numbers) and ``disease`` as in :func:`run`;
-    seeds default to 1..30 (the panel: its runs; games and contracts run once)."""
+    seeds default to 1..30 (the panel: its runs; games and contracts run once). ``out``: the
+    cells are cached there (a rerun resumes; ``medisim.ray.map_sweep`` fills it in shards)."""
+    text = _call(_native.sweep, *_sweep_args(sets, design, policy, scenario, seeds, horizon,
+                                              metrics, replicates, design_seed, model, params,
+                                              disease, out), desc="sweep")
+    return _csv_table(text)
+
+
+def _sweep_args(sets, design, policy, scenario, seeds, horizon, metrics, replicates,
+                design_seed, model, params, disease, out) -> tuple:
     toml_text, fixed = _params(params)
-    text = _call(
-        _native.sweep,
+    return (
         list(sets),
         design,
         _policy_text(policy),
@@ -452,9 +461,19 @@ def sweep(
         toml_text,
         disease,
         fixed,
-        desc="sweep",
+        None if out is None else os.fspath(out),
     )
-    return _csv_table(text)
+
+
+def _sweep_shard(sets, index: int, count: int, out, design: str = "grid", policy=None,
+                 scenario=None, seeds=None, horizon: int = 200, metrics=(),
+                 replicates: bool = False, design_seed: int = 1, model: str = "medisim",
+                 params=None, disease=None) -> str:
+    """Fill shard ``index`` of ``count`` of a sweep's cells into ``out/cells`` (what
+    ``medisim sweep --shard K/N`` does): JSON ``{total, computed, reused}``."""
+    args = _sweep_args(sets, design, policy, scenario, seeds, horizon, metrics, replicates,
+                       design_seed, model, params, disease, out)
+    return _native.sweep(*args, (int(index), int(count)))
 
 
 def _csv_table(text: str) -> Any:

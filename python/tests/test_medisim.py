@@ -185,10 +185,19 @@ def test_ray_tasks_fill_the_cache_and_match_one_process(tmp_path):
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         r = mray.map_cells("l1", out=tmp_path / "ray", shards=4, seeds=[1, 2], horizon=30, grid=3)
+        # Without shared storage: the cells come back through the object store.
+        r2 = mray.map_cells("l1", out=tmp_path / "ray2", shards=3, seeds=[1, 2], horizon=30,
+                            grid=3, shared_storage=False)
+        sets = ("margin=0.1,0.4", "retinopathy.macular_edema_cost=4000,6000")
+        kw = dict(model="panel", seeds=range(0, 4), metrics=["total_cost"])
+        swept = mray.map_sweep(*sets, out=tmp_path / "sweep", shards=2, shared_storage=False, **kw)
     finally:
         ray.shutdown()
-    assert r["assembled"]["computed"] == 0
+    assert r["assembled"]["computed"] == 0 and r2["assembled"]["computed"] == 0
     assert sum(s["computed"] for s in r["shards"]) == 9
+    assert (tmp_path / "ray2" / "l1.csv").read_bytes() == (tmp_path / "ray" / "l1.csv").read_bytes()
+    assert list(swept["mean"]) == list(medisim.sweep(*sets, **kw)["mean"])
+    assert len(list((tmp_path / "sweep" / "cells").iterdir())) == 16
     b = tmp_path / "one"
     subprocess.run(
         [cli(), "l1", "--grid", "3", "--seeds", "1..2", "--horizon", "30", "--out", str(b)],
@@ -333,3 +342,27 @@ def test_a_search_evaluated_by_ray_tasks_follows_the_local_search(tmp_path):
         ray.shutdown()
     assert remote.best.hash() == local.best.hash()
     assert remote.table.to_dict() == local.table.to_dict()
+
+
+def test_shards_returned_through_the_object_store_assemble_the_straight_sweep(tmp_path):
+    """What a Ray task does without shared storage, without Ray: each shard filled on its own
+    node's disk and returned as files, written by the driver, then assembled from the cache."""
+    from medisim import _sweep_shard
+    from medisim.ray import _shard_files, _write_cells
+
+    sets = ("margin=0.1,0.4", "retinopathy.macular_edema_cost=4000,6000")
+    kw = dict(model="panel", seeds=range(0, 4), metrics=["total_cost", "provider_profit"])
+    out = tmp_path / "out"
+    for k in (1, 2):
+        r = _shard_files(lambda o: _sweep_shard(sets, k, 2, o, **kw), None)
+        assert r["stats"]["total"] == 16
+        _write_cells(str(out), r["cells"])
+    cells = sorted((out / "cells").iterdir())
+    assert len(cells) == 16
+    stamps = [c.stat().st_mtime_ns for c in cells]
+    assembled = medisim.sweep(*sets, out=out, **kw)
+    assert [c.stat().st_mtime_ns for c in cells] == stamps, "the assembly computed nothing"
+    straight = medisim.sweep(*sets, **kw)
+    assert list(assembled["mean"]) == list(straight["mean"]) and len(straight) == 8
+    with pytest.raises(ValueError, match="named"):
+        _write_cells(str(out), {"../evil.json": b"{}"})

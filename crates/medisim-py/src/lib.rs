@@ -315,9 +315,12 @@ fn house_inputs(
     })
 }
 
-/// `medisim sweep --model MODEL`: CSV text of the tidy table (or of the per-replicate rows).
+/// `medisim sweep --model MODEL`: CSV text of the tidy table (or of the per-replicate rows),
+/// its cells cached under `out` when given. With `shard = (K, N)` it only fills shard K of N of
+/// the cells into `out/cells` (what `--shard K/N` does) and returns JSON
+/// `{total, computed, reused}`.
 #[pyfunction]
-#[pyo3(signature = (sets, design = "grid", policy = None, scenario = None, seeds = None, horizon = 200, metrics = vec![], replicates = false, design_seed = 1, model = "medisim", params = None, disease = None, fixed = vec![]))]
+#[pyo3(signature = (sets, design = "grid", policy = None, scenario = None, seeds = None, horizon = 200, metrics = vec![], replicates = false, design_seed = 1, model = "medisim", params = None, disease = None, fixed = vec![], out = None, shard = None))]
 #[allow(clippy::too_many_arguments)]
 fn sweep(
     py: Python<'_>,
@@ -334,9 +337,12 @@ fn sweep(
     params: Option<&str>,
     disease: Option<&str>,
     fixed: Vec<String>,
+    out: Option<&str>,
+    shard: Option<(usize, usize)>,
 ) -> PyResult<String> {
     use medisim_experiments::house::{self as h, SweepRequest};
     use medisim_experiments::with_model;
+    let out = out.map(std::path::PathBuf::from);
     let inputs = house_inputs(
         model, policy, scenario, seeds, horizon, params, disease, fixed,
     )?;
@@ -347,9 +353,33 @@ fn sweep(
         metrics,
         replicates,
     };
+    if let Some((index, count)) = shard {
+        let shard = medisim_experiments::cells::Shard::parse(&format!("{index}/{count}"))
+            .map_err(value_error)?;
+        let out = out.ok_or_else(|| value_error("a shard fills out/cells: give out"))?;
+        let (total, stats) = py
+            .allow_threads(|| {
+                with_model!(model, |m| h::sweep_shard_of(
+                    m, &inputs, &req, &out, shard, &Hidden
+                ))
+            })
+            .map_err(value_error)?;
+        return Ok(serde_json::json!({
+            "total": total, "computed": stats.computed, "reused": stats.reused,
+        })
+        .to_string());
+    }
     let pb = progress_bar(0);
     let s = py
-        .allow_threads(|| with_model!(model, |m| h::sweep_of(m, &inputs, &req, None, &pb)))
+        .allow_threads(|| {
+            with_model!(model, |m| h::sweep_of(
+                m,
+                &inputs,
+                &req,
+                out.as_deref(),
+                &pb
+            ))
+        })
         .map_err(value_error)?;
     let table = match (replicates, &s.replicates) {
         (true, Some(r)) => r,
