@@ -2,8 +2,9 @@
 //! Monte Carlo check of a contract.
 
 use anyhow::{bail, Result};
+use medisim_contracts::contract::ContractScenario;
 use medisim_contracts::simulate::{simulate, Cohort, Policy};
-use medisim_contracts::{solve, Choice, Model, Params, Solution, Utility};
+use medisim_contracts::{solve, Model, Params, Solution};
 use medisim_core::text::name_of;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -57,8 +58,8 @@ pub struct ContractArgs {
     #[arg(long, default_value_t = 0.0)]
     w1: f64,
     /// Risk-averse model: sqrt, log1p or cara:R (0 < R < 1).
-    #[arg(long, default_value = "sqrt")]
-    utility: Utility,
+    #[arg(long, default_value = "sqrt", value_parser = utility)]
+    utility: String,
     /// The provider's cost of high expenditure, in dollars, for the dollar figures.
     #[arg(long, default_value_t = 10_000.0)]
     cost: f64,
@@ -76,26 +77,36 @@ pub struct ContractArgs {
     json: bool,
 }
 
+/// A utility's name, checked when the command line is read.
+fn utility(s: &str) -> Result<String, String> {
+    s.parse::<medisim_contracts::Utility>()?;
+    Ok(s.to_string())
+}
+
 impl ContractArgs {
-    fn params(&self) -> Params {
-        Params {
+    /// The flags as the contract model's scenario: one mapping from names to a model.
+    fn scenario(&self) -> ContractScenario {
+        ContractScenario {
+            provider: self.provider.clone(),
             pi00: self.pi00,
             pi01: self.pi01,
             pi10: self.pi10,
             pi11: self.pi11,
             gamma: self.gamma,
-        }
-    }
-
-    fn model(&self) -> Result<Model> {
-        let choice = Choice {
             p11: self.p11,
             t: self.t,
             w0: self.w0,
             w1: self.w1,
-            utility: self.utility,
-        };
-        Model::by_name(&self.provider, &choice).map_err(anyhow::Error::msg)
+            utility: self.utility.clone(),
+        }
+    }
+
+    fn params(&self) -> Params {
+        self.scenario().params()
+    }
+
+    fn model(&self) -> Result<Model> {
+        self.scenario().provider_model().map_err(anyhow::Error::msg)
     }
 }
 

@@ -583,13 +583,18 @@ fn sensitivity_other(a: &SensitivityArgs) -> Result<bool> {
         s.points,
         100.0 * a.box_fraction,
         s.keys.join(", "),
-        wrote
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        path_list(&wrote)
     );
     Ok(true)
+}
+
+/// Paths as a message lists them: `a.csv, a.parquet`.
+pub(crate) fn path_list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn sensitivity(a: &SensitivityArgs) -> Result<bool> {

@@ -160,11 +160,7 @@ fn report(a: &SweepArgs, s: &SweepOutput) -> Result<bool> {
         s.points,
         s.seeds,
         s.keys.join(", "),
-        wrote
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        crate::experiments::path_list(&wrote)
     );
     Ok(true)
 }

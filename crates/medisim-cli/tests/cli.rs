@@ -667,7 +667,8 @@ fn sweep_writes_tidy_csv_and_parquet_and_resumes() {
     assert_eq!(reps.lines().count(), 1 + 6 * 3 * 2);
     let parquet = std::fs::read(out.join("sweep.parquet")).unwrap();
     assert_eq!(&parquet[..4], b"PAR1");
-    assert!(!out.join("sweep").exists(), "two keys make no line figure");
+    // Two keys on a grid: one map per metric (as the L1 maps), no line figure.
+    assert!(out.join("sweep/sweep_upcoding_rate.svg").exists());
     // Up-coding rises with α at either ν (the policy constant is really swept).
     let up: Vec<f64> = csv
         .lines()

@@ -88,8 +88,9 @@ impl ContractScenario {
         }
     }
 
-    /// Solve the scenario's model: every range and assumption is checked on the way.
-    pub fn solve(&self) -> Result<Solution, String> {
+    /// The provider model the scenario names, its member picked by `p11`, `t`, `w0`/`w1` or
+    /// `utility`.
+    pub fn provider_model(&self) -> Result<Provider, String> {
         let choice = Choice {
             p11: self.p11,
             t: self.t,
@@ -97,8 +98,12 @@ impl ContractScenario {
             w1: self.w1,
             utility: self.utility.parse::<Utility>()?,
         };
-        let provider = Provider::by_name(&self.provider, &choice)?;
-        solve(provider, &self.params()).map_err(|e| e.to_string())
+        Provider::by_name(&self.provider, &choice)
+    }
+
+    /// Solve the scenario's model: every range and assumption is checked on the way.
+    pub fn solve(&self) -> Result<Solution, String> {
+        solve(self.provider_model()?, &self.params()).map_err(|e| e.to_string())
     }
 }
 

@@ -1,7 +1,5 @@
 //! Numbers in messages: short, exact enough to recognise, and never a 300-digit expansion.
 
-/// `x` as a person reads it in an error message: plain for ordinary magnitudes, scientific for
-/// very large or very small ones, and `NaN` / `inf` by name.
 /// A value's user-facing name: the name it has in TOML and JSON (its serde name), never the
 /// Rust debug name (`mixed`, not `Mixed`; `status_quo`, not `StatusQuo`).
 pub fn name_of<T: serde::Serialize>(v: &T) -> String {
@@ -12,6 +10,8 @@ pub fn name_of<T: serde::Serialize>(v: &T) -> String {
     }
 }
 
+/// `x` as a person reads it in an error message: plain for ordinary magnitudes, scientific for
+/// very large or very small ones, and `NaN` / `inf` by name.
 pub fn number(x: f64) -> String {
     let a = x.abs();
     if x.is_finite() && a != 0.0 && !(1e-4..1e6).contains(&a) {

@@ -147,9 +147,9 @@ pub fn heatmap(m: &Heatmap) -> String {
                     format!(
                         "{} = {}, {} = {}: {v:.p$}{interval}",
                         m.axes.0,
-                        xs[i],
+                        tick(xs[i]),
                         m.axes.1,
-                        ys[j],
+                        tick(ys[j]),
                         p = decimals + 1
                     ),
                 ));
@@ -259,10 +259,22 @@ fn s_empty(title: &str) -> String {
 }
 
 /// Tick label at a cell centre: the grid value of that cell.
+/// A grid value as a tick reads it: at most nine decimals, trailing zeros dropped, so a grid
+/// step's rounding (0.30000000000000004) prints as the value meant (0.3).
+fn tick(x: f64) -> String {
+    let s = format!("{x:.9}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
+}
+
 fn centre_label(v: &SegmentValue<i32>, values: &[f64]) -> String {
     match v {
         SegmentValue::CenterOf(i) if *i >= 0 && (*i as usize) < values.len() => {
-            format!("{}", values[*i as usize])
+            tick(values[*i as usize])
         }
         _ => String::new(),
     }

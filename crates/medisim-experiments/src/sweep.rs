@@ -11,7 +11,7 @@
 //! bit.
 
 use crate::cells::{run_model_cells, CellSpec};
-use crate::plots::{lines_with_bands, BandPoint};
+use crate::plots::{heatmap, lines_with_bands, metric_scale, BandPoint, Heatmap};
 use crate::{Figure, Options};
 use anyhow::{anyhow, bail, Result};
 use medisim_core::progress::Progress;
@@ -287,16 +287,20 @@ pub fn run_model<M: Model>(
     })
 }
 
-/// The sweep's figure, drawn as the L2 figures are: for a grid over one key, each metric's mean
-/// over the key's values with its 95% band, labelled with the metric's declared unit. `None`
-/// for several keys or a sampled design, whose points make no line.
+/// The sweep's figure: for a grid over one key, each metric's mean over the key's values with
+/// its 95% band, drawn as the L2 figures are; over two keys, each metric's map drawn as the L1
+/// maps are (every cell's value, the interval on hover). Labelled with the metric's declared
+/// unit and kind. `None` for more keys or a sampled design, whose points make no line or map.
 pub fn figure<M: Metric>(s: &Sweep, metrics: &[M]) -> Option<Figure> {
-    let [key] = s.keys.as_slice() else {
-        return None;
-    };
     if s.design != SweepDesign::Grid {
         return None;
     }
+    if let [x, y] = s.keys.as_slice() {
+        return Some(map_figure(s, metrics, x, y));
+    }
+    let [key] = s.keys.as_slice() else {
+        return None;
+    };
     let panel = |m: M| {
         let mut line: Vec<BandPoint> = s
             .points
@@ -317,6 +321,60 @@ pub fn figure<M: Metric>(s: &Sweep, metrics: &[M]) -> Option<Figure> {
         caption: "Means over seeds with 95% bands.".into(),
         panels: metrics.iter().map(|m| panel(*m)).collect(),
     })
+}
+
+/// A two-key grid's maps: x the first key, y the second.
+fn map_figure<M: Metric>(s: &Sweep, metrics: &[M], x: &str, y: &str) -> Figure {
+    let axis = |k: usize| {
+        let mut v: Vec<f64> = s.points.iter().map(|p| p.values[k]).collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        v
+    };
+    let (xs, ys) = (axis(0), axis(1));
+    let at = |a: f64, b: f64, m: M| {
+        s.points
+            .iter()
+            .find(|p| p.values[0] == a && p.values[1] == b)
+            .and_then(|p| p.summary.get(m))
+    };
+    let panel = |m: M| {
+        let grid = |f: &dyn Fn(Option<&Summary>) -> f64| -> Vec<Vec<f64>> {
+            xs.iter()
+                .map(|a| ys.iter().map(|b| f(at(*a, *b, m))).collect())
+                .collect()
+        };
+        let values = grid(&|v| v.map_or(f64::NAN, |v| v.mean));
+        let intervals: Vec<Vec<[f64; 2]>> = xs
+            .iter()
+            .map(|a| {
+                ys.iter()
+                    .map(|b| at(*a, *b, m).map_or([f64::NAN; 2], |v| v.ci95))
+                    .collect()
+            })
+            .collect();
+        let (unit, palette) = metric_scale(m);
+        let title = format!("{} ({unit})", m.name());
+        let svg = heatmap(&Heatmap {
+            title: &title,
+            axes: (x, y),
+            xs: &xs,
+            ys: &ys,
+            values: &values,
+            decimals: 2,
+            cross: None,
+            palette,
+            unit,
+            intervals: Some(&intervals),
+        });
+        (m.name().to_string(), svg)
+    };
+    Figure {
+        id: "sweep".into(),
+        title: format!("Sweep of {x} × {y}"),
+        caption: "Means over seeds; hover a cell for its 95% interval.".into(),
+        panels: metrics.iter().map(|m| panel(*m)).collect(),
+    }
 }
 
 /// The metrics to write: the named ones (each checked), or every metric.
@@ -578,6 +636,41 @@ mod tests {
             panic!("variance column")
         };
         assert!(var[0] > 0.0);
+    }
+
+    /// A grid over two keys draws one map per metric, its ticks the values meant (a grid
+    /// step's 0.30000000000000004 reads 0.3); more keys or a sampled design draw nothing.
+    #[test]
+    fn a_two_key_grid_draws_a_map_per_metric() {
+        use medisim_contracts::contract::{Contract, ContractMetric, ContractScenario};
+        let base = Setting::<Contract> {
+            scenario: ContractScenario::default(),
+            policy: (),
+            spec: RunSpec::new(vec![0], medisim_core::NoSettings {}),
+        };
+        let f = |t: &str| parse_factor(&Contract, t, &base).unwrap();
+        let spec = SweepSpec {
+            factors: vec![f("gamma=0.1:0.4:4"), f("t=0,1")],
+            design: SweepDesign::Grid,
+            seed: 1,
+        };
+        let s = run_model(&Contract, &base, &spec, None, &Hidden).unwrap();
+        assert!(!s.stochastic && s.points.len() == 8);
+        let m = [ContractMetric::P01, ContractMetric::ExpectedPayment];
+        let fig = figure(&s, &m).expect("a map");
+        assert_eq!(fig.panels.len(), 2);
+        let svg = &fig.panels[0].1;
+        assert!(
+            svg.contains("\n0.3\n") && !svg.contains("0.30000000000000004"),
+            "ticks"
+        );
+        assert!(svg.contains("t = 1"), "hover names the keys");
+        let three = SweepSpec {
+            factors: vec![f("gamma=0.1,0.2"), f("t=0,1"), f("pi00=0.5,0.51")],
+            ..spec
+        };
+        let s3 = run_model(&Contract, &base, &three, None, &Hidden).unwrap();
+        assert!(figure(&s3, &m).is_none());
     }
 
     /// A point's summary from one-seed cells equals `medisim run`'s for the same setting, bit

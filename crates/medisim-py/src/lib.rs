@@ -682,24 +682,22 @@ fn contract(
     w1: f64,
     utility: &str,
 ) -> PyResult<String> {
-    use medisim_contracts::{Choice, Model, Params};
-    let choice = Choice {
-        p11,
-        t,
-        w0,
-        w1,
-        utility: utility.parse().map_err(value_error)?,
-    };
-    let m = Model::by_name(model, &choice).map_err(value_error)?;
-    let icp = Params::ICP;
-    let p = Params {
+    // The same scenario, and so the same name → model mapping, as the command line's.
+    let icp = medisim_contracts::contract::ContractScenario::default();
+    let scenario = medisim_contracts::contract::ContractScenario {
+        provider: model.to_string(),
         pi00: pi00.unwrap_or(icp.pi00),
         pi01: pi01.unwrap_or(icp.pi01),
         pi10: pi10.unwrap_or(icp.pi10),
         pi11: pi11.unwrap_or(icp.pi11),
         gamma: gamma.unwrap_or(icp.gamma),
+        p11,
+        t,
+        w0,
+        w1,
+        utility: utility.to_string(),
     };
-    let s = medisim_contracts::solve(m, &p).map_err(value_error)?;
+    let s = scenario.solve().map_err(value_error)?;
     serde_json::to_string(&s).map_err(value_error)
 }
 
