@@ -130,6 +130,7 @@ pub fn contract(a: &ContractArgs) -> Result<bool> {
     };
     // The parameters are the input: a named problem refuses them (exit 2, as everywhere).
     let s = solve(model, &params)?;
+    crate::experiments::finite_result(&s, "the contract")?;
     if a.action == Some(Action::Simulate) {
         if !(1..=MAX_PATIENTS).contains(&a.patients) {
             bail!(

@@ -87,7 +87,7 @@ fn shell_word(a: &str) -> String {
 
 /// The Slurm driver for this command line in N shards: submits the array, then the assembly
 /// job after every shard has succeeded.
-pub fn slurm_script(n: usize) -> String {
+pub fn slurm_script(n: usize) -> Result<String> {
     // The same command line without --emit-slurm.
     let mut args: Vec<String> = Vec::new();
     let mut it = std::env::args().skip(1);
@@ -98,12 +98,20 @@ pub fn slurm_script(n: usize) -> String {
             args.push(a);
         }
     }
+    // Quoting keeps spaces and quotes inert, but a line break would end the heredoc's line
+    // (and a line `EOF` the heredoc): such an argument is refused, not written.
+    if let Some(a) = args.iter().find(|a| a.chars().any(char::is_control)) {
+        bail!(
+            "--emit-slurm: the argument {a:?} holds a line break or another control character, \
+             which a generated script could run as a command; rename the path"
+        );
+    }
     let cmd = args
         .iter()
         .map(|a| shell_word(a))
         .collect::<Vec<_>>()
         .join(" ");
-    format!(
+    Ok(format!(
         r#"#!/bin/bash
 # medisim on Slurm: {n} shards of `medisim {cmd}` as a job array, then one assembly job.
 # Submit with `bash THIS_FILE` from a directory every node can reach (the --out directory
@@ -119,7 +127,7 @@ sbatch --job-name=medisim-assemble --dependency=afterok:"$array" --cpus-per-task
 medisim {cmd}
 EOF
 "#
-    )
+    ))
 }
 
 /// Handle --shard / --emit-slurm for a command whose cells `experiments` names; `None` when
@@ -158,7 +166,7 @@ pub(crate) fn distribute_with(
         if n == 0 || n > 100_000 {
             bail!("--emit-slurm {n}: the shard count must be 1..=100000");
         }
-        say_raw!("{}", slurm_script(n));
+        say_raw!("{}", slurm_script(n)?);
         return Ok(Some(true));
     }
     let Some(text) = &d.shard else {
@@ -515,14 +523,28 @@ fn design_options(
 }
 
 /// `--keys a,b,c`, or every constant the project chose.
-fn keys_or_chosen(keys: &Option<String>) -> Vec<String> {
+/// `--keys a,b,c` (each once), or every constant the project chose.
+fn keys_or_chosen(keys: &Option<String>) -> Result<Vec<String>> {
     match keys {
-        Some(k) => k.split(',').map(|s| s.trim().to_string()).collect(),
-        None => medisim_experiments::sensitivity::CHOSEN
+        Some(k) => key_list(k),
+        None => Ok(medisim_experiments::sensitivity::CHOSEN
             .iter()
             .map(|s| s.to_string())
-            .collect(),
+            .collect()),
     }
+}
+
+/// A comma-separated key list; a key named twice is refused (it would make two columns of
+/// one name, the first of them false).
+fn key_list(text: &str) -> Result<Vec<String>> {
+    let keys: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(String::from)
+        .collect();
+    medisim_experiments::sweep::distinct(keys.iter().map(String::as_str))?;
+    Ok(keys)
 }
 
 /// `sensitivity --model NAME`: the keys over a ±box as one sweep of the model, each metric's
@@ -545,15 +567,7 @@ fn sensitivity_other(a: &SensitivityArgs) -> Result<bool> {
     let inputs = a
         .model
         .inputs(Options::paper(), a.seeds.as_deref(), &given)?;
-    let keys: Vec<String> = a
-        .keys
-        .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .map(String::from)
-        .collect();
+    let keys = key_list(a.keys.as_deref().unwrap_or_default())?;
     let name = a.model.model.as_str();
     let mut req = medisim_experiments::with_model!(name, |m| house::box_request(
         m,
@@ -588,6 +602,19 @@ fn sensitivity_other(a: &SensitivityArgs) -> Result<bool> {
     Ok(true)
 }
 
+/// Refuse a result holding a NaN or an infinity (exit 2, naming where), so that nothing
+/// undefined is ever printed as success: a model pushed outside its domain by extreme
+/// parameters says so instead.
+pub(crate) fn finite_result<T: serde::Serialize>(v: &T, what: &str) -> Result<()> {
+    match medisim_core::params::non_finite(v) {
+        None => Ok(()),
+        Some((key, x)) => bail!(
+            "{what}: `{key}` is {x}: the parameters are outside what the model can compute; \
+             bring the largest values towards the defaults"
+        ),
+    }
+}
+
 /// Paths as a message lists them: `a.csv, a.parquet`.
 pub(crate) fn path_list(paths: &[PathBuf]) -> String {
     paths
@@ -607,7 +634,7 @@ pub fn sensitivity(a: &SensitivityArgs) -> Result<bool> {
     }
     let seeds = a.seeds.as_deref().unwrap_or("20001..20030");
     let o = design_options(seeds, a.horizon.unwrap_or(200), &a.out, &a.scenario)?;
-    let keys = keys_or_chosen(&a.keys);
+    let keys = keys_or_chosen(&a.keys)?;
     if a.points == 0 || a.points > 100_000 {
         bail!("--points must be in 1..=100000, got {}", a.points);
     }
@@ -703,7 +730,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<bool> {
         bail!("--iterations must be in 1..=1000000, got {}", a.iterations);
     }
     let spec = Spec {
-        keys: keys_or_chosen(&a.keys),
+        keys: keys_or_chosen(&a.keys)?,
         box_fraction: a.box_fraction,
         iterations: a.iterations,
     };

@@ -2,6 +2,7 @@
 //! ACO shared savings, chapter 4's imaging game, chapter 5's chronic-care stochastic game —
 //! each solved for its equilibrium, or one of the dissertation's tables recomputed.
 
+use crate::experiments::finite_result;
 use anyhow::{bail, Context, Result};
 use medisim_core::text::name_of;
 use medisim_games::aco::{AcoGame, Investment, Outcome};
@@ -219,6 +220,9 @@ fn ct_scanner(a: &GameArgs) -> Result<bool> {
     // k1 enters H's payoff additively and not P's response or H's share, so the boundary
     // is where the two branches' payoffs cross.
     let threshold = branches[1].hospital - (branches[0].hospital - g.k[0]);
+    finite_result(&branches, "the branches (invest, status quo)")?;
+    finite_result(&eq, "the equilibrium")?;
+    finite_result(&threshold, "the investment threshold k1")?;
     if a.json {
         say!(
             "{}",
@@ -288,6 +292,8 @@ fn imaging(a: &GameArgs) -> Result<bool> {
     };
     let branches = [at(Investment::Invest), at(Investment::StatusQuo)];
     let eq = g.equilibrium(incentive);
+    finite_result(&branches, "the branches (invest, status quo)")?;
+    finite_result(&eq, "the equilibrium")?;
     if a.json {
         say!(
             "{}",
@@ -349,6 +355,7 @@ fn imaging(a: &GameArgs) -> Result<bool> {
 fn chronic_care(a: &GameArgs) -> Result<bool> {
     let g: ChronicCareGame = load(a)?;
     let s = g.solve().map_err(anyhow::Error::msg)?;
+    finite_result(&s, "the equilibria")?;
     if a.json {
         say!(
             "{}",

@@ -5,12 +5,12 @@ use anyhow::{bail, Context, Result};
 use medisim_core::input::read_settings;
 use medisim_core::text::name_of;
 use medisim_core::{write_atomic, Metric as _};
-use medisim_panel::disease::{DiseaseModel, MarkovFile, Retinopathy};
+use medisim_panel::disease::{DiseaseModel, MarkovFile};
 use medisim_panel::experiments::{
     experiment, parse_values, sweep, Series, Sweep, EXPERIMENTS, KEYS,
 };
 use medisim_panel::sim::{run, PanelResult};
-use medisim_panel::{Basis, PanelConfig, PanelMetric, ProviderKind};
+use medisim_panel::{Basis, PanelConfig, PanelMetric, PanelScenario, ProviderKind};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Subcommand)]
@@ -153,6 +153,13 @@ pub struct ExperimentArgs {
 
 /// The disease model and configuration a setting names.
 fn load(s: &Setting) -> Result<(Box<dyn DiseaseModel>, PanelConfig)> {
+    let scenario = load_scenario(s)?;
+    Ok((scenario.disease_model()?, scenario.config))
+}
+
+/// The panel's scenario a setting names: the configuration, and the Markov file if one is
+/// given (else the retinopathy model is built from the configuration, point by point).
+fn load_scenario(s: &Setting) -> Result<PanelScenario> {
     let mut cfg = match &s.params {
         Some(p) => {
             let text = read_settings(p, "a panel configuration")?;
@@ -205,15 +212,19 @@ fn load(s: &Setting) -> Result<(Box<dyn DiseaseModel>, PanelConfig)> {
             .map_err(|e| anyhow::anyhow!("--set {text}: {e}"))?;
         cfg = cfg.set(key, value)?;
     }
-    let disease: Box<dyn DiseaseModel> = match &s.disease {
+    let disease = match &s.disease {
         Some(p) => {
             let text = read_settings(p, "a disease model")?;
-            Box::new(MarkovFile::from_toml(&text, &p.display().to_string())?)
+            Some(MarkovFile::from_toml(&text, &p.display().to_string())?)
         }
-        None => Box::new(Retinopathy::new(cfg.retinopathy.clone())?),
+        None => None,
     };
-    cfg.validate(disease.as_ref())?;
-    Ok((disease, cfg))
+    let scenario = PanelScenario {
+        config: cfg,
+        disease,
+    };
+    scenario.validate()?;
+    Ok(scenario)
 }
 
 pub fn panel(c: &PanelCommand) -> Result<bool> {
@@ -229,6 +240,7 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
                     medisim_panel::sim::run_replicates(d.as_ref(), &cfg, &seeds)?
                 }
             };
+            r.metrics.check_finite().map_err(anyhow::Error::msg)?;
             if a.json {
                 say!(
                     "{}",
@@ -243,7 +255,7 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
             Ok(true)
         }
         PanelCommand::Sweep(a) => {
-            let (d, cfg) = load(&a.setting)?;
+            let scenario = load_scenario(&a.setting)?;
             let (key, spec) = a.vary.split_once('=').ok_or_else(|| {
                 anyhow::anyhow!(
                     "--vary wants KEY=lo:hi:n or KEY=v1,v2 (keys: {})",
@@ -251,7 +263,13 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
                 )
             })?;
             let values = parse_values(spec).map_err(|e| anyhow::anyhow!("--vary {key}: {e}"))?;
-            let points = sweep(d.as_ref(), &cfg, key.trim(), &values)?;
+            let points = sweep(&scenario, key.trim(), &values)?;
+            let cfg = scenario.config;
+            for (x, r) in &points {
+                r.metrics
+                    .check_finite()
+                    .map_err(|e| anyhow::anyhow!("at {key} = {x}: {e}"))?;
+            }
             let s = Sweep {
                 id: "sweep".into(),
                 title: format!("{key} over {spec}"),

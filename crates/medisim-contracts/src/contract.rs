@@ -74,6 +74,7 @@ impl ContractScenario {
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, String> {
         let s: ContractScenario = toml::from_str(text)
             .map_err(|e| format!("{origin}: {}", medisim_core::input::toml_error(&e, text)))?;
+        medisim_core::params::finite(&s).map_err(|e| format!("{origin}: {e}"))?;
         s.solve().map_err(|e| format!("{origin}: {e}"))?;
         Ok(s)
     }

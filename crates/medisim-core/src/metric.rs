@@ -82,6 +82,20 @@ impl Summaries {
         self.0.iter().map(|(k, v)| (k.as_str(), v))
     }
 
+    /// Refuse summaries whose mean is NaN or infinite, naming the metric: a result computed
+    /// from values outside a model's domain must not pass for one. (A spread may be undefined,
+    /// as for one replicate; a mean never.)
+    pub fn check_finite(&self) -> Result<(), String> {
+        match self.0.iter().find(|(_, s)| !s.mean.is_finite()) {
+            None => Ok(()),
+            Some((name, s)) => Err(format!(
+                "the result's {name} is {}: the parameters are outside what the model can \
+                 compute; bring the largest values towards the defaults",
+                s.mean
+            )),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

@@ -121,6 +121,43 @@ pub fn number<T: Serialize>(params: &T, key: &str) -> Result<f64, KeyError> {
         })
 }
 
+/// The first number in `v` (parameters, or a result) that is NaN or infinite, with its key
+/// (`k[0]`, `retinopathy.macular_edema_cost`): TOML files may write `nan` and `inf`, and a
+/// result computed from extreme values can overflow, so readers and writers of every model
+/// check through this one walk. `None` when every number is finite (or `v` has no TOML form).
+pub fn non_finite<T: Serialize>(v: &T) -> Option<(String, f64)> {
+    fn walk(v: &Value, path: &str) -> Option<(String, f64)> {
+        match v {
+            Value::Float(x) if !x.is_finite() => Some((path.to_string(), *x)),
+            Value::Table(t) => t.iter().find_map(|(k, v)| {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk(v, &p)
+            }),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| walk(v, &format!("{path}[{i}]"))),
+            _ => None,
+        }
+    }
+    walk(&Value::try_from(v).ok()?, "")
+}
+
+/// Refuse parameters holding a NaN or an infinity, naming the key.
+pub fn finite<T: Serialize>(v: &T) -> Result<(), KeyError> {
+    match non_finite(v) {
+        None => Ok(()),
+        Some((key, x)) => Err(KeyError::Invalid {
+            key,
+            message: format!("{x} is not a finite number"),
+        }),
+    }
+}
+
 /// `new` converted to the type of the slot it replaces, or refused.
 fn coerce(key: &str, old: &Value, new: Value) -> Result<Value, KeyError> {
     let refuse = |expected: &str, new: &Value| KeyError::Type {
@@ -343,6 +380,41 @@ mod tests {
             ));
         }
         assert!(literal("1 2").is_err());
+    }
+
+    #[test]
+    fn non_finite_numbers_are_found_by_key() {
+        #[derive(serde::Serialize)]
+        struct Inner {
+            cost: f64,
+        }
+        #[derive(serde::Serialize)]
+        struct P {
+            a: f64,
+            k: Vec<f64>,
+            inner: Inner,
+        }
+        let ok = P {
+            a: 1.0,
+            k: vec![1.0, 2.0],
+            inner: Inner { cost: 3.0 },
+        };
+        assert_eq!(super::non_finite(&ok), None);
+        let bad = P {
+            k: vec![1.0, f64::NAN],
+            ..ok
+        };
+        let (key, x) = super::non_finite(&bad).unwrap();
+        assert!(key == "k[1]" && x.is_nan());
+        let inf = P {
+            a: 1.0,
+            k: vec![],
+            inner: Inner {
+                cost: f64::INFINITY,
+            },
+        };
+        let e = super::finite(&inf).unwrap_err().to_string();
+        assert!(e.contains("inner.cost") && e.contains("inf"), "{e}");
     }
 
     #[test]

@@ -132,6 +132,7 @@ pub fn run_model_cells<M: Model>(
             let summary = model
                 .run(&spec.scenario, &spec.policy, &spec.spec)
                 .map_err(anyhow::Error::msg)?;
+            summary.check_finite().map_err(anyhow::Error::msg)?;
             if let Some(p) = &path {
                 let file = CellFile {
                     key: key.clone(),

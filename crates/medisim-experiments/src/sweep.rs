@@ -108,11 +108,24 @@ impl Setting<MediSim> {
     }
 }
 
+/// Refuse a key named twice: a sweep, a sensitivity design or a calibration would write two
+/// columns of one name, the first of them false.
+pub fn distinct<'a>(keys: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for k in keys {
+        if !seen.insert(k) {
+            bail!("`{k}` is named twice; name each key once");
+        }
+    }
+    Ok(())
+}
+
 /// The design's points, one value per factor.
 pub fn design_points(factors: &[Factor], design: SweepDesign, seed: u64) -> Result<Vec<Vec<f64>>> {
     if factors.is_empty() {
         bail!("a sweep needs at least one --set KEY=VALUES");
     }
+    distinct(factors.iter().map(|f| f.key.as_str()))?;
     match design {
         SweepDesign::Grid => {
             let axes: Vec<Vec<f64>> = factors
@@ -592,12 +605,15 @@ mod tests {
         let mut bins: Vec<usize> = lhs.iter().map(|v| (v[0] / 0.025) as usize).collect();
         bins.sort();
         assert_eq!(bins, (0..8).collect::<Vec<_>>());
+        let w = factor("objective.w_waiting=0:5", &base).unwrap();
         assert_eq!(
-            design_points(&[r.clone(), r], SweepDesign::Sobol(4), 3)
+            design_points(&[r.clone(), w], SweepDesign::Sobol(4), 3)
                 .unwrap()
                 .len(),
             4 * (2 + 2)
         );
+        let twice = design_points(&[r.clone(), r], SweepDesign::Sobol(4), 3).unwrap_err();
+        assert!(twice.to_string().contains("named twice"), "{twice}");
         assert!(SweepDesign::parse("lhs:0").is_err());
         assert!(SweepDesign::parse("random").is_err());
         assert_eq!(

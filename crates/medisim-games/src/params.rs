@@ -36,6 +36,7 @@ pub trait GameParams: DeserializeOwned + Serialize + Default {
             origin: origin.into(),
             message: medisim_core::input::toml_error(&e, text),
         })?;
+        params::finite(&g)?;
         g.validate()?;
         Ok(g)
     }

@@ -347,6 +347,24 @@ impl MarkovFile {
                     message: format!("`{name}` is not one of the states {:?}", m.states),
                 })
         };
+        if let Some((key, x)) = medisim_core::params::non_finite(&m) {
+            return Err(PanelError::Invalid {
+                key,
+                message: format!("{x} is not a finite number"),
+            });
+        }
+        let names = |key: &str, names: Vec<&String>| {
+            let mut seen = std::collections::BTreeSet::new();
+            match names.into_iter().find(|n| !seen.insert(n.as_str())) {
+                None => Ok(()),
+                Some(n) => Err(PanelError::Invalid {
+                    key: key.into(),
+                    message: format!("`{n}` is named twice; every name must be its own"),
+                }),
+            }
+        };
+        names("states", m.states.iter().collect())?;
+        names("treatments", m.treatments.iter().map(|t| &t.name).collect())?;
         m.start = index(&m.initial, "initial")?;
         let mut costs = vec![0.0; m.states.len()];
         for (s, c) in &m.entry_costs {

@@ -5,7 +5,7 @@ use crate::disease::DiseaseModel;
 use crate::payment::Basis;
 use crate::provider::ProviderKind;
 use crate::sim::{run, PanelResult};
-use crate::{PanelConfig, PanelError};
+use crate::{PanelConfig, PanelError, PanelScenario};
 use medisim_core::{Column, Summary, Table};
 use serde::Serialize;
 
@@ -165,19 +165,23 @@ pub struct Series {
     pub points: Vec<(f64, PanelResult)>,
 }
 
-/// Run `base` at each value of `key`.
+/// Run `base` at each value of `key`, the disease model rebuilt at every point (a swept
+/// retinopathy key changes the model) and every point validated.
 pub fn sweep(
-    d: &dyn DiseaseModel,
-    base: &PanelConfig,
+    base: &PanelScenario,
     key: &str,
     values: &[f64],
 ) -> Result<Vec<(f64, PanelResult)>, PanelError> {
     values
         .iter()
         .map(|v| {
-            let point = base.with(key, *v)?;
-            point.validate(d)?;
-            Ok((*v, run(d, &point)?))
+            let point = PanelScenario {
+                config: base.config.with(key, *v)?,
+                disease: base.disease.clone(),
+            };
+            let d = point.disease_model()?;
+            point.config.validate(d.as_ref())?;
+            Ok((*v, run(d.as_ref(), &point.config)?))
         })
         .collect()
 }

@@ -89,6 +89,12 @@ impl PanelConfig {
     }
 
     pub fn validate(&self, d: &dyn DiseaseModel) -> Result<(), PanelError> {
+        if let Some((key, x)) = medisim_core::params::non_finite(self) {
+            return Err(PanelError::Invalid {
+                key,
+                message: format!("{x} is not a finite number"),
+            });
+        }
         let range = |key: &str, v: usize, hi: usize| {
             if v == 0 || v > hi {
                 Err(PanelError::Invalid {
@@ -102,10 +108,11 @@ impl PanelConfig {
         range("patients", self.patients, 100_000)?;
         range("years", self.years, 1_000)?;
         range("runs", self.runs, 1_000_000)?;
-        if !(self.premium.is_finite() && self.premium >= 0.0) {
+        // The premium is the medical loss ratio's denominator: zero would make it undefined.
+        if !(self.premium.is_finite() && self.premium > 0.0) {
             return Err(PanelError::Invalid {
                 key: "premium".into(),
-                message: format!("{} must be finite and ≥ 0", self.premium),
+                message: format!("{} must be finite and > 0", self.premium),
             });
         }
         disease::validate(d)?;

@@ -1,0 +1,171 @@
+//! Hostile inputs, second pass (issue 26): the games, the panel, the contracts and the generic
+//! commands. Each test is one class of fault the adversarial pass found, and fails when the
+//! shared mechanism that answers it is switched off.
+
+mod common;
+
+use common::{medisim, text};
+
+/// `args` exits 2 and its error says every one of `want`.
+fn refused(args: &[&str], want: &[&str]) {
+    let out = medisim(args);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    for w in want {
+        assert!(err.contains(w), "{args:?}: `{w}` not in: {err}");
+    }
+    assert!(out.stdout.is_empty(), "{args:?} printed a result");
+}
+
+/// Nothing NaN or infinite is reported as success: extreme but finite parameters push the
+/// games, the panel and the contracts outside what they compute, and each says so.
+#[test]
+fn a_non_finite_result_is_refused_naming_where() {
+    refused(
+        &["game", "imaging", "--set", "lambda_p=1e308"],
+        &["NaN", "billings"],
+    );
+    refused(
+        &["game", "ct-scanner", "--set", "benefit=[-1e308,0,1e308]"],
+        &["the branches", "NaN"],
+    );
+    refused(
+        &["game", "ct-scanner", "--set", "benefit=[0,1e-320,2e-320]"],
+        &["NaN"],
+    );
+    refused(
+        &[
+            "panel",
+            "run",
+            "--set",
+            "retinopathy.macular_edema_cost=1e308",
+        ],
+        &["complications_cost", "inf"],
+    );
+    refused(
+        &["contract", "--provider", "free", "--p11", "1e308"],
+        &["the contract", "inf"],
+    );
+    refused(
+        &["run", "--model", "imaging", "--set", "lambda_p=1e308"],
+        &["NaN"],
+    );
+}
+
+/// TOML may write `nan` and `inf`: every model's parameter file refuses them by key, and a
+/// Markov model refuses a state or treatment named twice.
+#[test]
+fn parameter_files_with_nan_inf_or_duplicate_names_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p.display().to_string()
+    };
+    let g = file("g.toml", "mu = nan\n");
+    refused(&["game", "ct-scanner", "--params", &g], &["`mu`", "NaN"]);
+    let p = file("p.toml", "premium = inf\n");
+    refused(&["panel", "run", "--params", &p], &["premium", "inf"]);
+    let c = file("c.toml", "gamma = nan\n");
+    refused(
+        &["run", "--model", "contract", "--params", &c],
+        &["gamma", "NaN"],
+    );
+    let twice = "name = \"m\"\nstates = [\"a\", \"a\"]\ninitial = \"a\"\n\
+                 [[treatments]]\nname = \"t\"\nfee = 1.0\nvisits = 1.0\n\
+                 transitions = [[1.0, 0.0], [0.0, 1.0]]\n";
+    let m = file("m.toml", twice);
+    refused(&["panel", "run", "--disease", &m], &["`a` is named twice"]);
+    refused(&["panel", "run", "--set", "premium=0"], &["premium", "> 0"]);
+}
+
+/// A key named twice would write two columns of one name, the first false: refused in a
+/// sweep, a sensitivity design and a calibration.
+#[test]
+fn a_key_named_twice_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    refused(
+        &[
+            "sweep",
+            "--set",
+            "arrivals.rate=1:2:2",
+            "--set",
+            "arrivals.rate=3:4:2",
+        ],
+        &["`arrivals.rate` is named twice"],
+    );
+    refused(
+        &[
+            "sensitivity",
+            "--keys",
+            "care.nu,care.nu",
+            "--points",
+            "2",
+            "--out",
+            out,
+        ],
+        &["`care.nu` is named twice"],
+    );
+    refused(
+        &["calibrate", "--keys", "care.nu,care.nu", "--out", out],
+        &["`care.nu` is named twice"],
+    );
+    refused(
+        &[
+            "sweep",
+            "--model",
+            "panel",
+            "--set",
+            "margin=0.1,0.2",
+            "--set",
+            "margin=0.3,0.4",
+        ],
+        &["`margin` is named twice"],
+    );
+}
+
+/// A generated Slurm script never carries a line break from an argument (it would run the
+/// rest as a command, or end the heredoc).
+#[test]
+fn a_slurm_script_refuses_an_argument_with_a_line_break() {
+    refused(
+        &["l1", "--emit-slurm", "2", "--out", "run\nrm -rf ~"],
+        &["line break"],
+    );
+    refused(
+        &["l1", "--emit-slurm", "2", "--out", "a\nEOF\nb"],
+        &["line break"],
+    );
+    let ok = medisim(&["l1", "--emit-slurm", "2", "--out", "my run's dir"]);
+    assert!(ok.status.success());
+    assert!(text(&ok.stdout).contains(r"'my run'\''s dir'"));
+}
+
+/// A swept retinopathy key changes the model at every point (the disease model was built
+/// once, before the sweep, so every point had the first point's costs).
+#[test]
+fn a_panel_sweep_rebuilds_the_disease_model_at_every_point() {
+    let out = medisim(&[
+        "panel",
+        "sweep",
+        "--vary",
+        "retinopathy.macular_edema_cost=0:20000:3",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = v.to_string();
+    assert!(!text.contains("NaN"));
+    let costs: Vec<f64> = v["series"][0]["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1]["complications_cost"]["mean"].as_f64().unwrap())
+        .collect();
+    assert_eq!(
+        costs[0], 0.0,
+        "no edema cost, no complication cost: {costs:?}"
+    );
+    assert!(costs[0] < costs[1] && costs[1] < costs[2], "{costs:?}");
+}
