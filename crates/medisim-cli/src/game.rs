@@ -151,7 +151,7 @@ fn table(a: &GameArgs, which: &str) -> Result<bool> {
         .iter()
         .any(|t| t.starts_with("5.2") || t.starts_with("5.3"))
     {
-        tables::patient_cases(&chronic)
+        tables::patient_cases(&chronic).map_err(anyhow::Error::msg)?
     } else {
         Vec::new()
     };

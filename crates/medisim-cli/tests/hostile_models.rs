@@ -169,3 +169,33 @@ fn a_panel_sweep_rebuilds_the_disease_model_at_every_point() {
     );
     assert!(costs[0] < costs[1] && costs[1] < costs[2], "{costs:?}");
 }
+
+/// The total work of a command is bounded before anything is allocated, with the estimate in
+/// the message: each flag in its range, together too much; a best response that cannot settle
+/// (payoffs too large to compare) ends instead of looping.
+#[test]
+fn runaway_work_is_refused_with_its_estimate() {
+    let start = std::time::Instant::now();
+    refused(
+        &[
+            "panel",
+            "run",
+            "--patients",
+            "100000",
+            "--years",
+            "1000",
+            "--runs",
+            "1000000",
+        ],
+        &[
+            "patients × years × runs",
+            "100000000000000 patient-years",
+            "at most 100000000",
+        ],
+    );
+    refused(
+        &["game", "chronic-care", "--set", "m1=1e20"],
+        &["did not settle"],
+    );
+    assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+}

@@ -44,7 +44,7 @@ pub fn section() -> Result<GamesSection, String> {
         MsspGame::default(),
         ChronicCareGame::default(),
     );
-    let patients = tables::patient_cases(&chronic);
+    let patients = tables::patient_cases(&chronic)?;
     let physicians = tables::physician_cases(&chronic)?;
     Ok(GamesSection {
         tables: tables::every_table(&aco, &mssp, &chronic, &patients, &physicians),
@@ -64,7 +64,7 @@ pub fn figure_for(
 ) -> Result<Option<Figure>, String> {
     Ok(match table {
         "3.3" => Some(phase_lines(aco)),
-        "5.2" | "5.3" => Some(visit_map(&tables::patient_cases(chronic))),
+        "5.2" | "5.3" => Some(visit_map(&tables::patient_cases(chronic)?)),
         "5.4" => Some(physician_map(&tables::physician_cases(chronic)?)),
         _ => None,
     })

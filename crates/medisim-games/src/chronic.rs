@@ -439,7 +439,10 @@ impl ChronicCareGame {
     }
 
     /// PA's best response when PCP plays `effort` in every office state, with its gap.
-    pub fn patient_response(&self, effort_everywhere: Effort) -> (PatientStrategy, f64) {
+    pub fn patient_response(
+        &self,
+        effort_everywhere: Effort,
+    ) -> Result<(PatientStrategy, f64), String> {
         let game = self.game();
         let lay = self.layout();
         let mut start = vec![0; lay.len()];
@@ -448,11 +451,11 @@ impl ChronicCareGame {
                 start[lay.chronic(h, l, true)] = effort_index(effort_everywhere);
             }
         }
-        let p = game.best_response(PA, &start);
+        let p = game.best_response(PA, &start)?;
         let strategy = (1..=lay.stages)
             .map(|h| LIFESTYLES.map(|l| home_move(p[lay.chronic(h, l, false)])))
             .collect();
-        (strategy, game.gap(PA, &p))
+        Ok((strategy, game.gap(PA, &p)))
     }
 
     /// PCP's tied effort (one per stage) against a fixed patient strategy that minimises its
@@ -464,7 +467,7 @@ impl ChronicCareGame {
         let game = self.game();
         let lay = self.layout();
         let mut best: Option<(Profile, f64)> = None;
-        for mut p in game.strategies(PCP, &self.observation_ties()) {
+        for mut p in game.strategies(PCP, &self.observation_ties())? {
             for (h, moves) in patient.iter().enumerate() {
                 for (l, m) in LIFESTYLES.iter().zip(moves) {
                     p[lay.chronic(h + 1, *l, false)] = home_index(*m);
@@ -547,7 +550,10 @@ pub struct PatientCase {
 
 /// Section 5.4.2's patient experiment: over the 945-case grid, PCP plays `effort` everywhere
 /// and PA best-responds (the payment of the other effort level is irrelevant, and 0).
-pub fn patient_experiment(base: &ChronicCareGame, effort: Effort) -> Vec<PatientCase> {
+pub fn patient_experiment(
+    base: &ChronicCareGame,
+    effort: Effort,
+) -> Result<Vec<PatientCase>, String> {
     patient_grid()
         .into_par_iter()
         .map(|(m, c1, c2)| {
@@ -557,10 +563,10 @@ pub fn patient_experiment(base: &ChronicCareGame, effort: Effort) -> Vec<Patient
                 Effort::Low => (0.0, m),
             };
             (g.c1, g.c2) = (c1, c2);
-            let (s, gap) = g.patient_response(effort);
+            let (s, gap) = g.patient_response(effort)?;
             let count =
                 |f: &dyn Fn(&HomeMove) -> bool, l: usize| s.iter().filter(|m| f(&m[l])).count();
-            PatientCase {
+            Ok(PatientCase {
                 effort,
                 payment: m,
                 c1,
@@ -568,7 +574,7 @@ pub fn patient_experiment(base: &ChronicCareGame, effort: Effort) -> Vec<Patient
                 visits: [0, 1].map(|l| count(&|m| m.visit, l)),
                 beneficial: [0, 1].map(|l| count(&|m| m.next == Lifestyle::Beneficial, l)),
                 gap,
-            }
+            })
         })
         .collect()
 }
@@ -659,19 +665,22 @@ pub fn physician_experiment(
 
 /// Where PA's visit count changes as the high-effort payment m1 rises over [0, 0.20] (PCP
 /// high everywhere): (m1, visits) at each change, starting at m1 = 0, for the lifestyle given.
-pub fn visit_thresholds(base: &ChronicCareGame, lifestyle: Lifestyle) -> Vec<(f64, usize)> {
+pub fn visit_thresholds(
+    base: &ChronicCareGame,
+    lifestyle: Lifestyle,
+) -> Result<Vec<(f64, usize)>, String> {
     let l = (lifestyle == Lifestyle::NonBeneficial) as usize;
     let mut out: Vec<(f64, usize)> = Vec::new();
     for k in 0..=20 {
         let mut g = base.clone();
         g.m1 = k as f64 / 100.0;
-        let (s, _) = g.patient_response(Effort::High);
+        let (s, _) = g.patient_response(Effort::High)?;
         let visits = s.iter().filter(|m| m[l].visit).count();
         if out.last().is_none_or(|(_, v)| *v != visits) {
             out.push((g.m1, visits));
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -696,7 +705,7 @@ mod tests {
             ..Default::default()
         };
         // Lifestyle B: always below 0.09, sometimes 0.09–0.15, never above 0.15.
-        let t = visit_thresholds(&g, Lifestyle::Beneficial);
+        let t = visit_thresholds(&g, Lifestyle::Beneficial).unwrap();
         assert_eq!(t.first(), Some(&(0.0, 3)));
         assert!(
             (t[1].0 - 0.09).abs() < 1e-12 && t[1].1 > 0 && t[1].1 < 3,
@@ -705,7 +714,7 @@ mod tests {
         assert_eq!(t.last(), Some(&(0.16, 0)), "{t:?}");
         // Lifestyle Nb with c1 0.02, c2 0.05: always below 0.15, sometimes to 0.18, never after.
         (g.c1, g.c2) = (0.02, 0.05);
-        let t = visit_thresholds(&g, Lifestyle::NonBeneficial);
+        let t = visit_thresholds(&g, Lifestyle::NonBeneficial).unwrap();
         assert_eq!(t.first(), Some(&(0.0, 3)));
         assert!(
             (t[1].0 - 0.15).abs() < 1e-12 && t[1].1 > 0 && t[1].1 < 3,
@@ -816,7 +825,7 @@ mod tests {
                     k += 1;
                 }
             }
-            let br = game.best_response(PA, &p);
+            let br = game.best_response(PA, &p).unwrap();
             proptest::prop_assert!(game.psi(PA, &br).unwrap() < 1e-7);
             let v = &game.values(&br)[PA];
             for o in &others {

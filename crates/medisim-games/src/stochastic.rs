@@ -142,9 +142,11 @@ impl Game {
     /// `player`'s best response to the other's moves in `profile`, by policy iteration from
     /// `profile` (a move changes only when it gains more than the tolerance, so ties keep
     /// the current move and the iteration ends).
-    pub fn best_response(&self, player: usize, profile: &Profile) -> Profile {
+    pub fn best_response(&self, player: usize, profile: &Profile) -> Result<Profile, String> {
         let mut p = profile.clone();
-        loop {
+        // Policy iteration ends in a few rounds; payoffs so large that values lose their
+        // precision can make it cycle, which is refused, not looped on.
+        for _ in 0..MAX_ROUNDS {
             let v = &self.values(&p)[player];
             let mut changed = false;
             for s in self.controlled(player).collect::<Vec<_>>() {
@@ -161,9 +163,13 @@ impl Game {
                 }
             }
             if !changed {
-                return p;
+                return Ok(p);
             }
         }
+        Err(format!(
+            "the best response did not settle in {MAX_ROUNDS} rounds: the payoffs are too large \
+             for the values to be compared (bring the largest parameters towards the defaults)"
+        ))
     }
 
     /// The largest gain `player` could make by changing one move, against the profile's values.
@@ -236,7 +242,7 @@ impl Game {
     /// Every pure stationary strategy of `player` in which the states of each group in `tied`
     /// take the same move index (a player who cannot tell those states apart), the other
     /// player's moves set to the first.
-    pub fn strategies(&self, player: usize, tied: &[Vec<usize>]) -> Vec<Profile> {
+    pub fn strategies(&self, player: usize, tied: &[Vec<usize>]) -> Result<Vec<Profile>, String> {
         let n = self.states.len();
         let mut group_of = vec![None; n];
         for (g, states) in tied.iter().enumerate() {
@@ -260,7 +266,18 @@ impl Game {
                     .unwrap_or(1)
             })
             .collect();
-        let mut out = Vec::new();
+        // Counted before anything is allocated: every profile is materialised and solved.
+        let count = arity.iter().try_fold(1usize, |n, a| {
+            n.checked_mul(*a).filter(|n| *n <= MAX_PROFILES)
+        });
+        let Some(count) = count else {
+            return Err(format!(
+                "player {player} has {} decision units: more than {MAX_PROFILES} strategy \
+                 profiles to enumerate; use fewer stages",
+                units.len()
+            ));
+        };
+        let mut out = Vec::with_capacity(count);
         let mut digits = vec![0usize; units.len()];
         loop {
             let mut p = vec![0; n];
@@ -274,7 +291,7 @@ impl Game {
             let mut k = 0;
             loop {
                 if k == units.len() {
-                    return out;
+                    return Ok(out);
                 }
                 digits[k] += 1;
                 if digits[k] < arity[k] {
@@ -295,8 +312,8 @@ impl Game {
         let follower = 1 - leader;
         let mut first_best = Vec::new();
         let mut second_best: Option<(Profile, Certificate)> = None;
-        for start in self.strategies(leader, tied) {
-            let profile = self.best_response(follower, &start);
+        for start in self.strategies(leader, tied)? {
+            let profile = self.best_response(follower, &start)?;
             let cert = self.certificate(&profile)?;
             let total = cert.psi[0] + cert.psi[1];
             if cert.is_equilibrium() {
@@ -315,6 +332,11 @@ impl Game {
         })
     }
 }
+
+/// Most strategy profiles an enumeration materialises (each is then solved).
+pub const MAX_PROFILES: usize = 1 << 14;
+/// Most rounds of policy iteration in one best response.
+pub const MAX_ROUNDS: usize = 1_000;
 
 /// What an equilibrium search found.
 #[derive(Clone, Debug)]
@@ -355,6 +377,36 @@ mod tests {
         }
     }
 
+    /// A player with 40 two-move states has 2^40 profiles: refused at once, before any is
+    /// built, naming the bound; 14 states (2^14) are enumerated.
+    #[test]
+    fn an_enumeration_past_the_bound_is_refused_before_it_allocates() {
+        let chain = |n: usize| Game {
+            states: (0..n)
+                .map(|i| State {
+                    label: i.to_string(),
+                    controller: Some(0),
+                    moves: (0..2)
+                        .map(|k| Move {
+                            label: k.to_string(),
+                            reward: [k as f64, 0.0],
+                            next: vec![((i + 1) % n, 1.0)],
+                        })
+                        .collect(),
+                })
+                .collect(),
+            discount: 0.9,
+        };
+        let start = std::time::Instant::now();
+        let e = chain(40).strategies(0, &[]).unwrap_err();
+        assert!(
+            e.contains("40 decision units") && e.contains("16384"),
+            "{e}"
+        );
+        assert!(start.elapsed().as_secs() < 1);
+        assert_eq!(chain(14).strategies(0, &[]).unwrap().len(), MAX_PROFILES);
+    }
+
     #[test]
     fn values_solve_the_bellman_equation() {
         let g = toy();
@@ -370,10 +422,10 @@ mod tests {
     fn best_responses_gaps_and_psi_agree() {
         let g = toy();
         // Player 1 prefers staying (3 forever) to returning, whatever player 0 does.
-        let br = g.best_response(1, &vec![1, 0]);
+        let br = g.best_response(1, &vec![1, 0]).unwrap();
         assert_eq!(br, vec![1, 1]);
         // Against a player 1 who stays, passing earns 0 forever; staying 1 forever.
-        assert_eq!(g.best_response(0, &vec![1, 1]), vec![0, 1]);
+        assert_eq!(g.best_response(0, &vec![1, 1]).unwrap(), vec![0, 1]);
         let eq = vec![0, 1];
         let c = g.certificate(&eq).unwrap();
         assert!(
@@ -399,8 +451,8 @@ mod tests {
             controller: Some(1),
             moves: g.states[1].moves.clone(),
         });
-        assert_eq!(g.strategies(1, &[]).len(), 4);
-        assert_eq!(g.strategies(1, &[vec![1, 2]]).len(), 2);
+        assert_eq!(g.strategies(1, &[]).unwrap().len(), 4);
+        assert_eq!(g.strategies(1, &[vec![1, 2]]).unwrap().len(), 2);
     }
 
     #[test]

@@ -337,10 +337,10 @@ pub fn table_4_4(g: &MsspGame) -> Table {
 }
 
 /// The patient experiment's cases for both effort levels (the input of Tables 5.2 and 5.3).
-pub fn patient_cases(g: &ChronicCareGame) -> Vec<PatientCase> {
-    let mut cases = patient_experiment(g, Effort::High);
-    cases.extend(patient_experiment(g, Effort::Low));
-    cases
+pub fn patient_cases(g: &ChronicCareGame) -> Result<Vec<PatientCase>, String> {
+    let mut cases = patient_experiment(g, Effort::High)?;
+    cases.extend(patient_experiment(g, Effort::Low)?);
+    Ok(cases)
 }
 
 fn patient_table(
@@ -518,7 +518,7 @@ mod tests {
     #[test]
     fn tables_5_2_and_5_3_reproduce() {
         let g = ChronicCareGame::default();
-        let cases = patient_cases(&g);
+        let cases = patient_cases(&g).unwrap();
         assert_eq!(cases.len(), 2 * 945);
         assert!(cases.iter().all(|c| c.gap <= 1e-9));
         for (k, (life, effort)) in PANELS.iter().enumerate() {

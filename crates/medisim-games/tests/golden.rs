@@ -16,7 +16,7 @@ fn every_recomputed_table() {
         MsspGame::default(),
         ChronicCareGame::default(),
     );
-    let patients = tables::patient_cases(&chronic);
+    let patients = tables::patient_cases(&chronic).unwrap();
     let physicians = tables::physician_cases(&chronic).unwrap();
     let all = tables::every_table(&aco, &mssp, &chronic, &patients, &physicians);
     let mut text = format!("model {MODEL_VERSION}; default parameters\n");

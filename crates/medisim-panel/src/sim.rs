@@ -119,6 +119,9 @@ enum Decider<'a> {
     Stationary(Vec<usize>),
 }
 
+/// Most patient-years (patients × years × runs) one simulation may ask for.
+pub const MAX_PATIENT_YEARS: u128 = 100_000_000;
+
 /// Simulate the configured panel: its runs 0..runs-1.
 pub fn run(d: &dyn DiseaseModel, cfg: &PanelConfig) -> Result<PanelResult, PanelError> {
     let runs: Vec<u64> = (0..cfg.runs as u64).collect();
@@ -133,6 +136,21 @@ pub fn run_replicates(
     replicates: &[u64],
 ) -> Result<PanelResult, PanelError> {
     cfg.validate(d)?;
+    // The whole job, bounded before anything is allocated: each flag may be in its range while
+    // together they ask for 10^14 patient-years.
+    let work = (cfg.patients as u128) * (cfg.years as u128) * (replicates.len() as u128);
+    if work > MAX_PATIENT_YEARS {
+        return Err(PanelError::Invalid {
+            key: "patients × years × runs".into(),
+            message: format!(
+                "{} × {} × {} = {work} patient-years; at most {MAX_PATIENT_YEARS} in one run \
+                 (about a minute)",
+                cfg.patients,
+                cfg.years,
+                replicates.len()
+            ),
+        });
+    }
     let pay = &cfg.payment;
     let spec = &cfg.provider;
     let mut training = None;
