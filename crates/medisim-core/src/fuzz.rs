@@ -30,6 +30,24 @@ pub fn mutate(src: &[u8], edits: &[(usize, u8, u8)]) -> Vec<u8> {
     bytes
 }
 
+/// Put `value` in place of the `k`-th number of `text` (text unchanged when it has fewer).
+pub fn replace_number(text: &str, k: usize, value: &str) -> String {
+    let mut out = String::new();
+    let mut seen = 0;
+    let mut rest = text;
+    while let Some(i) = rest.find(|c: char| c.is_ascii_digit()) {
+        let end = rest[i..]
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == '-'))
+            .map_or(rest.len(), |e| i + e);
+        out.push_str(&rest[..i]);
+        out.push_str(if seen == k { value } else { &rest[i..end] });
+        seen += 1;
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Values that break naive numeric code, as TOML/CSV/JSON text.
 pub const HOSTILE_NUMBERS: &[&str] = &[
     "nan",

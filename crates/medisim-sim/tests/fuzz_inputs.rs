@@ -4,29 +4,11 @@
 //! Whatever the text: loading never panics; what loads is in range and runs a short rollout
 //! to finite metrics or to an error that says why.
 
-use medisim_core::fuzz::{mutate, HOSTILE_NUMBERS};
+use medisim_core::fuzz::{mutate, replace_number, HOSTILE_NUMBERS};
 use medisim_sim::arrivals::ReplayKernel;
 use medisim_sim::ObjectiveKind;
 use medisim_sim::{run_seeds, Scenario};
 use proptest::prelude::*;
-
-/// Put `value` in place of the `k`-th number of `text`.
-fn replace_number(text: &str, k: usize, value: &str) -> String {
-    let mut out = String::new();
-    let mut seen = 0;
-    let mut rest = text;
-    while let Some(i) = rest.find(|c: char| c.is_ascii_digit()) {
-        let end = rest[i..]
-            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == '-'))
-            .map_or(rest.len(), |e| i + e);
-        out.push_str(&rest[..i]);
-        out.push_str(if seen == k { value } else { &rest[i..end] });
-        seen += 1;
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
 
 proptest! {
     #[test]
