@@ -1,7 +1,7 @@
 //! The house's models by name: the one place where a model's command-line name becomes its
 //! type, and where each model reads its base setting. The generic commands (`run --model`,
 //! `sweep --model`, their shards, the Python `run`/`sweep`) are written once against
-//! [`Model`] and reach every model through [`with_model!`].
+//! [`Model`] and reach every model through [`with_model!`](crate::with_model).
 
 use crate::cells::{fill_shard, run_model_cells, tidy_table, Cell, CellSpec, CellStats, Shard};
 use crate::sweep::{self, Setting, SweepDesign, SweepSpec};
