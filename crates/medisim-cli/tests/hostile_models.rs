@@ -199,3 +199,22 @@ fn runaway_work_is_refused_with_its_estimate() {
     );
     assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
 }
+
+/// A Markov file with more states than the provider's tables can hold is refused by count,
+/// before any table is built (1,500 states used 809 MB).
+#[test]
+fn a_markov_file_past_the_state_bound_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 1500;
+    let states: Vec<String> = (0..n).map(|i| format!("\"s{i}\"")).collect();
+    let body = format!(
+        "name = \"big\"\nstates = [{}]\ninitial = \"s0\"\ntreatments = []\n",
+        states.join(", ")
+    );
+    let p = dir.path().join("big.toml");
+    std::fs::write(&p, body).unwrap();
+    refused(
+        &["panel", "run", "--disease", p.to_str().unwrap()],
+        &["states", "1500 of them; at most 256"],
+    );
+}

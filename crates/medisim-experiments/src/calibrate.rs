@@ -66,9 +66,31 @@ impl Targets {
                     i + 1
                 );
             }
+            // α and β are the policy's sensitivities, each in [0, 1] (a regime outside it
+            // would run a policy the language refuses).
+            for (name, v) in [("alpha", m.alpha), ("beta", m.beta)] {
+                if !(0.0..=1.0).contains(&v) {
+                    bail!(
+                        "targets file {origin}: moment {}: `{name}` must be in [0, 1], got {v}",
+                        i + 1
+                    );
+                }
+            }
+            if let Some(s) = m.scale {
+                if !(s > 0.0 && s.is_finite()) {
+                    bail!(
+                        "targets file {origin}: moment {}: `scale` must be finite and > 0, got {s} \
+                         (leave it out for max(|target|, 0.1))",
+                        i + 1
+                    );
+                }
+            }
         }
         if t.moment.is_empty() {
             bail!("targets file {origin}: no [[moment]]");
+        }
+        if t.moment.iter().all(|m| m.weight == 0.0) {
+            bail!("targets file {origin}: every weight is 0: nothing to fit");
         }
         Ok(t)
     }
@@ -401,6 +423,35 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("upcodng"), "{e}");
+        let one = |body: &str| {
+            let text = format!(
+                "[[moment]]\nregime = \"r\"\nmetric = \"upcoding_rate\"\ntarget = 0.1\n\
+                 source = \"s\"\n{body}"
+            );
+            Targets::from_toml(&text, "t.toml").map_err(|e| e.to_string())
+        };
+        assert!(one("alpha = 0.5\nbeta = 0.5\n").is_ok());
+        for (body, says) in [
+            (
+                "alpha = 2.0\nbeta = 0.5\n",
+                "`alpha` must be in [0, 1], got 2",
+            ),
+            (
+                "alpha = nan\nbeta = 0.5\n",
+                "`alpha` must be in [0, 1], got NaN",
+            ),
+            (
+                "alpha = 0.5\nbeta = 0.5\nscale = 0.0\n",
+                "`scale` must be finite and > 0",
+            ),
+            (
+                "alpha = 0.5\nbeta = 0.5\nweight = 0.0\n",
+                "every weight is 0",
+            ),
+        ] {
+            let e = one(body).unwrap_err();
+            assert!(e.contains(says) && e.contains("t.toml"), "{body}: {e}");
+        }
     }
 
     /// A short calibration of two constants lowers the distance (or keeps the start) and

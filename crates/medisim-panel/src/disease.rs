@@ -300,6 +300,11 @@ impl DiseaseModel for Retinopathy {
     }
 }
 
+/// Most states a Markov disease file may have.
+pub const MAX_STATES: usize = 256;
+/// Most treatments a Markov disease file may have.
+pub const MAX_TREATMENTS: usize = 64;
+
 /// A Markov disease model read wholly from a file: states, the start, each treatment with its
 /// full transition matrix, and the entry cost of each complication state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -347,6 +352,19 @@ impl MarkovFile {
                     message: format!("`{name}` is not one of the states {:?}", m.states),
                 })
         };
+        // The provider's MILP and value iteration grow with states × treatments (1,500 states
+        // took 809 MB): a model past these bounds is refused before any table is built.
+        for (key, n, most) in [
+            ("states", m.states.len(), MAX_STATES),
+            ("treatments", m.treatments.len(), MAX_TREATMENTS),
+        ] {
+            if n > most {
+                return Err(PanelError::Invalid {
+                    key: key.into(),
+                    message: format!("{n} of them; at most {most}"),
+                });
+            }
+        }
         if let Some((key, x)) = medisim_core::params::non_finite(&m) {
             return Err(PanelError::Invalid {
                 key,
