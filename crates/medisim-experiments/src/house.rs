@@ -3,7 +3,7 @@
 //! `sweep --model`, their shards, the Python `run`/`sweep`) are written once against
 //! [`Model`] and reach every model through [`with_model!`](crate::with_model).
 
-use crate::cells::{fill_shard, run_model_cells, tidy_table, Cell, CellSpec, CellStats, Shard};
+use crate::cells::{fill_shard, run_model_cells, tidy_table, CellSpec, CellStats, Shard};
 use crate::sweep::{self, Setting, SweepDesign, SweepSpec};
 use crate::{Figure, Options};
 use anyhow::{anyhow, bail, Result};
@@ -112,29 +112,27 @@ fn refuse(model: &str, what: &str, given: bool) -> Result<()> {
     Ok(())
 }
 
-/// A model with no policy and no settings: its parameters from `--params`, seeds as given.
+/// A model with no policy and no settings: its scenario, and the seeds given or its default.
 fn plain<M: Model<Policy = (), Settings = NoSettings>>(
-    name: &str,
     inputs: &Inputs,
-    read: impl Fn(&Text) -> Result<M::Scenario>,
-    default: M::Scenario,
+    scenario: M::Scenario,
     default_seeds: Vec<u64>,
-) -> Result<Setting<M>> {
-    refuse(
-        name,
-        "--disease (a panel option)",
-        inputs.disease.is_some() && name != "panel",
-    )?;
-    Ok(Setting {
-        scenario: inputs
-            .params
-            .as_ref()
-            .map(read)
-            .transpose()?
-            .unwrap_or(default),
+) -> Setting<M> {
+    Setting {
+        scenario,
         policy: (),
         spec: RunSpec::new(inputs.seeds.clone().unwrap_or(default_seeds), NoSettings {}),
-    })
+    }
+}
+
+/// `--params` read by `read`, or the model's defaults.
+fn params_or<T>(inputs: &Inputs, read: impl Fn(&Text) -> Result<T>, default: T) -> Result<T> {
+    Ok(inputs
+        .params
+        .as_ref()
+        .map(read)
+        .transpose()?
+        .unwrap_or(default))
 }
 
 impl Hosted for MediSim {
@@ -171,13 +169,7 @@ impl Hosted for Panel {
         let runs = (0..config.runs as u64).collect();
         let scenario = PanelScenario { config, disease };
         scenario.validate()?;
-        plain(
-            "panel",
-            inputs,
-            |_| Ok(scenario.clone()),
-            scenario.clone(),
-            runs,
-        )
+        Ok(plain(inputs, scenario, runs))
     }
 }
 
@@ -187,13 +179,13 @@ where
     M: Model<Scenario = G, Policy = (), Settings = NoSettings>,
     G: GameParams + Clone + Send + Sync,
 {
-    plain(
-        name,
+    refuse(name, "--disease (a panel option)", inputs.disease.is_some())?;
+    let g = params_or(
         inputs,
         |t| Ok(G::from_toml(&t.text, &t.origin)?),
         G::default(),
-        vec![0],
-    )
+    )?;
+    Ok(plain(inputs, g, vec![0]))
 }
 
 impl Hosted for CtScanner {
@@ -216,13 +208,18 @@ impl Hosted for ChronicCare {
 
 impl Hosted for Contract {
     fn base(&self, inputs: &Inputs) -> Result<Setting<Self>> {
-        plain(
+        refuse(
             "contract",
+            "--disease (a panel option)",
+            inputs.disease.is_some(),
+        )?;
+        let read = |t: &Text| ContractScenario::from_toml(&t.text, &t.origin);
+        let s = params_or(
             inputs,
-            |t| ContractScenario::from_toml(&t.text, &t.origin).map_err(anyhow::Error::msg),
-            ContractScenario::default(),
-            vec![0],
-        )
+            |t| read(t).map_err(anyhow::Error::msg),
+            Default::default(),
+        )?;
+        Ok(plain(inputs, s, vec![0]))
     }
 }
 
@@ -403,7 +400,6 @@ pub fn run_of<M: Hosted>(model: &M, inputs: &Inputs) -> Result<RunOutput> {
         None,
         &medisim_core::Hidden,
     )?;
-    let cells: Vec<Cell> = cells;
     let table = tidy_table(&cells, &[], M::Metric::ALL)?;
     Ok(RunOutput {
         model_version: model.version().to_string(),

@@ -194,19 +194,14 @@ game_model!(ChronicCare, ChronicCareGame, ChronicCareMetric, |g| {
         .first()
         .or(s.second_best.as_ref())
         .or(s.unrestricted.first());
-    let value = |f: fn(&ChronicOutcome) -> f64| shown.map_or(f64::NAN, f);
     let mut out = exact([
         (M::FirstBestCount, s.first_best.len() as f64),
         (M::UnrestrictedCount, s.unrestricted.len() as f64),
     ])?;
     // With no equilibrium at all the values are undefined: left out, not reported as numbers.
-    if shown.is_some() {
-        for (m, v) in [
-            (M::ValuePa, value(|o| o.value_pa)),
-            (M::ValuePcp, value(|o| o.value_pcp)),
-        ] {
-            out.insert(m, Summary::exact(v, 1));
-        }
+    if let Some(o) = shown {
+        out.insert(M::ValuePa, Summary::exact(o.value_pa, 1));
+        out.insert(M::ValuePcp, Summary::exact(o.value_pcp, 1));
     }
     Ok(out)
 });
