@@ -130,7 +130,8 @@ pub fn contract(a: &ContractArgs) -> Result<bool> {
     };
     // The parameters are the input: a named problem refuses them (exit 2, as everywhere).
     let s = solve(model, &params)?;
-    crate::experiments::finite_result(&s, "the contract")?;
+    let cause = medisim_core::params::culprit(&params, &Params::ICP);
+    crate::experiments::finite_result(&s, "the contract", &cause)?;
     if a.action == Some(Action::Simulate) {
         if !(1..=MAX_PATIENTS).contains(&a.patients) {
             bail!(

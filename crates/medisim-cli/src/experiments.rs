@@ -602,15 +602,15 @@ fn sensitivity_other(a: &SensitivityArgs) -> Result<bool> {
     Ok(true)
 }
 
-/// Refuse a result holding a NaN or an infinity (exit 2, naming where), so that nothing
-/// undefined is ever printed as success: a model pushed outside its domain by extreme
-/// parameters says so instead.
-pub(crate) fn finite_result<T: serde::Serialize>(v: &T, what: &str) -> Result<()> {
+/// Refuse a result holding a NaN or an infinity (exit 2, naming where and the likely cause),
+/// so that nothing undefined is ever printed as success: a model pushed outside its domain by
+/// extreme parameters says so instead.
+pub(crate) fn finite_result<T: serde::Serialize>(v: &T, what: &str, cause: &str) -> Result<()> {
     match medisim_core::params::non_finite(v) {
         None => Ok(()),
         Some((key, x)) => bail!(
             "{what}: `{key}` is {x}: the parameters are outside what the model can compute; \
-             bring the largest values towards the defaults"
+             {cause}"
         ),
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::experiments::finite_result;
 use anyhow::{bail, Context, Result};
+use medisim_core::params::culprit;
 use medisim_core::text::name_of;
 use medisim_games::aco::{AcoGame, Investment, Outcome};
 use medisim_games::chronic::{ChronicCareGame, ChronicOutcome, Effort, Lifestyle};
@@ -151,7 +152,9 @@ fn table(a: &GameArgs, which: &str) -> Result<bool> {
         .iter()
         .any(|t| t.starts_with("5.2") || t.starts_with("5.3"))
     {
-        tables::patient_cases(&chronic).map_err(anyhow::Error::msg)?
+        tables::patient_cases(&chronic).map_err(|e| {
+            anyhow::anyhow!("{e}; {}", culprit(&chronic, &ChronicCareGame::default()))
+        })?
     } else {
         Vec::new()
     };
@@ -166,7 +169,9 @@ fn table(a: &GameArgs, which: &str) -> Result<bool> {
             "4.4" => tables::table_4_4(&mssp),
             "5.2" => tables::table_5_2(&chronic, &patients),
             "5.3" => tables::table_5_3(&chronic, &patients),
-            _ => tables::table_5_4(&tables::physician_cases(&chronic).map_err(anyhow::Error::msg)?),
+            _ => tables::table_5_4(&tables::physician_cases(&chronic).map_err(|e| {
+                anyhow::anyhow!("{e}; {}", culprit(&chronic, &ChronicCareGame::default()))
+            })?),
         });
     }
     if let Some(dir) = &a.out {
@@ -220,9 +225,10 @@ fn ct_scanner(a: &GameArgs) -> Result<bool> {
     // k1 enters H's payoff additively and not P's response or H's share, so the boundary
     // is where the two branches' payoffs cross.
     let threshold = branches[1].hospital - (branches[0].hospital - g.k[0]);
-    finite_result(&branches, "the branches (invest, status quo)")?;
-    finite_result(&eq, "the equilibrium")?;
-    finite_result(&threshold, "the investment threshold k1")?;
+    let cause = culprit(&g, &AcoGame::default());
+    finite_result(&branches, "the branches (invest, status quo)", &cause)?;
+    finite_result(&eq, "the equilibrium", &cause)?;
+    finite_result(&threshold, "the investment threshold k1", &cause)?;
     if a.json {
         say!(
             "{}",
@@ -292,8 +298,9 @@ fn imaging(a: &GameArgs) -> Result<bool> {
     };
     let branches = [at(Investment::Invest), at(Investment::StatusQuo)];
     let eq = g.equilibrium(incentive);
-    finite_result(&branches, "the branches (invest, status quo)")?;
-    finite_result(&eq, "the equilibrium")?;
+    let cause = culprit(&g, &MsspGame::default());
+    finite_result(&branches, "the branches (invest, status quo)", &cause)?;
+    finite_result(&eq, "the equilibrium", &cause)?;
     if a.json {
         say!(
             "{}",
@@ -354,8 +361,9 @@ fn imaging(a: &GameArgs) -> Result<bool> {
 
 fn chronic_care(a: &GameArgs) -> Result<bool> {
     let g: ChronicCareGame = load(a)?;
-    let s = g.solve().map_err(anyhow::Error::msg)?;
-    finite_result(&s, "the equilibria")?;
+    let cause = culprit(&g, &ChronicCareGame::default());
+    let s = g.solve().map_err(|e| anyhow::anyhow!("{e}; {cause}"))?;
+    finite_result(&s, "the equilibria", &cause)?;
     if a.json {
         say!(
             "{}",

@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use medisim_core::input::read_settings;
+use medisim_core::params::culprit;
 use medisim_core::text::name_of;
 use medisim_core::{write_atomic, Metric as _};
 use medisim_panel::disease::{DiseaseModel, MarkovFile};
@@ -240,7 +241,9 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
                     medisim_panel::sim::run_replicates(d.as_ref(), &cfg, &seeds)?
                 }
             };
-            r.metrics.check_finite().map_err(anyhow::Error::msg)?;
+            r.metrics
+                .check_finite()
+                .map_err(|e| anyhow::anyhow!("{e}; {}", culprit(&cfg, &PanelConfig::default())))?;
             if a.json {
                 say!(
                     "{}",

@@ -23,7 +23,7 @@ fn refused(args: &[&str], want: &[&str]) {
 fn a_non_finite_result_is_refused_naming_where() {
     refused(
         &["game", "imaging", "--set", "lambda_p=1e308"],
-        &["NaN", "billings"],
+        &["NaN", "billings", "`lambda_p` = 1e308"],
     );
     refused(
         &["game", "ct-scanner", "--set", "benefit=[-1e308,0,1e308]"],
@@ -40,11 +40,13 @@ fn a_non_finite_result_is_refused_naming_where() {
             "--set",
             "retinopathy.macular_edema_cost=1e308",
         ],
-        &["complications_cost", "inf"],
+        // An infinite complication cost once; now refused as money past any price.
+        &["Macular Edema", "1e308 is outside [0, 1e12] dollars"],
     );
     refused(
         &["contract", "--provider", "free", "--p11", "1e308"],
-        &["the contract", "inf"],
+        // -inf payments once; now refused as a payment past the cross-check's precision.
+        &["`p11`", "[-1e6, 1e6)"],
     );
     refused(
         &["run", "--model", "imaging", "--set", "lambda_p=1e308"],
@@ -195,7 +197,7 @@ fn runaway_work_is_refused_with_its_estimate() {
     );
     refused(
         &["game", "chronic-care", "--set", "m1=1e20"],
-        &["did not settle"],
+        &["did not settle", "furthest from its default is `m1` = 1e20"],
     );
     assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
 }
@@ -217,4 +219,87 @@ fn a_markov_file_past_the_state_bound_is_refused() {
         &["panel", "run", "--disease", p.to_str().unwrap()],
         &["states", "1500 of them; at most 256"],
     );
+}
+
+/// Solver failures are named by the input that caused them: a capacity too small for the
+/// panel, money past any price, a payment or a risk aversion past what the cross-check can
+/// resolve, a covariate that overflows the Cox fit. Each was a solver's own words ("Infeasible",
+/// "DualInfeasible", a microlp assertion) or a wrong culprit ("a covariate is constant").
+#[test]
+fn solver_failures_name_the_input_that_caused_them() {
+    refused(
+        &["panel", "run", "--capacity", "5"],
+        &["`capacity`", "20 needed"],
+    );
+    refused(
+        &[
+            "panel",
+            "run",
+            "--set",
+            "retinopathy.fees[0]=1e308",
+            "--reward-rate",
+            "0.3",
+            "--penalty-rate",
+            "0.1",
+        ],
+        &["MM-0/SMT-0) fee", "1e308 is outside [0, 1e12]"],
+    );
+    refused(
+        &["contract", "--provider", "free", "--p11", "1e300"],
+        &["`p11`", "[-1e6, 1e6)"],
+    );
+    refused(
+        &[
+            "contract",
+            "--provider",
+            "risk-averse",
+            "--utility",
+            "cara:1e-300",
+        ],
+        &["r = 1e-300", "[0.001, 1)"],
+    );
+    refused(
+        &["contract", "--gamma", "1e-12"],
+        &["`gamma`", "[0.001, 0.999]"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cohort = dir.path().join("cohort.csv");
+    let mut rows = String::from("propensity,expenditure,death,los,z1\n");
+    for i in 0..40 {
+        let z = if i == 7 {
+            "1e308".to_string()
+        } else {
+            format!("{}", i % 5)
+        };
+        rows.push_str(&format!("0.5,{},{},30,{z}\n", i % 2, 10 + i));
+    }
+    std::fs::write(&cohort, rows).unwrap();
+    refused(
+        &["contract", "estimate", "--data", cohort.to_str().unwrap()],
+        &["line 9, column `z1`", "1e308", "standardise"],
+    );
+}
+
+/// Costs up to the money bound solve: the myopic provider's shared-risk program is solved one
+/// side of the reference at a time, where a single big-M program lost its precision (a fee of
+/// 10⁹ over 1,000 patients was "unbounded", 10¹² "infeasible").
+#[test]
+fn large_costs_within_range_still_solve() {
+    for fee in ["1e9", "1e12"] {
+        let out = medisim(&[
+            "panel",
+            "run",
+            "--set",
+            &format!("retinopathy.fees[0]={fee}"),
+            "--reward-rate",
+            "0.3",
+            "--penalty-rate",
+            "0.1",
+            "--patients",
+            "1000",
+            "--runs",
+            "2",
+        ]);
+        assert!(out.status.success(), "fee {fee}: {}", text(&out.stderr));
+    }
 }

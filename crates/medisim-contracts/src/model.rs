@@ -20,6 +20,9 @@ pub enum Utility {
     Cara(f64),
 }
 
+/// The least CARA risk aversion a solve accepts (see [`Utility::from_str`]'s message).
+pub const MIN_CARA: f64 = 1e-3;
+
 impl std::str::FromStr for Utility {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -27,9 +30,17 @@ impl std::str::FromStr for Utility {
             "sqrt" => Ok(Utility::Sqrt),
             "log1p" => Ok(Utility::Log1p),
             _ => match s.strip_prefix("cara:").map(str::parse::<f64>) {
-                Some(Ok(r)) if r > 0.0 && r.is_finite() => Ok(Utility::Cara(r)),
+                Some(Ok(r)) if (MIN_CARA..1.0).contains(&r) => Ok(Utility::Cara(r)),
+                Some(Ok(r)) => Err(format!(
+                    "CARA risk aversion r = {} is outside [{MIN_CARA}, 1): below it the \
+                     utility is linear to 0.05% over payments in [0, 1] F (use the \
+                     nonnegative, risk-neutral model) and its exponential cone is too \
+                     ill-conditioned for the solver; and it needs r < 1, since at 1 or above \
+                     no payment can compensate the cost of high expenditure",
+                    medisim_core::text::number(r)
+                )),
                 _ => Err(format!(
-                    "unknown utility `{s}`: expected sqrt, log1p or cara:R with R > 0"
+                    "unknown utility `{s}`: expected sqrt, log1p or cara:R with R in [{MIN_CARA}, 1)"
                 )),
             },
         }
@@ -328,8 +339,9 @@ pub fn solve(model: Model, params: &Params) -> Result<Solution, ContractError> {
                     return Err(ContractError::Infeasible {
                         model: "risk-averse",
                         reason: format!(
-                            "CARA utility with r = {r} is bounded by 1/r ≤ F, so no payment \
-                             can compensate the cost of high expenditure (need r < 1)"
+                            "CARA utility with r = {} is bounded by 1/r ≤ F, so no payment \
+                             can compensate the cost of high expenditure (need r < 1)",
+                            medisim_core::text::number(r)
                         ),
                         numeric: None,
                     });
@@ -393,14 +405,20 @@ fn nonnegative_lp(p: &Params, c: &Payments) -> Result<Solved, ContractError> {
     Ok(Solved { payments: x, value })
 }
 
+/// The free model's `p11` (a payment in units of the cost of care F) lies within a million F
+/// either way. The family is defined for any real `p11`, but the other payments grow with it,
+/// and past about 10¹⁵ F the LP cross-check cannot tell their differences from rounding (at
+/// 10³⁰⁰ the two solvers "disagreed" by 10²⁸⁴); no contract pays a million times the cost.
+pub const MAX_FREE_P11: f64 = 1e6;
+
 /// Theorem 1: the binding system's solution with p11 free, and Remark 2's derivatives.
 fn free_closed_form(p: &Params, p11: f64) -> Result<(Solved, [f64; 3]), ContractError> {
-    if !p11.is_finite() {
+    if !(-MAX_FREE_P11..MAX_FREE_P11).contains(&p11) {
         return Err(ContractError::Bound {
             name: "p11",
             value: p11,
-            lo: f64::MIN,
-            hi: f64::MAX,
+            lo: -MAX_FREE_P11,
+            hi: MAX_FREE_P11,
         });
     }
     let (p00, p01, p10, pp11, g) = (p.pi00, p.pi01, p.pi10, p.pi11, p.gamma);

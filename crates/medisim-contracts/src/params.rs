@@ -1,13 +1,14 @@
 //! The parameters (π, γ), their vectors in the paper's notation, and the assumptions.
 
+use medisim_core::text::number;
 use serde::{Deserialize, Serialize};
 
 /// What can be wrong with a contract problem. Every variant names the condition.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ContractError {
-    #[error("`{name}` must be a probability in (0, 1), got {value}")]
+    #[error("`{name}` must be a probability in [{MIN_PROBABILITY}, {}], got {}", 1.0 - MIN_PROBABILITY, number(*value))]
     Range { name: &'static str, value: f64 },
-    #[error("`{name}` must be in [{lo}, {hi}), got {value}")]
+    #[error("`{name}` must be in [{}, {}), got {}", number(*lo), number(*hi), number(*value))]
     Bound {
         name: &'static str,
         value: f64,
@@ -25,6 +26,13 @@ pub enum ContractError {
     #[error("numeric solver failed: {0}")]
     Solver(String),
 }
+
+/// How close to 0 or 1 a survival probability or the responder share may come. The paper asks
+/// only for (0, 1); nearer the ends the solvers' own precision (about 10⁻⁸) exceeds the
+/// closed-form cross-check's tolerance ([`crate::model::TOLERANCE`], 10⁻⁷ relative) — γ = 10⁻⁶
+/// and 10⁻¹² made correct closed forms "disagree" — and a share estimated from a cohort of at
+/// most a million patients ([`crate::estimate::MAX_ROWS`]) is not finer than a few in 10⁴.
+pub const MIN_PROBABILITY: f64 = 1e-3;
 
 /// Survival probabilities `π_sj` (responder status s, expenditure j) and the responder rate γ.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -54,7 +62,8 @@ impl Params {
         gamma: 0.44,
     };
 
-    /// Every parameter is a probability strictly inside (0, 1) (the paper's Remark 1).
+    /// Every parameter is a probability strictly inside (0, 1) (the paper's Remark 1), and at
+    /// least [`MIN_PROBABILITY`] from either end.
     pub fn check(&self) -> Result<(), ContractError> {
         for (name, value) in [
             ("pi00", self.pi00),
@@ -63,7 +72,7 @@ impl Params {
             ("pi11", self.pi11),
             ("gamma", self.gamma),
         ] {
-            if !(value > 0.0 && value < 1.0) {
+            if !(MIN_PROBABILITY..=1.0 - MIN_PROBABILITY).contains(&value) {
                 return Err(ContractError::Range { name, value });
             }
         }

@@ -84,13 +84,13 @@ impl Summaries {
 
     /// Refuse summaries whose mean is NaN or infinite, naming the metric: a result computed
     /// from values outside a model's domain must not pass for one. (A spread may be undefined,
-    /// as for one replicate; a mean never.)
+    /// as for one replicate; a mean never.) The caller adds which input to blame.
     pub fn check_finite(&self) -> Result<(), String> {
         match self.0.iter().find(|(_, s)| !s.mean.is_finite()) {
             None => Ok(()),
             Some((name, s)) => Err(format!(
                 "the result's {name} is {}: the parameters are outside what the model can \
-                 compute; bring the largest values towards the defaults",
+                 compute",
                 s.mean
             )),
         }

@@ -121,30 +121,72 @@ pub fn number<T: Serialize>(params: &T, key: &str) -> Result<f64, KeyError> {
         })
 }
 
-/// The first number in `v` (parameters, or a result) that is NaN or infinite, with its key
-/// (`k[0]`, `retinopathy.macular_edema_cost`): TOML files may write `nan` and `inf`, and a
-/// result computed from extreme values can overflow, so readers and writers of every model
-/// check through this one walk. `None` when every number is finite (or `v` has no TOML form).
-pub fn non_finite<T: Serialize>(v: &T) -> Option<(String, f64)> {
-    fn walk(v: &Value, path: &str) -> Option<(String, f64)> {
+/// Every number in `v` with its key (`k[0]`, `retinopathy.macular_edema_cost`), in order; empty
+/// when `v` has no TOML form.
+fn numbers<T: Serialize>(v: &T) -> Vec<(String, f64)> {
+    fn walk(v: &Value, path: &str, out: &mut Vec<(String, f64)>) {
         match v {
-            Value::Float(x) if !x.is_finite() => Some((path.to_string(), *x)),
-            Value::Table(t) => t.iter().find_map(|(k, v)| {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                walk(v, &p)
-            }),
-            Value::Array(a) => a
-                .iter()
-                .enumerate()
-                .find_map(|(i, v)| walk(v, &format!("{path}[{i}]"))),
-            _ => None,
+            Value::Float(x) => out.push((path.to_string(), *x)),
+            Value::Integer(i) => out.push((path.to_string(), *i as f64)),
+            Value::Table(t) => {
+                for (k, v) in t {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(v, &p, out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    walk(v, &format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {}
         }
     }
-    walk(&Value::try_from(v).ok()?, "")
+    let mut out = Vec::new();
+    if let Ok(v) = Value::try_from(v) {
+        walk(&v, "", &mut out);
+    }
+    out
+}
+
+/// The first number in `v` (parameters, or a result) that is NaN or infinite, with its key:
+/// TOML files may write `nan` and `inf`, and a result computed from extreme values can
+/// overflow, so readers and writers of every model check through this one walk. `None` when
+/// every number is finite (or `v` has no TOML form).
+pub fn non_finite<T: Serialize>(v: &T) -> Option<(String, f64)> {
+    numbers(v).into_iter().find(|(_, x)| !x.is_finite())
+}
+
+/// Which parameter to blame when a model cannot compute a result or a solver gives up: the
+/// number in `v` furthest, in orders of magnitude, from its value in `default`, as
+/// `` `m1` = 1e15 (default 3)``. `None` when no number differs.
+pub fn furthest_from<T: Serialize>(v: &T, default: &T) -> Option<String> {
+    let base: std::collections::BTreeMap<String, f64> = numbers(default).into_iter().collect();
+    let distance = |x: f64, d: f64| ((x.abs() + 1.0).ln() - (d.abs() + 1.0).ln()).abs();
+    numbers(v)
+        .into_iter()
+        .filter_map(|(k, x)| base.get(&k).filter(|d| **d != x).map(|d| (k, x, *d)))
+        .max_by(|a, b| distance(a.1, a.2).total_cmp(&distance(b.1, b.2)))
+        .map(|(k, x, d)| {
+            format!(
+                "`{k}` = {} (default {})",
+                crate::text::number(x),
+                crate::text::number(d)
+            )
+        })
+}
+
+/// Whom a message blames when a model cannot compute at `v` or its solver gives up: the
+/// parameter [`furthest_from`] its default, else advice to move the largest values back.
+pub fn culprit<T: Serialize>(v: &T, default: &T) -> String {
+    match furthest_from(v, default) {
+        Some(k) => format!("the parameter furthest from its default is {k}"),
+        None => "bring the largest values towards the defaults".into(),
+    }
 }
 
 /// Refuse parameters holding a NaN or an infinity, naming the key.
@@ -292,6 +334,34 @@ impl ValueSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Serialize)]
+    struct Game {
+        m1: f64,
+        k: Vec<f64>,
+        stages: u32,
+    }
+
+    #[test]
+    fn the_culprit_is_the_number_furthest_from_its_default_in_orders_of_magnitude() {
+        let base = Game {
+            m1: 3.0,
+            k: vec![100.0, 2.0],
+            stages: 4,
+        };
+        let moved = Game {
+            m1: 30.0,
+            k: vec![100.0, 1e15],
+            stages: 5,
+        };
+        assert_eq!(
+            furthest_from(&moved, &base).as_deref(),
+            Some("`k[1]` = 1e15 (default 2)")
+        );
+        assert!(culprit(&moved, &base).contains("`k[1]`"));
+        assert_eq!(furthest_from(&base, &base), None);
+        assert!(culprit(&base, &base).contains("towards the defaults"));
+    }
 
     #[test]
     fn an_assignment_is_a_key_and_a_literal() {

@@ -132,7 +132,14 @@ pub fn run_model_cells<M: Model>(
             let summary = model
                 .run(&spec.scenario, &spec.policy, &spec.spec)
                 .map_err(anyhow::Error::msg)?;
-            summary.check_finite().map_err(anyhow::Error::msg)?;
+            summary.check_finite().map_err(|e| {
+                let at: Vec<String> = spec
+                    .labels
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect();
+                anyhow::anyhow!("{e} (at {})", at.join(", "))
+            })?;
             if let Some(p) = &path {
                 let file = CellFile {
                     key: key.clone(),

@@ -67,7 +67,8 @@ fn exact<M: Metric>(values: impl IntoIterator<Item = (M, f64)>) -> Result<Summar
     for (m, v) in values {
         if !v.is_finite() {
             return Err(format!(
-                "the equilibrium's {} is {v}: the parameters are outside what the game can compute",
+                "the equilibrium's {} is {v}: the parameters are outside what the game can \
+                 compute",
                 m.name()
             ));
         }
@@ -140,7 +141,10 @@ macro_rules! game_model {
                 spec.validate()?;
                 g.validate().map_err(|e| e.to_string())?;
                 let solve: fn(&$params) -> Result<Summaries, String> = $solve;
-                solve(g)
+                solve(g).map_err(|e| {
+                    let cause = medisim_core::params::culprit(g, &<$params>::default());
+                    format!("{e}; {cause}")
+                })
             }
         }
     };

@@ -168,7 +168,7 @@ impl Game {
         }
         Err(format!(
             "the best response did not settle in {MAX_ROUNDS} rounds: the payoffs are too large \
-             for the values to be compared (bring the largest parameters towards the defaults)"
+             for the values to be compared"
         ))
     }
 

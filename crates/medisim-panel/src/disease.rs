@@ -59,12 +59,14 @@ pub fn validate(m: &dyn DiseaseModel) -> Result<(), PanelError> {
         return bad("initial".into(), "names no state of the model".into());
     }
     for (k, t) in m.treatments().iter().enumerate() {
-        if !(t.fee.is_finite() && t.fee >= 0.0 && t.visits.is_finite() && t.visits >= 0.0) {
+        crate::check_money(&format!("treatments[{k}] ({}) fee", t.name), t.fee)?;
+        // A year's treatment has at most a visit a day.
+        if !(0.0..=365.0).contains(&t.visits) {
             return bad(
-                format!("treatments[{k}]"),
+                format!("treatments[{k}] ({}) visits", t.name),
                 format!(
-                    "fee {} and visits {} must be finite and ≥ 0",
-                    t.fee, t.visits
+                    "{} is outside [0, 365] visits a year",
+                    medisim_core::text::number(t.visits)
                 ),
             );
         }
@@ -83,13 +85,10 @@ pub fn validate(m: &dyn DiseaseModel) -> Result<(), PanelError> {
         }
     }
     for s in 0..n {
-        let c = m.entry_cost(s);
-        if !(c.is_finite() && c >= 0.0) {
-            return bad(
-                format!("entry cost of `{}`", m.states()[s]),
-                format!("{c} must be finite and ≥ 0"),
-            );
-        }
+        crate::check_money(
+            &format!("entry cost of `{}`", m.states()[s]),
+            m.entry_cost(s),
+        )?;
     }
     Ok(())
 }

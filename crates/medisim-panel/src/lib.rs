@@ -32,6 +32,29 @@ pub const MODEL_VERSION: medisim_core::ModelVersion = medisim_core::ModelVersion
     number: 1,
 };
 
+/// The largest amount of money any panel parameter may name (a fee, a cost, a reference, a
+/// capitation rate, a premium): a trillion dollars. Larger amounts are no price, and the
+/// myopic provider's integer program sums them over a panel, where the simplex loses all
+/// precision (a fee of 10³⁰⁸ failed inside the solver; 10¹⁵ still solves).
+pub const MAX_MONEY: f64 = 1e12;
+
+/// The smallest premium: a cent per patient-year (the medical loss ratio divides by it).
+pub const MIN_PREMIUM: f64 = 0.01;
+
+/// `value` is an amount of money in [0, [`MAX_MONEY`]]; the message gives the range.
+pub fn check_money(key: &str, value: f64) -> Result<(), PanelError> {
+    if (0.0..=MAX_MONEY).contains(&value) {
+        return Ok(());
+    }
+    Err(PanelError::Invalid {
+        key: key.into(),
+        message: format!(
+            "{} is outside [0, {MAX_MONEY:e}] dollars",
+            medisim_core::text::number(value)
+        ),
+    })
+}
+
 /// Random-stream purposes (`medisim_core::rng::stream`).
 pub const PURPOSE_DISEASE: u8 = 1;
 pub const PURPOSE_TRAINING: u8 = 2;
@@ -109,10 +132,14 @@ impl PanelConfig {
         range("years", self.years, 1_000)?;
         range("runs", self.runs, 1_000_000)?;
         // The premium is the medical loss ratio's denominator: zero would make it undefined.
-        if !(self.premium.is_finite() && self.premium > 0.0) {
+        if !(MIN_PREMIUM..=MAX_MONEY).contains(&self.premium) {
             return Err(PanelError::Invalid {
                 key: "premium".into(),
-                message: format!("{} must be finite and > 0", self.premium),
+                message: format!(
+                    "{} is outside [{MIN_PREMIUM}, {MAX_MONEY:e}] dollars (it must be > 0: the \
+                     medical loss ratio divides by it)",
+                    medisim_core::text::number(self.premium)
+                ),
             });
         }
         disease::validate(d)?;

@@ -85,12 +85,7 @@ impl Payment {
                 return bad(key, format!("{v} is outside [0, 1]"));
             }
         }
-        if !(self.reference.is_finite() && self.reference >= 0.0) {
-            return bad(
-                "reference",
-                format!("{} must be a finite cost ≥ 0", self.reference),
-            );
-        }
+        crate::check_money("reference", self.reference)?;
         if self.basis == Basis::Gc {
             if self.capitation.len() != states {
                 return bad(
@@ -101,12 +96,8 @@ impl Payment {
                     ),
                 );
             }
-            if let Some(r) = self
-                .capitation
-                .iter()
-                .find(|r| !(r.is_finite() && **r >= 0.0))
-            {
-                return bad("capitation", format!("{r} must be a finite rate ≥ 0"));
+            for (m, r) in self.capitation.iter().enumerate() {
+                crate::check_money(&format!("capitation[{m}]"), *r)?;
             }
         }
         Ok(())

@@ -278,7 +278,7 @@ pub fn q_learning(
 
 /// The myopic provider: each year, the treatment counts per state that maximise expected
 /// profit over the panel subject to appointment capacity, as a MILP (integer patients per
-/// (state, treatment); the shared-risk kink linearised with a binary and big-M). Decisions
+/// (state, treatment); the shared-risk kink solved one side at a time). Decisions
 /// depend only on the panel's state counts, so they are cached by them.
 pub struct Myopic<'a> {
     d: &'a dyn DiseaseModel,
@@ -310,7 +310,32 @@ impl<'a> Myopic<'a> {
         Ok(y)
     }
 
+    /// The year's profit is `Σ a·y + transfer(Q)` with `Q = Σ (v + e)·y` and a transfer that
+    /// is linear on each side of the reference `R`. So the best plan is the better of two
+    /// integer programs, one per side, each with a linear objective: `Q ≤ R` earning
+    /// `ρ_reward·(R − Q)` and `Q ≥ R` paying `ρ_penalty·(Q − R)`. A single MILP would need a
+    /// binary and a big-M of the panel's whole cost, which loses the simplex's precision (and
+    /// tripped microlp's own assertions) once costs reach 10⁹.
     fn solve(&self, counts: &[usize]) -> Result<Vec<Vec<usize>>, PanelError> {
+        let pay = self.pay;
+        if pay.reward_rate == 0.0 && pay.penalty_rate == 0.0 {
+            return self.solve_side(counts, None).map(|(y, _)| y);
+        }
+        let below = self.solve_side(counts, Some(Side::Below));
+        let above = self.solve_side(counts, Some(Side::Above));
+        match (below, above) {
+            (Ok((yb, pb)), Ok((ya, pa))) => Ok(if pb >= pa { yb } else { ya }),
+            (Ok((y, _)), Err(_)) | (Err(_), Ok((y, _))) => Ok(y),
+            (Err(e), Err(_)) => Err(e),
+        }
+    }
+
+    /// The best plan on one side of the reference (or with no shared risk), and its profit.
+    fn solve_side(
+        &self,
+        counts: &[usize],
+        side: Option<Side>,
+    ) -> Result<(Vec<Vec<usize>>, f64), PanelError> {
         let (d, pay) = (self.d, self.pay);
         let kk = d.treatments().len();
         let mut vars = good_lp::variables!();
@@ -322,10 +347,15 @@ impl<'a> Myopic<'a> {
                     .collect()
             })
             .collect();
+        // On a side the transfer is `rate·(R − Q)`: the constant `rate·R` is added after.
+        let rate = match side {
+            None => 0.0,
+            Some(Side::Below) => pay.reward_rate,
+            Some(Side::Above) => pay.penalty_rate,
+        };
         let mut profit = Expression::from(0.0);
         let mut cost_q = Expression::from(0.0);
         let mut visits = Expression::from(0.0);
-        let mut big_m = pay.reference;
         for (m, row) in y.iter().enumerate() {
             for (k, var) in row.iter().enumerate() {
                 let t = &d.treatments()[k];
@@ -333,48 +363,67 @@ impl<'a> Myopic<'a> {
                 let ec = d.expected_complication_cost(m, k);
                 // A millionth of a dollar per treatment index breaks exact ties toward the
                 // first-listed (least intensive) treatment, as the MDP providers' argmax does.
-                profit += (v - (1.0 - pay.margin) * t.fee - 1e-6 * k as f64) * *var;
+                let own = v - (1.0 - pay.margin) * t.fee - 1e-6 * k as f64;
+                profit += (own - rate * (v + ec)) * *var;
                 cost_q += (v + ec) * *var;
                 visits += t.visits * *var;
-                big_m += counts[m] as f64 * (v + ec);
             }
         }
-        let shared = pay.reward_rate > 0.0 || pay.penalty_rate > 0.0;
-        let (over, under, z) = if shared {
-            (
-                Some(vars.add(variable().min(0.0))),
-                Some(vars.add(variable().min(0.0))),
-                Some(vars.add(variable().binary())),
-            )
-        } else {
-            (None, None, None)
-        };
-        if let (Some(o), Some(u)) = (over, under) {
-            profit += pay.reward_rate * u - pay.penalty_rate * o;
-        }
-        let mut model = vars.maximise(profit).using(microlp);
+        let mut model = vars.maximise(&profit).using(microlp);
         for (m, row) in y.iter().enumerate() {
             let total: Expression = row.iter().map(|v| Expression::from(*v)).sum();
             model = model.with(constraint!(total == counts[m] as f64));
         }
         model = model.with(constraint!(visits <= self.capacity));
-        if let (Some(o), Some(u), Some(z)) = (over, under, z) {
-            model = model.with(constraint!(cost_q - pay.reference == o - u));
-            model = model.with(constraint!(o <= big_m * z));
-            model = model.with(constraint!(u <= big_m - big_m * z));
+        match side {
+            Some(Side::Below) => model = model.with(constraint!(cost_q <= pay.reference)),
+            Some(Side::Above) => model = model.with(constraint!(cost_q >= pay.reference)),
+            None => {}
         }
-        let sol = model.solve().map_err(|e| PanelError::Solver(format!(
-            "the myopic MILP for state counts {counts:?} has no solution ({e}); the capacity {} may not fit the panel's least demanding treatment",
-            self.capacity
-        )))?;
-        Ok(y.iter()
+        let sol = model.solve().map_err(|e| self.failure(counts, e))?;
+        let plan = y
+            .iter()
             .map(|row| {
                 row.iter()
                     .map(|v| sol.value(*v).round().max(0.0) as usize)
                     .collect()
             })
-            .collect())
+            .collect();
+        Ok((plan, sol.eval(&profit) + rate * pay.reference))
     }
+
+    /// Why the myopic program failed, in the inputs' terms: the capacity when even the least
+    /// demanding treatment for everyone overruns it, else the solver's own words.
+    fn failure(&self, counts: &[usize], e: good_lp::ResolutionError) -> PanelError {
+        let least = self
+            .d
+            .treatments()
+            .iter()
+            .map(|t| t.visits)
+            .fold(f64::INFINITY, f64::min);
+        let need = counts.iter().sum::<usize>() as f64 * least;
+        if need > self.capacity {
+            return PanelError::Invalid {
+                key: "capacity".into(),
+                message: format!(
+                    "{} appointments cannot serve {} patients at the least demanding treatment \
+                     ({least} visits each: {need} needed)",
+                    self.capacity,
+                    counts.iter().sum::<usize>()
+                ),
+            };
+        }
+        PanelError::Solver(format!(
+            "the myopic MILP for state counts {counts:?} has no solution ({e})"
+        ))
+    }
+}
+
+/// Which side of the shared-risk reference a myopic plan's total cost lies on.
+#[derive(Clone, Copy)]
+enum Side {
+    Below,
+    Above,
 }
 
 #[cfg(test)]
