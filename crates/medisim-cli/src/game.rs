@@ -3,7 +3,7 @@
 //! each solved for its equilibrium, or one of the dissertation's tables recomputed.
 
 use crate::experiments::finite_result;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use medisim_core::params::culprit;
 use medisim_core::text::name_of;
 use medisim_games::aco::{AcoGame, Investment, Outcome};
@@ -143,6 +143,13 @@ fn table(a: &GameArgs, which: &str) -> Result<bool> {
             mine.join(", ")
         );
     };
+    // One writer per output directory: two table runs into one --out would interleave their
+    // files. A kill leaves whole files (every write is atomic) and the lock, which the next
+    // run takes over; the tables are deterministic, so running again writes the same bytes.
+    let _lock = match &a.out {
+        Some(dir) => Some(medisim_core::RunDir::create(dir)?.lock()?),
+        None => None,
+    };
     let (aco, mssp, chronic) = match a.game {
         GameName::CtScanner => (load(a)?, Default::default(), Default::default()),
         GameName::Imaging => (Default::default(), load(a)?, Default::default()),
@@ -175,7 +182,6 @@ fn table(a: &GameArgs, which: &str) -> Result<bool> {
         });
     }
     if let Some(dir) = &a.out {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         for (t, table) in wanted.iter().zip(&out) {
             let csv = dir.join(format!("{}.csv", table.id));
             medisim_core::rundir::write_atomic(&csv, &table.to_csv()?)?;

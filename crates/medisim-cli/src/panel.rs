@@ -266,7 +266,10 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
                 )
             })?;
             let values = parse_values(spec).map_err(|e| anyhow::anyhow!("--vary {key}: {e}"))?;
-            let points = sweep(&scenario, key.trim(), &values)?;
+            let points = match &a.out {
+                None => sweep(&scenario, key.trim(), &values)?,
+                Some(out) => resumable_sweep(&scenario, key.trim(), &values, out)?,
+            };
             let cfg = scenario.config;
             for (x, r) in &points {
                 r.metrics
@@ -306,6 +309,35 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
             Ok(true)
         }
     }
+}
+
+/// A sweep into `--out`: one writer at a time (the directory's lock), each point's result
+/// cached whole in `out/cells` under a key of the model version and the point's full setting,
+/// so a killed sweep run again recomputes only the points it had not finished, and its files
+/// are byte-identical to an uninterrupted run's.
+fn resumable_sweep(
+    scenario: &PanelScenario,
+    key: &str,
+    values: &[f64],
+    out: &Path,
+) -> Result<Vec<(f64, PanelResult)>> {
+    use medisim_core::Model as _;
+    let dir = medisim_core::RunDir::create(out)?;
+    let _lock = dir.lock()?;
+    medisim_panel::experiments::sweep_with(scenario, key, values, |point| {
+        let setting = format!(
+            "{}\n{}",
+            serde_json::to_string(&point.config)?,
+            medisim_panel::Panel.scenario_key(point)
+        );
+        let version = medisim_panel::MODEL_VERSION;
+        let (result, _) =
+            medisim_experiments::cells::cached(Some(out), version, "panel run", &setting, || {
+                let d = point.disease_model()?;
+                Ok(run(d.as_ref(), &point.config)?)
+            })?;
+        Ok::<_, anyhow::Error>(result)
+    })
 }
 
 fn key_names() -> String {

@@ -14,8 +14,10 @@ use std::collections::BTreeMap;
 pub enum MetricKind {
     /// A fraction in [0, 1].
     Share,
-    /// A magnitude (a mean, a ratio, a count per period).
+    /// A magnitude (a mean, a ratio, a count per period) of either sign.
     Level,
+    /// A magnitude that cannot be negative: money paid, a count, a ratio of such.
+    Amount,
     /// One group's value minus another's.
     Difference,
     /// A correlation in [-1, 1].
@@ -25,6 +27,19 @@ pub enum MetricKind {
 }
 
 impl MetricKind {
+    /// The values a metric of this kind can take, and so its mean: an interval of the mean
+    /// is truncated to them ([`Summaries::insert`]).
+    pub fn support(self) -> (f64, f64) {
+        match self {
+            MetricKind::Share => (0.0, 1.0),
+            MetricKind::Correlation => (-1.0, 1.0),
+            MetricKind::Amount => (0.0, f64::INFINITY),
+            MetricKind::Level | MetricKind::Difference | MetricKind::Balance => {
+                (f64::NEG_INFINITY, f64::INFINITY)
+            }
+        }
+    }
+
     /// Whether zero is the meaningful middle of the scale.
     pub fn diverging(self) -> bool {
         matches!(
@@ -60,7 +75,14 @@ impl Summaries {
         Summaries(BTreeMap::new())
     }
 
-    pub fn insert<M: Metric>(&mut self, m: M, s: Summary) {
+    /// Store `m`'s summary, its 95% interval truncated to the values `m` can take (a share's
+    /// to [0, 1], an amount's to [0, ∞)): the Student t interval of a mean near a bound
+    /// reached past it (a complication count of 0.03 with an interval down to −0.02).
+    /// Truncating to the parameter space keeps the interval's coverage — the true mean lies
+    /// in it, so every interval that covered the mean still does — and makes it shorter.
+    pub fn insert<M: Metric>(&mut self, m: M, mut s: Summary) {
+        let (lo, hi) = m.kind().support();
+        s.ci95 = [s.ci95[0].max(lo), s.ci95[1].min(hi)];
         self.0.insert(m.name().to_string(), s);
     }
 
@@ -150,4 +172,44 @@ macro_rules! metric_enum {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::stats::summarise;
+
+    crate::metric_enum! {
+        enum Toy {
+            Rate => rate: Share "share",
+            Count => count: Amount "events",
+            Gap => gap: Difference "share points",
+        }
+    }
+
+    /// A rare event over few replicates: the t interval of its mean reaches below zero, which
+    /// no share or count can; the stored interval stops at the bound and keeps its other end.
+    #[test]
+    fn an_interval_stops_at_the_values_its_metric_can_take() {
+        let xs = [0.0, 0.0, 0.0, 0.1];
+        let raw = summarise(&xs);
+        assert!(
+            raw.ci95[0] < 0.0,
+            "the raw t interval crosses zero: {raw:?}"
+        );
+        let mut s = super::Summaries::new();
+        for m in [Toy::Rate, Toy::Count, Toy::Gap] {
+            s.insert(m, raw.clone());
+        }
+        assert_eq!(s.get(Toy::Rate).unwrap().ci95, [0.0, raw.ci95[1]]);
+        assert_eq!(s.get(Toy::Count).unwrap().ci95, [0.0, raw.ci95[1]]);
+        // The t half-width stays what a difference of two means combines in quadrature.
+        let half = 0.5 * (raw.ci95[1] - raw.ci95[0]);
+        assert!((s.get(Toy::Rate).unwrap().half_width() - half).abs() < 1e-15);
+        // A difference may be negative: its interval is the t interval.
+        assert_eq!(s.get(Toy::Gap).unwrap().ci95, raw.ci95);
+        let high = summarise(&[1.0, 1.0, 0.9]);
+        s.insert(Toy::Rate, high.clone());
+        assert_eq!(s.get(Toy::Rate).unwrap().ci95, [high.ci95[0], 1.0]);
+        assert_eq!(s.get(Toy::Rate).unwrap().mean, high.mean);
+    }
 }

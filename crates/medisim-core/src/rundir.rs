@@ -96,8 +96,10 @@ impl RunDir {
     }
 
     /// Take the directory for this process: one writer at a time. The lock file holds the
-    /// holder's pid; a lock left by a process that no longer runs (a kill) is taken over.
-    /// Released when the returned guard drops.
+    /// holder's pid and, where `/proc` tells it, the process's start time and the boot's id; a
+    /// lock left by a process that no longer runs (a kill) is taken over — also when its pid
+    /// has since been given to another process, or the machine rebooted, which a pid alone
+    /// cannot tell. Released when the returned guard drops.
     pub fn lock(&self) -> Result<RunLock, RunDirError> {
         let path = self.join(LOCK_FILE);
         let io = |source| RunDirError::Io {
@@ -112,13 +114,18 @@ impl RunDir {
             {
                 Ok(mut f) => {
                     use std::io::Write;
-                    write!(f, "{}", std::process::id()).map_err(io)?;
+                    let me = std::process::id();
+                    match identity(me) {
+                        Some(id) => write!(f, "{me} {id}"),
+                        None => write!(f, "{me}"),
+                    }
+                    .map_err(io)?;
                     return Ok(RunLock { path });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                    let pid = holder.trim().to_string();
-                    if process_is_running(&pid) {
+                    let pid = holder.split_whitespace().next().unwrap_or("").to_string();
+                    if holder_is_running(&holder) {
                         return Err(RunDirError::Locked {
                             dir: self.root.display().to_string(),
                             pid,
@@ -203,21 +210,41 @@ impl Drop for RunLock {
     }
 }
 
-/// Whether `pid` names a running process. Where the platform cannot tell (no `/proc`), a lock
-/// is assumed live: refusing is safer than two writers.
-fn process_is_running(pid: &str) -> bool {
-    let Ok(n) = pid.parse::<u32>() else {
-        // An unreadable lock file (a kill mid-write): nobody holds it.
+/// Whether the lock text `holder` (`PID [START BOOT]`) names a process that runs now. An
+/// unreadable pid (a kill mid-write) names nobody. With a start time and boot id recorded, the
+/// process at that pid must have the same ones (a reused pid, or a reboot, is another
+/// process). Where the platform cannot tell (no `/proc`), a lock is assumed live: refusing is
+/// safer than two writers.
+fn holder_is_running(holder: &str) -> bool {
+    let mut words = holder.split_whitespace();
+    let Some(Ok(pid)) = words.next().map(str::parse::<u32>) else {
         return false;
     };
-    if n == std::process::id() {
+    let recorded: Vec<&str> = words.collect();
+    if !Path::new("/proc").is_dir() {
         return true;
     }
-    let proc = Path::new("/proc");
-    if !proc.is_dir() {
-        return true;
+    if recorded.is_empty() {
+        // A lock from before identities were recorded: the pid is all there is.
+        return pid == std::process::id() || identity(pid).is_some();
     }
-    proc.join(n.to_string()).exists()
+    identity(pid).is_some_and(|now| now == recorded.join(" "))
+}
+
+/// A process's identity beyond its pid: its start time (clock ticks after boot, field 22 of
+/// `/proc/PID/stat`) and the boot's id. `None` when the process does not exist, is a zombie,
+/// or the platform has no `/proc`.
+fn identity(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last `)`.
+    let after: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+    // A zombie (killed, not yet reaped) or dead process holds nothing.
+    if matches!(after.first(), Some(&"Z") | Some(&"X") | None) {
+        return None;
+    }
+    let start = after.get(19)?;
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    Some(format!("{start} {}", boot.trim()))
 }
 
 #[cfg(test)]
@@ -269,7 +296,38 @@ mod tests {
         assert!(!rd.join(LOCK_FILE).exists());
         // A lock left by a process that is gone (pid beyond any real one).
         std::fs::write(rd.join(LOCK_FILE), "4294967295").unwrap();
-        let _again = rd.lock().unwrap();
+        drop(rd.lock().unwrap());
+    }
+
+    /// A killed holder's pid given to another process since: the lock names the pid with the
+    /// start time of the process that held it, so the newcomer at that pid does not hold it.
+    #[test]
+    fn a_stale_lock_whose_pid_was_reused_is_taken_over() {
+        if identity(std::process::id()).is_none() {
+            return; // no /proc: a lock is assumed live, tested above
+        }
+        let d = tempfile::tempdir().unwrap();
+        let rd = RunDir::create(d.path()).unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let live = format!("{} {}", child.id(), identity(child.id()).unwrap());
+        std::fs::write(rd.join(LOCK_FILE), &live).unwrap();
+        let e = rd.lock().unwrap_err().to_string();
+        assert!(e.contains(&format!("process {}", child.id())), "{e}");
+        // The same pid, but started at another time: the holder that wrote this is gone.
+        let reused = format!("{} 1 {}", child.id(), live.rsplit(' ').next().unwrap());
+        std::fs::write(rd.join(LOCK_FILE), reused).unwrap();
+        let held = rd.lock().unwrap();
+        let text = std::fs::read_to_string(rd.join(LOCK_FILE)).unwrap();
+        assert!(
+            text.starts_with(&format!("{} ", std::process::id())),
+            "{text}"
+        );
+        drop(held);
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 
     #[test]

@@ -142,7 +142,9 @@ fn null_is_nan_pair<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[f64; 2], 
 /// cache key, so a change of estimator recomputes cached cells instead of mixing two rules.
 /// `t-exact/1`: 95% intervals use the exact Student t quantile at every degree of freedom
 /// (earlier summaries used a 3-decimal table up to 29 degrees and 1.96 beyond).
-pub const STATS_VERSION: &str = "t-exact/1";
+/// `t-support/2`: each interval truncated to the values its metric can take
+/// ([`crate::MetricKind::support`]; shares' intervals reached below 0 and above 1).
+pub const STATS_VERSION: &str = "t-support/2";
 
 /// The 97.5% quantile of Student's t with `df` degrees of freedom: the half-width factor of a
 /// two-sided 95% interval. Exact (statrs), not the normal 1.96, which is 3% too narrow at 40.
@@ -154,16 +156,34 @@ pub fn t975(df: usize) -> f64 {
     }
 }
 
+/// The half-width of the 95% Student-t interval of a mean of `n` values with sample standard
+/// deviation `sd` (0 below two values).
+fn t_half_width(sd: f64, n: usize) -> f64 {
+    if n >= 2 {
+        t975(n - 1) * sd / (n as f64).sqrt()
+    } else {
+        0.0
+    }
+}
+
+impl Summary {
+    /// The half-width of the mean's Student-t interval, from its spread and count: what a
+    /// difference of two means combines in quadrature. Not read off `ci95`, which stops at the
+    /// values the metric can take and so may be narrower on one side.
+    pub fn half_width(&self) -> f64 {
+        // As the untruncated interval [m − h, m + h] gives it, rounding included, so checks
+        // built on it are bit-identical to those read off that interval.
+        let h = t_half_width(self.std, self.n);
+        0.5 * ((self.mean + h) - (self.mean - h))
+    }
+}
+
 /// Mean, sample standard deviation and 95% Student-t interval of the mean.
 pub fn summarise(xs: &[f64]) -> Summary {
     let n = xs.len();
     let m = mean(xs.iter().copied());
     let sd = sample_variance(xs).sqrt();
-    let half = if n >= 2 {
-        t975(n - 1) * sd / (n as f64).sqrt()
-    } else {
-        0.0
-    };
+    let half = t_half_width(sd, n);
     Summary {
         mean: m,
         std: sd,

@@ -167,7 +167,7 @@ pub fn run_model_cells<M: Model>(
 
 /// A result that is not a list of model cells (a game's printed tables, the contracts'
 /// figures) cached whole as `out/cells/<key>.json`: the key hashes the model version, the
-/// result's name and the canonical text of its inputs, so a changed model or input recomputes
+/// statistics' version, the result's name and the canonical text of its inputs, so a changed model or input recomputes
 /// it and a rerun reads it back.
 pub fn cached<T: Serialize + serde::de::DeserializeOwned>(
     out: Option<&Path>,
@@ -177,7 +177,12 @@ pub fn cached<T: Serialize + serde::de::DeserializeOwned>(
     compute: impl FnOnce() -> Result<T>,
 ) -> Result<(T, CellStats)> {
     let version = version.to_string();
-    let key = medisim_core::model::content_key(&[&version, name, inputs]);
+    let key = medisim_core::model::content_key(&[
+        &version,
+        medisim_core::stats::STATS_VERSION,
+        name,
+        inputs,
+    ]);
     let Some(out) = out else {
         return Ok((
             compute()?,

@@ -35,6 +35,9 @@ pub struct Check {
     pub quantity: String,
     pub value: f64,
     pub ci95: [f64; 2],
+    /// The Student-t half-width behind `ci95` (which may stop at a share's 0 or 1).
+    #[serde(skip)]
+    pub half_width: f64,
     pub threshold: f64,
     pub above: bool,
 }
@@ -51,7 +54,7 @@ impl Check {
 
     /// The margin in units of the interval's half-width (∞ for an exact quantity).
     pub fn margin_in_halfwidths(&self) -> f64 {
-        let half = 0.5 * (self.ci95[1] - self.ci95[0]);
+        let half = self.half_width;
         if half > 0.0 {
             self.margin() / half
         } else if self.margin() > 0.0 {
@@ -217,6 +220,7 @@ impl Cells<'_> {
             quantity: quantity.into(),
             value: s.mean,
             ci95: s.ci95,
+            half_width: s.half_width(),
             threshold,
             above,
         }
@@ -225,13 +229,14 @@ impl Cells<'_> {
     /// The change of a metric from cell `a` to cell `b`, against 0.
     fn change(&self, quantity: &str, a: &str, b: &str, metric: Metric, rises: bool) -> Check {
         let (sa, sb) = (self.sum(a, metric), self.sum(b, metric));
-        let half = |s: &Summary| 0.5 * (s.ci95[1] - s.ci95[0]);
-        let h = (half(&sa).powi(2) + half(&sb).powi(2)).sqrt();
+        let h = (sa.half_width().powi(2) + sb.half_width().powi(2)).sqrt();
         let d = sb.mean - sa.mean;
         Check {
             quantity: quantity.into(),
             value: d,
             ci95: [d - h, d + h],
+            // As the interval gives it, rounding included (margins stay bit-identical).
+            half_width: 0.5 * ((d + h) - (d - h)),
             threshold: 0.0,
             above: rises,
         }
@@ -499,6 +504,7 @@ mod tests {
             quantity: "q".into(),
             value,
             ci95,
+            half_width: 0.5 * (ci95[1] - ci95[0]),
             threshold: 0.0,
             above,
         }

@@ -172,17 +172,34 @@ pub fn sweep(
     key: &str,
     values: &[f64],
 ) -> Result<Vec<(f64, PanelResult)>, PanelError> {
-    values
+    sweep_with(base, key, values, |point| {
+        let d = point.disease_model()?;
+        run(d.as_ref(), &point.config)
+    })
+}
+
+/// [`sweep`], each point's scenario handed to `run_point` (which may answer it from a cache);
+/// every point is built and validated before any runs, so a bad value fails at once.
+pub fn sweep_with<E: From<PanelError>>(
+    base: &PanelScenario,
+    key: &str,
+    values: &[f64],
+    mut run_point: impl FnMut(&PanelScenario) -> Result<PanelResult, E>,
+) -> Result<Vec<(f64, PanelResult)>, E> {
+    let points = values
         .iter()
         .map(|v| {
             let point = PanelScenario {
                 config: base.config.with(key, *v)?,
                 disease: base.disease.clone(),
             };
-            let d = point.disease_model()?;
-            point.config.validate(d.as_ref())?;
-            Ok((*v, run(d.as_ref(), &point.config)?))
+            point.config.validate(point.disease_model()?.as_ref())?;
+            Ok((*v, point))
         })
+        .collect::<Result<Vec<_>, PanelError>>()?;
+    points
+        .into_iter()
+        .map(|(v, point)| Ok((v, run_point(&point)?)))
         .collect()
 }
 

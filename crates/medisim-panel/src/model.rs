@@ -10,21 +10,21 @@ use medisim_core::{Model, ModelVersion, NoSettings, RunSpec, Summaries};
 medisim_core::metric_enum! {
     /// A panel diagnostic, totalled over the horizon per run (`docs/panel.md` defines each).
     pub enum PanelMetric {
-        TotalCost => total_cost: Level "dollars",
-        PayerCost => payer_cost: Level "dollars",
-        Fees => fees: Level "dollars",
-        ComplicationsCost => complications_cost: Level "dollars",
+        TotalCost => total_cost: Amount "dollars",
+        PayerCost => payer_cost: Amount "dollars",
+        Fees => fees: Amount "dollars",
+        ComplicationsCost => complications_cost: Amount "dollars",
         SharedRiskTransfer => shared_risk_transfer: Balance "dollars",
         ProviderRevenue => provider_revenue: Level "dollars",
-        ProviderCost => provider_cost: Level "dollars",
+        ProviderCost => provider_cost: Amount "dollars",
         ProviderProfit => provider_profit: Balance "dollars",
-        PayerRevenue => payer_revenue: Level "dollars",
+        PayerRevenue => payer_revenue: Amount "dollars",
         PayerMargin => payer_margin: Balance "dollars",
-        MedicalLossRatio => medical_loss_ratio: Level "cost per premium dollar",
-        Complications => complications: Level "complications per panel",
+        MedicalLossRatio => medical_loss_ratio: Amount "cost per premium dollar",
+        Complications => complications: Amount "complications per panel",
         MaxIntensityShare => max_intensity_share: Share "share of patient-years",
         MinIntensityShare => min_intensity_share: Share "share of patient-years",
-        CareDelivered => care_delivered: Level "dollars at fee value",
+        CareDelivered => care_delivered: Amount "dollars at fee value",
     }
 }
 

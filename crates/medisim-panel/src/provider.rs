@@ -195,7 +195,7 @@ pub fn optimal_policy(
 }
 
 /// Q-learning's result: the greedy policy, the table, how many runs it trained.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Learned {
     pub policy: Vec<usize>,
     pub q: Vec<Vec<f64>>,

@@ -12,7 +12,7 @@ use medisim_core::stats::summarise;
 use medisim_core::Summaries;
 use rand::Rng;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One run's totals over the horizon.
@@ -77,7 +77,7 @@ const METRICS: [(PanelMetric, Reader); 15] = [
 ];
 
 /// One year of the horizon, averaged over runs.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct YearSummary {
     pub year: usize,
     pub total_cost: f64,
@@ -91,7 +91,7 @@ pub struct YearSummary {
 
 /// A panel simulation's results: each metric over runs (mean, 95% interval), the policy,
 /// the treatment mix, the per-year path.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PanelResult {
     pub disease: String,
     pub runs: usize,
@@ -104,7 +104,7 @@ pub struct PanelResult {
     pub treatment_mix: BTreeMap<String, BTreeMap<String, f64>>,
     pub per_year: Vec<YearSummary>,
     /// Q-learning's training record, when the provider learned.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<Learned>,
 }
 
