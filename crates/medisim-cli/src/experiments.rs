@@ -781,3 +781,21 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<bool> {
     );
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The last guard: whatever comes out undefined is refused naming the result's key and
+    /// the cause (the inputs that once led here are refused by range before they run).
+    #[test]
+    fn an_undefined_result_is_refused_naming_its_key() {
+        assert!(super::finite_result(&serde_json::json!({"x": 1.0}), "r", "c").is_ok());
+        #[derive(serde::Serialize)]
+        struct Out {
+            health: f64,
+        }
+        let e = super::finite_result(&Out { health: f64::NAN }, "the equilibrium", "blame")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`health` is NaN") && e.contains("blame"), "{e}");
+    }
+}

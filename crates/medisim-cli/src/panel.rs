@@ -289,6 +289,12 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
         }
         PanelCommand::Experiments(a) => {
             let (d, cfg) = load(&a.setting)?;
+            // One writer per --out (two runs would interleave their files); a killed run's
+            // lock is taken over, and the experiments are deterministic: rerun, same bytes.
+            let _lock = match &a.out {
+                Some(out) => Some(medisim_core::RunDir::create(out)?.lock()?),
+                None => None,
+            };
             let ids: Vec<String> = match &a.only {
                 Some(list) => list.split(',').map(|s| s.trim().to_uppercase()).collect(),
                 None => EXPERIMENTS.iter().map(|s| s.to_string()).collect(),

@@ -161,6 +161,14 @@ pub fn non_finite<T: Serialize>(v: &T) -> Option<(String, f64)> {
     numbers(v).into_iter().find(|(_, x)| !x.is_finite())
 }
 
+/// The first number in `v` whose magnitude exceeds `limit` (or that is not finite), with its
+/// key: a model whose values all live on one scale bounds them all in one walk.
+pub fn beyond<T: Serialize>(v: &T, limit: f64) -> Option<(String, f64)> {
+    numbers(v)
+        .into_iter()
+        .find(|(_, x)| !x.is_finite() || x.abs() > limit)
+}
+
 /// Which parameter to blame when a model cannot compute a result or a solver gives up: the
 /// number in `v` furthest, in orders of magnitude, from its value in `default`, as
 /// `` `m1` = 1e15 (default 3)``. `None` when no number differs.
@@ -205,7 +213,10 @@ fn coerce(key: &str, old: &Value, new: Value) -> Result<Value, KeyError> {
     let refuse = |expected: &str, new: &Value| KeyError::Type {
         key: key.into(),
         expected: expected.into(),
-        got: new.to_string(),
+        got: match new {
+            Value::Float(x) => crate::text::number(*x),
+            other => other.to_string(),
+        },
     };
     match (old, new) {
         (Value::Float(_), Value::Integer(i)) => Ok(Value::Float(i as f64)),

@@ -203,19 +203,29 @@ impl GameParams for AcoGame {
                 ),
             );
         }
+        // The triangular law divides by (max − min)(mode − min) and (max − min)(max − mode):
+        // sides of subnormal width (1e-320) made its quantiles NaN.
         let [a, c, b] = self.benefit;
-        if !(a.is_finite() && b.is_finite() && a < c && c < b) {
+        if !(a.is_finite()
+            && b.is_finite()
+            && c - a >= MIN_BENEFIT_SIDE
+            && b - c >= MIN_BENEFIT_SIDE)
+        {
             return bad(
                 "benefit",
                 format!(
-                    "must be [min, mode, max] with min < mode < max, got {:?}",
-                    self.benefit
+                    "must be [min, mode, max] with mode − min and max − mode ≥ \
+                     {MIN_BENEFIT_SIDE:e}, got [{}]",
+                    self.benefit.map(medisim_core::text::number).join(", ")
                 ),
             );
         }
         Ok(())
     }
 }
+
+/// The least width of each side of the benefit's triangle (the dissertation's are 80).
+pub const MIN_BENEFIT_SIDE: f64 = 1e-6;
 
 impl AcoGame {
     fn benefit_dist(&self) -> Triangular {

@@ -860,4 +860,18 @@ mod tests {
         let e = ChronicCareGame::from_toml("utilty = [1.0]", "x.toml").unwrap_err();
         assert!(e.to_string().contains("utilty"));
     }
+
+    /// A best response that never settles ends after `MAX_ROUNDS` with the reason, whatever
+    /// the payoffs (reached only past the parameters' range, which `check` refuses).
+    #[test]
+    fn an_unsettled_best_response_ends_with_the_reason() {
+        let g = ChronicCareGame {
+            m1: 1e20,
+            ..Default::default()
+        };
+        let start = std::time::Instant::now();
+        let e = g.solve().unwrap_err();
+        assert!(e.contains("did not settle in 1000 rounds"), "{e}");
+        assert!(start.elapsed().as_secs() < 10);
+    }
 }

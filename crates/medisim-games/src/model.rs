@@ -139,7 +139,7 @@ macro_rules! game_model {
                 spec: &RunSpec<NoSettings>,
             ) -> Result<Summaries, String> {
                 spec.validate()?;
-                g.validate().map_err(|e| e.to_string())?;
+                g.check().map_err(|e| e.to_string())?;
                 let solve: fn(&$params) -> Result<Summaries, String> = $solve;
                 solve(g).map_err(|e| {
                     let cause = medisim_core::params::culprit(g, &<$params>::default());

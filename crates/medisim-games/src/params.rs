@@ -25,10 +25,30 @@ impl From<KeyError> for GameError {
     }
 }
 
+/// The largest magnitude of any game parameter. The dissertation's values are at most a few
+/// hundred; every game solves to finite values with any one parameter at ±10⁶ (checked at the
+/// corners), while payoffs of 10¹⁵ can no longer be compared (a best response that never
+/// settled) and 10³⁰⁸ overflowed to NaN.
+pub const MAX_MAGNITUDE: f64 = 1e6;
+
 /// A game's parameter set: a serde struct with `#[serde(default, deny_unknown_fields)]`.
 pub trait GameParams: DeserializeOwned + Serialize + Default {
-    /// Check every value, naming the first key out of range.
+    /// Check every value, naming the first key out of range (the game's own rules).
     fn validate(&self) -> Result<(), GameError>;
+
+    /// Every number finite and within ±[`MAX_MAGNITUDE`], then the game's own rules.
+    fn check(&self) -> Result<(), GameError> {
+        if let Some((key, x)) = params::beyond(self, MAX_MAGNITUDE) {
+            return Err(GameError::Set {
+                key,
+                message: format!(
+                    "{} is outside [-{MAX_MAGNITUDE:e}, {MAX_MAGNITUDE:e}]",
+                    medisim_core::text::number(x)
+                ),
+            });
+        }
+        self.validate()
+    }
 
     /// Read parameters from TOML (`origin` names the file in errors), then validate them.
     fn from_toml(text: &str, origin: &str) -> Result<Self, GameError> {
@@ -37,7 +57,7 @@ pub trait GameParams: DeserializeOwned + Serialize + Default {
             message: medisim_core::input::toml_error(&e, text),
         })?;
         params::finite(&g)?;
-        g.validate()?;
+        g.check()?;
         Ok(g)
     }
 
@@ -50,7 +70,7 @@ pub trait GameParams: DeserializeOwned + Serialize + Default {
             message,
         })?;
         let g = params::set(self, key, parsed)?;
-        g.validate()?;
+        g.check()?;
         Ok(g)
     }
 
@@ -73,7 +93,7 @@ pub trait GameParams: DeserializeOwned + Serialize + Default {
                 message,
             })?;
             g = params::set(&g, key, value)?;
-            g.validate()?;
+            g.check()?;
         }
         Ok(g)
     }
