@@ -104,28 +104,10 @@ fi
 echo 4242
 "#;
 
-#[test]
-fn the_slurm_driver_runs_every_shard_then_assembles() {
-    let (a, b, bin) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
-    let (da, db) = (
-        a.path().display().to_string(),
-        b.path().display().to_string(),
-    );
-    let mut args = with_out(&L1, &da);
-    args.extend(["--emit-slurm", "3"]);
-    let script = text(&succeeds(&args).stdout);
-    assert!(
-        script.contains("--array=1-3") && script.contains("afterok"),
-        "{script}"
-    );
-    assert!(
-        script.contains("--shard \"${SLURM_ARRAY_TASK_ID}/3\""),
-        "{script}"
-    );
+/// Write `script` as a driver and run it with the stand-in `sbatch` and the binary under test
+/// on PATH, in `cwd`; the driver's success and the jobs' log.
+fn run_driver(script: &str, cwd: &Path) -> (bool, String) {
+    let bin = tempfile::tempdir().unwrap();
     let sbatch = bin.path().join("sbatch");
     std::fs::write(&sbatch, FAKE_SBATCH).unwrap();
     std::fs::set_permissions(&sbatch, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -133,7 +115,7 @@ fn the_slurm_driver_runs_every_shard_then_assembles() {
     let exe = Path::new(env!("CARGO_BIN_EXE_medisim"));
     std::os::unix::fs::symlink(exe, bin.path().join("medisim")).unwrap();
     let driver = bin.path().join("job.sh");
-    std::fs::write(&driver, &script).unwrap();
+    std::fs::write(&driver, script).unwrap();
     let path = format!(
         "{}:{}",
         bin.path().display(),
@@ -142,16 +124,61 @@ fn the_slurm_driver_runs_every_shard_then_assembles() {
     let log = bin.path().join("log");
     let status = std::process::Command::new("bash")
         .arg(&driver)
+        .current_dir(cwd)
         .env("PATH", path)
         .env("SBATCH_LOG", &log)
         .status()
         .unwrap();
-    let log = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(status.success(), "{log}");
+    (
+        status.success(),
+        std::fs::read_to_string(&log).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn the_slurm_driver_runs_every_shard_then_assembles() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (da, db) = (
+        a.path().display().to_string(),
+        b.path().display().to_string(),
+    );
+    let mut args = with_out(&L1, &da);
+    args.extend(["--emit-slurm", "3"]);
+    let script = text(&succeeds(&args).stdout);
+    assert!(
+        script.contains("--shard \"${SLURM_ARRAY_TASK_ID}/3\""),
+        "{script}"
+    );
+    let (ok, log) = run_driver(&script, a.path());
+    assert!(ok, "{log}");
     assert!(
         log.contains("shard 3/3") && log.contains("0 cells computed, 9 reused"),
         "{log}"
     );
     succeeds(&with_out(&L1, &db));
     assert_eq!(files(a.path()), files(b.path()));
+}
+
+/// An output path holding everything a shell reads specially — quotes, `$(…)`, backticks,
+/// `;`, globs, spaces, a leading dash — is passed through the generated driver as data: the
+/// jobs write into that very directory and nothing in it runs. (A line break is refused
+/// outright: `hostile_models::a_slurm_script_refuses_an_argument_with_a_line_break`.)
+#[test]
+fn a_hostile_output_path_runs_nothing_in_the_slurm_driver() {
+    let work = tempfile::tempdir().unwrap();
+    let hostile = "-it's $(touch pwned1) `touch pwned2`; touch pwned3 * \\ \"q\" ${HOME}";
+    let out = work.path().join(hostile);
+    let o = out.display().to_string();
+    let mut args = with_out(&L1, &o);
+    args.extend(["--emit-slurm", "2"]);
+    let script = text(&succeeds(&args).stdout);
+    let (ok, log) = run_driver(&script, work.path());
+    assert!(ok, "{log}\n{script}");
+    for p in ["pwned1", "pwned2", "pwned3"] {
+        assert!(!work.path().join(p).exists(), "{p} ran:\n{script}");
+    }
+    assert!(out.join("l1.csv").exists(), "{log}");
+    let straight = tempfile::tempdir().unwrap();
+    succeeds(&with_out(&L1, &straight.path().display().to_string()));
+    assert_eq!(files(&out), files(straight.path()));
 }

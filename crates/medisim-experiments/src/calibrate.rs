@@ -39,6 +39,11 @@ fn one() -> f64 {
     1.0
 }
 
+/// The most moments a targets file may hold.
+pub const MAX_MOMENTS: usize = 1_000;
+/// The most distinct (α, β) regimes a targets file may name (the L1 grid's 121).
+pub const MAX_REGIMES: usize = 121;
+
 /// A targets file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -88,6 +93,21 @@ impl Targets {
         }
         if t.moment.is_empty() {
             bail!("targets file {origin}: no [[moment]]");
+        }
+        // Each distinct regime is simulated at every step of the fit: bound the work before
+        // any runs.
+        if t.moment.len() > MAX_MOMENTS {
+            bail!(
+                "targets file {origin}: {} moments; at most {MAX_MOMENTS}",
+                t.moment.len()
+            );
+        }
+        let regimes = t.regimes().len();
+        if regimes > MAX_REGIMES {
+            bail!(
+                "targets file {origin}: {regimes} distinct (alpha, beta) regimes; at most \
+                 {MAX_REGIMES} (the 11 × 11 L1 grid), each simulated at every step of the fit"
+            );
         }
         if t.moment.iter().all(|m| m.weight == 0.0) {
             bail!("targets file {origin}: every weight is 0: nothing to fit");
