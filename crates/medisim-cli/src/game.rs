@@ -8,36 +8,27 @@ use medisim_core::params::culprit;
 use medisim_core::text::name_of;
 use medisim_games::aco::{AcoGame, Investment, Outcome};
 use medisim_games::chronic::{ChronicCareGame, ChronicOutcome, Effort, Lifestyle};
+use medisim_games::model::GameName;
 use medisim_games::tables::{self, Table, TABLES};
 use medisim_games::GameParams;
 use std::path::PathBuf;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum GameName {
-    /// Chapter 3: payer → hospital → physicians, a CT scanner under ACO shared savings.
-    #[value(alias = "aco")]
-    CtScanner,
-    /// Chapter 4: CMS → ACO hospital → primary-care physician and radiologist (imaging).
-    #[value(alias = "mssp")]
-    Imaging,
-    /// Chapter 5: the patient ↔ primary-care physician stochastic game of chronic care.
-    ChronicCare,
-}
-
-impl GameName {
-    fn name(self) -> &'static str {
-        match self {
-            GameName::CtScanner => "ct-scanner",
-            GameName::Imaging => "imaging",
-            GameName::ChronicCare => "chronic-care",
-        }
-    }
+/// `GAME` as clap reads it: the games' own names, aliases and one-line help
+/// ([`GameName`]), so the CLI, `--model` and Python agree on them.
+fn game_name() -> impl clap::builder::TypedValueParser<Value = GameName> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(GameName::ALL.map(|g| {
+        PossibleValue::new(g.name())
+            .aliases(g.aliases())
+            .help(g.about())
+    }))
+    .map(|s| GameName::from_name(&s).expect("a possible value names a game"))
 }
 
 #[derive(clap::Args)]
 pub struct GameArgs {
     /// The game to solve.
-    #[arg(value_enum)]
+    #[arg(value_parser = game_name())]
     game: GameName,
     /// Game parameters as TOML (every key defaults to the dissertation's values).
     #[arg(long)]

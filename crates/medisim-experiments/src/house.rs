@@ -10,7 +10,7 @@ use anyhow::{anyhow, bail, Result};
 use medisim_contracts::contract::{Contract, ContractScenario};
 use medisim_core::progress::Progress;
 use medisim_core::{Metric as _, Model, NoSettings, RunSpec, Table};
-use medisim_games::model::{ChronicCare, CtScanner, Imaging};
+use medisim_games::model::{ChronicCare, CtScanner, GameName, Imaging};
 use medisim_games::GameParams;
 use medisim_panel::disease::MarkovFile;
 use medisim_panel::{Panel, PanelConfig, PanelScenario};
@@ -27,18 +27,9 @@ pub const MODELS: [(&str, &str); 6] = [
         "panel",
         "primary-care payment models on a patient panel (seed 002)",
     ),
-    (
-        "ct-scanner",
-        "the CT-scanner game under ACO shared savings (seed 004, ch. 3)",
-    ),
-    (
-        "imaging",
-        "the imaging game: CMS → ACO → physician and radiologist (ch. 4)",
-    ),
-    (
-        "chronic-care",
-        "the patient ↔ physician stochastic game of chronic care (ch. 5)",
-    ),
+    (GameName::CtScanner.name(), GameName::CtScanner.about()),
+    (GameName::Imaging.name(), GameName::Imaging.about()),
+    (GameName::ChronicCare.name(), GameName::ChronicCare.about()),
     (
         "contract",
         "optimal end-of-life care payment contracts (arXiv 2403.15099)",
@@ -174,12 +165,16 @@ impl Hosted for Panel {
 }
 
 /// A game: `--params` read as the game's TOML; one run (deterministic).
-fn game<M, G>(name: &str, inputs: &Inputs) -> Result<Setting<M>>
+fn game<M, G>(name: GameName, inputs: &Inputs) -> Result<Setting<M>>
 where
     M: Model<Scenario = G, Policy = (), Settings = NoSettings>,
     G: GameParams + Clone + Send + Sync,
 {
-    refuse(name, "--disease (a panel option)", inputs.disease.is_some())?;
+    refuse(
+        name.name(),
+        "--disease (a panel option)",
+        inputs.disease.is_some(),
+    )?;
     let g = params_or(
         inputs,
         |t| Ok(G::from_toml(&t.text, &t.origin)?),
@@ -190,19 +185,19 @@ where
 
 impl Hosted for CtScanner {
     fn base(&self, inputs: &Inputs) -> Result<Setting<Self>> {
-        game("ct-scanner", inputs)
+        game(GameName::CtScanner, inputs)
     }
 }
 
 impl Hosted for Imaging {
     fn base(&self, inputs: &Inputs) -> Result<Setting<Self>> {
-        game("imaging", inputs)
+        game(GameName::Imaging, inputs)
     }
 }
 
 impl Hosted for ChronicCare {
     fn base(&self, inputs: &Inputs) -> Result<Setting<Self>> {
-        game("chronic-care", inputs)
+        game(GameName::ChronicCare, inputs)
     }
 }
 
@@ -238,23 +233,25 @@ macro_rules! with_model {
                 let $m = &medisim_panel::Panel;
                 $body
             }
-            "ct-scanner" => {
-                let $m = &medisim_games::model::CtScanner;
-                $body
-            }
-            "imaging" => {
-                let $m = &medisim_games::model::Imaging;
-                $body
-            }
-            "chronic-care" => {
-                let $m = &medisim_games::model::ChronicCare;
-                $body
-            }
             "contract" => {
                 let $m = &medisim_contracts::contract::Contract;
                 $body
             }
-            other => Err(unknown_model(other)),
+            other => match medisim_games::model::GameName::from_name(other) {
+                Some(medisim_games::model::GameName::CtScanner) => {
+                    let $m = &medisim_games::model::CtScanner;
+                    $body
+                }
+                Some(medisim_games::model::GameName::Imaging) => {
+                    let $m = &medisim_games::model::Imaging;
+                    $body
+                }
+                Some(medisim_games::model::GameName::ChronicCare) => {
+                    let $m = &medisim_games::model::ChronicCare;
+                    $body
+                }
+                None => Err(unknown_model(other)),
+            },
         }
     }};
 }

@@ -51,6 +51,69 @@ medisim_core::metric_enum! {
     }
 }
 
+/// The three games by the names every front end takes — `medisim game NAME`, `--model NAME`,
+/// Python's `game(NAME)` — written once here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GameName {
+    CtScanner,
+    Imaging,
+    ChronicCare,
+}
+
+impl GameName {
+    pub const ALL: [GameName; 3] = [
+        GameName::CtScanner,
+        GameName::Imaging,
+        GameName::ChronicCare,
+    ];
+
+    /// The name a user types.
+    pub const fn name(self) -> &'static str {
+        match self {
+            GameName::CtScanner => "ct-scanner",
+            GameName::Imaging => "imaging",
+            GameName::ChronicCare => "chronic-care",
+        }
+    }
+
+    /// Older spellings still accepted (the dissertation's chapter shorthands).
+    pub const fn aliases(self) -> &'static [&'static str] {
+        match self {
+            GameName::CtScanner => &["aco"],
+            GameName::Imaging => &["mssp"],
+            GameName::ChronicCare => &[],
+        }
+    }
+
+    /// One line on what the game is.
+    pub const fn about(self) -> &'static str {
+        match self {
+            GameName::CtScanner => {
+                "the CT-scanner game: payer → hospital → physicians under ACO shared savings \
+                 (seed 004, ch. 3)"
+            }
+            GameName::Imaging => {
+                "the imaging game: CMS → ACO hospital → physician and radiologist (ch. 4)"
+            }
+            GameName::ChronicCare => {
+                "the patient ↔ primary-care physician stochastic game of chronic care (ch. 5)"
+            }
+        }
+    }
+
+    /// The game a name or an alias names.
+    pub fn from_name(name: &str) -> Option<GameName> {
+        GameName::ALL
+            .into_iter()
+            .find(|g| g.name() == name || g.aliases().contains(&name))
+    }
+
+    /// The names, for a message listing them: `ct-scanner, imaging, chronic-care`.
+    pub fn list() -> String {
+        GameName::ALL.map(GameName::name).join(", ")
+    }
+}
+
 /// Chapter 3: payer → hospital → physicians, a CT scanner under ACO shared savings.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CtScanner;

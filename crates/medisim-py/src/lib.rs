@@ -727,33 +727,43 @@ fn panel_run(py: Python<'_>, config: &str, sets: Vec<String>) -> PyResult<String
 #[pyfunction]
 #[pyo3(signature = (name, sets = vec![]))]
 fn game(name: &str, sets: Vec<String>) -> PyResult<String> {
+    use medisim_games::model::GameName;
     use medisim_games::GameParams;
-    let v = match name {
-        "ct-scanner" => {
-            let g = medisim_games::aco::AcoGame::default()
-                .with_all(&sets)
-                .map_err(value_error)?;
-            serde_json::to_value(g.equilibrium(true, true))
-        }
-        "imaging" => {
-            let g = medisim_games::mssp::MsspGame::default()
-                .with_all(&sets)
-                .map_err(value_error)?;
-            serde_json::to_value(g.equilibrium(true))
-        }
-        "chronic-care" => {
-            let g = medisim_games::chronic::ChronicCareGame::default()
-                .with_all(&sets)
-                .map_err(value_error)?;
-            serde_json::to_value(g.solve().map_err(value_error)?)
-        }
-        other => {
+    fn equilibrium<G: GameParams + Clone, T: serde::Serialize>(
+        sets: &[String],
+        solve: impl Fn(&G) -> Result<T, String>,
+    ) -> PyResult<serde_json::Value> {
+        let g = G::default().with_all(sets).map_err(value_error)?;
+        let eq = solve(&g).map_err(value_error)?;
+        // Nothing undefined passes for a result (JSON would write a NaN as null).
+        if let Some((key, x)) = medisim_core::params::non_finite(&eq) {
+            let cause = medisim_core::params::culprit(&g, &G::default());
             return Err(value_error(format!(
-                "no game `{other}`: choose ct-scanner, imaging or chronic-care"
+                "the equilibrium's `{key}` is {x}: the parameters are outside what the game \
+                 can compute; {cause}"
+            )));
+        }
+        serde_json::to_value(eq).map_err(value_error)
+    }
+    let v = match GameName::from_name(name) {
+        Some(GameName::CtScanner) => equilibrium(&sets, |g: &medisim_games::aco::AcoGame| {
+            Ok(g.equilibrium(true, true))
+        })?,
+        Some(GameName::Imaging) => equilibrium(&sets, |g: &medisim_games::mssp::MsspGame| {
+            Ok(g.equilibrium(true))
+        })?,
+        Some(GameName::ChronicCare) => {
+            equilibrium(&sets, |g: &medisim_games::chronic::ChronicCareGame| {
+                g.solve()
+            })?
+        }
+        None => {
+            return Err(value_error(format!(
+                "no game `{name}`: choose {}",
+                GameName::list()
             )))
         }
-    }
-    .map_err(value_error)?;
+    };
     Ok(v.to_string())
 }
 
