@@ -443,7 +443,20 @@ pub fn reproduce(a: &ReproduceArgs, verbose: bool) -> Result<bool> {
         o.policy = load_policy(a.policy.as_deref())?;
     }
     out_dir(&a.out)?;
-    if let Some(done) = distribute(&a.dist, &o, &a.out, &["validate", "l1", "l2"])? {
+    // A shard fills its share of every cell the report reads: Medi-Sim's and the panel's.
+    let fill = |shard, pb: &dyn medisim_core::Progress| {
+        use medisim_experiments::cells::{fill_shard, CellStats};
+        let specs = medisim_experiments::cell_specs(&o, &["validate", "l1", "l2"]);
+        let (n1, s1) = fill_shard(&medisim_sim::MediSim, specs, &a.out, shard, pb)?;
+        let (_, panel) = medisim_experiments::panel::cell_specs()?;
+        let (n2, s2) = fill_shard(&medisim_panel::Panel, panel, &a.out, shard, pb)?;
+        let stats = CellStats {
+            computed: s1.computed + s2.computed,
+            reused: s1.reused + s2.reused,
+        };
+        Ok((n1 + n2, stats))
+    };
+    if let Some(done) = distribute_with(&a.dist, &a.out, fill)? {
         return Ok(done);
     }
     if verbose && !a.no_search {

@@ -182,3 +182,37 @@ fn a_hostile_output_path_runs_nothing_in_the_slurm_driver() {
     succeeds(&with_out(&L1, &straight.path().display().to_string()));
     assert_eq!(files(&out), files(straight.path()));
 }
+
+/// `reproduce --shard` fills every cell the report reads — Medi-Sim's and the panel's — so the
+/// assembling run computes only the two sections cached whole (the games', the contracts').
+#[test]
+fn reproduce_shards_fill_the_panel_cells_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let args = [
+        "reproduce",
+        "--seeds",
+        "1..2",
+        "--horizon",
+        "30",
+        "--grid",
+        "3",
+        "--no-search",
+        "--out",
+        &out,
+    ];
+    for shard in ["1/2", "2/2"] {
+        let mut a = args.to_vec();
+        a.extend(["--shard", shard]);
+        succeeds(&a);
+    }
+    // Exit 1 is a fact failing at this tiny setting; the report is written either way.
+    let run = medisim(&args);
+    assert!(
+        matches!(run.status.code(), Some(0 | 1)),
+        "{}",
+        text(&run.stderr)
+    );
+    let assembled = text(&run.stdout);
+    assert!(assembled.contains("2 cells computed"), "{assembled}");
+}

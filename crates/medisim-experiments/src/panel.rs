@@ -8,7 +8,7 @@ use crate::Figure;
 use anyhow::Result;
 use medisim_core::progress::Progress;
 use medisim_core::{Metric as _, NoSettings, RunSpec, Summaries, Summary};
-use medisim_panel::experiments::{plan, Sweep, EXPERIMENTS};
+use medisim_panel::experiments::{plan, Plan, Sweep, EXPERIMENTS};
 use medisim_panel::{Panel, PanelConfig, PanelMetric, PanelScenario};
 use std::path::Path;
 
@@ -155,6 +155,16 @@ pub fn table_1(s: &Curves) -> Vec<Table1Row> {
 /// of E1–E5 and Table 1's rows, each point a cell of the [`Panel`] model, cached under `out`
 /// with the panel's model version in its key (shared with `sweep --model panel`).
 pub fn section(out: Option<&Path>, progress: &dyn Progress) -> Result<(PanelSection, CellStats)> {
+    let (plans, specs) = cell_specs()?;
+    progress.set_length(specs.len() as u64);
+    let (cells, stats) = run_model_cells(&Panel, &specs, out, progress)?;
+    progress.finish();
+    Ok((assemble(plans, cells.into_iter().map(|c| c.summary)), stats))
+}
+
+/// The section's experiment plans and their cells, in plan order (what `reproduce --shard`
+/// fills, and [`section`] runs).
+pub fn cell_specs() -> Result<(Vec<Plan>, Vec<CellSpec<Panel>>)> {
     let base = PanelConfig::default();
     let plans = EXPERIMENTS
         .iter()
@@ -173,10 +183,11 @@ pub fn section(out: Option<&Path>, progress: &dyn Progress) -> Result<(PanelSect
             policy: (),
         })
         .collect();
-    progress.set_length(specs.len() as u64);
-    let (cells, stats) = run_model_cells(&Panel, &specs, out, progress)?;
-    progress.finish();
-    let mut summaries = cells.into_iter().map(|c| c.summary);
+    Ok((plans, specs))
+}
+
+/// The section from each plan point's summary, in plan order.
+fn assemble(plans: Vec<Plan>, mut summaries: impl Iterator<Item = Summaries>) -> PanelSection {
     let mut figures = Vec::new();
     let mut table = Vec::new();
     for p in plans {
@@ -201,11 +212,8 @@ pub fn section(out: Option<&Path>, progress: &dyn Progress) -> Result<(PanelSect
             figures.push(figure(&curves));
         }
     }
-    Ok((
-        PanelSection {
-            figures,
-            table_1: table,
-        },
-        stats,
-    ))
+    PanelSection {
+        figures,
+        table_1: table,
+    }
 }
