@@ -113,10 +113,13 @@ impl ContractArgs {
 const MAX_PATIENTS: usize = 10_000_000;
 
 pub fn contract(a: &ContractArgs) -> Result<bool> {
-    if !(a.cost > 0.0 && a.cost.is_finite()) {
+    let money = 0.01..=medisim_core::params::MAX_MONEY;
+    if !money.contains(&a.cost) {
         bail!(
-            "--cost must be a positive number of dollars, got {}",
-            a.cost
+            "--cost must be in [{}, {:e}] dollars, got {}",
+            money.start(),
+            money.end(),
+            medisim_core::text::number(a.cost)
         );
     }
     match a.action {

@@ -397,3 +397,130 @@ fn killed_game_tables_rerun_to_the_same_files() {
     };
     assert!(listing(&killed) == listing(&straight), "the files differ");
 }
+
+/// The classes a second adversarial pass found after the first fixes, each refused before the
+/// work or the allocation it would have started: a sweep of a million points × seeds (an abort
+/// asking for 21 GB), a cohort of two million covariate columns (32 TB), Q-learning's training
+/// left out of the work bound, a panel sweep's total, an array longer than its field read as
+/// its first elements, a contract cost past any price, a chronic-care game past seven stages.
+#[test]
+fn work_and_shape_past_the_bounds_are_refused_before_they_start() {
+    let start = std::time::Instant::now();
+    refused(
+        &[
+            "sweep",
+            "--model",
+            "panel",
+            "--set",
+            "margin=0:0.9:1000",
+            "--set",
+            "premium=1:1000:1000",
+        ],
+        &["1000000 points × 40 seeds = 40000000 cells; at most 50000"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, body: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p.display().to_string()
+    };
+    let covariates: Vec<String> = (0..100_000).map(|i| format!("z{i}")).collect();
+    let wide = file(
+        "wide.csv",
+        format!(
+            "propensity,expenditure,death,los,{}\n0.5,1,10,30,{}\n",
+            covariates.join(","),
+            vec!["1"; 100_000].join(",")
+        ),
+    );
+    refused(
+        &["contract", "estimate", "--data", &wide],
+        &["100004 columns; at most 64 covariates"],
+    );
+    let dup = file(
+        "dup.csv",
+        "propensity,expenditure,death,los,z1,z1\n0.5,1,10,30,1,2\n".into(),
+    );
+    refused(
+        &["contract", "estimate", "--data", &dup],
+        &["column 6 is named `z1` like an earlier one"],
+    );
+    refused(
+        &[
+            "panel",
+            "run",
+            "--patients",
+            "100000",
+            "--years",
+            "1000",
+            "--runs",
+            "1",
+            "--provider",
+            "qlearning",
+            "--gamma",
+            "0.9",
+        ],
+        &["(runs + qlearning.max_runs)", "(1 + 50000)"],
+    );
+    refused(
+        &[
+            "panel",
+            "run",
+            "--provider",
+            "qlearning",
+            "--gamma",
+            "0.9",
+            "--set",
+            "provider.qlearning.max_runs=999999999999",
+        ],
+        &["max_runs in 1..=10000000"],
+    );
+    refused(
+        &[
+            "panel",
+            "sweep",
+            "--vary",
+            "margin=0:0.9:10000",
+            "--patients",
+            "100000",
+            "--years",
+            "1000",
+            "--runs",
+            "1",
+        ],
+        &[
+            "the sweep's 10000 points",
+            "at most 100000000 in one command",
+        ],
+    );
+    let long = file("k.toml", "k = [1, 2, 3]\n".into());
+    refused(
+        &["game", "ct-scanner", "--params", &long],
+        &["`k` has 3 elements; it takes 2"],
+    );
+    let fees = file("p.toml", "[retinopathy]\nfees = [1, 2, 3, 4, 5]\n".into());
+    refused(
+        &["panel", "run", "--params", &fees],
+        &["`retinopathy.fees` has 5 elements; it takes 4"],
+    );
+    refused(
+        &["contract", "--cost", "1e308"],
+        &["--cost must be in [0.01, 1e12] dollars, got 1e308"],
+    );
+    let row = |n: usize| format!("[{}]", vec!["0.125"; n].join(", "));
+    let stages = 8;
+    let rows = vec![row(stages + 1); stages].join(", ");
+    let cc = file(
+        "cc.toml",
+        format!(
+            "h_po = [{rows}]\nh_b = [{rows}]\nh_nb = [{rows}]\nh_hs = {}\nutility = {}\n",
+            row(stages + 1),
+            row(stages + 1)
+        ),
+    );
+    refused(
+        &["game", "chronic-care", "--params", &cc],
+        &["has 8 chronic stages", "1..=7"],
+    );
+    assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+}

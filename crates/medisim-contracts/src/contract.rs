@@ -72,8 +72,8 @@ impl ContractScenario {
     /// Read a scenario (every key defaulted; `origin` names the file in errors), then solve it
     /// once so a bad value is refused now, with its reason.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, String> {
-        let s: ContractScenario = toml::from_str(text)
-            .map_err(|e| format!("{origin}: {}", medisim_core::input::toml_error(&e, text)))?;
+        let s: ContractScenario =
+            medisim_core::input::from_toml(text).map_err(|e| format!("{origin}: {e}"))?;
         medisim_core::params::finite(&s).map_err(|e| format!("{origin}: {e}"))?;
         s.solve().map_err(|e| format!("{origin}: {e}"))?;
         Ok(s)

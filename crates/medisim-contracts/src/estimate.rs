@@ -402,6 +402,15 @@ pub const REQUIRED_COLUMNS: [&str; 4] = ["propensity", "expenditure", "death", "
 /// Largest cohort file read.
 pub const MAX_ROWS: usize = 1_000_000;
 
+/// The most covariate columns a cohort may have (a 10,000-column file took 3.1 GB and 14 s to be
+/// refused by the fit; 2,000,000 columns asked for 32 TB).
+pub const MAX_COVARIATES: usize = 64;
+
+/// The most rows × covariates² a cohort may have: the Cox fit's information matrix sums a
+/// covariates × covariates outer product per row at every Newton step (a million rows of three
+/// covariates, 9·10⁶, fit in about two seconds).
+pub const MAX_COX_WORK: usize = 100_000_000;
+
 /// Largest covariate magnitude read. The Cox fit sums `exp(β·z)·z·zᵀ` over a risk set, which
 /// overflows long before `z` reaches the largest float (a covariate of 1e308 was reported as
 /// "constant within the arm"); clinical covariates — ages, scores, laboratory values — and
@@ -431,10 +440,30 @@ pub fn read_cohort(text: &str, origin: &str) -> Result<Vec<Patient>, EstimateErr
         col("death")?,
         col("los")?,
     ];
+    if header.len() > MAX_COVARIATES + REQUIRED_COLUMNS.len() {
+        return Err(bad(format!(
+            "{} columns; at most {MAX_COVARIATES} covariates besides {}",
+            header.len(),
+            REQUIRED_COLUMNS.join(", ")
+        )));
+    }
+    let names: Vec<&str> = header.iter().map(str::trim).collect();
+    if let Some((k, name)) = names
+        .iter()
+        .enumerate()
+        .find(|(k, n)| names[..*k].contains(n))
+    {
+        return Err(bad(format!(
+            "column {} is named `{}` like an earlier one: name each column once",
+            k + 1,
+            medisim_core::input::excerpt(name)
+        )));
+    }
     let covariates: Vec<usize> = (0..header.len()).filter(|i| !idx.contains(i)).collect();
     if covariates.is_empty() {
         return Err(bad("no covariate columns".into()));
     }
+
     let mut out = Vec::new();
     for (row, rec) in reader.records().enumerate() {
         let line = row + 2;
@@ -447,8 +476,9 @@ pub fn read_cohort(text: &str, origin: &str) -> Result<Vec<Patient>, EstimateErr
             match cell.parse::<f64>() {
                 Ok(v) if v.is_finite() => Ok(v),
                 _ => Err(bad(format!(
-                    "line {line}, column `{}`: `{cell}` is not a finite number",
-                    &header[i]
+                    "line {line}, column `{}`: `{}` is not a finite number",
+                    medisim_core::input::excerpt(&header[i]),
+                    medisim_core::input::excerpt(cell)
                 ))),
             }
         };
@@ -494,6 +524,15 @@ pub fn read_cohort(text: &str, origin: &str) -> Result<Vec<Patient>, EstimateErr
     }
     if out.is_empty() {
         return Err(bad("no patients".into()));
+    }
+    let work = out.len() * covariates.len() * covariates.len();
+    if work > MAX_COX_WORK {
+        return Err(bad(format!(
+            "{} rows × {} covariates² = {work}; the Cox fit's work per Newton step grows as \
+             rows × covariates², at most {MAX_COX_WORK}",
+            out.len(),
+            covariates.len()
+        )));
     }
     Ok(out)
 }

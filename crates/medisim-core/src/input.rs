@@ -110,6 +110,58 @@ pub fn toml_error(e: &toml::de::Error, text: &str) -> String {
     )
 }
 
+/// Read a settings file's text as `T`: a syntax or type error as [`toml_error`] gives it, and an
+/// array longer than the field it fills refused by key. (serde reads a fixed-length array from
+/// the first elements of a longer one and drops the rest: `k = [1, 2, nan]` read as `[1, 2]`,
+/// exit 0, where `--set` refused the same value.)
+pub fn from_toml<T: serde::de::DeserializeOwned + serde::Serialize>(
+    text: &str,
+) -> Result<T, String> {
+    let parsed: T = toml::from_str(text).map_err(|e| toml_error(&e, text))?;
+    let raw: toml::Table = toml::from_str(text).map_err(|e| toml_error(&e, text))?;
+    match toml::Value::try_from(&parsed) {
+        Ok(read) => match longer_array(&toml::Value::Table(raw), &read, "") {
+            Some(m) => Err(m),
+            None => Ok(parsed),
+        },
+        Err(_) => Ok(parsed),
+    }
+}
+
+/// The first array of `raw` with more elements than the same key holds in `read`, as a message.
+fn longer_array(raw: &toml::Value, read: &toml::Value, path: &str) -> Option<String> {
+    use toml::Value;
+    let key = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match (raw, read) {
+        (Value::Table(r), Value::Table(d)) => r
+            .iter()
+            .find_map(|(k, v)| d.get(k).and_then(|w| longer_array(v, w, &key(k)))),
+        (Value::Array(r), Value::Array(d)) if r.len() > d.len() => Some(format!(
+            "`{path}` has {} elements; it takes {}",
+            r.len(),
+            d.len()
+        )),
+        (Value::Array(r), Value::Array(d)) => r
+            .iter()
+            .zip(d)
+            .enumerate()
+            .find_map(|(i, (v, w))| longer_array(v, w, &format!("{path}[{i}]"))),
+        _ => None,
+    }
+}
+
+/// A value as a message quotes it: at most [`WINDOW`] characters, `…` where cut (a CSV cell of
+/// forty million digits printed forty million bytes of error).
+pub fn excerpt(value: &str) -> String {
+    window(value, 0).0
+}
+
 /// At most [`WINDOW`] characters of `line` around character `at`, and where `at` falls in them.
 fn window(line: &str, at: usize) -> (String, usize) {
     let chars: Vec<char> = line.chars().collect();

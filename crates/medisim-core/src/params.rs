@@ -161,6 +161,12 @@ pub fn non_finite<T: Serialize>(v: &T) -> Option<(String, f64)> {
     numbers(v).into_iter().find(|(_, x)| !x.is_finite())
 }
 
+/// The largest amount of money, in dollars, any model's parameter may name: a trillion. Larger
+/// amounts are no price, and sums of them over a panel or a cohort lose the precision the
+/// models' solvers and checks need (a panel fee of 10³⁰⁸ failed inside the solver; a contract
+/// cost of 10³⁰⁸ printed payments of ±inf dollars).
+pub const MAX_MONEY: f64 = 1e12;
+
 /// The first number in `v` whose magnitude exceeds `limit` (or that is not finite), with its
 /// key: a model whose values all live on one scale bounds them all in one walk.
 pub fn beyond<T: Serialize>(v: &T, limit: f64) -> Option<(String, f64)> {
@@ -232,7 +238,15 @@ fn coerce(key: &str, old: &Value, new: Value) -> Result<Value, KeyError> {
         }
         (Value::Integer(_), new @ Value::Float(_)) => Err(refuse("a whole number", &new)),
         (old, new) if std::mem::discriminant(old) == std::mem::discriminant(&new) => Ok(new),
-        (old, new) => Err(refuse(&format!("a {}", old.type_str()), &new)),
+        (old, new) => {
+            let kind = old.type_str();
+            let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            Err(refuse(&format!("{article} {kind}"), &new))
+        }
     }
 }
 
@@ -299,11 +313,26 @@ impl ValueSpec {
             }
         };
         if !spec.contains(':') {
-            return spec
-                .split(',')
-                .map(num)
-                .collect::<Result<_, _>>()
-                .map(ValueSpec::List);
+            let values: Vec<f64> = spec.split(',').map(num).collect::<Result<_, _>>()?;
+            if values.len() > MAX_POINTS {
+                return Err(format!(
+                    "the list has {} values; at most {MAX_POINTS}",
+                    values.len()
+                ));
+            }
+            // A value twice is a point run twice and drawn twice.
+            if let Some((i, v)) = values
+                .iter()
+                .enumerate()
+                .find(|(i, v)| values[..*i].contains(v))
+            {
+                return Err(format!(
+                    "`{}` is listed twice (value {}): list each value once",
+                    crate::text::number(*v),
+                    i + 1
+                ));
+            }
+            return Ok(ValueSpec::List(values));
         }
         let parts: Vec<&str> = spec.split(':').collect();
         let n = match parts[..] {

@@ -39,6 +39,13 @@ fn one() -> f64 {
     1.0
 }
 
+/// The largest |target| and `scale` (money is the largest-scaled metric, within a trillion).
+pub const TARGET_LIMIT: f64 = 1e12;
+/// The least `scale`: a residual's unit (a subnormal one made every distance the penalty).
+pub const MIN_SCALE: f64 = 1e-6;
+/// The largest weight of one moment.
+pub const MAX_WEIGHT: f64 = 1e6;
+
 /// The most moments a targets file may hold.
 pub const MAX_MOMENTS: usize = 1_000;
 /// The most distinct (α, β) regimes a targets file may name (the L1 grid's 121).
@@ -53,10 +60,14 @@ pub struct Targets {
 
 impl Targets {
     pub fn from_toml(text: &str, origin: &str) -> Result<Targets> {
-        let t: Targets = toml::from_str(text).map_err(|e| {
-            let at = medisim_core::input::toml_error(&e, text);
-            anyhow::anyhow!("targets file {origin}: {at}")
-        })?;
+        let t: Targets = medisim_core::input::from_toml(text)
+            .map_err(|at| anyhow::anyhow!("targets file {origin}: {at}"))?;
+        if t.moment.len() > MAX_MOMENTS {
+            bail!(
+                "targets file {origin}: {} moments; at most {MAX_MOMENTS}",
+                t.moment.len()
+            );
+        }
         for (i, m) in t.moment.iter().enumerate() {
             if Metric::from_name(&m.metric).is_none() {
                 bail!(
@@ -65,10 +76,50 @@ impl Targets {
                     m.metric
                 );
             }
-            if !(m.weight >= 0.0 && m.weight.is_finite() && m.target.is_finite()) {
+            // A residual is weight · ((simulated − target) / scale)²: these ranges keep every
+            // distance finite (a weight of 1e308 made it inf, reported with exit 0).
+            for (name, v, lo, hi) in [
+                ("target", m.target, -TARGET_LIMIT, TARGET_LIMIT),
+                ("weight", m.weight, 0.0, MAX_WEIGHT),
+            ] {
+                if !(lo..=hi).contains(&v) {
+                    bail!(
+                        "targets file {origin}: moment {}: `{name}` {} is outside [{}, {}]",
+                        i + 1,
+                        medisim_core::text::number(v),
+                        medisim_core::text::number(lo),
+                        medisim_core::text::number(hi)
+                    );
+                }
+            }
+            if let Some((j, _)) = t.moment[..i]
+                .iter()
+                .enumerate()
+                .find(|(_, o)| o.metric == m.metric && o.alpha == m.alpha && o.beta == m.beta)
+            {
                 bail!(
-                    "targets file {origin}: moment {} needs a finite target and a weight ≥ 0",
-                    i + 1
+                    "targets file {origin}: moments {} and {} both target `{}` at (alpha, beta) = \
+                     ({}, {}): give each metric one target per regime",
+                    j + 1,
+                    i + 1,
+                    m.metric,
+                    m.alpha,
+                    m.beta
+                );
+            }
+            if let Some(o) = t.moment[..i]
+                .iter()
+                .find(|o| o.regime == m.regime && (o.alpha, o.beta) != (m.alpha, m.beta))
+            {
+                bail!(
+                    "targets file {origin}: moment {}: regime `{}` is at ({}, {}) here and at \
+                     ({}, {}) earlier: one name, one regime",
+                    i + 1,
+                    medisim_core::input::excerpt(&m.regime),
+                    m.alpha,
+                    m.beta,
+                    o.alpha,
+                    o.beta
                 );
             }
             // α and β are the policy's sensitivities, each in [0, 1] (a regime outside it
@@ -82,11 +133,12 @@ impl Targets {
                 }
             }
             if let Some(s) = m.scale {
-                if !(s > 0.0 && s.is_finite()) {
+                if !(MIN_SCALE..=TARGET_LIMIT).contains(&s) {
                     bail!(
-                        "targets file {origin}: moment {}: `scale` must be finite and > 0, got {s} \
-                         (leave it out for max(|target|, 0.1))",
-                        i + 1
+                        "targets file {origin}: moment {}: `scale` {} is outside \
+                         [{MIN_SCALE:e}, {TARGET_LIMIT:e}] (leave it out for max(|target|, 0.1))",
+                        i + 1,
+                        medisim_core::text::number(s)
                     );
                 }
             }
@@ -96,12 +148,6 @@ impl Targets {
         }
         // Each distinct regime is simulated at every step of the fit: bound the work before
         // any runs.
-        if t.moment.len() > MAX_MOMENTS {
-            bail!(
-                "targets file {origin}: {} moments; at most {MAX_MOMENTS}",
-                t.moment.len()
-            );
-        }
         let regimes = t.regimes().len();
         if regimes > MAX_REGIMES {
             bail!(
@@ -462,7 +508,15 @@ mod tests {
             ),
             (
                 "alpha = 0.5\nbeta = 0.5\nscale = 0.0\n",
-                "`scale` must be finite and > 0",
+                "`scale` 0 is outside [1e-6, 1e12]",
+            ),
+            (
+                "alpha = 0.5\nbeta = 0.5\nscale = 1e-320\n",
+                "`scale` 1e-320 is outside",
+            ),
+            (
+                "alpha = 0.5\nbeta = 0.5\nweight = 1e308\n",
+                "`weight` 1e308 is outside [0, 1e6]",
             ),
             (
                 "alpha = 0.5\nbeta = 0.5\nweight = 0.0\n",

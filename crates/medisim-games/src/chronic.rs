@@ -126,13 +126,20 @@ fn check_distribution(
     Ok(())
 }
 
+/// The most chronic stages a game may have (the dissertation's has 3).
+pub const MAX_STAGES: usize = 7;
+
 impl GameParams for ChronicCareGame {
     fn validate(&self) -> Result<(), GameError> {
         let h = self.h_po.len();
-        if h == 0 {
+        if !(1..=MAX_STAGES).contains(&h) {
             return Err(GameError::Invalid {
                 key: "h_po",
-                message: "needs at least one chronic stage (row)".into(),
+                message: format!(
+                    "has {h} chronic stages (rows); it takes 1..={MAX_STAGES}: each stage adds \
+                     two of the physician's decision units, and the equilibrium search \
+                     enumerates every strategy profile (7 stages: 2^14 of them, about 11 s)"
+                ),
             });
         }
         for (key, m) in [

@@ -52,9 +52,9 @@ pub trait GameParams: DeserializeOwned + Serialize + Default {
 
     /// Read parameters from TOML (`origin` names the file in errors), then validate them.
     fn from_toml(text: &str, origin: &str) -> Result<Self, GameError> {
-        let g: Self = toml::from_str(text).map_err(|e| GameError::Parse {
+        let g: Self = medisim_core::input::from_toml(text).map_err(|message| GameError::Parse {
             origin: origin.into(),
-            message: medisim_core::input::toml_error(&e, text),
+            message,
         })?;
         params::finite(&g)?;
         g.check()?;

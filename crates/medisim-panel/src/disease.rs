@@ -338,10 +338,11 @@ pub struct MarkovTreatment {
 impl MarkovFile {
     /// Read and check a model (`origin` names the file in errors).
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, PanelError> {
-        let mut m: MarkovFile = toml::from_str(text).map_err(|e| PanelError::Parse {
-            origin: origin.into(),
-            message: medisim_core::input::toml_error(&e, text),
-        })?;
+        let mut m: MarkovFile =
+            medisim_core::input::from_toml(text).map_err(|message| PanelError::Parse {
+                origin: origin.into(),
+                message,
+            })?;
         let index = |name: &str, key: &str| {
             m.states
                 .iter()

@@ -197,6 +197,20 @@ pub fn sweep_with<E: From<PanelError>>(
             Ok((*v, point))
         })
         .collect::<Result<Vec<_>, PanelError>>()?;
+    let work: u128 = points
+        .iter()
+        .map(|(_, p)| crate::sim::patient_years(&p.config, p.config.runs))
+        .sum();
+    if work > crate::sim::MAX_PATIENT_YEARS {
+        return Err(PanelError::Invalid {
+            key: format!("{key} (the sweep's {} points)", points.len()),
+            message: format!(
+                "{work} patient-years in all; at most {} in one command",
+                crate::sim::MAX_PATIENT_YEARS
+            ),
+        }
+        .into());
+    }
     points
         .into_iter()
         .map(|(v, point)| Ok((v, run_point(&point)?)))

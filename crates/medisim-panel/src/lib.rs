@@ -33,10 +33,10 @@ pub const MODEL_VERSION: medisim_core::ModelVersion = medisim_core::ModelVersion
 };
 
 /// The largest amount of money any panel parameter may name (a fee, a cost, a reference, a
-/// capitation rate, a premium): a trillion dollars. Larger amounts are no price, and the
-/// myopic provider's integer program sums them over a panel, where the simplex loses all
-/// precision (a fee of 10³⁰⁸ failed inside the solver; 10¹⁵ still solves).
-pub const MAX_MONEY: f64 = 1e12;
+/// capitation rate, a premium): the house's [`medisim_core::params::MAX_MONEY`]. The myopic
+/// provider's integer program sums them over a panel, where the simplex loses all precision
+/// (a fee of 10³⁰⁸ failed inside the solver; 10¹⁵ still solves).
+pub use medisim_core::params::MAX_MONEY;
 
 /// The smallest premium: a cent per patient-year (the medical loss ratio divides by it).
 pub const MIN_PREMIUM: f64 = 0.01;
@@ -105,9 +105,9 @@ impl Default for PanelConfig {
 impl PanelConfig {
     /// Read a configuration (every key defaulted), naming the file and the key on error.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, PanelError> {
-        toml::from_str(text).map_err(|e| PanelError::Parse {
+        medisim_core::input::from_toml(text).map_err(|message| PanelError::Parse {
             origin: origin.into(),
-            message: medisim_core::input::toml_error(&e, text),
+            message,
         })
     }
 

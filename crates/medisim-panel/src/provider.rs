@@ -55,6 +55,10 @@ impl Default for QLearning {
     }
 }
 
+/// The most Q-learning training runs (the default is 50,000; the total work bound of a panel
+/// simulation counts them too, `sim::MAX_PATIENT_YEARS`).
+pub const MAX_TRAINING_RUNS: usize = 10_000_000;
+
 /// The provider: its kind, discount γ (for the MDP providers), appointment capacity per year.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -93,12 +97,21 @@ impl ProviderSpec {
         }
         let q = &self.qlearning;
         let power_ok = q.learning_rate_power > 0.5 && q.learning_rate_power <= 1.0;
-        if !((0.0..=1.0).contains(&q.epsilon) && power_ok) || q.batch == 0 || q.max_runs == 0 {
+        let counts_ok = (1..=q.max_runs).contains(&q.batch)
+            && q.max_runs <= MAX_TRAINING_RUNS
+            && (1..=q.max_runs).contains(&q.stable_batches);
+        if !((0.0..=1.0).contains(&q.epsilon)
+            && power_ok
+            && (0.0..=1.0).contains(&q.tolerance)
+            && counts_ok)
+        {
             return Err(PanelError::Invalid {
                 key: "qlearning".into(),
-                message:
-                    "epsilon in [0, 1], learning_rate_power in (0.5, 1], batch and max_runs ≥ 1"
-                        .into(),
+                message: format!(
+                    "epsilon in [0, 1], learning_rate_power in (0.5, 1], tolerance in [0, 1] \
+                     (relative to the largest |Q|), max_runs in 1..={MAX_TRAINING_RUNS}, batch \
+                     and stable_batches in 1..=max_runs"
+                ),
             });
         }
         if self.kind != ProviderKind::Myopic && !payment.is_linear() {

@@ -119,8 +119,23 @@ enum Decider<'a> {
     Stationary(Vec<usize>),
 }
 
-/// Most patient-years (patients × years × runs) one simulation may ask for.
+/// Most patient-years one simulation may ask for: patients × years × (runs + Q-learning's most
+/// training runs). At the bound a myopic or optimal provider takes about a second.
 pub const MAX_PATIENT_YEARS: u128 = 100_000_000;
+
+/// Q-learning's most training runs (0 for the other providers).
+fn training_runs(cfg: &PanelConfig) -> u128 {
+    match cfg.provider.kind {
+        ProviderKind::Qlearning => cfg.provider.qlearning.max_runs as u128,
+        _ => 0,
+    }
+}
+
+/// The most patient-years simulating `runs` replicates of `cfg` can take, training included:
+/// what [`MAX_PATIENT_YEARS`] bounds, for one simulation or a whole sweep.
+pub fn patient_years(cfg: &PanelConfig, runs: usize) -> u128 {
+    (cfg.patients as u128) * (cfg.years as u128) * (runs as u128 + training_runs(cfg))
+}
 
 /// Simulate the configured panel: its runs 0..runs-1.
 pub fn run(d: &dyn DiseaseModel, cfg: &PanelConfig) -> Result<PanelResult, PanelError> {
@@ -138,16 +153,23 @@ pub fn run_replicates(
     cfg.validate(d)?;
     // The whole job, bounded before anything is allocated: each flag may be in its range while
     // together they ask for 10^14 patient-years.
-    let work = (cfg.patients as u128) * (cfg.years as u128) * (replicates.len() as u128);
+    let training = training_runs(cfg);
+    let work = patient_years(cfg, replicates.len());
     if work > MAX_PATIENT_YEARS {
+        let (key, runs_text) = if training > 0 {
+            (
+                "patients × years × (runs + qlearning.max_runs)",
+                format!("({} + {training})", replicates.len()),
+            )
+        } else {
+            ("patients × years × runs", replicates.len().to_string())
+        };
         return Err(PanelError::Invalid {
-            key: "patients × years × runs".into(),
+            key: key.into(),
             message: format!(
-                "{} × {} × {} = {work} patient-years; at most {MAX_PATIENT_YEARS} in one run \
-                 (about a minute)",
-                cfg.patients,
-                cfg.years,
-                replicates.len()
+                "{} × {} × {runs_text} = {work} patient-years; at most {MAX_PATIENT_YEARS} \
+                 in one run",
+                cfg.patients, cfg.years
             ),
         });
     }

@@ -269,10 +269,8 @@ use medisim_sim::MAX_HORIZON;
 impl SearchConfig {
     pub fn load(path: &Path) -> anyhow::Result<SearchConfig> {
         let text = medisim_core::input::read_settings(path, "a search config")?;
-        let c: SearchConfig = toml::from_str(&text).map_err(|e| {
-            let at = medisim_core::input::toml_error(&e, &text);
-            anyhow::anyhow!("search config {}: {at}", path.display())
-        })?;
+        let c: SearchConfig = medisim_core::input::from_toml(&text)
+            .map_err(|at| anyhow::anyhow!("search config {}: {at}", path.display()))?;
         c.validate()?;
         Ok(c)
     }
