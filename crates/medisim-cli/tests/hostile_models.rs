@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{medisim, text};
+use common::{kill_mid_run, medisim, text};
 
 /// `args` exits 2 and its error says every one of `want`.
 fn refused(args: &[&str], want: &[&str]) {
@@ -324,19 +324,7 @@ fn a_killed_panel_sweep_resumes_to_the_same_files() {
         assert!(o.status.success(), "{}", text(&o.stderr));
     };
     run(&straight);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_medisim"))
-        .args(args(&killed))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(400));
-    let busy = medisim(&args(&killed).iter().map(String::as_str).collect::<Vec<_>>());
-    let _ = child.kill();
-    let _ = child.wait();
-    if busy.status.code() == Some(2) {
-        assert!(text(&busy.stderr).contains("in use by process"));
-    }
+    kill_mid_run(&args(&killed), 400);
     run(&killed);
     let files = |d: &std::path::Path| {
         let mut names: Vec<_> = std::fs::read_dir(d.join("cells"))
@@ -372,19 +360,7 @@ fn killed_game_tables_rerun_to_the_same_files() {
     let run =
         |out: &std::path::Path| medisim(&args(out).iter().map(String::as_str).collect::<Vec<_>>());
     assert!(run(&straight).status.success());
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_medisim"))
-        .args(args(&killed))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let busy = run(&killed);
-    let _ = child.kill();
-    let _ = child.wait();
-    if busy.status.code() == Some(2) {
-        assert!(text(&busy.stderr).contains("in use by process"));
-    }
+    kill_mid_run(&args(&killed), 300);
     assert!(run(&killed).status.success());
     let listing = |d: &std::path::Path| {
         let mut v: Vec<(std::ffi::OsString, Vec<u8>)> = std::fs::read_dir(d)
