@@ -20,7 +20,7 @@ pub enum Utility {
     Cara(f64),
 }
 
-/// The least CARA risk aversion a solve accepts (see [`Utility::from_str`]'s message).
+/// The least CARA risk aversion a solve accepts (parsing `cara:R` says why).
 pub const MIN_CARA: f64 = 1e-3;
 
 impl std::str::FromStr for Utility {
