@@ -9,6 +9,7 @@ use medisim_core::text::name_of;
 use medisim_games::aco::{AcoGame, Investment, Outcome};
 use medisim_games::chronic::{ChronicCareGame, ChronicOutcome, Effort, Lifestyle};
 use medisim_games::model::GameName;
+use medisim_games::mssp::MsspGame;
 use medisim_games::tables::{self, Table, TABLES};
 use medisim_games::GameParams;
 use std::path::PathBuf;
@@ -141,15 +142,30 @@ fn table(a: &GameArgs, which: &str) -> Result<bool> {
         Some(dir) => Some(medisim_core::RunDir::create(dir)?.lock()?),
         None => None,
     };
-    let (aco, mssp, chronic) = match a.game {
+    let (aco, mssp, chronic): (AcoGame, MsspGame, ChronicCareGame) = match a.game {
         GameName::CtScanner => (load(a)?, Default::default(), Default::default()),
         GameName::Imaging => (Default::default(), load(a)?, Default::default()),
         GameName::ChronicCare => (Default::default(), Default::default(), load(a)?),
     };
-    let patients = if wanted
+    let patient_tables = wanted
         .iter()
-        .any(|t| t.starts_with("5.2") || t.starts_with("5.3"))
-    {
+        .any(|t| t.starts_with("5.2") || t.starts_with("5.3"));
+    // Tables 5.2 and 5.3 sweep the payments and costs over Table 5.1's cases themselves: a
+    // value given for them would be overwritten, and the table printed as if it were used.
+    let d = ChronicCareGame::default();
+    let given = [
+        ("m1", chronic.m1 != d.m1),
+        ("m2", chronic.m2 != d.m2),
+        ("c1", chronic.c1 != d.c1),
+        ("c2", chronic.c2 != d.c2),
+    ];
+    if let Some((key, _)) = given.iter().find(|(_, set)| patient_tables && *set) {
+        bail!(
+            "tables 5.2 and 5.3 set `{key}` themselves (they sweep m1 or m2, c1 and c2 over \
+             Table 5.1's 945 cases), so the `{key}` given would not change them: drop it"
+        );
+    }
+    let patients = if patient_tables {
         tables::patient_cases(&chronic).map_err(|e| {
             anyhow::anyhow!("{e}; {}", culprit(&chronic, &ChronicCareGame::default()))
         })?
@@ -283,7 +299,7 @@ fn ct_scanner(a: &GameArgs) -> Result<bool> {
 }
 
 fn imaging(a: &GameArgs) -> Result<bool> {
-    use medisim_games::mssp::{MsspGame, MsspOutcome};
+    use medisim_games::mssp::MsspOutcome;
     let g: MsspGame = load(a)?;
     let incentive = !a.no_incentive;
     let at = |h| {

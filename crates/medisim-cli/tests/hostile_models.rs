@@ -498,5 +498,10 @@ fn work_and_shape_past_the_bounds_are_refused_before_they_start() {
         &["game", "chronic-care", "--params", &cc],
         &["has 8 chronic stages", "1..=7"],
     );
+    // A value a table overwrites with its own grid was ignored silently.
+    refused(
+        &["game", "chronic-care", "--table", "5.2", "--set", "m1=-1e6"],
+        &["tables 5.2 and 5.3 set `m1` themselves"],
+    );
     assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
 }
