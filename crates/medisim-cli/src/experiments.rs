@@ -619,13 +619,7 @@ fn sensitivity_other(a: &SensitivityArgs) -> Result<bool> {
 /// so that nothing undefined is ever printed as success: a model pushed outside its domain by
 /// extreme parameters says so instead.
 pub(crate) fn finite_result<T: serde::Serialize>(v: &T, what: &str, cause: &str) -> Result<()> {
-    match medisim_core::params::non_finite(v) {
-        None => Ok(()),
-        Some((key, x)) => bail!(
-            "{what}: `{key}` is {x}: the parameters are outside what the model can compute; \
-             {cause}"
-        ),
-    }
+    medisim_core::params::defined(v, what, cause).map_err(anyhow::Error::msg)
 }
 
 /// Paths as a message lists them: `a.csv, a.parquet`.

@@ -194,6 +194,18 @@ pub fn furthest_from<T: Serialize>(v: &T, default: &T) -> Option<String> {
         })
 }
 
+/// Refuse a result holding a NaN or an infinity, naming `what`, the key and `cause` (what to
+/// blame, usually [`culprit`]): nothing undefined passes for a result, in any front end.
+pub fn defined<T: Serialize>(result: &T, what: &str, cause: &str) -> Result<(), String> {
+    match non_finite(result) {
+        None => Ok(()),
+        Some((key, x)) => Err(format!(
+            "{what}: `{key}` is {x}: the parameters are outside what the model can compute; \
+             {cause}"
+        )),
+    }
+}
+
 /// Whom a message blames when a model cannot compute at `v` or its solver gives up: the
 /// parameter [`furthest_from`] its default, else advice to move the largest values back.
 pub fn culprit<T: Serialize>(v: &T, default: &T) -> String {

@@ -166,15 +166,19 @@ fn t_half_width(sd: f64, n: usize) -> f64 {
     }
 }
 
+/// Half the width of `[centre − h, centre + h]` as floating point gives it (not `h` exactly):
+/// what checks read off an interval, so a check built from `h` stays bit-identical to one that
+/// read the interval.
+pub fn interval_half_width(centre: f64, h: f64) -> f64 {
+    0.5 * ((centre + h) - (centre - h))
+}
+
 impl Summary {
     /// The half-width of the mean's Student-t interval, from its spread and count: what a
     /// difference of two means combines in quadrature. Not read off `ci95`, which stops at the
     /// values the metric can take and so may be narrower on one side.
     pub fn half_width(&self) -> f64 {
-        // As the untruncated interval [m − h, m + h] gives it, rounding included, so checks
-        // built on it are bit-identical to those read off that interval.
-        let h = t_half_width(self.std, self.n);
-        0.5 * ((self.mean + h) - (self.mean - h))
+        interval_half_width(self.mean, t_half_width(self.std, self.n))
     }
 }
 

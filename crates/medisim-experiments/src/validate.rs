@@ -235,8 +235,7 @@ impl Cells<'_> {
             quantity: quantity.into(),
             value: d,
             ci95: [d - h, d + h],
-            // As the interval gives it, rounding included (margins stay bit-identical).
-            half_width: 0.5 * ((d + h) - (d - h)),
+            half_width: medisim_core::stats::interval_half_width(d, h),
             threshold: 0.0,
             above: rises,
         }

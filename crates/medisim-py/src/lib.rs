@@ -736,13 +736,8 @@ fn game(name: &str, sets: Vec<String>) -> PyResult<String> {
         let g = G::default().with_all(sets).map_err(value_error)?;
         let eq = solve(&g).map_err(value_error)?;
         // Nothing undefined passes for a result (JSON would write a NaN as null).
-        if let Some((key, x)) = medisim_core::params::non_finite(&eq) {
-            let cause = medisim_core::params::culprit(&g, &G::default());
-            return Err(value_error(format!(
-                "the equilibrium's `{key}` is {x}: the parameters are outside what the game \
-                 can compute; {cause}"
-            )));
-        }
+        let cause = medisim_core::params::culprit(&g, &G::default());
+        medisim_core::params::defined(&eq, "the equilibrium", &cause).map_err(value_error)?;
         serde_json::to_value(eq).map_err(value_error)
     }
     let v = match GameName::from_name(name) {
