@@ -63,7 +63,7 @@ pub struct ContractArgs {
     /// The provider's cost of high expenditure, in dollars, for the dollar figures.
     #[arg(long, default_value_t = 10_000.0)]
     cost: f64,
-    /// Simulate: patients in the cohort (at most 10,000,000).
+    /// Simulate: patients in the cohort (2 to 10,000,000; generate: 1 to 10,000,000).
     #[arg(long, default_value_t = 100_000)]
     patients: usize,
     /// Simulate / generate: the cohort's seed.
@@ -136,9 +136,10 @@ pub fn contract(a: &ContractArgs) -> Result<bool> {
     let cause = medisim_core::params::culprit(&params, &Params::ICP);
     crate::experiments::finite_result(&s, "the contract", &cause)?;
     if a.action == Some(Action::Simulate) {
-        if !(1..=MAX_PATIENTS).contains(&a.patients) {
+        // One patient has no spread, so no interval to set beside the model's expectation.
+        if !(2..=MAX_PATIENTS).contains(&a.patients) {
             bail!(
-                "--patients must be in [1, {MAX_PATIENTS}], got {}",
+                "--patients must be in [2, {MAX_PATIENTS}] (an interval needs two patients), got {}",
                 a.patients
             );
         }
@@ -314,7 +315,7 @@ fn estimate(a: &ContractArgs) -> Result<bool> {
                 "estimate": est, "contract": contract, "contract_error": problem
             }))?
         );
-        return Ok(priced.is_ok());
+        return Ok(priced_or_refused(priced)?.agree);
     }
     let p = &est.params;
     say!(
@@ -350,15 +351,14 @@ fn estimate(a: &ContractArgs) -> Result<bool> {
         "  Cox log hazard ratios, treated arm: {}",
         coef(&est.treated)
     );
-    match priced {
-        Ok(s) => {
-            say!("");
-            print_solution(&s, a.cost)?;
-            Ok(s.agree)
-        }
-        Err(e) => {
-            eprintln!("the estimates cannot price a contract: {e}");
-            Ok(false)
-        }
-    }
+    let priced = priced_or_refused(priced)?;
+    say!("");
+    print_solution(&priced, a.cost)?;
+    Ok(priced.agree)
+}
+
+/// Estimates that break an assumption are a property of the data given: refused (exit 2), as
+/// `medisim contract` refuses the same values typed, after the estimates are shown.
+fn priced_or_refused<T, E: std::fmt::Display>(priced: Result<T, E>) -> Result<T> {
+    priced.map_err(|e| anyhow::anyhow!("the estimates cannot price a contract: {e}"))
 }

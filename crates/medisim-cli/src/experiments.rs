@@ -245,16 +245,11 @@ pub struct ReproduceArgs {
     dist: Distribute,
 }
 
-/// Create the output directory, or say plainly why it cannot be one.
+/// Create the output directory, or say plainly why it cannot be one (the run directory's rule).
 pub(crate) fn out_dir(path: &Path) -> Result<()> {
-    if path.exists() && !path.is_dir() {
-        bail!(
-            "--out {}: a file is there, not a directory; choose another --out",
-            path.display()
-        );
-    }
-    std::fs::create_dir_all(path)
-        .map_err(|e| anyhow::anyhow!("--out {}: cannot create the directory: {e}", path.display()))
+    medisim_core::RunDir::create(path)
+        .map(drop)
+        .map_err(|e| anyhow::anyhow!("--out {e}"))
 }
 
 pub(crate) fn options(c: &Common) -> Result<Options> {

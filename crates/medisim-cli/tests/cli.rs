@@ -553,6 +553,11 @@ fn one_seed_has_no_interval_and_a_file_is_no_output_directory() {
     for cmd in [
         vec!["reproduce", "--quick", "--out", &f],
         vec!["l1", "--grid", "2", "--out", &f],
+        // The run directory's own rule (it once repeated the OS message: "File exists
+        // (os error 17): File exists (os error 17)").
+        vec!["search", "--out", &f],
+        vec!["panel", "sweep", "--vary", "margin=0:0.4:2", "--out", &f],
+        vec!["game", "imaging", "--table", "all", "--out", &f],
     ] {
         let e = medisim(&cmd);
         let msg = text(&e.stderr);

@@ -314,7 +314,12 @@ fn a_run_killed_right_after_writing_its_settings_resumes() {
 fn every_settings_file_is_read_bounded_and_its_errors_are_located_in_a_window() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o").display().to_string();
-    let long = format!("[care]\nnu = [{}x]\n", "1, ".repeat(2_000_000));
+    // A 5 MB line of 200,000 values (under the value bound, which is tested on its own in
+    // `hostile_models.rs`) with its error at the end.
+    let long = format!(
+        "[care]\nnu = [{}x]\n",
+        "1.000000000000000000000, ".repeat(200_000)
+    );
     let huge_line = file(&dir, "long.toml", long.as_bytes());
     let not_utf8 = file(&dir, "bad.toml", b"a = 1\nb = \xff\n");
     let readers: [&[&str]; 6] = [

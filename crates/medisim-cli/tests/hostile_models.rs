@@ -505,3 +505,89 @@ fn work_and_shape_past_the_bounds_are_refused_before_they_start() {
     );
     assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
 }
+
+/// A value the model would ignore, or one that leaves a result undefined, is refused by name:
+/// `p11` swept under the non-negative provider wrote identical rows; one patient printed each
+/// interval as `[x, x]`; a discount a hair below 1 failed in the LP as "Infeasible".
+#[test]
+fn values_a_model_ignores_or_cannot_resolve_are_refused() {
+    let ignored = ["`p11` picks a member of the free model", "`nonnegative`"];
+    refused(
+        &["sweep", "--model", "contract", "--set", "p11=0:1:3"],
+        &ignored,
+    );
+    refused(&["contract", "--p11", "0.5"], &ignored);
+    refused(
+        &["contract", "simulate", "--patients", "1"],
+        &[
+            "--patients must be in [2, 10000000]",
+            "an interval needs two",
+        ],
+    );
+    refused(
+        &[
+            "game",
+            "chronic-care",
+            "--set",
+            "discount=0.9999999999999999",
+        ],
+        &["`discount`", "(0, 0.9999]"],
+    );
+}
+
+/// A settings file's values are counted before the TOML parser holds them: a 16 MB disease
+/// file of two-number rows peaked at 1.45 GB while it was parsed.
+#[test]
+fn a_settings_file_with_too_many_values_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("rows.toml");
+    let rows = "[0.5, 0.5],\n".repeat(400_000);
+    let body = format!(
+        "name = \"big\"\nstates = [\"a\", \"b\"]\ninitial = \"a\"\n[[treatments]]\n\
+         name = \"t\"\nfee = 1.0\nvisits = 1.0\ntransitions = [{rows}]\n"
+    );
+    std::fs::write(&p, body).unwrap();
+    let start = std::time::Instant::now();
+    refused(
+        &["panel", "run", "--disease", p.to_str().unwrap()],
+        &["rows.toml", "a settings file holds at most 1048576"],
+    );
+    assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+}
+
+/// Estimates that break the paper's assumptions are refused as the same values typed are
+/// (exit 2, not 1), after the estimates are shown; a failed Cox fit names its cause.
+#[test]
+fn estimates_that_break_an_assumption_exit_2_and_cox_failures_name_their_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let cohort = |name: &str, row: &dyn Fn(usize) -> String| {
+        let mut text = String::from("propensity,expenditure,death,los,z1,z2\n");
+        for i in 0..60 {
+            text.push_str(&row(i));
+        }
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let z = |i: usize| ((i * 7) % 11) as f64 / 11.0;
+    // Everyone dies before discharge: π̂ = 0 in every cell.
+    let dead = cohort("dead.csv", &|i| {
+        format!("0.5,{},{},30,{},{}\n", i % 2, 1 + i % 9, z(i), z(i + 3))
+    });
+    let out = medisim(&["contract", "estimate", "--data", &dead]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot price a contract") && err.contains("[0.001, 0.999]"));
+    assert!(
+        text(&out.stdout).contains("Algorithm 1"),
+        "the estimates are shown"
+    );
+    let collinear = cohort("collinear.csv", &|i| {
+        let death = if i % 3 == 0 { 5 } else { 50 };
+        format!("0.5,{},{death},30,{},{}\n", i % 2, z(i), 2.0 * z(i) + 1.0)
+    });
+    refused(
+        &["contract", "estimate", "--data", &collinear],
+        &["cannot be fitted", "collinear"],
+    );
+}

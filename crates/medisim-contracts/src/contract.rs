@@ -90,8 +90,9 @@ impl ContractScenario {
     }
 
     /// The provider model the scenario names, its member picked by `p11`, `t`, `w0`/`w1` or
-    /// `utility`.
+    /// `utility` (a member key of another model, moved from its default, is refused).
     pub fn provider_model(&self) -> Result<Provider, String> {
+        self.check_members()?;
         let choice = Choice {
             p11: self.p11,
             t: self.t,
@@ -100,6 +101,42 @@ impl ContractScenario {
             utility: self.utility.parse::<Utility>()?,
         };
         Provider::by_name(&self.provider, &choice)
+    }
+
+    /// The keys that pick a member of one provider model, and that model's name.
+    const MEMBER_KEYS: [(&'static str, &'static str); 5] = [
+        ("p11", "free"),
+        ("t", "nonnegative"),
+        ("w0", "misclassified"),
+        ("w1", "misclassified"),
+        ("utility", "risk-averse"),
+    ];
+
+    /// Refuse `key` where it picks a member of a model other than the scenario's provider: the
+    /// value would be ignored (a sweep of `p11` under the non-negative model wrote identical
+    /// rows, exit 0).
+    pub fn check_read(&self, key: &str) -> Result<(), String> {
+        match Self::MEMBER_KEYS.iter().find(|(k, _)| *k == key) {
+            Some((k, model)) if *model != self.provider => Err(format!(
+                "`{k}` picks a member of the {model} model, and the provider is `{}`, which \
+                 does not read it: choose the provider {model}",
+                self.provider
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// [`Self::check_read`] for every member key moved from its default: where a file or a flag
+    /// gives one, only its model may be the provider.
+    pub fn check_members(&self) -> Result<(), String> {
+        let default = ContractScenario::default();
+        let given = |k: &str| {
+            medisim_core::params::get(self, k).ok() != medisim_core::params::get(&default, k).ok()
+        };
+        Self::MEMBER_KEYS
+            .iter()
+            .filter(|(k, _)| given(k))
+            .try_for_each(|(k, _)| self.check_read(k))
     }
 
     /// Solve the scenario's model: every range and assumption is checked on the way.
@@ -138,6 +175,7 @@ impl Model for Contract {
         let t: ContractScenario =
             medisim_core::params::set(s, key, medisim_core::params::Value::Float(value))
                 .map_err(|e| format!("contract parameter {e}"))?;
+        t.check_read(key)?;
         t.solve()?;
         Ok((t, ()))
     }

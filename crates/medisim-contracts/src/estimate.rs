@@ -120,6 +120,35 @@ pub fn cox_fit(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Option<CoxFit> {
     None
 }
 
+/// Why [`cox_fit`] found no fit for these data: the first of no deaths, a constant covariate,
+/// covariates linearly dependent on one another, or (what is left) a likelihood with no
+/// maximum, as when a covariate separates the deaths from the survivors.
+fn cox_failure(event: &[bool], x: &[Vec<f64>]) -> String {
+    if !event.contains(&true) {
+        return "no patient of the arm died in hospital".into();
+    }
+    let (n, p) = (x.len(), x.first().map_or(0, Vec::len));
+    let mean: Vec<f64> = (0..p)
+        .map(|k| x.iter().map(|r| r[k]).sum::<f64>() / n as f64)
+        .collect();
+    let centred = DMatrix::from_fn(n, p, |i, k| x[i][k] - mean[k]);
+    let gram = centred.transpose() * &centred;
+    if let Some(k) = (0..p).find(|&k| gram[(k, k)] <= 1e-12 * n as f64) {
+        return format!("covariate {} is constant within the arm", k + 1);
+    }
+    // Correlations, so the rank test does not depend on each covariate's scale.
+    let scale = DMatrix::from_fn(p, p, |a, b| (gram[(a, a)] * gram[(b, b)]).sqrt());
+    let correlation = gram.component_div(&scale);
+    if correlation.symmetric_eigenvalues().min() < 1e-9 {
+        return "its covariates are linearly dependent (collinear) within the arm: drop or \
+                combine the redundant ones"
+            .into();
+    }
+    "the partial likelihood has no maximum (a covariate, or a combination, separates the \
+     deaths from the survivors)"
+        .into()
+}
+
 /// 1:1 nearest-neighbour matching on the propensity score, without replacement: each treated
 /// patient, in input order, takes the unmatched control with the closest score (ties to the
 /// earlier control). Returns the matched (treated, control) index pairs.
@@ -209,8 +238,8 @@ pub struct Estimate {
 pub enum EstimateError {
     #[error("{0}")]
     Data(String),
-    #[error("the Cox model of the {arm} arm cannot be fitted (no events, or a covariate is constant within the arm)")]
-    Cox { arm: &'static str },
+    #[error("the Cox model of the {arm} arm cannot be fitted: {why}")]
+    Cox { arm: &'static str, why: String },
     #[error("cell (r = {r}, e = {e}) of the matched cohort is empty: π̂ cannot be estimated")]
     EmptyCell { r: usize, e: usize },
 }
@@ -237,7 +266,10 @@ pub fn estimate(patients: &[Patient]) -> Result<Estimate, EstimateError> {
         let time: Vec<f64> = group.iter().map(|x| x.death.min(x.los)).collect();
         let event: Vec<bool> = group.iter().map(|x| !x.survived()).collect();
         let z: Vec<Vec<f64>> = group.iter().map(|x| x.z.clone()).collect();
-        cox_fit(&time, &event, &z).ok_or(EstimateError::Cox { arm: name })
+        cox_fit(&time, &event, &z).ok_or_else(|| EstimateError::Cox {
+            arm: name,
+            why: cox_failure(&event, &z),
+        })
     };
     let (treated_group, control_group) = (arm(|p| p.0), arm(|p| p.1));
     let treated = fit(&treated_group, "treated")?;
@@ -608,6 +640,33 @@ mod tests {
                 truth.gamma
             );
         }
+    }
+
+    #[test]
+    fn a_failed_cox_fit_names_its_cause() {
+        // Ten patients; deaths at odd indices; two covariates built per case.
+        let time: Vec<f64> = (1..=10).map(f64::from).collect();
+        let died: Vec<bool> = (0..10).map(|i| i % 2 == 1).collect();
+        let noise = |i: usize| ((i * 7) % 10) as f64 / 10.0;
+        let rows = |f: &dyn Fn(usize) -> [f64; 2]| -> Vec<Vec<f64>> {
+            (0..10).map(|i| f(i).to_vec()).collect()
+        };
+        let why = |event: &[bool], x: &[Vec<f64>]| {
+            assert!(cox_fit(&time, event, x).is_none());
+            cox_failure(event, x)
+        };
+        let healthy = rows(&|i| [noise(i), (i % 3) as f64]);
+        assert!(
+            cox_fit(&time, &died, &healthy).is_some(),
+            "the control case fits"
+        );
+        assert!(why(&[false; 10], &healthy).contains("no patient"));
+        let constant = rows(&|i| [noise(i), 2.0]);
+        assert!(why(&died, &constant).contains("covariate 2 is constant"));
+        let collinear = rows(&|i| [noise(i), 3.0 * noise(i) + 1.0]);
+        assert!(why(&died, &collinear).contains("collinear"));
+        let separating = rows(&|i| [if died[i] { 1.0 } else { -1.0 }, noise(i)]);
+        assert!(why(&died, &separating).contains("separates"));
     }
 
     #[test]

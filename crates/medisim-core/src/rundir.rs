@@ -8,11 +8,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunDirError {
-    #[error("cannot write {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    /// (The I/O error is in the message, not a `source`, so a chain prints it once.)
+    #[error("cannot write {path}: {error}")]
+    Io { path: String, error: std::io::Error },
+    #[error("{dir}: a file is there, not a directory; choose another --out")]
+    NotADirectory { dir: String },
     #[error("{dir} already holds {kind}; resume it with --resume or choose another --out")]
     AlreadyHolds { dir: String, kind: String },
     #[error("{dir} holds {kind} with different settings; resume it with the same settings")]
@@ -45,9 +45,9 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// Write `path` through a temporary file in the same directory and a rename. The temporary name
 /// is unique per process and write, so parallel writers of one path never share it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunDirError> {
-    let io = |source| RunDirError::Io {
+    let io = |error| RunDirError::Io {
         path: path.display().to_string(),
-        source,
+        error,
     };
     let name = path
         .file_name()
@@ -73,9 +73,14 @@ pub struct RunDir {
 impl RunDir {
     /// Open (creating it if needed) the directory `root`.
     pub fn create(root: &Path) -> Result<RunDir, RunDirError> {
-        std::fs::create_dir_all(root).map_err(|source| RunDirError::Io {
+        if root.exists() && !root.is_dir() {
+            return Err(RunDirError::NotADirectory {
+                dir: root.display().to_string(),
+            });
+        }
+        std::fs::create_dir_all(root).map_err(|error| RunDirError::Io {
             path: root.display().to_string(),
-            source,
+            error,
         })?;
         Ok(RunDir {
             root: root.to_path_buf(),
@@ -102,9 +107,9 @@ impl RunDir {
     /// cannot tell. Released when the returned guard drops.
     pub fn lock(&self) -> Result<RunLock, RunDirError> {
         let path = self.join(LOCK_FILE);
-        let io = |source| RunDirError::Io {
+        let io = |error| RunDirError::Io {
             path: path.display().to_string(),
-            source,
+            error,
         };
         for _ in 0..2 {
             match std::fs::OpenOptions::new()

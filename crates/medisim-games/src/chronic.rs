@@ -31,7 +31,7 @@ pub struct ChronicCareGame {
     pub p_high_b: f64,
     /// Pr(next lifestyle Nb | Nb, low effort).
     pub p_low_nb: f64,
-    /// Both agents' discount factor β.
+    /// Both agents' discount factor β, in (0, [`MAX_DISCOUNT`]].
     pub discount: f64,
     /// PA's payment for a visit with high effort (m1) and low effort (m2).
     pub m1: f64,
@@ -129,6 +129,10 @@ fn check_distribution(
 /// The most chronic stages a game may have (the dissertation's has 3).
 pub const MAX_STAGES: usize = 7;
 
+/// The largest discount factor: at β = 0.999999 the certificate's ψ reached 2.7e-7 (1e-12
+/// and below up to 0.99999); 0.9999 keeps a margin of two orders of magnitude in horizon.
+pub const MAX_DISCOUNT: f64 = 0.9999;
+
 impl GameParams for ChronicCareGame {
     fn validate(&self) -> Result<(), GameError> {
         let h = self.h_po.len();
@@ -176,10 +180,14 @@ impl GameParams for ChronicCareGame {
                 });
             }
         }
-        if !(self.discount > 0.0 && self.discount < 1.0) {
+        if !(self.discount > 0.0 && self.discount <= MAX_DISCOUNT) {
             return Err(GameError::Invalid {
                 key: "discount",
-                message: format!("{} is outside (0, 1)", self.discount),
+                message: format!(
+                    "{} is outside (0, {MAX_DISCOUNT}] (values grow as 1/(1 − β); past a \
+                     10,000-period horizon the LP loses the precision its certificate needs)",
+                    self.discount
+                ),
             });
         }
         let finite = [
@@ -864,6 +872,16 @@ mod tests {
         assert!(e.contains("`h_b`") && e.contains("row 2"), "{e}");
         let e = ChronicCareGame::from_toml("discount = 1.0", "x.toml").unwrap_err();
         assert!(e.to_string().contains("`discount`"));
+        // Just below 1 the LP failed as "Infeasible", naming no range.
+        let e = ChronicCareGame::from_toml("discount = 0.9999999999999999", "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`discount`") && e.contains("(0, 0.9999]"), "{e}");
+        let edge = ChronicCareGame {
+            discount: MAX_DISCOUNT,
+            ..Default::default()
+        };
+        assert!(edge.validate().is_ok());
         let e = ChronicCareGame::from_toml("utilty = [1.0]", "x.toml").unwrap_err();
         assert!(e.to_string().contains("utilty"));
     }

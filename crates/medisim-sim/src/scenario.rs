@@ -416,6 +416,7 @@ impl Scenario {
             path: origin.to_string(),
             message,
         };
+        medisim_core::input::check_values(text).map_err(parse)?;
         let table: toml::Table = toml::from_str(text).map_err(|e| parse(toml_error(&e, text)))?;
         // The run length is a property of the run, not of the world: a scenario used to carry
         // `horizon` and every runner ignored it. Say where it went instead of "unknown field".
