@@ -264,326 +264,486 @@ pub fn run_search_with(
     config.validate()?;
     let started = std::time::Instant::now();
     // One writer per run directory; the lock goes when this function returns.
-    let (_lock, mut store, completed) = open_run(config, scenario, out, resume)?;
+    let (_lock, store, completed) = open_run(config, scenario, out, resume)?;
     let evaluator = Evaluator::with_backend(scenario.clone(), config.objective, backend);
-    let llm_client = LlmClient::from_env(config.llm.clone());
-    let choices = config.llm.choices();
-    let mut bandit = llm::ModelBandit::new(&choices.iter().map(|m| m.weight).collect::<Vec<_>>());
-    let (ev, val, horizon) = (
-        &config.evolution_seeds,
-        &config.validation_seeds,
-        config.horizon,
-    );
-
-    // Warm start: evaluate the library; every island starts with all of it.
-    store.quiet = completed > 0;
-    let warm = warm_start(config, &evaluator, &store)?;
-    // Every program met so far, by hash: a child equal to one is a duplicate.
-    let mut seen: HashSet<String> = warm.iter().map(|i| i.hash.clone()).collect();
-    let mut islands: Vec<Vec<Individual>> = vec![warm.clone(); config.islands];
-    let mut archive: BTreeMap<(usize, usize), Individual> = BTreeMap::new();
-    let archive_key = |e: &Eval| {
-        (
-            bin(e.mean(Metric::UpcodingRate), &config.archive_upcoding_bins),
-            bin(
-                e.mean(Metric::RejectionRate),
-                &config.archive_rejection_bins,
-            ),
-        )
-    };
-    for ind in &warm {
-        let k = archive_key(&ind.eval);
-        if archive.get(&k).is_none_or(|x| ind.fitness() > x.fitness()) {
-            archive.insert(k, ind.clone());
-        }
-    }
-    // The best warm start on validation is the incumbent at iteration 0.
-    let (warm_best, warm_val) = best_on_validation(&warm, &evaluator, &store, val, horizon)?;
-    let (mut best, mut best_val) = (warm_best.clone(), warm_val);
-    let mut updates: Vec<Update> = Vec::new();
-    let mut trace: Vec<TracePoint> = vec![TracePoint {
-        iteration: 0,
-        island: 0,
-        operator: "library".into(),
-        outcome: "warm start".into(),
-        child_fitness: Some(best.fitness()),
-        running_best_validation: best_val,
-    }];
-    store.event(json!({"event": "warm_start", "library": warm.len(), "best": best.hash, "validation_fitness": best_val}))?;
-    let mut failures: Vec<String> = Vec::new();
-    let (mut duplicates, mut same_behaviour) = (0u64, 0u64);
-    let mut behaviours: std::collections::HashSet<String> = std::collections::HashSet::new();
-    if config.novelty_by_behaviour {
-        for ind in &warm {
-            behaviours.insert(behaviour(&evaluator.eval(
-                &store,
-                &ind.policy,
-                ev,
-                config.screen_horizon,
-            )?));
-        }
-    }
-
+    let mut run = Run::start(config, scenario, out, evaluator, store, completed)?;
     pb.set_length(u64::from(config.iterations));
     let last = stop_after.map_or(config.iterations, |s| s.min(config.iterations));
     for k in 1..=last {
-        store.quiet = k <= completed;
-        let mut rng =
-            Pcg64::seed_from_u64(config.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(k));
-        let i = (k as usize - 1) % config.islands;
-        // Tournament of three within the island.
-        let parent = (0..3)
-            .map(|_| {
-                islands[i]
-                    .choose(&mut rng)
-                    .expect("islands are never empty")
-            })
-            .max_by(|a, b| a.fitness().total_cmp(&b.fitness()))
-            .expect("three draws")
-            .clone();
-        let elites: Vec<&Individual> = archive.values().collect();
-        let mut inspirations: Vec<Individual> = elites
-            .choose_multiple(&mut rng, 2)
-            .map(|x| (*x).clone())
-            .collect();
-        if inspirations.is_empty() {
-            inspirations.push(parent.clone());
+        run.iteration(k, pb, started)?;
+        if k > completed {
+            run.store.set_meta("completed", &k.to_string())?;
         }
-        let use_llm = match config.operator {
-            OperatorKind::Offline => false,
-            OperatorKind::Llm => true,
-            OperatorKind::Both => k % 2 == 1,
-        };
-        let mut llm_arm: Option<usize> = None;
-        let (child, operator, prompt_key) = if use_llm {
-            let input = prompt_input(
-                config,
-                scenario,
-                &parent,
-                &islands,
-                &inspirations,
-                &failures,
-            );
-            let arm = bandit.choose();
-            llm_arm = Some(arm);
-            let model = &choices[arm].name;
-            let client = llm_client.with_model(model);
-            let proposed = client
-                .propose(
-                    &store,
-                    &parent.policy,
-                    &llm::prompt_for(&input, config.llm.edit_format),
-                )
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "{e}\n  {} of {} iterations are finished and kept in {}; --resume {} continues from there",
-                        k - 1,
-                        config.iterations,
-                        out.display(),
-                        out.display()
-                    )
-                })?;
-            let (calls, _, pt, ct) = store.llm_usage()?;
-            pb.set_message(format!(
-                "LLM {calls} calls, {} tokens, cost {:.4}",
-                pt + ct,
-                client.spent(&store)?
-            ));
-            match proposed {
-                LlmOutcome::Child { policy, key } => (*policy, "llm".to_string(), Some(key)),
-                LlmOutcome::Failed { key, reason } => {
-                    bandit.reward(arm, 0.0);
-                    store.event(json!({"event": "llm_failure", "iteration": k, "key": key, "model": model, "reason": reason}))?;
-                    failures.push(reason.clone());
-                    trace.push(TracePoint {
-                        iteration: k,
-                        island: i,
-                        operator: "llm".into(),
-                        outcome: format!("failed: {reason}"),
-                        child_fitness: None,
-                        running_best_validation: best_val,
-                    });
-                    finish_iteration(&store, k, completed, pb)?;
-                    continue;
-                }
-            }
-        } else {
-            let (c, edit) = offline_child(config, &parent, &inspirations[0], &mut rng);
-            (c, edit, None)
-        };
-        let hash = child.canonical_hash().to_string();
-        store.put_program(
-            &hash,
-            &fmt::policy_to_string(&child),
-            &operator,
-            &[parent.hash.clone(), inspirations[0].hash.clone()],
-            k,
-            prompt_key.as_deref(),
-        )?;
-        let mut point = TracePoint {
-            iteration: k,
-            island: i,
-            operator: operator.clone(),
-            outcome: String::new(),
-            child_fitness: None,
-            running_best_validation: best_val,
-        };
-        let mut reward = |r: f64| {
-            if let Some(a) = llm_arm {
-                bandit.reward(a, r);
-            }
-        };
-        // A child that goes no further: its bandit reward, its outcome in the trace, its event.
-        macro_rules! skip {
-            ($reward:expr, $outcome:expr, $event:expr) => {{
-                reward($reward);
-                point.outcome = $outcome.into();
-                store.event($event)?;
-                trace.push(point);
-                finish_iteration(&store, k, completed, pb)?;
-                continue;
-            }};
-        }
-        if !seen.insert(hash.clone()) {
-            duplicates += 1;
-            skip!(
-                0.0,
-                "duplicate",
-                json!({"event": "duplicate", "iteration": k, "hash": hash})
-            );
-        }
-        let screen_eval = evaluator.eval(&store, &child, ev, config.screen_horizon)?;
-        let screen = screen_eval.fitness;
-        // Novelty by behaviour: a child whose screen diagnostics match an evaluated program's
-        // (rounded) behaves the same on the screen seeds and is not evaluated again.
-        if config.novelty_by_behaviour && !behaviours.insert(behaviour(&screen_eval)) {
-            same_behaviour += 1;
-            skip!(
-                0.0,
-                "same behaviour",
-                json!({"event": "same_behaviour", "iteration": k, "hash": hash})
-            );
-        }
-        if screen < parent.screen - config.screen_tolerance {
-            skip!(
-                0.5,
-                "screened out",
-                json!({"event": "screened_out", "iteration": k, "hash": hash, "screen": screen, "parent_screen": parent.screen})
-            );
-        }
-        let eval = evaluator.eval(&store, &child, ev, horizon)?;
-        let ind = Individual {
-            hash: hash.clone(),
-            policy: child,
-            eval,
-            screen,
-        };
-        point.child_fitness = Some(ind.fitness());
-        reward(if ind.fitness() > parent.fitness() {
-            1.0
-        } else {
-            0.5
-        });
-        let island_best = islands[i]
-            .iter()
-            .map(Individual::fitness)
-            .fold(f64::NEG_INFINITY, f64::max);
-        // Elitism: the island keeps its best; a full island replaces its worst only if the child is better.
-        if islands[i].len() < config.population {
-            islands[i].push(ind.clone());
-        } else if let Some((w, worst)) = islands[i]
-            .iter()
-            .enumerate()
-            .min_by(|a, b| a.1.fitness().total_cmp(&b.1.fitness()))
-        {
-            if ind.fitness() > worst.fitness() {
-                islands[i][w] = ind.clone();
-            }
-        }
-        let key = archive_key(&ind.eval);
-        if archive
-            .get(&key)
-            .is_none_or(|x| ind.fitness() > x.fitness())
-        {
-            archive.insert(key, ind.clone());
-        }
-        store.event(json!({"event": "evaluated", "iteration": k, "island": i, "hash": hash, "operator": operator, "fitness": ind.fitness()}))?;
-        point.outcome = "evaluated".into();
-        if ind.fitness() > island_best {
-            let v = evaluator.eval(&store, &ind.policy, val, horizon)?;
-            if v.fitness > best_val {
-                let prev = evaluator.eval(&store, &best.policy, val, horizon)?;
-                let fields_changed = Field::ALL
-                    .iter()
-                    .filter(|f| !best.policy.expr(**f).same(ind.policy.expr(**f)))
-                    .map(|f| f.name().to_string())
-                    .collect();
-                updates.push(Update {
-                    iteration: k,
-                    hash: hash.clone(),
-                    operator: operator.clone(),
-                    fields_changed,
-                    validation_fitness: v.fitness,
-                    before: pick(&prev),
-                    after: pick(&v),
-                });
-                store.event(json!({"event": "new_best", "iteration": k, "hash": hash, "validation_fitness": v.fitness}))?;
-                best = ind.clone();
-                best_val = v.fitness;
-                point.outcome = "new best".into();
-                point.running_best_validation = best_val;
-            }
-        }
-        trace.push(point);
-        if k % config.migration_interval == 0 && config.islands > 1 {
-            migrate(&mut islands, config.migration, config.population);
-            store.event(json!({"event": "migration", "iteration": k}))?;
-        }
-        let (calls, fails, _, _) = store.llm_usage()?;
-        let elapsed = started.elapsed().as_secs_f64().max(1e-9);
-        pb.set_message(format!(
-            "best {best_val:.4}  {:.0} rollouts/s  LLM calls {calls} ({fails} failed)",
-            evaluator.rollouts.get() as f64 / elapsed
-        ));
-        finish_iteration(&store, k, completed, pb)?;
+        pb.inc(1);
     }
-
     // One evaluation on the held-out seeds: the searched policy against the baselines. A run
     // stopped early (as a kill would) has no result yet.
     let stopped_early = last < config.iterations;
     let table = if stopped_early {
         Vec::new()
     } else {
-        held_out_table(config, &evaluator, &store, &best, &warm_best)?
+        held_out_table(
+            config,
+            &run.evaluator,
+            &run.store,
+            &run.best,
+            &run.warm_best,
+        )?
     };
-    let outcome = SearchOutcome {
-        best,
-        best_validation: best_val,
-        table,
-        trace,
-        updates,
-        rollouts: evaluator.rollouts.get(),
-        sim_seconds: evaluator.sim_seconds.get(),
-        total_seconds: started.elapsed().as_secs_f64(),
-        llm_usage: store
-            .llm_usage_by_model()?
-            .into_iter()
-            .map(|(model, calls, children, pt, ct)| ModelUsage {
-                cost: config.llm.cost(&model, pt, ct),
-                model,
-                calls,
-                children,
-                prompt_tokens: pt,
-                completion_tokens: ct,
-            })
-            .collect(),
-        duplicates,
-        same_behaviour,
-    };
+    let outcome = run.outcome(table, started)?;
     if !stopped_early {
         write_results(out, config, &outcome, last)?;
     }
     Ok(outcome)
+}
+
+/// The LLM operator's state: the client, the models it may ask and the bandit between them.
+struct LlmArms {
+    client: LlmClient,
+    choices: Vec<crate::config::ModelChoice>,
+    bandit: llm::ModelBandit,
+}
+
+/// A proposed child: the program, the operator that made it, the key of the LLM call (if one
+/// did) and the bandit arm to reward.
+struct Child {
+    policy: Policy,
+    operator: String,
+    prompt_key: Option<String>,
+    arm: Option<usize>,
+}
+
+/// A search between iterations: the islands, the archive, the incumbent and what has been
+/// recorded. Each iteration is a list of steps: choose a parent, propose a child, consider it.
+struct Run<'a> {
+    config: &'a SearchConfig,
+    scenario: &'a Scenario,
+    out: &'a Path,
+    evaluator: Evaluator<'a>,
+    store: Store,
+    completed: u32,
+    llm: LlmArms,
+    warm_best: Individual,
+    /// Every program met so far, by hash: a child equal to one is a duplicate.
+    seen: HashSet<String>,
+    islands: Vec<Vec<Individual>>,
+    archive: BTreeMap<(usize, usize), Individual>,
+    best: Individual,
+    best_val: f64,
+    updates: Vec<Update>,
+    trace: Vec<TracePoint>,
+    failures: Vec<String>,
+    duplicates: u64,
+    same_behaviour: u64,
+    behaviours: HashSet<String>,
+}
+
+impl<'a> Run<'a> {
+    /// Warm start: evaluate the library; every island starts with all of it, and the best
+    /// warm start on validation is the incumbent at iteration 0.
+    fn start(
+        config: &'a SearchConfig,
+        scenario: &'a Scenario,
+        out: &'a Path,
+        evaluator: Evaluator<'a>,
+        mut store: Store,
+        completed: u32,
+    ) -> Result<Self> {
+        let choices = config.llm.choices();
+        let bandit = llm::ModelBandit::new(&choices.iter().map(|m| m.weight).collect::<Vec<_>>());
+        let llm = LlmArms {
+            client: LlmClient::from_env(config.llm.clone()),
+            choices,
+            bandit,
+        };
+        store.quiet = completed > 0;
+        let warm = warm_start(config, &evaluator, &store)?;
+        let (val, horizon) = (&config.validation_seeds, config.horizon);
+        let (warm_best, warm_val) = best_on_validation(&warm, &evaluator, &store, val, horizon)?;
+        let mut run = Run {
+            config,
+            scenario,
+            out,
+            evaluator,
+            store,
+            completed,
+            llm,
+            best: warm_best.clone(),
+            best_val: warm_val,
+            warm_best,
+            seen: warm.iter().map(|i| i.hash.clone()).collect(),
+            islands: vec![warm.clone(); config.islands],
+            archive: BTreeMap::new(),
+            updates: Vec::new(),
+            trace: Vec::new(),
+            failures: Vec::new(),
+            duplicates: 0,
+            same_behaviour: 0,
+            behaviours: HashSet::new(),
+        };
+        for ind in &warm {
+            run.archive_insert(ind);
+        }
+        run.trace.push(TracePoint {
+            iteration: 0,
+            island: 0,
+            operator: "library".into(),
+            outcome: "warm start".into(),
+            child_fitness: Some(run.best.fitness()),
+            running_best_validation: run.best_val,
+        });
+        run.store.event(json!({"event": "warm_start", "library": warm.len(), "best": run.best.hash, "validation_fitness": run.best_val}))?;
+        if config.novelty_by_behaviour {
+            for ind in &warm {
+                let e = run.screen_eval(&ind.policy)?;
+                run.behaviours.insert(behaviour(&e));
+            }
+        }
+        Ok(run)
+    }
+
+    /// Iteration `k`: island k mod islands, its own random stream, one child considered.
+    fn iteration(&mut self, k: u32, pb: &dyn Progress, started: std::time::Instant) -> Result<()> {
+        self.store.quiet = k <= self.completed;
+        let mut rng = Pcg64::seed_from_u64(
+            self.config.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(k),
+        );
+        let i = (k as usize - 1) % self.config.islands;
+        let (parent, inspirations) = self.select(i, &mut rng);
+        let Some(child) = self.propose(k, i, &parent, &inspirations, &mut rng, pb)? else {
+            return Ok(());
+        };
+        if !self.consider(k, i, &parent, &inspirations[0], child)? {
+            return Ok(());
+        }
+        if k % self.config.migration_interval == 0 && self.config.islands > 1 {
+            migrate(
+                &mut self.islands,
+                self.config.migration,
+                self.config.population,
+            );
+            self.store
+                .event(json!({"event": "migration", "iteration": k}))?;
+        }
+        let (calls, fails, _, _) = self.store.llm_usage()?;
+        let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+        pb.set_message(format!(
+            "best {:.4}  {:.0} rollouts/s  LLM calls {calls} ({fails} failed)",
+            self.best_val,
+            self.evaluator.rollouts.get() as f64 / elapsed
+        ));
+        Ok(())
+    }
+
+    /// The parent (a tournament of three within island `i`) and two inspirations from the
+    /// archive (the parent itself while the archive is empty).
+    fn select(&self, i: usize, rng: &mut Pcg64) -> (Individual, Vec<Individual>) {
+        let parent = (0..3)
+            .map(|_| {
+                self.islands[i]
+                    .choose(rng)
+                    .expect("islands are never empty")
+            })
+            .max_by(|a, b| a.fitness().total_cmp(&b.fitness()))
+            .expect("three draws")
+            .clone();
+        let elites: Vec<&Individual> = self.archive.values().collect();
+        let mut inspirations: Vec<Individual> = elites
+            .choose_multiple(rng, 2)
+            .map(|x| (*x).clone())
+            .collect();
+        if inspirations.is_empty() {
+            inspirations.push(parent.clone());
+        }
+        (parent, inspirations)
+    }
+
+    /// A child of `parent` from the iteration's operator; `None` when the LLM gave no valid
+    /// program (recorded as a failure the next prompts are shown).
+    fn propose(
+        &mut self,
+        k: u32,
+        i: usize,
+        parent: &Individual,
+        inspirations: &[Individual],
+        rng: &mut Pcg64,
+        pb: &dyn Progress,
+    ) -> Result<Option<Child>> {
+        let use_llm = match self.config.operator {
+            OperatorKind::Offline => false,
+            OperatorKind::Llm => true,
+            OperatorKind::Both => k % 2 == 1,
+        };
+        if !use_llm {
+            let (policy, operator) = offline_child(self.config, parent, &inspirations[0], rng);
+            return Ok(Some(Child {
+                policy,
+                operator,
+                prompt_key: None,
+                arm: None,
+            }));
+        }
+        let input = prompt_input(
+            self.config,
+            self.scenario,
+            parent,
+            &self.islands,
+            inspirations,
+            &self.failures,
+        );
+        let arm = self.llm.bandit.choose();
+        let model = self.llm.choices[arm].name.clone();
+        let client = self.llm.client.with_model(&model);
+        let prompt = llm::prompt_for(&input, self.config.llm.edit_format);
+        let proposed = client
+            .propose(&self.store, &parent.policy, &prompt)
+            .map_err(|e| self.interrupted(e, k))?;
+        let (calls, _, pt, ct) = self.store.llm_usage()?;
+        pb.set_message(format!(
+            "LLM {calls} calls, {} tokens, cost {:.4}",
+            pt + ct,
+            client.spent(&self.store)?
+        ));
+        match proposed {
+            LlmOutcome::Child { policy, key } => Ok(Some(Child {
+                policy: *policy,
+                operator: "llm".into(),
+                prompt_key: Some(key),
+                arm: Some(arm),
+            })),
+            LlmOutcome::Failed { key, reason } => {
+                self.llm.bandit.reward(arm, 0.0);
+                self.store.event(json!({"event": "llm_failure", "iteration": k, "key": key, "model": model, "reason": reason}))?;
+                self.failures.push(reason.clone());
+                self.trace.push(TracePoint {
+                    iteration: k,
+                    island: i,
+                    operator: "llm".into(),
+                    outcome: format!("failed: {reason}"),
+                    child_fitness: None,
+                    running_best_validation: self.best_val,
+                });
+                Ok(None)
+            }
+        }
+    }
+
+    /// An LLM error that ends the run, with what is kept and how to continue.
+    fn interrupted(&self, e: impl std::fmt::Display, k: u32) -> anyhow::Error {
+        let out = self.out.display();
+        anyhow::anyhow!(
+            "{e}\n  {} of {} iterations are finished and kept in {out}; --resume {out} continues from there",
+            k - 1,
+            self.config.iterations,
+        )
+    }
+
+    /// Record, screen and evaluate a child, and place it: its island (elitism), the archive,
+    /// and the incumbent when it wins on validation. False when it went no further than the
+    /// screen (a duplicate, a known behaviour, or a screen below its parent's).
+    fn consider(
+        &mut self,
+        k: u32,
+        i: usize,
+        parent: &Individual,
+        inspiration: &Individual,
+        child: Child,
+    ) -> Result<bool> {
+        let hash = child.policy.canonical_hash().to_string();
+        self.store.put_program(
+            &hash,
+            &fmt::policy_to_string(&child.policy),
+            &child.operator,
+            &[parent.hash.clone(), inspiration.hash.clone()],
+            k,
+            child.prompt_key.as_deref(),
+        )?;
+        let mut point = TracePoint {
+            iteration: k,
+            island: i,
+            operator: child.operator.clone(),
+            outcome: String::new(),
+            child_fitness: None,
+            running_best_validation: self.best_val,
+        };
+        if !self.seen.insert(hash.clone()) {
+            self.duplicates += 1;
+            let event = json!({"event": "duplicate", "iteration": k, "hash": hash});
+            return self.skip(child.arm, 0.0, point, "duplicate", event);
+        }
+        let screen_eval = self.screen_eval(&child.policy)?;
+        let screen = screen_eval.fitness;
+        // Novelty by behaviour: a child whose screen diagnostics match an evaluated program's
+        // (rounded) behaves the same on the screen seeds and is not evaluated again.
+        if self.config.novelty_by_behaviour && !self.behaviours.insert(behaviour(&screen_eval)) {
+            self.same_behaviour += 1;
+            let event = json!({"event": "same_behaviour", "iteration": k, "hash": hash});
+            return self.skip(child.arm, 0.0, point, "same behaviour", event);
+        }
+        if screen < parent.screen - self.config.screen_tolerance {
+            let event = json!({"event": "screened_out", "iteration": k, "hash": hash, "screen": screen, "parent_screen": parent.screen});
+            return self.skip(child.arm, 0.5, point, "screened out", event);
+        }
+        let (seeds, horizon) = (&self.config.evolution_seeds, self.config.horizon);
+        let eval = self
+            .evaluator
+            .eval(&self.store, &child.policy, seeds, horizon)?;
+        let ind = Individual {
+            hash: hash.clone(),
+            policy: child.policy,
+            eval,
+            screen,
+        };
+        point.child_fitness = Some(ind.fitness());
+        let improved = ind.fitness() > parent.fitness();
+        self.reward(child.arm, if improved { 1.0 } else { 0.5 });
+        let island_best = self.islands[i]
+            .iter()
+            .map(Individual::fitness)
+            .fold(f64::NEG_INFINITY, f64::max);
+        self.island_insert(i, &ind);
+        self.archive_insert(&ind);
+        self.store.event(json!({"event": "evaluated", "iteration": k, "island": i, "hash": hash, "operator": child.operator, "fitness": ind.fitness()}))?;
+        point.outcome = "evaluated".into();
+        if ind.fitness() > island_best && self.promote(k, &ind, &child.operator)? {
+            point.outcome = "new best".into();
+            point.running_best_validation = self.best_val;
+        }
+        self.trace.push(point);
+        Ok(true)
+    }
+
+    /// A child that goes no further: its bandit reward, its outcome in the trace, its event.
+    fn skip(
+        &mut self,
+        arm: Option<usize>,
+        reward: f64,
+        mut point: TracePoint,
+        outcome: &str,
+        event: serde_json::Value,
+    ) -> Result<bool> {
+        self.reward(arm, reward);
+        point.outcome = outcome.into();
+        self.store.event(event)?;
+        self.trace.push(point);
+        Ok(false)
+    }
+
+    fn reward(&mut self, arm: Option<usize>, r: f64) {
+        if let Some(a) = arm {
+            self.llm.bandit.reward(a, r);
+        }
+    }
+
+    /// Eq. 8 on the evolution seeds at the screening horizon.
+    fn screen_eval(&self, policy: &Policy) -> Result<Eval> {
+        let (seeds, horizon) = (&self.config.evolution_seeds, self.config.screen_horizon);
+        self.evaluator.eval(&self.store, policy, seeds, horizon)
+    }
+
+    /// Elitism: the island keeps its best; a full island replaces its worst only if the child
+    /// is better.
+    fn island_insert(&mut self, i: usize, ind: &Individual) {
+        let island = &mut self.islands[i];
+        if island.len() < self.config.population {
+            island.push(ind.clone());
+        } else if let Some((w, worst)) = island
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.fitness().total_cmp(&b.1.fitness()))
+        {
+            if ind.fitness() > worst.fitness() {
+                island[w] = ind.clone();
+            }
+        }
+    }
+
+    /// The MAP-Elites archive over (up-coding, rejection) bins keeps each bin's fittest.
+    fn archive_insert(&mut self, ind: &Individual) {
+        let e = &ind.eval;
+        let key = (
+            bin(
+                e.mean(Metric::UpcodingRate),
+                &self.config.archive_upcoding_bins,
+            ),
+            bin(
+                e.mean(Metric::RejectionRate),
+                &self.config.archive_rejection_bins,
+            ),
+        );
+        if self
+            .archive
+            .get(&key)
+            .is_none_or(|x| ind.fitness() > x.fitness())
+        {
+            self.archive.insert(key, ind.clone());
+        }
+    }
+
+    /// A new island best is validated; it becomes the incumbent when it beats the incumbent's
+    /// validation fitness, and the update is recorded (Table 5). True when it did.
+    fn promote(&mut self, k: u32, ind: &Individual, operator: &str) -> Result<bool> {
+        let (val, horizon) = (&self.config.validation_seeds, self.config.horizon);
+        let v = self
+            .evaluator
+            .eval(&self.store, &ind.policy, val, horizon)?;
+        // (Written as the comparison that wins, so a NaN never does.)
+        let wins = v.fitness > self.best_val;
+        if !wins {
+            return Ok(false);
+        }
+        let prev = self
+            .evaluator
+            .eval(&self.store, &self.best.policy, val, horizon)?;
+        let fields_changed = Field::ALL
+            .iter()
+            .filter(|f| !self.best.policy.expr(**f).same(ind.policy.expr(**f)))
+            .map(|f| f.name().to_string())
+            .collect();
+        self.updates.push(Update {
+            iteration: k,
+            hash: ind.hash.clone(),
+            operator: operator.to_string(),
+            fields_changed,
+            validation_fitness: v.fitness,
+            before: pick(&prev),
+            after: pick(&v),
+        });
+        self.store.event(json!({"event": "new_best", "iteration": k, "hash": ind.hash, "validation_fitness": v.fitness}))?;
+        self.best = ind.clone();
+        self.best_val = v.fitness;
+        Ok(true)
+    }
+
+    /// What the run found and what it cost.
+    fn outcome(self, table: Vec<MethodRow>, started: std::time::Instant) -> Result<SearchOutcome> {
+        let config = self.config;
+        Ok(SearchOutcome {
+            best: self.best,
+            best_validation: self.best_val,
+            table,
+            trace: self.trace,
+            updates: self.updates,
+            rollouts: self.evaluator.rollouts.get(),
+            sim_seconds: self.evaluator.sim_seconds.get(),
+            total_seconds: started.elapsed().as_secs_f64(),
+            llm_usage: self
+                .store
+                .llm_usage_by_model()?
+                .into_iter()
+                .map(|(model, calls, children, pt, ct)| ModelUsage {
+                    cost: config.llm.cost(&model, pt, ct),
+                    model,
+                    calls,
+                    children,
+                    prompt_tokens: pt,
+                    completion_tokens: ct,
+                })
+                .collect(),
+            duplicates: self.duplicates,
+            same_behaviour: self.same_behaviour,
+        })
+    }
 }
 
 /// Open (or resume) the run directory: take its lock, write the settings first (so a kill at
@@ -755,14 +915,6 @@ fn offline_child(
     };
     let (child, edit) = offline::propose(&parent.policy, &inspiration.policy, &focus, rng);
     (child, edit.name().to_string())
-}
-
-fn finish_iteration(store: &Store, k: u32, completed: u32, pb: &dyn Progress) -> Result<()> {
-    if k > completed {
-        store.set_meta("completed", &k.to_string())?;
-    }
-    pb.inc(1);
-    Ok(())
 }
 
 /// A program's behaviour signature: its screen diagnostics rounded to four significant
