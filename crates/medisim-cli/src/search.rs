@@ -255,7 +255,7 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
     pb.0.finish();
     write_trace(&out, &c, &o)?;
     say!("held-out seeds {:?}:", c.test_seeds);
-    say_raw!("{}", medisim_search::search::table_text(&o.table));
+    say_raw!("{}", medisim_search::table_text(&o.table));
     say!("running-best updates: {}", o.updates.len());
     for u in &o.updates {
         say!(

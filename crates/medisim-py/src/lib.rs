@@ -576,9 +576,10 @@ fn evaluate(
 /// as a Ray task) and waits for its summaries.
 struct PyBackend(Py<PyAny>);
 
-impl medisim_search::evaluate::Backend for PyBackend {
+impl medisim_search::evaluate::Backend<medisim_sim::MediSim> for PyBackend {
     fn run(
         &self,
+        _: &medisim_sim::MediSim,
         scenario: &Scenario,
         policy: &medisim_dsl::Policy,
         spec: &RunSpec,
@@ -631,13 +632,13 @@ fn search(
     }
     let out = std::path::PathBuf::from(out);
     let pb = progress_bar(0);
-    let backend: Box<dyn medisim_search::evaluate::Backend> = match evaluate {
+    let backend: Box<dyn medisim_search::evaluate::Backend<medisim_sim::MediSim>> = match evaluate {
         Some(f) => Box::new(PyBackend(f)),
         None => Box::new(medisim_search::evaluate::Local),
     };
     let o = py
         .allow_threads(|| {
-            medisim_search::search::run_search_with(
+            medisim_search::run_search_with(
                 &c,
                 &Scenario::default(),
                 &out,

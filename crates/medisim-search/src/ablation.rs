@@ -7,7 +7,8 @@
 //! `OUT/neutral/seed-K` and `OUT/full/seed-K`, and `ablation.csv` once every run has finished.
 //! Each run is an ordinary search, so an interrupted ablation resumes run by run.
 
-use crate::search::{run_search, SCENARIO_FILE};
+use crate::hospital::run_search;
+use crate::search::SCENARIO_FILE;
 use crate::SearchConfig;
 use anyhow::{bail, Context, Result};
 use medisim_core::progress::Progress;

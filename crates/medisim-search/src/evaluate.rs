@@ -3,71 +3,75 @@
 //! (the Python package's Ray backend) — the search asks for one evaluation at a time and
 //! uses the answers in order, so a distributed search follows the local one's path exactly.
 
+use crate::config::SearchConfig;
+use crate::domain::{Domain, ScenarioOf};
 use crate::store::{Eval, Store};
 use anyhow::Result;
-use medisim_core::Model;
+use medisim_core::{Model, RunSpec};
 use medisim_dsl::Policy;
-use medisim_sim::scenario::CodingMode;
-use medisim_sim::RunSpec;
-use medisim_sim::{MediSim, Metric, ObjectiveKind, Scenario};
 use std::cell::Cell;
 
 /// What runs one evaluation: a policy on a seed set, summarised (`Model::run`).
-pub trait Backend: Send + Sync {
+pub trait Backend<M: Model>: Send + Sync {
     fn run(
         &self,
-        scenario: &Scenario,
-        policy: &Policy,
-        spec: &RunSpec,
+        model: &M,
+        scenario: &M::Scenario,
+        policy: &M::Policy,
+        spec: &RunSpec<M::Settings>,
     ) -> Result<medisim_core::Summaries, String>;
 }
 
 /// Simulation in this process (rayon across the seeds).
 pub struct Local;
 
-impl Backend for Local {
+impl<M: Model> Backend<M> for Local {
     fn run(
         &self,
-        scenario: &Scenario,
-        policy: &Policy,
-        spec: &RunSpec,
+        model: &M,
+        scenario: &M::Scenario,
+        policy: &M::Policy,
+        spec: &RunSpec<M::Settings>,
     ) -> Result<medisim_core::Summaries, String> {
-        MediSim.run(scenario, policy, spec)
+        model.run(scenario, policy, spec)
     }
 }
 
-pub struct Evaluator<'a> {
-    pub scenario: Scenario,
-    pub objective: ObjectiveKind,
-    pub backend: &'a dyn Backend,
+pub struct Evaluator<'a, D: Domain> {
+    pub domain: &'a D,
+    pub config: &'a SearchConfig,
+    /// The scenario as the domain has the search evaluate it ([`Domain::search_scenario`]).
+    pub scenario: ScenarioOf<D>,
+    pub backend: &'a dyn Backend<D::Model>,
     /// Rollouts actually simulated (cache misses), and seconds spent simulating.
     pub rollouts: Cell<u64>,
     pub sim_seconds: Cell<f64>,
 }
 
-impl<'a> Evaluator<'a> {
-    /// L3 evaluates with deterministic (argmax) coding to reduce noise (paper Appendix C).
-    pub fn new(scenario: Scenario, objective: ObjectiveKind) -> Evaluator<'static> {
-        Evaluator::with_backend(scenario, objective, &Local)
+impl<'a, D: Domain> Evaluator<'a, D> {
+    /// An evaluator of `config`'s search in `scenario`, simulating cache misses in this process.
+    pub fn new(domain: &'a D, config: &'a SearchConfig, scenario: &ScenarioOf<D>) -> Self {
+        Evaluator::with_backend(domain, config, scenario, &Local)
     }
 
     /// As [`Evaluator::new`], simulating cache misses through `backend`.
     pub fn with_backend(
-        mut scenario: Scenario,
-        objective: ObjectiveKind,
-        backend: &'a dyn Backend,
+        domain: &'a D,
+        config: &'a SearchConfig,
+        scenario: &ScenarioOf<D>,
+        backend: &'a dyn Backend<D::Model>,
     ) -> Self {
-        scenario.coding.mode = CodingMode::Deterministic;
         Evaluator {
-            scenario,
-            objective,
+            domain,
+            config,
+            scenario: domain.search_scenario(scenario),
             backend,
             rollouts: Cell::new(0),
             sim_seconds: Cell::new(0.0),
         }
     }
 
-    /// Eq. 8 fitness and diagnostics of `policy` on `seeds`, from the store when known.
+    /// The domain's fitness and diagnostics of `policy` on `seeds`, from the store when known.
     pub fn eval(
         &self,
         store: &Store,
@@ -76,24 +80,25 @@ impl<'a> Evaluator<'a> {
         horizon: u32,
     ) -> Result<Eval> {
         let hash = policy.canonical_hash().to_string();
-        let spec = medisim_sim::run_spec(seeds.to_vec(), horizon, self.objective);
-        let (model, key) = (MediSim.version().to_string(), spec.key());
-        if let Some(e) = store.eval(&model, &hash, &key)? {
+        let spec = self.domain.spec(self.config, seeds, horizon);
+        let model = self.domain.model();
+        let (version, key) = (model.version().to_string(), spec.key());
+        if let Some(e) = store.eval(&version, &hash, &key)? {
             return Ok(e);
         }
         let start = std::time::Instant::now();
         let summary = self
             .backend
-            .run(&self.scenario, policy, &spec)
+            .run(model, &self.scenario, policy, &spec)
             .map_err(anyhow::Error::msg)?;
         self.sim_seconds
             .set(self.sim_seconds.get() + start.elapsed().as_secs_f64());
         self.rollouts.set(self.rollouts.get() + seeds.len() as u64);
         let e = Eval {
-            fitness: summary.mean(Metric::Fitness),
+            fitness: self.domain.fitness(&summary),
             summary,
         };
-        store.put_eval(&model, &hash, &key, &e)?;
+        store.put_eval(&version, &hash, &key, &e)?;
         Ok(e)
     }
 }
@@ -106,7 +111,9 @@ mod tests {
     fn a_program_is_simulated_once_per_seed_set_whatever_its_layout() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let ev = Evaluator::new(Scenario::default(), ObjectiveKind::Mixed);
+        let config = crate::SearchConfig::default();
+        let scenario = medisim_sim::Scenario::default();
+        let ev = Evaluator::new(&crate::hospital::Hospital, &config, &scenario);
         let p = medisim_sim::baseline().clone();
         let first = ev.eval(&store, &p, &[1, 2], 30).unwrap();
         assert_eq!(ev.rollouts.get(), 2);

@@ -8,7 +8,9 @@
 //! OpenAI-compatible endpoint ([`llm`]); every candidate is checked by the language before it
 //! runs.
 //!
-//! Imports `medisim-dsl` (programs, hashes, patches) and `medisim-sim` (evaluation). Every run
+//! Generic over the model and its schema through [`domain::Domain`]; Medi-Sim's domain is
+//! [`hospital::Hospital`]. Imports `medisim-dsl` (programs, hashes, patches) and, in the
+//! hospital domain only, `medisim-sim`. Every run
 //! lives in a directory with an SQLite store ([`store`]) of programs, evaluations and LLM calls
 //! and a JSONL event log. The loop is a deterministic function of (config, iteration): iteration
 //! k draws from its own PCG64 stream, and every evaluation and LLM response is read back from
@@ -16,11 +18,14 @@
 
 pub mod ablation;
 pub mod config;
+pub mod domain;
 pub mod evaluate;
+pub mod hospital;
 pub mod llm;
 pub mod offline;
 pub mod search;
 pub mod store;
 
 pub use config::SearchConfig;
-pub use search::{run_search, SearchOutcome};
+pub use hospital::{run_search, run_search_with, table_text};
+pub use search::SearchOutcome;

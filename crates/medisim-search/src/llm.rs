@@ -10,10 +10,11 @@
 //! the same responses instead of asking again.
 
 use crate::config::{EditFormat, LlmConfig};
+use crate::domain::Brief;
 use crate::store::{LlmRecord, Store};
 use anyhow::{bail, Result};
+use medisim_dsl::schema::Schema;
 use medisim_dsl::{fmt, patch, structured, Policy};
-use medisim_sim::ObjectiveKind;
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 use ureq::ErrorKind;
@@ -27,55 +28,12 @@ pub struct Shown<'a> {
 
 /// Everything the prompt is built from.
 pub struct PromptInput<'a> {
-    pub objective: &'a str,
-    /// What the fitness rewards and penalises ([`objective_rules`]).
-    pub objective_rules: String,
+    /// What the programs are, what the fitness rewards and penalises, the guardrails.
+    pub brief: Brief,
     pub parent: Shown<'a>,
     pub top: Vec<Shown<'a>>,
     pub inspirations: Vec<Shown<'a>>,
     pub recent_failures: Vec<String>,
-}
-
-const GUARDRAILS: &str =
-    "One executable/testable assignment-only medisim_dsl_v1 module, or exact SEARCH/REPLACE blocks.
-Top-level: kind, version, admin_policy, doctor_policy.
-Admin expr: alpha, beta, total_capacity, bonus_pool, flex_pool, xi, wH, wW, wrej, wC, kappa.
-Doctor expr: effort, triage_accept, triage_defer, request_bed, candidate_score.
-Calls: I, clip, min, max, abs, round, soft_gt, soft_lt.
-No new state/schema fields/mechanisms/hidden calls.
-Host clips/projects outputs; dynamics and metrics fixed.";
-
-/// The objective as the evaluator computes it, with this scenario's weights (docs/model.md).
-pub fn objective_rules(o: &medisim_sim::scenario::Objective, kind: ObjectiveKind) -> String {
-    let reward = match kind {
-        ObjectiveKind::Welfare => {
-            "welfare: mean true health gain per team - 0.1 * mean wait - 0.5 * rejection rate"
-                .to_string()
-        }
-        ObjectiveKind::Profit => format!("profit: hospital profit / {}", o.profit_scale),
-        ObjectiveKind::Mixed => {
-            "mixed: 0.5 * ln(max(funds, 1)) / 10 + 0.5 * reputation".to_string()
-        }
-    };
-    format!(
-        "Per-period reward ({reward}), discounted by {} into the return G.\n\
-         Violation score V (mean over periods) = {} * urgent-rejection share + {} * insolvent \
-         + {} * up-coding rate + {} * [mean wait - {}]+ + {} * [high-complexity deferral rate - {}]+.\n\
-         Fitness over the evaluation seeds = mean G - {} * mean V - {} * variance of G across seeds.\n\
-         Providers respond strategically through coding, selection, delay, effort and triage: a \
-         rule that closes one channel can open another, so read the parent's diagnostics.\n\
-         A doctor field left out falls back to the simulator's native rule (the fixed heuristic).\n",
-        o.discount,
-        o.w_urgent_rejection,
-        o.w_insolvency,
-        o.w_upcoding,
-        o.w_waiting,
-        o.waiting_limit,
-        o.w_high_cmi_deferral,
-        o.deferral_limit,
-        o.lambda_unsafe,
-        o.lambda_var,
-    )
 }
 
 /// The prompt, its task worded for the default edit format.
@@ -94,7 +52,8 @@ fn task(format: EditFormat) -> &'static str {
 
 /// The prompt, its task worded for `format`.
 pub fn prompt_for(input: &PromptInput, format: EditFormat) -> String {
-    let schema = medisim_sim::hospital().reference_markdown();
+    // The parent's schema is the one every program of the search is checked against.
+    let schema = input.parent.policy.schema().reference_markdown();
     let show = |s: &Shown| {
         format!(
             "fitness {:.4}; {}\n```policy\n{}```\n",
@@ -105,8 +64,11 @@ pub fn prompt_for(input: &PromptInput, format: EditFormat) -> String {
     };
     let mut p = String::new();
     p.push_str(&format!(
-        "You edit hospital policy programs to maximise the {} objective's safety-penalised fitness under strategic provider response.\n\n## Objective\n{}\n## Guardrails\n{GUARDRAILS}\n\n## Language reference\n{schema}\nTypes: number and bool; I(bool) is 0/1; comparisons give bool; and/or/not take bool. Arithmetic saturates and x / 0 = 0. A line may start with a binary operator to continue the expression above.\n\n",
-        input.objective, input.objective_rules
+        "You edit {} to maximise the {} objective's safety-penalised fitness under strategic provider response.\n\n## Objective\n{}\n## Guardrails\n{}\n\n## Language reference\n{schema}\nTypes: number and bool; I(bool) is 0/1; comparisons give bool; and/or/not take bool. Arithmetic saturates and x / 0 = 0. A line may start with a binary operator to continue the expression above.\n\n",
+        input.brief.subject,
+        input.brief.objective,
+        input.brief.objective_rules,
+        input.brief.guardrails
     ));
     p.push_str(&format!("## Parent program\n{}\n", show(&input.parent)));
     if !input.top.is_empty() {
@@ -214,7 +176,7 @@ impl LlmClient {
                         attempts: 0,
                     }
                 } else {
-                    self.call(prompt_text)
+                    self.call(prompt_text, parent.schema())
                 };
                 // A server that is not there is not a misbehaving model: stop with the fix
                 // instead of failing every iteration. The record is not stored, so `--resume`
@@ -243,7 +205,7 @@ impl LlmClient {
             return Ok(LlmOutcome::Failed { key, reason });
         }
         let parent_text = fmt::policy_to_string(parent);
-        let schema = medisim_sim::hospital();
+        let schema = parent.schema();
         let applied = match self.config.edit_format {
             EditFormat::Json => structured::apply_json_edit(schema, parent, &rec.response)
                 .map_err(|e| e.to_string()),
@@ -267,7 +229,7 @@ impl LlmClient {
     }
 
     /// One chat-completions request with retries; never panics, never errors.
-    fn call(&self, prompt_text: &str) -> LlmRecord {
+    fn call(&self, prompt_text: &str, schema: &Schema) -> LlmRecord {
         let c = &self.config;
         let url = format!("{}/chat/completions", c.base_url.trim_end_matches('/'));
         let mut body = serde_json::json!({
@@ -288,12 +250,11 @@ impl LlmClient {
             EditFormat::Json => {
                 body["response_format"] = serde_json::json!({
                     "type": "json_object",
-                    "schema": structured::edit_json_schema(medisim_sim::hospital()),
+                    "schema": structured::edit_json_schema(schema),
                 });
             }
             EditFormat::Grammar => {
-                body["grammar"] =
-                    serde_json::json!(structured::policy_grammar(medisim_sim::hospital(), "child"));
+                body["grammar"] = serde_json::json!(structured::policy_grammar(schema, "child"));
             }
             EditFormat::Diff | EditFormat::Rewrite => {}
         }

@@ -4,16 +4,14 @@
 //! evaluation of the best validation candidate against the baselines.
 
 use crate::config::{OperatorKind, SearchConfig};
-use crate::evaluate::Evaluator;
+use crate::domain::{Domain, ScenarioOf};
+use crate::evaluate::{Backend, Evaluator};
 use crate::llm::{self, LlmClient, LlmOutcome, Shown};
-use crate::offline;
 use crate::store::{Eval, Store};
 use anyhow::{bail, Context, Result};
 use medisim_core::progress::Progress;
-use medisim_core::{Metric as _, RunDir, Table};
+use medisim_core::{Model, RunDir, Table};
 use medisim_dsl::{fmt, Policy};
-use medisim_sim::Field;
-use medisim_sim::{Metric, Scenario};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
@@ -22,30 +20,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-#[derive(Clone, Debug)]
-pub struct Individual {
-    pub hash: String,
-    pub policy: Policy,
-    /// Eq. 8 on the evolution seeds, full horizon.
-    pub eval: Eval,
-    /// Eq. 8 on the evolution seeds, screening horizon.
-    pub screen: f64,
-}
-
-impl Individual {
-    pub fn fitness(&self) -> f64 {
-        self.eval.fitness
-    }
-}
-
-/// One row of the held-out comparison (Table 1).
-#[derive(Clone, Debug, Serialize)]
-pub struct MethodRow {
-    pub method: String,
-    pub policy: String,
-    pub hash: String,
-    pub metrics: BTreeMap<String, f64>,
-}
+pub use crate::domain::{Individual, MethodRow};
 
 /// A running-best update (Table 5): what changed and what it bought.
 #[derive(Clone, Debug, Serialize)]
@@ -101,7 +76,7 @@ pub struct ModelUsage {
 
 impl SearchOutcome {
     /// One metric of one method in the held-out table (NaN if the table lacks it).
-    pub fn held_out(&self, method: &str, metric: Metric) -> f64 {
+    pub fn held_out(&self, method: &str, metric: impl medisim_core::Metric) -> f64 {
         self.table
             .iter()
             .find(|r| r.method == method)
@@ -110,75 +85,20 @@ impl SearchOutcome {
     }
 }
 
-/// Metrics of the held-out table and of update records.
-pub const TABLE_METRICS: [Metric; 8] = [
-    Metric::Fitness,
-    Metric::DiscountedReturn,
-    Metric::MeanWaiting,
-    Metric::RejectionRate,
-    Metric::UpcodingRate,
-    Metric::TerminalFunds,
-    Metric::ViolationScore,
-    Metric::StrategicDelayGap,
-];
-
-const SHIPPED: [(&str, &str); 9] = [
-    (
-        "neutral",
-        include_str!("../../../policies/library/neutral.policy"),
-    ),
-    (
-        "fixed_heuristic",
-        include_str!("../../../policies/library/fixed_heuristic.policy"),
-    ),
-    (
-        "greedy_profit",
-        include_str!("../../../policies/library/greedy_profit.policy"),
-    ),
-    (
-        "greedy_quality",
-        include_str!("../../../policies/library/greedy_quality.policy"),
-    ),
-    (
-        "high_alpha_acceptance",
-        include_str!("../../../policies/library/high_alpha_acceptance.policy"),
-    ),
-    (
-        "high_capacity",
-        include_str!("../../../policies/library/high_capacity.policy"),
-    ),
-    (
-        "high_flex",
-        include_str!("../../../policies/library/high_flex.policy"),
-    ),
-    (
-        "aggressive_coding",
-        include_str!("../../../policies/library/aggressive_coding.policy"),
-    ),
-    (
-        "conservative_coding",
-        include_str!("../../../policies/library/conservative_coding.policy"),
-    ),
-];
-
-fn shipped(name: &str) -> Policy {
-    let text = SHIPPED
+/// The domain's table metrics of an evaluation, by name (NaN where one was not recorded).
+fn pick(names: &[&str], eval: &Eval) -> BTreeMap<String, f64> {
+    names
         .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, t)| *t)
-        .expect("shipped library policy");
-    medisim_sim::load(text).expect("shipped policies check")
+        .map(|m| (m.to_string(), mean(eval, m)))
+        .collect()
 }
 
-/// The warm-start library: the shipped nine (`""`), the neutral template alone (`"neutral"`,
-/// for the Appendix J.1 ablation), or every `.policy` in a directory.
-pub fn load_library(dir: &str) -> Result<Vec<Policy>> {
-    if dir.is_empty() {
-        return Ok(SHIPPED.iter().map(|(n, _)| shipped(n)).collect());
-    }
-    if dir == "neutral" {
-        return Ok(vec![shipped("neutral")]);
-    }
+fn mean(eval: &Eval, name: &str) -> f64 {
+    eval.summary.by_name(name).map_or(f64::NAN, |s| s.mean)
+}
+
+/// Every `.policy` in `dir`, in name order, each checked against the domain's schema.
+pub fn read_library<D: Domain>(domain: &D, dir: &str) -> Result<Vec<Policy>> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read library {dir}"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -193,79 +113,39 @@ pub fn load_library(dir: &str) -> Result<Vec<Policy>> {
         .map(|p| {
             let limit = medisim_dsl::schema::MAX_SOURCE_BYTES as u64;
             let text = medisim_core::input::read_text(p, limit, "a policy source")?;
-            medisim_sim::load(&text).map_err(|d| {
-                anyhow::anyhow!(
-                    "{}: {}",
-                    p.display(),
-                    d.iter()
-                        .map(|x| x.short(&p.display().to_string(), &text))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                )
-            })
+            let origin = p.display().to_string();
+            domain
+                .load(&text, &origin)
+                .map_err(|e| anyhow::anyhow!("{origin}: {e}"))
         })
         .collect()
 }
 
-fn pick(eval: &Eval) -> BTreeMap<String, f64> {
-    TABLE_METRICS
-        .iter()
-        .map(|m| (m.name().to_string(), eval.mean(*m)))
-        .collect()
+/// Where a search runs: its directory, whether it continues a run there, and where it stops
+/// early (as an interruption would: no held-out evaluation, no result files).
+#[derive(Clone, Copy, Debug)]
+pub struct Place<'a> {
+    pub out: &'a Path,
+    pub resume: bool,
+    pub stop_after: Option<u32>,
 }
 
-fn diagnostics(e: &Eval) -> String {
-    format!(
-        "up-coding {:.3}, rejection {:.3}, waiting {:.2}, funds {:.0}, violation {:.2}, strategic-delay gap {:.3}",
-        e.mean(Metric::UpcodingRate),
-        e.mean(Metric::RejectionRate),
-        e.mean(Metric::MeanWaiting),
-        e.mean(Metric::TerminalFunds),
-        e.mean(Metric::ViolationScore),
-        e.mean(Metric::StrategicDelayGap)
-    )
-}
-
-fn bin(v: f64, edges: &[f64]) -> usize {
-    edges.iter().take_while(|e| v >= **e).count()
-}
-
-/// Run (or resume) a search in `out`. `stop_after` ends the run early after that many
-/// iterations, as an interruption would: no held-out evaluation, no result files.
-pub fn run_search(
+/// Run (or resume) a search of `domain`'s programs in `scenario`, its evaluations simulated
+/// by `backend`.
+pub fn search<D: Domain>(
+    domain: &D,
     config: &SearchConfig,
-    scenario: &Scenario,
-    out: &Path,
-    resume: bool,
-    stop_after: Option<u32>,
+    scenario: &ScenarioOf<D>,
+    place: Place,
     pb: &dyn Progress,
-) -> Result<SearchOutcome> {
-    run_search_with(
-        config,
-        scenario,
-        out,
-        resume,
-        stop_after,
-        pb,
-        &crate::evaluate::Local,
-    )
-}
-
-/// [`run_search`] with its evaluations simulated by `backend`.
-pub fn run_search_with(
-    config: &SearchConfig,
-    scenario: &Scenario,
-    out: &Path,
-    resume: bool,
-    stop_after: Option<u32>,
-    pb: &dyn Progress,
-    backend: &dyn crate::evaluate::Backend,
+    backend: &dyn Backend<D::Model>,
 ) -> Result<SearchOutcome> {
     config.validate()?;
+    let (out, stop_after) = (place.out, place.stop_after);
     let started = std::time::Instant::now();
     // One writer per run directory; the lock goes when this function returns.
-    let (_lock, store, completed) = open_run(config, scenario, out, resume)?;
-    let evaluator = Evaluator::with_backend(scenario.clone(), config.objective, backend);
+    let (_lock, store, completed) = open_run(domain, config, scenario, out, place.resume)?;
+    let evaluator = Evaluator::with_backend(domain, config, scenario, backend);
     let mut run = Run::start(config, scenario, out, evaluator, store, completed)?;
     pb.set_length(u64::from(config.iterations));
     let last = stop_after.map_or(config.iterations, |s| s.min(config.iterations));
@@ -292,7 +172,7 @@ pub fn run_search_with(
     };
     let outcome = run.outcome(table, started)?;
     if !stopped_early {
-        write_results(out, config, &outcome, last)?;
+        write_results(domain, out, config, &outcome, last)?;
     }
     Ok(outcome)
 }
@@ -315,11 +195,11 @@ struct Child {
 
 /// A search between iterations: the islands, the archive, the incumbent and what has been
 /// recorded. Each iteration is a list of steps: choose a parent, propose a child, consider it.
-struct Run<'a> {
+struct Run<'a, D: Domain> {
     config: &'a SearchConfig,
-    scenario: &'a Scenario,
+    scenario: &'a ScenarioOf<D>,
     out: &'a Path,
-    evaluator: Evaluator<'a>,
+    evaluator: Evaluator<'a, D>,
     store: Store,
     completed: u32,
     llm: LlmArms,
@@ -338,14 +218,14 @@ struct Run<'a> {
     behaviours: HashSet<String>,
 }
 
-impl<'a> Run<'a> {
+impl<'a, D: Domain> Run<'a, D> {
     /// Warm start: evaluate the library; every island starts with all of it, and the best
     /// warm start on validation is the incumbent at iteration 0.
     fn start(
         config: &'a SearchConfig,
-        scenario: &'a Scenario,
+        scenario: &'a ScenarioOf<D>,
         out: &'a Path,
-        evaluator: Evaluator<'a>,
+        evaluator: Evaluator<'a, D>,
         mut store: Store,
         completed: u32,
     ) -> Result<Self> {
@@ -396,7 +276,7 @@ impl<'a> Run<'a> {
         if config.novelty_by_behaviour {
             for ind in &warm {
                 let e = run.screen_eval(&ind.policy)?;
-                run.behaviours.insert(behaviour(&e));
+                run.behaviours.insert(behaviour(run.domain(), &e));
             }
         }
         Ok(run)
@@ -475,7 +355,9 @@ impl<'a> Run<'a> {
             OperatorKind::Both => k % 2 == 1,
         };
         if !use_llm {
-            let (policy, operator) = offline_child(self.config, parent, &inspirations[0], rng);
+            let (policy, operator) =
+                self.domain()
+                    .offline_child(self.config, parent, &inspirations[0], rng);
             return Ok(Some(Child {
                 policy,
                 operator,
@@ -484,6 +366,7 @@ impl<'a> Run<'a> {
             }));
         }
         let input = prompt_input(
+            self.domain(),
             self.config,
             self.scenario,
             parent,
@@ -575,7 +458,8 @@ impl<'a> Run<'a> {
         let screen = screen_eval.fitness;
         // Novelty by behaviour: a child whose screen diagnostics match an evaluated program's
         // (rounded) behaves the same on the screen seeds and is not evaluated again.
-        if self.config.novelty_by_behaviour && !self.behaviours.insert(behaviour(&screen_eval)) {
+        let signature = behaviour(self.domain(), &screen_eval);
+        if self.config.novelty_by_behaviour && !self.behaviours.insert(signature) {
             self.same_behaviour += 1;
             let event = json!({"event": "same_behaviour", "iteration": k, "hash": hash});
             return self.skip(child.arm, 0.0, point, "same behaviour", event);
@@ -658,19 +542,13 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// The MAP-Elites archive over (up-coding, rejection) bins keeps each bin's fittest.
+    fn domain(&self) -> &'a D {
+        self.evaluator.domain
+    }
+
+    /// The MAP-Elites archive over the domain's cells keeps each cell's fittest.
     fn archive_insert(&mut self, ind: &Individual) {
-        let e = &ind.eval;
-        let key = (
-            bin(
-                e.mean(Metric::UpcodingRate),
-                &self.config.archive_upcoding_bins,
-            ),
-            bin(
-                e.mean(Metric::RejectionRate),
-                &self.config.archive_rejection_bins,
-            ),
-        );
+        let key = self.domain().archive_cell(self.config, &ind.eval);
         if self
             .archive
             .get(&key)
@@ -695,19 +573,16 @@ impl<'a> Run<'a> {
         let prev = self
             .evaluator
             .eval(&self.store, &self.best.policy, val, horizon)?;
-        let fields_changed = Field::ALL
-            .iter()
-            .filter(|f| !self.best.policy.expr(**f).same(ind.policy.expr(**f)))
-            .map(|f| f.name().to_string())
-            .collect();
+        let fields_changed = crate::domain::fields_changed(&self.best.policy, &ind.policy);
+        let names = self.domain().table_metrics();
         self.updates.push(Update {
             iteration: k,
             hash: ind.hash.clone(),
             operator: operator.to_string(),
             fields_changed,
             validation_fitness: v.fitness,
-            before: pick(&prev),
-            after: pick(&v),
+            before: pick(names, &prev),
+            after: pick(names, &v),
         });
         self.store.event(json!({"event": "new_best", "iteration": k, "hash": ind.hash, "validation_fitness": v.fitness}))?;
         self.best = ind.clone();
@@ -749,9 +624,10 @@ impl<'a> Run<'a> {
 /// Open (or resume) the run directory: take its lock, write the settings first (so a kill at
 /// any later point leaves a directory `--resume` can read), check that a resumed run keeps
 /// the model version and the scenario, and read how many iterations are finished.
-fn open_run(
+fn open_run<D: Domain>(
+    domain: &D,
     config: &SearchConfig,
-    scenario: &Scenario,
+    scenario: &ScenarioOf<D>,
     out: &Path,
     resume: bool,
 ) -> Result<(medisim_core::RunLock, Store, u32)> {
@@ -764,14 +640,14 @@ fn open_run(
     let store = Store::open(out)?;
     // Cached evaluations belong to the model that made them: a resume under another model
     // version would mix two models' numbers. (A store without settings holds no evaluation.)
-    let version = medisim_sim::MODEL_VERSION;
+    let version = domain.model().version();
     if store.meta("config")?.is_some() {
         dir.check_version("a search", store.meta("model_version")?.as_deref(), version)?;
     }
     store.set_meta("config", &config_text)?;
     store.set_meta("model_version", &version.to_string())?;
     // The scenario is part of the run: a resumed run must simulate the same world.
-    let scenario_text = scenario.to_toml();
+    let scenario_text = domain.scenario_text(scenario);
     match store.meta("scenario")? {
         Some(prev) if resume && prev != scenario_text => bail!(
             "{} holds a search over a different scenario; resume it with {}",
@@ -790,15 +666,15 @@ fn open_run(
 
 /// The warm start: every distinct program of the library, evaluated on the evolution seeds
 /// (and screened at the screen horizon).
-fn warm_start(
+fn warm_start<D: Domain>(
     config: &SearchConfig,
-    evaluator: &Evaluator,
+    evaluator: &Evaluator<D>,
     store: &Store,
 ) -> Result<Vec<Individual>> {
     let (ev, horizon) = (&config.evolution_seeds, config.horizon);
     let mut warm: Vec<Individual> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    for p in &load_library(&config.library)? {
+    for p in &evaluator.domain.library(&config.library)? {
         let hash = p.canonical_hash().to_string();
         if !seen.insert(hash.clone()) {
             continue;
@@ -817,9 +693,9 @@ fn warm_start(
 }
 
 /// The individual with the best fitness on the validation seeds (the first of equals).
-fn best_on_validation(
+fn best_on_validation<D: Domain>(
     candidates: &[Individual],
-    evaluator: &Evaluator,
+    evaluator: &Evaluator<D>,
     store: &Store,
     val: &[u64],
     horizon: u32,
@@ -836,28 +712,27 @@ fn best_on_validation(
 
 /// Table 1 on the held-out seeds: the searched policy against the best warm start and the
 /// shipped baselines.
-fn held_out_table(
+fn held_out_table<D: Domain>(
     config: &SearchConfig,
-    evaluator: &Evaluator,
+    evaluator: &Evaluator<D>,
     store: &Store,
     best: &Individual,
     warm_best: &Individual,
 ) -> Result<Vec<MethodRow>> {
     let mut table = Vec::new();
-    for (method, p) in [
+    let domain = evaluator.domain;
+    let methods = [
         ("searched", best.policy.clone()),
         ("best_warm_start", warm_best.policy.clone()),
-        ("greedy_profit", shipped("greedy_profit")),
-        ("greedy_quality", shipped("greedy_quality")),
-        ("fixed", shipped("fixed_heuristic")),
-    ] {
+    ];
+    for (method, p) in methods.into_iter().chain(domain.baselines()) {
         let e = evaluator.eval(store, &p, &config.test_seeds, config.horizon)?;
         let mut metrics: BTreeMap<String, f64> = e
             .summary
             .iter()
             .map(|(k, s)| (k.to_string(), s.mean))
             .collect();
-        metrics.insert(Metric::Fitness.name().into(), e.fitness);
+        metrics.insert(domain.fitness_name().into(), e.fitness);
         table.push(MethodRow {
             method: method.into(),
             policy: p.header.name.clone(),
@@ -870,9 +745,10 @@ fn held_out_table(
 
 /// What the LLM operator is shown: the parent, the two best programs of every island, the
 /// inspirations, the last three failures and what the fitness rewards.
-fn prompt_input<'a>(
+fn prompt_input<'a, D: Domain>(
+    domain: &D,
     config: &'a SearchConfig,
-    scenario: &Scenario,
+    scenario: &ScenarioOf<D>,
     parent: &'a Individual,
     islands: &'a [Vec<Individual>],
     inspirations: &'a [Individual],
@@ -881,14 +757,13 @@ fn prompt_input<'a>(
     let shown = |x: &'a Individual| Shown {
         policy: &x.policy,
         fitness: x.fitness(),
-        diagnostics: diagnostics(&x.eval),
+        diagnostics: domain.diagnostics(&x.eval),
     };
     let mut top: Vec<&Individual> = islands.iter().flatten().collect();
     top.sort_by(|a, b| b.fitness().total_cmp(&a.fitness()));
     top.dedup_by(|a, b| a.hash == b.hash);
     llm::PromptInput {
-        objective: config.objective.name(),
-        objective_rules: llm::objective_rules(&scenario.objective, config.objective),
+        brief: domain.brief(config, scenario),
         parent: shown(parent),
         top: top.into_iter().take(2).map(shown).collect(),
         inspirations: inspirations.iter().map(shown).collect(),
@@ -896,33 +771,13 @@ fn prompt_input<'a>(
     }
 }
 
-/// The offline operator's child of `parent` (with `inspiration` for crossover) and the name of
-/// its edit; the edit is steered by the parent's diagnostics unless the priors are off.
-fn offline_child(
-    config: &SearchConfig,
-    parent: &Individual,
-    inspiration: &Individual,
-    rng: &mut Pcg64,
-) -> (Policy, String) {
-    let focus = if config.offline_priors {
-        offline::Focus::from_diagnostics(
-            parent.eval.mean(Metric::UpcodingRate),
-            parent.eval.mean(Metric::RejectionRate),
-            parent.eval.mean(Metric::DeferralRate),
-        )
-    } else {
-        offline::Focus::uninformed()
-    };
-    let (child, edit) = offline::propose(&parent.policy, &inspiration.policy, &focus, rng);
-    (child, edit.name().to_string())
-}
-
 /// A program's behaviour signature: its screen diagnostics rounded to four significant
 /// places, so two programs that act alike on the screen seeds share one.
-fn behaviour(e: &Eval) -> String {
-    TABLE_METRICS
+fn behaviour<D: Domain>(domain: &D, e: &Eval) -> String {
+    domain
+        .table_metrics()
         .iter()
-        .map(|m| format!("{:.4e}", e.mean(*m)))
+        .map(|m| format!("{:.4e}", mean(e, m)))
         .collect::<Vec<_>>()
         .join("|")
 }
@@ -963,7 +818,8 @@ fn migrate(islands: &mut [Vec<Individual>], m: usize, population: usize) {
 /// The scenario a run simulates, written into its directory so `--resume` can reload it.
 pub const SCENARIO_FILE: &str = "scenario.toml";
 
-fn write_results(
+fn write_results<D: Domain>(
+    domain: &D,
     out: &Path,
     config: &SearchConfig,
     o: &SearchOutcome,
@@ -997,28 +853,6 @@ fn write_results(
         serde_json::to_string_pretty(&o.updates)?.as_bytes(),
     )?;
     atomic("trace.csv", &Table::from_records(&o.trace)?.to_csv()?)?;
-    atomic("table.txt", table_text(&o.table).as_bytes())?;
+    atomic("table.txt", domain.table_text(&o.table).as_bytes())?;
     Ok(())
-}
-
-/// Table 1 style comparison on the held-out seeds.
-pub fn table_text(rows: &[MethodRow]) -> String {
-    let mut s = format!(
-        "{:<16} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9}\n",
-        "method", "fitness", "wait", "reject", "upcode", "funds", "violation"
-    );
-    for r in rows {
-        let m = |k: Metric| r.metrics.get(k.name()).copied().unwrap_or(f64::NAN);
-        s.push_str(&format!(
-            "{:<16} {:>9.4} {:>8.3} {:>8.4} {:>8.3} {:>9.1} {:>9.3}\n",
-            r.method,
-            m(Metric::Fitness),
-            m(Metric::MeanWaiting),
-            m(Metric::RejectionRate),
-            m(Metric::UpcodingRate),
-            m(Metric::TerminalFunds),
-            m(Metric::ViolationScore)
-        ));
-    }
-    s
 }
