@@ -530,7 +530,6 @@ fn design_options(
     ))
 }
 
-/// `--keys a,b,c`, or every constant the project chose.
 /// `--keys a,b,c` (each once), or every constant the project chose.
 fn keys_or_chosen(keys: &Option<String>) -> Result<Vec<String>> {
     match keys {
@@ -542,15 +541,19 @@ fn keys_or_chosen(keys: &Option<String>) -> Result<Vec<String>> {
     }
 }
 
-/// A comma-separated key list; a key named twice is refused (it would make two columns of
-/// one name, the first of them false).
+/// A comma-separated key list: at least one key, none empty, none named twice (it would make
+/// two columns of one name, the first of them false). An empty list reached the optimiser
+/// with no dimension and panicked; a trailing comma was dropped in silence.
 fn key_list(text: &str) -> Result<Vec<String>> {
-    let keys: Vec<String> = text
-        .split(',')
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .map(String::from)
-        .collect();
+    let keys: Vec<String> = text.split(',').map(|k| k.trim().to_string()).collect();
+    if let Some(i) = keys.iter().position(String::is_empty) {
+        bail!(
+            "--keys `{}`: key {} of {} is empty; name each key, separated by commas",
+            medisim_core::input::excerpt(text),
+            i + 1,
+            keys.len()
+        );
+    }
     medisim_experiments::sweep::distinct(keys.iter().map(String::as_str))?;
     Ok(keys)
 }

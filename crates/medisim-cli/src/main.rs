@@ -189,7 +189,8 @@ fn main() -> ExitCode {
         // The reader went away (`| head`): nothing more to say, and nothing went wrong.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let message = medisim_core::input::bounded_message(&format!("{e:#}"));
+            eprintln!("error: {message}");
             ExitCode::from(2)
         }
     }

@@ -591,3 +591,86 @@ fn estimates_that_break_an_assumption_exit_2_and_cox_failures_name_their_cause()
         &["cannot be fitted", "collinear"],
     );
 }
+
+/// A third adversarial pass: an empty key list reached the optimiser with no dimension and
+/// panicked (exit 101); a trailing comma was dropped in silence; a seed listed twice counted
+/// one replicate twice (a zero-width interval from `5,5,5`); the generic sweep skipped the
+/// panel's patient-year bound (each cell in range, 2 × 10¹⁰ patient-years in all).
+#[test]
+fn empty_keys_repeated_seeds_and_a_sweep_past_the_work_bound_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o").display().to_string();
+    for keys in ["", ",", "arrivals.rate,"] {
+        refused(
+            &[
+                "calibrate",
+                "--keys",
+                keys,
+                "--iterations",
+                "1",
+                "--seeds",
+                "1",
+                "--horizon",
+                "1",
+                "--out",
+                &out,
+            ],
+            &["--keys", "is empty; name each key"],
+        );
+    }
+    refused(
+        &[
+            "sensitivity",
+            "--model",
+            "medisim",
+            "--keys",
+            "",
+            "--out",
+            &out,
+        ],
+        &["key 1 of 1 is empty"],
+    );
+    refused(
+        &["run", "--seeds", "5,5,5", "--horizon", "5"],
+        &["seed 5 is listed twice"],
+    );
+    refused(
+        &["panel", "run", "--seeds", "2,3,2"],
+        &["seed 2 is listed twice"],
+    );
+    let start = std::time::Instant::now();
+    refused(
+        &[
+            "sweep",
+            "--model",
+            "panel",
+            "--set",
+            "patients=100000,99999",
+            "--set",
+            "years=1000",
+            "--seeds",
+            "0..99",
+            "--out",
+            &out,
+        ],
+        &[
+            "200 cells ask for 19999900000 patient-years",
+            "at most 100000000",
+        ],
+    );
+    assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+}
+
+/// Every command's error is bounded for the terminal, whichever check quoted the input: a
+/// 5 MB unknown key in a game's parameter file printed a 5 MB message.
+#[test]
+fn an_error_quoting_a_huge_input_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("key.toml");
+    std::fs::write(&p, format!("{} = 1\n", "k".repeat(5_000_000))).unwrap();
+    let out = medisim(&["game", "imaging", "--params", p.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", &err[..err.len().min(300)]);
+    assert!(err.len() < 4_000, "{} bytes of diagnostics", err.len());
+    assert!(err.contains("characters cut]"), "{err}");
+}

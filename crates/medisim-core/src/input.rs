@@ -178,6 +178,39 @@ fn longer_array(raw: &toml::Value, read: &toml::Value, path: &str) -> Option<Str
     }
 }
 
+/// The longest line of an error message as printed, in characters, and the most lines.
+pub const MESSAGE_LINE: usize = 480;
+pub const MESSAGE_LINES: usize = 100;
+
+/// An error message bounded for the terminal: each line at most [`MESSAGE_LINE`] characters
+/// (its start and end kept, the middle cut and counted) and at most [`MESSAGE_LINES`] lines.
+/// Every command's errors print through it, so no input echoed in a message (a 5 MB key, a
+/// row of a million entries) floods the terminal, whichever check quoted it.
+pub fn bounded_message(message: &str) -> String {
+    let lines: Vec<&str> = message.lines().collect();
+    let mut out: Vec<String> = lines
+        .iter()
+        .take(MESSAGE_LINES)
+        .map(|line| {
+            let n = line.chars().count();
+            if n <= MESSAGE_LINE {
+                return line.to_string();
+            }
+            let half = MESSAGE_LINE / 2;
+            let head: String = line.chars().take(half).collect();
+            let tail: String = line.chars().skip(n - half).collect();
+            format!("{head} … [{} characters cut] … {tail}", n - 2 * half)
+        })
+        .collect();
+    if lines.len() > MESSAGE_LINES {
+        out.push(format!(
+            "… [{} more lines cut]",
+            lines.len() - MESSAGE_LINES
+        ));
+    }
+    out.join("\n")
+}
+
 /// A value as a message quotes it: at most [`WINDOW`] characters, `…` where cut (a CSV cell of
 /// forty million digits printed forty million bytes of error).
 pub fn excerpt(value: &str) -> String {
@@ -204,6 +237,20 @@ fn window(line: &str, at: usize) -> (String, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_is_bounded_in_line_length_and_count() {
+        let key = "k".repeat(5_000_000);
+        let m = bounded_message(&format!("unknown key `{key}`: choose one of a, b"));
+        assert!(m.len() < 2 * MESSAGE_LINE, "{} bytes", m.len());
+        assert!(m.starts_with("unknown key `kkk") && m.ends_with("choose one of a, b"));
+        assert!(m.contains("characters cut]"), "{m}");
+        let many = "line\n".repeat(10_000);
+        let m = bounded_message(&many);
+        assert_eq!(m.lines().count(), MESSAGE_LINES + 1);
+        assert!(m.ends_with("[9900 more lines cut]"));
+        assert_eq!(bounded_message("short\ntwo"), "short\ntwo");
+    }
 
     #[test]
     fn a_settings_file_with_too_many_values_is_refused_before_parsing() {

@@ -36,7 +36,7 @@ pub mod table;
 pub mod text;
 
 pub use metric::{Metric, MetricKind, Summaries};
-pub use model::{Model, ModelVersion};
+pub use model::{Model, ModelVersion, Work};
 pub use progress::{Counter, Hidden, Progress};
 pub use rundir::{write_atomic, RunDir, RunDirError, RunLock};
 pub use spec::{NoSettings, RunSettings, RunSpec};

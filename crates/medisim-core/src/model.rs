@@ -31,6 +31,15 @@ impl Serialize for ModelVersion {
 
 /// A model: given a scenario (the world) and a policy (the rules), run replicates and
 /// summarise their metrics.
+/// A run's work in a model's own unit, with the most one command may ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Work {
+    pub amount: u128,
+    pub limit: u128,
+    /// What is counted: `patient-years`.
+    pub unit: &'static str,
+}
+
 pub trait Model: Sync {
     type Scenario: Clone + Send + Sync;
     type Policy: Clone + Send + Sync;
@@ -65,6 +74,14 @@ pub trait Model: Sync {
         policy: &Self::Policy,
         key: &str,
     ) -> Result<f64, String>;
+
+    /// The work one run of `scenario` under `spec` asks for, in the model's own unit, and the
+    /// most one command may ask for: a sweep or a sensitivity design sums it over its cells
+    /// and refuses a total past the bound before it runs anything (each cell may be in range
+    /// while together they ask for hours). `None`: the cell count bounds the work.
+    fn work(&self, _scenario: &Self::Scenario, _spec: &RunSpec<Self::Settings>) -> Option<Work> {
+        None
+    }
 
     /// Whether a run's result depends on its seeds. A deterministic model (an equilibrium, a
     /// contract's solution) is run once per setting, whatever the seeds.

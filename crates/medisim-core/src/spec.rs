@@ -62,6 +62,7 @@ impl<S: RunSettings> RunSpec<S> {
                 self.seeds.len()
             ));
         }
+        distinct_seeds(&self.seeds)?;
         self.settings.validate()
     }
 
@@ -124,12 +125,24 @@ pub fn parse_seeds(text: &str) -> Result<Vec<u64>, String> {
                 parts.len()
             ));
         }
-        parts
+        let seeds: Vec<u64> = parts
             .iter()
             .map(|x| seed(x, "seed"))
-            .collect::<Result<_, _>>()?
+            .collect::<Result<_, _>>()?;
+        distinct_seeds(&seeds).map_err(|e| format!("seeds `{s}`: {e}"))?;
+        seeds
     };
     Ok(seeds)
+}
+
+/// Refuse a seed listed twice: it counts one replicate twice, a spread of copies and an
+/// interval too narrow (`5,5,5` gave a zero-width one).
+pub fn distinct_seeds(seeds: &[u64]) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    match seeds.iter().find(|x| !seen.insert(**x)) {
+        Some(twice) => Err(format!("seed {twice} is listed twice; list each seed once")),
+        None => Ok(()),
+    }
 }
 
 /// A seed set as a comma list.
@@ -170,6 +183,13 @@ mod tests {
             .contains("at most 10000"));
         assert!(parse_seeds("5..2").unwrap_err().contains("empty"));
         assert!(parse_seeds("1,x").unwrap_err().contains("`x`"));
+        let e = parse_seeds("5,5,5").unwrap_err();
+        assert!(e.contains("seed 5 is listed twice"), "{e}");
+        let twice = RunSpec::new(vec![3, 4, 3], NoSettings {});
+        assert!(twice
+            .validate()
+            .unwrap_err()
+            .contains("seed 3 is listed twice"));
         let spec = RunSpec::new(vec![], NoSettings {});
         assert!(spec.validate().unwrap_err().contains("between 1 and 10000"));
     }

@@ -266,7 +266,29 @@ pub fn cells<M: Model>(model: &M, base: &Setting<M>, spec: &SweepSpec) -> Result
             });
         }
     }
+    check_work(model, &cells)?;
     Ok((points, cells))
+}
+
+/// Refuse cells whose total work ([`Model::work`]) is past the model's bound for one command.
+pub fn check_work<M: Model>(model: &M, cells: &[CellSpec<M>]) -> Result<()> {
+    let mut total: Option<(u128, medisim_core::Work)> = None;
+    for c in cells {
+        if let Some(w) = model.work(&c.scenario, &c.spec) {
+            let sum = total.map_or(0, |(t, _)| t).saturating_add(w.amount);
+            total = Some((sum, w));
+        }
+    }
+    match total {
+        Some((sum, w)) if sum > w.limit => bail!(
+            "the {} cells ask for {sum} {} in all; at most {} in one command: sweep fewer \
+             points or seeds, or smaller runs",
+            cells.len(),
+            w.unit,
+            w.limit
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Run a Medi-Sim sweep of the experiment options' setting.

@@ -5,7 +5,7 @@
 
 use crate::disease::{DiseaseModel, MarkovFile, Retinopathy};
 use crate::{sim, PanelConfig, PanelError, MODEL_VERSION};
-use medisim_core::{Model, ModelVersion, NoSettings, RunSpec, Summaries};
+use medisim_core::{Model, ModelVersion, NoSettings, RunSpec, Summaries, Work};
 
 medisim_core::metric_enum! {
     /// A panel diagnostic, totalled over the horizon per run (`docs/panel.md` defines each).
@@ -115,6 +115,15 @@ impl Model for Panel {
             key
         };
         s.config.value(key).map_err(|e| e.to_string())
+    }
+
+    /// Patient-years, training included: the bound one `panel run` has, over a whole sweep.
+    fn work(&self, s: &PanelScenario, spec: &RunSpec<NoSettings>) -> Option<Work> {
+        Some(Work {
+            amount: sim::patient_years(&s.config, spec.seeds.len()),
+            limit: sim::MAX_PATIENT_YEARS,
+            unit: "patient-years",
+        })
     }
 
     fn run(
