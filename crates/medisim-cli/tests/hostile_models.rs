@@ -674,3 +674,79 @@ fn an_error_quoting_a_huge_input_is_bounded() {
     assert!(err.len() < 4_000, "{} bytes of diagnostics", err.len());
     assert!(err.contains("characters cut]"), "{err}");
 }
+
+/// The panel's solvers are bounded in work, deterministically: the myopic provider's
+/// branch and bound by nodes × variables (a shared-risk reference near the panel's cost ran
+/// for minutes, or aborted at 2 GB), the optimal provider's value iteration by sweeps ×
+/// states² × treatments (γ near 1 ran on unbounded). Each refusal names the key that set it.
+#[test]
+fn the_panel_solvers_are_bounded_and_name_the_key_that_made_them_hard() {
+    let start = std::time::Instant::now();
+    refused(
+        &[
+            "panel",
+            "run",
+            "--payment",
+            "ffs-sr",
+            "--reward-rate",
+            "0.5",
+            "--penalty-rate",
+            "0.5",
+            "--reference",
+            "100000",
+            "--patients",
+            "100",
+        ],
+        &[
+            "`reference`",
+            "not proven best within 166666 branch-and-bound nodes",
+        ],
+    );
+    assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
+    // A model of 120 states in a chain, every treatment alike: γ = 0.9999 needs about 2.5
+    // × 10⁵ sweeps of 120² × 4, past the bound.
+    let dir = tempfile::tempdir().unwrap();
+    let n = 120;
+    let states: Vec<String> = (0..n).map(|i| format!("\"s{i}\"")).collect();
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let mut r = vec!["0".to_string(); n];
+            r[(i + 1) % n] = "1".into();
+            format!("[{}]", r.join(","))
+        })
+        .collect();
+    let mut body = format!(
+        "name = \"chain\"\nstates = [{}]\ninitial = \"s0\"\n",
+        states.join(",")
+    );
+    for t in 0..4 {
+        body += &format!(
+            "[[treatments]]\nname = \"t{t}\"\nfee = {}.0\nvisits = 1.0\ntransitions = [{}]\n",
+            100 + t,
+            rows.join(",")
+        );
+    }
+    let p = dir.path().join("chain.toml");
+    std::fs::write(&p, body).unwrap();
+    let start = std::time::Instant::now();
+    refused(
+        &[
+            "panel",
+            "run",
+            "--disease",
+            p.to_str().unwrap(),
+            "--provider",
+            "optimal",
+            "--gamma",
+            "0.9999",
+            "--runs",
+            "1",
+        ],
+        &[
+            "`gamma`",
+            "did not converge within",
+            "120-state × 4-treatment",
+        ],
+    );
+    assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
+}

@@ -171,17 +171,27 @@ fn argmax(q: &[f64]) -> usize {
         .0
 }
 
-/// Value iteration on the per-patient MDP: the optimal stationary policy and Q-values.
+/// The most value-iteration work one optimal policy may take: sweeps × states² × treatments
+/// (about a nanosecond each: five seconds). Sweeps grow as 1/(1 − γ): a 127-state ×
+/// 64-treatment model took 3 s at γ = 0.99, 20 s at 0.999, and ran on unbounded at 0.9999.
+pub const MAX_VALUE_ITERATION_WORK: u64 = 5_000_000_000;
+
+/// Value iteration on the per-patient MDP: the optimal stationary policy and Q-values. A
+/// model and discount that do not converge within [`MAX_VALUE_ITERATION_WORK`] (or 100,000
+/// sweeps) are refused, naming γ: the policy of an unconverged table is not the optimum.
 pub fn optimal_policy(
     d: &dyn DiseaseModel,
     pay: &Payment,
     gamma: f64,
-) -> (Vec<usize>, Vec<Vec<f64>>) {
+) -> Result<(Vec<usize>, Vec<Vec<f64>>), PanelError> {
     let u = reward_table(d, pay);
     let (n, kk) = (u.len(), u[0].len());
+    let per_sweep = (n * n * kk).max(1) as u64;
+    let sweeps = (MAX_VALUE_ITERATION_WORK / per_sweep).clamp(1, 100_000);
     let mut v = vec![0.0; n];
     let mut q = u.clone();
-    for _ in 0..100_000 {
+    let mut converged = false;
+    for _ in 0..sweeps {
         for m in 0..n {
             for k in 0..kk {
                 q[m][k] = u[m][k]
@@ -201,10 +211,21 @@ pub fn optimal_policy(
             .fold(0.0, f64::max);
         v = next;
         if delta < 1e-11 {
+            converged = true;
             break;
         }
     }
-    (q.iter().map(|r| argmax(r)).collect(), q)
+    if !converged {
+        return Err(PanelError::Invalid {
+            key: "gamma".into(),
+            message: format!(
+                "value iteration did not converge within {sweeps} sweeps of this {n}-state × \
+                 {kk}-treatment model at γ = {gamma} (sweeps grow as 1/(1 − γ)); use a \
+                 smaller γ or a smaller model"
+            ),
+        });
+    }
+    Ok((q.iter().map(|r| argmax(r)).collect(), q))
 }
 
 /// Q-learning's result: the greedy policy, the table, how many runs it trained.
@@ -336,6 +357,15 @@ impl<'a> Myopic<'a> {
         }
         let below = self.solve_side(counts, Some(Side::Below));
         let above = self.solve_side(counts, Some(Side::Above));
+        // A side with no feasible plan leaves the other; a side that ran past the node limit
+        // is no answer at all (its best plan might have won).
+        let too_hard = |r: &Result<_, PanelError>| matches!(r, Err(PanelError::Invalid { key, .. }) if key == "reference");
+        if too_hard(&below) {
+            return below.map(|(y, _)| y);
+        }
+        if too_hard(&above) {
+            return above.map(|(y, _)| y);
+        }
         match (below, above) {
             (Ok((yb, pb)), Ok((ya, pa))) => Ok(if pb >= pa { yb } else { ya }),
             (Ok((y, _)), Err(_)) | (Err(_), Ok((y, _))) => Ok(y),
@@ -393,7 +423,7 @@ impl<'a> Myopic<'a> {
             Some(Side::Above) => model = model.with(constraint!(cost_q >= pay.reference)),
             None => {}
         }
-        let sol = model.solve().map_err(|e| self.failure(counts, e))?;
+        let sol = self.bounded_solve(&model, &y, counts, side)?;
         let plan = y
             .iter()
             .map(|row| {
@@ -403,6 +433,64 @@ impl<'a> Myopic<'a> {
             })
             .collect();
         Ok((plan, sol.eval(&profit) + rate * pay.reference))
+    }
+
+    /// Solve `model` (built by good_lp, whose variables are `y` in order) with microlp's
+    /// branch and bound limited by [`MAX_NODE_WORK`], deterministically: without a limit a
+    /// reference near the panel's cost ran for minutes and took gigabytes. The solve is the
+    /// one good_lp makes (same problem, same options), so plans are unchanged where it ends.
+    fn bounded_solve(
+        &self,
+        model: &good_lp::solvers::microlp::MicroLpProblem,
+        y: &[Vec<Variable>],
+        counts: &[usize],
+        side: Option<Side>,
+    ) -> Result<Values, PanelError> {
+        let mut options = microlp::SolveOptions::default();
+        options.node_limit = Some(self.node_limit());
+        let outcome = model
+            .as_inner()
+            .solve_with(options)
+            .map_err(|e| self.failure(counts, e.into()))?;
+        let proven = outcome.termination_reason() == microlp::TerminationReason::ProvenOptimal;
+        let solution = match outcome.into_solution() {
+            Ok(s) if proven => s,
+            _ => return Err(self.too_hard(counts, side)),
+        };
+        let values = y
+            .iter()
+            .flatten()
+            .copied()
+            .zip(solution.iter().map(|(_, v)| v));
+        Ok(Values(values.collect()))
+    }
+
+    /// The branch-and-bound nodes one program may take: [`MAX_NODE_WORK`] over its variables.
+    fn node_limit(&self) -> u64 {
+        let variables = self.d.states().len() * self.d.treatments().len();
+        MAX_NODE_WORK / variables.max(1) as u64
+    }
+
+    /// The node limit, in the inputs' terms: where the shared-risk reference lies, many plans
+    /// cost nearly the same, and proving the best of them is what runs away.
+    fn too_hard(&self, counts: &[usize], side: Option<Side>) -> PanelError {
+        let patients = counts.iter().sum::<usize>();
+        let limit = format!(
+            "the myopic provider's plan for {patients} patients was not proven best within \
+             {} branch-and-bound nodes",
+            self.node_limit()
+        );
+        match side {
+            Some(_) => PanelError::Invalid {
+                key: "reference".into(),
+                message: format!(
+                    "{limit}: at {} dollars many plans cost nearly the reference; move it \
+                     away from the panel's yearly cost, or use fewer patients",
+                    self.pay.reference
+                ),
+            },
+            None => PanelError::Solver(format!("{limit}; use fewer patients")),
+        }
     }
 
     /// Why the myopic program failed, in the inputs' terms: the capacity when even the least
@@ -429,6 +517,26 @@ impl<'a> Myopic<'a> {
         PanelError::Solver(format!(
             "the myopic MILP for state counts {counts:?} has no solution ({e})"
         ))
+    }
+}
+
+/// The most branch-and-bound work one myopic program may take: nodes × integer variables
+/// (states × treatments). Each open node holds a copy of the program, so memory grows with
+/// both: the built-in model (6 states × 4 treatments) gets 166,666 nodes (3.8 s and 89 MB
+/// where a reference of 100,000 dollars ran on for minutes), a 20-state × 8-treatment file
+/// 25,000 (0.3 s, 308 MB; it took 3.1 GB at 200,000 nodes, and aborted unbounded).
+pub const MAX_NODE_WORK: u64 = 4_000_000;
+
+/// A solved program's values by good_lp variable, read the way good_lp reads its own.
+struct Values(HashMap<Variable, f64>);
+
+impl Solution for Values {
+    fn status(&self) -> good_lp::SolutionStatus {
+        good_lp::SolutionStatus::Optimal
+    }
+
+    fn value(&self, variable: Variable) -> f64 {
+        self.0.get(&variable).copied().unwrap_or(0.0)
     }
 }
 
@@ -460,7 +568,7 @@ mod tests {
         let d = Retinopathy::default();
         for (rho, margin) in [(0.2, 0.4), (0.45, 0.4), (0.55, 0.3), (0.7, 0.5)] {
             let pay = shared(rho, margin);
-            let (policy, _) = optimal_policy(&d, &pay, 0.0);
+            let (policy, _) = optimal_policy(&d, &pay, 0.0).unwrap();
             let my = Myopic::new(&d, &pay, 1e9);
             let y = my.decide(&[3, 3, 2, 1, 1, 0]).unwrap();
             for (m, row) in y.iter().enumerate().take(5) {
@@ -499,8 +607,12 @@ mod tests {
     fn the_switch_point_is_the_margin_in_the_state_without_immediate_risk() {
         let d = Retinopathy::default();
         for margin in [0.3, 0.4, 0.5] {
-            let below = optimal_policy(&d, &shared(margin - 0.02, margin), 0.0).0;
-            let above = optimal_policy(&d, &shared(margin + 0.02, margin), 0.0).0;
+            let below = optimal_policy(&d, &shared(margin - 0.02, margin), 0.0)
+                .unwrap()
+                .0;
+            let above = optimal_policy(&d, &shared(margin + 0.02, margin), 0.0)
+                .unwrap()
+                .0;
             assert_eq!(below[NO_RETINOPATHY], 3, "μ {margin}");
             assert_eq!(above[NO_RETINOPATHY], 0, "μ {margin}");
             // The states that risk an immediate complication keep the intensive treatment.
@@ -520,7 +632,7 @@ mod tests {
                 ..Default::default()
             };
             let learned = q_learning(&d, &pay, &spec, 10, 15, 7);
-            let (policy, q) = optimal_policy(&d, &pay, gamma);
+            let (policy, q) = optimal_policy(&d, &pay, gamma).unwrap();
             assert!(
                 learned.converged,
                 "γ {gamma}: {} runs",
@@ -549,7 +661,7 @@ mod tests {
         let mut hits = 0;
         for margin in [0.3, 0.4, 0.5] {
             let pay = shared(margin + 0.1, margin);
-            let (policy, _) = optimal_policy(&d, &pay, 0.5);
+            let (policy, _) = optimal_policy(&d, &pay, 0.5).unwrap();
             for seed in 600..620 {
                 let spec = ProviderSpec {
                     kind: ProviderKind::Qlearning,

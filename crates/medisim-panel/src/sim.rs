@@ -178,7 +178,7 @@ pub fn run_replicates(
     let mut training = None;
     let decider = match spec.kind {
         ProviderKind::Myopic => Decider::Panel(Myopic::new(d, pay, spec.capacity)),
-        ProviderKind::Optimal => Decider::Stationary(optimal_policy(d, pay, spec.gamma).0),
+        ProviderKind::Optimal => Decider::Stationary(optimal_policy(d, pay, spec.gamma)?.0),
         ProviderKind::Qlearning => {
             let l = q_learning(d, pay, spec, cfg.patients, cfg.years, cfg.seed);
             let p = l.policy.clone();
