@@ -398,13 +398,23 @@ fn print_result(cfg: &PanelConfig, r: &PanelResult) -> Result<()> {
         let Some(s) = r.metrics.get(m) else {
             continue;
         };
-        say!(
-            "  {:<22} {:>12.2} {:>12.2} … {:<12.2}",
-            m.name(),
-            s.mean,
-            s.ci95[0],
-            s.ci95[1]
-        );
+        if s.spread_defined(true) {
+            say!(
+                "  {:<22} {:>12.2} {:>12.2} … {:<12.2}",
+                m.name(),
+                s.mean,
+                s.ci95[0],
+                s.ci95[1]
+            );
+        } else {
+            // One run has no spread to estimate: no interval, not a zero-width one.
+            say!(
+                "  {:<22} {:>12.2} {:>25}",
+                m.name(),
+                s.mean,
+                "(n = 1: no interval)"
+            );
+        }
     }
     say!("  policy (treatment by state):");
     for (state, t) in &r.policy {

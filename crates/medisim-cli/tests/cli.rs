@@ -546,7 +546,50 @@ fn one_seed_has_no_interval_and_a_file_is_no_output_directory() {
         out.contains("(n = 1: no interval)") && !out.contains("± 0.0000"),
         "{out}"
     );
+    // Every model and table: one run of a stochastic model has its spread empty, where the
+    // panel printed a zero-width interval and a sweep wrote NaN.
+    let out = text(&succeeds(&["panel", "run", "--runs", "1"]).stdout);
+    assert!(out.contains("(n = 1: no interval)"), "{out}");
+    let out = text(&succeeds(&["run", "--model", "panel", "--seeds", "0"]).stdout);
+    let row = out
+        .lines()
+        .find(|l| l.contains("total_cost"))
+        .unwrap_or_default();
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>(),
+        ["total_cost", "150000", "1"],
+        "{out}"
+    );
     let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("sweep");
+    let sweep_out = sweep.display().to_string();
+    succeeds(&[
+        "sweep",
+        "--model",
+        "panel",
+        "--set",
+        "margin=0.1,0.2",
+        "--seeds",
+        "0",
+        "--out",
+        &sweep_out,
+    ]);
+    let csv = std::fs::read_to_string(sweep.join("sweep.csv")).unwrap();
+    assert!(!csv.contains("NaN"), "{csv}");
+    assert!(csv.contains(",total_cost,150000,,,,1\n"), "{csv}");
+    // A deterministic model's one solve is exact: its interval is the value.
+    let contract = dir.path().join("contract").display().to_string();
+    succeeds(&[
+        "sweep",
+        "--model",
+        "contract",
+        "--set",
+        "gamma=0.4,0.5",
+        "--out",
+        &contract,
+    ]);
+    let csv = std::fs::read_to_string(dir.path().join("contract/sweep.csv")).unwrap();
+    assert!(csv.contains(",expected_payment,0.4,0,0.4,0.4,1\n"), "{csv}");
     let file = dir.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
     let f = file.display().to_string();

@@ -750,3 +750,56 @@ fn the_panel_solvers_are_bounded_and_name_the_key_that_made_them_hard() {
     );
     assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
 }
+
+/// A game whose one solve is expensive states its work, and a sweep of it is bounded in
+/// total: twenty 7-stage chronic-care solves (8.5 s each) started at once.
+#[test]
+fn a_game_sweep_past_its_work_bound_is_refused() {
+    let h = 7;
+    let matrix = |stay: f64| -> String {
+        let rows: Vec<String> = (0..h)
+            .map(|i| {
+                let mut r = vec![0.0; h + 1];
+                r[i] = stay;
+                r[i + 1] = 1.0 - stay;
+                format!("{r:?}")
+            })
+            .collect();
+        format!("[{}]", rows.join(", "))
+    };
+    let mut hs = vec![0.0; h + 1];
+    hs[h - 1] = 0.2;
+    hs[h] = 0.8;
+    let utility: Vec<f64> = (0..=h).map(|i| 1.0 - 0.1 * i as f64).collect();
+    let body = format!(
+        "h_b = {}\nh_nb = {}\nh_po = {}\nh_hs = {hs:?}\nutility = {utility:?}\n",
+        matrix(0.9),
+        matrix(0.8),
+        matrix(0.95)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("cc7.toml");
+    std::fs::write(&p, body).unwrap();
+    let out = dir.path().join("o").display().to_string();
+    let start = std::time::Instant::now();
+    refused(
+        &[
+            "sweep",
+            "--model",
+            "chronic-care",
+            "--params",
+            p.to_str().unwrap(),
+            "--set",
+            "m1=0:1",
+            "--design",
+            "lhs:20",
+            "--out",
+            &out,
+        ],
+        &[
+            "20 cells ask for 327680 strategy profiles",
+            "at most 262144",
+        ],
+    );
+    assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+}

@@ -174,6 +174,14 @@ pub fn interval_half_width(centre: f64, h: f64) -> f64 {
 }
 
 impl Summary {
+    /// Whether the spread and the interval mean anything: a sample of two or more replicates,
+    /// or an exact value (a deterministic model's, whose interval is the value). One
+    /// replicate of a stochastic model has no spread to estimate: tables write its `std` and
+    /// interval empty, never as a zero-width interval or NaN.
+    pub fn spread_defined(&self, stochastic: bool) -> bool {
+        self.n >= 2 || !stochastic
+    }
+
     /// The half-width of the mean's Student-t interval, from its spread and count: what a
     /// difference of two means combines in quadrature. Not read off `ci95`, which stops at the
     /// values the metric can take and so may be narrower on one side.

@@ -24,6 +24,16 @@ pub enum Column {
 }
 
 impl Column {
+    /// Reals some of which may be undefined: [`Column::Real`] when every row has one (the
+    /// same bytes in every format as before), [`Column::MaybeReal`] otherwise.
+    pub fn reals(values: Vec<Option<f64>>) -> Column {
+        if values.iter().all(Option::is_some) {
+            Column::Real(values.into_iter().flatten().collect())
+        } else {
+            Column::MaybeReal(values)
+        }
+    }
+
     fn len(&self) -> usize {
         match self {
             Column::Text(v) => v.len(),

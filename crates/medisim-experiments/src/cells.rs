@@ -228,8 +228,14 @@ fn read_cell(path: &Path) -> Option<CellFile> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
-/// The tidy table of cells: one row per (cell, metric), the labels first.
-pub fn tidy_table<M: Metric>(cells: &[Cell], label_cols: &[&str], metrics: &[M]) -> Result<Table> {
+/// The tidy table of cells: one row per (cell, metric), the labels first. `stochastic`: the
+/// cells are samples over seeds, so one seed's spread and interval are empty (undefined).
+pub fn tidy_table<M: Metric>(
+    cells: &[Cell],
+    label_cols: &[&str],
+    metrics: &[M],
+    stochastic: bool,
+) -> Result<Table> {
     let rows: Vec<(&Cell, M, &Summary)> = cells
         .iter()
         .flat_map(|c| metrics.iter().map(move |m| (c, *m)))
@@ -239,6 +245,10 @@ pub fn tidy_table<M: Metric>(cells: &[Cell], label_cols: &[&str], metrics: &[M])
         })
         .collect::<Result<_>>()?;
     let real = |f: fn(&Summary) -> f64| Column::Real(rows.iter().map(|(_, _, s)| f(s)).collect());
+    let spread = |f: fn(&Summary) -> f64| {
+        let defined = |s: &Summary| s.spread_defined(stochastic).then(|| f(s));
+        Column::reals(rows.iter().map(|(_, _, s)| defined(s)).collect())
+    };
     let mut t = Table::new();
     for l in label_cols {
         t.push(
@@ -255,9 +265,9 @@ pub fn tidy_table<M: Metric>(cells: &[Cell], label_cols: &[&str], metrics: &[M])
         Column::Text(rows.iter().map(|(_, m, _)| m.name().to_string()).collect()),
     )
     .with("mean", real(|s| s.mean))
-    .with("std", real(|s| s.std))
-    .with("ci95_low", real(|s| s.ci95[0]))
-    .with("ci95_high", real(|s| s.ci95[1]))
+    .with("std", spread(|s| s.std))
+    .with("ci95_low", spread(|s| s.ci95[0]))
+    .with("ci95_high", spread(|s| s.ci95[1]))
     .with(
         "n",
         Column::Count(rows.iter().map(|(_, _, s)| s.n as u64).collect()),

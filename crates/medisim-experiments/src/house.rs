@@ -397,7 +397,7 @@ pub fn run_of<M: Hosted>(model: &M, inputs: &Inputs) -> Result<RunOutput> {
         None,
         &medisim_core::Hidden,
     )?;
-    let table = tidy_table(&cells, &[], M::Metric::ALL)?;
+    let table = tidy_table(&cells, &[], M::Metric::ALL, model.stochastic())?;
     Ok(RunOutput {
         model_version: model.version().to_string(),
         seeds: cell.spec.seeds.clone(),

@@ -203,7 +203,7 @@ pub fn figures(cells: &[Cell], grid: &[f64]) -> Vec<Figure> {
 
 /// The tidy table of the L1 cells: one row per cell × metric, labelled by [`alpha`, `beta`].
 pub fn table(cells: &[Cell]) -> Result<Table> {
-    tidy_table(cells, &["alpha", "beta"], Metric::ALL)
+    tidy_table(cells, &["alpha", "beta"], Metric::ALL, true)
 }
 
 /// Write `l1.csv` and `l1/<figure>_<metric>.svg`.

@@ -211,7 +211,7 @@ pub fn figures(cells: &[Cell], levers: &[Lever]) -> Vec<Figure> {
 
 /// The tidy table of the L2 cells: one row per cell × metric, labelled by [`lever`, `value`, `regime`].
 pub fn table(cells: &[Cell]) -> Result<Table> {
-    tidy_table(cells, &["lever", "value", "regime"], Metric::ALL)
+    tidy_table(cells, &["lever", "value", "regime"], Metric::ALL, true)
 }
 
 /// Write `l2.csv` and `l2/<lever>_<metric>.svg`.

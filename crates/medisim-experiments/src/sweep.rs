@@ -457,14 +457,14 @@ pub fn tidy<M: Metric>(s: &Sweep, metrics: &[M]) -> Table {
             Column::Real(rows.iter().map(|(p, _)| s.points[*p].values[k]).collect()),
         );
     }
-    // One seed has no spread and no interval: NaN (undefined), not a zero-width interval. A
-    // deterministic model's value is exact: its interval is the value.
+    // One seed has no spread and no interval: empty (undefined), not a zero-width interval
+    // and not NaN. A deterministic model's value is exact: its interval is the value.
     let stat = |f: &dyn Fn(&Summary) -> f64| -> Column {
-        Column::Real(
+        Column::reals(
             rows.iter()
                 .map(|(p, m)| match s.points[*p].summary.get(*m) {
-                    Some(x) if x.n >= 2 || !s.stochastic => f(x),
-                    _ => f64::NAN,
+                    Some(x) if x.spread_defined(s.stochastic) => Some(f(x)),
+                    _ => None,
                 })
                 .collect(),
         )

@@ -133,7 +133,20 @@ pub const MAX_STAGES: usize = 7;
 /// and below up to 0.99999); 0.9999 keeps a margin of two orders of magnitude in horizon.
 pub const MAX_DISCOUNT: f64 = 0.9999;
 
+/// The most strategy profiles one command may solve over, counted as 4 per stage per solve
+/// (each stage adds an office and a home decision per lifestyle): sixteen 7-stage solves
+/// (8.5 s each) or 4,096 of the dissertation's 3-stage game (16 ms each).
+pub const MAX_PROFILE_WORK: u128 = 1 << 18;
+
 impl GameParams for ChronicCareGame {
+    fn work(&self) -> Option<medisim_core::Work> {
+        Some(medisim_core::Work {
+            amount: 4u128.pow(self.h_po.len().min(MAX_STAGES + 1) as u32),
+            limit: MAX_PROFILE_WORK,
+            unit: "strategy profiles (4 per stage per solve)",
+        })
+    }
+
     fn validate(&self) -> Result<(), GameError> {
         let h = self.h_po.len();
         if !(1..=MAX_STAGES).contains(&h) {

@@ -195,6 +195,10 @@ macro_rules! game_model {
                 false
             }
 
+            fn work(&self, g: &$params, _: &RunSpec<NoSettings>) -> Option<medisim_core::Work> {
+                g.work()
+            }
+
             fn run(
                 &self,
                 g: &$params,

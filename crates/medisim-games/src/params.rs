@@ -36,6 +36,12 @@ pub trait GameParams: DeserializeOwned + Serialize + Default {
     /// Check every value, naming the first key out of range (the game's own rules).
     fn validate(&self) -> Result<(), GameError>;
 
+    /// One solve's work in the game's own unit and the most one command may ask for
+    /// ([`medisim_core::Model::work`]); `None` for a closed form, which the cell count bounds.
+    fn work(&self) -> Option<medisim_core::Work> {
+        None
+    }
+
     /// Every number finite and within ±[`MAX_MAGNITUDE`], then the game's own rules.
     fn check(&self) -> Result<(), GameError> {
         if let Some((key, x)) = params::beyond(self, MAX_MAGNITUDE) {
