@@ -6,6 +6,7 @@ use medisim_contracts::contract::ContractScenario;
 use medisim_contracts::simulate::{simulate, Cohort, Policy};
 use medisim_contracts::{solve, Model, Params, Solution};
 use medisim_core::text::name_of;
+use std::collections::BTreeSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Action {
@@ -112,7 +113,52 @@ impl ContractArgs {
 
 const MAX_PATIENTS: usize = 10_000_000;
 
-pub fn contract(a: &ContractArgs) -> Result<bool> {
+/// The flags of the model's solve: the provider, its member and the parameters.
+const SOLVE_FLAGS: [&str; 13] = [
+    "provider", "pi00", "pi01", "pi10", "pi11", "gamma", "p11", "t", "w0", "w1", "utility", "cost",
+    "json",
+];
+
+/// The flags `action` reads, beside the action itself.
+fn reads(action: Option<Action>) -> Vec<&'static str> {
+    match action {
+        None => SOLVE_FLAGS.to_vec(),
+        Some(Action::Simulate) => [&SOLVE_FLAGS[..], &["patients", "seed"]].concat(),
+        // The case study's parameters and model are the paper's (Table I).
+        Some(Action::Icp) => vec!["cost", "json"],
+        // The estimates are priced under limited liability (Theorem 2).
+        Some(Action::Estimate) => vec!["data", "cost", "json"],
+        // The synthetic cohort has its own known truth.
+        Some(Action::Generate) => vec!["patients", "seed"],
+    }
+}
+
+/// Refuse a typed flag the action does not read: it was ignored (`contract icp --provider free
+/// --p11 5` printed the ICP case study unchanged, exit 0).
+fn refuse_unread(action: Option<Action>, typed: &BTreeSet<String>) -> Result<()> {
+    let read = reads(action);
+    let name = action.map_or("`contract` (the model's solve)".to_string(), |a| {
+        let value = clap::ValueEnum::to_possible_value(&a).map(|v| v.get_name().to_string());
+        format!("`contract {}`", value.unwrap_or_default())
+    });
+    match typed
+        .iter()
+        .find(|f| f.as_str() != "action" && !read.contains(&f.as_str()))
+    {
+        Some(flag) => bail!(
+            "--{} is not read by {name}; it reads {}",
+            flag.replace('_', "-"),
+            read.iter()
+                .map(|f| format!("--{f}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => Ok(()),
+    }
+}
+
+pub fn contract(a: &ContractArgs, typed: &BTreeSet<String>) -> Result<bool> {
+    refuse_unread(a.action, typed)?;
     let money = 0.01..=medisim_core::params::MAX_MONEY;
     if !money.contains(&a.cost) {
         bail!(

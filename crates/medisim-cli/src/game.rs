@@ -4,7 +4,7 @@
 
 use crate::experiments::finite_result;
 use anyhow::{bail, Result};
-use medisim_core::params::culprit;
+use medisim_core::params::{self, culprit};
 use medisim_core::text::name_of;
 use medisim_games::aco::{AcoGame, Investment, Outcome};
 use medisim_games::chronic::{ChronicCareGame, ChronicOutcome, Effort, Lifestyle};
@@ -102,6 +102,54 @@ pub fn game(a: &GameArgs) -> Result<bool> {
     }
 }
 
+/// The keys each table sets itself: a value given for one would be overwritten, and the table
+/// printed as if it were used (`imaging --table 4.4 --benchmark 3000` printed the published
+/// table, exit 0).
+const TABLE_SWEEPS: [(&str, &[&str]); 4] = [
+    ("3.4 3.5 4.4", &["benchmark"]),
+    ("5.2 5.3", &["m1", "m2", "c1", "c2"]),
+    ("5.4", &["n1", "n2", "u_hs"]),
+    ("3.3 4.2 4.3", &[]),
+];
+
+/// Refuse, for the tables `wanted`, a value given for a key a table sweeps, and `--share` or
+/// `--no-incentive` (each table fixes the contract itself).
+fn refuse_swept(
+    a: &GameArgs,
+    wanted: &[&str],
+    (aco, mssp, chronic): (&AcoGame, &MsspGame, &ChronicCareGame),
+) -> Result<()> {
+    if a.share.is_some() || a.no_incentive {
+        bail!(
+            "--share and --no-incentive apply to one solve; the tables set the contract \
+             themselves: drop them"
+        );
+    }
+    fn moved<T: serde::Serialize + Default>(g: &T, key: &str) -> bool {
+        let (now, default) = (params::get(g, key), params::get(&T::default(), key));
+        now.is_ok() && now.ok() != default.ok()
+    }
+    for t in wanted {
+        let keys = TABLE_SWEEPS
+            .iter()
+            .find(|(tables, _)| tables.split(' ').any(|x| x == *t))
+            .map_or(&[][..], |(_, keys)| *keys);
+        let given = keys.iter().find(|k| match a.game {
+            GameName::CtScanner => moved(aco, k),
+            GameName::Imaging => moved(mssp, k),
+            GameName::ChronicCare => moved(chronic, k),
+        });
+        if let Some(key) = given {
+            bail!(
+                "table {t} sets `{key}` itself (it sweeps {}), so the `{key}` given would not \
+                 change it: drop it",
+                keys.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
 /// This game's tables, for messages.
 fn table_list(game: GameName) -> String {
     TABLES
@@ -147,24 +195,10 @@ fn table(a: &GameArgs, which: &str) -> Result<bool> {
         GameName::Imaging => (Default::default(), load(a)?, Default::default()),
         GameName::ChronicCare => (Default::default(), Default::default(), load(a)?),
     };
+    refuse_swept(a, &wanted, (&aco, &mssp, &chronic))?;
     let patient_tables = wanted
         .iter()
         .any(|t| t.starts_with("5.2") || t.starts_with("5.3"));
-    // Tables 5.2 and 5.3 sweep the payments and costs over Table 5.1's cases themselves: a
-    // value given for them would be overwritten, and the table printed as if it were used.
-    let d = ChronicCareGame::default();
-    let given = [
-        ("m1", chronic.m1 != d.m1),
-        ("m2", chronic.m2 != d.m2),
-        ("c1", chronic.c1 != d.c1),
-        ("c2", chronic.c2 != d.c2),
-    ];
-    if let Some((key, _)) = given.iter().find(|(_, set)| patient_tables && *set) {
-        bail!(
-            "tables 5.2 and 5.3 set `{key}` themselves (they sweep m1 or m2, c1 and c2 over \
-             Table 5.1's 945 cases), so the `{key}` given would not change them: drop it"
-        );
-    }
     let patients = if patient_tables {
         tables::patient_cases(&chronic).map_err(|e| {
             anyhow::anyhow!("{e}; {}", culprit(&chronic, &ChronicCareGame::default()))

@@ -147,6 +147,25 @@ fn negative_numbers(cmd: clap::Command) -> clap::Command {
         })
 }
 
+/// The flags of subcommand `name` typed on the command line (not clap's defaults), by argument
+/// id: what a command checks against the flags it reads, so a flag it would ignore is refused
+/// by name. (Argument groups share the matches' ids; only arguments count.)
+fn typed_flags(matches: &clap::ArgMatches, name: &str) -> std::collections::BTreeSet<String> {
+    let Some(m) = matches.subcommand_matches(name) else {
+        return Default::default();
+    };
+    let cli = <Cli as clap::CommandFactory>::command();
+    let Some(command) = cli.find_subcommand(name) else {
+        return Default::default();
+    };
+    command
+        .get_arguments()
+        .map(|a| a.get_id().as_str())
+        .filter(|id| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+        .map(str::to_string)
+        .collect()
+}
+
 fn main() -> ExitCode {
     let matches = negative_numbers(<Cli as clap::CommandFactory>::command()).get_matches();
     let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
@@ -179,7 +198,10 @@ fn main() -> ExitCode {
         Command::Reproduce(a) => experiments::reproduce(&a, true),
         Command::Search(a) => search::search(&a),
         Command::Scenario { file } => run::print_scenario(file.as_deref()),
-        Command::Contract(a) => contract::contract(&a),
+        Command::Contract(a) => {
+            let typed = typed_flags(&matches, "contract");
+            contract::contract(&a, &typed)
+        }
         Command::Game(a) => game::game(&a),
         Command::Panel(c) => panel::panel(&c),
     };

@@ -501,7 +501,24 @@ fn work_and_shape_past_the_bounds_are_refused_before_they_start() {
     // A value a table overwrites with its own grid was ignored silently.
     refused(
         &["game", "chronic-care", "--table", "5.2", "--set", "m1=-1e6"],
-        &["tables 5.2 and 5.3 set `m1` themselves"],
+        &["table 5.2 sets `m1` itself"],
+    );
+    // Every table: the keys it sweeps, and the contract flags of one solve.
+    refused(
+        &["game", "imaging", "--table", "4.4", "--benchmark", "3000"],
+        &["table 4.4 sets `benchmark` itself"],
+    );
+    refused(
+        &["game", "chronic-care", "--table", "5.4", "--set", "n1=0.3"],
+        &["table 5.4 sets `n1` itself"],
+    );
+    refused(
+        &["game", "ct-scanner", "--table", "3.4", "--share", "0.5"],
+        &["--share and --no-incentive apply to one solve"],
+    );
+    refused(
+        &["game", "imaging", "--table", "4.2", "--no-incentive"],
+        &["--share and --no-incentive apply to one solve"],
     );
     assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
 }
@@ -802,4 +819,41 @@ fn a_game_sweep_past_its_work_bound_is_refused() {
         ],
     );
     assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+}
+
+/// A flag the contract action does not read is refused by name, with what it reads: each was
+/// ignored with exit 0 (`contract icp --provider free --p11 5` printed the ICP case study
+/// unchanged; `contract estimate` priced the non-negative model whatever `--provider` said).
+#[test]
+fn a_contract_flag_the_action_does_not_read_is_refused() {
+    refused(
+        &["contract", "icp", "--provider", "free", "--p11", "5"],
+        &[
+            "--p11 is not read by `contract icp`",
+            "it reads --cost, --json",
+        ],
+    );
+    refused(
+        &["contract", "generate", "--gamma", "0.9"],
+        &["--gamma is not read by `contract generate`"],
+    );
+    refused(
+        &[
+            "contract",
+            "estimate",
+            "--data",
+            "x.csv",
+            "--provider",
+            "free",
+        ],
+        &["--provider is not read by `contract estimate`"],
+    );
+    refused(
+        &["contract", "--patients", "5"],
+        &["--patients is not read by `contract` (the model's solve)"],
+    );
+    refused(
+        &["contract", "simulate", "--data", "x.csv"],
+        &["--data is not read by `contract simulate`"],
+    );
 }
