@@ -196,6 +196,16 @@ fn table(a: &GameArgs, which: &str) -> Result<bool> {
         GameName::ChronicCare => (Default::default(), Default::default(), load(a)?),
     };
     refuse_swept(a, &wanted, (&aco, &mssp, &chronic))?;
+    // Chapter 5's tables name the 3-stage game's strategies (S1_HHH, 2_of_3): on another stage
+    // count their columns would be mislabelled (with 4 stages every case landed in `other`).
+    let stages = chronic.h_po.len();
+    if a.game == GameName::ChronicCare && stages != 3 {
+        bail!(
+            "tables 5.2, 5.3 and 5.4 are defined on the dissertation's 3 chronic stages (their \
+             columns name its strategies); these parameters have {stages}: solve them without \
+             --table"
+        );
+    }
     let patient_tables = wanted
         .iter()
         .any(|t| t.starts_with("5.2") || t.starts_with("5.3"));

@@ -225,6 +225,7 @@ fn load_scenario(s: &Setting) -> Result<PanelScenario> {
         disease,
     };
     scenario.validate()?;
+    scenario.check_read()?;
     Ok(scenario)
 }
 
@@ -235,6 +236,9 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
             let r = match &a.seeds {
                 None => run(d.as_ref(), &cfg)?,
                 Some(text) => {
+                    if cfg.runs != PanelConfig::default().runs {
+                        bail!("--seeds names the runs; `runs` given too would be ignored: drop it");
+                    }
                     let seeds =
                         medisim_core::spec::parse_seeds(text).map_err(anyhow::Error::msg)?;
                     cfg.runs = seeds.len();

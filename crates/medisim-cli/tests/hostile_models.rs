@@ -520,6 +520,20 @@ fn work_and_shape_past_the_bounds_are_refused_before_they_start() {
         &["game", "imaging", "--table", "4.2", "--no-incentive"],
         &["--share and --no-incentive apply to one solve"],
     );
+    // Chapter 5's tables on another stage count printed 3-stage columns (mislabelled data).
+    let fifth = format!("[{}]", ["0.2"; 5].join(", "));
+    let rows4 = vec![fifth.clone(); 4].join(", ");
+    let cc4 = file(
+        "cc4.toml",
+        format!(
+            "h_po = [{rows4}]\nh_b = [{rows4}]\nh_nb = [{rows4}]\nh_hs = {fifth}\n\
+             utility = [1.0, 0.9, 0.8, 0.7, 0.6]\n"
+        ),
+    );
+    refused(
+        &["game", "chronic-care", "--params", &cc4, "--table", "5.4"],
+        &["defined on the dissertation's 3 chronic stages", "have 4"],
+    );
     assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
 }
 
@@ -855,5 +869,40 @@ fn a_contract_flag_the_action_does_not_read_is_refused() {
     refused(
         &["contract", "simulate", "--data", "x.csv"],
         &["--data is not read by `contract simulate`"],
+    );
+}
+
+/// A panel key the setting does not read is refused where input enters: the myopic provider's
+/// capacity under the optimal provider, capitation under fee-for-service, Q-learning's
+/// settings under the myopic provider, and `runs` beside `--seeds` were each ignored (exit 0).
+#[test]
+fn a_panel_key_the_setting_does_not_read_is_refused() {
+    refused(
+        &["panel", "run", "--provider", "optimal", "--capacity", "25"],
+        &["`capacity`", "the myopic provider's appointment constraint"],
+    );
+    refused(
+        &["panel", "run", "--set", "payment.capitation=[1,2,3,4,5,6]"],
+        &["`capitation`", "payment gc or gc-sr"],
+    );
+    refused(
+        &["panel", "run", "--set", "provider.qlearning.epsilon=0.3"],
+        &["`qlearning`", "the Q-learning provider's settings"],
+    );
+    refused(
+        &["panel", "run", "--seeds", "0..3", "--set", "runs=3"],
+        &["`runs` given too would be ignored"],
+    );
+    refused(
+        &[
+            "sweep",
+            "--model",
+            "panel",
+            "--set",
+            "capacity=10,20",
+            "--set",
+            "provider.qlearning.epsilon=0.3",
+        ],
+        &["`qlearning`"],
     );
 }

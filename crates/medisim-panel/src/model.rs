@@ -53,6 +53,51 @@ impl PanelScenario {
     pub fn validate(&self) -> Result<(), PanelError> {
         self.config.validate(self.disease_model()?.as_ref())
     }
+
+    /// Refuse a key moved from its default that this scenario does not read: the myopic
+    /// provider's capacity under another provider, Q-learning's settings under another,
+    /// capitation under fee-for-service, the retinopathy model's parameters beside a Markov
+    /// file. Each was accepted and ignored (exit 0). Checked where input enters, not in
+    /// `validate`, which the experiments' own grids also pass through.
+    pub fn check_read(&self) -> Result<(), PanelError> {
+        use crate::payment::Basis;
+        use crate::provider::ProviderKind;
+        let (c, d) = (&self.config, PanelConfig::default());
+        let unread = [
+            (
+                "capacity",
+                c.provider.capacity != d.provider.capacity
+                    && c.provider.kind != ProviderKind::Myopic,
+                "the myopic provider's appointment constraint",
+            ),
+            (
+                "qlearning",
+                c.provider.qlearning != d.provider.qlearning
+                    && c.provider.kind != ProviderKind::Qlearning,
+                "the Q-learning provider's settings",
+            ),
+            (
+                "capitation",
+                c.payment.capitation != d.payment.capitation && c.payment.basis != Basis::Gc,
+                "global capitation's rates (payment gc or gc-sr)",
+            ),
+            (
+                "retinopathy",
+                c.retinopathy != d.retinopathy && self.disease.is_some(),
+                "the built-in retinopathy model's parameters, and a Markov file replaces it",
+            ),
+        ];
+        match unread.iter().find(|(_, ignored, _)| *ignored) {
+            Some((key, _, what)) => Err(PanelError::Invalid {
+                key: (*key).into(),
+                message: format!(
+                    "{what}: this setting does not read it, so the value given would be \
+                     ignored; drop it"
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Model for Panel {
@@ -104,6 +149,7 @@ impl Model for Panel {
             disease: s.disease.clone(),
         };
         scenario.validate().map_err(|e| e.to_string())?;
+        scenario.check_read().map_err(|e| e.to_string())?;
         Ok((scenario, ()))
     }
 
