@@ -92,6 +92,7 @@ pub fn game(a: &GameArgs) -> Result<bool> {
     if a.game == GameName::ChronicCare && (a.benchmark.is_some() || a.no_incentive) {
         bail!("--benchmark and --no-incentive belong to ct-scanner and imaging; chronic-care has no savings contract (use --set)");
     }
+    refuse_flag_and_set(a)?;
     if let Some(t) = &a.table {
         return table(a, t);
     }
@@ -146,6 +147,25 @@ fn refuse_swept(
                 keys.join(", ")
             );
         }
+    }
+    Ok(())
+}
+
+/// `--set share` and `--set benchmark` beside their flags: the flag won in silence (`--share
+/// 0.5 --set share=0.3` used 0.5). And `--set share` alone was ignored where H chooses the
+/// share, which is what a ct-scanner solve does unless `--share` fixes it.
+fn refuse_flag_and_set(a: &GameArgs) -> Result<()> {
+    for text in &a.sets {
+        let key = text
+            .split_once('=')
+            .map_or(text.as_str(), |(k, _)| k.trim());
+        let why = match key {
+            "benchmark" if a.benchmark.is_some() => "--benchmark, given too, would override it",
+            "share" if a.share.is_some() => "--share, given too, would override it",
+            "share" if a.table.is_none() => "H chooses the share unless --share fixes it",
+            _ => continue,
+        };
+        bail!("--set {key} would be ignored ({why}): give it once, as --{key}");
     }
     Ok(())
 }

@@ -270,6 +270,7 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
                 )
             })?;
             let values = parse_values(spec).map_err(|e| anyhow::anyhow!("--vary {key}: {e}"))?;
+            refuse_varied_and_given(&scenario.config, key.trim())?;
             let points = match &a.out {
                 None => sweep(&scenario, key.trim(), &values)?,
                 Some(out) => resumable_sweep(&scenario, key.trim(), &values, out)?,
@@ -299,10 +300,12 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
                 Some(out) => Some(medisim_core::RunDir::create(out)?.lock()?),
                 None => None,
             };
+            refuse_fixed_by_experiments(&cfg)?;
             let ids: Vec<String> = match &a.only {
                 Some(list) => list.split(',').map(|s| s.trim().to_uppercase()).collect(),
                 None => EXPERIMENTS.iter().map(|s| s.to_string()).collect(),
             };
+            medisim_experiments::sweep::distinct(ids.iter().map(String::as_str))?;
             let mut all = Vec::new();
             for id in &ids {
                 let s = experiment(d.as_ref(), &cfg, id)?;
@@ -319,6 +322,55 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
             Ok(true)
         }
     }
+}
+
+/// `--vary KEY` sets KEY at every point: a value given for it too (`--margin 0.3`, or
+/// `--reward-rate` under `--vary shared-rate`) would be overwritten in silence.
+fn refuse_varied_and_given(cfg: &PanelConfig, key: &str) -> Result<()> {
+    let d = PanelConfig::default();
+    let keys: &[&str] = match key {
+        "shared-rate" => &["reward-rate", "penalty-rate"],
+        k => &[k][..],
+    };
+    for k in keys {
+        if let (Ok(given), Ok(default)) = (cfg.value(k), d.value(k)) {
+            if given != default {
+                bail!(
+                    "--vary {key} sets `{k}` at every point; the {k} given ({}) would be \
+                     ignored: drop it",
+                    medisim_core::text::number(given)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The experiments set the payment (basis, shared-risk rates, reference) and the provider (kind,
+/// γ) themselves; the panel's size, horizon, runs, seed, margin, capacity and disease are the
+/// user's. A payment or provider given would be overwritten (`--only E1 --payment gc` printed
+/// E1 unchanged, exit 0): refused.
+fn refuse_fixed_by_experiments(cfg: &PanelConfig) -> Result<()> {
+    let d = PanelConfig::default();
+    let payment = medisim_panel::payment::Payment {
+        margin: d.payment.margin,
+        ..cfg.payment.clone()
+    };
+    let provider_moved =
+        cfg.provider.kind != d.provider.kind || cfg.provider.gamma != d.provider.gamma;
+    if payment != d.payment || provider_moved {
+        let what = if provider_moved {
+            "provider"
+        } else {
+            "payment"
+        };
+        bail!(
+            "the experiments set the {what} themselves (each its own payment, shared-risk terms \
+             and provider); the one given would be ignored: drop it, or use `panel run` or \
+             `panel sweep` for one setting"
+        );
+    }
+    Ok(())
 }
 
 /// A sweep into `--out`: one writer at a time (the directory's lock), each point's result

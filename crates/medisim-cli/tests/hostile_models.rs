@@ -905,4 +905,43 @@ fn a_panel_key_the_setting_does_not_read_is_refused() {
         ],
         &["`qlearning`"],
     );
+    // What the experiments and a sweep set themselves, and a flag beside `--set` of its key.
+    refused(
+        &["panel", "experiments", "--only", "E1", "--payment", "gc"],
+        &["the experiments set the payment themselves"],
+    );
+    refused(
+        &["panel", "experiments", "--only", "E1,e1"],
+        &["`E1` is named twice"],
+    );
+    refused(
+        &[
+            "panel",
+            "sweep",
+            "--vary",
+            "margin=0.1,0.2",
+            "--margin",
+            "0.3",
+        ],
+        &["--vary margin sets `margin` at every point", "(0.3)"],
+    );
+    refused(
+        &["game", "ct-scanner", "--share", "0.5", "--set", "share=0.3"],
+        &["--set share would be ignored", "--share, given too"],
+    );
+    refused(
+        &["game", "ct-scanner", "--set", "share=0.3"],
+        &["H chooses the share unless --share fixes it"],
+    );
+    refused(
+        &[
+            "game",
+            "imaging",
+            "--benchmark",
+            "5",
+            "--set",
+            "benchmark=7",
+        ],
+        &["--set benchmark would be ignored"],
+    );
 }
