@@ -198,7 +198,7 @@ pub fn run(a: &RunArgs) -> Result<bool> {
             "seeds": result.spec.seeds,
             "horizon": result.spec.settings.horizon,
             "objective": result.spec.settings.objective,
-            "metrics": result.summary,
+            "metrics": result.summary.reported(true),
             "scenario": scenario.to_toml(),
             "command_line": std::env::args().collect::<Vec<_>>(),
         });
@@ -327,14 +327,14 @@ fn compare(a: &RunArgs) -> Result<bool> {
                     .iter()
                     .map(|m| (m.name().to_string(), serde_json::to_value(paired(r, *m)).unwrap_or_default()))
                     .collect();
-                serde_json::json!({"policy": name, "policy_hash": p.canonical_hash().to_string(), "metrics": r.summary, "minus_first": diffs})
+                serde_json::json!({"policy": name, "policy_hash": p.canonical_hash().to_string(), "metrics": r.summary.reported(true), "minus_first": diffs})
             })
             .collect();
         say!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "model_version": MODEL_VERSION,
-                "first": {"policy": runs[0].0, "policy_hash": runs[0].1.canonical_hash().to_string(), "metrics": base.summary},
+                "first": {"policy": runs[0].0, "policy_hash": runs[0].1.canonical_hash().to_string(), "metrics": base.summary.reported(true)},
                 "seeds": spec.seeds, "horizon": spec.settings.horizon, "objective": spec.settings.objective,
                 "common_random_numbers": true,
                 "comparisons": comparisons,

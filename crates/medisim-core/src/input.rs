@@ -178,6 +178,29 @@ fn longer_array(raw: &toml::Value, read: &toml::Value, path: &str) -> Option<Str
     }
 }
 
+/// The longest name a settings file may give (a model, a state, a treatment, a regime).
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Refuse a name that is empty, longer than [`MAX_NAME_CHARS`] or holds a control character:
+/// names are printed in tables and headers (a 2 MB state name was echoed whole on success,
+/// and a line break in one breaks a table's row).
+pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+    let n = name.chars().count();
+    if n == 0 || n > MAX_NAME_CHARS {
+        return Err(format!(
+            "{what} `{}` has {n} characters; a name has 1 to {MAX_NAME_CHARS}",
+            excerpt(name)
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "{what} `{}` holds the control character {c:?}; a name is one line of text",
+            excerpt(name)
+        ));
+    }
+    Ok(())
+}
+
 /// The longest line of an error message as printed, in characters, and the most lines.
 pub const MESSAGE_LINE: usize = 480;
 pub const MESSAGE_LINES: usize = 100;
@@ -237,6 +260,22 @@ fn window(line: &str, at: usize) -> (String, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_bounded_and_one_line() {
+        assert!(check_name("state", "Macular Edema").is_ok());
+        let long = check_name("state", &"s".repeat(2_000_000)).unwrap_err();
+        assert!(
+            long.contains("2000000 characters") && long.len() < 400,
+            "{long}"
+        );
+        assert!(check_name("state", "")
+            .unwrap_err()
+            .contains("0 characters"));
+        assert!(check_name("state", "a\nb")
+            .unwrap_err()
+            .contains("control character"));
+    }
 
     #[test]
     fn a_message_is_bounded_in_line_length_and_count() {

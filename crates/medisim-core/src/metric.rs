@@ -71,6 +71,18 @@ pub trait Metric: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
 pub struct Summaries(BTreeMap<String, Summary>);
 
 impl Summaries {
+    /// The summaries as a report writes them: a spread that is undefined
+    /// ([`Summary::spread_defined`]: one replicate of a stochastic model) becomes NaN, which
+    /// JSON writes as `null` — empty, not a zero-width interval.
+    pub fn reported(&self, stochastic: bool) -> Summaries {
+        let mut out = self.clone();
+        for s in out.0.values_mut().filter(|s| !s.spread_defined(stochastic)) {
+            s.std = f64::NAN;
+            s.ci95 = [f64::NAN; 2];
+        }
+        out
+    }
+
     pub fn new() -> Self {
         Summaries(BTreeMap::new())
     }

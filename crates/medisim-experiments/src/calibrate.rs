@@ -92,6 +92,8 @@ impl Targets {
                     );
                 }
             }
+            medisim_core::input::check_name("the regime", &m.regime)
+                .map_err(|e| anyhow::anyhow!("targets file {origin}: moment {}: {e}", i + 1))?;
             if let Some((j, _)) = t.moment[..i]
                 .iter()
                 .enumerate()

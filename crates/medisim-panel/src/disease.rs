@@ -383,6 +383,17 @@ impl MarkovFile {
         };
         names("states", m.states.iter().collect())?;
         names("treatments", m.treatments.iter().map(|t| &t.name).collect())?;
+        let named = std::iter::once(("name", &m.name))
+            .chain(m.states.iter().map(|n| ("states", n)))
+            .chain(m.treatments.iter().map(|t| ("treatments", &t.name)));
+        for (key, n) in named {
+            medisim_core::input::check_name("the name", n).map_err(|message| {
+                PanelError::Invalid {
+                    key: key.into(),
+                    message,
+                }
+            })?;
+        }
         m.start = index(&m.initial, "initial")?;
         let mut costs = vec![0.0; m.states.len()];
         for (s, c) in &m.entry_costs {
