@@ -134,6 +134,20 @@ fn cox_failure(event: &[bool], x: &[Vec<f64>]) -> String {
     let centred = DMatrix::from_fn(n, p, |i, k| x[i][k] - mean[k]);
     let gram = centred.transpose() * &centred;
     if let Some(k) = (0..p).find(|&k| gram[(k, k)] <= 1e-12 * n as f64) {
+        let (lo, hi) = x
+            .iter()
+            .map(|r| r[k])
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |a, v| {
+                (a.0.min(v), a.1.max(v))
+            });
+        if hi > lo {
+            return format!(
+                "covariate {} varies only by {:e} within the arm, too little to fit: \
+                 standardise it",
+                k + 1,
+                hi - lo
+            );
+        }
         return format!("covariate {} is constant within the arm", k + 1);
     }
     // Correlations, so the rank test does not depend on each covariate's scale.
@@ -663,6 +677,8 @@ mod tests {
         assert!(why(&[false; 10], &healthy).contains("no patient"));
         let constant = rows(&|i| [noise(i), 2.0]);
         assert!(why(&died, &constant).contains("covariate 2 is constant"));
+        let tiny = rows(&|i| [noise(i), 1e-300 * noise(i + 3)]);
+        assert!(why(&died, &tiny).contains("covariate 2 varies only by"));
         let collinear = rows(&|i| [noise(i), 3.0 * noise(i) + 1.0]);
         assert!(why(&died, &collinear).contains("collinear"));
         let separating = rows(&|i| [if died[i] { 1.0 } else { -1.0 }, noise(i)]);

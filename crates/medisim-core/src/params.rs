@@ -80,6 +80,16 @@ fn slot<'v>(root: &'v mut Value, key: &str) -> Result<&'v mut Value, KeyError> {
             known: names,
         })?;
         for index in step.indices {
+            if !v.is_array() {
+                // `k[0][0]` on a list of numbers: say what is there, not "index 0 of 0".
+                return Err(KeyError::Invalid {
+                    key: key.into(),
+                    message: format!(
+                        "indexes into {}, which is a single value, not a list",
+                        value_kind(v)
+                    ),
+                });
+            }
             let len = v.as_array().map_or(0, Vec::len);
             v = v
                 .as_array_mut()
@@ -92,6 +102,37 @@ fn slot<'v>(root: &'v mut Value, key: &str) -> Result<&'v mut Value, KeyError> {
         }
     }
     Ok(v)
+}
+
+/// What a value is, for messages: "a number `2`", "a flag".
+fn value_kind(v: &Value) -> String {
+    match v {
+        Value::Integer(_) | Value::Float(_) => format!("a number `{v}`"),
+        Value::Boolean(_) => format!("a flag `{v}`"),
+        Value::String(_) => format!("a text {v}"),
+        _ => "a table".to_string(),
+    }
+}
+
+/// serde's words for a whole number out of an unsigned field ("invalid value: integer `-1`,
+/// expected usize") in the user's: the legal range.
+fn whole_number_message(message: &str) -> String {
+    let unsigned = ["usize", "u64", "u32", "u16", "u8"]
+        .iter()
+        .find(|t| message.ends_with(&format!("expected {t}")));
+    match (message.strip_prefix("invalid value: integer `"), unsigned) {
+        (Some(rest), Some(t)) => {
+            let got = rest.split('`').next().unwrap_or_default();
+            let most = match *t {
+                "u8" => u64::from(u8::MAX),
+                "u16" => u64::from(u16::MAX),
+                "u32" => u64::from(u32::MAX),
+                _ => i64::MAX as u64,
+            };
+            format!("takes a whole number in [0, {most}], got {got}")
+        }
+        _ => message.to_string(),
+    }
 }
 
 fn to_value<T: Serialize>(params: &T, key: &str) -> Result<Value, KeyError> {
@@ -275,7 +316,7 @@ pub fn set<T: Serialize + DeserializeOwned>(
     root.try_into()
         .map_err(|e: toml::de::Error| KeyError::Invalid {
             key: key.into(),
-            message: e.message().to_string(),
+            message: whole_number_message(e.message()),
         })
 }
 
@@ -284,7 +325,18 @@ pub fn literal(text: &str) -> Result<Value, String> {
     toml::from_str::<toml::Table>(&format!("v = {text}"))
         .ok()
         .and_then(|mut t| t.remove("v"))
-        .ok_or_else(|| format!("`{text}` is not a value (a number, `true`, `[1, 2]`, `\"text\"`)"))
+        .ok_or_else(|| {
+            // TOML's whole numbers are 64-bit signed: a larger one reads as no value at all.
+            if text.trim().parse::<u128>().is_ok() {
+                format!(
+                    "`{}` is past the largest whole number a setting holds ({})",
+                    text.trim(),
+                    i64::MAX
+                )
+            } else {
+                format!("`{text}` is not a value (a number, `true`, `[1, 2]`, `\"text\"`)")
+            }
+        })
 }
 
 /// A command line's `KEY=VALUE` (`--set`): the key, trimmed, and the value as a [`literal`].
@@ -425,6 +477,9 @@ mod tests {
         assert_eq!(assignment("x").unwrap_err(), "expected KEY=VALUE");
         assert!(assignment("=1").unwrap_err().contains("empty"));
         assert!(assignment("a=b c").unwrap_err().contains("is not a value"));
+        assert!(assignment("seed=18446744073709551615")
+            .unwrap_err()
+            .contains("past the largest whole number a setting holds (9223372036854775807)"));
     }
     use serde::Deserialize;
 
@@ -487,6 +542,9 @@ mod tests {
             "`inner.rat` is not a key here; known: mode, rate, skill"
         );
         assert!(e("inner.skill[2]", Value::Float(1.0)).contains("index 2 is outside 0..2"));
+        // Indexing too deep says what is there; a negative count gives the legal range.
+        assert!(e("inner.skill[0][0]", Value::Float(1.0)).contains("a single value, not a list"));
+        assert!(e("teams", Value::Integer(-1)).contains("whole number in [0, "));
         assert!(e("teams", Value::Float(2.5)).contains("takes a whole number"));
         assert!(e("inner.rate", literal("\"x\"").unwrap()).contains("takes a float"));
         assert!(e("inner.rate", Value::Float(f64::NAN)).contains("not a finite number"));
