@@ -6,6 +6,7 @@ use crate::l1;
 use crate::l2::{self, Lever, REGIMES};
 use medisim_core::stats::Summary;
 use medisim_dsl::Policy;
+use medisim_sim::scenario::FlexSteering;
 use medisim_sim::{Metric, Scenario};
 use serde::Serialize;
 
@@ -134,22 +135,31 @@ pub fn specs(s: &Scenario, p: &Policy, seeds: &[u64], horizon: u32) -> Vec<CellS
                     .label("id", format!("{}_{}_{}", lever.name(), value, r.0)),
             );
         }
-        for lever in [Lever::Flex, Lever::FlexNoSteering] {
-            for value in [0.0, 4.0] {
-                v.push(
-                    l2::cell(s, p, lever, value, r, seeds, horizon)
-                        .label("id", format!("{}_{}_{}", lever.name(), value, r.0)),
-                );
-            }
-        }
     }
     let balanced = REGIMES[2];
-    // The flexible pool's 4 beds as fixed capacity shared evenly: the allocation fact 9 compares
+    for value in [0.0, 4.0] {
+        v.push(
+            l2::cell(s, p, Lever::Flex, value, balanced, seeds, horizon)
+                .label("id", format!("flex_{value}_{}", balanced.0)),
+        );
+    }
+    // The same four flexible beds steered by the teams' backlogs: the allocation fact 9 compares
     // KPI steering with.
-    v.push(
-        l2::cell(s, p, Lever::Capacity, 14.0, balanced, seeds, horizon)
-            .label("id", format!("capacity_14_{}", balanced.0)),
-    );
+    let mut by_queue = l2::cell(s, p, Lever::Flex, 4.0, balanced, seeds, horizon)
+        .label("id", format!("flex_4_{}_queue", balanced.0));
+    by_queue.scenario.flex_steering = FlexSteering::QueueLength;
+    v.push(by_queue);
+    // Risk adjustment weaker and stronger: the DRG weights' spread halved and raised by half,
+    // at the balanced L1 cell (fact 2).
+    for spread in DRG_SPREADS {
+        let mut c = l1::cell(s, p, 0.5, 0.5, seeds, horizon).label("id", drg_id(spread));
+        c.scenario.case_mix.weights = spread_weights(&s.case_mix.weights, spread);
+        v.push(c);
+    }
+    // Quality sensitivity raised at a fixed financial one (fact 7).
+    for beta in [0.2, 0.8] {
+        v.push(l1::cell(s, p, 0.5, beta, seeds, horizon).label("id", format!("l1_a0.5_b{beta}")));
+    }
     for value in [0.0, 15.0] {
         v.push(
             l2::cell(s, p, Lever::BonusPool, value, balanced, seeds, horizon)
@@ -157,6 +167,24 @@ pub fn specs(s: &Scenario, p: &Policy, seeds: &[u64], horizon: u32) -> Vec<CellS
         );
     }
     v
+}
+
+/// The DRG weights' spread around their mean, as a share of the scenario's, that fact 2 compares.
+const DRG_SPREADS: [f64; 2] = [0.5, 1.5];
+
+fn drg_id(spread: f64) -> String {
+    format!("drg_spread_{spread}")
+}
+
+/// The weights' spread around their geometric mean scaled by `spread` on the log scale
+/// (w ↦ m (w / m)^spread): the typical payment is kept and every weight stays positive; only
+/// what a higher code is worth changes.
+fn spread_weights(weights: &[f64], spread: f64) -> Vec<f64> {
+    let log_mean = weights.iter().map(|w| w.ln()).sum::<f64>() / weights.len() as f64;
+    weights
+        .iter()
+        .map(|w| (log_mean + spread * (w.ln() - log_mean)).exp())
+        .collect()
 }
 
 /// Evaluate the nine facts on finished cells (from [`specs`]). Each fact passes only when the
@@ -206,26 +234,6 @@ impl Cells<'_> {
             .unwrap_or_else(|| Summary::exact(f64::NAN, 0))
     }
 
-    /// A cell's own quantity against a threshold.
-    fn level(
-        &self,
-        quantity: &str,
-        id: &str,
-        metric: Metric,
-        threshold: f64,
-        above: bool,
-    ) -> Check {
-        let s = self.sum(id, metric);
-        Check {
-            quantity: quantity.into(),
-            value: s.mean,
-            ci95: s.ci95,
-            half_width: s.half_width(),
-            threshold,
-            above,
-        }
-    }
-
     /// The change of a metric from cell `a` to cell `b`, against 0.
     fn change(&self, quantity: &str, a: &str, b: &str, metric: Metric, rises: bool) -> Check {
         let (sa, sb) = (self.sum(a, metric), self.sum(b, metric));
@@ -265,22 +273,21 @@ fn coding_rent(c: &Cells) -> Fact {
 
 /// Fact 2 of Table 4.
 fn coded_complexity(c: &Cells) -> Fact {
+    let (weak, strong) = (drg_id(DRG_SPREADS[0]), drg_id(DRG_SPREADS[1]));
     fact(
         "Risk-adjusted reimbursement raises coded complexity",
         "Kronick and Welch (2014); Geruso and Layton (2020)",
-        "strengthen the value of the coded group: α 0.2 → 0.8 at β = 0.2 (same patients)",
+        "spread of the DRG weights (log scale, around their geometric mean) ×0.5 → ×1.5, balanced cell (0.5, 0.5)",
         "coded complexity rises relative to true complexity",
         format!(
             "coded-minus-true CMI {:.4} → {:.4}",
-            c.m(LO, Metric::CodedCmiInflation),
-            c.m(PROFIT, Metric::CodedCmiInflation)
+            c.m(&weak, Metric::CodedCmiInflation),
+            c.m(&strong, Metric::CodedCmiInflation)
         ),
-        // Inflation is never negative by construction (codes only move up), so only the rise
-        // is a finding.
         vec![c.change(
             "Δ coded-minus-true CMI",
-            LO,
-            PROFIT,
+            &weak,
+            &strong,
             Metric::CodedCmiInflation,
             true,
         )],
@@ -289,19 +296,26 @@ fn coded_complexity(c: &Cells) -> Fact {
 
 /// Fact 3 of Table 4.
 fn case_mix(c: &Cells) -> Fact {
+    let gap = |id: &str, m: Metric| c.m(id, m);
     fact(
         "Profit incentives shift case mix",
         "Silverman and Skinner (2004); Ellis (1998); Ma (1994)",
-        "profit-driven regime (α, β) = (0.8, 0.2)",
-        "high-CMI patients face worse access: more rejection and more deferral than low-CMI",
+        "profit-driven regime (0.8, 0.2) against the quality-driven (0.2, 0.8) and balanced (0.5, 0.5) regimes",
+        "high-CMI patients face worse access under profit incentives: larger rejection and deferral gaps (high minus low CMI)",
         format!(
-            "rejection gap {:+.3}; deferral gap {:+.3}",
-            c.m(PROFIT, Metric::CherryPickingGap),
-            c.m(PROFIT, Metric::DeferralGap)
+            "rejection gap profit {:+.3}, quality {:+.3}, balanced {:+.3}; deferral gap profit {:+.3}, quality {:+.3}, balanced {:+.3}",
+            gap(PROFIT, Metric::CherryPickingGap),
+            gap(QUALITY, Metric::CherryPickingGap),
+            gap(BALANCED, Metric::CherryPickingGap),
+            gap(PROFIT, Metric::DeferralGap),
+            gap(QUALITY, Metric::DeferralGap),
+            gap(BALANCED, Metric::DeferralGap),
         ),
         vec![
-            c.level("rejection gap", PROFIT, Metric::CherryPickingGap, 0.0, true),
-            c.level("deferral gap", PROFIT, Metric::DeferralGap, 0.0, true),
+            c.change("rejection gap, profit − quality", QUALITY, PROFIT, Metric::CherryPickingGap, true),
+            c.change("rejection gap, profit − balanced", BALANCED, PROFIT, Metric::CherryPickingGap, true),
+            c.change("deferral gap, profit − quality", QUALITY, PROFIT, Metric::DeferralGap, true),
+            c.change("deferral gap, profit − balanced", BALANCED, PROFIT, Metric::DeferralGap, true),
         ],
     )
 }
@@ -345,19 +359,22 @@ fn audit_substitution(c: &Cells) -> Fact {
 
 /// Fact 5 of Table 4.
 fn kpi_gaming(c: &Cells) -> Fact {
+    let (off, on) = ("bonus_pool_0", "bonus_pool_15");
     fact(
         "Measured performance targets induce gaming",
         "Bevan and Hood (2006); Propper et al. (2010); Campbell (1979); Manheim and Garrabrant (2018)",
-        "balanced interior (0.5, 0.5) with a KPI tournament",
-        "measured KPI decouples from true health; complex cases are delayed",
+        "KPI salience: bonus pool 0 → 15, balanced regime",
+        "teams behind in the tournament tilt towards easy cases and complex cases are delayed more",
         format!(
-            "corr(KPI, health) {:+.3}; strategic-delay gap {:+.3}",
-            c.m(BALANCED, Metric::CorrKpiHealth),
-            c.m(BALANCED, Metric::StrategicDelayGap)
+            "lagging-team tilt {:+.3} → {:+.3}; strategic-delay gap {:+.3} → {:+.3}",
+            c.m(off, Metric::LaggingEasyCaseTilt),
+            c.m(on, Metric::LaggingEasyCaseTilt),
+            c.m(off, Metric::StrategicDelayGap),
+            c.m(on, Metric::StrategicDelayGap)
         ),
         vec![
-            c.level("corr(KPI, health)", BALANCED, Metric::CorrKpiHealth, 0.0, false),
-            c.level("strategic-delay gap", BALANCED, Metric::StrategicDelayGap, 0.0, true),
+            c.change("Δ lagging-team tilt", off, on, Metric::LaggingEasyCaseTilt, true),
+            c.change("Δ strategic-delay gap", off, on, Metric::StrategicDelayGap, true),
         ],
     )
 }
@@ -380,29 +397,27 @@ fn bonus_pool_alignment(c: &Cells) -> Fact {
 
 /// Fact 7 of Table 4.
 fn quality_incentives(c: &Cells) -> Fact {
+    let (lo, hi) = ("l1_a0.5_b0.2", "l1_a0.5_b0.8");
     fact(
         "Quality incentives suppress coding and selection but raise effort and budget pressure",
         "Ma (1994); Ellis (1998); Eggleston (2005)",
-        "quality-driven (0.2, 0.8) against profit-driven (0.8, 0.2)",
-        "less up-coding and cream-skimming; more effort; weaker solvency",
+        "raise quality sensitivity β 0.2 → 0.8 at α = 0.5",
+        "less cream-skimming; more effort; weaker solvency (up-coding answers α only: the coder's Eq. 11 has no quality term)",
         format!(
-            "up-coding {:.3} vs {:.3}; rejection gap {:+.3} vs {:+.3}; effort {:.3} vs {:.3}; funds {:.1} vs {:.1}",
-            c.m(QUALITY, Metric::UpcodingRate),
-            c.m(PROFIT, Metric::UpcodingRate),
-            c.m(QUALITY, Metric::CherryPickingGap),
-            c.m(PROFIT, Metric::CherryPickingGap),
-            c.m(QUALITY, Metric::MeanEffort),
-            c.m(PROFIT, Metric::MeanEffort),
-            c.m(QUALITY, Metric::TerminalFunds),
-            c.m(PROFIT, Metric::TerminalFunds)
+            "rejection gap {:+.3} → {:+.3}; effort {:.3} → {:.3}; funds {:.1} → {:.1}; up-coding {:.3} → {:.3}",
+            c.m(lo, Metric::CherryPickingGap),
+            c.m(hi, Metric::CherryPickingGap),
+            c.m(lo, Metric::MeanEffort),
+            c.m(hi, Metric::MeanEffort),
+            c.m(lo, Metric::TerminalFunds),
+            c.m(hi, Metric::TerminalFunds),
+            c.m(lo, Metric::UpcodingRate),
+            c.m(hi, Metric::UpcodingRate)
         ),
-        // Differences quality − profit: a rejection gap of exactly 0 in the quality regime (no
-        // one rejected) is no finding on its own, so only the comparison is checked.
         vec![
-            c.change("up-coding, quality − profit", PROFIT, QUALITY, Metric::UpcodingRate, false),
-            c.change("rejection gap, quality − profit", PROFIT, QUALITY, Metric::CherryPickingGap, false),
-            c.change("effort, quality − profit", PROFIT, QUALITY, Metric::MeanEffort, true),
-            c.change("funds, quality − profit", PROFIT, QUALITY, Metric::TerminalFunds, false),
+            c.change("Δ rejection gap", lo, hi, Metric::CherryPickingGap, false),
+            c.change("Δ effort", lo, hi, Metric::MeanEffort, true),
+            c.change("Δ funds", lo, hi, Metric::TerminalFunds, false),
         ],
     )
 }
@@ -444,27 +459,25 @@ fn capacity_waiting(c: &Cells) -> Fact {
 
 /// Fact 9 of Table 4.
 fn flexible_capacity(c: &Cells) -> Fact {
-    let (flex0, flex4, even) = ("flex_0_balanced", "flex_4_balanced", "capacity_14_balanced");
+    let (none, by_kpi, by_queue) = (
+        "flex_0_balanced",
+        "flex_4_balanced",
+        "flex_4_balanced_queue",
+    );
     fact(
         "Flexible capacity helps only under an appropriate allocation rule",
         "Bekker et al. (2017)",
-        "4 extra beds, balanced regime: a flexible pool steered by KPI rank (ξ = 1) against the same beds as fixed capacity shared evenly",
-        "with KPI steering waiting rises; shared evenly the same beds lower it",
+        "4 of the 10 beds made flexible, balanced regime: steered (ξ = 1) by last period's KPI against the same beds steered by the teams' backlogs",
+        "steered by KPI waiting rises; steered by queue length the same beds lower it",
         format!(
-            "steered {:.3} → {:.3}; shared evenly {:.3} → {:.3}; steering off {:.3} → {:.3}",
-            c.m(flex0, Metric::MeanWaiting),
-            c.m(flex4, Metric::MeanWaiting),
-            c.m(flex0, Metric::MeanWaiting),
-            c.m(even, Metric::MeanWaiting),
-            c.m("flex_no_steering_0_balanced", Metric::MeanWaiting),
-            c.m("flex_no_steering_4_balanced", Metric::MeanWaiting),
+            "no pool {:.3}; KPI-steered {:.3}; queue-steered {:.3}",
+            c.m(none, Metric::MeanWaiting),
+            c.m(by_kpi, Metric::MeanWaiting),
+            c.m(by_queue, Metric::MeanWaiting),
         ),
-        // Steering off with ξ = 0 follows the even split of a flexible pool, so its waiting is
-        // the no-pool waiting by design: the comparison that could differ is with the same
-        // beds as fixed capacity.
         vec![
-            c.change("Δ waiting, steered pool", flex0, flex4, Metric::MeanWaiting, true),
-            c.change("Δ waiting, beds shared evenly", flex0, even, Metric::MeanWaiting, false),
+            c.change("Δ waiting, KPI-steered pool", none, by_kpi, Metric::MeanWaiting, true),
+            c.change("Δ waiting, queue-steered pool", none, by_queue, Metric::MeanWaiting, false),
         ],
     )
 }

@@ -2,10 +2,10 @@
 //! findings of §5.2 and Appendices F–G hold.
 
 use medisim_core::progress::Hidden;
-use medisim_experiments::cells::{run_cells, Cell};
+use medisim_experiments::cells::{run_cells, Cell, CellSpec};
 use medisim_experiments::l2::{self, Lever};
 use medisim_experiments::{validate, Options};
-use medisim_sim::Metric;
+use medisim_sim::{Field, Metric};
 
 fn facts(seeds: std::ops::RangeInclusive<u64>) -> Vec<medisim_experiments::validate::Fact> {
     let o = Options {
@@ -121,6 +121,86 @@ fn a_higher_health_to_cost_kpi_weight_raises_effort_and_lowers_funds() {
         assert!(
             at(&c, r, 5.0).mean(Metric::TerminalFunds) < at(&c, r, 0.5).mean(Metric::TerminalFunds),
             "{r}"
+        );
+    }
+}
+
+/// A change made to every cell: the model variant with one mechanism switched off.
+type Variant = fn(&mut CellSpec);
+
+/// The nine facts on seeds 1..30 with every cell changed by `variant` first.
+fn facts_where(o: Options, variant: impl Fn(&mut CellSpec)) -> Vec<validate::Fact> {
+    let mut specs = validate::specs(&o.scenario, &o.policy, &o.seeds, o.horizon);
+    specs.iter_mut().for_each(variant);
+    let (cells, _) = run_cells(&specs, None, &Hidden).unwrap();
+    validate::evaluate(&cells)
+}
+
+/// Each fact's check tests its intervention: with the mechanism the fact is about switched
+/// off, the same check fails on the same seeds (a check that passed anyway would pass by
+/// construction).
+#[test]
+fn each_fact_fails_with_its_mechanism_switched_off() {
+    let paper = Options::paper;
+    // The baseline rules with the margin motive taken out of triage (fact 3).
+    let no_margin_in_triage = medisim_sim::load(&medisim_sim::schema::BASELINE_SOURCE.replace(
+        "clinical_triage_score + margin_pressure + quality_pressure",
+        "clinical_triage_score + quality_pressure",
+    ))
+    .unwrap();
+    assert!(!no_margin_in_triage.same_behaviour(medisim_sim::baseline()));
+    let variants: [(usize, &str, Options, Variant); 9] = [
+        (1, "no up-coding possible", paper(), |c| {
+            c.scenario.coding.max_upcode = 0
+        }),
+        (2, "no up-coding possible", paper(), |c| {
+            c.scenario.coding.max_upcode = 0
+        }),
+        (
+            3,
+            "no margin motive in triage",
+            Options {
+                policy: no_margin_in_triage,
+                ..paper()
+            },
+            |_| {},
+        ),
+        (4, "audits cost the coder nothing", paper(), |c| {
+            c.scenario.audit.penalty = 0.0;
+            c.scenario.audit.clawback = false;
+            c.scenario.audit.reputation_hit = 0.0;
+        }),
+        (
+            5,
+            "the bonus does not enter the response (θ = 0)",
+            paper(),
+            |c| c.scenario.response.theta = 0.0,
+        ),
+        (
+            6,
+            "the bonus does not enter the response (θ = 0)",
+            paper(),
+            |c| c.scenario.response.theta = 0.0,
+        ),
+        (7, "health has no value to the provider", paper(), |c| {
+            c.scenario.response.health_value = 0.0
+        }),
+        // One arrival in five periods against at least six beds: no queue for beds to relieve.
+        (8, "no congestion", paper(), |c| {
+            c.scenario.arrivals.rate = 0.2
+        }),
+        (9, "no steering (ξ = 0)", paper(), |c| {
+            c.policy.fix(Field::Xi, 0.0)
+        }),
+    ];
+    for (number, off, o, variant) in variants {
+        let facts = facts_where(o, variant);
+        let f = &facts[number - 1];
+        assert!(
+            !f.pass,
+            "fact {number} ({}) still passes with {off}:\n{}",
+            f.name,
+            validate::table(std::slice::from_ref(f))
         );
     }
 }

@@ -13,7 +13,7 @@ use crate::metrics::{Accumulator, RolloutMetrics};
 use crate::objective::ObjectiveKind;
 use crate::records::{PeriodRecord, TeamRecord};
 use crate::rng::{stream, Purpose};
-use crate::scenario::{CodingMode, Routing, Scenario};
+use crate::scenario::{CodingMode, FlexSteering, Routing, Scenario};
 use crate::schema::{AdminFeature as A, AdminLevers, DoctorFeature as D, Field, HospitalProgram};
 use medisim_core::stats::population_sd;
 use medisim_core::{mean, ratio};
@@ -157,7 +157,7 @@ impl Rollout<'_> {
                 }
                 lv = c.levers(t, &features, lv);
             }
-            allocate_beds(&mut teams, &lv);
+            allocate_beds(&mut teams, &lv, s.flex_steering);
 
             // --- Identify: arrivals and coding.
             arrivals.clear();
@@ -692,9 +692,18 @@ pub fn audit_probability(s: &Scenario, gap: f64) -> f64 {
     (s.audit.base_prob + s.audit.slope * gap.max(0.0)).clamp(0.0, 1.0)
 }
 
+/// The signal steering follows for one team: last period's KPI or the backlog it carries in.
+fn steering_signal(t: &Team, steering: FlexSteering) -> f64 {
+    match steering {
+        FlexSteering::Kpi => t.kpi,
+        FlexSteering::QueueLength => t.queue.len() as f64,
+    }
+}
+
 /// Beds per team: the dedicated part of the capacity split evenly, then the flexible pool by
-/// static shares (ξ = 0) or by KPI steering (ξ > 0: weights exp(ξ · standardised last KPI)).
-fn allocate_beds(teams: &mut [Team], lv: &AdminLevers) {
+/// static shares (ξ = 0) or by steering (ξ > 0: weights exp(ξ · standardised signal), the
+/// signal last period's KPI or the team's backlog, as `steering` says).
+fn allocate_beds(teams: &mut [Team], lv: &AdminLevers, steering: FlexSteering) {
     let j = teams.len();
     let dedicated = lv.total_capacity - lv.flex_pool;
     for (i, t) in teams.iter_mut().enumerate() {
@@ -711,14 +720,15 @@ fn allocate_beds(teams: &mut [Team], lv: &AdminLevers) {
         }
         return;
     }
-    let m = mean(teams.iter().map(|t| t.kpi));
-    let sd = population_sd(teams.iter().map(|t| t.kpi));
+    let signal = |t: &Team| steering_signal(t, steering);
+    let m = mean(teams.iter().map(signal));
+    let sd = population_sd(teams.iter().map(signal));
     // Fixed-size scratch (at most 64 teams, validated): no allocation in the period loop.
     let mut quota_buf = [0.0f64; 64];
     let quotas = &mut quota_buf[..j];
     let mut total = 0.0;
     for (q, t) in quotas.iter_mut().zip(teams.iter()) {
-        *q = (lv.xi * (t.kpi - m) / (sd + 1e-9)).exp();
+        *q = (lv.xi * (signal(t) - m) / (sd + 1e-9)).exp();
         total += *q;
     }
     let mut given = 0;
@@ -820,8 +830,8 @@ mod tests {
     fn without_steering_the_flexible_pool_changes_nothing() {
         let mut a = teams(&[0.3, -1.0, 0.1, 2.0, 0.0]);
         let mut b = a.clone();
-        allocate_beds(&mut a, &levers(10, 0, 0.0));
-        allocate_beds(&mut b, &levers(10, 4, 0.0));
+        allocate_beds(&mut a, &levers(10, 0, 0.0), FlexSteering::Kpi);
+        allocate_beds(&mut b, &levers(10, 4, 0.0), FlexSteering::Kpi);
         let beds = |t: &[Team]| t.iter().map(|x| x.beds).collect::<Vec<_>>();
         assert_eq!(beds(&a), vec![2, 2, 2, 2, 2]);
         assert_eq!(beds(&a), beds(&b));
@@ -830,7 +840,7 @@ mod tests {
     #[test]
     fn kpi_steering_moves_flexible_beds_to_high_kpi_teams() {
         let mut t = teams(&[0.3, -1.0, 0.1, 2.0, 0.0]);
-        allocate_beds(&mut t, &levers(10, 4, 1.5));
+        allocate_beds(&mut t, &levers(10, 4, 1.5), FlexSteering::Kpi);
         let beds: Vec<u32> = t.iter().map(|x| x.beds).collect();
         assert_eq!(beds.iter().sum::<u32>(), 10);
         assert!(beds[3] >= 3, "{beds:?}");
@@ -838,6 +848,30 @@ mod tests {
             beds[1], 1,
             "the lowest-KPI team keeps only its dedicated bed: {beds:?}"
         );
+    }
+
+    /// Steered by backlog, the same beds go to the longest queue whatever the KPIs say.
+    #[test]
+    fn queue_steering_moves_flexible_beds_to_the_longest_queues() {
+        let mut t = teams(&[0.3, -1.0, 0.1, 2.0, 0.0]);
+        let waiting = Patient {
+            id: 0,
+            a: Arrival {
+                group: 0,
+                cmi: 0.1,
+                urgency: 0.5,
+                tolerance: 3,
+            },
+            coded: 0,
+            wait: 1,
+        };
+        t[1].queue = vec![waiting; 6];
+        t[4].queue = vec![waiting; 1];
+        allocate_beds(&mut t, &levers(10, 4, 1.5), FlexSteering::QueueLength);
+        let beds: Vec<u32> = t.iter().map(|x| x.beds).collect();
+        assert_eq!(beds.iter().sum::<u32>(), 10);
+        assert!(beds[1] >= 3, "the longest queue gets the pool: {beds:?}");
+        assert_eq!(beds[3], 1, "a high KPI earns nothing here: {beds:?}");
     }
 
     #[test]

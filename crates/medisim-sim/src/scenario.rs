@@ -50,6 +50,17 @@ pub enum Routing {
     ShortestQueue,
 }
 
+/// The signal KPI steering (ξ > 0) follows when it assigns the flexible pool (Appendix G).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlexSteering {
+    /// Last period's KPI: beds follow measured performance (the paper's L2 steering).
+    Kpi,
+    /// The backlog each team carries into the period: beds follow the longest queues, the
+    /// allocation rule Bekker et al. (2017) study and the paper's Appendix G says would help.
+    QueueLength,
+}
+
 /// The arrival kernel (paper Eq. 10 and Appendix L).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -381,6 +392,8 @@ pub struct Scenario {
     /// Care teams (J).
     pub teams: usize,
     pub routing: Routing,
+    /// What the flexible pool follows when ξ > 0.
+    pub flex_steering: FlexSteering,
     pub arrivals: Arrivals,
     pub case_mix: CaseMix,
     pub care: Care,
@@ -397,6 +410,7 @@ impl Default for Scenario {
             seed: 0,
             teams: 5,
             routing: Routing::Uniform,
+            flex_steering: FlexSteering::Kpi,
             arrivals: Arrivals::default(),
             case_mix: CaseMix::default(),
             care: Care::default(),

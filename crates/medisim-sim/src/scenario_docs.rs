@@ -35,6 +35,11 @@ pub const KEY_DOCS: &[KeyDoc] = &[
         "how arriving patients register to teams",
     ),
     d(
+        "flex_steering",
+        "kpi | queue_length",
+        "with xi > 0, the flexible pool follows last period's KPI or the teams' backlogs",
+    ),
+    d(
         "arrivals.kernel",
         "poisson | schedule | negative_binomial | replay",
         "the arrival law (Eq. 10, Appendix L)",
