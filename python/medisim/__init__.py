@@ -521,24 +521,41 @@ def search(
 
 
 def contract(
-    model: str = "nonnegative",
+    model: Optional[str] = None,
     pi00: Optional[float] = None,
     pi01: Optional[float] = None,
     pi10: Optional[float] = None,
     pi11: Optional[float] = None,
     gamma: Optional[float] = None,
-    p11: float = 0.0,
-    t: float = 0.0,
-    w0: float = 0.0,
-    w1: float = 0.0,
-    utility: str = "sqrt",
+    p11: Optional[float] = None,
+    t: Optional[float] = None,
+    w0: Optional[float] = None,
+    w1: Optional[float] = None,
+    utility: Optional[str] = None,
+    action: Optional[str] = None,
+    patients: Optional[int] = None,
+    seed: Optional[int] = None,
+    data: Optional[Union[str, os.PathLike]] = None,
 ) -> dict:
-    """An optimal end-of-life payment contract (seed 003), closed form and numeric check, as
-    ``medisim contract`` computes it: probabilities left out are the ICP case study's; ``p11``
-    (free), ``t`` (nonnegative), ``w0``/``w1`` (misclassified) and ``utility`` (risk-averse:
-    ``sqrt``, ``log1p`` or ``cara:R``) pick the model's member."""
+    """An optimal end-of-life payment contract (seed 003), as ``medisim contract [ACTION]
+    --json`` gives it.
+
+    Without ``action``: the closed form and numeric check of ``model`` (``nonnegative`` when
+    left out; probabilities left out are the ICP case study's; ``p11`` (free), ``t``
+    (nonnegative), ``w0``/``w1`` (misclassified) and ``utility`` (risk-averse: ``sqrt``,
+    ``log1p`` or ``cara:R``) pick the model's member). ``action="icp"``: the case study.
+    ``"simulate"``: the contract on simulated cohorts of ``patients`` (100,000) from ``seed``
+    (1), beside all-high and all-low care (``{"solution", "cohorts"}``). ``"estimate"``:
+    Algorithm 1 on the cohort CSV at ``data``, priced under limited liability
+    (``{"estimate", "contract"}``; estimates that break an assumption raise ``ValueError``).
+    ``"generate"``: a synthetic cohort (``{"csv", "truth"}``). A setting the action does not
+    read raises ``ValueError`` naming it."""
+    path = None if data is None else os.fspath(data)
     return json.loads(
-        _native.contract(model, pi00, pi01, pi10, pi11, gamma, p11, t, w0, w1, utility)
+        _native.contract(
+            model, pi00, pi01, pi10, pi11, gamma, p11, t, w0, w1, utility,
+            action, patients, seed, path,
+        )
     )
 
 

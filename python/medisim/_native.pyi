@@ -40,12 +40,21 @@ def search(
 ) -> str: ...
 def evaluate(policy: str, scenario: str, seeds: list[int], horizon: int, objective: str) -> str: ...
 def contract(
-    model: str = "nonnegative",
-    pi00: float = 0.51,
-    pi01: float = 0.75,
-    pi10: float = 0.66,
-    pi11: float = 0.85,
-    gamma: float = 0.44,
+    model: str | None = None,
+    pi00: float | None = None,
+    pi01: float | None = None,
+    pi10: float | None = None,
+    pi11: float | None = None,
+    gamma: float | None = None,
+    p11: float | None = None,
+    t: float | None = None,
+    w0: float | None = None,
+    w1: float | None = None,
+    utility: str | None = None,
+    action: str | None = None,
+    patients: int | None = None,
+    seed: int | None = None,
+    data: str | None = None,
 ) -> str: ...
 
 class HospitalEnvCore:

@@ -287,6 +287,44 @@ def test_contract_takes_every_model_setting_the_command_line_takes():
     assert json.loads(cli.stdout)["payments"] == medisim.contract("free", p11=0.2)["payments"]
 
 
+def _cli_json(*args):
+    out = subprocess.run(
+        [os.environ.get("MEDISIM_BIN", "medisim"), *args], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_every_contract_action_is_the_command_lines(tmp_path):
+    """icp, simulate, estimate and generate give what `medisim contract ACTION` gives."""
+    assert medisim.contract(action="icp") == json.loads(_cli_json("contract", "icp", "--json"))
+    sim = medisim.contract("free", p11=0.2, action="simulate", patients=500, seed=3)
+    assert sim == json.loads(
+        _cli_json("contract", "simulate", "--provider", "free", "--p11", "0.2",
+                  "--patients", "500", "--seed", "3", "--json")
+    )
+    assert [c["policy"] for c in sim["cohorts"]] == ["best_response", "all_high", "all_low"]
+    made = medisim.contract(action="generate", patients=800, seed=4)
+    assert made["csv"] == _cli_json("contract", "generate", "--patients", "800", "--seed", "4")
+    assert 0 < made["truth"]["gamma"] < 1
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text(made["csv"])
+    est = medisim.contract(action="estimate", data=cohort)
+    assert est == json.loads(_cli_json("contract", "estimate", "--data", str(cohort), "--json"))
+    assert est["contract"]["agree"] and est["estimate"]["matched_pairs"] > 0
+    # What an action would ignore is refused by name, as on the command line.
+    with pytest.raises(ValueError, match="`pi00` is not read by contract"):
+        medisim.contract(action="icp", pi00=0.5)
+    with pytest.raises(ValueError, match="`patients` is not read"):
+        medisim.contract(patients=10)
+    with pytest.raises(ValueError, match="needs data"):
+        medisim.contract(action="estimate")
+    with pytest.raises(ValueError, match="patients must be in \\[2"):
+        medisim.contract(action="simulate", patients=1)
+    with pytest.raises(ValueError, match="unknown contract action `solve`"):
+        medisim.contract(action="solve")
+
+
 def test_long_calls_report_progress_and_stop_at_ctrl_c():
     import _thread
     import threading

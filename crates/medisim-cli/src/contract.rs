@@ -2,8 +2,7 @@
 //! Monte Carlo check of a contract.
 
 use anyhow::{bail, Result};
-use medisim_contracts::contract::ContractScenario;
-use medisim_contracts::simulate::{simulate, Cohort, Policy};
+use medisim_contracts::contract::{CohortCheck, ContractScenario, Priced};
 use medisim_contracts::{solve, Model, Params, Solution};
 use medisim_core::text::name_of;
 use std::collections::BTreeSet;
@@ -111,26 +110,22 @@ impl ContractArgs {
     }
 }
 
-const MAX_PATIENTS: usize = 10_000_000;
-
-/// The flags of the model's solve: the provider, its member and the parameters.
-const SOLVE_FLAGS: [&str; 13] = [
-    "provider", "pi00", "pi01", "pi10", "pi11", "gamma", "p11", "t", "w0", "w1", "utility", "cost",
-    "json",
-];
-
-/// The flags `action` reads, beside the action itself.
+/// The flags `action` reads, beside the action itself: the model's keys
+/// (`medisim_contracts::contract::reads`) and, where something is printed, how.
 fn reads(action: Option<Action>) -> Vec<&'static str> {
-    match action {
-        None => SOLVE_FLAGS.to_vec(),
-        Some(Action::Simulate) => [&SOLVE_FLAGS[..], &["patients", "seed"]].concat(),
-        // The case study's parameters and model are the paper's (Table I).
-        Some(Action::Icp) => vec!["cost", "json"],
-        // The estimates are priced under limited liability (Theorem 2).
-        Some(Action::Estimate) => vec!["data", "cost", "json"],
-        // The synthetic cohort has its own known truth.
-        Some(Action::Generate) => vec!["patients", "seed"],
+    let name = action.map(action_name);
+    let mut read = medisim_contracts::contract::reads(name.as_deref())
+        .expect("every Action is a contract action");
+    if action != Some(Action::Generate) {
+        read.extend(["cost", "json"]);
     }
+    read
+}
+
+fn action_name(a: Action) -> String {
+    clap::ValueEnum::to_possible_value(&a)
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
 }
 
 /// Refuse a typed flag the action does not read: it was ignored (`contract icp --provider free
@@ -138,8 +133,7 @@ fn reads(action: Option<Action>) -> Vec<&'static str> {
 fn refuse_unread(action: Option<Action>, typed: &BTreeSet<String>) -> Result<()> {
     let read = reads(action);
     let name = action.map_or("`contract` (the model's solve)".to_string(), |a| {
-        let value = clap::ValueEnum::to_possible_value(&a).map(|v| v.get_name().to_string());
-        format!("`contract {}`", value.unwrap_or_default())
+        format!("`contract {}`", action_name(a))
     });
     match typed
         .iter()
@@ -182,26 +176,12 @@ pub fn contract(a: &ContractArgs, typed: &BTreeSet<String>) -> Result<bool> {
     let cause = medisim_core::params::culprit(&params, &Params::ICP);
     crate::experiments::finite_result(&s, "the contract", &cause)?;
     if a.action == Some(Action::Simulate) {
-        // One patient has no spread, so no interval to set beside the model's expectation.
-        if !(2..=MAX_PATIENTS).contains(&a.patients) {
-            bail!(
-                "--patients must be in [2, {MAX_PATIENTS}] (an interval needs two patients), got {}",
-                a.patients
-            );
-        }
-        let cohorts: Vec<Cohort> = Policy::ALL
-            .iter()
-            .map(|p| simulate(&params, &s.payments, *p, a.patients, a.seed))
-            .collect();
+        let check = CohortCheck::run(s, &params, a.patients, a.seed)
+            .map_err(|e| anyhow::anyhow!("--{e}"))?;
         if a.json {
-            say!(
-                "{}",
-                serde_json::to_string_pretty(
-                    &serde_json::json!({"solution": s, "cohorts": cohorts})
-                )?
-            );
+            say!("{}", serde_json::to_string_pretty(&check)?);
         } else {
-            print_solution(&s, a.cost)?;
+            print_solution(&check.solution, a.cost)?;
             say!(
                 "\nsimulated cohort: {} patients, seed {}",
                 a.patients,
@@ -214,7 +194,7 @@ pub fn contract(a: &ContractArgs, typed: &BTreeSet<String>) -> Result<bool> {
                 "payment/patient [95% CI]",
                 "provider utility [95% CI]"
             );
-            for c in &cohorts {
+            for c in &check.cohorts {
                 let cell = |s: &medisim_core::Summary, e: f64| {
                     format!(
                         "{:.4} [{:.4}, {:.4}] ({:.4})",
@@ -231,7 +211,7 @@ pub fn contract(a: &ContractArgs, typed: &BTreeSet<String>) -> Result<bool> {
             }
             say!("  (in parentheses: the model's expectation; payments in units of the cost F)");
         }
-        return Ok(cohorts[0].covers_expectations());
+        return Ok(check.covers_expectations());
     }
     if a.json {
         say!("{}", serde_json::to_string_pretty(&s)?);
@@ -325,16 +305,9 @@ fn print_solution(s: &Solution, cost: f64) -> Result<()> {
 }
 
 fn generate(a: &ContractArgs) -> Result<bool> {
-    use medisim_contracts::estimate::{write_cohort, Synthetic};
-    if !(1..=MAX_PATIENTS).contains(&a.patients) {
-        bail!(
-            "--patients must be in [1, {MAX_PATIENTS}], got {}",
-            a.patients
-        );
-    }
-    let g = Synthetic::default();
-    say_raw!("{}", write_cohort(&g.cohort(a.patients, a.seed)));
-    let t = g.truth(400_000, 5);
+    let (csv, t) = medisim_contracts::contract::generate(a.patients, a.seed)
+        .map_err(|e| anyhow::anyhow!("--{e}"))?;
+    say_raw!("{csv}");
     eprintln!(
         "true parameters of this generator: π00 {:.4}  π01 {:.4}  π10 {:.4}  π11 {:.4}  γ {:.4}",
         t.pi00, t.pi01, t.pi10, t.pi11, t.gamma
@@ -343,26 +316,17 @@ fn generate(a: &ContractArgs) -> Result<bool> {
 }
 
 fn estimate(a: &ContractArgs) -> Result<bool> {
-    use medisim_contracts::estimate::{estimate, read_cohort};
+    use medisim_contracts::contract::{Priced, MAX_COHORT_BYTES};
     let Some(path) = &a.data else {
         bail!("`medisim contract estimate` needs --data FILE.csv");
     };
-    // A cohort is at most a million rows of modest width.
-    const MAX_BYTES: u64 = 256 << 20;
-    let text = medisim_core::input::read_text(path, MAX_BYTES, "a cohort file")?;
-    let est = read_cohort(&text, &path.display().to_string()).and_then(|c| estimate(&c))?;
-    let priced = solve(Model::NonNegative { t: 0.0 }, &est.params);
+    let text = medisim_core::input::read_text(path, MAX_COHORT_BYTES, "a cohort file")?;
+    let priced = Priced::from_csv(&text, &path.display().to_string())?;
     if a.json {
-        let contract = priced.as_ref().ok();
-        let problem = priced.as_ref().err().map(ToString::to_string);
-        say!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "estimate": est, "contract": contract, "contract_error": problem
-            }))?
-        );
-        return Ok(priced_or_refused(priced)?.agree);
+        say!("{}", serde_json::to_string_pretty(&priced)?);
+        return Ok(priced_or_refused(&priced)?.agree);
     }
+    let est = &priced.estimate;
     let p = &est.params;
     say!(
         "Algorithm 1 on {}: {} matched pairs",
@@ -397,14 +361,38 @@ fn estimate(a: &ContractArgs) -> Result<bool> {
         "  Cox log hazard ratios, treated arm: {}",
         coef(&est.treated)
     );
-    let priced = priced_or_refused(priced)?;
+    let contract = priced_or_refused(&priced)?;
     say!("");
-    print_solution(&priced, a.cost)?;
-    Ok(priced.agree)
+    print_solution(contract, a.cost)?;
+    Ok(contract.agree)
 }
 
 /// Estimates that break an assumption are a property of the data given: refused (exit 2), as
 /// `medisim contract` refuses the same values typed, after the estimates are shown.
-fn priced_or_refused<T, E: std::fmt::Display>(priced: Result<T, E>) -> Result<T> {
-    priced.map_err(|e| anyhow::anyhow!("the estimates cannot price a contract: {e}"))
+fn priced_or_refused(priced: &Priced) -> Result<&Solution> {
+    priced.contract.as_ref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "the estimates cannot price a contract: {}",
+            priced
+                .contract_error
+                .as_deref()
+                .unwrap_or("no reason given")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every action the command line offers is one the contracts crate knows, and each reads
+    /// how it prints except `generate` (which writes CSV).
+    #[test]
+    fn every_action_has_its_keys() {
+        for a in <Action as clap::ValueEnum>::value_variants() {
+            let read = reads(Some(*a));
+            assert_eq!(read.contains(&"json"), *a != Action::Generate, "{a:?}");
+        }
+        assert!(reads(None).contains(&"provider"));
+    }
 }

@@ -3,7 +3,9 @@
 //! model's point `t` on its optimal segment. A contract is solved, not simulated: it runs once
 //! per setting whatever the seeds, each metric an exact value.
 
+use crate::estimate::{estimate, read_cohort, write_cohort, Estimate, EstimateError, Synthetic};
 use crate::model::{solve, Choice, Model as Provider, Solution, Utility};
+use crate::simulate::{simulate, Cohort, Policy as CarePolicy};
 use crate::{Params, MODEL_VERSION};
 use medisim_core::{Metric, Model, ModelVersion, NoSettings, RunSpec, Summaries, Summary};
 use serde::{Deserialize, Serialize};
@@ -143,6 +145,111 @@ impl ContractScenario {
     pub fn solve(&self) -> Result<Solution, String> {
         solve(self.provider_model()?, &self.params()).map_err(|e| e.to_string())
     }
+}
+
+/// The keys of the model's solve: the provider, its member and the parameters.
+pub const SOLVE_KEYS: [&str; 11] = [
+    "provider", "pi00", "pi01", "pi10", "pi11", "gamma", "p11", "t", "w0", "w1", "utility",
+];
+
+/// The actions beside the model's solve: `icp`, `simulate`, `estimate`, `generate`.
+pub const ACTIONS: [&str; 4] = ["icp", "simulate", "estimate", "generate"];
+
+/// The keys an action reads (`None`: the model's solve), so that a key given to an action
+/// that would ignore it is refused by name wherever the action is called from.
+pub fn reads(action: Option<&str>) -> Result<Vec<&'static str>, String> {
+    Ok(match action {
+        None => SOLVE_KEYS.to_vec(),
+        Some("simulate") => [&SOLVE_KEYS[..], &["patients", "seed"]].concat(),
+        // The case study's parameters and model are the paper's (Table I).
+        Some("icp") => vec![],
+        // The estimates are priced under limited liability (Theorem 2).
+        Some("estimate") => vec!["data"],
+        // The synthetic cohort has its own known truth.
+        Some("generate") => vec!["patients", "seed"],
+        Some(other) => {
+            return Err(format!(
+                "unknown contract action `{other}`: one of {}",
+                ACTIONS.join(", ")
+            ))
+        }
+    })
+}
+
+/// Most patients a simulated or generated cohort holds (a bound on work and memory).
+pub const MAX_PATIENTS: usize = 10_000_000;
+
+/// Largest cohort file `estimate` reads: a million rows of modest width.
+pub const MAX_COHORT_BYTES: u64 = 256 << 20;
+
+/// A solved contract checked on simulated cohorts, one per care policy (the contract's own
+/// first, then all-high and all-low care): `medisim contract simulate`.
+#[derive(Clone, Debug, Serialize)]
+pub struct CohortCheck {
+    pub solution: Solution,
+    pub cohorts: Vec<Cohort>,
+}
+
+impl CohortCheck {
+    /// Simulate `patients` patients (at least two: an interval needs them) under each policy,
+    /// from the named streams of `seed`.
+    pub fn run(
+        solution: Solution,
+        params: &Params,
+        patients: usize,
+        seed: u64,
+    ) -> Result<CohortCheck, String> {
+        if !(2..=MAX_PATIENTS).contains(&patients) {
+            return Err(format!(
+                "patients must be in [2, {MAX_PATIENTS}] (an interval needs two patients), got {patients}"
+            ));
+        }
+        let cohorts = CarePolicy::ALL
+            .iter()
+            .map(|p| simulate(params, &solution.payments, *p, patients, seed))
+            .collect();
+        Ok(CohortCheck { solution, cohorts })
+    }
+
+    /// The contract's own cohort covers each of the model's expectations.
+    pub fn covers_expectations(&self) -> bool {
+        self.cohorts[0].covers_expectations()
+    }
+}
+
+/// Algorithm 1's estimates and the limited-liability contract they price, or why they cannot
+/// price one (an assumption the estimates break): `medisim contract estimate`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Priced {
+    pub estimate: Estimate,
+    pub contract: Option<Solution>,
+    pub contract_error: Option<String>,
+}
+
+impl Priced {
+    /// Estimate π and γ from a cohort CSV (`origin` names it in errors), then price the
+    /// non-negative contract at the estimates.
+    pub fn from_csv(text: &str, origin: &str) -> Result<Priced, EstimateError> {
+        let estimate = read_cohort(text, origin).and_then(|c| estimate(&c))?;
+        let priced = solve(Provider::NonNegative { t: 0.0 }, &estimate.params);
+        Ok(Priced {
+            estimate,
+            contract_error: priced.as_ref().err().map(ToString::to_string),
+            contract: priced.ok(),
+        })
+    }
+}
+
+/// A synthetic cohort as CSV from the built-in generator, and the true parameters it was drawn
+/// with: `medisim contract generate`.
+pub fn generate(patients: usize, seed: u64) -> Result<(String, Params), String> {
+    if !(1..=MAX_PATIENTS).contains(&patients) {
+        return Err(format!(
+            "patients must be in [1, {MAX_PATIENTS}], got {patients}"
+        ));
+    }
+    let g = Synthetic::default();
+    Ok((write_cohort(&g.cohort(patients, seed)), g.truth(400_000, 5)))
 }
 
 impl Model for Contract {

@@ -663,43 +663,111 @@ fn search(
     .to_string())
 }
 
-/// An end-of-life payment contract (seed 003): JSON of the closed form, the numeric
-/// cross-check and what they imply. Probabilities left out are the ICP case study's
-/// (`Params::ICP`); the model's member is chosen as on the command line (`Choice`).
+/// An end-of-life payment contract (seed 003), as `medisim contract [ACTION] --json` gives it.
+/// Without an action: the closed form, the numeric cross-check and what they imply, for the
+/// scenario (probabilities left out are the ICP case study's; the member is chosen as on the
+/// command line). `icp`: the case study. `simulate`: the contract on simulated cohorts.
+/// `estimate`: Algorithm 1 on a cohort CSV at `data`, priced. `generate`: a synthetic cohort
+/// (`{"csv", "truth"}`). A key the action does not read is refused by name, as on the command
+/// line.
 #[pyfunction]
-#[pyo3(signature = (model = "nonnegative", pi00 = None, pi01 = None, pi10 = None, pi11 = None,
-                    gamma = None, p11 = 0.0, t = 0.0, w0 = 0.0, w1 = 0.0, utility = "sqrt"))]
+#[pyo3(signature = (model = None, pi00 = None, pi01 = None, pi10 = None, pi11 = None,
+                    gamma = None, p11 = None, t = None, w0 = None, w1 = None, utility = None,
+                    action = None, patients = None, seed = None, data = None))]
 #[allow(clippy::too_many_arguments)]
 fn contract(
-    model: &str,
+    py: Python<'_>,
+    model: Option<String>,
     pi00: Option<f64>,
     pi01: Option<f64>,
     pi10: Option<f64>,
     pi11: Option<f64>,
     gamma: Option<f64>,
-    p11: f64,
-    t: f64,
-    w0: f64,
-    w1: f64,
-    utility: &str,
+    p11: Option<f64>,
+    t: Option<f64>,
+    w0: Option<f64>,
+    w1: Option<f64>,
+    utility: Option<String>,
+    action: Option<&str>,
+    patients: Option<usize>,
+    seed: Option<u64>,
+    data: Option<std::path::PathBuf>,
 ) -> PyResult<String> {
+    use medisim_contracts::contract::{self as c, CohortCheck, ContractScenario, Priced};
+    let given = [
+        ("provider", model.is_some()),
+        ("pi00", pi00.is_some()),
+        ("pi01", pi01.is_some()),
+        ("pi10", pi10.is_some()),
+        ("pi11", pi11.is_some()),
+        ("gamma", gamma.is_some()),
+        ("p11", p11.is_some()),
+        ("t", t.is_some()),
+        ("w0", w0.is_some()),
+        ("w1", w1.is_some()),
+        ("utility", utility.is_some()),
+        ("patients", patients.is_some()),
+        ("seed", seed.is_some()),
+        ("data", data.is_some()),
+    ];
+    let read = c::reads(action).map_err(value_error)?;
+    if let Some((key, _)) = given.iter().find(|(k, g)| *g && !read.contains(k)) {
+        let key = if *key == "provider" { "model" } else { key };
+        return Err(value_error(format!(
+            "`{key}` is not read by contract({}); it reads {}",
+            action.map_or("".to_string(), |a| format!("action=\"{a}\"")),
+            read.iter()
+                .map(|k| if *k == "provider" { "model" } else { k })
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     // The same scenario, and so the same name → model mapping, as the command line's.
-    let icp = medisim_contracts::contract::ContractScenario::default();
-    let scenario = medisim_contracts::contract::ContractScenario {
-        provider: model.to_string(),
-        pi00: pi00.unwrap_or(icp.pi00),
-        pi01: pi01.unwrap_or(icp.pi01),
-        pi10: pi10.unwrap_or(icp.pi10),
-        pi11: pi11.unwrap_or(icp.pi11),
-        gamma: gamma.unwrap_or(icp.gamma),
-        p11,
-        t,
-        w0,
-        w1,
-        utility: utility.to_string(),
+    let d = ContractScenario::default();
+    let scenario = ContractScenario {
+        provider: model.unwrap_or(d.provider),
+        pi00: pi00.unwrap_or(d.pi00),
+        pi01: pi01.unwrap_or(d.pi01),
+        pi10: pi10.unwrap_or(d.pi10),
+        pi11: pi11.unwrap_or(d.pi11),
+        gamma: gamma.unwrap_or(d.gamma),
+        p11: p11.unwrap_or(d.p11),
+        t: t.unwrap_or(d.t),
+        w0: w0.unwrap_or(d.w0),
+        w1: w1.unwrap_or(d.w1),
+        utility: utility.unwrap_or(d.utility),
     };
-    let s = scenario.solve().map_err(value_error)?;
-    serde_json::to_string(&s).map_err(value_error)
+    // The command line's defaults for a cohort.
+    let (patients, seed) = (patients.unwrap_or(100_000), seed.unwrap_or(1));
+    py.allow_threads(|| {
+        let json = match action {
+            None | Some("icp") => serde_json::to_value(scenario.solve()?),
+            Some("simulate") => serde_json::to_value(CohortCheck::run(
+                scenario.solve()?,
+                &scenario.params(),
+                patients,
+                seed,
+            )?),
+            Some("estimate") => {
+                let path = data.ok_or("contract(action=\"estimate\") needs data=FILE.csv")?;
+                let text =
+                    medisim_core::input::read_text(&path, c::MAX_COHORT_BYTES, "a cohort file")
+                        .map_err(|e| e.to_string())?;
+                let priced = Priced::from_csv(&text, &path.display().to_string())
+                    .map_err(|e| e.to_string())?;
+                if let Some(e) = &priced.contract_error {
+                    return Err(format!("the estimates cannot price a contract: {e}"));
+                }
+                serde_json::to_value(priced)
+            }
+            _ => {
+                let (csv, truth) = c::generate(patients, seed)?;
+                Ok(serde_json::json!({"csv": csv, "truth": truth}))
+            }
+        };
+        json.map(|v| v.to_string()).map_err(|e| e.to_string())
+    })
+    .map_err(value_error)
 }
 
 /// A primary-care panel run (seed 002) from a configuration TOML and `KEY=VALUE` settings (the
