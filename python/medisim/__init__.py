@@ -23,6 +23,7 @@ __all__ = [
     "Diagnostic",
     "Policy",
     "Scenario",
+    "Params",
     "check",
     "run",
     "summary",
@@ -202,6 +203,38 @@ def _policy_text(policy: Union[None, str, os.PathLike, Policy]) -> Optional[str]
     return _source(policy)[0]
 
 
+def _lookup(data: dict, key: str, what: str) -> Any:
+    """The value at a dotted key of parsed TOML, or KeyError naming it."""
+    v: Any = data
+    for part in key.split("."):
+        if not isinstance(v, dict) or part not in v:
+            raise KeyError(f"unknown {what} key `{key}`")
+        v = v[part]
+    return v
+
+
+def _dotted_keys(data: dict) -> List[str]:
+    """Every dotted key of parsed TOML."""
+    out: List[str] = []
+
+    def walk(prefix: str, d: dict) -> None:
+        for k, v in d.items():
+            name = f"{prefix}{k}"
+            if isinstance(v, dict):
+                walk(name + ".", v)
+            else:
+                out.append(name)
+
+    walk("", data)
+    return out
+
+
+def _parse_toml(text: str) -> dict:
+    if _toml is None:  # pragma: no cover
+        raise RuntimeError("reading keys needs tomllib (Python 3.11+) or tomli")
+    return _toml.loads(text)
+
+
 class _Section:
     """A read-only view of one table of a scenario: ``s.care.omega``."""
 
@@ -245,17 +278,10 @@ class Scenario:
         return self._toml
 
     def _data(self) -> dict:
-        if _toml is None:  # pragma: no cover
-            raise RuntimeError("reading scenario keys needs tomllib (Python 3.11+) or tomli")
-        return _toml.loads(self._toml)
+        return _parse_toml(self._toml)
 
     def __getitem__(self, key: str) -> Any:
-        v: Any = self._data()
-        for part in key.split("."):
-            if not isinstance(v, dict) or part not in v:
-                raise KeyError(f"unknown scenario key `{key}`")
-            v = v[part]
-        return v
+        return _lookup(self._data(), key, "scenario")
 
     def __getattr__(self, key: str) -> Any:
         if key.startswith("_"):
@@ -271,18 +297,7 @@ class Scenario:
 
     def keys(self) -> List[str]:
         """Every dotted key."""
-        out: List[str] = []
-
-        def walk(prefix: str, d: dict) -> None:
-            for k, v in d.items():
-                name = f"{prefix}{k}"
-                if isinstance(v, dict):
-                    walk(name + ".", v)
-                else:
-                    out.append(name)
-
-        walk("", self._data())
-        return out
+        return _dotted_keys(self._data())
 
     def with_(self, **values: float) -> "Scenario":
         """A copy with constants set: ``s.with_(**{"care.lambda": 0.6})`` or, with ``__`` for
@@ -296,6 +311,55 @@ class Scenario:
 
     def __repr__(self) -> str:
         return "Scenario(…)"
+
+
+class Params:
+    """The parameters of one of the other models (``panel``, ``ct-scanner``, ``imaging``,
+    ``chronic-care``, ``contract``), as :class:`Scenario` is Medi-Sim's: every key by its name
+    (``p["margin"]``, ``p["retinopathy.macular_edema_cost"]``, ``p["k"]``), validated on every
+    change by the model's own setter (:meth:`with_`), and accepted as ``params=`` by
+    :func:`run` and :func:`sweep`."""
+
+    def __init__(self, model: str, toml_text: Optional[str] = None):
+        self.model = model
+        self._toml = _native.model_params(model, toml_text, [])
+
+    @staticmethod
+    def default(model: str) -> "Params":
+        """The model's built-in parameters."""
+        return Params(model)
+
+    @staticmethod
+    def from_toml(model: str, path: Union[str, os.PathLike]) -> "Params":
+        """Read a parameter file (the command line's ``--params``); every value is checked."""
+        with open(os.fspath(path), encoding="utf-8") as f:
+            return Params(model, f.read())
+
+    def to_toml(self) -> str:
+        return self._toml
+
+    def __getitem__(self, key: str) -> Any:
+        return _lookup(_parse_toml(self._toml), key, f"{self.model} parameter")
+
+    def keys(self) -> List[str]:
+        """Every dotted key."""
+        return _dotted_keys(_parse_toml(self._toml))
+
+    def with_(self, **values: Any) -> "Params":
+        """A copy with values set by key, as ``--set`` sets them: ``p.with_(margin=0.3)``;
+        ``__`` stands for the dot (``retinopathy__macular_edema_cost``). A bad key or value
+        raises ValueError naming it and its legal range."""
+        sets = [f"{k.replace('__', '.')}={json.dumps(v)}" for k, v in values.items()]
+        p = Params.__new__(Params)
+        p.model = self.model
+        p._toml = _native.model_params(self.model, self._toml, sets)
+        return p
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Params) and (self.model, self._toml) == (other.model, other._toml)
+
+    def __repr__(self) -> str:
+        return f"Params({self.model!r}, …)"
 
 
 def _seeds(seeds: Iterable[int]) -> List[int]:
@@ -324,7 +388,7 @@ def run(
     objective: str = "mixed",
     *,
     model: str = "medisim",
-    params: Union[None, str, Dict[str, float]] = None,
+    params: Union[None, str, "Params", Dict[str, float]] = None,
     disease: Optional[str] = None,
 ) -> Any:
     """Run a model on each seed (``medisim run --model MODEL``).
@@ -333,7 +397,7 @@ def run(
     one column per metric (the names of ``medisim run``), plus ``seed``; seeds default to 1..30.
 
     Any other model (``panel``, ``ct-scanner``, ``imaging``, ``chronic-care``, ``contract``):
-    ``params`` is the model's parameters as TOML text or a ``{"key": number}`` dict set by key
+    ``params`` is the model's parameters as a :class:`Params`, TOML text or a ``{"key": number}`` dict set by key
     (``margin``, ``retinopathy.macular_edema_cost``, ``benchmark``, ``gamma``), ``disease`` a
     panel's Markov model as TOML text; one row per metric (mean, std, 95% interval, n). The
     panel's seeds default to its configuration's runs (0..39); games and contracts are
@@ -363,10 +427,13 @@ def run(
     return _table(columns)
 
 
-def _params(params: Union[None, str, Dict[str, float]]) -> tuple:
-    """A model's ``params``: TOML text, or a dict of numbers set key by key."""
+def _params(params: Union[None, str, "Params", Dict[str, float]]) -> tuple:
+    """A model's ``params``: a :class:`Params`, TOML text, or a dict of numbers set key by
+    key."""
     if params is None:
         return None, []
+    if isinstance(params, Params):
+        return params.to_toml(), []
     if isinstance(params, str):
         return params, []
     return None, [f"{k}={json.dumps(v)}" for k, v in params.items()]
@@ -428,7 +495,7 @@ def sweep(
     replicates: bool = False,
     design_seed: int = 1,
     model: str = "medisim",
-    params: Union[None, str, Dict[str, float]] = None,
+    params: Union[None, str, "Params", Dict[str, float]] = None,
     disease: Optional[str] = None,
     out: Union[None, str, os.PathLike] = None,
 ) -> Any:

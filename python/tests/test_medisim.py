@@ -287,6 +287,36 @@ def test_contract_takes_every_model_setting_the_command_line_takes():
     assert json.loads(cli.stdout)["payments"] == medisim.contract("free", p11=0.2)["payments"]
 
 
+def test_every_model_has_a_parameter_object_like_the_scenario(tmp_path):
+    """medisim.Params is to the panel, the games and the contracts what Scenario is to
+    Medi-Sim: keys by name, checked on every change, accepted by run and sweep."""
+    p = medisim.Params("panel")
+    assert p == medisim.Params.default("panel") and "margin" in p.keys()
+    q = p.with_(margin=0.3, retinopathy__macular_edema_cost=5000)
+    assert q["margin"] == 0.3 and q["retinopathy.macular_edema_cost"] == 5000
+    assert p["margin"] != 0.3, "with_ returns a copy"
+    with pytest.raises(ValueError, match="margin"):
+        p.with_(margin=7)
+    with pytest.raises(KeyError, match="nope"):
+        p["nope"]
+    # run takes the object as it takes the same values by key, and as the CLI takes the file.
+    by_object = medisim.run(model="panel", params=q, seeds=[0, 1])
+    by_key = medisim.run(
+        model="panel",
+        params={"margin": 0.3, "retinopathy.macular_edema_cost": 5000},
+        seeds=[0, 1],
+    )
+    assert by_object.equals(by_key)
+    f = tmp_path / "panel.toml"
+    f.write_text(q.to_toml())
+    assert medisim.Params.from_toml("panel", f) == q
+    g = medisim.Params("imaging").with_(k__0=2.5)
+    assert g["k"][0] == 2.5
+    assert medisim.Params("contract").with_(gamma=0.3)["gamma"] == 0.3
+    with pytest.raises(ValueError, match="medisim.Scenario"):
+        medisim.Params("medisim")
+
+
 def _cli_json(*args):
     out = subprocess.run(
         [os.environ.get("MEDISIM_BIN", "medisim"), *args], capture_output=True, text=True

@@ -203,7 +203,8 @@ pub struct L1Args {
 pub struct L2Args {
     #[command(flatten)]
     common: Common,
-    /// audit | bonus_pool | kappa | capacity | health_cost_ratio | flex | flex_no_steering | all
+    /// audit | bonus_pool | kappa | capacity | health_cost_ratio | flex | flex_no_steering |
+    /// flex_queue_steering | all
     #[arg(long, default_value = "all")]
     lever: String,
 }

@@ -258,7 +258,10 @@ fn check(files: &[PathBuf], notes: bool) -> Result<bool> {
             .filter_map(|d| d.message.split('`').nth(1))
             .collect();
         let file_errors = diags.iter().filter(|d| d.is_error()).count();
-        if file_errors > 0 || notes {
+        let warned = diags
+            .iter()
+            .any(|d| d.severity == medisim_dsl::diag::Severity::Warning);
+        if file_errors > 0 || warned || notes {
             eprintln!("{}", report(&diags, &src, notes));
         }
         if file_errors > 0 {

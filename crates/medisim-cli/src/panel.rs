@@ -208,9 +208,9 @@ fn load_scenario(s: &Setting) -> Result<PanelScenario> {
             cfg = cfg.set(key, v)?;
         }
     }
-    for text in &s.sets {
-        let (key, value) = medisim_core::params::assignment(text)
-            .map_err(|e| anyhow::anyhow!("--set {text}: {e}"))?;
+    let sets = medisim_core::params::assignments(&s.sets)
+        .map_err(|(text, e)| anyhow::anyhow!("--set {text}: {e}"))?;
+    for (key, value) in sets {
         cfg = cfg.set(key, value)?;
     }
     let disease = match &s.disease {

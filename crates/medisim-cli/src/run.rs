@@ -39,9 +39,9 @@ pub struct RunArgs {
     /// Medi-Sim: periods per rollout [default: 200].
     #[arg(long)]
     horizon: Option<u32>,
-    /// Objective for the return and fitness: welfare, profit or mixed.
-    #[arg(long, default_value = "mixed")]
-    objective: ObjectiveKind,
+    /// Medi-Sim: objective for the return and fitness: welfare, profit or mixed [default: mixed].
+    #[arg(long)]
+    objective: Option<ObjectiveKind>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -73,9 +73,9 @@ const MAX_TRACE_ROWS: u64 = 10_000_000;
 
 /// The scenario with each `--set KEY=VALUE` applied in order.
 fn with_sets(mut scenario: Scenario, sets: &[String]) -> Result<Scenario> {
-    for s in sets {
-        let (key, value) =
-            medisim_core::params::assignment(s).map_err(|e| anyhow::anyhow!("--set {s}: {e}"))?;
+    let sets = medisim_core::params::assignments(sets)
+        .map_err(|(s, e)| anyhow::anyhow!("--set {s}: {e}"))?;
+    for (key, value) in sets {
         scenario = scenario.with(key, value)?;
     }
     Ok(scenario)
@@ -93,12 +93,18 @@ pub fn load_policy(path: Option<&Path>) -> Result<Policy> {
         None => Ok(medisim_sim::baseline().clone()),
         Some(p) => {
             let src = crate::source::read_policy(p)?.map_err(anyhow::Error::msg)?;
-            medisim_sim::load(&src.text).map_err(|diags| {
-                anyhow::anyhow!(
-                    "policy does not check:\n{}",
-                    crate::source::report(&diags, &src, false)
-                )
-            })
+            let out = medisim_sim::check_source(&src.text);
+            let said = crate::source::report(&out.diagnostics, &src, false);
+            match out.policy {
+                // Warnings (a constant the host will clip) are said, and the run goes on.
+                Some(policy) => {
+                    if !said.trim().is_empty() {
+                        eprintln!("{said}");
+                    }
+                    Ok(policy)
+                }
+                None => Err(anyhow::anyhow!("policy does not check:\n{said}")),
+            }
         }
     }
 }
@@ -111,6 +117,10 @@ impl RunArgs {
     fn horizon(&self) -> u32 {
         self.horizon.unwrap_or(200)
     }
+
+    fn objective(&self) -> ObjectiveKind {
+        self.objective.unwrap_or(ObjectiveKind::Mixed)
+    }
 }
 
 /// `run --model` for a model other than Medi-Sim: the generic path, one row per metric.
@@ -122,6 +132,7 @@ fn run_other(a: &RunArgs) -> Result<bool> {
         ("--alpha", a.alpha.is_some()),
         ("--beta", a.beta.is_some()),
         ("--horizon", a.horizon.is_some()),
+        ("--objective", a.objective.is_some()),
         ("--trace", a.trace.is_some()),
     ];
     let mut inputs = a.model.inputs(
@@ -173,7 +184,7 @@ pub fn run(a: &RunArgs) -> Result<bool> {
     if let Some(v) = a.beta {
         fix_lever(&mut policy, Field::Beta, "beta", v)?;
     }
-    let spec = medisim_sim::run_spec(a.seeds()?, a.horizon(), a.objective);
+    let spec = medisim_sim::run_spec(a.seeds()?, a.horizon(), a.objective());
     spec.validate().map_err(anyhow::Error::msg)?;
     if a.trace.is_some() {
         let rows =
@@ -290,7 +301,7 @@ fn compare(a: &RunArgs) -> Result<bool> {
         bail!("--trace records one policy's run: give one --policy with --trace");
     }
     let scenario = with_sets(load_scenario(a.scenario.as_deref())?, &a.sets)?;
-    let spec = medisim_sim::run_spec(a.seeds()?, a.horizon(), a.objective);
+    let spec = medisim_sim::run_spec(a.seeds()?, a.horizon(), a.objective());
     spec.validate().map_err(anyhow::Error::msg)?;
     let mut runs = Vec::new();
     for path in &a.policy {

@@ -42,7 +42,10 @@ pub fn read_policy(path: &Path) -> Result<std::result::Result<Source, String>> {
 
 /// The errors (and, with `notes`, the notes) of `diags`, rendered and capped.
 pub fn report(diags: &[Diagnostic], src: &Source, notes: bool) -> String {
-    let shown: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error() || notes).collect();
+    let shown: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| notes || d.severity != medisim_dsl::diag::Severity::Note)
+        .collect();
     render_all(&shown, &src.name, &src.text, color())
 }
 

@@ -24,9 +24,9 @@ pub struct SweepArgs {
     /// points, and each metric's Sobol' indices).
     #[arg(long, default_value = "grid")]
     design: String,
-    /// The sampled designs' random stream.
-    #[arg(long, default_value_t = 1)]
-    design_seed: u64,
+    /// The sampled designs' random stream (lhs and sobol; a grid draws nothing) [default: 1].
+    #[arg(long)]
+    design_seed: Option<u64>,
     /// Seeds: `1..30`, `1,2,5` or one seed (default: 1..30; the panel: 0..runs-1, its
     /// configuration's runs; a game or a contract is deterministic and runs once).
     #[arg(long)]
@@ -76,10 +76,14 @@ pub fn sweep(a: &SweepArgs) -> Result<bool> {
             ("--scenario", a.scenario.is_some()),
         ],
     )?;
+    let design = SweepDesign::parse(&a.design)?;
+    if design == SweepDesign::Grid && a.design_seed.is_some() {
+        bail!("--design-seed seeds a sampled design (lhs:N, sobol:N); a grid draws nothing");
+    }
     let req = SweepRequest {
         sets: a.set.clone(),
-        design: SweepDesign::parse(&a.design)?,
-        design_seed: a.design_seed,
+        design,
+        design_seed: a.design_seed.unwrap_or(1),
         metrics: a.metric.clone(),
         replicates: a.replicates,
     };

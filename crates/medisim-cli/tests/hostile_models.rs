@@ -945,3 +945,120 @@ fn a_panel_key_the_setting_does_not_read_is_refused() {
         &["--set benchmark would be ignored"],
     );
 }
+
+/// Fourth pass: what a command would ignore, drop or report without meaning is refused or said.
+#[test]
+fn ignored_dropped_and_meaningless_inputs_are_refused() {
+    // A key set twice kept its last value.
+    refused(
+        &[
+            "run", "--set", "teams=3", "--set", "teams=4", "--seeds", "1..2",
+        ],
+        &["`teams` is set twice"],
+    );
+    refused(
+        &[
+            "run", "--model", "contract", "--set", "pi00=0.3", "--set", "pi00=0.4",
+        ],
+        &["`pi00` is set twice"],
+    );
+    // A deterministic model runs once: seeds, Medi-Sim's objective and a grid's design seed
+    // changed nothing.
+    refused(
+        &["run", "--model", "ct-scanner", "--seeds", "1..3"],
+        &["deterministic", "--seeds"],
+    );
+    refused(
+        &[
+            "sweep",
+            "--model",
+            "contract",
+            "--set",
+            "gamma=0.3,0.4",
+            "--seeds",
+            "1..5",
+        ],
+        &["deterministic"],
+    );
+    refused(
+        &["run", "--model", "contract", "--objective", "welfare"],
+        &["--objective belongs to Medi-Sim"],
+    );
+    refused(
+        &[
+            "sweep",
+            "--model",
+            "contract",
+            "--set",
+            "gamma=0.3,0.4",
+            "--design-seed",
+            "7",
+        ],
+        &["--design-seed", "a grid draws nothing"],
+    );
+    // A key the arrival kernel does not read.
+    refused(
+        &["run", "--set", "arrivals.dispersion=5", "--seeds", "1..2"],
+        &["arrivals.dispersion", "kernel `poisson`"],
+    );
+    // One seed has no interval: the facts cannot be checked on it.
+    refused(
+        &["validate", "--seeds", "3", "--horizon", "30"],
+        &["at least two seeds"],
+    );
+    // A name where --set gives numbers.
+    refused(
+        &["run", "--model", "contract", "--set", "provider=\"free\""],
+        &["`provider` takes a name", "--params"],
+    );
+}
+
+/// A policy constant outside its field's range is clipped by the host, and said: `check` and
+/// `run` print the warning with its place.
+#[test]
+fn a_policy_constant_the_host_clips_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.policy");
+    let base = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../policies/baseline.policy"
+    ))
+    .unwrap();
+    std::fs::write(&p, base.replace("alpha = 0.5", "alpha = 5")).unwrap();
+    let p = p.display().to_string();
+    for args in [
+        vec!["check", p.as_str()],
+        vec!["run", "--policy", &p, "--seeds", "1..2", "--horizon", "5"],
+    ] {
+        let out = medisim(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("warning[out-of-range]") && err.contains("a.policy:12:9"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// A simulated cohort's intervals stay where the quantity can be: survival in [0, 1], a payment
+/// between the contract's least and largest (two patients gave [-5.85, 6.85]).
+#[test]
+fn a_small_cohort_s_intervals_stay_in_the_support() {
+    let out = medisim(&["contract", "simulate", "--patients", "2", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let payments = v["solution"]["payments"].as_array().unwrap();
+    let least = payments
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    for c in v["cohorts"].as_array().unwrap() {
+        let [lo, hi] =
+            [&c["survival"]["ci95"][0], &c["survival"]["ci95"][1]].map(|x| x.as_f64().unwrap());
+        assert!(
+            (0.0..=1.0).contains(&lo) && (0.0..=1.0).contains(&hi),
+            "{c}"
+        );
+        assert!(c["payment"]["ci95"][0].as_f64().unwrap() >= least, "{c}");
+    }
+}

@@ -115,12 +115,16 @@ pub fn simulate(
         expected[1] += weight * payment;
         expected[2] += weight * (payment - e as f64);
     }
+    // Each mean lies where its draws can: survival in [0, 1], a payment between the contract's
+    // least and largest, the provider's utility that less the cost of high expenditure (F = 1).
+    let least = contract.iter().copied().fold(f64::INFINITY, f64::min);
+    let most = contract.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     Cohort {
         policy,
         patients,
-        survival: summarise(&surv),
-        payment: summarise(&pay),
-        provider_utility: summarise(&util),
+        survival: summarise(&surv).truncated(0.0, 1.0),
+        payment: summarise(&pay).truncated(least, most),
+        provider_utility: summarise(&util).truncated(least - 1.0, most),
         expected,
     }
 }

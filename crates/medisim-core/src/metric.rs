@@ -92,10 +92,9 @@ impl Summaries {
     /// reached past it (a complication count of 0.03 with an interval down to −0.02).
     /// Truncating to the parameter space keeps the interval's coverage — the true mean lies
     /// in it, so every interval that covered the mean still does — and makes it shorter.
-    pub fn insert<M: Metric>(&mut self, m: M, mut s: Summary) {
+    pub fn insert<M: Metric>(&mut self, m: M, s: Summary) {
         let (lo, hi) = m.kind().support();
-        s.ci95 = [s.ci95[0].max(lo), s.ci95[1].min(hi)];
-        self.0.insert(m.name().to_string(), s);
+        self.0.insert(m.name().to_string(), s.truncated(lo, hi));
     }
 
     pub fn get<M: Metric>(&self, m: M) -> Option<&Summary> {

@@ -352,6 +352,23 @@ pub fn assignment(text: &str) -> Result<(&str, Value), String> {
     literal(value.trim()).map(|v| (key, v))
 }
 
+/// Every `KEY=VALUE` of a list of settings, each key once: a key set twice would keep its last
+/// value and drop the first without a word. A refusal carries the setting it is about and why.
+pub fn assignments(texts: &[String]) -> Result<Vec<(&str, Value)>, (String, String)> {
+    let mut out: Vec<(&str, Value)> = Vec::with_capacity(texts.len());
+    for text in texts {
+        let (key, value) = assignment(text).map_err(|e| (text.clone(), e))?;
+        if out.iter().any(|(k, _)| *k == key) {
+            return Err((
+                text.clone(),
+                format!("`{key}` is set twice; set each key once"),
+            ));
+        }
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
 /// Most points a value spec may ask for.
 pub const MAX_POINTS: usize = 10_000;
 
@@ -475,6 +492,11 @@ mod tests {
         );
         assert_eq!(assignment("k[0]=-5").unwrap(), ("k[0]", Value::Integer(-5)));
         assert_eq!(assignment("x").unwrap_err(), "expected KEY=VALUE");
+        let twice = ["a=1".to_string(), "b=2".into(), "a=3".into()];
+        let (text, why) = assignments(&twice).unwrap_err();
+        assert_eq!(text, "a=3");
+        assert!(why.contains("`a` is set twice"), "{why}");
+        assert_eq!(assignments(&twice[..2]).unwrap().len(), 2);
         assert!(assignment("=1").unwrap_err().contains("empty"));
         assert!(assignment("a=b c").unwrap_err().contains("is not a value"));
         assert!(assignment("seed=18446744073709551615")

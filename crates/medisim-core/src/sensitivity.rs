@@ -113,9 +113,17 @@ pub enum DesignError {
         "a Sobol' design takes at most {max} inputs (Joe-Kuo direction numbers), not {inputs}"
     )]
     TooManyInputs { inputs: usize, max: usize },
-    #[error("a Sobol' design needs at least 2 base points, not {0}")]
+    #[error(
+        "a Sobol' design needs at least {MIN_SOBOL_POINTS} base points, not {0}: the \
+         sequence's first two points are the same in A and B, so with fewer every index is 0"
+    )]
     TooFewPoints(usize),
 }
+
+/// The fewest base points a Sobol' design takes: the unscrambled sequence starts (0, …, 0),
+/// (½, …, ½), identical in A's and B's coordinates, so those rows carry no information on any
+/// index; from 4 half the rows at most are such.
+pub const MIN_SOBOL_POINTS: usize = 4;
 
 /// Saltelli's design for Sobol' indices: base matrices A and B (`n` × `d`) are the first `d`
 /// and the last `d` coordinates of the first `n` points of a `2d`-dimensional Sobol' sequence
@@ -130,7 +138,7 @@ pub fn sobol_design(n: usize, d: usize) -> Result<Vec<Vec<f64>>, DesignError> {
             max: MAX_SOBOL_INPUTS,
         });
     }
-    if n < 2 {
+    if n < MIN_SOBOL_POINTS {
         return Err(DesignError::TooFewPoints(n));
     }
     let params = sobol::params::JoeKuoD6::minimal();
@@ -371,6 +379,8 @@ mod tests {
             Err(DesignError::TooManyInputs { .. })
         ));
         assert_eq!(sobol_design(1, 2), Err(DesignError::TooFewPoints(1)));
+        assert_eq!(sobol_design(3, 2), Err(DesignError::TooFewPoints(3)));
+        assert!(sobol_design(4, 2).is_ok());
     }
 
     #[test]

@@ -116,6 +116,14 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The summary with its 95% interval stopped at `[lo, hi]`, the values the quantity can
+    /// take: the t interval of a mean near a bound reaches past it. Truncating to where the
+    /// true mean must lie keeps every interval that covered it covering it.
+    pub fn truncated(mut self, lo: f64, hi: f64) -> Summary {
+        self.ci95 = [self.ci95[0].max(lo), self.ci95[1].min(hi)];
+        self
+    }
+
     /// A value with no spread: a statistic of the whole replicate set (Eq. 8 fitness).
     pub fn exact(value: f64, n: usize) -> Self {
         Summary {
@@ -144,7 +152,9 @@ fn null_is_nan_pair<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[f64; 2], 
 /// (earlier summaries used a 3-decimal table up to 29 degrees and 1.96 beyond).
 /// `t-support/2`: each interval truncated to the values its metric can take
 /// ([`crate::MetricKind::support`]; shares' intervals reached below 0 and above 1).
-pub const STATS_VERSION: &str = "t-support/2";
+/// `t-support/3`: Medi-Sim's quantities that cannot be negative (waiting, effort, costs,
+/// coefficients of variation, …) typed as amounts, so their intervals stop at 0 too.
+pub const STATS_VERSION: &str = "t-support/3";
 
 /// The 97.5% quantile of Student's t with `df` degrees of freedom: the half-width factor of a
 /// two-sided 95% interval. Exact (statrs), not the normal 1.96, which is 3% too narrow at 40.

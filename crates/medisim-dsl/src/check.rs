@@ -400,6 +400,15 @@ pub fn check_file(schema: &Arc<Schema>, file: &File) -> (Policy, Vec<Diagnostic>
     (policy, c.diags)
 }
 
+/// The value of a literal number, negated or not; `None` for anything computed.
+fn constant(e: &Expr) -> Option<f64> {
+    match &e.kind {
+        ExprKind::Num(v) => Some(*v),
+        ExprKind::Unary(UnOp::Neg, inner) => constant(inner).map(|v| -v),
+        _ => None,
+    }
+}
+
 struct Checker<'s> {
     schema: &'s Schema,
     diags: Vec<Diagnostic>,
@@ -518,7 +527,38 @@ impl Checker<'_> {
                 );
             }
         }
-        self.diags.len() == before
+        let ok = self.diags.len() == before;
+        if ok {
+            self.warn_if_clipped(spec, e);
+        }
+        ok
+    }
+
+    /// A constant the host would clip into its field's range is almost always a slip (a
+    /// computed value is clipped by design, paper §4): say so where it is written.
+    fn warn_if_clipped(&mut self, spec: &FieldDef, e: &Expr) {
+        let Some(v) = constant(e) else { return };
+        let outside = match &spec.range {
+            Range::Real([lo, hi]) | Range::Integer([lo, hi]) => v < *lo || v > *hi,
+            Range::IntegerUpTo { lo, .. } => v < *lo,
+            Range::Flag => false,
+        };
+        if !outside {
+            return;
+        }
+        let projected = spec.project(v);
+        self.err(
+            Diagnostic::warning(
+                Code::OutOfRange,
+                e.span,
+                format!(
+                    "`{} = {e}` is outside the field's legal range ({}): the host uses {projected}",
+                    spec.name, spec.range
+                ),
+            )
+            .with_label(format!("clipped to {projected}"))
+            .with_help(format!("write a value in the range, e.g. {projected}")),
+        );
     }
 
     fn expect(&mut self, e: &Expr, want: Ty, scope: ScopeId, context: &str) -> bool {

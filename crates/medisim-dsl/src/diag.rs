@@ -79,6 +79,8 @@ codes! {
     Type = "type",
     /// A note: a field the policy leaves out takes the baseline's rule.
     OmittedField = "omitted-field",
+    /// A warning: a constant outside its field's legal range, which the host will clip.
+    OutOfRange = "out-of-range",
 }
 
 impl fmt::Display for Code {
@@ -118,6 +120,13 @@ impl Diagnostic {
             label: String::new(),
             help: None,
             related: Vec::new(),
+        }
+    }
+
+    pub fn warning(code: Code, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, span, message)
         }
     }
 

@@ -14,7 +14,7 @@ use medisim_games::model::{ChronicCare, CtScanner, GameName, Imaging};
 use medisim_games::GameParams;
 use medisim_panel::disease::MarkovFile;
 use medisim_panel::{Panel, PanelConfig, PanelScenario};
-use medisim_sim::MediSim;
+use medisim_sim::{MediSim, Scenario};
 use std::path::Path;
 
 /// Every model's name, as `--model` and the Python `model=` take it, with a line on what it is.
@@ -76,18 +76,41 @@ impl Default for Inputs {
 pub trait Hosted: Model + Sized {
     /// The setting the inputs describe, before `--set`.
     fn base(&self, inputs: &Inputs) -> Result<Setting<Self>>;
+
+    /// The scenario as the TOML `--params` reads back (Medi-Sim's is its scenario file).
+    fn params_toml(&self, scenario: &Self::Scenario) -> Result<String>;
+}
+
+/// The model's parameters after `inputs.sets`, as TOML its `--params` reads: what a parameter
+/// object holds between changes (Python's `medisim.Params`).
+pub fn params_of<M: Hosted>(model: &M, inputs: &Inputs) -> Result<String> {
+    model.params_toml(&setting(model, inputs)?.scenario)
+}
+
+fn to_toml<T: serde::Serialize>(value: &T) -> Result<String> {
+    Ok(toml::to_string(value)?)
 }
 
 /// The base setting with each `KEY=VALUE` of `inputs.sets` applied through [`Model::set`].
 pub fn setting<M: Hosted>(model: &M, inputs: &Inputs) -> Result<Setting<M>> {
+    if inputs.seeds.is_some() && !model.stochastic() {
+        bail!("the model is deterministic: it runs once, and seeds (--seeds) are not read");
+    }
     let mut s = model.base(inputs)?;
-    for text in &inputs.sets {
-        let (key, value) =
-            medisim_core::params::assignment(text).map_err(|e| anyhow!("--set {text}: {e}"))?;
+    let sets = medisim_core::params::assignments(&inputs.sets)
+        .map_err(|(text, e)| anyhow!("--set {text}: {e}"))?;
+    for (key, value) in sets {
+        let text = format!("{key}={value}");
         let value = value
             .as_float()
             .or_else(|| value.as_integer().map(|i| i as f64))
-            .ok_or_else(|| anyhow!("--set {text}: a number is expected"))?;
+            .ok_or_else(|| match value.is_str() {
+                true => anyhow!(
+                    "--set {text}: `{key}` takes a name, and --set here sets numbers: give it \
+                     in the parameter file (--params)"
+                ),
+                false => anyhow!("--set {text}: a number is expected"),
+            })?;
         (s.scenario, s.policy) = model
             .set(&s.scenario, &s.policy, key, value)
             .map_err(anyhow::Error::msg)?;
@@ -144,6 +167,10 @@ impl Hosted for MediSim {
         }
         Ok(s)
     }
+
+    fn params_toml(&self, scenario: &Scenario) -> Result<String> {
+        Ok(scenario.to_toml())
+    }
 }
 
 impl Hosted for Panel {
@@ -161,6 +188,11 @@ impl Hosted for Panel {
         let scenario = PanelScenario { config, disease };
         scenario.validate()?;
         Ok(plain(inputs, scenario, runs))
+    }
+
+    /// The configuration; a Markov disease model stays its own file (`--disease`).
+    fn params_toml(&self, scenario: &PanelScenario) -> Result<String> {
+        to_toml(&scenario.config)
     }
 }
 
@@ -187,17 +219,29 @@ impl Hosted for CtScanner {
     fn base(&self, inputs: &Inputs) -> Result<Setting<Self>> {
         game(GameName::CtScanner, inputs)
     }
+
+    fn params_toml(&self, scenario: &Self::Scenario) -> Result<String> {
+        to_toml(scenario)
+    }
 }
 
 impl Hosted for Imaging {
     fn base(&self, inputs: &Inputs) -> Result<Setting<Self>> {
         game(GameName::Imaging, inputs)
     }
+
+    fn params_toml(&self, scenario: &Self::Scenario) -> Result<String> {
+        to_toml(scenario)
+    }
 }
 
 impl Hosted for ChronicCare {
     fn base(&self, inputs: &Inputs) -> Result<Setting<Self>> {
         game(GameName::ChronicCare, inputs)
+    }
+
+    fn params_toml(&self, scenario: &Self::Scenario) -> Result<String> {
+        to_toml(scenario)
     }
 }
 
@@ -215,6 +259,10 @@ impl Hosted for Contract {
             Default::default(),
         )?;
         Ok(plain(inputs, s, vec![0]))
+    }
+
+    fn params_toml(&self, scenario: &ContractScenario) -> Result<String> {
+        to_toml(scenario)
     }
 }
 
@@ -443,6 +491,22 @@ mod tests {
             ("imaging", "benchmark=3500,3700"),
             ("contract", "gamma=0.3,0.5"),
         ] {
+            let stochastic = with_model!(name, |m| Ok::<_, anyhow::Error>(m.stochastic())).unwrap();
+            // A deterministic model runs once: seeds given to it are refused, not ignored.
+            let inputs = match stochastic {
+                true => inputs.clone(),
+                false => {
+                    let e: Result<RunOutput> = with_model!(name, |m| run_of(m, &inputs));
+                    assert!(
+                        e.err().unwrap().to_string().contains("deterministic"),
+                        "{name}"
+                    );
+                    Inputs {
+                        seeds: None,
+                        ..inputs.clone()
+                    }
+                }
+            };
             let s: Result<SweepOutput> =
                 with_model!(name, |m| sweep_of(m, &inputs, &req(set), None, &Hidden));
             let s = s.unwrap();
@@ -462,5 +526,43 @@ mod tests {
         };
         let e: Result<RunOutput> = with_model!("medisim", |m| run_of(m, &bad));
         assert!(e.err().unwrap().to_string().contains("--scenario"));
+    }
+
+    /// A model's parameters written by `params_of` read back as the same parameters, with the
+    /// value set; a bad value is refused by the model's setter, naming the key.
+    #[test]
+    fn parameters_round_trip_through_their_toml() {
+        for (name, set, key) in [
+            ("panel", "margin=0.3", "margin = 0.3"),
+            ("ct-scanner", "benchmark=31", "benchmark = 31"),
+            ("imaging", "k[0]=2.5", "2.5"),
+            ("chronic-care", "discount=0.8", "discount = 0.8"),
+            ("contract", "gamma=0.3", "gamma = 0.3"),
+        ] {
+            let with = |params: Option<String>, sets: Vec<String>| -> Result<String> {
+                let inputs = Inputs {
+                    params: params.map(|text| Text {
+                        text,
+                        origin: "<params>".into(),
+                    }),
+                    sets,
+                    ..Inputs::default()
+                };
+                with_model!(name, |m| params_of(m, &inputs))
+            };
+            let set_once = with(None, vec![set.into()]).unwrap();
+            assert!(set_once.contains(key), "{name}: {set_once}");
+            let again = with(Some(set_once.clone()), vec![]).unwrap();
+            assert_eq!(again, set_once, "{name}");
+            assert_ne!(with(None, vec![]).unwrap(), set_once, "{name}");
+        }
+        let e = with_model!("panel", |m| params_of(
+            m,
+            &Inputs {
+                sets: vec!["margin=7".into()],
+                ..Inputs::default()
+            }
+        ));
+        assert!(e.unwrap_err().to_string().contains("margin"));
     }
 }

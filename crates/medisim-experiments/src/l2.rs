@@ -9,6 +9,7 @@ use anyhow::Result;
 use medisim_core::Metric as _;
 use medisim_core::{write_atomic, Table};
 use medisim_dsl::Policy;
+use medisim_sim::scenario::FlexSteering;
 use medisim_sim::Field;
 use medisim_sim::{Metric, Scenario};
 use std::path::Path;
@@ -30,10 +31,13 @@ pub enum Lever {
     HealthCostRatio,
     Flex,
     FlexNoSteering,
+    /// The flexible pool steered by the teams' backlogs instead of their KPI (ξ = 1,
+    /// `flex_steering = "queue_length"`): the rule Appendix G says would help.
+    FlexQueueSteering,
 }
 
 impl Lever {
-    pub const ALL: [Lever; 7] = [
+    pub const ALL: [Lever; 8] = [
         Lever::Audit,
         Lever::BonusPool,
         Lever::Kappa,
@@ -41,6 +45,7 @@ impl Lever {
         Lever::HealthCostRatio,
         Lever::Flex,
         Lever::FlexNoSteering,
+        Lever::FlexQueueSteering,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +57,7 @@ impl Lever {
             Lever::HealthCostRatio => "health_cost_ratio",
             Lever::Flex => "flex",
             Lever::FlexNoSteering => "flex_no_steering",
+            Lever::FlexQueueSteering => "flex_queue_steering",
         }
     }
 
@@ -70,7 +76,7 @@ impl Lever {
             Lever::Kappa => &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
             Lever::Capacity => &[6.0, 8.0, 10.0, 12.0, 14.0, 16.0],
             Lever::HealthCostRatio => &[0.5, 1.0, 2.0, 3.333, 4.0, 5.0],
-            Lever::Flex | Lever::FlexNoSteering => &[0.0, 2.0, 4.0],
+            Lever::Flex | Lever::FlexNoSteering | Lever::FlexQueueSteering => &[0.0, 2.0, 4.0],
         }
     }
 
@@ -82,7 +88,7 @@ impl Lever {
             Lever::Kappa => 2.0,
             Lever::Capacity => 10.0,
             Lever::HealthCostRatio => 1.0 / 0.3,
-            Lever::Flex | Lever::FlexNoSteering => 0.0,
+            Lever::Flex | Lever::FlexNoSteering | Lever::FlexQueueSteering => 0.0,
         }
     }
 
@@ -95,6 +101,7 @@ impl Lever {
             Lever::HealthCostRatio => "KPI weight ratio wH / wC (wH + wC = 1.3)",
             Lever::Flex => "flexible pool B_flex (beds; KPI steering, ξ = 1)",
             Lever::FlexNoSteering => "flexible pool B_flex (beds; steering off, ξ = 0)",
+            Lever::FlexQueueSteering => "flexible pool B_flex (beds; queue-length steering, ξ = 1)",
         }
     }
 
@@ -116,6 +123,11 @@ impl Lever {
             }
             Lever::Flex => spec.fix(Field::FlexPool, value),
             Lever::FlexNoSteering => spec.fix(Field::FlexPool, value).fix(Field::Xi, 0.0),
+            Lever::FlexQueueSteering => {
+                let mut spec = spec.fix(Field::FlexPool, value);
+                spec.scenario.flex_steering = FlexSteering::QueueLength;
+                spec
+            }
         }
     }
 }

@@ -102,6 +102,7 @@ pub fn validate(
     out: Option<&Path>,
     pb: &dyn Progress,
 ) -> Result<(Vec<validate::Fact>, CellStats)> {
+    validate::check_seeds(&o.seeds)?;
     let specs = validate::specs(&o.scenario, &o.policy, &o.seeds, o.horizon);
     pb.set_length(specs.len() as u64);
     let (cells, stats) = run_cells(&specs, out, pb)?;

@@ -117,6 +117,7 @@ pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &dyn Progress) -> R
     if !(box_fraction > 0.0 && box_fraction < 1.0) {
         bail!("--box {box_fraction}: must be in (0, 1)");
     }
+    crate::validate::check_seeds(&o.seeds)?;
     let centre: Vec<f64> = keys
         .iter()
         .map(|k| Ok(o.scenario.value(k)?))

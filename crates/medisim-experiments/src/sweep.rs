@@ -44,13 +44,18 @@ pub enum SweepDesign {
 }
 
 impl SweepDesign {
-    /// `grid`, `lhs:N` or `sobol:N` (1 ≤ N ≤ 100,000).
+    /// `grid`, `lhs:N` (1 ≤ N ≤ 100,000) or `sobol:N` (4 ≤ N ≤ 100,000).
     pub fn parse(text: &str) -> Result<SweepDesign> {
-        let bad =
-            || anyhow!("--design `{text}`: expected grid, lhs:N or sobol:N with N in 1..=100000");
-        let count = |n: &str| -> Result<usize> {
+        use medisim_core::sensitivity::MIN_SOBOL_POINTS;
+        let bad = || {
+            anyhow!(
+                "--design `{text}`: expected grid, lhs:N with N in 1..=100000 or sobol:N with \
+                 N in {MIN_SOBOL_POINTS}..=100000"
+            )
+        };
+        let count = |n: &str, least: usize| -> Result<usize> {
             let n: usize = n.trim().parse().map_err(|_| bad())?;
-            if (1..=100_000).contains(&n) {
+            if (least..=100_000).contains(&n) {
                 Ok(n)
             } else {
                 Err(bad())
@@ -58,8 +63,8 @@ impl SweepDesign {
         };
         match text.split_once(':') {
             None if text == "grid" => Ok(SweepDesign::Grid),
-            Some(("lhs", n)) => Ok(SweepDesign::Lhs(count(n)?)),
-            Some(("sobol", n)) => Ok(SweepDesign::Sobol(count(n)?)),
+            Some(("lhs", n)) => Ok(SweepDesign::Lhs(count(n, 1)?)),
+            Some(("sobol", n)) => Ok(SweepDesign::Sobol(count(n, MIN_SOBOL_POINTS)?)),
             _ => Err(bad()),
         }
     }

@@ -95,6 +95,15 @@ fn kpi_steered_flex_capacity_raises_waiting_and_unsteered_flex_leaves_it_flat() 
     let w = |c: &[Cell], v: f64| at(c, "balanced", v).mean(Metric::MeanWaiting);
     assert!(w(&steered, 4.0) > w(&steered, 0.0));
     assert!((w(&off, 4.0) - w(&off, 0.0)).abs() < 0.02 * w(&off, 0.0));
+    // The same beds steered by the teams' backlogs lower waiting (Appendix G's "helps only
+    // when the rule addresses queue imbalance").
+    let by_queue = sweep(Lever::FlexQueueSteering);
+    assert!(w(&by_queue, 4.0) < w(&by_queue, 0.0));
+    assert_eq!(
+        w(&by_queue, 0.0),
+        w(&steered, 0.0),
+        "no pool, nothing to steer"
+    );
 }
 
 #[test]

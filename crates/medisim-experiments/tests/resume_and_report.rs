@@ -69,10 +69,10 @@ fn the_report_is_self_contained_and_renders_in_headless_chromium() {
     let r = reproduce(&o, dir.path(), |_| Box::new(Hidden)).unwrap();
     let html = std::fs::read_to_string(&r.report).unwrap();
     let svgs = html.matches("<svg").count();
-    // 5 L1 figures (35 panels), 7 L2 figures of 8 panels, the contracts section's 4
-    // figures (1 + 4 + 1 + 2 panels), the games section's 3 (1 + 4 + 9) and the panel
-    // section's 5 of 3 panels.
-    assert_eq!(svgs, 35 + 7 * 8 + 8 + 14 + 15, "figures embedded inline");
+    // 5 L1 figures (35 panels), 8 L2 figures (one per lever) of 8 panels, the contracts
+    // section's 4 figures (1 + 4 + 1 + 2 panels), the games section's 3 (1 + 4 + 9) and the
+    // panel section's 5 of 3 panels.
+    assert_eq!(svgs, 35 + 8 * 8 + 8 + 14 + 15, "figures embedded inline");
     for id in [
         "games_ct_phase",
         "panel_e1",

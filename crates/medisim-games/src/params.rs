@@ -93,11 +93,9 @@ pub trait GameParams: DeserializeOwned + Serialize + Default {
         Self: Clone,
     {
         let mut g = self.clone();
-        for s in sets {
-            let (key, value) = params::assignment(s).map_err(|message| GameError::Set {
-                key: s.clone(),
-                message,
-            })?;
+        let sets =
+            params::assignments(sets).map_err(|(key, message)| GameError::Set { key, message })?;
+        for (key, value) in sets {
             g = params::set(&g, key, value)?;
             g.check()?;
         }

@@ -388,6 +388,23 @@ fn sweep(
     String::from_utf8(table.to_csv().map_err(value_error)?).map_err(value_error)
 }
 
+/// A model's parameters (`params`: TOML as `--params` reads it; default the model's) with
+/// each `KEY=VALUE` of `sets` applied through the model's setter: the TOML that
+/// `medisim.Params` holds. Medi-Sim's parameters are its scenario (`medisim.Scenario`).
+#[pyfunction]
+#[pyo3(signature = (model, params = None, sets = vec![]))]
+fn model_params(model: &str, params: Option<&str>, sets: Vec<String>) -> PyResult<String> {
+    use medisim_experiments::house as h;
+    use medisim_experiments::with_model;
+    if model == "medisim" {
+        return Err(value_error(
+            "Medi-Sim's parameters are its scenario: medisim.Scenario",
+        ));
+    }
+    let inputs = house_inputs(model, None, None, None, 200, params, None, sets)?;
+    with_model!(model, |m| h::params_of(m, &inputs)).map_err(value_error)
+}
+
 /// `medisim run --model MODEL`: JSON `{model_version, seeds, table}` (one row per metric).
 #[pyfunction]
 #[pyo3(signature = (model, seeds = None, params = None, disease = None, fixed = vec![], horizon = 200))]
@@ -777,9 +794,9 @@ fn contract(
 fn panel_run(py: Python<'_>, config: &str, sets: Vec<String>) -> PyResult<String> {
     use medisim_panel::disease::Retinopathy;
     let mut cfg = medisim_panel::PanelConfig::from_toml(config, "<config>").map_err(value_error)?;
-    for text in &sets {
-        let (key, value) = medisim_core::params::assignment(text)
-            .map_err(|e| value_error(format!("`{text}`: {e}")))?;
+    let sets = medisim_core::params::assignments(&sets)
+        .map_err(|(text, e)| value_error(format!("`{text}`: {e}")))?;
+    for (key, value) in sets {
         cfg = cfg.set(key, value).map_err(value_error)?;
     }
     let d = Retinopathy::new(cfg.retinopathy.clone()).map_err(value_error)?;
@@ -1093,6 +1110,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(panel_run, m)?)?;
     m.add_function(wrap_pyfunction!(fill_shard, m)?)?;
     m.add_function(wrap_pyfunction!(run_model, m)?)?;
+    m.add_function(wrap_pyfunction!(model_params, m)?)?;
     m.add_function(wrap_pyfunction!(l2, m)?)?;
     m.add_function(wrap_pyfunction!(search, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;

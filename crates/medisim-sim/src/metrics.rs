@@ -63,19 +63,19 @@ metrics! {
         StrategicDelayGap => strategic_delay_gap: Difference "share of decisions",
     ]
     "effort": [
-        MeanEffort => mean_effort: Level "effort (0 to 10)",
-        EffortPerCmi => effort_per_cmi: Level "effort per CMI",
-        EffortPerHealth => effort_per_health: Level "effort per health unit",
+        MeanEffort => mean_effort: Amount "effort (0 to 10)",
+        EffortPerCmi => effort_per_cmi: Amount "effort per CMI",
+        EffortPerHealth => effort_per_health: Amount "effort per health unit",
     ]
     "outcomes": [
-        ArrivalRate => arrival_rate: Level "patients per period",
-        MeanHealth => mean_health: Level "health units",
+        ArrivalRate => arrival_rate: Amount "patients per period",
+        MeanHealth => mean_health: Amount "health units",
         MeanHealthGain => mean_health_gain: Level "health units",
-        MeanCost => mean_cost: Level "price units",
-        HealthPerCost => health_per_cost: Level "health per price unit",
-        MeanWaiting => mean_waiting: Level "periods",
-        MeanWaitingTreated => mean_waiting_treated: Level "periods",
-        Throughput => throughput: Level "patients per period",
+        MeanCost => mean_cost: Amount "price units",
+        HealthPerCost => health_per_cost: Amount "health per price unit",
+        MeanWaiting => mean_waiting: Amount "periods",
+        MeanWaitingTreated => mean_waiting_treated: Amount "periods",
+        Throughput => throughput: Amount "patients per period",
         Utilization => utilization: Share "share of beds",
         TerminalFunds => terminal_funds: Balance "price units",
         Reputation => reputation: Level "reputation",
@@ -83,13 +83,13 @@ metrics! {
     "measurement": [
         CorrKpiHealth => corr_kpi_health: Correlation "correlation",
         CorrBonusHealth => corr_bonus_health: Correlation "correlation",
-        LaggingAcceptedCmi => lagging_accepted_cmi: Level "CMI",
+        LaggingAcceptedCmi => lagging_accepted_cmi: Amount "CMI",
         LaggingEasyCaseTilt => lagging_easy_case_tilt: Difference "share of decisions",
-        CvLoad => cv_load: Level "coefficient of variation",
-        CvAcceptedCmi => cv_accepted_cmi: Level "coefficient of variation",
-        CvOutcome => cv_outcome: Level "coefficient of variation",
-        MeanBonus => mean_bonus: Level "price units",
-        BonusPressure => bonus_pressure: Level "price units",
+        CvLoad => cv_load: Amount "coefficient of variation",
+        CvAcceptedCmi => cv_accepted_cmi: Amount "coefficient of variation",
+        CvOutcome => cv_outcome: Amount "coefficient of variation",
+        MeanBonus => mean_bonus: Amount "price units",
+        BonusPressure => bonus_pressure: Amount "price units",
     ]
     "provider": [
         DoctorUtility => doctor_utility: Level "utility",
@@ -103,9 +103,9 @@ metrics! {
         VUrgentRejection => v_urgent_rejection: Share "share of decisions",
         VInsolvency => v_insolvency: Share "share of periods",
         VUpcoding => v_upcoding: Share "share of arrivals",
-        VWaiting => v_waiting: Level "periods",
+        VWaiting => v_waiting: Amount "periods",
         VHighCmiDeferral => v_high_cmi_deferral: Share "share of decisions",
-        ViolationScore => violation_score: Level "score",
+        ViolationScore => violation_score: Amount "score",
         Fitness => fitness: Balance "fitness",
     ]
 }

@@ -86,6 +86,52 @@ pub struct Arrivals {
     pub replay_file: String,
 }
 
+impl Arrivals {
+    /// Refuse a key the kernel does not read, moved from its default: it would be ignored (a
+    /// sweep of `arrivals.dispersion` under the Poisson kernel wrote identical points).
+    fn check_read(&self) -> Result<(), ScenarioError> {
+        let d = Arrivals::default();
+        let reads = |k: Kernel| -> &'static [&'static str] {
+            match k {
+                Kernel::Poisson => &["rate"],
+                Kernel::NegativeBinomial => &["rate", "dispersion"],
+                Kernel::Schedule => &["schedule"],
+                Kernel::Replay => &["replay_file"],
+            }
+        };
+        let moved = [
+            ("rate", self.rate != d.rate),
+            ("dispersion", self.dispersion != d.dispersion),
+            ("schedule", self.schedule != d.schedule),
+            ("replay_file", self.replay_file != d.replay_file),
+        ];
+        let read = reads(self.kernel);
+        match moved.iter().find(|(k, m)| *m && !read.contains(k)) {
+            Some((key, _)) => Err(invalid(
+                &format!("arrivals.{key}"),
+                format!(
+                    "is not read by the kernel `{}`, which reads {}",
+                    kernel_name(self.kernel),
+                    read.iter()
+                        .map(|k| format!("arrivals.{k}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+fn kernel_name(k: Kernel) -> &'static str {
+    match k {
+        Kernel::Poisson => "poisson",
+        Kernel::Schedule => "schedule",
+        Kernel::NegativeBinomial => "negative_binomial",
+        Kernel::Replay => "replay",
+    }
+}
+
 impl Default for Arrivals {
     fn default() -> Self {
         Arrivals {
@@ -442,9 +488,20 @@ impl Scenario {
             ));
         }
         misplaced_keys(&table, origin)?;
-        let s: Scenario = table
-            .try_into()
-            .map_err(|e: toml::de::Error| parse(e.to_string()))?;
+        let s: Scenario = table.try_into().map_err(|e: toml::de::Error| {
+            // The table's error names the dotted key; read the text again for its line and
+            // column.
+            let key = e.to_string();
+            let key = key
+                .lines()
+                .last()
+                .filter(|l| l.starts_with("in `"))
+                .unwrap_or("");
+            match toml::from_str::<Scenario>(text) {
+                Err(at) => parse(format!("{}\n{key}", toml_error(&at, text))),
+                Ok(_) => parse(e.to_string()),
+            }
+        })?;
         s.validate()?;
         Ok(s)
     }
@@ -561,6 +618,7 @@ impl Scenario {
     /// lengths agree, groups are ordered, the case mix is not empty).
     pub fn validate(&self) -> Result<(), ScenarioError> {
         check_ranges(self)?;
+        self.arrivals.check_read()?;
         let a = &self.arrivals;
         match a.kernel {
             Kernel::Schedule if a.schedule.is_empty() => {
@@ -1083,6 +1141,35 @@ mod tests {
                 r.key
             );
         }
+    }
+
+    #[test]
+    fn a_key_the_arrival_kernel_does_not_read_is_refused() {
+        let d = Scenario::default();
+        let e = d
+            .with_value("arrivals.dispersion", 5.0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("arrivals.dispersion") && e.contains("kernel `poisson`"),
+            "{e}"
+        );
+        let nb = Scenario::from_toml(
+            "[arrivals]\nkernel = \"negative_binomial\"\ndispersion = 5\n",
+            "s.toml",
+        )
+        .unwrap();
+        assert_eq!(nb.arrivals.dispersion, 5.0);
+        let e = Scenario::from_toml(
+            "[arrivals]\nkernel = \"schedule\"\nschedule = [3]\nrate = 4\n",
+            "s.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("arrivals.rate") && e.contains("arrivals.schedule"),
+            "{e}"
+        );
     }
 
     #[test]
