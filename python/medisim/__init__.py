@@ -229,6 +229,13 @@ def _dotted_keys(data: dict) -> List[str]:
     return out
 
 
+def _key(name: str) -> str:
+    """A keyword argument as the key `--set` takes: ``__`` is a dot, or an index before a
+    number (``retinopathy__macular_edema_cost``, ``k__0`` for ``k[0]``)."""
+    head, *parts = name.split("__")
+    return head + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in parts)
+
+
 def _parse_toml(text: str) -> dict:
     if _toml is None:  # pragma: no cover
         raise RuntimeError("reading keys needs tomllib (Python 3.11+) or tomli")
@@ -347,9 +354,10 @@ class Params:
 
     def with_(self, **values: Any) -> "Params":
         """A copy with values set by key, as ``--set`` sets them: ``p.with_(margin=0.3)``;
-        ``__`` stands for the dot (``retinopathy__macular_edema_cost``). A bad key or value
+        ``__`` stands for the dot (``retinopathy__macular_edema_cost``) or, before a number, an
+        index (``k__0`` for ``k[0]``). A bad key or value
         raises ValueError naming it and its legal range."""
-        sets = [f"{k.replace('__', '.')}={json.dumps(v)}" for k, v in values.items()]
+        sets = [f"{_key(k)}={json.dumps(v)}" for k, v in values.items()]
         p = Params.__new__(Params)
         p.model = self.model
         p._toml = _native.model_params(self.model, self._toml, sets)
@@ -643,11 +651,5 @@ def game(name: str, params: Optional[Dict[str, Any]] = None, **settings: Any) ->
     """Solve a multi-level game (``ct-scanner``, ``imaging``, ``chronic-care``) with parameters
     set by key as ``medisim game --set`` does: ``params={"k[0]": 2.0}``, or by keyword for plain
     names (``benchmark=29.0``; ``k__0`` still means ``k[0]``)."""
-    sets = _sets(params)
-    for k, v in settings.items():
-        key = k
-        if "__" in k:
-            head, idx = k.split("__", 1)
-            key = f"{head}[{idx}]"
-        sets.append(f"{key}={json.dumps(v)}")
+    sets = _sets(params) + [f"{_key(k)}={json.dumps(v)}" for k, v in settings.items()]
     return json.loads(_native.game(name, sets))

@@ -291,10 +291,11 @@ def test_every_model_has_a_parameter_object_like_the_scenario(tmp_path):
     """medisim.Params is to the panel, the games and the contracts what Scenario is to
     Medi-Sim: keys by name, checked on every change, accepted by run and sweep."""
     p = medisim.Params("panel")
-    assert p == medisim.Params.default("panel") and "margin" in p.keys()
+    assert p == medisim.Params.default("panel") and "payment.margin" in p.keys()
+    # Set by the name `--set` takes (a flag's name or a dotted path), read by the dotted path.
     q = p.with_(margin=0.3, retinopathy__macular_edema_cost=5000)
-    assert q["margin"] == 0.3 and q["retinopathy.macular_edema_cost"] == 5000
-    assert p["margin"] != 0.3, "with_ returns a copy"
+    assert q["payment.margin"] == 0.3 and q["retinopathy.macular_edema_cost"] == 5000
+    assert p["payment.margin"] != 0.3, "with_ returns a copy"
     with pytest.raises(ValueError, match="margin"):
         p.with_(margin=7)
     with pytest.raises(KeyError, match="nope"):

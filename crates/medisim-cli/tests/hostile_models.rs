@@ -1062,3 +1062,35 @@ fn a_small_cohort_s_intervals_stay_in_the_support() {
         assert!(c["payment"]["ci95"][0].as_f64().unwrap() >= least, "{c}");
     }
 }
+
+/// A refusal names where the value came from: a cohort without controls names its file and
+/// the missing arm; a sensitivity box end that breaks an assumption names the box, not a
+/// `--set` the user never typed.
+#[test]
+fn refusals_name_the_file_or_the_design_behind_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = medisim(&["contract", "generate", "--patients", "60"]);
+    let csv = text(&out.stdout);
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    let treated: Vec<&str> = lines.filter(|l| l.split(',').nth(1) == Some("1")).collect();
+    let f = dir.path().join("treated.csv");
+    std::fs::write(&f, format!("{header}\n{}\n", treated.join("\n"))).unwrap();
+    let f = f.display().to_string();
+    refused(
+        &["contract", "estimate", "--data", &f],
+        &["treated.csv", "no control patient"],
+    );
+    refused(
+        &[
+            "sensitivity",
+            "--model",
+            "contract",
+            "--keys",
+            "gamma,pi01",
+            "--points",
+            "4",
+        ],
+        &["the ±0.2 box around `pi01`", "choose a smaller --box"],
+    );
+}

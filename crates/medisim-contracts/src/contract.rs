@@ -230,7 +230,9 @@ impl Priced {
     /// Estimate π and γ from a cohort CSV (`origin` names it in errors), then price the
     /// non-negative contract at the estimates.
     pub fn from_csv(text: &str, origin: &str) -> Result<Priced, EstimateError> {
-        let estimate = read_cohort(text, origin).and_then(|c| estimate(&c))?;
+        // A fit's failure names the file, as a reading error does.
+        let estimate = estimate(&read_cohort(text, origin)?)
+            .map_err(|e| EstimateError::Data(format!("{origin}: {e}")))?;
         let priced = solve(Provider::NonNegative { t: 0.0 }, &estimate.params);
         Ok(Priced {
             estimate,

@@ -267,6 +267,17 @@ pub fn estimate(patients: &[Patient]) -> Result<Estimate, EstimateError> {
             "every patient needs the same, non-empty list of covariates".into(),
         ));
     }
+    let treated = patients.iter().filter(|x| x.expenditure).count();
+    let why = match (treated, patients.len() - treated) {
+        (0, _) => Some("the cohort has no treated patient (expenditure 1)"),
+        (_, 0) => Some("the cohort has no control patient (expenditure 0) to match the treated to"),
+        _ => None,
+    };
+    if let Some(why) = why {
+        return Err(EstimateError::Data(format!(
+            "{why}: Algorithm 1 matches each treated patient to a control"
+        )));
+    }
     let pairs = match_one_to_one(patients);
     if pairs.is_empty() {
         return Err(EstimateError::Data(

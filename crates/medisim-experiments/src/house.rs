@@ -397,6 +397,17 @@ pub fn box_request<M: Hosted>(
                 bail!("`{key}` is 0 at the base: a ±box around it is empty; sweep it with a range");
             }
             let (a, b) = (v * (1.0 - box_fraction), v * (1.0 + box_fraction));
+            // The box's ends are the design's, not a value the user typed: say so on refusal.
+            for end in [a.min(b), a.max(b)] {
+                model
+                    .set(&base.scenario, &base.policy, key, end)
+                    .map_err(|e| {
+                        anyhow!(
+                            "the ±{box_fraction} box around `{key}` = {v} reaches {end}: {e}; \
+                             choose a smaller --box"
+                        )
+                    })?;
+            }
             Ok(format!("{key}={:?}:{:?}", a.min(b), a.max(b)))
         })
         .collect::<Result<Vec<_>>>()?;
