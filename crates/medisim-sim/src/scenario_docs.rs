@@ -122,7 +122,7 @@ pub const KEY_DOCS: &[KeyDoc] = &[
     d(
         "care.skill",
         "-",
-        "each team's skill (cycled when there are more teams than entries)",
+        "each team's skill: team j takes entry j mod length (cycled when there are more teams than entries; entries past the team count are unused)",
     ),
     d(
         "care.lambda",
