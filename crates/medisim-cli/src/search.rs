@@ -256,6 +256,7 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
     write_trace(&out, &c, &o)?;
     say!("held-out seeds {:?}:", c.test_seeds);
     say_raw!("{}", medisim_search::table_text(&o.table));
+    say!("{}", rerun_hint(&out, &c.test_seeds));
     say!("running-best updates: {}", o.updates.len());
     for u in &o.updates {
         say!(
@@ -340,4 +341,20 @@ pub fn ensure_l3(dir: &Path, scenario: &medisim_sim::Scenario) -> Result<()> {
     let o = run_search(&c, scenario, dir, resume, None, &pb)?;
     pb.0.finish_and_clear();
     write_trace(dir, &c, &o)
+}
+
+/// The search codes by argmax (paper Appendix C) where `medisim run` codes by softmax, as L1 and
+/// L2 do: say so beside the table, with the command that reproduces its rows.
+fn rerun_hint(out: &std::path::Path, seeds: &[u64]) -> String {
+    let seeds = seeds
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    format!(
+        "(coding by argmax, as the search evaluates (Appendix C); `medisim run` codes by softmax \
+         unless told: `medisim run --scenario {dir}/scenario.toml --set 'coding.mode=\"deterministic\"' \
+         --seeds {seeds} --policy {dir}/best.policy` gives the searched row)",
+        dir = out.display()
+    )
 }

@@ -326,6 +326,34 @@ fn search_resume_reloads_the_scenario_the_run_started_with() {
     );
 }
 
+/// The search codes by argmax (Appendix C) and `run` by softmax: the search says so beside its
+/// table, and the command it gives reproduces the searched row exactly.
+#[test]
+fn the_search_table_says_how_to_rerun_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("run").display().to_string();
+    let out = text(&succeeds(&["search", "--iterations", "6", "--out", &r]).stdout);
+    let hint = out
+        .lines()
+        .find(|l| l.starts_with("(coding by argmax"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let command = hint.split('`').nth(3).unwrap();
+    let args: Vec<String> = command
+        .split_whitespace()
+        .skip(1)
+        .map(|a| a.trim_matches('\'').to_string())
+        .collect();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.push("--json");
+    let run: serde_json::Value = serde_json::from_slice(&succeeds(&args).stdout).unwrap();
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("run/result.json")).unwrap())
+            .unwrap();
+    for m in ["upcoding_rate", "terminal_funds", "fitness"] {
+        assert_eq!(run["metrics"][m]["mean"], result["searched"][m], "{m}");
+    }
+}
+
 #[test]
 fn the_ablation_is_one_command_and_resumes() {
     let dir = tempfile::tempdir().unwrap();

@@ -344,7 +344,7 @@ pub fn l3_section(dir: &Path) -> (Option<String>, String) {
         _ => None,
     };
     let html = format!(
-        "<p class=\"caption\">Policy-as-code search on the {objective} objective (run directory {}): the searched program against the baselines on held-out seeds (the paper's Table 1), the running-best trace (Figures 11, 18), each running-best update with what it changed (Table 5), and the best program.</p>
+        "<p class=\"caption\">Policy-as-code search on the {objective} objective (run directory {}): the searched program against the baselines on held-out seeds (the paper's Table 1; coding by argmax as the search evaluates, Appendix C, where L1 and L2 code by softmax), the running-best trace (Figures 11, 18), each running-best update with what it changed (Table 5), and the best program.</p>
 <section class=\"table\" id=\"l3-table\"><h3>Searched policy versus baselines, held-out seeds</h3><table><thead><tr><th>method</th>{head}</tr></thead><tbody>{rows}</tbody></table></section>
 <section class=\"figure\" id=\"l3-trace\"><h3>Running best</h3><p class=\"caption\">Grey: each evaluated child's screen fitness; line: the running best on validation seeds; dashes: updates.</p><div class=\"panels\"><div class=\"panel\">{trace}</div></div></section>
 <section class=\"table\" id=\"l3-updates\"><h3>Running-best updates</h3><table><thead><tr><th>iteration</th><th>operator</th><th>fields changed</th><th>validation fitness</th><th>up-coding</th><th>rejection</th><th>waiting</th></tr></thead><tbody>{update_rows}</tbody></table></section>
