@@ -497,8 +497,9 @@ impl Scenario {
                 .last()
                 .filter(|l| l.starts_with("in `"))
                 .unwrap_or("");
+            let choices = one_of(key.trim_start_matches("in `").trim_end_matches('`'));
             match toml::from_str::<Scenario>(text) {
-                Err(at) => parse(format!("{}\n{key}", toml_error(&at, text))),
+                Err(at) => parse(format!("{}\n{key}{choices}", toml_error(&at, text))),
                 Ok(_) => parse(e.to_string()),
             }
         })?;
@@ -678,6 +679,14 @@ impl Scenario {
     pub fn skill(&self, team: usize) -> f64 {
         self.care.skill[team % self.care.skill.len()]
     }
+}
+
+/// For a key that takes a name (`routing`, `arrivals.kernel`, …), the names it takes.
+fn one_of(key: &str) -> String {
+    crate::scenario_docs::KEY_DOCS
+        .iter()
+        .find(|d| d.key == key && d.unit.contains(" | "))
+        .map_or(String::new(), |d| format!(", which is one of: {}", d.unit))
 }
 
 /// An unknown dotted key, with where a key of that name does live.
@@ -1168,6 +1177,28 @@ mod tests {
         .to_string();
         assert!(
             e.contains("arrivals.rate") && e.contains("arrivals.schedule"),
+            "{e}"
+        );
+    }
+
+    /// A value of the wrong type is placed at its line and column, under its dotted key, with
+    /// the names a named key takes.
+    #[test]
+    fn a_wrong_type_names_its_place_key_and_choices() {
+        let e = Scenario::from_toml("flex_steering = 3\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 1, column 17")
+                && e.contains("in `flex_steering`")
+                && e.contains("one of: kpi | queue_length"),
+            "{e}"
+        );
+        let e = Scenario::from_toml("[care]\nnu = \"x\"\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2, column 6") && e.contains("in `care.nu`"),
             "{e}"
         );
     }
