@@ -482,14 +482,35 @@ def trace(
     return _table(columns)
 
 
-def validate(seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:
-    """The nine stylized facts: name, expected, observed, margins, smallest margin, pass."""
-    return _rows(json.loads(_call(_native.validate, _seeds(seeds), int(horizon), desc="validate")))
+def _setting(policy, scenario) -> tuple:
+    """An experiment's policy and scenario as the native calls take them (None: the defaults)."""
+    return _policy_text(policy), scenario.to_toml() if scenario is not None else None
 
 
-def l1(grid: int = 11, seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:
-    """The L1 (α, β) grid, tidy: one row per cell × metric."""
-    return _rows(json.loads(_call(_native.l1, int(grid), _seeds(seeds), int(horizon), desc="L1")))
+def validate(
+    seeds: Iterable[int] = range(1, 31),
+    horizon: int = 200,
+    policy: Union[None, str, os.PathLike, Policy] = None,
+    scenario: Optional[Scenario] = None,
+) -> Any:
+    """The nine stylized facts (``medisim validate``): name, expected, observed, margins,
+    smallest margin, pass; in ``scenario`` under ``policy`` when given."""
+    return _rows(json.loads(_call(
+        _native.validate, _seeds(seeds), int(horizon), *_setting(policy, scenario), desc="validate"
+    )))
+
+
+def l1(
+    grid: int = 11,
+    seeds: Iterable[int] = range(1, 31),
+    horizon: int = 200,
+    policy: Union[None, str, os.PathLike, Policy] = None,
+    scenario: Optional[Scenario] = None,
+) -> Any:
+    """The L1 (α, β) grid (``medisim l1``), tidy: one row per cell × metric."""
+    return _rows(json.loads(_call(
+        _native.l1, int(grid), _seeds(seeds), int(horizon), *_setting(policy, scenario), desc="L1"
+    )))
 
 
 def sweep(
@@ -563,9 +584,17 @@ def _csv_table(text: str) -> Any:
     return _rows(rows)
 
 
-def l2(lever: str = "all", seeds: Iterable[int] = range(1, 31), horizon: int = 200) -> Any:
-    """The L2 one-at-a-time lever sweeps, tidy: one row per cell × metric."""
-    return _rows(json.loads(_call(_native.l2, lever, _seeds(seeds), int(horizon), desc="L2")))
+def l2(
+    lever: str = "all",
+    seeds: Iterable[int] = range(1, 31),
+    horizon: int = 200,
+    policy: Union[None, str, os.PathLike, Policy] = None,
+    scenario: Optional[Scenario] = None,
+) -> Any:
+    """The L2 one-at-a-time lever sweeps (``medisim l2``), tidy: one row per cell × metric."""
+    return _rows(json.loads(_call(
+        _native.l2, lever, _seeds(seeds), int(horizon), *_setting(policy, scenario), desc="L2"
+    )))
 
 
 @dataclass

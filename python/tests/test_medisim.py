@@ -318,6 +318,31 @@ def test_every_model_has_a_parameter_object_like_the_scenario(tmp_path):
         medisim.Params("medisim")
 
 
+def test_the_experiments_take_the_command_lines_policy_and_scenario(tmp_path):
+    """validate, l1 and l2 take --policy and --scenario as the command line does."""
+    world = medisim.Scenario.default().with_(care__nu=0.2)
+    base = medisim.l1(grid=2, seeds=[1, 2], horizon=20)
+    moved = medisim.l1(grid=2, seeds=[1, 2], horizon=20, scenario=world)
+    assert not base["mean"].equals(moved["mean"])
+    f = tmp_path / "world.toml"
+    f.write_text(world.to_toml())
+    out = tmp_path / "cli"
+    subprocess.run(
+        [os.environ.get("MEDISIM_BIN", "medisim"), "l1", "--grid", "2", "--seeds", "1..2",
+         "--horizon", "20", "--scenario", str(f), "--out", str(out)],
+        capture_output=True, text=True, check=True,
+    )
+    import pandas as pd
+    cli = pd.read_csv(out / "l1.csv")
+    mean = lambda df: df[df["metric"] == "upcoding_rate"]["mean"].round(12).tolist()
+    assert sorted(mean(cli)) == sorted(mean(moved))
+    facts = medisim.validate(seeds=[1, 2], horizon=30, policy="policies/baseline.policy")
+    assert len(facts) == 9
+    assert set(medisim.l2("flex_queue_steering", seeds=[1, 2], horizon=20, scenario=world)["lever"]) == {
+        "flex_queue_steering"
+    }
+
+
 def _cli_json(*args):
     out = subprocess.run(
         [os.environ.get("MEDISIM_BIN", "medisim"), *args], capture_output=True, text=True

@@ -225,11 +225,32 @@ fn options(seeds: Vec<u64>, horizon: u32) -> PyResult<medisim_experiments::Optio
     })
 }
 
+/// An experiment's options from the command line's settings: seeds, horizon, and the policy
+/// and scenario (`--policy`, `--scenario`; default the baseline and the built-in world).
+fn experiment_setting(
+    seeds: Vec<u64>,
+    horizon: u32,
+    policy: Option<&str>,
+    scenario: Option<&str>,
+) -> PyResult<medisim_experiments::Options> {
+    Ok(medisim_experiments::Options {
+        policy: load_policy(policy)?,
+        scenario: load_scenario(scenario)?,
+        ..options(seeds, horizon)?
+    })
+}
+
 /// The nine stylized facts: JSON list of facts with their margins and verdicts.
 #[pyfunction]
-#[pyo3(signature = (seeds = (1..=30).collect(), horizon = 200))]
-fn validate(py: Python<'_>, seeds: Vec<u64>, horizon: u32) -> PyResult<String> {
-    let o = options(seeds, horizon)?;
+#[pyo3(signature = (seeds = (1..=30).collect(), horizon = 200, policy = None, scenario = None))]
+fn validate(
+    py: Python<'_>,
+    seeds: Vec<u64>,
+    horizon: u32,
+    policy: Option<&str>,
+    scenario: Option<&str>,
+) -> PyResult<String> {
+    let o = experiment_setting(seeds, horizon, policy, scenario)?;
     let pb = progress_bar(0);
     let facts = py
         .allow_threads(|| medisim_experiments::validate(&o, None, &pb))
@@ -247,15 +268,22 @@ fn validate(py: Python<'_>, seeds: Vec<u64>, horizon: u32) -> PyResult<String> {
 
 /// The L1 grid: JSON rows (alpha, beta, metric, mean, std, ci95_low, ci95_high, n).
 #[pyfunction]
-#[pyo3(signature = (grid = 11, seeds = (1..=30).collect(), horizon = 200))]
-fn l1(py: Python<'_>, grid: usize, seeds: Vec<u64>, horizon: u32) -> PyResult<String> {
+#[pyo3(signature = (grid = 11, seeds = (1..=30).collect(), horizon = 200, policy = None, scenario = None))]
+fn l1(
+    py: Python<'_>,
+    grid: usize,
+    seeds: Vec<u64>,
+    horizon: u32,
+    policy: Option<&str>,
+    scenario: Option<&str>,
+) -> PyResult<String> {
     if !(2..=medisim_experiments::l1::MAX_GRID).contains(&grid) {
         return Err(value_error(format!(
             "grid must be in [2, {}] points per axis, got {grid}",
             medisim_experiments::l1::MAX_GRID
         )));
     }
-    let o = options(seeds, horizon)?;
+    let o = experiment_setting(seeds, horizon, policy, scenario)?;
     let g = medisim_experiments::l1::grid(grid);
     let specs = medisim_experiments::l1::specs(&o.scenario, &o.policy, &g, &o.seeds, o.horizon);
     let pb = progress_bar(specs.len() as u64);
@@ -535,8 +563,15 @@ fn assemble(
 /// The L2 sweep of one lever (or `all`): JSON rows (lever, value, regime, metric, mean, std,
 /// ci95_low, ci95_high, n).
 #[pyfunction]
-#[pyo3(signature = (lever = "all", seeds = (1..=30).collect(), horizon = 200))]
-fn l2(py: Python<'_>, lever: &str, seeds: Vec<u64>, horizon: u32) -> PyResult<String> {
+#[pyo3(signature = (lever = "all", seeds = (1..=30).collect(), horizon = 200, policy = None, scenario = None))]
+fn l2(
+    py: Python<'_>,
+    lever: &str,
+    seeds: Vec<u64>,
+    horizon: u32,
+    policy: Option<&str>,
+    scenario: Option<&str>,
+) -> PyResult<String> {
     use medisim_experiments::l2::Lever;
     let levers = Lever::parse(lever).ok_or_else(|| {
         value_error(format!(
@@ -546,7 +581,7 @@ fn l2(py: Python<'_>, lever: &str, seeds: Vec<u64>, horizon: u32) -> PyResult<St
     })?;
     let o = medisim_experiments::Options {
         levers,
-        ..options(seeds, horizon)?
+        ..experiment_setting(seeds, horizon, policy, scenario)?
     };
     let specs =
         medisim_experiments::l2::specs(&o.levers, &o.scenario, &o.policy, &o.seeds, o.horizon);
