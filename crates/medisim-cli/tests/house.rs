@@ -170,5 +170,9 @@ fn a_contracts_sensitivity_finds_what_theorem_2_says() {
         out,
     ]);
     assert_eq!(e.status.code(), Some(2));
-    assert!(text(&e.stderr).contains("--set pi11=0.68: Assumption 1"));
+    assert!(
+        text(&e.stderr).contains("box around `pi11` = 0.85 reaches 0.68: Assumption 1"),
+        "{}",
+        text(&e.stderr)
+    );
 }
