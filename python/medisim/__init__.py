@@ -35,6 +35,7 @@ __all__ = [
     "search",
     "contract",
     "panel",
+    "panel_experiments",
     "game",
 ]
 
@@ -674,6 +675,19 @@ def panel(config_toml: str = "", params: Optional[Dict[str, Any]] = None) -> dic
     ``margin`` or a dotted path such as ``retinopathy.macular_edema_cost``):
     ``medisim panel run --json``."""
     return json.loads(_native.panel_run(config_toml, _sets(params)))
+
+
+def panel_experiments(
+    only: Optional[Iterable[str]] = None,
+    config_toml: str = "",
+    params: Optional[Dict[str, Any]] = None,
+) -> List[dict]:
+    """The panel's experiments E1–E6 (seed 002; ``only=["E1", "E5"]`` for some), from a
+    configuration TOML and ``params`` set by key: ``medisim panel experiments --json``, one
+    dict per experiment (``id``, ``title``, ``key`` and its ``series`` of points). The
+    experiments set the payment and the provider themselves: giving one is refused."""
+    ids = None if only is None else list(only)
+    return json.loads(_native.panel_experiments(ids, config_toml, _sets(params)))
 
 
 def game(name: str, params: Optional[Dict[str, Any]] = None, **settings: Any) -> dict:

@@ -343,6 +343,17 @@ def test_the_experiments_take_the_command_lines_policy_and_scenario(tmp_path):
     }
 
 
+def test_the_panel_experiments_are_the_command_lines():
+    """panel_experiments gives `medisim panel experiments --json`, and refuses what they set."""
+    ours = medisim.panel_experiments(only=["e1"], params={"runs": 3})
+    cli = json.loads(_cli_json("panel", "experiments", "--only", "E1", "--runs", "3", "--json"))
+    assert ours == cli and ours[0]["id"] == "E1"
+    with pytest.raises(ValueError, match="set the payment themselves"):
+        medisim.panel_experiments(only=["E1"], params={"payment.basis": "gc"})
+    with pytest.raises(ValueError, match="named twice"):
+        medisim.panel_experiments(only=["E1", "e1"])
+
+
 def _cli_json(*args):
     out = subprocess.run(
         [os.environ.get("MEDISIM_BIN", "medisim"), *args], capture_output=True, text=True

@@ -8,7 +8,7 @@ use medisim_core::text::name_of;
 use medisim_core::{write_atomic, Metric as _};
 use medisim_panel::disease::{DiseaseModel, MarkovFile};
 use medisim_panel::experiments::{
-    experiment, parse_values, sweep, Series, Sweep, EXPERIMENTS, KEYS,
+    experiment, experiment_ids, parse_values, sweep, Series, Sweep, KEYS,
 };
 use medisim_panel::sim::{run, PanelResult};
 use medisim_panel::{Basis, PanelConfig, PanelMetric, PanelScenario, ProviderKind};
@@ -300,12 +300,11 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
                 Some(out) => Some(medisim_core::RunDir::create(out)?.lock()?),
                 None => None,
             };
-            refuse_fixed_by_experiments(&cfg)?;
-            let ids: Vec<String> = match &a.only {
-                Some(list) => list.split(',').map(|s| s.trim().to_uppercase()).collect(),
-                None => EXPERIMENTS.iter().map(|s| s.to_string()).collect(),
-            };
-            medisim_experiments::sweep::distinct(ids.iter().map(String::as_str))?;
+            let only: Option<Vec<String>> = a
+                .only
+                .as_ref()
+                .map(|list| list.split(',').map(str::to_string).collect());
+            let ids = experiment_ids(&cfg, only.as_deref())?;
             let mut all = Vec::new();
             for id in &ids {
                 let s = experiment(d.as_ref(), &cfg, id)?;
@@ -342,33 +341,6 @@ fn refuse_varied_and_given(cfg: &PanelConfig, key: &str) -> Result<()> {
                 );
             }
         }
-    }
-    Ok(())
-}
-
-/// The experiments set the payment (basis, shared-risk rates, reference) and the provider (kind,
-/// γ) themselves; the panel's size, horizon, runs, seed, margin, capacity and disease are the
-/// user's. A payment or provider given would be overwritten (`--only E1 --payment gc` printed
-/// E1 unchanged, exit 0): refused.
-fn refuse_fixed_by_experiments(cfg: &PanelConfig) -> Result<()> {
-    let d = PanelConfig::default();
-    let payment = medisim_panel::payment::Payment {
-        margin: d.payment.margin,
-        ..cfg.payment.clone()
-    };
-    let provider_moved =
-        cfg.provider.kind != d.provider.kind || cfg.provider.gamma != d.provider.gamma;
-    if payment != d.payment || provider_moved {
-        let what = if provider_moved {
-            "provider"
-        } else {
-            "payment"
-        };
-        bail!(
-            "the experiments set the {what} themselves (each its own payment, shared-risk terms \
-             and provider); the one given would be ignored: drop it, or use `panel run` or \
-             `panel sweep` for one setting"
-        );
     }
     Ok(())
 }

@@ -368,6 +368,52 @@ pub fn plan(base: &PanelConfig, id: &str) -> Result<Plan, PanelError> {
 
 pub const EXPERIMENTS: [&str; 6] = ["E1", "E2", "E3", "E4", "E5", "E6"];
 
+/// The experiments to run from `base`: the ids asked for (every one when `None`), upper-cased,
+/// each once. The experiments set the payment (basis, shared-risk rates, reference) and the
+/// provider (kind, γ) themselves; the panel's size, horizon, runs, seed, margin, capacity and
+/// disease are the user's. A payment or provider given would be overwritten (`--only E1
+/// --payment gc` printed E1 unchanged, exit 0), and an id named twice run twice: refused.
+pub fn experiment_ids(
+    base: &PanelConfig,
+    only: Option<&[String]>,
+) -> Result<Vec<String>, PanelError> {
+    let d = PanelConfig::default();
+    let payment = crate::payment::Payment {
+        margin: d.payment.margin,
+        ..base.payment.clone()
+    };
+    let provider_moved =
+        base.provider.kind != d.provider.kind || base.provider.gamma != d.provider.gamma;
+    if payment != d.payment || provider_moved {
+        let what = if provider_moved {
+            "provider"
+        } else {
+            "payment"
+        };
+        return Err(PanelError::Invalid {
+            key: what.into(),
+            message: format!(
+                "the experiments set the {what} themselves (each its own payment, shared-risk \
+                 terms and provider); the one given would be ignored: drop it, or use `panel \
+                 run` or `panel sweep` for one setting"
+            ),
+        });
+    }
+    let ids: Vec<String> = match only {
+        Some(list) => list.iter().map(|s| s.trim().to_uppercase()).collect(),
+        None => EXPERIMENTS.iter().map(|s| s.to_string()).collect(),
+    };
+    for (i, id) in ids.iter().enumerate() {
+        if ids[..i].contains(id) {
+            return Err(PanelError::Invalid {
+                key: "experiment".into(),
+                message: format!("`{id}` is named twice; name each key once"),
+            });
+        }
+    }
+    Ok(ids)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

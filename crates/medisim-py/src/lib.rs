@@ -416,6 +416,36 @@ fn sweep(
     String::from_utf8(table.to_csv().map_err(value_error)?).map_err(value_error)
 }
 
+/// The primary-care panel's experiments E1–E6 (seed 002), as `medisim panel experiments
+/// --json` gives them: a JSON list of sweeps, from a configuration TOML and `--set` settings.
+#[pyfunction]
+#[pyo3(signature = (only = None, config = "", sets = vec![]))]
+fn panel_experiments(
+    py: Python<'_>,
+    only: Option<Vec<String>>,
+    config: &str,
+    sets: Vec<String>,
+) -> PyResult<String> {
+    use medisim_panel::disease::Retinopathy;
+    use medisim_panel::experiments::{experiment, experiment_ids};
+    let mut cfg = medisim_panel::PanelConfig::from_toml(config, "<config>").map_err(value_error)?;
+    let sets = medisim_core::params::assignments(&sets)
+        .map_err(|(text, e)| value_error(format!("`{text}`: {e}")))?;
+    for (key, value) in sets {
+        cfg = cfg.set(key, value).map_err(value_error)?;
+    }
+    let ids = experiment_ids(&cfg, only.as_deref()).map_err(value_error)?;
+    let d = Retinopathy::new(cfg.retinopathy.clone()).map_err(value_error)?;
+    let sweeps = py
+        .allow_threads(|| {
+            ids.iter()
+                .map(|id| experiment(&d, &cfg, id))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(value_error)?;
+    serde_json::to_string(&sweeps).map_err(value_error)
+}
+
 /// A model's parameters (`params`: TOML as `--params` reads it; default the model's) with
 /// each `KEY=VALUE` of `sets` applied through the model's setter: the TOML that
 /// `medisim.Params` holds. Medi-Sim's parameters are its scenario (`medisim.Scenario`).
@@ -1146,6 +1176,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fill_shard, m)?)?;
     m.add_function(wrap_pyfunction!(run_model, m)?)?;
     m.add_function(wrap_pyfunction!(model_params, m)?)?;
+    m.add_function(wrap_pyfunction!(panel_experiments, m)?)?;
     m.add_function(wrap_pyfunction!(l2, m)?)?;
     m.add_function(wrap_pyfunction!(search, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
