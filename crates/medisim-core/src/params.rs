@@ -352,6 +352,18 @@ pub fn assignment(text: &str) -> Result<(&str, Value), String> {
     literal(value.trim()).map(|v| (key, v))
 }
 
+/// Refuse a key named twice: a sweep, a design or a list of experiments would run (or write a
+/// column for) the first in vain.
+pub fn distinct<'a>(keys: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for k in keys {
+        if !seen.insert(k) {
+            return Err(format!("`{k}` is named twice; name each key once"));
+        }
+    }
+    Ok(())
+}
+
 /// Every `KEY=VALUE` of a list of settings, each key once: a key set twice would keep its last
 /// value and drop the first without a word. A refusal carries the setting it is about and why.
 pub fn assignments(texts: &[String]) -> Result<Vec<(&str, Value)>, (String, String)> {

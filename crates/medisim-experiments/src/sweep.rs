@@ -116,13 +116,7 @@ impl Setting<MediSim> {
 /// Refuse a key named twice: a sweep, a sensitivity design or a calibration would write two
 /// columns of one name, the first of them false.
 pub fn distinct<'a>(keys: impl IntoIterator<Item = &'a str>) -> Result<()> {
-    let mut seen = std::collections::BTreeSet::new();
-    for k in keys {
-        if !seen.insert(k) {
-            bail!("`{k}` is named twice; name each key once");
-        }
-    }
-    Ok(())
+    medisim_core::params::distinct(keys).map_err(anyhow::Error::msg)
 }
 
 /// The design's points, one value per factor.

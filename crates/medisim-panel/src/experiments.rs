@@ -403,14 +403,12 @@ pub fn experiment_ids(
         Some(list) => list.iter().map(|s| s.trim().to_uppercase()).collect(),
         None => EXPERIMENTS.iter().map(|s| s.to_string()).collect(),
     };
-    for (i, id) in ids.iter().enumerate() {
-        if ids[..i].contains(id) {
-            return Err(PanelError::Invalid {
-                key: "experiment".into(),
-                message: format!("`{id}` is named twice; name each key once"),
-            });
+    medisim_core::params::distinct(ids.iter().map(String::as_str)).map_err(|message| {
+        PanelError::Invalid {
+            key: "experiment".into(),
+            message,
         }
-    }
+    })?;
     Ok(ids)
 }
 

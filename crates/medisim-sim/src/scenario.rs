@@ -5,7 +5,7 @@
 //! values are errors that name the key and the legal range ([`Scenario::validate`]).
 
 use medisim_core::input::{read_settings, toml_error, InputError};
-use medisim_core::text::number;
+use medisim_core::text::{name_of, number};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -111,7 +111,7 @@ impl Arrivals {
                 &format!("arrivals.{key}"),
                 format!(
                     "is not read by the kernel `{}`, which reads {}",
-                    kernel_name(self.kernel),
+                    name_of(&self.kernel),
                     read.iter()
                         .map(|k| format!("arrivals.{k}"))
                         .collect::<Vec<_>>()
@@ -120,15 +120,6 @@ impl Arrivals {
             )),
             None => Ok(()),
         }
-    }
-}
-
-fn kernel_name(k: Kernel) -> &'static str {
-    match k {
-        Kernel::Poisson => "poisson",
-        Kernel::Schedule => "schedule",
-        Kernel::NegativeBinomial => "negative_binomial",
-        Kernel::Replay => "replay",
     }
 }
 
