@@ -36,7 +36,9 @@ __all__ = [
     "contract",
     "panel",
     "panel_experiments",
+    "panel_sweep",
     "game",
+    "game_tables",
 ]
 
 MODEL_VERSION: str = _native.MODEL_VERSION
@@ -690,9 +692,32 @@ def panel_experiments(
     return json.loads(_native.panel_experiments(ids, config_toml, _sets(params)))
 
 
+def panel_sweep(
+    vary: str,
+    config_toml: str = "",
+    params: Optional[Dict[str, Any]] = None,
+) -> dict:
+    """One panel term swept (seed 002): ``vary="margin=0.2:0.6:5"`` (``lo:hi:n``) or
+    ``"margin=0.2,0.4"``, from a configuration TOML and ``params`` set by key: ``medisim panel
+    sweep --vary VARY --json`` (``id``, ``title``, ``key`` and one ``series`` of points).
+    Several keys, sampled designs and shards: ``sweep(..., model="panel")``."""
+    return json.loads(_native.panel_sweep(vary, config_toml, _sets(params)))
+
+
 def game(name: str, params: Optional[Dict[str, Any]] = None, **settings: Any) -> dict:
     """Solve a multi-level game (``ct-scanner``, ``imaging``, ``chronic-care``) with parameters
     set by key as ``medisim game --set`` does: ``params={"k[0]": 2.0}``, or by keyword for plain
     names (``benchmark=29.0``; ``k__0`` still means ``k[0]``)."""
     sets = _sets(params) + [f"{_key(k)}={json.dumps(v)}" for k, v in settings.items()]
     return json.loads(_native.game(name, sets))
+
+
+def game_tables(
+    name: str, table: str = "all", params: Optional[Dict[str, Any]] = None
+) -> List[dict]:
+    """The dissertation's tables of game ``name`` recomputed (seed 004): ``table`` one number
+    (``"3.3"`` … ``"5.4"``) or ``"all"`` of the game's, at ``params`` set by key: ``medisim game
+    NAME --table TABLE --json``, one dict per table (``id``, ``title``, ``columns``, ``rows``
+    of formatted cells, the printed numbers beside ours). A key a table sweeps itself is
+    refused."""
+    return json.loads(_native.game_tables(name, table, _sets(params)))

@@ -354,6 +354,27 @@ def test_the_panel_experiments_are_the_command_lines():
         medisim.panel_experiments(only=["E1", "e1"])
 
 
+def test_panel_sweep_and_game_tables_are_the_command_lines():
+    """panel_sweep gives `panel sweep --json`, game_tables `game --table --json`, and both
+    refuse what the command line refuses."""
+    ours = medisim.panel_sweep("margin=0.2,0.4", params={"runs": 3})
+    cli = json.loads(_cli_json("panel", "sweep", "--vary", "margin=0.2,0.4", "--runs", "3",
+                               "--json"))
+    assert ours == cli and [p[0] for p in ours["series"][0]["points"]] == [0.2, 0.4]
+    with pytest.raises(ValueError, match="sets `margin` at every point"):
+        medisim.panel_sweep("margin=0.2,0.4", params={"margin": 0.3})
+    tables = medisim.game_tables("ct-scanner", params={"k[0]": 1.5})
+    assert tables == json.loads(
+        _cli_json("game", "ct-scanner", "--table", "all", "--set", "k[0]=1.5", "--json")
+    )
+    assert [t["id"] for t in tables] == ["table-3.3", "table-3.4", "table-3.5"]
+    assert medisim.game_tables("imaging", "4.2")[0]["id"] == "table-4.2"
+    with pytest.raises(ValueError, match="sets `benchmark` itself"):
+        medisim.game_tables("imaging", "4.4", params={"benchmark": 3000})
+    with pytest.raises(ValueError, match="belongs to `medisim game ct-scanner`"):
+        medisim.game_tables("imaging", "3.3")
+
+
 def _cli_json(*args):
     out = subprocess.run(
         [os.environ.get("MEDISIM_BIN", "medisim"), *args], capture_output=True, text=True

@@ -4,13 +4,13 @@
 
 use crate::experiments::finite_result;
 use anyhow::{bail, Result};
-use medisim_core::params::{self, culprit};
+use medisim_core::params::culprit;
 use medisim_core::text::name_of;
 use medisim_games::aco::{AcoGame, Investment, Outcome};
 use medisim_games::chronic::{ChronicCareGame, ChronicOutcome, Effort, Lifestyle};
 use medisim_games::model::GameName;
 use medisim_games::mssp::MsspGame;
-use medisim_games::tables::{self, Table, TABLES};
+use medisim_games::tables::{self, Table};
 use medisim_games::GameParams;
 use std::path::PathBuf;
 
@@ -80,7 +80,7 @@ pub fn game(a: &GameArgs) -> Result<bool> {
     if a.out.is_some() && a.table.is_none() {
         bail!(
             "--out writes tables: add --table (one of {}) or drop --out",
-            table_list(a.game)
+            tables::table_list(a.game)
         );
     }
     if a.game != GameName::CtScanner && a.share.is_some() {
@@ -103,50 +103,13 @@ pub fn game(a: &GameArgs) -> Result<bool> {
     }
 }
 
-/// The keys each table sets itself: a value given for one would be overwritten, and the table
-/// printed as if it were used (`imaging --table 4.4 --benchmark 3000` printed the published
-/// table, exit 0).
-const TABLE_SWEEPS: [(&str, &[&str]); 4] = [
-    ("3.4 3.5 4.4", &["benchmark"]),
-    ("5.2 5.3", &["m1", "m2", "c1", "c2"]),
-    ("5.4", &["n1", "n2", "u_hs"]),
-    ("3.3 4.2 4.3", &[]),
-];
-
-/// Refuse, for the tables `wanted`, a value given for a key a table sweeps, and `--share` or
-/// `--no-incentive` (each table fixes the contract itself).
-fn refuse_swept(
-    a: &GameArgs,
-    wanted: &[&str],
-    (aco, mssp, chronic): (&AcoGame, &MsspGame, &ChronicCareGame),
-) -> Result<()> {
+/// `--share` or `--no-incentive` with `--table`: each table fixes the contract itself.
+fn refuse_contract_flags(a: &GameArgs) -> Result<()> {
     if a.share.is_some() || a.no_incentive {
         bail!(
             "--share and --no-incentive apply to one solve; the tables set the contract \
              themselves: drop them"
         );
-    }
-    fn moved<T: serde::Serialize + Default>(g: &T, key: &str) -> bool {
-        let (now, default) = (params::get(g, key), params::get(&T::default(), key));
-        now.is_ok() && now.ok() != default.ok()
-    }
-    for t in wanted {
-        let keys = TABLE_SWEEPS
-            .iter()
-            .find(|(tables, _)| tables.split(' ').any(|x| x == *t))
-            .map_or(&[][..], |(_, keys)| *keys);
-        let given = keys.iter().find(|k| match a.game {
-            GameName::CtScanner => moved(aco, k),
-            GameName::Imaging => moved(mssp, k),
-            GameName::ChronicCare => moved(chronic, k),
-        });
-        if let Some(key) = given {
-            bail!(
-                "table {t} sets `{key}` itself (it sweeps {}), so the `{key}` given would not \
-                 change it: drop it",
-                keys.join(", ")
-            );
-        }
     }
     Ok(())
 }
@@ -170,39 +133,9 @@ fn refuse_flag_and_set(a: &GameArgs) -> Result<()> {
     Ok(())
 }
 
-/// This game's tables, for messages.
-fn table_list(game: GameName) -> String {
-    TABLES
-        .iter()
-        .filter(|(_, g)| *g == game.name())
-        .map(|(t, _)| *t)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// `--table N`: recompute, print (or print as JSON), and with `--out` write CSV and figure.
 fn table(a: &GameArgs, which: &str) -> Result<bool> {
-    let mine: Vec<&str> = TABLES
-        .iter()
-        .filter(|(_, g)| *g == a.game.name())
-        .map(|(t, _)| *t)
-        .collect();
-    let wanted: Vec<&str> = if which == "all" {
-        mine.clone()
-    } else if mine.contains(&which) {
-        vec![which]
-    } else if let Some((_, g)) = TABLES.iter().find(|(t, _)| *t == which) {
-        bail!(
-            "table {which} belongs to `medisim game {g}`, not {}",
-            a.game.name()
-        );
-    } else {
-        bail!(
-            "no table {which} in {}: choose one of {} or all",
-            a.game.name(),
-            mine.join(", ")
-        );
-    };
+    tables::wanted(a.game, which).map_err(anyhow::Error::msg)?;
     // One writer per output directory: two table runs into one --out would interleave their
     // files. A kill leaves whole files (every write is atomic) and the lock, which the next
     // run takes over; the tables are deterministic, so running again writes the same bytes.
@@ -215,45 +148,11 @@ fn table(a: &GameArgs, which: &str) -> Result<bool> {
         GameName::Imaging => (Default::default(), load(a)?, Default::default()),
         GameName::ChronicCare => (Default::default(), Default::default(), load(a)?),
     };
-    refuse_swept(a, &wanted, (&aco, &mssp, &chronic))?;
-    // Chapter 5's tables name the 3-stage game's strategies (S1_HHH, 2_of_3): on another stage
-    // count their columns would be mislabelled (with 4 stages every case landed in `other`).
-    let stages = chronic.h_po.len();
-    if a.game == GameName::ChronicCare && stages != 3 {
-        bail!(
-            "tables 5.2, 5.3 and 5.4 are defined on the dissertation's 3 chronic stages (their \
-             columns name its strategies); these parameters have {stages}: solve them without \
-             --table"
-        );
-    }
-    let patient_tables = wanted
-        .iter()
-        .any(|t| t.starts_with("5.2") || t.starts_with("5.3"));
-    let patients = if patient_tables {
-        tables::patient_cases(&chronic).map_err(|e| {
-            anyhow::anyhow!("{e}; {}", culprit(&chronic, &ChronicCareGame::default()))
-        })?
-    } else {
-        Vec::new()
-    };
-    let mut out: Vec<Table> = Vec::new();
-    for t in &wanted {
-        out.push(match *t {
-            "3.3" => tables::table_3_3(&aco),
-            "3.4" => tables::table_3_4(&aco),
-            "3.5" => tables::table_3_5(&aco),
-            "4.2" => tables::table_4_2(&mssp),
-            "4.3" => tables::table_4_3(&mssp),
-            "4.4" => tables::table_4_4(&mssp),
-            "5.2" => tables::table_5_2(&chronic, &patients),
-            "5.3" => tables::table_5_3(&chronic, &patients),
-            _ => tables::table_5_4(&tables::physician_cases(&chronic).map_err(|e| {
-                anyhow::anyhow!("{e}; {}", culprit(&chronic, &ChronicCareGame::default()))
-            })?),
-        });
-    }
+    refuse_contract_flags(a)?;
+    let out =
+        tables::recompute(a.game, which, (&aco, &mssp, &chronic)).map_err(anyhow::Error::msg)?;
     if let Some(dir) = &a.out {
-        for (t, table) in wanted.iter().zip(&out) {
+        for (t, table) in &out {
             let csv = dir.join(format!("{}.csv", table.id));
             medisim_core::rundir::write_atomic(&csv, &table.to_csv()?)?;
             if let Some(fig) = medisim_experiments::games::figure_for(t, &aco, &chronic)
@@ -266,6 +165,7 @@ fn table(a: &GameArgs, which: &str) -> Result<bool> {
             }
         }
     }
+    let out: Vec<Table> = out.into_iter().map(|(_, t)| t).collect();
     if a.json {
         say!("{}", serde_json::to_string_pretty(&out)?);
     } else {

@@ -7,9 +7,7 @@ use medisim_core::params::culprit;
 use medisim_core::text::name_of;
 use medisim_core::{write_atomic, Metric as _};
 use medisim_panel::disease::{DiseaseModel, MarkovFile};
-use medisim_panel::experiments::{
-    experiment, experiment_ids, parse_values, sweep, Series, Sweep, KEYS,
-};
+use medisim_panel::experiments::{experiment, experiment_ids, sweep, Sweep, Vary};
 use medisim_panel::sim::{run, PanelResult};
 use medisim_panel::{Basis, PanelConfig, PanelMetric, PanelScenario, ProviderKind};
 use std::path::{Path, PathBuf};
@@ -263,33 +261,14 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
         }
         PanelCommand::Sweep(a) => {
             let scenario = load_scenario(&a.setting)?;
-            let (key, spec) = a.vary.split_once('=').ok_or_else(|| {
-                anyhow::anyhow!(
-                    "--vary wants KEY=lo:hi:n or KEY=v1,v2 (keys: {})",
-                    key_names()
-                )
-            })?;
-            let values = parse_values(spec).map_err(|e| anyhow::anyhow!("--vary {key}: {e}"))?;
-            refuse_varied_and_given(&scenario.config, key.trim())?;
+            let vary = Vary::parse(&scenario.config, &a.vary).map_err(anyhow::Error::msg)?;
             let points = match &a.out {
-                None => sweep(&scenario, key.trim(), &values)?,
-                Some(out) => resumable_sweep(&scenario, key.trim(), &values, out)?,
+                None => sweep(&scenario, &vary.key, &vary.values)?,
+                Some(out) => resumable_sweep(&scenario, &vary.key, &vary.values, out)?,
             };
-            let cfg = scenario.config;
-            for (x, r) in &points {
-                r.metrics
-                    .check_finite()
-                    .map_err(|e| anyhow::anyhow!("at {key} = {x}: {e}"))?;
-            }
-            let s = Sweep {
-                id: "sweep".into(),
-                title: format!("{key} over {spec}"),
-                key: key.trim().into(),
-                series: vec![Series {
-                    name: name_of(&cfg.provider.kind),
-                    points,
-                }],
-            };
+            let s = vary
+                .sweep(&scenario.config, points)
+                .map_err(anyhow::Error::msg)?;
             finish(&s, a.out.as_deref(), a.json, false)
         }
         PanelCommand::Experiments(a) => {
@@ -323,28 +302,6 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
     }
 }
 
-/// `--vary KEY` sets KEY at every point: a value given for it too (`--margin 0.3`, or
-/// `--reward-rate` under `--vary shared-rate`) would be overwritten in silence.
-fn refuse_varied_and_given(cfg: &PanelConfig, key: &str) -> Result<()> {
-    let d = PanelConfig::default();
-    let keys: &[&str] = match key {
-        "shared-rate" => &["reward-rate", "penalty-rate"],
-        k => &[k][..],
-    };
-    for k in keys {
-        if let (Ok(given), Ok(default)) = (cfg.value(k), d.value(k)) {
-            if given != default {
-                bail!(
-                    "--vary {key} sets `{k}` at every point; the {k} given ({}) would be \
-                     ignored: drop it",
-                    medisim_core::text::number(given)
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
 /// A sweep into `--out`: one writer at a time (the directory's lock), each point's result
 /// cached whole in `out/cells` under a key of the model version and the point's full setting,
 /// so a killed sweep run again recomputes only the points it had not finished, and its files
@@ -372,12 +329,6 @@ fn resumable_sweep(
             })?;
         Ok::<_, anyhow::Error>(result)
     })
-}
-
-fn key_names() -> String {
-    let mut k: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
-    k.push("shared-rate");
-    k.join(", ")
 }
 
 /// The metrics a summary line shows, in order.

@@ -7,6 +7,7 @@ use crate::chronic::{
     class_shares, patient_experiment, physician_experiment, physician_strategy_name,
     ChronicCareGame, Effort, PatientCase, PhysicianCase,
 };
+use crate::model::GameName;
 use crate::mssp::MsspGame;
 use crate::optimize::switch_point;
 use crate::GameParams;
@@ -509,6 +510,130 @@ pub const TABLES: [(&str, &str); 9] = [
     ("5.3", "chronic-care"),
     ("5.4", "chronic-care"),
 ];
+
+/// The keys each table sets itself: a value given for one would be overwritten, and the table
+/// printed as if it were used (`imaging --table 4.4 --benchmark 3000` printed the published
+/// table, exit 0).
+const TABLE_SWEEPS: [(&str, &[&str]); 4] = [
+    ("3.4 3.5 4.4", &["benchmark"]),
+    ("5.2 5.3", &["m1", "m2", "c1", "c2"]),
+    ("5.4", &["n1", "n2", "u_hs"]),
+    ("3.3 4.2 4.3", &[]),
+];
+
+/// `game`'s table numbers, for messages: `3.3, 3.4, 3.5`.
+pub fn table_list(game: GameName) -> String {
+    tables_of(game).join(", ")
+}
+
+fn tables_of(game: GameName) -> Vec<&'static str> {
+    TABLES
+        .iter()
+        .filter(|(_, g)| *g == game.name())
+        .map(|(t, _)| *t)
+        .collect()
+}
+
+/// The tables `which` names in `game`: one number of [`TABLES`], or `all` of the game's.
+pub fn wanted(game: GameName, which: &str) -> Result<Vec<&'static str>, String> {
+    let mine = tables_of(game);
+    if which == "all" {
+        return Ok(mine);
+    }
+    if let Some(t) = mine.iter().find(|t| **t == which) {
+        return Ok(vec![*t]);
+    }
+    Err(match TABLES.iter().find(|(t, _)| *t == which) {
+        Some((_, g)) => format!(
+            "table {which} belongs to `medisim game {g}`, not {}",
+            game.name()
+        ),
+        None => format!(
+            "no table {which} in {}: choose one of {} or all",
+            game.name(),
+            mine.join(", ")
+        ),
+    })
+}
+
+/// A parameter a table in `wanted` sweeps itself, moved from its default: refused, since the
+/// table would overwrite it in silence.
+fn refuse_swept(wanted: &[&str], game: GameName, games: Games) -> Result<(), String> {
+    fn moved<T: Serialize + Default>(g: &T, key: &str) -> bool {
+        let get = medisim_core::params::get;
+        let (now, default) = (get(g, key), get(&T::default(), key));
+        now.is_ok() && now.ok() != default.ok()
+    }
+    for t in wanted {
+        let keys = TABLE_SWEEPS
+            .iter()
+            .find(|(tables, _)| tables.split(' ').any(|x| x == *t))
+            .map_or(&[][..], |(_, keys)| *keys);
+        let given = keys.iter().find(|k| match game {
+            GameName::CtScanner => moved(games.0, k),
+            GameName::Imaging => moved(games.1, k),
+            GameName::ChronicCare => moved(games.2, k),
+        });
+        if let Some(key) = given {
+            return Err(format!(
+                "table {t} sets `{key}` itself (it sweeps {}), so the `{key}` given would not \
+                 change it: drop it",
+                keys.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The three games' parameters; a table reads its own game's.
+pub type Games<'a> = (&'a AcoGame, &'a MsspGame, &'a ChronicCareGame);
+
+/// The tables `which` of `game` (a number or `all`), recomputed with `games`' parameters, each
+/// with its number: the one path of `medisim game --table` and Python's `game_tables`.
+pub fn recompute(
+    game: GameName,
+    which: &str,
+    games: Games,
+) -> Result<Vec<(&'static str, Table)>, String> {
+    let wanted = wanted(game, which)?;
+    refuse_swept(&wanted, game, games)?;
+    let (aco, mssp, chronic) = games;
+    // Chapter 5's tables name the 3-stage game's strategies (S1_HHH, 2_of_3): on another stage
+    // count their columns would be mislabelled (with 4 stages every case landed in `other`).
+    let stages = chronic.h_po.len();
+    if game == GameName::ChronicCare && stages != 3 {
+        return Err(format!(
+            "tables 5.2, 5.3 and 5.4 are defined on the dissertation's 3 chronic stages (their \
+             columns name its strategies); these parameters have {stages}: solve them without \
+             --table"
+        ));
+    }
+    let cause = |e: String| {
+        let why = medisim_core::params::culprit(chronic, &ChronicCareGame::default());
+        format!("{e}; {why}")
+    };
+    let patients = if wanted.iter().any(|t| *t == "5.2" || *t == "5.3") {
+        patient_cases(chronic).map_err(cause)?
+    } else {
+        Vec::new()
+    };
+    let mut out = Vec::with_capacity(wanted.len());
+    for t in wanted {
+        let table = match t {
+            "3.3" => table_3_3(aco),
+            "3.4" => table_3_4(aco),
+            "3.5" => table_3_5(aco),
+            "4.2" => table_4_2(mssp),
+            "4.3" => table_4_3(mssp),
+            "4.4" => table_4_4(mssp),
+            "5.2" => table_5_2(chronic, &patients),
+            "5.3" => table_5_3(chronic, &patients),
+            _ => table_5_4(&physician_cases(chronic).map_err(cause)?),
+        };
+        out.push((t, table));
+    }
+    Ok(out)
+}
 
 #[cfg(test)]
 mod tests {

@@ -73,15 +73,89 @@ impl PanelConfig {
             key: key.into(),
             message: match e {
                 medisim_core::params::KeyError::Unknown { .. } => {
-                    let mut known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
-                    known.push("shared-rate");
                     format!(
                         "unknown key; known: {} (or a dotted config path)",
-                        known.join(", ")
+                        key_names()
                     )
                 }
                 e => e.to_string(),
             },
+        })
+    }
+}
+
+/// The settable keys' names, for messages: [`KEYS`] and `shared-rate`.
+pub fn key_names() -> String {
+    let mut known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+    known.push("shared-rate");
+    known.join(", ")
+}
+
+/// A one-key sweep as `--vary KEY=SPEC` asks for it (`margin=0.2:0.6:5`, `margin=0.2,0.4`):
+/// the command line's `panel sweep` and Python's `panel_sweep` read it here.
+#[derive(Clone, Debug)]
+pub struct Vary {
+    pub key: String,
+    pub spec: String,
+    pub values: Vec<f64>,
+}
+
+impl Vary {
+    /// `text` read against `base`. The key sets its value at every point, so a value given for
+    /// it in `base` too (`--margin 0.3`, or `--reward-rate` under `shared-rate`) would be
+    /// overwritten in silence: refused.
+    pub fn parse(base: &PanelConfig, text: &str) -> Result<Vary, String> {
+        let (key, spec) = text.split_once('=').ok_or_else(|| {
+            format!(
+                "--vary wants KEY=lo:hi:n or KEY=v1,v2 (keys: {})",
+                key_names()
+            )
+        })?;
+        let key = key.trim();
+        let values = parse_values(spec).map_err(|e| format!("--vary {key}: {e}"))?;
+        let d = PanelConfig::default();
+        let set: &[&str] = match key {
+            "shared-rate" => &["reward-rate", "penalty-rate"],
+            k => &[k][..],
+        };
+        for k in set {
+            if let (Ok(given), Ok(default)) = (base.value(k), d.value(k)) {
+                if given != default {
+                    return Err(format!(
+                        "--vary {key} sets `{k}` at every point; the {k} given ({}) would be \
+                         ignored: drop it",
+                        medisim_core::text::number(given)
+                    ));
+                }
+            }
+        }
+        Ok(Vary {
+            key: key.into(),
+            spec: spec.into(),
+            values,
+        })
+    }
+
+    /// The sweep of `points` (this key's values, each with its result under `base`), each
+    /// point's metrics checked finite.
+    pub fn sweep(
+        &self,
+        base: &PanelConfig,
+        points: Vec<(f64, PanelResult)>,
+    ) -> Result<Sweep, String> {
+        for (x, r) in &points {
+            r.metrics
+                .check_finite()
+                .map_err(|e| format!("at {} = {x}: {e}", self.key))?;
+        }
+        Ok(Sweep {
+            id: "sweep".into(),
+            title: format!("{} over {}", self.key, self.spec),
+            key: self.key.clone(),
+            series: vec![Series {
+                name: medisim_core::text::name_of(&base.provider.kind),
+                points,
+            }],
         })
     }
 }

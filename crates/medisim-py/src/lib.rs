@@ -428,12 +428,7 @@ fn panel_experiments(
 ) -> PyResult<String> {
     use medisim_panel::disease::Retinopathy;
     use medisim_panel::experiments::{experiment, experiment_ids};
-    let mut cfg = medisim_panel::PanelConfig::from_toml(config, "<config>").map_err(value_error)?;
-    let sets = medisim_core::params::assignments(&sets)
-        .map_err(|(text, e)| value_error(format!("`{text}`: {e}")))?;
-    for (key, value) in sets {
-        cfg = cfg.set(key, value).map_err(value_error)?;
-    }
+    let cfg = panel_config(config, &sets)?;
     let ids = experiment_ids(&cfg, only.as_deref()).map_err(value_error)?;
     let d = Retinopathy::new(cfg.retinopathy.clone()).map_err(value_error)?;
     let sweeps = py
@@ -852,18 +847,44 @@ fn contract(
     .map_err(value_error)
 }
 
+/// The panel's configuration: `config` TOML (every key defaulted), then each `KEY=VALUE` of
+/// `sets` through the panel's setter, as `--params` and `--set` give it.
+fn panel_config(config: &str, sets: &[String]) -> PyResult<medisim_panel::PanelConfig> {
+    let mut cfg = medisim_panel::PanelConfig::from_toml(config, "<config>").map_err(value_error)?;
+    let sets = medisim_core::params::assignments(sets)
+        .map_err(|(text, e)| value_error(format!("`{text}`: {e}")))?;
+    for (key, value) in sets {
+        cfg = cfg.set(key, value).map_err(value_error)?;
+    }
+    Ok(cfg)
+}
+
+/// A one-key panel sweep (`vary`: `KEY=lo:hi:n` or `KEY=v1,v2`) from a configuration TOML and
+/// `KEY=VALUE` settings: the CLI's `panel sweep --json`.
+#[pyfunction]
+#[pyo3(signature = (vary, config = "", sets = vec![]))]
+fn panel_sweep(py: Python<'_>, vary: &str, config: &str, sets: Vec<String>) -> PyResult<String> {
+    use medisim_panel::experiments::{sweep, Vary};
+    let cfg = panel_config(config, &sets)?;
+    let v = Vary::parse(&cfg, vary).map_err(value_error)?;
+    let scenario = medisim_panel::PanelScenario {
+        config: cfg,
+        disease: None,
+    };
+    let points = py
+        .allow_threads(|| sweep(&scenario, &v.key, &v.values))
+        .map_err(value_error)?;
+    let s = v.sweep(&scenario.config, points).map_err(value_error)?;
+    serde_json::to_string(&s).map_err(value_error)
+}
+
 /// A primary-care panel run (seed 002) from a configuration TOML and `KEY=VALUE` settings (the
 /// CLI's `--set`): the CLI's `panel run --json`.
 #[pyfunction]
 #[pyo3(signature = (config = "", sets = vec![]))]
 fn panel_run(py: Python<'_>, config: &str, sets: Vec<String>) -> PyResult<String> {
     use medisim_panel::disease::Retinopathy;
-    let mut cfg = medisim_panel::PanelConfig::from_toml(config, "<config>").map_err(value_error)?;
-    let sets = medisim_core::params::assignments(&sets)
-        .map_err(|(text, e)| value_error(format!("`{text}`: {e}")))?;
-    for (key, value) in sets {
-        cfg = cfg.set(key, value).map_err(value_error)?;
-    }
+    let cfg = panel_config(config, &sets)?;
     let d = Retinopathy::new(cfg.retinopathy.clone()).map_err(value_error)?;
     let r = py
         .allow_threads(|| medisim_panel::sim::run(&d, &cfg))
@@ -911,6 +932,34 @@ fn game(name: &str, sets: Vec<String>) -> PyResult<String> {
         }
     };
     Ok(v.to_string())
+}
+
+/// The dissertation's tables `which` (a number, or `all` of the game's) of game `name`,
+/// recomputed at `KEY=VALUE` settings: the CLI's `game NAME --table WHICH --json`.
+#[pyfunction]
+#[pyo3(signature = (name, which = "all", sets = vec![]))]
+fn game_tables(py: Python<'_>, name: &str, which: &str, sets: Vec<String>) -> PyResult<String> {
+    use medisim_games::model::GameName;
+    use medisim_games::{tables, GameParams};
+    let game = GameName::from_name(name)
+        .ok_or_else(|| value_error(format!("no game `{name}`: choose {}", GameName::list())))?;
+    tables::wanted(game, which).map_err(value_error)?;
+    fn load<G: GameParams + Clone>(mine: bool, sets: &[String]) -> PyResult<G> {
+        let g = G::default();
+        if mine {
+            g.with_all(sets).map_err(value_error)
+        } else {
+            Ok(g)
+        }
+    }
+    let aco = load(game == GameName::CtScanner, &sets)?;
+    let mssp = load(game == GameName::Imaging, &sets)?;
+    let chronic = load(game == GameName::ChronicCare, &sets)?;
+    let out = py
+        .allow_threads(|| tables::recompute(game, which, (&aco, &mssp, &chronic)))
+        .map_err(value_error)?;
+    let out: Vec<tables::Table> = out.into_iter().map(|(_, t)| t).collect();
+    serde_json::to_string(&out).map_err(value_error)
 }
 
 /// What the engine thread tells the environment.
@@ -1183,6 +1232,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(contract, m)?)?;
     m.add_function(wrap_pyfunction!(assemble, m)?)?;
     m.add_function(wrap_pyfunction!(game, m)?)?;
+    m.add_function(wrap_pyfunction!(game_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(panel_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(check_signals, m)?)?;
     m.add_function(wrap_pyfunction!(progress, m)?)?;
     m.add_class::<HospitalEnvCore>()?;
