@@ -446,6 +446,10 @@ impl Rollout<'_> {
         // bed is really free is settled in capacity resolution (an accepted patient who finds
         // none waits), so a team short of beds queues patients rather than turning them away.
         let free_share = f64::from(u8::from(beds > 0));
+        // A long list costs the team (its waits are its own to answer for): parking one more
+        // patient is less attractive the more it already parks (Iversen 1993).
+        let carried = team.queue.iter().filter(|p| p.wait > 0).count() as f64;
+        let list_pressure = r.list_cost * carried / n_ref;
         let mut incentive_sum = 0.0;
         for (rank, p) in team.queue.iter().enumerate() {
             let a = &p.a;
@@ -529,7 +533,8 @@ impl Rollout<'_> {
                 (delay_weight * r.defer_cost_relief * cost
                     + r.theta * bp * (lv.w_rej / n_ref + (-dkpi_accept).max(0.0))
                     - lv.beta * r.health_value * r.defer_health_loss * a.urgency * valued)
-                    / r.utility_scale,
+                    / r.utility_scale
+                    - list_pressure,
             );
             set(batch, D::BedAvailable, f64::from(u8::from(beds > 0)));
             set(batch, D::ClinicalBedScore, 0.5 + 0.5 * a.cmi);

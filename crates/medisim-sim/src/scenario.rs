@@ -265,6 +265,9 @@ pub struct Response {
     /// Weight of the untreated counterfactual in the quality motive: 1 values the health gain of
     /// treatment, 0 the outcome H of Eq. 12 as written in Eq. 2.
     pub quality_counterfactual: f64,
+    /// Cost of a long waiting list: defer_pressure falls by this much per patient already
+    /// waiting on the team's list (carried over from earlier periods), per bed.
+    pub list_cost: f64,
 }
 
 impl Default for Response {
@@ -288,6 +291,7 @@ impl Default for Response {
             triage_noise: 0.0,
             threshold_spread: 0.0,
             quality_counterfactual: 1.0,
+            list_cost: 0.0,
         }
     }
 }
@@ -860,6 +864,7 @@ pub const RANGES: &[KeyRange] = &[
     r("response.triage_noise", 0.0, 10.0),
     r("response.threshold_spread", 0.0, 1.0),
     r("response.quality_counterfactual", 0.0, 1.0),
+    r("response.list_cost", 0.0, 100.0),
     p("coding.temperature", 100.0),
     r("coding.gamma_code", 0.0, 100.0),
     r("coding.max_upcode", 0.0, 31.0),

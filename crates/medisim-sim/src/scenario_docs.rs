@@ -254,6 +254,11 @@ pub const KEY_DOCS: &[KeyDoc] = &[
         "1: the quality motive values the health gain; 0: the outcome H (Eq. 2 as written)",
     ),
     d(
+        "response.list_cost",
+        "utility / patient per bed",
+        "defer_pressure falls by this per patient already on the team's list, per bed",
+    ),
+    d(
         "coding.mode",
         "stochastic | deterministic",
         "softmax over scores (L1/L2) or argmax (L3)",

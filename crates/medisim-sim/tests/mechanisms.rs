@@ -115,3 +115,18 @@ fn a_coder_who_counts_the_clawback_up_codes_less_under_audit() {
     // Without audits there is nothing to repay, and the two coders agree.
     assert_eq!(upcoding(0.0, true), upcoding(0.0, false));
 }
+
+#[test]
+fn a_costly_waiting_list_turns_parking_into_rejection() {
+    // Balanced regime, with random-utility triage: a list cost lowers the high-CMI deferral and
+    // raises rejection, each beyond its interval (with list_cost 0 the two runs are one).
+    let with = |list_cost: f64| {
+        let mut s = random_utility(0.05, 0.15);
+        s.response.list_cost = list_cost;
+        cell(&s, 0.5, 0.5)
+    };
+    let (off, on) = (with(0.0), with(0.4));
+    let upper = |r: &RunResult, m: Metric| r.summary.get(m).unwrap().ci95[1];
+    assert!(upper(&on, Metric::DeferralHighCmi) < lower(&off, Metric::DeferralHighCmi));
+    assert!(lower(&on, Metric::RejectionRate) > upper(&off, Metric::RejectionRate));
+}
