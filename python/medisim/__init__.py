@@ -39,6 +39,8 @@ __all__ = [
     "panel_sweep",
     "game",
     "game_tables",
+    "cea",
+    "CostEffectiveness",
 ]
 
 MODEL_VERSION: str = _native.MODEL_VERSION
@@ -721,3 +723,29 @@ def game_tables(
     of formatted cells, the printed numbers beside ours). A key a table sweeps itself is
     refused."""
     return json.loads(_native.game_tables(name, table, _sets(params)))
+
+
+@dataclass
+class CostEffectiveness:
+    """A PSA's cost-effectiveness analysis: the incremental table (``strategy``, ``cost``,
+    ``effect``, ``inc_cost``, ``inc_effect``, ``icer``, ``status`` ND / D / ED, in cost order)
+    and the curves (per ``wtp`` and ``strategy``: ``expected_nmb``, ``acceptability`` (CEAC),
+    ``expected_loss``, ``optimal`` (the CEAF's choice) and ``evpi``)."""
+
+    icer: Any
+    curves: Any
+
+
+def cea(psa: Any, wtp: Union[str, Iterable[float]] = "0:100000:21") -> CostEffectiveness:
+    """The cost-effectiveness analysis of a PSA, as ``medisim cea`` gives it: ``psa`` a CSV
+    path or a DataFrame with columns ``draw``, ``strategy``, ``cost``, ``effect``; ``wtp`` a
+    ``lo:hi:n`` spec or a list of values (money per unit of effect)."""
+    if hasattr(psa, "to_csv"):
+        text, origin = psa.to_csv(index=False), "<DataFrame>"
+    else:
+        origin = os.fspath(psa)
+        with open(origin, encoding="utf-8") as f:
+            text = f.read()
+    spec = wtp if isinstance(wtp, str) else ",".join(repr(float(w)) for w in wtp)
+    r = json.loads(_native.cea(text, origin, spec))
+    return CostEffectiveness(icer=_rows(r["icer"]), curves=_rows(r["curves"]))

@@ -492,3 +492,49 @@ def test_shards_returned_through_the_object_store_assemble_the_straight_sweep(tm
     assert list(assembled["mean"]) == list(straight["mean"]) and len(straight) == 8
     with pytest.raises(ValueError, match="named"):
         _write_cells(str(out), {"../evil.json": b"{}"})
+
+
+def test_cost_effectiveness_analysis_agrees_with_heormodel(tmp_path):
+    """`medisim cea` on a PSA matrix gives heormodel's ICER statuses exactly and its CEAC, CEAF,
+    expected loss and EVPI to 1e-9 (relative)."""
+    heor = pytest.importorskip("heormodel")
+    from heormodel.cea import icer_table, ceac, ceaf, expected_loss
+    from heormodel.models import Outcomes
+    from heormodel.voi import evpi
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(20261203)
+    means = {"A": (0, 0.0), "B": (1000, 0.1), "C": (1500, 0.5), "D": (3000, 0.45), "E": (4000, 0.8)}
+    draws = 400
+    cost = pd.DataFrame({s: c + rng.normal(0, 300, draws) for s, (c, _) in means.items()})
+    effect = pd.DataFrame({s: e + rng.normal(0, 0.1, draws) for s, (_, e) in means.items()})
+    rows = [(d, s, cost[s][d], effect[s][d]) for d in range(draws) for s in means]
+    psa = tmp_path / "psa.csv"
+    pd.DataFrame(rows, columns=["draw", "strategy", "cost", "effect"]).to_csv(psa, index=False)
+    wtp = np.linspace(0, 20000, 41)
+    ours = json.loads(_cli_json("cea", "--psa", str(psa), "--wtp", "0:20000:41", "--json"))
+    # The CSV holds the shortest decimal of each float: heormodel reads the same numbers.
+    back = pd.read_csv(psa)
+    outcomes = Outcomes.from_wide(
+        back.pivot(index="draw", columns="strategy", values="cost")[list(means)],
+        back.pivot(index="draw", columns="strategy", values="effect")[list(means)],
+    )
+    theirs = icer_table(outcomes)
+    icer = pd.DataFrame(ours["icer"]).set_index("strategy")
+    assert list(icer.index) == list(theirs.index)
+    assert icer["status"].tolist() == theirs["status"].tolist()
+    assert set(icer["status"]) == {"ND", "D", "ED"}
+    np.testing.assert_allclose(icer["icer"].astype(float), theirs["icer"], rtol=1e-9)
+    curves = pd.DataFrame(ours["curves"])
+    wide = lambda col: curves.pivot(index="wtp", columns="strategy", values=col)[list(means)]
+    np.testing.assert_allclose(wide("acceptability"), ceac(outcomes, wtp), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(wide("expected_loss"), expected_loss(outcomes, wtp), rtol=1e-9, atol=1e-9)
+    f = ceaf(outcomes, wtp)
+    opt = curves[curves["optimal"]].set_index("wtp")
+    assert opt["strategy"].tolist() == f["intervention"].tolist()
+    np.testing.assert_allclose(opt["acceptability"], f["prob"], rtol=1e-9)
+    np.testing.assert_allclose(opt["evpi"], evpi(outcomes, wtp), rtol=1e-9, atol=1e-9)
+    # Python gives the same analysis, from the file or from a DataFrame.
+    py = medisim.cea(psa, wtp="0:20000:41")
+    assert py.icer["status"].tolist() == icer["status"].tolist()
+    assert medisim.cea(back, wtp=list(wtp)).curves["evpi"].tolist() == curves["evpi"].tolist()

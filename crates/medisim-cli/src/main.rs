@@ -27,6 +27,7 @@ macro_rules! say_raw {
     };
 }
 
+mod cea;
 mod contract;
 mod experiments;
 mod game;
@@ -131,6 +132,9 @@ enum Command {
     /// myopic, Q-learning and optimal providers.
     #[command(subcommand)]
     Panel(panel::PanelCommand),
+    /// Cost-effectiveness analysis of a PSA file (draw, strategy, cost, effect): incremental
+    /// table with dominance and extended dominance, CEAC, CEAF, expected loss, EVPI.
+    Cea(cea::CeaArgs),
 }
 
 /// Every command and subcommand takes negative numbers as values (`--benchmark -5`), not as
@@ -204,6 +208,7 @@ fn main() -> ExitCode {
         }
         Command::Game(a) => game::game(&a),
         Command::Panel(c) => panel::panel(&c),
+        Command::Cea(a) => cea::cea(&a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -2,6 +2,8 @@
 //!
 //! The vocabulary below every model crate, so that the next model moves in without copying:
 //!
+//! - [`cea`]: cost-effectiveness analysis of a PSA — incremental table with dominance and
+//!   extended dominance, CEAC, CEAF, expected loss, EVPI.
 //! - [`stats`]: means, ratios, Pearson correlation, coefficients of variation, summaries over
 //!   replicates with Student-t intervals.
 //! - [`spec`]: [`RunSpec`] — what to run (seeds and the model's own [`RunSettings`]) — with the one key
@@ -20,6 +22,7 @@
 //!
 //! Imports no other medisim crate, and knows nothing of hospitals, payers or patients.
 
+pub mod cea;
 pub mod fuzz;
 pub mod input;
 pub mod metric;

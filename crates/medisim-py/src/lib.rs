@@ -962,6 +962,19 @@ fn game_tables(py: Python<'_>, name: &str, which: &str, sets: Vec<String>) -> Py
     serde_json::to_string(&out).map_err(value_error)
 }
 
+/// The cost-effectiveness analysis of a PSA given as tidy CSV text (`origin` names it in
+/// errors) at the willingness-to-pay values `wtp` (`lo:hi:n` or a list): `medisim cea --json`.
+#[pyfunction]
+#[pyo3(signature = (csv, origin = "<psa>", wtp = "0:100000:21"))]
+fn cea(csv: &str, origin: &str, wtp: &str) -> PyResult<String> {
+    use medisim_core::cea::{wtp_grid, Psa};
+    let wtp = wtp_grid(wtp).map_err(|e| value_error(format!("wtp {e}")))?;
+    let psa = Psa::from_csv(csv, origin).map_err(value_error)?;
+    let (icer, curves) = psa.tables(&wtp).map_err(value_error)?;
+    let json = |t: &medisim_core::Table| t.to_json().map_err(value_error);
+    Ok(serde_json::json!({"icer": json(&icer)?, "curves": json(&curves)?}).to_string())
+}
+
 /// What the engine thread tells the environment.
 enum FromEngine {
     /// The start of period `t`: the admin features, and the previous period's reward.
@@ -1233,6 +1246,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(assemble, m)?)?;
     m.add_function(wrap_pyfunction!(game, m)?)?;
     m.add_function(wrap_pyfunction!(game_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(cea, m)?)?;
     m.add_function(wrap_pyfunction!(panel_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(check_signals, m)?)?;
     m.add_function(wrap_pyfunction!(progress, m)?)?;

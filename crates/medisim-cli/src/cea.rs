@@ -1,0 +1,67 @@
+//! `medisim cea`: the cost-effectiveness analysis of a PSA file — the incremental table with
+//! dominance and extended dominance, CEAC, CEAF, expected loss and EVPI
+//! ([`medisim_core::cea`]), for a PSA any model (or any tool) wrote.
+
+use anyhow::{Context, Result};
+use medisim_core::cea::{wtp_grid, Psa};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct CeaArgs {
+    /// The PSA as tidy CSV: columns draw, strategy, cost, effect; every draw names every
+    /// strategy once.
+    #[arg(long)]
+    psa: PathBuf,
+    /// Willingness to pay per unit of effect: lo:hi:n or v1,v2,… (money, ≥ 0).
+    #[arg(long, default_value = "0:100000:21")]
+    wtp: String,
+    /// Write icer.csv/.parquet and curves.csv/.parquet into this directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print JSON (`{"icer": [...], "curves": [...]}`) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The most bytes a PSA file may hold (5·10⁷ values at about 40 bytes a row).
+const MAX_PSA_BYTES: u64 = 2 << 30;
+
+pub fn cea(a: &CeaArgs) -> Result<bool> {
+    let wtp = wtp_grid(&a.wtp).map_err(|e| anyhow::anyhow!("--wtp {e}"))?;
+    let text = medisim_core::input::read_text(&a.psa, MAX_PSA_BYTES, "PSA file")?;
+    let psa = Psa::from_csv(&text, &a.psa.display().to_string()).map_err(anyhow::Error::msg)?;
+    let (icer, curves) = psa.tables(&wtp)?;
+    if let Some(dir) = &a.out {
+        let run = medisim_core::RunDir::create(dir)?;
+        let _lock = run.lock()?;
+        icer.write(&dir.join("icer"))
+            .with_context(|| format!("writing into {}", dir.display()))?;
+        curves.write(&dir.join("curves"))?;
+    }
+    if a.json {
+        let v = serde_json::json!({"icer": icer.to_json()?, "curves": curves.to_json()?});
+        say!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(true);
+    }
+    say!(
+        "{} strategies, {} draws (means; ICERs against the next cheaper frontier strategy):",
+        psa.strategies().len(),
+        psa.draws()
+    );
+    say_raw!("{}\n", icer.to_text()?);
+    say!("willingness to pay: the strategy with the highest expected net benefit (CEAF), the share of draws it wins (CEAC) and the EVPI:");
+    for &w in &wtp {
+        let at = psa.at(w);
+        say!(
+            "  {:>12}  {:<24} {:>6.3}  EVPI {}",
+            medisim_core::text::number(w),
+            psa.strategies()[at.optimal],
+            at.acceptability[at.optimal],
+            medisim_core::text::number(at.evpi)
+        );
+    }
+    if let Some(dir) = &a.out {
+        say!("wrote icer and curves (CSV, Parquet) to {}", dir.display());
+    }
+    Ok(true)
+}
