@@ -10,12 +10,27 @@ fn a_psa_file_gives_its_incremental_table_and_curves() {
     let dir = tempfile::tempdir().unwrap();
     let psa = dir.path().join("psa.csv");
     // B is dominated by A on means (costlier, no more effective on average).
-    std::fs::write(&psa, "draw,strategy,cost,effect\n1,A,0,0\n1,B,5,1\n2,A,0,0\n2,B,5,-1\n")
-        .unwrap();
+    std::fs::write(
+        &psa,
+        "draw,strategy,cost,effect\n1,A,0,0\n1,B,5,1\n2,A,0,0\n2,B,5,-1\n",
+    )
+    .unwrap();
     let out = dir.path().join("out");
     let psa = psa.to_str().unwrap();
-    let shown = succeeds(&["cea", "--psa", psa, "--wtp", "0,10", "--out", out.to_str().unwrap()]);
-    assert!(text(&shown.stdout).contains("EVPI 2.5"), "{}", text(&shown.stdout));
+    let shown = succeeds(&[
+        "cea",
+        "--psa",
+        psa,
+        "--wtp",
+        "0,10",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&shown.stdout).contains("EVPI 2.5"),
+        "{}",
+        text(&shown.stdout)
+    );
     let curves = std::fs::read_to_string(out.join("curves.csv")).unwrap();
     assert_eq!(curves.lines().count(), 1 + 2 * 2, "{curves}");
     assert!(out.join("icer.parquet").exists());
@@ -31,8 +46,14 @@ fn bad_psa_input_is_named() {
     std::fs::write(&psa, "draw,strategy,cost,effect\n1,A,0,inf\n").unwrap();
     let psa = psa.to_str().unwrap();
     for (args, says) in [
-        (vec!["cea", "--psa", psa], "psa.csv: line 2, column `effect`"),
-        (vec!["cea", "--psa", psa, "--wtp=-5,3"], "-5 is outside [0, 1e12]"),
+        (
+            vec!["cea", "--psa", psa],
+            "psa.csv: line 2, column `effect`",
+        ),
+        (
+            vec!["cea", "--psa", psa, "--wtp=-5,3"],
+            "-5 is outside [0, 1e12]",
+        ),
     ] {
         let out = medisim(&args);
         assert_eq!(out.status.code(), Some(2));

@@ -29,6 +29,14 @@ pub trait DiseaseModel: Send + Sync {
     /// mandatory treatment of a complication); 0 for an ordinary state.
     fn entry_cost(&self, state: usize) -> f64;
 
+    /// The health-related quality of life of a year in `state` (a QALY weight: 1 full health,
+    /// 0 death, below 0 worse than death).
+    fn utility(&self, state: usize) -> f64;
+    /// The payer's cost of a year in `state` besides the provider's care (dialysis, say).
+    fn running_cost(&self, state: usize) -> f64;
+    /// Whether `state` is death: absorbing, with no care, no billing and no premium.
+    fn is_dead(&self, state: usize) -> bool;
+
     /// Whether entering `state` is a complication.
     fn is_complication(&self, state: usize) -> bool {
         self.entry_cost(state) > 0.0
@@ -85,10 +93,35 @@ pub fn validate(m: &dyn DiseaseModel) -> Result<(), PanelError> {
         }
     }
     for s in 0..n {
-        crate::check_money(
-            &format!("entry cost of `{}`", m.states()[s]),
-            m.entry_cost(s),
-        )?;
+        let state = &m.states()[s];
+        crate::check_money(&format!("entry cost of `{state}`"), m.entry_cost(s))?;
+        crate::check_money(&format!("running cost of `{state}`"), m.running_cost(s))?;
+        let u = m.utility(s);
+        // EQ-5D tariffs reach about −0.6 (UK) at worst; −1 leaves room for any published one.
+        if !(-1.0..=1.0).contains(&u) {
+            return bad(
+                format!("utility of `{state}`"),
+                format!("{} is outside [-1, 1]", medisim_core::text::number(u)),
+            );
+        }
+        if m.is_dead(s) {
+            if s == m.initial_state() {
+                return bad("initial".into(), format!("`{state}` is death"));
+            }
+            // Death ends the patient's path: every treatment leaves the patient there.
+            if (0..m.treatments().len()).any(|k| m.transition(s, k)[s] != 1.0) {
+                return bad(
+                    format!("transition from `{state}`"),
+                    "death is absorbing: its row must be 1 on itself under every treatment".into(),
+                );
+            }
+            if u != 0.0 || m.running_cost(s) != 0.0 {
+                return bad(
+                    format!("utility of `{state}`"),
+                    "death has utility 0 and no running cost".into(),
+                );
+            }
+        }
     }
     Ok(())
 }
@@ -116,6 +149,10 @@ pub struct RetinopathyParams {
     pub visits: [f64; 4],
     /// The mandatory laser series on entering Macular Edema.
     pub macular_edema_cost: f64,
+    /// The QALY weight of a year in each of the six states (docs/panel.md gives the source).
+    pub utilities: [f64; 6],
+    /// The payer's cost of a year in each state besides the provider's care.
+    pub running_costs: [f64; 6],
 }
 
 impl Default for RetinopathyParams {
@@ -132,6 +169,10 @@ impl Default for RetinopathyParams {
             fees: [500.0, 540.0, 960.0, 1000.0],
             visits: [2.0, 4.0, 4.0, 6.0],
             macular_edema_cost: 5000.0,
+            // UKPDS 62 (Clarke, Gray and Holman 2002): type 2 diabetes without complications
+            // 0.785; blindness in one eye −0.074. No decrement for retinopathy short of it.
+            utilities: [0.785, 0.785, 0.785, 0.785, 0.785, 0.711],
+            running_costs: [0.0; 6],
         }
     }
 }
@@ -297,6 +338,15 @@ impl DiseaseModel for Retinopathy {
             0.0
         }
     }
+    fn utility(&self, state: usize) -> f64 {
+        self.params.utilities[state]
+    }
+    fn running_cost(&self, state: usize) -> f64 {
+        self.params.running_costs[state]
+    }
+    fn is_dead(&self, _: usize) -> bool {
+        false
+    }
 }
 
 /// Most states a Markov disease file may have.
@@ -316,8 +366,24 @@ pub struct MarkovFile {
     /// Non-elective cost on entering each listed state (state name → cost).
     #[serde(default)]
     pub entry_costs: std::collections::BTreeMap<String, f64>,
+    /// The QALY weight of a year in each listed state (state name → weight); 1 where unlisted,
+    /// 0 for the dead.
+    #[serde(default)]
+    pub utilities: std::collections::BTreeMap<String, f64>,
+    /// The payer's cost of a year in each listed state besides the provider's care.
+    #[serde(default)]
+    pub running_costs: std::collections::BTreeMap<String, f64>,
+    /// The states that are death: absorbing, without care, billing or premium.
+    #[serde(default)]
+    pub dead: Vec<String>,
     #[serde(skip)]
     costs: Vec<f64>,
+    #[serde(skip)]
+    weights: Vec<f64>,
+    #[serde(skip)]
+    running: Vec<f64>,
+    #[serde(skip)]
+    died: Vec<bool>,
     #[serde(skip)]
     start: usize,
     #[serde(skip)]
@@ -383,6 +449,7 @@ impl MarkovFile {
         };
         names("states", m.states.iter().collect())?;
         names("treatments", m.treatments.iter().map(|t| &t.name).collect())?;
+        names("dead", m.dead.iter().collect())?;
         let named = std::iter::once(("name", &m.name))
             .chain(m.states.iter().map(|n| ("states", n)))
             .chain(m.treatments.iter().map(|t| ("treatments", &t.name)));
@@ -395,11 +462,25 @@ impl MarkovFile {
             })?;
         }
         m.start = index(&m.initial, "initial")?;
-        let mut costs = vec![0.0; m.states.len()];
+        let n = m.states.len();
+        let mut costs = vec![0.0; n];
         for (s, c) in &m.entry_costs {
             costs[index(s, "entry_costs")?] = *c;
         }
         m.costs = costs;
+        let mut died = vec![false; n];
+        for s in &m.dead {
+            died[index(s, "dead")?] = true;
+        }
+        let mut weights: Vec<f64> = died.iter().map(|d| if *d { 0.0 } else { 1.0 }).collect();
+        for (s, u) in &m.utilities {
+            weights[index(s, "utilities")?] = *u;
+        }
+        let mut running = vec![0.0; n];
+        for (s, c) in &m.running_costs {
+            running[index(s, "running_costs")?] = *c;
+        }
+        (m.died, m.weights, m.running) = (died, weights, running);
         for t in &m.treatments {
             if t.transitions.len() != m.states.len() {
                 return Err(PanelError::Invalid {
@@ -444,6 +525,15 @@ impl DiseaseModel for MarkovFile {
     }
     fn entry_cost(&self, state: usize) -> f64 {
         self.costs[state]
+    }
+    fn utility(&self, state: usize) -> f64 {
+        self.weights[state]
+    }
+    fn running_cost(&self, state: usize) -> f64 {
+        self.running[state]
+    }
+    fn is_dead(&self, state: usize) -> bool {
+        self.died[state]
     }
 }
 

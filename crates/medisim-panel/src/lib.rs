@@ -7,13 +7,15 @@
 //! ([`provider`]: the myopic MILP, Q-learning, the exact DP optimum); a disease model
 //! ([`disease`]: the IBM retinopathy model, or any Markov model from a file) turns treatments
 //! into health states, complications and costs; [`sim`] runs the loop over runs;
-//! [`experiments`] are the paper's E1–E6.
+//! [`outcomes`] discounts and cycle-corrects life-years, QALYs and costs; [`experiments`] are
+//! the paper's E1–E6.
 //!
 //! Imports only `medisim-core` (random streams, summaries with intervals).
 
 pub mod disease;
 pub mod experiments;
 pub mod model;
+pub mod outcomes;
 pub mod payment;
 pub mod provider;
 pub mod sim;
@@ -29,7 +31,7 @@ use serde::{Deserialize, Serialize};
 /// such a change until its snapshot is renewed.
 pub const MODEL_VERSION: medisim_core::ModelVersion = medisim_core::ModelVersion {
     model: "medisim-panel",
-    number: 1,
+    number: 2,
 };
 
 /// The largest amount of money any panel parameter may name (a fee, a cost, a reference, a
@@ -85,6 +87,8 @@ pub struct PanelConfig {
     pub premium: f64,
     /// The retinopathy model's parameters (used unless a Markov file is given).
     pub retinopathy: disease::RetinopathyParams,
+    /// Discount rates and the cycle correction of the health-economic outcomes.
+    pub outcomes: outcomes::Outcomes,
 }
 
 impl Default for PanelConfig {
@@ -98,6 +102,7 @@ impl Default for PanelConfig {
             provider: ProviderSpec::default(),
             premium: 2000.0,
             retinopathy: Default::default(),
+            outcomes: Default::default(),
         }
     }
 }
@@ -143,6 +148,7 @@ impl PanelConfig {
             });
         }
         disease::validate(d)?;
+        self.outcomes.validate(self.years)?;
         self.payment.validate(d.states().len())?;
         self.provider.validate(&self.payment)
     }

@@ -25,6 +25,10 @@ medisim_core::metric_enum! {
         MaxIntensityShare => max_intensity_share: Share "share of patient-years",
         MinIntensityShare => min_intensity_share: Share "share of patient-years",
         CareDelivered => care_delivered: Amount "dollars at fee value",
+        LifeYears => life_years: Amount "life-years per panel",
+        Qalys => qalys: Balance "discounted QALYs per panel",
+        RunningCosts => running_costs: Amount "dollars",
+        DiscountedCost => discounted_cost: Balance "discounted dollars",
     }
 }
 

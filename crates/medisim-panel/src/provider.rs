@@ -139,6 +139,10 @@ impl ProviderSpec {
 /// (rate ρ): `(1 − ρ) v − (1 − margin) f − ρ E[complication cost]`, dropping the constant
 /// ρ·(reference share), which moves no decision.
 pub fn patient_reward(d: &dyn DiseaseModel, pay: &Payment, m: usize, k: usize) -> f64 {
+    // The dead get no care and earn nothing.
+    if d.is_dead(m) {
+        return 0.0;
+    }
     let f = d.treatments()[k].fee;
     let rho = pay.reward_rate;
     (1.0 - rho) * pay.prevention(m, f)

@@ -5,6 +5,7 @@
 
 use crate::disease::{draw, DiseaseModel};
 use crate::model::PanelMetric;
+use crate::outcomes::Outcomes;
 use crate::payment::Settlement;
 use crate::provider::{optimal_policy, q_learning, Learned, Myopic, ProviderKind};
 use crate::{PanelConfig, PanelError, PURPOSE_DISEASE};
@@ -27,14 +28,53 @@ struct RunTotals {
     mix: Vec<Vec<usize>>,
     /// occupancy[year][state] at the start of each year.
     occupancy: Vec<Vec<usize>>,
-    premium: f64,
+    /// The premium per patient-year alive.
+    premium_rate: f64,
     /// The fee value of the care delivered (under capitation, what FFS would have paid).
     delivered: f64,
+    /// Cycle-corrected life-years, discounted QALYs, running costs (undiscounted) and the
+    /// payer's whole cost discounted.
+    life_years: f64,
+    qalys: f64,
+    running: f64,
+    discounted_cost: f64,
+}
+
+impl RunTotals {
+    /// The payer's premium income: a premium per patient-year alive (the dead pay none).
+    fn premium(&self) -> f64 {
+        self.premium_rate * self.patient_years as f64
+    }
+
+    /// Add the panel's state at cycle boundary `t` of `years` to the outcomes.
+    fn add_boundary(
+        &mut self,
+        d: &dyn DiseaseModel,
+        o: &Outcomes,
+        states: &[usize],
+        t: usize,
+        years: usize,
+    ) {
+        let w = o.occupancy_weight(t, years);
+        if w == 0.0 {
+            return;
+        }
+        let (mut alive, mut utility, mut running) = (0.0, 0.0, 0.0);
+        for s in states {
+            alive += f64::from(u8::from(!d.is_dead(*s)));
+            utility += d.utility(*s);
+            running += d.running_cost(*s);
+        }
+        self.life_years += w * alive;
+        self.qalys += w * o.effect_discount(t) * utility;
+        self.running += w * running;
+        self.discounted_cost += w * o.cost_discount(t) * running;
+    }
 }
 
 /// The metrics reported for every run, by name, with how each is read off a run.
 type Reader = fn(&RunTotals) -> f64;
-const METRICS: [(PanelMetric, Reader); 15] = [
+const METRICS: [(PanelMetric, Reader); 19] = [
     (PanelMetric::TotalCost, |r| {
         r.year.iter().map(Settlement::total_cost).sum()
     }),
@@ -59,12 +99,12 @@ const METRICS: [(PanelMetric, Reader); 15] = [
     (PanelMetric::ProviderProfit, |r| {
         r.year.iter().map(Settlement::provider_profit).sum()
     }),
-    (PanelMetric::PayerRevenue, |r| r.premium),
+    (PanelMetric::PayerRevenue, RunTotals::premium),
     (PanelMetric::PayerMargin, |r| {
-        r.premium - r.year.iter().map(Settlement::total_cost).sum::<f64>()
+        r.premium() - r.year.iter().map(Settlement::total_cost).sum::<f64>()
     }),
     (PanelMetric::MedicalLossRatio, |r| {
-        r.year.iter().map(Settlement::total_cost).sum::<f64>() / r.premium.max(f64::MIN_POSITIVE)
+        r.year.iter().map(Settlement::total_cost).sum::<f64>() / r.premium().max(f64::MIN_POSITIVE)
     }),
     (PanelMetric::Complications, |r| r.complications as f64),
     (PanelMetric::MaxIntensityShare, |r| {
@@ -74,6 +114,10 @@ const METRICS: [(PanelMetric, Reader); 15] = [
         r.min_intensity as f64 / r.patient_years.max(1) as f64
     }),
     (PanelMetric::CareDelivered, |r| r.delivered),
+    (PanelMetric::LifeYears, |r| r.life_years),
+    (PanelMetric::Qalys, |r| r.qalys),
+    (PanelMetric::RunningCosts, |r| r.running),
+    (PanelMetric::DiscountedCost, |r| r.discounted_cost),
 ];
 
 /// One year of the horizon, averaged over runs.
@@ -197,15 +241,20 @@ pub fn run_replicates(
             let mut states = vec![d.initial_state(); cfg.patients];
             let mut t = RunTotals {
                 mix: vec![vec![0; n_treat]; n_states],
-                premium: cfg.premium * (cfg.patients * cfg.years) as f64,
+                premium_rate: cfg.premium,
                 ..Default::default()
             };
             let mut chosen = vec![0usize; cfg.patients];
-            for _ in 0..cfg.years {
+            for year in 0..cfg.years {
+                t.add_boundary(d, &cfg.outcomes, &states, year, cfg.years);
                 let mut counts = vec![0usize; n_states];
                 for s in &states {
                     counts[*s] += 1;
                 }
+                // The dead get no care: the provider plans for the living.
+                let living: Vec<usize> = (0..n_states)
+                    .map(|m| if d.is_dead(m) { 0 } else { counts[m] })
+                    .collect();
                 match &decider {
                     Decider::Stationary(p) => {
                         for (c, s) in chosen.iter_mut().zip(&states) {
@@ -214,8 +263,11 @@ pub fn run_replicates(
                     }
                     Decider::Panel(my) => {
                         // Patients of one state take the MILP's counts in panel order.
-                        let mut y = my.decide(&counts)?;
+                        let mut y = my.decide(&living)?;
                         for (c, s) in chosen.iter_mut().zip(&states) {
+                            if d.is_dead(*s) {
+                                continue;
+                            }
                             let k = y[*s].iter().position(|n| *n > 0).unwrap_or(0);
                             y[*s][k] -= 1;
                             *c = k;
@@ -224,6 +276,9 @@ pub fn run_replicates(
                 }
                 let (mut prevention, mut cost, mut compl) = (0.0, 0.0, 0.0);
                 for (s, k) in states.iter_mut().zip(&chosen) {
+                    if d.is_dead(*s) {
+                        continue;
+                    }
                     prevention += pay.prevention(*s, fees[*k]);
                     cost += (1.0 - pay.margin) * fees[*k];
                     t.delivered += fees[*k];
@@ -239,8 +294,11 @@ pub fn run_replicates(
                     *s = next;
                 }
                 t.occupancy.push(counts);
-                t.year.push(pay.settle(prevention, compl, cost));
+                let settled = pay.settle(prevention, compl, cost);
+                t.discounted_cost += cfg.outcomes.cost_discount(year) * settled.total_cost();
+                t.year.push(settled);
             }
+            t.add_boundary(d, &cfg.outcomes, &states, cfg.years, cfg.years);
             Ok(t)
         })
         .collect::<Result<_, PanelError>>()?;
@@ -274,6 +332,7 @@ fn summarise_runs(
         .enumerate()
         .map(|(m, s)| {
             let name = match decider {
+                _ if d.is_dead(m) => "-".into(),
                 Decider::Stationary(p) => tnames[p[m]].to_string(),
                 Decider::Panel(_) => {
                     let row = &mix[m];
@@ -359,6 +418,65 @@ mod tests {
         assert_eq!(a.mean(M::MaxIntensityShare), 1.0);
         assert_eq!(a.per_year.len(), 15);
         assert_eq!(a.per_year[0].state_distribution[0], 1.0);
+    }
+
+    /// The kidney model's dead are neither treated, billed nor charged a premium: fees are the
+    /// top fee times the years lived (FFS, cycles counted at their start), not patients ×
+    /// years × fee as when death is an ordinary state.
+    #[test]
+    fn the_dead_are_never_billed() {
+        use crate::disease::{MarkovFile, KIDNEY_MODEL};
+        use crate::outcomes::{CycleCorrection, Outcomes};
+        let mut cfg = PanelConfig {
+            runs: 20,
+            ..Default::default()
+        };
+        cfg.outcomes = Outcomes {
+            cycle_correction: CycleCorrection::None,
+            ..Default::default()
+        };
+        let d = MarkovFile::from_toml(KIDNEY_MODEL, "kidney").unwrap();
+        let r = run(&d, &cfg).unwrap();
+        use PanelMetric as M;
+        let lived = r.mean(M::LifeYears);
+        assert!(
+            lived < 150.0,
+            "someone died in 20 runs × 10 patients × 15 years: {lived}"
+        );
+        assert!(
+            (r.mean(M::Fees) - 1100.0 * lived).abs() < 1e-6,
+            "{}",
+            r.mean(M::Fees)
+        );
+        assert!((r.mean(M::PayerRevenue) - cfg.premium * lived).abs() < 1e-6);
+        assert_eq!(r.policy["death"], "-");
+        // Switched off (death an ordinary state): the dead are billed every year.
+        let alive = KIDNEY_MODEL.replace("dead = [\"death\"]", "");
+        let d = MarkovFile::from_toml(&alive, "kidney").unwrap();
+        let r = run(&d, &cfg).unwrap();
+        assert_eq!(r.mean(M::Fees), 1100.0 * 150.0);
+    }
+
+    /// With full health everywhere and no discounting, QALYs are the life-years, and the
+    /// discounted cost is the total cost.
+    #[test]
+    fn undiscounted_full_health_qalys_are_life_years() {
+        let mut cfg = PanelConfig {
+            runs: 5,
+            ..Default::default()
+        };
+        cfg.retinopathy.utilities = [1.0; 6];
+        cfg.outcomes.discount_costs = 0.0;
+        cfg.outcomes.discount_effects = 0.0;
+        let r = run(&Retinopathy::new(cfg.retinopathy.clone()).unwrap(), &cfg).unwrap();
+        use PanelMetric as M;
+        assert_eq!(r.mean(M::LifeYears), 150.0);
+        assert!((r.mean(M::Qalys) - 150.0).abs() < 1e-9);
+        assert!((r.mean(M::DiscountedCost) - r.mean(M::TotalCost)).abs() < 1e-6);
+        // At 3% both fall below.
+        cfg.outcomes = Default::default();
+        let r = run(&Retinopathy::new(cfg.retinopathy.clone()).unwrap(), &cfg).unwrap();
+        assert!(r.mean(M::Qalys) < 150.0 && r.mean(M::DiscountedCost) < r.mean(M::TotalCost));
     }
 
     fn serde_json_like(r: &PanelResult) -> Vec<u64> {

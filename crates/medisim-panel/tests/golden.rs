@@ -4,14 +4,18 @@
 //! **model-breaking** and renew the snapshot (`INSTA_UPDATE=always cargo test -p medisim-panel
 //! --test golden`). The version is part of the snapshot.
 
-use medisim_panel::disease::Retinopathy;
+use medisim_panel::disease::{DiseaseModel, MarkovFile, Retinopathy, KIDNEY_MODEL};
 use medisim_panel::sim::run;
 use medisim_panel::{Basis, PanelConfig, ProviderKind, MODEL_VERSION};
 use std::fmt::Write;
 
 fn summary(label: &str, cfg: &PanelConfig) -> String {
     let d = Retinopathy::new(cfg.retinopathy.clone()).unwrap();
-    let r = run(&d, cfg).unwrap();
+    summary_of(label, cfg, &d)
+}
+
+fn summary_of(label: &str, cfg: &PanelConfig, d: &dyn DiseaseModel) -> String {
+    let r = run(d, cfg).unwrap();
     let mut text = format!(
         "model {MODEL_VERSION}; {label}; seed {}, {} runs\n",
         cfg.seed, cfg.runs
@@ -51,4 +55,15 @@ fn planning_provider_under_capitation_with_shared_risk() {
     cfg.payment.penalty_rate = 0.5;
     cfg.provider.kind = ProviderKind::Optimal;
     insta::assert_snapshot!(summary("optimal, GC with shared risk 0.5/0.5", &cfg));
+}
+
+/// The file-driven kidney model, with death: the dead are neither treated nor billed.
+#[test]
+fn myopic_provider_on_the_kidney_model() {
+    let d = MarkovFile::from_toml(KIDNEY_MODEL, "diabetic-kidney.toml").unwrap();
+    let cfg = PanelConfig {
+        runs: 8,
+        ..PanelConfig::default()
+    };
+    insta::assert_snapshot!(summary_of("myopic, FFS, diabetic kidney", &cfg, &d));
 }
