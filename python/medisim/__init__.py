@@ -41,6 +41,8 @@ __all__ = [
     "game_tables",
     "cea",
     "CostEffectiveness",
+    "panel_psa",
+    "PanelPsa",
 ]
 
 MODEL_VERSION: str = _native.MODEL_VERSION
@@ -746,6 +748,43 @@ def cea(psa: Any, wtp: Union[str, Iterable[float]] = "0:100000:21") -> CostEffec
         origin = os.fspath(psa)
         with open(origin, encoding="utf-8") as f:
             text = f.read()
-    spec = wtp if isinstance(wtp, str) else ",".join(repr(float(w)) for w in wtp)
-    r = json.loads(_native.cea(text, origin, spec))
+    r = json.loads(_native.cea(text, origin, _wtp_spec(wtp)))
     return CostEffectiveness(icer=_rows(r["icer"]), curves=_rows(r["curves"]))
+
+
+@dataclass
+class PanelPsa:
+    """A panel PSA: its rows (``draw``, ``strategy``, ``cost``, ``effect``: discounted payer
+    cost and QALYs per patient) and their cost-effectiveness analysis."""
+
+    psa: Any
+    analysis: CostEffectiveness
+
+
+def _wtp_spec(wtp: Union[str, Iterable[float]]) -> str:
+    return wtp if isinstance(wtp, str) else ",".join(repr(float(w)) for w in wtp)
+
+
+def panel_psa(
+    disease: Union[str, os.PathLike],
+    draws: int = 200,
+    arms: Iterable[str] = ("ffs", "gc"),
+    wtp: Union[str, Iterable[float]] = "0:100000:21",
+    config_toml: str = "",
+    params: Optional[Dict[str, Any]] = None,
+) -> PanelPsa:
+    """Probabilistic sensitivity analysis of a disease file (its ``[psa]`` table) under each
+    payment arm (``ffs``, ``gc``, ``ffs-sr``, ``gc-sr``), the provider re-optimising in every
+    draw: ``medisim panel psa --disease FILE --json``. ``params`` set the panel by key (``runs``,
+    ``patients``, ``provider.kind``, the shared-risk rates …)."""
+    origin = os.fspath(disease)
+    with open(origin, encoding="utf-8") as f:
+        text = f.read()
+    r = json.loads(
+        _native.panel_psa(text, origin, int(draws), ",".join(arms), _wtp_spec(wtp),
+                          config_toml, _sets(params))
+    )
+    return PanelPsa(
+        psa=_rows(r["psa"]),
+        analysis=CostEffectiveness(icer=_rows(r["icer"]), curves=_rows(r["curves"])),
+    )

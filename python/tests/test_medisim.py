@@ -494,13 +494,41 @@ def test_shards_returned_through_the_object_store_assemble_the_straight_sweep(tm
         _write_cells(str(out), {"../evil.json": b"{}"})
 
 
-def test_cost_effectiveness_analysis_agrees_with_heormodel(tmp_path):
-    """`medisim cea` on a PSA matrix gives heormodel's ICER statuses exactly and its CEAC, CEAF,
-    expected loss and EVPI to 1e-9 (relative)."""
-    heor = pytest.importorskip("heormodel")
+def _agrees_with_heormodel(psa_csv, icer, curves, wtp):
+    """Our incremental table and curves against heormodel's on the PSA in `psa_csv`: statuses
+    exactly, ICERs, CEAC, CEAF, expected loss and EVPI to 1e-9 (relative)."""
+    pytest.importorskip("heormodel")
     from heormodel.cea import icer_table, ceac, ceaf, expected_loss
     from heormodel.models import Outcomes
     from heormodel.voi import evpi
+    import numpy as np
+    import pandas as pd
+    back = pd.read_csv(psa_csv)
+    order = list(dict.fromkeys(back["strategy"]))
+    outcomes = Outcomes.from_wide(
+        back.pivot(index="draw", columns="strategy", values="cost")[order],
+        back.pivot(index="draw", columns="strategy", values="effect")[order],
+    )
+    theirs = icer_table(outcomes)
+    icer = icer.set_index("strategy")
+    assert list(icer.index) == list(theirs.index)
+    assert icer["status"].tolist() == theirs["status"].tolist()
+    np.testing.assert_allclose(icer["icer"].astype(float), theirs["icer"], rtol=1e-9)
+    wide = lambda col: curves.pivot(index="wtp", columns="strategy", values=col)[order]
+    np.testing.assert_allclose(wide("acceptability"), ceac(outcomes, wtp), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(wide("expected_loss"), expected_loss(outcomes, wtp), rtol=1e-9, atol=1e-9)
+    f = ceaf(outcomes, wtp)
+    opt = curves[curves["optimal"]].set_index("wtp")
+    assert opt["strategy"].tolist() == f["intervention"].tolist()
+    np.testing.assert_allclose(opt["acceptability"], f["prob"], rtol=1e-9)
+    np.testing.assert_allclose(opt["evpi"], evpi(outcomes, wtp), rtol=1e-9, atol=1e-9)
+    return set(icer["status"])
+
+
+def test_cost_effectiveness_analysis_agrees_with_heormodel(tmp_path):
+    """`medisim cea` on a PSA matrix gives heormodel's ICER statuses exactly and its CEAC, CEAF,
+    expected loss and EVPI to 1e-9 (relative); Python's `cea` gives the same."""
+    pytest.importorskip("heormodel")
     import numpy as np
     import pandas as pd
     rng = np.random.default_rng(20261203)
@@ -513,28 +541,34 @@ def test_cost_effectiveness_analysis_agrees_with_heormodel(tmp_path):
     pd.DataFrame(rows, columns=["draw", "strategy", "cost", "effect"]).to_csv(psa, index=False)
     wtp = np.linspace(0, 20000, 41)
     ours = json.loads(_cli_json("cea", "--psa", str(psa), "--wtp", "0:20000:41", "--json"))
-    # The CSV holds the shortest decimal of each float: heormodel reads the same numbers.
-    back = pd.read_csv(psa)
-    outcomes = Outcomes.from_wide(
-        back.pivot(index="draw", columns="strategy", values="cost")[list(means)],
-        back.pivot(index="draw", columns="strategy", values="effect")[list(means)],
-    )
-    theirs = icer_table(outcomes)
-    icer = pd.DataFrame(ours["icer"]).set_index("strategy")
-    assert list(icer.index) == list(theirs.index)
-    assert icer["status"].tolist() == theirs["status"].tolist()
-    assert set(icer["status"]) == {"ND", "D", "ED"}
-    np.testing.assert_allclose(icer["icer"].astype(float), theirs["icer"], rtol=1e-9)
-    curves = pd.DataFrame(ours["curves"])
-    wide = lambda col: curves.pivot(index="wtp", columns="strategy", values=col)[list(means)]
-    np.testing.assert_allclose(wide("acceptability"), ceac(outcomes, wtp), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(wide("expected_loss"), expected_loss(outcomes, wtp), rtol=1e-9, atol=1e-9)
-    f = ceaf(outcomes, wtp)
-    opt = curves[curves["optimal"]].set_index("wtp")
-    assert opt["strategy"].tolist() == f["intervention"].tolist()
-    np.testing.assert_allclose(opt["acceptability"], f["prob"], rtol=1e-9)
-    np.testing.assert_allclose(opt["evpi"], evpi(outcomes, wtp), rtol=1e-9, atol=1e-9)
-    # Python gives the same analysis, from the file or from a DataFrame.
+    icer, curves = pd.DataFrame(ours["icer"]), pd.DataFrame(ours["curves"])
+    assert _agrees_with_heormodel(psa, icer, curves, wtp) == {"ND", "D", "ED"}
     py = medisim.cea(psa, wtp="0:20000:41")
     assert py.icer["status"].tolist() == icer["status"].tolist()
+    back = pd.read_csv(psa)
     assert medisim.cea(back, wtp=list(wtp)).curves["evpi"].tolist() == curves["evpi"].tolist()
+
+
+def test_the_panel_psa_agrees_with_heormodel_and_python(tmp_path):
+    """The PSA `medisim panel psa` writes (the kidney model, four payment arms, the provider
+    re-optimising in each draw) analysed by heormodel gives our statuses and curves; Python's
+    `panel_psa` gives the same rows."""
+    pytest.importorskip("heormodel")
+    import numpy as np
+    import pandas as pd
+    kidney = ROOT / "crates/medisim-panel/models/diabetic-kidney.toml"
+    args = ["--disease", str(kidney), "--draws", "60", "--runs", "20", "--arms",
+            "ffs,gc,ffs-sr,gc-sr", "--reward-rate", "0.5", "--penalty-rate", "0.5",
+            "--reference", "3000", "--wtp", "0:100000:11"]
+    out = tmp_path / "psa"
+    _cli_json("panel", "psa", *args, "--out", str(out))
+    icer, curves = pd.read_csv(out / "icer.csv"), pd.read_csv(out / "curves.csv")
+    statuses = _agrees_with_heormodel(out / "psa.csv", icer, curves, np.linspace(0, 100000, 11))
+    assert "ND" in statuses and len(icer) == 4
+    py = medisim.panel_psa(kidney, draws=60, arms=["ffs", "gc", "ffs-sr", "gc-sr"],
+                           wtp="0:100000:11",
+                           params={"runs": 20, "reward-rate": 0.5, "penalty-rate": 0.5,
+                                   "reference": 3000})
+    cli = pd.read_csv(out / "psa.csv")
+    assert py.psa["cost"].tolist() == cli["cost"].tolist()
+    assert py.analysis.icer["status"].tolist() == icer["status"].tolist()

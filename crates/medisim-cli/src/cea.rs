@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 use medisim_core::cea::{wtp_grid, Psa};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct CeaArgs {
@@ -30,15 +30,23 @@ pub fn cea(a: &CeaArgs) -> Result<bool> {
     let wtp = wtp_grid(&a.wtp).map_err(|e| anyhow::anyhow!("--wtp {e}"))?;
     let text = medisim_core::input::read_text(&a.psa, MAX_PSA_BYTES, "PSA file")?;
     let psa = Psa::from_csv(&text, &a.psa.display().to_string()).map_err(anyhow::Error::msg)?;
-    let (icer, curves) = psa.tables(&wtp)?;
-    if let Some(dir) = &a.out {
-        let run = medisim_core::RunDir::create(dir)?;
-        let _lock = run.lock()?;
+    let _lock = match &a.out {
+        Some(dir) => Some(medisim_core::RunDir::create(dir)?.lock()?),
+        None => None,
+    };
+    report(&psa, &wtp, a.out.as_deref(), a.json)
+}
+
+/// Write (into `out`) and print a PSA's analysis at willingness to pay `wtp`: the one way
+/// `cea` and `panel psa` show it.
+pub fn report(psa: &Psa, wtp: &[f64], out: Option<&Path>, json: bool) -> Result<bool> {
+    let (icer, curves) = psa.tables(wtp)?;
+    if let Some(dir) = out {
         icer.write(&dir.join("icer"))
             .with_context(|| format!("writing into {}", dir.display()))?;
         curves.write(&dir.join("curves"))?;
     }
-    if a.json {
+    if json {
         let v = serde_json::json!({"icer": icer.to_json()?, "curves": curves.to_json()?});
         say!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(true);
@@ -50,7 +58,7 @@ pub fn cea(a: &CeaArgs) -> Result<bool> {
     );
     say_raw!("{}\n", icer.to_text()?);
     say!("willingness to pay: the strategy with the highest expected net benefit (CEAF), the share of draws it wins (CEAC) and the EVPI:");
-    for &w in &wtp {
+    for &w in wtp {
         let at = psa.at(w);
         say!(
             "  {:>12}  {:<24} {:>6.3}  EVPI {}",
@@ -60,7 +68,7 @@ pub fn cea(a: &CeaArgs) -> Result<bool> {
             medisim_core::text::number(at.evpi)
         );
     }
-    if let Some(dir) = &a.out {
+    if let Some(dir) = out {
         say!("wrote icer and curves (CSV, Parquet) to {}", dir.display());
     }
     Ok(true)

@@ -21,6 +21,9 @@ pub enum PanelCommand {
     Sweep(SweepArgs),
     /// The paper's experiments E1–E6: tables as CSV and figures as SVG in --out.
     Experiments(ExperimentArgs),
+    /// Probabilistic sensitivity analysis of a disease file under each payment arm, the provider
+    /// re-optimising in every draw: the PSA, its incremental table, CEAC, CEAF and EVPI.
+    Psa(PsaArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -128,6 +131,29 @@ pub struct SweepArgs {
     #[arg(long)]
     vary: String,
     /// Write the tidy table (one row per value × metric) as CSV here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct PsaArgs {
+    #[command(flatten)]
+    setting: Setting,
+    /// Parameter draws of the PSA (each its own stream, keyed by the seed and the draw).
+    #[arg(long, default_value_t = 200)]
+    draws: usize,
+    /// The payment arms compared (comma-separated: ffs, gc, ffs-sr, gc-sr; the shared-risk
+    /// arms at --reward-rate/--penalty-rate and --reference).
+    #[arg(long, default_value = "ffs,gc")]
+    arms: String,
+    /// Willingness to pay per QALY: lo:hi:n or v1,v2,… (dollars, ≥ 0).
+    #[arg(long, default_value = "0:100000:21")]
+    wtp: String,
+    /// Write psa.csv (draw, strategy, cost, effect), the incremental table and the curves here,
+    /// and cache each draw (a killed PSA resumes).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Print JSON instead of text.
@@ -271,6 +297,7 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
                 .map_err(anyhow::Error::msg)?;
             finish(&s, a.out.as_deref(), a.json, false)
         }
+        PanelCommand::Psa(a) => psa(a),
         PanelCommand::Experiments(a) => {
             let (d, cfg) = load(&a.setting)?;
             // One writer per --out (two runs would interleave their files); a killed run's
@@ -300,6 +327,56 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
             Ok(true)
         }
     }
+}
+
+/// `panel psa`: the draws (each cached whole under `--out`), the PSA table, its analysis.
+fn psa(a: &PsaArgs) -> Result<bool> {
+    use medisim_panel::psa::{self, Arm};
+    if a.setting.payment.is_some() {
+        bail!("--payment: the arms (--arms) set the payment, one per strategy; drop it");
+    }
+    let scenario = load_scenario(&a.setting)?;
+    let Some(file) = &scenario.disease else {
+        bail!(
+            "a PSA samples a disease file's [psa] table: give --disease FILE \
+             (crates/medisim-panel/models/diabetic-kidney.toml has one)"
+        );
+    };
+    let arms = Arm::parse_list(&a.arms).map_err(|e| anyhow::anyhow!("--arms: {e}"))?;
+    let wtp = medisim_core::cea::wtp_grid(&a.wtp).map_err(|e| anyhow::anyhow!("--wtp {e}"))?;
+    let cfg = &scenario.config;
+    psa::check(file, cfg, &arms, a.draws)?;
+    let _lock = match &a.out {
+        Some(dir) => Some(medisim_core::RunDir::create(dir)?.lock()?),
+        None => None,
+    };
+    let setting = {
+        use medisim_core::Model as _;
+        let names: Vec<&str> = arms.iter().map(|x| x.name()).collect();
+        format!(
+            "{}\narms {}",
+            medisim_panel::Panel.scenario_key(&scenario),
+            names.join(",")
+        )
+    };
+    let draws = psa::run_draws(a.draws, |d| {
+        let inputs = format!("{setting}\nruns {}\ndraw {d}", cfg.runs);
+        let version = medisim_panel::MODEL_VERSION;
+        medisim_experiments::cells::cached(
+            a.out.as_deref(),
+            version,
+            "panel psa draw",
+            &inputs,
+            || Ok(psa::draw_rows(file, cfg, &arms, d)?),
+        )
+        .map(|(rows, _)| rows)
+    })?;
+    let rows: Vec<&psa::PsaRow> = draws.iter().flatten().collect();
+    let analysis = psa::analysis(&arms, &draws).map_err(anyhow::Error::msg)?;
+    if let Some(dir) = &a.out {
+        medisim_core::Table::from_records(&rows)?.write(&dir.join("psa"))?;
+    }
+    crate::cea::report(&analysis, &wtp, a.out.as_deref(), a.json)
 }
 
 /// A sweep into `--out`: one writer at a time (the directory's lock), each point's result

@@ -144,3 +144,68 @@ fn a_second_disease_model_runs_from_its_file() {
     assert_eq!(v["result"]["disease"], "diabetic-kidney");
     assert!(v["result"]["policy"]["normoalbuminuria"].is_string());
 }
+
+/// `panel psa`: the PSA, its incremental table and curves written; a rerun into the same
+/// directory reads every draw back from the cache and writes the same bytes; bad settings named.
+#[test]
+fn a_psa_writes_its_analysis_and_reruns_from_its_cache() {
+    let kidney = common::root().join("crates/medisim-panel/models/diabetic-kidney.toml");
+    let kidney = kidney.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("psa");
+    let args = [
+        "panel",
+        "psa",
+        "--disease",
+        kidney,
+        "--draws",
+        "12",
+        "--runs",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let first = succeeds(&args);
+    assert!(
+        text(&first.stdout).contains("EVPI"),
+        "{}",
+        text(&first.stdout)
+    );
+    let read = |f: &str| std::fs::read(out.join(f)).unwrap();
+    let (psa, curves) = (read("psa.csv"), read("curves.csv"));
+    assert_eq!(text(&psa).lines().count(), 1 + 12 * 2);
+    let cells = std::fs::read_dir(out.join("cells")).unwrap().count();
+    assert_eq!(cells, 12, "one cached cell per draw");
+    succeeds(&args);
+    assert_eq!((read("psa.csv"), read("curves.csv")), (psa, curves));
+    let no_psa = dir.path().join("plain.toml");
+    let plain = std::fs::read_to_string(kidney).unwrap();
+    std::fs::write(&no_psa, &plain[..plain.find("[psa]").unwrap()]).unwrap();
+    for (extra, says) in [
+        (vec![], "give --disease FILE"),
+        (
+            vec!["--disease", kidney, "--payment", "gc"],
+            "the arms (--arms) set the payment",
+        ),
+        (
+            vec!["--disease", kidney, "--arms", "ffs,xx"],
+            "no payment arm `xx`",
+        ),
+        (
+            vec!["--disease", kidney, "--arms", "ffs-sr"],
+            "give --reward-rate and --penalty-rate",
+        ),
+        (
+            vec!["--disease", no_psa.to_str().unwrap()],
+            "gives no distributions",
+        ),
+    ] {
+        let out = medisim(&[&["panel", "psa", "--draws", "2"][..], &extra].concat());
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert!(
+            text(&out.stderr).contains(says),
+            "{extra:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}

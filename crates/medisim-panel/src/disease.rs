@@ -376,6 +376,9 @@ pub struct MarkovFile {
     /// The states that are death: absorbing, without care, billing or premium.
     #[serde(default)]
     pub dead: Vec<String>,
+    /// The parameters' uncertainty, for a probabilistic sensitivity analysis.
+    #[serde(default, skip_serializing_if = "crate::uncertainty::PsaSpec::is_empty")]
+    pub psa: crate::uncertainty::PsaSpec,
     #[serde(skip)]
     costs: Vec<f64>,
     #[serde(skip)]
@@ -404,11 +407,17 @@ pub struct MarkovTreatment {
 impl MarkovFile {
     /// Read and check a model (`origin` names the file in errors).
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, PanelError> {
-        let mut m: MarkovFile =
+        let m: MarkovFile =
             medisim_core::input::from_toml(text).map_err(|message| PanelError::Parse {
                 origin: origin.into(),
                 message,
             })?;
+        m.finish()
+    }
+
+    /// Check a model read or drawn, and fill what is derived from its names.
+    pub(crate) fn finish(mut self) -> Result<Self, PanelError> {
+        let m = &mut self;
         let index = |name: &str, key: &str| {
             m.states
                 .iter()
@@ -502,8 +511,10 @@ impl MarkovFile {
                 visits: t.visits,
             })
             .collect();
-        validate(&m)?;
-        Ok(m)
+        validate(m)?;
+        let treatments: Vec<&str> = m.treatments.iter().map(|t| t.name.as_str()).collect();
+        m.psa.check(&m.states, &m.dead, &treatments)?;
+        Ok(self)
     }
 }
 

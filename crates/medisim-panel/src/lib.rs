@@ -18,7 +18,9 @@ pub mod model;
 pub mod outcomes;
 pub mod payment;
 pub mod provider;
+pub mod psa;
 pub mod sim;
+pub mod uncertainty;
 
 use disease::DiseaseModel;
 pub use model::{Panel, PanelMetric, PanelScenario};

@@ -859,6 +859,48 @@ fn panel_config(config: &str, sets: &[String]) -> PyResult<medisim_panel::PanelC
     Ok(cfg)
 }
 
+/// A PSA of the disease file `disease` (TOML text; `origin` names it) under each payment arm
+/// of `arms`, from a configuration TOML and `KEY=VALUE` settings: the CLI's `panel psa --json`
+/// with the PSA's rows beside it (`{"psa": [...], "icer": [...], "curves": [...]}`).
+#[pyfunction]
+#[pyo3(signature = (disease, origin = "<disease>", draws = 200, arms = "ffs,gc", wtp = "0:100000:21", config = "", sets = vec![]))]
+#[allow(clippy::too_many_arguments)]
+fn panel_psa(
+    py: Python<'_>,
+    disease: &str,
+    origin: &str,
+    draws: usize,
+    arms: &str,
+    wtp: &str,
+    config: &str,
+    sets: Vec<String>,
+) -> PyResult<String> {
+    use medisim_panel::psa::{self, Arm};
+    let cfg = panel_config(config, &sets)?;
+    let file =
+        medisim_panel::disease::MarkovFile::from_toml(disease, origin).map_err(value_error)?;
+    let arms = Arm::parse_list(arms).map_err(|e| value_error(format!("arms: {e}")))?;
+    let wtp = medisim_core::cea::wtp_grid(wtp).map_err(|e| value_error(format!("wtp {e}")))?;
+    let scenario = medisim_panel::PanelScenario {
+        config: cfg,
+        disease: Some(file),
+    };
+    scenario.check_read().map_err(value_error)?;
+    let (cfg, file) = (&scenario.config, scenario.disease.as_ref().expect("given"));
+    psa::check(file, cfg, &arms, draws).map_err(value_error)?;
+    let rows = py
+        .allow_threads(|| psa::run_draws(draws, |d| psa::draw_rows(file, cfg, &arms, d)))
+        .map_err(value_error)?;
+    let analysis = psa::analysis(&arms, &rows).map_err(value_error)?;
+    let (icer, curves) = analysis.tables(&wtp).map_err(value_error)?;
+    let flat: Vec<&psa::PsaRow> = rows.iter().flatten().collect();
+    let json = |t: &medisim_core::Table| t.to_json().map_err(value_error);
+    Ok(
+        serde_json::json!({"psa": flat, "icer": json(&icer)?, "curves": json(&curves)?})
+            .to_string(),
+    )
+}
+
 /// A one-key panel sweep (`vary`: `KEY=lo:hi:n` or `KEY=v1,v2`) from a configuration TOML and
 /// `KEY=VALUE` settings: the CLI's `panel sweep --json`.
 #[pyfunction]
@@ -1247,6 +1289,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(game, m)?)?;
     m.add_function(wrap_pyfunction!(game_tables, m)?)?;
     m.add_function(wrap_pyfunction!(cea, m)?)?;
+    m.add_function(wrap_pyfunction!(panel_psa, m)?)?;
     m.add_function(wrap_pyfunction!(panel_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(check_signals, m)?)?;
     m.add_function(wrap_pyfunction!(progress, m)?)?;

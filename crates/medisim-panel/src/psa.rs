@@ -1,0 +1,358 @@
+//! Probabilistic sensitivity analysis of a Markov disease file under strategic provider
+//! response: each draw samples the model's uncertain parameters (the file's `[psa]` table), and
+//! under every payment arm the provider re-optimises on the drawn model (the myopic MILP, the
+//! exact DP or Q-learning, as configured) before the panel is simulated. The arms' discounted
+//! payer cost and QALYs per patient form the PSA that `medisim_core::cea` analyses.
+//!
+//! The distributions are [`crate::uncertainty`]'s. Each draw samples from its own stream keyed by
+//! (seed, draw), so a PSA is bit-identical for any thread count and any subset of draws.
+
+use crate::disease::MarkovFile;
+use crate::payment::Basis;
+use crate::PanelError;
+use rand::Rng;
+use rand_distr::Distribution as _;
+use serde::{Deserialize, Serialize};
+
+impl MarkovFile {
+    /// One draw of the model's uncertain parameters (its `[psa]` table), checked.
+    pub fn draw(&self, rng: &mut impl Rng) -> Result<MarkovFile, PanelError> {
+        let spec = &self.psa;
+        let mut m = self.clone();
+        if spec.transition_sample_size > 0.0 {
+            for state in 0..m.states.len() {
+                let base = &self.treatments[0].transitions[state];
+                let mut drawn = base.clone();
+                dirichlet_row(&mut drawn, spec.transition_sample_size, rng);
+                for t in &mut m.treatments {
+                    t.transitions[state] = with_effect(&drawn, base, &t.transitions[state], state);
+                }
+            }
+        }
+        for (state, u) in &spec.utilities {
+            m.utilities.insert(state.clone(), u.draw(rng));
+        }
+        for (state, u) in &spec.entry_costs {
+            m.entry_costs.insert(state.clone(), u.draw(rng));
+        }
+        for (state, u) in &spec.running_costs {
+            m.running_costs.insert(state.clone(), u.draw(rng));
+        }
+        for t in &mut m.treatments {
+            if let Some(u) = spec.fees.get(&t.name) {
+                t.fee = u.draw(rng);
+            }
+        }
+        m.finish()
+    }
+}
+
+/// Treatment `row`'s effect carried onto a drawn natural history: each exit from `state` is the
+/// drawn baseline's times the file's ratio of this treatment's to the baseline's (the relative
+/// risk), an exit the baseline lacks is kept, and the patient stays with what is left (exits
+/// scaled to sum to at most 1).
+fn with_effect(drawn: &[f64], base: &[f64], row: &[f64], state: usize) -> Vec<f64> {
+    let mut out: Vec<f64> = (0..row.len())
+        .map(|j| match j {
+            _ if j == state => 0.0,
+            _ if base[j] > 0.0 => drawn[j] * row[j] / base[j],
+            _ => row[j],
+        })
+        .collect();
+    let exits: f64 = out.iter().sum();
+    if exits > 1.0 {
+        out.iter_mut().for_each(|p| *p /= exits);
+    } else {
+        out[state] = 1.0 - exits;
+    }
+    out
+}
+
+/// Replace `row` by a draw from Dirichlet(n × row) over its positive entries.
+fn dirichlet_row(row: &mut [f64], n: f64, rng: &mut impl Rng) {
+    // A Dirichlet is independent gammas normalised (rand_distr's Dirichlet needs two entries).
+    let mut total = 0.0;
+    let mut draws = vec![0.0; row.len()];
+    for (d, p) in draws.iter_mut().zip(row.iter()) {
+        if *p > 0.0 {
+            *d = rand_distr::Gamma::new(n * p, 1.0)
+                .expect("positive shape")
+                .sample(rng);
+            total += *d;
+        }
+    }
+    if total > 0.0 {
+        for (p, d) in row.iter_mut().zip(&draws) {
+            *p = d / total;
+        }
+    }
+}
+
+/// One arm of a PSA: a payment model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Arm {
+    Ffs,
+    Gc,
+    FfsSr,
+    GcSr,
+}
+
+impl Arm {
+    pub const ALL: [Arm; 4] = [Arm::Ffs, Arm::Gc, Arm::FfsSr, Arm::GcSr];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Arm::Ffs => "ffs",
+            Arm::Gc => "gc",
+            Arm::FfsSr => "ffs-sr",
+            Arm::GcSr => "gc-sr",
+        }
+    }
+
+    /// The arms a comma-separated list names.
+    pub fn parse_list(text: &str) -> Result<Vec<Arm>, String> {
+        let arms = text
+            .split(',')
+            .map(|a| {
+                let a = a.trim();
+                Arm::ALL.into_iter().find(|x| x.name() == a).ok_or_else(|| {
+                    format!(
+                        "no payment arm `{}`: choose from {}",
+                        medisim_core::input::excerpt(a),
+                        Arm::ALL.map(Arm::name).join(", ")
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        medisim_core::params::distinct(arms.iter().map(|a| a.name()))?;
+        Ok(arms)
+    }
+
+    /// `base` under this arm: its basis, and shared risk at `base`'s rates (refused when the
+    /// configuration gives none) or none.
+    pub fn config(self, base: &crate::PanelConfig) -> Result<crate::PanelConfig, PanelError> {
+        let mut cfg = base.clone();
+        cfg.payment.basis = match self {
+            Arm::Ffs | Arm::FfsSr => Basis::Ffs,
+            Arm::Gc | Arm::GcSr => Basis::Gc,
+        };
+        let shared = matches!(self, Arm::FfsSr | Arm::GcSr);
+        if !shared {
+            cfg.payment.reward_rate = 0.0;
+            cfg.payment.penalty_rate = 0.0;
+        } else if cfg.payment.reward_rate == 0.0 && cfg.payment.penalty_rate == 0.0 {
+            return Err(PanelError::Invalid {
+                key: "arms".into(),
+                message: format!(
+                    "the {} arm shares risk at the configuration's reward and penalty rates, \
+                     and both are 0: give --reward-rate and --penalty-rate",
+                    self.name()
+                ),
+            });
+        }
+        Ok(cfg)
+    }
+}
+
+/// One strategy's mean discounted payer cost and discounted QALYs per patient in one draw.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PsaRow {
+    pub draw: u64,
+    pub strategy: String,
+    pub cost: f64,
+    pub effect: f64,
+}
+
+/// Random-stream purposes of a PSA: the parameter draw, and the seed of its panel runs.
+pub const PURPOSE_PSA_PARAMETERS: u8 = 3;
+pub const PURPOSE_PSA_PANEL: u8 = 4;
+
+/// Draw `draw` of the PSA of `file` under `base`: the drawn model, and each arm's row, the
+/// provider re-optimising on the drawn model under each arm. The arms share the draw's panel
+/// seed (common random numbers), derived from (`base.seed`, `draw`).
+pub fn draw_rows(
+    file: &MarkovFile,
+    base: &crate::PanelConfig,
+    arms: &[Arm],
+    draw: u64,
+) -> Result<Vec<PsaRow>, PanelError> {
+    let mut rng = medisim_core::rng::stream(base.seed, draw, PURPOSE_PSA_PARAMETERS);
+    let model = file.draw(&mut rng)?;
+    let seed = medisim_core::rng::stream(base.seed, draw, PURPOSE_PSA_PANEL).gen::<u64>();
+    let patients = base.patients as f64;
+    arms.iter()
+        .map(|arm| {
+            let cfg = crate::PanelConfig {
+                seed,
+                ..arm.config(base)?
+            };
+            let r = crate::sim::run(&model, &cfg)?;
+            use crate::PanelMetric as M;
+            Ok(PsaRow {
+                draw,
+                strategy: arm.name().into(),
+                cost: r.mean(M::DiscountedCost) / patients,
+                effect: r.mean(M::Qalys) / patients,
+            })
+        })
+        .collect()
+}
+
+/// Draws 0..`draws` in parallel, each through `each` (which may answer it from a cache), in
+/// draw order whatever the thread count.
+pub fn run_draws<E: Send>(
+    draws: usize,
+    each: impl Fn(u64) -> Result<Vec<PsaRow>, E> + Sync + Send,
+) -> Result<Vec<Vec<PsaRow>>, E> {
+    use rayon::prelude::*;
+    (0..draws as u64).into_par_iter().map(each).collect()
+}
+
+/// The PSA of the drawn rows, strategies in arm order, for `medisim_core::cea`.
+pub fn analysis(arms: &[Arm], draws: &[Vec<PsaRow>]) -> Result<medisim_core::cea::Psa, String> {
+    let strategies = arms.iter().map(|a| a.name().to_string()).collect();
+    let table = |f: fn(&PsaRow) -> f64| draws.iter().map(|d| d.iter().map(f).collect()).collect();
+    medisim_core::cea::Psa::new(strategies, table(|r| r.cost), table(|r| r.effect))
+}
+
+/// Most draws × arms × patient-years one PSA may ask for.
+pub const MAX_PSA_WORK: u128 = 1_000_000_000;
+
+/// Check a PSA before it runs: the model has distributions, the arms are valid, the whole job
+/// within [`MAX_PSA_WORK`].
+pub fn check(
+    file: &MarkovFile,
+    base: &crate::PanelConfig,
+    arms: &[Arm],
+    draws: usize,
+) -> Result<(), PanelError> {
+    if file.psa.is_empty() {
+        return Err(PanelError::Invalid {
+            key: "psa".into(),
+            message: format!(
+                "the disease model `{}` gives no distributions: add a [psa] table \
+                 (docs/panel.md)",
+                file.name
+            ),
+        });
+    }
+    if arms.is_empty() {
+        return Err(PanelError::Invalid {
+            key: "arms".into(),
+            message: "name at least one payment arm".into(),
+        });
+    }
+    for arm in arms {
+        arm.config(base)?.validate(file)?;
+    }
+    let work = crate::sim::patient_years(base, base.runs) * (draws as u128) * (arms.len() as u128);
+    if draws == 0 || work > MAX_PSA_WORK {
+        return Err(PanelError::Invalid {
+            key: "draws".into(),
+            message: format!(
+                "{draws} draws × {} arms × {} patient-years each: at least 1 draw and at most \
+                 {MAX_PSA_WORK} patient-years in all",
+                arms.len(),
+                crate::sim::patient_years(base, base.runs)
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disease::KIDNEY_MODEL;
+    use crate::uncertainty::{Family, Uncertain};
+    use rand::SeedableRng;
+
+    /// Each family's draws have the mean and sd it was given (method of moments).
+    #[test]
+    fn draws_have_the_moments_they_were_given() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
+        for (dist, mean, sd) in [
+            (Family::Beta, 0.56, 0.05),
+            (Family::Gamma, 90_000.0, 15_000.0),
+            (Family::Lognormal, 40_000.0, 10_000.0),
+        ] {
+            let u = Uncertain { dist, mean, sd };
+            u.check("x").unwrap();
+            let xs: Vec<f64> = (0..200_000).map(|_| u.draw(&mut rng)).collect();
+            let s = medisim_core::summarise(&xs);
+            assert!(
+                (s.mean - mean).abs() < 0.01 * mean,
+                "{dist:?} mean {}",
+                s.mean
+            );
+            assert!((s.std - sd).abs() < 0.02 * sd, "{dist:?} sd {}", s.std);
+        }
+        let bad = Uncertain {
+            dist: Family::Beta,
+            mean: 0.5,
+            sd: 0.6,
+        };
+        assert!(bad
+            .check("psa.utilities.x")
+            .unwrap_err()
+            .to_string()
+            .contains("sd²"));
+    }
+
+    /// A Dirichlet row keeps its zeros, sums to one and has the file's row as its mean.
+    #[test]
+    fn dirichlet_rows_keep_their_support_and_mean() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
+        let base = [0.9, 0.0, 0.07, 0.03];
+        let mut mean = [0.0; 4];
+        for _ in 0..20_000 {
+            let mut row = base;
+            dirichlet_row(&mut row, 200.0, &mut rng);
+            assert_eq!(row[1], 0.0);
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+            for (m, p) in mean.iter_mut().zip(row) {
+                *m += p / 20_000.0;
+            }
+        }
+        for (m, b) in mean.iter().zip(base) {
+            assert!((m - b).abs() < 2e-3, "{mean:?}");
+        }
+    }
+
+    /// In a draw each treatment keeps its relative risk to the first and its death rate.
+    #[test]
+    fn a_drawn_model_keeps_the_treatment_effects() {
+        let file = MarkovFile::from_toml(KIDNEY_MODEL, "kidney").unwrap();
+        let mut rng = medisim_core::rng::stream(1, 0, PURPOSE_PSA_PARAMETERS);
+        let m = file.draw(&mut rng).unwrap();
+        let (base, ace) = (&m.treatments[0].transitions, &m.treatments[1].transitions);
+        assert_ne!(base[0], file.treatments[0].transitions[0]);
+        for s in 0..3 {
+            assert_eq!(base[s][5], ace[s][5], "death from state {s}");
+            let rr = ace[s][s + 1] / base[s][s + 1];
+            assert!((rr - 0.6).abs() < 1e-9, "state {s}: relative risk {rr}");
+        }
+    }
+
+    /// A draw is reproducible from (seed, draw) and moves the uncertain parameters only.
+    #[test]
+    fn a_draw_is_keyed_by_seed_and_draw() {
+        let file = MarkovFile::from_toml(KIDNEY_MODEL, "kidney").unwrap();
+        assert!(!file.psa.is_empty());
+        let base = crate::PanelConfig {
+            runs: 2,
+            ..Default::default()
+        };
+        let a = draw_rows(&file, &base, &[Arm::Ffs, Arm::Gc], 5).unwrap();
+        let b = draw_rows(&file, &base, &[Arm::Ffs, Arm::Gc], 5).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, draw_rows(&file, &base, &[Arm::Ffs, Arm::Gc], 6).unwrap());
+        let mut rng = medisim_core::rng::stream(1, 0, PURPOSE_PSA_PARAMETERS);
+        let drawn = file.draw(&mut rng).unwrap();
+        assert_eq!(drawn.states, file.states);
+        assert_ne!(drawn.utilities, file.utilities);
+        let e = Arm::FfsSr.config(&base).unwrap_err().to_string();
+        assert!(e.contains("--reward-rate"), "{e}");
+    }
+}
