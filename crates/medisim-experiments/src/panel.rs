@@ -3,7 +3,7 @@
 //! the paper's.
 
 use crate::cells::{run_model_cells, CellSpec, CellStats};
-use crate::plots::{lines_with_bands, Series};
+use crate::plots::{lines_with_bands_styled, LineStyle, Series};
 use crate::Figure;
 use anyhow::Result;
 use medisim_core::progress::Progress;
@@ -59,46 +59,69 @@ fn line(
     (name.to_string(), pts)
 }
 
-/// A sweep's figure: costs (K$), profit (K$), intensity shares.
+/// A metric's name as a legend reads it: `total_cost` → "total cost".
+fn label(m: PanelMetric) -> String {
+    m.name().replace('_', " ")
+}
+
+/// A sweep's figure: costs (K$), profit (K$), intensity shares. Each quantity has its colour
+/// and each series (provider) its dash, so one provider's lines never hide another's in another
+/// quantity's colour.
 pub fn figure(s: &Curves) -> Figure {
-    let mut costs: Vec<Series> = Vec::new();
-    let mut profit: Vec<Series> = Vec::new();
-    let mut intensity: Vec<Series> = Vec::new();
-    let multi = s.series.len() > 1;
-    for (name, points) in &s.series {
-        let tag = |m: PanelMetric| {
-            if multi {
-                format!("{} ({name})", m.name())
-            } else {
-                m.name().to_string()
-            }
-        };
-        use PanelMetric as M;
-        for m in [M::TotalCost, M::Fees, M::ComplicationsCost] {
-            costs.push(line(&tag(m), points, m, 1000.0));
-        }
-        profit.push(line(
-            &tag(M::ProviderProfit),
-            points,
-            M::ProviderProfit,
+    use PanelMetric as M;
+    let groups: [(&str, &str, f64, &[PanelMetric]); 3] = [
+        (
+            "costs",
+            "cost over 15 years (K$)",
             1000.0,
-        ));
-        for m in [M::MaxIntensityShare, M::MinIntensityShare] {
-            intensity.push(line(&tag(m), points, m, 1.0));
-        }
-    }
+            &[M::TotalCost, M::Fees, M::ComplicationsCost],
+        ),
+        (
+            "profit",
+            "provider profit (K$)",
+            1000.0,
+            &[M::ProviderProfit],
+        ),
+        (
+            "intensity",
+            "share of patient-years",
+            1.0,
+            &[M::MaxIntensityShare, M::MinIntensityShare],
+        ),
+    ];
+    let multi = s.series.len() > 1;
+    let panels = groups
+        .iter()
+        .map(|(id, title, scale, metrics)| {
+            let mut lines: Vec<Series> = Vec::new();
+            let mut styles = Vec::new();
+            for (k, (name, points)) in s.series.iter().enumerate() {
+                for (c, m) in metrics.iter().enumerate() {
+                    let tag = if multi {
+                        format!("{}, {name}", label(*m))
+                    } else {
+                        label(*m)
+                    };
+                    lines.push(line(&tag, points, *m, *scale));
+                    styles.push(LineStyle {
+                        colour: c,
+                        dashed: k % 2 == 1,
+                    });
+                }
+            }
+            let svg = lines_with_bands_styled(title, &s.key, &lines, &styles, None);
+            (id.to_string(), svg)
+        })
+        .collect();
     Figure {
         id: format!("panel_{}", s.id.to_lowercase()),
         title: format!("Panel {} — {}", s.id, s.title),
         caption: format!(
-            "10 patients, 15 years, mean of the runs with 95% bands, against {}. Costs and profit in K$ over the horizon; intensity as the share of patient-years at the most and least intensive treatment.",
-            s.key
+            "10 patients, 15 years, mean of the runs with 95% bands, against {}. Costs and profit in K$ over the horizon; intensity as the share of patient-years at the most and least intensive treatment.{}",
+            s.key,
+            if multi { " Each quantity has its colour; the second provider's lines are dashed." } else { "" }
         ),
-        panels: vec![
-            ("costs".into(), lines_with_bands("cost over 15 years (K$)", &s.key, &costs, None)),
-            ("profit".into(), lines_with_bands("provider profit (K$)", &s.key, &profit, None)),
-            ("intensity".into(), lines_with_bands("share of patient-years", &s.key, &intensity, None)),
-        ],
+        panels,
     }
 }
 
@@ -215,5 +238,42 @@ fn assemble(plans: Vec<Plan>, mut summaries: impl Iterator<Item = Summaries>) ->
     PanelSection {
         figures,
         table_1: table,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two providers' lines: every quantity its own colour, the second provider dashed, and the
+    /// legend in words ("total cost, B"), not metric identifiers.
+    #[test]
+    fn two_providers_are_told_apart_by_dash_and_quantities_by_colour() {
+        let mut at = Summaries::new();
+        for m in PanelMetric::ALL {
+            at.insert(*m, Summary::exact(1.0, 1));
+        }
+        let points = vec![(0.0, at.clone()), (1.0, at)];
+        let curves = Curves {
+            id: "E5".into(),
+            title: "t".into(),
+            key: "shared-rate".into(),
+            series: vec![("A".into(), points.clone()), ("B".into(), points)],
+        };
+        let f = figure(&curves);
+        let costs = &f.panels[0].1;
+        assert!(costs.contains("total cost, B") && !costs.contains("total_cost"));
+        // Three quantities, three colours (Okabe–Ito's first three).
+        for rgb in ["#E69F00", "#56B4E9", "#009E73"] {
+            assert!(costs.to_uppercase().contains(rgb), "{rgb}");
+        }
+        // The second provider is dashed: its lines are drawn as many short strokes, so the two
+        // providers take more than twice one provider's strokes.
+        let strokes = |svg: &str| svg.matches("<polyline").count();
+        let one = Curves {
+            series: curves.series[..1].to_vec(),
+            ..curves
+        };
+        assert!(strokes(costs) > 2 * strokes(&figure(&one).panels[0].1) + 3);
     }
 }

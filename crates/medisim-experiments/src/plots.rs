@@ -329,11 +329,67 @@ pub type BandPoint = (f64, f64, f64, f64);
 /// A named series of points.
 pub type Series = (String, Vec<BandPoint>);
 
-/// One line per series with a shaded 95% band.
+/// Okabe and Ito's eight colours, distinguishable under the common colour-vision deficiencies
+/// (Okabe and Ito 2008, "Color Universal Design"), black last.
+const LINE_COLOURS: [RGBColor; 8] = [
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 158, 115),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 114, 178),
+    RGBColor(204, 121, 167),
+    RGBColor(240, 228, 66),
+    RGBColor(0, 0, 0),
+];
+
+/// How one series is drawn: its colour (an index into eight) and whether its line is dashed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineStyle {
+    pub colour: usize,
+    pub dashed: bool,
+}
+
+/// One line per series with a shaded 95% band, each series its own colour.
 pub fn lines_with_bands(
     title: &str,
     x_desc: &str,
     series: &[Series],
+    baseline_x: Option<f64>,
+) -> String {
+    let styles: Vec<LineStyle> = (0..series.len())
+        .map(|k| LineStyle {
+            colour: k % LINE_COLOURS.len(),
+            dashed: k >= LINE_COLOURS.len(),
+        })
+        .collect();
+    lines_with_bands_styled(title, x_desc, series, &styles, baseline_x)
+}
+
+/// The legend's entries laid out in rows under a plot `width` wide: each entry's (x, row).
+fn legend_layout(names: &[&str], width: i32) -> Vec<(i32, i32)> {
+    let (mut x, mut row) = (8, 0);
+    names
+        .iter()
+        .map(|name| {
+            // About 7 px a character at 12 px, after a 26 px swatch.
+            let w = 26 + 7 * name.chars().count() as i32 + 12;
+            if x + w > width && x > 8 {
+                (x, row) = (8, row + 1);
+            }
+            let at = (x, row);
+            x += w;
+            at
+        })
+        .collect()
+}
+
+/// [`lines_with_bands`] with each series' colour and dash given: series that share a colour
+/// and differ in dash are one quantity under two settings (two providers, say).
+pub fn lines_with_bands_styled(
+    title: &str,
+    x_desc: &str,
+    series: &[Series],
+    styles: &[LineStyle],
     baseline_x: Option<f64>,
 ) -> String {
     let pts = series.iter().flat_map(|(_, p)| p.iter());
@@ -355,11 +411,16 @@ pub fn lines_with_bands(
         return s_empty(title);
     }
     let pad = ((y1 - y0) * 0.08).max(1e-6);
+    let width = 360;
+    let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
+    let places = legend_layout(&names, width);
     let mut s = String::new();
     {
         // The legend goes in a strip under the plot, where it cannot cover a line or a band.
-        let legend_h = if series.len() > 1 { 22 } else { 0 };
-        let root = SVGBackend::with_string(&mut s, (330, 240 + legend_h)).into_drawing_area();
+        let rows = places.last().map_or(0, |p| p.1 + 1);
+        let legend_h = if series.len() > 1 { 18 * rows + 6 } else { 0 };
+        let root = SVGBackend::with_string(&mut s, (width as u32, 240 + legend_h as u32))
+            .into_drawing_area();
         let _ = root.fill(&WHITE);
         let (plot, legend) = root.split_vertically(240);
         let Ok(mut chart) = ChartBuilder::on(&plot)
@@ -377,30 +438,40 @@ pub fn lines_with_bands(
             .label_style(("sans-serif", 12))
             .light_line_style(RGBColor(235, 235, 235))
             .draw();
-        let palette = [
-            RGBColor(178, 24, 43),
-            RGBColor(33, 102, 172),
-            RGBColor(27, 120, 55),
-            RGBColor(118, 42, 131),
-        ];
         for (k, (name, p)) in series.iter().enumerate() {
-            let c = palette[k % palette.len()];
+            let style = styles.get(k).copied().unwrap_or(LineStyle {
+                colour: k,
+                dashed: false,
+            });
+            let c = LINE_COLOURS[style.colour % LINE_COLOURS.len()];
             let mut band: Vec<(f64, f64)> = p.iter().map(|q| (q.0, q.3)).collect();
             band.extend(p.iter().rev().map(|q| (q.0, q.2)));
-            let _ = chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())));
-            let _ = chart.draw_series(LineSeries::new(
-                p.iter().map(|q| (q.0, q.1)),
-                c.stroke_width(2),
-            ));
+            let _ = chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.15).filled())));
+            let line = p.iter().map(|q| (q.0, q.1));
+            if style.dashed {
+                let _ = chart.draw_series(DashedLineSeries::new(line, 6, 4, c.stroke_width(2)));
+            } else {
+                let _ = chart.draw_series(LineSeries::new(line, c.stroke_width(2)));
+            }
             if legend_h > 0 {
-                let x = 50 + 90 * k as i32;
-                let _ = legend.draw(&PathElement::new(
-                    vec![(x, 10), (x + 14, 10)],
-                    c.stroke_width(2),
-                ));
+                let (x, row) = places[k];
+                let y = 10 + 18 * row;
+                let swatch = vec![(x, y), (x + 22, y)];
+                if style.dashed {
+                    let _ = legend.draw(&PathElement::new(
+                        vec![(x, y), (x + 8, y)],
+                        c.stroke_width(2),
+                    ));
+                    let _ = legend.draw(&PathElement::new(
+                        vec![(x + 14, y), (x + 22, y)],
+                        c.stroke_width(2),
+                    ));
+                } else {
+                    let _ = legend.draw(&PathElement::new(swatch, c.stroke_width(2)));
+                }
                 let _ = legend.draw(&Text::new(
                     name.clone(),
-                    (x + 18, 5),
+                    (x + 26, y - 6),
                     ("sans-serif", 12).into_font(),
                 ));
             }
