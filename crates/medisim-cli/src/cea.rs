@@ -15,7 +15,8 @@ pub struct CeaArgs {
     /// Willingness to pay per unit of effect: lo:hi:n or v1,v2,… (money, ≥ 0).
     #[arg(long, default_value = "0:100000:21")]
     wtp: String,
-    /// Write icer.csv/.parquet and curves.csv/.parquet into this directory.
+    /// Write icer.csv/.parquet, curves.csv/.parquet and the figures (ceac.svg, ce-plane.svg)
+    /// into this directory.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Print JSON (`{"icer": [...], "curves": [...]}`) instead of text.
@@ -45,6 +46,9 @@ pub fn report(psa: &Psa, wtp: &[f64], out: Option<&Path>, json: bool) -> Result<
         icer.write(&dir.join("icer"))
             .with_context(|| format!("writing into {}", dir.display()))?;
         curves.write(&dir.join("curves"))?;
+        for (name, svg) in medisim_experiments::cea::figures(psa, wtp) {
+            medisim_core::write_atomic(&dir.join(format!("{name}.svg")), svg.as_bytes())?;
+        }
     }
     if json {
         let v = serde_json::json!({"icer": icer.to_json()?, "curves": curves.to_json()?});
@@ -69,7 +73,10 @@ pub fn report(psa: &Psa, wtp: &[f64], out: Option<&Path>, json: bool) -> Result<
         );
     }
     if let Some(dir) = out {
-        say!("wrote icer and curves (CSV, Parquet) to {}", dir.display());
+        say!(
+            "wrote icer and curves (CSV, Parquet), ceac.svg and ce-plane.svg to {}",
+            dir.display()
+        );
     }
     Ok(true)
 }

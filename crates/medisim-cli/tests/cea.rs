@@ -34,6 +34,9 @@ fn a_psa_file_gives_its_incremental_table_and_curves() {
     let curves = std::fs::read_to_string(out.join("curves.csv")).unwrap();
     assert_eq!(curves.lines().count(), 1 + 2 * 2, "{curves}");
     assert!(out.join("icer.parquet").exists());
+    let plane = std::fs::read_to_string(out.join("ce-plane.svg")).unwrap();
+    assert!(plane.contains("B vs A"), "{plane}");
+    assert!(out.join("ceac.svg").exists());
     let v: serde_json::Value =
         serde_json::from_slice(&succeeds(&["cea", "--psa", psa, "--json"]).stdout).unwrap();
     assert_eq!(v["icer"][1]["status"], "D");

@@ -11,6 +11,7 @@
 //! command line drives it; the search does not depend on it.
 
 pub mod calibrate;
+pub mod cea;
 pub mod cells;
 pub mod contracts;
 pub mod games;

@@ -329,6 +329,23 @@ pub type BandPoint = (f64, f64, f64, f64);
 /// A named series of points.
 pub type Series = (String, Vec<BandPoint>);
 
+/// An axis label short enough not to collide with its neighbours: 20000 → "20k", 1.5e6 →
+/// "1.5M", small values with at most four decimals and no trailing zeros.
+fn compact(v: f64) -> String {
+    let a = v.abs();
+    let (x, unit) = if a >= 1e6 {
+        (v / 1e6, "M")
+    } else if a >= 1e4 {
+        (v / 1e3, "k")
+    } else {
+        (v, "")
+    };
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    let s = if s == "-0" { "0" } else { s };
+    format!("{s}{unit}")
+}
+
 /// Okabe and Ito's eight colours, distinguishable under the common colour-vision deficiencies
 /// (Okabe and Ito 2008, "Color Universal Design"), black last.
 const LINE_COLOURS: [RGBColor; 8] = [
@@ -435,6 +452,9 @@ pub fn lines_with_bands_styled(
         let _ = chart
             .configure_mesh()
             .x_desc(x_desc)
+            .x_labels(6)
+            .x_label_formatter(&|x| compact(*x))
+            .y_label_formatter(&|y| compact(*y))
             .label_style(("sans-serif", 12))
             .light_line_style(RGBColor(235, 235, 235))
             .draw();
@@ -488,6 +508,82 @@ pub fn lines_with_bands_styled(
                 4,
                 3,
                 style,
+            ));
+        }
+        let _ = root.present();
+    }
+    s
+}
+
+/// A scatter of point clouds, one colour each, with a legend under the plot and the axes'
+/// zero lines (the cost-effectiveness plane's quadrants).
+pub fn scatter(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    clouds: &[(String, Vec<(f64, f64)>)],
+) -> String {
+    let all = || {
+        clouds
+            .iter()
+            .flat_map(|(_, p)| p.iter())
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+    };
+    let (mut x0, mut x1, mut y0, mut y1) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for &(x, y) in all() {
+        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+    }
+    if all().next().is_none() {
+        return s_empty(title);
+    }
+    let (px, py) = (((x1 - x0) * 0.06).max(1e-9), ((y1 - y0) * 0.06).max(1e-9));
+    let width = 360;
+    let names: Vec<&str> = clouds.iter().map(|(n, _)| n.as_str()).collect();
+    let places = legend_layout(&names, width);
+    let rows = places.last().map_or(0, |p| p.1 + 1);
+    let legend_h = 18 * rows + 6;
+    let mut s = String::new();
+    {
+        let root = SVGBackend::with_string(&mut s, (width as u32, 260 + legend_h as u32))
+            .into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let (plot, legend) = root.split_vertically(260);
+        let Ok(mut chart) = ChartBuilder::on(&plot)
+            .caption(title, ("sans-serif", 15))
+            .margin(8)
+            .x_label_area_size(32)
+            .y_label_area_size(56)
+            .build_cartesian_2d((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))
+        else {
+            return s_empty(title);
+        };
+        let _ = chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .x_labels(6)
+            .x_label_formatter(&|x| compact(*x))
+            .y_label_formatter(&|y| compact(*y))
+            .label_style(("sans-serif", 12))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw();
+        let axis = BLACK.mix(0.4).stroke_width(1);
+        let _ = chart.draw_series(LineSeries::new([(x0 - px, 0.0), (x1 + px, 0.0)], axis));
+        let _ = chart.draw_series(LineSeries::new([(0.0, y0 - py), (0.0, y1 + py)], axis));
+        for (k, (name, points)) in clouds.iter().enumerate() {
+            let c = LINE_COLOURS[k % LINE_COLOURS.len()];
+            let _ = chart.draw_series(
+                points
+                    .iter()
+                    .map(|p| Circle::new(*p, 2, c.mix(0.6).filled())),
+            );
+            let (x, row) = places[k];
+            let y = 10 + 18 * row;
+            let _ = legend.draw(&Circle::new((x + 10, y), 4, c.filled()));
+            let _ = legend.draw(&Text::new(
+                name.clone(),
+                (x + 26, y - 6),
+                ("sans-serif", 12).into_font(),
             ));
         }
         let _ = root.present();
@@ -585,6 +681,15 @@ pub fn running_best(title: &str, points: &[(f64, Option<f64>, f64)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn axis_labels_are_compact() {
+        assert_eq!(compact(20000.0), "20k");
+        assert_eq!(compact(1.5e6), "1.5M");
+        assert_eq!(compact(0.30000000000000004), "0.3");
+        assert_eq!(compact(-0.0), "0");
+        assert_eq!(compact(8000.0), "8000");
+    }
 
     #[test]
     fn units_and_palettes_come_from_what_each_metric_declares() {
