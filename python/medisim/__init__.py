@@ -755,9 +755,11 @@ def cea(psa: Any, wtp: Union[str, Iterable[float]] = "0:100000:21") -> CostEffec
 @dataclass
 class PanelPsa:
     """A panel PSA: its rows (``draw``, ``strategy``, ``cost``, ``effect``: discounted payer
-    cost and QALYs per patient) and their cost-effectiveness analysis."""
+    cost and QALYs per patient), each draw's parameter values and provider responses
+    (``parameters``), and their cost-effectiveness analysis."""
 
     psa: Any
+    parameters: Any
     analysis: CostEffectiveness
 
 
@@ -786,5 +788,6 @@ def panel_psa(
     )
     return PanelPsa(
         psa=_rows(r["psa"]),
+        parameters=_rows(r["parameters"]),
         analysis=CostEffectiveness(icer=_rows(r["icer"]), curves=_rows(r["curves"])),
     )

@@ -572,3 +572,39 @@ def test_the_panel_psa_agrees_with_heormodel_and_python(tmp_path):
     cli = pd.read_csv(out / "psa.csv")
     assert py.psa["cost"].tolist() == cli["cost"].tolist()
     assert py.analysis.icer["status"].tolist() == icer["status"].tolist()
+
+
+def test_evppi_agrees_with_heormodel(tmp_path):
+    """`medisim cea --parameters --evppi` gives heormodel's spline-regression EVPPI (Strong,
+    Oakley and Brennan 2014) for one parameter and for a group."""
+    pytest.importorskip("heormodel")
+    pytest.importorskip("sklearn")
+    from heormodel.models import Outcomes
+    from heormodel.voi import evppi
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(7)
+    n = 600
+    draws = pd.DataFrame({"u": rng.beta(20, 15, n), "c": rng.gamma(16, 500, n),
+                          "noise": rng.normal(0, 1, n)}, index=pd.RangeIndex(n, name="draw"))
+    cost = pd.DataFrame({"A": np.full(n, 1000.0), "B": draws["c"] + rng.normal(0, 200, n)})
+    effect = pd.DataFrame({"A": np.full(n, 0.5), "B": draws["u"] + rng.normal(0, 0.02, n)})
+    rows = [(d, s, cost[s][d], effect[s][d]) for d in range(n) for s in ("A", "B")]
+    psa, params = tmp_path / "psa.csv", tmp_path / "params.csv"
+    pd.DataFrame(rows, columns=["draw", "strategy", "cost", "effect"]).to_csv(psa, index=False)
+    draws.to_csv(params)
+    ours = json.loads(_cli_json("cea", "--psa", str(psa), "--parameters", str(params),
+                                "--evppi", "u", "--evppi", "u,c", "--wtp", "20000,70000",
+                                "--json"))
+    back = pd.read_csv(psa)
+    outcomes = Outcomes.from_wide(
+        back.pivot(index="draw", columns="strategy", values="cost")[["A", "B"]].rename_axis("iteration"),
+        back.pivot(index="draw", columns="strategy", values="effect")[["A", "B"]].rename_axis("iteration"),
+    )
+    x = pd.read_csv(params).set_index("draw").rename_axis("iteration")
+    got = {(r["parameters"], r["wtp"]): r["evppi"] for r in ours["evppi"]}
+    for group, cols in [("u", ["u"]), ("u,c", ["u", "c"])]:
+        for w in (20000.0, 70000.0):
+            theirs = evppi(outcomes, x, cols, w)
+            assert got[(group, w)] == pytest.approx(theirs, rel=1e-9, abs=1e-9), (group, w)
+    assert got[("u,c", 20000.0)] > 0

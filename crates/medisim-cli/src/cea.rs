@@ -2,7 +2,7 @@
 //! dominance and extended dominance, CEAC, CEAF, expected loss and EVPI
 //! ([`medisim_core::cea`]), for a PSA any model (or any tool) wrote.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use medisim_core::cea::{wtp_grid, Psa};
 use std::path::{Path, PathBuf};
 
@@ -19,9 +19,69 @@ pub struct CeaArgs {
     /// into this directory.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Print JSON (`{"icer": [...], "curves": [...]}`) instead of text.
+    /// Parameter draws as tidy CSV (a `draw` column and one column per parameter), for --evppi.
+    #[arg(long)]
+    parameters: Option<PathBuf>,
+    /// A group of parameters (comma-separated column names of --parameters) whose EVPPI to
+    /// estimate at each willingness to pay (repeatable: one estimate per group).
+    #[arg(long, value_name = "NAMES", requires = "parameters")]
+    evppi: Vec<String>,
+    /// Print JSON (`{"icer": [...], "curves": [...], "evppi": [...]}`) instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// One EVPPI estimate: a parameter group at a willingness to pay.
+#[derive(serde::Serialize)]
+struct EvppiRow {
+    parameters: String,
+    wtp: f64,
+    evppi: f64,
+}
+
+/// The EVPPI of each group at each willingness to pay.
+fn evppi_table(
+    psa: &Psa,
+    wtp: &[f64],
+    parameters: &std::path::Path,
+    groups: &[String],
+) -> Result<medisim_core::Table> {
+    let text = medisim_core::input::read_text(parameters, MAX_PSA_BYTES, "parameter file")?;
+    let (names, columns) =
+        medisim_core::cea::read_parameters(&text, &parameters.display().to_string(), psa)
+            .map_err(anyhow::Error::msg)?;
+    let mut rows = Vec::new();
+    for group in groups {
+        let chosen = group
+            .split(',')
+            .map(|n| {
+                let n = n.trim();
+                names
+                    .iter()
+                    .position(|x| x == n)
+                    .map(|i| columns[i].clone())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--evppi: no parameter `{}` in {} (it has {})",
+                            medisim_core::input::excerpt(n),
+                            parameters.display(),
+                            names.join(", ")
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for &w in wtp {
+            let evppi = psa
+                .evppi(&chosen, w)
+                .map_err(|e| anyhow::anyhow!("--evppi {group}: {e}"))?;
+            rows.push(EvppiRow {
+                parameters: group.clone(),
+                wtp: w,
+                evppi,
+            });
+        }
+    }
+    Ok(medisim_core::Table::from_records(&rows)?)
 }
 
 /// The most bytes a PSA file may hold (5·10⁷ values at about 40 bytes a row).
@@ -35,13 +95,27 @@ pub fn cea(a: &CeaArgs) -> Result<bool> {
         Some(dir) => Some(medisim_core::RunDir::create(dir)?.lock()?),
         None => None,
     };
-    report(&psa, &wtp, a.out.as_deref(), a.json)
+    let evppi = match &a.parameters {
+        Some(p) if !a.evppi.is_empty() => Some(evppi_table(&psa, &wtp, p, &a.evppi)?),
+        Some(_) => bail!("--parameters is read for --evppi: name a group with --evppi NAMES"),
+        None => None,
+    };
+    report(&psa, &wtp, a.out.as_deref(), a.json, evppi.as_ref())
 }
 
 /// Write (into `out`) and print a PSA's analysis at willingness to pay `wtp`: the one way
 /// `cea` and `panel psa` show it.
-pub fn report(psa: &Psa, wtp: &[f64], out: Option<&Path>, json: bool) -> Result<bool> {
+pub fn report(
+    psa: &Psa,
+    wtp: &[f64],
+    out: Option<&Path>,
+    json: bool,
+    evppi: Option<&medisim_core::Table>,
+) -> Result<bool> {
     let (icer, curves) = psa.tables(wtp)?;
+    if let (Some(dir), Some(t)) = (out, evppi) {
+        t.write(&dir.join("evppi"))?;
+    }
     if let Some(dir) = out {
         icer.write(&dir.join("icer"))
             .with_context(|| format!("writing into {}", dir.display()))?;
@@ -51,7 +125,10 @@ pub fn report(psa: &Psa, wtp: &[f64], out: Option<&Path>, json: bool) -> Result<
         }
     }
     if json {
-        let v = serde_json::json!({"icer": icer.to_json()?, "curves": curves.to_json()?});
+        let mut v = serde_json::json!({"icer": icer.to_json()?, "curves": curves.to_json()?});
+        if let Some(t) = evppi {
+            v["evppi"] = t.to_json()?;
+        }
         say!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(true);
     }
@@ -71,6 +148,10 @@ pub fn report(psa: &Psa, wtp: &[f64], out: Option<&Path>, json: bool) -> Result<
             at.acceptability[at.optimal],
             medisim_core::text::number(at.evpi)
         );
+    }
+    if let Some(t) = evppi {
+        say!("EVPPI (the value of knowing the parameters exactly, per unit of the PSA):");
+        say_raw!("{}\n", t.to_text()?);
     }
     if let Some(dir) = out {
         say!(

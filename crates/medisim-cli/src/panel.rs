@@ -152,8 +152,9 @@ pub struct PsaArgs {
     /// Willingness to pay per QALY: lo:hi:n or v1,v2,… (dollars, ≥ 0).
     #[arg(long, default_value = "0:100000:21")]
     wtp: String,
-    /// Write psa.csv (draw, strategy, cost, effect), the incremental table and the curves here,
-    /// and cache each draw (a killed PSA resumes).
+    /// Write psa.csv (draw, strategy, cost, effect), parameters.csv (each draw's parameter
+    /// values and provider responses, for `medisim cea --evppi`), the incremental table and the
+    /// curves here, and cache each draw (a killed PSA resumes).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Print JSON instead of text.
@@ -371,12 +372,13 @@ fn psa(a: &PsaArgs) -> Result<bool> {
         )
         .map(|(rows, _)| rows)
     })?;
-    let rows: Vec<&psa::PsaRow> = draws.iter().flatten().collect();
+    let rows: Vec<&psa::PsaRow> = draws.iter().flat_map(|d| &d.rows).collect();
     let analysis = psa::analysis(&arms, &draws).map_err(anyhow::Error::msg)?;
     if let Some(dir) = &a.out {
         medisim_core::Table::from_records(&rows)?.write(&dir.join("psa"))?;
+        psa::parameter_table(&draws).write(&dir.join("parameters"))?;
     }
-    crate::cea::report(&analysis, &wtp, a.out.as_deref(), a.json)
+    crate::cea::report(&analysis, &wtp, a.out.as_deref(), a.json, None)
 }
 
 /// A sweep into `--out`: one writer at a time (the directory's lock), each point's result

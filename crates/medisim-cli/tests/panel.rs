@@ -174,6 +174,14 @@ fn a_psa_writes_its_analysis_and_reruns_from_its_cache() {
     let read = |f: &str| std::fs::read(out.join(f)).unwrap();
     let (psa, curves) = (read("psa.csv"), read("curves.csv"));
     assert_eq!(text(&psa).lines().count(), 1 + 12 * 2);
+    let parameters = text(&read("parameters.csv"));
+    let header = parameters.lines().next().unwrap();
+    assert!(
+        header.starts_with("draw,p: normoalbuminuria -> microalbuminuria"),
+        "{header}"
+    );
+    assert!(header.contains("utility: renal replacement") && header.contains("response gc"));
+    assert_eq!(parameters.lines().count(), 1 + 12);
     let cells = std::fs::read_dir(out.join("cells")).unwrap().count();
     assert_eq!(cells, 12, "one cached cell per draw");
     succeeds(&args);

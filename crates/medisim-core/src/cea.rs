@@ -47,6 +47,8 @@ pub fn wtp_grid(spec: &str) -> Result<Vec<f64>, String> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Psa {
     strategies: Vec<String>,
+    /// Each draw's label (its number, or the `draw` column of a file).
+    draws: Vec<String>,
     /// cost[draw * k + strategy]
     cost: Vec<f64>,
     effect: Vec<f64>,
@@ -209,6 +211,7 @@ impl Psa {
         }
         Ok(Psa {
             strategies,
+            draws: (0..cost.len()).map(|d| d.to_string()).collect(),
             cost: flat.0,
             effect: flat.1,
         })
@@ -303,7 +306,14 @@ impl Psa {
             cost.push(row.0);
             effect.push(row.1);
         }
-        Psa::new(strategies, cost, effect).map_err(bad)
+        let mut psa = Psa::new(strategies, cost, effect).map_err(bad)?;
+        psa.draws = draws;
+        Ok(psa)
+    }
+
+    /// Each draw's label, in the PSA's order.
+    pub fn draw_labels(&self) -> &[String] {
+        &self.draws
     }
 
     pub fn strategies(&self) -> &[String] {
@@ -384,6 +394,184 @@ impl Psa {
     }
 }
 
+/// Knots per parameter of the EVPPI regression's cubic spline (heormodel's default).
+pub const EVPPI_KNOTS: usize = 5;
+
+/// The cubic B-spline basis on `EVPPI_KNOTS` uniform knots over `x`'s range (extended by three
+/// spacings each side, as scikit-learn's `SplineTransformer` places them): one row per value,
+/// `EVPPI_KNOTS + 2` columns, which sum to 1 on the range.
+fn spline_basis(x: &[f64]) -> Vec<Vec<f64>> {
+    const DEGREE: usize = 3;
+    let (lo, hi) = x
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+    let h = (hi - lo) / (EVPPI_KNOTS - 1) as f64;
+    let knots: Vec<f64> = (0..EVPPI_KNOTS + 2 * DEGREE)
+        .map(|i| lo + (i as f64 - DEGREE as f64) * h)
+        .collect();
+    let n = knots.len() - DEGREE - 1;
+    x.iter()
+        .map(|&v| {
+            // Cox–de Boor: degree 0 on the half-open knot spans, raised one degree at a time.
+            let mut b: Vec<f64> = (0..knots.len() - 1)
+                .map(|i| f64::from(u8::from(knots[i] <= v && v < knots[i + 1])))
+                .collect();
+            for k in 1..=DEGREE {
+                for i in 0..knots.len() - 1 - k {
+                    let left = (v - knots[i]) / (knots[i + k] - knots[i]) * b[i];
+                    let right =
+                        (knots[i + k + 1] - v) / (knots[i + k + 1] - knots[i + 1]) * b[i + 1];
+                    b[i] = left + right;
+                }
+            }
+            b.truncate(n);
+            b
+        })
+        .collect()
+}
+
+impl Psa {
+    /// The EVPPI of a group of parameters at willingness to pay `wtp`: the value of knowing
+    /// them exactly, by nonparametric regression (Strong, Oakley and Brennan 2014, *Med. Decis.
+    /// Making* 34): each strategy's net benefit regressed by least squares on an additive
+    /// cubic spline of the parameters, EVPPI = E[max fitted] − max E[fitted], at least 0.
+    /// `x` holds one column per parameter, one value per draw in the PSA's order; a parameter
+    /// that does not vary is left out (knowing it is worth nothing).
+    pub fn evppi(&self, x: &[Vec<f64>], wtp: f64) -> Result<f64, String> {
+        let (n, k) = (self.draws(), self.strategies.len());
+        if x.is_empty() {
+            return Err("name at least one parameter".into());
+        }
+        if let Some(c) = x.iter().position(|c| c.len() != n) {
+            return Err(format!(
+                "parameter {} has {} values for {n} draws",
+                c + 1,
+                x[c].len()
+            ));
+        }
+        // A parameter that does not vary tells nothing: knowing it is worth 0.
+        let x: Vec<&Vec<f64>> = x.iter().filter(|c| c.iter().any(|v| *v != c[0])).collect();
+        if x.is_empty() {
+            return Ok(0.0);
+        }
+        // The intercept, then each parameter's basis but its last column (they sum to 1).
+        let bases: Vec<Vec<Vec<f64>>> = x.iter().map(|c| spline_basis(c)).collect();
+        let cols = 1 + bases.iter().map(|b| b[0].len() - 1).sum::<usize>();
+        if n <= cols {
+            return Err(format!(
+                "{n} draws cannot fit {cols} regression terms: use more draws"
+            ));
+        }
+        let design = nalgebra::DMatrix::from_fn(n, cols, |d, j| {
+            if j == 0 {
+                return 1.0;
+            }
+            let mut j = j - 1;
+            for b in &bases {
+                let m = b[0].len() - 1;
+                if j < m {
+                    return b[d][j];
+                }
+                j -= m;
+            }
+            unreachable!("columns counted above")
+        });
+        let svd = design.clone().svd(true, true);
+        let mut fitted = vec![vec![0.0; k]; n];
+        for s in 0..k {
+            let y = nalgebra::DVector::from_fn(n, |d, _| {
+                let (c, e) = self.value(d, s);
+                wtp * e - c
+            });
+            let constant = y.iter().all(|v| *v == y[0]);
+            let f = if constant {
+                y
+            } else {
+                let beta = svd.solve(&y, 1e-12).map_err(|e| e.to_string())?;
+                &design * beta
+            };
+            for (row, v) in fitted.iter_mut().zip(f.iter()) {
+                row[s] = *v;
+            }
+        }
+        let best = crate::stats::mean(
+            fitted
+                .iter()
+                .map(|r| r.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+        );
+        let of_means = (0..k)
+            .map(|s| crate::stats::mean(fitted.iter().map(|r| r[s])))
+            .fold(f64::NEG_INFINITY, f64::max);
+        Ok((best - of_means).max(0.0))
+    }
+}
+
+/// Parameter draws from tidy CSV text: a `draw` column and one column per parameter, one row
+/// per draw of `psa` (any order); the columns aligned to the PSA's draws.
+pub fn read_parameters(
+    text: &str,
+    origin: &str,
+    psa: &Psa,
+) -> Result<(Vec<String>, Vec<Vec<f64>>), String> {
+    let bad = |m: String| format!("{origin}: {m}");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| bad(format!("unreadable header: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    crate::params::distinct(header.iter().map(String::as_str)).map_err(bad)?;
+    let d = header
+        .iter()
+        .position(|h| h == "draw")
+        .ok_or_else(|| bad("missing column `draw`".into()))?;
+    let names: Vec<String> = header.iter().filter(|h| *h != "draw").cloned().collect();
+    let mut rows = std::collections::BTreeMap::new();
+    for (row, rec) in reader.records().enumerate() {
+        let line = row + 2;
+        if row >= MAX_CELLS {
+            return Err(bad(format!("more than {MAX_CELLS} rows")));
+        }
+        let rec = rec.map_err(|e| bad(format!("line {line}: {e}")))?;
+        let mut values = Vec::with_capacity(names.len());
+        for (i, h) in header.iter().enumerate().filter(|(i, _)| *i != d) {
+            let cell = rec.get(i).unwrap_or("").trim();
+            match cell.parse::<f64>() {
+                Ok(v) if v.is_finite() => values.push(v),
+                _ => {
+                    return Err(bad(format!(
+                        "line {line}, column `{h}`: `{}` is not a finite number",
+                        crate::input::excerpt(cell)
+                    )))
+                }
+            }
+        }
+        let draw = rec.get(d).unwrap_or("").trim().to_string();
+        if rows.insert(draw.clone(), values).is_some() {
+            return Err(bad(format!(
+                "line {line}: draw `{}` twice",
+                crate::input::excerpt(&draw)
+            )));
+        }
+    }
+    let mut columns = vec![Vec::with_capacity(psa.draws()); names.len()];
+    for draw in psa.draw_labels() {
+        let values = rows.get(draw).ok_or_else(|| {
+            bad(format!(
+                "no row for draw `{}` of the PSA",
+                crate::input::excerpt(draw)
+            ))
+        })?;
+        for (c, v) in columns.iter_mut().zip(values) {
+            c.push(*v);
+        }
+    }
+    Ok((names, columns))
+}
+
 /// One row of the curves table: a strategy at one willingness to pay.
 #[derive(Serialize)]
 struct CurveRow<'a> {
@@ -462,6 +650,34 @@ mod tests {
         // Without the ED step, D would stay on the frontier: the ICERs must rise.
         let icers: Vec<f64> = t.iter().filter_map(|r| r.icer).collect();
         assert!(icers.windows(2).all(|w| w[0] <= w[1]), "{icers:?}");
+    }
+
+    #[test]
+    fn the_spline_basis_is_a_partition_of_unity_and_evppi_values_what_decides() {
+        let x: Vec<f64> = (0..50).map(|i| f64::from(i) / 7.0).collect();
+        for row in spline_basis(&x) {
+            assert_eq!(row.len(), EVPPI_KNOTS + 2);
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{row:?}");
+        }
+        // B's effect is the parameter: knowing it is worth E[max(0, e)] − max(0, E[e]); the
+        // other parameter, noise the decision does not depend on, is worth nothing.
+        let n = 400;
+        let e: Vec<f64> = (0..n)
+            .map(|i| (f64::from(i) + 0.5) / f64::from(n) * 2.0 - 1.0)
+            .collect();
+        let noise: Vec<f64> = (0..n).map(|i| (f64::from(i) * 7.3).sin()).collect();
+        let psa = Psa::new(
+            names(&["A", "B"]),
+            vec![vec![0.0, 0.0]; n as usize],
+            e.iter().map(|v| vec![0.0, *v]).collect(),
+        )
+        .unwrap();
+        let v = psa.evppi(std::slice::from_ref(&e), 1.0).unwrap();
+        assert!((v - 0.25).abs() < 0.01, "{v}");
+        assert!(psa.evppi(&[noise], 1.0).unwrap() < 0.02);
+        assert_eq!(psa.evppi(&[vec![1.0; n as usize]], 1.0), Ok(0.0));
+        let with_constant = psa.evppi(&[e.clone(), vec![1.0; n as usize]], 1.0);
+        assert_eq!(with_constant, psa.evppi(&[e], 1.0));
     }
 
     #[test]

@@ -17,33 +17,54 @@ use serde::{Deserialize, Serialize};
 impl MarkovFile {
     /// One draw of the model's uncertain parameters (its `[psa]` table), checked.
     pub fn draw(&self, rng: &mut impl Rng) -> Result<MarkovFile, PanelError> {
+        self.draw_with_values(rng).map(|(m, _)| m)
+    }
+
+    /// [`MarkovFile::draw`], with the value each uncertain parameter took, by name
+    /// (`p: FROM -> TO` for a natural-history exit, `utility: STATE`, `entry cost: STATE`,
+    /// `running cost: STATE`, `fee: TREATMENT`).
+    pub fn draw_with_values(
+        &self,
+        rng: &mut impl Rng,
+    ) -> Result<(MarkovFile, Vec<(String, f64)>), PanelError> {
         let spec = &self.psa;
         let mut m = self.clone();
+        let mut values = Vec::new();
         if spec.transition_sample_size > 0.0 {
             for state in 0..m.states.len() {
                 let base = &self.treatments[0].transitions[state];
                 let mut drawn = base.clone();
                 dirichlet_row(&mut drawn, spec.transition_sample_size, rng);
+                for (j, p) in drawn.iter().enumerate() {
+                    // A row with one way out has nothing uncertain in it.
+                    if j != state && base[j] > 0.0 && base[j] < 1.0 {
+                        values.push((format!("p: {} -> {}", m.states[state], m.states[j]), *p));
+                    }
+                }
                 for t in &mut m.treatments {
                     t.transitions[state] = with_effect(&drawn, base, &t.transitions[state], state);
                 }
             }
         }
-        for (state, u) in &spec.utilities {
-            m.utilities.insert(state.clone(), u.draw(rng));
-        }
-        for (state, u) in &spec.entry_costs {
-            m.entry_costs.insert(state.clone(), u.draw(rng));
-        }
-        for (state, u) in &spec.running_costs {
-            m.running_costs.insert(state.clone(), u.draw(rng));
+        let tables = [
+            ("utility", &spec.utilities, &mut m.utilities),
+            ("entry cost", &spec.entry_costs, &mut m.entry_costs),
+            ("running cost", &spec.running_costs, &mut m.running_costs),
+        ];
+        for (what, from, into) in tables {
+            for (state, u) in from {
+                let v = u.draw(rng);
+                into.insert(state.clone(), v);
+                values.push((format!("{what}: {state}"), v));
+            }
         }
         for t in &mut m.treatments {
             if let Some(u) = spec.fees.get(&t.name) {
                 t.fee = u.draw(rng);
+                values.push((format!("fee: {}", t.name), t.fee));
             }
         }
-        m.finish()
+        Ok((m.finish()?, values))
     }
 }
 
@@ -168,6 +189,15 @@ pub struct PsaRow {
 pub const PURPOSE_PSA_PARAMETERS: u8 = 3;
 pub const PURPOSE_PSA_PANEL: u8 = 4;
 
+/// One draw of a PSA: each arm's row, and the values the draw gave every uncertain parameter
+/// and every arm's provider response (`response ARM: most intensive share`, the share of
+/// patient-years the provider gave the most expensive treatment), for EVPPI.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PsaDraw {
+    pub rows: Vec<PsaRow>,
+    pub parameters: Vec<(String, f64)>,
+}
+
 /// Draw `draw` of the PSA of `file` under `base`: the drawn model, and each arm's row, the
 /// provider re-optimising on the drawn model under each arm. The arms share the draw's panel
 /// seed (common random numbers), derived from (`base.seed`, `draw`).
@@ -176,43 +206,75 @@ pub fn draw_rows(
     base: &crate::PanelConfig,
     arms: &[Arm],
     draw: u64,
-) -> Result<Vec<PsaRow>, PanelError> {
+) -> Result<PsaDraw, PanelError> {
     let mut rng = medisim_core::rng::stream(base.seed, draw, PURPOSE_PSA_PARAMETERS);
-    let model = file.draw(&mut rng)?;
+    let (model, mut parameters) = file.draw_with_values(&mut rng)?;
     let seed = medisim_core::rng::stream(base.seed, draw, PURPOSE_PSA_PANEL).gen::<u64>();
     let patients = base.patients as f64;
-    arms.iter()
-        .map(|arm| {
-            let cfg = crate::PanelConfig {
-                seed,
-                ..arm.config(base)?
-            };
-            let r = crate::sim::run(&model, &cfg)?;
-            use crate::PanelMetric as M;
-            Ok(PsaRow {
-                draw,
-                strategy: arm.name().into(),
-                cost: r.mean(M::DiscountedCost) / patients,
-                effect: r.mean(M::Qalys) / patients,
-            })
-        })
-        .collect()
+    let mut rows = Vec::with_capacity(arms.len());
+    for arm in arms {
+        let cfg = crate::PanelConfig {
+            seed,
+            ..arm.config(base)?
+        };
+        let r = crate::sim::run(&model, &cfg)?;
+        use crate::PanelMetric as M;
+        rows.push(PsaRow {
+            draw,
+            strategy: arm.name().into(),
+            cost: r.mean(M::DiscountedCost) / patients,
+            effect: r.mean(M::Qalys) / patients,
+        });
+        let response = format!("response {}: most intensive share", arm.name());
+        parameters.push((response, r.mean(M::MaxIntensityShare)));
+    }
+    Ok(PsaDraw { rows, parameters })
+}
+
+/// The parameter table of a PSA's draws: a `draw` column and one column per parameter.
+pub fn parameter_table(draws: &[PsaDraw]) -> medisim_core::Table {
+    use medisim_core::Column;
+    let mut t = medisim_core::Table::new().with(
+        "draw",
+        Column::Count(
+            draws
+                .iter()
+                .map(|d| d.rows.first().map_or(0, |r| r.draw))
+                .collect(),
+        ),
+    );
+    let names = draws
+        .first()
+        .map(|d| d.parameters.clone())
+        .unwrap_or_default();
+    for (k, (name, _)) in names.iter().enumerate() {
+        let values = draws
+            .iter()
+            .map(|d| d.parameters.get(k).map_or(f64::NAN, |p| p.1));
+        t.push(name, Column::Real(values.collect()));
+    }
+    t
 }
 
 /// Draws 0..`draws` in parallel, each through `each` (which may answer it from a cache), in
 /// draw order whatever the thread count.
 pub fn run_draws<E: Send>(
     draws: usize,
-    each: impl Fn(u64) -> Result<Vec<PsaRow>, E> + Sync + Send,
-) -> Result<Vec<Vec<PsaRow>>, E> {
+    each: impl Fn(u64) -> Result<PsaDraw, E> + Sync + Send,
+) -> Result<Vec<PsaDraw>, E> {
     use rayon::prelude::*;
     (0..draws as u64).into_par_iter().map(each).collect()
 }
 
 /// The PSA of the drawn rows, strategies in arm order, for `medisim_core::cea`.
-pub fn analysis(arms: &[Arm], draws: &[Vec<PsaRow>]) -> Result<medisim_core::cea::Psa, String> {
+pub fn analysis(arms: &[Arm], draws: &[PsaDraw]) -> Result<medisim_core::cea::Psa, String> {
     let strategies = arms.iter().map(|a| a.name().to_string()).collect();
-    let table = |f: fn(&PsaRow) -> f64| draws.iter().map(|d| d.iter().map(f).collect()).collect();
+    let table = |f: fn(&PsaRow) -> f64| {
+        draws
+            .iter()
+            .map(|d| d.rows.iter().map(f).collect())
+            .collect()
+    };
     medisim_core::cea::Psa::new(strategies, table(|r| r.cost), table(|r| r.effect))
 }
 

@@ -893,12 +893,13 @@ fn panel_psa(
         .map_err(value_error)?;
     let analysis = psa::analysis(&arms, &rows).map_err(value_error)?;
     let (icer, curves) = analysis.tables(&wtp).map_err(value_error)?;
-    let flat: Vec<&psa::PsaRow> = rows.iter().flatten().collect();
+    let flat: Vec<&psa::PsaRow> = rows.iter().flat_map(|d| &d.rows).collect();
     let json = |t: &medisim_core::Table| t.to_json().map_err(value_error);
-    Ok(
-        serde_json::json!({"psa": flat, "icer": json(&icer)?, "curves": json(&curves)?})
-            .to_string(),
-    )
+    let parameters = json(&psa::parameter_table(&rows))?;
+    Ok(serde_json::json!({
+        "psa": flat, "parameters": parameters, "icer": json(&icer)?, "curves": json(&curves)?,
+    })
+    .to_string())
 }
 
 /// A one-key panel sweep (`vary`: `KEY=lo:hi:n` or `KEY=v1,v2`) from a configuration TOML and
