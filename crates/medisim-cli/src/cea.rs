@@ -84,8 +84,9 @@ fn evppi_table(
     Ok(medisim_core::Table::from_records(&rows)?)
 }
 
-/// The most bytes a PSA file may hold (5·10⁷ values at about 40 bytes a row).
-const MAX_PSA_BYTES: u64 = 2 << 30;
+/// The most bytes a PSA or parameter file may hold ([`medisim_core::cea::MAX_CELLS`] rows at
+/// about 50 bytes a row).
+const MAX_PSA_BYTES: u64 = 256 << 20;
 
 pub fn cea(a: &CeaArgs) -> Result<bool> {
     let wtp = wtp_grid(&a.wtp).map_err(|e| anyhow::anyhow!("--wtp {e}"))?;

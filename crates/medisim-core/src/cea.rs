@@ -14,11 +14,13 @@
 
 use crate::table::{Table, TableError};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Most strategies one analysis compares.
 pub const MAX_STRATEGIES: usize = 1_000;
-/// Most PSA draws × strategies one analysis holds.
-pub const MAX_CELLS: usize = 50_000_000;
+/// Most PSA draws × strategies one analysis holds (10,000 draws of 500 strategies; about
+/// 250 MB while a file is read).
+pub const MAX_CELLS: usize = 5_000_000;
 
 /// Most willingness-to-pay values one analysis evaluates.
 pub const MAX_WTP: usize = 10_001;
@@ -247,9 +249,16 @@ impl Psa {
             })
         };
         let [d, s, c, e] = [col("draw")?, col("strategy")?, col("cost")?, col("effect")?];
-        let mut draws: Vec<String> = Vec::new();
-        let mut strategies: Vec<String> = Vec::new();
-        let mut cells = std::collections::BTreeMap::new();
+        // Names to indices as they first appear; each cell by (draw, strategy) index.
+        fn index_of(names: &mut Vec<String>, at: &mut HashMap<String, usize>, name: &str) -> usize {
+            *at.entry(name.to_string()).or_insert_with(|| {
+                names.push(name.to_string());
+                names.len() - 1
+            })
+        }
+        let (mut draws, mut draw_at) = (Vec::new(), HashMap::new());
+        let (mut strategies, mut strategy_at) = (Vec::new(), HashMap::new());
+        let mut cells: HashMap<(usize, usize), (f64, f64)> = HashMap::new();
         for (row, rec) in reader.records().enumerate() {
             let line = row + 2;
             if row >= MAX_CELLS {
@@ -265,35 +274,29 @@ impl Psa {
                     crate::input::excerpt(cell(i))
                 ))),
             };
-            let (draw, strategy) = (cell(d).to_string(), cell(s).to_string());
-            crate::input::check_name("a strategy", &strategy)
+            let (draw, strategy) = (cell(d), cell(s));
+            crate::input::check_name("a strategy", strategy)
                 .map_err(|m| bad(format!("line {line}: {m}")))?;
-            if !draws.contains(&draw) {
-                draws.push(draw.clone());
+            if !strategy_at.contains_key(strategy) && strategies.len() == MAX_STRATEGIES {
+                return Err(bad(format!("more than {MAX_STRATEGIES} strategies")));
             }
-            if !strategies.contains(&strategy) {
-                if strategies.len() == MAX_STRATEGIES {
-                    return Err(bad(format!("more than {MAX_STRATEGIES} strategies")));
-                }
-                strategies.push(strategy.clone());
-            }
-            let value = (num(c)?, num(e)?);
-            if cells
-                .insert((draw.clone(), strategy.clone()), value)
-                .is_some()
-            {
+            let key = (
+                index_of(&mut draws, &mut draw_at, draw),
+                index_of(&mut strategies, &mut strategy_at, strategy),
+            );
+            if cells.insert(key, (num(c)?, num(e)?)).is_some() {
                 return Err(bad(format!(
                     "line {line}: draw `{}` names strategy `{strategy}` a second time",
-                    crate::input::excerpt(&draw)
+                    crate::input::excerpt(draw)
                 )));
             }
         }
         let mut cost = Vec::with_capacity(draws.len());
         let mut effect = Vec::with_capacity(draws.len());
-        for draw in &draws {
+        for (i, draw) in draws.iter().enumerate() {
             let mut row = (Vec::new(), Vec::new());
-            for strategy in &strategies {
-                let Some((c, e)) = cells.get(&(draw.clone(), strategy.clone())) else {
+            for (j, strategy) in strategies.iter().enumerate() {
+                let Some((c, e)) = cells.get(&(i, j)) else {
                     return Err(bad(format!(
                         "draw `{}` has no row for strategy `{strategy}`: every draw needs every \
                          strategy",
