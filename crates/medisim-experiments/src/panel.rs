@@ -182,7 +182,58 @@ pub fn section(out: Option<&Path>, progress: &dyn Progress) -> Result<(PanelSect
     progress.set_length(specs.len() as u64);
     let (cells, stats) = run_model_cells(&Panel, &specs, out, progress)?;
     progress.finish();
-    Ok((assemble(plans, cells.into_iter().map(|c| c.summary)), stats))
+    let mut section = assemble(plans, cells.into_iter().map(|c| c.summary));
+    section.figures.push(psa_figure(out)?);
+    Ok((section, stats))
+}
+
+/// The report's PSA: the kidney model under FFS, capitation and both with shared risk (0.5 /
+/// 0.5 around $3,000 a year), 200 draws of 1,000 runs, the myopic provider re-optimising in
+/// every draw (docs/panel.md), cached whole under `out` with the panel's model version.
+pub fn psa_figure(out: Option<&Path>) -> Result<Figure> {
+    use medisim_panel::disease::{MarkovFile, KIDNEY_MODEL};
+    use medisim_panel::psa::{self, Arm};
+    let file = MarkovFile::from_toml(KIDNEY_MODEL, "diabetic-kidney.toml")?;
+    let mut cfg = PanelConfig {
+        runs: 1000,
+        ..PanelConfig::default()
+    };
+    cfg.payment.reward_rate = 0.5;
+    cfg.payment.penalty_rate = 0.5;
+    cfg.payment.reference = 3000.0;
+    let (arms, draws) = (Arm::ALL, 200);
+    let inputs = format!("{}\n{}\n{draws}", toml::to_string(&cfg)?, KIDNEY_MODEL);
+    let (rows, _) = crate::cells::cached(
+        out,
+        medisim_panel::MODEL_VERSION,
+        "report psa",
+        &inputs,
+        || {
+            Ok(psa::run_draws(draws, |d| {
+                psa::draw_rows(&file, &cfg, &arms, d)
+            })?)
+        },
+    )?;
+    let analysis = psa::analysis(&arms, &rows).map_err(anyhow::Error::msg)?;
+    let wtp: Vec<f64> = (0..=20).map(|k| f64::from(k) * 5000.0).collect();
+    let frontier: Vec<String> = analysis
+        .icer_table()
+        .iter()
+        .filter(|r| r.status == medisim_core::cea::Status::NotDominated)
+        .map(|r| match r.icer {
+            Some(icer) => format!("{} (ICER ${icer:.0} per QALY)", r.strategy),
+            None => r.strategy.clone(),
+        })
+        .collect();
+    Ok(Figure {
+        id: "panel_psa".into(),
+        title: "Panel PSA — the kidney model under four payment arms".into(),
+        caption: format!(
+            "Diabetic kidney disease (crates/medisim-panel/models/diabetic-kidney.toml), 10 patients over 15 years, {draws} draws of its [psa] table, each arm's myopic provider re-optimising in every draw and 1,000 runs per draw; discounted payer cost and QALYs per patient (3%). Frontier: {}. Left: acceptability of each arm and the CEAF; right: each arm against the cheapest frontier arm, one point per draw.",
+            frontier.join(", then ")
+        ),
+        panels: crate::cea::figures(&analysis, &wtp),
+    })
 }
 
 /// The section's experiment plans and their cells, in plan order (what `reproduce --shard`

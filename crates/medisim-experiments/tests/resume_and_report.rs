@@ -71,12 +71,17 @@ fn the_report_is_self_contained_and_renders_in_headless_chromium() {
     let svgs = html.matches("<svg").count();
     // 5 L1 figures (35 panels), 8 L2 figures (one per lever) of 8 panels, the contracts
     // section's 4 figures (1 + 4 + 1 + 2 panels), the games section's 3 (1 + 4 + 9) and the
-    // panel section's 5 of 3 panels.
-    assert_eq!(svgs, 35 + 8 * 8 + 8 + 14 + 15, "figures embedded inline");
+    // panel section's 5 of 3 panels and its PSA (CEAC and CE plane).
+    assert_eq!(
+        svgs,
+        35 + 8 * 8 + 8 + 14 + 15 + 2,
+        "figures embedded inline"
+    );
     for id in [
         "games_ct_phase",
         "panel_e1",
         "panel_e5",
+        "panel_psa",
         "panel-table-1",
         "games_chronic_visits",
         "games_chronic_physician",
