@@ -225,13 +225,7 @@ impl Psa {
     pub fn from_csv(text: &str, origin: &str) -> Result<Psa, String> {
         const COLUMNS: [&str; 4] = ["draw", "strategy", "cost", "effect"];
         let bad = |m: String| format!("{origin}: {m}");
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(|e| bad(format!("unreadable header: {e}")))?
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect();
+        let (mut reader, header) = csv_with_header(text, origin)?;
         if let Some(h) = header.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
             let h = crate::input::excerpt(h);
             return Err(bad(format!(
@@ -239,7 +233,6 @@ impl Psa {
                 COLUMNS.join(", ")
             )));
         }
-        crate::params::distinct(header.iter().map(String::as_str)).map_err(bad)?;
         let col = |name: &str| {
             header.iter().position(|h| h == name).ok_or_else(|| {
                 bad(format!(
@@ -511,6 +504,23 @@ impl Psa {
     }
 }
 
+/// A CSV reader over `text` and its header, trimmed, each column named once.
+fn csv_with_header<'a>(
+    text: &'a str,
+    origin: &str,
+) -> Result<(csv::Reader<&'a [u8]>, Vec<String>), String> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("{origin}: unreadable header: {e}"))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    crate::params::distinct(header.iter().map(String::as_str))
+        .map_err(|e| format!("{origin}: {e}"))?;
+    Ok((reader, header))
+}
+
 /// Parameter draws from tidy CSV text: a `draw` column and one column per parameter, one row
 /// per draw of `psa` (any order); the columns aligned to the PSA's draws.
 pub fn read_parameters(
@@ -519,14 +529,7 @@ pub fn read_parameters(
     psa: &Psa,
 ) -> Result<(Vec<String>, Vec<Vec<f64>>), String> {
     let bad = |m: String| format!("{origin}: {m}");
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| bad(format!("unreadable header: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    crate::params::distinct(header.iter().map(String::as_str)).map_err(bad)?;
+    let (mut reader, header) = csv_with_header(text, origin)?;
     let d = header
         .iter()
         .position(|h| h == "draw")
