@@ -156,7 +156,7 @@ pub fn icer_table(strategies: &[String], cost: &[f64], effect: &[f64]) -> Vec<Ic
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AtWtp {
     pub wtp: f64,
-    /// Per strategy: the expected net monetary benefit λ·E[effect] − E[cost].
+    /// Per strategy: the expected net monetary benefit `λ·E[effect] − E[cost]`.
     pub expected_nmb: Vec<f64>,
     /// Per strategy: the share of draws in which it has the highest net benefit (CEAC).
     pub acceptability: Vec<f64>,
@@ -164,7 +164,7 @@ pub struct AtWtp {
     pub expected_loss: Vec<f64>,
     /// The strategy with the highest expected net benefit (the CEAF's choice).
     pub optimal: usize,
-    /// E[max NMB] − max E[NMB]: the least expected loss.
+    /// `E[max NMB] − max E[NMB]`: the least expected loss.
     pub evpi: f64,
 }
 
@@ -432,7 +432,7 @@ impl Psa {
     /// The EVPPI of a group of parameters at willingness to pay `wtp`: the value of knowing
     /// them exactly, by nonparametric regression (Strong, Oakley and Brennan 2014, *Med. Decis.
     /// Making* 34): each strategy's net benefit regressed by least squares on an additive
-    /// cubic spline of the parameters, EVPPI = E[max fitted] − max E[fitted], at least 0.
+    /// cubic spline of the parameters, `EVPPI = E[max fitted] − max E[fitted]`, at least 0.
     /// `x` holds one column per parameter, one value per draw in the PSA's order; a parameter
     /// that does not vary is left out (knowing it is worth nothing).
     pub fn evppi(&self, x: &[Vec<f64>], wtp: f64) -> Result<f64, String> {
