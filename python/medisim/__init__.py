@@ -770,7 +770,7 @@ def _wtp_spec(wtp: Union[str, Iterable[float]]) -> str:
 def panel_psa(
     disease: Union[str, os.PathLike],
     draws: int = 200,
-    arms: Iterable[str] = ("ffs", "gc"),
+    arms: Union[str, Iterable[str]] = ("ffs", "gc"),
     wtp: Union[str, Iterable[float]] = "0:100000:21",
     config_toml: str = "",
     params: Optional[Dict[str, Any]] = None,
@@ -783,7 +783,8 @@ def panel_psa(
     with open(origin, encoding="utf-8") as f:
         text = f.read()
     r = json.loads(
-        _native.panel_psa(text, origin, int(draws), ",".join(arms), _wtp_spec(wtp),
+        _native.panel_psa(text, origin, int(draws),
+                          arms if isinstance(arms, str) else ",".join(arms), _wtp_spec(wtp),
                           config_toml, _sets(params))
     )
     return PanelPsa(

@@ -207,6 +207,14 @@ fn a_psa_writes_its_analysis_and_reruns_from_its_cache() {
             vec!["--disease", no_psa.to_str().unwrap()],
             "gives no distributions",
         ),
+        (
+            vec!["--disease", kidney, "--reward-rate", "0.5"],
+            "`reward-rate`: the arms set the payment",
+        ),
+        (
+            vec!["--disease", kidney, "--set", "payment.basis=\"gc\""],
+            "`payment.basis`",
+        ),
     ] {
         let out = medisim(&[&["panel", "psa", "--draws", "2"][..], &extra].concat());
         assert_eq!(out.status.code(), Some(2), "{extra:?}");

@@ -22,6 +22,11 @@ pub const MAX_STRATEGIES: usize = 1_000;
 /// 250 MB while a file is read).
 pub const MAX_CELLS: usize = 5_000_000;
 
+/// The largest cost, effect or parameter value an analysis reads: far beyond any price or health
+/// measure, and small enough that a mean, a net benefit at the largest willingness to pay or a
+/// parameter's range stays finite.
+pub const MAX_VALUE: f64 = 1e15;
+
 /// Most willingness-to-pay values one analysis evaluates.
 pub const MAX_WTP: usize = 10_001;
 
@@ -205,8 +210,14 @@ impl Psa {
                     e.len()
                 ));
             }
-            if let Some(x) = c.iter().chain(e).find(|x| !x.is_finite()) {
-                return Err(format!("draw {d}: {x} is not a finite number"));
+            if let Some(x) = c
+                .iter()
+                .chain(e)
+                .find(|x| x.is_nan() || x.abs() > MAX_VALUE)
+            {
+                return Err(format!(
+                    "draw {d}: {x} is outside [-{MAX_VALUE:e}, {MAX_VALUE:e}] (a cost or an effect)"
+                ));
             }
             flat.0.extend_from_slice(c);
             flat.1.extend_from_slice(e);
@@ -260,9 +271,10 @@ impl Psa {
             let rec = rec.map_err(|e| bad(format!("line {line}: {e}")))?;
             let cell = |i: usize| rec.get(i).unwrap_or("").trim();
             let num = |i: usize| match cell(i).parse::<f64>() {
-                Ok(v) if v.is_finite() => Ok(v),
+                Ok(v) if v.abs() <= MAX_VALUE => Ok(v),
                 _ => Err(bad(format!(
-                    "line {line}, column `{}`: `{}` is not a finite number",
+                    "line {line}, column `{}`: `{}` is not a number in [-{MAX_VALUE:e}, \
+                     {MAX_VALUE:e}]",
                     header[i],
                     crate::input::excerpt(cell(i))
                 ))),
@@ -474,7 +486,12 @@ impl Psa {
             }
             unreachable!("columns counted above")
         });
-        let svd = design.clone().svd(true, true);
+        // The values are bounded (MAX_VALUE), so the basis is finite; the iteration cap turns
+        // a decomposition that does not converge into an error, not a hang.
+        let svd = design
+            .clone()
+            .try_svd(true, true, 5.0 * f64::EPSILON, 100_000)
+            .ok_or("the regression did not converge: rescale the parameters")?;
         let mut fitted = vec![vec![0.0; k]; n];
         for s in 0..k {
             let y = nalgebra::DVector::from_fn(n, |d, _| {
@@ -546,10 +563,11 @@ pub fn read_parameters(
         for (i, h) in header.iter().enumerate().filter(|(i, _)| *i != d) {
             let cell = rec.get(i).unwrap_or("").trim();
             match cell.parse::<f64>() {
-                Ok(v) if v.is_finite() => values.push(v),
+                Ok(v) if v.abs() <= MAX_VALUE => values.push(v),
                 _ => {
                     return Err(bad(format!(
-                        "line {line}, column `{h}`: `{}` is not a finite number",
+                        "line {line}, column `{h}`: `{}` is not a number in [-{MAX_VALUE:e}, \
+                         {MAX_VALUE:e}]",
                         crate::input::excerpt(cell)
                     )))
                 }
@@ -752,6 +770,9 @@ mod tests {
         assert!(e.contains("named twice") || e.contains("A"), "{e}");
         let e = Psa::new(names(&["A"]), vec![vec![f64::NAN]], vec![vec![0.0]]).unwrap_err();
         assert!(e.contains("draw 0"), "{e}");
+        // A finite value past MAX_VALUE would make a mean or a net benefit infinite.
+        let e = Psa::new(names(&["A"]), vec![vec![1e308]], vec![vec![0.0]]).unwrap_err();
+        assert!(e.contains("1e15"), "{e}");
         let e = Psa::new(names(&["A", "B"]), vec![vec![0.0]], vec![vec![0.0]]).unwrap_err();
         assert!(e.contains("draw 0 has 1 costs"), "{e}");
     }

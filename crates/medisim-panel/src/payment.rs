@@ -113,8 +113,23 @@ impl Payment {
 
     /// The shared-risk transfer for a year's total cost `q`.
     pub fn transfer(&self, q: f64) -> f64 {
-        self.reward_rate * (self.reference - q).max(0.0)
-            - self.penalty_rate * (q - self.reference).max(0.0)
+        self.transfer_against(self.reference, q)
+    }
+
+    /// The shared-risk transfer for a year's total cost `q` against `reference`.
+    pub fn transfer_against(&self, reference: f64, q: f64) -> f64 {
+        self.reward_rate * (reference - q).max(0.0) - self.penalty_rate * (q - reference).max(0.0)
+    }
+
+    /// The year's reference when `alive` of the panel's `patients` are alive: the reference is
+    /// the whole panel's, so it shrinks with the living (else the payer would pay shared
+    /// "savings" on every death). The whole panel alive: the reference itself, bit for bit.
+    pub fn reference_for(&self, alive: usize, patients: usize) -> f64 {
+        if alive == patients || patients == 0 {
+            self.reference
+        } else {
+            self.reference * alive as f64 / patients as f64
+        }
     }
 
     /// Whether the shared-risk term is linear in the cost (no term, or reward = penalty), the
@@ -124,10 +139,21 @@ impl Payment {
     }
 
     pub fn settle(&self, prevention: f64, complications: f64, provider_cost: f64) -> Settlement {
+        self.settle_against(self.reference, prevention, complications, provider_cost)
+    }
+
+    /// [`Payment::settle`] against a year's `reference` ([`Payment::reference_for`]).
+    pub fn settle_against(
+        &self,
+        reference: f64,
+        prevention: f64,
+        complications: f64,
+        provider_cost: f64,
+    ) -> Settlement {
         Settlement {
             prevention,
             complications,
-            transfer: self.transfer(prevention + complications),
+            transfer: self.transfer_against(reference, prevention + complications),
             provider_cost,
         }
     }

@@ -322,6 +322,8 @@ pub struct Myopic<'a> {
     d: &'a dyn DiseaseModel,
     pay: &'a Payment,
     capacity: f64,
+    /// The panel's size, when the shared-risk reference shrinks with the living.
+    patients: Option<usize>,
     cache: Mutex<HashMap<Vec<usize>, Vec<Vec<usize>>>>,
 }
 
@@ -331,7 +333,30 @@ impl<'a> Myopic<'a> {
             d,
             pay,
             capacity,
+            patients: None,
             cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The provider of a panel of `patients`: the shared-risk reference of a year is the
+    /// living's share of it ([`Payment::reference_for`]).
+    pub fn for_panel(
+        d: &'a dyn DiseaseModel,
+        pay: &'a Payment,
+        capacity: f64,
+        patients: usize,
+    ) -> Self {
+        Myopic {
+            patients: Some(patients),
+            ..Myopic::new(d, pay, capacity)
+        }
+    }
+
+    /// The reference of a year with these state counts.
+    fn reference(&self, counts: &[usize]) -> f64 {
+        match self.patients {
+            Some(n) => self.pay.reference_for(counts.iter().sum(), n),
+            None => self.pay.reference,
         }
     }
 
@@ -384,6 +409,7 @@ impl<'a> Myopic<'a> {
         side: Option<Side>,
     ) -> Result<(Vec<Vec<usize>>, f64), PanelError> {
         let (d, pay) = (self.d, self.pay);
+        let reference = self.reference(counts);
         let kk = d.treatments().len();
         let mut vars = good_lp::variables!();
         let y: Vec<Vec<Variable>> = counts
@@ -423,8 +449,8 @@ impl<'a> Myopic<'a> {
         }
         model = model.with(constraint!(visits <= self.capacity));
         match side {
-            Some(Side::Below) => model = model.with(constraint!(cost_q <= pay.reference)),
-            Some(Side::Above) => model = model.with(constraint!(cost_q >= pay.reference)),
+            Some(Side::Below) => model = model.with(constraint!(cost_q <= reference)),
+            Some(Side::Above) => model = model.with(constraint!(cost_q >= reference)),
             None => {}
         }
         let sol = self.bounded_solve(&model, &y, counts, side)?;
@@ -436,7 +462,7 @@ impl<'a> Myopic<'a> {
                     .collect()
             })
             .collect();
-        Ok((plan, sol.eval(&profit) + rate * pay.reference))
+        Ok((plan, sol.eval(&profit) + rate * reference))
     }
 
     /// Solve `model` (built by good_lp, whose variables are `y` in order) with microlp's

@@ -95,10 +95,9 @@ fn dirichlet_row(row: &mut [f64], n: f64, rng: &mut impl Rng) {
     let mut total = 0.0;
     let mut draws = vec![0.0; row.len()];
     for (d, p) in draws.iter_mut().zip(row.iter()) {
-        if *p > 0.0 {
-            *d = rand_distr::Gamma::new(n * p, 1.0)
-                .expect("positive shape")
-                .sample(rng);
+        // n ≥ 1 and p > 0 make a positive shape (PsaSpec::check).
+        if let Ok(g) = rand_distr::Gamma::new(n * p, 1.0) {
+            *d = g.sample(rng);
             total += *d;
         }
     }
@@ -305,6 +304,34 @@ pub fn check(
             message: "name at least one payment arm".into(),
         });
     }
+    // The arms set the basis and, without a shared-risk arm, read no shared-risk term: a value
+    // given for one would be ignored.
+    let d = crate::PanelConfig::default();
+    let shared = arms.iter().any(|a| matches!(a, Arm::FfsSr | Arm::GcSr));
+    let ignored = [
+        ("payment.basis", base.payment.basis != d.payment.basis),
+        (
+            "reward-rate",
+            !shared && base.payment.reward_rate != d.payment.reward_rate,
+        ),
+        (
+            "penalty-rate",
+            !shared && base.payment.penalty_rate != d.payment.penalty_rate,
+        ),
+        (
+            "reference",
+            !shared && base.payment.reference != d.payment.reference,
+        ),
+    ];
+    if let Some((key, _)) = ignored.iter().find(|(_, moved)| *moved) {
+        return Err(PanelError::Invalid {
+            key: (*key).into(),
+            message: "the arms set the payment (the basis each, shared risk in ffs-sr and \
+                      gc-sr only): the value given would be ignored; drop it or add a \
+                      shared-risk arm"
+                .into(),
+        });
+    }
     for arm in arms {
         arm.config(base)?.validate(file)?;
     }
@@ -360,6 +387,36 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("sd²"));
+    }
+
+    /// Settings without a distribution, or whose draws could pass the model's money bound, are
+    /// refused by name before any draw (each once panicked or aborted a PSA midway).
+    #[test]
+    fn distributions_without_a_sampler_are_refused_up_front() {
+        for (dist, mean, sd) in [
+            (Family::Gamma, 1000.0, 1e200),
+            (Family::Lognormal, 1000.0, 1e200),
+            (Family::Gamma, 1000.0, 1e-200),
+            (Family::Beta, 0.5, 1e-200),
+            (Family::Gamma, 1e12, 1e11),
+        ] {
+            let u = Uncertain { dist, mean, sd };
+            let e = u.check("psa.running_costs.x").unwrap_err().to_string();
+            assert!(
+                e.contains("psa.running_costs.x"),
+                "{dist:?} {mean} {sd}: {e}"
+            );
+        }
+        let file = MarkovFile::from_toml(
+            &KIDNEY_MODEL.replace(
+                "transition_sample_size = 500.0",
+                "transition_sample_size = 5e-324",
+            ),
+            "kidney",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(file.contains("transition_sample_size"), "{file}");
     }
 
     /// A Dirichlet row keeps its zeros, sums to one and has the file's row as its mean.

@@ -221,7 +221,9 @@ pub fn run_replicates(
     let spec = &cfg.provider;
     let mut training = None;
     let decider = match spec.kind {
-        ProviderKind::Myopic => Decider::Panel(Myopic::new(d, pay, spec.capacity)),
+        ProviderKind::Myopic => {
+            Decider::Panel(Myopic::for_panel(d, pay, spec.capacity, cfg.patients))
+        }
         ProviderKind::Optimal => Decider::Stationary(optimal_policy(d, pay, spec.gamma)?.0),
         ProviderKind::Qlearning => {
             let l = q_learning(d, pay, spec, cfg.patients, cfg.years, cfg.seed);
@@ -294,7 +296,9 @@ pub fn run_replicates(
                     *s = next;
                 }
                 t.occupancy.push(counts);
-                let settled = pay.settle(prevention, compl, cost);
+                let alive = living.iter().sum();
+                let reference = pay.reference_for(alive, cfg.patients);
+                let settled = pay.settle_against(reference, prevention, compl, cost);
                 t.discounted_cost += cfg.outcomes.cost_discount(year) * settled.total_cost();
                 t.year.push(settled);
             }
@@ -455,6 +459,38 @@ mod tests {
         let d = MarkovFile::from_toml(&alive, "kidney").unwrap();
         let r = run(&d, &cfg).unwrap();
         assert_eq!(r.mean(M::Fees), 1100.0 * 150.0);
+    }
+
+    /// Shared risk pays no "savings" on the dead: the reference shrinks with the living, so
+    /// once the whole panel has died the transfer is 0 (it was the reward on the whole
+    /// reference every year).
+    #[test]
+    fn shared_risk_pays_nothing_for_the_dead() {
+        use crate::disease::MarkovFile;
+        let dies = r#"
+name = "dies"
+states = ["alive", "dead"]
+initial = "alive"
+dead = ["dead"]
+[[treatments]]
+name = "care"
+fee = 100.0
+visits = 1.0
+transitions = [[0.0, 1.0], [0.0, 1.0]]
+"#;
+        let d = MarkovFile::from_toml(dies, "dies").unwrap();
+        let mut cfg = PanelConfig {
+            runs: 3,
+            ..Default::default()
+        };
+        cfg.payment.capitation = vec![100.0, 100.0];
+        (cfg.payment.reward_rate, cfg.payment.penalty_rate) = (0.5, 0.5);
+        for kind in [ProviderKind::Myopic, ProviderKind::Optimal] {
+            cfg.provider.kind = kind;
+            let r = run(&d, &cfg).unwrap();
+            // Year 1 only: 0.5 × (10,000 − 10 × 100).
+            assert_eq!(r.mean(PanelMetric::SharedRiskTransfer), 4500.0, "{kind:?}");
+        }
     }
 
     /// With full health everywhere and no discounting, QALYs are the life-years, and the

@@ -49,44 +49,84 @@ impl Uncertain {
             return bad(format!("mean {m} and sd {s} must be finite, the sd ≥ 0"));
         }
         match self.dist {
-            Family::Beta if !(m > 0.0 && m < 1.0 && s * s < m * (1.0 - m)) => bad(format!(
-                "a beta needs a mean in (0, 1) and sd² < mean (1 − mean) = {}; got mean {m}, sd {s}",
-                m * (1.0 - m)
+            Family::Beta if !(m > 0.0 && m < 1.0 && s * s < m * (1.0 - m)) => {
+                return bad(format!(
+                    "a beta needs a mean in (0, 1) and sd² < mean (1 − mean) = {}; got mean \
+                     {m}, sd {s}",
+                    m * (1.0 - m)
+                ))
+            }
+            // Draws past MAX_MONEY would be refused by the model: the mean and six sd must fit.
+            Family::Gamma | Family::Lognormal if m <= 0.0 || m + 6.0 * s > crate::MAX_MONEY => {
+                return bad(format!(
+                    "a {} needs a mean > 0 and mean + 6 sd ≤ {:e}; got mean {m}, sd {s}",
+                    medisim_core::text::name_of(&self.dist),
+                    crate::MAX_MONEY
+                ))
+            }
+            _ => {}
+        }
+        match self.sampler() {
+            Ok(_) => Ok(()),
+            Err(why) => bad(format!(
+                "mean {m} and sd {s} give no {} distribution ({why}): give an sd of 0 (fixed) \
+                 or one within a few orders of magnitude of the mean",
+                medisim_core::text::name_of(&self.dist)
             )),
-            Family::Gamma | Family::Lognormal if m <= 0.0 || m > crate::MAX_MONEY => bad(format!(
-                "a {} needs a mean in (0, {:e}]; got {m}",
-                medisim_core::text::name_of(&self.dist),
-                crate::MAX_MONEY
-            )),
-            _ => Ok(()),
         }
     }
 
-    /// One draw (the mean itself when the sd is 0).
-    pub fn draw(&self, rng: &mut impl Rng) -> f64 {
+    /// The distribution fitted by moments (`None` for sd 0: the mean itself).
+    fn sampler(&self) -> Result<Option<Sampler>, String> {
         let (m, s) = (self.mean, self.sd);
         if s == 0.0 {
-            return m;
+            return Ok(None);
         }
         let v = s * s;
-        match self.dist {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(format!("sd² = {v}"));
+        }
+        let sampler = match self.dist {
             Family::Beta => {
                 let k = m * (1.0 - m) / v - 1.0;
-                rand_distr::Beta::new(m * k, (1.0 - m) * k)
-                    .expect("checked")
-                    .sample(rng)
+                Sampler::Beta(
+                    rand_distr::Beta::new(m * k, (1.0 - m) * k).map_err(|e| e.to_string())?,
+                )
             }
-            Family::Gamma => rand_distr::Gamma::new(m * m / v, v / m)
-                .expect("checked")
-                .sample(rng),
+            Family::Gamma => {
+                Sampler::Gamma(rand_distr::Gamma::new(m * m / v, v / m).map_err(|e| e.to_string())?)
+            }
             Family::Lognormal => {
                 let sigma2 = (1.0 + v / (m * m)).ln();
-                rand_distr::LogNormal::new(m.ln() - sigma2 / 2.0, sigma2.sqrt())
-                    .expect("checked")
-                    .sample(rng)
+                if sigma2.is_nan() || sigma2 <= 0.0 {
+                    return Err(format!("log-variance {sigma2}"));
+                }
+                Sampler::LogNormal(
+                    rand_distr::LogNormal::new(m.ln() - sigma2 / 2.0, sigma2.sqrt())
+                        .map_err(|e| e.to_string())?,
+                )
             }
+        };
+        Ok(Some(sampler))
+    }
+
+    /// One draw (the mean itself when the sd is 0). [`Uncertain::check`] has refused every
+    /// setting without a distribution; for one that reached here unchecked, the mean.
+    pub fn draw(&self, rng: &mut impl Rng) -> f64 {
+        match self.sampler() {
+            Ok(Some(Sampler::Beta(d))) => d.sample(rng),
+            Ok(Some(Sampler::Gamma(d))) => d.sample(rng),
+            Ok(Some(Sampler::LogNormal(d))) => d.sample(rng),
+            Ok(None) | Err(_) => self.mean,
         }
     }
+}
+
+/// A fitted distribution.
+enum Sampler {
+    Beta(rand_distr::Beta<f64>),
+    Gamma(rand_distr::Gamma<f64>),
+    LogNormal(rand_distr::LogNormal<f64>),
 }
 
 /// A Markov file's uncertainty: its `[psa]` table. The natural history is the first listed
@@ -131,10 +171,11 @@ impl PsaSpec {
         treatments: &[&str],
     ) -> Result<(), PanelError> {
         let n = self.transition_sample_size;
-        if !(0.0..=MAX_SAMPLE_SIZE).contains(&n) {
+        // At least one patient: a smaller concentration underflows the Dirichlet's shapes.
+        if !(n == 0.0 || (1.0..=MAX_SAMPLE_SIZE).contains(&n)) {
             return Err(PanelError::Invalid {
                 key: "psa.transition_sample_size".into(),
-                message: format!("{n} is outside [0, {MAX_SAMPLE_SIZE:e}]"),
+                message: format!("{n} is neither 0 (fixed rows) nor in [1, {MAX_SAMPLE_SIZE:e}]"),
             });
         }
         let tables = [
