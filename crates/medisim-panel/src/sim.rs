@@ -247,6 +247,7 @@ pub fn run_replicates(
                 ..Default::default()
             };
             let mut chosen = vec![0usize; cfg.patients];
+            let mut living = vec![0usize; n_states];
             for year in 0..cfg.years {
                 t.add_boundary(d, &cfg.outcomes, &states, year, cfg.years);
                 let mut counts = vec![0usize; n_states];
@@ -254,9 +255,9 @@ pub fn run_replicates(
                     counts[*s] += 1;
                 }
                 // The dead get no care: the provider plans for the living.
-                let living: Vec<usize> = (0..n_states)
-                    .map(|m| if d.is_dead(m) { 0 } else { counts[m] })
-                    .collect();
+                for (m, l) in living.iter_mut().enumerate() {
+                    *l = if d.is_dead(m) { 0 } else { counts[m] };
+                }
                 match &decider {
                     Decider::Stationary(p) => {
                         for (c, s) in chosen.iter_mut().zip(&states) {
