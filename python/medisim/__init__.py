@@ -416,9 +416,11 @@ def run(
     (``margin``, ``retinopathy.macular_edema_cost``, ``benchmark``, ``gamma``), ``disease`` a
     panel's Markov model as TOML text; one row per metric (mean, std, 95% interval, n). The
     panel's seeds default to its configuration's runs (0..39); games and contracts are
-    deterministic and run once."""
+    deterministic and run once. The panel's ``policy`` is a payment program
+    (``policies/panel/*.policy``) as text or a path."""
     if model != "medisim":
-        if policy is not None or scenario is not None:
+        # The panel's policy is a payment program (policies/panel/*.policy), text or a path.
+        if (policy is not None and model != "panel") or scenario is not None:
             raise ValueError(f"policy and scenario belong to Medi-Sim; model {model!r} takes params")
         toml_text, fixed = _params(params)
         out = json.loads(
@@ -430,6 +432,7 @@ def run(
                 disease,
                 fixed,
                 int(horizon),
+                _policy_text(policy),
                 desc="run",
             )
         )

@@ -608,3 +608,17 @@ def test_evppi_agrees_with_heormodel(tmp_path):
             theirs = evppi(outcomes, x, cols, w)
             assert got[(group, w)] == pytest.approx(theirs, rel=1e-9, abs=1e-9), (group, w)
     assert got[("u,c", 20000.0)] > 0
+
+
+def test_a_payment_program_is_the_panels_policy():
+    """The panel's policy is a payment program: the shipped fee-for-service program answers as
+    the payment keys do, the blended one moves the fees, and a hospital program is refused."""
+    programs = ROOT / "policies" / "panel"
+    keys = medisim.run(model="panel", seeds=range(4))
+    ffs = medisim.run(model="panel", seeds=range(4), policy=programs / "fee-for-service.policy")
+    blended = medisim.run(model="panel", seeds=range(4), policy=programs / "blended.policy")
+    fees = lambda t: t.loc[t["metric"] == "fees", "mean"].iloc[0]
+    assert fees(keys) == fees(ffs)
+    assert fees(blended) < fees(keys)
+    with pytest.raises(ValueError, match="unknown policy kind"):
+        medisim.run(model="panel", seeds=range(2), policy=ROOT / "policies" / "baseline.policy")

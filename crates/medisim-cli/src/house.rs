@@ -59,6 +59,7 @@ impl ModelArgs {
                 .transpose()
                 .map_err(anyhow::Error::msg)?,
             sets: Vec::new(),
+            program: None,
         })
     }
 }

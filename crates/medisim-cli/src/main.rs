@@ -8,7 +8,6 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use medisim_core::write_atomic;
 use medisim_dsl::patch;
-use medisim_sim::check_source;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -242,6 +241,15 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// The schema a policy source is checked against, by the `kind` its header declares: a panel
+/// payment program's, or Medi-Sim's hospital schema (whose checker names a wrong kind).
+fn schema_for(src: &str) -> &'static std::sync::Arc<medisim_dsl::Schema> {
+    match medisim_dsl::declared_kind(src) {
+        Some(kind) if kind == medisim_panel::program::KIND => medisim_panel::program::schema(),
+        _ => medisim_sim::hospital(),
+    }
+}
+
 fn check(files: &[PathBuf], notes: bool) -> Result<bool> {
     let mut all_ok = true;
     let mut errors = 0;
@@ -256,7 +264,7 @@ fn check(files: &[PathBuf], notes: bool) -> Result<bool> {
                 continue;
             }
         };
-        let diags = check_source(&src.text).diagnostics;
+        let diags = medisim_dsl::check_source(schema_for(&src.text), &src.text).diagnostics;
         let omitted: Vec<&str> = diags
             .iter()
             .filter(|d| d.code == medisim_dsl::diag::Code::OmittedField)
@@ -334,7 +342,7 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<bool> {
 
 fn hash(files: &[PathBuf]) -> Result<bool> {
     each_policy(files, |_, src| {
-        Ok(match medisim_sim::load(&src.text) {
+        Ok(match medisim_dsl::load(schema_for(&src.text), &src.text) {
             Ok(p) => {
                 say!("{}  {}", p.canonical_hash(), src.name);
                 true

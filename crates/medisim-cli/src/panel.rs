@@ -62,6 +62,11 @@ pub struct Setting {
     /// The payment model.
     #[arg(long, value_enum)]
     payment: Option<PaymentKind>,
+    /// A payment program (`policies/panel/*.policy`, checked against the panel's payment
+    /// schema) in force of the payment keys' basis, capitation and shared-risk terms; a field
+    /// it omits follows the keys (`policies/panel/configured.policy`).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
     /// Shared risk: the provider's share of savings below the reference cost.
     #[arg(long)]
     reward_rate: Option<f64>,
@@ -245,6 +250,18 @@ fn load_scenario(s: &Setting) -> Result<PanelScenario> {
         }
         None => None,
     };
+    if let Some(path) = &s.policy {
+        let src = match crate::source::read_policy(path)? {
+            Ok(src) => src,
+            Err(report) => bail!("{report}"),
+        };
+        cfg.program = Some(medisim_experiments::house::payment_program(
+            &medisim_experiments::house::Text {
+                text: src.text,
+                origin: src.name,
+            },
+        )?);
+    }
     let scenario = PanelScenario {
         config: cfg,
         disease,
@@ -279,6 +296,11 @@ pub fn panel(c: &PanelCommand) -> Result<bool> {
                     serde_json::to_string_pretty(&serde_json::json!({
                         "model_version": medisim_panel::MODEL_VERSION,
                         "config": cfg, "result": r,
+                        // The payment program in force, by name and canonical hash (null: the
+                        // payment keys).
+                        "policy": cfg.program.as_ref().map(|p| serde_json::json!({
+                            "name": p.policy().header.name, "hash": p.hash().to_string(),
+                        })),
                     }))?
                 );
             } else {

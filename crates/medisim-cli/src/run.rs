@@ -126,8 +126,16 @@ impl RunArgs {
 /// `run --model` for a model other than Medi-Sim: the generic path, one row per metric.
 fn run_other(a: &RunArgs) -> Result<bool> {
     use medisim_experiments::house;
+    // The panel's policy is a payment program: one `--policy FILE`, checked against its schema.
+    let panel = a.model.model == "panel";
+    if panel && a.policy.len() > 1 {
+        anyhow::bail!(
+            "`--model panel` takes one --policy (a payment program), not {}",
+            a.policy.len()
+        );
+    }
     let given = [
-        ("--policy", !a.policy.is_empty()),
+        ("--policy", !a.policy.is_empty() && !panel),
         ("--scenario", a.scenario.is_some()),
         ("--alpha", a.alpha.is_some()),
         ("--beta", a.beta.is_some()),
@@ -141,6 +149,15 @@ fn run_other(a: &RunArgs) -> Result<bool> {
         &given,
     )?;
     inputs.sets = a.sets.clone();
+    if let (true, Some(path)) = (panel, a.policy.first()) {
+        inputs.program = Some(match crate::source::read_policy(path)? {
+            Ok(src) => medisim_experiments::house::Text {
+                text: src.text,
+                origin: src.name,
+            },
+            Err(report) => anyhow::bail!("{report}"),
+        });
+    }
     let r =
         medisim_experiments::with_model!(a.model.model.as_str(), |m| house::run_of(m, &inputs))?;
     if a.json {

@@ -225,3 +225,60 @@ fn a_psa_writes_its_analysis_and_reruns_from_its_cache() {
         );
     }
 }
+
+/// A payment program is the panel's policy: `check`, `hash` and `fmt` take it by the kind its
+/// header declares, `panel run --policy` and `run --model panel --policy` run it, and the
+/// shipped fee-for-service program answers as the payment keys do.
+#[test]
+fn payment_programs_check_hash_and_run_through_both_commands() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/panel/");
+    let files: Vec<String> = ["configured", "fee-for-service", "capitation", "blended"]
+        .iter()
+        .map(|f| format!("{root}{f}.policy"))
+        .collect();
+    let args = |cmd: &'static str| {
+        let mut a = vec![cmd];
+        a.extend(files.iter().map(String::as_str));
+        a
+    };
+    succeeds(&args("check"));
+    succeeds(&["fmt", "--check", &files[3]]);
+    let hashes = text(&succeeds(&args("hash")).stdout);
+    assert_eq!(hashes.lines().count(), 4, "{hashes}");
+    let json = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_slice(&succeeds(args).stdout).unwrap()
+    };
+    let keys = json(&["panel", "run", "--runs", "4", "--json"]);
+    let ffs = json(&[
+        "panel", "run", "--runs", "4", "--policy", &files[1], "--json",
+    ]);
+    assert_eq!(keys["result"]["fees"], ffs["result"]["fees"]);
+    let blended = json(&[
+        "panel", "run", "--runs", "4", "--policy", &files[3], "--json",
+    ]);
+    assert_ne!(keys["result"]["fees"], blended["result"]["fees"]);
+    let generic = json(&[
+        "run", "--model", "panel", "--seeds", "0..3", "--policy", &files[3], "--json",
+    ]);
+    assert_eq!(
+        generic["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == "fees")
+            .unwrap()["mean"],
+        blended["result"]["fees"]["mean"]
+    );
+    // A hospital program is not a payment program: named at its header.
+    let hospital = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../policies/baseline.policy"
+    );
+    let out = medisim(&["panel", "run", "--policy", hospital]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("unknown policy kind"),
+        "{}",
+        text(&out.stderr)
+    );
+}

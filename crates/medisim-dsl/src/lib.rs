@@ -50,3 +50,17 @@ pub fn load(schema: &std::sync::Arc<Schema>, src: &str) -> Result<Policy, Vec<Di
             .collect()
     })
 }
+
+/// The `kind` a policy source declares in its header, if it parses that far: how a host with
+/// several schemas (`medisim check` on a hospital or a panel program) picks the one to check
+/// against.
+pub fn declared_kind(src: &str) -> Option<String> {
+    parser::parse_file(src)
+        .0
+        .items
+        .into_iter()
+        .find_map(|item| match item {
+            ast::Item::Header(h) if h.key == "kind" => Some(h.value),
+            _ => None,
+        })
+}

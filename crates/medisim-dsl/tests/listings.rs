@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{baseline, check_source, field, hospital};
+use common::{baseline, field, hospital};
 use medisim_dsl::check::check_statements;
 use medisim_dsl::Policy;
 use std::path::{Path, PathBuf};
@@ -118,7 +118,7 @@ fn every_shipped_policy_checks_and_is_canonically_formatted() {
     );
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
-        let out = check_source(&text);
+        let out = medisim_dsl::check_source(common::schema_for(&text), &text);
         assert!(
             !out.has_errors(),
             "{}: {:?}",

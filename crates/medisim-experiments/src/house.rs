@@ -13,6 +13,7 @@ use medisim_core::{Metric as _, Model, NoSettings, RunSpec, Table};
 use medisim_games::model::{ChronicCare, CtScanner, GameName, Imaging};
 use medisim_games::GameParams;
 use medisim_panel::disease::MarkovFile;
+use medisim_panel::program::PaymentProgram;
 use medisim_panel::{Panel, PanelConfig, PanelScenario};
 use medisim_sim::{MediSim, Scenario};
 use std::path::Path;
@@ -58,6 +59,9 @@ pub struct Inputs {
     pub seeds: Option<Vec<u64>>,
     /// `KEY=VALUE` settings applied in order through the model's setter.
     pub sets: Vec<String>,
+    /// The model's policy as program text, for a model whose policy is not Medi-Sim's (the
+    /// panel's payment program, `--policy FILE`).
+    pub program: Option<Text>,
 }
 
 impl Default for Inputs {
@@ -68,6 +72,7 @@ impl Default for Inputs {
             disease: None,
             seeds: None,
             sets: Vec::new(),
+            program: None,
         }
     }
 }
@@ -127,14 +132,15 @@ fn refuse(model: &str, what: &str, given: bool) -> Result<()> {
 }
 
 /// A model with no policy and no settings: its scenario, and the seeds given or its default.
-fn plain<M: Model<Policy = (), Settings = NoSettings>>(
+fn plain<M: Model<Settings = NoSettings>>(
     inputs: &Inputs,
     scenario: M::Scenario,
+    policy: M::Policy,
     default_seeds: Vec<u64>,
 ) -> Setting<M> {
     Setting {
         scenario,
-        policy: (),
+        policy,
         spec: RunSpec::new(inputs.seeds.clone().unwrap_or(default_seeds), NoSettings {}),
     }
 }
@@ -187,13 +193,30 @@ impl Hosted for Panel {
         let runs = (0..config.runs as u64).collect();
         let scenario = PanelScenario { config, disease };
         scenario.validate()?;
-        Ok(plain(inputs, scenario, runs))
+        let program = inputs.program.as_ref().map(payment_program).transpose()?;
+        Ok(plain(inputs, scenario, program, runs))
     }
 
     /// The configuration; a Markov disease model stays its own file (`--disease`).
     fn params_toml(&self, scenario: &PanelScenario) -> Result<String> {
         to_toml(&scenario.config)
     }
+}
+
+/// A payment program's text checked against the panel's payment schema; its diagnostics, at
+/// file:line:column, otherwise.
+pub fn payment_program(t: &Text) -> Result<PaymentProgram> {
+    PaymentProgram::load(&t.text).map_err(|diags| {
+        anyhow!(
+            "payment program does not check:\n{}",
+            medisim_dsl::diag::render_all(
+                &diags.iter().collect::<Vec<_>>(),
+                &t.origin,
+                &t.text,
+                false
+            )
+        )
+    })
 }
 
 /// A game: `--params` read as the game's TOML; one run (deterministic).
@@ -207,12 +230,17 @@ where
         "--disease (a panel option)",
         inputs.disease.is_some(),
     )?;
+    refuse(
+        name.name(),
+        "--policy (a payment program is the panel's)",
+        inputs.program.is_some(),
+    )?;
     let g = params_or(
         inputs,
         |t| Ok(G::from_toml(&t.text, &t.origin)?),
         G::default(),
     )?;
-    Ok(plain(inputs, g, vec![0]))
+    Ok(plain(inputs, g, (), vec![0]))
 }
 
 impl Hosted for CtScanner {
@@ -252,13 +280,18 @@ impl Hosted for Contract {
             "--disease (a panel option)",
             inputs.disease.is_some(),
         )?;
+        refuse(
+            "contract",
+            "--policy (a payment program is the panel's)",
+            inputs.program.is_some(),
+        )?;
         let read = |t: &Text| ContractScenario::from_toml(&t.text, &t.origin);
         let s = params_or(
             inputs,
             |t| read(t).map_err(anyhow::Error::msg),
             Default::default(),
         )?;
-        Ok(plain(inputs, s, vec![0]))
+        Ok(plain(inputs, s, (), vec![0]))
     }
 
     fn params_toml(&self, scenario: &ContractScenario) -> Result<String> {

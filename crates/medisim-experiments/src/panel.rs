@@ -254,7 +254,7 @@ pub fn cell_specs() -> Result<(Vec<Plan>, Vec<CellSpec<Panel>>)> {
                 config: config.clone(),
                 disease: None,
             },
-            policy: (),
+            policy: None,
         })
         .collect();
     Ok((plans, specs))

@@ -451,6 +451,14 @@ pub fn experiment_ids(
     base: &PanelConfig,
     only: Option<&[String]>,
 ) -> Result<Vec<String>, PanelError> {
+    if base.program.is_some() {
+        return Err(PanelError::Invalid {
+            key: "policy".into(),
+            message: "the experiments set the payment themselves; a payment program given would \
+                      be ignored: drop it, or use `panel run` or `panel sweep` for one setting"
+                .into(),
+        });
+    }
     let d = PanelConfig::default();
     let payment = crate::payment::Payment {
         margin: d.payment.margin,

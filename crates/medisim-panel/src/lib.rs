@@ -17,6 +17,7 @@ pub mod experiments;
 pub mod model;
 pub mod outcomes;
 pub mod payment;
+pub mod program;
 pub mod provider;
 pub mod psa;
 pub mod sim;
@@ -91,6 +92,10 @@ pub struct PanelConfig {
     pub retinopathy: disease::RetinopathyParams,
     /// Discount rates and the cycle correction of the health-economic outcomes.
     pub outcomes: outcomes::Outcomes,
+    /// A payment program in force of the `payment` keys' basis, capitation and shared-risk
+    /// terms (`--policy FILE`; the panel's policy, as a hospital program is Medi-Sim's).
+    #[serde(skip)]
+    pub program: Option<program::PaymentProgram>,
 }
 
 impl Default for PanelConfig {
@@ -105,6 +110,7 @@ impl Default for PanelConfig {
             premium: 2000.0,
             retinopathy: Default::default(),
             outcomes: Default::default(),
+            program: None,
         }
     }
 }
@@ -152,6 +158,15 @@ impl PanelConfig {
         disease::validate(d)?;
         self.outcomes.validate(self.years)?;
         self.payment.validate(d.states().len())?;
-        self.provider.validate(&self.payment)
+        self.provider.validate(&self.contract(d)?)
+    }
+
+    /// The payment the provider answers: the `payment` keys, or the payment program's
+    /// resolution of them for the disease model `d`.
+    pub fn contract(&self, d: &dyn DiseaseModel) -> Result<Payment, PanelError> {
+        match &self.program {
+            Some(p) => p.resolve(&self.payment, d, self.patients, self.years),
+            None => Ok(self.payment.clone()),
+        }
     }
 }

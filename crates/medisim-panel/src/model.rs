@@ -4,6 +4,7 @@
 //! path reproduces `medisim panel run` bit for bit.
 
 use crate::disease::{DiseaseModel, MarkovFile, Retinopathy};
+use crate::program::PaymentProgram;
 use crate::{sim, PanelConfig, PanelError, MODEL_VERSION};
 use medisim_core::{Model, ModelVersion, NoSettings, RunSpec, Summaries, Work};
 
@@ -106,8 +107,9 @@ impl PanelScenario {
 
 impl Model for Panel {
     type Scenario = PanelScenario;
-    /// The payment rules are the configuration's `payment` keys for now.
-    type Policy = ();
+    /// A payment program (`policies/panel/*.policy`), or `None`: the configuration's `payment`
+    /// keys (their program is `policies/panel/configured.policy`).
+    type Policy = Option<PaymentProgram>;
     type Settings = NoSettings;
     type Metric = PanelMetric;
 
@@ -132,8 +134,10 @@ impl Model for Panel {
         )
     }
 
-    fn policy_key(&self, _: &()) -> String {
-        String::new()
+    /// Empty for the `payment` keys (whose cells were keyed so before payment programs), else
+    /// the program's canonical hash.
+    fn policy_key(&self, p: &Option<PaymentProgram>) -> String {
+        p.as_ref().map(|p| p.hash().to_string()).unwrap_or_default()
     }
 
     /// A [`crate::experiments::KEYS`] name (`margin`, `reference`, `shared-rate`, …) or a dotted
@@ -141,10 +145,10 @@ impl Model for Panel {
     fn set(
         &self,
         s: &PanelScenario,
-        _: &(),
+        p: &Option<PaymentProgram>,
         key: &str,
         value: f64,
-    ) -> Result<(PanelScenario, ()), String> {
+    ) -> Result<(PanelScenario, Option<PaymentProgram>), String> {
         if key == "runs" {
             return Err("panel parameter `runs`: the seeds say which runs (0..runs-1)".into());
         }
@@ -154,10 +158,15 @@ impl Model for Panel {
         };
         scenario.validate().map_err(|e| e.to_string())?;
         scenario.check_read().map_err(|e| e.to_string())?;
-        Ok((scenario, ()))
+        Ok((scenario, p.clone()))
     }
 
-    fn value(&self, s: &PanelScenario, _: &(), key: &str) -> Result<f64, String> {
+    fn value(
+        &self,
+        s: &PanelScenario,
+        _: &Option<PaymentProgram>,
+        key: &str,
+    ) -> Result<f64, String> {
         // `shared-rate` sets reward and penalty together; its value is the reward rate.
         let key = if key == "shared-rate" {
             "reward-rate"
@@ -179,12 +188,16 @@ impl Model for Panel {
     fn run(
         &self,
         s: &PanelScenario,
-        _: &(),
+        p: &Option<PaymentProgram>,
         spec: &RunSpec<NoSettings>,
     ) -> Result<Summaries, String> {
         spec.validate()?;
         let d = s.disease_model().map_err(|e| e.to_string())?;
-        sim::run_replicates(d.as_ref(), &s.config, &spec.seeds)
+        let config = PanelConfig {
+            program: p.clone(),
+            ..s.config.clone()
+        };
+        sim::run_replicates(d.as_ref(), &config, &spec.seeds)
             .map(|r| r.metrics)
             .map_err(|e| e.to_string())
     }
@@ -208,20 +221,20 @@ mod tests {
         };
         let direct = sim::run(s.disease_model().unwrap().as_ref(), &s.config).unwrap();
         let spec = RunSpec::new((0..6).collect(), NoSettings {});
-        let via = Panel.run(&s, &(), &spec).unwrap();
+        let via = Panel.run(&s, &None, &spec).unwrap();
         assert_eq!(via, direct.metrics);
         assert_eq!(via.len(), PanelMetric::ALL.len());
-        let (t, ()) = Panel.set(&s, &(), "margin", 0.1).unwrap();
+        let (t, _) = Panel.set(&s, &None, "margin", 0.1).unwrap();
         assert_eq!(t.config.payment.margin, 0.1);
         assert_ne!(Panel.scenario_key(&t), Panel.scenario_key(&s));
-        let e = Panel.set(&s, &(), "margin", 2.0).unwrap_err();
+        let e = Panel.set(&s, &None, "margin", 2.0).unwrap_err();
         assert!(e.contains("margin"), "{e}");
         assert!(Panel
-            .set(&s, &(), "runs", 3.0)
+            .set(&s, &None, "runs", 3.0)
             .unwrap_err()
             .contains("seeds"));
         assert!(Panel
-            .set(&s, &(), "bogus", 1.0)
+            .set(&s, &None, "bogus", 1.0)
             .unwrap_err()
             .contains("unknown"));
         // `runs` is not part of the key: the seeds are.

@@ -3,6 +3,7 @@
 
 use crate::PanelError;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// What the payer pays the provider for preventive care.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +30,10 @@ pub struct Payment {
     pub reference: f64,
     /// The provider's margin: its cost of a treatment is (1 − margin) × the treatment's fee.
     pub margin: f64,
+    /// A payment program's resolution ([`crate::program::PaymentProgram::resolve`]): the payment
+    /// for a living patient-year by state and treatment, in place of `basis` and `capitation`.
+    #[serde(skip)]
+    pub table: Option<Arc<Vec<Vec<f64>>>>,
 }
 
 impl Default for Payment {
@@ -40,6 +45,7 @@ impl Default for Payment {
             penalty_rate: 0.0,
             reference: 10_000.0,
             margin: 0.4,
+            table: None,
         }
     }
 }
@@ -103,8 +109,11 @@ impl Payment {
         Ok(())
     }
 
-    /// The payer's payment for a patient in `state` given `fee` for the chosen treatment.
-    pub fn prevention(&self, state: usize, fee: f64) -> f64 {
+    /// The payer's payment for a patient in `state` given `treatment`, whose list fee is `fee`.
+    pub fn prevention(&self, state: usize, treatment: usize, fee: f64) -> f64 {
+        if let Some(table) = &self.table {
+            return table[state][treatment];
+        }
         match self.basis {
             Basis::Ffs => fee,
             Basis::Gc => self.capitation[state],

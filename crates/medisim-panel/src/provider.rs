@@ -145,7 +145,7 @@ pub fn patient_reward(d: &dyn DiseaseModel, pay: &Payment, m: usize, k: usize) -
     }
     let f = d.treatments()[k].fee;
     let rho = pay.reward_rate;
-    (1.0 - rho) * pay.prevention(m, f)
+    (1.0 - rho) * pay.prevention(m, k, f)
         - (1.0 - pay.margin) * f
         - rho * d.expected_complication_cost(m, k)
 }
@@ -432,7 +432,7 @@ impl<'a> Myopic<'a> {
         for (m, row) in y.iter().enumerate() {
             for (k, var) in row.iter().enumerate() {
                 let t = &d.treatments()[k];
-                let v = pay.prevention(m, t.fee);
+                let v = pay.prevention(m, k, t.fee);
                 let ec = d.expected_complication_cost(m, k);
                 // A millionth of a dollar per treatment index breaks exact ties toward the
                 // first-listed (least intensive) treatment, as the MDP providers' argmax does.

@@ -152,6 +152,14 @@ impl Arm {
     /// `base` under this arm: its basis, and shared risk at `base`'s rates (refused when the
     /// configuration gives none) or none.
     pub fn config(self, base: &crate::PanelConfig) -> Result<crate::PanelConfig, PanelError> {
+        if base.program.is_some() {
+            return Err(PanelError::Invalid {
+                key: "policy".into(),
+                message: "the arms set the payment, one per strategy; a payment program given \
+                          would be overridden by none of them: drop it"
+                    .into(),
+            });
+        }
         let mut cfg = base.clone();
         cfg.payment.basis = match self {
             Arm::Ffs | Arm::FfsSr => Basis::Ffs,

@@ -217,7 +217,8 @@ pub fn run_replicates(
             ),
         });
     }
-    let pay = &cfg.payment;
+    let contract = cfg.contract(d)?;
+    let pay = &contract;
     let spec = &cfg.provider;
     let mut training = None;
     let decider = match spec.kind {
@@ -282,7 +283,7 @@ pub fn run_replicates(
                     if d.is_dead(*s) {
                         continue;
                     }
-                    prevention += pay.prevention(*s, fees[*k]);
+                    prevention += pay.prevention(*s, *k, fees[*k]);
                     cost += (1.0 - pay.margin) * fees[*k];
                     t.delivered += fees[*k];
                     t.mix[*s][*k] += 1;

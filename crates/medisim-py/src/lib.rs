@@ -319,7 +319,9 @@ fn house_inputs(
     fixed: Vec<String>,
 ) -> PyResult<medisim_experiments::house::Inputs> {
     use medisim_experiments::house::{Inputs, Text};
-    if model != "medisim" && (policy.is_some() || scenario.is_some()) {
+    // The panel's policy is a payment program; every other model's policy is Medi-Sim's.
+    let panel = model == "panel";
+    if model != "medisim" && ((policy.is_some() && !panel) || scenario.is_some()) {
         return Err(value_error(format!(
             "policy and scenario belong to Medi-Sim; model `{model}` takes params"
         )));
@@ -331,8 +333,13 @@ fn house_inputs(
         })
     };
     Ok(Inputs {
+        program: if panel {
+            text(policy, "<policy>")
+        } else {
+            None
+        },
         medisim: medisim_experiments::Options {
-            policy: load_policy(policy)?,
+            policy: load_policy(if panel { None } else { policy })?,
             scenario: load_scenario(scenario)?,
             ..options(seeds.clone().unwrap_or_else(|| (1..=30).collect()), horizon)?
         },
@@ -460,7 +467,8 @@ fn model_params(model: &str, params: Option<&str>, sets: Vec<String>) -> PyResul
 
 /// `medisim run --model MODEL`: JSON `{model_version, seeds, table}` (one row per metric).
 #[pyfunction]
-#[pyo3(signature = (model, seeds = None, params = None, disease = None, fixed = vec![], horizon = 200))]
+#[pyo3(signature = (model, seeds = None, params = None, disease = None, fixed = vec![], horizon = 200, policy = None))]
+#[allow(clippy::too_many_arguments)]
 fn run_model(
     py: Python<'_>,
     model: &str,
@@ -469,10 +477,12 @@ fn run_model(
     disease: Option<&str>,
     fixed: Vec<String>,
     horizon: u32,
+    policy: Option<&str>,
 ) -> PyResult<String> {
     use medisim_experiments::house as h;
     use medisim_experiments::with_model;
-    let inputs = house_inputs(model, None, None, seeds, horizon, params, disease, fixed)?;
+    // The panel's policy is a payment program (its text); the house refuses it elsewhere.
+    let inputs = house_inputs(model, policy, None, seeds, horizon, params, disease, fixed)?;
     let r = py
         .allow_threads(|| with_model!(model, |m| h::run_of(m, &inputs)))
         .map_err(value_error)?;

@@ -17,6 +17,25 @@ pub fn hospital() -> &'static Arc<Schema> {
     })
 }
 
+/// The panel's payment schema, read as data like the hospital's.
+pub fn panel() -> &'static Arc<Schema> {
+    static S: OnceLock<Arc<Schema>> = OnceLock::new();
+    S.get_or_init(|| {
+        Schema::from_toml(include_str!("../../../../policies/panel.schema.toml"))
+            .unwrap()
+            .with_baseline(include_str!("../../../../policies/panel/configured.policy"))
+            .unwrap()
+    })
+}
+
+/// The schema a shipped policy declares by its header's `kind`.
+pub fn schema_for(src: &str) -> &'static Arc<Schema> {
+    match medisim_dsl::declared_kind(src).as_deref() {
+        Some(kind) if kind == panel().kind => panel(),
+        _ => hospital(),
+    }
+}
+
 pub fn baseline() -> &'static Policy {
     static B: OnceLock<Policy> = OnceLock::new();
     B.get_or_init(|| load(include_str!("../../../../policies/baseline.policy")).unwrap())
