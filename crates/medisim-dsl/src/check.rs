@@ -747,6 +747,14 @@ impl Checker<'_> {
 }
 
 impl Schema {
+    /// A host's shipped schema and baseline, compiled into its binary: both are tested with the
+    /// host, so a failure here is a build defect and panics, naming the `host`.
+    pub fn shipped(schema: &str, baseline: &str, host: &str) -> Arc<Schema> {
+        Schema::from_toml(schema)
+            .and_then(|s| s.with_baseline(baseline))
+            .unwrap_or_else(|e| panic!("the shipped {host} schema is broken: {e}"))
+    }
+
     /// Complete the schema with its baseline policy, which must check against it and assign
     /// every field: the baseline supplies the rule of every field a policy omits.
     pub fn with_baseline(mut self, src: &str) -> Result<Arc<Schema>, SchemaError> {

@@ -25,12 +25,7 @@ pub const KIND: &str = "panel_payment";
 /// The panel's payment schema, with its baseline.
 pub fn schema() -> &'static Arc<Schema> {
     static SCHEMA: OnceLock<Arc<Schema>> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        Schema::from_toml(SCHEMA_SOURCE)
-            .and_then(|s| s.with_baseline(BASELINE_SOURCE))
-            // Both files are compiled in and tested; a failure here is a build defect.
-            .unwrap_or_else(|e| panic!("the shipped panel payment schema is broken: {e}"))
-    })
+    SCHEMA.get_or_init(|| Schema::shipped(SCHEMA_SOURCE, BASELINE_SOURCE, "panel payment"))
 }
 
 /// Parse and check a payment program.

@@ -21,12 +21,7 @@ pub const BASELINE_SOURCE: &str = include_str!("../../../policies/baseline.polic
 /// Medi-Sim's schema, with its baseline.
 pub fn hospital() -> &'static Arc<Schema> {
     static SCHEMA: OnceLock<Arc<Schema>> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        Schema::from_toml(SCHEMA_SOURCE)
-            .and_then(|s| s.with_baseline(BASELINE_SOURCE))
-            // Both files are compiled in and tested; a failure here is a build defect.
-            .unwrap_or_else(|e| panic!("the shipped hospital schema is broken: {e}"))
-    })
+    SCHEMA.get_or_init(|| Schema::shipped(SCHEMA_SOURCE, BASELINE_SOURCE, "hospital"))
 }
 
 /// The baseline policy.
