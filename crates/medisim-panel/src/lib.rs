@@ -125,6 +125,12 @@ impl PanelConfig {
     }
 
     pub fn validate(&self, d: &dyn DiseaseModel) -> Result<(), PanelError> {
+        self.validated_contract(d).map(|_| ())
+    }
+
+    /// Validate the configuration against `d` and return the payment the provider answers
+    /// ([`PanelConfig::contract`]), resolving a payment program once.
+    pub fn validated_contract(&self, d: &dyn DiseaseModel) -> Result<Payment, PanelError> {
         if let Some((key, x)) = medisim_core::params::non_finite(self) {
             return Err(PanelError::Invalid {
                 key,
@@ -158,7 +164,9 @@ impl PanelConfig {
         disease::validate(d)?;
         self.outcomes.validate(self.years)?;
         self.payment.validate(d.states().len())?;
-        self.provider.validate(&self.contract(d)?)
+        let contract = self.contract(d)?;
+        self.provider.validate(&contract)?;
+        Ok(contract)
     }
 
     /// The payment the provider answers: the `payment` keys, or the payment program's

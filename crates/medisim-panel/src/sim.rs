@@ -194,7 +194,8 @@ pub fn run_replicates(
     cfg: &PanelConfig,
     replicates: &[u64],
 ) -> Result<PanelResult, PanelError> {
-    cfg.validate(d)?;
+    // The payment program, if any, is resolved once, here.
+    let contract = cfg.validated_contract(d)?;
     // The whole job, bounded before anything is allocated: each flag may be in its range while
     // together they ask for 10^14 patient-years.
     let training = training_runs(cfg);
@@ -217,7 +218,6 @@ pub fn run_replicates(
             ),
         });
     }
-    let contract = cfg.contract(d)?;
     let pay = &contract;
     let spec = &cfg.provider;
     let mut training = None;
