@@ -618,14 +618,41 @@ class SearchResult:
 
 def search(
     out: Union[str, os.PathLike],
-    objective: str = "mixed",
+    objective: Optional[str] = None,
     seed: int = 0,
     iterations: Optional[int] = None,
+    *,
+    model: str = "medisim",
+    params: Union[None, str, "Params", Dict[str, float]] = None,
+    disease: Optional[str] = None,
+    wtp: Optional[float] = None,
+    panel_runs: Optional[int] = None,
 ) -> SearchResult:
     """Search policies (the offline edit operator) into ``out``: the held-out comparison of
-    the searched policy with the baselines, and the best policy."""
+    the searched policy with the baselines, and the best policy.
+
+    Medi-Sim (the default) searches hospital policies for ``objective`` (welfare, profit or
+    mixed, the default). ``model="panel"`` searches the panel's payment programs for the
+    payer's net monetary benefit per patient at ``wtp`` dollars per QALY (default 50,000),
+    the provider answering each program; ``params`` and ``disease`` as for :func:`run`,
+    ``panel_runs`` panels per search seed (default 100)."""
+    toml_text, fixed = _params(params)
     r = json.loads(
-        _call(_native.search, os.fspath(out), objective, int(seed), iterations, desc="search")
+        _call(
+            _native.search,
+            os.fspath(out),
+            objective,
+            int(seed),
+            iterations,
+            None,
+            model,
+            toml_text,
+            disease,
+            fixed,
+            wtp,
+            panel_runs,
+            desc="search",
+        )
     )
     rows = [dict(method=t["method"], policy=t["policy"], **t["metrics"]) for t in r["table"]]
     best = check(r["best_policy"])

@@ -622,3 +622,21 @@ def test_a_payment_program_is_the_panels_policy():
     assert fees(blended) < fees(keys)
     with pytest.raises(ValueError, match="unknown policy kind"):
         medisim.run(model="panel", seeds=range(2), policy=ROOT / "policies" / "baseline.policy")
+
+
+def test_a_payment_search_is_the_same_call_with_model_panel(tmp_path):
+    """``search(model="panel")`` evolves payment programs for the net monetary benefit; its
+    best program checks as a payment program and runs as the panel's policy; Medi-Sim's
+    arguments are refused for it, and the panel's for Medi-Sim's."""
+    r = medisim.search(tmp_path / "p", iterations=6, model="panel", wtp=20000, panel_runs=4)
+    methods = list(r.table["method"])
+    assert methods[:2] == ["searched", "best_warm_start"] and "capitation" in methods
+    assert "net_monetary_benefit" in r.table.columns
+    best = r.table.set_index("method")["net_monetary_benefit"]
+    assert best["searched"] >= best["best_warm_start"]
+    assert isinstance(r.best, medisim.Policy)
+    medisim.run(model="panel", seeds=range(2), policy=r.best)
+    with pytest.raises(ValueError, match="objective belongs to Medi-Sim"):
+        medisim.search(tmp_path / "q", objective="profit", model="panel")
+    with pytest.raises(ValueError, match="wtp belongs to the panel"):
+        medisim.search(tmp_path / "r", wtp=1.0)

@@ -241,15 +241,6 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// The schema a policy source is checked against, by the `kind` its header declares: a panel
-/// payment program's, or Medi-Sim's hospital schema (whose checker names a wrong kind).
-fn schema_for(src: &str) -> &'static std::sync::Arc<medisim_dsl::Schema> {
-    match medisim_dsl::declared_kind(src) {
-        Some(kind) if kind == medisim_panel::program::KIND => medisim_panel::program::schema(),
-        _ => medisim_sim::hospital(),
-    }
-}
-
 fn check(files: &[PathBuf], notes: bool) -> Result<bool> {
     let mut all_ok = true;
     let mut errors = 0;
@@ -264,7 +255,9 @@ fn check(files: &[PathBuf], notes: bool) -> Result<bool> {
                 continue;
             }
         };
-        let diags = medisim_dsl::check_source(schema_for(&src.text), &src.text).diagnostics;
+        let diags =
+            medisim_dsl::check_source(medisim_experiments::house::schema_for(&src.text), &src.text)
+                .diagnostics;
         let omitted: Vec<&str> = diags
             .iter()
             .filter(|d| d.code == medisim_dsl::diag::Code::OmittedField)
@@ -342,16 +335,18 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<bool> {
 
 fn hash(files: &[PathBuf]) -> Result<bool> {
     each_policy(files, |_, src| {
-        Ok(match medisim_dsl::load(schema_for(&src.text), &src.text) {
-            Ok(p) => {
-                say!("{}  {}", p.canonical_hash(), src.name);
-                true
-            }
-            Err(diags) => {
-                eprintln!("{}", report(&diags, src, false));
-                false
-            }
-        })
+        Ok(
+            match medisim_dsl::load(medisim_experiments::house::schema_for(&src.text), &src.text) {
+                Ok(p) => {
+                    say!("{}  {}", p.canonical_hash(), src.name);
+                    true
+                }
+                Err(diags) => {
+                    eprintln!("{}", report(&diags, src, false));
+                    false
+                }
+            },
+        )
     })
 }
 

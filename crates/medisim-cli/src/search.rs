@@ -6,13 +6,29 @@ use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use medisim_core::text::name_of;
 use medisim_search::ablation;
-use medisim_search::config::OperatorKind;
+use medisim_search::config::{OperatorKind, Searched};
 use medisim_search::{run_search, SearchConfig};
 use medisim_sim::ObjectiveKind;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct SearchArgs {
+    /// Whose programs: medisim (hospital policies, the default) or panel (the panel's payment
+    /// programs, for the net monetary benefit at --wtp).
+    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
+    /// panel: the configuration as TOML (every key defaults).
+    #[arg(long, value_name = "FILE")]
+    params: Option<PathBuf>,
+    /// panel: a Markov disease model as TOML (default: the built-in retinopathy model).
+    #[arg(long, value_name = "FILE")]
+    disease: Option<PathBuf>,
+    /// panel: willingness to pay per QALY, dollars [config default: 50000].
+    #[arg(long)]
+    wtp: Option<f64>,
+    /// panel: simulated panels per search seed [config default: 100].
+    #[arg(long)]
+    panel_runs: Option<u64>,
     /// welfare, profit or mixed.
     #[arg(long)]
     objective: Option<ObjectiveKind>,
@@ -121,6 +137,16 @@ fn bar(iterations: u32) -> Bar {
 }
 
 pub fn search(a: &SearchArgs) -> Result<bool> {
+    let (out, resume, c) = settings(a)?;
+    match c.model {
+        Searched::Medisim => hospital_search(a, &out, resume, &c),
+        Searched::Panel => panel_search(a, &out, resume, &c),
+    }
+}
+
+/// The run directory, whether the run resumes, and its settings: the directory's own when it
+/// resumes, else the config file's with the flags over them.
+fn settings(a: &SearchArgs) -> Result<(PathBuf, bool, SearchConfig)> {
     let (out, resume) = match &a.resume {
         Some(dir) => (dir.clone(), true),
         None => (a.out.clone(), false),
@@ -150,6 +176,21 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         }
     };
     if !resume {
+        match a.model.as_deref() {
+            None => {}
+            Some("medisim") => c.model = Searched::Medisim,
+            Some("panel") => c.model = Searched::Panel,
+            Some(m) => anyhow::bail!(
+                "--model {m}: search evolves the programs of medisim (hospital policies) or \
+                 panel (payment programs)"
+            ),
+        }
+        if let Some(v) = a.wtp {
+            c.panel.wtp = v;
+        }
+        if let Some(v) = a.panel_runs {
+            c.panel.runs = v;
+        }
         if let Some(v) = a.objective {
             c.objective = v;
         }
@@ -221,7 +262,41 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         if a.no_offline_priors {
             c.offline_priors = false;
         }
+        refuse_foreign(a, c.model)?;
+        c.validate()?;
     }
+    Ok((out, resume, c))
+}
+
+/// Flags of the other model's search are refused by name, not ignored.
+fn refuse_foreign(a: &SearchArgs, model: Searched) -> Result<()> {
+    let (panel_flags, medisim_flags) = (
+        [
+            ("--params", a.params.is_some()),
+            ("--disease", a.disease.is_some()),
+            ("--wtp", a.wtp.is_some()),
+            ("--panel-runs", a.panel_runs.is_some()),
+        ],
+        [
+            ("--scenario", a.scenario.is_some()),
+            ("--objective", a.objective.is_some()),
+            ("--horizon", a.horizon.is_some()),
+            ("--ablation", a.ablation),
+        ],
+    );
+    let (foreign, model) = match model {
+        Searched::Medisim => (panel_flags, "a panel search (--model panel)"),
+        Searched::Panel => (medisim_flags, "Medi-Sim's search"),
+    };
+    if let Some((flag, _)) = foreign.iter().find(|(_, given)| *given) {
+        anyhow::bail!("{flag} belongs to {model}");
+    }
+    Ok(())
+}
+
+/// Medi-Sim's search (L3), or its warm-start ablation.
+fn hospital_search(a: &SearchArgs, out: &Path, resume: bool, c: &SearchConfig) -> Result<bool> {
+    let (out, c) = (out.to_path_buf(), c.clone());
     let scenario = if resume {
         // A run resumes in the world it started in (older runs without the file: built-in).
         let saved = out.join(medisim_search::search::SCENARIO_FILE);
@@ -253,10 +328,72 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
     let pb = bar(c.iterations);
     let o = run_search(&c, &scenario, &out, resume, None, &pb)?;
     pb.0.finish();
-    write_trace(&out, &c, &o)?;
+    write_trace(&out, &name_of(&c.objective), &o)?;
     say!("held-out seeds {:?}:", c.test_seeds);
     say_raw!("{}", medisim_search::table_text(&o.table));
     say!("{}", rerun_hint(&out, &c.test_seeds));
+    tell(&out, &o)?;
+    Ok(true)
+}
+
+/// The panel's payment-program search: the world from --params and --disease (or the run
+/// directory's when it resumes).
+fn panel_search(a: &SearchArgs, out: &Path, resume: bool, c: &SearchConfig) -> Result<bool> {
+    use medisim_panel::model::{Panel, PanelScenario};
+    use medisim_search::domain::Domain as _;
+    use medisim_search::panel::PanelPayer;
+    let scenario = if resume {
+        let saved = out.join(medisim_search::search::SCENARIO_FILE);
+        let text = medisim_core::input::read_settings(&saved, "a panel scenario")?;
+        PanelScenario::from_toml(&text, &saved.display().to_string())?
+    } else {
+        let args = crate::house::ModelArgs {
+            model: "panel".into(),
+            params: a.params.clone(),
+            disease: a.disease.clone(),
+        };
+        let inputs = args.inputs(medisim_experiments::Options::paper(), None, &[])?;
+        let s = medisim_experiments::house::setting(&Panel, &inputs)?.scenario;
+        s.check_read()?;
+        s
+    };
+    let domain = PanelPayer::new(c, &scenario)?;
+    let pb = bar(c.iterations);
+    let place = medisim_search::search::Place {
+        out,
+        resume,
+        stop_after: None,
+    };
+    let o = medisim_search::search::search(
+        &domain,
+        c,
+        &scenario,
+        place,
+        &pb,
+        &medisim_search::evaluate::Local,
+    )?;
+    pb.0.finish();
+    write_trace(out, &domain.objective_name(c), &o)?;
+    say!(
+        "held-out seeds {:?} ({} panels each; per patient, at {} per QALY):",
+        c.test_seeds,
+        c.panel.runs,
+        medisim_core::text::number(c.panel.wtp)
+    );
+    say_raw!("{}", domain.table_text(&o.table));
+    say!(
+        "the searched program is {}: `medisim run --model panel --policy {}` (with the same \
+         --params and --disease) runs it on the configuration's runs",
+        out.join("best.policy").display(),
+        out.join("best.policy").display()
+    );
+    tell(out, &o)?;
+    Ok(true)
+}
+
+/// What every search prints after its table: the running-best updates, the model calls, what
+/// was not evaluated and what it cost.
+fn tell(out: &Path, o: &medisim_search::search::SearchOutcome) -> Result<()> {
     say!("running-best updates: {}", o.updates.len());
     for u in &o.updates {
         say!(
@@ -296,13 +433,13 @@ pub fn search(a: &SearchArgs) -> Result<bool> {
         o.total_seconds,
         out.display()
     );
-    Ok(true)
+    Ok(())
 }
 
 /// Figures 11 and 18: the running-best trace beside the trace.csv it is drawn from.
 fn write_trace(
     out: &Path,
-    c: &SearchConfig,
+    objective: &str,
     o: &medisim_search::search::SearchOutcome,
 ) -> Result<()> {
     let points: Vec<(f64, Option<f64>, f64)> = o
@@ -316,7 +453,7 @@ fn write_trace(
             )
         })
         .collect();
-    let title = format!("running best, {} objective", name_of(&c.objective));
+    let title = format!("running best, {objective} objective");
     medisim_core::write_atomic(
         &out.join("trace.svg"),
         medisim_experiments::plots::running_best(&title, &points).as_bytes(),
@@ -340,7 +477,7 @@ pub fn ensure_l3(dir: &Path, scenario: &medisim_sim::Scenario) -> Result<()> {
     pb.set_prefix("L3");
     let o = run_search(&c, scenario, dir, resume, None, &pb)?;
     pb.0.finish_and_clear();
-    write_trace(dir, &c, &o)
+    write_trace(dir, &name_of(&c.objective), &o)
 }
 
 /// The search codes by argmax (paper Appendix C) where `medisim run` codes by softmax, as L1 and

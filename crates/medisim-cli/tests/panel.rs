@@ -282,3 +282,57 @@ fn payment_programs_check_hash_and_run_through_both_commands() {
         text(&out.stderr)
     );
 }
+
+/// `search --model panel` evolves payment programs: the table compares the searched program
+/// with the shipped ones on held-out seeds, the best program checks and runs, the run resumes
+/// from its directory, and flags of the other search are refused by name.
+#[test]
+fn a_payment_search_runs_resumes_and_refuses_the_hospital_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    let out = out.to_str().unwrap();
+    let args = [
+        "search",
+        "--model",
+        "panel",
+        "--iterations",
+        "6",
+        "--panel-runs",
+        "4",
+        "--wtp",
+        "20000",
+        "--out",
+        out,
+    ];
+    let told = text(&succeeds(&args).stdout);
+    for method in [
+        "searched",
+        "best_warm_start",
+        "fee_for_service",
+        "capitation",
+        "blended",
+    ] {
+        assert!(told.contains(method), "{told}");
+    }
+    assert!(told.contains("at 20000 per QALY"), "{told}");
+    let best = format!("{out}/best.policy");
+    succeeds(&["check", &best]);
+    succeeds(&[
+        "run", "--model", "panel", "--seeds", "0..2", "--policy", &best,
+    ]);
+    let again = text(&succeeds(&["search", "--resume", out]).stdout);
+    assert!(again.contains("0 rollouts simulated"), "{again}");
+    for (flag, value) in [("--objective", "profit"), ("--horizon", "30")] {
+        let o = medisim(&["search", "--model", "panel", flag, value, "--out", out]);
+        assert!(!o.status.success());
+        assert!(text(&o.stderr).contains(&format!("{flag} belongs to Medi-Sim")));
+    }
+    let o = medisim(&["search", "--wtp", "1", "--out", out]);
+    assert!(text(&o.stderr).contains("--wtp belongs to a panel search"));
+    let o = medisim(&["search", "--model", "panel", "--wtp", "-5", "--out", out]);
+    assert!(
+        text(&o.stderr).contains("`panel.wtp`"),
+        "{}",
+        text(&o.stderr)
+    );
+}

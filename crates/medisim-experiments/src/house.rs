@@ -504,6 +504,15 @@ pub struct RunOutput {
     pub table: Table,
 }
 
+/// The schema a policy source is checked against, by the `kind` its header declares: a panel
+/// payment program's, or Medi-Sim's hospital schema (whose checker names a wrong kind).
+pub fn schema_for(src: &str) -> &'static std::sync::Arc<medisim_dsl::Schema> {
+    match medisim_dsl::declared_kind(src) {
+        Some(kind) if kind == medisim_panel::program::KIND => medisim_panel::program::schema(),
+        _ => medisim_sim::hospital(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,6 +54,45 @@ impl PanelScenario {
         })
     }
 
+    /// The scenario as one TOML document: the configuration, and a Markov disease model under
+    /// `[disease]` (what a search's run directory keeps to resume in the same world).
+    pub fn to_toml(&self) -> String {
+        let mut text = toml::to_string(&self.config).unwrap_or_default();
+        if let Some(d) = &self.disease {
+            let mut doc = toml::Table::new();
+            doc.insert(
+                "disease".into(),
+                toml::Value::try_from(d).unwrap_or(toml::Value::Table(Default::default())),
+            );
+            text.push('\n');
+            text.push_str(&toml::to_string(&doc).unwrap_or_default());
+        }
+        text
+    }
+
+    /// Read what [`PanelScenario::to_toml`] writes, checked whole.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, PanelError> {
+        let parse = |message: String| PanelError::Parse {
+            origin: origin.into(),
+            message,
+        };
+        let mut doc: toml::Table = medisim_core::input::from_toml(text).map_err(parse)?;
+        let disease = match doc.remove("disease") {
+            Some(d) => {
+                let d = toml::to_string(&d).map_err(|e| parse(e.to_string()))?;
+                Some(MarkovFile::from_toml(&d, &format!("{origin} [disease]"))?)
+            }
+            None => None,
+        };
+        let config = toml::to_string(&doc).map_err(|e| parse(e.to_string()))?;
+        let scenario = PanelScenario {
+            config: PanelConfig::from_toml(&config, origin)?,
+            disease,
+        };
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
     /// The scenario checked whole: the configuration against its disease model.
     pub fn validate(&self) -> Result<(), PanelError> {
         self.config.validate(self.disease_model()?.as_ref())
@@ -246,5 +285,35 @@ mod tests {
             disease: None,
         };
         assert_eq!(Panel.scenario_key(&more), Panel.scenario_key(&s));
+    }
+
+    /// A scenario with a Markov file reads back as written; a bad disease table is refused
+    /// with the file named.
+    #[test]
+    fn a_scenario_with_its_disease_model_reads_back_whole() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/diabetic-kidney.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let s = PanelScenario {
+            config: PanelConfig {
+                patients: 7,
+                ..Default::default()
+            },
+            disease: Some(MarkovFile::from_toml(&text, path).unwrap()),
+        };
+        let back = PanelScenario::from_toml(&s.to_toml(), "run/scenario.toml").unwrap();
+        assert_eq!(back, s);
+        let plain = PanelScenario::default();
+        assert_eq!(
+            PanelScenario::from_toml(&plain.to_toml(), "x").unwrap(),
+            plain
+        );
+        let broken = s.to_toml().replace("[disease]", "[disease]\nbogus = 1");
+        let e = PanelScenario::from_toml(&broken, "run/scenario.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("run/scenario.toml [disease]") && e.contains("bogus"),
+            "{e}"
+        );
     }
 }

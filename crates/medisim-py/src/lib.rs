@@ -44,7 +44,7 @@ fn value_error(e: impl std::fmt::Display) -> PyErr {
 #[pyfunction]
 #[pyo3(signature = (source, origin = "<string>"))]
 fn check(source: &str, origin: &str) -> PyResult<String> {
-    let out = medisim_sim::check_source(source);
+    let out = medisim_dsl::check_source(medisim_experiments::house::schema_for(source), source);
     let diagnostics: Vec<serde_json::Value> = out
         .diagnostics
         .iter()
@@ -698,33 +698,108 @@ impl medisim_search::evaluate::Backend<medisim_sim::MediSim> for PyBackend {
 /// A policy search (the offline operator) into `out`: JSON with the held-out table (one row
 /// per method), the best policy's text and hash, and the running-best updates. `evaluate`, if
 /// given, simulates each evaluation instead of this process (same signature as [`evaluate`]).
+/// `model = "panel"` searches the panel's payment programs for the net monetary benefit at
+/// `wtp` (`params`, `fixed` and `disease` as for [`run_model`]).
 #[pyfunction]
-#[pyo3(signature = (out, objective = "mixed", seed = 0, iterations = None, evaluate = None))]
+#[pyo3(signature = (out, objective = None, seed = 0, iterations = None, evaluate = None,
+                    model = "medisim", params = None, disease = None, fixed = Vec::new(),
+                    wtp = None, panel_runs = None))]
+#[allow(clippy::too_many_arguments)]
 fn search(
     py: Python<'_>,
     out: &str,
-    objective: &str,
+    objective: Option<&str>,
     seed: u64,
     iterations: Option<u32>,
     evaluate: Option<Py<PyAny>>,
+    model: &str,
+    params: Option<&str>,
+    disease: Option<&str>,
+    fixed: Vec<String>,
+    wtp: Option<f64>,
+    panel_runs: Option<u64>,
 ) -> PyResult<String> {
-    let objective: ObjectiveKind = objective.parse().map_err(value_error)?;
+    use medisim_search::config::Searched;
     let mut c = medisim_search::SearchConfig {
-        objective,
         seed,
         ..medisim_search::SearchConfig::default()
     };
     if let Some(n) = iterations {
         c.iterations = n;
     }
+    let panel = match model {
+        "medisim" => false,
+        "panel" => true,
+        m => {
+            return Err(value_error(format!(
+                "model `{m}`: search evolves the programs of medisim or panel"
+            )))
+        }
+    };
     let out = std::path::PathBuf::from(out);
     let pb = progress_bar(0);
-    let backend: Box<dyn medisim_search::evaluate::Backend<medisim_sim::MediSim>> = match evaluate {
-        Some(f) => Box::new(PyBackend(f)),
-        None => Box::new(medisim_search::evaluate::Local),
-    };
-    let o = py
-        .allow_threads(|| {
+    let o = if panel {
+        let given = [
+            ("objective", objective.is_some()),
+            ("evaluate", evaluate.is_some()),
+        ];
+        if let Some((name, _)) = given.iter().find(|(_, g)| *g) {
+            return Err(value_error(format!(
+                "{name} belongs to Medi-Sim's search; the panel's is for the net monetary \
+                 benefit at wtp"
+            )));
+        }
+        c.model = Searched::Panel;
+        if let Some(v) = wtp {
+            c.panel.wtp = v;
+        }
+        if let Some(v) = panel_runs {
+            c.panel.runs = v;
+        }
+        c.validate().map_err(value_error)?;
+        let inputs = house_inputs("panel", None, None, None, 200, params, disease, fixed)?;
+        let scenario = medisim_experiments::house::setting(&medisim_panel::model::Panel, &inputs)
+            .map_err(value_error)?
+            .scenario;
+        let domain = medisim_search::panel::PanelPayer::new(&c, &scenario).map_err(value_error)?;
+        let place = medisim_search::search::Place {
+            out: &out,
+            resume: false,
+            stop_after: None,
+        };
+        py.allow_threads(|| {
+            medisim_search::search::search(
+                &domain,
+                &c,
+                &scenario,
+                place,
+                &pb,
+                &medisim_search::evaluate::Local,
+            )
+        })
+        .map_err(value_error)?
+    } else {
+        let given = [
+            ("params", params.is_some()),
+            ("disease", disease.is_some()),
+            ("wtp", wtp.is_some()),
+            ("panel_runs", panel_runs.is_some()),
+        ];
+        if let Some((name, _)) = given.iter().find(|(_, g)| *g) {
+            return Err(value_error(format!(
+                "{name} belongs to the panel's search (model=\"panel\")"
+            )));
+        }
+        c.objective = objective
+            .unwrap_or("mixed")
+            .parse::<ObjectiveKind>()
+            .map_err(value_error)?;
+        let backend: Box<dyn medisim_search::evaluate::Backend<medisim_sim::MediSim>> =
+            match evaluate {
+                Some(f) => Box::new(PyBackend(f)),
+                None => Box::new(medisim_search::evaluate::Local),
+            };
+        py.allow_threads(|| {
             medisim_search::run_search_with(
                 &c,
                 &Scenario::default(),
@@ -735,7 +810,8 @@ fn search(
                 backend.as_ref(),
             )
         })
-        .map_err(value_error)?;
+        .map_err(value_error)?
+    };
     let table: Vec<serde_json::Value> = o
         .table
         .iter()

@@ -163,9 +163,49 @@ impl Default for LlmConfig {
     }
 }
 
+/// Which model's programs a search evolves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Searched {
+    /// Medi-Sim's hospital policies (`policies/hospital.schema.toml`), for `objective`.
+    #[default]
+    Medisim,
+    /// The panel's payment programs (`policies/panel.schema.toml`), for the net monetary
+    /// benefit of `[panel]`.
+    Panel,
+}
+
+/// The panel's payment search: what a QALY is worth to the payer and how many simulated panels
+/// one search seed stands for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PanelSearch {
+    /// Willingness to pay per QALY, dollars: $50,000, the conventional US threshold (Neumann,
+    /// Cohen and Weinstein 2014, *N. Engl. J. Med.* 371).
+    pub wtp: f64,
+    /// Panels (runs) averaged per search seed.
+    pub runs: u64,
+}
+
+impl Default for PanelSearch {
+    fn default() -> Self {
+        PanelSearch {
+            wtp: 50_000.0,
+            runs: 100,
+        }
+    }
+}
+
+/// Most panels one search seed stands for (`panel.runs`).
+pub const MAX_PANEL_RUNS: u64 = 10_000;
+/// Largest willingness to pay per QALY a panel search takes.
+pub const MAX_WTP: f64 = 1e9;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SearchConfig {
+    /// Which model's programs are searched.
+    pub model: Searched,
     pub objective: ObjectiveKind,
     /// Directory of warm-start `.policy` files; empty means the shipped nine-policy library.
     pub library: String,
@@ -201,6 +241,8 @@ pub struct SearchConfig {
     /// published results were made without it.
     pub novelty_by_behaviour: bool,
     pub llm: LlmConfig,
+    /// The panel's objective and runs (read when `model = "panel"`).
+    pub panel: PanelSearch,
 }
 
 impl LlmConfig {
@@ -252,6 +294,8 @@ impl Default for SearchConfig {
             offline_priors: true,
             novelty_by_behaviour: false,
             llm: LlmConfig::default(),
+            model: Searched::Medisim,
+            panel: PanelSearch::default(),
         }
     }
 }
@@ -324,6 +368,7 @@ impl SearchConfig {
             ),
             ("llm.retries", u64::from(self.llm.retries), 0, 20),
             ("llm.backoff_ms", self.llm.backoff_ms, 0, 60_000),
+            ("panel.runs", self.panel.runs, 1, MAX_PANEL_RUNS),
         ] {
             if !(lo..=hi).contains(&v) {
                 return bad(key, &format!("must be in [{lo}, {hi}], got {v}"));
@@ -340,6 +385,16 @@ impl SearchConfig {
                     &format!("needs between 1 and {MAX_SEEDS} seeds, got {}", seeds.len()),
                 );
             }
+        }
+        if !(0.0..=MAX_WTP).contains(&self.panel.wtp) {
+            return bad(
+                "panel.wtp",
+                &format!(
+                    "must be in [0, {}] dollars per QALY, got {}",
+                    medisim_core::text::number(MAX_WTP),
+                    medisim_core::text::number(self.panel.wtp)
+                ),
+            );
         }
         if self.migration_interval == 0 {
             return bad("migration_interval", "must be at least 1");
@@ -409,7 +464,9 @@ mod tests {
     fn the_defaults_are_valid_and_each_bad_setting_names_its_key() {
         assert!(SearchConfig::default().validate().is_ok());
         type Spoil = fn(&mut SearchConfig);
-        let cases: [(&str, Spoil); 10] = [
+        let cases: [(&str, Spoil); 12] = [
+            ("panel.wtp", |c| c.panel.wtp = f64::NAN),
+            ("panel.runs", |c| c.panel.runs = 0),
             ("islands", |c| c.islands = 0),
             ("screen_tolerance", |c| c.screen_tolerance = f64::NAN),
             ("archive_upcoding_bins", |c| {

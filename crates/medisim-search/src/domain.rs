@@ -13,11 +13,14 @@ use medisim_dsl::schema::Schema;
 use medisim_dsl::Policy;
 use rand_pcg::Pcg64;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The scenario type of a domain's model.
 pub type ScenarioOf<D> = <<D as Domain>::Model as Model>::Scenario;
+/// The policy type of a domain's model.
+pub type PolicyOf<D> = <<D as Domain>::Model as Model>::Policy;
 /// The run specification of a domain's model.
 pub type SpecOf<D> = RunSpec<<<D as Domain>::Model as Model>::Settings>;
 
@@ -60,9 +63,13 @@ pub struct Brief {
 /// A model the search can search: it runs programs of the policy language and says how an
 /// evaluation ranks, what it shows and how the offline operator edits a program.
 pub trait Domain: Sync {
-    type Model: Model<Policy = Policy>;
+    type Model: Model;
 
     fn model(&self) -> &Self::Model;
+
+    /// The model's policy for a checked program of [`Domain::schema`] (for Medi-Sim the program
+    /// itself; for the panel the payment program it resolves).
+    fn policy_of<'p>(&self, program: &'p Policy) -> Cow<'p, PolicyOf<Self>>;
 
     /// The schema programs are checked against: the prompt's language reference and the
     /// structured edit formats' JSON schema and grammar come from it.
@@ -84,6 +91,9 @@ pub trait Domain: Sync {
     /// The fitness that ranks an evaluation, and its metric's name.
     fn fitness(&self, summary: &Summaries) -> f64;
     fn fitness_name(&self) -> &'static str;
+
+    /// The objective's name, as the best program's name and the trace's title give it.
+    fn objective_name(&self, config: &SearchConfig) -> String;
 
     /// The metrics of the held-out table, of an update record and of a behaviour signature.
     fn table_metrics(&self) -> &'static [&'static str];

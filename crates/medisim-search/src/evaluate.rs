@@ -89,11 +89,12 @@ impl<'a, D: Domain> Evaluator<'a, D> {
         let start = std::time::Instant::now();
         let summary = self
             .backend
-            .run(model, &self.scenario, policy, &spec)
+            .run(model, &self.scenario, &self.domain.policy_of(policy), &spec)
             .map_err(anyhow::Error::msg)?;
         self.sim_seconds
             .set(self.sim_seconds.get() + start.elapsed().as_secs_f64());
-        self.rollouts.set(self.rollouts.get() + seeds.len() as u64);
+        self.rollouts
+            .set(self.rollouts.get() + spec.seeds.len() as u64);
         let e = Eval {
             fitness: self.domain.fitness(&summary),
             summary,

@@ -12,11 +12,15 @@ use crate::store::Eval;
 use anyhow::Result;
 use medisim_core::progress::Progress;
 use medisim_core::{Metric as _, Summaries};
+use medisim_dsl::ast::{BinOp, Expr};
 use medisim_dsl::schema::Schema;
-use medisim_dsl::Policy;
+use medisim_dsl::{FieldId, Policy};
 use medisim_sim::scenario::CodingMode;
+use medisim_sim::schema::{Field, Scope};
 use medisim_sim::{MediSim, Metric, ObjectiveKind, Scenario};
+use rand::Rng;
 use rand_pcg::Pcg64;
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -29,6 +33,10 @@ impl Domain for Hospital {
 
     fn model(&self) -> &MediSim {
         &MediSim
+    }
+
+    fn policy_of<'p>(&self, program: &'p Policy) -> Cow<'p, Policy> {
+        Cow::Borrowed(program)
     }
 
     fn schema(&self) -> &'static Arc<Schema> {
@@ -65,6 +73,10 @@ impl Domain for Hospital {
 
     fn fitness_name(&self) -> &'static str {
         Metric::Fitness.name()
+    }
+
+    fn objective_name(&self, config: &SearchConfig) -> String {
+        config.objective.name().to_string()
     }
 
     fn table_metrics(&self) -> &'static [&'static str] {
@@ -267,16 +279,133 @@ fn offline_child(
     rng: &mut Pcg64,
 ) -> (Policy, String) {
     let focus = if config.offline_priors {
-        offline::Focus::from_diagnostics(
+        focus(
             parent.eval.mean(Metric::UpcodingRate),
             parent.eval.mean(Metric::RejectionRate),
             parent.eval.mean(Metric::DeferralRate),
         )
     } else {
-        offline::Focus::uninformed()
+        offline::Focus::uninformed(Field::ALL.len())
     };
-    let (child, edit) = offline::propose(&parent.policy, &inspiration.policy, &focus, rng);
+    let (child, edit) = offline::propose(
+        &HospitalWords,
+        &parent.policy,
+        &inspiration.policy,
+        &focus,
+        rng,
+    );
     (child, edit.name().to_string())
+}
+
+/// Up-coding draws edits to the coding rule; rejection and deferral to the triage rules.
+pub fn focus(upcoding: f64, rejection: f64, deferral: f64) -> offline::Focus {
+    let mut f = offline::Focus::even(Field::ALL.len());
+    f.weights[Field::CandidateScore as usize] += 100.0 * upcoding.max(0.0);
+    for t in [Field::TriageAccept, Field::TriageDefer] {
+        f.weights[t as usize] += 40.0 * rejection.max(0.0) + 5.0 * deferral.max(0.0);
+    }
+    f
+}
+
+/// What the offline edits know of hospital programs: the features' typical ranges, the
+/// levers' steps, and the coding-gap veto of the paper's Listings 3 and 4.
+pub struct HospitalWords;
+
+impl offline::Vocabulary for HospitalWords {
+    fn schema(&self) -> &Schema {
+        medisim_sim::hospital()
+    }
+
+    fn typical(&self, feature: &str) -> (f64, f64) {
+        typical(feature)
+    }
+
+    fn step(&self, field: FieldId) -> f64 {
+        step(Field::ALL[field.index()])
+    }
+
+    /// The admin levers but the bed counts (a clip of a count is a fixed count).
+    fn clip_fields(&self) -> Vec<FieldId> {
+        Field::in_scope(Scope::Admin)
+            .filter(|f| !matches!(f, Field::TotalCapacity | Field::FlexPool))
+            .map(Field::id)
+            .collect()
+    }
+
+    /// The coding-gap idiom (Listings 3, 4): a hard veto above a gap threshold.
+    fn idiom(&self, field: FieldId, base: &Expr, idioms: bool, rng: &mut Pcg64) -> Option<Expr> {
+        if field != Field::CandidateScore.id() || !idioms || !rng.gen_bool(0.5) {
+            return None;
+        }
+        use offline::build::{bin, call, name, num};
+        let veto = call(
+            "I",
+            vec![bin(
+                BinOp::Gt,
+                name("coding_gap"),
+                num(0.2 * rng.gen::<f64>()),
+            )],
+        );
+        Some(bin(
+            BinOp::Sub,
+            base.clone(),
+            bin(BinOp::Mul, num(100.0), veto),
+        ))
+    }
+
+    /// Sometimes a large indicator on the coding score: a veto, as the listings write them.
+    fn indicator_size(&self, field: FieldId, rng: &mut Pcg64) -> f64 {
+        if field == Field::CandidateScore.id() && rng.gen_bool(0.3) {
+            100.0
+        } else {
+            self.step(field) * (0.5 + rng.gen::<f64>())
+        }
+    }
+
+    fn valid(&self, p: &Policy) -> bool {
+        offline::checks(medisim_sim::hospital(), p)
+    }
+}
+
+/// Typical range of a feature, for indicator thresholds.
+fn typical(feature: &str) -> (f64, f64) {
+    match feature {
+        "queue_total" => (0.0, 30.0),
+        "queue_max" => (0.0, 8.0),
+        "wbar" => (0.0, 4.0),
+        "rbar" => (0.0, 0.2),
+        "utilization" => (0.3, 1.0),
+        "funds" => (-500.0, 3000.0),
+        "profit_last" => (-20.0, 40.0),
+        "current_total_capacity" => (8.0, 14.0),
+        "current_flex_pool" => (0.0, 3.0),
+        "reputation" => (0.5, 0.9),
+        "period" => (1.0, 200.0),
+        "wait" => (0.0, 5.0),
+        "tolerance" => (1.0, 8.0),
+        "coding_gap" => (0.0, 0.35),
+        "upcode_gain" | "upcode_pressure" | "audit_penalty" => (0.0, 2.0),
+        "ethics_pressure" => (0.0, 1.5),
+        "base_effort" => (1.2, 3.3),
+        "margin_pressure" | "kpi_gaming_pressure" => (-0.4, 0.4),
+        "effort_quality_pressure" => (-0.8, 1.0),
+        "bonus_pressure" => (0.0, 3.0),
+        "accept_threshold" | "defer_threshold" => (1.0, 2.0),
+        _ => (0.0, 1.0),
+    }
+}
+
+/// Size of a typical additive step for a field.
+fn step(field: Field) -> f64 {
+    match field {
+        Field::Alpha | Field::Beta => 0.1,
+        Field::TotalCapacity | Field::FlexPool => 1.0,
+        Field::BonusPool | Field::Xi | Field::Kappa => 0.5,
+        Field::WH | Field::WW | Field::WRej | Field::WC => 0.2,
+        Field::Effort => 0.2,
+        Field::CandidateScore => 0.5,
+        _ => 0.1,
+    }
 }
 
 /// Table 1 style comparison on the held-out seeds.

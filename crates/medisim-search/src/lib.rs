@@ -23,6 +23,7 @@ pub mod evaluate;
 pub mod hospital;
 pub mod llm;
 pub mod offline;
+pub mod panel;
 pub mod search;
 pub mod store;
 

@@ -2,17 +2,19 @@
 //! printed and re-checked by the language; an edit that does not check (e.g. it would exceed
 //! the size guardrail) is retried, and the last resort is a constant perturbation, which
 //! always checks. So the operator never yields an invalid program.
+//!
+//! The edits read a program only through its schema; what they need to know of a model's
+//! language beyond it (a feature's typical range, a field's step, an idiom) is its
+//! [`Vocabulary`], which the search domain supplies.
 
-use medisim_dsl::ast::{BinOp, Expr, ExprKind, UnOp};
-use medisim_dsl::schema::Ty;
-use medisim_dsl::span::Span;
-use medisim_dsl::{fmt, Policy};
-use medisim_sim::check_source;
-use medisim_sim::schema::{hospital, Field, Scope};
+use medisim_dsl::ast::{BinOp, Expr, ExprKind};
+use medisim_dsl::schema::{Schema, Ty};
+use medisim_dsl::{fmt, FieldId, Policy};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
 use rand_pcg::Pcg64;
+use std::sync::Arc;
 
 /// The edits, named as they are recorded in the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -38,76 +40,81 @@ impl Edit {
     }
 }
 
-fn e(kind: ExprKind) -> Expr {
-    Expr::new(kind, Span::default())
-}
+/// Expressions built by hand, as the edits write them (no source spans).
+pub mod build {
+    use medisim_dsl::ast::{BinOp, Expr, ExprKind, UnOp};
+    use medisim_dsl::span::Span;
 
-fn num(v: f64) -> Expr {
-    let v = (v * 1e4).round() / 1e4;
-    if v < 0.0 {
-        e(ExprKind::Unary(UnOp::Neg, Box::new(e(ExprKind::Num(-v)))))
-    } else {
-        e(ExprKind::Num(v))
+    pub fn e(kind: ExprKind) -> Expr {
+        Expr::new(kind, Span::default())
+    }
+
+    /// A literal rounded to four decimals, negative ones as a negation.
+    pub fn num(v: f64) -> Expr {
+        let v = (v * 1e4).round() / 1e4;
+        if v < 0.0 {
+            e(ExprKind::Unary(UnOp::Neg, Box::new(e(ExprKind::Num(-v)))))
+        } else {
+            e(ExprKind::Num(v))
+        }
+    }
+
+    pub fn bin(op: BinOp, a: Expr, b: Expr) -> Expr {
+        e(ExprKind::Binary(op, Box::new(a), Box::new(b)))
+    }
+
+    pub fn call(name: &str, args: Vec<Expr>) -> Expr {
+        e(ExprKind::Call {
+            name: name.into(),
+            name_span: Span::default(),
+            args,
+        })
+    }
+
+    pub fn name(feature: &str) -> Expr {
+        e(ExprKind::Name(feature.into()))
     }
 }
 
-fn bin(op: BinOp, a: Expr, b: Expr) -> Expr {
-    e(ExprKind::Binary(op, Box::new(a), Box::new(b)))
-}
+use build::{bin, call, e, num};
 
-fn call(name: &str, args: Vec<Expr>) -> Expr {
-    e(ExprKind::Call {
-        name: name.into(),
-        name_span: Span::default(),
-        args,
-    })
-}
+/// What the edits know of a model's language beyond its schema.
+pub trait Vocabulary: Sync {
+    fn schema(&self) -> &Schema;
 
-/// Typical range of a feature, for indicator thresholds.
-fn typical(feature: &str) -> (f64, f64) {
-    match feature {
-        "queue_total" => (0.0, 30.0),
-        "queue_max" => (0.0, 8.0),
-        "wbar" => (0.0, 4.0),
-        "rbar" => (0.0, 0.2),
-        "utilization" => (0.3, 1.0),
-        "funds" => (-500.0, 3000.0),
-        "profit_last" => (-20.0, 40.0),
-        "current_total_capacity" => (8.0, 14.0),
-        "current_flex_pool" => (0.0, 3.0),
-        "reputation" => (0.5, 0.9),
-        "period" => (1.0, 200.0),
-        "wait" => (0.0, 5.0),
-        "tolerance" => (1.0, 8.0),
-        "coding_gap" => (0.0, 0.35),
-        "upcode_gain" | "upcode_pressure" | "audit_penalty" => (0.0, 2.0),
-        "ethics_pressure" => (0.0, 1.5),
-        "base_effort" => (1.2, 3.3),
-        "margin_pressure" | "kpi_gaming_pressure" => (-0.4, 0.4),
-        "effort_quality_pressure" => (-0.8, 1.0),
-        "bonus_pressure" => (0.0, 3.0),
-        "accept_threshold" | "defer_threshold" => (1.0, 2.0),
-        _ => (0.0, 1.0),
+    /// A feature's typical range, for indicator thresholds.
+    fn typical(&self, feature: &str) -> (f64, f64);
+
+    /// The size of a typical additive step for a field.
+    fn step(&self, field: FieldId) -> f64;
+
+    /// The fields a clip retune may bound.
+    fn clip_fields(&self) -> Vec<FieldId>;
+
+    /// An idiom of the domain's own programs to add to `field` in place of a generic indicator,
+    /// when the domain has one there and `idioms` allows it (drawing from `rng` only then).
+    fn idiom(
+        &self,
+        _field: FieldId,
+        _base: &Expr,
+        _idioms: bool,
+        _rng: &mut Pcg64,
+    ) -> Option<Expr> {
+        None
     }
-}
 
-/// Size of a typical additive step for a field.
-fn step(field: Field) -> f64 {
-    match field {
-        Field::Alpha | Field::Beta => 0.1,
-        Field::TotalCapacity | Field::FlexPool => 1.0,
-        Field::BonusPool | Field::Xi | Field::Kappa => 0.5,
-        Field::WH | Field::WW | Field::WRej | Field::WC => 0.2,
-        Field::Effort => 0.2,
-        Field::CandidateScore => 0.5,
-        _ => 0.1,
+    /// The weight of an indicator added to a numeric `field`.
+    fn indicator_size(&self, field: FieldId, rng: &mut Pcg64) -> f64 {
+        self.step(field) * (0.5 + rng.gen::<f64>())
     }
+
+    /// Whether the printed program checks against the schema (the guardrails included).
+    fn valid(&self, p: &Policy) -> bool;
 }
 
-fn numeric_features(scope: Scope) -> Vec<&'static str> {
-    let schema = hospital();
+fn numeric_features(schema: &Schema, scope: medisim_dsl::ScopeId) -> Vec<&str> {
     schema
-        .readable(scope.id())
+        .readable(scope)
         .into_iter()
         .filter(|name| schema.feature(name).is_some_and(|f| f.def.ty == Ty::Num))
         .collect()
@@ -160,62 +167,54 @@ fn first_comparison(x: &mut Expr) -> Option<&mut Expr> {
 }
 
 /// Which fields to edit more often: the diagnostics of the parent point at the channel under
-/// pressure (paper §1: the dashboard "guides policy search"). Weights in [`Field`] order.
-/// `idioms` allows the domain idioms of the paper's listings (the coding-gap veto); with it off
-/// and uniform weights the operator carries no prior about where the good programs are.
+/// pressure (paper §1: the dashboard "guides policy search"). Weights by [`FieldId`] index.
+/// `idioms` allows the domain's idioms ([`Vocabulary::idiom`]); with it off and uniform weights
+/// the operator carries no prior about where the good programs are.
 #[derive(Clone, Debug)]
 pub struct Focus {
-    pub weights: [f64; 16],
+    pub weights: Vec<f64>,
     pub idioms: bool,
 }
 
-impl Default for Focus {
-    fn default() -> Self {
-        Focus {
-            weights: [1.0; 16],
-            idioms: true,
-        }
-    }
-}
-
 impl Focus {
-    /// Up-coding draws edits to the coding rule; rejection and deferral to the triage rules.
-    pub fn from_diagnostics(upcoding: f64, rejection: f64, deferral: f64) -> Self {
-        let mut w = [1.0; 16];
-        w[Field::CandidateScore as usize] += 100.0 * upcoding.max(0.0);
-        for f in [Field::TriageAccept, Field::TriageDefer] {
-            w[f as usize] += 40.0 * rejection.max(0.0) + 5.0 * deferral.max(0.0);
-        }
+    /// Every one of `fields` fields equally likely, idioms allowed.
+    pub fn even(fields: usize) -> Self {
         Focus {
-            weights: w,
+            weights: vec![1.0; fields],
             idioms: true,
         }
     }
 
     /// Every field equally likely, no idioms: the operator without domain priors.
-    pub fn uninformed() -> Self {
+    pub fn uninformed(fields: usize) -> Self {
         Focus {
-            weights: [1.0; 16],
+            weights: vec![1.0; fields],
             idioms: false,
         }
     }
 
-    fn choose(&self, rng: &mut Pcg64) -> Field {
+    fn choose(&self, rng: &mut Pcg64) -> FieldId {
         let total: f64 = self.weights.iter().sum();
         let mut u = rng.gen::<f64>() * total;
-        for f in Field::ALL {
-            u -= self.weights[f as usize];
+        for (i, w) in self.weights.iter().enumerate() {
+            u -= w;
             if u <= 0.0 {
-                return f;
+                return FieldId(i as u16);
             }
         }
-        Field::CandidateScore
+        FieldId(self.weights.len().saturating_sub(1) as u16)
     }
 }
 
 /// Propose one child. `a` is the parent, `b` an inspiration (for crossover edits), `focus`
 /// weights the fields to edit.
-pub fn propose(a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> (Policy, Edit) {
+pub fn propose(
+    v: &dyn Vocabulary,
+    a: &Policy,
+    b: &Policy,
+    focus: &Focus,
+    rng: &mut Pcg64,
+) -> (Policy, Edit) {
     let edits = [
         (Edit::PerturbConstant, 35),
         (Edit::AddIndicator, 20),
@@ -229,16 +228,16 @@ pub fn propose(a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> (Polic
             .choose_weighted(rng, |x| x.1)
             .map(|x| x.0)
             .unwrap_or(Edit::PerturbConstant);
-        if let Some(child) = apply(edit, a, b, focus, rng) {
-            if valid(&child) && !child.same_behaviour(a) {
+        if let Some(child) = apply(v, edit, a, b, focus, rng) {
+            if v.valid(&child) && !child.same_behaviour(a) {
                 return (child, edit);
             }
         }
     }
     // A constant perturbation of a field with a literal always checks.
     for _ in 0..50 {
-        if let Some(child) = apply(Edit::PerturbConstant, a, b, focus, rng) {
-            if valid(&child) {
+        if let Some(child) = apply(v, Edit::PerturbConstant, a, b, focus, rng) {
+            if v.valid(&child) {
                 return (child, Edit::PerturbConstant);
             }
         }
@@ -247,60 +246,57 @@ pub fn propose(a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> (Polic
     (a.clone(), Edit::PerturbConstant)
 }
 
-/// Whether the printed program checks (the guardrails included).
-pub fn valid(p: &Policy) -> bool {
-    check_source(&fmt::policy_to_string(p)).policy.is_some()
+/// Whether `p`, printed, checks against `schema` (the guardrails included).
+pub fn checks(schema: &Arc<Schema>, p: &Policy) -> bool {
+    medisim_dsl::check_source(schema, &fmt::policy_to_string(p))
+        .policy
+        .is_some()
 }
 
-fn apply(edit: Edit, a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> Option<Policy> {
+fn apply(
+    v: &dyn Vocabulary,
+    edit: Edit,
+    a: &Policy,
+    b: &Policy,
+    focus: &Focus,
+    rng: &mut Pcg64,
+) -> Option<Policy> {
+    let schema = v.schema();
     let mut child = a.clone();
     match edit {
         Edit::PerturbConstant => {
             let mut f = focus.choose(rng);
             if count_nums(child.expr(f)) == 0 {
-                let fields: Vec<Field> = Field::ALL
-                    .into_iter()
+                let fields: Vec<FieldId> = schema
+                    .field_ids()
                     .filter(|f| count_nums(child.expr(*f)) > 0)
                     .collect();
                 f = *fields.choose(rng)?;
             }
             let mut x = child.expr(f).clone();
             let mut k = rng.gen_range(0..count_nums(&x));
-            let v = nth_num(&mut x, &mut k)?;
+            let c = nth_num(&mut x, &mut k)?;
             // Mostly small moves, sometimes large ones (a heavy tail).
             let sd = if rng.gen_bool(0.3) { 1.0 } else { 0.25 };
             let z: f64 = Normal::new(0.0, sd).ok()?.sample(rng);
-            *v = if v.abs() < 1e-9 {
-                (z.abs() * step(f)).max(0.01)
+            *c = if c.abs() < 1e-9 {
+                (z.abs() * v.step(f)).max(0.01)
             } else {
-                *v * z.exp()
+                *c * z.exp()
             };
-            *v = (*v * 1e4).round() / 1e4;
+            *c = (*c * 1e4).round() / 1e4;
             child.set(f, Some(x));
         }
         Edit::AddIndicator => {
             let f = focus.choose(rng);
-            let spec = f.spec();
-            if f == Field::CandidateScore && focus.idioms && rng.gen_bool(0.5) {
-                // The coding-gap idiom (Listings 3, 4): a hard veto above a gap threshold.
-                let thr = num(0.2 * rng.gen::<f64>());
-                let veto = call(
-                    "I",
-                    vec![bin(BinOp::Gt, e(ExprKind::Name("coding_gap".into())), thr)],
-                );
-                child.set(
-                    f,
-                    Some(bin(
-                        BinOp::Sub,
-                        child.expr(f).clone(),
-                        bin(BinOp::Mul, num(100.0), veto),
-                    )),
-                );
+            let spec = schema.field(f);
+            if let Some(x) = v.idiom(f, child.expr(f), focus.idioms, rng) {
+                child.set(f, Some(x));
                 return Some(child);
             }
-            let feats = numeric_features(Scope::of(spec.scope_id()));
+            let feats = numeric_features(schema, spec.scope_id());
             let feat = *feats.choose(rng)?;
-            let (lo, hi) = typical(feat);
+            let (lo, hi) = v.typical(feat);
             let thr = num(lo + (hi - lo) * rng.gen::<f64>());
             let cond = bin(
                 if rng.gen_bool(0.5) {
@@ -329,11 +325,7 @@ fn apply(edit: Edit, a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> 
                 }
                 x
             } else {
-                let size = if f == Field::CandidateScore && rng.gen_bool(0.3) {
-                    100.0
-                } else {
-                    step(f) * (0.5 + rng.gen::<f64>())
-                };
+                let size = v.indicator_size(f, rng);
                 bin(
                     sign,
                     base,
@@ -345,7 +337,7 @@ fn apply(edit: Edit, a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> 
         Edit::DropTerm => {
             let f = focus.choose(rng);
             let mut x = child.expr(f).clone();
-            let target = if f.spec().ty == Ty::Bool {
+            let target = if schema.field(f).ty == Ty::Bool {
                 match &mut first_comparison(&mut x)?.kind {
                     ExprKind::Binary(_, lhs, _) => lhs.as_mut(),
                     _ => return None,
@@ -380,12 +372,9 @@ fn apply(edit: Edit, a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> 
             child.set(f, Some(x));
         }
         Edit::RetuneClip => {
-            let admin: Vec<Field> = Field::in_scope(Scope::Admin)
-                .filter(|f| !matches!(f, Field::TotalCapacity | Field::FlexPool))
-                .collect();
-            let f = *admin.choose(rng)?;
+            let f = *v.clip_fields().choose(rng)?;
             let x = child.expr(f).clone();
-            let s = step(f);
+            let s = v.step(f);
             let new = match &x.kind {
                 ExprKind::Call { name, args, .. } if name == "clip" && args.len() == 3 => {
                     let mut args = args.clone();
@@ -396,8 +385,8 @@ fn apply(edit: Edit, a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> 
                     call("clip", args)
                 }
                 _ => {
-                    let centre = f.spec().project(
-                        medisim_dsl::compile::eval_reference(hospital(), &x, &[0.0; 64]).max(0.0),
+                    let centre = schema.field(f).project(
+                        medisim_dsl::compile::eval_reference(schema, &x, &[0.0; 64]).max(0.0),
                     );
                     let lo = (centre - s * (0.5 + rng.gen::<f64>())).max(0.0);
                     let hi = centre + s * (0.5 + rng.gen::<f64>());
@@ -411,7 +400,7 @@ fn apply(edit: Edit, a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> 
             child.set(f, Some(b.expr(f).clone()));
         }
         Edit::Recombine => {
-            for f in Field::ALL {
+            for f in schema.field_ids() {
                 if rng.gen_bool(0.5) {
                     child.set(f, Some(b.expr(f).clone()));
                 }
@@ -424,6 +413,7 @@ fn apply(edit: Edit, a: &Policy, b: &Policy, focus: &Focus, rng: &mut Pcg64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hospital::HospitalWords;
     use rand::SeedableRng;
 
     #[test]
@@ -447,13 +437,14 @@ mod tests {
         let mut parent = policies[0].clone();
         for i in 0..400 {
             let (child, edit) = propose(
+                &HospitalWords,
                 &parent,
                 &policies[i % policies.len()],
-                &Focus::default(),
+                &Focus::even(16),
                 &mut rng,
             );
             assert!(
-                valid(&child),
+                HospitalWords.valid(&child),
                 "{}: {}",
                 edit.name(),
                 fmt::policy_to_string(&child)

@@ -828,10 +828,10 @@ fn write_results<D: Domain>(
     let dir = RunDir::create(out)?;
     let atomic = |name: &str, bytes: &[u8]| dir.write(name, bytes);
     let mut best = o.best.policy.clone();
-    best.header.name = format!("searched_{}", config.objective.name());
+    let objective = domain.objective_name(config);
+    best.header.name = format!("searched_{objective}");
     best.header.description = Some(format!(
-        "Best validation candidate of a {}-objective search ({iterations} iterations).",
-        config.objective.name()
+        "Best validation candidate of a {objective}-objective search ({iterations} iterations)."
     ));
     atomic("best.policy", fmt::policy_to_string(&best).as_bytes())?;
     let mut result: serde_json::Map<String, serde_json::Value> = o

@@ -1,10 +1,12 @@
 //! The search is generic over the model: its loop, evaluator, store, LLM operator and the
 //! `Domain` trait name no Medi-Sim type (ARCHITECTURE.md's invariant for the crate). Medi-Sim
 //! reaches the search only through `hospital.rs` (and the modules that are Medi-Sim's by
-//! nature: its offline edits, its ablation, its settings).
+//! nature: its ablation, its settings); the offline edits read a program through its schema
+//! and the domain's vocabulary.
 
-const GENERIC: [&str; 5] = [
+const GENERIC: [&str; 6] = [
     "domain.rs",
+    "offline.rs",
     "search.rs",
     "evaluate.rs",
     "llm.rs",
