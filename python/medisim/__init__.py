@@ -539,7 +539,7 @@ def sweep(
     out: Union[None, str, os.PathLike] = None,
 ) -> Any:
     """``medisim sweep --model MODEL``: each ``"KEY=a:b:n"``, ``"KEY=a:b"`` or ``"KEY=v1,v2"``
-    over a design (``grid``, ``lhs:N``, ``sobol:N``), tidy: one row per design point × metric
+    over a design (``grid``, ``oneway``, ``lhs:N``, ``sobol:N``), tidy: one row per design point × metric
     (with ``replicates``, per design point × seed × metric), every swept key a column. Any
     model: ``params`` (TOML text or a dict of numbers) and ``disease`` as in :func:`run`;
     seeds default to 1..30 (the panel: its runs; games and contracts run once). ``out``: the
@@ -804,18 +804,20 @@ def panel_psa(
     wtp: Union[str, Iterable[float]] = "0:100000:21",
     config_toml: str = "",
     params: Optional[Dict[str, Any]] = None,
+    programs: Iterable[Union[str, os.PathLike, Policy]] = (),
 ) -> PanelPsa:
     """Probabilistic sensitivity analysis of a disease file (its ``[psa]`` table) under each
     payment arm (``ffs``, ``gc``, ``ffs-sr``, ``gc-sr``), the provider re-optimising in every
     draw: ``medisim panel psa --disease FILE --json``. ``params`` set the panel by key (``runs``,
-    ``patients``, ``provider.kind``, the shared-risk rates …)."""
+    ``patients``, ``provider.kind``, the shared-risk rates …). ``programs`` adds payment
+    programs (text, a path or a :class:`Policy`) as arms named by their headers."""
     origin = os.fspath(disease)
     with open(origin, encoding="utf-8") as f:
         text = f.read()
     r = json.loads(
         _native.panel_psa(text, origin, int(draws),
                           arms if isinstance(arms, str) else ",".join(arms), _wtp_spec(wtp),
-                          config_toml, _sets(params))
+                          config_toml, _sets(params), [_policy_text(p) for p in programs])
     )
     return PanelPsa(
         psa=_rows(r["psa"]),

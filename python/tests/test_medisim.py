@@ -640,3 +640,26 @@ def test_a_payment_search_is_the_same_call_with_model_panel(tmp_path):
         medisim.search(tmp_path / "q", objective="profit", model="panel")
     with pytest.raises(ValueError, match="wtp belongs to the panel"):
         medisim.search(tmp_path / "r", wtp=1.0)
+
+
+def test_payment_programs_are_psa_arms():
+    """``panel_psa(programs=...)`` adds payment programs as arms named by their headers; the
+    shipped fee-for-service program's rows are the ``ffs`` arm's, draw for draw."""
+    kidney = ROOT / "crates/medisim-panel/models/diabetic-kidney.toml"
+    programs = ROOT / "policies" / "panel"
+    r = medisim.panel_psa(kidney, draws=4, arms=["ffs"], wtp="50000", params={"runs": 5},
+                          programs=[programs / "fee-for-service.policy",
+                                    (programs / "blended.policy").read_text()])
+    psa = r.psa.pivot(index="draw", columns="strategy", values="cost")
+    assert list(psa.columns.sort_values()) == ["blended", "fee-for-service", "ffs"]
+    assert psa["ffs"].tolist() == psa["fee-for-service"].tolist()
+    assert psa["ffs"].tolist() != psa["blended"].tolist()
+
+
+def test_a_one_way_design_moves_one_key_at_a_time():
+    """``sweep(design="oneway")``: the base point, then each key alone over its values."""
+    t = medisim.sweep("margin=0.3,0.5", "outcomes.discount_costs=0,0.05", model="panel",
+                      design="oneway", seeds=range(5), metrics=["discounted_cost"])
+    pairs = list(zip(t["margin"], t["outcomes.discount_costs"]))
+    assert pairs == [(0.4, 0.03), (0.3, 0.03), (0.5, 0.03), (0.4, 0.0), (0.4, 0.05)]
+    assert t["mean"].iloc[3] > t["mean"].iloc[0] > t["mean"].iloc[4]

@@ -154,6 +154,10 @@ pub struct PsaArgs {
     /// arms at --reward-rate/--penalty-rate and --reference).
     #[arg(long, default_value = "ffs,gc")]
     arms: String,
+    /// A payment program as one more arm, named by its header (repeatable; `--arms ""` for
+    /// programs alone).
+    #[arg(long, value_name = "FILE")]
+    arm_policy: Vec<PathBuf>,
     /// Willingness to pay per QALY: lo:hi:n or v1,v2,… (dollars, ≥ 0).
     #[arg(long, default_value = "0:100000:21")]
     wtp: String,
@@ -365,7 +369,22 @@ fn psa(a: &PsaArgs) -> Result<bool> {
              (crates/medisim-panel/models/diabetic-kidney.toml has one)"
         );
     };
-    let arms = Arm::parse_list(&a.arms).map_err(|e| anyhow::anyhow!("--arms: {e}"))?;
+    let programs = a
+        .arm_policy
+        .iter()
+        .map(|p| {
+            let text = medisim_core::input::read_text(
+                p,
+                medisim_dsl::schema::MAX_SOURCE_BYTES as u64,
+                "a payment program",
+            )?;
+            medisim_experiments::house::payment_program(&medisim_experiments::house::Text {
+                text,
+                origin: p.display().to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let arms = Arm::with_programs(&a.arms, programs).map_err(|e| anyhow::anyhow!("--arms: {e}"))?;
     let wtp = medisim_core::cea::wtp_grid(&a.wtp).map_err(|e| anyhow::anyhow!("--wtp {e}"))?;
     let cfg = &scenario.config;
     psa::check(file, cfg, &arms, a.draws)?;
@@ -375,7 +394,7 @@ fn psa(a: &PsaArgs) -> Result<bool> {
     };
     let setting = {
         use medisim_core::Model as _;
-        let names: Vec<&str> = arms.iter().map(|x| x.name()).collect();
+        let names: Vec<String> = arms.iter().map(Arm::key).collect();
         format!(
             "{}\narms {}",
             medisim_panel::Panel.scenario_key(&scenario),

@@ -20,8 +20,9 @@ pub struct SweepArgs {
     /// `retinopathy.macular_edema_cost`, `benchmark`, `gamma`). Repeat for more keys.
     #[arg(long = "set", value_name = "KEY=VALUES", required = true)]
     set: Vec<String>,
-    /// grid (every combination), lhs:N (N Latin-hypercube points) or sobol:N (N (d + 2)
-    /// points, and each metric's Sobol' indices).
+    /// grid (every combination), oneway (each key over its values, the others at their base:
+    /// a tornado per metric), lhs:N (N Latin-hypercube points) or sobol:N (N (d + 2) points,
+    /// and each metric's Sobol' indices).
     #[arg(long, default_value = "grid")]
     design: String,
     /// The sampled designs' random stream (lhs and sobol; a grid draws nothing) [default: 1].
@@ -77,8 +78,11 @@ pub fn sweep(a: &SweepArgs) -> Result<bool> {
         ],
     )?;
     let design = SweepDesign::parse(&a.design)?;
-    if design == SweepDesign::Grid && a.design_seed.is_some() {
-        bail!("--design-seed seeds a sampled design (lhs:N, sobol:N); a grid draws nothing");
+    if matches!(design, SweepDesign::Grid | SweepDesign::OneWay) && a.design_seed.is_some() {
+        bail!(
+            "--design-seed seeds a sampled design (lhs:N, sobol:N); a grid or a one-way design \
+             draws nothing"
+        );
     }
     let req = SweepRequest {
         sets: a.set.clone(),

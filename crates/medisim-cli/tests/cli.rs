@@ -770,7 +770,7 @@ fn sweep_writes_tidy_csv_and_parquet_and_resumes() {
         );
     }
     let bad = medisim(&["sweep", "--set", "care.nu=0.1:0.2", "--design", "lhs:x"]);
-    assert!(text(&bad.stderr).contains("expected grid, lhs:N with N in 1..=100000"));
+    assert!(text(&bad.stderr).contains("expected grid, oneway, lhs:N with N in 1..=100000"));
     // Too few Sobol' base points for any index to move is refused with the least.
     let bad = medisim(&["sweep", "--set", "care.nu=0.1:0.2", "--design", "sobol:2"]);
     assert!(text(&bad.stderr).contains("sobol:N with N in 4..=100000"));

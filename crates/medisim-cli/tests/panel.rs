@@ -336,3 +336,46 @@ fn a_payment_search_runs_resumes_and_refuses_the_hospital_flags() {
         text(&o.stderr)
     );
 }
+
+/// A payment program is a PSA arm (`--arm-policy`), named by its header; programs alone with
+/// `--arms ""`; a program that does not check is refused at its line.
+#[test]
+fn payment_programs_are_psa_arms() {
+    let kidney = common::root().join("crates/medisim-panel/models/diabetic-kidney.toml");
+    let programs = common::root().join("policies/panel");
+    let program = |f: &str| programs.join(f).display().to_string();
+    let (ffs, blended) = (program("fee-for-service.policy"), program("blended.policy"));
+    let base = [
+        "panel",
+        "psa",
+        "--disease",
+        kidney.to_str().unwrap(),
+        "--draws",
+        "3",
+        "--runs",
+        "4",
+        "--wtp",
+        "50000",
+    ];
+    let o = succeeds(&[&base[..], &["--arm-policy", &ffs, "--arm-policy", &blended]].concat());
+    let told = text(&o.stdout);
+    for arm in ["ffs", "gc", "fee-for-service", "blended"] {
+        assert!(told.contains(arm), "{arm}: {told}");
+    }
+    let alone = succeeds(&[&base[..], &["--arms", "", "--arm-policy", &blended]].concat());
+    assert!(text(&alone.stdout).contains("blended"));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.policy");
+    std::fs::write(
+        &bad,
+        "kind = \"panel_payment\"\nversion = \"medisim_dsl_v1\"\nname = \"b\"\n\n[payment_policy]\nfee_payment = queue_total\n",
+    )
+    .unwrap();
+    let o = medisim(&[&base[..], &["--arm-policy", bad.to_str().unwrap()]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("bad.policy:6:"),
+        "{}",
+        text(&o.stderr)
+    );
+}

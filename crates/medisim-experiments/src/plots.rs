@@ -776,3 +776,87 @@ mod tests {
         assert_eq!(svg.matches("<circle").count(), 4, "{svg}");
     }
 }
+
+/// One bar of a tornado: a key (with its range) and the metric at its low and high value.
+#[derive(Clone, Debug)]
+pub struct TornadoBar {
+    pub label: String,
+    pub at_low: f64,
+    pub at_high: f64,
+}
+
+/// A tornado diagram: one horizontal bar per key from the metric at its low value (light) to
+/// its high value (dark), in the order given (widest first), a line at the base value.
+pub fn tornado(title: &str, base: f64, bars: &[TornadoBar]) -> String {
+    let finite = bars
+        .iter()
+        .flat_map(|b| [b.at_low, b.at_high])
+        .chain([base])
+        .filter(|v| v.is_finite());
+    let (x0, x1) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    if !x0.is_finite() || bars.is_empty() {
+        return s_empty(title);
+    }
+    let pad = ((x1 - x0) * 0.08).max(x0.abs().max(1.0) * 1e-6);
+    let (x0, x1) = (x0 - pad, x1 + pad);
+    let n = bars.len();
+    let h = 90 + 28 * n as u32;
+    let mut s = String::new();
+    {
+        let root = SVGBackend::with_string(&mut s, (720, h)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let Ok(mut chart) = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(32)
+            .y_label_area_size(260)
+            .build_cartesian_2d(x0..x1, -0.5..(n as f64 - 0.5))
+        else {
+            return s_empty(title);
+        };
+        let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
+        let _ = chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| {
+                let k = y.round();
+                let i = n as f64 - 1.0 - k;
+                if (y - k).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                    labels[i as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .x_label_formatter(&|x| {
+                if x1 - x0 >= 100.0 {
+                    format!("{x:.0}")
+                } else {
+                    format!("{x:.3}")
+                }
+            })
+            .label_style(("sans-serif", 12))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw();
+        let (light, dark) = (RGBColor(146, 197, 222), RGBColor(33, 102, 172));
+        for (i, b) in bars.iter().enumerate() {
+            let y = n as f64 - 1.0 - i as f64;
+            for (v, colour) in [(b.at_low, light), (b.at_high, dark)] {
+                if v.is_finite() {
+                    let _ = chart.draw_series(std::iter::once(Rectangle::new(
+                        [(base.min(v), y - 0.32), (base.max(v), y + 0.32)],
+                        colour.mix(0.85).filled(),
+                    )));
+                }
+            }
+        }
+        let _ = chart.draw_series(std::iter::once(PathElement::new(
+            vec![(base, -0.5), (base, n as f64 - 0.5)],
+            BLACK.stroke_width(1),
+        )));
+        let _ = root.present();
+    }
+    s
+}

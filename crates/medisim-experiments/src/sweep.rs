@@ -11,6 +11,7 @@
 //! bit.
 
 use crate::cells::{run_model_cells, CellSpec};
+use crate::plots::TornadoBar;
 use crate::plots::{heatmap, lines_with_bands, metric_scale, BandPoint, Heatmap};
 use crate::{Figure, Options};
 use anyhow::{anyhow, bail, Result};
@@ -41,16 +42,19 @@ pub enum SweepDesign {
     /// Sobol' A/B/AB matrices of base size N: N (d + 2) points, and each metric's first and
     /// total indices.
     Sobol(usize),
+    /// One key at a time: the base setting, then each key over its values with every other key
+    /// at its base value (a one-way deterministic sensitivity analysis), drawn as a tornado.
+    OneWay,
 }
 
 impl SweepDesign {
-    /// `grid`, `lhs:N` (1 ≤ N ≤ 100,000) or `sobol:N` (4 ≤ N ≤ 100,000).
+    /// `grid`, `oneway`, `lhs:N` (1 ≤ N ≤ 100,000) or `sobol:N` (4 ≤ N ≤ 100,000).
     pub fn parse(text: &str) -> Result<SweepDesign> {
         use medisim_core::sensitivity::MIN_SOBOL_POINTS;
         let bad = || {
             anyhow!(
-                "--design `{text}`: expected grid, lhs:N with N in 1..=100000 or sobol:N with \
-                 N in {MIN_SOBOL_POINTS}..=100000"
+                "--design `{text}`: expected grid, oneway, lhs:N with N in 1..=100000 or sobol:N \
+                 with N in {MIN_SOBOL_POINTS}..=100000"
             )
         };
         let count = |n: &str, least: usize| -> Result<usize> {
@@ -63,6 +67,7 @@ impl SweepDesign {
         };
         match text.split_once(':') {
             None if text == "grid" => Ok(SweepDesign::Grid),
+            None if text == "oneway" => Ok(SweepDesign::OneWay),
             Some(("lhs", n)) => Ok(SweepDesign::Lhs(count(n, 1)?)),
             Some(("sobol", n)) => Ok(SweepDesign::Sobol(count(n, MIN_SOBOL_POINTS)?)),
             _ => Err(bad()),
@@ -119,25 +124,46 @@ pub fn distinct<'a>(keys: impl IntoIterator<Item = &'a str>) -> Result<()> {
     medisim_core::params::distinct(keys).map_err(anyhow::Error::msg)
 }
 
-/// The design's points, one value per factor.
-pub fn design_points(factors: &[Factor], design: SweepDesign, seed: u64) -> Result<Vec<Vec<f64>>> {
+/// The design's points, one value per factor; `base` is each factor's value in the base
+/// setting (read by the one-way design only).
+pub fn design_points(
+    factors: &[Factor],
+    design: SweepDesign,
+    seed: u64,
+    base: &[f64],
+) -> Result<Vec<Vec<f64>>> {
     if factors.is_empty() {
         bail!("a sweep needs at least one --set KEY=VALUES");
     }
     distinct(factors.iter().map(|f| f.key.as_str()))?;
-    match design {
-        SweepDesign::Grid => {
-            let axes: Vec<Vec<f64>> = factors
-                .iter()
-                .map(|f| {
-                    f.values.grid().ok_or_else(|| {
-                        anyhow!(
-                            "--set {}: a grid needs a:b:n (how many values), or a list",
-                            f.key
-                        )
-                    })
+    let axes = || -> Result<Vec<Vec<f64>>> {
+        factors
+            .iter()
+            .map(|f| {
+                f.values.grid().ok_or_else(|| {
+                    anyhow!(
+                        "--set {}: a grid or a one-way design needs a:b:n (how many values), or a \
+                         list",
+                        f.key
+                    )
                 })
-                .collect::<Result<_>>()?;
+            })
+            .collect()
+    };
+    match design {
+        SweepDesign::OneWay => {
+            let mut points = vec![base.to_vec()];
+            for (k, axis) in axes()?.iter().enumerate() {
+                for v in axis {
+                    let mut p = base.to_vec();
+                    p[k] = *v;
+                    points.push(p);
+                }
+            }
+            Ok(points)
+        }
+        SweepDesign::Grid => {
+            let axes = axes()?;
             let total: usize = axes.iter().map(Vec::len).product();
             if total > 1_000_000 {
                 bail!("the grid has {total} points; at most 1000000");
@@ -238,7 +264,24 @@ pub type PointCells<M> = (Vec<Vec<f64>>, Vec<CellSpec<M>>);
 /// The design's points and their cells: one per point × seed, points in design order.
 pub fn cells<M: Model>(model: &M, base: &Setting<M>, spec: &SweepSpec) -> Result<PointCells<M>> {
     base.spec.validate().map_err(anyhow::Error::msg)?;
-    let points = design_points(&spec.factors, spec.design, spec.seed)?;
+    let at_base = match spec.design {
+        SweepDesign::OneWay => spec
+            .factors
+            .iter()
+            .map(|f| {
+                model
+                    .value(&base.scenario, &base.policy, &f.key)
+                    .map_err(|e| {
+                        anyhow!(
+                            "--set {}: a one-way design starts from its base value: {e}",
+                            f.key
+                        )
+                    })
+            })
+            .collect::<Result<Vec<f64>>>()?,
+        _ => Vec::new(),
+    };
+    let points = design_points(&spec.factors, spec.design, spec.seed, &at_base)?;
     let seeds = point_seeds(model, base);
     let total = points.len().saturating_mul(seeds.len());
     if total > MAX_CELLS {
@@ -340,6 +383,9 @@ pub fn run_model<M: Model>(
 /// maps are (every cell's value, the interval on hover). Labelled with the metric's declared
 /// unit and kind. `None` for more keys or a sampled design, whose points make no line or map.
 pub fn figure<M: Metric>(s: &Sweep, metrics: &[M]) -> Option<Figure> {
+    if s.design == SweepDesign::OneWay {
+        return Some(tornado_figure(s, metrics));
+    }
     if s.design != SweepDesign::Grid {
         return None;
     }
@@ -369,6 +415,75 @@ pub fn figure<M: Metric>(s: &Sweep, metrics: &[M]) -> Option<Figure> {
         caption: "Means over seeds with 95% bands.".into(),
         panels: metrics.iter().map(|m| panel(*m)).collect(),
     })
+}
+
+/// Each key's swing of a metric in a one-way design: (key, the metric at the key's lowest and
+/// highest value moved from its base, those values), widest swing first. The base point is the
+/// design's first.
+pub fn swings<M: Metric>(s: &Sweep, m: M) -> Vec<(String, [f64; 2], [f64; 2])> {
+    let base = &s.points[0].values;
+    let mut out: Vec<(String, [f64; 2], [f64; 2])> = s
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(k, key)| {
+            let moved: Vec<(f64, f64)> = s.points[1..]
+                .iter()
+                .filter(|p| {
+                    p.values[k] != base[k]
+                        && p.values
+                            .iter()
+                            .zip(base)
+                            .enumerate()
+                            .all(|(j, (a, b))| j == k || a == b)
+                })
+                .filter_map(|p| Some((p.values[k], p.summary.get(m)?.mean)))
+                .collect();
+            let lo = moved.iter().min_by(|a, b| a.0.total_cmp(&b.0));
+            let hi = moved.iter().max_by(|a, b| a.0.total_cmp(&b.0));
+            let (lo, hi) = (
+                lo.copied().unwrap_or((f64::NAN, f64::NAN)),
+                hi.copied().unwrap_or((f64::NAN, f64::NAN)),
+            );
+            (key.clone(), [lo.1, hi.1], [lo.0, hi.0])
+        })
+        .collect();
+    let swing = |x: &[f64; 2]| (x[1] - x[0]).abs();
+    out.sort_by(|a, b| swing(&b.1).total_cmp(&swing(&a.1)));
+    out
+}
+
+/// A one-way design's tornado per metric: each key's bar spans the metric at the key's lowest
+/// and highest value, the widest on top, around the base setting's value.
+fn tornado_figure<M: Metric>(s: &Sweep, metrics: &[M]) -> Figure {
+    let panel = |m: M| {
+        let base = s.points[0].summary.get(m).map_or(f64::NAN, |v| v.mean);
+        let bars: Vec<TornadoBar> = swings(s, m)
+            .into_iter()
+            .map(|(key, at, values)| TornadoBar {
+                label: format!(
+                    "{key} {} … {}",
+                    medisim_core::text::number(values[0]),
+                    medisim_core::text::number(values[1])
+                ),
+                at_low: at[0],
+                at_high: at[1],
+            })
+            .collect();
+        let title = format!("{} ({})", m.name(), m.unit());
+        (
+            m.name().to_string(),
+            crate::plots::tornado(&title, base, &bars),
+        )
+    };
+    Figure {
+        id: "tornado".into(),
+        title: format!("One-way sensitivity of {}", s.keys.join(", ")),
+        caption: "Each bar spans the metric's mean at the key's lowest (light) and highest \
+                  (dark) value, every other key at its base; the line is the base setting."
+            .into(),
+        panels: metrics.iter().map(|m| panel(*m)).collect(),
+    }
 }
 
 /// A two-key grid's maps: x the first key, y the second.
@@ -627,14 +742,14 @@ mod tests {
         let base = setting();
         let a = factor("care.nu=0:0.2:3", &base).unwrap();
         let b = factor("admin_policy.alpha=0.1,0.9", &base).unwrap();
-        let grid = design_points(&[a.clone(), b.clone()], SweepDesign::Grid, 0).unwrap();
+        let grid = design_points(&[a.clone(), b.clone()], SweepDesign::Grid, 0, &[]).unwrap();
         assert_eq!(grid.len(), 6);
         assert_eq!(grid[0], vec![0.0, 0.1]);
         assert_eq!(grid[5], vec![0.2, 0.9]);
-        let e = design_points(std::slice::from_ref(&a), SweepDesign::Lhs(5), 0).unwrap_err();
+        let e = design_points(std::slice::from_ref(&a), SweepDesign::Lhs(5), 0, &[]).unwrap_err();
         assert!(e.to_string().contains("takes a range a:b"), "{e}");
         let r = factor("care.nu=0:0.2", &base).unwrap();
-        let lhs = design_points(std::slice::from_ref(&r), SweepDesign::Lhs(8), 3).unwrap();
+        let lhs = design_points(std::slice::from_ref(&r), SweepDesign::Lhs(8), 3, &[]).unwrap();
         assert_eq!(lhs.len(), 8);
         // A Latin hypercube puts one point in each eighth of the range.
         let mut bins: Vec<usize> = lhs.iter().map(|v| (v[0] / 0.025) as usize).collect();
@@ -642,12 +757,12 @@ mod tests {
         assert_eq!(bins, (0..8).collect::<Vec<_>>());
         let w = factor("objective.w_waiting=0:5", &base).unwrap();
         assert_eq!(
-            design_points(&[r.clone(), w], SweepDesign::Sobol(4), 3)
+            design_points(&[r.clone(), w], SweepDesign::Sobol(4), 3, &[])
                 .unwrap()
                 .len(),
             4 * (2 + 2)
         );
-        let twice = design_points(&[r.clone(), r], SweepDesign::Sobol(4), 3).unwrap_err();
+        let twice = design_points(&[r.clone(), r], SweepDesign::Sobol(4), 3, &[]).unwrap_err();
         assert!(twice.to_string().contains("named twice"), "{twice}");
         assert!(SweepDesign::parse("lhs:0").is_err());
         assert!(SweepDesign::parse("random").is_err());
@@ -722,6 +837,67 @@ mod tests {
         };
         let s3 = run_model(&Contract, &base, &three, None, &Hidden).unwrap();
         assert!(figure(&s3, &m).is_none());
+    }
+
+    /// A one-way design moves one key at a time from the base setting; each key's swing is
+    /// the metric of the model run with that key alone at its low and its high value, and the
+    /// tornado lists the widest first.
+    #[test]
+    fn a_one_way_design_moves_one_key_at_a_time_and_draws_a_tornado() {
+        use medisim_contracts::contract::{Contract, ContractMetric, ContractScenario};
+        let base = Setting::<Contract> {
+            scenario: ContractScenario::default(),
+            policy: (),
+            spec: RunSpec::new(vec![0], medisim_core::NoSettings {}),
+        };
+        let f = |t: &str| parse_factor(&Contract, t, &base).unwrap();
+        let spec = SweepSpec {
+            factors: vec![f("gamma=0.1,0.4"), f("t=0,0.5,1")],
+            design: SweepDesign::OneWay,
+            seed: 1,
+        };
+        let s = run_model(&Contract, &base, &spec, None, &Hidden).unwrap();
+        assert_eq!(s.points.len(), 1 + 2 + 3);
+        let at_base = [
+            Contract.value(&base.scenario, &(), "gamma").unwrap(),
+            Contract.value(&base.scenario, &(), "t").unwrap(),
+        ];
+        assert_eq!(s.points[0].values, at_base);
+        for p in &s.points[1..] {
+            let moved = p
+                .values
+                .iter()
+                .zip(&at_base)
+                .filter(|(a, b)| a != b)
+                .count();
+            assert!(moved <= 1, "{:?}", p.values);
+        }
+        let m = ContractMetric::ExpectedPayment;
+        let run_at = |key: &str, v: f64| {
+            let (sc, _) = Contract.set(&base.scenario, &(), key, v).unwrap();
+            Contract.run(&sc, &(), &base.spec).unwrap().mean(m)
+        };
+        let swings = swings(&s, m);
+        for (key, at, values) in &swings {
+            assert_eq!(
+                at[0].to_bits(),
+                run_at(key, values[0]).to_bits(),
+                "{key} low"
+            );
+            assert_eq!(
+                at[1].to_bits(),
+                run_at(key, values[1]).to_bits(),
+                "{key} high"
+            );
+        }
+        let width = |x: &[f64; 2]| (x[1] - x[0]).abs();
+        assert!(width(&swings[0].1) >= width(&swings[1].1));
+        let fig = figure(&s, &[m]).expect("a tornado");
+        assert_eq!(fig.id, "tornado");
+        assert!(
+            fig.panels[0].1.contains(&swings[0].0),
+            "the widest key is labelled"
+        );
     }
 
     /// A point's summary from one-seed cells equals `medisim run`'s for the same setting, bit

@@ -9,6 +9,7 @@
 
 use crate::disease::MarkovFile;
 use crate::payment::Basis;
+use crate::program::PaymentProgram;
 use crate::PanelError;
 use rand::Rng;
 use rand_distr::Distribution as _;
@@ -108,26 +109,50 @@ fn dirichlet_row(row: &mut [f64], n: f64, rng: &mut impl Rng) {
     }
 }
 
-/// One arm of a PSA: a payment model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// One arm of a PSA: a payment model of the configuration's keys, or a payment program.
+#[derive(Clone, Debug, PartialEq)]
 pub enum Arm {
     Ffs,
     Gc,
     FfsSr,
     GcSr,
+    /// A payment program in force (`policies/panel/*.policy`), named by its header; its
+    /// shared-risk terms are its own.
+    Program(PaymentProgram),
 }
 
 impl Arm {
     pub const ALL: [Arm; 4] = [Arm::Ffs, Arm::Gc, Arm::FfsSr, Arm::GcSr];
 
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             Arm::Ffs => "ffs",
             Arm::Gc => "gc",
             Arm::FfsSr => "ffs-sr",
             Arm::GcSr => "gc-sr",
+            Arm::Program(p) => &p.policy().header.name,
         }
+    }
+
+    /// What keys the arm's cached draws: its name, and a program's canonical hash.
+    pub fn key(&self) -> String {
+        match self {
+            Arm::Program(p) => format!("{}@{}", self.name(), p.hash()),
+            _ => self.name().to_string(),
+        }
+    }
+
+    /// The arms `text` names (comma-separated; empty: none) followed by the programs, every
+    /// name distinct.
+    pub fn with_programs(text: &str, programs: Vec<PaymentProgram>) -> Result<Vec<Arm>, String> {
+        let mut arms = if text.trim().is_empty() {
+            Vec::new()
+        } else {
+            Arm::parse_list(text)?
+        };
+        arms.extend(programs.into_iter().map(Arm::Program));
+        medisim_core::params::distinct(arms.iter().map(Arm::name))?;
+        Ok(arms)
     }
 
     /// The arms a comma-separated list names.
@@ -138,9 +163,14 @@ impl Arm {
                 let a = a.trim();
                 Arm::ALL.into_iter().find(|x| x.name() == a).ok_or_else(|| {
                     format!(
-                        "no payment arm `{}`: choose from {}",
+                        "no payment arm `{}`: choose from {} (a payment program is an arm of \
+                         its own: --arm-policy FILE)",
                         medisim_core::input::excerpt(a),
-                        Arm::ALL.map(Arm::name).join(", ")
+                        Arm::ALL
+                            .iter()
+                            .map(Arm::name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 })
             })
@@ -150,8 +180,8 @@ impl Arm {
     }
 
     /// `base` under this arm: its basis, and shared risk at `base`'s rates (refused when the
-    /// configuration gives none) or none.
-    pub fn config(self, base: &crate::PanelConfig) -> Result<crate::PanelConfig, PanelError> {
+    /// configuration gives none) or none; or the program in force.
+    pub fn config(&self, base: &crate::PanelConfig) -> Result<crate::PanelConfig, PanelError> {
         if base.program.is_some() {
             return Err(PanelError::Invalid {
                 key: "policy".into(),
@@ -164,6 +194,10 @@ impl Arm {
         cfg.payment.basis = match self {
             Arm::Ffs | Arm::FfsSr => Basis::Ffs,
             Arm::Gc | Arm::GcSr => Basis::Gc,
+            Arm::Program(p) => {
+                cfg.program = Some(p.clone());
+                return Ok(cfg);
+            }
         };
         let shared = matches!(self, Arm::FfsSr | Arm::GcSr);
         if !shared {
@@ -228,7 +262,7 @@ pub fn draw_rows(
         use crate::PanelMetric as M;
         rows.push(PsaRow {
             draw,
-            strategy: arm.name().into(),
+            strategy: arm.name().to_string(),
             cost: r.mean(M::DiscountedCost) / patients,
             effect: r.mean(M::Qalys) / patients,
         });
@@ -315,9 +349,14 @@ pub fn check(
     // The arms set the basis and, without a shared-risk arm, read no shared-risk term: a value
     // given for one would be ignored.
     let d = crate::PanelConfig::default();
-    let shared = arms.iter().any(|a| matches!(a, Arm::FfsSr | Arm::GcSr));
+    // A program may read every configured term (`fee_for_service`, the configured rates).
+    let program = arms.iter().any(|a| matches!(a, Arm::Program(_)));
+    let shared = program || arms.iter().any(|a| matches!(a, Arm::FfsSr | Arm::GcSr));
     let ignored = [
-        ("payment.basis", base.payment.basis != d.payment.basis),
+        (
+            "payment.basis",
+            !program && base.payment.basis != d.payment.basis,
+        ),
         (
             "reward-rate",
             !shared && base.payment.reward_rate != d.payment.reward_rate,
@@ -445,6 +484,42 @@ mod tests {
         for (m, b) in mean.iter().zip(base) {
             assert!((m - b).abs() < 2e-3, "{mean:?}");
         }
+    }
+
+    /// A payment program is an arm: the shipped fee-for-service program answers in every draw
+    /// exactly as the `ffs` arm (its fees read the drawn list fees), the blended one differently;
+    /// arms are named by the program's header, and two arms of one name are refused.
+    #[test]
+    fn a_payment_program_is_an_arm_of_its_own() {
+        let file = MarkovFile::from_toml(KIDNEY_MODEL, "kidney").unwrap();
+        let base = crate::PanelConfig {
+            runs: 5,
+            ..Default::default()
+        };
+        let load = |f: &str| {
+            let path = format!(
+                "{}/../../policies/panel/{f}.policy",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            PaymentProgram::load(&std::fs::read_to_string(path).unwrap()).unwrap()
+        };
+        let arms =
+            Arm::with_programs("ffs", vec![load("fee-for-service"), load("blended")]).unwrap();
+        assert_eq!(
+            arms.iter().map(Arm::name).collect::<Vec<_>>(),
+            ["ffs", "fee-for-service", "blended"]
+        );
+        check(&file, &base, &arms, 3).unwrap();
+        for d in 0..3 {
+            let draw = draw_rows(&file, &base, &arms, d).unwrap();
+            let (ffs, program, blended) = (&draw.rows[0], &draw.rows[1], &draw.rows[2]);
+            assert_eq!(ffs.cost.to_bits(), program.cost.to_bits(), "draw {d}");
+            assert_eq!(ffs.effect.to_bits(), program.effect.to_bits(), "draw {d}");
+            assert_ne!(ffs.cost, blended.cost, "draw {d}");
+        }
+        assert_ne!(arms[1].key(), arms[1].name());
+        let e = Arm::with_programs("ffs", vec![load("blended"), load("blended")]).unwrap_err();
+        assert!(e.contains("blended"), "{e}");
     }
 
     /// In a draw each treatment keeps its relative risk to the first and its death rate.

@@ -949,7 +949,7 @@ fn panel_config(config: &str, sets: &[String]) -> PyResult<medisim_panel::PanelC
 /// of `arms`, from a configuration TOML and `KEY=VALUE` settings: the CLI's `panel psa --json`
 /// with the PSA's rows beside it (`{"psa": [...], "icer": [...], "curves": [...]}`).
 #[pyfunction]
-#[pyo3(signature = (disease, origin = "<disease>", draws = 200, arms = "ffs,gc", wtp = "0:100000:21", config = "", sets = vec![]))]
+#[pyo3(signature = (disease, origin = "<disease>", draws = 200, arms = "ffs,gc", wtp = "0:100000:21", config = "", sets = vec![], programs = vec![]))]
 #[allow(clippy::too_many_arguments)]
 fn panel_psa(
     py: Python<'_>,
@@ -960,12 +960,24 @@ fn panel_psa(
     wtp: &str,
     config: &str,
     sets: Vec<String>,
+    programs: Vec<String>,
 ) -> PyResult<String> {
     use medisim_panel::psa::{self, Arm};
     let cfg = panel_config(config, &sets)?;
     let file =
         medisim_panel::disease::MarkovFile::from_toml(disease, origin).map_err(value_error)?;
-    let arms = Arm::parse_list(arms).map_err(|e| value_error(format!("arms: {e}")))?;
+    let programs = programs
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            medisim_experiments::house::payment_program(&medisim_experiments::house::Text {
+                text: text.clone(),
+                origin: format!("<program {i}>"),
+            })
+            .map_err(value_error)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let arms = Arm::with_programs(arms, programs).map_err(|e| value_error(format!("arms: {e}")))?;
     let wtp = medisim_core::cea::wtp_grid(wtp).map_err(|e| value_error(format!("wtp {e}")))?;
     let scenario = medisim_panel::PanelScenario {
         config: cfg,
