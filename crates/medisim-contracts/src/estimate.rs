@@ -41,44 +41,61 @@ pub struct CoxFit {
 }
 
 /// Log partial likelihood (Breslow ties), its gradient and Hessian at `beta`, for follow-up
-/// times `time` with event indicators `event` and covariate rows `x`.
+/// times `time` with event indicators `event` and covariate rows `x`, the patients taken in
+/// `order` (latest time first: the risk set of a time is everyone seen so far).
+///
+/// Called once per Newton step over every row: it allocates nothing per row (the sums are
+/// accumulated in place, each element by the same operations in the same order as nalgebra's
+/// vector and outer-product expressions, so the fit is bit for bit what they gave).
 fn partial_likelihood(
     time: &[f64],
     event: &[bool],
     x: &[Vec<f64>],
+    order: &[usize],
     beta: &DVector<f64>,
 ) -> (f64, DVector<f64>, DMatrix<f64>) {
     let p = beta.len();
-    let mut order: Vec<usize> = (0..time.len()).collect();
-    // Latest first: the risk set of a time is everyone seen so far.
-    order.sort_by(|a, b| time[*b].total_cmp(&time[*a]));
-    let (mut s0, mut s1, mut s2) = (0.0, DVector::zeros(p), DMatrix::zeros(p, p));
+    let (mut s0, mut s1, mut s2) = (0.0, DVector::<f64>::zeros(p), DMatrix::<f64>::zeros(p, p));
     let (mut ll, mut grad, mut hess) = (0.0, DVector::zeros(p), DMatrix::zeros(p, p));
+    let (mut xsum, mut mean) = (DVector::<f64>::zeros(p), DVector::<f64>::zeros(p));
     let mut k = 0;
     while k < order.len() {
         // All patients tied at this time join the risk set before its events count.
         let t = time[order[k]];
         let mut j = k;
-        let (mut d, mut xsum) = (0.0, DVector::zeros(p));
+        let mut d = 0.0;
+        xsum.fill(0.0);
         while j < order.len() && time[order[j]] == t {
             let i = order[j];
-            let xi = DVector::from_column_slice(&x[i]);
-            let w = xi.dot(beta).exp();
+            let xi = nalgebra::DVectorView::from_slice(&x[i], p);
+            let eta = xi.dot(beta);
+            let w = eta.exp();
             s0 += w;
-            s1 += w * &xi;
-            s2 += w * &xi * xi.transpose();
+            for a in 0..p {
+                let wa = w * xi[a];
+                s1[a] += wa;
+                for b in 0..p {
+                    s2[(a, b)] += wa * xi[b];
+                }
+            }
             if event[i] {
                 d += 1.0;
-                ll += xi.dot(beta);
+                ll += eta;
                 xsum += &xi;
             }
             j += 1;
         }
         if d > 0.0 {
-            let mean = &s1 / s0;
+            for a in 0..p {
+                mean[a] = s1[a] / s0;
+            }
             ll -= d * s0.ln();
-            grad += xsum - d * &mean;
-            hess -= d * (&s2 / s0 - &mean * mean.transpose());
+            for a in 0..p {
+                grad[a] += xsum[a] - d * mean[a];
+                for b in 0..p {
+                    hess[(a, b)] -= d * (s2[(a, b)] / s0 - mean[a] * mean[b]);
+                }
+            }
         }
         k = j;
     }
@@ -89,15 +106,18 @@ fn partial_likelihood(
 /// is singular (a covariate constant within the arm, or no events).
 pub fn cox_fit(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Option<CoxFit> {
     let p = x.first()?.len();
+    let mut order: Vec<usize> = (0..time.len()).collect();
+    order.sort_by(|a, b| time[*b].total_cmp(&time[*a]));
+    let likelihood = |beta: &DVector<f64>| partial_likelihood(time, event, x, &order, beta);
     let mut beta = DVector::zeros(p);
-    let (mut ll, mut grad, mut hess) = partial_likelihood(time, event, x, &beta);
+    let (mut ll, mut grad, mut hess) = likelihood(&beta);
     for it in 1..=100 {
         let info = -&hess;
         let step = info.clone().cholesky()?.solve(&grad);
         let mut scale = 1.0;
         loop {
             let trial = &beta + scale * &step;
-            let (l2, g2, h2) = partial_likelihood(time, event, x, &trial);
+            let (l2, g2, h2) = likelihood(&trial);
             if l2 >= ll - 1e-12 || scale < 1e-8 {
                 let done = (scale * &step).amax() < 1e-10;
                 beta = trial;
@@ -522,12 +542,19 @@ pub fn read_cohort(text: &str, origin: &str) -> Result<Vec<Patient>, EstimateErr
     }
 
     let mut out = Vec::new();
-    for (row, rec) in reader.records().enumerate() {
+    // One record read into again and again: a row costs no allocation but its covariates'.
+    let mut rec = csv::StringRecord::new();
+    for row in 0.. {
         let line = row + 2;
+        if !reader
+            .read_record(&mut rec)
+            .map_err(|e| bad(format!("line {line}: {e}")))?
+        {
+            break;
+        }
         if row >= MAX_ROWS {
             return Err(bad(format!("more than {MAX_ROWS} rows")));
         }
-        let rec = rec.map_err(|e| bad(format!("line {line}: {e}")))?;
         let num = |i: usize| -> Result<f64, EstimateError> {
             let cell = rec.get(i).unwrap_or("").trim();
             match cell.parse::<f64>() {
@@ -703,7 +730,7 @@ mod tests {
         let time = [1.0, 1.0, 2.0];
         let event = [true, true, false];
         let x = vec![vec![1.0], vec![0.0], vec![2.0]];
-        let (ll, g, _) = partial_likelihood(&time, &event, &x, &DVector::zeros(1));
+        let (ll, g, _) = partial_likelihood(&time, &event, &x, &[2, 0, 1], &DVector::zeros(1));
         assert!((ll + 2.0 * 3f64.ln()).abs() < 1e-12);
         assert!((g[0] - (1.0 - 2.0 * 1.0)).abs() < 1e-12);
     }
