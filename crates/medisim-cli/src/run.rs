@@ -214,10 +214,10 @@ pub fn run(a: &RunArgs) -> Result<bool> {
             );
         }
     }
-    let result = run_seeds(&scenario, &policy, &spec, false).map_err(anyhow::Error::msg)?;
-    if let Some(path) = &a.trace {
-        write_trace(path, &scenario, &policy, &spec)?;
-    }
+    let result = match &a.trace {
+        Some(path) => write_trace(path, &scenario, &policy, &spec)?,
+        None => run_seeds(&scenario, &policy, &spec, false).map_err(anyhow::Error::msg)?,
+    };
     if a.json {
         let out = serde_json::json!({
             "policy": policy.header.name,
@@ -270,10 +270,16 @@ pub fn print_scenario(path: Option<&Path>) -> Result<bool> {
     Ok(true)
 }
 
-/// The trace streamed seed by seed: one seed's rows in memory at a time (the rows are the
-/// same, in the same order, as one run with every seed). A file is written through a
-/// temporary and renamed into place; `-`, a pipe or a device is written straight through.
-fn write_trace(path: &Path, scenario: &Scenario, policy: &Policy, spec: &RunSpec) -> Result<()> {
+/// The run, its trace streamed seed by seed as it is simulated (one chunk of seeds' rows in
+/// memory at a time; the rows are the same, in the same order, as one run with every seed,
+/// and the summary is the untraced run's). A file is written through a temporary and renamed
+/// into place; `-`, a pipe or a device is written straight through.
+fn write_trace(
+    path: &Path,
+    scenario: &Scenario,
+    policy: &Policy,
+    spec: &RunSpec,
+) -> Result<medisim_sim::RunResult> {
     use std::io::Write;
     let stream = path.as_os_str() == "-" || path.exists() && !path.is_file();
     let tmp = path.with_file_name(format!(
@@ -295,18 +301,30 @@ fn write_trace(path: &Path, scenario: &Scenario, policy: &Policy, spec: &RunSpec
                 .with_context(|| format!("cannot write {}", path.display()))?,
         ))
     };
-    for (i, seed) in spec.seeds.iter().enumerate() {
-        let one =
-            medisim_sim::run_spec(vec![*seed], spec.settings.horizon, spec.settings.objective);
-        let r = run_seeds(scenario, policy, &one, true).map_err(anyhow::Error::msg)?;
-        Table::from_records(&r.trace)?.write_csv(&mut sink, i == 0)?;
+    let mut first = true;
+    let mut failure = None;
+    let mut write = |rows: Vec<medisim_sim::records::TeamRecord>| {
+        let header = std::mem::take(&mut first);
+        let written = Table::from_records(&rows)
+            .map_err(anyhow::Error::from)
+            .and_then(|t| Ok(t.write_csv(&mut sink, header)?));
+        written.map_err(|e| {
+            let text = e.to_string();
+            failure = Some(e);
+            text
+        })
+    };
+    let result = medisim_sim::run::run_seeds_traced(scenario, policy, spec, &mut write);
+    if let Some(e) = failure {
+        return Err(e);
     }
+    let result = result.map_err(anyhow::Error::msg)?;
     sink.flush()?;
     drop(sink);
     if !stream {
         std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    Ok(())
+    Ok(result)
 }
 
 /// `run --policy A --policy B ...`: every policy on the same seeds (common random numbers:

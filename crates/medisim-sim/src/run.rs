@@ -58,6 +58,41 @@ pub fn run_seeds(
     spec: &RunSpec,
     trace: bool,
 ) -> Result<RunResult, String> {
+    let mut rows = Vec::new();
+    let result = {
+        let mut keep = |r: Vec<TeamRecord>| {
+            rows.extend(r);
+            Ok(())
+        };
+        let sink: Option<RowSink<'_>> = if trace { Some(&mut keep) } else { None };
+        run_streamed(scenario, policy, spec, sink)?
+    };
+    Ok(RunResult {
+        trace: rows,
+        ..result
+    })
+}
+
+/// As [`run_seeds`] with the trace on, each seed's rows handed to `rows` in seed order as soon
+/// as its chunk of seeds (one per thread) is done, so memory holds a chunk's rows, never the
+/// whole trace; the summary is [`run_seeds`']s bit for bit, from the same one simulation.
+pub fn run_seeds_traced(
+    scenario: &Scenario,
+    policy: &Policy,
+    spec: &RunSpec,
+    rows: &mut dyn FnMut(Vec<TeamRecord>) -> Result<(), String>,
+) -> Result<RunResult, String> {
+    run_streamed(scenario, policy, spec, Some(rows))
+}
+
+type RowSink<'a> = &'a mut dyn FnMut(Vec<TeamRecord>) -> Result<(), String>;
+
+fn run_streamed(
+    scenario: &Scenario,
+    policy: &Policy,
+    spec: &RunSpec,
+    mut rows: Option<RowSink<'_>>,
+) -> Result<RunResult, String> {
     scenario.validate().map_err(|e| e.to_string())?;
     spec.validate()?;
     let compiled = HospitalProgram::new(policy);
@@ -67,16 +102,25 @@ pub fn run_seeds(
         policy: &compiled,
         kernel: kernel.as_ref(),
     };
-    let results: Vec<_> = spec
-        .seeds
-        .par_iter()
-        .map(|seed| rollout.run(*seed, spec.settings.horizon, spec.settings.objective, trace))
-        .collect();
-    let mut per_seed = Vec::with_capacity(results.len());
-    let mut rows = Vec::new();
-    for r in results {
-        per_seed.push(r.metrics);
-        rows.extend(r.trace);
+    let trace = rows.is_some();
+    // Without a trace every seed runs at once; with one, a chunk of seeds per round.
+    let chunk = if trace {
+        rayon::current_num_threads().max(1)
+    } else {
+        spec.seeds.len().max(1)
+    };
+    let mut per_seed = Vec::with_capacity(spec.seeds.len());
+    for seeds in spec.seeds.chunks(chunk) {
+        let results: Vec<_> = seeds
+            .par_iter()
+            .map(|seed| rollout.run(*seed, spec.settings.horizon, spec.settings.objective, trace))
+            .collect();
+        for r in results {
+            per_seed.push(r.metrics);
+            if let Some(sink) = rows.as_mut() {
+                sink(r.trace)?;
+            }
+        }
     }
     let summary = summarise_seeds(scenario, |m| per_seed.iter().map(|r| r.get(m)).collect());
     // In-range scenarios keep every number finite; a NaN or infinity here means the model
@@ -95,6 +139,35 @@ pub fn run_seeds(
         spec: spec.clone(),
         per_seed,
         summary,
-        trace: rows,
+        trace: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streamed trace is one simulation: its rows are the whole-run trace's, in order, its
+    /// summary the untraced run's, bit for bit, over more seeds than one chunk holds.
+    #[test]
+    fn a_streamed_trace_is_the_traced_run_and_its_summary_the_plain_one() {
+        let scenario = Scenario::default();
+        let policy = crate::baseline();
+        let seeds: Vec<u64> = (1..=(2 * rayon::current_num_threads() as u64 + 1)).collect();
+        let spec = crate::run_spec(seeds, 40, crate::ObjectiveKind::Mixed);
+        let whole = run_seeds(&scenario, policy, &spec, true).unwrap();
+        let plain = run_seeds(&scenario, policy, &spec, false).unwrap();
+        let (mut rows, mut calls) = (Vec::new(), 0);
+        let streamed = run_seeds_traced(&scenario, policy, &spec, &mut |r| {
+            calls += 1;
+            rows.extend(r);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(calls, spec.seeds.len());
+        assert_eq!(rows.len(), whole.trace.len());
+        assert!(rows.iter().zip(&whole.trace).all(|(a, b)| format!("{a:?}") == format!("{b:?}")));
+        assert_eq!(streamed.summary, plain.summary);
+        assert!(plain.trace.is_empty() && streamed.trace.is_empty());
+    }
 }
