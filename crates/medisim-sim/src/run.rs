@@ -166,7 +166,10 @@ mod tests {
         .unwrap();
         assert_eq!(calls, spec.seeds.len());
         assert_eq!(rows.len(), whole.trace.len());
-        assert!(rows.iter().zip(&whole.trace).all(|(a, b)| format!("{a:?}") == format!("{b:?}")));
+        assert!(rows
+            .iter()
+            .zip(&whole.trace)
+            .all(|(a, b)| format!("{a:?}") == format!("{b:?}")));
         assert_eq!(streamed.summary, plain.summary);
         assert!(plain.trace.is_empty() && streamed.trace.is_empty());
     }
