@@ -15,13 +15,13 @@ fn the_generic_run_of_the_panel_is_panel_run() {
     let generic = json(&["run", "--model", "panel", "--seeds", "0..5", "--json"]);
     let direct = json(&["panel", "run", "--runs", "6", "--json"]);
     let rows = generic["metrics"].as_array().unwrap();
-    assert_eq!(rows.len(), 19);
+    assert_eq!(rows.len(), 20);
     for row in rows {
         let name = row["metric"].as_str().unwrap();
         assert_eq!(row["mean"], direct["result"][name]["mean"], "{name}");
         assert_eq!(row["ci95_low"], direct["result"][name]["ci95"][0], "{name}");
     }
-    assert_eq!(generic["model_version"], "medisim-panel/2");
+    assert_eq!(generic["model_version"], "medisim-panel/3");
     assert_eq!(generic["model_version"], direct["model_version"]);
     // `panel run --seeds` names the same runs, as every model's --seeds does.
     let seeds = json(&["panel", "run", "--seeds", "0..5", "--json"]);

@@ -44,7 +44,7 @@ fn a_run_reports_every_metric_with_its_interval_and_the_policy() {
         .sum();
     assert!((total - parts).abs() < 1e-6 * total);
     assert_eq!(r["policy"]["No Retinopathy"], "MM-0/SMT-0");
-    assert_eq!(v["model_version"], "medisim-panel/2");
+    assert_eq!(v["model_version"], "medisim-panel/3");
 }
 
 #[test]

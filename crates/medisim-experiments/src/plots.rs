@@ -777,20 +777,22 @@ mod tests {
     }
 }
 
-/// One bar of a tornado: a key (with its range) and the metric at its low and high value.
+/// One bar of a tornado: a key (with its range) and the metric's lowest and highest value as
+/// the key moves.
 #[derive(Clone, Debug)]
 pub struct TornadoBar {
     pub label: String,
-    pub at_low: f64,
-    pub at_high: f64,
+    pub low: f64,
+    pub high: f64,
 }
 
-/// A tornado diagram: one horizontal bar per key from the metric at its low value (light) to
-/// its high value (dark), in the order given (widest first), a line at the base value.
+/// A tornado diagram: one horizontal bar per key from the metric's lowest to its highest value,
+/// in the order given (widest first), a line at the base value; a bar that is not a number is
+/// left empty.
 pub fn tornado(title: &str, base: f64, bars: &[TornadoBar]) -> String {
     let finite = bars
         .iter()
-        .flat_map(|b| [b.at_low, b.at_high])
+        .flat_map(|b| [b.low, b.high])
         .chain([base])
         .filter(|v| v.is_finite());
     let (x0, x1) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -840,16 +842,14 @@ pub fn tornado(title: &str, base: f64, bars: &[TornadoBar]) -> String {
             .label_style(("sans-serif", 12))
             .light_line_style(RGBColor(235, 235, 235))
             .draw();
-        let (light, dark) = (RGBColor(146, 197, 222), RGBColor(33, 102, 172));
+        let blue = RGBColor(33, 102, 172);
         for (i, b) in bars.iter().enumerate() {
             let y = n as f64 - 1.0 - i as f64;
-            for (v, colour) in [(b.at_low, light), (b.at_high, dark)] {
-                if v.is_finite() {
-                    let _ = chart.draw_series(std::iter::once(Rectangle::new(
-                        [(base.min(v), y - 0.32), (base.max(v), y + 0.32)],
-                        colour.mix(0.85).filled(),
-                    )));
-                }
+            if b.low.is_finite() && b.high.is_finite() {
+                let _ = chart.draw_series(std::iter::once(Rectangle::new(
+                    [(b.low, y - 0.32), (b.high, y + 0.32)],
+                    blue.mix(0.8).filled(),
+                )));
             }
         }
         let _ = chart.draw_series(std::iter::once(PathElement::new(

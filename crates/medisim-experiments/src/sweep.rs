@@ -154,9 +154,18 @@ pub fn design_points(
         SweepDesign::OneWay => {
             let mut points = vec![base.to_vec()];
             for (k, axis) in axes()?.iter().enumerate() {
-                for v in axis {
+                let moved: Vec<f64> = axis.iter().copied().filter(|v| *v != base[k]).collect();
+                if moved.is_empty() {
+                    bail!(
+                        "--set {}: a one-way design moves each key from its base value {}; give \
+                         it another value",
+                        factors[k].key,
+                        medisim_core::text::number(base[k])
+                    );
+                }
+                for v in moved {
                     let mut p = base.to_vec();
-                    p[k] = *v;
+                    p[k] = v;
                     points.push(p);
                 }
             }
@@ -417,9 +426,9 @@ pub fn figure<M: Metric>(s: &Sweep, metrics: &[M]) -> Option<Figure> {
     })
 }
 
-/// Each key's swing of a metric in a one-way design: (key, the metric at the key's lowest and
-/// highest value moved from its base, those values), widest swing first. The base point is the
-/// design's first.
+/// Each key's swing of a metric in a one-way design: (key, the metric's lowest and highest mean
+/// over the key's values, the base included, and the key's lowest and highest value), widest
+/// swing first, a swing that is not a number last. The base point is the design's first.
 pub fn swings<M: Metric>(s: &Sweep, m: M) -> Vec<(String, [f64; 2], [f64; 2])> {
     let base = &s.points[0].values;
     let mut out: Vec<(String, [f64; 2], [f64; 2])> = s
@@ -427,28 +436,36 @@ pub fn swings<M: Metric>(s: &Sweep, m: M) -> Vec<(String, [f64; 2], [f64; 2])> {
         .iter()
         .enumerate()
         .map(|(k, key)| {
-            let moved: Vec<(f64, f64)> = s.points[1..]
-                .iter()
-                .filter(|p| {
-                    p.values[k] != base[k]
-                        && p.values
-                            .iter()
-                            .zip(base)
-                            .enumerate()
-                            .all(|(j, (a, b))| j == k || a == b)
-                })
-                .filter_map(|p| Some((p.values[k], p.summary.get(m)?.mean)))
-                .collect();
-            let lo = moved.iter().min_by(|a, b| a.0.total_cmp(&b.0));
-            let hi = moved.iter().max_by(|a, b| a.0.total_cmp(&b.0));
-            let (lo, hi) = (
-                lo.copied().unwrap_or((f64::NAN, f64::NAN)),
-                hi.copied().unwrap_or((f64::NAN, f64::NAN)),
-            );
-            (key.clone(), [lo.1, hi.1], [lo.0, hi.0])
+            let mut at = [f64::INFINITY, f64::NEG_INFINITY];
+            let mut values = [f64::INFINITY, f64::NEG_INFINITY];
+            let mut nan = false;
+            let own = s.points.iter().filter(|p| {
+                p.values
+                    .iter()
+                    .zip(base)
+                    .enumerate()
+                    .all(|(j, (a, b))| j == k || a == b)
+            });
+            for p in own {
+                let v = p.summary.get(m).map_or(f64::NAN, |v| v.mean);
+                nan |= v.is_nan();
+                at = [at[0].min(v), at[1].max(v)];
+                values = [values[0].min(p.values[k]), values[1].max(p.values[k])];
+            }
+            if nan {
+                at = [f64::NAN; 2];
+            }
+            (key.clone(), at, values)
         })
         .collect();
-    let swing = |x: &[f64; 2]| (x[1] - x[0]).abs();
+    let swing = |x: &[f64; 2]| {
+        let w = (x[1] - x[0]).abs();
+        if w.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            w
+        }
+    };
     out.sort_by(|a, b| swing(&b.1).total_cmp(&swing(&a.1)));
     out
 }
@@ -466,8 +483,8 @@ fn tornado_figure<M: Metric>(s: &Sweep, metrics: &[M]) -> Figure {
                     medisim_core::text::number(values[0]),
                     medisim_core::text::number(values[1])
                 ),
-                at_low: at[0],
-                at_high: at[1],
+                low: at[0],
+                high: at[1],
             })
             .collect();
         let title = format!("{} ({})", m.name(), m.unit());
@@ -479,8 +496,9 @@ fn tornado_figure<M: Metric>(s: &Sweep, metrics: &[M]) -> Figure {
     Figure {
         id: "tornado".into(),
         title: format!("One-way sensitivity of {}", s.keys.join(", ")),
-        caption: "Each bar spans the metric's mean at the key's lowest (light) and highest \
-                  (dark) value, every other key at its base; the line is the base setting."
+        caption: "Each bar spans the metric's lowest and highest mean as the key moves over its \
+                  values (the base included), every other key at its base; the line is the base \
+                  setting."
             .into(),
         panels: metrics.iter().map(|m| panel(*m)).collect(),
     }
@@ -857,11 +875,22 @@ mod tests {
             seed: 1,
         };
         let s = run_model(&Contract, &base, &spec, None, &Hidden).unwrap();
-        assert_eq!(s.points.len(), 1 + 2 + 3);
         let at_base = [
             Contract.value(&base.scenario, &(), "gamma").unwrap(),
             Contract.value(&base.scenario, &(), "t").unwrap(),
         ];
+        // A listed base value is the base point, not run twice.
+        let moved = |vs: &[f64], b: f64| vs.iter().filter(|v| **v != b).count();
+        assert_eq!(
+            s.points.len(),
+            1 + moved(&[0.1, 0.4], at_base[0]) + moved(&[0.0, 0.5, 1.0], at_base[1])
+        );
+        let only_base = SweepSpec {
+            factors: vec![f(&format!("gamma={}", at_base[0]))],
+            ..spec.clone()
+        };
+        let e = run_model(&Contract, &base, &only_base, None, &Hidden).unwrap_err();
+        assert!(e.to_string().contains("another value"), "{e}");
         assert_eq!(s.points[0].values, at_base);
         for p in &s.points[1..] {
             let moved = p
@@ -873,22 +902,36 @@ mod tests {
             assert!(moved <= 1, "{:?}", p.values);
         }
         let m = ContractMetric::ExpectedPayment;
+        // Each point is the base scenario with every key set in order, the moved one to `v`.
         let run_at = |key: &str, v: f64| {
-            let (sc, _) = Contract.set(&base.scenario, &(), key, v).unwrap();
+            let mut sc = base.scenario.clone();
+            for (k, b) in ["gamma", "t"].iter().zip(at_base) {
+                sc = Contract
+                    .set(&sc, &(), k, if *k == key { v } else { b })
+                    .unwrap()
+                    .0;
+            }
             Contract.run(&sc, &(), &base.spec).unwrap().mean(m)
         };
         let swings = swings(&s, m);
-        for (key, at, values) in &swings {
-            assert_eq!(
-                at[0].to_bits(),
-                run_at(key, values[0]).to_bits(),
-                "{key} low"
-            );
-            assert_eq!(
-                at[1].to_bits(),
-                run_at(key, values[1]).to_bits(),
-                "{key} high"
-            );
+        let base_mean = run_at("gamma", at_base[0]);
+        assert_eq!(
+            base_mean.to_bits(),
+            s.points[0].summary.get(m).unwrap().mean.to_bits()
+        );
+        for (key, at, _) in &swings {
+            // The bar spans the metric over the key's listed values and its base.
+            let listed: &[f64] = if key == "gamma" {
+                &[0.1, 0.4]
+            } else {
+                &[0.0, 0.5, 1.0]
+            };
+            let means = listed.iter().map(|v| run_at(key, *v)).chain([base_mean]);
+            let (lo, hi) = means.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
+            assert_eq!(at[0].to_bits(), lo.to_bits(), "{key} low");
+            assert_eq!(at[1].to_bits(), hi.to_bits(), "{key} high");
         }
         let width = |x: &[f64; 2]| (x[1] - x[0]).abs();
         assert!(width(&swings[0].1) >= width(&swings[1].1));

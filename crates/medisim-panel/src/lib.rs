@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 /// such a change until its snapshot is renewed.
 pub const MODEL_VERSION: medisim_core::ModelVersion = medisim_core::ModelVersion {
     model: "medisim-panel",
-    number: 2,
+    number: 3,
 };
 
 /// The largest amount of money any panel parameter may name (a fee, a cost, a reference, a

@@ -30,6 +30,7 @@ medisim_core::metric_enum! {
         Qalys => qalys: Balance "discounted QALYs per panel",
         RunningCosts => running_costs: Amount "dollars",
         DiscountedCost => discounted_cost: Balance "discounted dollars",
+        DiscountedProviderProfit => discounted_provider_profit: Balance "discounted dollars",
     }
 }
 

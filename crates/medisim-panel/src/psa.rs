@@ -150,6 +150,15 @@ impl Arm {
         } else {
             Arm::parse_list(text)?
         };
+        for p in &programs {
+            let name = &p.policy().header.name;
+            if Arm::ALL.iter().any(|a| a.name() == name) {
+                return Err(format!(
+                    "the payment program `{name}` (--arm-policy) has the name of a built-in arm: \
+                     rename it in its header, so the PSA's rows can tell the two apart"
+                ));
+            }
+        }
         arms.extend(programs.into_iter().map(Arm::Program));
         medisim_core::params::distinct(arms.iter().map(Arm::name))?;
         Ok(arms)

@@ -38,6 +38,9 @@ struct RunTotals {
     qalys: f64,
     running: f64,
     discounted_cost: f64,
+    /// The provider's profit discounted at the cost rate (what the payer would owe to keep a
+    /// loss-making provider, in the units of `discounted_cost`).
+    discounted_profit: f64,
 }
 
 impl RunTotals {
@@ -74,7 +77,7 @@ impl RunTotals {
 
 /// The metrics reported for every run, by name, with how each is read off a run.
 type Reader = fn(&RunTotals) -> f64;
-const METRICS: [(PanelMetric, Reader); 19] = [
+const METRICS: [(PanelMetric, Reader); 20] = [
     (PanelMetric::TotalCost, |r| {
         r.year.iter().map(Settlement::total_cost).sum()
     }),
@@ -118,6 +121,9 @@ const METRICS: [(PanelMetric, Reader); 19] = [
     (PanelMetric::Qalys, |r| r.qalys),
     (PanelMetric::RunningCosts, |r| r.running),
     (PanelMetric::DiscountedCost, |r| r.discounted_cost),
+    (PanelMetric::DiscountedProviderProfit, |r| {
+        r.discounted_profit
+    }),
 ];
 
 /// One year of the horizon, averaged over runs.
@@ -302,6 +308,7 @@ pub fn run_replicates(
                 let reference = pay.reference_for(alive, cfg.patients);
                 let settled = pay.settle_against(reference, prevention, compl, cost);
                 t.discounted_cost += cfg.outcomes.cost_discount(year) * settled.total_cost();
+                t.discounted_profit += cfg.outcomes.cost_discount(year) * settled.provider_profit();
                 t.year.push(settled);
             }
             t.add_boundary(d, &cfg.outcomes, &states, cfg.years, cfg.years);

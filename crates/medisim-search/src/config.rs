@@ -187,6 +187,18 @@ pub struct PanelSearch {
     pub runs: u64,
 }
 
+impl Searched {
+    fn is_medisim(&self) -> bool {
+        *self == Searched::Medisim
+    }
+}
+
+impl PanelSearch {
+    fn is_default(&self) -> bool {
+        *self == PanelSearch::default()
+    }
+}
+
 impl Default for PanelSearch {
     fn default() -> Self {
         PanelSearch {
@@ -204,7 +216,10 @@ pub const MAX_WTP: f64 = 1e9;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SearchConfig {
-    /// Which model's programs are searched.
+    /// Which model's programs are searched. Left out of the file when it is Medi-Sim (and
+    /// `[panel]` when it is the default), so a run directory made before either existed
+    /// resumes: its settings are compared as text.
+    #[serde(skip_serializing_if = "Searched::is_medisim")]
     pub model: Searched,
     pub objective: ObjectiveKind,
     /// Directory of warm-start `.policy` files; empty means the shipped nine-policy library.
@@ -242,6 +257,7 @@ pub struct SearchConfig {
     pub novelty_by_behaviour: bool,
     pub llm: LlmConfig,
     /// The panel's objective and runs (read when `model = "panel"`).
+    #[serde(skip_serializing_if = "PanelSearch::is_default")]
     pub panel: PanelSearch,
 }
 
@@ -459,6 +475,27 @@ impl SearchConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The settings file of a Medi-Sim search is what it was before the panel's search existed
+    /// (a run directory compares it as text to resume), and a panel search's reads back.
+    #[test]
+    fn a_medisim_search_writes_its_settings_as_before_the_panel_search() {
+        let text = toml::to_string(&SearchConfig::default()).unwrap();
+        assert!(
+            !text.contains("model = \"medisim\"") && !text.contains("[panel]"),
+            "{text}"
+        );
+        let panel = SearchConfig {
+            model: Searched::Panel,
+            panel: PanelSearch {
+                wtp: 20_000.0,
+                runs: 7,
+            },
+            ..SearchConfig::default()
+        };
+        let back: SearchConfig = toml::from_str(&toml::to_string(&panel).unwrap()).unwrap();
+        assert_eq!(back, panel);
+    }
 
     #[test]
     fn the_defaults_are_valid_and_each_bad_setting_names_its_key() {

@@ -69,9 +69,9 @@ impl PanelPayer {
         })
     }
 
-    /// The net monetary benefit per patient and its parts, from a summary.
+    /// The net monetary benefit per patient, from a summary: every term discounted.
     fn net_benefit(&self, s: &Summaries) -> f64 {
-        let loss = (-s.mean(M::ProviderProfit)).max(0.0);
+        let loss = (-s.mean(M::DiscountedProviderProfit)).max(0.0);
         (self.settings.wtp * s.mean(M::Qalys) - s.mean(M::DiscountedCost) - loss) / self.patients
     }
 }
@@ -105,7 +105,7 @@ fn shipped(name: &str) -> Policy {
 const TABLE_METRICS: [&str; 6] = [
     "qalys",
     "discounted_cost",
-    "provider_profit",
+    "discounted_provider_profit",
     "max_intensity_share",
     "complications",
     "shared_risk_transfer",
@@ -170,7 +170,7 @@ impl Domain for PanelPayer {
     /// more.
     fn archive_cell(&self, _: &SearchConfig, e: &Eval) -> (usize, usize) {
         let intensity = e.mean(M::MaxIntensityShare);
-        let (profit, fees) = (e.mean(M::ProviderProfit), e.mean(M::Fees));
+        let (profit, fees) = (e.mean(M::DiscountedProviderProfit), e.mean(M::Fees));
         let quarter = [0.25, 0.5, 0.75].iter().take_while(|b| intensity >= **b);
         let margin = if profit < 0.0 {
             0
@@ -185,11 +185,12 @@ impl Domain for PanelPayer {
     fn diagnostics(&self, e: &Eval) -> String {
         let n = self.patients;
         format!(
-            "per patient: QALYs {:.3}, payer's discounted cost {:.0}, provider profit {:.0}; \
+            "per patient: QALYs {:.3}, payer's discounted cost {:.0}, provider's discounted \
+             profit {:.0}; \
              most intensive treatment in {:.0}% of patient-years, complications {:.3}",
             e.mean(M::Qalys) / n,
             e.mean(M::DiscountedCost) / n,
-            e.mean(M::ProviderProfit) / n,
+            e.mean(M::DiscountedProviderProfit) / n,
             100.0 * e.mean(M::MaxIntensityShare),
             e.mean(M::Complications) / n
         )
@@ -202,7 +203,8 @@ impl Domain for PanelPayer {
             objective_rules: format!(
                 "Fitness = per patient, {} * discounted QALYs - the payer's discounted cost \
                  (fees, capitation, complications, the shared-risk transfer, running costs) - \
-                 the provider's loss when it makes one (the payer must keep the provider).\n\
+                 the provider's discounted loss when it makes one (the payer must keep the \
+                 provider).\n\
                  The provider answers every payment program strategically: it chooses each \
                  patient's treatment for its own profit under the program's fees, capitation \
                  and shared risk, so a program steers care only through what it pays.\n",
@@ -250,8 +252,8 @@ impl Domain for PanelPayer {
         (child, edit.name().to_string())
     }
 
-    /// Per patient; `top-up` is the provider's loss the payer must add to keep it (charged in
-    /// the net monetary benefit, outside `cost`).
+    /// Per patient, discounted; `top-up` is the provider's loss the payer must add to keep it
+    /// (charged in the net monetary benefit, outside `cost`).
     fn table_text(&self, rows: &[MethodRow]) -> String {
         let n = self.patients;
         let mut s = format!(
@@ -260,7 +262,7 @@ impl Domain for PanelPayer {
         );
         for r in rows {
             let m = |k: &str| r.metrics.get(k).copied().unwrap_or(f64::NAN);
-            let profit = m("provider_profit");
+            let profit = m("discounted_provider_profit");
             s.push_str(&format!(
                 "{:<16} {:>12.1} {:>8.3} {:>9.0} {:>8.0} {:>9.0} {:>8.3}\n",
                 r.method,

@@ -94,7 +94,11 @@ fn the_provider_answers_every_candidate_program() {
             0,
         )
         .unwrap();
-    let loss = -zero.mean(M::ProviderProfit);
+    let loss = -zero.mean(M::DiscountedProviderProfit);
+    assert!(
+        loss < -zero.mean(M::ProviderProfit),
+        "the loss is discounted"
+    );
     assert!(loss > 0.0, "a provider paid nothing makes a loss");
     let uncharged = (50_000.0 * zero.mean(M::Qalys) - zero.mean(M::DiscountedCost)) / 10.0;
     assert!((zero.fitness - (uncharged - loss / 10.0)).abs() < 1e-6);

@@ -75,7 +75,7 @@ pub fn run_seeds(
 
 /// As [`run_seeds`] with the trace on, each seed's rows handed to `rows` in seed order as soon
 /// as its chunk of seeds (one per thread) is done, so memory holds a chunk's rows, never the
-/// whole trace; the summary is [`run_seeds`']s bit for bit, from the same one simulation.
+/// whole trace; the summary is that of [`run_seeds`], bit for bit, from the same one simulation.
 pub fn run_seeds_traced(
     scenario: &Scenario,
     policy: &Policy,
