@@ -158,6 +158,22 @@ fn settings(a: &SearchArgs) -> Result<(PathBuf, bool, SearchConfig)> {
             out.display()
         );
     }
+    // A resumed run keeps its world and objective: the panel's, given again, would be ignored.
+    if resume {
+        let given = [
+            ("--model", a.model.is_some()),
+            ("--params", a.params.is_some()),
+            ("--disease", a.disease.is_some()),
+            ("--wtp", a.wtp.is_some()),
+            ("--panel-runs", a.panel_runs.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
+            anyhow::bail!(
+                "{flag} with --resume: a run resumes with the settings and the world it started \
+                 with (its config.toml and scenario.toml); drop {flag}"
+            );
+        }
+    }
     // A search and an ablation both keep their settings and world at the top of OUT.
     let mut c = if resume {
         let settings = out.join("config.toml");

@@ -35,8 +35,9 @@ pub struct SweepArgs {
     /// Medi-Sim: periods per rollout [default: 200].
     #[arg(long)]
     horizon: Option<u32>,
-    /// Output directory: sweep.csv and sweep.parquet there (and, for a grid over one key, a
-    /// figure per metric under sweep/), cells cached there are reused.
+    /// Output directory: sweep.csv and sweep.parquet there (and a figure per metric under
+    /// sweep/: a line for a grid over one key, a map over two, a tornado for a one-way
+    /// design), cells cached there are reused.
     /// Without it the tidy CSV goes to standard output and nothing is cached.
     #[arg(long)]
     out: Option<PathBuf>,

@@ -322,6 +322,12 @@ fn a_payment_search_runs_resumes_and_refuses_the_hospital_flags() {
     ]);
     let again = text(&succeeds(&["search", "--resume", out]).stdout);
     assert!(again.contains("0 rollouts simulated"), "{again}");
+    let o = medisim(&["search", "--resume", out, "--wtp", "1000"]);
+    assert!(
+        text(&o.stderr).contains("--wtp with --resume"),
+        "{}",
+        text(&o.stderr)
+    );
     for (flag, value) in [("--objective", "profit"), ("--horizon", "30")] {
         let o = medisim(&["search", "--model", "panel", flag, value, "--out", out]);
         assert!(!o.status.success());

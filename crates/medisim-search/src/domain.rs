@@ -127,6 +127,17 @@ pub trait Domain: Sync {
     fn table_text(&self, rows: &[MethodRow]) -> String;
 }
 
+/// The program `name` of a domain's shipped `library` (name, source), checked against `schema`:
+/// what a domain's warm starts and baselines are built from.
+pub fn shipped(library: &[(&str, &str)], schema: &Arc<Schema>, name: &str) -> Policy {
+    let text = library
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .expect("a shipped program of the library");
+    medisim_dsl::load(schema, text).expect("shipped programs check")
+}
+
 /// The schema fields whose rules differ between two programs of one schema.
 pub fn fields_changed(before: &Policy, after: &Policy) -> Vec<String> {
     let schema = before.schema();

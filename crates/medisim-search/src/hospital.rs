@@ -240,12 +240,7 @@ const SHIPPED: [(&str, &str); 9] = [
 ];
 
 fn shipped(name: &str) -> Policy {
-    let text = SHIPPED
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, t)| *t)
-        .expect("shipped library policy");
-    medisim_sim::load(text).expect("shipped policies check")
+    crate::domain::shipped(&SHIPPED, medisim_sim::hospital(), name)
 }
 
 /// The warm-start library: the shipped nine (`""`), the neutral template alone (`"neutral"`,

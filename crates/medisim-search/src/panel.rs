@@ -94,12 +94,7 @@ const SHIPPED: [(&str, &str); 4] = [
 ];
 
 fn shipped(name: &str) -> Policy {
-    let text = SHIPPED
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, t)| *t)
-        .expect("a shipped payment program");
-    medisim_dsl::load(program::schema(), text).expect("shipped payment programs check")
+    crate::domain::shipped(&SHIPPED, program::schema(), name)
 }
 
 const TABLE_METRICS: [&str; 6] = [
