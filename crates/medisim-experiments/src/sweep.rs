@@ -822,16 +822,22 @@ mod tests {
         assert!(var[0] > 0.0);
     }
 
+    /// The contract model at its defaults, run once (it is deterministic): a fast model for
+    /// the design tests.
+    fn contract_setting() -> Setting<medisim_contracts::contract::Contract> {
+        Setting {
+            scenario: medisim_contracts::contract::ContractScenario::default(),
+            policy: (),
+            spec: RunSpec::new(vec![0], medisim_core::NoSettings {}),
+        }
+    }
+
     /// A grid over two keys draws one map per metric, its ticks the values meant (a grid
     /// step's 0.30000000000000004 reads 0.3); more keys or a sampled design draw nothing.
     #[test]
     fn a_two_key_grid_draws_a_map_per_metric() {
-        use medisim_contracts::contract::{Contract, ContractMetric, ContractScenario};
-        let base = Setting::<Contract> {
-            scenario: ContractScenario::default(),
-            policy: (),
-            spec: RunSpec::new(vec![0], medisim_core::NoSettings {}),
-        };
+        use medisim_contracts::contract::{Contract, ContractMetric};
+        let base = contract_setting();
         let f = |t: &str| parse_factor(&Contract, t, &base).unwrap();
         let spec = SweepSpec {
             factors: vec![f("gamma=0.1:0.4:4"), f("t=0,1")],
@@ -857,17 +863,13 @@ mod tests {
         assert!(figure(&s3, &m).is_none());
     }
 
-    /// A one-way design moves one key at a time from the base setting; each key's swing is
-    /// the metric of the model run with that key alone at its low and its high value, and the
-    /// tornado lists the widest first.
+    /// A one-way design moves one key at a time from the base setting; each key's bar spans the
+    /// metric of the model run with that key alone at each of its values and at its base, and
+    /// the tornado lists the widest first.
     #[test]
     fn a_one_way_design_moves_one_key_at_a_time_and_draws_a_tornado() {
-        use medisim_contracts::contract::{Contract, ContractMetric, ContractScenario};
-        let base = Setting::<Contract> {
-            scenario: ContractScenario::default(),
-            policy: (),
-            spec: RunSpec::new(vec![0], medisim_core::NoSettings {}),
-        };
+        use medisim_contracts::contract::{Contract, ContractMetric};
+        let base = contract_setting();
         let f = |t: &str| parse_factor(&Contract, t, &base).unwrap();
         let spec = SweepSpec {
             factors: vec![f("gamma=0.1,0.4"), f("t=0,0.5,1")],
