@@ -15,6 +15,8 @@
 //! - [`input`]: reading the user's files: bounded, UTF-8 checked, TOML errors located with a
 //!   bounded window.
 //! - [`params`]: parameters read and set by dotted key, one set of type rules for every model.
+//! - [`power`]: `powf` bit for bit, without the libm call for the squares and identities
+//!   models use most.
 //! - [`progress`]: how a long job reports how far it is, without knowing who shows it.
 //! - [`rundir`]: atomic writes and the resume guard of a run directory.
 //! - [`table`]: tidy tables written as CSV, Parquet, JSON or text from one description, built
@@ -28,6 +30,7 @@ pub mod input;
 pub mod metric;
 pub mod model;
 pub mod params;
+pub mod power;
 pub mod progress;
 pub mod rng;
 mod row;

@@ -143,6 +143,8 @@ pub struct Block {
     instrs: Vec<Instr>,
     terms: Vec<(Idx, f64)>,
     outputs: Vec<Idx>,
+    /// Which feature slots the block reads: a host skips computing and writing the rest.
+    reads: Vec<bool>,
 }
 
 /// The value array a [`Block`] evaluates in. Create it once with [`Block::frame`] and reuse it.
@@ -211,8 +213,18 @@ impl Batch {
     }
 
     /// All lanes of feature `slot`, for the host to fill in one pass.
+    #[inline]
     pub fn feature_mut(&mut self, slot: usize) -> &mut [f64] {
         &mut self.vals[slot * self.cap..slot * self.cap + self.lanes]
+    }
+
+    /// The lanes in use of the first `N` value columns (the features, for `N` up to the
+    /// block's feature count), for a host that writes a lane's features together.
+    #[inline]
+    pub fn columns_mut<const N: usize>(&mut self) -> [&mut [f64]; N] {
+        let lanes = self.lanes;
+        let mut columns = self.vals.chunks_exact_mut(self.cap);
+        std::array::from_fn(|_| &mut columns.next().expect("a column per feature")[..lanes])
     }
 
     fn value(&self, i: Idx) -> &[f64] {
@@ -234,6 +246,13 @@ impl Block {
     /// Number of instructions (after folding, sharing and fusion).
     pub fn instruction_count(&self) -> usize {
         self.instrs.len()
+    }
+
+    /// Whether any field of the block reads feature `slot` (after folding: a feature whose
+    /// every use was folded away is not read). A host may leave unread features unwritten.
+    #[inline]
+    pub fn reads_feature(&self, slot: usize) -> bool {
+        self.reads.get(slot).copied().unwrap_or(false)
     }
 
     /// A fresh frame: features zero, constants in place.
@@ -414,6 +433,40 @@ impl Block {
     pub fn position(&self, field: FieldId) -> Option<usize> {
         self.fields.iter().position(|f| *f == field)
     }
+}
+
+/// Which of the first `n_features` values any instruction or output of a block reads.
+fn features_read(
+    n_features: usize,
+    instrs: &[Instr],
+    terms: &[(Idx, f64)],
+    outputs: &[Idx],
+) -> Vec<bool> {
+    let mut reads = vec![false; n_features];
+    let mut mark = |i: Idx| {
+        if let Some(r) = reads.get_mut(i as usize) {
+            *r = true;
+        }
+    };
+    for ins in instrs {
+        match *ins {
+            Instr::Lin { start, len, .. } => terms[start as usize..(start + len) as usize]
+                .iter()
+                .for_each(|(i, _)| mark(*i)),
+            Instr::Bin { a, b, .. } => {
+                mark(a);
+                mark(b);
+            }
+            Instr::Un { a, .. } => mark(a),
+            Instr::Clip { x, lo, hi, .. } => {
+                mark(x);
+                mark(lo);
+                mark(hi);
+            }
+        }
+    }
+    outputs.iter().for_each(|o| mark(*o));
+    reads
 }
 
 /// Compile the fields of one scope into a block.
@@ -719,7 +772,8 @@ impl Builder<'_> {
             };
             instrs.push(ins);
         }
-        let outputs = outs.into_iter().map(idx).collect();
+        let outputs: Vec<Idx> = outs.into_iter().map(idx).collect();
+        let reads = features_read(self.n_features, &instrs, &self.terms, &outputs);
         let block = Block {
             scope,
             fields,
@@ -728,6 +782,7 @@ impl Builder<'_> {
             instrs,
             terms: self.terms,
             outputs,
+            reads,
         };
         for (k, ins) in block.instrs.iter().enumerate() {
             // `eval_batch` splits the value array at each instruction's register.

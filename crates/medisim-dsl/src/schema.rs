@@ -164,6 +164,7 @@ impl FieldDef {
 
     /// Clip or round a raw program output into the field's legal range. An
     /// [`Range::IntegerUpTo`] field is bounded below only; its host applies the upper bound.
+    #[inline]
     pub fn project(&self, raw: f64) -> f64 {
         match &self.range {
             Range::Real([lo, hi]) => raw.clamp(*lo, *hi),

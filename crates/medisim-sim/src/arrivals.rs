@@ -59,7 +59,7 @@ impl CaseMixSampler {
             (m.urgency_base + m.urgency_slope * cmi + self.noise.sample(rng)).clamp(0.0, 1.0);
         // Urgent patients tolerate less waiting.
         let extra = f64::from(rng.gen_range(0..=m.tolerance_range)) * (1.0 - 0.5 * urgency);
-        let tolerance = m.tolerance_min + extra.round() as u32;
+        let tolerance = m.tolerance_min + round_non_negative(extra);
         Arrival {
             group,
             cmi,
@@ -67,6 +67,15 @@ impl CaseMixSampler {
             tolerance,
         }
     }
+}
+
+/// `x.round() as u32` for 0 ≤ x < 2³²: the whole part by truncation, plus one from a
+/// fractional part of one half or more (halves away from zero, as `round`). The fraction
+/// x − ⌊x⌋ is exact, so this equals `round`, without its libm call.
+fn round_non_negative(x: f64) -> u32 {
+    debug_assert!((0.0..4_294_967_296.0).contains(&x));
+    let whole = x as u32;
+    whole + u32::from(x - f64::from(whole) >= 0.5)
 }
 
 /// Homogeneous Poisson (Eq. 10).
@@ -242,6 +251,18 @@ pub fn kernel(s: &Scenario) -> Result<Arc<dyn ArrivalKernel>, String> {
 mod tests {
     use super::*;
     use crate::rng::{stream, Purpose};
+
+    #[test]
+    fn rounding_a_tolerance_is_round_bit_for_bit() {
+        let mut rng = stream(5, 0, Purpose::Patients);
+        for k in 0..200_000u32 {
+            let x = f64::from(k % 40) * rng.gen::<f64>();
+            assert_eq!(round_non_negative(x), x.round() as u32, "{x}");
+        }
+        for x in [0.0, 0.5, 1.5, 2.5, 0.49999999999999994, 4_294_967_295.4] {
+            assert_eq!(round_non_negative(x), x.round() as u32, "{x}");
+        }
+    }
 
     fn counts(s: &Scenario, periods: u32) -> Vec<usize> {
         let k = kernel(s).unwrap();

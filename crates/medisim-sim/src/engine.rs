@@ -15,6 +15,7 @@ use crate::records::{PeriodRecord, TeamRecord};
 use crate::rng::{stream, Purpose};
 use crate::scenario::{CodingMode, FlexSteering, Routing, Scenario};
 use crate::schema::{AdminFeature as A, AdminLevers, DoctorFeature as D, Field, HospitalProgram};
+use medisim_core::power::powf;
 use medisim_core::stats::population_sd;
 use medisim_core::{mean, ratio};
 use medisim_dsl::compile::Batch;
@@ -30,6 +31,42 @@ struct Patient {
     coded: usize,
     /// Periods waited so far.
     wait: u32,
+    /// What does not change while the patient waits, computed once at registration.
+    k: CaseConstants,
+}
+
+/// The constants of a case once it is coded and registered to a team (its skill known): the
+/// triage features would otherwise recompute them, `pow` and `exp` included, in every period
+/// the patient waits. Each is the same expression, in the same order, as where it is used, so
+/// results are bit-identical.
+#[derive(Clone, Copy, Debug)]
+struct CaseConstants {
+    /// Clinically indicated effort e⁰(c) = e_base + e_slope · c.
+    base: f64,
+    /// c + ε: the outcome curve's complexity scale.
+    denom: f64,
+    /// ∂H/∂e at the indicated effort, the team's skill included.
+    dh: f64,
+    /// ∂cost/∂e at the indicated effort.
+    dc: f64,
+    /// Reimbursement of the coded group less the expected audit loss.
+    net_revenue: f64,
+    /// The counterfactual the quality motive subtracts from the outcome.
+    counterfactual: f64,
+    /// Health the case keeps untreated: the outcome less this is the health gain.
+    untreated: f64,
+}
+
+/// A batch's doctor-feature columns, by slot (`Batch::columns_mut`).
+type Columns<'b> = [&'b mut [f64]; D::ALL.len()];
+
+/// What a patient's triage features computed that capacity resolution needs again: when the
+/// care block's effort is the one the features assumed, its outcome and cost are reused.
+#[derive(Clone, Copy, Debug, Default)]
+struct LaneState {
+    effort: f64,
+    outcome: f64,
+    effort_cost: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -129,6 +166,8 @@ impl Rollout<'_> {
         let mut probs: Vec<f64> = Vec::new();
         let mut chosen: Vec<usize> = Vec::new();
         let mut fates: Vec<u8> = Vec::new();
+        let mut lanes: Vec<LaneState> = Vec::new();
+        let mut team_lanes: Vec<(usize, usize)> = vec![(0, 0); j_count];
         let mut kpis = vec![0.0; j_count];
         let mut shares = vec![0.0; j_count];
         let mut next_id = 0u64;
@@ -146,10 +185,19 @@ impl Rollout<'_> {
         };
         let levers0 = self.eval_admin(&mut admin, &teams, funds, reputation, &last, 1);
         last.total_capacity = f64::from(levers0.total_capacity);
+        // An admin block that reads no feature sets the same levers every period: evaluate it
+        // once (a controller still sees the features, so it keeps the per-period path).
+        let admin_block = self.policy.admin();
+        let constant_levers = controller.is_none()
+            && (0..ADMIN_FEATURES).all(|slot| !admin_block.reads_feature(slot));
 
         for t in 1..=horizon {
             // --- Hospital policy step: the administrator sets this period's levers.
-            let mut lv = self.eval_admin(&mut admin, &teams, funds, reputation, &last, t);
+            let mut lv = if constant_levers {
+                levers0
+            } else {
+                self.eval_admin(&mut admin, &teams, funds, reputation, &last, t)
+            };
             if let Some(c) = controller.as_deref_mut() {
                 let mut features = [0.0; ADMIN_FEATURES];
                 for (k, f) in A::ALL.iter().enumerate() {
@@ -184,30 +232,45 @@ impl Rollout<'_> {
                 };
                 acc.coded(a, *g, s);
                 period.upcoded += usize::from(*g > a.group);
+                let k = self.case_constants(a, *g, teams[team].skill);
                 teams[team].queue.push(Patient {
                     id: next_id,
                     a: *a,
                     coded: *g,
                     wait: 0,
+                    k,
                 });
                 next_id += 1;
             }
 
-            // --- Produce: each team scores its queue and treats within capacity.
+            // --- Produce: every team's queue is scored in one batch of the care block (lanes
+            // team by team), then each team treats within capacity.
             let lagging_cut = mean(teams.iter().map(|tm| tm.kpi));
+            let total: usize = teams.iter().map(|tm| tm.queue.len()).sum();
+            ensure_lanes(self.policy.care(), &mut care, total);
+            lanes.clear();
+            let mut off = 0;
+            let mut columns: Columns = care.columns_mut();
+            for (j, team) in teams.iter_mut().enumerate() {
+                team_lanes[j] = (off, team.queue.len());
+                self.triage_features(j, team, &lv, &mut columns, off, &mut lanes, &mut rng_t);
+                off += team.queue.len();
+            }
+            self.policy.care().eval_batch(&mut care);
+            let decisions = CareDecisions::of(self.policy, &care);
             for (j, team) in teams.iter_mut().enumerate() {
                 let lagging = t > 1 && team.kpi < lagging_cut;
-                let rec = self.produce(
+                let (off, n) = team_lanes[j];
+                let rec = self.resolve(
                     j,
                     team,
-                    &lv,
-                    &mut care,
+                    &decisions.lanes(off..off + n),
+                    &lanes[off..off + n],
                     &mut fates,
                     &mut rng_a,
-                    &mut rng_t,
                     &mut acc,
                     lagging,
-                    &mut period,
+                    period.t,
                 );
                 kpis[j] = rec.kpi_inputs(&lv, s);
                 period.teams.push(rec);
@@ -352,33 +415,23 @@ impl Rollout<'_> {
         }
         cand_start.push(lanes);
         ensure_lanes(self.policy.coding(), batch, lanes);
-        for (i, a) in arrivals.iter().enumerate() {
-            for (c, lane) in (cand_start[i]..cand_start[i + 1]).enumerate() {
-                let g = a.group + c;
+        let col: Columns = batch.columns_mut();
+        let mut lane = 0;
+        for a in arrivals {
+            for g in a.group..=(a.group + s.coding.max_upcode).min(k - 1) {
                 let gain = m.price * (m.weights[g] - m.weights[a.group]);
                 let gap = m.cmi[g] - m.cmi[a.group];
                 let p_audit = audit_probability(s, gap);
-                batch.set(D::Urgency.slot(), lane, a.urgency);
-                batch.set(D::Wait.slot(), lane, 0.0);
-                batch.set(D::Complexity.slot(), lane, a.cmi);
-                batch.set(D::Tolerance.slot(), lane, f64::from(a.tolerance));
-                batch.set(
-                    D::UpcodePressure.slot(),
-                    lane,
-                    lv.alpha * s.coding.gamma_code * gain,
-                );
-                batch.set(D::UpcodeGain.slot(), lane, gain);
-                batch.set(
-                    D::AuditPenalty.slot(),
-                    lane,
-                    p_audit * coder_loss_rate * gain.max(0.0),
-                );
-                batch.set(
-                    D::EthicsPressure.slot(),
-                    lane,
-                    s.coding.r0 * s.coding.eta_eth * gap.max(0.0),
-                );
-                batch.set(D::CodingGap.slot(), lane, gap);
+                col[D::Urgency.slot()][lane] = a.urgency;
+                col[D::Wait.slot()][lane] = 0.0;
+                col[D::Complexity.slot()][lane] = a.cmi;
+                col[D::Tolerance.slot()][lane] = f64::from(a.tolerance);
+                col[D::UpcodePressure.slot()][lane] = lv.alpha * s.coding.gamma_code * gain;
+                col[D::UpcodeGain.slot()][lane] = gain;
+                col[D::AuditPenalty.slot()][lane] = p_audit * coder_loss_rate * gain.max(0.0);
+                col[D::EthicsPressure.slot()][lane] = s.coding.r0 * s.coding.eta_eth * gap.max(0.0);
+                col[D::CodingGap.slot()][lane] = gap;
+                lane += 1;
             }
         }
         self.policy.coding().eval_batch(batch);
@@ -397,30 +450,50 @@ impl Rollout<'_> {
         }
     }
 
+    /// The constants of a case coded `coded` and registered to a team of skill `skill`.
+    fn case_constants(&self, a: &Arrival, coded: usize, skill: f64) -> CaseConstants {
+        let s = self.scenario;
+        let (c, r, m) = (&s.care, &s.response, &s.case_mix);
+        let base = c.effort_base + c.effort_slope * a.cmi;
+        let denom = a.cmi + c.epsilon;
+        let x0 = c.lambda * base / denom;
+        let over_payment = m.price * (m.weights[coded] - m.weights[a.group]);
+        let gap = m.cmi[coded] - m.cmi[a.group];
+        let expected_loss = audit_probability(s, gap)
+            * (s.audit.penalty + f64::from(u8::from(s.audit.clawback)))
+            * over_payment.max(0.0);
+        CaseConstants {
+            base,
+            denom,
+            dh: skill * c.lambda / denom * (-x0).exp(),
+            dc: c.omega * c.phi * powf(base, c.phi - 1.0),
+            net_revenue: m.price * m.weights[coded] - expected_loss,
+            counterfactual: r.quality_counterfactual * c.untreated_health * (1.0 - a.cmi),
+            untreated: c.untreated_health * (1.0 - a.cmi),
+        }
+    }
+
+    /// Team `j`'s triage features, written to the care batch's lanes `off..off + queue length`
+    /// in clinical priority order (the queue is sorted here), with what resolution reuses
+    /// appended to `lanes`.
     #[allow(clippy::too_many_arguments)]
-    fn produce(
+    fn triage_features(
         &self,
         j: usize,
         team: &mut Team,
         lv: &AdminLevers,
-        batch: &mut Batch,
-        fates: &mut Vec<u8>,
-        rng: &mut Pcg64,
+        col: &mut Columns,
+        off: usize,
+        lanes: &mut Vec<LaneState>,
         rng_t: &mut Pcg64,
-        acc: &mut Accumulator,
-        lagging: bool,
-        period: &mut PeriodRecord,
-    ) -> TeamRecord {
+    ) {
         let s = self.scenario;
         let c = &s.care;
         let r = &s.response;
-        let m = &s.case_mix;
-        let mut rec = TeamRecord::new(period.t, j, team.beds, team.queue.len());
         // Clinical priority order: urgency plus waiting, ties by arrival order.
         team.queue
             .sort_unstable_by(|x, y| priority(y).total_cmp(&priority(x)).then(x.id.cmp(&y.id)));
         let n = team.queue.len();
-        ensure_lanes(self.policy.care(), batch, n);
         let beds = team.beds;
         let load_cap = c.load_per_bed * f64::from(beds);
         let n_ref = f64::from(beds.max(1));
@@ -436,11 +509,7 @@ impl Rollout<'_> {
         };
         // Fatigue is priced at the load of a full period: carried-over fatigue plus the other
         // beds filled with the queue's typical case, so it depends on the case, not its rank.
-        let typical = mean(
-            team.queue
-                .iter()
-                .map(|p| c.effort_base + c.effort_slope * p.a.cmi),
-        );
+        let typical = mean(team.queue.iter().map(|p| p.k.base));
         let ahead_load = team.fatigue * load_cap + f64::from(beds.saturating_sub(1)) * typical;
         // Capacity signal shared by the team: 1 while it has a bed this period. Whether the
         // bed is really free is settled in capacity resolution (an accepted patient who finds
@@ -450,32 +519,23 @@ impl Rollout<'_> {
         // patient is less attractive the more it already parks (Iversen 1993).
         let carried = team.queue.iter().filter(|p| p.wait > 0).count() as f64;
         let list_pressure = r.list_cost * carried / n_ref;
+        // Effort feels fatigue through the carried-over state only: a period's own load is
+        // priced in triage, where the case is taken or not.
+        let fatigue_grad = 2.0 * c.nu * team.fatigue;
         let mut incentive_sum = 0.0;
-        for (rank, p) in team.queue.iter().enumerate() {
-            let a = &p.a;
-            let base = c.effort_base + c.effort_slope * a.cmi;
-            let denom = a.cmi + c.epsilon;
-            let x0 = c.lambda * base / denom;
-            let dh = team.skill * c.lambda / denom * (-x0).exp();
-            let dc = c.omega * c.phi * base.powf(c.phi - 1.0);
-            let dkpi = (lv.w_h * dh - lv.w_c * dc / r.kpi_cost_ref) / n_ref;
-            // Effort feels fatigue through the carried-over state only: a period's own load is
-            // priced in triage, where the case is taken or not.
-            let fatigue_grad = 2.0 * c.nu * team.fatigue;
-            let grad =
-                -lv.alpha * dc + lv.beta * r.health_value * dh + r.theta * bp * dkpi - fatigue_grad;
-            let eqp = (r.effort_step * grad).clamp(-r.effort_cut * base, r.effort_raise);
-            let effort = base + eqp;
-            let outcome = team.skill * (1.0 - (-c.lambda * effort / denom).exp());
+        for (l, p) in (off..).zip(&team.queue) {
+            let (a, k) = (&p.a, &p.k);
+            let dkpi = (lv.w_h * k.dh - lv.w_c * k.dc / r.kpi_cost_ref) / n_ref;
+            let grad = -lv.alpha * k.dc + lv.beta * r.health_value * k.dh + r.theta * bp * dkpi
+                - fatigue_grad;
+            let eqp = (r.effort_step * grad).clamp(-r.effort_cut * k.base, r.effort_raise);
+            let effort = k.base + eqp;
+            let outcome = team.skill * (1.0 - (-c.lambda * effort / k.denom).exp());
             // What the quality motive values: the outcome less the weighted counterfactual.
-            let valued = outcome - r.quality_counterfactual * c.untreated_health * (1.0 - a.cmi);
-            let cost = c.c_fixed + c.omega * effort.powf(c.phi);
-            let over_payment = m.price * (m.weights[p.coded] - m.weights[a.group]);
-            let gap = m.cmi[p.coded] - m.cmi[a.group];
-            let expected_loss = audit_probability(s, gap)
-                * (s.audit.penalty + f64::from(u8::from(s.audit.clawback)))
-                * over_payment.max(0.0);
-            let margin = m.price * m.weights[p.coded] - expected_loss - cost;
+            let valued = outcome - k.counterfactual;
+            let effort_cost = c.omega * powf(effort, c.phi);
+            let cost = c.c_fixed + effort_cost;
+            let margin = k.net_revenue - cost;
             let before = (ahead_load - load_cap).max(0.0);
             let after = (ahead_load + effort - load_cap).max(0.0);
             let fatigue_cost = c.nu * (after * after - before * before);
@@ -484,74 +544,50 @@ impl Rollout<'_> {
                 - lv.w_c * (cost - team.ref_cost) / r.kpi_cost_ref
                 - lv.w_w * (f64::from(p.wait) - team.ref_wait))
                 / n_ref;
-            let lane = rank;
-            let set = |batch: &mut Batch, f: D, v: f64| batch.set(f.slot(), lane, v);
-            set(batch, D::Urgency, a.urgency);
-            set(batch, D::Wait, f64::from(p.wait));
-            set(batch, D::Complexity, a.cmi);
-            set(
-                batch,
-                D::Tolerance,
-                f64::from(a.tolerance.saturating_sub(p.wait)),
-            );
-            set(batch, D::BaseEffort, base);
-            set(batch, D::EffortQualityPressure, eqp);
-            set(
-                batch,
-                D::ClinicalTriageScore,
-                r.urgency_weight * a.urgency
-                    + r.wait_weight * (f64::from(p.wait) / f64::from(a.tolerance)).min(1.0),
-            );
-            set(
-                batch,
-                D::MarginPressure,
-                lv.alpha * margin / r.utility_scale,
-            );
-            set(
-                batch,
-                D::QualityPressure,
-                lv.beta * r.health_value * valued / r.utility_scale,
-            );
-            set(batch, D::BedAvailabilitySignal, free_share);
-            set(
-                batch,
-                D::TriageFatiguePressure,
-                fatigue_cost / r.utility_scale,
-            );
-            set(
-                batch,
-                D::KpiGamingPressure,
-                r.theta * bp * dkpi_accept / r.utility_scale,
-            );
             incentive_sum +=
                 (lv.alpha * margin + lv.beta * r.health_value * valued) / r.utility_scale;
-            set(
-                batch,
-                D::DeferPressure,
-                // Cost relief; the KPI loopholes (a deferral is neither a rejection nor, if the
-                // patient gives up waiting, a costly treated case); health lost by waiting.
-                (delay_weight * r.defer_cost_relief * cost
-                    + r.theta * bp * (lv.w_rej / n_ref + (-dkpi_accept).max(0.0))
-                    - lv.beta * r.health_value * r.defer_health_loss * a.urgency * valued)
-                    / r.utility_scale
-                    - list_pressure,
-            );
-            set(batch, D::BedAvailable, f64::from(u8::from(beds > 0)));
-            set(batch, D::ClinicalBedScore, 0.5 + 0.5 * a.cmi);
-            set(
-                batch,
-                D::BedQualityPressure,
-                lv.beta * r.health_value * outcome / r.utility_scale,
-            );
-            set(
-                batch,
-                D::BedCostPressure,
-                lv.alpha * c.c_fixed / r.utility_scale,
-            );
-            set(batch, D::BedFatiguePressure, team.fatigue * 0.1);
-            set(batch, D::BedThreshold, r.bed_threshold);
-            set(batch, D::BonusPressure, bp);
-            set(batch, D::Fatigue, team.fatigue);
+            col[D::Urgency.slot()][l] = a.urgency;
+            col[D::Wait.slot()][l] = f64::from(p.wait);
+            col[D::Complexity.slot()][l] = a.cmi;
+            col[D::Tolerance.slot()][l] = f64::from(a.tolerance.saturating_sub(p.wait));
+            col[D::BaseEffort.slot()][l] = k.base;
+            col[D::EffortQualityPressure.slot()][l] = eqp;
+            col[D::ClinicalTriageScore.slot()][l] = r.urgency_weight * a.urgency
+                + r.wait_weight * (f64::from(p.wait) / f64::from(a.tolerance)).min(1.0);
+            col[D::MarginPressure.slot()][l] = lv.alpha * margin / r.utility_scale;
+            col[D::QualityPressure.slot()][l] = lv.beta * r.health_value * valued / r.utility_scale;
+            col[D::TriageFatiguePressure.slot()][l] = fatigue_cost / r.utility_scale;
+            col[D::KpiGamingPressure.slot()][l] = r.theta * bp * dkpi_accept / r.utility_scale;
+            // Cost relief; the KPI loopholes (a deferral is neither a rejection nor, if the
+            // patient gives up waiting, a costly treated case); health lost by waiting.
+            col[D::DeferPressure.slot()][l] = (delay_weight * r.defer_cost_relief * cost
+                + r.theta * bp * (lv.w_rej / n_ref + (-dkpi_accept).max(0.0))
+                - lv.beta * r.health_value * r.defer_health_loss * a.urgency * valued)
+                / r.utility_scale
+                - list_pressure;
+            col[D::ClinicalBedScore.slot()][l] = 0.5 + 0.5 * a.cmi;
+            col[D::BedQualityPressure.slot()][l] =
+                lv.beta * r.health_value * outcome / r.utility_scale;
+            lanes.push(LaneState {
+                effort,
+                outcome,
+                effort_cost,
+            });
+        }
+        let care = self.policy.care();
+        let team_constant = [
+            (D::BedAvailabilitySignal, free_share),
+            (D::BedAvailable, f64::from(u8::from(beds > 0))),
+            (D::BedCostPressure, lv.alpha * c.c_fixed / r.utility_scale),
+            (D::BedFatiguePressure, team.fatigue * 0.1),
+            (D::BedThreshold, r.bed_threshold),
+            (D::BonusPressure, bp),
+            (D::Fatigue, team.fatigue),
+        ];
+        for (f, v) in team_constant {
+            if care.reads_feature(f.slot()) {
+                col[f.slot()][off..off + n].fill(v);
+            }
         }
         // Thresholds carry the opportunity cost of a bed: a share of the incentive value of the
         // queue's typical case. Under profit pressure the typical case is worth more, so the
@@ -563,48 +599,72 @@ impl Rollout<'_> {
             r.accept_threshold * team_scale + opportunity,
             r.defer_threshold * team_scale + opportunity,
         );
-        if r.triage_noise > 0.0 {
-            // Random utility: an independent logistic shock on each comparison (a sequential
-            // binary logit), so every branch, the defer one included, is reached with a
-            // probability that moves smoothly with the score.
-            for (slot, tau) in [
-                (D::AcceptThreshold.slot(), tau_acc),
-                (D::DeferThreshold.slot(), tau_def),
-            ] {
-                for v in batch.feature_mut(slot).iter_mut() {
+        // Written whether read or not: the shocks are drawn either way, so the triage stream
+        // does not depend on which thresholds a policy reads.
+        for (slot, tau) in [
+            (D::AcceptThreshold.slot(), tau_acc),
+            (D::DeferThreshold.slot(), tau_def),
+        ] {
+            let column = &mut col[slot][off..off + n];
+            if r.triage_noise > 0.0 {
+                // Random utility: an independent logistic shock on each comparison (a
+                // sequential binary logit), so every branch, the defer one included, is
+                // reached with a probability that moves smoothly with the score.
+                for v in column.iter_mut() {
                     *v = tau - r.triage_noise * logistic(rng_t);
                 }
+            } else {
+                column.fill(tau);
             }
-        } else {
-            batch.feature_mut(D::AcceptThreshold.slot()).fill(tau_acc);
-            batch.feature_mut(D::DeferThreshold.slot()).fill(tau_def);
         }
-        self.policy.care().eval_batch(batch);
-        let (care, out) = (self.policy.care(), self.policy.care_out);
-        let effort_out = care.batch_output(batch, out.effort);
-        let accept = care.batch_output(batch, out.accept);
-        let defer = care.batch_output(batch, out.defer);
-        let bed = care.batch_output(batch, out.bed);
-        let effort_spec = Field::Effort.spec();
+    }
 
-        // Capacity resolution in priority order; `fate` 0 stay, 1 treated, 2 rejected.
-        let mut free = beds;
+    /// Capacity resolution for team `j` in priority order, from the care block's decisions on
+    /// its lanes; settles the treated, counts the rest and moves the queue on one period.
+    #[allow(clippy::too_many_arguments)]
+    fn resolve(
+        &self,
+        j: usize,
+        team: &mut Team,
+        decisions: &CareDecisions,
+        lanes: &[LaneState],
+        fates: &mut Vec<u8>,
+        rng: &mut Pcg64,
+        acc: &mut Accumulator,
+        lagging: bool,
+        t: u32,
+    ) -> TeamRecord {
+        let s = self.scenario;
+        let c = &s.care;
+        let m = &s.case_mix;
+        let n = team.queue.len();
+        let mut rec = TeamRecord::new(t, j, team.beds, n);
+        let effort_spec = Field::Effort.spec();
+        // `fate` 0 stay, 1 treated, 2 rejected.
+        let mut free = team.beds;
         fates.clear();
-        for (i, p) in team.queue.iter().enumerate() {
+        for (i, (p, lane)) in team.queue.iter().zip(lanes).enumerate() {
             let high = p.a.cmi >= m.high_cmi_threshold;
-            let acc_i = accept[i] != 0.0;
+            let acc_i = decisions.accept[i] != 0.0;
             acc.triage(p.a.cmi, high, acc_i, lagging);
             let fate = if acc_i && free > 0 {
                 free -= 1;
-                let e = effort_spec.project(effort_out[i]);
-                let r_bed = bed[i] != 0.0;
-                let outcome = if r_bed {
-                    team.skill * (1.0 - (-c.lambda * e / (p.a.cmi + c.epsilon)).exp())
-                } else {
-                    0.0
+                let e = effort_spec.project(decisions.effort[i]);
+                let r_bed = decisions.bed[i] != 0.0;
+                // The features already evaluated this effort's outcome and cost.
+                let same = e.to_bits() == lane.effort.to_bits();
+                let outcome = match (r_bed, same) {
+                    (false, _) => 0.0,
+                    (true, true) => lane.outcome,
+                    (true, false) => team.skill * (1.0 - (-c.lambda * e / p.k.denom).exp()),
                 };
-                let gain = outcome - c.untreated_health * (1.0 - p.a.cmi);
-                let cost = c.c_fixed * f64::from(u8::from(r_bed)) + c.omega * e.powf(c.phi);
+                let effort_cost = if same {
+                    lane.effort_cost
+                } else {
+                    c.omega * powf(e, c.phi)
+                };
+                let gain = outcome - p.k.untreated;
+                let cost = c.c_fixed * f64::from(u8::from(r_bed)) + effort_cost;
                 let revenue = m.price * m.weights[p.coded];
                 let mut penalty = 0.0;
                 if p.coded > p.a.group {
@@ -630,7 +690,7 @@ impl Rollout<'_> {
             } else if acc_i {
                 acc.deferred(high, false, false);
                 0
-            } else if defer[i] != 0.0 {
+            } else if decisions.defer[i] != 0.0 {
                 acc.deferred(high, true, free > 0);
                 rec.deferred += 1;
                 0
@@ -661,6 +721,36 @@ impl Rollout<'_> {
         });
         rec.queue_after = team.queue.len();
         rec
+    }
+}
+
+/// The care block's raw outputs for a range of lanes.
+struct CareDecisions<'b> {
+    effort: &'b [f64],
+    accept: &'b [f64],
+    defer: &'b [f64],
+    bed: &'b [f64],
+}
+
+impl<'b> CareDecisions<'b> {
+    /// Every lane of an evaluated care batch.
+    fn of(policy: &HospitalProgram, batch: &'b Batch) -> Self {
+        let (care, out) = (policy.care(), policy.care_out);
+        CareDecisions {
+            effort: care.batch_output(batch, out.effort),
+            accept: care.batch_output(batch, out.accept),
+            defer: care.batch_output(batch, out.defer),
+            bed: care.batch_output(batch, out.bed),
+        }
+    }
+
+    fn lanes(&self, range: std::ops::Range<usize>) -> CareDecisions<'b> {
+        CareDecisions {
+            effort: &self.effort[range.clone()],
+            accept: &self.accept[range.clone()],
+            defer: &self.defer[range.clone()],
+            bed: &self.bed[range],
+        }
     }
 }
 
@@ -869,6 +959,15 @@ mod tests {
             },
             coded: 0,
             wait: 1,
+            k: CaseConstants {
+                base: 1.0,
+                denom: 0.1,
+                dh: 0.0,
+                dc: 0.0,
+                net_revenue: 0.0,
+                counterfactual: 0.0,
+                untreated: 0.0,
+            },
         };
         t[1].queue = vec![waiting; 6];
         t[4].queue = vec![waiting; 1];
