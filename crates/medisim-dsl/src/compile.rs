@@ -212,12 +212,6 @@ impl Batch {
         self.vals[slot * self.cap + lane] = value;
     }
 
-    /// All lanes of feature `slot`, for the host to fill in one pass.
-    #[inline]
-    pub fn feature_mut(&mut self, slot: usize) -> &mut [f64] {
-        &mut self.vals[slot * self.cap..slot * self.cap + self.lanes]
-    }
-
     /// The lanes in use of the first `N` value columns (the features, for `N` up to the
     /// block's feature count), for a host that writes a lane's features together.
     #[inline]

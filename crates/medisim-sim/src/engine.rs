@@ -13,7 +13,7 @@ use crate::metrics::{Accumulator, RolloutMetrics};
 use crate::objective::ObjectiveKind;
 use crate::records::{PeriodRecord, TeamRecord};
 use crate::rng::{stream, Purpose};
-use crate::scenario::{CodingMode, FlexSteering, Routing, Scenario};
+use crate::scenario::{Care, CodingMode, FlexSteering, Routing, Scenario};
 use crate::schema::{AdminFeature as A, AdminLevers, DoctorFeature as D, Field, HospitalProgram};
 use medisim_core::power::powf;
 use medisim_core::stats::population_sd;
@@ -416,9 +416,9 @@ impl Rollout<'_> {
         cand_start.push(lanes);
         ensure_lanes(self.policy.coding(), batch, lanes);
         let col: Columns = batch.columns_mut();
-        let mut lane = 0;
-        for a in arrivals {
-            for g in a.group..=(a.group + s.coding.max_upcode).min(k - 1) {
+        for (i, a) in arrivals.iter().enumerate() {
+            for (c, lane) in (cand_start[i]..cand_start[i + 1]).enumerate() {
+                let g = a.group + c;
                 let gain = m.price * (m.weights[g] - m.weights[a.group]);
                 let gap = m.cmi[g] - m.cmi[a.group];
                 let p_audit = audit_probability(s, gap);
@@ -431,7 +431,6 @@ impl Rollout<'_> {
                 col[D::AuditPenalty.slot()][lane] = p_audit * coder_loss_rate * gain.max(0.0);
                 col[D::EthicsPressure.slot()][lane] = s.coding.r0 * s.coding.eta_eth * gap.max(0.0);
                 col[D::CodingGap.slot()][lane] = gap;
-                lane += 1;
             }
         }
         self.policy.coding().eval_batch(batch);
@@ -530,10 +529,10 @@ impl Rollout<'_> {
                 - fatigue_grad;
             let eqp = (r.effort_step * grad).clamp(-r.effort_cut * k.base, r.effort_raise);
             let effort = k.base + eqp;
-            let outcome = team.skill * (1.0 - (-c.lambda * effort / k.denom).exp());
+            let outcome = treated_outcome(c, team.skill, effort, k.denom);
             // What the quality motive values: the outcome less the weighted counterfactual.
             let valued = outcome - k.counterfactual;
-            let effort_cost = c.omega * powf(effort, c.phi);
+            let effort_cost = effort_cost(c, effort);
             let cost = c.c_fixed + effort_cost;
             let margin = k.net_revenue - cost;
             let before = (ahead_load - load_cap).max(0.0);
@@ -656,12 +655,12 @@ impl Rollout<'_> {
                 let outcome = match (r_bed, same) {
                     (false, _) => 0.0,
                     (true, true) => lane.outcome,
-                    (true, false) => team.skill * (1.0 - (-c.lambda * e / p.k.denom).exp()),
+                    (true, false) => treated_outcome(c, team.skill, e, p.k.denom),
                 };
                 let effort_cost = if same {
                     lane.effort_cost
                 } else {
-                    c.omega * powf(e, c.phi)
+                    effort_cost(c, e)
                 };
                 let gain = outcome - p.k.untreated;
                 let cost = c.c_fixed * f64::from(u8::from(r_bed)) + effort_cost;
@@ -761,6 +760,17 @@ struct LastPeriod {
     profit: f64,
     total_capacity: f64,
     flex_pool: f64,
+}
+
+/// Health after treatment with effort `e` in a bed (Eq. 12): skill · (1 − exp(−λe / (c + ε))),
+/// `denom` being c + ε.
+fn treated_outcome(c: &Care, skill: f64, e: f64, denom: f64) -> f64 {
+    skill * (1.0 - (-c.lambda * e / denom).exp())
+}
+
+/// The effort part of a treatment's cost, ω · e^φ.
+fn effort_cost(c: &Care, e: f64) -> f64 {
+    c.omega * powf(e, c.phi)
 }
 
 /// Team j's threshold offset: evenly spread over [−spread, spread] (0 for a single team).
@@ -976,6 +986,28 @@ mod tests {
         assert_eq!(beds.iter().sum::<u32>(), 10);
         assert!(beds[1] >= 3, "the longest queue gets the pool: {beds:?}");
         assert_eq!(beds[3], 1, "a high KPI earns nothing here: {beds:?}");
+    }
+
+    /// What the host may skip: a feature is read only when some rule uses it.
+    #[test]
+    fn a_block_reads_exactly_the_features_its_rules_use() {
+        let base = HospitalProgram::new(crate::baseline());
+        let care = base.care();
+        assert!(care.reads_feature(D::ClinicalTriageScore.slot()));
+        assert!(care.reads_feature(D::BedAvailable.slot()));
+        assert!(!care.reads_feature(D::Urgency.slot()));
+        assert!(!care.reads_feature(D::Fatigue.slot()));
+        assert!((0..ADMIN_FEATURES).all(|f| !base.admin().reads_feature(f)));
+        let src = include_str!("../../../policies/baseline.policy")
+            .replace(
+                "effort = base_effort + effort_quality_pressure",
+                "effort = urgency",
+            )
+            .replace("alpha = 0.5", "alpha = 0.5 + 0 * funds");
+        let edited = HospitalProgram::new(&crate::load(&src).unwrap());
+        assert!(edited.care().reads_feature(D::Urgency.slot()));
+        assert!(!edited.care().reads_feature(D::BaseEffort.slot()));
+        assert!(edited.admin().reads_feature(A::Funds.slot()));
     }
 
     #[test]
