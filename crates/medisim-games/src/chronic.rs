@@ -7,7 +7,9 @@
 //! PCP visit next period); in the office PCP alone moves (high or low effort); in hospital
 //! nobody does. The game is built as data for [`crate::stochastic::Game`], which solves it.
 
-use crate::stochastic::{Certificate, Game, Move, Profile, State};
+use crate::stochastic::{
+    Certificate, Game, Move, Profile, PsiBounds, State, Vertex, GAP_TOLERANCE,
+};
 use crate::{GameError, GameParams};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -494,26 +496,100 @@ impl ChronicCareGame {
     ) -> Result<(Vec<Effort>, f64), String> {
         let game = self.game();
         let lay = self.layout();
-        let mut best: Option<(Profile, f64)> = None;
+        let mut best: Option<Scored> = None;
+        // The tied strategies share ψ's constraints (PA's moves are fixed), so a vertex the
+        // simplex finds for one may be proven optimal for another.
+        let mut vertices: Vec<Vertex> = Vec::new();
         for mut p in game.strategies(PCP, &self.observation_ties())? {
             for (h, moves) in patient.iter().enumerate() {
                 for (l, m) in LIFESTYLES.iter().zip(moves) {
                     p[lay.chronic(h + 1, *l, false)] = home_index(*m);
                 }
             }
-            let psi = game.psi(PCP, &p)?;
-            if best
-                .as_ref()
-                .is_none_or(|(_, b)| psi < b - crate::stochastic::GAP_TOLERANCE)
-            {
-                best = Some((p, psi));
+            // The first strategy whose ψ undercuts the best so far by the tolerance replaces
+            // it; bounds decide most comparisons, the simplex the rest (issue 29).
+            if let Some(b) = &best {
+                if game.psi_lower_bound(PCP, &p) >= b.high() - GAP_TOLERANCE {
+                    continue;
+                }
+            }
+            let mut candidate = Scored::new(&game, p, &vertices)?;
+            let replaces = match &mut best {
+                None => true,
+                Some(b) => candidate.undercuts(b, &game, &mut vertices)?,
+            };
+            if replaces {
+                best = Some(candidate);
             }
         }
-        let (p, psi) = best.expect("at least one PCP strategy");
+        let mut best = best.expect("at least one PCP strategy");
+        let psi = best.exact(&game, &mut vertices)?;
+        let p = best.profile;
         let efforts = (1..=lay.stages)
             .map(|h| effort(p[lay.chronic(h, Lifestyle::Beneficial, true)]))
             .collect();
         Ok((efforts, psi))
+    }
+}
+
+/// A PCP strategy with bounds on its ψ, solved exactly only when a comparison needs it.
+struct Scored {
+    profile: Profile,
+    bounds: PsiBounds,
+    exact: Option<f64>,
+}
+
+impl Scored {
+    fn new(game: &Game, profile: Profile, vertices: &[Vertex]) -> Result<Self, String> {
+        let bounds = game.psi_bounds(PCP, &profile, vertices)?;
+        let exact = bounds.is_exact().then_some(bounds.low);
+        Ok(Scored {
+            profile,
+            bounds,
+            exact,
+        })
+    }
+
+    fn low(&self) -> f64 {
+        self.exact.unwrap_or(self.bounds.low)
+    }
+
+    fn high(&self) -> f64 {
+        self.exact.unwrap_or(self.bounds.high)
+    }
+
+    /// ψ by the simplex unless known, keeping the optimum's vertex for the next strategies.
+    fn exact(&mut self, game: &Game, vertices: &mut Vec<Vertex>) -> Result<f64, String> {
+        if let Some(psi) = self.exact {
+            return Ok(psi);
+        }
+        let (psi, vertex) = game.psi_by_simplex(PCP, &self.profile)?;
+        vertices.extend(vertex);
+        self.exact = Some(psi);
+        Ok(psi)
+    }
+
+    /// Whether this ψ is below `other`'s by more than the tolerance: decided on the bounds,
+    /// solving this ψ and then the other's only while they leave it open.
+    fn undercuts(
+        &mut self,
+        other: &mut Scored,
+        game: &Game,
+        vertices: &mut Vec<Vertex>,
+    ) -> Result<bool, String> {
+        loop {
+            if self.high() < other.low() - GAP_TOLERANCE {
+                return Ok(true);
+            }
+            if self.low() >= other.high() - GAP_TOLERANCE {
+                return Ok(false);
+            }
+            if self.exact.is_none() {
+                self.exact(game, vertices)?;
+            } else {
+                other.exact(game, vertices)?;
+            }
+        }
     }
 }
 
@@ -826,6 +902,58 @@ mod tests {
             assert!(s2[1][k] > s2[0][k] && s2[1][k] > s2[2][k], "{s2:?}");
             assert!(s3[1][k] > s3[2][k], "{s3:?}");
         }
+    }
+
+    /// Over every tied PCP strategy of Table 5.4's grid (all three patient strategies, u_hs
+    /// 0.2, every other n1), the simplex's ψ lies within `psi_bounds`, with or without the
+    /// vertices the simplex found for the case's other strategies, and equals them where they
+    /// meet; `psi` agrees with it. Exact and open bounds both occur, and known vertices settle
+    /// strategies the best response's vertex cannot.
+    #[test]
+    fn psi_bounds_hold_the_simplex_value() {
+        let (mut exact, mut by_vertex, mut open, mut worst) = (0, 0, 0, 0.0f64);
+        for pa in 1..=3 {
+            let strategy = patient_strategy(3, pa);
+            for (a, b) in (0..=20)
+                .step_by(2)
+                .flat_map(|a| (0..=20).map(move |b| (a, b)))
+            {
+                let mut g = ChronicCareGame::default();
+                (g.n1, g.n2, g.u_hs) = (a as f64 / 100.0, b as f64 / 100.0, 0.2);
+                let game = g.game();
+                let lay = g.layout();
+                let mut vertices = Vec::new();
+                for mut p in game.strategies(PCP, &g.observation_ties()).unwrap() {
+                    for (h, moves) in strategy.iter().enumerate() {
+                        for (l, m) in LIFESTYLES.iter().zip(moves) {
+                            p[lay.chronic(h + 1, *l, false)] = home_index(*m);
+                        }
+                    }
+                    let (lp, vertex) = game.psi_by_simplex(PCP, &p).unwrap();
+                    let alone = game.psi_bounds(PCP, &p, &[]).unwrap();
+                    let known = game.psi_bounds(PCP, &p, &vertices).unwrap();
+                    for bounds in [alone, known] {
+                        assert!(
+                            bounds.low <= lp + 1e-12 && lp <= bounds.high + 1e-12,
+                            "{a} {b} {p:?}: {lp} outside {bounds:?}"
+                        );
+                        if bounds.is_exact() {
+                            worst = worst.max((bounds.low - lp).abs());
+                        }
+                    }
+                    match (alone.is_exact(), known.is_exact()) {
+                        (true, _) => exact += 1,
+                        (false, true) => by_vertex += 1,
+                        (false, false) => open += 1,
+                    }
+                    assert!((game.psi(PCP, &p).unwrap() - lp).abs() < 1e-12);
+                    vertices.extend(vertex);
+                }
+            }
+        }
+        eprintln!("exact {exact}, by a known vertex {by_vertex}, open {open}, largest difference {worst:e}");
+        assert!(exact > 0 && by_vertex > 0 && open > 0);
+        assert!(worst < 1e-12, "largest difference {worst:e}");
     }
 
     proptest::proptest! {

@@ -3,11 +3,11 @@
 //! engine knows nothing of any particular game: it evaluates a pair of pure stationary
 //! strategies exactly (a linear system, `nalgebra`), computes a player's best response by policy
 //! iteration, certifies a pair with the Filar–Vrieze program (NLP-1; a linear program once the
-//! strategies are fixed, `good_lp` with `microlp`), and searches the pure equilibria by
+//! strategies are fixed, `microlp`, reached only when bounds from the best response cannot
+//! settle it), and searches the pure equilibria by
 //! enumerating one player's strategies — all a perfect-information game needs (Thuijsman and
 //! Raghavan: pure stationary equilibria exist).
 
-use good_lp::{constraint, microlp, variable, Expression, Solution, SolverModel, Variable};
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
@@ -112,26 +112,63 @@ impl Game {
 
     /// Both players' value vectors under a profile: `v = (I − βP)⁻¹ r`.
     pub fn values(&self, profile: &Profile) -> [DVector<f64>; 2] {
+        let lu = self.evaluation(profile);
+        [0, 1].map(|player| self.solve_values(&lu, player, profile))
+    }
+
+    /// `player`'s value vector under a profile (one solve where [`Game::values`] makes two).
+    pub fn player_values(&self, player: usize, profile: &Profile) -> DVector<f64> {
+        self.solve_values(&self.evaluation(profile), player, profile)
+    }
+
+    /// The LU factors of `I − βP` under a profile.
+    fn evaluation(
+        &self,
+        profile: &Profile,
+    ) -> nalgebra::linalg::LU<f64, nalgebra::Dyn, nalgebra::Dyn> {
         let n = self.states.len();
         let mut a = DMatrix::<f64>::identity(n, n);
-        let mut r = [DVector::zeros(n), DVector::zeros(n)];
         for s in 0..n {
-            let m = self.chosen(profile, s);
-            for (t, p) in &m.next {
+            for (t, p) in &self.chosen(profile, s).next {
                 a[(s, *t)] -= self.discount * p;
             }
-            r[0][s] = m.reward[0];
-            r[1][s] = m.reward[1];
         }
+        a.lu()
+    }
+
+    fn solve_values(
+        &self,
+        lu: &nalgebra::linalg::LU<f64, nalgebra::Dyn, nalgebra::Dyn>,
+        player: usize,
+        profile: &Profile,
+    ) -> DVector<f64> {
+        let r = DVector::from_iterator(
+            self.states.len(),
+            (0..self.states.len()).map(|s| self.chosen(profile, s).reward[player]),
+        );
         // I − βP is strictly diagonally dominant for β < 1, so the LU never fails.
-        let lu = a.lu();
-        let solve = |b: &DVector<f64>| lu.solve(b).expect("I - βP is nonsingular for β < 1");
-        [solve(&r[0]), solve(&r[1])]
+        lu.solve(&r).expect("I - βP is nonsingular for β < 1")
     }
 
     /// A move's value to `player` against the value vector `v`: `r + β Σ p v'`.
     fn q(&self, player: usize, m: &Move, v: &DVector<f64>) -> f64 {
         m.reward[player] + self.discount * m.next.iter().map(|(t, p)| p * v[*t]).sum::<f64>()
+    }
+
+    /// The moves open to `player` in state `s` with the others' moves fixed by `profile`:
+    /// all of them where `player` controls `s`, the profile's move elsewhere.
+    fn open_moves<'a>(
+        &'a self,
+        player: usize,
+        profile: &'a Profile,
+        s: usize,
+    ) -> impl Iterator<Item = (usize, &'a Move)> + 'a {
+        let controlled = self.states[s].controller == Some(player);
+        self.states[s]
+            .moves
+            .iter()
+            .enumerate()
+            .filter(move |(k, _)| controlled || *k == profile[s])
     }
 
     /// The states `player` controls.
@@ -143,19 +180,29 @@ impl Game {
     /// `profile` (a move changes only when it gains more than the tolerance, so ties keep
     /// the current move and the iteration ends).
     pub fn best_response(&self, player: usize, profile: &Profile) -> Result<Profile, String> {
-        let mut p = profile.clone();
+        let v = self.player_values(player, profile);
+        Ok(self.improve(player, profile.clone(), v)?.0)
+    }
+
+    /// Policy iteration from `p`, whose values for `player` are `v`: the best response and its
+    /// values.
+    fn improve(
+        &self,
+        player: usize,
+        mut p: Profile,
+        mut v: DVector<f64>,
+    ) -> Result<(Profile, DVector<f64>), String> {
         // Policy iteration ends in a few rounds; payoffs so large that values lose their
         // precision can make it cycle, which is refused, not looped on.
         for _ in 0..MAX_ROUNDS {
-            let v = &self.values(&p)[player];
             let mut changed = false;
             for s in self.controlled(player).collect::<Vec<_>>() {
-                let current = self.q(player, self.chosen(&p, s), v);
+                let current = self.q(player, self.chosen(&p, s), &v);
                 let (best, q) = self.states[s]
                     .moves
                     .iter()
                     .enumerate()
-                    .map(|(k, m)| (k, self.q(player, m, v)))
+                    .map(|(k, m)| (k, self.q(player, m, &v)))
                     .fold((p[s], current), |acc, x| if x.1 > acc.1 { x } else { acc });
                 if q > current + GAP_TOLERANCE {
                     p[s] = best;
@@ -163,8 +210,9 @@ impl Game {
                 }
             }
             if !changed {
-                return Ok(p);
+                return Ok((p, v));
             }
+            v = self.player_values(player, &p);
         }
         Err(format!(
             "the best response did not settle in {MAX_ROUNDS} rounds: the payoffs are too large \
@@ -174,7 +222,11 @@ impl Game {
 
     /// The largest gain `player` could make by changing one move, against the profile's values.
     pub fn gap(&self, player: usize, profile: &Profile) -> f64 {
-        let v = &self.values(profile)[player];
+        self.gap_at(player, &self.player_values(player, profile))
+    }
+
+    /// The largest one-move gain against `player`'s values `v`.
+    fn gap_at(&self, player: usize, v: &DVector<f64>) -> f64 {
         self.controlled(player)
             .flat_map(|s| {
                 self.states[s]
@@ -190,8 +242,132 @@ impl Game {
     /// `v(s) ≥ r(s, a) + β Σ p(s'|s, a) v(s')` for every move `a` open to `player` in `s`.
     /// Each summand is a nonnegative slack, so the value is 0 exactly when the profile's
     /// strategy for `player` is a best response.
+    ///
+    /// The simplex runs only when [`Game::psi_bounds`] cannot pin the value down.
     pub fn psi(&self, player: usize, profile: &Profile) -> Result<f64, String> {
+        let bounds = self.psi_bounds(player, profile, &[])?;
+        if bounds.is_exact() {
+            Ok(bounds.low)
+        } else {
+            Ok(self.psi_by_simplex(player, profile)?.0)
+        }
+    }
+
+    /// Bounds on [`Game::psi`] without the simplex (issue 29: policy iteration and small
+    /// linear solves replace most of Table 5.4's simplex runs).
+    ///
+    /// The upper bound is the program's objective at `player`'s best-response values `v*`,
+    /// which are feasible (no open move gains on them). The bounds meet at the optimum when
+    /// LP duality proves a vertex optimal ([`Game::psi_at_vertex`]): the best response's
+    /// vertex, or one of `known` (vertices the simplex found for other objectives over the
+    /// same constraints). Otherwise the lower bound is [`Game::psi_lower_bound`].
+    pub fn psi_bounds(
+        &self,
+        player: usize,
+        profile: &Profile,
+        known: &[Vertex],
+    ) -> Result<PsiBounds, String> {
+        let v_profile = self.player_values(player, profile);
+        let low = (1.0 - self.discount) * self.gap_at(player, &v_profile);
+        // No open move gains more than the tolerance on the best response's values `v`.
+        let (best, v) = self.improve(player, profile.clone(), v_profile)?;
+        let at_best = self.psi_objective(player, profile, &v);
+        let best_vertex: Vertex = best.iter().copied().enumerate().collect();
+        let exact = std::iter::once(&best_vertex)
+            .chain(known)
+            .find_map(|vertex| self.psi_at_vertex(player, profile, vertex));
+        Ok(match exact {
+            Some(psi) => PsiBounds {
+                low: psi,
+                high: psi,
+            },
+            None => PsiBounds {
+                low: low.min(at_best),
+                high: at_best,
+            },
+        })
+    }
+
+    /// The weights of ψ's objective on the values: `c = (I − βP_π)ᵀ 1`.
+    fn psi_weights(&self, profile: &Profile) -> DVector<f64> {
+        let mut weights = DVector::from_element(self.states.len(), 1.0);
+        for s in 0..self.states.len() {
+            for (t, p) in &self.chosen(profile, s).next {
+                weights[*t] -= self.discount * p;
+            }
+        }
+        weights
+    }
+
+    /// ψ's objective at the values `v`: `Σ_s [v(s) − r(s) − β (P v)(s)]` under `profile`.
+    fn psi_objective(&self, player: usize, profile: &Profile, v: &DVector<f64>) -> f64 {
+        (0..self.states.len())
+            .map(|s| v[s] - self.q(player, self.chosen(profile, s), v))
+            .sum::<f64>()
+            .max(0.0)
+    }
+
+    /// ψ at a vertex of its feasible set — the values `v` at which the vertex's n constraints
+    /// `(state, move)` hold with equality — when LP duality proves the vertex optimal for
+    /// `profile`'s objective: `v` satisfies every constraint, and the dual `x` solving
+    /// `Bᵀ x = c` on the vertex's rows `B` (`c = (I − βP_π)ᵀ 1`, the objective's weights) is
+    /// nonnegative. For the best response's vertex, `x` is its occupation measure started
+    /// from `c`. `None` when the vertex is singular, infeasible or not optimal.
+    pub fn psi_at_vertex(&self, player: usize, profile: &Profile, vertex: &Vertex) -> Option<f64> {
         let n = self.states.len();
+        if vertex.len() != n {
+            return None;
+        }
+        let mut rows = DMatrix::<f64>::identity(n, n);
+        rows.fill(0.0);
+        let mut rewards = DVector::zeros(n);
+        for (i, (s, k)) in vertex.iter().enumerate() {
+            let m = self.states.get(*s)?.moves.get(*k)?;
+            rows[(i, *s)] += 1.0;
+            for (t, p) in &m.next {
+                rows[(i, *t)] -= self.discount * p;
+            }
+            rewards[i] = m.reward[player];
+        }
+        let v = rows.clone().lu().solve(&rewards)?;
+        // Every vertex row is one of the program's constraints, and v satisfies them all.
+        let rows_open = vertex
+            .iter()
+            .all(|(s, k)| self.open_moves(player, profile, *s).any(|(j, _)| j == *k));
+        let feasible = (0..n).all(|s| {
+            self.open_moves(player, profile, s)
+                .all(|(_, m)| self.q(player, m, &v) <= v[s] + GAP_TOLERANCE)
+        });
+        if !rows_open || !feasible {
+            return None;
+        }
+        let dual = rows.transpose().lu().solve(&self.psi_weights(profile))?;
+        dual.iter()
+            .all(|x| *x >= 0.0)
+            .then(|| self.psi_objective(player, profile, &v))
+    }
+
+    /// A lower bound on [`Game::psi`] from the best-response gap alone: `ψ ≥ (1 − β) · gap`.
+    /// With the strategies fixed, write the program in the slacks `w = (I − βP_π) (v − v_π) ≥ 0`,
+    /// whose sum is the objective; `u = v − v_π = (I − βP_π)⁻¹ w` is nonnegative with every
+    /// entry at most `Σw / (1 − β)`. The deviation with the largest advantage `A = gap` in
+    /// state `s` must satisfy `w(s) + β (P_π(s) − P_a(s)) u ≥ A`, whose left side is at most
+    /// `Σw (1 + β / (1 − β)) = Σw / (1 − β)`.
+    pub fn psi_lower_bound(&self, player: usize, profile: &Profile) -> f64 {
+        (1.0 - self.discount) * self.gap(player, profile)
+    }
+
+    /// [`Game::psi`] by the simplex (`microlp`, built directly: good_lp's expression maps cost
+    /// as much as the solve on a program this small).
+    /// Returns the optimum's vertex too, when it is one (n tight constraints).
+    pub fn psi_by_simplex(
+        &self,
+        player: usize,
+        profile: &Profile,
+    ) -> Result<(f64, Option<Vertex>), String> {
+        use microlp::{ComparisonOp, LinearExpr, OptimizationDirection, Problem};
+        let n = self.states.len();
+        let beta = self.discount;
         // microlp reports free variables as unbounded, so v = w + floor with w ≥ 0: every
         // feasible v is at least the optimal value, itself at least min r / (1 − β).
         let floor = self
@@ -199,36 +375,59 @@ impl Game {
             .iter()
             .flat_map(|s| s.moves.iter().map(|m| m.reward[player]))
             .fold(0.0, f64::min)
-            / (1.0 - self.discount)
+            / (1.0 - beta)
             - 1.0;
-        let mut vars = good_lp::variables!();
-        let w: Vec<Variable> = (0..n).map(|_| vars.add(variable().min(0.0))).collect();
-        let v = |s: usize| -> Expression { w[s] + floor };
-        let lookahead = |m: &Move| -> Expression {
-            let mut e = Expression::from(m.reward[player]);
-            for (t, p) in &m.next {
-                e += self.discount * p * v(*t);
-            }
-            e
-        };
-        let mut objective = Expression::from(0.0);
+        // Σ_s [v(s) − r(s) − β (P v)(s)] = Σ_t weight(t) w(t) + constant.
+        let weights = self.psi_weights(profile);
+        let constant = n as f64 * floor * (1.0 - beta)
+            - (0..n)
+                .map(|s| self.chosen(profile, s).reward[player])
+                .sum::<f64>();
+        let mut problem = Problem::new(OptimizationDirection::Minimize);
+        let w: Vec<microlp::Variable> = weights
+            .iter()
+            .map(|c| problem.add_var(*c, (0.0, f64::INFINITY)))
+            .collect();
+        // v(s) ≥ r + β Σ p v(t), in w: w(s) − β Σ p w(t) ≥ r − floor (1 − β).
+        let mut row = vec![0.0; n];
+        let mut constraints: Vec<(usize, usize)> = Vec::new();
         for s in 0..n {
-            objective += v(s) - lookahead(self.chosen(profile, s));
-        }
-        let mut model = vars.minimise(objective.clone()).using(microlp);
-        for (s, st) in self.states.iter().enumerate() {
-            let open: Vec<&Move> = if st.controller == Some(player) {
-                st.moves.iter().collect()
-            } else {
-                vec![self.chosen(profile, s)]
-            };
-            for m in open {
-                model = model.with(constraint!(v(s) >= lookahead(m)));
+            for (k, m) in self.open_moves(player, profile, s) {
+                constraints.push((s, k));
+                row.fill(0.0);
+                row[s] = 1.0;
+                for (t, p) in &m.next {
+                    row[*t] -= beta * p;
+                }
+                let mut lhs = LinearExpr::empty();
+                for (t, c) in row.iter().enumerate().filter(|(_, c)| **c != 0.0) {
+                    lhs.add(w[t], *c);
+                }
+                problem.add_constraint(
+                    lhs,
+                    ComparisonOp::Ge,
+                    m.reward[player] - floor * (1.0 - beta),
+                );
             }
         }
-        let sol = model.solve().map_err(|e| format!("good_lp/microlp: {e}"))?;
+        let solution = problem
+            .solve()
+            .map_err(|e| format!("microlp: {e}"))?
+            .into_solution()
+            .map_err(|_| "microlp: the solve was interrupted".to_string())?;
+        let v = DVector::from_iterator(n, w.iter().map(|x| solution.var_value(*x) + floor));
+        // The optimum's tight rows, kept as a vertex when they are exactly n.
+        let tight: Vertex = constraints
+            .iter()
+            .copied()
+            .filter(|(s, k)| {
+                let q = self.q(player, &self.states[*s].moves[*k], &v);
+                (v[*s] - q).abs() <= GAP_TOLERANCE * v[*s].abs().max(1.0)
+            })
+            .collect();
         // Rounding in the simplex can leave a −1e-15; the value is a sum of slacks.
-        Ok(sol.eval(&objective).max(0.0))
+        let psi = (solution.objective() + constant).max(0.0);
+        Ok((psi, (tight.len() == n).then_some(tight)))
     }
 
     /// The profile's certificate: both players' NLP-1 values and best-response gaps.
@@ -337,6 +536,22 @@ impl Game {
 pub const MAX_PROFILES: usize = 1 << 14;
 /// Most rounds of policy iteration in one best response.
 pub const MAX_ROUNDS: usize = 1_000;
+
+/// A vertex of [`Game::psi`]'s feasible set named by its tight constraints, `(state, move)`.
+pub type Vertex = Vec<(usize, usize)>;
+
+/// Bounds on a player's NLP-1 value ([`Game::psi_bounds`]); equal when proven exact.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PsiBounds {
+    pub low: f64,
+    pub high: f64,
+}
+
+impl PsiBounds {
+    pub fn is_exact(&self) -> bool {
+        self.low == self.high
+    }
+}
 
 /// What an equilibrium search found.
 #[derive(Clone, Debug)]
