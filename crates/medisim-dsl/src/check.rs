@@ -24,11 +24,19 @@ pub struct Policy {
     pub header: Header,
     schema: Arc<Schema>,
     fields: Vec<Option<Expr>>,
+    /// The canonical hash once taken (the search asks for it several times per program);
+    /// emptied by every change of a field.
+    /// (Its bytes: the hash module reads this one, not the other way round.)
+    canonical: std::sync::OnceLock<[u8; 32]>,
 }
 
 impl Policy {
     pub fn schema(&self) -> &Arc<Schema> {
         &self.schema
+    }
+
+    pub(crate) fn canonical_cache(&self) -> &std::sync::OnceLock<[u8; 32]> {
+        &self.canonical
     }
 
     /// The expression the policy itself assigns to `field`, if any.
@@ -56,6 +64,7 @@ impl Policy {
     /// e.g. by re-checking the printed result.
     pub fn set(&mut self, field: impl Into<FieldId>, expr: Option<Expr>) {
         self.fields[field.into().index()] = expr;
+        self.canonical = std::sync::OnceLock::new();
     }
 
     /// Replace a numeric field's rule with a constant, e.g. the α and β of an L1 grid cell.
@@ -377,6 +386,7 @@ pub fn check_file(schema: &Arc<Schema>, file: &File) -> (Policy, Vec<Diagnostic>
         header,
         schema: schema.clone(),
         fields,
+        canonical: std::sync::OnceLock::new(),
     };
     for field in policy.omitted() {
         let spec = schema.field(field);

@@ -20,6 +20,7 @@ use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::lexer::escape;
 use crate::parser::parse_file;
+use std::borrow::Cow;
 
 /// Target line width.
 pub const WIDTH: usize = 88;
@@ -28,8 +29,11 @@ const INDENT: &str = "    ";
 /// Shortest text that parses back to exactly `v`.
 pub fn number(v: f64) -> String {
     // Debug formatting is the shortest round-trip form and keeps a decimal point or exponent.
-    let s = format!("{v:?}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+    let mut s = format!("{v:?}");
+    if s.ends_with(".0") {
+        s.truncate(s.len() - 2);
+    }
+    s
 }
 
 /// The expression on one line.
@@ -43,20 +47,27 @@ impl std::fmt::Display for Expr {
 pub fn expr_to_string(e: &Expr) -> String {
     let mut pieces = Vec::new();
     pieces_of(e, Ctx::Top, 0, &mut pieces);
-    pieces
-        .iter()
-        .map(|p| match p {
-            Piece::Text(t) => t.as_str(),
-            Piece::Break(_) => " ",
-        })
-        .collect()
+    let mut out = String::new();
+    for p in &pieces {
+        match p {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Break(_) => out.push(' '),
+        }
+    }
+    out
 }
 
-enum Piece {
-    Text(String),
+/// Pieces borrow the expression's names and the operators' static text: printing is on the
+/// search's path (every child is printed and hashed), so a piece allocates only for a number.
+enum Piece<'e> {
+    Text(Cow<'e, str>),
     /// A space, or a line break when the line is full. The rank orders break points: the
     /// shallowest and loosest-binding one on an overfull line is taken.
     Break(u32),
+}
+
+fn text(t: &'static str) -> Piece<'static> {
+    Piece::Text(Cow::Borrowed(t))
 }
 
 #[derive(Clone, Copy)]
@@ -88,22 +99,22 @@ fn needs_parens(e: &Expr, ctx: Ctx) -> bool {
     }
 }
 
-fn pieces_of(e: &Expr, ctx: Ctx, depth: u32, out: &mut Vec<Piece>) {
+fn pieces_of<'e>(e: &'e Expr, ctx: Ctx, depth: u32, out: &mut Vec<Piece<'e>>) {
     let paren = needs_parens(e, ctx);
     let depth = depth + u32::from(paren);
     if paren {
-        out.push(Piece::Text("(".into()));
+        out.push(text("("));
     }
     match &e.kind {
-        ExprKind::Num(v) => out.push(Piece::Text(number(*v))),
-        ExprKind::Bool(b) => out.push(Piece::Text(if *b { "true" } else { "false" }.into())),
-        ExprKind::Name(n) => out.push(Piece::Text(n.clone())),
+        ExprKind::Num(v) => out.push(Piece::Text(Cow::Owned(number(*v)))),
+        ExprKind::Bool(b) => out.push(text(if *b { "true" } else { "false" })),
+        ExprKind::Name(n) => out.push(Piece::Text(Cow::Borrowed(n))),
         ExprKind::Unary(UnOp::Neg, a) => {
-            out.push(Piece::Text("-".into()));
+            out.push(text("-"));
             pieces_of(a, Ctx::Neg, depth, out);
         }
         ExprKind::Unary(UnOp::Not, a) => {
-            out.push(Piece::Text("not ".into()));
+            out.push(text("not "));
             pieces_of(a, Ctx::Not, depth, out);
         }
         ExprKind::Binary(op, a, b) => {
@@ -117,7 +128,8 @@ fn pieces_of(e: &Expr, ctx: Ctx, depth: u32, out: &mut Vec<Piece>) {
                 out,
             );
             out.push(Piece::Break(depth * 10 + u32::from(op.precedence())));
-            out.push(Piece::Text(format!("{} ", op.symbol())));
+            out.push(text(op.symbol()));
+            out.push(text(" "));
             pieces_of(
                 b,
                 Ctx::Operand {
@@ -129,25 +141,27 @@ fn pieces_of(e: &Expr, ctx: Ctx, depth: u32, out: &mut Vec<Piece>) {
             );
         }
         ExprKind::Call { name, args, .. } => {
-            out.push(Piece::Text(format!("{name}(")));
+            out.push(Piece::Text(Cow::Borrowed(name)));
+            out.push(text("("));
             for (i, a) in args.iter().enumerate() {
                 if i > 0 {
-                    out.push(Piece::Text(",".into()));
+                    out.push(text(","));
                     out.push(Piece::Break((depth + 1) * 10));
                 }
                 pieces_of(a, Ctx::Top, depth + 1, out);
             }
-            out.push(Piece::Text(")".into()));
+            out.push(text(")"));
         }
     }
     if paren {
-        out.push(Piece::Text(")".into()));
+        out.push(text(")"));
     }
 }
 
 /// `target = expression`, broken over lines when longer than [`WIDTH`].
 pub fn statement(target: &str, value: &Expr) -> String {
-    let mut pieces = vec![Piece::Text(format!("{target} = "))];
+    let mut pieces = Vec::with_capacity(64);
+    pieces.extend([Piece::Text(Cow::Borrowed(target)), text(" = ")]);
     pieces_of(value, Ctx::Top, 0, &mut pieces);
     fill(&pieces)
 }
@@ -155,26 +169,46 @@ pub fn statement(target: &str, value: &Expr) -> String {
 /// Line filling: when a word would overflow the line, break at the best-ranked break point on
 /// that line (shallowest, loosest-binding; the rightmost among equals).
 fn fill(pieces: &[Piece]) -> String {
-    // Unbreakable words, each with the rank of the break point before it.
-    let mut words: Vec<(String, Option<u32>)> = vec![(String::new(), None)];
+    // Unbreakable words, as byte ranges of one buffer with their width in characters and the
+    // rank of the break point before each.
+    // Sized up front: every statement of every program the search writes passes here.
+    let mut text = String::with_capacity(256);
+    let mut words: Vec<Word> = Vec::with_capacity(pieces.len() + 1);
+    words.push(Word::default());
     for p in pieces {
         match p {
-            Piece::Text(t) => words.last_mut().expect("non-empty").0.push_str(t),
-            Piece::Break(rank) => words.push((String::new(), Some(*rank))),
+            Piece::Text(t) => {
+                text.push_str(t);
+                let w = words.last_mut().expect("non-empty");
+                w.end = text.len();
+                w.chars += t.chars().count();
+            }
+            Piece::Break(rank) => words.push(Word {
+                start: text.len(),
+                end: text.len(),
+                chars: 0,
+                rank: Some(*rank),
+            }),
         }
     }
-    let width = |ws: &[(String, Option<u32>)]| {
-        ws.iter().map(|w| w.0.chars().count()).sum::<usize>() + ws.len().saturating_sub(1)
-    };
-    let mut line_starts = vec![0usize];
+    // ends[i]: the characters of words[..i] plus one space after each, so the width of
+    // words[a..=b] joined by spaces is ends[b + 1] − ends[a] − 1.
+    let mut ends = Vec::with_capacity(words.len() + 1);
+    ends.push(0usize);
+    for w in &words {
+        ends.push(ends.last().expect("non-empty") + w.chars + 1);
+    }
+    let width = |a: usize, b: usize| ends[b + 1] - ends[a] - 1;
+    let mut line_starts = Vec::with_capacity(8);
+    line_starts.push(0usize);
     let mut start = 0;
     for i in 1..words.len() {
         let indent = if start == 0 { 0 } else { INDENT.len() };
-        if indent + width(&words[start..=i]) <= WIDTH {
+        if indent + width(start, i) <= WIDTH {
             continue;
         }
         let best = (start + 1..=i)
-            .filter_map(|j| words[j].1.map(|r| (r, j)))
+            .filter_map(|j| words[j].rank.map(|r| (r, j)))
             .min_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         if let Some((_, j)) = best {
             line_starts.push(j);
@@ -182,17 +216,30 @@ fn fill(pieces: &[Piece]) -> String {
         }
     }
     line_starts.push(words.len());
-    let lines: Vec<String> = line_starts
-        .windows(2)
-        .map(|w| {
-            words[w[0]..w[1]]
-                .iter()
-                .map(|x| x.0.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
-    lines.join(&format!("\n{INDENT}"))
+    let mut out = String::with_capacity(text.len() + words.len() + 8);
+    for (k, w) in line_starts.windows(2).enumerate() {
+        if k > 0 {
+            out.push('\n');
+            out.push_str(INDENT);
+        }
+        for (m, word) in words[w[0]..w[1]].iter().enumerate() {
+            if m > 0 {
+                out.push(' ');
+            }
+            out.push_str(&text[word.start..word.end]);
+        }
+    }
+    out
+}
+
+/// One unbreakable word of [`fill`]: where it lies in the text, its width, the rank of the
+/// break point before it (none for the first).
+#[derive(Default)]
+struct Word {
+    start: usize,
+    end: usize,
+    chars: usize,
+    rank: Option<u32>,
 }
 
 /// Format a policy source. Only syntax errors prevent formatting.
@@ -313,11 +360,16 @@ pub fn policy_to_string(p: &crate::check::Policy) -> String {
         escape(&h.version),
         escape(&h.name)
     );
+    out.reserve(2048);
     if let Some(d) = &h.description {
-        out.push_str(&format!("description = {}\n", escape(d)));
+        out.push_str("description = ");
+        out.push_str(&escape(d));
+        out.push('\n');
     }
     for (section, def) in schema.sections.iter().enumerate() {
-        out.push_str(&format!("\n[{}]\n", def.name));
+        out.push_str("\n[");
+        out.push_str(&def.name);
+        out.push_str("]\n");
         for f in schema
             .field_ids()
             .filter(|f| schema.field(*f).section_index() == section)

@@ -15,10 +15,14 @@ pub struct CanonicalHash(pub [u8; 32]);
 
 impl fmt::Display for CanonicalHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
+        // One write of 64 digits (the search keys every lookup by the text).
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = [0u8; 64];
+        for (pair, b) in hex.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0xf)];
         }
-        Ok(())
+        f.write_str(std::str::from_utf8(&hex).expect("hex digits are ASCII"))
     }
 }
 
@@ -49,7 +53,19 @@ impl Policy {
         s
     }
 
+    ///
+    /// Taken once and kept until a field changes ([`Policy::set`]).
+    /// The canonical hash if it has been taken and the fields have not changed since: a cache
+    /// keyed by it (a compiled program) costs nothing for a policy nobody hashed.
+    pub fn kept_canonical_hash(&self) -> Option<CanonicalHash> {
+        self.canonical_cache().get().copied().map(CanonicalHash)
+    }
+
     pub fn canonical_hash(&self) -> CanonicalHash {
-        CanonicalHash(Sha256::digest(self.canonical_text().as_bytes()).into())
+        CanonicalHash(
+            *self
+                .canonical_cache()
+                .get_or_init(|| Sha256::digest(self.canonical_text().as_bytes()).into()),
+        )
     }
 }

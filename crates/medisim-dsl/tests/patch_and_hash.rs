@@ -170,3 +170,17 @@ fn any_behavioural_change_changes_the_hash() {
     );
     assert_ne!(a, load(&regrouped).unwrap().canonical_hash());
 }
+
+/// The hash a policy keeps is dropped when a field changes: after `fix`, the hash is that of
+/// the same program loaded fresh, not the one taken before.
+#[test]
+fn a_kept_hash_follows_a_changed_field() {
+    let mut p = load(SRC).unwrap();
+    let before = p.canonical_hash();
+    p.fix(field("alpha"), 0.7);
+    let fresh = load(&SRC.replace("alpha = 0.5", "alpha = 0.7")).unwrap();
+    assert_ne!(p.canonical_hash(), before);
+    assert_eq!(p.canonical_hash(), fresh.canonical_hash());
+    let copy = p.clone();
+    assert_eq!(copy.canonical_hash(), fresh.canonical_hash());
+}

@@ -118,7 +118,7 @@ pub enum Arm {
     GcSr,
     /// A payment program in force (`policies/panel/*.policy`), named by its header; its
     /// shared-risk terms are its own.
-    Program(PaymentProgram),
+    Program(Box<PaymentProgram>),
 }
 
 impl Arm {
@@ -159,7 +159,7 @@ impl Arm {
                 ));
             }
         }
-        arms.extend(programs.into_iter().map(Arm::Program));
+        arms.extend(programs.into_iter().map(|p| Arm::Program(Box::new(p))));
         medisim_core::params::distinct(arms.iter().map(Arm::name))?;
         Ok(arms)
     }
@@ -204,7 +204,7 @@ impl Arm {
             Arm::Ffs | Arm::FfsSr => Basis::Ffs,
             Arm::Gc | Arm::GcSr => Basis::Gc,
             Arm::Program(p) => {
-                cfg.program = Some(p.clone());
+                cfg.program = Some(PaymentProgram::clone(p));
                 return Ok(cfg);
             }
         };

@@ -28,7 +28,9 @@ pub type SpecOf<D> = RunSpec<<<D as Domain>::Model as Model>::Settings>;
 #[derive(Clone, Debug)]
 pub struct Individual {
     pub hash: String,
-    pub policy: Policy,
+    /// Shared: individuals are cloned into tournaments, archives and migrations, and a
+    /// program's expressions are the bulk of one (issue 29).
+    pub policy: Arc<Policy>,
     /// The fitness on the evolution seeds, full horizon.
     pub eval: Eval,
     /// The fitness on the evolution seeds, screening horizon.

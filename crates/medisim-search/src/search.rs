@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 pub use crate::domain::{Individual, MethodRow};
 
@@ -474,7 +475,7 @@ impl<'a, D: Domain> Run<'a, D> {
             .eval(&self.store, &child.policy, seeds, horizon)?;
         let ind = Individual {
             hash: hash.clone(),
-            policy: child.policy,
+            policy: Arc::new(child.policy),
             eval,
             screen,
         };
@@ -684,7 +685,7 @@ fn warm_start<D: Domain>(
         let screen = evaluator.eval(store, p, ev, config.screen_horizon)?.fitness;
         warm.push(Individual {
             hash,
-            policy: p.clone(),
+            policy: Arc::new(p.clone()),
             eval,
             screen,
         });
@@ -722,8 +723,8 @@ fn held_out_table<D: Domain>(
     let mut table = Vec::new();
     let domain = evaluator.domain;
     let methods = [
-        ("searched", best.policy.clone()),
-        ("best_warm_start", warm_best.policy.clone()),
+        ("searched", Policy::clone(&best.policy)),
+        ("best_warm_start", Policy::clone(&warm_best.policy)),
     ];
     for (method, p) in methods.into_iter().chain(domain.baselines()) {
         let e = evaluator.eval(store, &p, &config.test_seeds, config.horizon)?;
@@ -788,10 +789,10 @@ fn migrate(islands: &mut [Vec<Individual>], m: usize, population: usize) {
     let movers: Vec<Vec<Individual>> = islands
         .iter()
         .map(|isl| {
-            let mut v = isl.clone();
+            // The best m, in the order a stable sort by fitness gives, cloned alone.
+            let mut v: Vec<&Individual> = isl.iter().collect();
             v.sort_by(|a, b| b.fitness().total_cmp(&a.fitness()));
-            v.truncate(m);
-            v
+            v.into_iter().take(m).cloned().collect()
         })
         .collect();
     for (i, group) in movers.into_iter().enumerate() {
@@ -827,7 +828,7 @@ fn write_results<D: Domain>(
 ) -> Result<()> {
     let dir = RunDir::create(out)?;
     let atomic = |name: &str, bytes: &[u8]| dir.write(name, bytes);
-    let mut best = o.best.policy.clone();
+    let mut best = Policy::clone(&o.best.policy);
     let objective = domain.objective_name(config);
     best.header.name = format!("searched_{objective}");
     best.header.description = Some(format!(

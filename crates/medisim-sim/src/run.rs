@@ -10,9 +10,12 @@ use crate::records::TeamRecord;
 use crate::scenario::Scenario;
 use crate::schema::HospitalProgram;
 use medisim_core::{summarise, Metric as _, Summaries, Summary};
+use medisim_dsl::hash::CanonicalHash;
 use medisim_dsl::Policy;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// Every replicate's metrics, their summaries over seeds, and the Eq. 8 fitness of the set.
 #[derive(Clone, Debug, Serialize)]
@@ -36,10 +39,8 @@ impl RunResult {
 /// per-rollout one. One function for a batch run and for a sweep point's one-seed cells, so
 /// the two agree bit for bit.
 pub fn summarise_seeds(scenario: &Scenario, values: impl Fn(Metric) -> Vec<f64>) -> Summaries {
-    let mut summary = Summaries::new();
-    for &m in Metric::ALL {
-        summary.insert(m, summarise(&values(m)));
-    }
+    let mut summary =
+        Summaries::from_metrics(Metric::ALL.iter().map(|&m| (m, summarise(&values(m)))));
     let returns = values(Metric::DiscountedReturn);
     let o = &scenario.objective;
     let weights = FitnessWeights {
@@ -95,7 +96,7 @@ fn run_streamed(
 ) -> Result<RunResult, String> {
     scenario.validate().map_err(|e| e.to_string())?;
     spec.validate()?;
-    let compiled = HospitalProgram::new(policy);
+    let compiled = compiled(policy);
     let kernel = kernel(scenario)?;
     let rollout = Rollout {
         scenario,
@@ -143,9 +144,60 @@ fn run_streamed(
     })
 }
 
+/// `policy` compiled, or the program this thread compiled last when `policy` has the same
+/// canonical hash, already taken (the search hashes every program before it evaluates it, then
+/// runs it on the screen, in full and on validation; issue 29). A policy nobody hashed is
+/// compiled afresh: taking the hash costs more than compiling.
+fn compiled(policy: &Policy) -> Rc<HospitalProgram> {
+    thread_local! {
+        static LAST: RefCell<Option<(CanonicalHash, Rc<HospitalProgram>)>> =
+            const { RefCell::new(None) };
+    }
+    let Some(hash) = policy.kept_canonical_hash() else {
+        return Rc::new(HospitalProgram::new(policy));
+    };
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        match last.as_ref() {
+            Some((seen, program)) if *seen == hash => Rc::clone(program),
+            _ => {
+                let program = Rc::new(HospitalProgram::new(policy));
+                *last = Some((hash, Rc::clone(&program)));
+                program
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A program compiled for one policy is never run for another: after the baseline, a
+    /// policy one constant away gives what it gives on a fresh thread, and so does the
+    /// baseline after it (both hashed, so the kept program is consulted).
+    #[test]
+    fn a_kept_program_serves_only_its_own_policy() {
+        let scenario = Scenario::default();
+        let base = crate::baseline().clone();
+        let mut other = base.clone();
+        other.fix(crate::Field::Alpha, 0.95);
+        assert_ne!(base.canonical_hash(), other.canonical_hash());
+        let spec = crate::run_spec(vec![1, 2], 40, crate::ObjectiveKind::Mixed);
+        let run = |p: &Policy| {
+            serde_json::to_string(&run_seeds(&scenario, p, &spec, false).unwrap().summary).unwrap()
+        };
+        let fresh = |p: &Policy| std::thread::scope(|s| s.spawn(|| run(p)).join().unwrap());
+        let (base_fresh, other_fresh) = (fresh(&base), fresh(&other));
+        assert_ne!(
+            base_fresh, other_fresh,
+            "α must move the summary for this test to bite"
+        );
+        for _ in 0..2 {
+            assert_eq!(run(&base), base_fresh);
+            assert_eq!(run(&other), other_fresh);
+        }
+    }
 
     /// The streamed trace is one simulation: its rows are the whole-run trace's, in order, its
     /// summary the untraced run's, bit for bit, over more seeds than one chunk holds.
