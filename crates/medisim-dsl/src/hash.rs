@@ -53,19 +53,19 @@ impl Policy {
         s
     }
 
-    ///
-    /// Taken once and kept until a field changes ([`Policy::set`]).
-    /// The canonical hash if it has been taken and the fields have not changed since: a cache
-    /// keyed by it (a compiled program) costs nothing for a policy nobody hashed.
-    pub fn kept_canonical_hash(&self) -> Option<CanonicalHash> {
-        self.canonical_cache().get().copied().map(CanonicalHash)
-    }
-
+    /// The SHA-256 of [`Policy::canonical_text`], taken once and kept until a field changes
+    /// ([`Policy::set`]).
     pub fn canonical_hash(&self) -> CanonicalHash {
         CanonicalHash(
             *self
                 .canonical_cache()
                 .get_or_init(|| Sha256::digest(self.canonical_text().as_bytes()).into()),
         )
+    }
+
+    /// The canonical hash if it has been taken and the fields have not changed since: a cache
+    /// keyed by it (a compiled program) costs nothing for a policy nobody hashed.
+    pub fn kept_canonical_hash(&self) -> Option<CanonicalHash> {
+        self.canonical_cache().get().copied().map(CanonicalHash)
     }
 }

@@ -523,7 +523,7 @@ impl ChronicCareGame {
             }
         }
         let mut best = best.expect("at least one PCP strategy");
-        let psi = best.exact(&game, &mut vertices)?;
+        let psi = best.value(&game, &mut vertices)?;
         let p = best.profile;
         let efforts = (1..=lay.stages)
             .map(|h| effort(p[lay.chronic(h, Lifestyle::Beneficial, true)]))
@@ -532,41 +532,48 @@ impl ChronicCareGame {
     }
 }
 
-/// A PCP strategy with bounds on its ψ, solved exactly only when a comparison needs it.
+/// A PCP strategy with bounds on its ψ; the simplex runs only when a comparison needs it.
 struct Scored {
     profile: Profile,
     bounds: PsiBounds,
-    exact: Option<f64>,
+    simplex: Option<f64>,
 }
 
 impl Scored {
     fn new(game: &Game, profile: Profile, vertices: &[Vertex]) -> Result<Self, String> {
         let bounds = game.psi_bounds(PCP, &profile, vertices)?;
-        let exact = bounds.is_exact().then_some(bounds.low);
         Ok(Scored {
             profile,
             bounds,
-            exact,
+            simplex: None,
         })
     }
 
     fn low(&self) -> f64 {
-        self.exact.unwrap_or(self.bounds.low)
+        self.simplex.unwrap_or(self.bounds.low)
     }
 
     fn high(&self) -> f64 {
-        self.exact.unwrap_or(self.bounds.high)
+        self.simplex.unwrap_or(self.bounds.high)
     }
 
-    /// ψ by the simplex unless known, keeping the optimum's vertex for the next strategies.
-    fn exact(&mut self, game: &Game, vertices: &mut Vec<Vertex>) -> Result<f64, String> {
-        if let Some(psi) = self.exact {
+    /// ψ by the simplex, keeping the optimum's vertex for the next strategies.
+    fn solve(&mut self, game: &Game, vertices: &mut Vec<Vertex>) -> Result<f64, String> {
+        if let Some(psi) = self.simplex {
             return Ok(psi);
         }
         let (psi, vertex) = game.psi_by_simplex(PCP, &self.profile)?;
         vertices.extend(vertex);
-        self.exact = Some(psi);
+        self.simplex = Some(psi);
         Ok(psi)
+    }
+
+    /// ψ: the bounds' when they pin it down, else the simplex's.
+    fn value(&mut self, game: &Game, vertices: &mut Vec<Vertex>) -> Result<f64, String> {
+        match self.simplex {
+            None if self.bounds.is_exact() => Ok(self.bounds.low),
+            _ => self.solve(game, vertices),
+        }
     }
 
     /// Whether this ψ is below `other`'s by more than the tolerance: decided on the bounds,
@@ -584,10 +591,10 @@ impl Scored {
             if self.low() >= other.high() - GAP_TOLERANCE {
                 return Ok(false);
             }
-            if self.exact.is_none() {
-                self.exact(game, vertices)?;
+            if self.simplex.is_none() {
+                self.solve(game, vertices)?;
             } else {
-                other.exact(game, vertices)?;
+                other.solve(game, vertices)?;
             }
         }
     }
@@ -930,6 +937,7 @@ mod tests {
                         }
                     }
                     let (lp, vertex) = game.psi_by_simplex(PCP, &p).unwrap();
+                    assert!(game.psi_lower_bound(PCP, &p) <= lp + 1e-12, "{a} {b} {p:?}");
                     let alone = game.psi_bounds(PCP, &p, &[]).unwrap();
                     let known = game.psi_bounds(PCP, &p, &vertices).unwrap();
                     for bounds in [alone, known] {
@@ -954,6 +962,62 @@ mod tests {
         eprintln!("exact {exact}, by a known vertex {by_vertex}, open {open}, largest difference {worst:e}");
         assert!(exact > 0 && by_vertex > 0 && open > 0);
         assert!(worst < 1e-12, "largest difference {worst:e}");
+    }
+
+    /// PCP's choice over its tied strategies, made on bounds, is the choice the simplex alone
+    /// makes (every ψ solved, the same first-undercut rule), case by case over one panel of
+    /// Table 5.4 per patient strategy: the same efforts, ψ on the same side of 1e-9 and within
+    /// 1e-9 of it.
+    #[test]
+    fn choosing_on_bounds_is_choosing_on_the_simplex() {
+        for pa in 1..=3 {
+            let strategy = patient_strategy(3, pa);
+            for (a, b) in (0..=20).flat_map(|a| (0..=20).step_by(3).map(move |b| (a, b))) {
+                let mut g = ChronicCareGame::default();
+                (g.n1, g.n2, g.u_hs) = (a as f64 / 100.0, b as f64 / 100.0, 0.3);
+                let (efforts, psi) = g.physician_response(&strategy).unwrap();
+                let game = g.game();
+                let lay = g.layout();
+                let mut best: Option<(Profile, f64)> = None;
+                for mut p in game.strategies(PCP, &g.observation_ties()).unwrap() {
+                    for (h, moves) in strategy.iter().enumerate() {
+                        for (l, m) in LIFESTYLES.iter().zip(moves) {
+                            p[lay.chronic(h + 1, *l, false)] = home_index(*m);
+                        }
+                    }
+                    let lp = game.psi_by_simplex(PCP, &p).unwrap().0;
+                    if best.as_ref().is_none_or(|(_, x)| lp < x - GAP_TOLERANCE) {
+                        best = Some((p, lp));
+                    }
+                }
+                let (p, lp) = best.unwrap();
+                let simplex_efforts: Vec<Effort> = (1..=lay.stages)
+                    .map(|h| effort(p[lay.chronic(h, Lifestyle::Beneficial, true)]))
+                    .collect();
+                assert_eq!(efforts, simplex_efforts, "PA {pa}, n1 {a}, n2 {b}");
+                assert_eq!(psi > 1e-9, lp > 1e-9, "PA {pa}, n1 {a}, n2 {b}: {psi} {lp}");
+                assert!(
+                    (psi - lp).abs() < 1e-9,
+                    "PA {pa}, n1 {a}, n2 {b}: {psi} {lp}"
+                );
+            }
+        }
+    }
+
+    /// How many of Table 5.4's 31,752 programs the simplex still solves (the figure in
+    /// docs/games.md): `cargo test --release -p medisim-games -- --ignored --nocapture
+    /// simplex_runs_of_table_5_4`.
+    #[test]
+    #[ignore = "a measurement, printed"]
+    fn simplex_runs_of_table_5_4() {
+        let before = crate::stochastic::simplex_runs();
+        let cases = crate::tables::physician_cases(&ChronicCareGame::default()).unwrap();
+        let runs = crate::stochastic::simplex_runs() - before;
+        eprintln!(
+            "{} cases, {} programs, {runs} simplex runs",
+            cases.len(),
+            cases.len() * 8
+        );
     }
 
     proptest::proptest! {
@@ -983,6 +1047,7 @@ mod tests {
             }
             let br = game.best_response(PA, &p).unwrap();
             proptest::prop_assert!(game.psi(PA, &br).unwrap() < 1e-7);
+            proptest::prop_assert!(game.psi_by_simplex(PA, &br).unwrap().0 < 1e-7);
             let v = &game.values(&br)[PA];
             for o in &others {
                 let mut q = br.clone();

@@ -268,24 +268,42 @@ impl Game {
         known: &[Vertex],
     ) -> Result<PsiBounds, String> {
         let v_profile = self.player_values(player, profile);
-        let low = (1.0 - self.discount) * self.gap_at(player, &v_profile);
-        // No open move gains more than the tolerance on the best response's values `v`.
+        let from_gap = (1.0 - self.discount) * self.gap_at(player, &v_profile);
         let (best, v) = self.improve(player, profile.clone(), v_profile)?;
-        let at_best = self.psi_objective(player, profile, &v);
+        let above = self.psi_above(player, profile, &v);
         let best_vertex: Vertex = best.iter().copied().enumerate().collect();
-        let exact = std::iter::once(&best_vertex)
+        let proven = std::iter::once(&best_vertex)
             .chain(known)
             .find_map(|vertex| self.psi_at_vertex(player, profile, vertex));
-        Ok(match exact {
-            Some(psi) => PsiBounds {
-                low: psi,
-                high: psi,
+        Ok(match proven {
+            Some(b) => PsiBounds {
+                low: b.low,
+                high: b.high.min(above),
             },
             None => PsiBounds {
-                low: low.min(at_best),
-                high: at_best,
+                low: from_gap.min(above),
+                high: above,
             },
         })
+    }
+
+    /// An upper bound on ψ from any values `v`: the objective at `v` raised by `n δ`, where
+    /// `δ` is the most `v` breaks a constraint by (policy iteration stops within the gap
+    /// tolerance, so the best response's values may break one by up to 1e-9). `v + δ/(1 − β)`
+    /// is feasible, and the objective's weights sum to `n (1 − β)`.
+    fn psi_above(&self, player: usize, profile: &Profile, v: &DVector<f64>) -> f64 {
+        let n = self.states.len() as f64;
+        self.psi_objective(player, profile, v) + n * self.violation(player, profile, v)
+    }
+
+    /// The most the values `v` break one of ψ's constraints by (0 when they break none).
+    fn violation(&self, player: usize, profile: &Profile, v: &DVector<f64>) -> f64 {
+        (0..self.states.len())
+            .flat_map(|s| {
+                self.open_moves(player, profile, s)
+                    .map(move |(_, m)| self.q(player, m, v) - v[s])
+            })
+            .fold(0.0, f64::max)
     }
 
     /// The weights of ψ's objective on the values: `c = (I − βP_π)ᵀ 1`.
@@ -309,17 +327,24 @@ impl Game {
 
     /// ψ at a vertex of its feasible set — the values `v` at which the vertex's n constraints
     /// `(state, move)` hold with equality — when LP duality proves the vertex optimal for
-    /// `profile`'s objective: `v` satisfies every constraint, and the dual `x` solving
-    /// `Bᵀ x = c` on the vertex's rows `B` (`c = (I − βP_π)ᵀ 1`, the objective's weights) is
-    /// nonnegative. For the best response's vertex, `x` is its occupation measure started
-    /// from `c`. `None` when the vertex is singular, infeasible or not optimal.
-    pub fn psi_at_vertex(&self, player: usize, profile: &Profile, vertex: &Vertex) -> Option<f64> {
+    /// `profile`'s objective: the dual `x` solving `Bᵀ x = c` on the vertex's rows `B`
+    /// (`c = (I − βP_π)ᵀ 1`, the objective's weights) is nonnegative, so the objective at `v`
+    /// is a lower bound (weak duality), and it is ψ when `v` breaks no constraint; a break of
+    /// `δ` (rounding, or the gap tolerance) widens the upper bound by `n δ`. For the best
+    /// response's vertex `x` is its occupation measure started from `c`. `None` when the
+    /// vertex is singular, not the program's, breaks a constraint by more than the gap
+    /// tolerance, or its dual has a negative entry.
+    pub fn psi_at_vertex(
+        &self,
+        player: usize,
+        profile: &Profile,
+        vertex: &Vertex,
+    ) -> Option<PsiBounds> {
         let n = self.states.len();
         if vertex.len() != n {
             return None;
         }
-        let mut rows = DMatrix::<f64>::identity(n, n);
-        rows.fill(0.0);
+        let mut rows = DMatrix::<f64>::zeros(n, n);
         let mut rewards = DVector::zeros(n);
         for (i, (s, k)) in vertex.iter().enumerate() {
             let m = self.states.get(*s)?.moves.get(*k)?;
@@ -329,22 +354,26 @@ impl Game {
             }
             rewards[i] = m.reward[player];
         }
-        let v = rows.clone().lu().solve(&rewards)?;
-        // Every vertex row is one of the program's constraints, and v satisfies them all.
         let rows_open = vertex
             .iter()
             .all(|(s, k)| self.open_moves(player, profile, *s).any(|(j, _)| j == *k));
-        let feasible = (0..n).all(|s| {
-            self.open_moves(player, profile, s)
-                .all(|(_, m)| self.q(player, m, &v) <= v[s] + GAP_TOLERANCE)
-        });
-        if !rows_open || !feasible {
+        if !rows_open {
+            return None;
+        }
+        let v = rows.clone().lu().solve(&rewards)?;
+        let violation = self.violation(player, profile, &v);
+        if violation > GAP_TOLERANCE {
             return None;
         }
         let dual = rows.transpose().lu().solve(&self.psi_weights(profile))?;
-        dual.iter()
-            .all(|x| *x >= 0.0)
-            .then(|| self.psi_objective(player, profile, &v))
+        if !dual.iter().all(|x| *x >= 0.0) {
+            return None;
+        }
+        let value = self.psi_objective(player, profile, &v);
+        Some(PsiBounds {
+            low: value,
+            high: value + n as f64 * violation,
+        })
     }
 
     /// A lower bound on [`Game::psi`] from the best-response gap alone: `ψ ≥ (1 − β) · gap`.
@@ -366,6 +395,7 @@ impl Game {
         profile: &Profile,
     ) -> Result<(f64, Option<Vertex>), String> {
         use microlp::{ComparisonOp, LinearExpr, OptimizationDirection, Problem};
+        SIMPLEX_RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let n = self.states.len();
         let beta = self.discount;
         // microlp reports free variables as unbounded, so v = w + floor with w ≥ 0: every
@@ -537,19 +567,30 @@ pub const MAX_PROFILES: usize = 1 << 14;
 /// Most rounds of policy iteration in one best response.
 pub const MAX_ROUNDS: usize = 1_000;
 
+static SIMPLEX_RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many times this process has run the simplex for ψ (what the bounds could not settle).
+pub fn simplex_runs() -> usize {
+    SIMPLEX_RUNS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A vertex of [`Game::psi`]'s feasible set named by its tight constraints, `(state, move)`.
 pub type Vertex = Vec<(usize, usize)>;
 
-/// Bounds on a player's NLP-1 value ([`Game::psi_bounds`]); equal when proven exact.
+/// Bounds on a player's NLP-1 value ([`Game::psi_bounds`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PsiBounds {
     pub low: f64,
     pub high: f64,
 }
 
+/// Bounds this close pin ψ down (`low` is taken for it): a thousandth of the gap tolerance,
+/// and far below the simplex's own feasibility tolerance.
+pub const EXACT_WIDTH: f64 = 1e-12;
+
 impl PsiBounds {
     pub fn is_exact(&self) -> bool {
-        self.low == self.high
+        self.high - self.low <= EXACT_WIDTH
     }
 }
 
@@ -647,6 +688,10 @@ mod tests {
             c.is_equilibrium() && c.psi[0] < 1e-9 && c.psi[1] < 1e-9,
             "{c:?}"
         );
+        // The simplex agrees where the bounds settled it.
+        for player in [0, 1] {
+            assert!(g.psi_by_simplex(player, &eq).unwrap().0 < 1e-9);
+        }
         // A profile that is not an equilibrium has a positive gap and a positive ψ.
         let c = g.certificate(&vec![1, 1]).unwrap();
         assert!(

@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// Every replicate's metrics, their summaries over seeds, and the Eq. 8 fitness of the set.
 #[derive(Clone, Debug, Serialize)]
@@ -144,25 +145,30 @@ fn run_streamed(
     })
 }
 
+/// What a kept compiled program is keyed by: the canonical hash and the schema's address.
+type ProgramKey = (CanonicalHash, usize);
+
 /// `policy` compiled, or the program this thread compiled last when `policy` has the same
 /// canonical hash, already taken (the search hashes every program before it evaluates it, then
 /// runs it on the screen, in full and on validation; issue 29). A policy nobody hashed is
 /// compiled afresh: taking the hash costs more than compiling.
 fn compiled(policy: &Policy) -> Rc<HospitalProgram> {
     thread_local! {
-        static LAST: RefCell<Option<(CanonicalHash, Rc<HospitalProgram>)>> =
+        static LAST: RefCell<Option<(ProgramKey, Rc<HospitalProgram>)>> =
             const { RefCell::new(None) };
     }
     let Some(hash) = policy.kept_canonical_hash() else {
         return Rc::new(HospitalProgram::new(policy));
     };
+    // The schema the program was compiled against is part of the key, with the hash.
+    let key = (hash, Arc::as_ptr(policy.schema()) as usize);
     LAST.with(|last| {
         let mut last = last.borrow_mut();
         match last.as_ref() {
-            Some((seen, program)) if *seen == hash => Rc::clone(program),
+            Some((seen, program)) if *seen == key => Rc::clone(program),
             _ => {
                 let program = Rc::new(HospitalProgram::new(policy));
-                *last = Some((hash, Rc::clone(&program)));
+                *last = Some((key, Rc::clone(&program)));
                 program
             }
         }
