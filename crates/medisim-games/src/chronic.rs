@@ -495,17 +495,11 @@ impl ChronicCareGame {
         patient: &PatientStrategy,
     ) -> Result<(Vec<Effort>, f64), String> {
         let game = self.game();
-        let lay = self.layout();
         let mut best: Option<Scored> = None;
         // The tied strategies share ψ's constraints (PA's moves are fixed), so a vertex the
         // simplex finds for one may be proven optimal for another.
         let mut vertices: Vec<Vertex> = Vec::new();
-        for mut p in game.strategies(PCP, &self.observation_ties())? {
-            for (h, moves) in patient.iter().enumerate() {
-                for (l, m) in LIFESTYLES.iter().zip(moves) {
-                    p[lay.chronic(h + 1, *l, false)] = home_index(*m);
-                }
-            }
+        for p in self.tied_physician_strategies(&game, patient)? {
             // The first strategy whose ψ undercuts the best so far by the tolerance replaces
             // it; bounds decide most comparisons, the simplex the rest (issue 29).
             if let Some(b) = &best {
@@ -524,11 +518,34 @@ impl ChronicCareGame {
         }
         let mut best = best.expect("at least one PCP strategy");
         let psi = best.value(&game, &mut vertices)?;
-        let p = best.profile;
-        let efforts = (1..=lay.stages)
+        Ok((self.tied_efforts(&best.profile), psi))
+    }
+
+    /// PCP's tied strategies (one effort per stage) against a fixed patient strategy, as
+    /// profiles of `game`.
+    fn tied_physician_strategies(
+        &self,
+        game: &Game,
+        patient: &PatientStrategy,
+    ) -> Result<Vec<Profile>, String> {
+        let lay = self.layout();
+        let mut strategies = game.strategies(PCP, &self.observation_ties())?;
+        for p in &mut strategies {
+            for (h, moves) in patient.iter().enumerate() {
+                for (l, m) in LIFESTYLES.iter().zip(moves) {
+                    p[lay.chronic(h + 1, *l, false)] = home_index(*m);
+                }
+            }
+        }
+        Ok(strategies)
+    }
+
+    /// PCP's effort per stage in a tied profile.
+    fn tied_efforts(&self, p: &Profile) -> Vec<Effort> {
+        let lay = self.layout();
+        (1..=lay.stages)
             .map(|h| effort(p[lay.chronic(h, Lifestyle::Beneficial, true)]))
-            .collect();
-        Ok((efforts, psi))
+            .collect()
     }
 }
 
@@ -928,14 +945,8 @@ mod tests {
                 let mut g = ChronicCareGame::default();
                 (g.n1, g.n2, g.u_hs) = (a as f64 / 100.0, b as f64 / 100.0, 0.2);
                 let game = g.game();
-                let lay = g.layout();
                 let mut vertices = Vec::new();
-                for mut p in game.strategies(PCP, &g.observation_ties()).unwrap() {
-                    for (h, moves) in strategy.iter().enumerate() {
-                        for (l, m) in LIFESTYLES.iter().zip(moves) {
-                            p[lay.chronic(h + 1, *l, false)] = home_index(*m);
-                        }
-                    }
+                for p in g.tied_physician_strategies(&game, &strategy).unwrap() {
                     let (lp, vertex) = game.psi_by_simplex(PCP, &p).unwrap();
                     assert!(game.psi_lower_bound(PCP, &p) <= lp + 1e-12, "{a} {b} {p:?}");
                     let alone = game.psi_bounds(PCP, &p, &[]).unwrap();
@@ -977,24 +988,15 @@ mod tests {
                 (g.n1, g.n2, g.u_hs) = (a as f64 / 100.0, b as f64 / 100.0, 0.3);
                 let (efforts, psi) = g.physician_response(&strategy).unwrap();
                 let game = g.game();
-                let lay = g.layout();
                 let mut best: Option<(Profile, f64)> = None;
-                for mut p in game.strategies(PCP, &g.observation_ties()).unwrap() {
-                    for (h, moves) in strategy.iter().enumerate() {
-                        for (l, m) in LIFESTYLES.iter().zip(moves) {
-                            p[lay.chronic(h + 1, *l, false)] = home_index(*m);
-                        }
-                    }
+                for p in g.tied_physician_strategies(&game, &strategy).unwrap() {
                     let lp = game.psi_by_simplex(PCP, &p).unwrap().0;
                     if best.as_ref().is_none_or(|(_, x)| lp < x - GAP_TOLERANCE) {
                         best = Some((p, lp));
                     }
                 }
                 let (p, lp) = best.unwrap();
-                let simplex_efforts: Vec<Effort> = (1..=lay.stages)
-                    .map(|h| effort(p[lay.chronic(h, Lifestyle::Beneficial, true)]))
-                    .collect();
-                assert_eq!(efforts, simplex_efforts, "PA {pa}, n1 {a}, n2 {b}");
+                assert_eq!(efforts, g.tied_efforts(&p), "PA {pa}, n1 {a}, n2 {b}");
                 assert_eq!(psi > 1e-9, lp > 1e-9, "PA {pa}, n1 {a}, n2 {b}: {psi} {lp}");
                 assert!(
                     (psi - lp).abs() < 1e-9,

@@ -257,10 +257,11 @@ impl Game {
     /// linear solves replace most of Table 5.4's simplex runs).
     ///
     /// The upper bound is the program's objective at `player`'s best-response values `v*`,
-    /// which are feasible (no open move gains on them). The bounds meet at the optimum when
-    /// LP duality proves a vertex optimal ([`Game::psi_at_vertex`]): the best response's
-    /// vertex, or one of `known` (vertices the simplex found for other objectives over the
-    /// same constraints). Otherwise the lower bound is [`Game::psi_lower_bound`].
+    /// widened by how much they break a constraint ([`Game::psi_above`]). The bounds close in
+    /// on the optimum when LP duality proves a vertex optimal ([`Game::psi_at_vertex`]): the
+    /// best response's vertex, or one of `known` (vertices the simplex found for other
+    /// objectives over the same constraints). Otherwise the lower bound is
+    /// [`Game::psi_lower_bound`].
     pub fn psi_bounds(
         &self,
         player: usize,
@@ -268,7 +269,7 @@ impl Game {
         known: &[Vertex],
     ) -> Result<PsiBounds, String> {
         let v_profile = self.player_values(player, profile);
-        let from_gap = (1.0 - self.discount) * self.gap_at(player, &v_profile);
+        let from_gap = self.bound_from_gap(self.gap_at(player, &v_profile));
         let (best, v) = self.improve(player, profile.clone(), v_profile)?;
         let above = self.psi_above(player, profile, &v);
         let best_vertex: Vertex = best.iter().copied().enumerate().collect();
@@ -304,6 +305,16 @@ impl Game {
                     .map(move |(_, m)| self.q(player, m, v) - v[s])
             })
             .fold(0.0, f64::max)
+    }
+
+    /// The left side of ψ's constraint for move `m` in state `s`, `v(s) − β Σ p v(t) ≥ r`,
+    /// as a row of coefficients on the values: `e_s − β P_m(s, ·)`.
+    fn constraint_row(&self, s: usize, m: &Move, row: &mut [f64]) {
+        row.fill(0.0);
+        row[s] = 1.0;
+        for (t, p) in &m.next {
+            row[*t] -= self.discount * p;
+        }
     }
 
     /// The weights of ψ's objective on the values: `c = (I − βP_π)ᵀ 1`.
@@ -346,12 +357,11 @@ impl Game {
         }
         let mut rows = DMatrix::<f64>::zeros(n, n);
         let mut rewards = DVector::zeros(n);
+        let mut row = vec![0.0; n];
         for (i, (s, k)) in vertex.iter().enumerate() {
             let m = self.states.get(*s)?.moves.get(*k)?;
-            rows[(i, *s)] += 1.0;
-            for (t, p) in &m.next {
-                rows[(i, *t)] -= self.discount * p;
-            }
+            self.constraint_row(*s, m, &mut row);
+            rows.row_mut(i).copy_from_slice(&row);
             rewards[i] = m.reward[player];
         }
         let rows_open = vertex
@@ -383,12 +393,16 @@ impl Game {
     /// state `s` must satisfy `w(s) + β (P_π(s) − P_a(s)) u ≥ A`, whose left side is at most
     /// `Σw (1 + β / (1 − β)) = Σw / (1 − β)`.
     pub fn psi_lower_bound(&self, player: usize, profile: &Profile) -> f64 {
-        (1.0 - self.discount) * self.gap(player, profile)
+        self.bound_from_gap(self.gap(player, profile))
+    }
+
+    fn bound_from_gap(&self, gap: f64) -> f64 {
+        (1.0 - self.discount) * gap
     }
 
     /// [`Game::psi`] by the simplex (`microlp`, built directly: good_lp's expression maps cost
-    /// as much as the solve on a program this small).
-    /// Returns the optimum's vertex too, when it is one (n tight constraints).
+    /// as much as the solve on a program this small), with the optimum's vertex when it is one
+    /// (n tight constraints).
     pub fn psi_by_simplex(
         &self,
         player: usize,
@@ -424,11 +438,7 @@ impl Game {
         for s in 0..n {
             for (k, m) in self.open_moves(player, profile, s) {
                 constraints.push((s, k));
-                row.fill(0.0);
-                row[s] = 1.0;
-                for (t, p) in &m.next {
-                    row[*t] -= beta * p;
-                }
+                self.constraint_row(s, m, &mut row);
                 let mut lhs = LinearExpr::empty();
                 for (t, c) in row.iter().enumerate().filter(|(_, c)| **c != 0.0) {
                     lhs.add(w[t], *c);

@@ -44,9 +44,23 @@ pub struct Store {
 /// One model's recorded calls: (model, calls, children, prompt tokens, completion tokens).
 pub type ModelCalls = (String, u64, u64, u64, u64);
 
-// Statements are prepared once per connection (`prepare_cached`): parsing a write's SQL cost
-// about as much as the write (issue 29).
 impl Store {
+    /// A statement run through the connection's statement cache: prepared once per connection,
+    /// since parsing a write's SQL cost about as much as the write (issue 29).
+    fn execute(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.conn.prepare_cached(sql)?.execute(params)
+    }
+
+    /// One row of a query, through the statement cache as [`Store::execute`].
+    fn query_row<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.conn.prepare_cached(sql)?.query_row(params, row)
+    }
+
     pub fn open(dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let conn =
@@ -90,10 +104,11 @@ impl Store {
     /// version `model`, if the store holds one.
     pub fn eval(&self, model: &str, hash: &str, spec: &str) -> Result<Option<Eval>> {
         let row: Option<(f64, String)> = self
-            .conn
-            .prepare_cached("SELECT fitness, summary FROM evaluations WHERE model = ?1 AND hash = ?2 AND spec = ?3")?.query_row(params![model, hash, spec], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT fitness, summary FROM evaluations WHERE model = ?1 AND hash = ?2 AND spec = ?3",
+                params![model, hash, spec],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         Ok(match row {
             Some((fitness, summary)) => Some(Eval {
@@ -105,7 +120,9 @@ impl Store {
     }
 
     pub fn put_eval(&self, model: &str, hash: &str, spec: &str, e: &Eval) -> Result<()> {
-        self.conn.prepare_cached("INSERT OR REPLACE INTO evaluations (model, hash, spec, fitness, summary) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![model, hash, spec, e.fitness, serde_json::to_string(&e.summary)?],
+        self.execute(
+            "INSERT OR REPLACE INTO evaluations (model, hash, spec, fitness, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![model, hash, spec, e.fitness, serde_json::to_string(&e.summary)?],
         )?;
         Ok(())
     }
@@ -119,36 +136,35 @@ impl Store {
         iteration: u32,
         prompt_key: Option<&str>,
     ) -> Result<()> {
-        self.conn.prepare_cached("INSERT OR IGNORE INTO programs (hash, text, operator, parents, iteration, prompt_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![hash, text, operator, parents.join(","), iteration, prompt_key],
+        self.execute(
+            "INSERT OR IGNORE INTO programs (hash, text, operator, parents, iteration, prompt_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![hash, text, operator, parents.join(","), iteration, prompt_key],
         )?;
         Ok(())
     }
 
     pub fn program_count(&self) -> Result<u64> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT COUNT(*) FROM programs")?
-            .query_row([], |r| r.get(0))?)
+        Ok(self.query_row("SELECT COUNT(*) FROM programs", [], |r| r.get(0))?)
     }
 
     pub fn evaluation_count(&self) -> Result<u64> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT COUNT(*) FROM evaluations")?
-            .query_row([], |r| r.get(0))?)
+        Ok(self.query_row("SELECT COUNT(*) FROM evaluations", [], |r| r.get(0))?)
     }
 
     pub fn llm(&self, key: &str) -> Result<Option<LlmRecord>> {
         Ok(self
-            .conn
-            .prepare_cached("SELECT status, response, prompt_tokens, completion_tokens, latency_ms, attempts FROM llm_calls WHERE key = ?1")?.query_row(params![key],
+            .query_row(
+                "SELECT status, response, prompt_tokens, completion_tokens, latency_ms, attempts FROM llm_calls WHERE key = ?1",
+                params![key],
                 |r| Ok(LlmRecord { status: r.get(0)?, response: r.get(1)?, prompt_tokens: r.get(2)?, completion_tokens: r.get(3)?, latency_ms: r.get(4)?, attempts: r.get(5)? }),
             )
             .optional()?)
     }
 
     pub fn put_llm(&self, key: &str, model: &str, prompt: &str, rec: &LlmRecord) -> Result<()> {
-        self.conn.prepare_cached("INSERT OR REPLACE INTO llm_calls (key, prompt, status, response, prompt_tokens, completion_tokens, latency_ms, attempts, model) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![key, prompt, rec.status, rec.response, rec.prompt_tokens, rec.completion_tokens, rec.latency_ms, rec.attempts, model],
+        self.execute(
+            "INSERT OR REPLACE INTO llm_calls (key, prompt, status, response, prompt_tokens, completion_tokens, latency_ms, attempts, model) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![key, prompt, rec.status, rec.response, rec.prompt_tokens, rec.completion_tokens, rec.latency_ms, rec.attempts, model],
         )?;
         Ok(())
     }
@@ -166,24 +182,29 @@ impl Store {
 
     /// What became of a response: `child`, or the reason it was refused.
     pub fn set_llm_outcome(&self, key: &str, outcome: &str) -> Result<()> {
-        self.conn
-            .prepare_cached("UPDATE llm_calls SET outcome = ?2 WHERE key = ?1")?
-            .execute(params![key, outcome])?;
+        self.execute(
+            "UPDATE llm_calls SET outcome = ?2 WHERE key = ?1",
+            params![key, outcome],
+        )?;
         Ok(())
     }
 
     pub fn llm_outcome(&self, key: &str) -> Result<Option<String>> {
         Ok(self
-            .conn
-            .prepare_cached("SELECT outcome FROM llm_calls WHERE key = ?1")?
-            .query_row(params![key], |r| r.get(0))
+            .query_row(
+                "SELECT outcome FROM llm_calls WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 
     /// (calls, failures, prompt tokens, completion tokens) recorded so far; a failure is a
     /// request that failed or a response that did not become a checked child.
     pub fn llm_usage(&self) -> Result<(u64, u64, u64, u64)> {
-        Ok(self.conn.prepare_cached("SELECT COUNT(*), COALESCE(SUM(status != 'ok' OR outcome != 'child'), 0), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0) FROM llm_calls")?.query_row([],
+        Ok(self.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(status != 'ok' OR outcome != 'child'), 0), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0) FROM llm_calls",
+            [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )?)
     }
@@ -192,23 +213,26 @@ impl Store {
     /// finding nothing listening (stores from before such calls stopped being recorded) or
     /// being refused by the budget.
     pub fn llm_answered(&self) -> Result<u64> {
-        Ok(self.conn.prepare_cached("SELECT COUNT(*) FROM llm_calls WHERE status NOT LIKE 'unreachable%' AND status != 'budget'")?.query_row([],
+        Ok(self.query_row(
+            "SELECT COUNT(*) FROM llm_calls WHERE status NOT LIKE 'unreachable%' AND status != 'budget'",
+            [],
             |r| r.get(0),
         )?)
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self
-            .conn
-            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-            .query_row(params![key], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.conn
-            .prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
-            .execute(params![key, value])?;
+        self.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![key, value],
+        )?;
         Ok(())
     }
 
