@@ -257,10 +257,10 @@ impl Game {
     /// linear solves replace most of Table 5.4's simplex runs).
     ///
     /// The upper bound is the program's objective at `player`'s best-response values `v*`,
-    /// raised by n times the most they break a constraint by. The bounds close in on the optimum when LP duality proves a vertex optimal ([`Game::psi_at_vertex`]): the
-    /// best response's vertex, or one of `known` (vertices the simplex found for other
-    /// objectives over the same constraints). Otherwise the lower bound is
-    /// [`Game::psi_lower_bound`].
+    /// raised by n times the most they break a constraint by. The bounds close in on the
+    /// optimum when LP duality proves a vertex optimal ([`Game::psi_at_vertex`]): the best
+    /// response's vertex, or one of `known` (vertices the simplex found for other objectives
+    /// over the same constraints). Otherwise the lower bound is [`Game::psi_lower_bound`].
     pub fn psi_bounds(
         &self,
         player: usize,
