@@ -463,6 +463,11 @@ pub fn reproduce(a: &ReproduceArgs, verbose: bool) -> Result<bool> {
         say_raw!("{}", medisim_experiments::validate::table(&r.facts));
     }
     summary(&a.out, r.stats)?;
+    say!(
+        "the paper's {} claims: {} (claims.csv)",
+        r.claims.len(),
+        medisim_experiments::claims::tally_text(&r.claims)
+    );
     say!("report: {}", r.report.display());
     Ok(r.facts.iter().all(|f| f.pass))
 }

@@ -13,6 +13,7 @@
 pub mod calibrate;
 pub mod cea;
 pub mod cells;
+pub mod claims;
 pub mod contracts;
 pub mod games;
 pub mod house;
@@ -234,6 +235,8 @@ fn guard_setting(out: &Path, o: &Options, experiment: &str) -> Result<()> {
 /// What `reproduce` produced.
 pub struct Reproduction {
     pub facts: Vec<validate::Fact>,
+    /// The paper's claims about L1 and L2 with this run's verdicts (also `OUT/claims.csv`).
+    pub claims: Vec<claims::Verdict>,
     pub report: PathBuf,
     pub stats: CellStats,
 }
@@ -287,6 +290,15 @@ pub fn reproduce(
         cells_computed: stats.computed,
         cells_reused: stats.reused,
     };
+    let claims = claims::verdicts(
+        &claims::paper(),
+        &claims::Run {
+            l1: &l1_cells,
+            l2: &l2_cells,
+        },
+        &claims::Rule::REPORT,
+    );
+    claims::table(&claims)?.write(&out.join("claims"))?;
     let (l3_headline, l3) = summary::l3_section(&out.join("search"));
     let mut headlines = summary::headlines(&l1_cells, &l2_cells);
     headlines.extend(l3_headline);
@@ -298,7 +310,7 @@ pub fn reproduce(
             &facts,
             &report::Sections {
                 headlines,
-                comparisons: summary::paper_vs_ours(&l1_cells, &l2_cells),
+                claims: claims.clone(),
                 scenario_toml: o.scenario.to_toml(),
                 l1: l1_figs,
                 l2: l2_figs,
@@ -314,6 +326,7 @@ pub fn reproduce(
     )?;
     Ok(Reproduction {
         facts,
+        claims,
         report: path,
         stats,
     })

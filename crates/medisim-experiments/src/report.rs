@@ -82,7 +82,8 @@ fn table_html(t: &medisim_games::tables::Table) -> String {
 pub struct Sections {
     /// The summary screen's findings, a sentence each, with this run's numbers.
     pub headlines: Vec<String>,
-    pub comparisons: Vec<crate::summary::Comparison>,
+    /// The paper's claims about L1 and L2, each with this run's verdict.
+    pub claims: Vec<crate::claims::Verdict>,
     /// The scenario the experiments ran in, shown under provenance.
     pub scenario_toml: String,
     pub l1: Vec<Figure>,
@@ -101,7 +102,7 @@ pub struct Sections {
 pub fn html(p: &Provenance, facts: &[Fact], sections: &Sections) -> String {
     let Sections {
         headlines,
-        comparisons,
+        claims,
         scenario_toml,
         l1,
         l2,
@@ -170,17 +171,23 @@ pub fn html(p: &Provenance, facts: &[Fact], sections: &Sections) -> String {
         .iter()
         .map(|h| format!("<li>{}</li>", esc(h)))
         .collect();
-    let comparison_rows: String = comparisons
+    let claim_rows: String = claims
         .iter()
         .map(|c| {
             format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&c.finding),
+                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"outcome\">{}</td></tr>",
+                c.outcome.text().replace(' ', "-"),
+                esc(&c.says),
+                esc(&c.source),
                 esc(&c.paper),
-                esc(&c.ours)
+                esc(&c.ours),
+                c.outcome.text()
             )
         })
         .collect();
+    let n_claims = claims.len();
+    let claim_rule = esc(&crate::claims::Rule::REPORT.text());
+    let claim_tally = crate::claims::tally_text(claims);
     let setting = format!(
         "policy <code>{}</code> ({}), scenario {}, seeds {}, T = {} periods, L1 grid {} × {}; model {}, commit {}, {}",
         esc(&p.policy_name),
@@ -224,6 +231,7 @@ body {{ font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; ma
 h1 {{ margin-bottom: 0.2em; }} h2 {{ border-bottom: 2px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }}
 table {{ border-collapse: collapse; font-size: 0.85em; }} td, th {{ border: 1px solid #ddd; padding: 0.35em 0.5em; vertical-align: top; text-align: left; }}
 tr.pass .verdict {{ background: #d9f2d9; font-weight: bold; }} tr.fail .verdict {{ background: #f8d0d0; font-weight: bold; }}
+tr.reproduces .outcome {{ background: #d9f2d9; }} tr.direction-only .outcome {{ background: #fbf0c8; }} tr.differs .outcome {{ background: #f8d0d0; }} tr.not-run .outcome {{ color: #777; }}
 .panels {{ display: flex; flex-wrap: wrap; gap: 8px; }} .panel svg {{ display: block; }}
 .caption {{ color: #555; font-size: 0.9em; }} .summary {{ font-size: 1.1em; }}
 nav a {{ margin-right: 1em; }}
@@ -241,7 +249,7 @@ pre.program, pre.scenario {{ background: #f6f6f6; padding: 0.8em; overflow-x: au
 <p class="setting">Ran: {setting}.</p>
 <div><h3>The nine stylized facts (margin: the smallest distance of an interval from its threshold, in half-widths)</h3><ul class="facts">{fact_chips}</ul></div>
 <div><h3>Headline findings</h3><ul class="headlines">{headline_items}</ul>
-<h3>The paper against this run</h3><table id="paper-vs-ours"><thead><tr><th>finding</th><th>paper</th><th>ours</th></tr></thead><tbody>{comparison_rows}</tbody></table></div>
+<h3>The paper against this run, claim by claim</h3><p class="tally">{n_claims} claims of §5 and Appendices E–G (<code>targets/paper-claims.toml</code>): {claim_tally}. {claim_rule}</p><table id="paper-vs-ours"><thead><tr><th>claim</th><th>source</th><th>paper</th><th>ours (95% interval)</th><th>verdict</th></tr></thead><tbody>{claim_rows}</tbody></table></div>
 </section>
 <nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#l3">L3 policy search</a><a href="#contracts">Payment contracts</a><a href="#games">Multi-level games</a><a href="#panel">Primary-care panel</a><a href="#sensitivity">Sensitivity</a><a href="#calibration">Calibration</a><a href="#provenance">Provenance</a></nav>
 <h2 id="validation">Validation: nine stylized facts (Table 4)</h2>

@@ -1,19 +1,11 @@
-//! The report's first screen: the headline findings in a sentence each and the paper against
-//! ours, both computed from the cells this report ran (so a custom setting gets its own
-//! numbers, and a sentence's verb follows the sign of what was measured); and the L3 section,
-//! read from the search run the report's directory holds.
+//! The report's first screen: the headline findings in a sentence each, computed from the
+//! cells this report ran (so a custom setting gets its own numbers, and a sentence's verb
+//! follows the sign of what was measured; the paper's claims are [`crate::claims`]); and the
+//! L3 section, read from the search run the report's directory holds.
 
 use crate::cells::Cell;
 use medisim_sim::Metric;
 use std::path::Path;
-
-/// One row of the paper-versus-ours table.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Comparison {
-    pub finding: String,
-    pub paper: String,
-    pub ours: String,
-}
 
 fn l2_mean(cells: &[Cell], lever: &str, regime: &str, value: f64, m: Metric) -> Option<f64> {
     cells
@@ -36,14 +28,6 @@ fn l1_mean(cells: &[Cell], alpha: f64, beta: f64, m: Metric) -> Option<f64> {
         .map(|c| c.mean(m))
 }
 
-fn path(a: Option<f64>, b: Option<f64>, decimals: usize) -> String {
-    match (a, b) {
-        // + 0.0 turns a −0 into 0, which would print as "-0.000".
-        (Some(a), Some(b)) => format!("{:.decimals$} → {:.decimals$}", a + 0.0, b + 0.0),
-        _ => "not run".into(),
-    }
-}
-
 /// "rises" / "falls" / "stays", by the sign of the change (2% of the larger value is a tie).
 fn moves(a: f64, b: f64) -> &'static str {
     let tol = 0.02 * a.abs().max(b.abs()).max(1e-9);
@@ -54,113 +38,6 @@ fn moves(a: f64, b: f64) -> &'static str {
     } else {
         "stays level"
     }
-}
-
-/// The paper's L1/L2 findings beside ours (paper numbers: arXiv 2605.30680, §5 and Appendix G).
-pub fn paper_vs_ours(l1: &[Cell], l2: &[Cell]) -> Vec<Comparison> {
-    let row = |finding: &str, paper: &str, ours: String| Comparison {
-        finding: finding.into(),
-        paper: paper.into(),
-        ours,
-    };
-    let lever = |lever: &str, regime: &str, a: f64, b: f64, m: Metric, d: usize| {
-        path(
-            l2_mean(l2, lever, regime, a, m),
-            l2_mean(l2, lever, regime, b, m),
-            d,
-        )
-    };
-    vec![
-        row(
-            "L1: up-coding, α 0 → 1 at β = 0",
-            "≈ 0.01 → 0.38",
-            path(
-                l1_mean(l1, 0.0, 0.0, Metric::UpcodingRate),
-                l1_mean(l1, 1.0, 0.0, Metric::UpcodingRate),
-                3,
-            ),
-        ),
-        row(
-            "audit q 0 → 0.5: profit-driven up-coding",
-            "0.851 → 0.003",
-            lever("audit", "profit-driven", 0.0, 0.5, Metric::UpcodingRate, 3),
-        ),
-        row(
-            "audit q 0 → 0.5: balanced up-coding",
-            "0.636 → 0.001",
-            lever("audit", "balanced", 0.0, 0.5, Metric::UpcodingRate, 3),
-        ),
-        row(
-            "audit q 0 → 0.5: balanced cherry-picking gap",
-            "0.100 → 0.233",
-            lever("audit", "balanced", 0.0, 0.5, Metric::CherryPickingGap, 3),
-        ),
-        row(
-            "audit q 0 → 0.5: profit-driven cherry-picking gap",
-            "—",
-            lever(
-                "audit",
-                "profit-driven",
-                0.0,
-                0.5,
-                Metric::CherryPickingGap,
-                3,
-            ),
-        ),
-        row(
-            "bonus pool 0 → 15: balanced corr(KPI, health)",
-            "−0.447 → −0.839",
-            lever(
-                "bonus_pool",
-                "balanced",
-                0.0,
-                15.0,
-                Metric::CorrKpiHealth,
-                3,
-            ),
-        ),
-        row(
-            "KPI-steered flexible pool 0 → 4 beds: balanced waiting (periods)",
-            "1.88 → 2.23",
-            lever("flex", "balanced", 0.0, 4.0, Metric::MeanWaiting, 2),
-        ),
-        row(
-            "the same pool with steering off: balanced waiting (periods)",
-            "1.88 → 1.88",
-            lever(
-                "flex_no_steering",
-                "balanced",
-                0.0,
-                4.0,
-                Metric::MeanWaiting,
-                2,
-            ),
-        ),
-        row(
-            "total capacity 6 → 16 beds: profit-driven waiting (periods)",
-            "2.31 → 1.74",
-            lever(
-                "capacity",
-                "profit-driven",
-                6.0,
-                16.0,
-                Metric::MeanWaiting,
-                2,
-            ),
-        ),
-        row(
-            "KPI weights wH/wC 0.5 → 5: balanced effort",
-            "rises",
-            lever(
-                "health_cost_ratio",
-                "balanced",
-                0.5,
-                5.0,
-                Metric::MeanEffort,
-                3,
-            ),
-        ),
-    ]
 }
 
 /// The three headline findings, each one sentence with this run's numbers.
@@ -412,10 +289,6 @@ mod tests {
             "{}",
             h[1]
         );
-        let t = paper_vs_ours(&l1, &l2);
-        assert_eq!(t[0].ours, "0.010 → 0.650");
-        assert_eq!(t[1].ours, "0.800 → 0.300");
-        assert_eq!(t[2].ours, "not run");
     }
 
     #[test]
