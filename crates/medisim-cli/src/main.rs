@@ -134,6 +134,19 @@ enum Command {
     /// Cost-effectiveness analysis of a PSA file (draw, strategy, cost, effect): incremental
     /// table with dominance and extended dominance, CEAC, CEAF, expected loss, EVPI.
     Cea(cea::CeaArgs),
+    /// A local dashboard: every scenario key and the policy as controls, runs with live
+    /// progress through the cell cache under --out. Prints the URL; Ctrl-C stops it.
+    Serve {
+        /// Port to listen on (0: any free port).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on: this machine only unless told otherwise.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Directory whose cells/ cache the runs read and fill.
+        #[arg(long, default_value = "medisim-out")]
+        out: PathBuf,
+    },
 }
 
 /// Every command and subcommand takes negative numbers as values (`--benchmark -5`), not as
@@ -208,6 +221,17 @@ fn main() -> ExitCode {
         Command::Game(a) => game::game(&a),
         Command::Panel(c) => panel::panel(&c),
         Command::Cea(a) => cea::cea(&a),
+        Command::Serve { port, host, out } => medisim_serve::serve(
+            &medisim_serve::Options { host, port, out },
+            // A closed stdout loses only the line; the server goes on.
+            |at| {
+                drop(emit(
+                    format_args!("medisim serve: http://{at}/ (Ctrl-C stops it)"),
+                    true,
+                ))
+            },
+        )
+        .map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -24,6 +24,7 @@
 //!
 //! Imports no other medisim crate, and knows nothing of hospitals, payers or patients.
 
+pub mod browser;
 pub mod cea;
 pub mod fuzz;
 pub mod input;

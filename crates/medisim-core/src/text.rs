@@ -33,6 +33,15 @@ mod tests {
     }
 }
 
+/// Text made safe inside HTML, in an element or a double-quoted attribute: what every page of
+/// the house (the report, the dashboard) writes a user's or a model's text through.
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// `YYYY-MM-DD HH:MM UTC` for a moment (the civil calendar from days since 1970, after Howard
 /// Hinnant's `civil_from_days`).
 pub fn utc_timestamp(t: std::time::SystemTime) -> String {

@@ -513,6 +513,37 @@ pub fn schema_for(src: &str) -> &'static std::sync::Arc<medisim_dsl::Schema> {
     }
 }
 
+/// A policy checked, as JSON `{"ok": bool, "name", "hash", "formatted", "diagnostics": [...]}`
+/// with each diagnostic's line, column, severity, code, message and expected text (the CLI's
+/// wording): what Python's `medisim.check` and the dashboard's editor show.
+pub fn check_report(source: &str, origin: &str) -> serde_json::Value {
+    let out = medisim_dsl::check_source(schema_for(source), source);
+    let diagnostics: Vec<serde_json::Value> = out
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = medisim_dsl::span::line_col(source, d.span.start);
+            serde_json::json!({
+                "line": line, "column": column, "severity": d.severity.to_string(),
+                "code": d.code.to_string(), "message": d.message, "expected": d.label,
+                "help": d.help, "text": d.short(origin, source),
+            })
+        })
+        .collect();
+    let ok = out.errors().next().is_none() && out.policy.is_some();
+    let (name, hash, formatted) = match (&out.policy, ok) {
+        (Some(p), true) => (
+            Some(p.header.name.clone()),
+            Some(p.canonical_hash().to_string()),
+            medisim_dsl::fmt::format_source(source).ok(),
+        ),
+        _ => (None, None, None),
+    };
+    serde_json::json!({
+        "ok": ok, "name": name, "hash": hash, "formatted": formatted, "diagnostics": diagnostics,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,12 +29,7 @@ pub struct Provenance {
     pub cells_reused: usize,
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use medisim_core::text::html_escape as esc;
 
 fn figure_html(f: &Figure) -> String {
     let panels: String = f

@@ -79,11 +79,7 @@ pub fn headlines(l1: &[Cell], l2: &[Cell]) -> Vec<String> {
     out
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
+use medisim_core::text::html_escape as esc;
 
 /// The row order and labels of the L3 table (the paper's Table 1 columns).
 const L3_COLUMNS: [(&str, &str); 7] = [

@@ -45,18 +45,6 @@ fn a_rerun_reuses_finished_cells_and_recomputes_only_what_is_missing() {
     );
 }
 
-fn chromium() -> Option<String> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find(|c| {
-            Command::new(c)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .map(|c| c.to_string())
-}
-
 #[test]
 fn the_report_is_self_contained_and_renders_in_headless_chromium() {
     let dir = tempfile::tempdir().unwrap();
@@ -157,27 +145,12 @@ fn the_report_is_self_contained_and_renders_in_headless_chromium() {
                 == html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(),
         "nothing is fetched"
     );
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install chromium (.ci/run does)"
-        );
-        eprintln!("chromium not installed: skipping the rendering half of this test");
+    let Some(browser) = medisim_core::browser::headless_or_skip("the rendering half of this test")
+    else {
         return;
     };
     let url = format!("file://{}", r.report.display());
-    let dom = Command::new(&browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            &url,
-        ])
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = medisim_core::browser::dump_dom(&browser, &url, 5000);
     assert_eq!(
         dom.matches("<svg").count(),
         svgs,

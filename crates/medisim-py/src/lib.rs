@@ -44,32 +44,7 @@ fn value_error(e: impl std::fmt::Display) -> PyErr {
 #[pyfunction]
 #[pyo3(signature = (source, origin = "<string>"))]
 fn check(source: &str, origin: &str) -> PyResult<String> {
-    let out = medisim_dsl::check_source(medisim_experiments::house::schema_for(source), source);
-    let diagnostics: Vec<serde_json::Value> = out
-        .diagnostics
-        .iter()
-        .map(|d| {
-            let (line, column) = medisim_dsl::span::line_col(source, d.span.start);
-            serde_json::json!({
-                "line": line, "column": column, "severity": d.severity.to_string(),
-                "code": d.code.to_string(), "message": d.message, "expected": d.label,
-                "help": d.help, "text": d.short(origin, source),
-            })
-        })
-        .collect();
-    let ok = out.errors().next().is_none() && out.policy.is_some();
-    let (name, hash, formatted) = match (&out.policy, ok) {
-        (Some(p), true) => (
-            Some(p.header.name.clone()),
-            Some(p.canonical_hash().to_string()),
-            medisim_dsl::fmt::format_source(source).ok(),
-        ),
-        _ => (None, None, None),
-    };
-    Ok(serde_json::json!({
-        "ok": ok, "name": name, "hash": hash, "formatted": formatted, "diagnostics": diagnostics,
-    })
-    .to_string())
+    Ok(medisim_experiments::house::check_report(source, origin).to_string())
 }
 
 /// The built-in scenario as TOML.

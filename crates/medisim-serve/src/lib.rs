@@ -1,0 +1,151 @@
+//! `medisim serve`: a local dashboard in front of the models. Pages are written by the server
+//! (no build step, no script fetched from anywhere: the page's small script is inline), live
+//! updates are server-sent events, and every run goes through the experiments' cell cache and
+//! the command line's limits ([`runs`]). Nothing a request says becomes a path: the only files
+//! written are cells under the output directory, named by their content keys.
+
+pub mod page;
+pub mod runs;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use runs::{Refusal, RunRequest, Runs, Status};
+use serde_json::json;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The largest request body (a policy is at most 256 KiB; the rest is a few keys).
+pub const MAX_BODY: usize = 1 << 20;
+
+/// Where to listen and where the cells go.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub host: IpAddr,
+    pub port: u16,
+    pub out: PathBuf,
+}
+
+/// Serve until the process ends; `ready` is told the address once the socket listens (port 0
+/// picks a free one).
+pub fn serve(o: &Options, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind((o.host, o.port))
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", o.host, o.port))?;
+        ready(listener.local_addr()?);
+        axum::serve(listener, app(Arc::new(Runs::new(o.out.clone())))).await?;
+        Ok(())
+    })
+}
+
+/// The routes.
+pub fn app(runs: Arc<Runs>) -> Router {
+    Router::new()
+        .route("/", get(|| async { Html(page::medisim()) }))
+        .route("/api/check", post(check))
+        .route("/api/run", post(start))
+        .route("/api/runs/{id}", get(status))
+        .route("/api/runs/{id}/events", get(events))
+        .route("/api/runs/{id}/cancel", post(cancel))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(runs)
+}
+
+fn refuse(code: StatusCode, message: impl Into<String>) -> Response {
+    (code, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// A policy checked as the editor types: `house::check_report`'s JSON.
+async fn check(body: Bytes) -> Response {
+    match std::str::from_utf8(&body) {
+        Ok(src) => Json(medisim_experiments::house::check_report(src, "policy")).into_response(),
+        Err(e) => refuse(
+            StatusCode::BAD_REQUEST,
+            format!("the policy is not UTF-8: {e}"),
+        ),
+    }
+}
+
+async fn start(State(runs): State<Arc<Runs>>, body: Bytes) -> Response {
+    let request: RunRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("the run request: {e}")),
+    };
+    match runs.start(&request) {
+        Ok(job) => (StatusCode::ACCEPTED, Json(json!({ "id": job.id }))).into_response(),
+        Err(Refusal::Invalid(m)) => refuse(StatusCode::BAD_REQUEST, m),
+        Err(Refusal::Busy) => refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "{} runs are going, the most at once: wait for one to end or cancel it",
+                runs::MAX_RUNNING
+            ),
+        ),
+    }
+}
+
+/// A run's state as JSON: `state` running / done / failed / cancelled, the seeds done and in
+/// all, and the result or the error.
+fn state_json(job: &runs::Job) -> serde_json::Value {
+    let (done, total) = job.progress();
+    let mut v = json!({ "id": job.id, "done": done, "total": total });
+    let (state, extra) = match job.status() {
+        Status::Running => ("running", None),
+        Status::Done(result) => ("done", Some(("result", result))),
+        Status::Failed(e) => ("failed", Some(("error", json!(e)))),
+        Status::Cancelled => ("cancelled", None),
+    };
+    v["state"] = json!(state);
+    if let Some((k, x)) = extra {
+        v[k] = x;
+    }
+    v
+}
+
+async fn status(State(runs): State<Arc<Runs>>, Path(id): Path<u64>) -> Response {
+    match runs.get(id) {
+        Some(job) => Json(state_json(&job)).into_response(),
+        None => refuse(StatusCode::NOT_FOUND, format!("no run {id}")),
+    }
+}
+
+async fn cancel(State(runs): State<Arc<Runs>>, Path(id): Path<u64>) -> Response {
+    match runs.get(id) {
+        Some(job) => {
+            job.cancel();
+            (StatusCode::ACCEPTED, Json(state_json(&job))).into_response()
+        }
+        None => refuse(StatusCode::NOT_FOUND, format!("no run {id}")),
+    }
+}
+
+/// The run's state every 100 ms as a `progress` event while it runs, then one `end` event with
+/// its final state, and the stream closes.
+async fn events(State(runs): State<Arc<Runs>>, Path(id): Path<u64>) -> Response {
+    let Some(job) = runs.get(id) else {
+        return refuse(StatusCode::NOT_FOUND, format!("no run {id}"));
+    };
+    let stream = futures_util::stream::unfold(Some(job), |job| async move {
+        let job = job?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let state = state_json(&job);
+        let running = state["state"] == "running";
+        let event = Event::default()
+            .event(if running { "progress" } else { "end" })
+            .data(state.to_string());
+        Some((Ok::<_, Infallible>(event), running.then_some(job)))
+    });
+    Sse::new(stream).into_response()
+}

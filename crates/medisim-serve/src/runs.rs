@@ -1,0 +1,303 @@
+//! The runs a dashboard starts. Each is one Medi-Sim setting run seed by seed, every seed a cell
+//! of the experiments' cache under the output directory (so a repeated setting answers at once,
+//! and `medisim sweep` or `reproduce` share what it computed), summarised by the model's own
+//! `combine` exactly as `medisim run` summarises one batch. Progress is a count any request can
+//! read; Cancel stops a run between chunks of seeds. Every bound is checked before a run starts.
+
+use medisim_core::progress::{Counter, Progress};
+use medisim_core::{Model, Summaries};
+use medisim_dsl::Policy;
+use medisim_experiments::cells::{run_cells, CellSpec};
+use medisim_sim::{MediSim, ObjectiveKind, Scenario, MODEL_VERSION};
+use serde::Deserialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The most runs going at once; one more is refused until one ends.
+pub const MAX_RUNNING: usize = 2;
+/// The most runs kept for reading back (the oldest finished one is forgotten first).
+pub const MAX_KEPT: usize = 64;
+/// The most seeds × periods one run may ask for (the default 30 × 200 is 6,000; this is about
+/// ten seconds on two cores).
+pub const MAX_SEED_PERIODS: u64 = 1_000_000;
+/// The most `set` entries of one request.
+pub const MAX_SETS: usize = 256;
+
+/// The policy constants a run request may set beside scenario keys: those `medisim run` takes as
+/// flags (`--alpha`, `--beta`), so every run has its command line. Other policy fields are
+/// changed in the policy.
+pub const LEVERS: [&str; 2] = ["alpha", "beta"];
+
+/// What a run request says: scenario keys (as `medisim run --set` takes them, numbers only) and
+/// the [`LEVERS`] to set, a policy's source (the baseline when absent), the seeds and the
+/// horizon.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRequest {
+    #[serde(default)]
+    pub set: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub policy: Option<String>,
+    #[serde(default)]
+    pub seeds: Option<String>,
+    #[serde(default)]
+    pub horizon: Option<u32>,
+}
+
+/// A request made into what runs: every value checked by the model's own setter.
+#[derive(Clone, Debug)]
+pub struct Setting {
+    pub scenario: Scenario,
+    pub policy: Policy,
+    pub seeds: Vec<u64>,
+    pub horizon: u32,
+    /// The `medisim run` command that gives the same numbers.
+    pub command: String,
+}
+
+impl RunRequest {
+    /// The setting, or why not (an unknown key named, an out-of-range value with its range, a
+    /// policy's first error at its line and column, too much work).
+    pub fn setting(&self) -> Result<Setting, String> {
+        if self.set.len() > MAX_SETS {
+            return Err(format!(
+                "{} keys set; at most {MAX_SETS} in one run",
+                self.set.len()
+            ));
+        }
+        let mut policy = match &self.policy {
+            None => medisim_sim::baseline().clone(),
+            Some(src) => load_policy(src)?,
+        };
+        let mut scenario = Scenario::default();
+        let mut args = String::new();
+        for (key, value) in &self.set {
+            let is_lever = LEVERS.contains(&key.as_str());
+            if !is_lever
+                && scenario.value(key).is_err()
+                && MediSim.set(&scenario, &policy, key, *value).is_ok()
+            {
+                return Err(format!(
+                    "`{key}` is a policy field: change it in the policy (a run sets scenario \
+                     keys and the levers {})",
+                    LEVERS.join(", ")
+                ));
+            }
+            (scenario, policy) = MediSim.set(&scenario, &policy, key, *value)?;
+            args += &if is_lever {
+                format!(" --{key} {value}")
+            } else {
+                format!(" --set {key}={value}")
+            };
+        }
+        let seeds_text = self.seeds.as_deref().unwrap_or("1..30");
+        let seeds = medisim_core::spec::parse_seeds(seeds_text)?;
+        let horizon = self.horizon.unwrap_or(200);
+        let spec = medisim_sim::run_spec(seeds.clone(), horizon, ObjectiveKind::Mixed);
+        spec.validate()?;
+        let work = seeds.len() as u64 * u64::from(horizon);
+        if work > MAX_SEED_PERIODS {
+            return Err(format!(
+                "{} seeds × {horizon} periods = {work} seed-periods; at most {MAX_SEED_PERIODS} \
+                 in one run: fewer seeds or a shorter horizon",
+                seeds.len()
+            ));
+        }
+        let policy_arg = if self.policy.is_some() {
+            " --policy POLICY_FILE"
+        } else {
+            ""
+        };
+        Ok(Setting {
+            scenario,
+            policy,
+            command: format!(
+                "medisim run --seeds {seeds_text} --horizon {horizon}{args}{policy_arg} --json"
+            ),
+            seeds,
+            horizon,
+        })
+    }
+}
+
+fn load_policy(src: &str) -> Result<Policy, String> {
+    medisim_sim::load(src).map_err(|diagnostics| {
+        let first = diagnostics
+            .iter()
+            .map(|d| {
+                let (line, column) = medisim_dsl::span::line_col(src, d.span.start);
+                format!("line {line}, column {column}: {}", d.message)
+            })
+            .next()
+            .unwrap_or_else(|| "it does not check".into());
+        format!("the policy does not check: {first}")
+    })
+}
+
+/// Where a run is.
+#[derive(Clone, Debug)]
+pub enum Status {
+    Running,
+    /// The result, as `medisim run --json` gives it, with the cells it read.
+    Done(serde_json::Value),
+    Failed(String),
+    Cancelled,
+}
+
+/// One run.
+pub struct Job {
+    pub id: u64,
+    progress: Counter,
+    cancel: AtomicBool,
+    status: Mutex<Status>,
+}
+
+impl Job {
+    /// (seeds done, seeds in all).
+    pub fn progress(&self) -> (u64, u64) {
+        self.progress.get()
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or(Status::Failed("lost".into()))
+    }
+
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    fn end(&self, s: Status) {
+        if let Ok(mut status) = self.status.lock() {
+            *status = s;
+        }
+    }
+}
+
+/// Why a run was not started.
+#[derive(Debug, PartialEq)]
+pub enum Refusal {
+    /// The request is wrong: the message says what and how.
+    Invalid(String),
+    /// [`MAX_RUNNING`] runs are going.
+    Busy,
+}
+
+/// The runs of one server.
+pub struct Runs {
+    out: PathBuf,
+    next: AtomicU64,
+    running: Arc<AtomicUsize>,
+    jobs: Mutex<VecDeque<Arc<Job>>>,
+}
+
+impl Runs {
+    /// Runs whose cells are cached under `out/cells`.
+    pub fn new(out: PathBuf) -> Runs {
+        Runs {
+            out,
+            next: AtomicU64::new(1),
+            running: Arc::new(AtomicUsize::new(0)),
+            jobs: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    pub fn get(&self, id: u64) -> Option<Arc<Job>> {
+        self.jobs.lock().ok()?.iter().find(|j| j.id == id).cloned()
+    }
+
+    /// Check a request and start it on a thread of its own.
+    pub fn start(&self, request: &RunRequest) -> Result<Arc<Job>, Refusal> {
+        let setting = request.setting().map_err(Refusal::Invalid)?;
+        // Take a running slot, or refuse without waiting.
+        let taken = self
+            .running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_RUNNING).then_some(n + 1)
+            });
+        if taken.is_err() {
+            return Err(Refusal::Busy);
+        }
+        let job = Arc::new(Job {
+            id: self.next.fetch_add(1, Ordering::Relaxed),
+            progress: Counter::default(),
+            cancel: AtomicBool::new(false),
+            status: Mutex::new(Status::Running),
+        });
+        self.keep(job.clone());
+        let (worker, out, running) = (job.clone(), self.out.clone(), self.running.clone());
+        std::thread::spawn(move || {
+            let status = match run(&setting, &out, &worker) {
+                Ok(Some(result)) => Status::Done(result),
+                Ok(None) => Status::Cancelled,
+                Err(e) => Status::Failed(format!("{e:#}")),
+            };
+            worker.end(status);
+            running.fetch_sub(1, Ordering::AcqRel);
+        });
+        Ok(job)
+    }
+
+    fn keep(&self, job: Arc<Job>) {
+        let Ok(mut jobs) = self.jobs.lock() else {
+            return;
+        };
+        if jobs.len() >= MAX_KEPT {
+            if let Some(i) = jobs
+                .iter()
+                .position(|j| !matches!(j.status(), Status::Running))
+            {
+                jobs.remove(i);
+            }
+        }
+        jobs.push_back(job);
+    }
+}
+
+/// Run a setting seed by seed in chunks (one seed a cell), stopping between chunks when
+/// cancelled (`Ok(None)`).
+fn run(s: &Setting, out: &std::path::Path, job: &Job) -> anyhow::Result<Option<serde_json::Value>> {
+    let specs: Vec<CellSpec> = s
+        .seeds
+        .iter()
+        .map(|seed| CellSpec {
+            labels: BTreeMap::new(),
+            scenario: s.scenario.clone(),
+            policy: s.policy.clone(),
+            spec: medisim_sim::run_spec(vec![*seed], s.horizon, ObjectiveKind::Mixed),
+        })
+        .collect();
+    job.progress.set_length(specs.len() as u64);
+    let chunk = 2 * rayon::current_num_threads().max(1);
+    let mut cells = Vec::with_capacity(specs.len());
+    let (mut computed, mut reused) = (0, 0);
+    for part in specs.chunks(chunk) {
+        if job.cancel.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let (done, stats) = run_cells(part, Some(out), &job.progress)?;
+        computed += stats.computed;
+        reused += stats.reused;
+        cells.extend(done);
+    }
+    let replicates: Vec<&Summaries> = cells.iter().map(|c| &c.summary).collect();
+    let summary = MediSim.combine(&s.scenario, &replicates);
+    Ok(Some(serde_json::json!({
+        "policy": s.policy.header.name,
+        "policy_hash": s.policy.canonical_hash().to_string(),
+        "model_version": MODEL_VERSION,
+        "seeds": s.seeds,
+        "horizon": s.horizon,
+        "objective": ObjectiveKind::Mixed,
+        "metrics": summary.reported(true),
+        "scenario": s.scenario.to_toml(),
+        "command": s.command,
+        "cells": cells.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(),
+        "cells_computed": computed,
+        "cells_reused": reused,
+    })))
+}

@@ -1,0 +1,48 @@
+//! The dashboard in a real headless browser: the page loads, its script checks the baseline
+//! policy, runs the setting a link carries (`#run?…`), follows the run's events and fills the
+//! channel table with the numbers `medisim run` gives for the same inputs.
+
+use std::time::Duration;
+
+#[test]
+fn a_linked_setting_runs_in_the_browser_and_shows_medisim_runs_numbers() {
+    let Some(browser) = medisim_core::browser::headless_or_skip("the dashboard's browser test")
+    else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let o = medisim_serve::Options {
+        host: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        out: out.path().to_path_buf(),
+    };
+    std::thread::spawn(move || medisim_serve::serve(&o, |at| tx.send(at).unwrap()).unwrap());
+    let at = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let dom = medisim_core::browser::dump_dom(
+        &browser,
+        &format!("http://{at}/#run?seeds=1..5&horizon=50&alpha=0.8"),
+        10_000,
+    );
+    assert!(dom.contains("checks: baseline"), "the editor's check ran");
+    let scenario = medisim_sim::Scenario::default();
+    let mut policy = medisim_sim::baseline().clone();
+    policy.fix(medisim_sim::Field::Alpha, 0.8);
+    let spec = medisim_sim::run_spec(vec![1, 2, 3, 4, 5], 50, medisim_sim::ObjectiveKind::Mixed);
+    let run = medisim_sim::run_seeds(&scenario, &policy, &spec, false).unwrap();
+    // Every metric's row shows the run's mean to four decimals (JavaScript's toFixed).
+    for m in [
+        medisim_sim::Metric::UpcodingRate,
+        medisim_sim::Metric::RejectionRate,
+        medisim_sim::Metric::MeanWaiting,
+        medisim_sim::Metric::TerminalFunds,
+    ] {
+        let name = medisim_core::Metric::name(m);
+        let row = format!(
+            "data-metric=\"{name}\"><td>{name}</td><td>{:.4}</td>",
+            run.summary.mean(m)
+        );
+        assert!(dom.contains(&row), "{row} in\n{dom}");
+    }
+    assert!(dom.contains("medisim run --seeds 1..5 --horizon 50 --alpha 0.8 --json"));
+}

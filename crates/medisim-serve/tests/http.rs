@@ -1,0 +1,255 @@
+//! The dashboard's server on loopback, driven over HTTP: the page's controls, the editor's
+//! check, a run equal to `medisim run`'s numbers and answered from the cache when repeated,
+//! progress as server-sent events, cancel, and every limit refused with its message.
+
+use medisim_serve::runs::{MAX_RUNNING, MAX_SEED_PERIODS};
+use serde_json::{json, Value};
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+/// A server on a free port over a fresh output directory; its base URL.
+fn server() -> (String, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let o = medisim_serve::Options {
+        host: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        out: out.path().to_path_buf(),
+    };
+    std::thread::spawn(move || {
+        medisim_serve::serve(&o, |at| tx.send(at).unwrap()).unwrap();
+    });
+    let at = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    (format!("http://{at}"), out)
+}
+
+/// (status, JSON body) of a POST, whatever the status.
+fn post(url: &str, body: &str) -> (u16, Value) {
+    let answer = match ureq::post(url).send_string(body) {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let status = answer.status();
+    let text = answer.into_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn get(url: &str) -> Value {
+    ureq::get(url).call().unwrap().into_json().unwrap()
+}
+
+fn start(base: &str, request: Value) -> u64 {
+    let (status, v) = post(&format!("{base}/api/run"), &request.to_string());
+    assert_eq!(status, 202, "{v}");
+    v["id"].as_u64().unwrap()
+}
+
+/// Poll a run until it is no longer running.
+fn finish(base: &str, id: u64) -> Value {
+    let t = Instant::now();
+    loop {
+        let v = get(&format!("{base}/api/runs/{id}"));
+        if v["state"] != "running" {
+            return v;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "run {id} did not end"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_page_shows_every_numeric_key_with_its_unit_range_and_meaning() {
+    let (base, _out) = server();
+    let html = ureq::get(&base).call().unwrap().into_string().unwrap();
+    assert!(
+        html.contains("name=\"arrivals.rate\" value=\"9\""),
+        "the key with its value"
+    );
+    assert!(html.contains("patients / period") && html.contains("(0, 500]"));
+    assert!(html.contains("mean arrivals per period"), "its meaning");
+    assert!(html.contains("type=\"range\" min=\"0\" max=\"1\" step=\"0.05\" name=\"alpha\""));
+    // The editor starts with the baseline policy; no script or style is fetched from anywhere.
+    assert!(html.contains("kind = &quot;hospital_policy&quot;"));
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+}
+
+#[test]
+fn the_editor_check_gives_each_diagnostic_at_its_line_and_column() {
+    let (base, _out) = server();
+    let good = medisim_sim::schema::BASELINE_SOURCE;
+    let (status, v) = post(&format!("{base}/api/check"), good);
+    assert_eq!((status, v["ok"].clone()), (200, json!(true)), "{v}");
+    // The baseline's effort rule with a misspelt feature: the error is where the name is.
+    let bad = good.replacen(
+        "effort = base_effort + effort_quality_pressure",
+        "effort = base_effort + effort_qualty_pressure",
+        1,
+    );
+    assert_ne!(bad, good);
+    let at = bad.find("effort_qualty_pressure").unwrap();
+    let line = bad[..at].lines().count() + usize::from(bad[..at].ends_with('\n'));
+    let column = at - bad[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+    let (_, v) = post(&format!("{base}/api/check"), &bad);
+    assert_eq!(v["ok"], json!(false));
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["severity"] == "error")
+        .expect("an error");
+    assert_eq!(
+        (d["line"].clone(), d["column"].clone()),
+        (json!(line), json!(column)),
+        "{d}"
+    );
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("effort_qualty_pressure"),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_run_equals_medisim_run_and_a_repeat_is_read_from_the_cache() {
+    let (base, out) = server();
+    let request =
+        json!({"seeds": "1..4", "horizon": 40, "set": {"alpha": 0.8, "arrivals.rate": 8}});
+    let v = finish(&base, start(&base, request.clone()));
+    assert_eq!(v["state"], "done", "{v}");
+    let r = &v["result"];
+    // What `medisim run --seeds 1..4 --horizon 40 --alpha 0.8 --set arrivals.rate=8 --json`
+    // prints as its metrics (the command computes exactly this).
+    assert_eq!(
+        r["command"],
+        "medisim run --seeds 1..4 --horizon 40 --alpha 0.8 --set arrivals.rate=8 --json"
+    );
+    let scenario = medisim_sim::Scenario::default()
+        .with_value("arrivals.rate", 8.0)
+        .unwrap();
+    let mut policy = medisim_sim::baseline().clone();
+    policy.fix(medisim_sim::Field::Alpha, 0.8);
+    let spec = medisim_sim::run_spec(vec![1, 2, 3, 4], 40, medisim_sim::ObjectiveKind::Mixed);
+    let cli = medisim_sim::run_seeds(&scenario, &policy, &spec, false).unwrap();
+    assert_eq!(
+        r["metrics"],
+        serde_json::to_value(cli.summary.reported(true)).unwrap()
+    );
+    assert_eq!(
+        (r["cells_computed"].clone(), r["cells_reused"].clone()),
+        (json!(4), json!(0))
+    );
+    assert_eq!(
+        std::fs::read_dir(out.path().join("cells")).unwrap().count(),
+        4
+    );
+    // The same setting again: every seed from the cache, the same numbers.
+    let again = finish(&base, start(&base, request));
+    assert_eq!(again["result"]["metrics"], r["metrics"]);
+    assert_eq!(
+        (
+            again["result"]["cells_computed"].clone(),
+            again["result"]["cells_reused"].clone()
+        ),
+        (json!(0), json!(4))
+    );
+}
+
+#[test]
+fn progress_streams_as_events_and_a_cancelled_run_stops() {
+    let (base, _out) = server();
+    // About a million seed-periods: long enough to watch and to cancel.
+    let id = start(&base, json!({"seeds": "1..1000", "horizon": 1000}));
+    let t = Instant::now();
+    while get(&format!("{base}/api/runs/{id}"))["done"].as_u64() == Some(0) {
+        assert!(t.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (status, _) = post(&format!("{base}/api/runs/{id}/cancel"), "");
+    assert_eq!(status, 202);
+    let v = finish(&base, id);
+    assert_eq!(v["state"], "cancelled", "{v}");
+    assert!(v["done"].as_u64().unwrap() < 1000, "{v}");
+    // A short run's event stream: progress while it runs, then its end, and it closes.
+    let id = start(&base, json!({"seeds": "1..40", "horizon": 100}));
+    let mut text = String::new();
+    ureq::get(&format!("{base}/api/runs/{id}/events"))
+        .call()
+        .unwrap()
+        .into_reader()
+        .read_to_string(&mut text)
+        .unwrap();
+    assert!(text.contains("event: end"), "{text}");
+    let end = text.rsplit("data: ").next().unwrap();
+    let end: Value = serde_json::from_str(end.trim()).unwrap();
+    assert_eq!(
+        (end["state"].clone(), end["done"].clone()),
+        (json!("done"), json!(40))
+    );
+}
+
+#[test]
+fn every_limit_is_refused_with_its_message() {
+    let (base, _out) = server();
+    let run = format!("{base}/api/run");
+    for (request, says) in [
+        (
+            json!({"set": {"arrivals.rat": 8}}),
+            "`arrivals.rat`: is not a scenario key",
+        ),
+        (
+            json!({"set": {"arrivals.rate": -1}}),
+            "must be in (0, 500], got -1",
+        ),
+        (json!({"set": {"kappa": 3}}), "`kappa` is a policy field"),
+        (json!({"sed": 1}), "unknown field `sed`"),
+        (
+            json!({"seeds": "1..5000", "horizon": 1000}),
+            &format!("at most {MAX_SEED_PERIODS}"),
+        ),
+        (json!({"seeds": "1..0"}), "seed"),
+        (
+            json!({"policy": "policy \"x\"\n"}),
+            "the policy does not check: line 1, column 1",
+        ),
+    ] {
+        let (status, v) = post(&run, &request.to_string());
+        assert_eq!(status, 400, "{request}: {v}");
+        assert!(
+            v["error"].as_str().unwrap().contains(says),
+            "{request}: {v}"
+        );
+    }
+    let (status, _) = post(&run, &"x".repeat(medisim_serve::MAX_BODY + 1));
+    assert_eq!(status, 413);
+    assert_eq!(
+        ureq::get(&format!("{base}/api/runs/99"))
+            .call()
+            .unwrap_err()
+            .into_response()
+            .unwrap()
+            .status(),
+        404
+    );
+    // Two long runs going: a third is refused until one ends.
+    let long = json!({"seeds": "1..1000", "horizon": 1000});
+    let ids: Vec<u64> = (0..MAX_RUNNING)
+        .map(|_| start(&base, long.clone()))
+        .collect();
+    let (status, v) = post(&run, &long.to_string());
+    assert_eq!(status, 429, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("cancel"), "{v}");
+    for id in &ids {
+        post(&format!("{base}/api/runs/{id}/cancel"), "");
+        finish(&base, *id);
+    }
+    start(&base, json!({"seeds": "1..2", "horizon": 10}));
+}
