@@ -144,6 +144,7 @@ pub fn heatmap(m: &Heatmap) -> String {
                     p0.1.min(p1.1),
                     (p1.0 - p0.0).abs(),
                     (p1.1 - p0.1).abs(),
+                    (tick(xs[i]), tick(ys[j])),
                     format!(
                         "{} = {}, {} = {}: {v:.p$}{interval}",
                         m.axes.0,
@@ -191,9 +192,10 @@ pub fn heatmap(m: &Heatmap) -> String {
     // Hover titles: transparent rectangles over the cells (plotters draws no <title>).
     let titles: String = hover
         .iter()
-        .map(|(x, y, w, h, t)| {
+        .map(|(x, y, w, h, (at_x, at_y), t)| {
+            // The cell's coordinates, so a page can open the cell a click lands on.
             format!(
-                "<rect class=\"cell\" x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" fill=\"transparent\"><title>{}</title></rect>",
+                "<rect class=\"cell\" data-x=\"{at_x}\" data-y=\"{at_y}\" x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" fill=\"transparent\"><title>{}</title></rect>",
                 t.replace('&', "&amp;").replace('<', "&lt;")
             )
         })

@@ -54,8 +54,10 @@ pub fn serve(o: &Options, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> 
 pub fn app(runs: Arc<Runs>) -> Router {
     Router::new()
         .route("/", get(|| async { Html(page::medisim()) }))
+        .route("/l1", get(|| async { Html(page::l1()) }))
         .route("/api/check", post(check))
         .route("/api/run", post(start))
+        .route("/api/l1", post(start_l1))
         .route("/api/runs/{id}", get(status))
         .route("/api/runs/{id}/events", get(events))
         .route("/api/runs/{id}/cancel", post(cancel))
@@ -78,12 +80,14 @@ async fn check(body: Bytes) -> Response {
     }
 }
 
-async fn start(State(runs): State<Arc<Runs>>, body: Bytes) -> Response {
-    let request: RunRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("the run request: {e}")),
-    };
-    match runs.start(&request) {
+/// A request body read as `T`, or why not (line and column).
+fn body<T: serde::de::DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("the {what} request: {e}"))
+}
+
+/// 202 with the new run's id, or why it was not started.
+fn started(job: Result<Arc<runs::Job>, Refusal>) -> Response {
+    match job {
         Ok(job) => (StatusCode::ACCEPTED, Json(json!({ "id": job.id }))).into_response(),
         Err(Refusal::Invalid(m)) => refuse(StatusCode::BAD_REQUEST, m),
         Err(Refusal::Busy) => refuse(
@@ -93,6 +97,20 @@ async fn start(State(runs): State<Arc<Runs>>, body: Bytes) -> Response {
                 runs::MAX_RUNNING
             ),
         ),
+    }
+}
+
+async fn start(State(runs): State<Arc<Runs>>, bytes: Bytes) -> Response {
+    match body::<RunRequest>(&bytes, "run") {
+        Ok(request) => started(runs.start(&request)),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+async fn start_l1(State(runs): State<Arc<Runs>>, bytes: Bytes) -> Response {
+    match body::<runs::GridRequest>(&bytes, "L1") {
+        Ok(request) => started(runs.start_l1(&request)),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
 }
 

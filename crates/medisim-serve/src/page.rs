@@ -109,7 +109,19 @@ fn groups_json() -> String {
     serde_json::Value::Array(groups).to_string()
 }
 
-/// The page.
+/// A page of the dashboard: the shared header, style and script around a body and its script.
+fn page(title: &str, body: &str, script: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>medisim serve — {title}</title>\n\
+         <style>\n{STYLE}</style></head><body>\n\
+         <header><b>medisim serve</b><nav><a href=\"/\">Medi-Sim run</a><a href=\"/l1\">L1 phase diagram</a></nav>\
+         <span>model {}</span></header>\n{body}<script>\n{}{script}</script></body></html>\n",
+        esc(&MediSim.version().to_string()),
+        COMMON_JS.replace("{groups}", &groups_json()),
+    )
+}
+
+/// The Medi-Sim page.
 pub fn medisim() -> String {
     let mut sections: Vec<(&str, Vec<String>)> = Vec::new();
     for c in controls() {
@@ -129,17 +141,62 @@ pub fn medisim() -> String {
             )
         })
         .collect();
-    PAGE.replace("{levers}", &lever_inputs())
+    let body = MEDISIM_BODY
+        .replace("{levers}", &lever_inputs())
         .replace("{scenario}", &scenario_html)
-        .replace("{policy}", &esc(medisim_sim::schema::BASELINE_SOURCE))
-        .replace("{groups}", &groups_json())
-        .replace("{model_version}", &esc(&MediSim.version().to_string()))
+        .replace("{policy}", &esc(medisim_sim::schema::BASELINE_SOURCE));
+    page("Medi-Sim", &body, MEDISIM_JS)
 }
 
-const PAGE: &str = r##"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>medisim serve — Medi-Sim</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 0; color: #222; }
+/// The L1 page: the grid run through the cache, the paper's L1 figures drawn by the
+/// experiments' own plots, and a click on any cell opens every metric of that cell.
+pub fn l1() -> String {
+    page("L1 phase diagram", L1_BODY, L1_JS)
+}
+
+const L1_BODY: &str = r##"<main>
+<section class="panel" id="setting">
+<h3>L1: the (α, β) phase diagram</h3>
+<p class="note">The built-in scenario and the baseline policy over an α × β grid, as <code>medisim l1</code> runs it; every cell is cached under the server's output directory.</p>
+<label class="key"><span class="name">grid</span><input name="grid" type="number" value="11" min="2" max="101"><span class="unit">points per axis</span></label>
+<label class="key"><span class="name">seeds</span><input name="seeds" value="1..30"><span class="unit">a..b or a,b,c</span></label>
+<label class="key"><span class="name">horizon</span><input name="horizon" type="number" value="200" min="1"><span class="unit">periods</span></label>
+<p><button id="run">Run</button> <button id="cancel" disabled>Cancel</button> <progress id="progress" value="0" max="1"></progress> <span id="count"></span></p>
+<p id="error"></p>
+<div id="cell"><h3>Cell</h3><p id="cell-name">Click a cell of any map.</p><table id="metrics"></table></div>
+</section>
+<section><p id="provenance"></p><div id="figures"></div></section>
+</main>
+"##;
+
+const L1_JS: &str = r##"let cells = {};
+function showGrid(result) {
+  cells = result.cells;
+  $("#provenance").innerHTML = `${result.cells_computed} cells computed, ${result.cells_reused} from the cache; model ${text(result.model_version)}. The same grid: <code>${text(result.command)}</code>`;
+  $("#figures").innerHTML = result.figures.map(f =>
+    `<figure id="${text(f.id)}"><figcaption><b>${text(f.title)}</b> ${text(f.caption)}</figcaption>` +
+    f.panels.map(p => `<div class="map" data-metric="${text(p[0])}">${p[1]}</div>`).join('') + '</figure>').join('');
+  // A link may name the cell to open: #run?grid=11&open=0.6,0.7
+  const open = new URLSearchParams(location.hash.slice(5)).get('open');
+  if (open) showCell(open);
+}
+function showCell(key) {
+  if (!cells[key]) return;
+  const [a, b] = key.split(',');
+  $("#cell-name").textContent = `α = ${a}, β = ${b}`;
+  $("#metrics").innerHTML = metricsTable(cells[key]);
+}
+$("#figures").addEventListener('click', (e) => {
+  const r = e.target.closest('rect.cell');
+  if (r) showCell(`${r.dataset.x},${r.dataset.y}`);
+});
+$("#run").addEventListener('click', () => startJob('/api/l1', {
+  grid: Number($('input[name=grid]').value), seeds: $('input[name=seeds]').value, horizon: Number($('input[name=horizon]').value),
+}, showGrid));
+runFromLink();
+"##;
+
+const STYLE: &str = r##"body { font-family: system-ui, sans-serif; margin: 0; color: #222; }
 header { background: #24405e; color: #fff; padding: 0.6em 1em; }
 header b { font-size: 1.2em; } header span { opacity: 0.8; margin-left: 1em; }
 main { display: grid; grid-template-columns: minmax(22em, 30em) 1fr; gap: 1em; padding: 1em; }
@@ -155,9 +212,59 @@ progress { width: 20em; } #error { color: #c0392b; white-space: pre-wrap; }
 table { border-collapse: collapse; font-size: 0.9em; } td, th { border-bottom: 1px solid #ddd; padding: 0.2em 0.6em; text-align: right; }
 td:first-child, th:first-child { text-align: left; } tr.group td { font-weight: bold; background: #eef; text-align: left; }
 code { background: #eee; padding: 0 0.2em; }
-</style></head><body>
-<header><b>medisim serve</b><span>Medi-Sim · model {model_version}</span></header>
-<main>
+header nav a { color: #fff; margin-left: 1.2em; } figure { margin: 0 0 1em 0; }
+.map { display: inline-block; width: 32%; min-width: 18em; } .map svg { width: 100%; height: auto; } rect.cell { cursor: pointer; }
+"##;
+
+/// The script every page shares: the metric table, a job followed by its events, Cancel, and
+/// a setting run from the link (`#run?…`).
+const COMMON_JS: &str = r##"const GROUPS = {groups};
+const $ = (s) => document.querySelector(s);
+function text(s) { const d = document.createElement('div'); d.textContent = s; return d.innerHTML; }
+function fmt(x) { return (x === null || x === undefined) ? '' : Number(x).toFixed(4); }
+// Every metric by channel: mean, 95% interval, unit.
+function metricsTable(metrics) {
+  const rows = [];
+  for (const g of GROUPS) {
+    rows.push(`<tr class="group"><td colspan="4">${text(g.group)}</td></tr>`);
+    for (const m of g.metrics) {
+      const s = metrics[m.name];
+      if (!s) continue;
+      const ci = s.ci95 ? `[${fmt(s.ci95[0])}, ${fmt(s.ci95[1])}]` : '';
+      rows.push(`<tr data-metric="${m.name}"><td>${text(m.name)}</td><td>${fmt(s.mean)}</td><td>${ci}</td><td>${text(m.unit)}</td></tr>`);
+    }
+  }
+  return '<tr><th>metric</th><th>mean</th><th>95% interval</th><th>unit</th></tr>' + rows.join('');
+}
+// Start a job (POST url with body), follow its events; onEnd gets the final state.
+let current = null, source = null;
+async function startJob(url, body, onEnd) {
+  $("#error").textContent = '';
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const v = await r.json();
+  if (!r.ok) { $("#error").textContent = v.error; return; }
+  current = v.id; $("#run").disabled = true; $("#cancel").disabled = false;
+  source = new EventSource(`/api/runs/${current}/events`);
+  const count = (s) => { $("#progress").max = Math.max(s.total, 1); $("#progress").value = s.done; $("#count").textContent = `${s.done} / ${s.total} cells`; };
+  source.addEventListener('progress', (e) => count(JSON.parse(e.data)));
+  source.addEventListener('end', (e) => {
+    const s = JSON.parse(e.data); count(s);
+    $("#run").disabled = false; $("#cancel").disabled = true; source.close(); source = null;
+    if (s.state === 'done') onEnd(s.result);
+    else $("#error").textContent = s.state === 'failed' ? s.error : 'cancelled';
+  });
+}
+$("#cancel").addEventListener('click', () => { if (current) fetch(`/api/runs/${current}/cancel`, { method: 'POST' }); });
+// A link may carry a setting to run at once: #run?seeds=1..5&alpha=0.8 (any input's name).
+function runFromLink() {
+  if (!location.hash.startsWith('#run')) return;
+  const q = new URLSearchParams(location.hash.slice(5));
+  for (const [k, v] of q) { const i = document.querySelector(`input[name="${CSS.escape(k)}"]`); if (i) { i.value = v; i.dispatchEvent(new Event('input')); } }
+  $("#run").click();
+}
+"##;
+
+const MEDISIM_BODY: &str = r##"<main>
 <section class="panel" id="setting">
 <h3>Incentives</h3>{levers}
 <h3>Run</h3>
@@ -175,11 +282,10 @@ code { background: #eee; padding: 0 0.2em; }
 <div class="panel" id="results"><h3>Results</h3><p id="provenance">No run yet.</p><table id="metrics"></table></div>
 </section>
 </main>
-<script>
-const GROUPS = {groups};
-const $ = (s) => document.querySelector(s);
-let current = null, source = null, checkTimer = null, policyOk = true;
-const baseline = $("#policy").value;
+"##;
+
+const MEDISIM_JS: &str = r##"const baseline = $("#policy").value;
+let checkTimer = null;
 for (const r of document.querySelectorAll('input[type=range]')) {
   r.addEventListener('input', () => { r.nextElementSibling.textContent = r.value; });
 }
@@ -193,59 +299,21 @@ function request() {
   if (p !== baseline) body.policy = p;
   return body;
 }
-function text(s) { const d = document.createElement('div'); d.textContent = s; return d.innerHTML; }
 async function check() {
   const r = await fetch('/api/check', { method: 'POST', body: $("#policy").value });
   const v = await r.json();
-  policyOk = v.ok;
   $("#policy").className = v.ok ? 'good' : 'bad';
   $("#check-state").textContent = v.ok ? `checks: ${v.name} (${(v.hash || '').slice(0, 12)})` : 'does not check';
   $("#diagnostics").innerHTML = (v.diagnostics || []).map(d =>
     `<li data-line="${d.line}" data-column="${d.column}">line ${d.line}, column ${d.column}: ${text(d.severity)}: ${text(d.message)}${d.expected ? ' (' + text(d.expected) + ')' : ''}</li>`).join('');
 }
 $("#policy").addEventListener('input', () => { clearTimeout(checkTimer); checkTimer = setTimeout(check, 300); });
-function fmt(x) { return (x === null || x === undefined) ? '' : Number(x).toFixed(4); }
 function show(result) {
-  const rows = [];
-  for (const g of GROUPS) {
-    rows.push(`<tr class="group"><td colspan="4">${text(g.group)}</td></tr>`);
-    for (const m of g.metrics) {
-      const s = result.metrics[m.name];
-      if (!s) continue;
-      const ci = s.ci95 ? `[${fmt(s.ci95[0])}, ${fmt(s.ci95[1])}]` : '';
-      rows.push(`<tr data-metric="${m.name}"><td>${text(m.name)}</td><td>${fmt(s.mean)}</td><td>${ci}</td><td>${text(m.unit)}</td></tr>`);
-    }
-  }
-  $("#metrics").innerHTML = '<tr><th>metric</th><th>mean</th><th>95% interval</th><th>unit</th></tr>' + rows.join('');
+  $("#metrics").innerHTML = metricsTable(result.metrics);
   $("#provenance").innerHTML = `policy <code>${text(result.policy)}</code>, seeds ${result.seeds.length}, horizon ${result.horizon}, model ${text(result.model_version)}; ` +
     `${result.cells_computed} cells computed, ${result.cells_reused} from the cache. The same numbers: <code>${text(result.command)}</code>`;
 }
-function end(state) {
-  $("#run").disabled = false; $("#cancel").disabled = true;
-  if (source) { source.close(); source = null; }
-  if (state.state === 'done') show(state.result);
-  else if (state.state === 'failed') $("#error").textContent = state.error;
-  else if (state.state === 'cancelled') $("#error").textContent = 'cancelled';
-}
-$("#run").addEventListener('click', async () => {
-  $("#error").textContent = '';
-  const r = await fetch('/api/run', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request()) });
-  const v = await r.json();
-  if (!r.ok) { $("#error").textContent = v.error; return; }
-  current = v.id; $("#run").disabled = true; $("#cancel").disabled = false;
-  source = new EventSource(`/api/runs/${current}/events`);
-  source.addEventListener('progress', (e) => {
-    const s = JSON.parse(e.data); $("#progress").max = Math.max(s.total, 1); $("#progress").value = s.done; $("#count").textContent = `${s.done} / ${s.total} seeds`;
-  });
-  source.addEventListener('end', (e) => { const s = JSON.parse(e.data); $("#progress").value = s.done; $("#count").textContent = `${s.done} / ${s.total} seeds`; end(s); });
-});
-$("#cancel").addEventListener('click', () => { if (current) fetch(`/api/runs/${current}/cancel`, { method: 'POST' }); });
+$("#run").addEventListener('click', () => startJob('/api/run', request(), show));
 check();
-// A link may carry a setting to run at once: #run?seeds=1..5&horizon=50&alpha=0.8 (any input's name).
-if (location.hash.startsWith('#run')) {
-  const q = new URLSearchParams(location.hash.slice(5));
-  for (const [k, v] of q) { const i = document.querySelector(`#setting input[name="${CSS.escape(k)}"]`); if (i) { i.value = v; i.dispatchEvent(new Event('input')); } }
-  $("#run").click();
-}
-</script></body></html>
+runFromLink();
 "##;

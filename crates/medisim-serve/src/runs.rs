@@ -7,7 +7,7 @@
 use medisim_core::progress::{Counter, Progress};
 use medisim_core::{Model, Summaries};
 use medisim_dsl::Policy;
-use medisim_experiments::cells::{run_cells, CellSpec};
+use medisim_experiments::cells::{run_cells, Cell, CellSpec};
 use medisim_sim::{MediSim, ObjectiveKind, Scenario, MODEL_VERSION};
 use serde::Deserialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -210,10 +210,25 @@ impl Runs {
         self.jobs.lock().ok()?.iter().find(|j| j.id == id).cloned()
     }
 
-    /// Check a request and start it on a thread of its own.
+    /// Check a run request and start it on a thread of its own.
     pub fn start(&self, request: &RunRequest) -> Result<Arc<Job>, Refusal> {
         let setting = request.setting().map_err(Refusal::Invalid)?;
-        // Take a running slot, or refuse without waiting.
+        self.spawn(move |job, out| run(&setting, out, job))
+    }
+
+    /// Check an L1 grid request and start it on a thread of its own.
+    pub fn start_l1(&self, request: &GridRequest) -> Result<Arc<Job>, Refusal> {
+        let grid = request.grid().map_err(Refusal::Invalid)?;
+        self.spawn(move |job, out| l1(&grid, out, job))
+    }
+
+    /// Take a running slot (or refuse without waiting) and run `work` on a thread of its own.
+    fn spawn(
+        &self,
+        work: impl FnOnce(&Job, &std::path::Path) -> anyhow::Result<Option<serde_json::Value>>
+            + Send
+            + 'static,
+    ) -> Result<Arc<Job>, Refusal> {
         let taken = self
             .running
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
@@ -231,7 +246,7 @@ impl Runs {
         self.keep(job.clone());
         let (worker, out, running) = (job.clone(), self.out.clone(), self.running.clone());
         std::thread::spawn(move || {
-            let status = match run(&setting, &out, &worker) {
+            let status = match work(&worker, &out) {
                 Ok(Some(result)) => Status::Done(result),
                 Ok(None) => Status::Cancelled,
                 Err(e) => Status::Failed(format!("{e:#}")),
@@ -258,19 +273,13 @@ impl Runs {
     }
 }
 
-/// Run a setting seed by seed in chunks (one seed a cell), stopping between chunks when
-/// cancelled (`Ok(None)`).
-fn run(s: &Setting, out: &std::path::Path, job: &Job) -> anyhow::Result<Option<serde_json::Value>> {
-    let specs: Vec<CellSpec> = s
-        .seeds
-        .iter()
-        .map(|seed| CellSpec {
-            labels: BTreeMap::new(),
-            scenario: s.scenario.clone(),
-            policy: s.policy.clone(),
-            spec: medisim_sim::run_spec(vec![*seed], s.horizon, ObjectiveKind::Mixed),
-        })
-        .collect();
+/// Run cells in chunks through the cache under `out`, stopping between chunks when the job is
+/// cancelled (`Ok(None)`); with how many were computed and how many read back.
+fn run_chunks(
+    specs: &[CellSpec],
+    out: &std::path::Path,
+    job: &Job,
+) -> anyhow::Result<Option<(Vec<Cell>, usize, usize)>> {
     job.progress.set_length(specs.len() as u64);
     let chunk = 2 * rayon::current_num_threads().max(1);
     let mut cells = Vec::with_capacity(specs.len());
@@ -284,6 +293,24 @@ fn run(s: &Setting, out: &std::path::Path, job: &Job) -> anyhow::Result<Option<s
         reused += stats.reused;
         cells.extend(done);
     }
+    Ok(Some((cells, computed, reused)))
+}
+
+/// Run a setting seed by seed (one seed a cell), summarised as `medisim run` summarises it.
+fn run(s: &Setting, out: &std::path::Path, job: &Job) -> anyhow::Result<Option<serde_json::Value>> {
+    let specs: Vec<CellSpec> = s
+        .seeds
+        .iter()
+        .map(|seed| CellSpec {
+            labels: BTreeMap::new(),
+            scenario: s.scenario.clone(),
+            policy: s.policy.clone(),
+            spec: medisim_sim::run_spec(vec![*seed], s.horizon, ObjectiveKind::Mixed),
+        })
+        .collect();
+    let Some((cells, computed, reused)) = run_chunks(&specs, out, job)? else {
+        return Ok(None);
+    };
     let replicates: Vec<&Summaries> = cells.iter().map(|c| &c.summary).collect();
     let summary = MediSim.combine(&s.scenario, &replicates);
     Ok(Some(serde_json::json!({
@@ -299,5 +326,95 @@ fn run(s: &Setting, out: &std::path::Path, job: &Job) -> anyhow::Result<Option<s
         "cells": cells.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(),
         "cells_computed": computed,
         "cells_reused": reused,
+    })))
+}
+
+/// An L1 grid request: points per axis, seeds and horizon (the built-in scenario and the
+/// baseline policy, as `medisim l1`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridRequest {
+    #[serde(default)]
+    pub grid: Option<usize>,
+    #[serde(default)]
+    pub seeds: Option<String>,
+    #[serde(default)]
+    pub horizon: Option<u32>,
+}
+
+/// A checked L1 grid request.
+#[derive(Clone, Debug)]
+pub struct Grid {
+    pub options: medisim_experiments::Options,
+    pub command: String,
+}
+
+impl GridRequest {
+    /// The grid's options, or why not (its size, the seeds, the work: the cells' seed-periods
+    /// together are bounded as one run's are).
+    pub fn grid(&self) -> Result<Grid, String> {
+        let points = self.grid.unwrap_or(11);
+        let max = medisim_experiments::l1::MAX_GRID;
+        if !(2..=max).contains(&points) {
+            return Err(format!(
+                "the grid has 2 to {max} points per axis, got {points}"
+            ));
+        }
+        let seeds_text = self.seeds.as_deref().unwrap_or("1..30");
+        let seeds = medisim_core::spec::parse_seeds(seeds_text)?;
+        let horizon = self.horizon.unwrap_or(200);
+        medisim_sim::run_spec(seeds.clone(), horizon, ObjectiveKind::Mixed).validate()?;
+        let work = (points * points * seeds.len()) as u64 * u64::from(horizon);
+        if work > MAX_SEED_PERIODS {
+            return Err(format!(
+                "{points} × {points} cells × {} seeds × {horizon} periods = {work} seed-periods; \
+                 at most {MAX_SEED_PERIODS}: a smaller grid, fewer seeds or a shorter horizon",
+                seeds.len()
+            ));
+        }
+        Ok(Grid {
+            options: medisim_experiments::Options {
+                seeds,
+                horizon,
+                grid: points,
+                ..medisim_experiments::Options::paper()
+            },
+            command: format!("medisim l1 --grid {points} --seeds {seeds_text} --horizon {horizon}"),
+        })
+    }
+}
+
+/// Run the L1 grid cell by cell through the cache; the figures (their cells carry `data-x` and
+/// `data-y`) and every cell's metrics by "α,β".
+fn l1(g: &Grid, out: &std::path::Path, job: &Job) -> anyhow::Result<Option<serde_json::Value>> {
+    use medisim_experiments::l1;
+    let o = &g.options;
+    let grid = l1::grid(o.grid);
+    let specs = l1::specs(&o.scenario, &o.policy, &grid, &o.seeds, o.horizon);
+    let Some((cells, computed, reused)) = run_chunks(&specs, out, job)? else {
+        return Ok(None);
+    };
+    let figures: Vec<serde_json::Value> = l1::write(out, &cells, &grid)?
+        .iter()
+        .map(|f| {
+            serde_json::json!({"id": f.id, "title": f.title, "caption": f.caption, "panels": f.panels})
+        })
+        .collect();
+    let by_cell: serde_json::Map<String, serde_json::Value> = cells
+        .iter()
+        .map(|c| {
+            (
+                format!("{},{}", c.label("alpha"), c.label("beta")),
+                serde_json::to_value(c.summary.reported(true)).unwrap_or_default(),
+            )
+        })
+        .collect();
+    Ok(Some(serde_json::json!({
+        "figures": figures,
+        "cells": by_cell,
+        "command": g.command,
+        "cells_computed": computed,
+        "cells_reused": reused,
+        "model_version": MODEL_VERSION,
     })))
 }

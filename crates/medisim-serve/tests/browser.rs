@@ -46,3 +46,51 @@ fn a_linked_setting_runs_in_the_browser_and_shows_medisim_runs_numbers() {
     }
     assert!(dom.contains("medisim run --seeds 1..5 --horizon 50 --alpha 0.8 --json"));
 }
+
+#[test]
+fn the_l1_page_draws_the_maps_and_opens_a_linked_cell() {
+    let Some(browser) = medisim_core::browser::headless_or_skip("the L1 page's browser test")
+    else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let o = medisim_serve::Options {
+        host: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        out: out.path().to_path_buf(),
+    };
+    std::thread::spawn(move || medisim_serve::serve(&o, |at| tx.send(at).unwrap()).unwrap());
+    let at = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let dom = medisim_core::browser::dump_dom(
+        &browser,
+        &format!("http://{at}/l1#run?grid=3&seeds=1..3&horizon=30&open=0.5,1"),
+        10_000,
+    );
+    // Every L1 figure of maps, each map's nine cells clickable.
+    assert_eq!(
+        dom.matches("<figure id=\"fig").count(),
+        medisim_experiments::l1::FIGURES.len(),
+        "{dom}"
+    );
+    assert!(dom.matches("<rect class=\"cell\" data-x=").count() >= 9 * 6);
+    assert!(dom.contains("α = 0.5, β = 1"), "the linked cell opened");
+    let o = medisim_experiments::Options {
+        seeds: vec![1, 2, 3],
+        horizon: 30,
+        grid: 3,
+        ..medisim_experiments::Options::paper()
+    };
+    let (_, cells, _) =
+        medisim_experiments::l1(&o, out.path(), &medisim_core::progress::Hidden).unwrap();
+    let cell = cells
+        .iter()
+        .find(|c| c.label("alpha") == "0.5" && c.label("beta") == "1")
+        .unwrap();
+    let m = medisim_sim::Metric::StrategicDelayGap;
+    let row = format!(
+        "data-metric=\"strategic_delay_gap\"><td>strategic_delay_gap</td><td>{:.4}</td>",
+        cell.summary.mean(m)
+    );
+    assert!(dom.contains(&row), "{row}");
+}

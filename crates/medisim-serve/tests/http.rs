@@ -253,3 +253,58 @@ fn every_limit_is_refused_with_its_message() {
     }
     start(&base, json!({"seeds": "1..2", "horizon": 10}));
 }
+
+#[test]
+fn the_l1_grid_runs_through_the_cache_and_every_cell_is_there_to_open() {
+    let (base, out) = server();
+    let (status, v) = post(
+        &format!("{base}/api/l1"),
+        &json!({"grid": 3, "seeds": "1..3", "horizon": 30}).to_string(),
+    );
+    assert_eq!(status, 202, "{v}");
+    let v = finish(&base, v["id"].as_u64().unwrap());
+    assert_eq!(v["state"], "done", "{v}");
+    let r = &v["result"];
+    assert_eq!(
+        r["command"],
+        "medisim l1 --grid 3 --seeds 1..3 --horizon 30"
+    );
+    assert_eq!(r["cells"].as_object().unwrap().len(), 9);
+    // The same cells `medisim l1` computes (read back from the cache the run filled).
+    let o = medisim_experiments::Options {
+        seeds: vec![1, 2, 3],
+        horizon: 30,
+        grid: 3,
+        ..medisim_experiments::Options::paper()
+    };
+    let (_, cells, stats) =
+        medisim_experiments::l1(&o, out.path(), &medisim_core::progress::Hidden).unwrap();
+    assert_eq!((stats.computed, stats.reused), (0, 9));
+    let cell = cells
+        .iter()
+        .find(|c| c.label("alpha") == "0.5" && c.label("beta") == "1")
+        .unwrap();
+    assert_eq!(
+        r["cells"]["0.5,1"],
+        serde_json::to_value(cell.summary.reported(true)).unwrap()
+    );
+    // Every map's cells carry their coordinates, so a click opens the cell.
+    let panel = r["figures"][0]["panels"][0][1].as_str().unwrap();
+    assert!(
+        panel.contains("<rect class=\"cell\" data-x=\"0.5\" data-y=\"1\""),
+        "{panel}"
+    );
+    // The grid's limits.
+    for (request, says) in [
+        (json!({"grid": 1}), "2 to 101 points"),
+        (json!({"grid": 101}), "seed-periods"),
+        (json!({"grids": 3}), "unknown field `grids`"),
+    ] {
+        let (status, v) = post(&format!("{base}/api/l1"), &request.to_string());
+        assert_eq!(status, 400, "{request}: {v}");
+        assert!(
+            v["error"].as_str().unwrap().contains(says),
+            "{request}: {v}"
+        );
+    }
+}
