@@ -308,3 +308,60 @@ fn the_l1_grid_runs_through_the_cache_and_every_cell_is_there_to_open() {
         );
     }
 }
+
+/// Many clients at once: every page and check answered, and of a burst of long runs exactly the
+/// allowed number started, the rest refused with 429 — none lost, none hung.
+#[test]
+fn under_many_concurrent_requests_every_one_is_answered_and_over_limit_runs_are_refused() {
+    let (base, _out) = server();
+    let clients = 16;
+    let per_client = 25;
+    let answered: Vec<Vec<u16>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..clients)
+            .map(|c| {
+                let base = base.clone();
+                s.spawn(move || {
+                    (0..per_client)
+                        .map(|i| {
+                            if (c + i) % 2 == 0 {
+                                ureq::get(&base).call().unwrap().status()
+                            } else {
+                                post(
+                                    &format!("{base}/api/check"),
+                                    medisim_sim::schema::BASELINE_SOURCE,
+                                )
+                                .0
+                            }
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let all: Vec<u16> = answered.into_iter().flatten().collect();
+    assert_eq!(all.len(), clients * per_client);
+    assert!(all.iter().all(|s| *s == 200), "{all:?}");
+    // A burst of long runs from every client at once.
+    let long = json!({"seeds": "1..1000", "horizon": 1000}).to_string();
+    let statuses: Vec<(u16, Value)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..clients)
+            .map(|_| s.spawn(|| post(&format!("{base}/api/run"), &long)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let started: Vec<u64> = statuses
+        .iter()
+        .filter(|(s, _)| *s == 202)
+        .map(|(_, v)| v["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(started.len(), MAX_RUNNING, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|(s, _)| *s == 429).count(),
+        clients - MAX_RUNNING
+    );
+    for id in started {
+        post(&format!("{base}/api/runs/{id}/cancel"), "");
+        assert_eq!(finish(&base, id)["state"], "cancelled");
+    }
+}
