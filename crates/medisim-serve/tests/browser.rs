@@ -2,7 +2,9 @@
 //! policy, runs the setting a link carries (`#run?…`), follows the run's events and fills the
 //! channel table with the numbers `medisim run` gives for the same inputs.
 
-use std::time::Duration;
+mod common;
+
+use common::{l1_cell, server};
 
 #[test]
 fn a_linked_setting_runs_in_the_browser_and_shows_medisim_runs_numbers() {
@@ -10,18 +12,10 @@ fn a_linked_setting_runs_in_the_browser_and_shows_medisim_runs_numbers() {
     else {
         return;
     };
-    let out = tempfile::tempdir().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let o = medisim_serve::Options {
-        host: "127.0.0.1".parse().unwrap(),
-        port: 0,
-        out: out.path().to_path_buf(),
-    };
-    std::thread::spawn(move || medisim_serve::serve(&o, |at| tx.send(at).unwrap()).unwrap());
-    let at = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let (base, _out) = server();
     let dom = medisim_core::browser::dump_dom(
         &browser,
-        &format!("http://{at}/#run?seeds=1..5&horizon=50&alpha=0.8"),
+        &format!("{base}/#run?seeds=1..5&horizon=50&alpha=0.8"),
         10_000,
     );
     assert!(dom.contains("checks: baseline"), "the editor's check ran");
@@ -53,18 +47,10 @@ fn the_l1_page_draws_the_maps_and_opens_a_linked_cell() {
     else {
         return;
     };
-    let out = tempfile::tempdir().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let o = medisim_serve::Options {
-        host: "127.0.0.1".parse().unwrap(),
-        port: 0,
-        out: out.path().to_path_buf(),
-    };
-    std::thread::spawn(move || medisim_serve::serve(&o, |at| tx.send(at).unwrap()).unwrap());
-    let at = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let (base, out) = server();
     let dom = medisim_core::browser::dump_dom(
         &browser,
-        &format!("http://{at}/l1#run?grid=3&seeds=1..3&horizon=30&open=0.5,1"),
+        &format!("{base}/l1#run?grid=3&seeds=1..3&horizon=30&open=0.5,1"),
         10_000,
     );
     // Every L1 figure of maps, each map's nine cells clickable.
@@ -75,18 +61,7 @@ fn the_l1_page_draws_the_maps_and_opens_a_linked_cell() {
     );
     assert!(dom.matches("<rect class=\"cell\" data-x=").count() >= 9 * 6);
     assert!(dom.contains("α = 0.5, β = 1"), "the linked cell opened");
-    let o = medisim_experiments::Options {
-        seeds: vec![1, 2, 3],
-        horizon: 30,
-        grid: 3,
-        ..medisim_experiments::Options::paper()
-    };
-    let (_, cells, _) =
-        medisim_experiments::l1(&o, out.path(), &medisim_core::progress::Hidden).unwrap();
-    let cell = cells
-        .iter()
-        .find(|c| c.label("alpha") == "0.5" && c.label("beta") == "1")
-        .unwrap();
+    let (cell, _) = l1_cell(out.path());
     let m = medisim_sim::Metric::StrategicDelayGap;
     let row = format!(
         "data-metric=\"strategic_delay_gap\"><td>strategic_delay_gap</td><td>{:.4}</td>",

@@ -2,26 +2,13 @@
 //! check, a run equal to `medisim run`'s numbers and answered from the cache when repeated,
 //! progress as server-sent events, cancel, and every limit refused with its message.
 
+mod common;
+
+use common::{l1_cell, server};
 use medisim_serve::runs::{MAX_RUNNING, MAX_SEED_PERIODS};
 use serde_json::{json, Value};
 use std::io::Read;
 use std::time::{Duration, Instant};
-
-/// A server on a free port over a fresh output directory; its base URL.
-fn server() -> (String, tempfile::TempDir) {
-    let out = tempfile::tempdir().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let o = medisim_serve::Options {
-        host: "127.0.0.1".parse().unwrap(),
-        port: 0,
-        out: out.path().to_path_buf(),
-    };
-    std::thread::spawn(move || {
-        medisim_serve::serve(&o, |at| tx.send(at).unwrap()).unwrap();
-    });
-    let at = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    (format!("http://{at}"), out)
-}
 
 /// (status, JSON body) of a POST, whatever the status.
 fn post(url: &str, body: &str) -> (u16, Value) {
@@ -271,19 +258,8 @@ fn the_l1_grid_runs_through_the_cache_and_every_cell_is_there_to_open() {
     );
     assert_eq!(r["cells"].as_object().unwrap().len(), 9);
     // The same cells `medisim l1` computes (read back from the cache the run filled).
-    let o = medisim_experiments::Options {
-        seeds: vec![1, 2, 3],
-        horizon: 30,
-        grid: 3,
-        ..medisim_experiments::Options::paper()
-    };
-    let (_, cells, stats) =
-        medisim_experiments::l1(&o, out.path(), &medisim_core::progress::Hidden).unwrap();
-    assert_eq!((stats.computed, stats.reused), (0, 9));
-    let cell = cells
-        .iter()
-        .find(|c| c.label("alpha") == "0.5" && c.label("beta") == "1")
-        .unwrap();
+    let (cell, stats) = l1_cell(out.path());
+    assert_eq!(stats, (0, 9));
     assert_eq!(
         r["cells"]["0.5,1"],
         serde_json::to_value(cell.summary.reported(true)).unwrap()

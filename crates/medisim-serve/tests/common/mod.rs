@@ -1,0 +1,39 @@
+//! What the dashboard's tests share: a server on a free port, and the L1 cells `medisim l1`
+//! computes for the small grid the tests run.
+
+use std::path::Path;
+use std::time::Duration;
+
+/// A server on a free port over a fresh output directory; its base URL.
+pub fn server() -> (String, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let o = medisim_serve::Options {
+        host: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        out: out.path().to_path_buf(),
+    };
+    std::thread::spawn(move || {
+        medisim_serve::serve(&o, |at| tx.send(at).unwrap()).unwrap();
+    });
+    let at = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    (format!("http://{at}"), out)
+}
+
+/// The (0.5, 1) cell of `medisim l1 --grid 3 --seeds 1..3 --horizon 30 --out OUT`, with how
+/// many of the grid's cells were computed and read back.
+pub fn l1_cell(out: &Path) -> (medisim_experiments::cells::Cell, (usize, usize)) {
+    let o = medisim_experiments::Options {
+        seeds: vec![1, 2, 3],
+        horizon: 30,
+        grid: 3,
+        ..medisim_experiments::Options::paper()
+    };
+    let (_, cells, stats) =
+        medisim_experiments::l1(&o, out, &medisim_core::progress::Hidden).unwrap();
+    let cell = cells
+        .into_iter()
+        .find(|c| c.label("alpha") == "0.5" && c.label("beta") == "1")
+        .unwrap();
+    (cell, (stats.computed, stats.reused))
+}
