@@ -187,6 +187,15 @@ pub enum Refusal {
     Busy,
 }
 
+/// A running slot, given back when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// The runs of one server.
 pub struct Runs {
     out: PathBuf,
@@ -246,13 +255,16 @@ impl Runs {
         self.keep(job.clone());
         let (worker, out, running) = (job.clone(), self.out.clone(), self.running.clone());
         std::thread::spawn(move || {
-            let status = match work(&worker, &out) {
-                Ok(Some(result)) => Status::Done(result),
-                Ok(None) => Status::Cancelled,
-                Err(e) => Status::Failed(format!("{e:#}")),
-            };
-            worker.end(status);
-            running.fetch_sub(1, Ordering::AcqRel);
+            // The slot is given back however the work ends, a panic included.
+            let _slot = Slot(running);
+            let ran =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&worker, &out)));
+            worker.end(match ran {
+                Ok(Ok(Some(result))) => Status::Done(result),
+                Ok(Ok(None)) => Status::Cancelled,
+                Ok(Err(e)) => Status::Failed(format!("{e:#}")),
+                Err(_) => Status::Failed("the run stopped on an internal error (a defect)".into()),
+            });
         });
         Ok(job)
     }
@@ -417,4 +429,31 @@ fn l1(g: &Grid, out: &std::path::Path, job: &Job) -> anyhow::Result<Option<serde
         "cells_reused": reused,
         "model_version": MODEL_VERSION,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wait(job: &Job) -> Status {
+        for _ in 0..1000 {
+            match job.status() {
+                Status::Running => std::thread::sleep(std::time::Duration::from_millis(5)),
+                s => return s,
+            }
+        }
+        panic!("the job did not end");
+    }
+
+    #[test]
+    fn a_job_that_panics_fails_and_gives_its_slot_back() {
+        let runs = Runs::new(std::env::temp_dir());
+        for _ in 0..MAX_RUNNING + 1 {
+            let job = runs.spawn(|_, _| panic!("planted")).unwrap();
+            assert!(matches!(wait(&job), Status::Failed(m) if m.contains("internal error")));
+        }
+        // Every slot came back: as many jobs as allowed can start again.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(runs.running.load(Ordering::Acquire), 0);
+    }
 }
