@@ -613,7 +613,7 @@ fn verdict(c: &Claim, run: &Run, rule: &Rule) -> Verdict {
         Test::Monotone { over } => monotone(run, c.metric, over),
     };
     let (paper, ours, direction, magnitude) = match judged {
-        Some(j) => (j.paper, j.ours, Some(j.direction), j.magnitude),
+        Some(j) => (j.paper, j.ours, Some(j.direction && j.defined), j.magnitude),
         None => (paper_text(&c.test), "not run".to_string(), None, None),
     };
     let outcome = match (direction, magnitude) {
@@ -640,6 +640,9 @@ struct Judged {
     ours: String,
     direction: bool,
     magnitude: Option<bool>,
+    /// Every interval the direction read is defined (a cell of one seed has none): without
+    /// them no direction is shown, whatever the means say.
+    defined: bool,
 }
 
 fn num(x: f64) -> String {
@@ -715,6 +718,7 @@ fn level(
         ours: with_interval(e),
         direction,
         magnitude,
+        defined: e.half.is_finite(),
     })
 }
 
@@ -759,6 +763,7 @@ fn change(
         ),
         direction,
         magnitude,
+        defined: d.half.is_finite(),
     })
 }
 
@@ -785,6 +790,7 @@ fn above(
             with_interval(d)
         ),
         direction: d.clears_zero(true),
+        defined: d.half.is_finite(),
         magnitude: paper
             .map(|(pa, pb)| rule.in_band(m, a.value, pa) && rule.in_band(m, b.value, pb)),
     })
@@ -808,9 +814,18 @@ fn extreme(
     let (best, at) = *estimates
         .iter()
         .max_by(|x, y| key(&x.0).total_cmp(&key(&y.0)))?;
+    let signed = paper
+        .and_then(|p| rule.sign(m, p))
+        .is_none_or(|s| best.clears_zero(s));
     let direction = match place {
+        // The paper's cell must be one of the run's (a coarser grid cannot place it), and the
+        // extreme must have the paper's sign as well as its place.
         Some(Place::At(a, b)) => {
-            (at.0 - a).abs() <= rule.place + 1e-9 && (at.1 - b).abs() <= rule.place + 1e-9
+            let near = |x: f64, y: f64| (x - a).abs() <= 1e-9 && (y - b).abs() <= 1e-9;
+            if !estimates.iter().any(|(_, (x, y))| near(*x, *y)) {
+                return None;
+            }
+            signed && (at.0 - a).abs() <= rule.place + 1e-9 && (at.1 - b).abs() <= rule.place + 1e-9
         }
         // Interior: the extreme clears both ends of the sweep with its interval.
         Some(Place::Interior) => {
@@ -818,9 +833,7 @@ fn extreme(
             ends.iter()
                 .all(|(e, x)| *x != at && Estimate::minus(best, *e).clears_zero(max))
         }
-        None => paper
-            .and_then(|p| rule.sign(m, p))
-            .is_none_or(|s| best.clears_zero(s)),
+        None => signed,
     };
     let place_text = match over {
         Cells::L1 { .. } => format!("({}, {})", at.0, at.1),
@@ -839,6 +852,7 @@ fn extreme(
         },
         ours: format!("{} at {place_text}", with_interval(best)),
         direction,
+        defined: estimates.iter().all(|(e, _)| e.half.is_finite()),
         magnitude: paper.map(|p| rule.in_band(m, best.value, p)),
     })
 }
@@ -867,18 +881,35 @@ fn monotone(run: &Run, m: Metric, over: &Cells) -> Option<Judged> {
             }
         }
     }
+    // …and from the least α to the largest it rises, with its interval, at every β.
+    let mut betas: Vec<f64> = cells.iter().map(|(_, (_, b))| *b).collect();
+    betas.sort_by(f64::total_cmp);
+    betas.dedup();
+    let mut flat = Vec::new();
+    for b in betas {
+        let at_b: Vec<&(Estimate, (f64, f64))> =
+            cells.iter().filter(|(_, (_, b2))| *b2 == b).collect();
+        let first = at_b.iter().min_by(|x, y| x.1 .0.total_cmp(&y.1 .0));
+        let last = at_b.iter().max_by(|x, y| x.1 .0.total_cmp(&y.1 .0));
+        if let (Some(first), Some(last)) = (first, last) {
+            if !Estimate::minus(last.0, first.0).clears_zero(true) {
+                flat.push(format!("β = {b}"));
+            }
+        }
+    }
     Some(Judged {
         paper: "rises with α at every β".into(),
-        ours: if falls.is_empty() {
-            format!("no significant fall in {steps} steps")
-        } else {
-            format!(
+        ours: match (falls.is_empty(), flat.is_empty()) {
+            (true, true) => format!("no significant fall in {steps} steps; rises at every β"),
+            (false, _) => format!(
                 "falls at {} of {steps} steps: {}",
                 falls.len(),
                 falls.join(", ")
-            )
+            ),
+            (true, false) => format!("does not rise at {}", flat.join(", ")),
         },
-        direction: steps > 0 && falls.is_empty(),
+        direction: steps > 0 && falls.is_empty() && flat.is_empty(),
+        defined: cells.iter().all(|(e, _)| e.half.is_finite()),
         magnitude: None,
     })
 }
@@ -1106,7 +1137,7 @@ mod tests {
         let c = one("kind = \"level\"\nmetric = \"cherry_picking_gap\"\nat = \"l1 0.5 0.5\"\npaper = 0.155\n");
         let at = |mean, half| outcome(&c, &[l1(0.5, 0.5, m, mean, half)], &[]);
         assert_eq!(at(0.136, 0.01), Outcome::Reproduces);
-        // Outside half the paper's value plus 0.02 either way.
+        // Outside half the paper's value plus the tie (0.01) either way.
         assert_eq!(at(0.05, 0.01), Outcome::DirectionOnly);
         assert_eq!(at(0.26, 0.01), Outcome::DirectionOnly);
         // An interval that reaches zero does not show the sign; the wrong sign differs.
@@ -1131,8 +1162,8 @@ mod tests {
         let r = one("kind = \"level\"\nmetric = \"deferral_gap\"\nat = \"l1 0.5..1.0 *\"\nexpect = \"positive\"\n");
         let m = Metric::DeferralGap;
         let cells = [
-            l1(0.5, 0.0, m, 0.03, 0.02),
-            l1(1.0, 1.0, m, 0.01, 0.02),
+            l1(0.5, 0.0, m, 0.05, 0.02),
+            l1(1.0, 1.0, m, 0.03, 0.02),
             l1(0.0, 0.0, m, -9.0, 0.0),
         ];
         assert_eq!(outcome(&r, &cells, &[]), Outcome::Reproduces);
@@ -1187,6 +1218,9 @@ mod tests {
         let c = one("kind = \"max\"\nmetric = \"strategic_delay_gap\"\nover = \"l1 * *\"\npaper = 0.29\npaper_at = \"0.6 0.7\"\n");
         let grid = |peak: (f64, f64), v| {
             let mut cells = vec![l1(0.0, 0.0, m, 0.0, 0.01), l1(1.0, 1.0, m, 0.05, 0.01)];
+            if peak != (0.6, 0.7) {
+                cells.push(l1(0.6, 0.7, m, 0.02, 0.01));
+            }
             cells.push(l1(peak.0, peak.1, m, v, 0.02));
             cells
         };
@@ -1199,6 +1233,15 @@ mod tests {
             Outcome::DirectionOnly
         );
         assert_eq!(outcome(&c, &grid((1.0, 0.3), 0.30), &[]), Outcome::Differs);
+        // A run without the paper's cell cannot place the extreme: not run.
+        let coarse = [l1(0.0, 0.0, m, 0.0, 0.01), l1(0.5, 0.5, m, 0.3, 0.01)];
+        assert_eq!(outcome(&c, &coarse, &[]), Outcome::NotRun);
+        // A least value in the right place with the wrong sign differs.
+        let inv = one("kind = \"min\"\nmetric = \"cherry_picking_gap\"\nover = \"l1 * *\"\npaper = -0.20\npaper_at = \"0.0 0.5\"\n");
+        let m = Metric::CherryPickingGap;
+        let map = |least| [l1(0.0, 0.5, m, least, 0.01), l1(1.0, 0.0, m, 0.6, 0.01)];
+        assert_eq!(outcome(&inv, &map(-0.15), &[]), Outcome::Reproduces);
+        assert_eq!(outcome(&inv, &map(0.05), &[]), Outcome::Differs);
         let k = one("kind = \"max\"\nmetric = \"bonus_pressure\"\nover = \"l2 kappa balanced *\"\npaper_at = \"interior\"\n");
         let m = Metric::BonusPressure;
         let sweep = |mid| {
@@ -1232,6 +1275,28 @@ mod tests {
         assert_eq!(outcome(&c, &cells, &[]), Outcome::Reproduces);
         cells.push(l1(0.8, 1.0, m, 0.3, 0.01));
         assert_eq!(outcome(&c, &cells, &[]), Outcome::Differs);
+        // No fall anywhere but flat at one β: it does not rise there.
+        let flat: Vec<Cell> = [0.0, 0.5, 1.0]
+            .iter()
+            .flat_map(|a| [0.0, 1.0].map(|b| l1(*a, b, m, if b == 0.0 { 0.2 } else { *a }, 0.01)))
+            .collect();
+        assert_eq!(outcome(&c, &flat, &[]), Outcome::Differs);
+    }
+
+    #[test]
+    fn above_needs_the_difference_to_clear_zero_and_its_numbers_in_the_band() {
+        let m = Metric::UpcodingRate;
+        let c = one("kind = \"above\"\nmetric = \"upcoding_rate\"\nat = \"l1 0.8 0.2\"\nthan = \"l1 0.5 0.5\"\npaper = 0.226\npaper_than = 0.080\n");
+        let run = |a, b| {
+            outcome(
+                &c,
+                &[l1(0.8, 0.2, m, a, 0.01), l1(0.5, 0.5, m, b, 0.01)],
+                &[],
+            )
+        };
+        assert_eq!(run(0.25, 0.09), Outcome::Reproduces);
+        assert_eq!(run(0.45, 0.17), Outcome::DirectionOnly);
+        assert_eq!(run(0.10, 0.09), Outcome::Differs);
     }
 
     #[test]
@@ -1242,6 +1307,15 @@ mod tests {
         let mut s = cell.summary.get(m).unwrap().clone();
         s.n = 1;
         cell.summary.insert(m, s);
-        assert_eq!(outcome(&c, &[cell], &[]), Outcome::Differs);
+        assert_eq!(outcome(&c, &[cell.clone()], &[]), Outcome::Differs);
+        // Nor does a claim about zero, or that a value stays level, pass on means alone.
+        let z = one(
+            "kind = \"level\"\nmetric = \"cherry_picking_gap\"\nat = \"l1 0.5 0.5\"\npaper = 0.0\n",
+        );
+        assert_eq!(outcome(&z, &[cell.clone()], &[]), Outcome::Differs);
+        let mut other = cell.clone();
+        other.labels.insert("alpha".into(), "0.6".into());
+        let level = one("kind = \"change\"\nmetric = \"cherry_picking_gap\"\nfrom = \"l1 0.5 0.5\"\nto = \"l1 0.6 0.5\"\npaper_from = 0.155\npaper_to = 0.155\n");
+        assert_eq!(outcome(&level, &[cell, other], &[]), Outcome::Differs);
     }
 }

@@ -244,7 +244,7 @@ pre.program, pre.scenario {{ background: #f6f6f6; padding: 0.8em; overflow-x: au
 <p class="setting">Ran: {setting}.</p>
 <div><h3>The nine stylized facts (margin: the smallest distance of an interval from its threshold, in half-widths)</h3><ul class="facts">{fact_chips}</ul></div>
 <div><h3>Headline findings</h3><ul class="headlines">{headline_items}</ul>
-<h3>The paper against this run, claim by claim</h3><p class="tally">{n_claims} claims of §5 and Appendices E–G (<code>targets/paper-claims.toml</code>): {claim_tally}. {claim_rule}</p><table id="paper-vs-ours"><thead><tr><th>claim</th><th>source</th><th>paper</th><th>ours (95% interval)</th><th>verdict</th></tr></thead><tbody>{claim_rows}</tbody></table></div>
+<h3>The paper against this run, claim by claim</h3><p class="tally">{n_claims} claims of §5, Table 2, Appendices E–G and Table 4 (<code>targets/paper-claims.toml</code>): {claim_tally}. {claim_rule}</p><table id="paper-vs-ours"><thead><tr><th>claim</th><th>source</th><th>paper</th><th>ours (95% interval)</th><th>verdict</th></tr></thead><tbody>{claim_rows}</tbody></table></div>
 </section>
 <nav><a href="#validation">Validation</a><a href="#l1">L1 phase diagram</a><a href="#l2">L2 lever sweeps</a><a href="#l3">L3 policy search</a><a href="#contracts">Payment contracts</a><a href="#games">Multi-level games</a><a href="#panel">Primary-care panel</a><a href="#sensitivity">Sensitivity</a><a href="#calibration">Calibration</a><a href="#provenance">Provenance</a></nav>
 <h2 id="validation">Validation: nine stylized facts (Table 4)</h2>

@@ -2,14 +2,17 @@
 //! (no build step, no script fetched from anywhere: the page's small script is inline), live
 //! updates are server-sent events, and every run goes through the experiments' cell cache and
 //! the command line's limits ([`runs`]). Nothing a request says becomes a path: the only files
-//! written are cells under the output directory, named by their content keys.
+//! written are cells under the output directory, named by their content keys. Requests that
+//! start work must be JSON, so another site's page cannot start runs through a visitor's
+//! browser.
 
 pub mod page;
 pub mod runs;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -80,8 +83,23 @@ async fn check(body: Bytes) -> Response {
     }
 }
 
-/// A request body read as `T`, or why not (line and column).
-fn body<T: serde::de::DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, String> {
+/// A JSON request body read as `T`, or why not (line and column). The content type must say
+/// JSON: a browser sends that from another site only after asking (a CORS preflight, which
+/// this server never grants), so no other page can start runs here.
+fn body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &Bytes,
+    what: &str,
+) -> Result<T, String> {
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(format!(
+            "the {what} request must be sent as `content-type: application/json`"
+        ));
+    }
     serde_json::from_slice(body).map_err(|e| format!("the {what} request: {e}"))
 }
 
@@ -100,15 +118,15 @@ fn started(job: Result<Arc<runs::Job>, Refusal>) -> Response {
     }
 }
 
-async fn start(State(runs): State<Arc<Runs>>, bytes: Bytes) -> Response {
-    match body::<RunRequest>(&bytes, "run") {
+async fn start(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) -> Response {
+    match body::<RunRequest>(&headers, &bytes, "run") {
         Ok(request) => started(runs.start(&request)),
         Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
 }
 
-async fn start_l1(State(runs): State<Arc<Runs>>, bytes: Bytes) -> Response {
-    match body::<runs::GridRequest>(&bytes, "L1") {
+async fn start_l1(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) -> Response {
+    match body::<runs::GridRequest>(&headers, &bytes, "L1") {
         Ok(request) => started(runs.start_l1(&request)),
         Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
@@ -121,7 +139,7 @@ fn state_json(job: &runs::Job) -> serde_json::Value {
     let mut v = json!({ "id": job.id, "done": done, "total": total });
     let (state, extra) = match job.status() {
         Status::Running => ("running", None),
-        Status::Done(result) => ("done", Some(("result", result))),
+        Status::Done(result) => ("done", Some(("result", (*result).clone()))),
         Status::Failed(e) => ("failed", Some(("error", json!(e)))),
         Status::Cancelled => ("cancelled", None),
     };
@@ -139,11 +157,18 @@ async fn status(State(runs): State<Arc<Runs>>, Path(id): Path<u64>) -> Response 
     }
 }
 
+/// 202 when the run was going (it stops at its next chunk), 409 when it had already ended.
 async fn cancel(State(runs): State<Arc<Runs>>, Path(id): Path<u64>) -> Response {
     match runs.get(id) {
         Some(job) => {
+            let going = matches!(job.status(), Status::Running);
             job.cancel();
-            (StatusCode::ACCEPTED, Json(state_json(&job))).into_response()
+            let code = if going {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::CONFLICT
+            };
+            (code, Json(state_json(&job))).into_response()
         }
         None => refuse(StatusCode::NOT_FOUND, format!("no run {id}")),
     }

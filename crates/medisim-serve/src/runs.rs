@@ -22,6 +22,10 @@ pub const MAX_KEPT: usize = 64;
 /// The most seeds × periods one run may ask for (the default 30 × 200 is 6,000; this is about
 /// ten seconds on two cores).
 pub const MAX_SEED_PERIODS: u64 = 1_000_000;
+/// The most points per axis of an L1 grid the server runs: the paper's 11. A result holds
+/// every cell's metrics and 35 maps of every cell, about 1 MB at 11 × 11, and [`MAX_KEPT`] of
+/// them are kept.
+pub const MAX_GRID: usize = 11;
 /// The most `set` entries of one request.
 pub const MAX_SETS: usize = 256;
 
@@ -140,8 +144,9 @@ fn load_policy(src: &str) -> Result<Policy, String> {
 #[derive(Clone, Debug)]
 pub enum Status {
     Running,
-    /// The result, as `medisim run --json` gives it, with the cells it read.
-    Done(serde_json::Value),
+    /// The result, as `medisim run --json` gives it, with the cells it read (shared, not
+    /// copied, by every request that reads it).
+    Done(Arc<serde_json::Value>),
     Failed(String),
     Cancelled,
 }
@@ -252,20 +257,27 @@ impl Runs {
             cancel: AtomicBool::new(false),
             status: Mutex::new(Status::Running),
         });
+        let slot = Slot(self.running.clone());
+        let (worker, out) = (job.clone(), self.out.clone());
+        std::thread::Builder::new()
+            .name(format!("run {}", job.id))
+            .spawn(move || {
+                let ran =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&worker, &out)));
+                // The slot is given back however the work ended, a panic included, and before
+                // the run says it ended: a client that sees the end may start the next run.
+                drop(slot);
+                worker.end(match ran {
+                    Ok(Ok(Some(result))) => Status::Done(Arc::new(result)),
+                    Ok(Ok(None)) => Status::Cancelled,
+                    Ok(Err(e)) => Status::Failed(format!("{e:#}")),
+                    Err(_) => {
+                        Status::Failed("the run stopped on an internal error (a defect)".into())
+                    }
+                });
+            })
+            .map_err(|e| Refusal::Invalid(format!("cannot start the run: {e}")))?;
         self.keep(job.clone());
-        let (worker, out, running) = (job.clone(), self.out.clone(), self.running.clone());
-        std::thread::spawn(move || {
-            // The slot is given back however the work ends, a panic included.
-            let _slot = Slot(running);
-            let ran =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&worker, &out)));
-            worker.end(match ran {
-                Ok(Ok(Some(result))) => Status::Done(result),
-                Ok(Ok(None)) => Status::Cancelled,
-                Ok(Err(e)) => Status::Failed(format!("{e:#}")),
-                Err(_) => Status::Failed("the run stopped on an internal error (a defect)".into()),
-            });
-        });
         Ok(job)
     }
 
@@ -366,7 +378,7 @@ impl GridRequest {
     /// together are bounded as one run's are).
     pub fn grid(&self) -> Result<Grid, String> {
         let points = self.grid.unwrap_or(11);
-        let max = medisim_experiments::l1::MAX_GRID;
+        let max = MAX_GRID;
         if !(2..=max).contains(&points) {
             return Err(format!(
                 "the grid has 2 to {max} points per axis, got {points}"
@@ -396,8 +408,8 @@ impl GridRequest {
     }
 }
 
-/// Run the L1 grid cell by cell through the cache; the figures (their cells carry `data-x` and
-/// `data-y`) and every cell's metrics by "α,β".
+/// Run the L1 grid cell by cell through the cache (the cells `medisim l1` and `reproduce` read);
+/// the figures (their cells carry `data-x` and `data-y`) and every cell's metrics by "α,β".
 fn l1(g: &Grid, out: &std::path::Path, job: &Job) -> anyhow::Result<Option<serde_json::Value>> {
     use medisim_experiments::l1;
     let o = &g.options;
@@ -406,7 +418,8 @@ fn l1(g: &Grid, out: &std::path::Path, job: &Job) -> anyhow::Result<Option<serde
     let Some((cells, computed, reused)) = run_chunks(&specs, out, job)? else {
         return Ok(None);
     };
-    let figures: Vec<serde_json::Value> = l1::write(out, &cells, &grid)?
+    // Drawn, not written: the server writes nothing under --out but cells.
+    let figures: Vec<serde_json::Value> = l1::figures(&cells, &grid)
         .iter()
         .map(|f| {
             serde_json::json!({"id": f.id, "title": f.title, "caption": f.caption, "panels": f.panels})
@@ -452,8 +465,7 @@ mod tests {
             let job = runs.spawn(|_, _| panic!("planted")).unwrap();
             assert!(matches!(wait(&job), Status::Failed(m) if m.contains("internal error")));
         }
-        // Every slot came back: as many jobs as allowed can start again.
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // Every slot came back before its job said it ended.
         assert_eq!(runs.running.load(Ordering::Acquire), 0);
     }
 }

@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 /// (status, JSON body) of a POST, whatever the status.
 fn post(url: &str, body: &str) -> (u16, Value) {
-    let answer = match ureq::post(url).send_string(body) {
+    let answer = match ureq::post(url)
+        .set("content-type", "application/json")
+        .send_string(body)
+    {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
         Err(e) => panic!("{e}"),
@@ -215,6 +218,14 @@ fn every_limit_is_refused_with_its_message() {
             "{request}: {v}"
         );
     }
+    // Work starts only from a JSON request (another site's page cannot send one unasked).
+    let plain = ureq::post(&run).send_string("{}").unwrap_err();
+    let plain = plain.into_response().unwrap();
+    assert_eq!(plain.status(), 400);
+    assert!(plain
+        .into_string()
+        .unwrap()
+        .contains("content-type: application/json"));
     let (status, _) = post(&run, &"x".repeat(medisim_serve::MAX_BODY + 1));
     assert_eq!(status, 413);
     assert_eq!(
@@ -272,8 +283,9 @@ fn the_l1_grid_runs_through_the_cache_and_every_cell_is_there_to_open() {
     );
     // The grid's limits.
     for (request, says) in [
-        (json!({"grid": 1}), "2 to 101 points"),
-        (json!({"grid": 101}), "seed-periods"),
+        (json!({"grid": 1}), "2 to 11 points"),
+        (json!({"grid": 12}), "2 to 11 points"),
+        (json!({"grid": 11, "seeds": "1..100"}), "seed-periods"),
         (json!({"grids": 3}), "unknown field `grids`"),
     ] {
         let (status, v) = post(&format!("{base}/api/l1"), &request.to_string());
