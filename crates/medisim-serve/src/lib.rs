@@ -58,9 +58,11 @@ pub fn app(runs: Arc<Runs>) -> Router {
     Router::new()
         .route("/", get(|| async { Html(page::medisim()) }))
         .route("/l1", get(|| async { Html(page::l1()) }))
+        .route("/compare", get(|| async { Html(page::compare()) }))
         .route("/api/check", post(check))
         .route("/api/run", post(start))
         .route("/api/l1", post(start_l1))
+        .route("/api/compare", post(start_compare))
         .route("/api/runs/{id}", get(status))
         .route("/api/runs/{id}/events", get(events))
         .route("/api/runs/{id}/cancel", post(cancel))
@@ -125,6 +127,17 @@ async fn start(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) 
     }
 }
 
+async fn start_compare(
+    State(runs): State<Arc<Runs>>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    match body::<runs::CompareRequest>(&headers, &bytes, "comparison") {
+        Ok(request) => started(runs.start_compare(&request)),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
 async fn start_l1(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) -> Response {
     match body::<runs::GridRequest>(&headers, &bytes, "L1") {
         Ok(request) => started(runs.start_l1(&request)),
@@ -132,13 +145,14 @@ async fn start_l1(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Byte
     }
 }
 
-/// A run's state as JSON: `state` running / done / failed / cancelled, the seeds done and in
-/// all, and the result or the error.
+/// A run's state as JSON: `state` running / done / failed / cancelled, the cells done and in
+/// all, what it found so far while it runs (`partial`: a comparison's differences), and the
+/// result or the error.
 fn state_json(job: &runs::Job) -> serde_json::Value {
     let (done, total) = job.progress();
     let mut v = json!({ "id": job.id, "done": done, "total": total });
     let (state, extra) = match job.status() {
-        Status::Running => ("running", None),
+        Status::Running => ("running", job.partial().map(|p| ("partial", (*p).clone()))),
         Status::Done(result) => ("done", Some(("result", (*result).clone()))),
         Status::Failed(e) => ("failed", Some(("error", json!(e)))),
         Status::Cancelled => ("cancelled", None),

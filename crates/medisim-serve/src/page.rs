@@ -114,7 +114,7 @@ fn page(title: &str, body: &str, script: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>medisim serve — {title}</title>\n\
          <style>\n{STYLE}</style></head><body>\n\
-         <header><b>medisim serve</b><nav><a href=\"/\">Medi-Sim run</a><a href=\"/l1\">L1 phase diagram</a></nav>\
+         <header><b>medisim serve</b><nav><a href=\"/\">Medi-Sim run</a><a href=\"/l1\">L1 phase diagram</a><a href=\"/compare\">Paired comparison</a></nav>\
          <span>model {}</span></header>\n{body}<script>\n{}{script}</script></body></html>\n",
         esc(&MediSim.version().to_string()),
         COMMON_JS.replace("{groups}", &groups_json()),
@@ -147,6 +147,66 @@ pub fn medisim() -> String {
         .replace("{policy}", &esc(medisim_sim::schema::BASELINE_SOURCE));
     page("Medi-Sim", &body, MEDISIM_JS)
 }
+
+/// The paired comparison: two policies on the same seeds, each metric's difference with its
+/// paired 95% interval, updated as the seeds come in.
+pub fn compare() -> String {
+    let policy = esc(medisim_sim::schema::BASELINE_SOURCE);
+    page(
+        "paired comparison",
+        &COMPARE_BODY.replace("{policy}", &policy),
+        COMPARE_JS,
+    )
+}
+
+const COMPARE_BODY: &str = r##"<main>
+<section class="panel" id="setting">
+<h3>Paired comparison</h3>
+<p class="note">Two policies on the same seeds: seed s draws the same patients for both (common random numbers), so each metric's difference B − A is the policies', and its interval is the paired one. The table fills in as the seeds come in.</p>
+<label class="key"><span class="name">seeds</span><input name="seeds" value="1..30"><span class="unit">a..b or a,b,c</span></label>
+<label class="key"><span class="name">horizon</span><input name="horizon" type="number" value="200" min="1"><span class="unit">periods</span></label>
+<p><button id="run">Run</button> <button id="cancel" disabled>Cancel</button> <progress id="progress" value="0" max="1"></progress> <span id="count"></span></p>
+<p id="error"></p>
+<h3>A</h3><textarea id="policy-a" spellcheck="false">{policy}</textarea>
+<h3>B</h3><textarea id="policy-b" spellcheck="false">{policy}</textarea>
+</section>
+<section class="panel"><h3>B − A</h3><p id="provenance"></p><table id="metrics"></table></section>
+</main>
+"##;
+
+const COMPARE_JS: &str = r##"const original = $("#policy-a").value;
+function side(id) {
+  const p = $(id).value;
+  const body = { seeds: $('input[name=seeds]').value, horizon: Number($('input[name=horizon]').value) };
+  if (p !== original) body.policy = p;
+  return body;
+}
+function diffTable(d, a, b) {
+  const rows = [];
+  for (const g of GROUPS) {
+    rows.push(`<tr class="group"><td colspan="5">${text(g.group)}</td></tr>`);
+    for (const m of g.metrics) {
+      const s = d[m.name];
+      if (!s) continue;
+      const ci = s.ci95 && s.ci95[0] !== null ? `[${fmt(s.ci95[0])}, ${fmt(s.ci95[1])}]` : '';
+      const am = a ? fmt(a[m.name].mean) : '', bm = b ? fmt(b[m.name].mean) : '';
+      rows.push(`<tr data-metric="${m.name}"><td>${text(m.name)}</td><td>${am}</td><td>${bm}</td><td>${fmt(s.mean)}</td><td>${ci}</td></tr>`);
+    }
+  }
+  return '<tr><th>metric</th><th>A</th><th>B</th><th>B − A</th><th>paired 95% interval</th></tr>' + rows.join('');
+}
+function partial(s) {
+  if (!s.partial) return;
+  $("#provenance").textContent = `${s.partial.pairs} seeds so far`;
+  $("#metrics").innerHTML = diffTable(s.partial.differences);
+}
+onProgress = partial;
+$("#run").addEventListener('click', () => startJob('/api/compare', { a: side('#policy-a'), b: side('#policy-b') }, (r) => {
+  $("#provenance").innerHTML = `${r.pairs} seeds, horizon ${r.horizon}; A <code>${text(r.a.policy)}</code>, B <code>${text(r.b.policy)}</code>; ${r.cells_computed} cells computed, ${r.cells_reused} from the cache.`;
+  $("#metrics").innerHTML = diffTable(r.differences, r.a.metrics, r.b.metrics);
+}));
+runFromLink();
+"##;
 
 /// The L1 page: the grid run through the cache, the paper's L1 figures drawn by the
 /// experiments' own plots, and a click on any cell opens every metric of that cell.
@@ -238,6 +298,8 @@ function metricsTable(metrics) {
 }
 // Start a job (POST url with body), follow its events; onEnd gets the final state.
 let current = null, source = null;
+// A page that shows what a job has found so far sets this.
+let onProgress = () => {};
 async function startJob(url, body, onEnd) {
   $("#error").textContent = '';
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -246,7 +308,7 @@ async function startJob(url, body, onEnd) {
   current = v.id; $("#run").disabled = true; $("#cancel").disabled = false;
   source = new EventSource(`/api/runs/${current}/events`);
   const count = (s) => { $("#progress").max = Math.max(s.total, 1); $("#progress").value = s.done; $("#count").textContent = `${s.done} / ${s.total} cells`; };
-  source.addEventListener('progress', (e) => count(JSON.parse(e.data)));
+  source.addEventListener('progress', (e) => { const s = JSON.parse(e.data); count(s); onProgress(s); });
   source.addEventListener('end', (e) => {
     const s = JSON.parse(e.data); count(s);
     $("#run").disabled = false; $("#cancel").disabled = true; source.close(); source = null;

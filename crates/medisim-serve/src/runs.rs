@@ -126,6 +126,24 @@ impl RunRequest {
     }
 }
 
+impl Setting {
+    /// One seed of the setting: a cell of the cache.
+    fn cell(&self, seed: u64) -> CellSpec {
+        CellSpec {
+            labels: BTreeMap::new(),
+            scenario: self.scenario.clone(),
+            policy: self.policy.clone(),
+            spec: medisim_sim::run_spec(vec![seed], self.horizon, ObjectiveKind::Mixed),
+        }
+    }
+
+    /// The setting's summary from its seeds' cells, as `medisim run` makes it from one batch.
+    fn summary(&self, cells: &[&Cell]) -> Summaries {
+        let replicates: Vec<&Summaries> = cells.iter().map(|c| &c.summary).collect();
+        MediSim.combine(&self.scenario, &replicates)
+    }
+}
+
 fn load_policy(src: &str) -> Result<Policy, String> {
     medisim_sim::load(src).map_err(|diagnostics| {
         let first = diagnostics
@@ -157,6 +175,8 @@ pub struct Job {
     progress: Counter,
     cancel: AtomicBool,
     status: Mutex<Status>,
+    /// What the job has found so far, while it runs (a comparison's paired differences).
+    partial: Mutex<Option<Arc<serde_json::Value>>>,
 }
 
 impl Job {
@@ -170,6 +190,11 @@ impl Job {
             .lock()
             .map(|s| s.clone())
             .unwrap_or(Status::Failed("lost".into()))
+    }
+
+    /// What the job has found so far, if it says.
+    pub fn partial(&self) -> Option<Arc<serde_json::Value>> {
+        self.partial.lock().ok()?.clone()
     }
 
     pub fn cancel(&self) {
@@ -230,6 +255,12 @@ impl Runs {
         self.spawn(move |job, out| run(&setting, out, job))
     }
 
+    /// Check a paired comparison and start it on a thread of its own.
+    pub fn start_compare(&self, request: &CompareRequest) -> Result<Arc<Job>, Refusal> {
+        let pair = request.pair().map_err(Refusal::Invalid)?;
+        self.spawn(move |job, out| compare(&pair, out, job))
+    }
+
     /// Check an L1 grid request and start it on a thread of its own.
     pub fn start_l1(&self, request: &GridRequest) -> Result<Arc<Job>, Refusal> {
         let grid = request.grid().map_err(Refusal::Invalid)?;
@@ -256,6 +287,7 @@ impl Runs {
             progress: Counter::default(),
             cancel: AtomicBool::new(false),
             status: Mutex::new(Status::Running),
+            partial: Mutex::new(None),
         });
         let slot = Slot(self.running.clone());
         let (worker, out) = (job.clone(), self.out.clone());
@@ -304,8 +336,20 @@ fn run_chunks(
     out: &std::path::Path,
     job: &Job,
 ) -> anyhow::Result<Option<(Vec<Cell>, usize, usize)>> {
+    run_chunks_then(specs, 1, out, job, |_| {})
+}
+
+/// [`run_chunks`], with chunks a multiple of `unit` cells and `after` told the cells done so
+/// far after each chunk.
+fn run_chunks_then(
+    specs: &[CellSpec],
+    unit: usize,
+    out: &std::path::Path,
+    job: &Job,
+    mut after: impl FnMut(&[Cell]),
+) -> anyhow::Result<Option<(Vec<Cell>, usize, usize)>> {
     job.progress.set_length(specs.len() as u64);
-    let chunk = 2 * rayon::current_num_threads().max(1);
+    let chunk = 2 * rayon::current_num_threads().max(1) * unit;
     let mut cells = Vec::with_capacity(specs.len());
     let (mut computed, mut reused) = (0, 0);
     for part in specs.chunks(chunk) {
@@ -316,27 +360,18 @@ fn run_chunks(
         computed += stats.computed;
         reused += stats.reused;
         cells.extend(done);
+        after(&cells);
     }
     Ok(Some((cells, computed, reused)))
 }
 
 /// Run a setting seed by seed (one seed a cell), summarised as `medisim run` summarises it.
 fn run(s: &Setting, out: &std::path::Path, job: &Job) -> anyhow::Result<Option<serde_json::Value>> {
-    let specs: Vec<CellSpec> = s
-        .seeds
-        .iter()
-        .map(|seed| CellSpec {
-            labels: BTreeMap::new(),
-            scenario: s.scenario.clone(),
-            policy: s.policy.clone(),
-            spec: medisim_sim::run_spec(vec![*seed], s.horizon, ObjectiveKind::Mixed),
-        })
-        .collect();
+    let specs: Vec<CellSpec> = s.seeds.iter().map(|seed| s.cell(*seed)).collect();
     let Some((cells, computed, reused)) = run_chunks(&specs, out, job)? else {
         return Ok(None);
     };
-    let replicates: Vec<&Summaries> = cells.iter().map(|c| &c.summary).collect();
-    let summary = MediSim.combine(&s.scenario, &replicates);
+    let summary = s.summary(&cells.iter().collect::<Vec<_>>());
     Ok(Some(serde_json::json!({
         "policy": s.policy.header.name,
         "policy_hash": s.policy.canonical_hash().to_string(),
@@ -468,4 +503,100 @@ mod tests {
         // Every slot came back before its job said it ended.
         assert_eq!(runs.running.load(Ordering::Acquire), 0);
     }
+}
+
+/// A paired comparison: two settings on the same seeds (common random numbers: seed s draws the
+/// same patients in both, so the difference is the settings', not the draws').
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareRequest {
+    pub a: RunRequest,
+    pub b: RunRequest,
+}
+
+/// A checked comparison.
+#[derive(Clone, Debug)]
+pub struct Pair {
+    pub a: Setting,
+    pub b: Setting,
+}
+
+impl CompareRequest {
+    /// Both settings, or why not; they must share seeds and horizon, and together stay within
+    /// one run's work.
+    pub fn pair(&self) -> Result<Pair, String> {
+        let a = self.a.setting().map_err(|e| format!("setting a: {e}"))?;
+        let b = self.b.setting().map_err(|e| format!("setting b: {e}"))?;
+        if a.seeds != b.seeds || a.horizon != b.horizon {
+            return Err(
+                "a paired comparison runs both settings on the same seeds and horizon".into(),
+            );
+        }
+        let work = 2 * a.seeds.len() as u64 * u64::from(a.horizon);
+        if work > MAX_SEED_PERIODS {
+            return Err(format!(
+                "two settings × {} seeds × {} periods = {work} seed-periods; at most \
+                 {MAX_SEED_PERIODS}",
+                a.seeds.len(),
+                a.horizon
+            ));
+        }
+        Ok(Pair { a, b })
+    }
+}
+
+/// Each metric's paired difference b − a over the seeds done: the mean and 95% interval of the
+/// per-seed differences (as `medisim run --policy A --policy B` gives them).
+fn differences(cells: &[Cell]) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for &m in <medisim_sim::Metric as medisim_core::Metric>::ALL {
+        let d: Vec<f64> = cells
+            .chunks_exact(2)
+            .map(|ab| ab[1].summary.mean(m) - ab[0].summary.mean(m))
+            .collect();
+        let s = medisim_core::stats::summarise(&d);
+        let name = medisim_core::Metric::name(m);
+        out.insert(name.into(), serde_json::to_value(s).unwrap_or_default());
+    }
+    serde_json::json!({ "pairs": cells.len() / 2, "differences": out })
+}
+
+/// Run both settings seed by seed, a and b of each seed together, the paired differences kept
+/// up to date for the page after every chunk.
+fn compare(
+    p: &Pair,
+    out: &std::path::Path,
+    job: &Job,
+) -> anyhow::Result<Option<serde_json::Value>> {
+    let specs: Vec<CellSpec> =
+        p.a.seeds
+            .iter()
+            .flat_map(|seed| [p.a.cell(*seed), p.b.cell(*seed)])
+            .collect();
+    let partial = |cells: &[Cell]| {
+        if let Ok(mut kept) = job.partial.lock() {
+            *kept = Some(Arc::new(differences(cells)));
+        }
+    };
+    let Some((cells, computed, reused)) = run_chunks_then(&specs, 2, out, job, partial)? else {
+        return Ok(None);
+    };
+    let side = |s: &Setting, pick: usize| {
+        let mine: Vec<&Cell> = cells.iter().skip(pick).step_by(2).collect();
+        serde_json::json!({
+            "policy": s.policy.header.name,
+            "policy_hash": s.policy.canonical_hash().to_string(),
+            "metrics": s.summary(&mine).reported(true),
+            "command": s.command,
+        })
+    };
+    let mut result = differences(&cells);
+    result["a"] = side(&p.a, 0);
+    result["b"] = side(&p.b, 1);
+    result["seeds"] = serde_json::json!(p.a.seeds);
+    result["horizon"] = serde_json::json!(p.a.horizon);
+    result["cells_computed"] = serde_json::json!(computed);
+    result["cells_reused"] = serde_json::json!(reused);
+    result["model_version"] = serde_json::json!(MODEL_VERSION);
+    Ok(Some(result))
 }

@@ -69,3 +69,24 @@ fn the_l1_page_draws_the_maps_and_opens_a_linked_cell() {
     );
     assert!(dom.contains(&row), "{row}");
 }
+
+#[test]
+fn the_comparison_page_runs_two_settings_on_common_random_numbers() {
+    let Some(browser) = medisim_core::browser::headless_or_skip("the comparison page's test")
+    else {
+        return;
+    };
+    let (base, _out) = server();
+    let dom = medisim_core::browser::dump_dom(
+        &browser,
+        &format!("{base}/compare#run?seeds=1..4&horizon=30"),
+        10_000,
+    );
+    // The same policy on both sides: every difference is exactly zero, with its interval.
+    let row = "data-metric=\"upcoding_rate\"><td>upcoding_rate</td>";
+    let at = dom.find(row).unwrap_or_else(|| panic!("{dom}"));
+    let cells: Vec<&str> = dom[at..].split("<td>").skip(2).take(4).collect();
+    assert_eq!(cells[0], cells[1], "A and B alike");
+    assert!(cells[2].starts_with("0.0000</td>"), "{cells:?}");
+    assert!(dom.contains("4 seeds, horizon 30"), "the end of the run");
+}

@@ -353,3 +353,74 @@ fn under_many_concurrent_requests_every_one_is_answered_and_over_limit_runs_are_
         assert_eq!(finish(&base, id)["state"], "cancelled");
     }
 }
+
+#[test]
+fn a_paired_comparison_gives_each_metrics_paired_difference_and_shows_it_as_seeds_come_in() {
+    let (base, _out) = server();
+    let url = format!("{base}/api/compare");
+    let side = |alpha: f64| json!({"seeds": "1..6", "horizon": 40, "set": {"alpha": alpha}});
+    let (status, v) = post(&url, &json!({"a": side(0.2), "b": side(0.8)}).to_string());
+    assert_eq!(status, 202, "{v}");
+    let v = finish(&base, v["id"].as_u64().unwrap());
+    assert_eq!(v["state"], "done", "{v}");
+    let r = &v["result"];
+    // What `medisim run` gives each side, and the per-seed differences of the two runs.
+    let spec = medisim_sim::run_spec((1..=6).collect(), 40, medisim_sim::ObjectiveKind::Mixed);
+    let run = |alpha| {
+        let mut p = medisim_sim::baseline().clone();
+        p.fix(medisim_sim::Field::Alpha, alpha);
+        medisim_sim::run_seeds(&medisim_sim::Scenario::default(), &p, &spec, false).unwrap()
+    };
+    let (a, b) = (run(0.2), run(0.8));
+    assert_eq!(
+        r["a"]["metrics"],
+        serde_json::to_value(a.summary.reported(true)).unwrap()
+    );
+    assert_eq!(
+        r["b"]["metrics"],
+        serde_json::to_value(b.summary.reported(true)).unwrap()
+    );
+    let m = medisim_sim::Metric::UpcodingRate;
+    let d: Vec<f64> = a
+        .per_seed
+        .iter()
+        .zip(&b.per_seed)
+        .map(|(x, y)| y.get(m) - x.get(m))
+        .collect();
+    assert_eq!(
+        r["differences"]["upcoding_rate"],
+        serde_json::to_value(medisim_core::stats::summarise(&d)).unwrap()
+    );
+    assert!(
+        r["differences"]["upcoding_rate"]["ci95"][0]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    // Different seeds are not a paired comparison.
+    let other = json!({"seeds": "2..7", "horizon": 40});
+    let (status, v) = post(&url, &json!({"a": side(0.2), "b": other}).to_string());
+    assert_eq!(status, 400);
+    assert!(v["error"].as_str().unwrap().contains("same seeds"), "{v}");
+    // A long comparison shows its differences so far while it runs.
+    let long = json!({"seeds": "1..400", "horizon": 1000});
+    let (_, v) = post(&url, &json!({"a": long, "b": long}).to_string());
+    let id = v["id"].as_u64().unwrap();
+    let t = Instant::now();
+    let seen = loop {
+        let s = get(&format!("{base}/api/runs/{id}"));
+        if s["partial"]["pairs"].as_u64().unwrap_or(0) > 0 || s["state"] != "running" {
+            break s;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(seen["state"], "running", "{seen}");
+    // Two identical settings on common random numbers differ by exactly nothing.
+    assert_eq!(
+        seen["partial"]["differences"]["upcoding_rate"]["mean"],
+        json!(0.0)
+    );
+    post(&format!("{base}/api/runs/{id}/cancel"), "");
+    assert_eq!(finish(&base, id)["state"], "cancelled");
+}
