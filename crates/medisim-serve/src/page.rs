@@ -257,7 +257,7 @@ runFromLink();
 "##;
 
 const STYLE: &str = r##"body { font-family: system-ui, sans-serif; margin: 0; color: #222; }
-header { background: #24405e; color: #fff; padding: 0.6em 1em; }
+header { background: #24405e; color: #fff; padding: 0.6em 1em; display: flex; gap: 1.5em; align-items: baseline; }
 header b { font-size: 1.2em; } header span { opacity: 0.8; margin-left: 1em; }
 main { display: grid; grid-template-columns: minmax(22em, 30em) 1fr; gap: 1em; padding: 1em; }
 .panel { border: 1px solid #ccc; border-radius: 4px; padding: 0.6em; background: #fafafa; }
@@ -268,7 +268,7 @@ details summary { cursor: pointer; font-weight: bold; margin-top: 0.4em; }
 textarea { width: 100%; height: 22em; font-family: ui-monospace, monospace; font-size: 0.85em; }
 textarea.bad { border: 2px solid #c0392b; } textarea.good { border: 2px solid #2e8b57; }
 #diagnostics li { font-family: ui-monospace, monospace; font-size: 0.85em; color: #c0392b; }
-progress { width: 20em; } #error { color: #c0392b; white-space: pre-wrap; }
+progress { width: 14em; } #error { color: #c0392b; white-space: pre-wrap; }
 table { border-collapse: collapse; font-size: 0.9em; } td, th { border-bottom: 1px solid #ddd; padding: 0.2em 0.6em; text-align: right; }
 td:first-child, th:first-child { text-align: left; } tr.group td { font-weight: bold; background: #eef; text-align: left; }
 code { background: #eee; padding: 0 0.2em; }
