@@ -352,13 +352,12 @@ fn compare(a: &RunArgs) -> Result<bool> {
     }
     let base = &runs[0].2;
     let paired = |other: &medisim_sim::RunResult, m: Metric| {
-        let d: Vec<f64> = other
-            .per_seed
-            .iter()
-            .zip(&base.per_seed)
-            .map(|(x, y)| x.get(m) - y.get(m))
-            .collect();
-        medisim_core::stats::summarise(&d)
+        medisim_core::stats::paired_difference(
+            base.per_seed
+                .iter()
+                .zip(&other.per_seed)
+                .map(|(a, b)| (a.get(m), b.get(m))),
+        )
     };
     let metrics: Vec<Metric> = Metric::ALL
         .iter()

@@ -217,6 +217,13 @@ impl Summary {
     }
 }
 
+/// The paired difference of two settings run on the same seeds: the summary of `b − a` over
+/// the `(a, b)` pairs, seed by seed (common random numbers make the interval the paired one).
+pub fn paired_difference(pairs: impl IntoIterator<Item = (f64, f64)>) -> Summary {
+    let d: Vec<f64> = pairs.into_iter().map(|(a, b)| b - a).collect();
+    summarise(&d)
+}
+
 /// Mean, sample standard deviation and 95% Student-t interval of the mean.
 pub fn summarise(xs: &[f64]) -> Summary {
     let n = xs.len();

@@ -182,18 +182,10 @@ function side(id) {
   return body;
 }
 function diffTable(d, a, b) {
-  const rows = [];
-  for (const g of GROUPS) {
-    rows.push(`<tr class="group"><td colspan="5">${text(g.group)}</td></tr>`);
-    for (const m of g.metrics) {
-      const s = d[m.name];
-      if (!s) continue;
-      const ci = s.ci95 && s.ci95[0] !== null ? `[${fmt(s.ci95[0])}, ${fmt(s.ci95[1])}]` : '';
-      const am = a ? fmt(a[m.name].mean) : '', bm = b ? fmt(b[m.name].mean) : '';
-      rows.push(`<tr data-metric="${m.name}"><td>${text(m.name)}</td><td>${am}</td><td>${bm}</td><td>${fmt(s.mean)}</td><td>${ci}</td></tr>`);
-    }
-  }
-  return '<tr><th>metric</th><th>A</th><th>B</th><th>B − A</th><th>paired 95% interval</th></tr>' + rows.join('');
+  return groupedTable(['A', 'B', 'B − A', 'paired 95% interval'], m => {
+    const s = d[m.name];
+    return s ? [a ? fmt(a[m.name].mean) : '', b ? fmt(b[m.name].mean) : '', fmt(s.mean), interval(s)] : null;
+  });
 }
 function partial(s) {
   if (!s.partial) return;
@@ -282,19 +274,26 @@ const COMMON_JS: &str = r##"const GROUPS = {groups};
 const $ = (s) => document.querySelector(s);
 function text(s) { const d = document.createElement('div'); d.textContent = s; return d.innerHTML; }
 function fmt(x) { return (x === null || x === undefined) ? '' : Number(x).toFixed(4); }
-// Every metric by channel: mean, 95% interval, unit.
-function metricsTable(metrics) {
+function interval(s) { return s && s.ci95 && s.ci95[0] !== null ? `[${fmt(s.ci95[0])}, ${fmt(s.ci95[1])}]` : ''; }
+// A table of every metric by channel: `head` the column names after "metric", `cells(m)` a
+// metric's other cells (null leaves the metric out).
+function groupedTable(head, cells) {
   const rows = [];
   for (const g of GROUPS) {
-    rows.push(`<tr class="group"><td colspan="4">${text(g.group)}</td></tr>`);
+    rows.push(`<tr class="group"><td colspan="${head.length + 1}">${text(g.group)}</td></tr>`);
     for (const m of g.metrics) {
-      const s = metrics[m.name];
-      if (!s) continue;
-      const ci = s.ci95 ? `[${fmt(s.ci95[0])}, ${fmt(s.ci95[1])}]` : '';
-      rows.push(`<tr data-metric="${m.name}"><td>${text(m.name)}</td><td>${fmt(s.mean)}</td><td>${ci}</td><td>${text(m.unit)}</td></tr>`);
+      const c = cells(m);
+      if (c) rows.push(`<tr data-metric="${m.name}"><td>${text(m.name)}</td>` + c.map(x => `<td>${x}</td>`).join('') + '</tr>');
     }
   }
-  return '<tr><th>metric</th><th>mean</th><th>95% interval</th><th>unit</th></tr>' + rows.join('');
+  return '<tr><th>metric</th>' + head.map(h => `<th>${h}</th>`).join('') + '</tr>' + rows.join('');
+}
+// Every metric by channel: mean, 95% interval, unit.
+function metricsTable(metrics) {
+  return groupedTable(['mean', '95% interval', 'unit'], m => {
+    const s = metrics[m.name];
+    return s ? [fmt(s.mean), interval(s), text(m.unit)] : null;
+  });
 }
 // Start a job (POST url with body), follow its events; onEnd gets the final state.
 let current = null, source = null;

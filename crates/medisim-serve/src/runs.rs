@@ -550,11 +550,11 @@ impl CompareRequest {
 fn differences(cells: &[Cell]) -> serde_json::Value {
     let mut out = serde_json::Map::new();
     for &m in <medisim_sim::Metric as medisim_core::Metric>::ALL {
-        let d: Vec<f64> = cells
-            .chunks_exact(2)
-            .map(|ab| ab[1].summary.mean(m) - ab[0].summary.mean(m))
-            .collect();
-        let s = medisim_core::stats::summarise(&d);
+        let s = medisim_core::stats::paired_difference(
+            cells
+                .chunks_exact(2)
+                .map(|ab| (ab[0].summary.mean(m), ab[1].summary.mean(m))),
+        );
         let name = medisim_core::Metric::name(m);
         out.insert(name.into(), serde_json::to_value(s).unwrap_or_default());
     }
