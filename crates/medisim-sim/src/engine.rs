@@ -67,6 +67,7 @@ struct LaneState {
     effort: f64,
     outcome: f64,
     effort_cost: f64,
+    rank: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -567,10 +568,21 @@ impl Rollout<'_> {
             col[D::ClinicalBedScore.slot()][l] = 0.5 + 0.5 * a.cmi;
             col[D::BedQualityPressure.slot()][l] =
                 lv.beta * r.health_value * outcome / r.utility_scale;
+            // The accept score without the bed signal: how the team ranks its cases for beds.
+            let rank = if r.bed_by_rank > 0.0 {
+                col[D::ClinicalTriageScore.slot()][l]
+                    + col[D::MarginPressure.slot()][l]
+                    + col[D::QualityPressure.slot()][l]
+                    - col[D::TriageFatiguePressure.slot()][l]
+                    + col[D::KpiGamingPressure.slot()][l]
+            } else {
+                0.0
+            };
             lanes.push(LaneState {
                 effort,
                 outcome,
                 effort_cost,
+                rank,
             });
         }
         let care = self.policy.care();
@@ -598,6 +610,17 @@ impl Rollout<'_> {
             r.accept_threshold * team_scale + opportunity,
             r.defer_threshold * team_scale + opportunity,
         );
+        if r.bed_by_rank > 0.0 {
+            let ranks = &lanes[lanes.len() - n..];
+            bed_by_rank(
+                ranks,
+                beds,
+                tau_acc - free_share,
+                r.bed_by_rank,
+                free_share,
+                &mut col[D::BedAvailabilitySignal.slot()][off..off + n],
+            );
+        }
         // Written whether read or not: the shocks are drawn either way, so the triage stream
         // does not depend on which thresholds a policy reads.
         for (slot, tau) in [
@@ -774,6 +797,32 @@ fn effort_cost(c: &Care, e: f64) -> f64 {
 }
 
 /// Team j's threshold offset: evenly spread over [−spread, spread] (0 for a single team).
+/// The bed signal when a team ranks its cases for beds: a case that fewer than `beds` of the
+/// cases it means to accept (rank ≥ `accept_bar`) outrank (ties: earlier in the queue) keeps the
+/// full signal; the others' signal falls by `weight`. The cases that do not fit are then
+/// deferred or turned away by the team's own valuation — profit ranks by margin, quality by
+/// health gain — rather than waiting for a bed in clinical order.
+fn bed_by_rank(
+    ranks: &[LaneState],
+    beds: u32,
+    accept_bar: f64,
+    weight: f64,
+    signal: f64,
+    out: &mut [f64],
+) {
+    for (i, (me, o)) in ranks.iter().zip(out.iter_mut()).enumerate() {
+        let ahead = ranks
+            .iter()
+            .enumerate()
+            .filter(|&(k, x)| {
+                x.rank >= accept_bar && (x.rank > me.rank || (x.rank == me.rank && k < i))
+            })
+            .count();
+        let fits = f64::from(u8::from(ahead < beds as usize));
+        *o = (1.0 - weight) * signal + weight * fits;
+    }
+}
+
 fn team_offset(j: usize, teams: usize, spread: f64) -> f64 {
     if teams < 2 {
         return 0.0;

@@ -268,6 +268,11 @@ pub struct Response {
     /// Cost of a long waiting list: defer_pressure falls by this much per patient already
     /// waiting on the team's list (carried over from earlier periods), per bed.
     pub list_cost: f64,
+    /// How much a bed that the team's better-ranked cases will fill counts as no bed:
+    /// bed_availability_signal is 1 for the cases its beds can take when it ranks the cases it
+    /// means to accept by their accept score, and 1 − this for the others (0: 1 for every case
+    /// while the team has a bed).
+    pub bed_by_rank: f64,
 }
 
 impl Default for Response {
@@ -292,6 +297,7 @@ impl Default for Response {
             threshold_spread: 0.0,
             quality_counterfactual: 1.0,
             list_cost: 0.0,
+            bed_by_rank: 0.0,
         }
     }
 }
@@ -882,6 +888,7 @@ pub const RANGES: &[KeyRange] = &[
     r("response.threshold_spread", 0.0, 1.0),
     r("response.quality_counterfactual", 0.0, 1.0),
     r("response.list_cost", 0.0, 100.0),
+    r("response.bed_by_rank", 0.0, 1.0),
     p("coding.temperature", 100.0),
     r("coding.gamma_code", 0.0, 100.0),
     r("coding.max_upcode", 0.0, 31.0),

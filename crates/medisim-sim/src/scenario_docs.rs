@@ -259,6 +259,11 @@ pub const KEY_DOCS: &[KeyDoc] = &[
         "defer_pressure falls by this per patient already on the team's list, per bed",
     ),
     d(
+        "response.bed_by_rank",
+        "-",
+        "the bed signal falls by this for cases the team's better-ranked cases leave no bed for",
+    ),
+    d(
         "coding.mode",
         "stochastic | deterministic",
         "softmax over scores (L1/L2) or argmax (L3)",

@@ -130,3 +130,23 @@ fn a_costly_waiting_list_turns_parking_into_rejection() {
     assert!(upper(&on, Metric::DeferralHighCmi) < lower(&off, Metric::DeferralHighCmi));
     assert!(lower(&on, Metric::RejectionRate) > upper(&off, Metric::RejectionRate));
 }
+
+#[test]
+fn ranking_cases_for_beds_orders_the_classes_by_each_regimes_motive() {
+    // With beds given by the team's own ranking, the class a regime's motive ranks last is the
+    // one turned away: balanced teams turn away more complex than easy patients (margin ranks
+    // them last) and quality-driven teams more easy ones (health gain ranks them last), each
+    // with an interval that excludes zero. Off, the balanced regime turns away nobody.
+    let gap = |by_rank: f64, alpha: f64, beta: f64| {
+        let mut s = Scenario::default();
+        s.response.bed_by_rank = by_rank;
+        cell(&s, alpha, beta)
+            .summary
+            .get(Metric::CherryPickingGap)
+            .unwrap()
+            .ci95
+    };
+    assert!(gap(1.0, 0.5, 0.5)[0] > 0.0);
+    assert!(gap(1.0, 0.2, 0.8)[1] < 0.0);
+    assert!(gap(0.0, 0.5, 0.5)[0] <= 0.0);
+}
