@@ -6,6 +6,7 @@
 
 use crate::cells::{run_cells, Cell};
 use crate::l1;
+use crate::validate;
 use crate::Options;
 use anyhow::{bail, Result};
 use argmin::core::{CostFunction, Error as ArgminError, Executor};
@@ -182,6 +183,27 @@ pub struct Spec {
     pub box_fraction: f64,
     /// Nelder–Mead iterations (each one to d + 1 evaluations; the first simplex costs d + 1).
     pub iterations: usize,
+    /// Weight of the nine facts (0: moments only). With a weight, every evaluation also runs
+    /// the facts' cells on the same seeds and adds, per fact, weight × (shortfall of its
+    /// smallest margin from [`FACT_MARGIN`] half-widths)²: the fit may not buy a moment by
+    /// giving up a finding.
+    pub facts_weight: f64,
+}
+
+/// The margin, in half-widths of its interval, that a fact must clear during calibration:
+/// above the one that passing needs, so that held-out seeds are not left on the edge.
+pub const FACT_MARGIN: f64 = 2.0;
+
+/// The penalty of one fact's smallest margin `m` (half-widths): 0 at or beyond
+/// [`FACT_MARGIN`], the squared shortfall below it, capped where the margin is undefined or
+/// far off so that one fact cannot swamp the moments.
+pub fn fact_shortfall(m: f64) -> f64 {
+    let short = if m.is_nan() {
+        12.0
+    } else {
+        (FACT_MARGIN - m).clamp(0.0, 12.0)
+    };
+    short * short
 }
 
 /// One fitted moment.
@@ -208,6 +230,10 @@ pub struct Calibration {
     pub trace: Vec<(usize, f64, f64)>,
     pub fit: Vec<Fit>,
     pub start_fit: Vec<Fit>,
+    /// The nine facts' smallest margins (half-widths) at the start and at the best point, when
+    /// they were part of the objective.
+    pub start_facts: Vec<f64>,
+    pub facts: Vec<f64>,
     #[serde(skip)]
     pub scenario: Scenario,
 }
@@ -240,6 +266,23 @@ impl Problem<'_> {
             .map(|(a, b)| l1::cell(s, &self.o.policy, *a, *b, &self.o.seeds, self.o.horizon))
             .collect();
         Ok(run_cells(&specs, self.out, &Hidden)?.0)
+    }
+
+    /// The nine facts' smallest margins at `s` (empty when the facts are not asked for).
+    fn facts(&self, s: &Scenario) -> Result<Vec<f64>> {
+        if self.spec.facts_weight == 0.0 {
+            return Ok(Vec::new());
+        }
+        let specs = validate::specs(s, &self.o.policy, &self.o.seeds, self.o.horizon);
+        let cells = run_cells(&specs, self.out, &Hidden)?.0;
+        Ok(validate::evaluate(&cells)
+            .iter()
+            .map(|f| f.min_margin)
+            .collect())
+    }
+
+    fn facts_penalty(&self, margins: &[f64]) -> f64 {
+        self.spec.facts_weight * margins.iter().map(|m| fact_shortfall(*m)).sum::<f64>()
     }
 
     fn fit(&self, cells: &[Cell]) -> Vec<Fit> {
@@ -286,7 +329,7 @@ impl Problem<'_> {
 
     fn evaluate(&self, u: &[f64]) -> Result<f64> {
         let s = self.scenario(u)?;
-        let d = self.distance(&self.fit(&self.cells(&s)?));
+        let d = self.distance(&self.fit(&self.cells(&s)?)) + self.facts_penalty(&self.facts(&s)?);
         // Outside the prior box the point is clamped; the excess is penalised so the simplex
         // comes back inside.
         let outside: f64 = u.iter().map(|x| (x - x.clamp(0.0, 1.0)).powi(2)).sum();
@@ -324,6 +367,15 @@ pub fn run(
     if !(spec.box_fraction > 0.0 && spec.box_fraction < 1.0) {
         bail!("--box {}: must be in (0, 1)", spec.box_fraction);
     }
+    if !(0.0..=MAX_WEIGHT).contains(&spec.facts_weight) {
+        bail!(
+            "--facts-weight {}: must be in [0, {MAX_WEIGHT:e}]",
+            spec.facts_weight
+        );
+    }
+    if spec.facts_weight > 0.0 {
+        validate::check_seeds(&o.seeds)?;
+    }
     let centre: Vec<f64> = spec
         .keys
         .iter()
@@ -341,8 +393,10 @@ pub fn run(
     };
     pb.set_length((spec.iterations + spec.keys.len() + 1) as u64);
     let start = vec![0.5; d];
-    let start_fit = problem.fit(&problem.cells(&problem.scenario(&start)?)?);
-    let start_distance = problem.distance(&start_fit);
+    let start_scenario = problem.scenario(&start)?;
+    let start_fit = problem.fit(&problem.cells(&start_scenario)?);
+    let start_facts = problem.facts(&start_scenario)?;
+    let start_distance = problem.distance(&start_fit) + problem.facts_penalty(&start_facts);
     // The initial simplex: the centre and one step of a fifth of the box along each axis.
     let mut simplex = vec![start.clone()];
     for j in 0..d {
@@ -363,7 +417,8 @@ pub fn run(
     let best_u = res.state.best_param.clone().unwrap_or(start);
     let scenario = problem.scenario(&best_u)?;
     let fit = problem.fit(&problem.cells(&scenario)?);
-    let best_distance = problem.distance(&fit);
+    let facts = problem.facts(&scenario)?;
+    let best_distance = problem.distance(&fit) + problem.facts_penalty(&facts);
     let best = best_u
         .iter()
         .zip(&centre)
@@ -378,6 +433,8 @@ pub fn run(
         trace: problem.trace.into_inner().expect("no poisoned trace"),
         fit,
         start_fit,
+        start_facts,
+        facts,
         scenario,
     })
 }
@@ -548,6 +605,7 @@ mod tests {
             ],
             box_fraction: 0.3,
             iterations: 6,
+            facts_weight: 0.0,
         };
         let a = run(&o, &t, &spec, Some(dir.path()), &Hidden).unwrap();
         assert!(
@@ -559,5 +617,49 @@ mod tests {
         let b = run(&o, &t, &spec, Some(dir.path()), &Hidden).unwrap();
         assert_eq!(a.best, b.best);
         assert_eq!(fit_table(&a).rows().unwrap(), t.moment.len());
+    }
+
+    /// A fact costs nothing once its smallest margin clears two half-widths, the squared
+    /// shortfall below, and a capped amount when it is undefined or far on the wrong side.
+    #[test]
+    fn a_fact_costs_its_squared_shortfall_from_two_half_widths() {
+        assert_eq!(fact_shortfall(f64::INFINITY), 0.0);
+        assert_eq!(fact_shortfall(2.0), 0.0);
+        assert_eq!(fact_shortfall(1.0), 1.0);
+        assert_eq!(fact_shortfall(-1.0), 9.0);
+        assert_eq!(fact_shortfall(f64::NEG_INFINITY), 144.0);
+        assert_eq!(fact_shortfall(f64::NAN), 144.0);
+    }
+
+    /// With a facts weight the start's distance carries the facts that fall short; a weight
+    /// outside its range and one seed are refused.
+    #[test]
+    fn the_facts_enter_the_distance_only_with_a_weight() {
+        let o = Options {
+            seeds: (1..=3).collect(),
+            horizon: 40,
+            ..Options::paper()
+        };
+        let t = Targets::from_toml(PAPER_TABLE_2, "paper-table2.toml").unwrap();
+        let spec = |w: f64| Spec {
+            keys: vec!["coding.gamma_code".into()],
+            box_fraction: 0.3,
+            iterations: 1,
+            facts_weight: w,
+        };
+        let off = run(&o, &t, &spec(0.0), None, &Hidden).unwrap();
+        let on = run(&o, &t, &spec(1.0), None, &Hidden).unwrap();
+        assert!(off.start_facts.is_empty());
+        assert_eq!(on.start_facts.len(), 9);
+        let penalty: f64 = on.start_facts.iter().map(|m| fact_shortfall(*m)).sum();
+        assert!(penalty > 0.0, "{:?}", on.start_facts);
+        assert!((on.start_distance - off.start_distance - penalty).abs() < 1e-9);
+        let e = run(&o, &t, &spec(-1.0), None, &Hidden).unwrap_err();
+        assert!(e.to_string().contains("--facts-weight -1"), "{e}");
+        let one = Options {
+            seeds: vec![1],
+            ..o.clone()
+        };
+        assert!(run(&one, &t, &spec(1.0), None, &Hidden).is_err());
     }
 }
