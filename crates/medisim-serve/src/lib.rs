@@ -59,9 +59,11 @@ pub fn app(runs: Arc<Runs>) -> Router {
         .route("/", get(|| async { Html(page::medisim()) }))
         .route("/l1", get(|| async { Html(page::l1()) }))
         .route("/compare", get(|| async { Html(page::compare()) }))
+        .route("/findings", get(|| async { Html(page::findings()) }))
         .route("/api/check", post(check))
         .route("/api/run", post(start))
         .route("/api/l1", post(start_l1))
+        .route("/api/findings", post(start_findings))
         .route("/api/compare", post(start_compare))
         .route("/api/runs/{id}", get(status))
         .route("/api/runs/{id}/events", get(events))
@@ -141,6 +143,17 @@ async fn start_compare(
 async fn start_l1(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) -> Response {
     match body::<runs::GridRequest>(&headers, &bytes, "L1") {
         Ok(request) => started(runs.start_l1(&request)),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+async fn start_findings(
+    State(runs): State<Arc<Runs>>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    match body::<runs::GridRequest>(&headers, &bytes, "findings") {
+        Ok(request) => started(runs.start_findings(&request)),
         Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
 }

@@ -114,7 +114,7 @@ fn page(title: &str, body: &str, script: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>medisim serve — {title}</title>\n\
          <style>\n{STYLE}</style></head><body>\n\
-         <header><b>medisim serve</b><nav><a href=\"/\">Medi-Sim run</a><a href=\"/l1\">L1 phase diagram</a><a href=\"/compare\">Paired comparison</a></nav>\
+         <header><b>medisim serve</b><nav><a href=\"/\">Medi-Sim run</a><a href=\"/l1\">L1 phase diagram</a><a href=\"/compare\">Paired comparison</a><a href=\"/findings\">Findings</a></nav>\
          <span>model {}</span></header>\n{body}<script>\n{}{script}</script></body></html>\n",
         esc(&MediSim.version().to_string()),
         COMMON_JS.replace("{groups}", &groups_json()),
@@ -248,6 +248,45 @@ $("#run").addEventListener('click', () => startJob('/api/l1', {
 runFromLink();
 "##;
 
+/// The findings page: the nine facts, the paper against this run and the L2 sweeps.
+pub fn findings() -> String {
+    page("Findings", FINDINGS_BODY, FINDINGS_JS)
+}
+
+const FINDINGS_BODY: &str = r##"<main>
+<section class="panel" id="setting">
+<h3>The paper's findings</h3>
+<p class="note">The nine stylized facts, every claim of the paper's §5 and Appendices E–G against this run, and the L2 lever sweeps: the cells <code>medisim reproduce</code> reads (built-in scenario, baseline policy), each cached under the server's output directory.</p>
+<label class="key"><span class="name">grid</span><input name="grid" type="number" value="11" min="2" max="11"><span class="unit">points per axis of L1</span></label>
+<label class="key"><span class="name">seeds</span><input name="seeds" value="1..30"><span class="unit">a..b or a,b,c (at least two)</span></label>
+<label class="key"><span class="name">horizon</span><input name="horizon" type="number" value="200" min="1"><span class="unit">periods</span></label>
+<p><button id="run">Run</button> <button id="cancel" disabled>Cancel</button> <progress id="progress" value="0" max="1"></progress> <span id="count"></span></p>
+<p id="error"></p>
+<h3>The nine facts</h3>
+<table id="facts"></table>
+</section>
+<section><p id="provenance"></p><p id="tally"></p><table id="claims"></table><div id="figures"></div></section>
+</main>
+"##;
+
+const FINDINGS_JS: &str = r##"function showFindings(r) {
+  $("#provenance").innerHTML = `${r.cells_computed} cells computed, ${r.cells_reused} from the cache; model ${text(r.model_version)}. The same run: <code>${text(r.command)}</code>`;
+  $("#tally").textContent = r.tally;
+  $("#claims").innerHTML = '<thead><tr><th>claim</th><th>source</th><th>paper</th><th>ours (95% interval)</th><th>verdict</th></tr></thead><tbody>' +
+    r.claims.map(c => `<tr class="${text(c.outcome.replace(' ', '-'))}" id="claim-${text(c.id)}"><td>${text(c.says)}</td><td>${text(c.source)}</td><td>${text(c.paper)}</td><td>${text(c.ours)}</td><td class="outcome">${text(c.outcome)}</td></tr>`).join('') + '</tbody>';
+  $("#facts").innerHTML = r.facts.map((f, i) =>
+    `<tr class="${f.pass ? 'pass' : 'fail'}"><td>${i + 1}. ${text(f.name)}</td><td class="outcome">${f.pass ? 'PASS' : 'FAIL'}</td></tr>` +
+    `<tr><td colspan="2" class="note">${text(f.observed)}<br>${text(f.margins)}</td></tr>`).join('');
+  $("#figures").innerHTML = r.figures.map(f =>
+    `<figure id="${text(f.id)}"><figcaption><b>${text(f.title)}</b> ${text(f.caption)}</figcaption>` +
+    f.panels.map(p => `<div class="map" data-metric="${text(p[0])}">${p[1]}</div>`).join('') + '</figure>').join('');
+}
+$("#run").addEventListener('click', () => startJob('/api/findings', {
+  grid: Number($('input[name=grid]').value), seeds: $('input[name=seeds]').value, horizon: Number($('input[name=horizon]').value),
+}, showFindings));
+runFromLink();
+"##;
+
 const STYLE: &str = r##"body { font-family: system-ui, sans-serif; margin: 0; color: #222; }
 header { background: #24405e; color: #fff; padding: 0.6em 1em; display: flex; gap: 1.5em; align-items: baseline; }
 header b { font-size: 1.2em; } header span { opacity: 0.8; margin-left: 1em; }
@@ -265,6 +304,8 @@ table { border-collapse: collapse; font-size: 0.9em; } td, th { border-bottom: 1
 td:first-child, th:first-child { text-align: left; } tr.group td { font-weight: bold; background: #eef; text-align: left; }
 code { background: #eee; padding: 0 0.2em; }
 header nav a { color: #fff; margin-left: 1.2em; } figure { margin: 0 0 1em 0; }
+tr.reproduces td.outcome, tr.pass td.outcome { color: #2e8b57; } tr.differs td.outcome, tr.fail td.outcome { color: #c0392b; }
+td.note { font-size: 0.8em; color: #555; text-align: left; }
 .map { display: inline-block; width: 32%; min-width: 18em; } .map svg { width: 100%; height: auto; } rect.cell { cursor: pointer; }
 "##;
 

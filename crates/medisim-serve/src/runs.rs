@@ -19,9 +19,10 @@ use std::sync::{Arc, Mutex};
 pub const MAX_RUNNING: usize = 2;
 /// The most runs kept for reading back (the oldest finished one is forgotten first).
 pub const MAX_KEPT: usize = 64;
-/// The most seeds × periods one run may ask for (the default 30 × 200 is 6,000; this is about
-/// ten seconds on two cores).
-pub const MAX_SEED_PERIODS: u64 = 1_000_000;
+/// The most seeds × periods one run may ask for, over all its cells (the default 30 × 200 is
+/// 6,000; the paper's findings — facts, L1 grid and L2 sweeps at 30 seeds — are about 1.6
+/// million; this is about twenty seconds on two cores).
+pub const MAX_SEED_PERIODS: u64 = 2_000_000;
 /// The most points per axis of an L1 grid the server runs: the paper's 11. A result holds
 /// every cell's metrics and 35 maps of every cell, about 1 MB at 11 × 11, and [`MAX_KEPT`] of
 /// them are kept.
@@ -267,6 +268,12 @@ impl Runs {
         self.spawn(move |job, out| l1(&grid, out, job))
     }
 
+    /// Check a findings request and start it on a thread of its own.
+    pub fn start_findings(&self, request: &GridRequest) -> Result<Arc<Job>, Refusal> {
+        let grid = request.findings().map_err(Refusal::Invalid)?;
+        self.spawn(move |job, out| findings(&grid, out, job))
+    }
+
     /// Take a running slot (or refuse without waiting) and run `work` on a thread of its own.
     fn spawn(
         &self,
@@ -409,9 +416,9 @@ pub struct Grid {
 }
 
 impl GridRequest {
-    /// The grid's options, or why not (its size, the seeds, the work: the cells' seed-periods
-    /// together are bounded as one run's are).
-    pub fn grid(&self) -> Result<Grid, String> {
+    /// The experiments' options (grid, seeds, horizon; the built-in scenario and the baseline
+    /// policy), or why not.
+    fn options(&self) -> Result<(medisim_experiments::Options, String), String> {
         let points = self.grid.unwrap_or(11);
         let max = MAX_GRID;
         if !(2..=max).contains(&points) {
@@ -423,24 +430,127 @@ impl GridRequest {
         let seeds = medisim_core::spec::parse_seeds(seeds_text)?;
         let horizon = self.horizon.unwrap_or(200);
         medisim_sim::run_spec(seeds.clone(), horizon, ObjectiveKind::Mixed).validate()?;
-        let work = (points * points * seeds.len()) as u64 * u64::from(horizon);
-        if work > MAX_SEED_PERIODS {
-            return Err(format!(
-                "{points} × {points} cells × {} seeds × {horizon} periods = {work} seed-periods; \
-                 at most {MAX_SEED_PERIODS}: a smaller grid, fewer seeds or a shorter horizon",
-                seeds.len()
-            ));
-        }
+        let o = medisim_experiments::Options {
+            seeds,
+            horizon,
+            grid: points,
+            ..medisim_experiments::Options::paper()
+        };
+        let flags = format!("--grid {points} --seeds {seeds_text} --horizon {horizon}");
+        Ok((o, flags))
+    }
+
+    /// The grid's options, or why not (its size, the seeds, the work: the cells' seed-periods
+    /// together are bounded as one run's are).
+    pub fn grid(&self) -> Result<Grid, String> {
+        let (options, flags) = self.options()?;
+        bounded(options.grid * options.grid, &options)?;
         Ok(Grid {
-            options: medisim_experiments::Options {
-                seeds,
-                horizon,
-                grid: points,
-                ..medisim_experiments::Options::paper()
-            },
-            command: format!("medisim l1 --grid {points} --seeds {seeds_text} --horizon {horizon}"),
+            options,
+            command: format!("medisim l1 {flags}"),
         })
     }
+
+    /// The paper's findings on this grid: the nine facts, the L1 grid and the L2 sweeps, as
+    /// `medisim reproduce` runs them (without the search and the other models).
+    pub fn findings(&self) -> Result<Grid, String> {
+        let (options, flags) = self.options()?;
+        medisim_experiments::validate::check_seeds(&options.seeds).map_err(|e| e.to_string())?;
+        bounded(
+            findings_specs(&options).iter().map(Vec::len).sum(),
+            &options,
+        )?;
+        Ok(Grid {
+            options,
+            command: format!("medisim reproduce --no-search {flags}"),
+        })
+    }
+}
+
+/// `cells` cells of the options' seeds and horizon are within [`MAX_SEED_PERIODS`], or why not.
+fn bounded(cells: usize, o: &medisim_experiments::Options) -> Result<(), String> {
+    let work = (cells * o.seeds.len()) as u64 * u64::from(o.horizon);
+    if work > MAX_SEED_PERIODS {
+        return Err(format!(
+            "{cells} cells × {} seeds × {} periods = {work} seed-periods; at most \
+             {MAX_SEED_PERIODS}: a smaller grid, fewer seeds or a shorter horizon",
+            o.seeds.len(),
+            o.horizon
+        ));
+    }
+    Ok(())
+}
+
+/// The cells of the nine facts, the L1 grid and the L2 sweeps, in that order.
+fn findings_specs(o: &medisim_experiments::Options) -> [Vec<CellSpec>; 3] {
+    use medisim_experiments::{l1, l2, validate};
+    [
+        validate::specs(&o.scenario, &o.policy, &o.seeds, o.horizon),
+        l1::specs(
+            &o.scenario,
+            &o.policy,
+            &l1::grid(o.grid),
+            &o.seeds,
+            o.horizon,
+        ),
+        l2::specs(&o.levers, &o.scenario, &o.policy, &o.seeds, o.horizon),
+    ]
+}
+
+/// Figures as the pages draw them: id, title, caption and the panels' SVG.
+fn figures_json(figures: &[medisim_experiments::Figure]) -> Vec<serde_json::Value> {
+    figures
+        .iter()
+        .map(|f| {
+            serde_json::json!({"id": f.id, "title": f.title, "caption": f.caption, "panels": f.panels})
+        })
+        .collect()
+}
+
+/// Run the paper's findings through the cache and judge them: the nine facts, every claim of
+/// the paper against this run (the report's table) and the L2 figures.
+fn findings(
+    g: &Grid,
+    out: &std::path::Path,
+    job: &Job,
+) -> anyhow::Result<Option<serde_json::Value>> {
+    use medisim_experiments::{claims, l2, validate};
+    let o = &g.options;
+    let [facts, grid, sweeps] = findings_specs(o);
+    let (n_facts, n_grid) = (facts.len(), grid.len());
+    let specs: Vec<CellSpec> = facts.into_iter().chain(grid).chain(sweeps).collect();
+    let Some((cells, computed, reused)) = run_chunks(&specs, out, job)? else {
+        return Ok(None);
+    };
+    let (fact_cells, rest) = cells.split_at(n_facts);
+    let (l1_cells, l2_cells) = rest.split_at(n_grid);
+    let verdicts = claims::verdicts(
+        &claims::paper(),
+        &claims::Run {
+            l1: l1_cells,
+            l2: l2_cells,
+        },
+        &claims::Rule::REPORT,
+    );
+    let claim_rows: Vec<serde_json::Value> = verdicts
+        .iter()
+        .map(|v| {
+            serde_json::json!({
+                "id": v.id, "source": v.source, "says": v.says, "metric": v.metric,
+                "paper": v.paper, "ours": v.ours, "outcome": v.outcome.text(),
+            })
+        })
+        .collect();
+    Ok(Some(serde_json::json!({
+        "facts": validate::evaluate(fact_cells),
+        "claims": claim_rows,
+        "tally": claims::tally_text(&verdicts),
+        "figures": figures_json(&l2::figures(l2_cells, &o.levers)),
+        "command": g.command,
+        "cells_computed": computed,
+        "cells_reused": reused,
+        "model_version": MODEL_VERSION,
+    })))
 }
 
 /// Run the L1 grid cell by cell through the cache (the cells `medisim l1` and `reproduce` read);
@@ -454,12 +564,7 @@ fn l1(g: &Grid, out: &std::path::Path, job: &Job) -> anyhow::Result<Option<serde
         return Ok(None);
     };
     // Drawn, not written: the server writes nothing under --out but cells.
-    let figures: Vec<serde_json::Value> = l1::figures(&cells, &grid)
-        .iter()
-        .map(|f| {
-            serde_json::json!({"id": f.id, "title": f.title, "caption": f.caption, "panels": f.panels})
-        })
-        .collect();
+    let figures = figures_json(&l1::figures(&cells, &grid));
     let by_cell: serde_json::Map<String, serde_json::Value> = cells
         .iter()
         .map(|c| {

@@ -90,3 +90,33 @@ fn the_comparison_page_runs_two_settings_on_common_random_numbers() {
     assert!(cells[2].starts_with("0.0000</td>"), "{cells:?}");
     assert!(dom.contains("4 seeds, horizon 30"), "the end of the run");
 }
+
+#[test]
+fn the_findings_page_shows_every_fact_and_every_claim_with_its_verdict() {
+    let Some(browser) = medisim_core::browser::headless_or_skip("the findings page's test") else {
+        return;
+    };
+    let (base, _out) = server();
+    let dom = medisim_core::browser::dump_dom(
+        &browser,
+        &format!("{base}/findings#run?grid=3&seeds=1..3&horizon=30"),
+        15_000,
+    );
+    // Nine facts, each with its verdict; every claim of the paper in a row of its outcome.
+    assert_eq!(
+        dom.matches("<td class=\"outcome\">PASS</td>").count()
+            + dom.matches("<td class=\"outcome\">FAIL</td>").count(),
+        9,
+        "{dom}"
+    );
+    let claims = medisim_experiments::claims::paper().len();
+    let rows = ["reproduces", "direction-only", "differs", "not-run"]
+        .iter()
+        .map(|c| {
+            dom.matches(&format!("<tr class=\"{c}\" id=\"claim-"))
+                .count()
+        })
+        .sum::<usize>();
+    assert_eq!(rows, claims, "{dom}");
+    assert!(dom.contains("medisim reproduce --no-search --grid 3 --seeds 1..3 --horizon 30"));
+}

@@ -424,3 +424,71 @@ fn a_paired_comparison_gives_each_metrics_paired_difference_and_shows_it_as_seed
     post(&format!("{base}/api/runs/{id}/cancel"), "");
     assert_eq!(finish(&base, id)["state"], "cancelled");
 }
+
+#[test]
+fn the_findings_are_the_reports_facts_and_claims_from_the_same_cells() {
+    use medisim_core::progress::Hidden;
+    use medisim_experiments::{cells::run_cells, claims, l1, l2};
+    let (base, out) = server();
+    let (status, v) = post(
+        &format!("{base}/api/findings"),
+        &json!({"grid": 3, "seeds": "1..3", "horizon": 30}).to_string(),
+    );
+    assert_eq!(status, 202, "{v}");
+    let v = finish(&base, v["id"].as_u64().unwrap());
+    assert_eq!(v["state"], "done", "{v}");
+    let r = &v["result"];
+    assert_eq!(
+        r["command"],
+        "medisim reproduce --no-search --grid 3 --seeds 1..3 --horizon 30"
+    );
+    // What `medisim reproduce` computes from the same cells, read back from the cache.
+    let o = medisim_experiments::Options {
+        seeds: vec![1, 2, 3],
+        horizon: 30,
+        grid: 3,
+        ..medisim_experiments::Options::paper()
+    };
+    let (facts, stats) = medisim_experiments::validate(&o, Some(out.path()), &Hidden).unwrap();
+    assert_eq!(stats.computed, 0);
+    assert_eq!(r["facts"], serde_json::to_value(&facts).unwrap());
+    let l1_specs = l1::specs(&o.scenario, &o.policy, &l1::grid(3), &o.seeds, o.horizon);
+    let l2_specs = l2::specs(&o.levers, &o.scenario, &o.policy, &o.seeds, o.horizon);
+    let (l1_cells, s1) = run_cells(&l1_specs, Some(out.path()), &Hidden).unwrap();
+    let (l2_cells, s2) = run_cells(&l2_specs, Some(out.path()), &Hidden).unwrap();
+    assert_eq!((s1.computed, s2.computed), (0, 0));
+    let verdicts = claims::verdicts(
+        &claims::paper(),
+        &claims::Run {
+            l1: &l1_cells,
+            l2: &l2_cells,
+        },
+        &claims::Rule::REPORT,
+    );
+    assert_eq!(r["tally"], claims::tally_text(&verdicts));
+    let shown = r["claims"].as_array().unwrap();
+    assert_eq!(shown.len(), verdicts.len());
+    for (s, v) in shown.iter().zip(&verdicts) {
+        assert_eq!(s["id"], v.id);
+        assert_eq!(s["ours"], v.ours);
+        assert_eq!(s["outcome"], v.outcome.text());
+    }
+    // One figure per lever, drawn (nothing written under --out but cells).
+    assert_eq!(r["figures"].as_array().unwrap().len(), o.levers.len());
+    assert!(!out.path().join("l2.csv").exists());
+    // The findings' limits: intervals need two seeds, the work is bounded.
+    for (request, says) in [
+        (json!({"seeds": "1"}), "at least two"),
+        (json!({"grid": 11, "seeds": "1..100"}), "seed-periods"),
+    ] {
+        let (status, v) = post(&format!("{base}/api/findings"), &request.to_string());
+        assert_eq!(status, 400, "{request}: {v}");
+        assert!(
+            v["error"].as_str().unwrap().contains(says),
+            "{request}: {v}"
+        );
+    }
+    // The paper's own setting fits: facts, 11 × 11 grid and sweeps at 30 seeds.
+    let paper = medisim_serve::runs::GridRequest::default();
+    assert!(paper.findings().is_ok(), "{:?}", paper.findings().err());
+}
