@@ -60,10 +60,15 @@ pub fn app(runs: Arc<Runs>) -> Router {
         .route("/l1", get(|| async { Html(page::l1()) }))
         .route("/compare", get(|| async { Html(page::compare()) }))
         .route("/findings", get(|| async { Html(page::findings()) }))
+        .route(
+            "/displacement",
+            get(|| async { Html(page::displacement()) }),
+        )
         .route("/api/check", post(check))
         .route("/api/run", post(start))
         .route("/api/l1", post(start_l1))
         .route("/api/findings", post(start_findings))
+        .route("/api/displacement", post(start_displacement))
         .route("/api/compare", post(start_compare))
         .route("/api/runs/{id}", get(status))
         .route("/api/runs/{id}/events", get(events))
@@ -154,6 +159,17 @@ async fn start_findings(
 ) -> Response {
     match body::<runs::GridRequest>(&headers, &bytes, "findings") {
         Ok(request) => started(runs.start_findings(&request)),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+async fn start_displacement(
+    State(runs): State<Arc<Runs>>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    match body::<runs::DisplacementRequest>(&headers, &bytes, "displacement") {
+        Ok(request) => started(runs.start_displacement(&request)),
         Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
 }

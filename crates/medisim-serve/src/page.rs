@@ -114,7 +114,7 @@ fn page(title: &str, body: &str, script: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>medisim serve — {title}</title>\n\
          <style>\n{STYLE}</style></head><body>\n\
-         <header><b>medisim serve</b><nav><a href=\"/\">Medi-Sim run</a><a href=\"/l1\">L1 phase diagram</a><a href=\"/compare\">Paired comparison</a><a href=\"/findings\">Findings</a></nav>\
+         <header><b>medisim serve</b><nav><a href=\"/\">Medi-Sim run</a><a href=\"/l1\">L1 phase diagram</a><a href=\"/compare\">Paired comparison</a><a href=\"/displacement\">Channel displacement</a><a href=\"/findings\">Findings</a></nav>\
          <span>model {}</span></header>\n{body}<script>\n{}{script}</script></body></html>\n",
         esc(&MediSim.version().to_string()),
         COMMON_JS.replace("{groups}", &groups_json()),
@@ -181,12 +181,6 @@ function side(id) {
   if (p !== original) body.policy = p;
   return body;
 }
-function diffTable(d, a, b) {
-  return groupedTable(['A', 'B', 'B − A', 'paired 95% interval'], m => {
-    const s = d[m.name];
-    return s ? [a ? fmt(a[m.name].mean) : '', b ? fmt(b[m.name].mean) : '', fmt(s.mean), interval(s)] : null;
-  });
-}
 function partial(s) {
   if (!s.partial) return;
   $("#provenance").textContent = `${s.partial.pairs} seeds so far`;
@@ -196,6 +190,46 @@ onProgress = partial;
 $("#run").addEventListener('click', () => startJob('/api/compare', { a: side('#policy-a'), b: side('#policy-b') }, (r) => {
   $("#provenance").innerHTML = `${r.pairs} seeds, horizon ${r.horizon}; A <code>${text(r.a.policy)}</code>, B <code>${text(r.b.policy)}</code>; ${r.cells_computed} cells computed, ${r.cells_reused} from the cache.`;
   $("#metrics").innerHTML = diffTable(r.differences, r.a.metrics, r.b.metrics);
+}));
+runFromLink();
+"##;
+
+/// The channel-displacement view: one lever moved, the same seeds, every channel's change.
+pub fn displacement() -> String {
+    page("channel displacement", DISPLACEMENT_BODY, DISPLACEMENT_JS)
+}
+
+const DISPLACEMENT_BODY: &str = r##"<main>
+<section class="panel" id="setting">
+<h3>Where the pressure goes</h3>
+<p class="note">One lever moved from one value to another, everything else fixed, on the same seeds (common random numbers): every channel's change B − A with its paired 95% interval. Closing one channel (an audit against up-coding) shows where the pressure resurfaces (selection, delay).</p>
+<label class="key"><span class="name">lever</span><input name="lever" list="levers" value="audit.base_prob"><span class="unit">a scenario key or a policy field</span></label>
+<datalist id="levers"><option value="audit.base_prob"><option value="bonus_pool"><option value="kappa"><option value="total_capacity"><option value="flex_pool"><option value="xi"><option value="wH"><option value="wC"><option value="alpha"><option value="beta"></datalist>
+<label class="key"><span class="name">from</span><input name="from" type="number" value="0" step="any"><span class="unit">A</span></label>
+<label class="key"><span class="name">to</span><input name="to" type="number" value="0.5" step="any"><span class="unit">B</span></label>
+<label class="key"><span class="name">alpha</span><input name="alpha" type="number" value="0.8" min="0" max="1" step="0.05"><span class="unit">profit sensitivity α</span></label>
+<label class="key"><span class="name">beta</span><input name="beta" type="number" value="0.2" min="0" max="1" step="0.05"><span class="unit">quality sensitivity β</span></label>
+<label class="key"><span class="name">seeds</span><input name="seeds" value="1..30"><span class="unit">a..b or a,b,c</span></label>
+<label class="key"><span class="name">horizon</span><input name="horizon" type="number" value="200" min="1"><span class="unit">periods</span></label>
+<p><button id="run">Run</button> <button id="cancel" disabled>Cancel</button> <progress id="progress" value="0" max="1"></progress> <span id="count"></span></p>
+<p id="error"></p>
+</section>
+<section class="panel"><h3>B − A by channel</h3><p id="provenance"></p><table id="metrics"></table></section>
+</main>
+"##;
+
+const DISPLACEMENT_JS: &str = r##"const value = (n) => $(`input[name=${n}]`).value;
+onProgress = (s) => {
+  if (!s.partial) return;
+  $("#provenance").textContent = `${s.partial.pairs} seeds so far`;
+  $("#metrics").innerHTML = diffTable(s.partial.differences, null, null, true);
+};
+$("#run").addEventListener('click', () => startJob('/api/displacement', {
+  lever: value('lever'), from: Number(value('from')), to: Number(value('to')),
+  base: { set: { alpha: Number(value('alpha')), beta: Number(value('beta')) }, seeds: value('seeds'), horizon: Number(value('horizon')) },
+}, (r) => {
+  $("#provenance").innerHTML = `<code>${text(r.lever)}</code> ${r.from} → ${r.to}; ${r.pairs} seeds, horizon ${r.horizon}; ${r.cells_computed} cells computed, ${r.cells_reused} from the cache. Both sides: <code>${text(r.command)}</code>`;
+  $("#metrics").innerHTML = diffTable(r.differences, r.a.metrics, r.b.metrics, true);
 }));
 runFromLink();
 "##;
@@ -335,6 +369,29 @@ function metricsTable(metrics) {
     const s = metrics[m.name];
     return s ? [fmt(s.mean), interval(s), text(m.unit)] : null;
   });
+}
+// Paired differences B − A by channel (`d` by metric), with each side's mean once known; with
+// `bars`, each change also as a bar relative to the larger side (±100% at the ends), its
+// interval as whiskers, so the eye sees which channels move and which way.
+function diffTable(d, a, b, bars) {
+  const head = ['A', 'B', 'B − A', 'paired 95% interval'].concat(bars ? ['change relative to the larger side'] : []);
+  return groupedTable(head, m => {
+    const s = d[m.name];
+    if (!s) return null;
+    const row = [a ? fmt(a[m.name].mean) : '', b ? fmt(b[m.name].mean) : '', fmt(s.mean), interval(s)];
+    if (bars) row.push(a && b ? shiftBar(s, a[m.name].mean, b[m.name].mean) : '');
+    return row;
+  });
+}
+function shiftBar(s, x, y) {
+  const scale = Math.max(Math.abs(x), Math.abs(y));
+  if (!(scale > 0) || s.mean === null) return '';
+  const w = 160, c = w / 2, at = (v) => c + Math.max(-1, Math.min(1, v / scale)) * c;
+  const lo = s.ci95 && s.ci95[0] !== null ? at(s.ci95[0]) : at(s.mean), hi = s.ci95 && s.ci95[1] !== null ? at(s.ci95[1]) : at(s.mean);
+  const m = at(s.mean), colour = s.mean >= 0 ? '#0072b2' : '#d55e00';
+  return `<svg class="shift" width="${w}" height="14" data-change="${(s.mean / scale).toFixed(4)}"><line x1="${c}" x2="${c}" y1="0" y2="14" stroke="#999"/>` +
+    `<rect x="${Math.min(c, m)}" y="3" width="${Math.abs(m - c)}" height="8" fill="${colour}"/>` +
+    `<line x1="${lo}" x2="${hi}" y1="7" y2="7" stroke="#222"/></svg>`;
 }
 // Start a job (POST url with body), follow its events; onEnd gets the final state.
 let current = null, source = null;

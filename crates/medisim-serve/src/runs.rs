@@ -262,6 +262,23 @@ impl Runs {
         self.spawn(move |job, out| compare(&pair, out, job))
     }
 
+    /// Check a displacement request and start it on a thread of its own: a paired comparison
+    /// whose result also names the lever, its two values and the sweep that gives both sides.
+    pub fn start_displacement(&self, request: &DisplacementRequest) -> Result<Arc<Job>, Refusal> {
+        let (pair, command) = request.pair().map_err(Refusal::Invalid)?;
+        let (lever, from, to) = (request.lever.clone(), request.from, request.to);
+        self.spawn(move |job, out| {
+            let Some(mut result) = compare(&pair, out, job)? else {
+                return Ok(None);
+            };
+            result["lever"] = serde_json::json!(lever);
+            result["from"] = serde_json::json!(from);
+            result["to"] = serde_json::json!(to);
+            result["command"] = serde_json::json!(command);
+            Ok(Some(result))
+        })
+    }
+
     /// Check an L1 grid request and start it on a thread of its own.
     pub fn start_l1(&self, request: &GridRequest) -> Result<Arc<Job>, Refusal> {
         let grid = request.grid().map_err(Refusal::Invalid)?;
@@ -647,6 +664,73 @@ impl CompareRequest {
             ));
         }
         Ok(Pair { a, b })
+    }
+}
+
+/// Where the pressure goes when one lever moves: the same setting with one key (a scenario key
+/// or any numeric policy field, an administrator's lever included) at two values, on common
+/// random numbers.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisplacementRequest {
+    pub lever: String,
+    pub from: f64,
+    pub to: f64,
+    /// The rest of the setting, as a run takes it.
+    #[serde(default)]
+    pub base: RunRequest,
+}
+
+impl DisplacementRequest {
+    /// The two settings, or why not (the lever checked by the model's own setter, with its
+    /// range), and the `medisim sweep` command whose two points are the two sides.
+    pub fn pair(&self) -> Result<(Pair, String), String> {
+        let base = self.base.setting()?;
+        if self.base.set.contains_key(&self.lever) {
+            return Err(format!(
+                "`{}` is the lever: it takes `from` and `to`, not a value in the setting",
+                self.lever
+            ));
+        }
+        let side = |value: f64| -> Result<Setting, String> {
+            let (scenario, policy) =
+                MediSim.set(&base.scenario, &base.policy, &self.lever, value)?;
+            Ok(Setting {
+                scenario,
+                policy,
+                ..base.clone()
+            })
+        };
+        let (a, b) = (side(self.from)?, side(self.to)?);
+        let work = 2 * a.seeds.len() as u64 * u64::from(a.horizon);
+        if work > MAX_SEED_PERIODS {
+            return Err(format!(
+                "two settings × {} seeds × {} periods = {work} seed-periods; at most \
+                 {MAX_SEED_PERIODS}",
+                a.seeds.len(),
+                a.horizon
+            ));
+        }
+        let sets: String = self
+            .base
+            .set
+            .iter()
+            .map(|(k, v)| format!(" --set {k}={v}"))
+            .collect();
+        let policy = if self.base.policy.is_some() {
+            " --policy POLICY_FILE"
+        } else {
+            ""
+        };
+        let command = format!(
+            "medisim sweep --set {}={},{}{sets}{policy} --seeds {} --horizon {}",
+            self.lever,
+            self.from,
+            self.to,
+            self.base.seeds.as_deref().unwrap_or("1..30"),
+            a.horizon
+        );
+        Ok((Pair { a, b }, command))
     }
 }
 

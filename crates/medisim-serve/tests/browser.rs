@@ -120,3 +120,25 @@ fn the_findings_page_shows_every_fact_and_every_claim_with_its_verdict() {
     assert_eq!(rows, claims, "{dom}");
     assert!(dom.contains("medisim reproduce --no-search --grid 3 --seeds 1..3 --horizon 30"));
 }
+
+#[test]
+fn the_displacement_page_shows_where_an_audit_moves_the_pressure() {
+    let Some(browser) = medisim_core::browser::headless_or_skip("the displacement page's test")
+    else {
+        return;
+    };
+    let (base, _out) = server();
+    let dom = medisim_core::browser::dump_dom(
+        &browser,
+        &format!("{base}/displacement#run?lever=audit.base_prob&from=0&to=0.5&alpha=0.8&beta=0.2&seeds=1..5&horizon=60"),
+        15_000,
+    );
+    // Every metric's change is drawn; the audit's own channel (up-coding) shrinks.
+    let bars = dom.matches("<svg class=\"shift\"").count();
+    assert!(bars >= 20, "{bars} bars in\n{dom}");
+    let row = "data-metric=\"upcoding_rate\"";
+    let at = dom.find(row).unwrap_or_else(|| panic!("{dom}"));
+    let change = &dom[at..][dom[at..].find("data-change=\"").unwrap() + 13..];
+    assert!(change.starts_with('-'), "{}", &change[..20]);
+    assert!(dom.contains("medisim sweep --set audit.base_prob=0,0.5"));
+}

@@ -492,3 +492,76 @@ fn the_findings_are_the_reports_facts_and_claims_from_the_same_cells() {
     let paper = medisim_serve::runs::GridRequest::default();
     assert!(paper.findings().is_ok(), "{:?}", paper.findings().err());
 }
+
+#[test]
+fn moving_one_lever_gives_every_channels_paired_change_and_the_sweep_that_makes_both_sides() {
+    let (base, _out) = server();
+    let url = format!("{base}/api/displacement");
+    // An administrator's lever (a policy field) at the balanced cell.
+    let request = json!({"lever": "bonus_pool", "from": 0, "to": 15,
+        "base": {"set": {"alpha": 0.5, "beta": 0.5}, "seeds": "1..4", "horizon": 40}});
+    let (status, v) = post(&url, &request.to_string());
+    assert_eq!(status, 202, "{v}");
+    let v = finish(&base, v["id"].as_u64().unwrap());
+    assert_eq!(v["state"], "done", "{v}");
+    let r = &v["result"];
+    assert_eq!(
+        r["command"],
+        "medisim sweep --set bonus_pool=0,15 --set alpha=0.5 --set beta=0.5 --seeds 1..4 --horizon 40"
+    );
+    let spec = medisim_sim::run_spec((1..=4).collect(), 40, medisim_sim::ObjectiveKind::Mixed);
+    let run = |pool: f64| {
+        let mut p = medisim_sim::baseline().clone();
+        p.fix(medisim_sim::Field::Alpha, 0.5);
+        p.fix(medisim_sim::Field::Beta, 0.5);
+        p.fix(medisim_sim::Field::BonusPool, pool);
+        medisim_sim::run_seeds(&medisim_sim::Scenario::default(), &p, &spec, false).unwrap()
+    };
+    let (a, b) = (run(0.0), run(15.0));
+    assert_eq!(
+        r["a"]["metrics"],
+        serde_json::to_value(a.summary.reported(true)).unwrap()
+    );
+    assert_eq!(
+        r["b"]["metrics"],
+        serde_json::to_value(b.summary.reported(true)).unwrap()
+    );
+    let m = medisim_sim::Metric::StrategicDelayGap;
+    let d: Vec<f64> = a
+        .per_seed
+        .iter()
+        .zip(&b.per_seed)
+        .map(|(x, y)| y.get(m) - x.get(m))
+        .collect();
+    assert_eq!(
+        r["differences"]["strategic_delay_gap"],
+        serde_json::to_value(medisim_core::stats::summarise(&d)).unwrap()
+    );
+    assert_eq!(
+        (r["lever"].clone(), r["from"].clone(), r["to"].clone()),
+        (json!("bonus_pool"), json!(0.0), json!(15.0))
+    );
+    for (request, says) in [
+        (json!({"lever": "nope", "from": 0, "to": 1}), "`nope`"),
+        (
+            json!({"lever": "audit.base_prob", "from": 0, "to": 2}),
+            "must be in [0, 1], got 2",
+        ),
+        (
+            json!({"lever": "alpha", "from": 0, "to": 1, "base": {"set": {"alpha": 0.5}}}),
+            "is the lever",
+        ),
+        (
+            json!({"lever": "alpha", "from": 0, "to": 1, "base": {"seeds": "1..5000", "horizon": 1000}}),
+            "seed-periods",
+        ),
+        (json!({"from": 0, "to": 1}), "missing field `lever`"),
+    ] {
+        let (status, v) = post(&url, &request.to_string());
+        assert_eq!(status, 400, "{request}: {v}");
+        assert!(
+            v["error"].as_str().unwrap().contains(says),
+            "{request}: {v}"
+        );
+    }
+}
