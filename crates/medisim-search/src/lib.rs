@@ -22,6 +22,7 @@ pub mod domain;
 pub mod evaluate;
 pub mod hospital;
 pub mod llm;
+pub mod monitor;
 pub mod offline;
 pub mod panel;
 pub mod search;

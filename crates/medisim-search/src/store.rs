@@ -36,13 +36,17 @@ pub struct LlmRecord {
 
 pub struct Store {
     conn: Connection,
-    events: std::fs::File,
+    /// The event log, absent for a store opened to read ([`Store::open_read_only`]).
+    events: Option<std::fs::File>,
     /// While replaying finished iterations on resume, events are not written twice.
     pub quiet: bool,
 }
 
 /// One model's recorded calls: (model, calls, children, prompt tokens, completion tokens).
 pub type ModelCalls = (String, u64, u64, u64, u64);
+
+/// One stored program's record: (hash, operator, parents, iteration).
+pub type ProgramRecord = (String, String, Vec<String>, u32);
 
 impl Store {
     /// A statement run through the connection's statement cache: prepared once per connection,
@@ -95,9 +99,57 @@ impl Store {
             .context("cannot open events.jsonl")?;
         Ok(Store {
             conn,
-            events,
+            events: Some(events),
             quiet: false,
         })
+    }
+
+    /// An existing run's store, to read while another process may be writing it: nothing is
+    /// created or changed, and [`Store::event`] refuses.
+    pub fn open_read_only(dir: &Path) -> Result<Store> {
+        let path = dir.join("search.sqlite");
+        let conn = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("{} is not a run's store", path.display()))?;
+        Ok(Store {
+            conn,
+            events: None,
+            quiet: true,
+        })
+    }
+
+    /// Every program: (hash, operator, parents, iteration), in the order they were made.
+    pub fn programs(&self) -> Result<Vec<ProgramRecord>> {
+        let mut q = self.conn.prepare(
+            "SELECT hash, operator, parents, iteration FROM programs ORDER BY iteration, rowid",
+        )?;
+        let rows = q.query_map([], |r| {
+            let parents: String = r.get(2)?;
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                parents
+                    .split(',')
+                    .filter(|p| !p.is_empty())
+                    .map(String::from)
+                    .collect(),
+                r.get(3)?,
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A program's text, if the store holds it.
+    pub fn program_text(&self, hash: &str) -> Result<Option<String>> {
+        Ok(self
+            .query_row(
+                "SELECT text FROM programs WHERE hash = ?1",
+                params![hash],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// The evaluation of program `hash` under `spec` (a [`medisim_core::RunSpec::key`]) by model
@@ -241,9 +293,12 @@ impl Store {
         if self.quiet {
             return Ok(());
         }
+        let Some(events) = self.events.as_mut() else {
+            anyhow::bail!("a store opened to read writes no events");
+        };
         let mut line = serde_json::to_vec(&value)?;
         line.push(b'\n');
-        self.events.write_all(&line)?;
+        events.write_all(&line)?;
         Ok(())
     }
 }

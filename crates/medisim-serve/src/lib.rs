@@ -1,13 +1,15 @@
 //! `medisim serve`: a local dashboard in front of the models. Pages are written by the server
 //! (no build step, no script fetched from anywhere: the page's small script is inline), live
 //! updates are server-sent events, and every run goes through the experiments' cell cache and
-//! the command line's limits ([`runs`]). Nothing a request says becomes a path: the only files
-//! written are cells under the output directory, named by their content keys. Requests that
+//! the command line's limits ([`runs`]). Nothing a request says becomes a path outside the output
+//! directory (a search's run directory is named relative to it, [`searches`]): the only files
+//! written are cells under it, named by their content keys. Requests that
 //! start work must be JSON, so another site's page cannot start runs through a visitor's
 //! browser.
 
 pub mod page;
 pub mod runs;
+pub mod searches;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -64,6 +66,10 @@ pub fn app(runs: Arc<Runs>) -> Router {
             "/displacement",
             get(|| async { Html(page::displacement()) }),
         )
+        .route("/search", get(|| async { Html(page::search()) }))
+        .route("/api/searches", get(searches_list))
+        .route("/api/search", post(search_view))
+        .route("/api/search/program", post(search_program))
         .route("/api/check", post(check))
         .route("/api/run", post(start))
         .route("/api/l1", post(start_l1))
@@ -170,6 +176,43 @@ async fn start_displacement(
 ) -> Response {
     match body::<runs::DisplacementRequest>(&headers, &bytes, "displacement") {
         Ok(request) => started(runs.start_displacement(&request)),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+async fn searches_list(State(runs): State<Arc<Runs>>) -> Response {
+    Json(json!({ "runs": searches::list(runs.out()) })).into_response()
+}
+
+/// What the search pages ask: a run directory (relative to `--out`) and, for a program, its hash.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchAsk {
+    dir: String,
+    #[serde(default)]
+    hash: Option<String>,
+}
+
+async fn search_view(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) -> Response {
+    let answer = body::<SearchAsk>(&headers, &bytes, "search")
+        .and_then(|a| searches::view(runs.out(), &a.dir));
+    match answer {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+async fn search_program(
+    State(runs): State<Arc<Runs>>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let answer = body::<SearchAsk>(&headers, &bytes, "program").and_then(|a| {
+        let hash = a.hash.ok_or("the program request names a `hash`")?;
+        searches::program(runs.out(), &a.dir, &hash)
+    });
+    match answer {
+        Ok(v) => Json(v).into_response(),
         Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
 }

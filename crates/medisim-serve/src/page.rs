@@ -114,7 +114,7 @@ fn page(title: &str, body: &str, script: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>medisim serve — {title}</title>\n\
          <style>\n{STYLE}</style></head><body>\n\
-         <header><b>medisim serve</b><nav><a href=\"/\">Medi-Sim run</a><a href=\"/l1\">L1 phase diagram</a><a href=\"/compare\">Paired comparison</a><a href=\"/displacement\">Channel displacement</a><a href=\"/findings\">Findings</a></nav>\
+         <header><b>medisim serve</b><nav><a href=\"/\">Medi-Sim run</a><a href=\"/l1\">L1 phase diagram</a><a href=\"/compare\">Paired comparison</a><a href=\"/displacement\">Channel displacement</a><a href=\"/findings\">Findings</a><a href=\"/search\">Search</a></nav>\
          <span>model {}</span></header>\n{body}<script>\n{}{script}</script></body></html>\n",
         esc(&MediSim.version().to_string()),
         COMMON_JS.replace("{groups}", &groups_json()),
@@ -234,6 +234,107 @@ $("#run").addEventListener('click', () => startJob('/api/displacement', {
 runFromLink();
 "##;
 
+/// The search page: a run directory under `--out` read while its search runs.
+pub fn search() -> String {
+    page("search", SEARCH_BODY, SEARCH_JS)
+}
+
+const SEARCH_BODY: &str = r##"<main>
+<section class="panel" id="setting">
+<h3>A search's run directory</h3>
+<p class="note">Every run directory under the server's output directory (<code>medisim search --out DIR</code> with DIR inside it, or <code>reproduce</code>'s <code>search/</code>), read from its event log and store while the search runs — refreshed every second until it writes its result.</p>
+<label class="key"><span class="name">run</span><select id="dir"></select><span class="unit"><button id="reload">list again</button></span></label>
+<p id="state"></p>
+<p id="error"></p>
+<h3>Islands</h3><table id="islands"></table>
+<h3>Operators</h3><table id="operators"></table>
+<h3>Models</h3><table id="models"></table>
+</section>
+<section>
+<div class="panel"><h3>Fitness against evaluations</h3><div id="chart"></div>
+<p class="note">Dots: each child's training fitness, coloured by island. Line: the incumbent's validation fitness, the warm start's first.</p></div>
+<div class="panel"><h3>The incumbent's updates</h3><table id="bests"></table></div>
+<div class="panel" id="program"><h3>Program</h3><p id="program-head">Click an update to open its program beside its parent.</p>
+<div style="display:grid;grid-template-columns:1fr 1fr;gap:0.5em"><pre id="parent-text"></pre><pre id="program-text"></pre></div></div>
+</section>
+</main>
+"##;
+
+const SEARCH_JS: &str = r##"const ISLAND = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#f0e442', '#000000'];
+let timer = null;
+async function ask(url, body) {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const v = await r.json();
+  if (!r.ok) throw new Error(v.error);
+  return v;
+}
+async function listRuns() {
+  const v = await (await fetch('/api/searches')).json();
+  const want = new URLSearchParams(location.hash.slice(1)).get('dir');
+  $("#dir").innerHTML = v.runs.map(d => `<option${d === want ? ' selected' : ''}>${text(d)}</option>`).join('');
+  if (!v.runs.length) $("#state").textContent = 'No run directory under the output directory yet.';
+  else show();
+}
+function chart(v) {
+  const w = 640, h = 260, pad = 40;
+  const ys = v.children.map(c => c.fitness).concat(v.bests.map(b => b.validation_fitness)).filter(Number.isFinite);
+  if (!ys.length) return '';
+  const lo = Math.min(...ys), hi = Math.max(...ys), n = Math.max(v.children.length, 1);
+  const x = (i) => pad + (w - 2 * pad) * i / n, y = (f) => h - pad - (h - 2 * pad) * (hi > lo ? (f - lo) / (hi - lo) : 0.5);
+  const dots = v.children.map((c, i) => `<circle class="child" cx="${x(i + 1).toFixed(1)}" cy="${y(c.fitness).toFixed(1)}" r="2.5" fill="${ISLAND[c.island % ISLAND.length]}"><title>${text(c.operator)} · island ${c.island} · ${c.fitness.toFixed(3)}</title></circle>`).join('');
+  let path = '';
+  v.bests.forEach((b, i) => { path += `${i ? 'H' + x(b.evaluations).toFixed(1) + 'V' : 'M' + x(b.evaluations).toFixed(1) + ','}${y(b.validation_fitness).toFixed(1)}`; });
+  if (v.bests.length) path += 'H' + x(n).toFixed(1);
+  return `<svg width="${w}" height="${h}" role="img"><line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#999"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#999"/>` +
+    `<text x="${pad}" y="${h - pad + 16}" font-size="11">0</text><text x="${w - pad}" y="${h - pad + 16}" font-size="11" text-anchor="end">${n} evaluations</text>` +
+    `<text x="${pad - 4}" y="${y(hi) + 4}" font-size="11" text-anchor="end">${hi.toFixed(2)}</text><text x="${pad - 4}" y="${y(lo) + 4}" font-size="11" text-anchor="end">${lo.toFixed(2)}</text>` +
+    dots + `<path id="best-line" d="${path}" fill="none" stroke="#222" stroke-width="2"/></svg>`;
+}
+function tally(rows, name) {
+  return `<tr><th>${name}</th><th>children</th><th>best training fitness</th><th>new bests</th></tr>` +
+    Object.entries(rows).map(([k, t]) => `<tr><td>${text(k)}</td><td>${t.evaluated}</td><td>${t.best_fitness === null ? '' : t.best_fitness.toFixed(4)}</td><td>${t.new_bests}</td></tr>`).join('');
+}
+async function show() {
+  clearTimeout(timer);
+  const dir = $("#dir").value;
+  if (!dir) return;
+  let v;
+  try { v = await ask('/api/search', { dir }); $("#error").textContent = ''; }
+  catch (e) { $("#error").textContent = e.message; return; }
+  const ev = v.events;
+  $("#state").textContent = `${v.finished ? 'finished' : 'running (refreshing every second)'}: ${v.children.length} children evaluated, ${ev.duplicate || 0} duplicates, ${ev.same_behaviour || 0} of the same behaviour, ${ev.screened_out || 0} screened out, ${ev.llm_failure || 0} model failures, ${v.migrations.length} migrations, ${v.programs} programs stored.`;
+  $("#chart").innerHTML = chart(v);
+  $("#islands").innerHTML = tally(v.islands, 'island');
+  $("#operators").innerHTML = tally(v.operators, 'operator');
+  $("#models").innerHTML = '<tr><th>model</th><th>calls</th><th>children</th><th>prompt tokens</th><th>completion tokens</th></tr>' +
+    v.models.map(m => `<tr><td>${text(m.model || '(unnamed)')}</td><td>${m.calls}</td><td>${m.children}</td><td>${m.prompt_tokens}</td><td>${m.completion_tokens}</td></tr>`).join('');
+  $("#bests").innerHTML = '<tr><th>iteration</th><th>after evaluations</th><th>validation fitness</th><th>program</th></tr>' +
+    v.bests.map(b => `<tr class="best" data-hash="${text(b.hash)}"><td>${b.iteration}</td><td>${b.evaluations}</td><td>${b.validation_fitness.toFixed(4)}</td><td><a href="#" data-hash="${text(b.hash)}">${text(b.hash.slice(0, 12))}</a></td></tr>`).join('');
+  if (!v.finished) timer = setTimeout(show, 1000);
+  if (linked) { openProgram(linked); linked = null; }
+}
+$("#bests").addEventListener('click', (e) => {
+  const a = e.target.closest('a[data-hash]');
+  if (!a) return;
+  e.preventDefault();
+  openProgram(a.dataset.hash);
+});
+// A link may name the program to open: #dir=search&open=HASH
+let linked = new URLSearchParams(location.hash.slice(1)).get('open');
+async function openProgram(hash) {
+  try {
+    const p = await ask('/api/search/program', { dir: $("#dir").value, hash });
+    $("#program-head").innerHTML = `<code>${text(p.hash.slice(0, 12))}</code> by ${text(p.operator)} at iteration ${p.iteration}; parents ${p.parents.map(x => '<code>' + text(x.slice(0, 12)) + '</code>').join(', ') || 'none (the library)'}` +
+      (p.fields_changed ? `; fields changed: <b id="fields-changed">${text(p.fields_changed.join(', ') || 'none')}</b>` : '');
+    $("#parent-text").textContent = p.parent_text || '';
+    $("#program-text").textContent = p.text;
+  } catch (err) { $("#error").textContent = err.message; }
+}
+$("#dir").addEventListener('change', show);
+$("#reload").addEventListener('click', listRuns);
+listRuns();
+"##;
+
 /// The L1 page: the grid run through the cache, the paper's L1 figures drawn by the
 /// experiments' own plots, and a click on any cell opens every metric of that cell.
 pub fn l1() -> String {
@@ -339,6 +440,7 @@ td:first-child, th:first-child { text-align: left; } tr.group td { font-weight: 
 code { background: #eee; padding: 0 0.2em; }
 header nav a { color: #fff; margin-left: 1.2em; } figure { margin: 0 0 1em 0; }
 tr.reproduces td.outcome, tr.pass td.outcome { color: #2e8b57; } tr.differs td.outcome, tr.fail td.outcome { color: #c0392b; }
+pre { background: #f4f4f4; padding: 0.4em; font-size: 0.8em; overflow-x: auto; }
 td.note { font-size: 0.8em; color: #555; text-align: left; }
 .map { display: inline-block; width: 32%; min-width: 18em; } .map svg { width: 100%; height: auto; } rect.cell { cursor: pointer; }
 "##;
@@ -413,7 +515,8 @@ async function startJob(url, body, onEnd) {
     else $("#error").textContent = s.state === 'failed' ? s.error : 'cancelled';
   });
 }
-$("#cancel").addEventListener('click', () => { if (current) fetch(`/api/runs/${current}/cancel`, { method: 'POST' }); });
+// (A page that starts no jobs has no Cancel.)
+$("#cancel")?.addEventListener('click', () => { if (current) fetch(`/api/runs/${current}/cancel`, { method: 'POST' }); });
 // A link may carry a setting to run at once: #run?seeds=1..5&alpha=0.8 (any input's name).
 function runFromLink() {
   if (!location.hash.startsWith('#run')) return;

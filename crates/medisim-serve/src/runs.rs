@@ -246,6 +246,11 @@ impl Runs {
         }
     }
 
+    /// The output directory: cells under `cells/`, searches' run directories anywhere under it.
+    pub fn out(&self) -> &std::path::Path {
+        &self.out
+    }
+
     pub fn get(&self, id: u64) -> Option<Arc<Job>> {
         self.jobs.lock().ok()?.iter().find(|j| j.id == id).cloned()
     }

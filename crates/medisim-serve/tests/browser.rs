@@ -142,3 +142,54 @@ fn the_displacement_page_shows_where_an_audit_moves_the_pressure() {
     assert!(change.starts_with('-'), "{}", &change[..20]);
     assert!(dom.contains("medisim sweep --set audit.base_prob=0,0.5"));
 }
+
+#[test]
+fn the_search_page_draws_every_child_and_opens_a_linked_update_beside_its_parent() {
+    let Some(browser) = medisim_core::browser::headless_or_skip("the search page's test") else {
+        return;
+    };
+    let (base, out) = server();
+    let dir = out.path().join("search");
+    let c = medisim_search::SearchConfig {
+        iterations: 30,
+        ..medisim_search::SearchConfig::default()
+    };
+    medisim_search::run_search(
+        &c,
+        &medisim_sim::Scenario::default(),
+        &dir,
+        false,
+        None,
+        &medisim_core::progress::Hidden,
+    )
+    .unwrap();
+    let v = medisim_search::monitor::view(&dir).unwrap();
+    let best = v.bests.last().unwrap().hash.clone();
+    let dom = medisim_core::browser::dump_dom(
+        &browser,
+        &format!("{base}/search#dir=search&open={best}"),
+        10_000,
+    );
+    // Drawn elements, not the script's template of them.
+    let drawn = |tag: &str| dom.matches(tag).count() - dom.matches(&format!("{tag}${{")).count();
+    assert_eq!(
+        drawn("<circle class=\"child\" cx=\""),
+        v.children.len(),
+        "{dom}"
+    );
+    assert!(dom.contains("id=\"best-line\""));
+    assert!(dom.contains(&format!(
+        "finished: {} children evaluated",
+        v.children.len()
+    )));
+    assert_eq!(drawn("<tr class=\"best\" data-hash=\""), v.bests.len());
+    // The linked update opened beside its parent, with the fields its edit changed.
+    let p = medisim_search::monitor::program(&dir, &best, |t| medisim_sim::load(t).ok())
+        .unwrap()
+        .unwrap();
+    let changed = p.fields_changed.unwrap().join(", ");
+    assert!(
+        dom.contains(&format!("<b id=\"fields-changed\">{changed}</b>")),
+        "{changed} in\n{dom}"
+    );
+}

@@ -565,3 +565,75 @@ fn moving_one_lever_gives_every_channels_paired_change_and_the_sweep_that_makes_
         );
     }
 }
+
+#[test]
+fn a_searchs_run_directory_is_read_from_under_the_output_directory_only() {
+    let (base, out) = server();
+    let dir = out.path().join("runs/s1");
+    let c = medisim_search::SearchConfig {
+        iterations: 30,
+        ..medisim_search::SearchConfig::default()
+    };
+    let o = medisim_search::run_search(
+        &c,
+        &medisim_sim::Scenario::default(),
+        &dir,
+        false,
+        None,
+        &medisim_core::progress::Hidden,
+    )
+    .unwrap();
+    assert_eq!(
+        get(&format!("{base}/api/searches")),
+        json!({"runs": ["runs/s1"]})
+    );
+    let (status, v) = post(
+        &format!("{base}/api/search"),
+        &json!({"dir": "runs/s1"}).to_string(),
+    );
+    assert_eq!(status, 200, "{v}");
+    let direct = medisim_search::monitor::view(&dir).unwrap();
+    assert_eq!(v, serde_json::to_value(&direct).unwrap());
+    assert_eq!(
+        v["bests"].as_array().unwrap().last().unwrap()["hash"],
+        json!(o.best.hash)
+    );
+    let (status, p) = post(
+        &format!("{base}/api/search/program"),
+        &json!({"dir": "runs/s1", "hash": o.best.hash}).to_string(),
+    );
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(
+        medisim_sim::load(p["text"].as_str().unwrap())
+            .unwrap()
+            .canonical_hash(),
+        o.best.policy.canonical_hash()
+    );
+    // Outside the output directory, or not a run: refused, naming why.
+    std::os::unix::fs::symlink("/tmp", out.path().join("away")).unwrap();
+    for (ask, says) in [
+        (json!({"dir": "../x"}), "without `..`"),
+        (json!({"dir": "/etc"}), "without `..`"),
+        (json!({"dir": ""}), "without `..`"),
+        (json!({"dir": "away"}), "outside the output directory"),
+        (json!({"dir": "cells"}), "not a search's run directory"),
+        (json!({"dir": "runs"}), "not a search's run directory"),
+        (
+            json!({"dir": "runs/s1", "path": "x"}),
+            "unknown field `path`",
+        ),
+    ] {
+        let (status, v) = post(&format!("{base}/api/search"), &ask.to_string());
+        assert_eq!(status, 400, "{ask}: {v}");
+        assert!(v["error"].as_str().unwrap().contains(says), "{ask}: {v}");
+    }
+    let (status, v) = post(
+        &format!("{base}/api/search/program"),
+        &json!({"dir": "runs/s1", "hash": "nope"}).to_string(),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        v["error"].as_str().unwrap().contains("no program nope"),
+        "{v}"
+    );
+}

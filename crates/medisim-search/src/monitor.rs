@@ -1,0 +1,223 @@
+//! What a run directory says while its search runs, and after: the event log read into the
+//! children's fitness, the running best, the islands and the operators, and the store's programs
+//! and model calls. Read only — a dashboard or a second terminal watches a search that another
+//! process is writing, and a half-written last line of the log is simply not there yet.
+
+use crate::store::Store;
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The largest event log read (a 200-iteration search writes about 40 KB).
+pub const MAX_EVENT_LOG: u64 = 256 << 20;
+
+/// One evaluated child.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Child {
+    pub iteration: u64,
+    pub island: u64,
+    pub operator: String,
+    pub hash: String,
+    /// Training fitness (Eq. 8 on the training seeds).
+    pub fitness: f64,
+}
+
+/// A new incumbent: the warm start's best (iteration 0), then each promotion on validation.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Best {
+    pub iteration: u64,
+    pub hash: String,
+    pub validation_fitness: f64,
+    /// Children evaluated up to and including this iteration.
+    pub evaluations: usize,
+}
+
+/// Children of one island or one operator.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Tally {
+    pub evaluated: usize,
+    pub best_fitness: Option<f64>,
+    /// Children that became the incumbent.
+    pub new_bests: usize,
+}
+
+/// A run directory read once.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct View {
+    pub children: Vec<Child>,
+    pub bests: Vec<Best>,
+    pub migrations: Vec<u64>,
+    /// Events by kind: evaluated, duplicate, same_behaviour, screened_out, llm_failure, ….
+    pub events: BTreeMap<String, usize>,
+    pub islands: BTreeMap<u64, Tally>,
+    pub operators: BTreeMap<String, Tally>,
+    pub programs: u64,
+    /// Per model: calls, children, prompt and completion tokens.
+    pub models: Vec<ModelUse>,
+    /// The search ended and wrote `result.json`.
+    pub finished: bool,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ModelUse {
+    pub model: String,
+    pub calls: u64,
+    pub children: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+/// Read the run directory `dir`: its event log and its store.
+pub fn view(dir: &Path) -> Result<View> {
+    let store = Store::open_read_only(dir)?;
+    let mut v = View {
+        programs: store.program_count()?,
+        finished: dir.join("result.json").is_file(),
+        ..View::default()
+    };
+    v.models = store
+        .llm_usage_by_model()?
+        .into_iter()
+        .map(
+            |(model, calls, children, prompt_tokens, completion_tokens)| ModelUse {
+                model,
+                calls,
+                children,
+                prompt_tokens,
+                completion_tokens,
+            },
+        )
+        .collect();
+    for event in events(dir)? {
+        v.read(&event);
+    }
+    Ok(v)
+}
+
+impl View {
+    fn read(&mut self, e: &Value) {
+        let kind = e["event"].as_str().unwrap_or("unknown");
+        *self.events.entry(kind.to_string()).or_default() += 1;
+        let (n, s, x) = (
+            |k: &str| e[k].as_u64().unwrap_or(0),
+            |k: &str| e[k].as_str().unwrap_or("").to_string(),
+            |k: &str| e[k].as_f64().unwrap_or(f64::NAN),
+        );
+        match kind {
+            "evaluated" => {
+                let child = Child {
+                    iteration: n("iteration"),
+                    island: n("island"),
+                    operator: s("operator"),
+                    hash: s("hash"),
+                    fitness: x("fitness"),
+                };
+                for t in [
+                    self.islands.entry(child.island).or_default(),
+                    self.operators.entry(child.operator.clone()).or_default(),
+                ] {
+                    t.evaluated += 1;
+                    t.best_fitness = Some(
+                        t.best_fitness
+                            .map_or(child.fitness, |b| b.max(child.fitness)),
+                    );
+                }
+                self.children.push(child);
+            }
+            "warm_start" | "new_best" => {
+                let hash = if kind == "warm_start" {
+                    s("best")
+                } else {
+                    s("hash")
+                };
+                if let Some(c) = self.children.iter().rev().find(|c| c.hash == hash) {
+                    let (op, island) = (c.operator.clone(), c.island);
+                    self.operators.entry(op).or_default().new_bests += 1;
+                    self.islands.entry(island).or_default().new_bests += 1;
+                }
+                self.bests.push(Best {
+                    iteration: n("iteration"),
+                    hash,
+                    validation_fitness: x("validation_fitness"),
+                    evaluations: self.children.len(),
+                });
+            }
+            "migration" => self.migrations.push(n("iteration")),
+            _ => {}
+        }
+    }
+}
+
+/// The event log's records, in order; a last line still being written is left out.
+fn events(dir: &Path) -> Result<Vec<Value>> {
+    let path = dir.join("events.jsonl");
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return Ok(Vec::new());
+    };
+    if meta.len() > MAX_EVENT_LOG {
+        bail!(
+            "{}: {} bytes; at most {MAX_EVENT_LOG} are read",
+            path.display(),
+            meta.len()
+        );
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
+    let complete = text.rfind('\n').map_or("", |i| &text[..i]);
+    complete
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::from_str(line)
+                .with_context(|| format!("{}:{}: not an event", path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// One program with what made it: its operator, iteration, parents, text, its first parent's
+/// text and the fields whose rules differ from that parent's.
+#[derive(Clone, Debug, Serialize)]
+pub struct Program {
+    pub hash: String,
+    pub operator: String,
+    pub iteration: u32,
+    pub parents: Vec<String>,
+    pub text: String,
+    pub parent_text: Option<String>,
+    /// The schema fields whose rules differ from the first parent's, when `load` reads both.
+    pub fields_changed: Option<Vec<String>>,
+}
+
+/// Program `hash` of the run in `dir`, if its store holds it; `load` reads a program of the
+/// run's model (the caller knows which), for the fields an edit changed.
+pub fn program(
+    dir: &Path,
+    hash: &str,
+    load: impl Fn(&str) -> Option<medisim_dsl::Policy>,
+) -> Result<Option<Program>> {
+    let store = Store::open_read_only(dir)?;
+    let Some((_, operator, parents, iteration)) =
+        store.programs()?.into_iter().find(|(h, ..)| h == hash)
+    else {
+        return Ok(None);
+    };
+    let text = store.program_text(hash)?.unwrap_or_default();
+    let parent_text = match parents.first() {
+        Some(p) => store.program_text(p)?,
+        None => None,
+    };
+    let fields_changed = parent_text.as_deref().and_then(|before| {
+        let (a, b) = (load(before)?, load(&text)?);
+        Some(crate::domain::fields_changed(&a, &b))
+    });
+    Ok(Some(Program {
+        hash: hash.to_string(),
+        operator,
+        iteration,
+        parents,
+        text,
+        parent_text,
+        fields_changed,
+    }))
+}
