@@ -281,8 +281,10 @@ impl Problem<'_> {
             .collect())
     }
 
-    fn facts_penalty(&self, margins: &[f64]) -> f64 {
-        self.spec.facts_weight * margins.iter().map(|m| fact_shortfall(*m)).sum::<f64>()
+    /// The moments' distance plus the facts' penalty: what the fit minimises.
+    fn total(&self, fit: &[Fit], margins: &[f64]) -> f64 {
+        self.distance(fit)
+            + self.spec.facts_weight * margins.iter().map(|m| fact_shortfall(*m)).sum::<f64>()
     }
 
     fn fit(&self, cells: &[Cell]) -> Vec<Fit> {
@@ -329,7 +331,7 @@ impl Problem<'_> {
 
     fn evaluate(&self, u: &[f64]) -> Result<f64> {
         let s = self.scenario(u)?;
-        let d = self.distance(&self.fit(&self.cells(&s)?)) + self.facts_penalty(&self.facts(&s)?);
+        let d = self.total(&self.fit(&self.cells(&s)?), &self.facts(&s)?);
         // Outside the prior box the point is clamped; the excess is penalised so the simplex
         // comes back inside.
         let outside: f64 = u.iter().map(|x| (x - x.clamp(0.0, 1.0)).powi(2)).sum();
@@ -396,7 +398,7 @@ pub fn run(
     let start_scenario = problem.scenario(&start)?;
     let start_fit = problem.fit(&problem.cells(&start_scenario)?);
     let start_facts = problem.facts(&start_scenario)?;
-    let start_distance = problem.distance(&start_fit) + problem.facts_penalty(&start_facts);
+    let start_distance = problem.total(&start_fit, &start_facts);
     // The initial simplex: the centre and one step of a fifth of the box along each axis.
     let mut simplex = vec![start.clone()];
     for j in 0..d {
@@ -418,7 +420,7 @@ pub fn run(
     let scenario = problem.scenario(&best_u)?;
     let fit = problem.fit(&problem.cells(&scenario)?);
     let facts = problem.facts(&scenario)?;
-    let best_distance = problem.distance(&fit) + problem.facts_penalty(&facts);
+    let best_distance = problem.total(&fit, &facts);
     let best = best_u
         .iter()
         .zip(&centre)
@@ -660,6 +662,7 @@ mod tests {
             seeds: vec![1],
             ..o.clone()
         };
-        assert!(run(&one, &t, &spec(1.0), None, &Hidden).is_err());
+        let e = run(&one, &t, &spec(1.0), None, &Hidden).unwrap_err();
+        assert!(e.to_string().contains("at least two"), "{e}");
     }
 }

@@ -1,17 +1,19 @@
 //! What a run directory says while its search runs, and after: the event log read into the
 //! children's fitness, the running best, the islands and the operators, and the store's programs
 //! and model calls. Read only — a dashboard or a second terminal watches a search that another
-//! process is writing, and a half-written last line of the log is simply not there yet.
+//! process is writing, and a half-written last line of the log is simply not there yet. (SQLite
+//! may make its shared-memory files beside a write-ahead-logged store it reads.)
 
 use crate::store::Store;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::Path;
 
 /// The largest event log read (a 200-iteration search writes about 40 KB).
-pub const MAX_EVENT_LOG: u64 = 256 << 20;
+pub const MAX_EVENT_LOG: u64 = 32 << 20;
 
 /// One evaluated child.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -153,17 +155,22 @@ impl View {
 /// The event log's records, in order; a last line still being written is left out.
 fn events(dir: &Path) -> Result<Vec<Value>> {
     let path = dir.join("events.jsonl");
-    let Ok(meta) = std::fs::metadata(&path) else {
+    let Ok(file) = std::fs::File::open(&path) else {
         return Ok(Vec::new());
     };
-    if meta.len() > MAX_EVENT_LOG {
+    // Read through a bound, not the length seen before reading: the log may be growing.
+    let mut bytes = Vec::new();
+    file.take(MAX_EVENT_LOG + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("{}", path.display()))?;
+    if bytes.len() as u64 > MAX_EVENT_LOG {
         bail!(
-            "{}: {} bytes; at most {MAX_EVENT_LOG} are read",
-            path.display(),
-            meta.len()
+            "{}: longer than the {MAX_EVENT_LOG} bytes read",
+            path.display()
         );
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
+    let text =
+        String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8", path.display()))?;
     let complete = text.rfind('\n').map_or("", |i| &text[..i]);
     complete
         .lines()
@@ -197,12 +204,9 @@ pub fn program(
     load: impl Fn(&str) -> Option<medisim_dsl::Policy>,
 ) -> Result<Option<Program>> {
     let store = Store::open_read_only(dir)?;
-    let Some((_, operator, parents, iteration)) =
-        store.programs()?.into_iter().find(|(h, ..)| h == hash)
-    else {
+    let Some((text, (_, operator, parents, iteration))) = store.program(hash)? else {
         return Ok(None);
     };
-    let text = store.program_text(hash)?.unwrap_or_default();
     let parent_text = match parents.first() {
         Some(p) => store.program_text(p)?,
         None => None,

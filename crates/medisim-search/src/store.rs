@@ -48,6 +48,14 @@ pub type ModelCalls = (String, u64, u64, u64, u64);
 /// One stored program's record: (hash, operator, parents, iteration).
 pub type ProgramRecord = (String, String, Vec<String>, u32);
 
+/// The parents column: hashes joined by commas.
+fn split_parents(text: &str) -> Vec<String> {
+    text.split(',')
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .collect()
+}
+
 impl Store {
     /// A statement run through the connection's statement cache: prepared once per connection,
     /// since parsing a write's SQL cost about as much as the write (issue 29).
@@ -104,8 +112,9 @@ impl Store {
         })
     }
 
-    /// An existing run's store, to read while another process may be writing it: nothing is
-    /// created or changed, and [`Store::event`] refuses.
+    /// An existing run's store, to read while another process may be writing it: no table or
+    /// row is created or changed (SQLite may make the shared-memory files of a write-ahead log
+    /// beside it), and [`Store::event`] refuses.
     pub fn open_read_only(dir: &Path) -> Result<Store> {
         let path = dir.join("search.sqlite");
         let conn = Connection::open_with_flags(
@@ -127,27 +136,34 @@ impl Store {
         )?;
         let rows = q.query_map([], |r| {
             let parents: String = r.get(2)?;
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                parents
-                    .split(',')
-                    .filter(|p| !p.is_empty())
-                    .map(String::from)
-                    .collect(),
-                r.get(3)?,
-            ))
+            Ok((r.get(0)?, r.get(1)?, split_parents(&parents), r.get(3)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// A program's text, if the store holds it.
     pub fn program_text(&self, hash: &str) -> Result<Option<String>> {
+        Ok(self.program(hash)?.map(|(text, _)| text))
+    }
+
+    /// A program's text and record, if the store holds it.
+    pub fn program(&self, hash: &str) -> Result<Option<(String, ProgramRecord)>> {
         Ok(self
             .query_row(
-                "SELECT text FROM programs WHERE hash = ?1",
+                "SELECT text, operator, parents, iteration FROM programs WHERE hash = ?1",
                 params![hash],
-                |r| r.get(0),
+                |r| {
+                    let parents: String = r.get(2)?;
+                    Ok((
+                        r.get(0)?,
+                        (
+                            hash.to_string(),
+                            r.get(1)?,
+                            split_parents(&parents),
+                            r.get(3)?,
+                        ),
+                    ))
+                },
             )
             .optional()?)
     }
@@ -221,11 +237,17 @@ impl Store {
         Ok(())
     }
 
-    /// Per model: (model, calls, children, prompt tokens, completion tokens), by name.
+    /// Per model: (model, calls, children, prompt tokens, completion tokens), by name. A store
+    /// from before calls named their model, read without migrating it, has one unnamed model.
     pub fn llm_usage_by_model(&self) -> Result<Vec<ModelCalls>> {
-        let mut q = self.conn.prepare(
-            "SELECT model, COUNT(*), COALESCE(SUM(outcome = 'child'), 0), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0) FROM llm_calls GROUP BY model ORDER BY model",
-        )?;
+        let named = self
+            .conn
+            .prepare("SELECT 1 FROM pragma_table_info('llm_calls') WHERE name = 'model'")?
+            .exists([])?;
+        let model = if named { "model" } else { "''" };
+        let mut q = self.conn.prepare(&format!(
+            "SELECT {model}, COUNT(*), COALESCE(SUM(outcome = 'child'), 0), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0) FROM llm_calls GROUP BY 1 ORDER BY 1"
+        ))?;
         let rows = q.query_map([], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?;

@@ -12,8 +12,30 @@ fn a_run_directory_reads_back_its_children_bests_and_programs() {
         ..SearchConfig::default()
     };
     let o = run_search(&c, &Scenario::default(), dir.path(), false, None, &Hidden).unwrap();
+    let listing = |d: &std::path::Path| {
+        let mut names: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing(dir.path());
     let v = monitor::view(dir.path()).unwrap();
     assert!(v.finished);
+    // Reading adds nothing but SQLite's own shared-memory files of a write-ahead log.
+    let after: Vec<_> = listing(dir.path())
+        .into_iter()
+        .filter(|n| !n.ends_with("-shm") && !n.ends_with("-wal"))
+        .collect();
+    assert_eq!(
+        after,
+        before
+            .iter()
+            .filter(|n| !n.ends_with("-shm") && !n.ends_with("-wal"))
+            .cloned()
+            .collect::<Vec<_>>()
+    );
     // Every evaluated child of the trace, in order, with its island and operator.
     let evaluated: Vec<_> = o
         .trace
@@ -67,7 +89,7 @@ fn a_run_directory_reads_back_its_children_bests_and_programs() {
     assert!(monitor::program(dir.path(), "no-such-hash", |_| None)
         .unwrap()
         .is_none());
-    // A line still being written is not there yet; nothing was written by reading.
+    // A line still being written is not there yet.
     let log = dir.path().join("events.jsonl");
     let before = std::fs::read(&log).unwrap();
     std::fs::write(&log, [before.as_slice(), b"{\"event\": \"evalu"].concat()).unwrap();

@@ -2,8 +2,9 @@
 //! (no build step, no script fetched from anywhere: the page's small script is inline), live
 //! updates are server-sent events, and every run goes through the experiments' cell cache and
 //! the command line's limits ([`runs`]). Nothing a request says becomes a path outside the output
-//! directory (a search's run directory is named relative to it, [`searches`]): the only files
-//! written are cells under it, named by their content keys. Requests that
+//! directory (a search's run directory is named relative to it, [`searches`]): the only data
+//! written are cells under it, named by their content keys (reading a search's store may let
+//! SQLite make its shared-memory files beside it). Requests that
 //! start work must be JSON, so another site's page cannot start runs through a visitor's
 //! browser.
 
@@ -180,8 +181,22 @@ async fn start_displacement(
     }
 }
 
+/// File and database reads off the runtime's two workers.
+async fn blocking(
+    work: impl FnOnce() -> Result<serde_json::Value, String> + Send + 'static,
+) -> Response {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Err(e)) => refuse(StatusCode::BAD_REQUEST, e),
+        Err(_) => refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the read stopped (a defect)",
+        ),
+    }
+}
+
 async fn searches_list(State(runs): State<Arc<Runs>>) -> Response {
-    Json(json!({ "runs": searches::list(runs.out()) })).into_response()
+    blocking(move || Ok(json!({ "runs": searches::list(runs.out()) }))).await
 }
 
 /// What the search pages ask: a run directory (relative to `--out`) and, for a program, its hash.
@@ -194,10 +209,8 @@ struct SearchAsk {
 }
 
 async fn search_view(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) -> Response {
-    let answer = body::<SearchAsk>(&headers, &bytes, "search")
-        .and_then(|a| searches::view(runs.out(), &a.dir));
-    match answer {
-        Ok(v) => Json(v).into_response(),
+    match body::<SearchAsk>(&headers, &bytes, "search") {
+        Ok(a) => blocking(move || searches::view(runs.out(), &a.dir)).await,
         Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
 }
@@ -207,12 +220,14 @@ async fn search_program(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    let answer = body::<SearchAsk>(&headers, &bytes, "program").and_then(|a| {
-        let hash = a.hash.ok_or("the program request names a `hash`")?;
-        searches::program(runs.out(), &a.dir, &hash)
-    });
-    match answer {
-        Ok(v) => Json(v).into_response(),
+    match body::<SearchAsk>(&headers, &bytes, "program") {
+        Ok(a) => {
+            blocking(move || {
+                let hash = a.hash.ok_or("the program request names a `hash`")?;
+                searches::program(runs.out(), &a.dir, &hash)
+            })
+            .await
+        }
         Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
 }

@@ -224,13 +224,19 @@ onProgress = (s) => {
   $("#provenance").textContent = `${s.partial.pairs} seeds so far`;
   $("#metrics").innerHTML = diffTable(s.partial.differences, null, null, true);
 };
-$("#run").addEventListener('click', () => startJob('/api/displacement', {
-  lever: value('lever'), from: Number(value('from')), to: Number(value('to')),
-  base: { set: { alpha: Number(value('alpha')), beta: Number(value('beta')) }, seeds: value('seeds'), horizon: Number(value('horizon')) },
-}, (r) => {
+$("#run").addEventListener('click', () => {
+  // The regime's α and β, unless one of them is the lever itself.
+  const set = { alpha: Number(value('alpha')), beta: Number(value('beta')) };
+  delete set[value('lever')];
+  startJob('/api/displacement', {
+    lever: value('lever'), from: Number(value('from')), to: Number(value('to')),
+    base: { set, seeds: value('seeds'), horizon: Number(value('horizon')) },
+  }, showShift);
+});
+function showShift(r) {
   $("#provenance").innerHTML = `<code>${text(r.lever)}</code> ${r.from} → ${r.to}; ${r.pairs} seeds, horizon ${r.horizon}; ${r.cells_computed} cells computed, ${r.cells_reused} from the cache. Both sides: <code>${text(r.command)}</code>`;
   $("#metrics").innerHTML = diffTable(r.differences, r.a.metrics, r.b.metrics, true);
-}));
+}
 runFromLink();
 "##;
 
@@ -281,9 +287,9 @@ function chart(v) {
   if (!ys.length) return '';
   const lo = Math.min(...ys), hi = Math.max(...ys), n = Math.max(v.children.length, 1);
   const x = (i) => pad + (w - 2 * pad) * i / n, y = (f) => h - pad - (h - 2 * pad) * (hi > lo ? (f - lo) / (hi - lo) : 0.5);
-  const dots = v.children.map((c, i) => `<circle class="child" cx="${x(i + 1).toFixed(1)}" cy="${y(c.fitness).toFixed(1)}" r="2.5" fill="${ISLAND[c.island % ISLAND.length]}"><title>${text(c.operator)} · island ${c.island} · ${c.fitness.toFixed(3)}</title></circle>`).join('');
+  const dots = v.children.map((c, i) => !Number.isFinite(c.fitness) ? '' : `<circle class="child" cx="${x(i + 1).toFixed(1)}" cy="${y(c.fitness).toFixed(1)}" r="2.5" fill="${ISLAND[c.island % ISLAND.length]}"><title>${text(c.operator)} · island ${c.island} · ${fmt(c.fitness)}</title></circle>`).join('');
   let path = '';
-  v.bests.forEach((b, i) => { path += `${i ? 'H' + x(b.evaluations).toFixed(1) + 'V' : 'M' + x(b.evaluations).toFixed(1) + ','}${y(b.validation_fitness).toFixed(1)}`; });
+  v.bests.filter(b => Number.isFinite(b.validation_fitness)).forEach((b, i) => { path += `${i ? 'H' + x(b.evaluations).toFixed(1) + 'V' : 'M' + x(b.evaluations).toFixed(1) + ','}${y(b.validation_fitness).toFixed(1)}`; });
   if (v.bests.length) path += 'H' + x(n).toFixed(1);
   return `<svg width="${w}" height="${h}" role="img"><line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#999"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#999"/>` +
     `<text x="${pad}" y="${h - pad + 16}" font-size="11">0</text><text x="${w - pad}" y="${h - pad + 16}" font-size="11" text-anchor="end">${n} evaluations</text>` +
@@ -292,7 +298,7 @@ function chart(v) {
 }
 function tally(rows, name) {
   return `<tr><th>${name}</th><th>children</th><th>best training fitness</th><th>new bests</th></tr>` +
-    Object.entries(rows).map(([k, t]) => `<tr><td>${text(k)}</td><td>${t.evaluated}</td><td>${t.best_fitness === null ? '' : t.best_fitness.toFixed(4)}</td><td>${t.new_bests}</td></tr>`).join('');
+    Object.entries(rows).map(([k, t]) => `<tr><td>${text(k)}</td><td>${t.evaluated}</td><td>${fmt(t.best_fitness)}</td><td>${t.new_bests}</td></tr>`).join('');
 }
 async function show() {
   clearTimeout(timer);
@@ -300,7 +306,7 @@ async function show() {
   if (!dir) return;
   let v;
   try { v = await ask('/api/search', { dir }); $("#error").textContent = ''; }
-  catch (e) { $("#error").textContent = e.message; return; }
+  catch (e) { $("#error").textContent = e.message; timer = setTimeout(show, 1000); return; }
   const ev = v.events;
   $("#state").textContent = `${v.finished ? 'finished' : 'running (refreshing every second)'}: ${v.children.length} children evaluated, ${ev.duplicate || 0} duplicates, ${ev.same_behaviour || 0} of the same behaviour, ${ev.screened_out || 0} screened out, ${ev.llm_failure || 0} model failures, ${v.migrations.length} migrations, ${v.programs} programs stored.`;
   $("#chart").innerHTML = chart(v);
@@ -309,7 +315,7 @@ async function show() {
   $("#models").innerHTML = '<tr><th>model</th><th>calls</th><th>children</th><th>prompt tokens</th><th>completion tokens</th></tr>' +
     v.models.map(m => `<tr><td>${text(m.model || '(unnamed)')}</td><td>${m.calls}</td><td>${m.children}</td><td>${m.prompt_tokens}</td><td>${m.completion_tokens}</td></tr>`).join('');
   $("#bests").innerHTML = '<tr><th>iteration</th><th>after evaluations</th><th>validation fitness</th><th>program</th></tr>' +
-    v.bests.map(b => `<tr class="best" data-hash="${text(b.hash)}"><td>${b.iteration}</td><td>${b.evaluations}</td><td>${b.validation_fitness.toFixed(4)}</td><td><a href="#" data-hash="${text(b.hash)}">${text(b.hash.slice(0, 12))}</a></td></tr>`).join('');
+    v.bests.map(b => `<tr class="best" data-hash="${text(b.hash)}"><td>${b.iteration}</td><td>${b.evaluations}</td><td>${fmt(b.validation_fitness)}</td><td><a href="#" data-hash="${text(b.hash)}">${text(b.hash.slice(0, 12))}</a></td></tr>`).join('');
   if (!v.finished) timer = setTimeout(show, 1000);
   if (linked) { openProgram(linked); linked = null; }
 }

@@ -58,6 +58,16 @@ pub fn resolve(out: &Path, name: &str) -> Result<PathBuf, String> {
     let (root, dir) = (out.canonicalize(), out.join(rel).canonicalize());
     match (root, dir) {
         (Ok(root), Ok(dir)) if dir.starts_with(&root) && dir.join("search.sqlite").is_file() => {
+            // The files read must be the directory's own, not links to elsewhere.
+            for file in ["search.sqlite", "events.jsonl", "result.json"] {
+                let linked = std::fs::symlink_metadata(dir.join(file))
+                    .is_ok_and(|m| m.file_type().is_symlink());
+                if linked {
+                    return Err(format!(
+                        "`{name}/{file}` is a link: a run directory's files are read only from it"
+                    ));
+                }
+            }
             Ok(dir)
         }
         (Ok(root), Ok(dir)) if !dir.starts_with(&root) => {

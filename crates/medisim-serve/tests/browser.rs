@@ -141,6 +141,19 @@ fn the_displacement_page_shows_where_an_audit_moves_the_pressure() {
     let change = &dom[at..][dom[at..].find("data-change=\"").unwrap() + 13..];
     assert!(change.starts_with('-'), "{}", &change[..20]);
     assert!(dom.contains("medisim sweep --set audit.base_prob=0,0.5"));
+    // α itself as the lever: the page leaves it out of the regime, and up-coding grows.
+    let dom = medisim_core::browser::dump_dom(
+        &browser,
+        &format!("{base}/displacement#run?lever=alpha&from=0.2&to=0.8&seeds=1..4&horizon=40"),
+        15_000,
+    );
+    let at = dom.find(row).unwrap_or_else(|| panic!("{dom}"));
+    let change = &dom[at..][dom[at..].find("data-change=\"").unwrap() + 13..];
+    assert!(
+        !change.starts_with('-') && !change.starts_with("0.0000"),
+        "{}",
+        &change[..20]
+    );
 }
 
 #[test]

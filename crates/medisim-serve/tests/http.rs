@@ -541,6 +541,21 @@ fn moving_one_lever_gives_every_channels_paired_change_and_the_sweep_that_makes_
         (r["lever"].clone(), r["from"].clone(), r["to"].clone()),
         (json!("bonus_pool"), json!(0.0), json!(15.0))
     );
+    // Each side's `medisim run` line would miss the lever: only the sweep is given.
+    assert!(r["a"].get("command").is_none() && r["b"].get("command").is_none());
+    // α itself as the lever, the regime's β kept.
+    let request = json!({"lever": "alpha", "from": 0.2, "to": 0.8,
+        "base": {"set": {"beta": 0.2}, "seeds": "1..3", "horizon": 30}});
+    let (status, v) = post(&url, &request.to_string());
+    assert_eq!(status, 202, "{v}");
+    let v = finish(&base, v["id"].as_u64().unwrap());
+    assert!(
+        v["result"]["differences"]["upcoding_rate"]["mean"]
+            .as_f64()
+            .unwrap()
+            > 0.0,
+        "{v}"
+    );
     for (request, says) in [
         (json!({"lever": "nope", "from": 0, "to": 1}), "`nope`"),
         (
@@ -611,6 +626,9 @@ fn a_searchs_run_directory_is_read_from_under_the_output_directory_only() {
     );
     // Outside the output directory, or not a run: refused, naming why.
     std::os::unix::fs::symlink("/tmp", out.path().join("away")).unwrap();
+    let linked = out.path().join("runs/linked");
+    std::fs::create_dir_all(&linked).unwrap();
+    std::os::unix::fs::symlink(dir.join("search.sqlite"), linked.join("search.sqlite")).unwrap();
     for (ask, says) in [
         (json!({"dir": "../x"}), "without `..`"),
         (json!({"dir": "/etc"}), "without `..`"),

@@ -796,7 +796,6 @@ fn effort_cost(c: &Care, e: f64) -> f64 {
     c.omega * powf(e, c.phi)
 }
 
-/// Team j's threshold offset: evenly spread over [−spread, spread] (0 for a single team).
 /// The bed signal when a team ranks its cases for beds: a case that fewer than `beds` of the
 /// cases it means to accept (rank ≥ `accept_bar`) outrank (ties: earlier in the queue) keeps the
 /// full signal; the others' signal falls by `weight`. The cases that do not fit are then
@@ -823,6 +822,7 @@ fn bed_by_rank(
     }
 }
 
+/// Team j's threshold offset: evenly spread over [−spread, spread] (0 for a single team).
 fn team_offset(j: usize, teams: usize, spread: f64) -> f64 {
     if teams < 2 {
         return 0.0;
