@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{l1_cell, server};
+use common::{l1_cell, server, short_search};
 
 #[test]
 fn a_linked_setting_runs_in_the_browser_and_shows_medisim_runs_numbers() {
@@ -163,19 +163,7 @@ fn the_search_page_draws_every_child_and_opens_a_linked_update_beside_its_parent
     };
     let (base, out) = server();
     let dir = out.path().join("search");
-    let c = medisim_search::SearchConfig {
-        iterations: 30,
-        ..medisim_search::SearchConfig::default()
-    };
-    medisim_search::run_search(
-        &c,
-        &medisim_sim::Scenario::default(),
-        &dir,
-        false,
-        None,
-        &medisim_core::progress::Hidden,
-    )
-    .unwrap();
+    short_search(&dir);
     let v = medisim_search::monitor::view(&dir).unwrap();
     let best = v.bests.last().unwrap().hash.clone();
     let dom = medisim_core::browser::dump_dom(

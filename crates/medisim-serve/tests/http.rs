@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{l1_cell, server};
+use common::{assert_paired, l1_cell, server, short_search};
 use medisim_serve::runs::{MAX_RUNNING, MAX_SEED_PERIODS};
 use serde_json::{json, Value};
 use std::io::Read;
@@ -372,25 +372,7 @@ fn a_paired_comparison_gives_each_metrics_paired_difference_and_shows_it_as_seed
         medisim_sim::run_seeds(&medisim_sim::Scenario::default(), &p, &spec, false).unwrap()
     };
     let (a, b) = (run(0.2), run(0.8));
-    assert_eq!(
-        r["a"]["metrics"],
-        serde_json::to_value(a.summary.reported(true)).unwrap()
-    );
-    assert_eq!(
-        r["b"]["metrics"],
-        serde_json::to_value(b.summary.reported(true)).unwrap()
-    );
-    let m = medisim_sim::Metric::UpcodingRate;
-    let d: Vec<f64> = a
-        .per_seed
-        .iter()
-        .zip(&b.per_seed)
-        .map(|(x, y)| y.get(m) - x.get(m))
-        .collect();
-    assert_eq!(
-        r["differences"]["upcoding_rate"],
-        serde_json::to_value(medisim_core::stats::summarise(&d)).unwrap()
-    );
+    assert_paired(r, &a, &b, medisim_sim::Metric::UpcodingRate);
     assert!(
         r["differences"]["upcoding_rate"]["ci95"][0]
             .as_f64()
@@ -518,25 +500,7 @@ fn moving_one_lever_gives_every_channels_paired_change_and_the_sweep_that_makes_
         medisim_sim::run_seeds(&medisim_sim::Scenario::default(), &p, &spec, false).unwrap()
     };
     let (a, b) = (run(0.0), run(15.0));
-    assert_eq!(
-        r["a"]["metrics"],
-        serde_json::to_value(a.summary.reported(true)).unwrap()
-    );
-    assert_eq!(
-        r["b"]["metrics"],
-        serde_json::to_value(b.summary.reported(true)).unwrap()
-    );
-    let m = medisim_sim::Metric::StrategicDelayGap;
-    let d: Vec<f64> = a
-        .per_seed
-        .iter()
-        .zip(&b.per_seed)
-        .map(|(x, y)| y.get(m) - x.get(m))
-        .collect();
-    assert_eq!(
-        r["differences"]["strategic_delay_gap"],
-        serde_json::to_value(medisim_core::stats::summarise(&d)).unwrap()
-    );
+    assert_paired(r, &a, &b, medisim_sim::Metric::StrategicDelayGap);
     assert_eq!(
         (r["lever"].clone(), r["from"].clone(), r["to"].clone()),
         (json!("bonus_pool"), json!(0.0), json!(15.0))
@@ -585,19 +549,7 @@ fn moving_one_lever_gives_every_channels_paired_change_and_the_sweep_that_makes_
 fn a_searchs_run_directory_is_read_from_under_the_output_directory_only() {
     let (base, out) = server();
     let dir = out.path().join("runs/s1");
-    let c = medisim_search::SearchConfig {
-        iterations: 30,
-        ..medisim_search::SearchConfig::default()
-    };
-    let o = medisim_search::run_search(
-        &c,
-        &medisim_sim::Scenario::default(),
-        &dir,
-        false,
-        None,
-        &medisim_core::progress::Hidden,
-    )
-    .unwrap();
+    let o = short_search(&dir);
     assert_eq!(
         get(&format!("{base}/api/searches")),
         json!({"runs": ["runs/s1"]})

@@ -37,3 +37,40 @@ pub fn l1_cell(out: &Path) -> (medisim_experiments::cells::Cell, (usize, usize))
         .unwrap();
     (cell, (stats.computed, stats.reused))
 }
+
+/// A 30-iteration search of the built-in scenario into `dir`.
+#[allow(dead_code)]
+pub fn short_search(dir: &Path) -> medisim_search::SearchOutcome {
+    let c = medisim_search::SearchConfig {
+        iterations: 30,
+        ..medisim_search::SearchConfig::default()
+    };
+    let scenario = medisim_sim::Scenario::default();
+    let pb = medisim_core::progress::Hidden;
+    medisim_search::run_search(&c, &scenario, dir, false, None, &pb).unwrap()
+}
+
+/// A paired result `r` holds `a`'s and `b`'s metrics as `medisim run` gives them, and `m`'s
+/// difference as the summary of the per-seed differences.
+#[allow(dead_code)]
+pub fn assert_paired(
+    r: &serde_json::Value,
+    a: &medisim_sim::RunResult,
+    b: &medisim_sim::RunResult,
+    m: medisim_sim::Metric,
+) {
+    let json = |x: &medisim_sim::RunResult| serde_json::to_value(x.summary.reported(true)).unwrap();
+    assert_eq!(r["a"]["metrics"], json(a));
+    assert_eq!(r["b"]["metrics"], json(b));
+    let d: Vec<f64> = a
+        .per_seed
+        .iter()
+        .zip(&b.per_seed)
+        .map(|(x, y)| y.get(m) - x.get(m))
+        .collect();
+    let name = medisim_core::Metric::name(m);
+    assert_eq!(
+        r["differences"][name],
+        serde_json::to_value(medisim_core::stats::summarise(&d)).unwrap()
+    );
+}
