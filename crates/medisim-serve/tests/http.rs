@@ -38,6 +38,27 @@ fn start(base: &str, request: Value) -> u64 {
     v["id"].as_u64().unwrap()
 }
 
+/// Each request is answered 400 with an error that says what it is paired with.
+fn refused(url: &str, cases: &[(Value, &str)]) {
+    for (request, says) in cases {
+        let (status, v) = post(url, &request.to_string());
+        assert_eq!(status, 400, "{request}: {v}");
+        assert!(
+            v["error"].as_str().unwrap().contains(says),
+            "{request}: {v}"
+        );
+    }
+}
+
+/// Start work at `path` with `body` and wait for it to end done; its final state.
+fn done(base: &str, path: &str, body: Value) -> Value {
+    let (status, v) = post(&format!("{base}{path}"), &body.to_string());
+    assert_eq!(status, 202, "{v}");
+    let v = finish(base, v["id"].as_u64().unwrap());
+    assert_eq!(v["state"], "done", "{v}");
+    v
+}
+
 /// Poll a run until it is no longer running.
 fn finish(base: &str, id: u64) -> Value {
     let t = Instant::now();
@@ -190,34 +211,30 @@ fn progress_streams_as_events_and_a_cancelled_run_stops() {
 fn every_limit_is_refused_with_its_message() {
     let (base, _out) = server();
     let run = format!("{base}/api/run");
-    for (request, says) in [
-        (
-            json!({"set": {"arrivals.rat": 8}}),
-            "`arrivals.rat`: is not a scenario key",
-        ),
-        (
-            json!({"set": {"arrivals.rate": -1}}),
-            "must be in (0, 500], got -1",
-        ),
-        (json!({"set": {"kappa": 3}}), "`kappa` is a policy field"),
-        (json!({"sed": 1}), "unknown field `sed`"),
-        (
-            json!({"seeds": "1..5000", "horizon": 1000}),
-            &format!("at most {MAX_SEED_PERIODS}"),
-        ),
-        (json!({"seeds": "1..0"}), "seed"),
-        (
-            json!({"policy": "policy \"x\"\n"}),
-            "the policy does not check: line 1, column 1",
-        ),
-    ] {
-        let (status, v) = post(&run, &request.to_string());
-        assert_eq!(status, 400, "{request}: {v}");
-        assert!(
-            v["error"].as_str().unwrap().contains(says),
-            "{request}: {v}"
-        );
-    }
+    refused(
+        &run,
+        &[
+            (
+                json!({"set": {"arrivals.rat": 8}}),
+                "`arrivals.rat`: is not a scenario key",
+            ),
+            (
+                json!({"set": {"arrivals.rate": -1}}),
+                "must be in (0, 500], got -1",
+            ),
+            (json!({"set": {"kappa": 3}}), "`kappa` is a policy field"),
+            (json!({"sed": 1}), "unknown field `sed`"),
+            (
+                json!({"seeds": "1..5000", "horizon": 1000}),
+                &format!("at most {MAX_SEED_PERIODS}"),
+            ),
+            (json!({"seeds": "1..0"}), "seed"),
+            (
+                json!({"policy": "policy \"x\"\n"}),
+                "the policy does not check: line 1, column 1",
+            ),
+        ],
+    );
     // Work starts only from a JSON request (another site's page cannot send one unasked).
     let plain = ureq::post(&run).send_string("{}").unwrap_err();
     let plain = plain.into_response().unwrap();
@@ -282,19 +299,15 @@ fn the_l1_grid_runs_through_the_cache_and_every_cell_is_there_to_open() {
         "{panel}"
     );
     // The grid's limits.
-    for (request, says) in [
-        (json!({"grid": 1}), "2 to 11 points"),
-        (json!({"grid": 12}), "2 to 11 points"),
-        (json!({"grid": 11, "seeds": "1..100"}), "seed-periods"),
-        (json!({"grids": 3}), "unknown field `grids`"),
-    ] {
-        let (status, v) = post(&format!("{base}/api/l1"), &request.to_string());
-        assert_eq!(status, 400, "{request}: {v}");
-        assert!(
-            v["error"].as_str().unwrap().contains(says),
-            "{request}: {v}"
-        );
-    }
+    refused(
+        &format!("{base}/api/l1"),
+        &[
+            (json!({"grid": 1}), "2 to 11 points"),
+            (json!({"grid": 12}), "2 to 11 points"),
+            (json!({"grid": 11, "seeds": "1..100"}), "seed-periods"),
+            (json!({"grids": 3}), "unknown field `grids`"),
+        ],
+    );
 }
 
 /// Many clients at once: every page and check answered, and of a burst of long runs exactly the
@@ -412,13 +425,11 @@ fn the_findings_are_the_reports_facts_and_claims_from_the_same_cells() {
     use medisim_core::progress::Hidden;
     use medisim_experiments::{cells::run_cells, claims, l1, l2};
     let (base, out) = server();
-    let (status, v) = post(
-        &format!("{base}/api/findings"),
-        &json!({"grid": 3, "seeds": "1..3", "horizon": 30}).to_string(),
+    let v = done(
+        &base,
+        "/api/findings",
+        json!({"grid": 3, "seeds": "1..3", "horizon": 30}),
     );
-    assert_eq!(status, 202, "{v}");
-    let v = finish(&base, v["id"].as_u64().unwrap());
-    assert_eq!(v["state"], "done", "{v}");
     let r = &v["result"];
     assert_eq!(
         r["command"],
@@ -459,17 +470,13 @@ fn the_findings_are_the_reports_facts_and_claims_from_the_same_cells() {
     assert_eq!(r["figures"].as_array().unwrap().len(), o.levers.len());
     assert!(!out.path().join("l2.csv").exists());
     // The findings' limits: intervals need two seeds, the work is bounded.
-    for (request, says) in [
-        (json!({"seeds": "1"}), "at least two"),
-        (json!({"grid": 11, "seeds": "1..100"}), "seed-periods"),
-    ] {
-        let (status, v) = post(&format!("{base}/api/findings"), &request.to_string());
-        assert_eq!(status, 400, "{request}: {v}");
-        assert!(
-            v["error"].as_str().unwrap().contains(says),
-            "{request}: {v}"
-        );
-    }
+    refused(
+        &format!("{base}/api/findings"),
+        &[
+            (json!({"seeds": "1"}), "at least two"),
+            (json!({"grid": 11, "seeds": "1..100"}), "seed-periods"),
+        ],
+    );
     // The paper's own setting fits: facts, 11 × 11 grid and sweeps at 30 seeds.
     let paper = medisim_serve::runs::GridRequest::default();
     assert!(paper.findings().is_ok(), "{:?}", paper.findings().err());
@@ -520,29 +527,25 @@ fn moving_one_lever_gives_every_channels_paired_change_and_the_sweep_that_makes_
             > 0.0,
         "{v}"
     );
-    for (request, says) in [
-        (json!({"lever": "nope", "from": 0, "to": 1}), "`nope`"),
-        (
-            json!({"lever": "audit.base_prob", "from": 0, "to": 2}),
-            "must be in [0, 1], got 2",
-        ),
-        (
-            json!({"lever": "alpha", "from": 0, "to": 1, "base": {"set": {"alpha": 0.5}}}),
-            "is the lever",
-        ),
-        (
-            json!({"lever": "alpha", "from": 0, "to": 1, "base": {"seeds": "1..5000", "horizon": 1000}}),
-            "seed-periods",
-        ),
-        (json!({"from": 0, "to": 1}), "missing field `lever`"),
-    ] {
-        let (status, v) = post(&url, &request.to_string());
-        assert_eq!(status, 400, "{request}: {v}");
-        assert!(
-            v["error"].as_str().unwrap().contains(says),
-            "{request}: {v}"
-        );
-    }
+    refused(
+        &url,
+        &[
+            (json!({"lever": "nope", "from": 0, "to": 1}), "`nope`"),
+            (
+                json!({"lever": "audit.base_prob", "from": 0, "to": 2}),
+                "must be in [0, 1], got 2",
+            ),
+            (
+                json!({"lever": "alpha", "from": 0, "to": 1, "base": {"set": {"alpha": 0.5}}}),
+                "is the lever",
+            ),
+            (
+                json!({"lever": "alpha", "from": 0, "to": 1, "base": {"seeds": "1..5000", "horizon": 1000}}),
+                "seed-periods",
+            ),
+            (json!({"from": 0, "to": 1}), "missing field `lever`"),
+        ],
+    );
 }
 
 #[test]
@@ -581,29 +584,27 @@ fn a_searchs_run_directory_is_read_from_under_the_output_directory_only() {
     let linked = out.path().join("runs/linked");
     std::fs::create_dir_all(&linked).unwrap();
     std::os::unix::fs::symlink(dir.join("search.sqlite"), linked.join("search.sqlite")).unwrap();
-    for (ask, says) in [
-        (json!({"dir": "../x"}), "without `..`"),
-        (json!({"dir": "/etc"}), "without `..`"),
-        (json!({"dir": ""}), "without `..`"),
-        (json!({"dir": "away"}), "outside the output directory"),
-        (json!({"dir": "cells"}), "not a search's run directory"),
-        (json!({"dir": "runs"}), "not a search's run directory"),
-        (
-            json!({"dir": "runs/s1", "path": "x"}),
-            "unknown field `path`",
-        ),
-    ] {
-        let (status, v) = post(&format!("{base}/api/search"), &ask.to_string());
-        assert_eq!(status, 400, "{ask}: {v}");
-        assert!(v["error"].as_str().unwrap().contains(says), "{ask}: {v}");
-    }
-    let (status, v) = post(
-        &format!("{base}/api/search/program"),
-        &json!({"dir": "runs/s1", "hash": "nope"}).to_string(),
+    refused(
+        &format!("{base}/api/search"),
+        &[
+            (json!({"dir": "../x"}), "without `..`"),
+            (json!({"dir": "/etc"}), "without `..`"),
+            (json!({"dir": ""}), "without `..`"),
+            (json!({"dir": "away"}), "outside the output directory"),
+            (json!({"dir": "runs/linked"}), "is a link"),
+            (json!({"dir": "cells"}), "not a search's run directory"),
+            (json!({"dir": "runs"}), "not a search's run directory"),
+            (
+                json!({"dir": "runs/s1", "path": "x"}),
+                "unknown field `path`",
+            ),
+        ],
     );
-    assert_eq!(status, 400);
-    assert!(
-        v["error"].as_str().unwrap().contains("no program nope"),
-        "{v}"
+    refused(
+        &format!("{base}/api/search/program"),
+        &[
+            (json!({"dir": "runs/s1", "hash": "nope"}), "no program nope"),
+            (json!({"dir": "runs/s1"}), "names a `hash`"),
+        ],
     );
 }
