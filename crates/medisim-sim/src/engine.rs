@@ -568,13 +568,14 @@ impl Rollout<'_> {
             col[D::ClinicalBedScore.slot()][l] = 0.5 + 0.5 * a.cmi;
             col[D::BedQualityPressure.slot()][l] =
                 lv.beta * r.health_value * outcome / r.utility_scale;
-            // The accept score without the bed signal: how the team ranks its cases for beds.
+            // The accept score's signals that the team's own rule reads (a rule without the
+            // margin ranks its cases without it), each once.
             let rank = if r.bed_by_rank > 0.0 {
-                col[D::ClinicalTriageScore.slot()][l]
-                    + col[D::MarginPressure.slot()][l]
-                    + col[D::QualityPressure.slot()][l]
-                    - col[D::TriageFatiguePressure.slot()][l]
-                    + col[D::KpiGamingPressure.slot()][l]
+                RANKED
+                    .iter()
+                    .filter(|(f, _)| self.policy.care().reads_feature(f.slot()))
+                    .map(|(f, sign)| sign * col[f.slot()][l])
+                    .sum()
             } else {
                 0.0
             };
@@ -795,6 +796,15 @@ fn treated_outcome(c: &Care, skill: f64, e: f64, denom: f64) -> f64 {
 fn effort_cost(c: &Care, e: f64) -> f64 {
     c.omega * powf(e, c.phi)
 }
+
+/// The signals of the accept score a team ranks its cases by, with their signs.
+const RANKED: [(D, f64); 5] = [
+    (D::ClinicalTriageScore, 1.0),
+    (D::MarginPressure, 1.0),
+    (D::QualityPressure, 1.0),
+    (D::TriageFatiguePressure, -1.0),
+    (D::KpiGamingPressure, 1.0),
+];
 
 /// The bed signal when a team ranks its cases for beds: a case that fewer than `beds` of the
 /// cases it means to accept (rank ≥ `accept_bar`) outrank (ties: earlier in the queue) keeps the
