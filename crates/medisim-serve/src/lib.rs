@@ -119,6 +119,19 @@ fn body<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(body).map_err(|e| format!("the {what} request: {e}"))
 }
 
+/// A work request read as `T` and started by `start`: 202 with the run's id, or why not.
+fn start_job<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    bytes: &Bytes,
+    what: &str,
+    start: impl FnOnce(&T) -> Result<Arc<runs::Job>, Refusal>,
+) -> Response {
+    match body::<T>(headers, bytes, what) {
+        Ok(request) => started(start(&request)),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
 /// 202 with the new run's id, or why it was not started.
 fn started(job: Result<Arc<runs::Job>, Refusal>) -> Response {
     match job {
@@ -135,10 +148,7 @@ fn started(job: Result<Arc<runs::Job>, Refusal>) -> Response {
 }
 
 async fn start(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) -> Response {
-    match body::<RunRequest>(&headers, &bytes, "run") {
-        Ok(request) => started(runs.start(&request)),
-        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
-    }
+    start_job::<RunRequest>(&headers, &bytes, "run", |r| runs.start(r))
 }
 
 async fn start_compare(
@@ -146,17 +156,11 @@ async fn start_compare(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    match body::<runs::CompareRequest>(&headers, &bytes, "comparison") {
-        Ok(request) => started(runs.start_compare(&request)),
-        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
-    }
+    start_job::<runs::CompareRequest>(&headers, &bytes, "comparison", |r| runs.start_compare(r))
 }
 
 async fn start_l1(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) -> Response {
-    match body::<runs::GridRequest>(&headers, &bytes, "L1") {
-        Ok(request) => started(runs.start_l1(&request)),
-        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
-    }
+    start_job::<runs::GridRequest>(&headers, &bytes, "L1", |r| runs.start_l1(r))
 }
 
 async fn start_findings(
@@ -164,10 +168,7 @@ async fn start_findings(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    match body::<runs::GridRequest>(&headers, &bytes, "findings") {
-        Ok(request) => started(runs.start_findings(&request)),
-        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
-    }
+    start_job::<runs::GridRequest>(&headers, &bytes, "findings", |r| runs.start_findings(r))
 }
 
 async fn start_displacement(
@@ -175,10 +176,9 @@ async fn start_displacement(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    match body::<runs::DisplacementRequest>(&headers, &bytes, "displacement") {
-        Ok(request) => started(runs.start_displacement(&request)),
-        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
-    }
+    start_job::<runs::DisplacementRequest>(&headers, &bytes, "displacement", |r| {
+        runs.start_displacement(r)
+    })
 }
 
 /// File and database reads off the runtime's two workers.

@@ -109,8 +109,15 @@ fn groups_json() -> String {
     serde_json::Value::Array(groups).to_string()
 }
 
+/// The controls every page that starts work shares, where its body says `{run}`: the horizon,
+/// Run, Cancel, the progress bar and the error line.
+const RUN_CONTROLS: &str = r##"<label class="key"><span class="name">horizon</span><input name="horizon" type="number" value="200" min="1"><span class="unit">periods</span></label>
+<p><button id="run">Run</button> <button id="cancel" disabled>Cancel</button> <progress id="progress" value="0" max="1"></progress> <span id="count"></span></p>
+<p id="error"></p>"##;
+
 /// A page of the dashboard: the shared header, style and script around a body and its script.
 fn page(title: &str, body: &str, script: &str) -> String {
+    let body = body.replace("{run}", RUN_CONTROLS);
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>medisim serve — {title}</title>\n\
          <style>\n{STYLE}</style></head><body>\n\
@@ -164,9 +171,7 @@ const COMPARE_BODY: &str = r##"<main>
 <h3>Paired comparison</h3>
 <p class="note">Two policies on the same seeds: seed s draws the same patients for both (common random numbers), so each metric's difference B − A is the policies', and its interval is the paired one. The table fills in as the seeds come in.</p>
 <label class="key"><span class="name">seeds</span><input name="seeds" value="1..30"><span class="unit">a..b or a,b,c</span></label>
-<label class="key"><span class="name">horizon</span><input name="horizon" type="number" value="200" min="1"><span class="unit">periods</span></label>
-<p><button id="run">Run</button> <button id="cancel" disabled>Cancel</button> <progress id="progress" value="0" max="1"></progress> <span id="count"></span></p>
-<p id="error"></p>
+{run}
 <h3>A</h3><textarea id="policy-a" spellcheck="false">{policy}</textarea>
 <h3>B</h3><textarea id="policy-b" spellcheck="false">{policy}</textarea>
 </section>
@@ -210,9 +215,7 @@ const DISPLACEMENT_BODY: &str = r##"<main>
 <label class="key"><span class="name">alpha</span><input name="alpha" type="number" value="0.8" min="0" max="1" step="0.05"><span class="unit">profit sensitivity α</span></label>
 <label class="key"><span class="name">beta</span><input name="beta" type="number" value="0.2" min="0" max="1" step="0.05"><span class="unit">quality sensitivity β</span></label>
 <label class="key"><span class="name">seeds</span><input name="seeds" value="1..30"><span class="unit">a..b or a,b,c</span></label>
-<label class="key"><span class="name">horizon</span><input name="horizon" type="number" value="200" min="1"><span class="unit">periods</span></label>
-<p><button id="run">Run</button> <button id="cancel" disabled>Cancel</button> <progress id="progress" value="0" max="1"></progress> <span id="count"></span></p>
-<p id="error"></p>
+{run}
 </section>
 <section class="panel"><h3>B − A by channel</h3><p id="provenance"></p><table id="metrics"></table></section>
 </main>
@@ -353,9 +356,7 @@ const L1_BODY: &str = r##"<main>
 <p class="note">The built-in scenario and the baseline policy over an α × β grid, as <code>medisim l1</code> runs it; every cell is cached under the server's output directory.</p>
 <label class="key"><span class="name">grid</span><input name="grid" type="number" value="11" min="2" max="101"><span class="unit">points per axis</span></label>
 <label class="key"><span class="name">seeds</span><input name="seeds" value="1..30"><span class="unit">a..b or a,b,c</span></label>
-<label class="key"><span class="name">horizon</span><input name="horizon" type="number" value="200" min="1"><span class="unit">periods</span></label>
-<p><button id="run">Run</button> <button id="cancel" disabled>Cancel</button> <progress id="progress" value="0" max="1"></progress> <span id="count"></span></p>
-<p id="error"></p>
+{run}
 <div id="cell"><h3>Cell</h3><p id="cell-name">Click a cell of any map.</p><table id="metrics"></table></div>
 </section>
 <section><p id="provenance"></p><div id="figures"></div></section>
@@ -400,9 +401,7 @@ const FINDINGS_BODY: &str = r##"<main>
 <p class="note">The nine stylized facts, every claim of the paper's §5 and Appendices E–G against this run, and the L2 lever sweeps: the cells <code>medisim reproduce</code> reads (built-in scenario, baseline policy), each cached under the server's output directory.</p>
 <label class="key"><span class="name">grid</span><input name="grid" type="number" value="11" min="2" max="11"><span class="unit">points per axis of L1</span></label>
 <label class="key"><span class="name">seeds</span><input name="seeds" value="1..30"><span class="unit">a..b or a,b,c (at least two)</span></label>
-<label class="key"><span class="name">horizon</span><input name="horizon" type="number" value="200" min="1"><span class="unit">periods</span></label>
-<p><button id="run">Run</button> <button id="cancel" disabled>Cancel</button> <progress id="progress" value="0" max="1"></progress> <span id="count"></span></p>
-<p id="error"></p>
+{run}
 <h3>The nine facts</h3>
 <table id="facts"></table>
 </section>
@@ -537,9 +536,7 @@ const MEDISIM_BODY: &str = r##"<main>
 <h3>Incentives</h3>{levers}
 <h3>Run</h3>
 <label class="key"><span class="name">seeds</span><input name="seeds" value="1..30"><span class="unit">a..b or a,b,c</span></label>
-<label class="key"><span class="name">horizon</span><input name="horizon" type="number" value="200" min="1"><span class="unit">periods</span></label>
-<p><button id="run">Run</button> <button id="cancel" disabled>Cancel</button> <progress id="progress" value="0" max="1"></progress> <span id="count"></span></p>
-<p id="error"></p>
+{run}
 <h3>Scenario</h3><p class="note">Every numeric key with its unit and legal range; a value outside it is refused, never clipped.</p>
 {scenario}
 </section>

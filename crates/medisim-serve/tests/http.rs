@@ -272,13 +272,11 @@ fn every_limit_is_refused_with_its_message() {
 #[test]
 fn the_l1_grid_runs_through_the_cache_and_every_cell_is_there_to_open() {
     let (base, out) = server();
-    let (status, v) = post(
-        &format!("{base}/api/l1"),
-        &json!({"grid": 3, "seeds": "1..3", "horizon": 30}).to_string(),
+    let v = done(
+        &base,
+        "/api/l1",
+        json!({"grid": 3, "seeds": "1..3", "horizon": 30}),
     );
-    assert_eq!(status, 202, "{v}");
-    let v = finish(&base, v["id"].as_u64().unwrap());
-    assert_eq!(v["state"], "done", "{v}");
     let r = &v["result"];
     assert_eq!(
         r["command"],
@@ -372,10 +370,11 @@ fn a_paired_comparison_gives_each_metrics_paired_difference_and_shows_it_as_seed
     let (base, _out) = server();
     let url = format!("{base}/api/compare");
     let side = |alpha: f64| json!({"seeds": "1..6", "horizon": 40, "set": {"alpha": alpha}});
-    let (status, v) = post(&url, &json!({"a": side(0.2), "b": side(0.8)}).to_string());
-    assert_eq!(status, 202, "{v}");
-    let v = finish(&base, v["id"].as_u64().unwrap());
-    assert_eq!(v["state"], "done", "{v}");
+    let v = done(
+        &base,
+        "/api/compare",
+        json!({"a": side(0.2), "b": side(0.8)}),
+    );
     let r = &v["result"];
     // What `medisim run` gives each side, and the per-seed differences of the two runs.
     let spec = medisim_sim::run_spec((1..=6).collect(), 40, medisim_sim::ObjectiveKind::Mixed);
@@ -489,10 +488,7 @@ fn moving_one_lever_gives_every_channels_paired_change_and_the_sweep_that_makes_
     // An administrator's lever (a policy field) at the balanced cell.
     let request = json!({"lever": "bonus_pool", "from": 0, "to": 15,
         "base": {"set": {"alpha": 0.5, "beta": 0.5}, "seeds": "1..4", "horizon": 40}});
-    let (status, v) = post(&url, &request.to_string());
-    assert_eq!(status, 202, "{v}");
-    let v = finish(&base, v["id"].as_u64().unwrap());
-    assert_eq!(v["state"], "done", "{v}");
+    let v = done(&base, "/api/displacement", request);
     let r = &v["result"];
     assert_eq!(
         r["command"],
@@ -517,9 +513,7 @@ fn moving_one_lever_gives_every_channels_paired_change_and_the_sweep_that_makes_
     // α itself as the lever, the regime's β kept.
     let request = json!({"lever": "alpha", "from": 0.2, "to": 0.8,
         "base": {"set": {"beta": 0.2}, "seeds": "1..3", "horizon": 30}});
-    let (status, v) = post(&url, &request.to_string());
-    assert_eq!(status, 202, "{v}");
-    let v = finish(&base, v["id"].as_u64().unwrap());
+    let v = done(&base, "/api/displacement", request);
     assert!(
         v["result"]["differences"]["upcoding_rate"]["mean"]
             .as_f64()
