@@ -13,19 +13,67 @@ use argmin::core::{CostFunction, Error as ArgminError, Executor};
 use argmin::solver::neldermead::NelderMead;
 use medisim_core::metric::Metric as _;
 use medisim_core::progress::{Hidden, Progress};
+use medisim_core::Model;
 use medisim_core::{Column, Table};
+use medisim_sim::MediSim;
 use medisim_sim::{Metric, Scenario};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-/// One target moment: a metric at an (α, β) regime, its value, weight and scale.
+/// Where a moment is measured: α, β and the other settings. Moments at one place share a cell.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Place {
+    pub alpha: f64,
+    pub beta: f64,
+    pub set: BTreeMap<String, f64>,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "(alpha, beta) = ({}, {})", self.alpha, self.beta)?;
+        for (k, v) in &self.set {
+            write!(f, ", {k} = {v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Place {
+    /// This place's cell: the settings applied to the calibrated scenario and the policy.
+    fn cell(&self, o: &Options, s: &Scenario) -> Result<crate::cells::CellSpec> {
+        let (mut s, mut p) = (s.clone(), o.policy.clone());
+        for (k, v) in &self.set {
+            (s, p) = MediSim.set(&s, &p, k, *v).map_err(anyhow::Error::msg)?;
+        }
+        Ok(l1::cell(&s, &p, self.alpha, self.beta, &o.seeds, o.horizon))
+    }
+}
+
+impl Moment {
+    pub fn place(&self) -> Place {
+        Place {
+            alpha: self.alpha,
+            beta: self.beta,
+            set: self.set.clone(),
+        }
+    }
+}
+
+/// One target moment: a metric at an (α, β) regime (with any other settings), its value, weight
+/// and scale.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Moment {
     pub regime: String,
     pub alpha: f64,
     pub beta: f64,
+    /// Settings beside α and β where the paper measured the moment (an L2 lever: `set = {
+    /// bonus_pool = 15 }`): dotted scenario keys or numeric policy fields, by the keys `medisim
+    /// sweep --set` takes. They are applied after the calibrated constants, so they win.
+    #[serde(default)]
+    pub set: BTreeMap<String, f64>,
     pub metric: String,
     pub target: f64,
     #[serde(default = "one")]
@@ -98,33 +146,32 @@ impl Targets {
             if let Some((j, _)) = t.moment[..i]
                 .iter()
                 .enumerate()
-                .find(|(_, o)| o.metric == m.metric && o.alpha == m.alpha && o.beta == m.beta)
+                .find(|(_, o)| o.metric == m.metric && o.place() == m.place())
             {
                 bail!(
-                    "targets file {origin}: moments {} and {} both target `{}` at (alpha, beta) = \
-                     ({}, {}): give each metric one target per regime",
+                    "targets file {origin}: moments {} and {} both target `{}` at {}: give each \
+                     metric one target per regime",
                     j + 1,
                     i + 1,
                     m.metric,
-                    m.alpha,
-                    m.beta
+                    m.place()
                 );
             }
             if let Some(o) = t.moment[..i]
                 .iter()
-                .find(|o| o.regime == m.regime && (o.alpha, o.beta) != (m.alpha, m.beta))
+                .find(|o| o.regime == m.regime && o.place() != m.place())
             {
                 bail!(
-                    "targets file {origin}: moment {}: regime `{}` is at ({}, {}) here and at \
-                     ({}, {}) earlier: one name, one regime",
+                    "targets file {origin}: moment {}: regime `{}` is at {} here and at {} \
+                     earlier: one name, one regime",
                     i + 1,
                     medisim_core::input::excerpt(&m.regime),
-                    m.alpha,
-                    m.beta,
-                    o.alpha,
-                    o.beta
+                    m.place(),
+                    o.place()
                 );
             }
+            check_settings(&m.set)
+                .map_err(|e| anyhow::anyhow!("targets file {origin}: moment {}: {e}", i + 1))?;
             // α and β are the policy's sensitivities, each in [0, 1] (a regime outside it
             // would run a policy the language refuses).
             for (name, v) in [("alpha", m.alpha), ("beta", m.beta)] {
@@ -154,7 +201,7 @@ impl Targets {
         let regimes = t.regimes().len();
         if regimes > MAX_REGIMES {
             bail!(
-                "targets file {origin}: {regimes} distinct (alpha, beta) regimes; at most \
+                "targets file {origin}: {regimes} distinct regimes; at most \
                  {MAX_REGIMES} (the 11 × 11 L1 grid), each simulated at every step of the fit"
             );
         }
@@ -164,16 +211,41 @@ impl Targets {
         Ok(t)
     }
 
-    fn regimes(&self) -> Vec<(f64, f64)> {
-        let mut r: Vec<(f64, f64)> = Vec::new();
+    /// The distinct places the moments are measured at, in the file's order.
+    pub fn regimes(&self) -> Vec<Place> {
+        let mut r: Vec<Place> = Vec::new();
         for m in &self.moment {
-            if !r.iter().any(|(a, b)| *a == m.alpha && *b == m.beta) {
-                r.push((m.alpha, m.beta));
+            let p = m.place();
+            if !r.contains(&p) {
+                r.push(p);
             }
         }
         r
     }
 }
+
+/// A moment's settings must name keys `medisim sweep --set` takes, each in its legal range
+/// (checked on the built-in scenario and the baseline), and may not name α or β, which the
+/// moment gives itself.
+fn check_settings(set: &BTreeMap<String, f64>) -> Result<()> {
+    if set.len() > MAX_SETTINGS {
+        bail!("{} settings in `set`; at most {MAX_SETTINGS}", set.len());
+    }
+    let (s, p) = (Scenario::default(), medisim_sim::baseline().clone());
+    for (k, v) in set {
+        let short = k.rsplit('.').next().unwrap_or(k);
+        if short == "alpha" || short == "beta" {
+            bail!("`set` names `{k}`: give alpha and beta as the moment's own keys");
+        }
+        MediSim
+            .set(&s, &p, k, *v)
+            .map_err(|e| anyhow::anyhow!("`set`: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The most settings one moment's `set` may hold.
+pub const MAX_SETTINGS: usize = 16;
 
 /// What to calibrate.
 #[derive(Clone, Debug)]
@@ -263,8 +335,8 @@ impl Problem<'_> {
             .targets
             .regimes()
             .iter()
-            .map(|(a, b)| l1::cell(s, &self.o.policy, *a, *b, &self.o.seeds, self.o.horizon))
-            .collect();
+            .map(|place| place.cell(self.o, s))
+            .collect::<Result<_>>()?;
         Ok(run_cells(&specs, self.out, &Hidden)?.0)
     }
 
@@ -295,7 +367,7 @@ impl Problem<'_> {
             .map(|m| {
                 let k = regimes
                     .iter()
-                    .position(|(a, b)| *a == m.alpha && *b == m.beta)
+                    .position(|p| *p == m.place())
                     .expect("every moment's regime was run");
                 let s = Metric::from_name(&m.metric)
                     .and_then(|metric| cells[k].summary.get(metric).cloned())
@@ -583,10 +655,55 @@ mod tests {
                 "alpha = 0.5\nbeta = 0.5\nweight = 0.0\n",
                 "every weight is 0",
             ),
+            (
+                "alpha = 0.5\nbeta = 0.5\nset = { alpha = 0.3 }\n",
+                "`set` names `alpha`: give alpha and beta as the moment's own keys",
+            ),
+            (
+                "alpha = 0.5\nbeta = 0.5\nset = { bonus_poool = 3.0 }\n",
+                "bonus_poool",
+            ),
+            (
+                "alpha = 0.5\nbeta = 0.5\nset = { bonus_pool = -1.0 }\n",
+                "`bonus_pool` must be",
+            ),
         ] {
             let e = one(body).unwrap_err();
             assert!(e.contains(says) && e.contains("t.toml"), "{body}: {e}");
         }
+    }
+
+    /// A moment measured at an L2 setting is its own regime, and its cell carries the setting.
+    #[test]
+    fn a_moments_settings_make_it_a_regime_of_its_own() {
+        let text = "[[moment]]\nregime = \"b0\"\nalpha = 0.5\nbeta = 0.5\nmetric = \"corr_kpi_health\"\n\
+                    target = -0.447\nsource = \"s\"\nset = { bonus_pool = 0.0 }\n\
+                    [[moment]]\nregime = \"b15\"\nalpha = 0.5\nbeta = 0.5\nmetric = \"corr_kpi_health\"\n\
+                    target = -0.839\nsource = \"s\"\nset = { bonus_pool = 15.0 }\n";
+        let t = Targets::from_toml(text, "t.toml").unwrap();
+        let places = t.regimes();
+        assert_eq!(places.len(), 2);
+        assert_eq!(
+            places[1].to_string(),
+            "(alpha, beta) = (0.5, 0.5), bonus_pool = 15"
+        );
+        let o = Options::paper();
+        let [a, b] = [0, 1].map(|i| places[i].cell(&o, &o.scenario).unwrap());
+        let rule = |c: &crate::cells::CellSpec| {
+            let text = c.policy.canonical_text();
+            let at = text.find("bonus_pool =").expect("the bonus pool's rule");
+            text[at..].lines().next().unwrap().to_string()
+        };
+        assert_eq!(
+            (rule(&a).as_str(), rule(&b).as_str()),
+            ("bonus_pool = 0", "bonus_pool = 15")
+        );
+        // The same setting twice with one metric is one target too many.
+        let twice = text.replace("bonus_pool = 15.0", "bonus_pool = 0.0");
+        let e = Targets::from_toml(&twice, "t.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("both target `corr_kpi_health`"), "{e}");
     }
 
     /// A short calibration of two constants lowers the distance (or keeps the start) and

@@ -145,19 +145,24 @@ fn facts_where(o: Options, variant: impl Fn(&mut CellSpec)) -> Vec<validate::Fac
     validate::evaluate(&cells)
 }
 
+/// The baseline rules with the margin motive taken out of triage (fact 3's mechanism off).
+fn no_margin_in_triage() -> medisim_dsl::Policy {
+    let p = medisim_sim::load(&medisim_sim::schema::BASELINE_SOURCE.replace(
+        "clinical_triage_score + margin_pressure + quality_pressure",
+        "clinical_triage_score + quality_pressure",
+    ))
+    .unwrap();
+    assert!(!p.same_behaviour(medisim_sim::baseline()));
+    p
+}
+
 /// Each fact's check tests its intervention: with the mechanism the fact is about switched
 /// off, the same check fails on the same seeds (a check that passed anyway would pass by
 /// construction).
 #[test]
 fn each_fact_fails_with_its_mechanism_switched_off() {
     let paper = Options::paper;
-    // The baseline rules with the margin motive taken out of triage (fact 3).
-    let no_margin_in_triage = medisim_sim::load(&medisim_sim::schema::BASELINE_SOURCE.replace(
-        "clinical_triage_score + margin_pressure + quality_pressure",
-        "clinical_triage_score + quality_pressure",
-    ))
-    .unwrap();
-    assert!(!no_margin_in_triage.same_behaviour(medisim_sim::baseline()));
+    let no_margin_in_triage = no_margin_in_triage();
     let variants: [(usize, &str, Options, Variant); 9] = [
         (1, "no up-coding possible", paper(), |c| {
             c.scenario.coding.max_upcode = 0
@@ -212,4 +217,26 @@ fn each_fact_fails_with_its_mechanism_switched_off() {
             validate::table(std::slice::from_ref(f))
         );
     }
+}
+
+/// Fact 3 tests the margin on the issue-24 candidate too (beds given by the team's own
+/// ranking, docs/checks/issue24-bed-by-rank.toml), where the quality motive alone also ranks
+/// complex patients last: with the margin out of triage the profit regime's rejection gap is no
+/// longer above zero, so the check fails.
+#[test]
+fn fact_3_fails_without_the_margin_on_the_bed_ranking_candidate() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/checks/issue24-bed-by-rank.toml"
+    );
+    let scenario = medisim_sim::Scenario::load(std::path::Path::new(path)).unwrap();
+    let with = |policy| Options {
+        scenario: scenario.clone(),
+        policy,
+        ..Options::paper()
+    };
+    let on = &facts_where(with(medisim_sim::baseline().clone()), |_| {})[2];
+    assert!(on.pass, "{}", validate::table(std::slice::from_ref(on)));
+    let off = &facts_where(with(no_margin_in_triage()), |_| {})[2];
+    assert!(!off.pass, "{}", validate::table(std::slice::from_ref(off)));
 }
