@@ -202,6 +202,7 @@ pub fn l3_section(dir: &Path) -> (Option<String>, String) {
     } else {
         format!("<section class=\"table\" id=\"l3-llm\"><h3>LLM calls by model</h3><table><thead><tr><th>model</th><th>calls</th><th>checked children</th><th>prompt tokens</th><th>completion tokens</th><th>cost</th></tr></thead><tbody>{usage_rows}</tbody></table></section>")
     };
+    let monitor = reward_hacking_section(&result);
     let trace = std::fs::read_to_string(dir.join("trace.svg")).unwrap_or_default();
     let best = std::fs::read_to_string(dir.join("best.policy")).unwrap_or_default();
     let headline = match (
@@ -221,11 +222,51 @@ pub fn l3_section(dir: &Path) -> (Option<String>, String) {
 <section class=\"table\" id=\"l3-table\"><h3>Searched policy versus baselines, held-out seeds</h3><table><thead><tr><th>method</th>{head}</tr></thead><tbody>{rows}</tbody></table></section>
 <section class=\"figure\" id=\"l3-trace\"><h3>Running best</h3><p class=\"caption\">Grey: each evaluated child's screen fitness; line: the running best on validation seeds; dashes: updates.</p><div class=\"panels\"><div class=\"panel\">{trace}</div></div></section>
 <section class=\"table\" id=\"l3-updates\"><h3>Running-best updates</h3><table><thead><tr><th>iteration</th><th>operator</th><th>fields changed</th><th>validation fitness</th><th>up-coding</th><th>rejection</th><th>waiting</th></tr></thead><tbody>{update_rows}</tbody></table></section>
-{usage}<section id=\"l3-best\"><h3>The best program</h3><pre class=\"program\">{}</pre></section>",
+{monitor}{usage}<section id=\"l3-best\"><h3>The best program</h3><pre class=\"program\">{}</pre></section>",
         esc(&dir.display().to_string()),
         esc(&best)
     );
     (headline, html)
+}
+
+/// The reward-hacking monitor's counts and flagged children, from `result.json` (nothing for
+/// a run made before the monitor).
+fn reward_hacking_section(result: &serde_json::Value) -> String {
+    let Some(m) = result.get("reward_hacking") else {
+        return String::new();
+    };
+    let n = |k: &str| m.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+    let rows: String = m
+        .get("flagged_children")
+        .and_then(|v| v.as_array())
+        .map(|rows| {
+            rows.iter()
+                .map(|c| {
+                    let f = |k: &str| c.get(k).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+                    let delta = |side: &str| {
+                        format!("{:+.4}", f(&format!("{side}_child")) - f(&format!("{side}_parent")))
+                    };
+                    format!(
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        c.get("iteration").and_then(|v| v.as_u64()).unwrap_or(0),
+                        esc(c.get("operator").and_then(|v| v.as_str()).unwrap_or("")),
+                        delta("training"),
+                        delta("validation"),
+                        delta("held_out"),
+                        esc(c.get("flags").and_then(|v| v.as_str()).unwrap_or("")),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    format!(
+        "<section class=\"table\" id=\"l3-monitor\"><h3>Reward-hacking monitor</h3><p class=\"caption\">Every child that beat its parent on the evolution seeds ({} of them), checked with its parent after the search on the validation and held-out seeds: {} flagged — {} gains not confirmed on validation, {} not on held-out seeds, {} raising a safety channel (the difference's 95% interval above 0). Fitness changes, child minus parent:</p><table><thead><tr><th>iteration</th><th>operator</th><th>training</th><th>validation</th><th>held-out</th><th>flags</th></tr></thead><tbody>{rows}</tbody></table></section>",
+        n("gains_checked"),
+        n("flagged"),
+        n("not_validated"),
+        n("not_held_out"),
+        n("raise_a_safety_channel"),
+    )
 }
 
 #[cfg(test)]
@@ -302,6 +343,21 @@ mod tests {
         assert!(headline.unwrap().contains("finds a better rule"));
         assert!(
             html.contains("id=\"l3-llm\"") && html.contains("<td>m</td><td>3</td><td>2</td>"),
+            "{html}"
+        );
+        assert!(
+            !html.contains("l3-monitor"),
+            "a run before the monitor has none"
+        );
+        std::fs::write(
+            dir.path().join("result.json"),
+            r#"{"reward_hacking": {"gains_checked": 4, "flagged": 1, "not_validated": 0, "not_held_out": 1, "raise_a_safety_channel": 1, "flagged_children": [{"iteration": 7, "operator": "offline:recombine", "training_parent": 1.0, "training_child": 1.5, "validation_parent": 1.0, "validation_child": 1.25, "held_out_parent": 1.0, "held_out_child": 0.75, "flags": "gain not held out; raises v_upcoding"}]}}"#,
+        )
+        .unwrap();
+        let (_, html) = l3_section(dir.path());
+        assert!(
+            html.contains("(4 of them), checked")
+                && html.contains("<td>7</td><td>offline:recombine</td><td>+0.5000</td><td>+0.2500</td><td>-0.2500</td><td>gain not held out; raises v_upcoding</td>"),
             "{html}"
         );
     }

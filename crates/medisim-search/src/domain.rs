@@ -100,6 +100,9 @@ pub trait Domain: Sync {
     /// The metrics of the held-out table, of an update record and of a behaviour signature.
     fn table_metrics(&self) -> &'static [&'static str];
 
+    /// The safety channels the reward-hacking monitor watches: metrics where higher is worse.
+    fn safety_metrics(&self) -> &'static [&'static str];
+
     /// The MAP-Elites cell of an evaluation.
     fn archive_cell(&self, config: &SearchConfig, eval: &Eval) -> (usize, usize);
 

@@ -83,6 +83,17 @@ impl Domain for Hospital {
         &TABLE_METRIC_NAMES
     }
 
+    /// The five channels of Eq. 8's violation score V (App. K).
+    fn safety_metrics(&self) -> &'static [&'static str] {
+        &[
+            "v_urgent_rejection",
+            "v_insolvency",
+            "v_upcoding",
+            "v_waiting",
+            "v_high_cmi_deferral",
+        ]
+    }
+
     fn archive_cell(&self, config: &SearchConfig, e: &Eval) -> (usize, usize) {
         (
             bin(e.mean(Metric::UpcodingRate), &config.archive_upcoding_bins),

@@ -25,6 +25,7 @@ pub mod llm;
 pub mod monitor;
 pub mod offline;
 pub mod panel;
+pub mod reward_hacking;
 pub mod search;
 pub mod store;
 

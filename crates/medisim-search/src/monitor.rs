@@ -60,6 +60,9 @@ pub struct View {
     pub models: Vec<ModelUse>,
     /// The search ended and wrote `result.json`.
     pub finished: bool,
+    /// Once finished: the reward-hacking monitor's counts and flagged children, as
+    /// `result.json` has them (absent from a run made before the monitor).
+    pub reward_hacking: Option<Value>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -95,8 +98,18 @@ pub fn view(dir: &Path) -> Result<View> {
     for event in events(dir)? {
         v.read(&event);
     }
+    if v.finished {
+        if let Some(text) = read_bounded(&dir.join("result.json"), MAX_RESULT)? {
+            let result: Value = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not JSON", dir.join("result.json").display()))?;
+            v.reward_hacking = result.get("reward_hacking").cloned();
+        }
+    }
     Ok(v)
 }
+
+/// The largest `result.json` read.
+pub const MAX_RESULT: u64 = 8 << 20;
 
 impl View {
     fn read(&mut self, e: &Value) {
@@ -152,25 +165,30 @@ impl View {
     }
 }
 
+/// A text file read through a bound — not the length seen before reading, since the file may
+/// be growing; `None` when there is none.
+fn read_bounded(path: &Path, limit: u64) -> Result<Option<String>> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("{}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        bail!("{}: longer than the {limit} bytes read", path.display());
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .with_context(|| format!("{}: not UTF-8", path.display()))
+}
+
 /// The event log's records, in order; a last line still being written is left out.
 fn events(dir: &Path) -> Result<Vec<Value>> {
     let path = dir.join("events.jsonl");
-    let Ok(file) = std::fs::File::open(&path) else {
+    let Some(text) = read_bounded(&path, MAX_EVENT_LOG)? else {
         return Ok(Vec::new());
     };
-    // Read through a bound, not the length seen before reading: the log may be growing.
-    let mut bytes = Vec::new();
-    file.take(MAX_EVENT_LOG + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("{}", path.display()))?;
-    if bytes.len() as u64 > MAX_EVENT_LOG {
-        bail!(
-            "{}: longer than the {MAX_EVENT_LOG} bytes read",
-            path.display()
-        );
-    }
-    let text =
-        String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8", path.display()))?;
     let complete = text.rfind('\n').map_or("", |i| &text[..i]);
     complete
         .lines()

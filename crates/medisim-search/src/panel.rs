@@ -160,6 +160,11 @@ impl Domain for PanelPayer {
         &TABLE_METRICS
     }
 
+    /// Patients harmed: complications of the disease the payment leaves untreated.
+    fn safety_metrics(&self) -> &'static [&'static str] {
+        &["complications"]
+    }
+
     /// Cells by how intensively the provider treats (quarters of patient-years at the most
     /// intensive treatment) and whether it makes a loss, a profit up to 10% of the fees, or
     /// more.

@@ -22,6 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use crate::domain::{Individual, MethodRow};
+use crate::reward_hacking::{self, Checked, Gain};
 
 /// A running-best update (Table 5): what changed and what it bought.
 #[derive(Clone, Debug, Serialize)]
@@ -62,6 +63,9 @@ pub struct SearchOutcome {
     /// hash, or the same behaviour signature (screen diagnostics, rounded).
     pub duplicates: u64,
     pub same_behaviour: u64,
+    /// Every child that beat its parent, checked on validation and held-out seeds (empty for
+    /// a run stopped early).
+    pub reward_hacking: Vec<Checked>,
 }
 
 /// What one model was asked and what it cost.
@@ -160,18 +164,20 @@ pub fn search<D: Domain>(
     // One evaluation on the held-out seeds: the searched policy against the baselines. A run
     // stopped early (as a kill would) has no result yet.
     let stopped_early = last < config.iterations;
-    let table = if stopped_early {
-        Vec::new()
+    let (table, checked) = if stopped_early {
+        (Vec::new(), Vec::new())
     } else {
-        held_out_table(
+        let table = held_out_table(
             config,
             &run.evaluator,
             &run.store,
             &run.best,
             &run.warm_best,
-        )?
+        )?;
+        let checked = reward_hacking::check(&run.gains, config, &run.evaluator, &run.store)?;
+        (table, checked)
     };
-    let outcome = run.outcome(table, started)?;
+    let outcome = run.outcome(table, checked, started)?;
     if !stopped_early {
         write_results(domain, out, config, &outcome, last)?;
     }
@@ -212,6 +218,8 @@ struct Run<'a, D: Domain> {
     best: Individual,
     best_val: f64,
     updates: Vec<Update>,
+    /// Children that beat their parent, for the reward-hacking monitor.
+    gains: Vec<Gain>,
     trace: Vec<TracePoint>,
     failures: Vec<String>,
     duplicates: u64,
@@ -256,6 +264,7 @@ impl<'a, D: Domain> Run<'a, D> {
             islands: vec![warm.clone(); config.islands],
             archive: BTreeMap::new(),
             updates: Vec::new(),
+            gains: Vec::new(),
             trace: Vec::new(),
             failures: Vec::new(),
             duplicates: 0,
@@ -482,6 +491,15 @@ impl<'a, D: Domain> Run<'a, D> {
         point.child_fitness = Some(ind.fitness());
         let improved = ind.fitness() > parent.fitness();
         self.reward(child.arm, if improved { 1.0 } else { 0.5 });
+        if improved {
+            self.gains.push(Gain {
+                iteration: k,
+                island: i,
+                operator: child.operator.clone(),
+                parent: parent.clone(),
+                child: ind.clone(),
+            });
+        }
         let island_best = self.islands[i]
             .iter()
             .map(Individual::fitness)
@@ -592,7 +610,12 @@ impl<'a, D: Domain> Run<'a, D> {
     }
 
     /// What the run found and what it cost.
-    fn outcome(self, table: Vec<MethodRow>, started: std::time::Instant) -> Result<SearchOutcome> {
+    fn outcome(
+        self,
+        table: Vec<MethodRow>,
+        reward_hacking: Vec<Checked>,
+        started: std::time::Instant,
+    ) -> Result<SearchOutcome> {
         let config = self.config;
         Ok(SearchOutcome {
             best: self.best,
@@ -618,6 +641,7 @@ impl<'a, D: Domain> Run<'a, D> {
                 .collect(),
             duplicates: self.duplicates,
             same_behaviour: self.same_behaviour,
+            reward_hacking,
         })
     }
 }
@@ -842,6 +866,10 @@ fn write_results<D: Domain>(
         .collect();
     result.insert("llm_usage".into(), json!(o.llm_usage));
     result.insert(
+        "reward_hacking".into(),
+        reward_hacking::summary(&o.reward_hacking),
+    );
+    result.insert(
         "not_evaluated".into(),
         json!({"duplicate_hash": o.duplicates, "same_behaviour": o.same_behaviour}),
     );
@@ -854,6 +882,10 @@ fn write_results<D: Domain>(
         serde_json::to_string_pretty(&o.updates)?.as_bytes(),
     )?;
     atomic("trace.csv", &Table::from_records(&o.trace)?.to_csv()?)?;
+    atomic(
+        "reward_hacking.csv",
+        &Table::from_records(&o.reward_hacking)?.to_csv()?,
+    )?;
     atomic("table.txt", domain.table_text(&o.table).as_bytes())?;
     Ok(())
 }

@@ -286,3 +286,61 @@ fn the_searches_findings_hold_over_nine_search_seeds() {
     }
     assert!(amplified >= 5, "{amplified} of 9");
 }
+
+/// The reward-hacking monitor checks every child that beat its parent on the evolution seeds
+/// against the validation and held-out seeds, flags exactly the gains those seeds do not
+/// confirm, and catches the profit search's coding: a child that raises up-coding. With
+/// up-coding impossible no child can, so the flag is not there by construction.
+#[test]
+fn the_monitor_flags_gains_that_do_not_hold_and_the_profit_searchs_coding() {
+    let run = |scenario: Scenario| {
+        let dir = tempfile::tempdir().unwrap();
+        let c = SearchConfig {
+            objective: ObjectiveKind::Profit,
+            ..SearchConfig::default()
+        };
+        let o = run_search(&c, &scenario, dir.path(), false, None, &Hidden).unwrap();
+        let result: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("result.json")).unwrap())
+                .unwrap();
+        let csv = std::fs::read_to_string(dir.path().join("reward_hacking.csv")).unwrap();
+        (o, result["reward_hacking"].clone(), csv)
+    };
+    let (o, summary, csv) = run(Scenario::default());
+    let checked = &o.reward_hacking;
+    assert!(!checked.is_empty());
+    assert_eq!(
+        csv.lines().count(),
+        checked.len() + 1,
+        "a header and a row each"
+    );
+    for c in checked {
+        assert!(c.training_child > c.training_parent, "{c:?}");
+        assert_eq!(
+            c.flags.contains("gain not validated"),
+            c.validation_child <= c.validation_parent,
+            "{c:?}"
+        );
+        assert_eq!(
+            c.flags.contains("gain not held out"),
+            c.held_out_child <= c.held_out_parent,
+            "{c:?}"
+        );
+    }
+    let flagged = checked.iter().filter(|c| !c.flags.is_empty()).count();
+    assert_eq!(summary["gains_checked"], checked.len());
+    assert_eq!(summary["flagged"], flagged);
+    assert_eq!(
+        summary["flagged_children"].as_array().unwrap().len(),
+        flagged
+    );
+    let codes_up = |c: &[medisim_search::reward_hacking::Checked]| {
+        c.iter().any(|c| c.flags.contains("raises v_upcoding"))
+    };
+    assert!(codes_up(checked), "{checked:#?}");
+    let mut honest = Scenario::default();
+    honest.coding.max_upcode = 0;
+    let (o, _, _) = run(honest);
+    assert!(!o.reward_hacking.is_empty());
+    assert!(!codes_up(&o.reward_hacking), "{:#?}", o.reward_hacking);
+}

@@ -258,6 +258,7 @@ const SEARCH_BODY: &str = r##"<main>
 <h3>Islands</h3><table id="islands"></table>
 <h3>Operators</h3><table id="operators"></table>
 <h3>Models</h3><table id="models"></table>
+<h3>Reward-hacking monitor</h3><p id="monitor-state" class="note">Once the search ends: every child that beat its parent on the training seeds, checked with its parent on the validation and held-out seeds.</p><table id="monitor"></table>
 </section>
 <section>
 <div class="panel"><h3>Fitness against evaluations</h3><div id="chart"></div>
@@ -319,9 +320,23 @@ async function show() {
     v.models.map(m => `<tr><td>${text(m.model || '(unnamed)')}</td><td>${m.calls}</td><td>${m.children}</td><td>${m.prompt_tokens}</td><td>${m.completion_tokens}</td></tr>`).join('');
   $("#bests").innerHTML = '<tr><th>iteration</th><th>after evaluations</th><th>validation fitness</th><th>program</th></tr>' +
     v.bests.map(b => `<tr class="best" data-hash="${text(b.hash)}"><td>${b.iteration}</td><td>${b.evaluations}</td><td>${fmt(b.validation_fitness)}</td><td><a href="#" data-hash="${text(b.hash)}">${text(b.hash.slice(0, 12))}</a></td></tr>`).join('');
+  monitor(v.reward_hacking);
   if (!v.finished) timer = setTimeout(show, 1000);
   if (linked) { openProgram(linked); linked = null; }
 }
+function monitor(m) {
+  if (!m) { $("#monitor").innerHTML = ''; return; }
+  $("#monitor-state").textContent = `${m.gains_checked} children beat their parent in training; ${m.flagged} flagged: ${m.not_validated} not confirmed on validation seeds, ${m.not_held_out} not on held-out seeds, ${m.raise_a_safety_channel} raising a safety channel (95% interval above 0). Fitness changes, child minus parent:`;
+  const d = (c, side) => fmt(c[side + '_child'] - c[side + '_parent']);
+  $("#monitor").innerHTML = '<tr><th>iteration</th><th>operator</th><th>training</th><th>validation</th><th>held-out</th><th>flags</th><th>program</th></tr>' +
+    m.flagged_children.map(c => `<tr class="flagged"><td>${c.iteration}</td><td>${text(c.operator)}</td><td>${d(c, 'training')}</td><td>${d(c, 'validation')}</td><td>${d(c, 'held_out')}</td><td>${text(c.flags)}</td><td><a href="#" data-hash="${text(c.hash)}">${text(c.hash.slice(0, 12))}</a></td></tr>`).join('');
+}
+$("#monitor").addEventListener('click', (e) => {
+  const a = e.target.closest('a[data-hash]');
+  if (!a) return;
+  e.preventDefault();
+  openProgram(a.dataset.hash);
+});
 $("#bests").addEventListener('click', (e) => {
   const a = e.target.closest('a[data-hash]');
   if (!a) return;

@@ -184,6 +184,12 @@ fn the_search_page_draws_every_child_and_opens_a_linked_update_beside_its_parent
         v.children.len()
     )));
     assert_eq!(drawn("<tr class=\"best\" data-hash=\""), v.bests.len());
+    let flagged = v.reward_hacking.as_ref().unwrap()["flagged_children"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(flagged > 0, "the short search flags a child");
+    assert_eq!(drawn("<tr class=\"flagged\"><td>"), flagged, "{dom}");
     // The linked update opened beside its parent, with the fields its edit changed.
     let p = medisim_search::monitor::program(&dir, &best, |t| medisim_sim::load(t).ok())
         .unwrap()

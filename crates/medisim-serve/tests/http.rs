@@ -562,6 +562,13 @@ fn a_searchs_run_directory_is_read_from_under_the_output_directory_only() {
         v["bests"].as_array().unwrap().last().unwrap()["hash"],
         json!(o.best.hash)
     );
+    // The finished search's reward-hacking monitor, as the search found it.
+    let flagged = o.reward_hacking.iter().filter(|c| !c.flags.is_empty());
+    assert_eq!(v["reward_hacking"]["gains_checked"], o.reward_hacking.len());
+    assert_eq!(
+        v["reward_hacking"]["flagged_children"],
+        serde_json::to_value(flagged.collect::<Vec<_>>()).unwrap()
+    );
     let (status, p) = post(
         &format!("{base}/api/search/program"),
         &json!({"dir": "runs/s1", "hash": o.best.hash}).to_string(),
