@@ -13,15 +13,21 @@ use serde::{Deserialize, Serialize};
 medisim_core::metric_enum! {
     /// The optimal contract's payments and what it buys (in units of the provider's cost F).
     pub enum ContractMetric {
-        P00 => p00: Balance "payment / F",
-        P01 => p01: Balance "payment / F",
-        P10 => p10: Balance "payment / F",
-        P11 => p11: Balance "payment / F",
-        ExpectedPayment => expected_payment: Level "payment / F per patient",
-        Survival => survival: Share "share of patients",
-        IcSlackBad => ic_slack_bad: Balance "payment / F",
-        IcSlackGood => ic_slack_good: Balance "payment / F",
-        Agree => agree: Share "1 when closed form and solver agree",
+        "terms": [
+            P00 => p00: Balance "payment / F",
+            P01 => p01: Balance "payment / F",
+            P10 => p10: Balance "payment / F",
+            P11 => p11: Balance "payment / F",
+        ]
+        "payment and survival": [
+            ExpectedPayment => expected_payment: Level "payment / F per patient",
+            Survival => survival: Share "share of patients",
+        ]
+        "certificate": [
+            IcSlackBad => ic_slack_bad: Balance "payment / F",
+            IcSlackGood => ic_slack_good: Balance "payment / F",
+            Agree => agree: Share "1 when closed form and solver agree",
+        ]
     }
 }
 

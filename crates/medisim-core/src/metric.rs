@@ -59,6 +59,11 @@ pub trait Metric: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
     fn unit(self) -> &'static str;
     /// What kind of quantity it is.
     fn kind(self) -> MetricKind;
+    /// The group a results page shows it under (a Medi-Sim channel, the panel's payer, health
+    /// outcomes and provider); empty when the model groups nothing.
+    fn group(self) -> &'static str {
+        ""
+    }
 
     fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|m| m.name() == name)
@@ -171,9 +176,33 @@ impl Summaries {
 /// ```
 #[macro_export]
 macro_rules! metric_enum {
+    // Grouped: `"group": [ Variant => name: Kind "unit", … ]` blocks (a group may recur).
+    ($(#[$doc:meta])* $vis:vis enum $ty:ident {
+        $( $group:literal : [ $($variant:ident => $name:ident : $kind:ident $unit:literal),* $(,)? ] )*
+    }) => {
+        $crate::metric_enum! {
+            @enum $(#[$doc])* $vis enum $ty {
+                $($($variant => $name : $kind $unit,)*)*
+            }
+            fn group(self) -> &'static str {
+                match self {
+                    $($($ty::$variant => $group,)*)*
+                }
+            }
+        }
+    };
     ($(#[$doc:meta])* $vis:vis enum $ty:ident {
         $($variant:ident => $name:ident : $kind:ident $unit:literal),* $(,)?
     }) => {
+        $crate::metric_enum! {
+            @enum $(#[$doc])* $vis enum $ty {
+                $($variant => $name : $kind $unit,)*
+            }
+        }
+    };
+    (@enum $(#[$doc:meta])* $vis:vis enum $ty:ident {
+        $($variant:ident => $name:ident : $kind:ident $unit:literal,)*
+    } $($group_fn:item)?) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         $vis enum $ty {
@@ -197,6 +226,7 @@ macro_rules! metric_enum {
                     $($ty::$variant => $crate::MetricKind::$kind,)*
                 }
             }
+            $($group_fn)?
         }
     };
 }

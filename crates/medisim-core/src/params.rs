@@ -163,8 +163,8 @@ pub fn number<T: Serialize>(params: &T, key: &str) -> Result<f64, KeyError> {
 }
 
 /// Every number in `v` with its key (`k[0]`, `retinopathy.macular_edema_cost`), in order; empty
-/// when `v` has no TOML form.
-fn numbers<T: Serialize>(v: &T) -> Vec<(String, f64)> {
+/// when `v` has no TOML form. These are the keys `set` takes.
+pub fn numbers<T: Serialize>(v: &T) -> Vec<(String, f64)> {
     fn walk(v: &Value, path: &str, out: &mut Vec<(String, f64)>) {
         match v {
             Value::Float(x) => out.push((path.to_string(), *x)),

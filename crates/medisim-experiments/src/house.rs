@@ -299,39 +299,47 @@ impl Hosted for Contract {
     }
 }
 
+/// The hosted models' types, for [`with_model!`](crate::with_model) to name from any crate.
+#[doc(hidden)]
+pub mod hosted {
+    pub use medisim_contracts::contract::Contract;
+    pub use medisim_games::model::{ChronicCare, CtScanner, GameName, Imaging};
+    pub use medisim_panel::Panel;
+    pub use medisim_sim::MediSim;
+}
+
 /// Run `$body` with `$m` bound to the model `$name` names (a `&'static` value of its type), or
-/// fail naming the models there are.
+/// fail naming the models there are. Usable from any crate that depends on this one.
 #[macro_export]
 macro_rules! with_model {
     ($name:expr, |$m:ident| $body:expr) => {{
-        use $crate::house::*;
         match $name {
             "medisim" => {
-                let $m = &medisim_sim::MediSim;
+                let $m = &$crate::house::hosted::MediSim;
                 $body
             }
             "panel" => {
-                let $m = &medisim_panel::Panel;
+                let $m = &$crate::house::hosted::Panel;
                 $body
             }
             "contract" => {
-                let $m = &medisim_contracts::contract::Contract;
+                let $m = &$crate::house::hosted::Contract;
                 $body
             }
-            other => match medisim_games::model::GameName::from_name(other) {
-                Some(medisim_games::model::GameName::CtScanner) => {
-                    let $m = &medisim_games::model::CtScanner;
+            other => match $crate::house::hosted::GameName::from_name(other) {
+                Some($crate::house::hosted::GameName::CtScanner) => {
+                    let $m = &$crate::house::hosted::CtScanner;
                     $body
                 }
-                Some(medisim_games::model::GameName::Imaging) => {
-                    let $m = &medisim_games::model::Imaging;
+                Some($crate::house::hosted::GameName::Imaging) => {
+                    let $m = &$crate::house::hosted::Imaging;
                     $body
                 }
-                Some(medisim_games::model::GameName::ChronicCare) => {
-                    let $m = &medisim_games::model::ChronicCare;
+                Some($crate::house::hosted::GameName::ChronicCare) => {
+                    let $m = &$crate::house::hosted::ChronicCare;
                     $body
                 }
-                None => Err(unknown_model(other)),
+                None => Err($crate::house::unknown_model(other)),
             },
         }
     }};
@@ -471,6 +479,17 @@ pub fn sweep_shard_of<M: Hosted>(
 /// One setting of `model` over its seeds, as a table: one row per metric (name, unit, mean,
 /// sd, 95% interval, n), with the model version and seeds beside it.
 pub fn run_of<M: Hosted>(model: &M, inputs: &Inputs) -> Result<RunOutput> {
+    run_in(model, inputs, None, &medisim_core::Hidden)
+}
+
+/// [`run_of`] through the cell cache under `out` (when given), its progress told to `pb`; the
+/// work is bounded as a sweep's is, before anything runs.
+pub fn run_in<M: Hosted>(
+    model: &M,
+    inputs: &Inputs,
+    out: Option<&Path>,
+    pb: &dyn Progress,
+) -> Result<RunOutput> {
     let base = setting(model, inputs)?;
     let spec = if model.stochastic() {
         base.spec.clone()
@@ -483,18 +502,23 @@ pub fn run_of<M: Hosted>(model: &M, inputs: &Inputs) -> Result<RunOutput> {
         policy: base.policy,
         spec,
     };
-    let (cells, _) = run_model_cells(
-        model,
-        std::slice::from_ref(&cell),
-        None,
-        &medisim_core::Hidden,
-    )?;
+    let one = std::slice::from_ref(&cell);
+    sweep::check_work(model, one)?;
+    let (cells, _) = run_model_cells(model, one, out, pb)?;
     let table = tidy_table(&cells, &[], M::Metric::ALL, model.stochastic())?;
     Ok(RunOutput {
         model_version: model.version().to_string(),
         seeds: cell.spec.seeds.clone(),
         table,
     })
+}
+
+/// Every number of `model`'s default parameters by the key `--set` takes, in the order its
+/// parameter file has them.
+pub fn parameters<M: Hosted>(model: &M) -> Result<Vec<(String, f64)>> {
+    let text = params_of(model, &Inputs::default())?;
+    let value: toml::Value = toml::from_str(&text)?;
+    Ok(medisim_core::params::numbers(&value))
 }
 
 /// A generic run's result.

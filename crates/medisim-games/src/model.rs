@@ -14,40 +14,52 @@ use medisim_core::{Metric, Model, ModelVersion, NoSettings, RunSpec, Summaries, 
 medisim_core::metric_enum! {
     /// The CT-scanner game's subgame-perfect equilibrium (dissertation ch. 3).
     pub enum CtScannerMetric {
-        Invests => invests: Share "1 when H buys the scanner",
-        ShareM => share_m: Share "share of savings to P",
-        CtRate => ct_rate: Share "share of patients scanned",
-        Savings => savings: Balance "payoff units",
-        UtilityH => utility_h: Balance "payoff units",
-        UtilityP => utility_p: Balance "payoff units",
-        InvestThresholdK1 => invest_threshold_k1: Balance "payoff units",
+        "equilibrium": [
+            Invests => invests: Share "1 when H buys the scanner",
+            ShareM => share_m: Share "share of savings to P",
+            CtRate => ct_rate: Share "share of patients scanned",
+        ]
+        "payoffs": [
+            Savings => savings: Balance "payoff units",
+            UtilityH => utility_h: Balance "payoff units",
+            UtilityP => utility_p: Balance "payoff units",
+            InvestThresholdK1 => invest_threshold_k1: Balance "payoff units",
+        ]
     }
 }
 
 medisim_core::metric_enum! {
     /// The imaging game's equilibrium (dissertation ch. 4).
     pub enum ImagingMetric {
-        Invests => invests: Share "1 when H invests",
-        Alpha => alpha: Share "share of incentive to P",
-        Beta => beta: Share "share of incentive to R",
-        ThetaP => theta_p: Share "P's effort",
-        ThetaR => theta_r: Share "R's effort",
-        Billings => billings: Level "dollars",
-        Incentive => incentive: Balance "dollars",
-        Health => health: Level "health units",
-        UtilityH => utility_h: Balance "dollars",
-        UtilityP => utility_p: Balance "dollars",
-        UtilityR => utility_r: Balance "dollars",
+        "equilibrium": [
+            Invests => invests: Share "1 when H invests",
+            Alpha => alpha: Share "share of incentive to P",
+            Beta => beta: Share "share of incentive to R",
+            ThetaP => theta_p: Share "P's effort",
+            ThetaR => theta_r: Share "R's effort",
+        ]
+        "payoffs": [
+            Billings => billings: Level "dollars",
+            Incentive => incentive: Balance "dollars",
+            Health => health: Level "health units",
+            UtilityH => utility_h: Balance "dollars",
+            UtilityP => utility_p: Balance "dollars",
+            UtilityR => utility_r: Balance "dollars",
+        ]
     }
 }
 
 medisim_core::metric_enum! {
     /// The chronic-care stochastic game's pure equilibria (dissertation ch. 5).
     pub enum ChronicCareMetric {
-        FirstBestCount => first_best_count: Level "equilibria",
-        UnrestrictedCount => unrestricted_count: Level "equilibria",
-        ValuePa => value_pa: Balance "discounted value",
-        ValuePcp => value_pcp: Balance "discounted value",
+        "equilibria": [
+            FirstBestCount => first_best_count: Level "equilibria",
+            UnrestrictedCount => unrestricted_count: Level "equilibria",
+        ]
+        "payoffs": [
+            ValuePa => value_pa: Balance "discounted value",
+            ValuePcp => value_pcp: Balance "discounted value",
+        ]
     }
 }
 

@@ -10,27 +10,44 @@ use medisim_core::{Model, ModelVersion, NoSettings, RunSpec, Summaries, Work};
 
 medisim_core::metric_enum! {
     /// A panel diagnostic, totalled over the horizon per run (`docs/panel.md` defines each).
+    /// Grouped as seed 002's dashboard tabs: payer, health outcomes, provider.
     pub enum PanelMetric {
-        TotalCost => total_cost: Amount "dollars",
-        PayerCost => payer_cost: Amount "dollars",
-        Fees => fees: Amount "dollars",
-        ComplicationsCost => complications_cost: Amount "dollars",
-        SharedRiskTransfer => shared_risk_transfer: Balance "dollars",
-        ProviderRevenue => provider_revenue: Level "dollars",
-        ProviderCost => provider_cost: Amount "dollars",
-        ProviderProfit => provider_profit: Balance "dollars",
-        PayerRevenue => payer_revenue: Amount "dollars",
-        PayerMargin => payer_margin: Balance "dollars",
-        MedicalLossRatio => medical_loss_ratio: Amount "cost per premium dollar",
-        Complications => complications: Amount "complications per panel",
-        MaxIntensityShare => max_intensity_share: Share "share of patient-years",
-        MinIntensityShare => min_intensity_share: Share "share of patient-years",
-        CareDelivered => care_delivered: Amount "dollars at fee value",
-        LifeYears => life_years: Amount "life-years per panel",
-        Qalys => qalys: Balance "discounted QALYs per panel",
-        RunningCosts => running_costs: Amount "dollars",
-        DiscountedCost => discounted_cost: Balance "discounted dollars",
-        DiscountedProviderProfit => discounted_provider_profit: Balance "discounted dollars",
+        "payer": [
+            TotalCost => total_cost: Amount "dollars",
+            PayerCost => payer_cost: Amount "dollars",
+            Fees => fees: Amount "dollars",
+            ComplicationsCost => complications_cost: Amount "dollars",
+            SharedRiskTransfer => shared_risk_transfer: Balance "dollars",
+        ]
+        "provider": [
+            ProviderRevenue => provider_revenue: Level "dollars",
+            ProviderCost => provider_cost: Amount "dollars",
+            ProviderProfit => provider_profit: Balance "dollars",
+        ]
+        "payer": [
+            PayerRevenue => payer_revenue: Amount "dollars",
+            PayerMargin => payer_margin: Balance "dollars",
+            MedicalLossRatio => medical_loss_ratio: Amount "cost per premium dollar",
+        ]
+        "health outcomes": [
+            Complications => complications: Amount "complications per panel",
+        ]
+        "provider": [
+            MaxIntensityShare => max_intensity_share: Share "share of patient-years",
+            MinIntensityShare => min_intensity_share: Share "share of patient-years",
+            CareDelivered => care_delivered: Amount "dollars at fee value",
+        ]
+        "health outcomes": [
+            LifeYears => life_years: Amount "life-years per panel",
+            Qalys => qalys: Balance "discounted QALYs per panel",
+        ]
+        "payer": [
+            RunningCosts => running_costs: Amount "dollars",
+            DiscountedCost => discounted_cost: Balance "discounted dollars",
+        ]
+        "provider": [
+            DiscountedProviderProfit => discounted_provider_profit: Balance "discounted dollars",
+        ]
     }
 }
 

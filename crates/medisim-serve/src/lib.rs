@@ -8,6 +8,7 @@
 //! start work must be JSON, so another site's page cannot start runs through a visitor's
 //! browser.
 
+pub mod models;
 pub mod page;
 pub mod runs;
 pub mod searches;
@@ -68,6 +69,9 @@ pub fn app(runs: Arc<Runs>) -> Router {
             get(|| async { Html(page::displacement()) }),
         )
         .route("/search", get(|| async { Html(page::search()) }))
+        .route("/models", get(|| async { Html(page::models()) }))
+        .route("/api/models", get(models_list))
+        .route("/api/model/run", post(start_model))
         .route("/api/searches", get(searches_list))
         .route("/api/search", post(search_view))
         .route("/api/search/program", post(search_program))
@@ -179,6 +183,17 @@ async fn start_displacement(
     start_job::<runs::DisplacementRequest>(&headers, &bytes, "displacement", |r| {
         runs.start_displacement(r)
     })
+}
+
+async fn start_model(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) -> Response {
+    start_job::<models::ModelRunRequest>(&headers, &bytes, "model run", |r| {
+        let run = r.run().map_err(Refusal::Invalid)?;
+        runs.spawn(move |job, out| models::run(&run, out, &job.progress).map(Some))
+    })
+}
+
+async fn models_list() -> Response {
+    blocking(|| Ok(json!({ "models": models::catalogue()? }))).await
 }
 
 /// File and database reads off the runtime's two workers.

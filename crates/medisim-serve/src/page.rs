@@ -121,7 +121,7 @@ fn page(title: &str, body: &str, script: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>medisim serve — {title}</title>\n\
          <style>\n{STYLE}</style></head><body>\n\
-         <header><b>medisim serve</b><nav><a href=\"/\">Medi-Sim run</a><a href=\"/l1\">L1 phase diagram</a><a href=\"/compare\">Paired comparison</a><a href=\"/displacement\">Channel displacement</a><a href=\"/findings\">Findings</a><a href=\"/search\">Search</a></nav>\
+         <header><b>medisim serve</b><nav><a href=\"/\">Medi-Sim run</a><a href=\"/l1\">L1 phase diagram</a><a href=\"/compare\">Paired comparison</a><a href=\"/displacement\">Channel displacement</a><a href=\"/findings\">Findings</a><a href=\"/search\">Search</a><a href=\"/models\">Other models</a></nav>\
          <span>model {}</span></header>\n{body}<script>\n{}{script}</script></body></html>\n",
         esc(&MediSim.version().to_string()),
         COMMON_JS.replace("{groups}", &groups_json()),
@@ -596,4 +596,84 @@ function show(result) {
 $("#run").addEventListener('click', () => startJob('/api/run', request(), show));
 check();
 runFromLink();
+"##;
+
+/// The other models' page: the panel, the contract and the games, each run as `medisim run
+/// --model NAME` runs it.
+pub fn models() -> String {
+    page("other models", MODELS_BODY, MODELS_JS)
+}
+
+const MODELS_BODY: &str = r##"<main>
+<section class="panel" id="setting">
+<h3>Model</h3>
+<label class="key"><span class="name">model</span><select id="model"></select></label>
+<p id="about" class="note"></p>
+<label class="key" id="seeds-row"><span class="name">seeds</span><input name="seeds" placeholder="the model's default"><span class="unit">a..b or a,b,c</span></label>
+<p><button id="run">Run</button> <button id="cancel" disabled>Cancel</button> <progress id="progress" value="0" max="1"></progress> <span id="count"></span></p>
+<p id="error"></p>
+<h3>Parameters</h3><p class="note">Every number of the model's parameters, by the key <code>medisim run --model NAME --set KEY=VALUE</code> takes; the model's own checks refuse a value out of range, naming it.</p>
+<div id="parameters"></div>
+</section>
+<section>
+<div class="panel" id="results"><h3>Results</h3><p id="provenance">No run yet.</p><p id="tabs"></p><table id="metrics"></table></div>
+</section>
+</main>
+"##;
+
+const MODELS_JS: &str = r##"let MODELS = [];
+const model = () => MODELS.find(m => m.name === $("#model").value);
+async function load() {
+  const v = await (await fetch('/api/models')).json();
+  MODELS = v.models;
+  $("#model").innerHTML = MODELS.map(m => `<option>${text(m.name)}</option>`).join('');
+  const want = new URLSearchParams(location.hash.slice(1)).get('model');
+  if (want && MODELS.some(m => m.name === want)) $("#model").value = want;
+  pick();
+}
+function pick() {
+  const m = model();
+  $("#about").textContent = `${m.about} (${m.version}); ${m.stochastic ? 'replicates over seeds, with 95% intervals' : 'deterministic: one run, no seeds'}.`;
+  $("#seeds-row").style.display = m.stochastic ? '' : 'none';
+  const sections = {};
+  for (const [k, v] of m.parameters) {
+    const s = k.includes('.') ? k.split('.')[0] : 'general';
+    (sections[s] = sections[s] || []).push([k, v]);
+  }
+  $("#parameters").innerHTML = Object.entries(sections).map(([s, ps]) => `<h4>${text(s)}</h4>` +
+    ps.map(([k, v]) => `<label class="key"><span class="name">${text(k)}</span><input name="${text(k)}" type="number" step="any" value="${v}" data-default="${v}"></label>`).join('')).join('');
+  $("#tabs").innerHTML = ''; $("#metrics").innerHTML = ''; $("#provenance").textContent = 'No run yet.';
+}
+function request() {
+  const set = {};
+  for (const i of document.querySelectorAll('#parameters input')) {
+    if (i.value !== '' && Number(i.value) !== Number(i.dataset.default)) set[i.name] = Number(i.value);
+  }
+  const body = { model: $("#model").value, set };
+  const seeds = $('input[name=seeds]').value;
+  if (model().stochastic && seeds) body.seeds = seeds;
+  return body;
+}
+// The metrics by the model's groups (the panel's payer, health outcomes and provider), each
+// group a tab; intervals where the model has replicates.
+function show(r) {
+  const groups = [...new Set(r.about.map(a => a.group))];
+  const rows = {};
+  for (const row of r.metrics) rows[row.metric] = row;
+  const spread = r.seeds.length > 1;
+  $("#tabs").innerHTML = groups.length > 1 ? ['all'].concat(groups).map(g => `<button class="tab" data-group="${text(g)}">${text(g)}</button>`).join(' ') : '';
+  $("#metrics").innerHTML = '<tr><th>metric</th><th>mean</th><th>95% interval</th><th>unit</th></tr>' + groups.map(g =>
+    `<tr class="group" data-group="${text(g)}"><td colspan="4">${text(g || 'metrics')}</td></tr>` +
+    r.about.filter(a => a.group === g && rows[a.name]).map(a => { const x = rows[a.name];
+      return `<tr class="metric" data-group="${text(g)}" data-metric="${text(a.name)}"><td>${text(a.name)}</td><td>${fmt(x.mean)}</td><td>${spread ? `[${fmt(x.ci95_low)}, ${fmt(x.ci95_high)}]` : ''}</td><td>${text(a.unit)}</td></tr>`; }).join('')).join('');
+  $("#provenance").innerHTML = `${text(r.model)} (${text(r.model_version)}), ${r.seeds.length} seed${r.seeds.length === 1 ? '' : 's'}. The same numbers: <code>${text(r.command)}</code>`;
+}
+$("#tabs").addEventListener('click', (e) => {
+  const b = e.target.closest('button.tab');
+  if (!b) return;
+  for (const tr of document.querySelectorAll('#metrics tr[data-group]')) tr.style.display = (b.dataset.group === 'all' || tr.dataset.group === b.dataset.group) ? '' : 'none';
+});
+$("#model").addEventListener('change', pick);
+$("#run").addEventListener('click', () => startJob('/api/model/run', request(), show));
+load().then(() => { if (location.hash.includes('run=1')) $("#run").click(); });
 "##;

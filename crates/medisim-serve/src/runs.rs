@@ -168,7 +168,7 @@ pub enum Status {
 /// One run.
 pub struct Job {
     pub id: u64,
-    progress: Counter,
+    pub(crate) progress: Counter,
     cancel: AtomicBool,
     status: Mutex<Status>,
     /// What the job has found so far, while it runs (a comparison's paired differences).
@@ -297,8 +297,9 @@ impl Runs {
         self.spawn(move |job, out| findings(&grid, out, job))
     }
 
-    /// Take a running slot (or refuse without waiting) and run `work` on a thread of its own.
-    fn spawn(
+    /// Take a running slot (or refuse without waiting) and run `work` on a thread of its own:
+    /// its result, or `None` when it was cancelled.
+    pub fn spawn(
         &self,
         work: impl FnOnce(&Job, &std::path::Path) -> anyhow::Result<Option<serde_json::Value>>
             + Send

@@ -200,3 +200,33 @@ fn the_search_page_draws_every_child_and_opens_a_linked_update_beside_its_parent
         "{changed} in\n{dom}"
     );
 }
+
+#[test]
+fn the_other_models_page_runs_the_panel_and_groups_its_metrics_as_tabs() {
+    let Some(browser) = medisim_core::browser::headless_or_skip("the models page's test") else {
+        return;
+    };
+    let (base, _out) = server();
+    let dom = medisim_core::browser::dump_dom(
+        &browser,
+        &format!("{base}/models#model=panel&run=1"),
+        10_000,
+    );
+    let drawn = |tag: &str| dom.matches(tag).count() - dom.matches(&format!("{tag}${{")).count();
+    let metrics = medisim_serve::models::catalogue().unwrap()[0].metrics.len();
+    assert_eq!(
+        drawn("<tr class=\"metric\" data-group=\""),
+        metrics,
+        "{dom}"
+    );
+    for tab in ["all", "payer", "health outcomes", "provider"] {
+        assert!(
+            dom.contains(&format!("data-group=\"{tab}\">{tab}</button>")),
+            "{tab}: {dom}"
+        );
+    }
+    assert!(
+        dom.contains("The same numbers: <code>medisim run --model panel</code>"),
+        "{dom}"
+    );
+}

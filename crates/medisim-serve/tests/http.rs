@@ -609,3 +609,86 @@ fn a_searchs_run_directory_is_read_from_under_the_output_directory_only() {
         ],
     );
 }
+
+/// The other models run as `medisim run --model NAME` runs them: the same metrics for the same
+/// settings, grouped as the model groups them, every bad request refused with its reason.
+#[test]
+fn the_other_models_run_as_medisim_run_model_runs_them() {
+    use medisim_experiments::house::{self, Inputs};
+    let (base, _out) = server();
+    let catalogue = get(&format!("{base}/api/models"));
+    let names: Vec<&str> = catalogue["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["panel", "contract", "ct-scanner", "imaging", "chronic-care"]
+    );
+    let panel = &catalogue["models"][0];
+    let groups: std::collections::BTreeSet<&str> = panel["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        groups.into_iter().collect::<Vec<_>>(),
+        ["health outcomes", "payer", "provider"]
+    );
+    let margin = panel["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_str().unwrap())
+        .find(|k| k.ends_with("margin"))
+        .unwrap_or_else(|| panic!("{}", panel["parameters"]))
+        .to_string();
+    // A stochastic model with a parameter moved and its seeds; a deterministic one as it is.
+    for (model, set, seeds) in [
+        ("panel", vec![(margin.clone(), 0.25)], Some("0..4")),
+        ("contract", vec![], None),
+    ] {
+        let body = json!({
+            "model": model,
+            "set": set.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            "seeds": seeds,
+        });
+        let r = done(&base, "/api/model/run", body)["result"].clone();
+        let inputs = Inputs {
+            seeds: seeds.map(|s| medisim_core::spec::parse_seeds(s).unwrap()),
+            sets: set.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            ..Inputs::default()
+        };
+        let library =
+            medisim_experiments::with_model!(model, |m| house::run_of(m, &inputs)).unwrap();
+        assert_eq!(r["metrics"], library.table.to_json().unwrap(), "{model}");
+        assert_eq!(r["model_version"], library.model_version);
+        let mut command = format!("medisim run --model {model}");
+        for (k, v) in &set {
+            command.push_str(&format!(" --set {k}={v}"));
+        }
+        if let Some(s) = seeds {
+            command.push_str(&format!(" --seeds {s}"));
+        }
+        assert_eq!(r["command"], command);
+    }
+    refused(
+        &format!("{base}/api/model/run"),
+        &[
+            (json!({"model": "medisim"}), "not one of this page's models"),
+            (json!({"model": "panel", "set": {"nope": 1}}), "`nope`"),
+            (
+                json!({"model": "contract", "seeds": "1..3"}),
+                "deterministic",
+            ),
+            (
+                json!({"model": "panel", "set": {"patients": 100000}, "seeds": "0..9999"}),
+                "at most",
+            ),
+            (json!({"model": "panel", "what": 1}), "unknown field `what`"),
+        ],
+    );
+}

@@ -14,7 +14,7 @@ macro_rules! metrics {
         medisim_core::metric_enum! {
             /// A Medi-Sim diagnostic, named as in tables, CSV and JSON.
             pub enum Metric {
-                $($($variant => $name : $kind $unit,)*)*
+                $($group: [$($variant => $name : $kind $unit,)*])*
             }
         }
 

@@ -1,0 +1,177 @@
+//! The house's other models — the primary-care panel, the end-of-life payment contract and the
+//! three incentive games — each run the way `medisim run --model NAME --set KEY=VALUE` runs it:
+//! every number of its parameters is a key the model's own setter checks, a run goes through
+//! the cell cache under the output directory and its work is bounded as a sweep's, and the
+//! metrics come back grouped as the model groups them, with the command that gives the same
+//! numbers.
+
+use medisim_core::Metric;
+use medisim_experiments::house::{self, Inputs};
+use medisim_experiments::with_model;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// The models this page runs (Medi-Sim has pages of its own).
+pub const OTHER_MODELS: [&str; 5] = ["panel", "contract", "ct-scanner", "imaging", "chronic-care"];
+
+/// A model as the page shows it before a run.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelInfo {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub version: String,
+    /// Whether a run has replicates (seeds) and intervals; a deterministic model runs once.
+    pub stochastic: bool,
+    /// Every number of its default parameters, by the key `--set` takes.
+    pub parameters: Vec<(String, f64)>,
+    pub metrics: Vec<MetricInfo>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MetricInfo {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub group: &'static str,
+}
+
+fn info<M: house::Hosted>(name: &'static str, model: &M) -> anyhow::Result<ModelInfo> {
+    let about = house::MODELS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, a)| a);
+    Ok(ModelInfo {
+        name,
+        about,
+        version: model.version().to_string(),
+        stochastic: model.stochastic(),
+        parameters: house::parameters(model)?,
+        metrics: M::Metric::ALL
+            .iter()
+            .map(|m| MetricInfo {
+                name: m.name(),
+                unit: m.unit(),
+                group: m.group(),
+            })
+            .collect(),
+    })
+}
+
+/// The other models, built once: their defaults never change while the server runs.
+pub fn catalogue() -> Result<&'static [ModelInfo], String> {
+    static CATALOGUE: OnceLock<Result<Vec<ModelInfo>, String>> = OnceLock::new();
+    CATALOGUE
+        .get_or_init(|| {
+            OTHER_MODELS
+                .iter()
+                .map(|name| with_model!(*name, |m| info(name, m)).map_err(|e| format!("{e:#}")))
+                .collect()
+        })
+        .as_deref()
+        .map_err(Clone::clone)
+}
+
+/// A run of one of the other models: its name, parameters to set (numbers, by key) and, for a
+/// stochastic model, the seeds (its default when absent).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelRunRequest {
+    pub model: String,
+    #[serde(default)]
+    pub set: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub seeds: Option<String>,
+}
+
+/// A checked request: what the house's generic path reads, and the command line.
+#[derive(Clone, Debug)]
+pub struct ModelRun {
+    pub model: &'static str,
+    pub inputs: Inputs,
+    pub command: String,
+}
+
+impl ModelRunRequest {
+    /// The run, or why not: a model that is not one of [`OTHER_MODELS`], too many settings, a
+    /// key the model does not have or a value out of its range (the model's own setter says
+    /// which), seeds for a deterministic model, too much work.
+    pub fn run(&self) -> Result<ModelRun, String> {
+        let Some(model) = OTHER_MODELS.iter().find(|m| **m == self.model) else {
+            return Err(format!(
+                "`{}` is not one of this page's models ({}); Medi-Sim runs on the other pages",
+                medisim_core::input::excerpt(&self.model),
+                OTHER_MODELS.join(", ")
+            ));
+        };
+        if self.set.len() > crate::runs::MAX_SETS {
+            return Err(format!(
+                "{} settings; at most {}",
+                self.set.len(),
+                crate::runs::MAX_SETS
+            ));
+        }
+        let sets: Vec<String> = self
+            .set
+            .iter()
+            .map(|(k, v)| format!("{k}={}", medisim_core::text::number(*v)))
+            .collect();
+        let seeds = self
+            .seeds
+            .as_deref()
+            .map(medisim_core::spec::parse_seeds)
+            .transpose()?;
+        let inputs = Inputs {
+            seeds,
+            sets: sets.clone(),
+            ..Inputs::default()
+        };
+        // Checked now, so a bad request is refused before it takes a running slot.
+        with_model!(*model, |m| house::setting(m, &inputs).and_then(|s| {
+            let cell = medisim_experiments::cells::CellSpec::<_> {
+                labels: Default::default(),
+                scenario: s.scenario,
+                policy: s.policy,
+                spec: s.spec,
+            };
+            medisim_experiments::sweep::check_work(m, std::slice::from_ref(&cell))
+        }))
+        .map_err(|e| format!("{e:#}"))?;
+        let mut command = format!("medisim run --model {model}");
+        for s in &sets {
+            command.push_str(&format!(" --set {s}"));
+        }
+        if let Some(seeds) = &self.seeds {
+            command.push_str(&format!(" --seeds {seeds}"));
+        }
+        Ok(ModelRun {
+            model,
+            inputs,
+            command,
+        })
+    }
+}
+
+/// Run a checked request through the cell cache under `out`: the metrics as `medisim run
+/// --model NAME --json` gives them, each metric's group and unit, and the command.
+pub fn run(
+    r: &ModelRun,
+    out: &std::path::Path,
+    pb: &dyn medisim_core::Progress,
+) -> anyhow::Result<serde_json::Value> {
+    // One cell: the setting over all its seeds.
+    pb.set_length(1);
+    let output = with_model!(r.model, |m| house::run_in(m, &r.inputs, Some(out), pb))?;
+    let info = catalogue()
+        .map_err(anyhow::Error::msg)?
+        .iter()
+        .find(|i| i.name == r.model)
+        .expect("a model of the catalogue");
+    Ok(serde_json::json!({
+        "model": r.model,
+        "model_version": output.model_version,
+        "seeds": output.seeds,
+        "metrics": output.table.to_json()?,
+        "about": info.metrics,
+        "command": r.command,
+    }))
+}
