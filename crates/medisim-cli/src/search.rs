@@ -5,13 +5,14 @@ use crate::run::{load_scenario, parse_seeds};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use medisim_core::text::name_of;
-use medisim_search::ablation;
 use medisim_search::config::{OperatorKind, Searched};
+use medisim_search::{ablation, benchmark};
 use medisim_search::{run_search, SearchConfig};
 use medisim_sim::ObjectiveKind;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("repeated").args(["ablation", "benchmark"])))]
 pub struct SearchArgs {
     /// Whose programs: medisim (hospital policies, the default) or panel (the panel's payment
     /// programs, for the net monetary benefit at --wtp).
@@ -119,9 +120,20 @@ pub struct SearchArgs {
     /// seeds.
     #[arg(long)]
     ablation: bool,
-    /// Ablation only: repeat both searches for this many consecutive search seeds from --seed.
-    #[arg(long, default_value_t = 1, requires = "ablation")]
-    replicates: u32,
+    /// The search benchmark: each arm (--arms) over --replicates consecutive search seeds
+    /// (OUT/ARM/seed-K); each run's incumbents on the held-out seeds against the children
+    /// evaluated, curves with 95% intervals and the evaluations to a common target
+    /// (benchmark.csv, benchmark-curve.csv).
+    #[arg(long)]
+    benchmark: bool,
+    /// Benchmark only: the arms, comma-separated: offline, random, neutral, llm [default:
+    /// offline,random,neutral].
+    #[arg(long, value_delimiter = ',', requires = "benchmark")]
+    arms: Vec<String>,
+    /// Ablation or benchmark: repeat each search for this many consecutive search seeds from
+    /// --seed [default: 1 for the ablation, 6 for the benchmark].
+    #[arg(long, requires = "repeated")]
+    replicates: Option<u32>,
 }
 
 fn bar(iterations: u32) -> Bar {
@@ -151,12 +163,18 @@ fn settings(a: &SearchArgs) -> Result<(PathBuf, bool, SearchConfig)> {
         Some(dir) => (dir.clone(), true),
         None => (a.out.clone(), false),
     };
-    if resume && !a.ablation && out.join(ablation::PLAN_FILE).exists() {
-        anyhow::bail!(
-            "{} holds an ablation; resume it with --ablation --resume {}",
-            out.display(),
-            out.display()
-        );
+    for (flag, given, plan) in [
+        ("--ablation", a.ablation, ablation::PLAN_FILE),
+        ("--benchmark", a.benchmark, benchmark::PLAN_FILE),
+    ] {
+        if resume && !given && out.join(plan).exists() {
+            anyhow::bail!(
+                "{} holds {}; resume it with {flag} --resume {}",
+                out.display(),
+                &flag[2..],
+                out.display()
+            );
+        }
     }
     // A resumed run keeps its world and objective: the panel's, given again, would be ignored.
     if resume {
@@ -298,11 +316,12 @@ fn refuse_foreign(a: &SearchArgs, model: Searched) -> Result<()> {
             ("--objective", a.objective.is_some()),
             ("--horizon", a.horizon.is_some()),
             ("--ablation", a.ablation),
+            ("--benchmark", a.benchmark),
         ],
     );
-    let (foreign, model) = match model {
-        Searched::Medisim => (panel_flags, "a panel search (--model panel)"),
-        Searched::Panel => (medisim_flags, "Medi-Sim's search"),
+    let (foreign, model): (&[(&str, bool)], _) = match model {
+        Searched::Medisim => (&panel_flags, "a panel search (--model panel)"),
+        Searched::Panel => (&medisim_flags, "Medi-Sim's search"),
     };
     if let Some((flag, _)) = foreign.iter().find(|(_, given)| *given) {
         anyhow::bail!("{flag} belongs to {model}");
@@ -324,7 +343,7 @@ fn hospital_search(a: &SearchArgs, out: &Path, resume: bool, c: &SearchConfig) -
         let replicates = if resume {
             ablation::load_plan(&out)?.replicates
         } else {
-            a.replicates
+            a.replicates.unwrap_or(1)
         };
         let runs = ablation::run_ablation(&c, &scenario, &out, replicates, resume, &|label, n| {
             let pb = bar(u32::try_from(n).unwrap_or(u32::MAX));
@@ -339,6 +358,36 @@ fn hospital_search(a: &SearchArgs, out: &Path, resume: bool, c: &SearchConfig) -
         );
         say_raw!("{}", ablation::table_text(&runs));
         say!("results in {}", out.join("ablation.csv").display());
+        return Ok(true);
+    }
+    if a.benchmark {
+        let plan = if resume {
+            benchmark::load_plan(&out)?
+        } else {
+            let arms: Vec<String> = if a.arms.is_empty() {
+                benchmark::DEFAULT_ARMS.map(String::from).to_vec()
+            } else {
+                a.arms.clone()
+            };
+            benchmark::BenchmarkPlan::new(a.replicates.unwrap_or(6), &arms)?
+        };
+        let b = benchmark::run_benchmark(&c, &scenario, &out, &plan, resume, &|label, n| {
+            let pb = bar(u32::try_from(n).unwrap_or(u32::MAX));
+            pb.set_prefix(label.to_string());
+            Box::new(pb)
+        })?;
+        say!(
+            "search benchmark (held-out fitness, {} objective, search seeds {}..={}):",
+            name_of(&c.objective),
+            c.seed,
+            c.seed + u64::from(plan.replicates) - 1
+        );
+        say_raw!("{}", benchmark::table_text(&b));
+        say!(
+            "results in {} and {}",
+            out.join("benchmark.csv").display(),
+            out.join("benchmark-curve.csv").display()
+        );
         return Ok(true);
     }
     let pb = bar(c.iterations);

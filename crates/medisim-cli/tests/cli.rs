@@ -391,6 +391,67 @@ fn the_ablation_is_one_command_and_resumes() {
 }
 
 #[test]
+fn the_search_benchmark_is_one_command_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("bench").display().to_string();
+    let args = [
+        "search",
+        "--benchmark",
+        "--arms",
+        "offline,random",
+        "--replicates",
+        "2",
+        "--iterations",
+        "20",
+        "--out",
+        &r,
+    ];
+    let out = succeeds(&args);
+    let table = text(&out.stdout);
+    assert!(table.contains("search seeds 0..=1"), "{table}");
+    for arm in ["offline", "random"] {
+        assert!(table.contains(&format!("\n{arm} ")), "{arm}: {table}");
+    }
+    let runs = std::fs::read_to_string(dir.path().join("bench/benchmark.csv")).unwrap();
+    assert_eq!(
+        runs.lines().count(),
+        5,
+        "a header and two arms × two seeds: {runs}"
+    );
+    let curve = std::fs::read_to_string(dir.path().join("bench/benchmark-curve.csv")).unwrap();
+    assert!(
+        curve.starts_with("arm,evaluations,mean,ci95_low,ci95_high,runs"),
+        "{curve}"
+    );
+    // Resuming reads the plan back and prints the same table.
+    let again = medisim(&["search", "--benchmark", "--resume", &r]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout), table);
+    let wrong = medisim(&["search", "--resume", &r]);
+    assert!(
+        text(&wrong.stderr).contains("--benchmark --resume"),
+        "{}",
+        text(&wrong.stderr)
+    );
+    // An unknown arm is named; --arms belongs to the benchmark.
+    let bad = medisim(&[
+        "search",
+        "--benchmark",
+        "--arms",
+        "ofline",
+        "--out",
+        &format!("{r}2"),
+    ]);
+    assert!(
+        text(&bad.stderr).contains("no arm `ofline`"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let bad = medisim(&["search", "--arms", "offline", "--out", &format!("{r}3")]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+}
+
+#[test]
 fn a_search_killed_mid_run_resumes_to_the_same_result_as_a_straight_run() {
     let dir = tempfile::tempdir().unwrap();
     let (straight, killed) = (dir.path().join("straight"), dir.path().join("killed"));

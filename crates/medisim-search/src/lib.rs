@@ -17,6 +17,7 @@
 //! the store when present, so a resumed run follows the same path and loses no finished work.
 
 pub mod ablation;
+pub mod benchmark;
 pub mod config;
 pub mod domain;
 pub mod evaluate;

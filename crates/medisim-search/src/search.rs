@@ -36,6 +36,21 @@ pub struct Update {
     pub after: BTreeMap<String, f64>,
 }
 
+/// One incumbent of the run, the best warm start first: when it took over, after how many
+/// evaluated children, and its fitness on the training (evolution), validation and held-out
+/// seeds side by side. The held-out column is computed after the search, so it never steered
+/// it; read against `evaluations` it is the run's held-out curve (the search benchmark's).
+#[derive(Clone, Debug, Serialize)]
+pub struct LineagePoint {
+    pub iteration: u32,
+    pub evaluations: usize,
+    pub operator: String,
+    pub hash: String,
+    pub training: f64,
+    pub validation: f64,
+    pub held_out: f64,
+}
+
 /// One point of the search trace (Figures 11, 18).
 #[derive(Clone, Debug, Serialize)]
 pub struct TracePoint {
@@ -66,6 +81,10 @@ pub struct SearchOutcome {
     /// Every child that beat its parent, checked on validation and held-out seeds (empty for
     /// a run stopped early).
     pub reward_hacking: Vec<Checked>,
+    /// The incumbents in order, with their held-out fitness (empty for a run stopped early).
+    pub lineage: Vec<LineagePoint>,
+    /// Children evaluated at full horizon (the benchmark's unit of search effort).
+    pub evaluated: usize,
 }
 
 /// What one model was asked and what it cost.
@@ -164,8 +183,8 @@ pub fn search<D: Domain>(
     // One evaluation on the held-out seeds: the searched policy against the baselines. A run
     // stopped early (as a kill would) has no result yet.
     let stopped_early = last < config.iterations;
-    let (table, checked) = if stopped_early {
-        (Vec::new(), Vec::new())
+    let (table, checked, lineage) = if stopped_early {
+        (Vec::new(), Vec::new(), Vec::new())
     } else {
         let table = held_out_table(
             config,
@@ -175,9 +194,10 @@ pub fn search<D: Domain>(
             &run.warm_best,
         )?;
         let checked = reward_hacking::check(&run.gains, config, &run.evaluator, &run.store)?;
-        (table, checked)
+        let lineage = run.lineage()?;
+        (table, checked, lineage)
     };
-    let outcome = run.outcome(table, checked, started)?;
+    let outcome = run.outcome(table, checked, lineage, started)?;
     if !stopped_early {
         write_results(domain, out, config, &outcome, last)?;
     }
@@ -220,6 +240,10 @@ struct Run<'a, D: Domain> {
     updates: Vec<Update>,
     /// Children that beat their parent, for the reward-hacking monitor.
     gains: Vec<Gain>,
+    /// Children evaluated at full horizon so far.
+    evaluated: usize,
+    /// The incumbents: (iteration, evaluations then, operator, program, validation fitness).
+    incumbents: Vec<(u32, usize, String, Individual, f64)>,
     trace: Vec<TracePoint>,
     failures: Vec<String>,
     duplicates: u64,
@@ -265,6 +289,8 @@ impl<'a, D: Domain> Run<'a, D> {
             archive: BTreeMap::new(),
             updates: Vec::new(),
             gains: Vec::new(),
+            evaluated: 0,
+            incumbents: Vec::new(),
             trace: Vec::new(),
             failures: Vec::new(),
             duplicates: 0,
@@ -274,6 +300,8 @@ impl<'a, D: Domain> Run<'a, D> {
         for ind in &warm {
             run.archive_insert(ind);
         }
+        run.incumbents
+            .push((0, 0, "library".into(), run.best.clone(), run.best_val));
         run.trace.push(TracePoint {
             iteration: 0,
             island: 0,
@@ -489,6 +517,7 @@ impl<'a, D: Domain> Run<'a, D> {
             screen,
         };
         point.child_fitness = Some(ind.fitness());
+        self.evaluated += 1;
         let improved = ind.fitness() > parent.fitness();
         self.reward(child.arm, if improved { 1.0 } else { 0.5 });
         if improved {
@@ -604,16 +633,46 @@ impl<'a, D: Domain> Run<'a, D> {
             after: pick(names, &v),
         });
         self.store.event(json!({"event": "new_best", "iteration": k, "hash": ind.hash, "validation_fitness": v.fitness}))?;
+        self.incumbents.push((
+            k,
+            self.evaluated,
+            operator.to_string(),
+            ind.clone(),
+            v.fitness,
+        ));
         self.best = ind.clone();
         self.best_val = v.fitness;
         Ok(true)
     }
 
     /// What the run found and what it cost.
+    /// The incumbents with their held-out fitness (evaluated now, after the search).
+    fn lineage(&self) -> Result<Vec<LineagePoint>> {
+        let (test, horizon) = (&self.config.test_seeds, self.config.horizon);
+        self.incumbents
+            .iter()
+            .map(|(iteration, evaluations, operator, ind, validation)| {
+                Ok(LineagePoint {
+                    iteration: *iteration,
+                    evaluations: *evaluations,
+                    operator: operator.clone(),
+                    hash: ind.hash.clone(),
+                    training: ind.fitness(),
+                    validation: *validation,
+                    held_out: self
+                        .evaluator
+                        .eval(&self.store, &ind.policy, test, horizon)?
+                        .fitness,
+                })
+            })
+            .collect()
+    }
+
     fn outcome(
         self,
         table: Vec<MethodRow>,
         reward_hacking: Vec<Checked>,
+        lineage: Vec<LineagePoint>,
         started: std::time::Instant,
     ) -> Result<SearchOutcome> {
         let config = self.config;
@@ -642,6 +701,8 @@ impl<'a, D: Domain> Run<'a, D> {
             duplicates: self.duplicates,
             same_behaviour: self.same_behaviour,
             reward_hacking,
+            lineage,
+            evaluated: self.evaluated,
         })
     }
 }
@@ -865,6 +926,7 @@ fn write_results<D: Domain>(
         .map(|r| (r.method.clone(), json!(r.metrics)))
         .collect();
     result.insert("llm_usage".into(), json!(o.llm_usage));
+    result.insert("lineage".into(), json!(o.lineage));
     result.insert(
         "reward_hacking".into(),
         reward_hacking::summary(&o.reward_hacking),
