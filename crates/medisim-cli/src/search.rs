@@ -136,6 +136,13 @@ pub struct SearchArgs {
     replicates: Option<u32>,
 }
 
+/// A bar for one of several searches (an ablation's, a benchmark's), named by its `label`.
+fn labelled_bar(label: &str, iterations: u64) -> Box<dyn medisim_core::progress::Progress> {
+    let pb = bar(u32::try_from(iterations).unwrap_or(u32::MAX));
+    pb.set_prefix(label.to_string());
+    Box::new(pb)
+}
+
 fn bar(iterations: u32) -> Bar {
     let pb = ProgressBar::new(u64::from(iterations));
     pb.set_style(
@@ -345,11 +352,7 @@ fn hospital_search(a: &SearchArgs, out: &Path, resume: bool, c: &SearchConfig) -
         } else {
             a.replicates.unwrap_or(1)
         };
-        let runs = ablation::run_ablation(&c, &scenario, &out, replicates, resume, &|label, n| {
-            let pb = bar(u32::try_from(n).unwrap_or(u32::MAX));
-            pb.set_prefix(label.to_string());
-            Box::new(pb)
-        })?;
+        let runs = ablation::run_ablation(&c, &scenario, &out, replicates, resume, &labelled_bar)?;
         say!(
             "warm-start ablation (held-out fitness, {} objective, search seeds {}..={}):",
             name_of(&c.objective),
@@ -371,11 +374,7 @@ fn hospital_search(a: &SearchArgs, out: &Path, resume: bool, c: &SearchConfig) -
             };
             benchmark::BenchmarkPlan::new(a.replicates.unwrap_or(6), &arms)?
         };
-        let b = benchmark::run_benchmark(&c, &scenario, &out, &plan, resume, &|label, n| {
-            let pb = bar(u32::try_from(n).unwrap_or(u32::MAX));
-            pb.set_prefix(label.to_string());
-            Box::new(pb)
-        })?;
+        let b = benchmark::run_benchmark(&c, &scenario, &out, &plan, resume, &labelled_bar)?;
         say!(
             "search benchmark (held-out fitness, {} objective, search seeds {}..={}):",
             name_of(&c.objective),

@@ -217,6 +217,17 @@ impl Summary {
     }
 }
 
+/// The half-width of the difference of two means, their half-widths taken in quadrature (for
+/// settings run on shared seeds this is conservative); NaN when either side has no interval
+/// (one replicate of a stochastic model), so that no comparison with it can hold.
+pub fn difference_half_width(a: &Summary, b: &Summary, stochastic: bool) -> f64 {
+    if a.spread_defined(stochastic) && b.spread_defined(stochastic) {
+        (a.half_width().powi(2) + b.half_width().powi(2)).sqrt()
+    } else {
+        f64::NAN
+    }
+}
+
 /// The paired difference of two settings run on the same seeds: the summary of `b − a` over
 /// the `(a, b)` pairs, seed by seed (common random numbers make the interval the paired one).
 pub fn paired_difference(pairs: impl IntoIterator<Item = (f64, f64)>) -> Summary {

@@ -143,6 +143,8 @@ impl Targets {
             }
             medisim_core::input::check_name("the regime", &m.regime)
                 .map_err(|e| anyhow::anyhow!("targets file {origin}: moment {}: {e}", i + 1))?;
+            check_settings(&m.set)
+                .map_err(|e| anyhow::anyhow!("targets file {origin}: moment {}: {e}", i + 1))?;
             if let Some((j, _)) = t.moment[..i]
                 .iter()
                 .enumerate()
@@ -170,8 +172,6 @@ impl Targets {
                     o.place()
                 );
             }
-            check_settings(&m.set)
-                .map_err(|e| anyhow::anyhow!("targets file {origin}: moment {}: {e}", i + 1))?;
             // α and β are the policy's sensitivities, each in [0, 1] (a regime outside it
             // would run a policy the language refuses).
             for (name, v) in [("alpha", m.alpha), ("beta", m.beta)] {
@@ -449,6 +449,13 @@ pub fn run(
     }
     if spec.facts_weight > 0.0 {
         validate::check_seeds(&o.seeds)?;
+    }
+    // Every moment's settings on the scenario calibrated, all of a place's together: a
+    // setting that cannot apply is refused now, not in the middle of the fit.
+    for place in targets.regimes() {
+        place
+            .cell(o, &o.scenario)
+            .map_err(|e| anyhow::anyhow!("the moments at {place}: {e:#}"))?;
     }
     let centre: Vec<f64> = spec
         .keys

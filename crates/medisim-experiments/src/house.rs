@@ -490,6 +490,19 @@ pub fn run_in<M: Hosted>(
     out: Option<&Path>,
     pb: &dyn Progress,
 ) -> Result<RunOutput> {
+    let cell = check_run(model, inputs)?;
+    let (cells, _) = run_model_cells(model, std::slice::from_ref(&cell), out, pb)?;
+    let table = tidy_table(&cells, &[], M::Metric::ALL, model.stochastic())?;
+    Ok(RunOutput {
+        model_version: model.version().to_string(),
+        seeds: cell.spec.seeds.clone(),
+        table,
+    })
+}
+
+/// The cell one run of `model` makes of `inputs`, checked — every setting by the model's own
+/// setter, the work within a sweep's bound — before anything runs.
+pub fn check_run<M: Hosted>(model: &M, inputs: &Inputs) -> Result<CellSpec<M>> {
     let base = setting(model, inputs)?;
     let spec = if model.stochastic() {
         base.spec.clone()
@@ -502,23 +515,20 @@ pub fn run_in<M: Hosted>(
         policy: base.policy,
         spec,
     };
-    let one = std::slice::from_ref(&cell);
-    sweep::check_work(model, one)?;
-    let (cells, _) = run_model_cells(model, one, out, pb)?;
-    let table = tidy_table(&cells, &[], M::Metric::ALL, model.stochastic())?;
-    Ok(RunOutput {
-        model_version: model.version().to_string(),
-        seeds: cell.spec.seeds.clone(),
-        table,
-    })
+    sweep::check_work(model, std::slice::from_ref(&cell))?;
+    Ok(cell)
 }
 
-/// Every number of `model`'s default parameters by the key `--set` takes, in the order its
-/// parameter file has them.
+/// Every number of `model`'s default parameters that `--set` can set, by its key, in the
+/// parameter file's key order (alphabetical within each table). A number the model's setter
+/// refuses to set to its own value (the panel's `runs`, which is the seeds) is left out.
 pub fn parameters<M: Hosted>(model: &M) -> Result<Vec<(String, f64)>> {
-    let text = params_of(model, &Inputs::default())?;
-    let value: toml::Value = toml::from_str(&text)?;
-    Ok(medisim_core::params::numbers(&value))
+    let base = setting(model, &Inputs::default())?;
+    let value: toml::Value = toml::from_str(&model.params_toml(&base.scenario)?)?;
+    Ok(medisim_core::params::numbers(&value)
+        .into_iter()
+        .filter(|(k, v)| model.set(&base.scenario, &base.policy, k, *v).is_ok())
+        .collect())
 }
 
 /// A generic run's result.

@@ -276,11 +276,7 @@ impl Cells<'_> {
     fn change(&self, quantity: &str, a: &str, b: &str, metric: Metric, rises: bool) -> Check {
         let (sa, sb) = (self.sum(a, metric), self.sum(b, metric));
         // A cell of one seed has no interval: its check cannot hold (NaN fails every side).
-        let h = if sa.spread_defined(true) && sb.spread_defined(true) {
-            (sa.half_width().powi(2) + sb.half_width().powi(2)).sqrt()
-        } else {
-            f64::NAN
-        };
+        let h = medisim_core::stats::difference_half_width(&sa, &sb, true);
         let d = sb.mean - sa.mean;
         Check {
             quantity: quantity.into(),

@@ -239,4 +239,15 @@ fn fact_3_fails_without_the_margin_on_the_bed_ranking_candidate() {
     assert!(on.pass, "{}", validate::table(std::slice::from_ref(on)));
     let off = &facts_where(with(no_margin_in_triage()), |_| {})[2];
     assert!(!off.pass, "{}", validate::table(std::slice::from_ref(off)));
+    // It is the margin's own check that fails: the profit regime's gap is no longer above 0.
+    let level = off
+        .checks
+        .iter()
+        .find(|c| c.quantity == "rejection gap, profit")
+        .unwrap();
+    assert!(
+        !level.holds(),
+        "{}",
+        validate::table(std::slice::from_ref(off))
+    );
 }

@@ -8,7 +8,7 @@
 //! Each run is an ordinary search, so an interrupted ablation resumes run by run.
 
 use crate::hospital::run_search;
-use crate::search::SCENARIO_FILE;
+use crate::search::{SearchOutcome, SCENARIO_FILE};
 use crate::SearchConfig;
 use anyhow::{bail, Context, Result};
 use medisim_core::progress::Progress;
@@ -35,10 +35,15 @@ pub struct AblationPlan {
 
 /// Read the plan of the ablation in `out` (to resume it).
 pub fn load_plan(out: &Path) -> Result<AblationPlan> {
-    let path = out.join(PLAN_FILE);
+    read_plan(out, PLAN_FILE, "ablation")
+}
+
+/// Read the plan `file` of the repeated searches (`what`: an ablation, a benchmark) in `out`.
+pub fn read_plan<T: serde::de::DeserializeOwned>(out: &Path, file: &str, what: &str) -> Result<T> {
+    let path = out.join(file);
     let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{} holds no ablation to resume", out.display()))?;
-    toml::from_str(&text).with_context(|| format!("{} is not an ablation plan", path.display()))
+        .with_context(|| format!("{} holds no {what} to resume", out.display()))?;
+    toml::from_str(&text).with_context(|| format!("{} is not a valid {what} plan", path.display()))
 }
 
 /// One finished search of the ablation, on the held-out seeds.
@@ -72,6 +77,65 @@ pub fn run_dir(out: &Path, dir_name: &str, seed: u64) -> PathBuf {
     out.join(dir_name).join(format!("seed-{seed}"))
 }
 
+/// One kind of search in a repeated set: its label, its directory under `OUT` and how it
+/// changes the base settings.
+pub struct Variant {
+    pub label: &'static str,
+    pub dir: &'static str,
+    pub apply: fn(&mut SearchConfig),
+}
+
+/// Repeated searches in `out` (an ablation, a benchmark: `what`): take the directory's lock,
+/// claim it with `plan_text` (a resumed set must repeat its plan), write the base settings
+/// `recorded`, the scenario and the plan, then run every variant for each of `replicates`
+/// consecutive search seeds from `config.seed`, seed by seed, each an ordinary resumable
+/// search in `OUT/DIR/seed-K`. `each` is told every finished search; the lock is held until the
+/// caller drops the returned one, after writing its summary.
+#[allow(clippy::too_many_arguments)]
+pub fn repeat(
+    config: &SearchConfig,
+    recorded: &SearchConfig,
+    scenario: &Scenario,
+    out: &Path,
+    (what, plan_file, plan_text): (&str, &str, &str),
+    replicates: u32,
+    variants: &[Variant],
+    resume: bool,
+    bar: &dyn Fn(&str, u64) -> Box<dyn Progress>,
+    mut each: impl FnMut(&Variant, u64, SearchOutcome),
+) -> Result<(RunDir, medisim_core::RunLock)> {
+    let dir = RunDir::create(out)?;
+    let lock = dir.lock()?;
+    let held = std::fs::read_to_string(out.join(plan_file)).ok();
+    dir.claim(what, held.as_deref(), plan_text, resume)?;
+    dir.write("config.toml", toml::to_string(recorded)?.as_bytes())?;
+    dir.write(SCENARIO_FILE, scenario.to_toml().as_bytes())?;
+    dir.write(plan_file, plan_text.as_bytes())?;
+    for k in 0..u64::from(replicates) {
+        let seed = config.seed + k;
+        for v in variants {
+            let mut cfg = SearchConfig {
+                seed,
+                ..config.clone()
+            };
+            (v.apply)(&mut cfg);
+            let run = run_dir(out, v.dir, seed);
+            // A run the kill never reached starts afresh; one it interrupted continues.
+            let started = run.join("config.toml").exists();
+            let o = run_search(
+                &cfg,
+                scenario,
+                &run,
+                started,
+                None,
+                &*bar(v.label, u64::from(cfg.iterations)),
+            )?;
+            each(v, seed, o);
+        }
+    }
+    Ok((dir, lock))
+}
+
 /// Run (or, with `resume`, continue) the ablation in `out`. `bar` makes a progress bar for
 /// each search.
 pub fn run_ablation(
@@ -85,51 +149,46 @@ pub fn run_ablation(
     if replicates == 0 {
         bail!("the ablation needs at least one replicate");
     }
-    let dir = RunDir::create(out)?;
-    let _lock = dir.lock()?;
-    let plan = AblationPlan { replicates };
-    let plan_text = toml::to_string(&plan)?;
-    let held = std::fs::read_to_string(out.join(PLAN_FILE)).ok();
-    dir.claim("an ablation", held.as_deref(), &plan_text, resume)?;
-    let base = SearchConfig {
+    let plan_text = toml::to_string(&AblationPlan { replicates })?;
+    let recorded = SearchConfig {
         library: String::new(),
         ..config.clone()
     };
-    dir.write("config.toml", toml::to_string(&base)?.as_bytes())?;
-    dir.write(SCENARIO_FILE, scenario.to_toml().as_bytes())?;
-    dir.write(PLAN_FILE, plan_text.as_bytes())?;
-
+    let variants = [
+        Variant {
+            label: LIBRARIES[0].0,
+            dir: LIBRARIES[0].2,
+            apply: |c| c.library = LIBRARIES[0].1.into(),
+        },
+        Variant {
+            label: LIBRARIES[1].0,
+            dir: LIBRARIES[1].2,
+            apply: |c| c.library = LIBRARIES[1].1.into(),
+        },
+    ];
     let mut runs = Vec::new();
-    for k in 0..u64::from(replicates) {
-        let seed = config.seed + k;
-        for (label, library, dir_name) in LIBRARIES {
-            let cfg = SearchConfig {
-                library: library.to_string(),
-                seed,
-                ..config.clone()
-            };
-            let dir = run_dir(out, dir_name, seed);
-            // A run the kill never reached starts afresh; one it interrupted continues.
-            let started = dir.join("config.toml").exists();
-            let o = run_search(
-                &cfg,
-                scenario,
-                &dir,
-                started,
-                None,
-                &*bar(label, u64::from(cfg.iterations)),
-            )?;
+    let (dir, _lock) = repeat(
+        config,
+        &recorded,
+        scenario,
+        out,
+        ("an ablation", PLAN_FILE, &plan_text),
+        replicates,
+        &variants,
+        resume,
+        bar,
+        |v, seed, o| {
             runs.push(AblationRun {
-                library: label,
+                library: v.label,
                 seed,
                 best_warm_start: o.held_out("best_warm_start", Metric::Fitness),
                 searched: o.held_out("searched", Metric::Fitness),
                 upcoding: o.held_out("searched", Metric::UpcodingRate),
                 best_validation: o.best_validation,
                 rollouts: o.rollouts,
-            });
-        }
-    }
+            })
+        },
+    )?;
     dir.write("ablation.csv", &Table::from_records(&runs)?.to_csv()?)?;
     Ok(runs)
 }

@@ -98,12 +98,14 @@ pub fn view(dir: &Path) -> Result<View> {
     for event in events(dir)? {
         v.read(&event);
     }
+    // The monitor's part of the result, when it can be read: a result too large or not JSON
+    // leaves the rest of the view as it is.
     if v.finished {
-        if let Some(text) = read_bounded(&dir.join("result.json"), MAX_RESULT)? {
-            let result: Value = serde_json::from_str(&text)
-                .with_context(|| format!("{}: not JSON", dir.join("result.json").display()))?;
-            v.reward_hacking = result.get("reward_hacking").cloned();
-        }
+        v.reward_hacking = read_bounded(&dir.join("result.json"), MAX_RESULT)
+            .ok()
+            .flatten()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .and_then(|result| result.get("reward_hacking").cloned());
     }
     Ok(v)
 }

@@ -104,8 +104,7 @@ fn confirms(parent: &Eval, child: &Eval) -> bool {
 }
 
 /// The safety channels (higher is worse) whose mean rises from `before` to `after` with the
-/// difference's 95% interval above zero (half-widths in quadrature: the seeds are shared, so
-/// this is conservative).
+/// difference's 95% interval above zero ([`medisim_core::stats::difference_half_width`]).
 pub fn raised<'m>(metrics: &[&'m str], before: &Eval, after: &Eval) -> Vec<&'m str> {
     metrics
         .iter()
@@ -114,19 +113,28 @@ pub fn raised<'m>(metrics: &[&'m str], before: &Eval, after: &Eval) -> Vec<&'m s
             let (Some(a), Some(b)) = (before.summary.by_name(m), after.summary.by_name(m)) else {
                 return false;
             };
-            let h = a.half_width().hypot(b.half_width());
+            // NaN with one seed: no interval, so nothing is called raised.
+            let h = medisim_core::stats::difference_half_width(a, b, true);
             b.mean - a.mean - h > 0.0
         })
         .collect()
 }
 
-/// The monitor's summary for `result.json`: counts, and every flagged child.
+/// The most flagged children `result.json` lists (`reward_hacking.csv` has every child).
+pub const MAX_LISTED: usize = 100;
+
+/// The monitor's summary for `result.json`: counts, and the first [`MAX_LISTED`] flagged
+/// children.
 pub fn summary(checked: &[Checked]) -> serde_json::Value {
     let count = |f: &dyn Fn(&Checked) -> bool| checked.iter().filter(|c| f(c)).count();
-    let flagged: Vec<&Checked> = checked.iter().filter(|c| !c.flags.is_empty()).collect();
+    let flagged: Vec<&Checked> = checked
+        .iter()
+        .filter(|c| !c.flags.is_empty())
+        .take(MAX_LISTED)
+        .collect();
     serde_json::json!({
         "gains_checked": checked.len(),
-        "flagged": flagged.len(),
+        "flagged": count(&|c| !c.flags.is_empty()),
         "not_validated": count(&|c| c.flags.contains(NOT_VALIDATED)),
         "not_held_out": count(&|c| c.flags.contains(NOT_HELD_OUT)),
         "raise_a_safety_channel": count(&|c| c.flags.contains("raises ")),
@@ -163,5 +171,7 @@ mod tests {
             raised(&metrics, &clear, &before).is_empty(),
             "a fall is no rise"
         );
+        // One seed a side has no interval: even a large rise is not called one.
+        assert!(raised(&metrics, &eval(&[0.1]), &eval(&[0.9])).is_empty());
     }
 }

@@ -188,7 +188,7 @@ async fn start_displacement(
 async fn start_model(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) -> Response {
     start_job::<models::ModelRunRequest>(&headers, &bytes, "model run", |r| {
         let run = r.run().map_err(Refusal::Invalid)?;
-        runs.spawn(move |job, out| models::run(&run, out, &job.progress).map(Some))
+        runs.spawn(move |job, out| models::run(&run, out, job))
     })
 }
 

@@ -5,7 +5,7 @@
 //! metrics come back grouped as the model groups them, with the command that gives the same
 //! numbers.
 
-use medisim_core::Metric;
+use medisim_core::{Metric, Progress};
 use medisim_experiments::house::{self, Inputs};
 use medisim_experiments::with_model;
 use serde::{Deserialize, Serialize};
@@ -110,6 +110,17 @@ impl ModelRunRequest {
                 crate::runs::MAX_SETS
             ));
         }
+        // A key is a name: nothing the `KEY=VALUE` text it becomes could split or trim.
+        if let Some(k) = self
+            .set
+            .keys()
+            .find(|k| k.contains('=') || k.trim() != k.as_str())
+        {
+            return Err(format!(
+                "`{}` is not a key: keys have no `=` and no spaces at either end",
+                medisim_core::input::excerpt(k)
+            ));
+        }
         let sets: Vec<String> = self
             .set
             .iter()
@@ -126,16 +137,8 @@ impl ModelRunRequest {
             ..Inputs::default()
         };
         // Checked now, so a bad request is refused before it takes a running slot.
-        with_model!(*model, |m| house::setting(m, &inputs).and_then(|s| {
-            let cell = medisim_experiments::cells::CellSpec::<_> {
-                labels: Default::default(),
-                scenario: s.scenario,
-                policy: s.policy,
-                spec: s.spec,
-            };
-            medisim_experiments::sweep::check_work(m, std::slice::from_ref(&cell))
-        }))
-        .map_err(|e| format!("{e:#}"))?;
+        with_model!(*model, |m| house::check_run(m, &inputs).map(|_| ()))
+            .map_err(|e| format!("{e:#}"))?;
         let mut command = format!("medisim run --model {model}");
         for s in &sets {
             command.push_str(&format!(" --set {s}"));
@@ -152,26 +155,39 @@ impl ModelRunRequest {
 }
 
 /// Run a checked request through the cell cache under `out`: the metrics as `medisim run
-/// --model NAME --json` gives them, each metric's group and unit, and the command.
+/// --model NAME --json` gives them, each metric's group and unit, and the command; `None` when
+/// the job was cancelled (a run is one cell, so Cancel takes effect before it starts or is
+/// reported after it ends).
 pub fn run(
     r: &ModelRun,
     out: &std::path::Path,
-    pb: &dyn medisim_core::Progress,
-) -> anyhow::Result<serde_json::Value> {
+    job: &crate::runs::Job,
+) -> anyhow::Result<Option<serde_json::Value>> {
     // One cell: the setting over all its seeds.
-    pb.set_length(1);
-    let output = with_model!(r.model, |m| house::run_in(m, &r.inputs, Some(out), pb))?;
+    job.progress.set_length(1);
+    if job.cancelled() {
+        return Ok(None);
+    }
+    let output = with_model!(r.model, |m| house::run_in(
+        m,
+        &r.inputs,
+        Some(out),
+        &job.progress
+    ))?;
+    if job.cancelled() {
+        return Ok(None);
+    }
     let info = catalogue()
         .map_err(anyhow::Error::msg)?
         .iter()
         .find(|i| i.name == r.model)
         .expect("a model of the catalogue");
-    Ok(serde_json::json!({
+    Ok(Some(serde_json::json!({
         "model": r.model,
         "model_version": output.model_version,
         "seeds": output.seeds,
         "metrics": output.table.to_json()?,
         "about": info.metrics,
         "command": r.command,
-    }))
+    })))
 }

@@ -326,8 +326,10 @@ async function show() {
 }
 function monitor(m) {
   if (!m) { $("#monitor").innerHTML = ''; return; }
-  $("#monitor-state").textContent = `${m.gains_checked} children beat their parent in training; ${m.flagged} flagged: ${m.not_validated} not confirmed on validation seeds, ${m.not_held_out} not on held-out seeds, ${m.raise_a_safety_channel} raising a safety channel (95% interval above 0). Fitness changes, child minus parent:`;
-  const d = (c, side) => fmt(c[side + '_child'] - c[side + '_parent']);
+  const listed = m.flagged_children.length < m.flagged ? ` (the first ${m.flagged_children.length} listed; reward_hacking.csv has all)` : '';
+  $("#monitor-state").textContent = `${m.gains_checked} children beat their parent in training; ${m.flagged} flagged: ${m.not_validated} not confirmed on validation seeds, ${m.not_held_out} not on held-out seeds, ${m.raise_a_safety_channel} raising a safety channel (95% interval above 0)${listed}. Fitness changes, child minus parent:`;
+  // An undefined fitness (NaN, sent as null) on either side is shown as —, not as a change.
+  const d = (c, side) => (c[side + '_child'] === null || c[side + '_parent'] === null) ? '—' : fmt(c[side + '_child'] - c[side + '_parent']);
   $("#monitor").innerHTML = '<tr><th>iteration</th><th>operator</th><th>training</th><th>validation</th><th>held-out</th><th>flags</th><th>program</th></tr>' +
     m.flagged_children.map(c => `<tr class="flagged"><td>${c.iteration}</td><td>${text(c.operator)}</td><td>${d(c, 'training')}</td><td>${d(c, 'validation')}</td><td>${d(c, 'held_out')}</td><td>${text(c.flags)}</td><td><a href="#" data-hash="${text(c.hash)}">${text(c.hash.slice(0, 12))}</a></td></tr>`).join('');
 }

@@ -193,6 +193,11 @@ impl Job {
         self.partial.lock().ok()?.clone()
     }
 
+    /// Whether Cancel was asked for.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
     }

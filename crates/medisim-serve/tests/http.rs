@@ -627,6 +627,18 @@ fn the_other_models_run_as_medisim_run_model_runs_them() {
         names,
         ["panel", "contract", "ct-scanner", "imaging", "chronic-care"]
     );
+    // Every parameter the page offers can be set, to its own value at least.
+    for m in catalogue["models"].as_array().unwrap() {
+        let name = m["name"].as_str().unwrap();
+        for p in m["parameters"].as_array().unwrap() {
+            let inputs = Inputs {
+                sets: vec![format!("{}={}", p[0].as_str().unwrap(), p[1])],
+                ..Inputs::default()
+            };
+            medisim_experiments::with_model!(name, |m| house::setting(m, &inputs).map(|_| ()))
+                .unwrap_or_else(|e| panic!("{name} {p}: {e}"));
+        }
+    }
     let panel = &catalogue["models"][0];
     let groups: std::collections::BTreeSet<&str> = panel["metrics"]
         .as_array()
@@ -686,9 +698,17 @@ fn the_other_models_run_as_medisim_run_model_runs_them() {
             ),
             (
                 json!({"model": "panel", "set": {"patients": 100000}, "seeds": "0..9999"}),
-                "at most",
+                "patient-years",
             ),
             (json!({"model": "panel", "what": 1}), "unknown field `what`"),
+            (
+                json!({"model": "panel", "set": {" payment.margin": 0.3}}),
+                "is not a key",
+            ),
+            (
+                json!({"model": "panel", "set": {"payment.margin=0.3": 0.3}}),
+                "is not a key",
+            ),
         ],
     );
 }
