@@ -12,6 +12,7 @@ use crate::domain::{Domain, Individual};
 use crate::evaluate::Evaluator;
 use crate::store::{Eval, Store};
 use anyhow::Result;
+use medisim_core::Table;
 use serde::Serialize;
 
 /// A child that beat its parent on the evolution seeds.
@@ -25,7 +26,7 @@ pub struct Gain {
 }
 
 /// One monitored child: its fitness against its parent's on each seed set, and its flags.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Checked {
     pub iteration: u32,
     pub island: usize,
@@ -120,6 +121,16 @@ pub fn raised<'m>(metrics: &[&'m str], before: &Eval, after: &Eval) -> Vec<&'m s
         .collect()
 }
 
+/// Every checked child as CSV: a header even when no child beat its parent.
+pub fn csv(checked: &[Checked]) -> Result<Vec<u8>> {
+    if checked.is_empty() {
+        let one = Table::from_records(&[Checked::default()])?.to_csv()?;
+        let header = one.split(|b| *b == b'\n').next().unwrap_or_default();
+        return Ok([header, b"\n"].concat());
+    }
+    Ok(Table::from_records(checked)?.to_csv()?)
+}
+
 /// The most flagged children `result.json` lists (`reward_hacking.csv` has every child).
 pub const MAX_LISTED: usize = 100;
 
@@ -173,5 +184,16 @@ mod tests {
         );
         // One seed a side has no interval: even a large rise is not called one.
         assert!(raised(&metrics, &eval(&[0.1]), &eval(&[0.9])).is_empty());
+    }
+
+    /// No child beat its parent: the CSV still says what its columns are.
+    #[test]
+    fn an_empty_monitor_writes_its_header() {
+        let text = String::from_utf8(csv(&[]).unwrap()).unwrap();
+        assert!(
+            text.starts_with("iteration,island,operator,hash,parent,"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 1);
     }
 }

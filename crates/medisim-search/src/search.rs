@@ -946,7 +946,7 @@ fn write_results<D: Domain>(
     atomic("trace.csv", &Table::from_records(&o.trace)?.to_csv()?)?;
     atomic(
         "reward_hacking.csv",
-        &Table::from_records(&o.reward_hacking)?.to_csv()?,
+        &reward_hacking::csv(&o.reward_hacking)?,
     )?;
     atomic("table.txt", domain.table_text(&o.table).as_bytes())?;
     Ok(())

@@ -186,10 +186,26 @@ async fn start_displacement(
 }
 
 async fn start_model(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) -> Response {
-    start_job::<models::ModelRunRequest>(&headers, &bytes, "model run", |r| {
-        let run = r.run().map_err(Refusal::Invalid)?;
-        runs.spawn(move |job, out| models::run(&run, out, job))
-    })
+    let request = match body::<models::ModelRunRequest>(&headers, &bytes, "model run") {
+        Ok(r) => r,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, e),
+    };
+    // The check builds the model's setting (a contract solves for each key set): off the
+    // runtime's two workers.
+    let checked = match tokio::task::spawn_blocking(move || request.run()).await {
+        Ok(checked) => checked,
+        Err(_) => {
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the check stopped (a defect)",
+            )
+        }
+    };
+    started(
+        checked
+            .map_err(Refusal::Invalid)
+            .and_then(|run| runs.spawn(move |job, out| models::run(&run, out, job))),
+    )
 }
 
 async fn models_list() -> Response {
