@@ -79,6 +79,7 @@ pub fn run_dir(out: &Path, dir_name: &str, seed: u64) -> PathBuf {
 
 /// One kind of search in a repeated set: its label, its directory under `OUT` and how it
 /// changes the base settings.
+#[derive(Clone, Copy)]
 pub struct Variant {
     pub label: &'static str,
     pub dir: &'static str,

@@ -25,55 +25,47 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The arms there are, each setting everything it is about (operator, priors, library), so a
-/// base setting cannot relabel one. `llm` asks the configured model server (`--llm-*`).
-pub const ARMS: [(Variant, &str); 4] = [
-    (
-        Variant {
-            label: "offline",
-            dir: "offline",
-            apply: |c| {
-                c.operator = OperatorKind::Offline;
-                c.offline_priors = true;
-                c.library = String::new();
-            },
+/// base setting cannot relabel one.
+pub const ARMS: [Variant; 4] = [
+    // Offline edits with the domain's priors, the full library: the published setting.
+    Variant {
+        label: "offline",
+        dir: "offline",
+        apply: |c| {
+            c.operator = OperatorKind::Offline;
+            c.offline_priors = true;
+            c.library = String::new();
         },
-        "offline edits with the domain's priors, the full library",
-    ),
-    (
-        Variant {
-            label: "random",
-            dir: "random",
-            apply: |c| {
-                c.operator = OperatorKind::Offline;
-                c.offline_priors = false;
-                c.library = String::new();
-            },
+    },
+    // Offline edits without priors (uniform field choice, generic edits): the floor.
+    Variant {
+        label: "random",
+        dir: "random",
+        apply: |c| {
+            c.operator = OperatorKind::Offline;
+            c.offline_priors = false;
+            c.library = String::new();
         },
-        "offline edits without priors (uniform field choice, generic edits), the full library: the floor",
-    ),
-    (
-        Variant {
-            label: "neutral",
-            dir: "neutral",
-            apply: |c| {
-                c.operator = OperatorKind::Offline;
-                c.offline_priors = true;
-                c.library = "neutral".into();
-            },
+    },
+    // Offline edits with priors from the neutral template alone: the ablation.
+    Variant {
+        label: "neutral",
+        dir: "neutral",
+        apply: |c| {
+            c.operator = OperatorKind::Offline;
+            c.offline_priors = true;
+            c.library = "neutral".into();
         },
-        "offline edits with priors from the neutral template alone (the ablation)",
-    ),
-    (
-        Variant {
-            label: "llm",
-            dir: "llm",
-            apply: |c| {
-                c.operator = OperatorKind::Llm;
-                c.library = String::new();
-            },
+    },
+    // The LLM operator against the configured server (`--llm-*`), the full library.
+    Variant {
+        label: "llm",
+        dir: "llm",
+        apply: |c| {
+            c.operator = OperatorKind::Llm;
+            c.library = String::new();
         },
-        "the LLM operator against the configured server, the full library",
-    ),
+    },
 ];
 
 /// The arms a benchmark runs when none are named.
@@ -101,14 +93,11 @@ impl BenchmarkPlan {
             bail!("the benchmark needs at least one arm");
         }
         for (i, a) in arms.iter().enumerate() {
-            if !ARMS.iter().any(|(x, _)| x.label == a) {
+            if !ARMS.iter().any(|x| x.label == a) {
                 bail!(
                     "no arm `{}`; the arms are {}",
                     medisim_core::input::excerpt(a),
-                    ARMS.iter()
-                        .map(|(x, _)| x.label)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    ARMS.iter().map(|x| x.label).collect::<Vec<_>>().join(", ")
                 );
             }
             if arms[..i].contains(a) {
@@ -184,8 +173,7 @@ pub fn run_benchmark(
     let arms: Vec<Variant> = plan
         .arms
         .iter()
-        .filter_map(|a| ARMS.iter().find(|(v, _)| v.label == a))
-        .map(|(v, _)| Variant { ..*v })
+        .filter_map(|a| ARMS.iter().find(|v| v.label == a).copied())
         .collect();
     let mut lineages = Vec::new();
     let (dir, _lock) = repeat(

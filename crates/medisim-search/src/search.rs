@@ -242,8 +242,9 @@ struct Run<'a, D: Domain> {
     gains: Vec<Gain>,
     /// Children evaluated at full horizon so far.
     evaluated: usize,
-    /// The incumbents: (iteration, evaluations then, operator, program, validation fitness).
-    incumbents: Vec<(u32, usize, String, Individual, f64)>,
+    /// The incumbents with their programs; each point's held-out fitness is filled in after
+    /// the search ([`Run::lineage`]).
+    incumbents: Vec<(LineagePoint, Individual)>,
     trace: Vec<TracePoint>,
     failures: Vec<String>,
     duplicates: u64,
@@ -300,8 +301,8 @@ impl<'a, D: Domain> Run<'a, D> {
         for ind in &warm {
             run.archive_insert(ind);
         }
-        run.incumbents
-            .push((0, 0, "library".into(), run.best.clone(), run.best_val));
+        let first = run.incumbent(0, "library", &run.best, run.best_val);
+        run.incumbents.push(first);
         run.trace.push(TracePoint {
             iteration: 0,
             island: 0,
@@ -633,36 +634,46 @@ impl<'a, D: Domain> Run<'a, D> {
             after: pick(names, &v),
         });
         self.store.event(json!({"event": "new_best", "iteration": k, "hash": ind.hash, "validation_fitness": v.fitness}))?;
-        self.incumbents.push((
-            k,
-            self.evaluated,
-            operator.to_string(),
-            ind.clone(),
-            v.fitness,
-        ));
+        let point = self.incumbent(k, operator, ind, v.fitness);
+        self.incumbents.push(point);
         self.best = ind.clone();
         self.best_val = v.fitness;
         Ok(true)
     }
 
     /// What the run found and what it cost.
+    /// An incumbent taken over at iteration `k`, its held-out fitness not yet known.
+    fn incumbent(
+        &self,
+        k: u32,
+        operator: &str,
+        ind: &Individual,
+        validation: f64,
+    ) -> (LineagePoint, Individual) {
+        let point = LineagePoint {
+            iteration: k,
+            evaluations: self.evaluated,
+            operator: operator.to_string(),
+            hash: ind.hash.clone(),
+            training: ind.fitness(),
+            validation,
+            held_out: f64::NAN,
+        };
+        (point, ind.clone())
+    }
+
     /// The incumbents with their held-out fitness (evaluated now, after the search).
     fn lineage(&self) -> Result<Vec<LineagePoint>> {
         let (test, horizon) = (&self.config.test_seeds, self.config.horizon);
         self.incumbents
             .iter()
-            .map(|(iteration, evaluations, operator, ind, validation)| {
+            .map(|(point, ind)| {
+                let e = self
+                    .evaluator
+                    .eval(&self.store, &ind.policy, test, horizon)?;
                 Ok(LineagePoint {
-                    iteration: *iteration,
-                    evaluations: *evaluations,
-                    operator: operator.clone(),
-                    hash: ind.hash.clone(),
-                    training: ind.fitness(),
-                    validation: *validation,
-                    held_out: self
-                        .evaluator
-                        .eval(&self.store, &ind.policy, test, horizon)?
-                        .fitness,
+                    held_out: e.fitness,
+                    ..point.clone()
                 })
             })
             .collect()

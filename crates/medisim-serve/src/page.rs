@@ -333,18 +333,15 @@ function monitor(m) {
   $("#monitor").innerHTML = '<tr><th>iteration</th><th>operator</th><th>training</th><th>validation</th><th>held-out</th><th>flags</th><th>program</th></tr>' +
     m.flagged_children.map(c => `<tr class="flagged"><td>${c.iteration}</td><td>${text(c.operator)}</td><td>${d(c, 'training')}</td><td>${d(c, 'validation')}</td><td>${d(c, 'held_out')}</td><td>${text(c.flags)}</td><td><a href="#" data-hash="${text(c.hash)}">${text(c.hash.slice(0, 12))}</a></td></tr>`).join('');
 }
-$("#monitor").addEventListener('click', (e) => {
-  const a = e.target.closest('a[data-hash]');
-  if (!a) return;
-  e.preventDefault();
-  openProgram(a.dataset.hash);
-});
-$("#bests").addEventListener('click', (e) => {
-  const a = e.target.closest('a[data-hash]');
-  if (!a) return;
-  e.preventDefault();
-  openProgram(a.dataset.hash);
-});
+// A program's link in the updates or the monitor opens it beside its parent.
+for (const table of ['#bests', '#monitor']) {
+  $(table).addEventListener('click', (e) => {
+    const a = e.target.closest('a[data-hash]');
+    if (!a) return;
+    e.preventDefault();
+    openProgram(a.dataset.hash);
+  });
+}
 // A link may name the program to open: #dir=search&open=HASH
 let linked = new URLSearchParams(location.hash.slice(1)).get('open');
 async function openProgram(hash) {
