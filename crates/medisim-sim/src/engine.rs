@@ -542,7 +542,7 @@ impl Rollout<'_> {
             // KPI effect of treating the case: how it moves the team's averages.
             let dkpi_accept = (lv.w_h * (outcome - team.ref_health)
                 - lv.w_c * (cost - team.ref_cost) / r.kpi_cost_ref
-                - lv.w_w * (f64::from(p.wait) - team.ref_wait))
+                - lv.w_w * (f64::from(p.wait) - team.ref_wait) / r.kpi_wait_ref)
                 / n_ref;
             incentive_sum +=
                 (lv.alpha * margin + lv.beta * r.health_value * valued) / r.utility_scale;

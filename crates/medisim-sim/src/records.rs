@@ -48,7 +48,7 @@ impl TeamRecord {
     }
 
     /// Measured performance (Eq. 5): mean outcome, mean wait and mean cost of the team's treated
-    /// patients (cost normalised by `response.kpi_cost_ref`), and its rejection rate. A team
+    /// patients (cost and wait normalised by `response.kpi_cost_ref` and `response.kpi_wait_ref`), and its rejection rate. A team
     /// that treated nobody has no outcome, cost or waiting to average and is scored on its
     /// rejections alone.
     pub fn kpi_inputs(&self, lv: &AdminLevers, s: &Scenario) -> f64 {
@@ -57,7 +57,7 @@ impl TeamRecord {
             (
                 self.outcome_sum / n,
                 self.cost / n / s.response.kpi_cost_ref,
-                self.wait_sum / n,
+                self.wait_sum / n / s.response.kpi_wait_ref,
             )
         } else {
             (0.0, 0.0, 0.0)

@@ -257,6 +257,9 @@ pub struct Response {
     pub bed_threshold: f64,
     /// Reference cost that normalises cost in the KPI (Eq. 5).
     pub kpi_cost_ref: f64,
+    /// Reference wait (periods) that normalises waiting in the KPI (Eq. 5); 1 counts waiting
+    /// in periods.
+    pub kpi_wait_ref: f64,
     /// Scale of the independent logistic shocks on the accept and the defer comparisons
     /// (a sequential random-utility choice); 0 is the deterministic threshold rule.
     pub triage_noise: f64,
@@ -293,6 +296,7 @@ impl Default for Response {
             defer_health_loss: 0.5,
             bed_threshold: 0.2,
             kpi_cost_ref: 10.0,
+            kpi_wait_ref: 1.0,
             triage_noise: 0.0,
             threshold_spread: 0.0,
             quality_counterfactual: 1.0,
@@ -884,6 +888,7 @@ pub const RANGES: &[KeyRange] = &[
     r("response.defer_health_loss", 0.0, 100.0),
     r("response.bed_threshold", -100.0, 100.0),
     p("response.kpi_cost_ref", 1e4),
+    p("response.kpi_wait_ref", 1e4),
     r("response.triage_noise", 0.0, 10.0),
     r("response.threshold_spread", 0.0, 1.0),
     r("response.quality_counterfactual", 0.0, 1.0),

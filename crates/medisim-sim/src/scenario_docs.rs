@@ -239,6 +239,11 @@ pub const KEY_DOCS: &[KeyDoc] = &[
         "C_ref: cost on the scale of health in the KPI",
     ),
     d(
+        "response.kpi_wait_ref",
+        "periods",
+        "W_ref: waiting on the scale of health in the KPI (1: in periods)",
+    ),
+    d(
         "response.triage_noise",
         "-",
         "σ: scale of independent logistic shocks on the accept and defer comparisons",

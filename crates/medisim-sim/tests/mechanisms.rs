@@ -150,3 +150,22 @@ fn ranking_cases_for_beds_orders_the_classes_by_each_regimes_motive() {
     assert!(gap(1.0, 0.2, 0.8)[1] < 0.0);
     assert!(gap(0.0, 0.5, 0.5)[0] <= 0.0);
 }
+
+#[test]
+fn waiting_on_the_scale_of_health_lets_complex_care_lower_the_kpi() {
+    // Counted in periods, waiting is nearly all of the KPI's variance across team-periods, so
+    // the cost and outcome of complex care hardly move it and corr(KPI, health) stays weak.
+    // Counted in units of a typical tolerance (W_ref = 5.5), the measurement wedge shows: the
+    // teams that treated more (and costlier) cases score lower, beyond both intervals.
+    let corr = |wait_ref: f64| {
+        let mut s = Scenario::default();
+        s.response.kpi_wait_ref = wait_ref;
+        cell(&s, 0.5, 0.5)
+            .summary
+            .get(Metric::CorrKpiHealth)
+            .unwrap()
+            .ci95
+    };
+    let (periods, scaled) = (corr(1.0), corr(5.5));
+    assert!(scaled[1] < periods[0], "{scaled:?} vs {periods:?}");
+}
