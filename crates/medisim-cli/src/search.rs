@@ -115,6 +115,24 @@ pub struct SearchArgs {
     /// Offline operators without domain priors: uniform field choice, no coding-gap idiom.
     #[arg(long)]
     no_offline_priors: bool,
+    /// Multi-objective selection inside each island (non-dominated fronts, then crowding),
+    /// comma-separated: max:METRIC or min:METRIC, the fitness or a safety channel by name, or
+    /// `safety` (the fitness against each safety channel). The front goes to result.json.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    objectives: Vec<String>,
+    /// LLM requests in flight at once; the replies are applied in iteration order, so the run
+    /// stays replayable [config default: 1].
+    #[arg(long, value_name = "K")]
+    llm_concurrency: Option<u32>,
+    /// Every N iterations, bring the prompt's summary of what earlier edits did up to date
+    /// (fields touched, how often they beat the parent, what they raised; rejected replies)
+    /// [config default: 0, no summary].
+    #[arg(long, value_name = "N")]
+    llm_scratchpad_every: Option<u32>,
+    /// The short prompt for small models: the language reference in brief, the parent alone,
+    /// the last rejected reply.
+    #[arg(long)]
+    llm_compact_prompt: bool,
     /// The warm-start ablation of Appendix J.1: search from the neutral template alone and from
     /// the full library (OUT/neutral/seed-K, OUT/full/seed-K) and compare them on the held-out
     /// seeds.
@@ -126,8 +144,8 @@ pub struct SearchArgs {
     /// (benchmark.csv, benchmark-curve.csv).
     #[arg(long)]
     benchmark: bool,
-    /// Benchmark only: the arms, comma-separated: offline, random, neutral, llm [default:
-    /// offline,random,neutral].
+    /// Benchmark only: the arms, comma-separated: offline, random, neutral, pareto, llm [default:
+    /// offline,random,neutral,pareto].
     #[arg(long, value_delimiter = ',', requires = "benchmark")]
     arms: Vec<String>,
     /// Ablation or benchmark: repeat each search for this many consecutive search seeds from
@@ -302,6 +320,18 @@ fn settings(a: &SearchArgs) -> Result<(PathBuf, bool, SearchConfig)> {
         }
         if a.no_offline_priors {
             c.offline_priors = false;
+        }
+        if !a.objectives.is_empty() {
+            c.objectives = a.objectives.clone();
+        }
+        if let Some(k) = a.llm_concurrency {
+            c.llm.concurrency = k;
+        }
+        if let Some(n) = a.llm_scratchpad_every {
+            c.llm.scratchpad_every = n;
+        }
+        if a.llm_compact_prompt {
+            c.llm.compact_prompt = true;
         }
         refuse_foreign(a, c.model)?;
         c.validate()?;

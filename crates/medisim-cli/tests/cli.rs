@@ -1,6 +1,8 @@
 //! The command line as a user runs it: exit codes, messages, files written.
 
 mod common;
+#[path = "../../medisim-search/tests/common/server.rs"]
+mod server;
 
 use common::{medisim, root, succeeds, text, GOOD};
 use std::path::Path;
@@ -933,4 +935,67 @@ fn a_sweep_over_one_key_draws_each_metric_as_l2_does() {
     let svg = std::fs::read_to_string(dir.path().join("sweep/sweep_upcoding_rate.svg")).unwrap();
     assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
     assert!(svg.contains("upcoding_rate (share of arrivals)") && svg.contains("audit.base_prob"));
+}
+
+/// An LLM search with four calls in flight, SIGKILLed at several points (once its server has
+/// sent the 2nd, 5th and 9th reply: others are still being answered), resumes with `--resume`
+/// to the files an uninterrupted run writes.
+#[test]
+fn an_llm_search_killed_with_calls_in_flight_resumes_to_the_same_result() {
+    // The reply is a function of the prompt (a new α, or no edit); slow, so calls overlap.
+    let (url, sent) = server::concurrent("127.0.0.1:0", usize::MAX, |body| {
+        let h = server::body_hash(body);
+        let text = if h % 4 == 0 {
+            "no edit this time".to_string()
+        } else {
+            format!(
+                "<<<<<<< SEARCH\nalpha = 0.5\n=======\nalpha = 0.{}\n>>>>>>> REPLACE\n",
+                30 + h % 40
+            )
+        };
+        (text, 20 + h % 5 * 40)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let args = |out: &Path| -> Vec<String> {
+        let spec = "search --operator llm --llm-concurrency 4 --iterations 12 --horizon 60 \
+                    --evolution-seeds 1 --validation-seeds 2 --test-seeds 3 --llm-base-url";
+        let mut a: Vec<String> = spec.split_whitespace().map(String::from).collect();
+        a.extend([url.clone(), "--out".into(), out.display().to_string()]);
+        a
+    };
+    let straight = dir.path().join("straight");
+    succeeds(
+        &args(&straight)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    let files = |d: &Path| {
+        ["result.json", "best.policy", "updates.json"].map(|f| std::fs::read(d.join(f)).unwrap())
+    };
+    for after in [2, 5, 9] {
+        let killed = dir.path().join(format!("killed-{after}"));
+        let start = sent.lock().unwrap().len();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_medisim"))
+            .args(args(&killed))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        while sent.lock().unwrap().len() < start + after && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(
+            !killed.join("result.json").exists(),
+            "killed after {after} replies"
+        );
+        let resumed = medisim(&["search", "--resume", &killed.display().to_string()]);
+        assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+        assert!(
+            files(&killed) == files(&straight),
+            "killed after {after} replies"
+        );
+    }
 }

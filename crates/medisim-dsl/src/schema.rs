@@ -464,6 +464,30 @@ impl Schema {
         }
         s
     }
+
+    /// The reference in brief, for a small model's prompt: each field with its section, type
+    /// and range, each frame's features and the calls by name only.
+    pub fn reference_compact(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::from("Fields (section, type, range):\n");
+        for f in &self.fields {
+            let _ = writeln!(s, "- {} ({}, {}, {})", f.name, f.section, f.ty, f.range);
+        }
+        for (i, frame) in self.frames.iter().enumerate() {
+            let names: Vec<&str> = self
+                .frame_features(i)
+                .map(|f| f.def.name.as_str())
+                .collect();
+            let _ = writeln!(s, "{}: {}", frame.heading, names.join(", "));
+        }
+        let calls: Vec<&str> = CALLS
+            .iter()
+            .filter(|c| self.call(c.name).is_some())
+            .map(|c| c.signature)
+            .collect();
+        let _ = writeln!(s, "Calls: {}", calls.join(", "));
+        s
+    }
 }
 
 /// The built-in calls.

@@ -202,7 +202,7 @@ pub fn l3_section(dir: &Path) -> (Option<String>, String) {
     } else {
         format!("<section class=\"table\" id=\"l3-llm\"><h3>LLM calls by model</h3><table><thead><tr><th>model</th><th>calls</th><th>checked children</th><th>prompt tokens</th><th>completion tokens</th><th>cost</th></tr></thead><tbody>{usage_rows}</tbody></table></section>")
     };
-    let monitor = reward_hacking_section(&result);
+    let monitor = reward_hacking_section(&result) + &front_section(&result);
     let trace = std::fs::read_to_string(dir.join("trace.svg")).unwrap_or_default();
     let best = std::fs::read_to_string(dir.join("best.policy")).unwrap_or_default();
     let headline = match (
@@ -227,6 +227,52 @@ pub fn l3_section(dir: &Path) -> (Option<String>, String) {
         esc(&best)
     );
     (headline, html)
+}
+
+/// A multi-objective search's final front, from `result.json` (nothing for a scalar search).
+fn front_section(result: &serde_json::Value) -> String {
+    let Some(f) = result.get("pareto_front") else {
+        return String::new();
+    };
+    let names: Vec<&str> = f
+        .get("objectives")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let points = f
+        .get("points")
+        .and_then(|v| v.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let head: String = names
+        .iter()
+        .map(|n| format!("<th>{}</th>", esc(n)))
+        .collect();
+    let rows: String = points
+        .iter()
+        .map(|p| {
+            let v = |side: &str, n: &str| {
+                p.get(side)
+                    .and_then(|s| s.get(n))
+                    .and_then(|v| v.as_f64())
+                    .unwrap_or(f64::NAN)
+            };
+            let cells: String = names
+                .iter()
+                .map(|n| format!("<td>{:.4} / {:.4}</td>", v("training", n), v("held_out", n)))
+                .collect();
+            let hash = p.get("hash").and_then(|v| v.as_str()).unwrap_or("");
+            format!(
+                "<tr><td>{}</td>{cells}</tr>",
+                esc(&hash[..hash.len().min(12)])
+            )
+        })
+        .collect();
+    format!(
+        "<section class=\"table\" id=\"l3-front\"><h3>Pareto front</h3><p class=\"caption\">The {} programs on the final islands' non-dominated front (selection by front, then crowding, on {} objectives); each objective on the training / held-out seeds.</p><table><thead><tr><th>program</th>{head}</tr></thead><tbody>{rows}</tbody></table></section>",
+        points.len(),
+        names.len()
+    )
 }
 
 /// The reward-hacking monitor's counts and flagged children, from `result.json` (nothing for

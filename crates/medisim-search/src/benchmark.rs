@@ -26,7 +26,7 @@ use std::path::Path;
 
 /// The arms there are, each setting everything it is about (operator, priors, library), so a
 /// base setting cannot relabel one.
-pub const ARMS: [Variant; 4] = [
+pub const ARMS: [Variant; 5] = [
     // Offline edits with the domain's priors, the full library: the published setting.
     Variant {
         label: "offline",
@@ -35,6 +35,7 @@ pub const ARMS: [Variant; 4] = [
             c.operator = OperatorKind::Offline;
             c.offline_priors = true;
             c.library = String::new();
+            c.objectives = Vec::new();
         },
     },
     // Offline edits without priors (uniform field choice, generic edits): the floor.
@@ -45,6 +46,7 @@ pub const ARMS: [Variant; 4] = [
             c.operator = OperatorKind::Offline;
             c.offline_priors = false;
             c.library = String::new();
+            c.objectives = Vec::new();
         },
     },
     // Offline edits with priors from the neutral template alone: the ablation.
@@ -55,9 +57,23 @@ pub const ARMS: [Variant; 4] = [
             c.operator = OperatorKind::Offline;
             c.offline_priors = true;
             c.library = "neutral".into();
+            c.objectives = Vec::new();
         },
     },
-    // The LLM operator against the configured server (`--llm-*`), the full library.
+    // The published setting, its islands ranked by front and crowding on the fitness and each
+    // safety channel (`crate::pareto`) instead of by the fitness alone.
+    Variant {
+        label: "pareto",
+        dir: "pareto",
+        apply: |c| {
+            c.operator = OperatorKind::Offline;
+            c.offline_priors = true;
+            c.library = String::new();
+            c.objectives = vec![crate::pareto::SAFETY.into()];
+        },
+    },
+    // The LLM operator against the configured server (`--llm-*`: its concurrency, and
+    // `--objectives` where given), the full library.
     Variant {
         label: "llm",
         dir: "llm",
@@ -69,7 +85,7 @@ pub const ARMS: [Variant; 4] = [
 ];
 
 /// The arms a benchmark runs when none are named.
-pub const DEFAULT_ARMS: [&str; 3] = ["offline", "random", "neutral"];
+pub const DEFAULT_ARMS: [&str; 4] = ["offline", "random", "neutral", "pareto"];
 
 /// The plan file: what a resumed benchmark must repeat.
 pub const PLAN_FILE: &str = "benchmark.toml";

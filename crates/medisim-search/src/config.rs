@@ -137,6 +137,27 @@ pub struct LlmConfig {
     pub price_out: f64,
     /// Budget in money: no call is made once the recorded calls have cost this much.
     pub max_cost: Option<f64>,
+    /// Requests in flight at once: the LLM iterations of each block of this many are prompted
+    /// from the state at the block's start, asked together, and applied in iteration order
+    /// whatever order the replies arrive in. 1 (left out of the file) is one call at a time.
+    #[serde(skip_serializing_if = "is_one")]
+    pub concurrency: u32,
+    /// Every this many iterations, the prompt's summary of what earlier edits did (fields
+    /// touched, how often they beat the parent, what they moved; the replies rejected) is
+    /// brought up to date; 0 (left out of the file): no summary.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub scratchpad_every: u32,
+    /// The short prompt for small models: the reference in brief, the parent alone.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub compact_prompt: bool,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
+}
+
+fn is_one(v: &u32) -> bool {
+    *v == 1
 }
 
 impl Default for LlmConfig {
@@ -159,6 +180,9 @@ impl Default for LlmConfig {
             price_in: 0.0,
             price_out: 0.0,
             max_cost: None,
+            concurrency: 1,
+            scratchpad_every: 0,
+            compact_prompt: false,
         }
     }
 }
@@ -255,6 +279,11 @@ pub struct SearchConfig {
     /// changes the search's path (docs/search.md gives the measured difference), and the
     /// published results were made without it.
     pub novelty_by_behaviour: bool,
+    /// Multi-objective selection inside each island (`crate::pareto`): `max:METRIC`,
+    /// `min:METRIC`, the fitness or a safety channel by name, or `safety` alone (the fitness
+    /// against each safety channel). Empty (left out of the file): the scalar search.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub objectives: Vec<String>,
     pub llm: LlmConfig,
     /// The panel's objective and runs (read when `model = "panel"`).
     #[serde(skip_serializing_if = "PanelSearch::is_default")]
@@ -309,6 +338,7 @@ impl Default for SearchConfig {
             archive_rejection_bins: vec![0.002, 0.01, 0.05],
             offline_priors: true,
             novelty_by_behaviour: false,
+            objectives: Vec::new(),
             llm: LlmConfig::default(),
             model: Searched::Medisim,
             panel: PanelSearch::default(),
@@ -321,6 +351,8 @@ impl Default for SearchConfig {
 pub const MAX_ISLANDS: usize = 64;
 pub const MAX_POPULATION: usize = 1_000;
 pub const MAX_ITERATIONS: u32 = 1_000_000;
+/// Most LLM requests in flight at once.
+pub const MAX_CONCURRENCY: u32 = 64;
 /// Longest wait for one LLM reply, in seconds.
 pub const MAX_TIMEOUT_S: f64 = 3_600.0;
 use medisim_core::spec::MAX_SEEDS;
@@ -383,6 +415,12 @@ impl SearchConfig {
                 64 << 20,
             ),
             ("llm.retries", u64::from(self.llm.retries), 0, 20),
+            (
+                "llm.concurrency",
+                u64::from(self.llm.concurrency),
+                1,
+                u64::from(MAX_CONCURRENCY),
+            ),
             ("llm.backoff_ms", self.llm.backoff_ms, 0, 60_000),
             ("panel.runs", self.panel.runs, 1, MAX_PANEL_RUNS),
         ] {

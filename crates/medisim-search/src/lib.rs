@@ -26,7 +26,9 @@ pub mod llm;
 pub mod monitor;
 pub mod offline;
 pub mod panel;
+pub mod pareto;
 pub mod reward_hacking;
+pub mod scratchpad;
 pub mod search;
 pub mod store;
 

@@ -34,6 +34,11 @@ pub struct PromptInput<'a> {
     pub top: Vec<Shown<'a>>,
     pub inspirations: Vec<Shown<'a>>,
     pub recent_failures: Vec<String>,
+    /// What earlier edits did, summarised from the run (`llm.scratchpad_every`).
+    pub scratchpad: Option<String>,
+    /// The short prompt for small models (`llm.compact_prompt`): the reference in brief, the
+    /// parent alone, the last failure.
+    pub compact: bool,
 }
 
 /// The prompt, its task worded for the default edit format.
@@ -50,18 +55,50 @@ fn task(format: EditFormat) -> &'static str {
     }
 }
 
+/// A program as the prompt shows it: its fitness, diagnostics and text.
+fn show(s: &Shown) -> String {
+    format!(
+        "fitness {:.4}; {}\n```policy\n{}```\n",
+        s.fitness,
+        s.diagnostics,
+        fmt::policy_to_string(s.policy)
+    )
+}
+
+/// The scratchpad's section, when there is one.
+fn scratchpad(input: &PromptInput) -> String {
+    match &input.scratchpad {
+        Some(pad) => format!("## What earlier edits did\n{pad}\n"),
+        None => String::new(),
+    }
+}
+
+/// The short prompt: the objective, the reference in brief, the parent, the scratchpad, the
+/// last failure and the task (about a third of the full prompt's length).
+fn compact_prompt(input: &PromptInput, format: EditFormat) -> String {
+    let schema = input.parent.policy.schema().reference_compact();
+    let mut p = format!(
+        "You edit {} to maximise the {} objective's safety-penalised fitness.\n\n## Objective\n{}\n## Language\n{schema}Arithmetic saturates; x / 0 = 0; I(bool) is 0/1.\n\n## Parent program\n{}\n",
+        input.brief.subject,
+        input.brief.objective,
+        input.brief.objective_rules,
+        show(&input.parent)
+    );
+    p.push_str(&scratchpad(input));
+    if let Some(f) = input.recent_failures.first() {
+        p.push_str(&format!("## Last rejected edit (do not repeat)\n- {f}\n"));
+    }
+    p.push_str(task(format));
+    p
+}
+
 /// The prompt, its task worded for `format`.
 pub fn prompt_for(input: &PromptInput, format: EditFormat) -> String {
+    if input.compact {
+        return compact_prompt(input, format);
+    }
     // The parent's schema is the one every program of the search is checked against.
     let schema = input.parent.policy.schema().reference_markdown();
-    let show = |s: &Shown| {
-        format!(
-            "fitness {:.4}; {}\n```policy\n{}```\n",
-            s.fitness,
-            s.diagnostics,
-            fmt::policy_to_string(s.policy)
-        )
-    };
     let mut p = String::new();
     p.push_str(&format!(
         "You edit {} to maximise the {} objective's safety-penalised fitness under strategic provider response.\n\n## Objective\n{}\n## Guardrails\n{}\n\n## Language reference\n{schema}\nTypes: number and bool; I(bool) is 0/1; comparisons give bool; and/or/not take bool. Arithmetic saturates and x / 0 = 0. A line may start with a binary operator to continue the expression above.\n\n",
@@ -83,6 +120,7 @@ pub fn prompt_for(input: &PromptInput, format: EditFormat) -> String {
             p.push_str(&show(s));
         }
     }
+    p.push_str(&scratchpad(input));
     if !input.recent_failures.is_empty() {
         p.push_str("## Recent edits that were rejected (do not repeat these mistakes)\n");
         for f in &input.recent_failures {
@@ -101,6 +139,7 @@ pub enum LlmOutcome {
     Failed { key: String, reason: String },
 }
 
+#[derive(Clone)]
 pub struct LlmClient {
     pub config: LlmConfig,
     pub api_key: Option<String>,
@@ -116,7 +155,8 @@ impl LlmClient {
         }
     }
 
-    fn key(&self, prompt: &str) -> String {
+    /// The store's key of `prompt` asked of this model with these settings.
+    pub fn key(&self, prompt: &str) -> String {
         let mut h = Sha256::new();
         h.update(prompt.as_bytes());
         h.update(
@@ -161,44 +201,57 @@ impl LlmClient {
         let rec = match store.llm(&key)? {
             Some(r) => r,
             None => {
-                let (calls, _, pt, ct) = store.llm_usage()?;
-                let spent = self.spent(store)?;
-                let rec = if calls >= u64::from(self.config.max_calls)
-                    || pt + ct >= self.config.max_tokens_total
-                    || self.config.max_cost.is_some_and(|c| spent >= c)
-                {
-                    LlmRecord {
-                        status: "budget".into(),
-                        response: String::new(),
-                        prompt_tokens: 0,
-                        completion_tokens: 0,
-                        latency_ms: 0,
-                        attempts: 0,
-                    }
+                let rec = if self.over_budget(store, 0)? {
+                    budget_record()
                 } else {
                     self.call(prompt_text, parent.schema())
                 };
-                // A server that is not there is not a misbehaving model: stop with the fix
-                // instead of failing every iteration. The record is not stored, so `--resume`
-                // asks again once the server is up.
-                if let Some(why) = rec.status.strip_prefix(UNREACHABLE) {
-                    let why = why.trim_start_matches([':', ' ']);
-                    let answered = store.llm_answered()?;
-                    if answered == 0 && !why.starts_with(DROPPED) {
-                        bail!(
-                            "cannot reach the LLM endpoint {}: {why}\n  start the server, pass --llm-base-url URL, or use --operator offline",
-                            self.config.base_url,
-                        );
-                    }
-                    bail!(
-                        "the LLM server at {} stopped answering ({why}); it had answered {answered} call(s) of this run\n  the server may have crashed: see its log, restart it",
-                        self.config.base_url,
-                    );
-                }
-                store.put_llm(&key, &self.config.model, prompt_text, &rec)?;
+                self.keep(store, &key, prompt_text, &rec)?;
                 rec
             }
         };
+        self.apply(store, parent, key, &rec)
+    }
+
+    /// True when the recorded calls, with `in_flight` more, have used the call budget, or the
+    /// recorded ones the token or money budget.
+    pub fn over_budget(&self, store: &Store, in_flight: u64) -> Result<bool> {
+        let (calls, _, pt, ct) = store.llm_usage()?;
+        let spent = self.spent(store)?;
+        Ok(calls + in_flight >= u64::from(self.config.max_calls)
+            || pt + ct >= self.config.max_tokens_total
+            || self.config.max_cost.is_some_and(|c| spent >= c))
+    }
+
+    /// Store a fresh reply. A server that is not there is not a misbehaving model: the run
+    /// stops with the fix instead of failing every iteration, and the record is not stored, so
+    /// `--resume` asks again once the server is up.
+    pub fn keep(&self, store: &Store, key: &str, prompt_text: &str, rec: &LlmRecord) -> Result<()> {
+        if let Some(why) = rec.status.strip_prefix(UNREACHABLE) {
+            let why = why.trim_start_matches([':', ' ']);
+            let answered = store.llm_answered()?;
+            if answered == 0 && !why.starts_with(DROPPED) {
+                bail!(
+                    "cannot reach the LLM endpoint {}: {why}\n  start the server, pass --llm-base-url URL, or use --operator offline",
+                    self.config.base_url,
+                );
+            }
+            bail!(
+                "the LLM server at {} stopped answering ({why}); it had answered {answered} call(s) of this run\n  the server may have crashed: see its log, restart it",
+                self.config.base_url,
+            );
+        }
+        store.put_llm(key, &self.config.model, prompt_text, rec)
+    }
+
+    /// The child a reply gives `parent`, or the failure it is, recorded against `key`.
+    pub fn apply(
+        &self,
+        store: &Store,
+        parent: &Policy,
+        key: String,
+        rec: &LlmRecord,
+    ) -> Result<LlmOutcome> {
         if rec.status != "ok" {
             let reason = format!("request failed: {}", rec.status);
             store.set_llm_outcome(&key, &reason)?;
@@ -229,7 +282,7 @@ impl LlmClient {
     }
 
     /// One chat-completions request with retries; never panics, never errors.
-    fn call(&self, prompt_text: &str, schema: &Schema) -> LlmRecord {
+    pub fn call(&self, prompt_text: &str, schema: &Schema) -> LlmRecord {
         let c = &self.config;
         let url = format!("{}/chat/completions", c.base_url.trim_end_matches('/'));
         let mut body = serde_json::json!({
@@ -356,6 +409,98 @@ impl LlmClient {
             ));
         }
     }
+}
+
+/// The record of a call the budget did not allow.
+pub fn budget_record() -> LlmRecord {
+    LlmRecord {
+        status: "budget".into(),
+        response: String::new(),
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        latency_ms: 0,
+        attempts: 0,
+    }
+}
+
+/// One question of a block: the client (its model), the parent and the prompt.
+pub struct Question<'a> {
+    pub client: LlmClient,
+    pub parent: &'a Policy,
+    pub prompt: String,
+}
+
+/// Ask a block's questions with up to `in_flight` requests at once. A recorded reply is read
+/// back; questions with the same key are asked once; the budget counts the calls this block
+/// makes; each reply is stored as it arrives (a kill loses none that came back), and the
+/// outcomes are returned in the questions' order, whatever order the replies came in. A
+/// server that is not there stops the block once every reply is in.
+pub fn ask_all(store: &Store, questions: &[Question], in_flight: usize) -> Result<Vec<LlmOutcome>> {
+    let keys: Vec<String> = questions.iter().map(|q| q.client.key(&q.prompt)).collect();
+    let mut records: Vec<Option<LlmRecord>> = Vec::with_capacity(questions.len());
+    // The first question of each key not yet answered, to be asked.
+    let mut asked: Vec<usize> = Vec::new();
+    for (i, (q, key)) in questions.iter().zip(&keys).enumerate() {
+        if let Some(r) = store.llm(key)? {
+            records.push(Some(r));
+        } else if asked.iter().any(|&a| keys[a] == *key) {
+            records.push(None);
+        } else if q.client.over_budget(store, asked.len() as u64)? {
+            let rec = budget_record();
+            q.client.keep(store, key, &q.prompt, &rec)?;
+            records.push(Some(rec));
+        } else {
+            asked.push(i);
+            records.push(None);
+        }
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut stopped: Option<anyhow::Error> = None;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..in_flight.clamp(1, asked.len().max(1)) {
+            let (tx, next, asked) = (tx.clone(), &next, &asked);
+            scope.spawn(move || loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&i) = asked.get(n) else { break };
+                let q = &questions[i];
+                if tx
+                    .send((i, q.client.call(&q.prompt, q.parent.schema())))
+                    .is_err()
+                {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        for (i, rec) in rx {
+            let q = &questions[i];
+            match q.client.keep(store, &keys[i], &q.prompt, &rec) {
+                Ok(()) => records[i] = Some(rec),
+                Err(e) => {
+                    stopped.get_or_insert(e);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if let Some(e) = stopped {
+        return Err(e);
+    }
+    questions
+        .iter()
+        .zip(keys)
+        .enumerate()
+        .map(|(i, (q, key))| {
+            let rec = match &records[i] {
+                Some(r) => r.clone(),
+                None => store
+                    .llm(&key)?
+                    .ok_or_else(|| anyhow::anyhow!("no reply recorded for {key}"))?,
+            };
+            q.client.apply(store, q.parent, key, &rec)
+        })
+        .collect()
 }
 
 /// Most tokens one reply may claim in its `usage`: more is not a real count, and would not fit

@@ -63,6 +63,8 @@ pub struct View {
     /// Once finished: the reward-hacking monitor's counts and flagged children, as
     /// `result.json` has them (absent from a run made before the monitor).
     pub reward_hacking: Option<Value>,
+    /// Once finished, a multi-objective search's front (`objectives`, `points`).
+    pub pareto_front: Option<Value>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -101,11 +103,13 @@ pub fn view(dir: &Path) -> Result<View> {
     // The monitor's part of the result, when it can be read: a result too large or not JSON
     // leaves the rest of the view as it is.
     if v.finished {
-        v.reward_hacking = read_bounded(&dir.join("result.json"), MAX_RESULT)
+        let result = read_bounded(&dir.join("result.json"), MAX_RESULT)
             .ok()
             .flatten()
-            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-            .and_then(|result| result.get("reward_hacking").cloned());
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok());
+        let part = |key: &str| result.as_ref().and_then(|r| r.get(key).cloned());
+        v.reward_hacking = part("reward_hacking");
+        v.pareto_front = part("pareto_front");
     }
     Ok(v)
 }

@@ -22,7 +22,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use crate::domain::{Individual, MethodRow};
+use crate::pareto::Selection;
 use crate::reward_hacking::{self, Checked, Gain};
+use crate::scratchpad::Notes;
 
 /// A running-best update (Table 5): what changed and what it bought.
 #[derive(Clone, Debug, Serialize)]
@@ -85,7 +87,24 @@ pub struct SearchOutcome {
     pub lineage: Vec<LineagePoint>,
     /// Children evaluated at full horizon (the benchmark's unit of search effort).
     pub evaluated: usize,
+    /// A multi-objective search's front: the non-dominated programs of the final islands,
+    /// each with its objectives on the training and the held-out seeds (empty when scalar or
+    /// stopped early).
+    pub pareto_front: Vec<FrontPoint>,
+    /// The islands as the search left them.
+    pub islands: Vec<Vec<Individual>>,
 }
+
+/// A program of the final front and its objectives (labelled `max:NAME` / `min:NAME`).
+#[derive(Clone, Debug, Serialize)]
+pub struct FrontPoint {
+    pub hash: String,
+    pub training: BTreeMap<String, f64>,
+    pub held_out: BTreeMap<String, f64>,
+}
+
+/// Most programs of the front the results list.
+pub const MAX_FRONT: usize = 100;
 
 /// What one model was asked and what it cost.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -165,6 +184,8 @@ pub fn search<D: Domain>(
     backend: &dyn Backend<D::Model>,
 ) -> Result<SearchOutcome> {
     config.validate()?;
+    // Checked before the run directory is claimed.
+    Selection::new(domain, &config.objectives)?;
     let (out, stop_after) = (place.out, place.stop_after);
     let started = std::time::Instant::now();
     // One writer per run directory; the lock goes when this function returns.
@@ -173,18 +194,23 @@ pub fn search<D: Domain>(
     let mut run = Run::start(config, scenario, out, evaluator, store, completed)?;
     pb.set_length(u64::from(config.iterations));
     let last = stop_after.map_or(config.iterations, |s| s.min(config.iterations));
-    for k in 1..=last {
-        run.iteration(k, pb, started)?;
-        if k > completed {
-            run.store.set_meta("completed", &k.to_string())?;
-        }
-        pb.inc(1);
+    // Blocks of `llm.concurrency` iterations at fixed places (1..=K, K+1..=2K, ...), so a
+    // resumed run replays the same blocks; an offline search has blocks of one.
+    let size = match config.operator {
+        OperatorKind::Offline => 1,
+        _ => config.llm.concurrency.max(1),
+    };
+    let mut k = 1;
+    while k <= last {
+        let end = ((k - 1) / size + 1).saturating_mul(size).min(last);
+        run.block(k..=end, pb, started)?;
+        k = end + 1;
     }
     // One evaluation on the held-out seeds: the searched policy against the baselines. A run
     // stopped early (as a kill would) has no result yet.
     let stopped_early = last < config.iterations;
-    let (table, checked, lineage) = if stopped_early {
-        (Vec::new(), Vec::new(), Vec::new())
+    let (table, checked, lineage, front) = if stopped_early {
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new())
     } else {
         let table = held_out_table(
             config,
@@ -195,9 +221,11 @@ pub fn search<D: Domain>(
         )?;
         let checked = reward_hacking::check(&run.gains, config, &run.evaluator, &run.store)?;
         let lineage = run.lineage()?;
-        (table, checked, lineage)
+        let front = run.front()?;
+        (table, checked, lineage, front)
     };
-    let outcome = run.outcome(table, checked, lineage, started)?;
+    let mut outcome = run.outcome(table, checked, lineage, started)?;
+    outcome.pareto_front = front;
     if !stopped_early {
         write_results(domain, out, config, &outcome, last)?;
     }
@@ -218,6 +246,25 @@ struct Child {
     operator: String,
     prompt_key: Option<String>,
     arm: Option<usize>,
+}
+
+/// One iteration's plan, made from the state at its block's start.
+struct Plan {
+    k: u32,
+    island: usize,
+    parent: Individual,
+    inspirations: Vec<Individual>,
+    proposal: Proposal,
+}
+
+/// What the iteration's operator proposes: a child, or a question for the model.
+enum Proposal {
+    Ready(Child),
+    Ask {
+        arm: usize,
+        client: LlmClient,
+        prompt: String,
+    },
 }
 
 /// A search between iterations: the islands, the archive, the incumbent and what has been
@@ -246,6 +293,10 @@ struct Run<'a, D: Domain> {
     /// the search ([`Run::lineage`]).
     incumbents: Vec<(LineagePoint, Individual)>,
     trace: Vec<TracePoint>,
+    /// How islands rank their individuals (`objectives`).
+    selection: Selection,
+    /// What each child's edit did, for the prompt's scratchpad.
+    notes: Notes,
     failures: Vec<String>,
     duplicates: u64,
     same_behaviour: u64,
@@ -271,6 +322,7 @@ impl<'a, D: Domain> Run<'a, D> {
             bandit,
         };
         store.quiet = completed > 0;
+        let selection = Selection::new(evaluator.domain, &config.objectives)?;
         let warm = warm_start(config, &evaluator, &store)?;
         let (val, horizon) = (&config.validation_seeds, config.horizon);
         let (warm_best, warm_val) = best_on_validation(&warm, &evaluator, &store, val, horizon)?;
@@ -293,6 +345,8 @@ impl<'a, D: Domain> Run<'a, D> {
             evaluated: 0,
             incumbents: Vec::new(),
             trace: Vec::new(),
+            selection,
+            notes: Notes::new(config.llm.scratchpad_every),
             failures: Vec::new(),
             duplicates: 0,
             same_behaviour: 0,
@@ -321,25 +375,88 @@ impl<'a, D: Domain> Run<'a, D> {
         Ok(run)
     }
 
-    /// Iteration `k`: island k mod islands, its own random stream, one child considered.
-    fn iteration(&mut self, k: u32, pb: &dyn Progress, started: std::time::Instant) -> Result<()> {
-        self.store.quiet = k <= self.completed;
+    /// Iterations `ks`, one block: every child of the block is proposed from the state at its
+    /// start (the LLM's requests asked together, `llm.concurrency` in flight), then each is
+    /// considered in iteration order, whatever order the replies came in. A block of one
+    /// iteration is the sequential search. Each iteration draws from its own random stream.
+    fn block(
+        &mut self,
+        ks: std::ops::RangeInclusive<u32>,
+        pb: &dyn Progress,
+        started: std::time::Instant,
+    ) -> Result<()> {
+        let first = *ks.start();
+        self.store.quiet = *ks.end() <= self.completed;
+        let plans: Vec<Plan> = ks.map(|k| self.plan(k)).collect();
+        let questions: Vec<llm::Question> = plans
+            .iter()
+            .filter_map(|p| match &p.proposal {
+                Proposal::Ask { client, prompt, .. } => Some(llm::Question {
+                    client: client.clone(),
+                    parent: &p.parent.policy,
+                    prompt: prompt.clone(),
+                }),
+                Proposal::Ready(_) => None,
+            })
+            .collect();
+        let in_flight = self.config.llm.concurrency as usize;
+        let answers = llm::ask_all(&self.store, &questions, in_flight)
+            .map_err(|e| self.interrupted(e, first))?;
+        drop(questions);
+        let mut answers = answers.into_iter();
+        for plan in plans {
+            let k = plan.k;
+            self.store.quiet = k <= self.completed;
+            let child = match plan.proposal {
+                Proposal::Ready(child) => Some(child),
+                Proposal::Ask { arm, client, .. } => {
+                    let answer = answers.next().expect("one answer per question");
+                    self.answered(k, plan.island, arm, &client, answer, pb)?
+                }
+            };
+            let inspiration = &plan.inspirations[0];
+            let considered = match child {
+                Some(child) => self.consider(k, plan.island, &plan.parent, inspiration, child)?,
+                None => false,
+            };
+            if considered {
+                self.after(k, pb, started)?;
+            }
+            if k > self.completed {
+                self.store.set_meta("completed", &k.to_string())?;
+            }
+            pb.inc(1);
+        }
+        Ok(())
+    }
+
+    /// Iteration `k`'s plan: island k mod islands, the parent and inspirations, and the child
+    /// (offline) or the question for the model (LLM).
+    fn plan(&self, k: u32) -> Plan {
         let mut rng = Pcg64::seed_from_u64(
             self.config.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(k),
         );
-        let i = (k as usize - 1) % self.config.islands;
-        let (parent, inspirations) = self.select(i, &mut rng);
-        let Some(child) = self.propose(k, i, &parent, &inspirations, &mut rng, pb)? else {
-            return Ok(());
-        };
-        if !self.consider(k, i, &parent, &inspirations[0], child)? {
-            return Ok(());
+        let island = (k as usize - 1) % self.config.islands;
+        let (parent, inspirations) = self.select(island, &mut rng);
+        let proposal = self.propose(k, &parent, &inspirations, &mut rng);
+        Plan {
+            k,
+            island,
+            parent,
+            inspirations,
+            proposal,
         }
+    }
+
+    /// Migration when it is due, and the progress line, after a child was considered.
+    fn after(&mut self, k: u32, pb: &dyn Progress, started: std::time::Instant) -> Result<()> {
         if k % self.config.migration_interval == 0 && self.config.islands > 1 {
             migrate(
                 &mut self.islands,
                 self.config.migration,
                 self.config.population,
+                &self.selection,
+                self.evaluator.domain,
             );
             self.store
                 .event(json!({"event": "migration", "iteration": k}))?;
@@ -357,15 +474,11 @@ impl<'a, D: Domain> Run<'a, D> {
     /// The parent (a tournament of three within island `i`) and two inspirations from the
     /// archive (the parent itself while the archive is empty).
     fn select(&self, i: usize, rng: &mut Pcg64) -> (Individual, Vec<Individual>) {
-        let parent = (0..3)
-            .map(|_| {
-                self.islands[i]
-                    .choose(rng)
-                    .expect("islands are never empty")
-            })
-            .max_by(|a, b| a.fitness().total_cmp(&b.fitness()))
-            .expect("three draws")
-            .clone();
+        let island = &self.islands[i];
+        let drawn: Vec<&Individual> = (0..3)
+            .map(|_| island.choose(rng).expect("islands are never empty"))
+            .collect();
+        let parent = self.selection.winner(self.domain(), island, &drawn).clone();
         let elites: Vec<&Individual> = self.archive.values().collect();
         let mut inspirations: Vec<Individual> = elites
             .choose_multiple(rng, 2)
@@ -377,17 +490,15 @@ impl<'a, D: Domain> Run<'a, D> {
         (parent, inspirations)
     }
 
-    /// A child of `parent` from the iteration's operator; `None` when the LLM gave no valid
-    /// program (recorded as a failure the next prompts are shown).
+    /// A child of `parent` from the iteration's operator, or the question the LLM is to be
+    /// asked (its model chosen by the bandit).
     fn propose(
-        &mut self,
+        &self,
         k: u32,
-        i: usize,
         parent: &Individual,
         inspirations: &[Individual],
         rng: &mut Pcg64,
-        pb: &dyn Progress,
-    ) -> Result<Option<Child>> {
+    ) -> Proposal {
         let use_llm = match self.config.operator {
             OperatorKind::Offline => false,
             OperatorKind::Llm => true,
@@ -397,36 +508,49 @@ impl<'a, D: Domain> Run<'a, D> {
             let (policy, operator) =
                 self.domain()
                     .offline_child(self.config, parent, &inspirations[0], rng);
-            return Ok(Some(Child {
+            return Proposal::Ready(Child {
                 policy,
                 operator,
                 prompt_key: None,
                 arm: None,
-            }));
+            });
         }
         let input = prompt_input(
             self.domain(),
-            self.config,
-            self.scenario,
+            (self.config, self.scenario),
             parent,
             &self.islands,
             inspirations,
-            &self.failures,
+            (&self.failures, self.notes.text(k)),
         );
         let arm = self.llm.bandit.choose();
-        let model = self.llm.choices[arm].name.clone();
-        let client = self.llm.client.with_model(&model);
+        let client = self.llm.client.with_model(&self.llm.choices[arm].name);
         let prompt = llm::prompt_for(&input, self.config.llm.edit_format);
-        let proposed = client
-            .propose(&self.store, &parent.policy, &prompt)
-            .map_err(|e| self.interrupted(e, k))?;
+        Proposal::Ask {
+            arm,
+            client,
+            prompt,
+        }
+    }
+
+    /// The child an LLM answer gives; `None` when it gave no valid program (recorded as a
+    /// failure the next prompts are shown).
+    fn answered(
+        &mut self,
+        k: u32,
+        i: usize,
+        arm: usize,
+        client: &LlmClient,
+        answer: LlmOutcome,
+        pb: &dyn Progress,
+    ) -> Result<Option<Child>> {
         let (calls, _, pt, ct) = self.store.llm_usage()?;
         pb.set_message(format!(
             "LLM {calls} calls, {} tokens, cost {:.4}",
             pt + ct,
             client.spent(&self.store)?
         ));
-        match proposed {
+        match answer {
             LlmOutcome::Child { policy, key } => Ok(Some(Child {
                 policy: *policy,
                 operator: "llm".into(),
@@ -435,8 +559,10 @@ impl<'a, D: Domain> Run<'a, D> {
             })),
             LlmOutcome::Failed { key, reason } => {
                 self.llm.bandit.reward(arm, 0.0);
+                let model = &client.config.model;
                 self.store.event(json!({"event": "llm_failure", "iteration": k, "key": key, "model": model, "reason": reason}))?;
                 self.failures.push(reason.clone());
+                self.notes.rejected(k, &reason);
                 self.trace.push(TracePoint {
                     iteration: k,
                     island: i,
@@ -504,6 +630,7 @@ impl<'a, D: Domain> Run<'a, D> {
             return self.skip(child.arm, 0.0, point, "same behaviour", event);
         }
         if screen < parent.screen - self.config.screen_tolerance {
+            self.notes.screened_out(k, &parent.policy, &child.policy);
             let event = json!({"event": "screened_out", "iteration": k, "hash": hash, "screen": screen, "parent_screen": parent.screen});
             return self.skip(child.arm, 0.5, point, "screened out", event);
         }
@@ -519,6 +646,7 @@ impl<'a, D: Domain> Run<'a, D> {
         };
         point.child_fitness = Some(ind.fitness());
         self.evaluated += 1;
+        self.notes.evaluated(self.evaluator.domain, k, parent, &ind);
         let improved = ind.fitness() > parent.fitness();
         self.reward(child.arm, if improved { 1.0 } else { 0.5 });
         if improved {
@@ -574,21 +702,12 @@ impl<'a, D: Domain> Run<'a, D> {
         self.evaluator.eval(&self.store, policy, seeds, horizon)
     }
 
-    /// Elitism: the island keeps its best; a full island replaces its worst only if the child
-    /// is better.
+    /// Elitism: the island keeps its best ([`Selection::insert`]).
     fn island_insert(&mut self, i: usize, ind: &Individual) {
-        let island = &mut self.islands[i];
-        if island.len() < self.config.population {
-            island.push(ind.clone());
-        } else if let Some((w, worst)) = island
-            .iter()
-            .enumerate()
-            .min_by(|a, b| a.1.fitness().total_cmp(&b.1.fitness()))
-        {
-            if ind.fitness() > worst.fitness() {
-                island[w] = ind.clone();
-            }
-        }
+        let domain = self.domain();
+        let population = self.config.population;
+        self.selection
+            .insert(domain, &mut self.islands[i], ind, population);
     }
 
     fn domain(&self) -> &'a D {
@@ -679,6 +798,37 @@ impl<'a, D: Domain> Run<'a, D> {
             .collect()
     }
 
+    /// The final islands' front, evaluated on the held-out seeds (after the search).
+    fn front(&self) -> Result<Vec<FrontPoint>> {
+        let Selection::Pareto(objectives) = &self.selection else {
+            return Ok(Vec::new());
+        };
+        let all: Vec<Individual> = self.islands.iter().flatten().cloned().collect();
+        let domain = self.domain();
+        let (test, horizon) = (&self.config.test_seeds, self.config.horizon);
+        let values = |e: &Eval| {
+            objectives
+                .iter()
+                .map(|o| (o.label(), o.value(domain, e)))
+                .collect::<BTreeMap<_, _>>()
+        };
+        self.selection
+            .front(domain, &all)
+            .into_iter()
+            .take(MAX_FRONT)
+            .map(|ind| {
+                let held = self
+                    .evaluator
+                    .eval(&self.store, &ind.policy, test, horizon)?;
+                Ok(FrontPoint {
+                    training: values(&ind.eval),
+                    held_out: values(&held),
+                    hash: ind.hash,
+                })
+            })
+            .collect()
+    }
+
     fn outcome(
         self,
         table: Vec<MethodRow>,
@@ -714,6 +864,8 @@ impl<'a, D: Domain> Run<'a, D> {
             reward_hacking,
             lineage,
             evaluated: self.evaluated,
+            pareto_front: Vec::new(),
+            islands: self.islands,
         })
     }
 }
@@ -841,15 +993,14 @@ fn held_out_table<D: Domain>(
 }
 
 /// What the LLM operator is shown: the parent, the two best programs of every island, the
-/// inspirations, the last three failures and what the fitness rewards.
+/// inspirations, the last three failures, the scratchpad and what the fitness rewards.
 fn prompt_input<'a, D: Domain>(
     domain: &D,
-    config: &'a SearchConfig,
-    scenario: &ScenarioOf<D>,
+    (config, scenario): (&'a SearchConfig, &ScenarioOf<D>),
     parent: &'a Individual,
     islands: &'a [Vec<Individual>],
     inspirations: &'a [Individual],
-    failures: &[String],
+    (failures, scratchpad): (&[String], Option<String>),
 ) -> llm::PromptInput<'a> {
     let shown = |x: &'a Individual| Shown {
         policy: &x.policy,
@@ -865,6 +1016,8 @@ fn prompt_input<'a, D: Domain>(
         top: top.into_iter().take(2).map(shown).collect(),
         inspirations: inspirations.iter().map(shown).collect(),
         recent_failures: failures.iter().rev().take(3).cloned().collect(),
+        scratchpad,
+        compact: config.llm.compact_prompt,
     }
 }
 
@@ -879,16 +1032,21 @@ fn behaviour<D: Domain>(domain: &D, e: &Eval) -> String {
         .join("|")
 }
 
-/// Ring migration: each island's best `m` go to the next island, replacing its worst.
-fn migrate(islands: &mut [Vec<Individual>], m: usize, population: usize) {
+/// Ring migration: each island's best `m` go to the next island, which takes each as it takes
+/// a child ([`Selection::insert`]).
+fn migrate<D: Domain>(
+    islands: &mut [Vec<Individual>],
+    m: usize,
+    population: usize,
+    selection: &Selection,
+    domain: &D,
+) {
     let n = islands.len();
     let movers: Vec<Vec<Individual>> = islands
         .iter()
         .map(|isl| {
-            // The best m, in the order a stable sort by fitness gives, cloned alone.
-            let mut v: Vec<&Individual> = isl.iter().collect();
-            v.sort_by(|a, b| b.fitness().total_cmp(&a.fitness()));
-            v.into_iter().take(m).cloned().collect()
+            let best = selection.best_first(domain, isl);
+            best.into_iter().take(m).map(|i| isl[i].clone()).collect()
         })
         .collect();
     for (i, group) in movers.into_iter().enumerate() {
@@ -897,17 +1055,7 @@ fn migrate(islands: &mut [Vec<Individual>], m: usize, population: usize) {
             if dest.iter().any(|x| x.hash == ind.hash) {
                 continue;
             }
-            if dest.len() < population {
-                dest.push(ind);
-            } else if let Some((w, _)) = dest
-                .iter()
-                .enumerate()
-                .min_by(|a, b| a.1.fitness().total_cmp(&b.1.fitness()))
-            {
-                if ind.fitness() > dest[w].fitness() {
-                    dest[w] = ind;
-                }
-            }
+            selection.insert(domain, dest, &ind, population);
         }
     }
 }
@@ -938,6 +1086,13 @@ fn write_results<D: Domain>(
         .collect();
     result.insert("llm_usage".into(), json!(o.llm_usage));
     result.insert("lineage".into(), json!(o.lineage));
+    if let Selection::Pareto(objectives) = Selection::new(domain, &config.objectives)? {
+        let labels: Vec<String> = objectives.iter().map(|o| o.label()).collect();
+        result.insert(
+            "pareto_front".into(),
+            json!({"objectives": labels, "points": o.pareto_front}),
+        );
+    }
     result.insert(
         "reward_hacking".into(),
         reward_hacking::summary(&o.reward_hacking),

@@ -15,6 +15,9 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+#[path = "common/server.rs"]
+mod server;
+
 /// A canned reply: HTTP status, body content (chat message), delay before answering. Status
 /// [`HANG_UP`] closes the connection without answering, as a server that crashes mid-request.
 #[derive(Clone)]
@@ -626,4 +629,183 @@ fn a_money_budget_stops_the_calls() {
         )
         .unwrap();
     assert_eq!(budget, 7);
+}
+
+/// [`server::concurrent`] serving a [`Reply`]'s content after its delay.
+fn concurrent_server(
+    addr: &str,
+    answers: usize,
+    pick: impl Fn(&str) -> Reply + Send + Sync + 'static,
+) -> (String, Arc<Mutex<Vec<usize>>>) {
+    server::concurrent(addr, answers, move |body| {
+        let r = pick(body);
+        (r.content, r.delay_ms)
+    })
+}
+
+/// A reply that depends on the prompt alone (as a seeded model's would): a new α for most
+/// prompts, no edit for some; `slow` sets how long it takes, so that replies overtake.
+fn by_prompt(slow: fn(u64) -> u64) -> impl Fn(&str) -> Reply + Send + Sync + 'static {
+    move |body: &str| {
+        let h = server::body_hash(body);
+        let content = if h % 4 == 0 {
+            "no edit this time".to_string()
+        } else {
+            DIFF.replace("0.42", &format!("0.{}", 30 + h % 40))
+        };
+        Reply {
+            delay_ms: slow(h),
+            ..ok(&content)
+        }
+    }
+}
+
+fn concurrent_search(url: String) -> SearchConfig {
+    let mut c = small_llm_search(url);
+    c.iterations = 12;
+    c.llm.concurrency = 4;
+    c
+}
+
+/// What a run did, for comparing runs: each iteration's outcome, the incumbent, the stored
+/// calls in key order.
+fn path(o: &SearchOutcome, dir: &std::path::Path) -> (Vec<String>, String, Vec<String>) {
+    let db = rusqlite::Connection::open(dir.join("search.sqlite")).unwrap();
+    let mut q = db
+        .prepare("SELECT key || ' ' || status || ' ' || response FROM llm_calls ORDER BY key")
+        .unwrap();
+    let calls = q.query_map([], |r| r.get::<_, String>(0)).unwrap();
+    (
+        o.trace
+            .iter()
+            .map(|t| format!("{} {}", t.iteration, t.outcome))
+            .collect(),
+        o.best.hash.clone(),
+        calls.map(Result::unwrap).collect(),
+    )
+}
+
+/// Four requests in flight: the replies are applied in iteration order whatever order they
+/// arrive in, so two servers whose replies race differently give the same run.
+#[test]
+fn concurrent_calls_are_applied_in_iteration_order_whatever_order_they_arrive_in() {
+    let (fast_first, order_a) =
+        concurrent_server("127.0.0.1:0", usize::MAX, by_prompt(|h| h % 7 * 15));
+    let (slow_first, order_b) =
+        concurrent_server("127.0.0.1:0", usize::MAX, by_prompt(|h| 90 - h % 7 * 15));
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let one = fresh_search(&concurrent_search(fast_first), a.path());
+    let two = fresh_search(&concurrent_search(slow_first), b.path());
+    assert_eq!(path(&one, a.path()), path(&two, b.path()));
+    // The race was real: some reply overtook an earlier request.
+    let overtaken = |o: &Arc<Mutex<Vec<usize>>>| o.lock().unwrap().windows(2).any(|w| w[1] < w[0]);
+    assert!(overtaken(&order_a) || overtaken(&order_b));
+    // And the blocks changed the path: one call at a time prompts from every earlier child.
+    let (serial, _) = concurrent_server("127.0.0.1:0", usize::MAX, by_prompt(|_| 0));
+    let c = tempfile::tempdir().unwrap();
+    let mut config = concurrent_search(serial);
+    config.llm.concurrency = 1;
+    let three = fresh_search(&config, c.path());
+    assert_ne!(path(&three, c.path()).2, path(&one, a.path()).2);
+}
+
+/// The server dies with calls in flight — after its 1st, 3rd, 6th and 9th answer — and the run
+/// stops; resumed against a server that answers as the first would have, it ends where the
+/// uninterrupted run did.
+#[test]
+fn a_run_killed_with_calls_in_flight_resumes_to_the_uninterrupted_result() {
+    let slow = |h: u64| h % 5 * 20;
+    let (url, _) = concurrent_server("127.0.0.1:0", usize::MAX, by_prompt(slow));
+    let whole_dir = tempfile::tempdir().unwrap();
+    let whole = fresh_search(&concurrent_search(url), whole_dir.path());
+    let scenario = medisim_sim::Scenario::default();
+    for answers in [1, 3, 6, 9] {
+        let addr = closed_port();
+        let (dying, _) = concurrent_server(&addr, answers, by_prompt(slow));
+        let dir = tempfile::tempdir().unwrap();
+        let err = run_search(
+            &concurrent_search(dying),
+            &scenario,
+            dir.path(),
+            false,
+            None,
+            &Hidden,
+        )
+        .err()
+        .expect("a server that died stops the run");
+        assert!(err.to_string().contains("--resume"), "{err}");
+        let kept = Store::open(dir.path()).unwrap().llm_usage().unwrap().0;
+        assert!(
+            kept <= answers as u64,
+            "{kept} calls kept of {answers} answered"
+        );
+        let (back, _) = concurrent_server(&addr, usize::MAX, by_prompt(slow));
+        let resumed = run_search(
+            &concurrent_search(back),
+            &scenario,
+            dir.path(),
+            true,
+            None,
+            &Hidden,
+        )
+        .unwrap();
+        assert_eq!(
+            path(&resumed, dir.path()),
+            path(&whole, whole_dir.path()),
+            "died after {answers}"
+        );
+    }
+}
+
+/// The user message of each recorded request.
+fn prompts(seen: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let v: serde_json::Value = serde_json::from_str(b).unwrap();
+            v["messages"][1]["content"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// The scratchpad appears once its first N iterations are done and reports what they did;
+/// the compact prompt is a fraction of the full one and keeps the parent and the task.
+#[test]
+fn the_scratchpad_summarises_earlier_edits_and_the_compact_prompt_is_short() {
+    let run = |every: u32, compact: bool| {
+        let (url, seen) = server_with("127.0.0.1:0", |body, _| {
+            ok(if server::body_hash(body) % 3 == 0 {
+                "no edit this time"
+            } else {
+                DIFF
+            })
+        });
+        let mut c = small_llm_search(url);
+        c.iterations = 12;
+        c.llm.scratchpad_every = every;
+        c.llm.compact_prompt = compact;
+        fresh_search(&c, tempfile::tempdir().unwrap().path());
+        prompts(&seen)
+    };
+    let heading = "## What earlier edits did";
+    let full = run(4, false);
+    // One request per distinct prompt: the first four iterations have no summary, later
+    // ones do, and it counts the rejected replies.
+    assert!(!full[0].contains(heading));
+    let with: Vec<&String> = full.iter().filter(|p| p.contains(heading)).collect();
+    assert!(!with.is_empty(), "no prompt carries the scratchpad");
+    assert!(
+        with.iter().all(|p| p.contains("Iterations 1-")),
+        "{}",
+        with[0]
+    );
+    assert!(with.iter().any(|p| p.contains("replies rejected")));
+    // Off: no summary anywhere.
+    assert!(run(0, false).iter().all(|p| !p.contains(heading)));
+    let compact = run(4, true);
+    let (long, short) = (full[0].len(), compact[0].len());
+    assert!(short * 2 < long, "compact {short} bytes against {long}");
+    assert!(compact[0].contains("## Parent program") && compact[0].contains("## Task"));
+    assert!(compact.iter().any(|p| p.contains(heading)));
 }

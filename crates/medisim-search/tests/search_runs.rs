@@ -344,3 +344,83 @@ fn the_monitor_flags_gains_that_do_not_hold_and_the_profit_searchs_coding() {
     assert!(!o.reward_hacking.is_empty());
     assert!(!codes_up(&o.reward_hacking), "{:#?}", o.reward_hacking);
 }
+
+/// A search with `objectives` (empty: scalar), 80 iterations.
+fn ranked(objectives: &[&str], dir: &std::path::Path, stop_after: Option<u32>) -> SearchOutcome {
+    let c = SearchConfig {
+        iterations: 80,
+        objectives: objectives.iter().map(|s| s.to_string()).collect(),
+        ..SearchConfig::default()
+    };
+    let resume = dir.join("config.toml").exists();
+    run_search(&c, &Scenario::default(), dir, resume, stop_after, &Hidden).unwrap()
+}
+
+#[test]
+fn pareto_selection_keeps_a_wider_front_and_resumes_to_the_same_one() {
+    use medisim_search::hospital::Hospital;
+    use medisim_search::pareto::Selection;
+    let dir = tempfile::tempdir().unwrap();
+    let pareto = ranked(&["safety"], dir.path(), None);
+    let scalar = ranked(&[], tempfile::tempdir().unwrap().path(), None);
+    // The same objectives read over each run's final islands: ranked by front and crowding,
+    // the islands keep more distinct trade-offs than ranked by the fitness alone.
+    let domain = Hospital;
+    let selection = Selection::new(&domain, &["safety".to_string()]).unwrap();
+    let front = |o: &SearchOutcome| {
+        let all: Vec<_> = o.islands.iter().flatten().cloned().collect();
+        selection.front(&domain, &all).len()
+    };
+    assert!(
+        front(&pareto) > front(&scalar),
+        "{} vs {}",
+        front(&pareto),
+        front(&scalar)
+    );
+    // The front is what result.json reports, mutually non-dominated on the training seeds,
+    // each point with its held-out values.
+    assert_eq!(pareto.pareto_front.len(), front(&pareto));
+    let Selection::Pareto(objectives) = &selection else {
+        unreachable!()
+    };
+    let signed = |p: &medisim_search::search::FrontPoint| -> Vec<f64> {
+        objectives
+            .iter()
+            .map(|o| {
+                let v = p.training[&o.label()];
+                if o.maximise {
+                    v
+                } else {
+                    -v
+                }
+            })
+            .collect()
+    };
+    for a in &pareto.pareto_front {
+        assert_eq!(a.held_out.len(), objectives.len());
+        for b in &pareto.pareto_front {
+            let (x, y) = (signed(a), signed(b));
+            let dominated = x.iter().zip(&y).all(|(p, q)| p <= q) && x != y;
+            assert!(!dominated, "{} is dominated by {}", a.hash, b.hash);
+        }
+    }
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("result.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        result["pareto_front"]["points"].as_array().unwrap().len(),
+        pareto.pareto_front.len()
+    );
+    assert!(scalar.pareto_front.is_empty());
+    // Killed after 30 iterations and resumed: the same front.
+    let again = tempfile::tempdir().unwrap();
+    ranked(&["safety"], again.path(), Some(30));
+    let resumed = ranked(&["safety"], again.path(), None);
+    let hashes = |o: &SearchOutcome| {
+        o.pareto_front
+            .iter()
+            .map(|p| p.hash.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(hashes(&resumed), hashes(&pareto));
+}

@@ -259,6 +259,7 @@ const SEARCH_BODY: &str = r##"<main>
 <h3>Operators</h3><table id="operators"></table>
 <h3>Models</h3><table id="models"></table>
 <h3>Reward-hacking monitor</h3><p id="monitor-state" class="note">Once the search ends: every child that beat its parent on the training seeds, checked with its parent on the validation and held-out seeds.</p><table id="monitor"></table>
+<h3>Pareto front</h3><p id="front-state" class="note">A search with --objectives ranks each island by non-dominated front, then crowding; once it ends, its final front is listed here with each objective on the training and the held-out seeds.</p><table id="front"></table>
 </section>
 <section>
 <div class="panel"><h3>Fitness against evaluations</h3><div id="chart"></div>
@@ -321,6 +322,7 @@ async function show() {
   $("#bests").innerHTML = '<tr><th>iteration</th><th>after evaluations</th><th>validation fitness</th><th>program</th></tr>' +
     v.bests.map(b => `<tr class="best" data-hash="${text(b.hash)}"><td>${b.iteration}</td><td>${b.evaluations}</td><td>${fmt(b.validation_fitness)}</td><td><a href="#" data-hash="${text(b.hash)}">${text(b.hash.slice(0, 12))}</a></td></tr>`).join('');
   monitor(v.reward_hacking);
+  front(v.pareto_front);
   if (!v.finished) timer = setTimeout(show, 1000);
   if (linked) { openProgram(linked); linked = null; }
 }
@@ -333,8 +335,15 @@ function monitor(m) {
   $("#monitor").innerHTML = '<tr><th>iteration</th><th>operator</th><th>training</th><th>validation</th><th>held-out</th><th>flags</th><th>program</th></tr>' +
     m.flagged_children.map(c => `<tr class="flagged"><td>${c.iteration}</td><td>${text(c.operator)}</td><td>${d(c, 'training')}</td><td>${d(c, 'validation')}</td><td>${d(c, 'held_out')}</td><td>${text(c.flags)}</td><td><a href="#" data-hash="${text(c.hash)}">${text(c.hash.slice(0, 12))}</a></td></tr>`).join('');
 }
-// A program's link in the updates or the monitor opens it beside its parent.
-for (const table of ['#bests', '#monitor']) {
+function front(f) {
+  if (!f) { $("#front").innerHTML = ''; return; }
+  $("#front-state").textContent = `${f.points.length} programs on the final front over ${f.objectives.length} objectives (training / held-out seeds):`;
+  $("#front").innerHTML = '<tr><th>program</th>' + f.objectives.map(o => `<th>${text(o)}</th>`).join('') + '</tr>' +
+    f.points.map(p => `<tr class="front-point"><td><a href="#" data-hash="${text(p.hash)}">${text(p.hash.slice(0, 12))}</a></td>` +
+      f.objectives.map(o => `<td>${fmt(p.training[o])} / ${fmt(p.held_out[o])}</td>`).join('') + '</tr>').join('');
+}
+// A program's link in the updates, the monitor or the front opens it beside its parent.
+for (const table of ['#bests', '#monitor', '#front']) {
   $(table).addEventListener('click', (e) => {
     const a = e.target.closest('a[data-hash]');
     if (!a) return;
