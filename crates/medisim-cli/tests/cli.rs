@@ -6,7 +6,6 @@ mod server;
 
 use common::{medisim, root, succeeds, text, GOOD};
 use std::path::Path;
-use std::process::Command;
 
 #[test]
 fn check_accepts_every_shipped_policy_and_names_omitted_fields() {
@@ -469,12 +468,7 @@ fn a_search_killed_mid_run_resumes_to_the_same_result_as_a_straight_run() {
     let a: Vec<String> = args(&straight);
     succeeds(&a.iter().map(String::as_str).collect::<Vec<_>>());
     // SIGKILL at some point of the run (wherever it is: warm start, an iteration, a write).
-    let mut child = Command::new(env!("CARGO_BIN_EXE_medisim"))
-        .args(args(&killed))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_quiet(&args(&killed));
     std::thread::sleep(std::time::Duration::from_millis(150));
     let _ = child.kill();
     let _ = child.wait();
@@ -976,12 +970,7 @@ fn an_llm_search_killed_with_calls_in_flight_resumes_to_the_same_result() {
     for after in [2, 5, 9] {
         let killed = dir.path().join(format!("killed-{after}"));
         let start = sent.lock().unwrap().len();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_medisim"))
-            .args(args(&killed))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = common::spawn_quiet(&args(&killed));
         while sent.lock().unwrap().len() < start + after && child.try_wait().unwrap().is_none() {
             std::thread::sleep(std::time::Duration::from_millis(2));
         }

@@ -10,7 +10,7 @@ use medisim_search::config::{LlmConfig, OperatorKind, SearchConfig};
 use medisim_search::llm::{LlmClient, LlmOutcome};
 use medisim_search::store::Store;
 use medisim_search::{run_search, SearchOutcome};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -77,20 +77,7 @@ fn server_for(
         let mut i = 0;
         for stream in listener.incoming().take(connections) {
             let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut len = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = reader.read_exact(&mut body);
-            let body = String::from_utf8_lossy(&body).into_owned();
+            let body = server::read_body(&stream);
             let r = pick(&body, i);
             log.lock().unwrap().push(body);
             i += 1;

@@ -70,16 +70,21 @@ pub fn text(b: &[u8]) -> String {
 
 pub const GOOD: &str = "kind = \"hospital_policy\"\nversion = \"medisim_dsl_v1\"\nname = \"t\"\n[admin_policy]\nalpha = (0.4)\n";
 
-/// Start `medisim args`, let it run for `millis`, try the same command beside it (a second
-/// writer into its `--out` must be refused naming the holder, unless the first has finished),
-/// then SIGKILL the first: the state a kill mid-run leaves, for a resume test to continue.
-pub fn kill_mid_run(args: &[String], millis: u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_medisim"))
+/// `medisim args` started in the background, its output discarded.
+pub fn spawn_quiet(args: &[String]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_medisim"))
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("starts");
+        .expect("starts")
+}
+
+/// Start `medisim args`, let it run for `millis`, try the same command beside it (a second
+/// writer into its `--out` must be refused naming the holder, unless the first has finished),
+/// then SIGKILL the first: the state a kill mid-run leaves, for a resume test to continue.
+pub fn kill_mid_run(args: &[String], millis: u64) {
+    let mut child = spawn_quiet(args);
     std::thread::sleep(Duration::from_millis(millis));
     let busy = medisim(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let _ = child.kill();

@@ -2,7 +2,7 @@
 //! and the command line's tests (`#[path]`-included: test crates cannot import each other).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,20 +27,7 @@ pub fn concurrent(
             let Ok(mut stream) = stream else { continue };
             let (log, pick) = (log.clone(), pick.clone());
             std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut len = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; len];
-                let _ = reader.read_exact(&mut body);
-                let (content, delay_ms) = pick(&String::from_utf8_lossy(&body));
+                let (content, delay_ms) = pick(&read_body(&stream));
                 std::thread::sleep(Duration::from_millis(delay_ms));
                 let payload = serde_json::json!({"choices": [{"message": {"role": "assistant", "content": content}}], "usage": {"prompt_tokens": 120, "completion_tokens": 30}}).to_string();
                 log.lock().unwrap().push(n);
@@ -49,6 +36,24 @@ pub fn concurrent(
         }
     });
     (format!("http://{addr}/v1"), sent)
+}
+
+/// The body of the HTTP request on `stream` (its headers read up to the blank line).
+pub fn read_body(stream: &TcpStream) -> String {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; len];
+    let _ = reader.read_exact(&mut body);
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// FNV-1a of a request body: a reply that is a function of the prompt alone, as a seeded
