@@ -465,13 +465,28 @@ impl Schema {
         s
     }
 
-    /// The reference in brief, for a small model's prompt: each field with its section, type
-    /// and range, each frame's features and the calls by name only.
+    /// The reference in brief, for a small model's prompt: each section's fields with their
+    /// range (a bool field as `bool`), each frame's features and the calls by name only.
     pub fn reference_compact(&self) -> String {
         use std::fmt::Write;
-        let mut s = String::from("Fields (section, type, range):\n");
+        let mut s = String::new();
+        let mut sections: Vec<&str> = Vec::new();
         for f in &self.fields {
-            let _ = writeln!(s, "- {} ({}, {}, {})", f.name, f.section, f.ty, f.range);
+            if !sections.contains(&f.section.as_str()) {
+                sections.push(&f.section);
+            }
+        }
+        for section in sections {
+            let fields: Vec<String> = self
+                .fields
+                .iter()
+                .filter(|f| f.section == section)
+                .map(|f| match f.ty {
+                    Ty::Bool => format!("{} (bool)", f.name),
+                    Ty::Num => format!("{} ({})", f.name, f.range),
+                })
+                .collect();
+            let _ = writeln!(s, "[{section}] fields: {}", fields.join(", "));
         }
         for (i, frame) in self.frames.iter().enumerate() {
             let names: Vec<&str> = self
@@ -483,7 +498,7 @@ impl Schema {
         let calls: Vec<&str> = CALLS
             .iter()
             .filter(|c| self.call(c.name).is_some())
-            .map(|c| c.signature)
+            .map(|c| c.name)
             .collect();
         let _ = writeln!(s, "Calls: {}", calls.join(", "));
         s

@@ -11,9 +11,9 @@ use medisim_dsl::Policy;
 use std::collections::BTreeMap;
 
 /// Fields listed as helping and as hurting, and rejection reasons listed, at most.
-const LISTED: usize = 4;
+const LISTED: usize = 3;
 /// A rejection reason is cut to this many characters.
-const REASON_CHARS: usize = 90;
+const REASON_CHARS: usize = 70;
 
 enum Outcome {
     /// Evaluated: fitness minus the parent's, and each safety channel's rise over it.
@@ -210,10 +210,11 @@ impl Tally {
         self.gain / f64::from(self.evaluated.max(1))
     }
 
-    /// `field: 3/5 beat the parent, mean fitness +0.0123, raised v_upcoding +0.020`.
+    /// `field 3/5 beat parent, mean +0.0123, raised v_upcoding +0.020`: the field's edits
+    /// that beat their parent and their mean fitness change.
     fn line(&self, field: &str) -> String {
         let mut s = format!(
-            "{field}: {}/{} beat the parent, mean fitness {:+.4}",
+            "{field} {}/{} beat parent, mean {:+.4}",
             self.improved,
             self.evaluated,
             self.mean_gain()
@@ -228,7 +229,7 @@ impl Tally {
             s.push_str(&format!(", raised {m} {r:+.3}"));
         }
         if self.screened_out > 0 {
-            s.push_str(&format!(", {} more screened out", self.screened_out));
+            s.push_str(&format!(", {} screened out", self.screened_out));
         }
         s
     }
