@@ -218,9 +218,14 @@ impl LlmClient {
     pub fn over_budget(&self, store: &Store, in_flight: u64) -> Result<bool> {
         let (calls, _, pt, ct) = store.llm_usage()?;
         let spent = self.spent(store)?;
-        Ok(calls + in_flight >= u64::from(self.config.max_calls)
-            || pt + ct >= self.config.max_tokens_total
-            || self.config.max_cost.is_some_and(|c| spent >= c))
+        Ok(self.over_budget_with(calls + in_flight, pt + ct, spent))
+    }
+
+    /// True when `calls`, `tokens` or `spent` has reached its budget.
+    pub fn over_budget_with(&self, calls: u64, tokens: u64, spent: f64) -> bool {
+        calls >= u64::from(self.config.max_calls)
+            || tokens >= self.config.max_tokens_total
+            || self.config.max_cost.is_some_and(|c| spent >= c)
     }
 
     /// Store a fresh reply. A server that is not there is not a misbehaving model: the run
@@ -434,8 +439,16 @@ pub struct Question<'a> {
 /// back; questions with the same key are asked once; the budget counts the calls this block
 /// makes; each reply is stored as it arrives (a kill loses none that came back), and the
 /// outcomes are returned in the questions' order, whatever order the replies came in. A
-/// server that is not there stops the block once every reply is in.
-pub fn ask_all(store: &Store, questions: &[Question], in_flight: usize) -> Result<Vec<LlmOutcome>> {
+/// server that is not there stops the block once every reply is in. The token and money
+/// budgets are checked against `(tokens, spent)` as they stood at the block's start, so a
+/// block resumed after some of its replies were stored decides as it first did.
+pub fn ask_all(
+    store: &Store,
+    questions: &[Question],
+    in_flight: usize,
+    (tokens, spent): (u64, f64),
+) -> Result<Vec<LlmOutcome>> {
+    let (calls, ..) = store.llm_usage()?;
     let keys: Vec<String> = questions.iter().map(|q| q.client.key(&q.prompt)).collect();
     let mut records: Vec<Option<LlmRecord>> = Vec::with_capacity(questions.len());
     // The first question of each key not yet answered, to be asked.
@@ -445,7 +458,10 @@ pub fn ask_all(store: &Store, questions: &[Question], in_flight: usize) -> Resul
             records.push(Some(r));
         } else if asked.iter().any(|&a| keys[a] == *key) {
             records.push(None);
-        } else if q.client.over_budget(store, asked.len() as u64)? {
+        } else if q
+            .client
+            .over_budget_with(calls + asked.len() as u64, tokens, spent)
+        {
             let rec = budget_record();
             q.client.keep(store, key, &q.prompt, &rec)?;
             records.push(Some(rec));

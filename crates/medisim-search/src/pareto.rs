@@ -235,18 +235,20 @@ impl Selection {
         let Selection::Pareto(o) = self else {
             return Vec::new();
         };
-        let mut unique: Vec<Individual> = Vec::new();
-        for i in inds {
-            if !unique.iter().any(|u| u.hash == i.hash) {
-                unique.push(i.clone());
-            }
-        }
-        let points = Self::points(o, domain, &unique);
-        let front = fronts(&points);
-        order(&points)
+        let mut seen = std::collections::HashSet::new();
+        let unique: Vec<&Individual> = inds.iter().filter(|i| seen.insert(&i.hash)).collect();
+        let points: Vec<Vec<f64>> = unique
+            .iter()
+            .map(|i| o.iter().map(|ob| ob.score(domain, &i.eval)).collect())
+            .collect();
+        // Front 0 alone, in memory linear in the programs (every island's, up to 64 000).
+        let first: Vec<usize> = (0..points.len())
+            .filter(|&i| !points.iter().any(|q| dominates(q, &points[i])))
+            .collect();
+        let front_points: Vec<Vec<f64>> = first.iter().map(|&i| points[i].clone()).collect();
+        order(&front_points)
             .into_iter()
-            .filter(|&i| front[i] == 0)
-            .map(|i| unique[i].clone())
+            .map(|j| unique[first[j]].clone())
             .collect()
     }
 }

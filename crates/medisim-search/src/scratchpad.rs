@@ -112,12 +112,13 @@ impl Notes {
     }
 
     /// The summary iteration `k`'s prompt shows: the notes of iterations up to the last
-    /// multiple of `every` before `k`; `None` when off or before the first.
-    pub fn text(&self, k: u32) -> Option<String> {
+    /// multiple of `every` before `k`, and no later than `known`, the last iteration whose
+    /// child has been considered (a block's start state); `None` when off or before the first.
+    pub fn text(&self, k: u32, known: u32) -> Option<String> {
         if self.every == 0 {
             return None;
         }
-        let cut = (k.saturating_sub(1) / self.every) * self.every;
+        let cut = ((k.saturating_sub(1) / self.every) * self.every).min(known);
         let notes: Vec<&Note> = self.notes.iter().filter(|n| n.iteration <= cut).collect();
         if cut == 0 || notes.is_empty() {
             return None;

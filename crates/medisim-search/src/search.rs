@@ -297,6 +297,8 @@ struct Run<'a, D: Domain> {
     selection: Selection,
     /// What each child's edit did, for the prompt's scratchpad.
     notes: Notes,
+    /// The first iteration of the block being planned.
+    block_start: u32,
     failures: Vec<String>,
     duplicates: u64,
     same_behaviour: u64,
@@ -347,6 +349,7 @@ impl<'a, D: Domain> Run<'a, D> {
             trace: Vec::new(),
             selection,
             notes: Notes::new(config.llm.scratchpad_every),
+            block_start: 1,
             failures: Vec::new(),
             duplicates: 0,
             same_behaviour: 0,
@@ -386,6 +389,7 @@ impl<'a, D: Domain> Run<'a, D> {
         started: std::time::Instant,
     ) -> Result<()> {
         let first = *ks.start();
+        self.block_start = first;
         self.store.quiet = *ks.end() <= self.completed;
         let plans: Vec<Plan> = ks.map(|k| self.plan(k)).collect();
         let questions: Vec<llm::Question> = plans
@@ -400,7 +404,12 @@ impl<'a, D: Domain> Run<'a, D> {
             })
             .collect();
         let in_flight = self.config.llm.concurrency as usize;
-        let answers = llm::ask_all(&self.store, &questions, in_flight)
+        let usage = if questions.is_empty() {
+            (0, 0.0)
+        } else {
+            self.usage_at_block(first)?
+        };
+        let answers = llm::ask_all(&self.store, &questions, in_flight, usage)
             .map_err(|e| self.interrupted(e, first))?;
         drop(questions);
         let mut answers = answers.into_iter();
@@ -428,6 +437,32 @@ impl<'a, D: Domain> Run<'a, D> {
             pb.inc(1);
         }
         Ok(())
+    }
+
+    /// The LLM tokens and money spent when the block starting at `first` began: recorded before
+    /// its first call, and read back when a resumed run meets the block again (its stored
+    /// replies must not count against the budget it first saw).
+    fn usage_at_block(&self, first: u32) -> Result<(u64, f64)> {
+        const KEY: &str = "llm_block_usage";
+        if let Some(v) = self.store.meta(KEY)? {
+            let parts: Vec<&str> = v.split(' ').collect();
+            if let [f, t, s] = parts[..] {
+                if f.parse() == Ok(first) {
+                    if let (Ok(t), Ok(s)) = (t.parse(), s.parse()) {
+                        return Ok((t, s));
+                    }
+                }
+            }
+        }
+        let (_, _, pt, ct) = self.store.llm_usage()?;
+        let spent = self.llm.client.spent(&self.store)?;
+        // Only a block met for the first time records; a replayed earlier one must not
+        // overwrite the record of the block a kill interrupted.
+        if first > self.completed {
+            self.store
+                .set_meta(KEY, &format!("{first} {} {spent:?}", pt + ct))?;
+        }
+        Ok((pt + ct, spent))
     }
 
     /// Iteration `k`'s plan: island k mod islands, the parent and inspirations, and the child
@@ -521,7 +556,7 @@ impl<'a, D: Domain> Run<'a, D> {
             parent,
             &self.islands,
             inspirations,
-            (&self.failures, self.notes.text(k)),
+            (&self.failures, self.notes.text(k, self.block_start - 1)),
         );
         let arm = self.llm.bandit.choose();
         let client = self.llm.client.with_model(&self.llm.choices[arm].name);

@@ -796,3 +796,28 @@ fn the_scratchpad_summarises_earlier_edits_and_the_compact_prompt_is_short() {
     assert!(compact[0].contains("## Parent program") && compact[0].contains("## Task"));
     assert!(compact.iter().any(|p| p.contains(heading)));
 }
+
+/// A token budget that runs out inside a block: the server dies after the 5th reply (the
+/// second block's first), and the resumed block decides on its budget as it first did, from
+/// the usage at its start, not from the replies it had stored before the kill.
+#[test]
+fn a_block_resumed_after_some_replies_keeps_the_budget_it_first_saw() {
+    let slow = |h: u64| h % 5 * 20;
+    let config = |url: String| {
+        let mut c = concurrent_search(url);
+        // 150 tokens a reply: the budget runs out during the second block.
+        c.llm.max_tokens_total = 750;
+        c
+    };
+    let (url, _) = concurrent_server("127.0.0.1:0", usize::MAX, by_prompt(slow));
+    let whole_dir = tempfile::tempdir().unwrap();
+    let whole = fresh_search(&config(url), whole_dir.path());
+    let addr = closed_port();
+    let (dying, _) = concurrent_server(&addr, 5, by_prompt(slow));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = medisim_sim::Scenario::default();
+    assert!(run_search(&config(dying), &scenario, dir.path(), false, None, &Hidden).is_err());
+    let (back, _) = concurrent_server(&addr, usize::MAX, by_prompt(slow));
+    let resumed = run_search(&config(back), &scenario, dir.path(), true, None, &Hidden).unwrap();
+    assert_eq!(path(&resumed, dir.path()), path(&whole, whole_dir.path()));
+}
