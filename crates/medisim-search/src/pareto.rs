@@ -137,12 +137,12 @@ impl Selection {
     }
 
     /// The individuals' objective vectors, signed so that higher is better.
-    pub fn points<D: Domain>(
+    pub fn points<'i, D: Domain>(
         objectives: &[Objective],
         domain: &D,
-        inds: &[Individual],
+        inds: impl IntoIterator<Item = &'i Individual>,
     ) -> Vec<Vec<f64>> {
-        inds.iter()
+        inds.into_iter()
             .map(|i| {
                 objectives
                     .iter()
@@ -237,10 +237,7 @@ impl Selection {
         };
         let mut seen = std::collections::HashSet::new();
         let unique: Vec<&Individual> = inds.iter().filter(|i| seen.insert(&i.hash)).collect();
-        let points: Vec<Vec<f64>> = unique
-            .iter()
-            .map(|i| o.iter().map(|ob| ob.score(domain, &i.eval)).collect())
-            .collect();
+        let points = Self::points(o, domain, unique.iter().copied());
         // Front 0 alone, in memory linear in the programs (every island's, up to 64 000).
         let first: Vec<usize> = (0..points.len())
             .filter(|&i| !points.iter().any(|q| dominates(q, &points[i])))
