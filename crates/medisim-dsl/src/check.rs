@@ -388,7 +388,12 @@ pub fn check_file(schema: &Arc<Schema>, file: &File) -> (Policy, Vec<Diagnostic>
         fields,
         canonical: std::sync::OnceLock::new(),
     };
-    for field in policy.omitted() {
+    // A field whose assignment has an error is not in force either, but the error already says
+    // why: no second note that it is "not assigned".
+    for field in policy
+        .omitted()
+        .filter(|f| field_spans[f.index()].is_none())
+    {
         let spec = schema.field(field);
         let at = section_spans[spec.section_index()].unwrap_or(first_span);
         let base = schema

@@ -12,3 +12,30 @@ fn non_utf8_bytes_are_located() {
     let (lossy, d) = decode(&bytes).unwrap_err();
     insta::assert_snapshot!(d.render("latin1.policy", &lossy));
 }
+
+mod common;
+
+/// A field assigned with an error gets the error and no note that it "is not assigned"; a field
+/// really left out still gets that note.
+#[test]
+fn a_field_with_an_error_is_not_also_called_unassigned() {
+    let src = format!("{HEAD}[doctor_policy]\neffort = base_effort + effort_typo\n");
+    let out = common::check_source(&src);
+    let said: Vec<String> = out.diagnostics.iter().map(|d| d.message.clone()).collect();
+    assert!(
+        said.iter()
+            .any(|m| m.contains("unknown feature `effort_typo`")),
+        "{said:?}"
+    );
+    assert!(
+        !said
+            .iter()
+            .any(|m| m.contains("field `effort` is not assigned")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|m| m.contains("field `triage_accept` is not assigned")),
+        "{said:?}"
+    );
+}

@@ -470,6 +470,7 @@ header nav a { color: #fff; margin-left: 1.2em; } figure { margin: 0 0 1em 0; }
 tr.reproduces td.outcome, tr.pass td.outcome { color: #2e8b57; } tr.differs td.outcome, tr.fail td.outcome { color: #c0392b; }
 pre { background: #f4f4f4; padding: 0.4em; font-size: 0.8em; overflow-x: auto; }
 td.note { font-size: 0.8em; color: #555; text-align: left; }
+#cell { overflow-x: auto; } #cell table { font-size: 0.8em; } #cell td { padding: 0.2em 0.3em; }
 .map { display: inline-block; width: 32%; min-width: 18em; } .map svg { width: 100%; height: auto; } rect.cell { cursor: pointer; }
 "##;
 

@@ -1,6 +1,9 @@
 //! What the dashboard's tests share: a server on a free port, and the L1 cells `medisim l1`
 //! computes for the small grid the tests run.
 
+#[allow(dead_code)]
+pub mod cdp;
+
 use std::path::Path;
 use std::time::Duration;
 

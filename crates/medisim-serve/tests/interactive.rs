@@ -1,0 +1,221 @@
+//! The dashboard driven as a user drives it — keys, clicks, typing — in Chromium over the
+//! DevTools protocol: move α, type a policy with an error and see the diagnostic at its line and
+//! column, mend it, run and see the channel table with `medisim run`'s numbers, cancel a long
+//! run, open an L1 cell by clicking it, and run a paired comparison. Screenshots go to
+//! `target/tmp/screenshots` for a person to look at.
+
+mod common;
+
+use common::cdp::{browser, js, open, screenshot, text_of, type_over, wait_until};
+use common::{l1_cell, server};
+use medisim_sim::Metric;
+
+/// The row a metric's mean shows in a result table (four decimals, JavaScript's toFixed).
+fn row(tab: &headless_chrome::Tab, m: Metric) -> String {
+    let name = medisim_core::Metric::name(m);
+    text_of(
+        tab,
+        &format!("#metrics tr[data-metric=\"{name}\"] td:nth-child(2)"),
+    )
+}
+
+#[test]
+fn a_user_moves_alpha_mends_a_policy_runs_it_and_cancels_a_long_run() {
+    let Some(browser) = browser("the dashboard's interactive test") else {
+        return;
+    };
+    let (base, _out) = server();
+    let tab = open(&browser, &base);
+    wait_until(
+        &tab,
+        "document.querySelector('#check-state').textContent.startsWith('checks: baseline')",
+        "the editor's first check",
+    );
+    let paint = js(
+        &tab,
+        "(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime",
+    );
+    eprintln!("first contentful paint: {paint} ms");
+
+    // α from 0.5 to 0.8 with the keyboard: six steps of 0.05.
+    js(&tab, "document.querySelector('input[name=alpha]').focus()");
+    for _ in 0..6 {
+        tab.press_key("ArrowRight").unwrap();
+    }
+    assert_eq!(text_of(&tab, "input[name=alpha] + output"), "0.8");
+
+    // A typo typed at the end of the effort rule: the diagnostic names its line and column.
+    let typo = " + effort_typo";
+    let before = js(
+        &tab,
+        "(() => { const t = document.querySelector('#policy'); \
+         const i = t.value.indexOf('effort_quality_pressure\\n') + 'effort_quality_pressure'.length; \
+         t.focus(); t.setSelectionRange(i, i); return t.value.slice(0, i); })()",
+    );
+    // The text before the caret, as the page holds it.
+    let before = before.as_str().unwrap();
+    tab.type_str(typo).unwrap();
+    wait_until(
+        &tab,
+        "document.querySelector('#diagnostics li')",
+        "a diagnostic",
+    );
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + typo.find('e').unwrap() + 1;
+    let shown = js(
+        &tab,
+        "[...document.querySelectorAll('#diagnostics li')].map(l => [l.dataset.line, l.dataset.column, l.textContent])",
+    );
+    let error = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d[2].as_str()
+                .unwrap()
+                .contains("error: unknown feature `effort_typo`")
+        })
+        .unwrap_or_else(|| panic!("no error names the typo: {shown}"));
+    assert_eq!(error[0], line.to_string(), "{shown}");
+    assert_eq!(error[1], column.to_string(), "{shown}");
+    assert!(!shown.to_string().contains("is not assigned"), "{shown}");
+    assert_eq!(text_of(&tab, "#check-state"), "does not check");
+    screenshot(&tab, "diagnostic.png");
+    // Mended with the backspace key: the policy checks again.
+    for _ in 0..typo.len() {
+        tab.press_key("Backspace").unwrap();
+    }
+    wait_until(
+        &tab,
+        "document.querySelector('#check-state').textContent.startsWith('checks: baseline') \
+         && !document.querySelector('#diagnostics li')",
+        "the mended policy to check",
+    );
+
+    // Run α = 0.8 on five seeds: the table shows the library's (and so `medisim run`'s) numbers.
+    type_over(&tab, "input[name=seeds]", "1..5");
+    type_over(&tab, "input[name=horizon]", "50");
+    tab.find_element("#run").unwrap().click().unwrap();
+    wait_until(
+        &tab,
+        "document.querySelector('#metrics tr[data-metric]')",
+        "the result table",
+    );
+    let mut policy = medisim_sim::baseline().clone();
+    policy.fix(medisim_sim::Field::Alpha, 0.8);
+    let spec = medisim_sim::run_spec(vec![1, 2, 3, 4, 5], 50, medisim_sim::ObjectiveKind::Mixed);
+    let run =
+        medisim_sim::run_seeds(&medisim_sim::Scenario::default(), &policy, &spec, false).unwrap();
+    for m in [
+        Metric::UpcodingRate,
+        Metric::RejectionRate,
+        Metric::MeanWaiting,
+        Metric::TerminalFunds,
+    ] {
+        assert_eq!(row(&tab, m), format!("{:.4}", run.summary.mean(m)), "{m:?}");
+    }
+    assert!(text_of(&tab, "#provenance")
+        .contains("medisim run --seeds 1..5 --horizon 50 --alpha 0.8 --json"));
+    screenshot(&tab, "run.png");
+
+    // A long run (ten times the arrivals, set in the scenario's folded arrivals section):
+    // progress shows seeds coming in, Cancel stops it before the end.
+    tab.find_element("details:has(input[name=\"arrivals.rate\"]) > summary")
+        .unwrap()
+        .click()
+        .unwrap();
+    type_over(&tab, "input[name=\"arrivals.rate\"]", "90");
+    type_over(&tab, "input[name=seeds]", "1..400");
+    type_over(&tab, "input[name=horizon]", "5000");
+    tab.find_element("#run").unwrap().click().unwrap();
+    wait_until(
+        &tab,
+        "(([done, total]) => total === '400' && done > 0 && done < 400)(\
+         document.querySelector('#count').textContent.split(' / ').map(x => parseInt(x).toString()))",
+        "progress part of the way",
+    );
+    tab.find_element("#cancel").unwrap().click().unwrap();
+    wait_until(
+        &tab,
+        "document.querySelector('#error').textContent === 'cancelled'",
+        "the run to be cancelled",
+    );
+    let done: usize = text_of(&tab, "#count")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(done < 400, "cancelled after {done} of 400 seeds");
+}
+
+#[test]
+fn a_user_opens_an_l1_cell_by_clicking_it_and_compares_two_policies() {
+    let Some(browser) = browser("the dashboard's interactive test") else {
+        return;
+    };
+    let (base, out) = server();
+    let tab = open(
+        &browser,
+        &format!("{base}/l1#run?grid=3&seeds=1..3&horizon=30"),
+    );
+    let cell = "rect.cell[data-x=\"0.5\"][data-y=\"1\"]";
+    wait_until(
+        &tab,
+        &format!("document.querySelector('{cell}')"),
+        "the maps",
+    );
+    tab.find_element(cell).unwrap().click().unwrap();
+    wait_until(
+        &tab,
+        "document.querySelector('#cell-name').textContent.includes('α = 0.5, β = 1')",
+        "the clicked cell to open",
+    );
+    let (expected, _) = l1_cell(out.path());
+    assert_eq!(
+        row(&tab, Metric::StrategicDelayGap),
+        format!("{:.4}", expected.summary.mean(Metric::StrategicDelayGap))
+    );
+    screenshot(&tab, "l1-cell.png");
+
+    // B's α typed over the baseline's: the table shows each metric's paired difference.
+    let tab = open(&browser, &format!("{base}/compare"));
+    type_over(&tab, "input[name=seeds]", "1..4");
+    type_over(&tab, "input[name=horizon]", "30");
+    js(
+        &tab,
+        "(() => { const t = document.querySelector('#policy-b'); const i = t.value.indexOf('alpha = 0.5') + 'alpha = 0.'.length; \
+         t.focus(); t.setSelectionRange(i, i + 1); })()",
+    );
+    tab.type_str("8").unwrap();
+    tab.find_element("#run").unwrap().click().unwrap();
+    wait_until(
+        &tab,
+        "document.querySelector('#provenance').textContent.startsWith('4 seeds')",
+        "the comparison",
+    );
+    let spec = medisim_sim::run_spec(vec![1, 2, 3, 4], 30, medisim_sim::ObjectiveKind::Mixed);
+    let scenario = medisim_sim::Scenario::default();
+    let a = medisim_sim::run_seeds(&scenario, medisim_sim::baseline(), &spec, false).unwrap();
+    let mut policy = medisim_sim::baseline().clone();
+    policy.fix(medisim_sim::Field::Alpha, 0.8);
+    let b = medisim_sim::run_seeds(&scenario, &policy, &spec, false).unwrap();
+    let m = Metric::UpcodingRate;
+    let name = medisim_core::Metric::name(m);
+    let cells = js(
+        &tab,
+        &format!("[...document.querySelectorAll('#metrics tr[data-metric=\"{name}\"] td')].map(c => c.textContent)"),
+    );
+    let d: Vec<f64> = a
+        .per_seed
+        .iter()
+        .zip(&b.per_seed)
+        .map(|(x, y)| y.get(m) - x.get(m))
+        .collect();
+    let diff = medisim_core::stats::summarise(&d);
+    assert_eq!(cells[1], format!("{:.4}", a.summary.mean(m)), "{cells}");
+    assert_eq!(cells[2], format!("{:.4}", b.summary.mean(m)), "{cells}");
+    assert_eq!(cells[3], format!("{:.4}", diff.mean), "{cells}");
+    screenshot(&tab, "compare.png");
+}
