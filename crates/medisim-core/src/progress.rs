@@ -15,6 +15,11 @@ pub trait Progress: Send + Sync {
     fn set_message(&self, _message: String) {}
     /// The job is over: a display may clear itself.
     fn finish(&self) {}
+    /// Whoever watches asked the job to stop: a job that can stop early checks this at its
+    /// safe points (a search at a block's end, where it can resume from).
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// Progress nobody watches.

@@ -106,6 +106,10 @@ pub trait Domain: Sync {
     /// The MAP-Elites cell of an evaluation.
     fn archive_cell(&self, config: &SearchConfig, eval: &Eval) -> (usize, usize);
 
+    /// The archive's two axes, each a name and its cells' labels in index order (what
+    /// [`Domain::archive_cell`] returns indexes them).
+    fn archive_axes(&self, config: &SearchConfig) -> [(String, Vec<String>); 2];
+
     /// One line of an evaluation's diagnostics, as the LLM operator is shown them.
     fn diagnostics(&self, eval: &Eval) -> String;
 
@@ -151,4 +155,18 @@ pub fn fields_changed(before: &Policy, after: &Policy) -> Vec<String> {
         .filter(|f| !before.expr(*f).same(after.expr(*f)))
         .map(|f| schema.field(f).name.clone())
         .collect()
+}
+
+/// The labels of the cells that `edges` number (a value's cell is how many edges it reaches):
+/// below the first edge, between each two, from the last.
+pub fn bin_labels(edges: &[f64]) -> Vec<String> {
+    let mut labels = Vec::with_capacity(edges.len() + 1);
+    for (i, e) in edges.iter().enumerate() {
+        labels.push(match i {
+            0 => format!("< {e}"),
+            _ => format!("{}–{e}", edges[i - 1]),
+        });
+    }
+    labels.push(edges.last().map_or("all".into(), |e| format!("≥ {e}")));
+    labels
 }

@@ -104,6 +104,19 @@ impl Domain for Hospital {
         )
     }
 
+    fn archive_axes(&self, config: &SearchConfig) -> [(String, Vec<String>); 2] {
+        [
+            (
+                "up-coding rate".into(),
+                crate::domain::bin_labels(&config.archive_upcoding_bins),
+            ),
+            (
+                "rejection rate".into(),
+                crate::domain::bin_labels(&config.archive_rejection_bins),
+            ),
+        ]
+    }
+
     fn diagnostics(&self, e: &Eval) -> String {
         diagnostics(e)
     }

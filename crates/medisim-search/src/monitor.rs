@@ -4,6 +4,7 @@
 //! process is writing, and a half-written last line of the log is simply not there yet. (SQLite
 //! may make its shared-memory files beside a write-ahead-logged store it reads.)
 
+use crate::search::Elite;
 use crate::store::Store;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
@@ -24,6 +25,8 @@ pub struct Child {
     pub hash: String,
     /// Training fitness (Eq. 8 on the training seeds).
     pub fitness: f64,
+    /// The first parent's hash: the edge of the lineage tree ("" in a log from before it).
+    pub parent: String,
 }
 
 /// A new incumbent: the warm start's best (iteration 0), then each promotion on validation.
@@ -65,6 +68,11 @@ pub struct View {
     pub reward_hacking: Option<Value>,
     /// Once finished, a multi-objective search's front (`objectives`, `points`).
     pub pareto_front: Option<Value>,
+    /// The MAP-Elites archive's two axes (`name`, `cells`: each cell's label), as the search
+    /// declared them (absent from a log from before it).
+    pub archive_axes: Option<Value>,
+    /// The archive as the search keeps it so far: each cell's fittest program, by cell.
+    pub archive: Vec<Elite>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -134,7 +142,15 @@ impl View {
                     operator: s("operator"),
                     hash: s("hash"),
                     fitness: x("fitness"),
+                    parent: s("parent"),
                 };
+                if let Some([a, b]) = cell(&e["cell"]) {
+                    self.place(Elite {
+                        cell: [a, b],
+                        hash: child.hash.clone(),
+                        fitness: child.fitness,
+                    });
+                }
                 for t in [
                     self.islands.entry(child.island).or_default(),
                     self.operators.entry(child.operator.clone()).or_default(),
@@ -148,6 +164,18 @@ impl View {
                 self.children.push(child);
             }
             "warm_start" | "new_best" => {
+                if kind == "warm_start" && !e["archive_axes"].is_null() {
+                    self.archive_axes = Some(e["archive_axes"].clone());
+                    for elite in e["archive"].as_array().into_iter().flatten() {
+                        if let Some(c) = cell(&elite["cell"]) {
+                            self.place(Elite {
+                                cell: c,
+                                hash: elite["hash"].as_str().unwrap_or("").to_string(),
+                                fitness: elite["fitness"].as_f64().unwrap_or(f64::NAN),
+                            });
+                        }
+                    }
+                }
                 let hash = if kind == "warm_start" {
                     s("best")
                 } else {
@@ -169,6 +197,25 @@ impl View {
             _ => {}
         }
     }
+}
+
+impl View {
+    /// An evaluated program into the archive: its cell's elite when the cell is empty or it is
+    /// strictly fitter (as the search's archive keeps it).
+    fn place(&mut self, e: Elite) {
+        match self.archive.binary_search_by_key(&e.cell, |x| x.cell) {
+            Ok(i) if e.fitness > self.archive[i].fitness => self.archive[i] = e,
+            Ok(_) => {}
+            Err(i) => self.archive.insert(i, e),
+        }
+    }
+}
+
+/// A cell `[a, b]` from the log.
+fn cell(v: &Value) -> Option<[usize; 2]> {
+    let a = v.get(0)?.as_u64()?;
+    let b = v.get(1)?.as_u64()?;
+    Some([usize::try_from(a).ok()?, usize::try_from(b).ok()?])
 }
 
 /// A text file read through a bound — not the length seen before reading, since the file may

@@ -168,6 +168,23 @@ impl Domain for PanelPayer {
     /// Cells by how intensively the provider treats (quarters of patient-years at the most
     /// intensive treatment) and whether it makes a loss, a profit up to 10% of the fees, or
     /// more.
+    fn archive_axes(&self, _: &SearchConfig) -> [(String, Vec<String>); 2] {
+        [
+            (
+                "share at the most intensive treatment".into(),
+                crate::domain::bin_labels(&[0.25, 0.5, 0.75]),
+            ),
+            (
+                "provider profit".into(),
+                vec![
+                    "a loss".into(),
+                    "≤ 10% of fees".into(),
+                    "> 10% of fees".into(),
+                ],
+            ),
+        ]
+    }
+
     fn archive_cell(&self, _: &SearchConfig, e: &Eval) -> (usize, usize) {
         let intensity = e.mean(M::MaxIntensityShare);
         let (profit, fees) = (e.mean(M::DiscountedProviderProfit), e.mean(M::Fees));

@@ -91,8 +91,19 @@ pub struct SearchOutcome {
     /// each with its objectives on the training and the held-out seeds (empty when scalar or
     /// stopped early).
     pub pareto_front: Vec<FrontPoint>,
+    /// The MAP-Elites archive as the search left it, by cell.
+    pub archive: Vec<Elite>,
     /// The islands as the search left them.
     pub islands: Vec<Vec<Individual>>,
+}
+
+/// A MAP-Elites cell (its index on each of the domain's two axes) and its fittest program.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Elite {
+    pub cell: [usize; 2],
+    pub hash: String,
+    /// Training fitness.
+    pub fitness: f64,
 }
 
 /// A program of the final front and its objectives (labelled `max:NAME` / `min:NAME`).
@@ -201,14 +212,16 @@ pub fn search<D: Domain>(
         _ => config.llm.concurrency.max(1),
     };
     let mut k = 1;
-    while k <= last {
+    // Cancel (asked through the progress display) stops at a block's end, as a kill there
+    // would: the run resumes from it to the same result.
+    while k <= last && !pb.cancelled() {
         let end = ((k - 1) / size + 1).saturating_mul(size).min(last);
         run.block(k..=end, pb, started)?;
         k = end + 1;
     }
     // One evaluation on the held-out seeds: the searched policy against the baselines. A run
     // stopped early (as a kill would) has no result yet.
-    let stopped_early = last < config.iterations;
+    let stopped_early = k <= config.iterations;
     let (table, checked, lineage, front) = if stopped_early {
         (Vec::new(), Vec::new(), Vec::new(), Vec::new())
     } else {
@@ -368,7 +381,14 @@ impl<'a, D: Domain> Run<'a, D> {
             child_fitness: Some(run.best.fitness()),
             running_best_validation: run.best_val,
         });
-        run.store.event(json!({"event": "warm_start", "library": warm.len(), "best": run.best.hash, "validation_fitness": run.best_val}))?;
+        // The archive's axes and its cells after the warm start, so that a reader of the log
+        // rebuilds the archive as the search keeps it.
+        let axes = run
+            .domain()
+            .archive_axes(config)
+            .map(|(name, cells)| json!({"name": name, "cells": cells}));
+        let archive = run.elites();
+        run.store.event(json!({"event": "warm_start", "library": warm.len(), "best": run.best.hash, "validation_fitness": run.best_val, "archive_axes": axes, "archive": archive}))?;
         if config.novelty_by_behaviour {
             for ind in &warm {
                 let e = run.screen_eval(&ind.policy)?;
@@ -699,7 +719,8 @@ impl<'a, D: Domain> Run<'a, D> {
             .fold(f64::NEG_INFINITY, f64::max);
         self.island_insert(i, &ind);
         self.archive_insert(&ind);
-        self.store.event(json!({"event": "evaluated", "iteration": k, "island": i, "hash": hash, "operator": child.operator, "fitness": ind.fitness()}))?;
+        let cell = self.domain().archive_cell(self.config, &ind.eval);
+        self.store.event(json!({"event": "evaluated", "iteration": k, "island": i, "hash": hash, "operator": child.operator, "fitness": ind.fitness(), "parent": parent.hash, "cell": [cell.0, cell.1]}))?;
         point.outcome = "evaluated".into();
         if ind.fitness() > island_best && self.promote(k, &ind, &child.operator)? {
             point.outcome = "new best".into();
@@ -747,6 +768,18 @@ impl<'a, D: Domain> Run<'a, D> {
 
     fn domain(&self) -> &'a D {
         self.evaluator.domain
+    }
+
+    /// The archive's cells, each with its fittest program.
+    fn elites(&self) -> Vec<Elite> {
+        self.archive
+            .iter()
+            .map(|(&(a, b), ind)| Elite {
+                cell: [a, b],
+                hash: ind.hash.clone(),
+                fitness: ind.fitness(),
+            })
+            .collect()
     }
 
     /// The MAP-Elites archive over the domain's cells keeps each cell's fittest.
@@ -872,6 +905,7 @@ impl<'a, D: Domain> Run<'a, D> {
         started: std::time::Instant,
     ) -> Result<SearchOutcome> {
         let config = self.config;
+        let archive = self.elites();
         Ok(SearchOutcome {
             best: self.best,
             best_validation: self.best_val,
@@ -900,6 +934,7 @@ impl<'a, D: Domain> Run<'a, D> {
             lineage,
             evaluated: self.evaluated,
             pareto_front: Vec::new(),
+            archive,
             islands: self.islands,
         })
     }

@@ -424,3 +424,54 @@ fn pareto_selection_keeps_a_wider_front_and_resumes_to_the_same_one() {
     };
     assert_eq!(hashes(&resumed), hashes(&pareto));
 }
+
+/// A display that asks the search to stop once it has seen `after` iterations.
+struct CancelAfter {
+    after: u64,
+    seen: std::sync::atomic::AtomicU64,
+}
+
+impl medisim_core::progress::Progress for CancelAfter {
+    fn set_length(&self, _: u64) {}
+    fn inc(&self, steps: u64) {
+        self.seen
+            .fetch_add(steps, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn cancelled(&self) -> bool {
+        self.seen.load(std::sync::atomic::Ordering::Relaxed) >= self.after
+    }
+}
+
+#[test]
+fn the_event_log_rebuilds_the_archive_and_a_cancelled_run_resumes_to_the_same_result() {
+    let c = SearchConfig {
+        iterations: 40,
+        ..SearchConfig::default()
+    };
+    let s = Scenario::default();
+    let straight_dir = tempfile::tempdir().unwrap();
+    let straight = run_search(&c, &s, straight_dir.path(), false, None, &Hidden).unwrap();
+    let v = medisim_search::monitor::view(straight_dir.path()).unwrap();
+    assert!(straight.archive.len() > 1, "{:?}", straight.archive);
+    assert_eq!(v.archive, straight.archive);
+    let axes = v.archive_axes.unwrap();
+    assert_eq!(axes[0]["cells"].as_array().unwrap().len(), 4, "{axes}");
+    assert!(v.children.iter().all(|child| !child.parent.is_empty()));
+
+    // Cancelled after 12 iterations: no result yet, and the resumed run is the straight one.
+    let dir = tempfile::tempdir().unwrap();
+    let pb = CancelAfter {
+        after: 12,
+        seen: Default::default(),
+    };
+    let first = run_search(&c, &s, dir.path(), false, None, &pb).unwrap();
+    assert!(!dir.path().join("result.json").exists());
+    assert!(first.trace.iter().all(|p| p.iteration <= 12));
+    let resumed = run_search(&c, &s, dir.path(), true, None, &Hidden).unwrap();
+    assert_eq!(resumed.best.hash, straight.best.hash);
+    assert_eq!(resumed.archive, straight.archive);
+    assert_eq!(
+        medisim_search::monitor::view(dir.path()).unwrap().archive,
+        straight.archive
+    );
+}

@@ -75,6 +75,7 @@ pub fn app(runs: Arc<Runs>) -> Router {
         .route("/api/searches", get(searches_list))
         .route("/api/search", post(search_view))
         .route("/api/search/program", post(search_program))
+        .route("/api/search/start", post(start_search))
         .route("/api/check", post(check))
         .route("/api/run", post(start))
         .route("/api/l1", post(start_l1))
@@ -161,6 +162,10 @@ async fn start_compare(
     bytes: Bytes,
 ) -> Response {
     start_job::<runs::CompareRequest>(&headers, &bytes, "comparison", |r| runs.start_compare(r))
+}
+
+async fn start_search(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) -> Response {
+    start_job::<searches::StartRequest>(&headers, &bytes, "search", |r| runs.start_search(r))
 }
 
 async fn start_l1(State(runs): State<Arc<Runs>>, headers: HeaderMap, bytes: Bytes) -> Response {

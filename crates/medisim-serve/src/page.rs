@@ -252,11 +252,21 @@ const SEARCH_BODY: &str = r##"<main>
 <section class="panel" id="setting">
 <h3>A search's run directory</h3>
 <p class="note">Every run directory under the server's output directory (<code>medisim search --out DIR</code> with DIR inside it, or <code>reproduce</code>'s <code>search/</code>), read from its event log and store while the search runs — refreshed every second until it writes its result.</p>
+<h3>Start a search</h3>
+<p class="note">A new run directory under the output directory, searched on the built-in scenario with <code>medisim search</code>'s other defaults, and watched below as it runs. Cancel stops it where <code>medisim search --resume</code> continues it.</p>
+<label class="key"><span class="name">name</span><input name="name" value="search-1"><span class="unit">a new directory</span></label>
+<label class="key"><span class="name">objective</span><select name="objective"><option>mixed</option><option>profit</option><option>welfare</option></select><span class="unit">Eq. 8</span></label>
+<label class="key"><span class="name">iterations</span><input name="iterations" type="number" value="200" min="1" max="2000"><span class="unit">1 to 2,000</span></label>
+<p><button id="run">Start</button> <button id="cancel" disabled>Cancel</button> <progress id="progress" value="0" max="1"></progress> <span id="count"></span></p>
+<p id="error"></p>
+<p id="started"></p>
+<h3>Watch</h3>
 <label class="key"><span class="name">run</span><select id="dir"></select><span class="unit"><button id="reload">list again</button></span></label>
 <p id="state"></p>
-<p id="error"></p>
+<p id="view-error"></p>
 <h3>Islands</h3><table id="islands"></table>
 <h3>Operators</h3><table id="operators"></table>
+<h3>MAP-Elites archive</h3><p class="note">Each cell of the search's behaviour grid holds the fittest program found in it so far (training fitness; darker is fitter); click one to open it.</p><table id="archive"></table>
 <h3>Models</h3><table id="models"></table>
 <h3>Reward-hacking monitor</h3><p id="monitor-state" class="note">Once the search ends: every child that beat its parent on the training seeds, checked with its parent on the validation and held-out seeds.</p><table id="monitor"></table>
 <h3>Pareto front</h3><p id="front-state" class="note">A search with --objectives ranks each island by non-dominated front, then crowding; once it ends, its final front is listed here with each objective on the training and the held-out seeds.</p><table id="front"></table>
@@ -264,6 +274,8 @@ const SEARCH_BODY: &str = r##"<main>
 <section>
 <div class="panel"><h3>Fitness against evaluations</h3><div id="chart"></div>
 <p class="note">Dots: each child's training fitness, coloured by island. Line: the incumbent's validation fitness, the warm start's first.</p></div>
+<div class="panel"><h3>Lineage</h3><div id="lineage"></div>
+<p class="note">Each evaluated child at its iteration and training fitness, joined to its first parent (a child of a library program starts at the left edge); the incumbent's ancestry in black. Click a child to open it beside its parent.</p></div>
 <div class="panel"><h3>The incumbent's updates</h3><table id="bests"></table></div>
 <div class="panel" id="program"><h3>Program</h3><p id="program-head">Click an update to open its program beside its parent.</p>
 <div style="display:grid;grid-template-columns:1fr 1fr;gap:0.5em"><pre id="parent-text"></pre><pre id="program-text"></pre></div></div>
@@ -272,7 +284,7 @@ const SEARCH_BODY: &str = r##"<main>
 "##;
 
 const SEARCH_JS: &str = r##"const ISLAND = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#f0e442', '#000000'];
-let timer = null;
+let timer = null, drawn = null, drawnDir = null;
 async function ask(url, body) {
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const v = await r.json();
@@ -301,6 +313,42 @@ function chart(v) {
     `<text x="${pad - 4}" y="${y(hi) + 4}" font-size="11" text-anchor="end">${hi.toFixed(2)}</text><text x="${pad - 4}" y="${y(lo) + 4}" font-size="11" text-anchor="end">${lo.toFixed(2)}</text>` +
     dots + `<path id="best-line" d="${path}" fill="none" stroke="#222" stroke-width="2"/></svg>`;
 }
+function archive(v) {
+  const ax = v.archive_axes;
+  if (!ax) return '';
+  const at = {};
+  for (const e of v.archive) at[e.cell[0] + ',' + e.cell[1]] = e;
+  const fs = v.archive.map(e => e.fitness).filter(Number.isFinite), lo = Math.min(...fs), hi = Math.max(...fs);
+  const rows = ax[0].cells.map((r, i) => `<tr><th>${text(r)}</th>` + ax[1].cells.map((_, j) => {
+    const e = at[i + ',' + j];
+    if (!e) return '<td class="empty">—</td>';
+    const shade = 0.15 + 0.6 * (hi > lo && Number.isFinite(e.fitness) ? (e.fitness - lo) / (hi - lo) : 1);
+    return `<td class="elite" data-cell="${i},${j}" style="background: rgba(0, 114, 178, ${shade.toFixed(2)})"><a href="#" data-hash="${text(e.hash)}">${fmt(e.fitness)}</a></td>`;
+  }).join('') + '</tr>');
+  return `<tr><th>${text(ax[0].name)} ↓ / ${text(ax[1].name)} →</th>` + ax[1].cells.map(c => `<th>${text(c)}</th>`).join('') + '</tr>' + rows.join('');
+}
+function lineage(v) {
+  const kids = v.children.filter(c => Number.isFinite(c.fitness));
+  if (!kids.length) return '';
+  const w = 640, h = 260, pad = 40;
+  const fs = kids.map(c => c.fitness), lo = Math.min(...fs), hi = Math.max(...fs), last = Math.max(1, ...kids.map(c => c.iteration));
+  const x = (k) => pad + (w - 2 * pad) * k / last, y = (f) => h - pad - (h - 2 * pad) * (hi > lo ? (f - lo) / (hi - lo) : 0.5);
+  const at = {};
+  for (const c of kids) at[c.hash] = c;
+  // The incumbent's ancestry among the children, from it back to the library.
+  const ancestry = new Set();
+  for (let c = v.bests.length ? at[v.bests[v.bests.length - 1].hash] : null; c && !ancestry.has(c.hash); c = at[c.parent]) ancestry.add(c.hash);
+  const edges = kids.map(c => {
+    const p = at[c.parent], on = ancestry.has(c.hash);
+    const [px, py] = p ? [x(p.iteration), y(p.fitness)] : [pad, y(c.fitness)];
+    return `<line class="edge${on ? ' ancestry' : ''}" x1="${px.toFixed(1)}" y1="${py.toFixed(1)}" x2="${x(c.iteration).toFixed(1)}" y2="${y(c.fitness).toFixed(1)}" stroke="${on ? '#222' : '#bbb'}" stroke-width="${on ? 2 : 0.7}"/>`;
+  }).join('');
+  const nodes = kids.map(c => `<circle class="node" data-hash="${text(c.hash)}" cx="${x(c.iteration).toFixed(1)}" cy="${y(c.fitness).toFixed(1)}" r="3" fill="${ISLAND[c.island % ISLAND.length]}"><title>iteration ${c.iteration} · ${text(c.operator)} · ${fmt(c.fitness)}</title></circle>`).join('');
+  return `<svg width="${w}" height="${h}" role="img"><line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#999"/>` +
+    `<text x="${pad}" y="${h - pad + 16}" font-size="11">library</text><text x="${w - pad}" y="${h - pad + 16}" font-size="11" text-anchor="end">iteration ${last}</text>` +
+    `<text x="${pad - 4}" y="${y(hi) + 4}" font-size="11" text-anchor="end">${hi.toFixed(2)}</text><text x="${pad - 4}" y="${y(lo) + 4}" font-size="11" text-anchor="end">${lo.toFixed(2)}</text>` +
+    edges + nodes + '</svg>';
+}
 function tally(rows, name) {
   return `<tr><th>${name}</th><th>children</th><th>best training fitness</th><th>new bests</th></tr>` +
     Object.entries(rows).map(([k, t]) => `<tr><td>${text(k)}</td><td>${t.evaluated}</td><td>${fmt(t.best_fitness)}</td><td>${t.new_bests}</td></tr>`).join('');
@@ -310,13 +358,20 @@ async function show() {
   const dir = $("#dir").value;
   if (!dir) return;
   let v;
-  try { v = await ask('/api/search', { dir }); $("#error").textContent = ''; }
-  catch (e) { $("#error").textContent = e.message; timer = setTimeout(show, 1000); return; }
+  try { v = await ask('/api/search', { dir }); $("#view-error").textContent = ''; }
+  catch (e) { $("#view-error").textContent = e.message; timer = setTimeout(show, 1000); return; }
+  // Drawn again only when the directory says something new: a stopped search's page stays
+  // still under the pointer.
+  const seen = JSON.stringify(v);
+  if (seen === drawn && dir === drawnDir) { if (!v.finished) timer = setTimeout(show, 1000); return; }
+  drawn = seen; drawnDir = dir;
   const ev = v.events;
-  $("#state").textContent = `${v.finished ? 'finished' : 'running (refreshing every second)'}: ${v.children.length} children evaluated, ${ev.duplicate || 0} duplicates, ${ev.same_behaviour || 0} of the same behaviour, ${ev.screened_out || 0} screened out, ${ev.llm_failure || 0} model failures, ${v.migrations.length} migrations, ${v.programs} programs stored.`;
+  $("#state").textContent = `${v.finished ? 'finished' : 'no result yet (running, or stopped: refreshing every second)'}: ${v.children.length} children evaluated, ${ev.duplicate || 0} duplicates, ${ev.same_behaviour || 0} of the same behaviour, ${ev.screened_out || 0} screened out, ${ev.llm_failure || 0} model failures, ${v.migrations.length} migrations, ${v.programs} programs stored.`;
   $("#chart").innerHTML = chart(v);
   $("#islands").innerHTML = tally(v.islands, 'island');
   $("#operators").innerHTML = tally(v.operators, 'operator');
+  $("#archive").innerHTML = archive(v);
+  $("#lineage").innerHTML = lineage(v);
   $("#models").innerHTML = '<tr><th>model</th><th>calls</th><th>children</th><th>prompt tokens</th><th>completion tokens</th></tr>' +
     v.models.map(m => `<tr><td>${text(m.model || '(unnamed)')}</td><td>${m.calls}</td><td>${m.children}</td><td>${m.prompt_tokens}</td><td>${m.completion_tokens}</td></tr>`).join('');
   $("#bests").innerHTML = '<tr><th>iteration</th><th>after evaluations</th><th>validation fitness</th><th>program</th></tr>' +
@@ -342,10 +397,11 @@ function front(f) {
     f.points.map(p => `<tr class="front-point"><td><a href="#" data-hash="${text(p.hash)}">${text(p.hash.slice(0, 12))}</a></td>` +
       f.objectives.map(o => `<td>${fmt(p.training[o])} / ${fmt(p.held_out[o])}</td>`).join('') + '</tr>').join('');
 }
-// A program's link in the updates, the monitor or the front opens it beside its parent.
-for (const table of ['#bests', '#monitor', '#front']) {
+// A program's link in the updates, the monitor, the front, the archive or the lineage opens it
+// beside its parent.
+for (const table of ['#bests', '#monitor', '#front', '#archive', '#lineage']) {
   $(table).addEventListener('click', (e) => {
-    const a = e.target.closest('a[data-hash]');
+    const a = e.target.closest('a[data-hash], circle[data-hash]');
     if (!a) return;
     e.preventDefault();
     openProgram(a.dataset.hash);
@@ -360,10 +416,26 @@ async function openProgram(hash) {
       (p.fields_changed ? `; fields changed: <b id="fields-changed">${text(p.fields_changed.join(', ') || 'none')}</b>` : '');
     $("#parent-text").textContent = p.parent_text || '';
     $("#program-text").textContent = p.text;
-  } catch (err) { $("#error").textContent = err.message; }
+  } catch (err) { $("#view-error").textContent = err.message; }
 }
 $("#dir").addEventListener('change', show);
 $("#reload").addEventListener('click', listRuns);
+UNIT = 'iterations';
+$("#run").addEventListener('click', async () => {
+  const name = $('input[name=name]').value;
+  const id = await startJob('/api/search/start', { name, objective: $('select[name=objective]').value, iterations: Number($('input[name=iterations]').value) }, (r) => {
+    $("#started").innerHTML = `Done: the incumbent <code>${text(r.best.slice(0, 12))}</code>, validation fitness ${fmt(r.best_validation)}. The same search: <code>${text(r.command)}</code>`;
+  });
+  if (id === null) return;
+  $("#started").textContent = `Started a search into ${name}.`;
+  history.replaceState(null, '', `#dir=${encodeURIComponent(name)}`);
+  // The directory is listed once the search has claimed it.
+  for (let i = 0; i < 40; i++) {
+    const v = await (await fetch('/api/searches')).json();
+    if (v.runs.includes(name)) { await listRuns(); return; }
+    await new Promise(r => setTimeout(r, 250));
+  }
+});
 listRuns();
 "##;
 
@@ -462,7 +534,7 @@ details summary { cursor: pointer; font-weight: bold; margin-top: 0.4em; }
 textarea { width: 100%; height: 22em; font-family: ui-monospace, monospace; font-size: 0.85em; }
 textarea.bad { border: 2px solid #c0392b; } textarea.good { border: 2px solid #2e8b57; }
 #diagnostics li { font-family: ui-monospace, monospace; font-size: 0.85em; color: #c0392b; }
-progress { width: 14em; } #error { color: #c0392b; white-space: pre-wrap; }
+progress { width: 14em; } #error, #view-error { color: #c0392b; white-space: pre-wrap; }
 table { border-collapse: collapse; font-size: 0.9em; } td, th { border-bottom: 1px solid #ddd; padding: 0.2em 0.6em; text-align: right; }
 td:first-child, th:first-child { text-align: left; } tr.group td { font-weight: bold; background: #eef; text-align: left; }
 code { background: #eee; padding: 0 0.2em; }
@@ -526,16 +598,18 @@ function shiftBar(s, x, y) {
 }
 // Start a job (POST url with body), follow its events; onEnd gets the final state.
 let current = null, source = null;
+// What a job's steps are called beside its count.
+let UNIT = 'cells';
 // A page that shows what a job has found so far sets this.
 let onProgress = () => {};
 async function startJob(url, body, onEnd) {
   $("#error").textContent = '';
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const v = await r.json();
-  if (!r.ok) { $("#error").textContent = v.error; return; }
+  if (!r.ok) { $("#error").textContent = v.error; return null; }
   current = v.id; $("#run").disabled = true; $("#cancel").disabled = false;
   source = new EventSource(`/api/runs/${current}/events`);
-  const count = (s) => { $("#progress").max = Math.max(s.total, 1); $("#progress").value = s.done; $("#count").textContent = `${s.done} / ${s.total} cells`; };
+  const count = (s) => { $("#progress").max = Math.max(s.total, 1); $("#progress").value = s.done; $("#count").textContent = `${s.done} / ${s.total} ${UNIT}`; };
   source.addEventListener('progress', (e) => { const s = JSON.parse(e.data); count(s); onProgress(s); });
   source.addEventListener('end', (e) => {
     const s = JSON.parse(e.data); count(s);
@@ -543,6 +617,7 @@ async function startJob(url, body, onEnd) {
     if (s.state === 'done') onEnd(s.result);
     else $("#error").textContent = s.state === 'failed' ? s.error : 'cancelled';
   });
+  return current;
 }
 // (A page that starts no jobs has no Cancel.)
 $("#cancel")?.addEventListener('click', () => { if (current) fetch(`/api/runs/${current}/cancel`, { method: 'POST' }); });

@@ -209,6 +209,24 @@ impl Job {
     }
 }
 
+/// A job's progress as long work sees it: its count, and whether Cancel was asked for.
+struct Watched<'a>(&'a Job);
+
+impl Progress for Watched<'_> {
+    fn set_length(&self, steps: u64) {
+        self.0.progress.set_length(steps);
+    }
+    fn inc(&self, steps: u64) {
+        self.0.progress.inc(steps);
+    }
+    fn set_message(&self, message: String) {
+        self.0.progress.set_message(message);
+    }
+    fn cancelled(&self) -> bool {
+        self.0.cancelled()
+    }
+}
+
 /// Why a run was not started.
 #[derive(Debug, PartialEq)]
 pub enum Refusal {
@@ -300,6 +318,36 @@ impl Runs {
     pub fn start_findings(&self, request: &GridRequest) -> Result<Arc<Job>, Refusal> {
         let grid = request.findings().map_err(Refusal::Invalid)?;
         self.spawn(move |job, out| findings(&grid, out, job))
+    }
+
+    /// Check a search request and start it on a thread of its own, in a new run directory the
+    /// search page can watch; Cancel stops it where `--resume` continues it.
+    pub fn start_search(
+        &self,
+        request: &crate::searches::StartRequest,
+    ) -> Result<Arc<Job>, Refusal> {
+        let plan = request.plan(&self.out).map_err(Refusal::Invalid)?;
+        self.spawn(move |job, _| {
+            let scenario = medisim_sim::Scenario::default();
+            let outcome = medisim_search::run_search(
+                &plan.config,
+                &scenario,
+                &plan.dir,
+                false,
+                None,
+                &Watched(job),
+            )?;
+            if job.cancelled() {
+                return Ok(None);
+            }
+            Ok(Some(serde_json::json!({
+                "dir": plan.name,
+                "best": outcome.best.hash,
+                "best_validation": outcome.best_validation,
+                "evaluated": outcome.evaluated,
+                "command": plan.command,
+            })))
+        })
     }
 
     /// Take a running slot (or refuse without waiting) and run `work` on a thread of its own:

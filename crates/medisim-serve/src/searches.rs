@@ -95,3 +95,73 @@ pub fn program(out: &Path, name: &str, hash: &str) -> Result<serde_json::Value, 
         Err(e) => Err(format!("{e:#}")),
     }
 }
+
+/// The most iterations a search started from the page may run (`medisim search` runs 200).
+pub const MAX_ITERATIONS: u32 = 2_000;
+
+/// A search to start from the page: a new run directory `name` directly under the output
+/// directory, its objective and iterations; everything else as `medisim search`'s defaults on
+/// the built-in scenario.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartRequest {
+    pub name: String,
+    #[serde(default)]
+    pub objective: Option<String>,
+    #[serde(default)]
+    pub iterations: Option<u32>,
+}
+
+/// A checked search request: its settings, its run directory and the command that runs it.
+pub struct Planned {
+    pub config: medisim_search::SearchConfig,
+    pub dir: PathBuf,
+    pub name: String,
+    pub command: String,
+}
+
+impl StartRequest {
+    /// The search this request asks for, or what is wrong with it.
+    pub fn plan(&self, out: &Path) -> Result<Planned, String> {
+        let name = &self.name;
+        let legal = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if name.is_empty() || name.len() > 64 || !name.chars().all(legal) || name == "cells" {
+            return Err(format!(
+                "`{name}`: a new run directory's name is 1 to 64 letters, digits, `-` or `_` (not `cells`)"
+            ));
+        }
+        let dir = out.join(name);
+        if std::fs::symlink_metadata(&dir).is_ok() {
+            return Err(format!(
+                "`{name}` exists under the output directory: choose another name, or open it"
+            ));
+        }
+        let objective: medisim_sim::ObjectiveKind = self
+            .objective
+            .as_deref()
+            .unwrap_or("mixed")
+            .parse()
+            .map_err(|e| format!("objective: {e}"))?;
+        let iterations = self.iterations.unwrap_or(200);
+        if !(1..=MAX_ITERATIONS).contains(&iterations) {
+            return Err(format!(
+                "iterations {iterations} is outside [1, {MAX_ITERATIONS}]"
+            ));
+        }
+        let config = medisim_search::SearchConfig {
+            objective,
+            iterations,
+            ..medisim_search::SearchConfig::default()
+        };
+        config.validate().map_err(|e| format!("{e:#}"))?;
+        Ok(Planned {
+            command: format!(
+                "medisim search --objective {} --iterations {iterations} --out OUT/{name}",
+                objective.name()
+            ),
+            config,
+            dir,
+            name: name.clone(),
+        })
+    }
+}

@@ -610,6 +610,75 @@ fn a_searchs_run_directory_is_read_from_under_the_output_directory_only() {
     );
 }
 
+/// A search started from the page runs as `medisim search` runs it, into a new directory the
+/// page can watch; Cancel stops it where `--resume` continues; bad requests are refused.
+#[test]
+fn a_search_started_from_the_page_is_the_command_lines_and_stops_on_cancel() {
+    let (base, out) = server();
+    let v = done(
+        &base,
+        "/api/search/start",
+        json!({"name": "s1", "objective": "profit", "iterations": 30}),
+    );
+    let c = medisim_search::SearchConfig {
+        objective: medisim_sim::ObjectiveKind::Profit,
+        iterations: 30,
+        ..medisim_search::SearchConfig::default()
+    };
+    let own = tempfile::tempdir().unwrap();
+    let pb = medisim_core::progress::Hidden;
+    let o = medisim_search::run_search(
+        &c,
+        &medisim_sim::Scenario::default(),
+        own.path(),
+        false,
+        None,
+        &pb,
+    )
+    .unwrap();
+    assert_eq!(v["result"]["best"], json!(o.best.hash), "{v}");
+    assert_eq!(
+        v["result"]["command"],
+        "medisim search --objective profit --iterations 30 --out OUT/s1"
+    );
+    let watched = medisim_search::monitor::view(&out.path().join("s1")).unwrap();
+    assert!(watched.finished);
+    assert_eq!(watched.archive, o.archive);
+
+    // Cancelled at once: it stops early, with no result (`search_runs` shows a cancelled search
+    // resuming to the whole one).
+    let (status, started) = post(
+        &format!("{base}/api/search/start"),
+        &json!({"name": "s2", "iterations": 2000}).to_string(),
+    );
+    assert_eq!(status, 202, "{started}");
+    let id = started["id"].as_u64().unwrap();
+    post(&format!("{base}/api/runs/{id}/cancel"), "");
+    assert_eq!(finish(&base, id)["state"], "cancelled");
+    assert!(!out.path().join("s2/result.json").exists());
+
+    refused(
+        &format!("{base}/api/search/start"),
+        &[
+            (json!({"name": "s1"}), "`s1` exists"),
+            (json!({"name": "../x"}), "1 to 64 letters"),
+            (json!({"name": "a/b"}), "1 to 64 letters"),
+            (json!({"name": ""}), "1 to 64 letters"),
+            (json!({"name": "cells"}), "1 to 64 letters"),
+            (json!({"name": "s3", "iterations": 0}), "outside [1, 2000]"),
+            (
+                json!({"name": "s3", "iterations": 2001}),
+                "outside [1, 2000]",
+            ),
+            (json!({"name": "s3", "objective": "fame"}), "objective"),
+            (
+                json!({"name": "s3", "islands": 9}),
+                "unknown field `islands`",
+            ),
+        ],
+    );
+}
+
 /// The other models run as `medisim run --model NAME` runs them: the same metrics for the same
 /// settings, grouped as the model groups them, every bad request refused with its reason.
 #[test]

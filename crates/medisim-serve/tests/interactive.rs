@@ -219,3 +219,82 @@ fn a_user_opens_an_l1_cell_by_clicking_it_and_compares_two_policies() {
     assert_eq!(cells[3], format!("{:.4}", diff.mean), "{cells}");
     screenshot(&tab, "compare.png");
 }
+
+#[test]
+fn a_user_starts_a_search_watches_it_grow_opens_a_child_and_cancels_it() {
+    let Some(browser) = browser("the dashboard's interactive test") else {
+        return;
+    };
+    let (base, out) = server();
+    let tab = open(&browser, &format!("{base}/search"));
+    type_over(&tab, "input[name=name]", "watched");
+    type_over(&tab, "input[name=iterations]", "2000");
+    tab.find_element("#run").unwrap().click().unwrap();
+    // The lineage fills while the search runs: two refreshes, each with more children.
+    let nodes = "document.querySelectorAll('#lineage circle.node').length";
+    wait_until(
+        &tab,
+        &format!("{nodes} > 0 && document.querySelector('#state').textContent.startsWith('no result yet')"),
+        "the first children",
+    );
+    let first = js(&tab, nodes).as_u64().unwrap();
+    wait_until(&tab, &format!("{nodes} > {first}"), "more children");
+    let second = js(&tab, nodes).as_u64().unwrap();
+    assert!(
+        text_of(&tab, "#state").starts_with("no result yet"),
+        "still running"
+    );
+    assert!(
+        js(
+            &tab,
+            "document.querySelectorAll('#archive td.elite').length"
+        )
+        .as_u64()
+        .unwrap()
+            >= 2,
+        "the archive fills"
+    );
+    // Cancel stops the search before its 2,000 iterations, leaving no result to read.
+    tab.find_element("#cancel").unwrap().click().unwrap();
+    wait_until(
+        &tab,
+        "document.querySelector('#error').textContent === 'cancelled'",
+        "the search to be cancelled",
+    );
+    let dir = out.path().join("watched");
+    assert!(!dir.join("result.json").exists());
+    let v = medisim_search::monitor::view(&dir).unwrap();
+    assert!(v.children.len() as u64 >= second && v.children.len() < 2000);
+    wait_until(
+        &tab,
+        &format!("{nodes} === {}", v.children.len()),
+        "the page to show every child of the stopped search",
+    );
+    screenshot(&tab, "search.png");
+    // A child clicked in the lineage opens beside its parent, with the fields its edit changed.
+    let hash = js(
+        &tab,
+        "document.querySelector('#lineage circle.node:last-of-type').dataset.hash",
+    );
+    let hash = hash.as_str().unwrap().to_string();
+    tab.find_element(&format!("#lineage circle[data-hash=\"{hash}\"]"))
+        .unwrap()
+        .click()
+        .unwrap();
+    wait_until(
+        &tab,
+        &format!(
+            "document.querySelector('#program-head').textContent.startsWith('{}')",
+            &hash[..12]
+        ),
+        "the clicked child to open",
+    );
+    let p = medisim_search::monitor::program(&dir, &hash, |t| medisim_sim::load(t).ok())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        text_of(&tab, "#fields-changed"),
+        p.fields_changed.unwrap().join(", ")
+    );
+    assert_eq!(text_of(&tab, "#program-text"), p.text);
+}
