@@ -81,7 +81,24 @@ pub struct ModelRunRequest {
     pub set: BTreeMap<String, f64>,
     #[serde(default)]
     pub seeds: Option<String>,
+    /// One parameter moved over evenly spaced values instead of one run: `medisim sweep`'s
+    /// grid over one key (the contract's `t` traces its payment against survival).
+    #[serde(default)]
+    pub sweep: Option<SweepAsk>,
 }
+
+/// A key moved from `from` to `to` in `points` values.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepAsk {
+    pub key: String,
+    pub from: f64,
+    pub to: f64,
+    pub points: usize,
+}
+
+/// The most values a sweep from the page takes (each is one run of the model, each bounded).
+pub const MAX_SWEEP_POINTS: usize = 11;
 
 /// A checked request: what the house's generic path reads, and the command line.
 #[derive(Clone, Debug)]
@@ -89,6 +106,8 @@ pub struct ModelRun {
     pub model: &'static str,
     pub inputs: Inputs,
     pub command: String,
+    /// A sweep's `KEY=a:b:n`, when the request is one.
+    pub sweep: Option<String>,
 }
 
 impl ModelRunRequest {
@@ -139,7 +158,22 @@ impl ModelRunRequest {
         // Checked now, so a bad request is refused before it takes a running slot.
         with_model!(*model, |m| house::check_run(m, &inputs).map(|_| ()))
             .map_err(|e| format!("{e:#}"))?;
-        let mut command = format!("medisim run --model {model}");
+        let sweep = self
+            .sweep
+            .as_ref()
+            .map(|w| w.check(&self.set))
+            .transpose()?;
+        let mut command = match &sweep {
+            Some(factor) => {
+                // The factor's key and both ends through the model's own setter.
+                with_model!(*model, |m| house::setting(m, &inputs).and_then(|base| {
+                    medisim_experiments::sweep::parse_factor(m, factor, &base).map(|_| ())
+                }))
+                .map_err(|e| format!("{e:#}"))?;
+                format!("medisim sweep --model {model} --set {factor}")
+            }
+            None => format!("medisim run --model {model}"),
+        };
         for s in &sets {
             command.push_str(&format!(" --set {s}"));
         }
@@ -150,7 +184,47 @@ impl ModelRunRequest {
             model,
             inputs,
             command,
+            sweep,
         })
+    }
+}
+
+impl SweepAsk {
+    /// `KEY=a:b:n`, or why not: 2 to [`MAX_SWEEP_POINTS`] finite values of a key not also set.
+    fn check(&self, set: &BTreeMap<String, f64>) -> Result<String, String> {
+        if !(2..=MAX_SWEEP_POINTS).contains(&self.points) {
+            return Err(format!(
+                "a sweep takes 2 to {MAX_SWEEP_POINTS} points, not {}",
+                self.points
+            ));
+        }
+        if !(self.from.is_finite() && self.to.is_finite()) || self.from == self.to {
+            return Err("a sweep runs between two different finite values".into());
+        }
+        if set.contains_key(&self.key) {
+            return Err(format!(
+                "`{}` is both set and swept",
+                medisim_core::input::excerpt(&self.key)
+            ));
+        }
+        Ok(format!(
+            "{}={}:{}:{}",
+            self.key,
+            medisim_core::text::number(self.from),
+            medisim_core::text::number(self.to),
+            self.points
+        ))
+    }
+}
+
+/// A grid over one factor, every metric.
+fn sweep_request(factor: &str) -> house::SweepRequest {
+    house::SweepRequest {
+        sets: vec![factor.to_string()],
+        design: medisim_experiments::sweep::SweepDesign::Grid,
+        design_seed: 1,
+        metrics: Vec::new(),
+        replicates: false,
     }
 }
 
@@ -163,6 +237,9 @@ pub fn run(
     out: &std::path::Path,
     job: &crate::runs::Job,
 ) -> anyhow::Result<Option<serde_json::Value>> {
+    if let Some(factor) = &r.sweep {
+        return sweep(r, factor, out, job);
+    }
     // One cell: the setting over all its seeds.
     job.progress.set_length(1);
     if job.cancelled() {
@@ -188,6 +265,38 @@ pub fn run(
         "seeds": output.seeds,
         "metrics": output.table.to_json()?,
         "about": info.metrics,
+        "command": r.command,
+    })))
+}
+
+/// A sweep of one key through the cell cache: its tidy table (as `medisim sweep --json` has it)
+/// and its figure, each metric against the key with its 95% band.
+fn sweep(
+    r: &ModelRun,
+    factor: &str,
+    out: &std::path::Path,
+    job: &crate::runs::Job,
+) -> anyhow::Result<Option<serde_json::Value>> {
+    if job.cancelled() {
+        return Ok(None);
+    }
+    let request = sweep_request(factor);
+    let s = with_model!(r.model, |m| house::sweep_of(
+        m,
+        &r.inputs,
+        &request,
+        Some(out),
+        &job.progress
+    ))?;
+    if job.cancelled() {
+        return Ok(None);
+    }
+    let figure = s
+        .figure
+        .map(|f| serde_json::json!({"title": f.title, "caption": f.caption, "panels": f.panels}));
+    Ok(Some(serde_json::json!({
+        "model": r.model,
+        "sweep": {"key": s.keys, "points": s.points, "seeds": s.seeds, "tidy": s.tidy.to_json()?, "figure": figure},
         "command": r.command,
     })))
 }

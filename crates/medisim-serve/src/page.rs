@@ -696,11 +696,18 @@ const MODELS_BODY: &str = r##"<main>
 <label class="key" id="seeds-row"><span class="name">seeds</span><input name="seeds" placeholder="the model's default"><span class="unit">a..b or a,b,c</span></label>
 <p><button id="run">Run</button> <button id="cancel" disabled>Cancel</button> <progress id="progress" value="0" max="1"></progress> <span id="count"></span></p>
 <p id="error"></p>
+<h3>Sweep one parameter</h3><p class="note">One key over evenly spaced values, the others as set below: <code>medisim sweep --model NAME --set KEY=a:b:n</code>, through the same cache. The contract's <code>pi11</code> (good responders' survival under intensive care) sets survival against the optimal expected payment, its <code>t</code> moves the payment terms along the optimal segment; a game's <code>benchmark</code> moves its equilibrium.</p>
+<label class="key"><span class="name">key</span><select id="sweep-key"></select></label>
+<label class="key"><span class="name">from</span><input name="sweep-from" type="number" step="any"></label>
+<label class="key"><span class="name">to</span><input name="sweep-to" type="number" step="any"></label>
+<label class="key"><span class="name">points</span><input name="sweep-points" type="number" value="5" min="2" max="11"><span class="unit">2 to 11</span></label>
+<p><button id="sweep">Sweep</button></p>
 <h3>Parameters</h3><p class="note">Every number of the model's parameters, by the key <code>medisim run --model NAME --set KEY=VALUE</code> takes; the model's own checks refuse a value out of range, naming it.</p>
 <div id="parameters"></div>
 </section>
 <section>
 <div class="panel" id="results"><h3>Results</h3><p id="provenance">No run yet.</p><p id="tabs"></p><table id="metrics"></table></div>
+<div class="panel" id="sweep-results"><h3>Sweep</h3><p id="sweep-provenance">No sweep yet.</p><div id="sweep-figure"></div></div>
 </section>
 </main>
 "##;
@@ -727,7 +734,26 @@ function pick() {
   $("#parameters").innerHTML = Object.entries(sections).map(([s, ps]) => `<h4>${text(s)}</h4>` +
     ps.map(([k, v]) => `<label class="key"><span class="name">${text(k)}</span><input name="${text(k)}" type="number" step="any" value="${v}" data-default="${v}"></label>`).join('')).join('');
   $("#tabs").innerHTML = ''; $("#metrics").innerHTML = ''; $("#provenance").textContent = 'No run yet.';
+  $("#sweep-key").innerHTML = m.parameters.map(([k]) => `<option>${text(k)}</option>`).join('');
+  sweepKey();
+  $("#sweep-figure").innerHTML = ''; $("#sweep-provenance").textContent = 'No sweep yet.';
 }
+// A key's sweep starts around its value: half to one and a half times it (0 to 1 from 0).
+function sweepKey() {
+  const p = model().parameters.find(([k]) => k === $("#sweep-key").value);
+  const v = p ? p[1] : 0;
+  $('input[name=sweep-from]').value = v === 0 ? 0 : v / 2;
+  $('input[name=sweep-to]').value = v === 0 ? 1 : 1.5 * v;
+}
+$("#sweep-key").addEventListener('change', sweepKey);
+function showSweep(r) {
+  const w = r.sweep, f = w.figure;
+  $("#sweep-provenance").innerHTML = `${text(r.model)}: ${w.points} values of <code>${text(w.key.join(', '))}</code>, ${w.seeds} seed${w.seeds === 1 ? '' : 's'} each; each metric's mean with its 95% band. The same table: <code>${text(r.command)}</code>`;
+  $("#sweep-figure").innerHTML = f ? f.panels.map(([m, svg]) => `<div class="map" data-metric="${text(m)}">${svg}</div>`).join('') : '';
+}
+$("#sweep").addEventListener('click', () => startJob('/api/model/run', Object.assign(request(), {
+  sweep: { key: $("#sweep-key").value, from: Number($('input[name=sweep-from]').value), to: Number($('input[name=sweep-to]').value), points: Number($('input[name=sweep-points]').value) },
+}), showSweep));
 function request() {
   const set = {};
   for (const i of document.querySelectorAll('#parameters input')) {

@@ -679,6 +679,73 @@ fn a_search_started_from_the_page_is_the_command_lines_and_stops_on_cancel() {
     );
 }
 
+/// One parameter of another model swept from the page is `medisim sweep --model`'s sweep (the
+/// contract's `t` over [0, 1]: its payment terms along the optimal segment); bad sweeps are
+/// refused.
+#[test]
+fn a_parameter_swept_from_the_page_is_medisim_sweeps_table() {
+    use medisim_experiments::house::{self, Inputs, SweepRequest};
+    let (base, _out) = server();
+    let r = done(
+        &base,
+        "/api/model/run",
+        json!({"model": "contract", "sweep": {"key": "t", "from": 0, "to": 1, "points": 5}}),
+    )["result"]
+        .clone();
+    let request = SweepRequest {
+        sets: vec!["t=0:1:5".into()],
+        design: medisim_experiments::sweep::SweepDesign::Grid,
+        design_seed: 1,
+        metrics: Vec::new(),
+        replicates: false,
+    };
+    let hidden = medisim_core::progress::Hidden;
+    let own = house::sweep_of(
+        &medisim_experiments::house::hosted::Contract,
+        &Inputs::default(),
+        &request,
+        None,
+        &hidden,
+    )
+    .unwrap();
+    assert_eq!(r["sweep"]["tidy"], own.tidy.to_json().unwrap());
+    assert_eq!(r["sweep"]["points"], 5);
+    assert_eq!(r["command"], "medisim sweep --model contract --set t=0:1:5");
+    let panels = r["sweep"]["figure"]["panels"].as_array().unwrap();
+    assert!(panels
+        .iter()
+        .all(|p| p[1].as_str().unwrap().starts_with("<svg")));
+    refused(
+        &format!("{base}/api/model/run"),
+        &[
+            (
+                json!({"model": "contract", "sweep": {"key": "t", "from": 0, "to": 1, "points": 1}}),
+                "2 to 11 points",
+            ),
+            (
+                json!({"model": "contract", "sweep": {"key": "t", "from": 0, "to": 1, "points": 12}}),
+                "2 to 11 points",
+            ),
+            (
+                json!({"model": "contract", "sweep": {"key": "t", "from": 1, "to": 1, "points": 3}}),
+                "two different finite values",
+            ),
+            (
+                json!({"model": "contract", "set": {"t": 0.5}, "sweep": {"key": "t", "from": 0, "to": 1, "points": 3}}),
+                "both set and swept",
+            ),
+            (
+                json!({"model": "contract", "sweep": {"key": "nope", "from": 0, "to": 1, "points": 3}}),
+                "nope",
+            ),
+            (
+                json!({"model": "contract", "sweep": {"key": "t", "from": 0, "to": 2, "points": 3}}),
+                "t=2",
+            ),
+        ],
+    );
+}
+
 /// The other models run as `medisim run --model NAME` runs them: the same metrics for the same
 /// settings, grouped as the model groups them, every bad request refused with its reason.
 #[test]

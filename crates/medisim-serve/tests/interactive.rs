@@ -298,3 +298,40 @@ fn a_user_starts_a_search_watches_it_grow_opens_a_child_and_cancels_it() {
     );
     assert_eq!(text_of(&tab, "#program-text"), p.text);
 }
+
+#[test]
+fn a_user_sweeps_a_contract_parameter_and_sees_survival_beside_the_payment() {
+    let Some(browser) = browser("the dashboard's interactive test") else {
+        return;
+    };
+    let (base, _out) = server();
+    let tab = open(&browser, &format!("{base}/models#model=contract"));
+    wait_until(
+        &tab,
+        "[...document.querySelectorAll('#sweep-key option')].some(o => o.value === 'pi11')",
+        "the contract's keys",
+    );
+    js(
+        &tab,
+        "(() => { const k = document.querySelector('#sweep-key'); k.value = 'pi11'; k.dispatchEvent(new Event('change')); })()",
+    );
+    type_over(&tab, "input[name=sweep-from]", "0.76");
+    type_over(&tab, "input[name=sweep-to]", "0.95");
+    type_over(&tab, "input[name=sweep-points]", "5");
+    tab.find_element("#sweep").unwrap().click().unwrap();
+    wait_until(
+        &tab,
+        "document.querySelectorAll('#sweep-figure svg').length > 0",
+        "the sweep's figure",
+    );
+    assert!(text_of(&tab, "#sweep-provenance")
+        .contains("medisim sweep --model contract --set pi11=0.76:0.95:5"));
+    for metric in ["survival", "expected_payment"] {
+        assert_eq!(
+            js(&tab, &format!("document.querySelectorAll('#sweep-figure [data-metric=\"{metric}\"] svg').length")),
+            1,
+            "{metric}"
+        );
+    }
+    screenshot(&tab, "contract-sweep.png");
+}
