@@ -270,6 +270,10 @@ impl Model for Contract {
         MODEL_VERSION
     }
 
+    fn key_docs(&self) -> &'static [KeyDoc] {
+        KEY_DOCS
+    }
+
     fn scenario_key(&self, s: &ContractScenario) -> String {
         serde_json::to_string(s).unwrap_or_default()
     }
@@ -333,6 +337,58 @@ impl Model for Contract {
         Ok(out)
     }
 }
+
+use medisim_core::params::{key_doc as d, KeyDoc};
+
+/// Every numeric key of a contract: unit and meaning (docs/contracts.md, "Notation"). Payments
+/// are in units of F, the provider's cost of high expenditure.
+pub const KEY_DOCS: &[KeyDoc] = &[
+    d(
+        "gamma",
+        "probability",
+        "γ: a patient is a good responder (S = 1)",
+    ),
+    d(
+        "pi00",
+        "probability",
+        "π00: survival of a bad responder with low expenditure",
+    ),
+    d(
+        "pi01",
+        "probability",
+        "π01: survival of a bad responder with high expenditure",
+    ),
+    d(
+        "pi10",
+        "probability",
+        "π10: survival of a good responder with low expenditure",
+    ),
+    d(
+        "pi11",
+        "probability",
+        "π11: survival of a good responder with high expenditure",
+    ),
+    d(
+        "p11",
+        "F",
+        "free provider: the payment on survival with high expenditure (Theorem 1's free term)",
+    ),
+    d(
+        "t",
+        "-",
+        "non-negative provider: the place on the optimal segment, p01 = t (Theorem 2), in [0, 1]",
+    ),
+    d(
+        "w0",
+        "probability",
+        "misclassified provider: the test's false-negative rate Pr(TS = 0 | S = 1)",
+    ),
+    d(
+        "w1",
+        "probability",
+        "misclassified provider: the test's false-positive rate Pr(TS = 1 | S = 0)",
+    ),
+];
 
 #[cfg(test)]
 mod tests {

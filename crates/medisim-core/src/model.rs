@@ -49,6 +49,12 @@ pub trait Model: Sync {
 
     fn version(&self) -> ModelVersion;
 
+    /// Each parameter key's unit and meaning (what a page shows beside its control); none by
+    /// default.
+    fn key_docs(&self) -> &'static [crate::params::KeyDoc] {
+        &[]
+    }
+
     /// Text that determines the scenario's behaviour (its canonical TOML).
     fn scenario_key(&self, scenario: &Self::Scenario) -> String;
 

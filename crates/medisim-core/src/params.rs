@@ -652,3 +652,25 @@ mod tests {
         }
     }
 }
+
+/// A parameter's unit and one-line meaning, where a listing or a page shows it. A key with
+/// indices (`fees[2]`, `h_b[1][0]`) is documented once, by its name without them.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyDoc {
+    /// The key, as `--set` takes it (without indices).
+    pub key: &'static str,
+    /// Unit; "-" for a pure number.
+    pub unit: &'static str,
+    pub meaning: &'static str,
+}
+
+/// A [`KeyDoc`] (for tables of them).
+pub const fn key_doc(key: &'static str, unit: &'static str, meaning: &'static str) -> KeyDoc {
+    KeyDoc { key, unit, meaning }
+}
+
+/// The documentation of `key` in `docs`, its indices ignored.
+pub fn doc_for<'a>(docs: &'a [KeyDoc], key: &str) -> Option<&'a KeyDoc> {
+    let name = key.split('[').next().unwrap_or(key);
+    docs.iter().find(|d| d.key == name)
+}

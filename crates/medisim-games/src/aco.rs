@@ -401,6 +401,73 @@ impl AcoGame {
     }
 }
 
+/// Every key of the CT-scanner game: unit and meaning (the dissertation's Table 3.2). Indices:
+/// `k`, `pr_h_state1` [buy, status quo]; `r_h` H's two states; `r_billing` [high, low];
+/// `pr_high_billing` [scanning, not]; `benefit` [min, mode, max].
+pub const KEY_DOCS: &[medisim_core::params::KeyDoc] = &[
+    medisim_core::params::key_doc(
+        "mu",
+        "share",
+        "μ: the ACO's share of savings below the benchmark",
+    ),
+    medisim_core::params::key_doc(
+        "k",
+        "reward",
+        "H's cost of each investment choice (negative: a cost)",
+    ),
+    medisim_core::params::key_doc("r_h", "reward", "H's own reward in each of its two states"),
+    medisim_core::params::key_doc(
+        "pr_h_state1",
+        "probability",
+        "H's state 1 under each investment choice",
+    ),
+    medisim_core::params::key_doc("r_billing", "reward", "P's billing reward, high and low"),
+    medisim_core::params::key_doc(
+        "pr_high_billing",
+        "probability",
+        "high billing when P scans and when it does not",
+    ),
+    medisim_core::params::key_doc(
+        "r_ct_misdiagnosis",
+        "health reward",
+        "a CT that misdiagnoses",
+    ),
+    medisim_core::params::key_doc(
+        "r_no_ct_correct",
+        "health reward",
+        "a correct decision not to scan",
+    ),
+    medisim_core::params::key_doc(
+        "r_no_ct_misdiagnosis",
+        "health reward",
+        "a misdiagnosis without a CT",
+    ),
+    medisim_core::params::key_doc("pr_ct_correct", "probability", "a CT is correct"),
+    medisim_core::params::key_doc(
+        "pr_no_ct_correct",
+        "probability",
+        "a decision without a CT is correct",
+    ),
+    medisim_core::params::key_doc(
+        "delta",
+        "probability",
+        "Δ: how much buying the scanner raises the CT's accuracy",
+    ),
+    medisim_core::params::key_doc("gamma_b", "-", "H's weight on P's billing rewards"),
+    medisim_core::params::key_doc("gamma_c", "-", "H's weight on the patients' health rewards"),
+    medisim_core::params::key_doc(
+        "benefit",
+        "health reward",
+        "the patients' CT benefit X ~ triangular(min, mode, max)",
+    ),
+    medisim_core::params::key_doc("benchmark", "cost", "M: the payer's spending benchmark"),
+    medisim_core::params::key_doc(
+        "share",
+        "share",
+        "m: H's share of the ACO's savings passed to P (the base case)",
+    ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

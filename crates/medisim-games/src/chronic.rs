@@ -811,6 +811,87 @@ pub fn visit_thresholds(
     Ok(out)
 }
 
+/// Every key of the chronic-care game: unit and meaning (Section 5.4.1, Appendix B.4). Health
+/// matrices: rows h = 1..H, columns h' = 1..H + 1 (the last is death); `utility` by h.
+pub const KEY_DOCS: &[medisim_core::params::KeyDoc] = &[
+    medisim_core::params::key_doc(
+        "h_po",
+        "probability",
+        "health transitions after a PCP visit",
+    ),
+    medisim_core::params::key_doc(
+        "h_b",
+        "probability",
+        "health transitions at home with lifestyle B",
+    ),
+    medisim_core::params::key_doc(
+        "h_nb",
+        "probability",
+        "health transitions at home with lifestyle Nb",
+    ),
+    medisim_core::params::key_doc(
+        "h_hs",
+        "probability",
+        "the health distribution after a hospital period",
+    ),
+    medisim_core::params::key_doc(
+        "utility",
+        "utility",
+        "the patient-agent's health utility u(h)",
+    ),
+    medisim_core::params::key_doc(
+        "p_high_b",
+        "probability",
+        "next lifestyle B from Nb under the PCP's high effort",
+    ),
+    medisim_core::params::key_doc(
+        "p_low_nb",
+        "probability",
+        "next lifestyle Nb from Nb under low effort",
+    ),
+    medisim_core::params::key_doc("discount", "-", "β: both agents' discount factor"),
+    medisim_core::params::key_doc(
+        "m1",
+        "payment",
+        "the patient-agent's payment for a visit with high effort",
+    ),
+    medisim_core::params::key_doc(
+        "m2",
+        "payment",
+        "the patient-agent's payment for a visit with low effort",
+    ),
+    medisim_core::params::key_doc(
+        "c1",
+        "cost",
+        "the patient-agent's cost of keeping lifestyle B",
+    ),
+    medisim_core::params::key_doc(
+        "c2",
+        "cost",
+        "the patient-agent's cost of switching to lifestyle B",
+    ),
+    medisim_core::params::key_doc(
+        "m_hs",
+        "payment",
+        "the patient-agent's payment for a hospital period",
+    ),
+    medisim_core::params::key_doc(
+        "n1",
+        "payment",
+        "the PCP's reimbursement net of cost for high effort",
+    ),
+    medisim_core::params::key_doc(
+        "n2",
+        "payment",
+        "the PCP's reimbursement net of cost for low effort",
+    ),
+    medisim_core::params::key_doc(
+        "u_hs",
+        "utility",
+        "the PCP's disutility of each hospital period",
+    ),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -170,7 +170,7 @@ fn invests(i: Investment) -> f64 {
 
 /// What the three games share: no policy, no settings, one deterministic solve.
 macro_rules! game_model {
-    ($model:ty, $params:ty, $metric:ty, $solve:expr) => {
+    ($model:ty, $params:ty, $metric:ty, $docs:expr, $solve:expr) => {
         impl Model for $model {
             type Scenario = $params;
             type Policy = ();
@@ -179,6 +179,10 @@ macro_rules! game_model {
 
             fn version(&self) -> ModelVersion {
                 MODEL_VERSION
+            }
+
+            fn key_docs(&self) -> &'static [medisim_core::params::KeyDoc] {
+                $docs
             }
 
             fn scenario_key(&self, g: &$params) -> String {
@@ -229,65 +233,83 @@ macro_rules! game_model {
     };
 }
 
-game_model!(CtScanner, AcoGame, CtScannerMetric, |g| {
-    use CtScannerMetric as M;
-    let eq = g.equilibrium(true, true);
-    let (inv, sq) = (
-        g.best_share(Investment::Invest),
-        g.best_share(Investment::StatusQuo),
-    );
-    // k1 enters H's payoff additively, so the boundary is where the branches' payoffs cross.
-    let threshold = sq.hospital - (inv.hospital - g.k[0]);
-    exact([
-        (M::Invests, invests(eq.investment)),
-        (M::ShareM, eq.share),
-        (M::CtRate, eq.ct_rate),
-        (M::Savings, eq.savings),
-        (M::UtilityH, eq.hospital),
-        (M::UtilityP, eq.physician),
-        (M::InvestThresholdK1, threshold),
-    ])
-});
-
-game_model!(Imaging, MsspGame, ImagingMetric, |g| {
-    use ImagingMetric as M;
-    let eq = g.equilibrium(true);
-    exact([
-        (M::Invests, invests(eq.investment)),
-        (M::Alpha, eq.alpha),
-        (M::Beta, eq.beta),
-        (M::ThetaP, eq.theta_p),
-        (M::ThetaR, eq.theta_r),
-        (M::Billings, eq.billings),
-        (M::Incentive, eq.incentive),
-        (M::Health, eq.health),
-        (M::UtilityH, eq.u_h),
-        (M::UtilityP, eq.u_p),
-        (M::UtilityR, eq.u_r),
-    ])
-});
-
-game_model!(ChronicCare, ChronicCareGame, ChronicCareMetric, |g| {
-    use ChronicCareMetric as M;
-    let s = g.solve()?;
-    // The values of the equilibrium the dissertation reads: the first first-best, else the
-    // second best, else the first unrestricted one.
-    let shown: Option<&ChronicOutcome> = s
-        .first_best
-        .first()
-        .or(s.second_best.as_ref())
-        .or(s.unrestricted.first());
-    let mut out = exact([
-        (M::FirstBestCount, s.first_best.len() as f64),
-        (M::UnrestrictedCount, s.unrestricted.len() as f64),
-    ])?;
-    // With no equilibrium at all the values are undefined: left out, not reported as numbers.
-    if let Some(o) = shown {
-        out.insert(M::ValuePa, Summary::exact(o.value_pa, 1));
-        out.insert(M::ValuePcp, Summary::exact(o.value_pcp, 1));
+game_model!(
+    CtScanner,
+    AcoGame,
+    CtScannerMetric,
+    crate::aco::KEY_DOCS,
+    |g| {
+        use CtScannerMetric as M;
+        let eq = g.equilibrium(true, true);
+        let (inv, sq) = (
+            g.best_share(Investment::Invest),
+            g.best_share(Investment::StatusQuo),
+        );
+        // k1 enters H's payoff additively, so the boundary is where the branches' payoffs cross.
+        let threshold = sq.hospital - (inv.hospital - g.k[0]);
+        exact([
+            (M::Invests, invests(eq.investment)),
+            (M::ShareM, eq.share),
+            (M::CtRate, eq.ct_rate),
+            (M::Savings, eq.savings),
+            (M::UtilityH, eq.hospital),
+            (M::UtilityP, eq.physician),
+            (M::InvestThresholdK1, threshold),
+        ])
     }
-    Ok(out)
-});
+);
+
+game_model!(
+    Imaging,
+    MsspGame,
+    ImagingMetric,
+    crate::mssp::KEY_DOCS,
+    |g| {
+        use ImagingMetric as M;
+        let eq = g.equilibrium(true);
+        exact([
+            (M::Invests, invests(eq.investment)),
+            (M::Alpha, eq.alpha),
+            (M::Beta, eq.beta),
+            (M::ThetaP, eq.theta_p),
+            (M::ThetaR, eq.theta_r),
+            (M::Billings, eq.billings),
+            (M::Incentive, eq.incentive),
+            (M::Health, eq.health),
+            (M::UtilityH, eq.u_h),
+            (M::UtilityP, eq.u_p),
+            (M::UtilityR, eq.u_r),
+        ])
+    }
+);
+
+game_model!(
+    ChronicCare,
+    ChronicCareGame,
+    ChronicCareMetric,
+    crate::chronic::KEY_DOCS,
+    |g| {
+        use ChronicCareMetric as M;
+        let s = g.solve()?;
+        // The values of the equilibrium the dissertation reads: the first first-best, else the
+        // second best, else the first unrestricted one.
+        let shown: Option<&ChronicOutcome> = s
+            .first_best
+            .first()
+            .or(s.second_best.as_ref())
+            .or(s.unrestricted.first());
+        let mut out = exact([
+            (M::FirstBestCount, s.first_best.len() as f64),
+            (M::UnrestrictedCount, s.unrestricted.len() as f64),
+        ])?;
+        // With no equilibrium at all the values are undefined: left out, not reported as numbers.
+        if let Some(o) = shown {
+            out.insert(M::ValuePa, Summary::exact(o.value_pa, 1));
+            out.insert(M::ValuePcp, Summary::exact(o.value_pcp, 1));
+        }
+        Ok(out)
+    }
+);
 
 #[cfg(test)]
 mod tests {

@@ -303,6 +303,83 @@ fn project(a: f64, b: f64) -> (f64, f64) {
     }
 }
 
+/// Every key of the imaging (MSSP) game: unit and meaning (the dissertation's Appendix A.7).
+/// Indices: `k`, `pr_h_state1` [invest, status quo]; `c_h` H's two states. Costs `c_[S|H][I|A][T|N]`
+/// and benefits `mu_…`: sick or healthy, imaged or not, treated or not.
+pub const KEY_DOCS: &[medisim_core::params::KeyDoc] = &[
+    medisim_core::params::key_doc("k", "cost", "H's cost of each choice"),
+    medisim_core::params::key_doc("c_h", "cost", "H's cost in each of its two states"),
+    medisim_core::params::key_doc(
+        "pr_h_state1",
+        "probability",
+        "H's state 1 under each choice",
+    ),
+    medisim_core::params::key_doc(
+        "gamma_c",
+        "per unit of c_I",
+        "γ_c: H's cost margin on imaging",
+    ),
+    medisim_core::params::key_doc(
+        "gamma_p",
+        "per unit of c_I",
+        "γ_p: H's payment margin on imaging",
+    ),
+    medisim_core::params::key_doc("q", "probability", "the imaging test's accuracy"),
+    medisim_core::params::key_doc(
+        "delta",
+        "probability",
+        "the accuracy's improvement when H invests",
+    ),
+    medisim_core::params::key_doc("c_sit", "cost", "treating a sick patient who was imaged"),
+    medisim_core::params::key_doc("c_hit", "cost", "treating a healthy patient who was imaged"),
+    medisim_core::params::key_doc("c_sin", "cost", "a sick patient imaged and not treated"),
+    medisim_core::params::key_doc("c_hin", "cost", "a healthy patient imaged and not treated"),
+    medisim_core::params::key_doc("c_an", "cost", "a patient neither imaged nor treated"),
+    medisim_core::params::key_doc("c_i", "cost", "one imaging test"),
+    medisim_core::params::key_doc(
+        "mu_han",
+        "health benefit",
+        "a healthy patient, not imaged, not treated",
+    ),
+    medisim_core::params::key_doc(
+        "mu_sit",
+        "health benefit",
+        "a sick patient, imaged and treated",
+    ),
+    medisim_core::params::key_doc(
+        "mu_hin",
+        "health benefit",
+        "a healthy patient, imaged, not treated",
+    ),
+    medisim_core::params::key_doc(
+        "mu_hit",
+        "health benefit",
+        "a healthy patient, imaged and treated",
+    ),
+    medisim_core::params::key_doc(
+        "mu_san",
+        "health benefit",
+        "a sick patient, not imaged, not treated",
+    ),
+    medisim_core::params::key_doc(
+        "mu_sin",
+        "health benefit",
+        "a sick patient, imaged, not treated",
+    ),
+    medisim_core::params::key_doc(
+        "r",
+        "relative risk",
+        "the screening population's relative risk",
+    ),
+    medisim_core::params::key_doc("n1", "patients", "the symptomatic population"),
+    medisim_core::params::key_doc("n2", "patients", "the screening population"),
+    medisim_core::params::key_doc("lambda_h", "-", "H's weight on health"),
+    medisim_core::params::key_doc("lambda_p", "-", "P's weight on health"),
+    medisim_core::params::key_doc("lambda_r", "-", "R's weight on health"),
+    medisim_core::params::key_doc("eta", "share", "η: CMS's sharing rate of savings"),
+    medisim_core::params::key_doc("benchmark", "cost", "M: CMS's spending benchmark"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -174,6 +174,10 @@ impl Model for Panel {
         MODEL_VERSION
     }
 
+    fn key_docs(&self) -> &'static [KeyDoc] {
+        KEY_DOCS
+    }
+
     /// The configuration without `runs` (the seeds say which runs), and the disease file.
     fn scenario_key(&self, s: &PanelScenario) -> String {
         let config = PanelConfig {
@@ -259,6 +263,167 @@ impl Model for Panel {
             .map_err(|e| e.to_string())
     }
 }
+
+use medisim_core::params::{key_doc as d, KeyDoc};
+
+/// Every settable key of the panel's configuration: unit and meaning (docs/panel.md has each
+/// value's source). Indexed keys: health states in the order no retinopathy, non-proliferative,
+/// proliferative, macular edema, history, blindness; treatments MM-0/SMT-0, MM-0/SMT-1,
+/// MM-1/SMT-0, MM-1/SMT-1.
+pub const KEY_DOCS: &[KeyDoc] = &[
+    d("patients", "patients", "patients on the provider's panel"),
+    d("years", "years", "years each patient is followed"),
+    d(
+        "seed",
+        "-",
+        "the panel's random streams (replicate r draws from seed and r)",
+    ),
+    d(
+        "premium",
+        "$ per patient-year",
+        "the payer's premium income (the medical loss ratio's denominator)",
+    ),
+    d(
+        "payment.capitation",
+        "$ per patient-year",
+        "capitation by health state (GC basis only)",
+    ),
+    d(
+        "payment.margin",
+        "share of the fee",
+        "the provider's margin: a treatment costs it (1 − margin) × its fee",
+    ),
+    d(
+        "payment.reward_rate",
+        "share",
+        "shared savings: the provider's share of the panel's cost below the reference",
+    ),
+    d(
+        "payment.penalty_rate",
+        "share",
+        "shared risk: the provider's share of the panel's cost above the reference",
+    ),
+    d(
+        "payment.reference",
+        "$ per year",
+        "the panel's reference cost for the shared-risk terms",
+    ),
+    d(
+        "provider.gamma",
+        "-",
+        "the provider's discount factor in [0, 1): 0 is the myopic provider",
+    ),
+    d(
+        "provider.capacity",
+        "slots per year",
+        "appointment slots per year (the myopic MILP's constraint)",
+    ),
+    d(
+        "provider.qlearning.epsilon",
+        "probability",
+        "ε of the ε-greedy behaviour policy while training",
+    ),
+    d(
+        "provider.qlearning.learning_rate_power",
+        "-",
+        "learning rate 1 / n(s, a)^power, power in (0.5, 1]",
+    ),
+    d(
+        "provider.qlearning.batch",
+        "runs",
+        "training runs per convergence check",
+    ),
+    d(
+        "provider.qlearning.stable_batches",
+        "batches",
+        "converged after this many batches with no policy change and Q within tolerance",
+    ),
+    d(
+        "provider.qlearning.tolerance",
+        "share of the largest |Q|",
+        "the largest Q-value move still counted as converged",
+    ),
+    d(
+        "provider.qlearning.max_runs",
+        "runs",
+        "the most training runs",
+    ),
+    d(
+        "retinopathy.no_retinopathy_to_non_proliferative",
+        "probability per year",
+        "progression from no retinopathy to non-proliferative",
+    ),
+    d(
+        "retinopathy.non_proliferative_to_proliferative",
+        "probability per year",
+        "progression from non-proliferative to proliferative",
+    ),
+    d(
+        "retinopathy.non_proliferative_to_macular_edema",
+        "probability per year",
+        "progression from non-proliferative to macular edema",
+    ),
+    d(
+        "retinopathy.proliferative_to_macular_edema",
+        "probability per year",
+        "progression from proliferative to macular edema",
+    ),
+    d(
+        "retinopathy.proliferative_to_blindness",
+        "probability per year",
+        "progression from proliferative to blindness",
+    ),
+    d(
+        "retinopathy.history_to_blindness",
+        "probability per year",
+        "progression from a history of macular edema to blindness",
+    ),
+    d(
+        "retinopathy.medication_management_rr",
+        "relative risk",
+        "each progression's risk under high medication management (MM-1)",
+    ),
+    d(
+        "retinopathy.self_management_training_rr",
+        "relative risk",
+        "each progression's risk under high self-management training (SMT-1)",
+    ),
+    d(
+        "retinopathy.fees",
+        "$ per patient-year",
+        "the fee of each treatment",
+    ),
+    d(
+        "retinopathy.visits",
+        "visits per year",
+        "office visits of each treatment",
+    ),
+    d(
+        "retinopathy.macular_edema_cost",
+        "$",
+        "the mandatory laser series on entering macular edema",
+    ),
+    d(
+        "retinopathy.utilities",
+        "QALY per year",
+        "the quality weight of a year in each health state",
+    ),
+    d(
+        "retinopathy.running_costs",
+        "$ per year",
+        "the payer's cost of a year in each state besides the provider's care",
+    ),
+    d(
+        "outcomes.discount_costs",
+        "per year",
+        "annual discount rate of costs",
+    ),
+    d(
+        "outcomes.discount_effects",
+        "per year",
+        "annual discount rate of effects (QALYs; life-years are undiscounted)",
+    ),
+];
 
 #[cfg(test)]
 mod tests {

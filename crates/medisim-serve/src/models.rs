@@ -23,8 +23,9 @@ pub struct ModelInfo {
     pub version: String,
     /// Whether a run has replicates (seeds) and intervals; a deterministic model runs once.
     pub stochastic: bool,
-    /// Every number of its default parameters, by the key `--set` takes.
-    pub parameters: Vec<(String, f64)>,
+    /// Every number of its default parameters, by the key `--set` takes: key, value, unit and
+    /// meaning (the model's own key documentation).
+    pub parameters: Vec<(String, f64, &'static str, &'static str)>,
     pub metrics: Vec<MetricInfo>,
 }
 
@@ -45,7 +46,18 @@ fn info<M: house::Hosted>(name: &'static str, model: &M) -> anyhow::Result<Model
         about,
         version: model.version().to_string(),
         stochastic: model.stochastic(),
-        parameters: house::parameters(model)?,
+        parameters: house::parameters(model)?
+            .into_iter()
+            .map(|(key, value)| {
+                let doc = medisim_core::params::doc_for(model.key_docs(), &key);
+                (
+                    key,
+                    value,
+                    doc.map_or("", |d| d.unit),
+                    doc.map_or("", |d| d.meaning),
+                )
+            })
+            .collect(),
         metrics: M::Metric::ALL
             .iter()
             .map(|m| MetricInfo {

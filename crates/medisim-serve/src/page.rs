@@ -727,12 +727,12 @@ function pick() {
   $("#about").textContent = `${m.about} (${m.version}); ${m.stochastic ? 'replicates over seeds, with 95% intervals' : 'deterministic: one run, no seeds'}.`;
   $("#seeds-row").style.display = m.stochastic ? '' : 'none';
   const sections = {};
-  for (const [k, v] of m.parameters) {
-    const s = k.includes('.') ? k.split('.')[0] : 'general';
-    (sections[s] = sections[s] || []).push([k, v]);
+  for (const p of m.parameters) {
+    const s = p[0].includes('.') ? p[0].split('.')[0] : 'general';
+    (sections[s] = sections[s] || []).push(p);
   }
   $("#parameters").innerHTML = Object.entries(sections).map(([s, ps]) => `<h4>${text(s)}</h4>` +
-    ps.map(([k, v]) => `<label class="key"><span class="name">${text(k)}</span><input name="${text(k)}" type="number" step="any" value="${v}" data-default="${v}"></label>`).join('')).join('');
+    ps.map(([k, v, unit, meaning]) => `<label class="key" title="${text(meaning)}"><span class="name">${text(k)}</span><input name="${text(k)}" type="number" step="any" value="${v}" data-default="${v}"><span class="unit">${text(unit)}</span><span class="meaning">${text(meaning)}</span></label>`).join('')).join('');
   $("#tabs").innerHTML = ''; $("#metrics").innerHTML = ''; $("#provenance").textContent = 'No run yet.';
   $("#sweep-key").innerHTML = m.parameters.map(([k]) => `<option>${text(k)}</option>`).join('');
   sweepKey();

@@ -763,10 +763,40 @@ fn the_other_models_run_as_medisim_run_model_runs_them() {
         names,
         ["panel", "contract", "ct-scanner", "imaging", "chronic-care"]
     );
-    // Every parameter the page offers can be set, to its own value at least.
+    // Every parameter the page offers can be set, to its own value at least, and shows its
+    // unit and meaning; no model documents a key it does not have.
     for m in catalogue["models"].as_array().unwrap() {
         let name = m["name"].as_str().unwrap();
-        for p in m["parameters"].as_array().unwrap() {
+        let params = m["parameters"].as_array().unwrap();
+        for p in params {
+            assert!(
+                !p[2].as_str().unwrap().is_empty() && !p[3].as_str().unwrap().is_empty(),
+                "{name}: {p} has no unit or meaning"
+            );
+        }
+        let docs = medisim_experiments::with_model!(name, |m| Ok::<_, anyhow::Error>(
+            medisim_core::Model::key_docs(m)
+        ))
+        .unwrap();
+        for d in docs {
+            let offered = params.iter().any(|p| {
+                let k = p[0].as_str().unwrap();
+                k.split('[').next() == Some(d.key)
+            });
+            let readable =
+                medisim_experiments::with_model!(name, |m| house::setting(m, &Inputs::default())
+                    .and_then(|base| {
+                        medisim_core::Model::value(m, &base.scenario, &base.policy, d.key)
+                            .map_err(anyhow::Error::msg)
+                    }))
+                .is_ok();
+            assert!(
+                offered || readable,
+                "{name} documents `{}`, not a key of it",
+                d.key
+            );
+        }
+        for p in params {
             let inputs = Inputs {
                 sets: vec![format!("{}={}", p[0].as_str().unwrap(), p[1])],
                 ..Inputs::default()

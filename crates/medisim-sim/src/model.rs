@@ -31,6 +31,10 @@ impl Model for MediSim {
         MODEL_VERSION
     }
 
+    fn key_docs(&self) -> &'static [medisim_core::params::KeyDoc] {
+        crate::scenario_docs::KEY_DOCS
+    }
+
     fn scenario_key(&self, scenario: &Scenario) -> String {
         scenario.to_toml()
     }

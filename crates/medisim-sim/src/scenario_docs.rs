@@ -2,20 +2,10 @@
 //! comments, and an unknown key is answered with the section it belongs to. A test holds this
 //! table to the scenario's keys, so a new key cannot go undocumented.
 
-/// One key's unit and meaning.
-#[derive(Clone, Copy, Debug)]
-pub struct KeyDoc {
-    /// Dotted key, as `medisim scenario` prints it.
-    pub key: &'static str,
-    /// Unit ("price units" are the money of the case-mix price; "periods" the simulated time
-    /// step); "-" for a pure number.
-    pub unit: &'static str,
-    pub meaning: &'static str,
-}
-
-const fn d(key: &'static str, unit: &'static str, meaning: &'static str) -> KeyDoc {
-    KeyDoc { key, unit, meaning }
-}
+use medisim_core::params::key_doc as d;
+/// One key's unit and meaning (the house's one type): "price units" are the money of the
+/// case-mix price, "periods" the simulated time step, "-" a pure number.
+pub use medisim_core::params::KeyDoc;
 
 /// Every scenario key, in the order `medisim scenario` prints them.
 pub const KEY_DOCS: &[KeyDoc] = &[
