@@ -94,9 +94,16 @@ pub struct ModelRunRequest {
     #[serde(default)]
     pub seeds: Option<String>,
     /// One parameter moved over evenly spaced values instead of one run: `medisim sweep`'s
-    /// grid over one key (the contract's `t` traces its payment against survival).
+    /// grid over one key.
     #[serde(default)]
     pub sweep: Option<SweepAsk>,
+    /// The panel's payment program (`--policy FILE`'s text): the payment in force instead of
+    /// the configured basis.
+    #[serde(default)]
+    pub program: Option<String>,
+    /// The panel's Markov disease model (`--disease FILE`'s TOML) instead of retinopathy.
+    #[serde(default)]
+    pub disease: Option<String>,
 }
 
 /// A key moved from `from` to `to` in `points` values.
@@ -108,6 +115,11 @@ pub struct SweepAsk {
     pub to: f64,
     pub points: usize,
 }
+
+/// What the page's program and disease texts are called in messages and in the command line
+/// (save them under these names to run the same from a shell).
+pub const PROGRAM_FILE: &str = "program.policy";
+pub const DISEASE_FILE: &str = "disease.toml";
 
 /// The most values a sweep from the page takes (each is one run of the model, each bounded).
 pub const MAX_SWEEP_POINTS: usize = 11;
@@ -162,9 +174,18 @@ impl ModelRunRequest {
             .as_deref()
             .map(medisim_core::spec::parse_seeds)
             .transpose()?;
+        // Files given as text on the page; a message names them as the command line would.
+        let text = |t: &Option<String>, origin: &str| {
+            t.as_ref().map(|text| house::Text {
+                text: text.clone(),
+                origin: origin.into(),
+            })
+        };
         let inputs = Inputs {
             seeds,
             sets: sets.clone(),
+            program: text(&self.program, PROGRAM_FILE),
+            disease: text(&self.disease, DISEASE_FILE),
             ..Inputs::default()
         };
         // Checked now, so a bad request is refused before it takes a running slot.
@@ -191,6 +212,12 @@ impl ModelRunRequest {
         }
         if let Some(seeds) = &self.seeds {
             command.push_str(&format!(" --seeds {seeds}"));
+        }
+        if self.program.is_some() {
+            command.push_str(&format!(" --policy {PROGRAM_FILE}"));
+        }
+        if self.disease.is_some() {
+            command.push_str(&format!(" --disease {DISEASE_FILE}"));
         }
         Ok(ModelRun {
             model,

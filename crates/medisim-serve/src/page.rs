@@ -702,6 +702,10 @@ const MODELS_BODY: &str = r##"<main>
 <label class="key"><span class="name">to</span><input name="sweep-to" type="number" step="any"></label>
 <label class="key"><span class="name">points</span><input name="sweep-points" type="number" value="5" min="2" max="11"><span class="unit">2 to 11</span></label>
 <p><button id="sweep">Sweep</button></p>
+<div id="panel-files"><h3>Payment program and disease model</h3><p class="note">The panel's payment program (<code>--policy FILE</code>; <code>policies/panel/*.policy</code> are examples), checked as you type, and a Markov disease model's TOML (<code>--disease FILE</code>; <code>crates/medisim-panel/models/diabetic-kidney.toml</code> is one). Empty: the configured payment and the built-in retinopathy model.</p>
+<textarea id="program" spellcheck="false" placeholder="a payment program (kind = &quot;panel_payment&quot;)"></textarea>
+<p id="check-state"></p><ul id="diagnostics"></ul>
+<textarea id="disease" spellcheck="false" placeholder="a disease model's TOML"></textarea></div>
 <h3>Parameters</h3><p class="note">Every number of the model's parameters, by the key <code>medisim run --model NAME --set KEY=VALUE</code> takes; the model's own checks refuse a value out of range, naming it.</p>
 <div id="parameters"></div>
 </section>
@@ -726,6 +730,7 @@ function pick() {
   const m = model();
   $("#about").textContent = `${m.about} (${m.version}); ${m.stochastic ? 'replicates over seeds, with 95% intervals' : 'deterministic: one run, no seeds'}.`;
   $("#seeds-row").style.display = m.stochastic ? '' : 'none';
+  $("#panel-files").style.display = m.name === 'panel' ? '' : 'none';
   const sections = {};
   for (const p of m.parameters) {
     const s = p[0].includes('.') ? p[0].split('.')[0] : 'general';
@@ -762,8 +767,24 @@ function request() {
   const body = { model: $("#model").value, set };
   const seeds = $('input[name=seeds]').value;
   if (model().stochastic && seeds) body.seeds = seeds;
+  if (body.model === 'panel') {
+    if ($("#program").value.trim()) body.program = $("#program").value;
+    if ($("#disease").value.trim()) body.disease = $("#disease").value;
+  }
   return body;
 }
+// The payment program is checked as it is typed, as the Medi-Sim page checks a policy.
+let checkTimer = null;
+async function checkProgram() {
+  const src = $("#program").value;
+  if (!src.trim()) { $("#check-state").textContent = ''; $("#diagnostics").innerHTML = ''; $("#program").className = ''; return; }
+  const v = await (await fetch('/api/check', { method: 'POST', body: src })).json();
+  $("#program").className = v.ok ? 'good' : 'bad';
+  $("#check-state").textContent = v.ok ? `checks: ${v.name} (${(v.hash || '').slice(0, 12)})` : 'does not check';
+  $("#diagnostics").innerHTML = (v.diagnostics || []).map(d =>
+    `<li data-line="${d.line}" data-column="${d.column}">line ${d.line}, column ${d.column}: ${text(d.severity)}: ${text(d.message)}</li>`).join('');
+}
+$("#program").addEventListener('input', () => { clearTimeout(checkTimer); checkTimer = setTimeout(checkProgram, 300); });
 // The metrics by the model's groups (the panel's payer, health outcomes and provider), each
 // group a tab; intervals where the model has replicates.
 function show(r) {

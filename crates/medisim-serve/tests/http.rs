@@ -746,6 +746,77 @@ fn a_parameter_swept_from_the_page_is_medisim_sweeps_table() {
     );
 }
 
+/// The panel with a payment program and a disease model given as text is `medisim run --model
+/// panel --policy FILE --disease FILE`; a program that does not check is refused at its line.
+#[test]
+fn the_panel_runs_a_payment_program_and_a_disease_model_given_on_the_page() {
+    use medisim_experiments::house::{self, Inputs, Text};
+    let (base, _out) = server();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let program = std::fs::read_to_string(root.join("policies/panel/capitation.policy")).unwrap();
+    let disease =
+        std::fs::read_to_string(root.join("crates/medisim-panel/models/diabetic-kidney.toml"))
+            .unwrap();
+    let r = done(
+        &base,
+        "/api/model/run",
+        json!({"model": "panel", "seeds": "0..3", "program": program, "disease": disease}),
+    )["result"]
+        .clone();
+    let inputs = Inputs {
+        seeds: Some(vec![0, 1, 2, 3]),
+        program: Some(Text {
+            text: program.clone(),
+            origin: "program.policy".into(),
+        }),
+        disease: Some(Text {
+            text: disease.clone(),
+            origin: "disease.toml".into(),
+        }),
+        ..Inputs::default()
+    };
+    let own = house::run_in(
+        &medisim_experiments::house::hosted::Panel,
+        &inputs,
+        None,
+        &medisim_core::progress::Hidden,
+    )
+    .unwrap();
+    assert_eq!(r["metrics"], own.table.to_json().unwrap());
+    assert_eq!(
+        r["command"],
+        "medisim run --model panel --seeds 0..3 --policy program.policy --disease disease.toml"
+    );
+    // Without them the panel runs otherwise: the texts were read.
+    let plain = done(
+        &base,
+        "/api/model/run",
+        json!({"model": "panel", "seeds": "0..3"}),
+    )["result"]
+        .clone();
+    assert_ne!(plain["metrics"], r["metrics"]);
+    let broken = program.replace("scheduled_capitation", "scheduled_capitatoin");
+    let line = broken
+        .lines()
+        .position(|l| l.contains("scheduled_capitatoin"))
+        .unwrap()
+        + 1;
+    refused(
+        &format!("{base}/api/model/run"),
+        &[
+            (
+                json!({"model": "panel", "program": broken}),
+                &format!("program.policy:{line}:"),
+            ),
+            (json!({"model": "contract", "program": program}), "--policy"),
+            (
+                json!({"model": "panel", "disease": "states = 3"}),
+                "disease.toml",
+            ),
+        ],
+    );
+}
+
 /// The other models run as `medisim run --model NAME` runs them: the same metrics for the same
 /// settings, grouped as the model groups them, every bad request refused with its reason.
 #[test]
