@@ -191,7 +191,7 @@ impl LlmClient {
         Ok(store
             .llm_usage_by_model()?
             .iter()
-            .map(|(m, _, _, pt, ct)| self.config.cost(m, *pt, *ct))
+            .map(|(m, _, _, pt, ct, _)| self.config.cost(m, *pt, *ct))
             .sum())
     }
 

@@ -82,6 +82,10 @@ pub struct ModelUse {
     pub children: u64,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// Time waited for the model's answers, all calls together.
+    pub latency_ms: u64,
+    /// Cost at the run's configured prices (`config.toml`; absent when it cannot be read).
+    pub cost: Option<f64>,
 }
 
 /// Read the run directory `dir`: its event log and its store.
@@ -92,16 +96,22 @@ pub fn view(dir: &Path) -> Result<View> {
         finished: dir.join("result.json").is_file(),
         ..View::default()
     };
+    // The prices are the run's own settings; a directory without a readable one has no cost.
+    let config = crate::config::SearchConfig::load(&dir.join("config.toml")).ok();
     v.models = store
         .llm_usage_by_model()?
         .into_iter()
         .map(
-            |(model, calls, children, prompt_tokens, completion_tokens)| ModelUse {
+            |(model, calls, children, prompt_tokens, completion_tokens, latency_ms)| ModelUse {
+                cost: config
+                    .as_ref()
+                    .map(|c| c.llm.cost(&model, prompt_tokens, completion_tokens)),
                 model,
                 calls,
                 children,
                 prompt_tokens,
                 completion_tokens,
+                latency_ms,
             },
         )
         .collect();

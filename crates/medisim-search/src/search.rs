@@ -919,7 +919,7 @@ impl<'a, D: Domain> Run<'a, D> {
                 .store
                 .llm_usage_by_model()?
                 .into_iter()
-                .map(|(model, calls, children, pt, ct)| ModelUsage {
+                .map(|(model, calls, children, pt, ct, _)| ModelUsage {
                     cost: config.llm.cost(&model, pt, ct),
                     model,
                     calls,

@@ -43,7 +43,7 @@ pub struct Store {
 }
 
 /// One model's recorded calls: (model, calls, children, prompt tokens, completion tokens).
-pub type ModelCalls = (String, u64, u64, u64, u64);
+pub type ModelCalls = (String, u64, u64, u64, u64, u64);
 
 /// One stored program's record: (hash, operator, parents, iteration).
 pub type ProgramRecord = (String, String, Vec<String>, u32);
@@ -237,7 +237,8 @@ impl Store {
         Ok(())
     }
 
-    /// Per model: (model, calls, children, prompt tokens, completion tokens), by name. A store
+    /// Per model: (model, calls, children, prompt tokens, completion tokens, milliseconds
+    /// waited for answers), by name. A store
     /// from before calls named their model, read without migrating it, has one unnamed model.
     pub fn llm_usage_by_model(&self) -> Result<Vec<ModelCalls>> {
         let named = self
@@ -246,10 +247,17 @@ impl Store {
             .exists([])?;
         let model = if named { "model" } else { "''" };
         let mut q = self.conn.prepare(&format!(
-            "SELECT {model}, COUNT(*), COALESCE(SUM(outcome = 'child'), 0), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0) FROM llm_calls GROUP BY 1 ORDER BY 1"
+            "SELECT {model}, COUNT(*), COALESCE(SUM(outcome = 'child'), 0), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(latency_ms), 0) FROM llm_calls GROUP BY 1 ORDER BY 1"
         ))?;
         let rows = q.query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -585,6 +585,20 @@ fn a_bandit_prefers_the_model_that_gives_children_and_a_resumed_run_replays_its_
     let result: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("result.json")).unwrap()).unwrap();
     assert_eq!(result["llm_usage"].as_array().unwrap().len(), 2);
+    // The dashboard's view of the directory: the same calls and cost, and the time waited.
+    let watched = medisim_search::monitor::view(dir.path()).unwrap();
+    let w = watched.models.iter().find(|m| m.model == "good").unwrap();
+    assert_eq!((w.calls, w.children), (g.calls, g.children));
+    assert_eq!(w.cost, Some(g.cost));
+    let waited: i64 = rusqlite::Connection::open(dir.path().join("search.sqlite"))
+        .unwrap()
+        .query_row(
+            "SELECT SUM(latency_ms) FROM llm_calls WHERE model = 'good'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(w.latency_ms, waited as u64);
 
     // Interrupted after 5 iterations, then resumed: the same models in the same order.
     let dir2 = tempfile::tempdir().unwrap();

@@ -169,20 +169,34 @@ pub fn compare() -> String {
 const COMPARE_BODY: &str = r##"<main>
 <section class="panel" id="setting">
 <h3>Paired comparison</h3>
-<p class="note">Two policies on the same seeds: seed s draws the same patients for both (common random numbers), so each metric's difference B − A is the policies', and its interval is the paired one. The table fills in as the seeds come in.</p>
+<p class="note">Two policies, or two scenarios, on the same seeds: seed s draws the same patients for both (common random numbers), so each metric's difference B − A is the settings', and its interval is the paired one. The table fills in as the seeds come in. A side's scenario changes are lines <code>key = value</code> (any key of the Medi-Sim page's scenario, or α and β).</p>
 <label class="key"><span class="name">seeds</span><input name="seeds" value="1..30"><span class="unit">a..b or a,b,c</span></label>
 {run}
-<h3>A</h3><textarea id="policy-a" spellcheck="false">{policy}</textarea>
-<h3>B</h3><textarea id="policy-b" spellcheck="false">{policy}</textarea>
+<h3>A</h3><textarea id="set-a" class="sets" spellcheck="false" placeholder="scenario changes, e.g. arrivals.rate = 10"></textarea>
+<textarea id="policy-a" spellcheck="false">{policy}</textarea>
+<h3>B</h3><textarea id="set-b" class="sets" spellcheck="false" placeholder="scenario changes, e.g. arrivals.rate = 10"></textarea>
+<textarea id="policy-b" spellcheck="false">{policy}</textarea>
 </section>
 <section class="panel"><h3>B − A</h3><p id="provenance"></p><table id="metrics"></table></section>
 </main>
 "##;
 
 const COMPARE_JS: &str = r##"const original = $("#policy-a").value;
-function side(id) {
+// A side's scenario changes, `key = value` a line (blank lines and # comments skipped).
+function sets(id) {
+  const set = {};
+  $(id).value.split('\n').forEach((line, i) => {
+    const l = line.replace(/#.*/, '').trim();
+    if (!l) return;
+    const [k, v, extra] = l.split('=').map(x => x.trim());
+    if (extra !== undefined || !k || v === undefined || v === '' || !Number.isFinite(Number(v))) throw new Error(`${id.slice(1)}, line ${i + 1}: expected key = number, got "${l}"`);
+    set[k] = Number(v);
+  });
+  return set;
+}
+function side(id, setId) {
   const p = $(id).value;
-  const body = { seeds: $('input[name=seeds]').value, horizon: Number($('input[name=horizon]').value) };
+  const body = { seeds: $('input[name=seeds]').value, horizon: Number($('input[name=horizon]').value), set: sets(setId) };
   if (p !== original) body.policy = p;
   return body;
 }
@@ -192,10 +206,15 @@ function partial(s) {
   $("#metrics").innerHTML = diffTable(s.partial.differences);
 }
 onProgress = partial;
-$("#run").addEventListener('click', () => startJob('/api/compare', { a: side('#policy-a'), b: side('#policy-b') }, (r) => {
-  $("#provenance").innerHTML = `${r.pairs} seeds, horizon ${r.horizon}; A <code>${text(r.a.policy)}</code>, B <code>${text(r.b.policy)}</code>; ${r.cells_computed} cells computed, ${r.cells_reused} from the cache.`;
-  $("#metrics").innerHTML = diffTable(r.differences, r.a.metrics, r.b.metrics);
-}));
+$("#run").addEventListener('click', () => {
+  let body;
+  try { body = { a: side('#policy-a', '#set-a'), b: side('#policy-b', '#set-b') }; }
+  catch (e) { $("#error").textContent = e.message; return; }
+  startJob('/api/compare', body, (r) => {
+    $("#provenance").innerHTML = `${r.pairs} seeds, horizon ${r.horizon}; A <code>${text(r.a.policy)}</code>, B <code>${text(r.b.policy)}</code>; ${r.cells_computed} cells computed, ${r.cells_reused} from the cache. Each side: A <code>${text(r.a.command)}</code>, B <code>${text(r.b.command)}</code>`;
+    $("#metrics").innerHTML = diffTable(r.differences, r.a.metrics, r.b.metrics);
+  });
+});
 runFromLink();
 "##;
 
@@ -372,8 +391,10 @@ async function show() {
   $("#operators").innerHTML = tally(v.operators, 'operator');
   $("#archive").innerHTML = archive(v);
   $("#lineage").innerHTML = lineage(v);
-  $("#models").innerHTML = '<tr><th>model</th><th>calls</th><th>children</th><th>prompt tokens</th><th>completion tokens</th></tr>' +
-    v.models.map(m => `<tr><td>${text(m.model || '(unnamed)')}</td><td>${m.calls}</td><td>${m.children}</td><td>${m.prompt_tokens}</td><td>${m.completion_tokens}</td></tr>`).join('');
+  // Throughput: tokens per second of waiting for the model, and the mean wait per call.
+  $("#models").innerHTML = '<tr><th>model</th><th>calls</th><th>children</th><th>prompt tokens</th><th>completion tokens</th><th>cost</th><th>s / call</th><th>tokens / s</th></tr>' +
+    v.models.map(m => `<tr class="model-use"><td>${text(m.model || '(unnamed)')}</td><td>${m.calls}</td><td>${m.children}</td><td>${m.prompt_tokens}</td><td>${m.completion_tokens}</td>` +
+      `<td>${m.cost === null ? '' : m.cost.toFixed(4)}</td><td>${m.calls ? (m.latency_ms / 1000 / m.calls).toFixed(2) : ''}</td><td>${m.latency_ms ? ((m.prompt_tokens + m.completion_tokens) / (m.latency_ms / 1000)).toFixed(0) : ''}</td></tr>`).join('');
   $("#bests").innerHTML = '<tr><th>iteration</th><th>after evaluations</th><th>validation fitness</th><th>program</th></tr>' +
     v.bests.map(b => `<tr class="best" data-hash="${text(b.hash)}"><td>${b.iteration}</td><td>${b.evaluations}</td><td>${fmt(b.validation_fitness)}</td><td><a href="#" data-hash="${text(b.hash)}">${text(b.hash.slice(0, 12))}</a></td></tr>`).join('');
   monitor(v.reward_hacking);
@@ -531,6 +552,7 @@ label.key, label.lever { display: grid; grid-template-columns: 12em 7em 1fr; gap
 label .meaning { grid-column: 1 / -1; font-size: 0.8em; color: #666; }
 label .range, label .unit { font-size: 0.8em; color: #444; }
 details summary { cursor: pointer; font-weight: bold; margin-top: 0.4em; }
+textarea.sets { height: 3.5em; margin-bottom: 0.3em; }
 textarea { width: 100%; height: 22em; font-family: ui-monospace, monospace; font-size: 0.85em; }
 textarea.bad { border: 2px solid #c0392b; } textarea.good { border: 2px solid #2e8b57; }
 #diagnostics li { font-family: ui-monospace, monospace; font-size: 0.85em; color: #c0392b; }

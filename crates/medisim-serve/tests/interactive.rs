@@ -217,6 +217,32 @@ fn a_user_opens_an_l1_cell_by_clicking_it_and_compares_two_policies() {
     assert_eq!(cells[1], format!("{:.4}", a.summary.mean(m)), "{cells}");
     assert_eq!(cells[2], format!("{:.4}", b.summary.mean(m)), "{cells}");
     assert_eq!(cells[3], format!("{:.4}", diff.mean), "{cells}");
+
+    // A scenario change typed into B's box: B is now α = 0.8 with more arrivals.
+    js(&tab, "document.querySelector('#set-b').focus()");
+    tab.type_str("arrivals.rate = 10.5").unwrap();
+    tab.find_element("#run").unwrap().click().unwrap();
+    wait_until(
+        &tab,
+        "document.querySelector('#provenance').textContent.includes('--set arrivals.rate=10.5')",
+        "the comparison with B's scenario change",
+    );
+    let busier = medisim_sim::Scenario {
+        arrivals: medisim_sim::scenario::Arrivals {
+            rate: 10.5,
+            ..scenario.arrivals.clone()
+        },
+        ..scenario.clone()
+    };
+    let b2 = medisim_sim::run_seeds(&busier, &policy, &spec, false).unwrap();
+    let m = Metric::ArrivalRate;
+    let name = medisim_core::Metric::name(m);
+    let cells = js(
+        &tab,
+        &format!("[...document.querySelectorAll('#metrics tr[data-metric=\"{name}\"] td')].map(c => c.textContent)"),
+    );
+    assert_eq!(cells[2], format!("{:.4}", b2.summary.mean(m)), "{cells}");
+    assert_ne!(cells[1], cells[2], "B's arrivals differ from A's");
     screenshot(&tab, "compare.png");
 }
 
