@@ -273,17 +273,30 @@ pub struct Program {
     pub parents: Vec<String>,
     pub text: String,
     pub parent_text: Option<String>,
-    /// The schema fields whose rules differ from the first parent's, when `load` reads both.
+    /// The schema fields whose rules differ from the first parent's, when both read.
     pub fields_changed: Option<Vec<String>>,
+    /// What the edit traded: the fitness and the domain's table metrics of the first parent and
+    /// of the program on the training seeds, as the search evaluated them (absent when the
+    /// store holds no such evaluation of both, or the run's settings cannot be read).
+    pub trade: Option<Vec<Trade>>,
 }
 
-/// Program `hash` of the run in `dir`, if its store holds it; `load` reads a program of the
-/// run's model (the caller knows which), for the fields an edit changed.
-pub fn program(
+/// One metric of a program against its first parent's, on the training seeds.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Trade {
+    pub metric: String,
+    pub parent: f64,
+    pub child: f64,
+}
+
+/// Program `hash` of the run in `dir`, if its store holds it, read as a program of `domain`
+/// (the caller knows the run's): the fields its edit changed and the metrics it traded.
+pub fn program<D: crate::domain::Domain>(
     dir: &Path,
     hash: &str,
-    load: impl Fn(&str) -> Option<medisim_dsl::Policy>,
+    domain: &D,
 ) -> Result<Option<Program>> {
+    let load = |t: &str| domain.load(t, hash).ok();
     let store = Store::open_read_only(dir)?;
     let Some((text, (_, operator, parents, iteration))) = store.program(hash)? else {
         return Ok(None);
@@ -296,6 +309,10 @@ pub fn program(
         let (a, b) = (load(before)?, load(&text)?);
         Some(crate::domain::fields_changed(&a, &b))
     });
+    let trade = match parents.first() {
+        Some(parent) => trade(dir, &store, domain, parent, hash)?,
+        None => None,
+    };
     Ok(Some(Program {
         hash: hash.to_string(),
         operator,
@@ -304,5 +321,41 @@ pub fn program(
         text,
         parent_text,
         fields_changed,
+        trade,
     }))
+}
+
+/// The first parent's and the child's training evaluations, metric by metric: the spec the
+/// search evaluated children on, rebuilt from the run's `config.toml`.
+fn trade<D: crate::domain::Domain>(
+    dir: &Path,
+    store: &Store,
+    domain: &D,
+    parent: &str,
+    child: &str,
+) -> Result<Option<Vec<Trade>>> {
+    let Ok(config) = crate::config::SearchConfig::load(&dir.join("config.toml")) else {
+        return Ok(None);
+    };
+    let spec = domain.spec(&config, &config.evolution_seeds, config.horizon);
+    let version = medisim_core::Model::version(domain.model()).to_string();
+    let key = spec.key();
+    let (Some(p), Some(c)) = (
+        store.eval(&version, parent, &key)?,
+        store.eval(&version, child, &key)?,
+    ) else {
+        return Ok(None);
+    };
+    let mean = |e: &crate::store::Eval, m: &str| e.summary.by_name(m).map_or(f64::NAN, |s| s.mean);
+    let mut rows = vec![Trade {
+        metric: "fitness".into(),
+        parent: p.fitness,
+        child: c.fitness,
+    }];
+    rows.extend(domain.table_metrics().iter().map(|m| Trade {
+        metric: (*m).to_string(),
+        parent: mean(&p, m),
+        child: mean(&c, m),
+    }));
+    Ok(Some(rows))
 }

@@ -71,9 +71,13 @@ fn a_run_directory_reads_back_its_children_bests_and_programs() {
         o.best_validation
     );
     // The best program with its parent and the fields the edit changed.
-    let p = monitor::program(dir.path(), &o.best.hash, |t| medisim_sim::load(t).ok())
-        .unwrap()
-        .unwrap();
+    let p = monitor::program(
+        dir.path(),
+        &o.best.hash,
+        &medisim_search::hospital::Hospital,
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(
         medisim_sim::load(&p.text).unwrap().canonical_hash(),
         o.best.policy.canonical_hash()
@@ -85,10 +89,27 @@ fn a_run_directory_reads_back_its_children_bests_and_programs() {
     if let Some(parent) = parent {
         let changed = medisim_search::domain::fields_changed(&parent, &o.best.policy);
         assert_eq!(p.fields_changed, Some(changed));
+        // What the edit traded, on the training seeds: the child's side is the search's own
+        // evaluation of the best.
+        let trade = p.trade.unwrap();
+        assert_eq!(trade[0].metric, "fitness");
+        assert_eq!(trade[0].child, o.best.fitness());
+        let upcoding = trade.iter().find(|t| t.metric == "upcoding_rate").unwrap();
+        assert_eq!(
+            upcoding.child,
+            o.best.eval.mean(medisim_sim::Metric::UpcodingRate)
+        );
+        assert!(trade
+            .iter()
+            .all(|t| t.parent.is_finite() && t.child.is_finite()));
     }
-    assert!(monitor::program(dir.path(), "no-such-hash", |_| None)
-        .unwrap()
-        .is_none());
+    assert!(monitor::program(
+        dir.path(),
+        "no-such-hash",
+        &medisim_search::hospital::Hospital
+    )
+    .unwrap()
+    .is_none());
     // A line still being written is not there yet.
     let log = dir.path().join("events.jsonl");
     let before = std::fs::read(&log).unwrap();

@@ -297,6 +297,7 @@ const SEARCH_BODY: &str = r##"<main>
 <p class="note">Each evaluated child at its iteration and training fitness, joined to its first parent (a child of a library program starts at the left edge); the incumbent's ancestry in black. Click a child to open it beside its parent.</p></div>
 <div class="panel"><h3>The incumbent's updates</h3><table id="bests"></table></div>
 <div class="panel" id="program"><h3>Program</h3><p id="program-head">Click an update to open its program beside its parent.</p>
+<table id="trade"></table>
 <div style="display:grid;grid-template-columns:1fr 1fr;gap:0.5em"><pre id="parent-text"></pre><pre id="program-text"></pre></div></div>
 </section>
 </main>
@@ -437,6 +438,8 @@ async function openProgram(hash) {
       (p.fields_changed ? `; fields changed: <b id="fields-changed">${text(p.fields_changed.join(', ') || 'none')}</b>` : '');
     $("#parent-text").textContent = p.parent_text || '';
     $("#program-text").textContent = p.text;
+    $("#trade").innerHTML = p.trade ? '<tr><th>training seeds</th><th>parent</th><th>program</th><th>change</th></tr>' +
+      p.trade.map(t => `<tr data-metric="${text(t.metric)}"><td>${text(t.metric)}</td><td>${fmt(t.parent)}</td><td>${fmt(t.child)}</td><td>${fmt(t.child - t.parent)}</td></tr>`).join('') : '';
   } catch (err) { $("#view-error").textContent = err.message; }
 }
 $("#dir").addEventListener('change', show);
@@ -565,6 +568,7 @@ tr.reproduces td.outcome, tr.pass td.outcome { color: #2e8b57; } tr.differs td.o
 pre { background: #f4f4f4; padding: 0.4em; font-size: 0.8em; overflow-x: auto; }
 td.note { font-size: 0.8em; color: #555; text-align: left; }
 #cell { overflow-x: auto; } #cell table { font-size: 0.8em; } #cell td { padding: 0.2em 0.3em; }
+figure.trajectory { display: inline-block; margin: 0 0.5em 0.5em 0; } figure.trajectory figcaption { font-size: 0.8em; }
 .map { display: inline-block; width: 32%; min-width: 18em; } .map svg { width: 100%; height: auto; } rect.cell { cursor: pointer; }
 "##;
 
@@ -665,7 +669,8 @@ const MEDISIM_BODY: &str = r##"<main>
 <div class="panel"><h3>Policy</h3>
 <textarea id="policy" spellcheck="false">{policy}</textarea>
 <p id="check-state"></p><ul id="diagnostics"></ul></div>
-<div class="panel" id="results"><h3>Results</h3><p id="provenance">No run yet.</p><table id="metrics"></table></div>
+<div class="panel" id="results"><h3>Results</h3><p id="provenance">No run yet.</p><table id="metrics"></table>
+<h3>Over the periods</h3><p id="trajectory-note" class="note"></p><div id="trajectories"></div></div>
 </section>
 </main>
 "##;
@@ -694,7 +699,28 @@ async function check() {
     `<li data-line="${d.line}" data-column="${d.column}">line ${d.line}, column ${d.column}: ${text(d.severity)}: ${text(d.message)}${d.expected ? ' (' + text(d.expected) + ')' : ''}</li>`).join('');
 }
 $("#policy").addEventListener('input', () => { clearTimeout(checkTimer); checkTimer = setTimeout(check, 300); });
+// One series over the periods: its mean as a line in its 95% band (a gap where undefined).
+function trajectory(s) {
+  const w = 310, h = 130, pad = 40, n = s.mean.length;
+  const vals = s.low.concat(s.high, s.mean).filter(v => v !== null && Number.isFinite(v));
+  if (!vals.length) return '';
+  const lo = Math.min(...vals), hi = Math.max(...vals);
+  const x = (i) => pad + (w - 2 * pad) * i / Math.max(n - 1, 1), y = (v) => h - pad - (h - 2 * pad) * (hi > lo ? (v - lo) / (hi - lo) : 0.5);
+  const ok = (i) => [s.mean[i], s.low[i], s.high[i]].every(v => v !== null && Number.isFinite(v));
+  let band = '', line = '';
+  for (let i = 0; i < n; i++) if (ok(i)) { line += `${line && ok(i - 1) ? 'L' : 'M'}${x(i).toFixed(1)},${y(s.mean[i]).toFixed(1)}`; }
+  const up = [], down = [];
+  for (let i = 0; i < n; i++) if (ok(i)) { up.push(`${x(i).toFixed(1)},${y(s.high[i]).toFixed(1)}`); down.unshift(`${x(i).toFixed(1)},${y(s.low[i]).toFixed(1)}`); }
+  band = up.concat(down).join(' ');
+  return `<figure class="trajectory" data-series="${text(s.name)}"><figcaption>${text(s.name)} (${text(s.unit)})</figcaption><svg width="${w}" height="${h}" role="img">` +
+    `<polygon points="${band}" fill="#0072b2" fill-opacity="0.2"/><path d="${line}" fill="none" stroke="#0072b2" stroke-width="1.5"/>` +
+    `<line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#999"/><text x="${pad}" y="${h - pad + 14}" font-size="10">1</text><text x="${w - pad}" y="${h - pad + 14}" font-size="10" text-anchor="end">period ${n}</text>` +
+    `<text x="${pad - 3}" y="${y(hi) + 4}" font-size="10" text-anchor="end">${hi.toPrecision(3)}</text><text x="${pad - 3}" y="${y(lo) + 4}" font-size="10" text-anchor="end">${lo.toPrecision(3)}</text></svg></figure>`;
+}
 function show(result) {
+  const t = result.trajectories;
+  $("#trajectory-note").textContent = t ? `Each period's mean over the run's first ${t.seeds} seed${t.seeds === 1 ? '' : 's'}, summed over teams, with its 95% interval.` : 'Runs of more than 2,000 periods show their summary only.';
+  $("#trajectories").innerHTML = t ? t.series.map(trajectory).join('') : '';
   $("#metrics").innerHTML = metricsTable(result.metrics);
   $("#provenance").innerHTML = `policy <code>${text(result.policy)}</code>, seeds ${result.seeds.length}, horizon ${result.horizon}, model ${text(result.model_version)}; ` +
     `${result.cells_computed} cells computed, ${result.cells_reused} from the cache. The same numbers: <code>${text(result.command)}</code>`;

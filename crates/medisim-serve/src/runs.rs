@@ -456,7 +456,9 @@ fn run(s: &Setting, out: &std::path::Path, job: &Job) -> anyhow::Result<Option<s
         return Ok(None);
     };
     let summary = s.summary(&cells.iter().collect::<Vec<_>>());
+    let trajectories = trajectories(s)?;
     Ok(Some(serde_json::json!({
+        "trajectories": trajectories,
         "policy": s.policy.header.name,
         "policy_hash": s.policy.canonical_hash().to_string(),
         "model_version": MODEL_VERSION,
@@ -470,6 +472,90 @@ fn run(s: &Setting, out: &std::path::Path, job: &Job) -> anyhow::Result<Option<s
         "cells_computed": computed,
         "cells_reused": reused,
     })))
+}
+
+/// Trajectories are drawn from at most this many of a run's seeds (its first) …
+pub const TRAJECTORY_SEEDS: usize = 30;
+/// … and for runs of at most this many periods (longer ones show their summary only).
+pub const TRAJECTORY_PERIODS: u32 = 2_000;
+
+/// A series over periods: its name, unit and value in one period.
+type Series = (&'static str, &'static str, fn(&Totals) -> f64);
+
+/// The hospital's series over periods, each team summed.
+const SERIES: [Series; 5] = [
+    ("queue after the period", "patients", |t| t.queue),
+    ("treated", "patients", |t| t.treated),
+    ("rejection rate", "share of decisions", |t| {
+        medisim_core::stats::ratio(t.rejected, t.decided)
+    }),
+    ("mean wait of the treated", "periods", |t| {
+        if t.treated > 0.0 {
+            t.wait / t.treated
+        } else {
+            f64::NAN
+        }
+    }),
+    ("teams' margin", "price units", |t| t.margin),
+];
+
+/// One period of one seed, summed over teams.
+#[derive(Clone, Copy, Default)]
+struct Totals {
+    queue: f64,
+    treated: f64,
+    rejected: f64,
+    decided: f64,
+    wait: f64,
+    margin: f64,
+}
+
+/// Each series' mean over the first [`TRAJECTORY_SEEDS`] seeds period by period, with its 95%
+/// interval (the core's summary of the seeds' values), from the run's own per-period records;
+/// `null` for a run longer than [`TRAJECTORY_PERIODS`].
+fn trajectories(s: &Setting) -> anyhow::Result<serde_json::Value> {
+    if s.horizon > TRAJECTORY_PERIODS {
+        return Ok(serde_json::Value::Null);
+    }
+    let seeds: Vec<u64> = s.seeds.iter().take(TRAJECTORY_SEEDS).copied().collect();
+    let periods = s.horizon as usize;
+    let mut totals = vec![Totals::default(); seeds.len() * periods];
+    let spec = medisim_sim::run_spec(seeds.clone(), s.horizon, ObjectiveKind::Mixed);
+    let mut keep = |rows: Vec<medisim_sim::records::TeamRecord>| {
+        for r in rows {
+            let Some(i) = seeds.iter().position(|x| *x == r.replicate) else {
+                continue;
+            };
+            let t = &mut totals[i * periods + (r.period as usize).saturating_sub(1)];
+            t.queue += r.queue_after as f64;
+            t.treated += r.treated as f64;
+            t.rejected += r.rejected as f64;
+            t.decided += r.decided as f64;
+            t.wait += r.wait_sum;
+            t.margin += r.revenue - r.cost - r.penalties;
+        }
+        Ok(())
+    };
+    medisim_sim::run::run_seeds_traced(&s.scenario, &s.policy, &spec, &mut keep)
+        .map_err(anyhow::Error::msg)?;
+    let series: Vec<serde_json::Value> = SERIES
+        .iter()
+        .map(|(name, unit, value)| {
+            let (mut mean, mut low, mut high) = (Vec::new(), Vec::new(), Vec::new());
+            for p in 0..periods {
+                let xs: Vec<f64> = (0..seeds.len())
+                    .map(|i| value(&totals[i * periods + p]))
+                    .filter(|x| x.is_finite())
+                    .collect();
+                let sum = medisim_core::stats::summarise(&xs);
+                mean.push(sum.mean);
+                low.push(sum.ci95[0]);
+                high.push(sum.ci95[1]);
+            }
+            serde_json::json!({"name": name, "unit": unit, "mean": mean, "low": low, "high": high})
+        })
+        .collect();
+    Ok(serde_json::json!({"seeds": seeds.len(), "periods": periods, "series": series}))
 }
 
 /// An L1 grid request: points per axis, seeds and horizon (the built-in scenario and the

@@ -89,7 +89,7 @@ pub fn view(out: &Path, name: &str) -> Result<serde_json::Value, String> {
 /// One program of a run directory, with its first parent and the fields the edit changed.
 pub fn program(out: &Path, name: &str, hash: &str) -> Result<serde_json::Value, String> {
     let dir = resolve(out, name)?;
-    match monitor::program(&dir, hash, |t| medisim_sim::load(t).ok()) {
+    match monitor::program(&dir, hash, &medisim_search::hospital::Hospital) {
         Ok(Some(p)) => serde_json::to_value(p).map_err(|e| e.to_string()),
         Ok(None) => Err(format!("`{name}` holds no program {hash}")),
         Err(e) => Err(format!("{e:#}")),

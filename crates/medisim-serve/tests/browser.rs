@@ -191,7 +191,7 @@ fn the_search_page_draws_every_child_and_opens_a_linked_update_beside_its_parent
     assert!(flagged > 0, "the short search flags a child");
     assert_eq!(drawn("<tr class=\"flagged\"><td>"), flagged, "{dom}");
     // The linked update opened beside its parent, with the fields its edit changed.
-    let p = medisim_search::monitor::program(&dir, &best, |t| medisim_sim::load(t).ok())
+    let p = medisim_search::monitor::program(&dir, &best, &medisim_search::hospital::Hospital)
         .unwrap()
         .unwrap();
     let changed = p.fields_changed.unwrap().join(", ");

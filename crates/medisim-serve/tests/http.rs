@@ -154,6 +154,31 @@ fn a_run_equals_medisim_run_and_a_repeat_is_read_from_the_cache() {
         r["metrics"],
         serde_json::to_value(cli.summary.reported(true)).unwrap()
     );
+    // The trajectories come from the periods' own records: the treated series averaged over
+    // the periods is the run's throughput, which the simulator's accumulator counts apart.
+    let t = &r["trajectories"];
+    assert_eq!(
+        (t["seeds"].clone(), t["periods"].clone()),
+        (json!(4), json!(40))
+    );
+    let treated = t["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "treated")
+        .unwrap();
+    let per_period: Vec<f64> = treated["mean"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let throughput = per_period.iter().sum::<f64>() / per_period.len() as f64;
+    assert!(
+        (throughput - cli.mean(medisim_sim::Metric::Throughput)).abs() < 1e-9,
+        "{throughput} against {}",
+        cli.mean(medisim_sim::Metric::Throughput)
+    );
     assert_eq!(
         (r["cells_computed"].clone(), r["cells_reused"].clone()),
         (json!(4), json!(0))

@@ -117,6 +117,12 @@ fn a_user_moves_alpha_mends_a_policy_runs_it_and_cancels_a_long_run() {
     }
     assert!(text_of(&tab, "#provenance")
         .contains("medisim run --seeds 1..5 --horizon 50 --alpha 0.8 --json"));
+    // Each series over the 50 periods, drawn with its band.
+    assert_eq!(
+        js(&tab, "document.querySelectorAll('#trajectories figure.trajectory svg path').length"),
+        5
+    );
+    js(&tab, "document.querySelector('#trajectories').scrollIntoView()");
     screenshot(&tab, "run.png");
 
     // A long run (ten times the arrivals, set in the scenario's folded arrivals section):
@@ -315,7 +321,7 @@ fn a_user_starts_a_search_watches_it_grow_opens_a_child_and_cancels_it() {
         ),
         "the clicked child to open",
     );
-    let p = medisim_search::monitor::program(&dir, &hash, |t| medisim_sim::load(t).ok())
+    let p = medisim_search::monitor::program(&dir, &hash, &medisim_search::hospital::Hospital)
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -323,6 +329,13 @@ fn a_user_starts_a_search_watches_it_grow_opens_a_child_and_cancels_it() {
         p.fields_changed.unwrap().join(", ")
     );
     assert_eq!(text_of(&tab, "#program-text"), p.text);
+    // The metrics the edit traded, parent against program on the training seeds.
+    let fitness = p.trade.unwrap()[0].clone();
+    assert_eq!(
+        text_of(&tab, "#trade tr[data-metric=\"fitness\"] td:nth-child(3)"),
+        format!("{:.4}", fitness.child)
+    );
+    screenshot(&tab, "search-program.png");
 }
 
 #[test]
