@@ -38,5 +38,5 @@ pub use params::{GameError, GameParams};
 /// such a change until its snapshot is renewed.
 pub const MODEL_VERSION: medisim_core::ModelVersion = medisim_core::ModelVersion {
     model: "medisim-games",
-    number: 2,
+    number: 3,
 };

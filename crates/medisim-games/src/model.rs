@@ -60,6 +60,10 @@ medisim_core::metric_enum! {
             ValuePa => value_pa: Balance "discounted value",
             ValuePcp => value_pcp: Balance "discounted value",
         ]
+        "certificate": [
+            CertificateGap => certificate_gap: Balance "discounted value",
+            CertificatePsi => certificate_psi: Balance "discounted value",
+        ]
     }
 }
 
@@ -306,6 +310,11 @@ game_model!(
         if let Some(o) = shown {
             out.insert(M::ValuePa, Summary::exact(o.value_pa, 1));
             out.insert(M::ValuePcp, Summary::exact(o.value_pcp, 1));
+            // The equilibrium's certificate: the largest one-shot gain of a deviation and the
+            // NLP-1 value, over both players (0 at an exact equilibrium).
+            let c = &o.certificate;
+            out.insert(M::CertificateGap, Summary::exact(c.gap[0].max(c.gap[1]), 1));
+            out.insert(M::CertificatePsi, Summary::exact(c.psi[0].max(c.psi[1]), 1));
         }
         Ok(out)
     }

@@ -95,6 +95,41 @@ fn lever_inputs() -> String {
         .collect()
 }
 
+/// The policy's other numbers as controls: every field the baseline sets to a constant, besides
+/// the levers, with its legal range and meaning from the schema. A control rewrites the
+/// field's line in the policy editor, so the run takes them as a policy (`--policy FILE`).
+fn policy_number_inputs() -> String {
+    let policy = medisim_sim::baseline();
+    let schema = medisim_sim::hospital();
+    schema
+        .field_ids()
+        .filter_map(|id| {
+            let f = schema.field(id);
+            let ExprKind::Num(v) = policy.expr(id).kind else {
+                return None;
+            };
+            if crate::runs::LEVERS.contains(&f.name.as_str()) {
+                return None;
+            }
+            // The bounds a typed value must keep (another field's bound is the language's).
+            use medisim_dsl::schema::Range;
+            let (lo, hi) = match &f.range {
+                Range::Real([lo, hi]) | Range::Integer([lo, hi]) => (*lo, *hi),
+                Range::IntegerUpTo { lo, .. } => (*lo, f64::INFINITY),
+                Range::Flag => (f64::NEG_INFINITY, f64::INFINITY),
+            };
+            Some(format!(
+                "<label class=\"key\" title=\"{doc}\"><span class=\"name\">{name}</span>\
+                 <input type=\"number\" step=\"any\" data-field=\"{name}\" data-lo=\"{lo}\" data-hi=\"{hi}\" value=\"{v}\">\
+                 <span class=\"range\">{range}</span><span class=\"meaning\">{doc}</span></label>",
+                name = esc(&f.name),
+                doc = esc(&f.doc),
+                range = esc(&f.range.to_string()),
+            ))
+        })
+        .collect()
+}
+
 /// The metric groups (channel → metric names) for the result table.
 fn groups_json() -> String {
     let groups: Vec<serde_json::Value> = Metric::GROUPS
@@ -150,6 +185,7 @@ pub fn medisim() -> String {
         .collect();
     let body = MEDISIM_BODY
         .replace("{levers}", &lever_inputs())
+        .replace("{policy_numbers}", &policy_number_inputs())
         .replace("{scenario}", &scenario_html)
         .replace("{policy}", &esc(medisim_sim::schema::BASELINE_SOURCE));
     page("Medi-Sim", &body, MEDISIM_JS)
@@ -659,6 +695,7 @@ function runFromLink() {
 const MEDISIM_BODY: &str = r##"<main>
 <section class="panel" id="setting">
 <h3>Incentives</h3>{levers}
+<details><summary>the policy's other numbers</summary><p class="note">Each rewrites its line of the policy below, so a run takes them as a policy; a value outside its legal range is refused here.</p>{policy_numbers}<p id="numbers-note" class="note"></p></details>
 <h3>Run</h3>
 <label class="key"><span class="name">seeds</span><input name="seeds" value="1..30"><span class="unit">a..b or a,b,c</span></label>
 {run}
@@ -699,6 +736,21 @@ async function check() {
     `<li data-line="${d.line}" data-column="${d.column}">line ${d.line}, column ${d.column}: ${text(d.severity)}: ${text(d.message)}${d.expected ? ' (' + text(d.expected) + ')' : ''}</li>`).join('');
 }
 $("#policy").addEventListener('input', () => { clearTimeout(checkTimer); checkTimer = setTimeout(check, 300); });
+// A policy number's control rewrites `field = number` in the editor (the first such line) once
+// the number is entered (Enter or leaving the box), not at each key: 2, 20, 200 are not three
+// settings.
+for (const i of document.querySelectorAll('input[data-field]')) {
+  i.addEventListener('change', () => {
+    const v = Number(i.value);
+    if (i.value === '' || !Number.isFinite(v)) return;
+    if (v < Number(i.dataset.lo) || v > Number(i.dataset.hi)) { $("#numbers-note").textContent = `${i.dataset.field} = ${v} is outside its range [${i.dataset.lo}, ${i.dataset.hi}]: not written`; return; }
+    const t = $("#policy"), re = new RegExp(`^(\\s*${i.dataset.field}\\s*=\\s*)[-+0-9.eE]+[ \\t]*$`, 'm');
+    if (!re.test(t.value)) { $("#numbers-note").textContent = `the policy has no line \`${i.dataset.field} = number\` to change`; return; }
+    $("#numbers-note").textContent = '';
+    t.value = t.value.replace(re, `$1${Number(i.value)}`);
+    t.dispatchEvent(new Event('input'));
+  });
+}
 // One series over the periods: its mean as a line in its 95% band (a gap where undefined).
 function trajectory(s) {
   const w = 310, h = 130, pad = 40, n = s.mean.length;
@@ -722,8 +774,9 @@ function show(result) {
   $("#trajectory-note").textContent = t ? `Each period's mean over the run's first ${t.seeds} seed${t.seeds === 1 ? '' : 's'}, summed over teams, with its 95% interval.` : 'Runs of more than 2,000 periods show their summary only.';
   $("#trajectories").innerHTML = t ? t.series.map(trajectory).join('') : '';
   $("#metrics").innerHTML = metricsTable(result.metrics);
-  $("#provenance").innerHTML = `policy <code>${text(result.policy)}</code>, seeds ${result.seeds.length}, horizon ${result.horizon}, model ${text(result.model_version)}; ` +
-    `${result.cells_computed} cells computed, ${result.cells_reused} from the cache. The same numbers: <code>${text(result.command)}</code>`;
+  $("#provenance").innerHTML = `policy <code>${text(result.policy)}</code> (hash <code>${text(result.policy_hash.slice(0, 12))}</code>), seeds ${result.seeds.length}, horizon ${result.horizon}, model ${text(result.model_version)}; ` +
+    `${result.cells_computed} cells computed, ${result.cells_reused} from the cache. The same numbers: <code>${text(result.command)}</code>` +
+    `<details id="cell-keys"><summary>the cells (one a seed, each keyed by model version, scenario, policy and seed)</summary>${result.cells.map(k => `<code>${text(k)}</code>`).join(' ')}</details>`;
 }
 $("#run").addEventListener('click', () => startJob('/api/run', request(), show));
 check();

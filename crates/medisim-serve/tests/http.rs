@@ -842,6 +842,40 @@ fn the_panel_runs_a_payment_program_and_a_disease_model_given_on_the_page() {
     );
 }
 
+/// Every page is whole in itself: no script, style, image or link that would fetch from
+/// anywhere but this server (the issue's "no request leaves the machine").
+#[test]
+fn no_page_asks_anything_of_another_machine() {
+    let (base, _out) = server();
+    for path in [
+        "/",
+        "/l1",
+        "/compare",
+        "/displacement",
+        "/findings",
+        "/search",
+        "/models",
+    ] {
+        let html = ureq::get(&format!("{base}{path}"))
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap();
+        assert!(html.len() > 1000, "{path}");
+        for outside in [
+            "http://",
+            "https://",
+            "src=\"//",
+            "href=\"//",
+            "url(//",
+            "<script src",
+            "@import",
+        ] {
+            assert!(!html.contains(outside), "{path} holds `{outside}`");
+        }
+    }
+}
+
 /// The other models run as `medisim run --model NAME` runs them: the same metrics for the same
 /// settings, grouped as the model groups them, every bad request refused with its reason.
 #[test]

@@ -119,10 +119,16 @@ fn a_user_moves_alpha_mends_a_policy_runs_it_and_cancels_a_long_run() {
         .contains("medisim run --seeds 1..5 --horizon 50 --alpha 0.8 --json"));
     // Each series over the 50 periods, drawn with its band.
     assert_eq!(
-        js(&tab, "document.querySelectorAll('#trajectories figure.trajectory svg path').length"),
+        js(
+            &tab,
+            "document.querySelectorAll('#trajectories figure.trajectory svg path').length"
+        ),
         5
     );
-    js(&tab, "document.querySelector('#trajectories').scrollIntoView()");
+    js(
+        &tab,
+        "document.querySelector('#trajectories').scrollIntoView()",
+    );
     screenshot(&tab, "run.png");
 
     // A long run (ten times the arrivals, set in the scenario's folded arrivals section):
@@ -373,4 +379,43 @@ fn a_user_sweeps_a_contract_parameter_and_sees_survival_beside_the_payment() {
         );
     }
     screenshot(&tab, "contract-sweep.png");
+}
+
+#[test]
+fn a_policy_number_typed_in_its_control_rewrites_its_line_within_its_range() {
+    let Some(browser) = browser("the dashboard's interactive test") else {
+        return;
+    };
+    let (base, _out) = server();
+    let tab = open(&browser, &base);
+    wait_until(
+        &tab,
+        "document.querySelector('#check-state').textContent.startsWith('checks: baseline')",
+        "the editor's first check",
+    );
+    tab.find_element("details:has(input[data-field=\"bonus_pool\"]) > summary")
+        .unwrap()
+        .click()
+        .unwrap();
+    type_over(&tab, "input[data-field=bonus_pool]", "15");
+    tab.press_key("Enter").unwrap();
+    wait_until(
+        &tab,
+        "/^bonus_pool = 15$/m.test(document.querySelector('#policy').value)",
+        "the policy's line rewritten",
+    );
+    let policy = js(&tab, "document.querySelector('#policy').value");
+    let checked = medisim_sim::load(policy.as_str().unwrap()).unwrap();
+    let mut expected = medisim_sim::baseline().clone();
+    expected.fix(medisim_sim::Field::BonusPool, 15.0);
+    assert_eq!(checked.canonical_hash(), expected.canonical_hash());
+    // Out of its range [0, 100]: refused with the range, the line left as it was.
+    type_over(&tab, "input[data-field=bonus_pool]", "200");
+    tab.press_key("Enter").unwrap();
+    wait_until(
+        &tab,
+        "document.querySelector('#numbers-note').textContent.includes('outside its range [0, 100]')",
+        "the refusal",
+    );
+    assert_eq!(js(&tab, "document.querySelector('#policy').value"), policy);
 }
