@@ -102,15 +102,21 @@ fn the_welfare_search_beats_greedy_quality() {
     assert_eq!(m(&o, "searched", Metric::UpcodingRate), 0.0);
 }
 
-#[test]
-fn a_killed_and_resumed_run_loses_nothing_and_follows_the_same_path() {
+/// A 40-iteration search run straight through: its settings, world, directory and outcome.
+fn straight_search() -> (SearchConfig, Scenario, tempfile::TempDir, SearchOutcome) {
     let c = SearchConfig {
         iterations: 40,
         ..SearchConfig::default()
     };
     let s = Scenario::default();
-    let straight_dir = tempfile::tempdir().unwrap();
-    let straight = run_search(&c, &s, straight_dir.path(), false, None, &Hidden).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let straight = run_search(&c, &s, dir.path(), false, None, &Hidden).unwrap();
+    (c, s, dir, straight)
+}
+
+#[test]
+fn a_killed_and_resumed_run_loses_nothing_and_follows_the_same_path() {
+    let (c, s, _straight_dir, straight) = straight_search();
 
     let dir = tempfile::tempdir().unwrap();
     let first = run_search(&c, &s, dir.path(), false, Some(17), &Hidden).unwrap();
@@ -444,13 +450,7 @@ impl medisim_core::progress::Progress for CancelAfter {
 
 #[test]
 fn the_event_log_rebuilds_the_archive_and_a_cancelled_run_resumes_to_the_same_result() {
-    let c = SearchConfig {
-        iterations: 40,
-        ..SearchConfig::default()
-    };
-    let s = Scenario::default();
-    let straight_dir = tempfile::tempdir().unwrap();
-    let straight = run_search(&c, &s, straight_dir.path(), false, None, &Hidden).unwrap();
+    let (c, s, straight_dir, straight) = straight_search();
     let v = medisim_search::monitor::view(straight_dir.path()).unwrap();
     assert!(straight.archive.len() > 1, "{:?}", straight.archive);
     assert_eq!(v.archive, straight.archive);

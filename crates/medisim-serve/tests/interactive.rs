@@ -10,6 +10,29 @@ use common::cdp::{browser, js, open, screenshot, text_of, type_over, wait_until}
 use common::{l1_cell, server};
 use medisim_sim::Metric;
 
+/// The Medi-Sim page, loaded and its editor's first check done.
+fn medisim_page(
+    browser: &headless_chrome::Browser,
+    base: &str,
+) -> std::sync::Arc<headless_chrome::Tab> {
+    let tab = open(browser, base);
+    wait_until(
+        &tab,
+        "document.querySelector('#check-state').textContent.startsWith('checks: baseline')",
+        "the editor's first check",
+    );
+    tab
+}
+
+/// Every cell of a metric's row in a result table, as the page shows it.
+fn row_cells(tab: &headless_chrome::Tab, m: Metric) -> serde_json::Value {
+    let name = medisim_core::Metric::name(m);
+    js(
+        tab,
+        &format!("[...document.querySelectorAll('#metrics tr[data-metric=\"{name}\"] td')].map(c => c.textContent)"),
+    )
+}
+
 /// The row a metric's mean shows in a result table (four decimals, JavaScript's toFixed).
 fn row(tab: &headless_chrome::Tab, m: Metric) -> String {
     let name = medisim_core::Metric::name(m);
@@ -25,12 +48,7 @@ fn a_user_moves_alpha_mends_a_policy_runs_it_and_cancels_a_long_run() {
         return;
     };
     let (base, _out) = server();
-    let tab = open(&browser, &base);
-    wait_until(
-        &tab,
-        "document.querySelector('#check-state').textContent.startsWith('checks: baseline')",
-        "the editor's first check",
-    );
+    let tab = medisim_page(&browser, &base);
     let paint = js(
         &tab,
         "(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime",
@@ -214,18 +232,8 @@ fn a_user_opens_an_l1_cell_by_clicking_it_and_compares_two_policies() {
     policy.fix(medisim_sim::Field::Alpha, 0.8);
     let b = medisim_sim::run_seeds(&scenario, &policy, &spec, false).unwrap();
     let m = Metric::UpcodingRate;
-    let name = medisim_core::Metric::name(m);
-    let cells = js(
-        &tab,
-        &format!("[...document.querySelectorAll('#metrics tr[data-metric=\"{name}\"] td')].map(c => c.textContent)"),
-    );
-    let d: Vec<f64> = a
-        .per_seed
-        .iter()
-        .zip(&b.per_seed)
-        .map(|(x, y)| y.get(m) - x.get(m))
-        .collect();
-    let diff = medisim_core::stats::summarise(&d);
+    let cells = row_cells(&tab, m);
+    let diff = medisim_core::stats::summarise(&common::per_seed_differences(&a, &b, m));
     assert_eq!(cells[1], format!("{:.4}", a.summary.mean(m)), "{cells}");
     assert_eq!(cells[2], format!("{:.4}", b.summary.mean(m)), "{cells}");
     assert_eq!(cells[3], format!("{:.4}", diff.mean), "{cells}");
@@ -248,11 +256,7 @@ fn a_user_opens_an_l1_cell_by_clicking_it_and_compares_two_policies() {
     };
     let b2 = medisim_sim::run_seeds(&busier, &policy, &spec, false).unwrap();
     let m = Metric::ArrivalRate;
-    let name = medisim_core::Metric::name(m);
-    let cells = js(
-        &tab,
-        &format!("[...document.querySelectorAll('#metrics tr[data-metric=\"{name}\"] td')].map(c => c.textContent)"),
-    );
+    let cells = row_cells(&tab, m);
     assert_eq!(cells[2], format!("{:.4}", b2.summary.mean(m)), "{cells}");
     assert_ne!(cells[1], cells[2], "B's arrivals differ from A's");
     screenshot(&tab, "compare.png");
@@ -387,12 +391,7 @@ fn a_policy_number_typed_in_its_control_rewrites_its_line_within_its_range() {
         return;
     };
     let (base, _out) = server();
-    let tab = open(&browser, &base);
-    wait_until(
-        &tab,
-        "document.querySelector('#check-state').textContent.startsWith('checks: baseline')",
-        "the editor's first check",
-    );
+    let tab = medisim_page(&browser, &base);
     tab.find_element("details:has(input[data-field=\"bonus_pool\"]) > summary")
         .unwrap()
         .click()

@@ -65,15 +65,24 @@ pub fn assert_paired(
     let json = |x: &medisim_sim::RunResult| serde_json::to_value(x.summary.reported(true)).unwrap();
     assert_eq!(r["a"]["metrics"], json(a));
     assert_eq!(r["b"]["metrics"], json(b));
-    let d: Vec<f64> = a
-        .per_seed
-        .iter()
-        .zip(&b.per_seed)
-        .map(|(x, y)| y.get(m) - x.get(m))
-        .collect();
+    let d = per_seed_differences(a, b, m);
     let name = medisim_core::Metric::name(m);
     assert_eq!(
         r["differences"][name],
         serde_json::to_value(medisim_core::stats::summarise(&d)).unwrap()
     );
+}
+
+/// Each seed's B − A of a metric, in seed order.
+#[allow(dead_code)]
+pub fn per_seed_differences(
+    a: &medisim_sim::RunResult,
+    b: &medisim_sim::RunResult,
+    m: medisim_sim::Metric,
+) -> Vec<f64> {
+    a.per_seed
+        .iter()
+        .zip(&b.per_seed)
+        .map(|(x, y)| y.get(m) - x.get(m))
+        .collect()
 }
