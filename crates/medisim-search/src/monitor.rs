@@ -214,7 +214,9 @@ impl View {
     /// strictly fitter (as the search's archive keeps it).
     fn place(&mut self, e: Elite) {
         match self.archive.binary_search_by_key(&e.cell, |x| x.cell) {
-            Ok(i) if e.fitness > self.archive[i].fitness => self.archive[i] = e,
+            Ok(i) if crate::search::takes_the_cell(e.fitness, self.archive[i].fitness) => {
+                self.archive[i] = e
+            }
             Ok(_) => {}
             Err(i) => self.archive.insert(i, e),
         }
@@ -346,16 +348,26 @@ fn trade<D: crate::domain::Domain>(
     ) else {
         return Ok(None);
     };
-    let mean = |e: &crate::store::Eval, m: &str| e.summary.by_name(m).map_or(f64::NAN, |s| s.mean);
+    // The fitness first, then the domain's table metrics (without the fitness again).
+    let names: Vec<&str> = domain
+        .table_metrics()
+        .iter()
+        .copied()
+        .filter(|m| *m != domain.fitness_name())
+        .collect();
+    let (before, after) = (
+        crate::search::pick(&names, &p),
+        crate::search::pick(&names, &c),
+    );
     let mut rows = vec![Trade {
-        metric: "fitness".into(),
+        metric: domain.fitness_name().into(),
         parent: p.fitness,
         child: c.fitness,
     }];
-    rows.extend(domain.table_metrics().iter().map(|m| Trade {
+    rows.extend(names.iter().map(|m| Trade {
         metric: (*m).to_string(),
-        parent: mean(&p, m),
-        child: mean(&c, m),
+        parent: before[*m],
+        child: after[*m],
     }));
     Ok(Some(rows))
 }

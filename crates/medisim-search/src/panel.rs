@@ -106,6 +106,9 @@ const TABLE_METRICS: [&str; 6] = [
     "shared_risk_transfer",
 ];
 
+/// The archive's edges of the share of patient-years at the most intensive treatment.
+const INTENSITY_QUARTERS: [f64; 3] = [0.25, 0.5, 0.75];
+
 impl Domain for PanelPayer {
     type Model = Panel;
 
@@ -165,14 +168,11 @@ impl Domain for PanelPayer {
         &["complications"]
     }
 
-    /// Cells by how intensively the provider treats (quarters of patient-years at the most
-    /// intensive treatment) and whether it makes a loss, a profit up to 10% of the fees, or
-    /// more.
     fn archive_axes(&self, _: &SearchConfig) -> [(String, Vec<String>); 2] {
         [
             (
                 "share at the most intensive treatment".into(),
-                crate::domain::bin_labels(&[0.25, 0.5, 0.75]),
+                crate::domain::bin_labels(&INTENSITY_QUARTERS),
             ),
             (
                 "provider profit".into(),
@@ -185,10 +185,13 @@ impl Domain for PanelPayer {
         ]
     }
 
+    /// Cells by how intensively the provider treats (quarters of patient-years at the most
+    /// intensive treatment) and whether it makes a loss, a profit up to 10% of the fees, or
+    /// more.
     fn archive_cell(&self, _: &SearchConfig, e: &Eval) -> (usize, usize) {
         let intensity = e.mean(M::MaxIntensityShare);
         let (profit, fees) = (e.mean(M::DiscountedProviderProfit), e.mean(M::Fees));
-        let quarter = [0.25, 0.5, 0.75].iter().take_while(|b| intensity >= **b);
+        let quarter = INTENSITY_QUARTERS.iter().take_while(|b| intensity >= **b);
         let margin = if profit < 0.0 {
             0
         } else if profit <= 0.1 * fees {

@@ -97,6 +97,13 @@ pub struct SearchOutcome {
     pub islands: Vec<Vec<Individual>>,
 }
 
+/// Whether a program of fitness `new` displaces a cell's elite of fitness `old`: only a strictly
+/// fitter one does (the first found keeps a tie). The archive's one rule, which a reader of the
+/// event log applies too.
+pub fn takes_the_cell(new: f64, old: f64) -> bool {
+    new > old
+}
+
 /// A MAP-Elites cell (its index on each of the domain's two axes) and its fittest program.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Elite {
@@ -139,8 +146,11 @@ impl SearchOutcome {
     }
 }
 
+/// The store's note that the event log holds the warm start.
+const WARM_START_LOGGED: &str = "warm_start_logged";
+
 /// The domain's table metrics of an evaluation, by name (NaN where one was not recorded).
-fn pick(names: &[&str], eval: &Eval) -> BTreeMap<String, f64> {
+pub fn pick(names: &[&str], eval: &Eval) -> BTreeMap<String, f64> {
     names
         .iter()
         .map(|m| (m.to_string(), mean(eval, m)))
@@ -336,7 +346,9 @@ impl<'a, D: Domain> Run<'a, D> {
             choices,
             bandit,
         };
-        store.quiet = completed > 0;
+        // The warm start is logged once: a run cancelled before its first iteration has logged it
+        // already, though it completed none.
+        store.quiet = completed > 0 || store.meta(WARM_START_LOGGED)?.is_some();
         let selection = Selection::new(evaluator.domain, &config.objectives)?;
         let warm = warm_start(config, &evaluator, &store)?;
         let (val, horizon) = (&config.validation_seeds, config.horizon);
@@ -389,6 +401,9 @@ impl<'a, D: Domain> Run<'a, D> {
             .map(|(name, cells)| json!({"name": name, "cells": cells}));
         let archive = run.elites();
         run.store.event(json!({"event": "warm_start", "library": warm.len(), "best": run.best.hash, "validation_fitness": run.best_val, "archive_axes": axes, "archive": archive}))?;
+        if !run.store.quiet {
+            run.store.set_meta(WARM_START_LOGGED, "1")?;
+        }
         if config.novelty_by_behaviour {
             for ind in &warm {
                 let e = run.screen_eval(&ind.policy)?;
@@ -718,8 +733,7 @@ impl<'a, D: Domain> Run<'a, D> {
             .map(Individual::fitness)
             .fold(f64::NEG_INFINITY, f64::max);
         self.island_insert(i, &ind);
-        self.archive_insert(&ind);
-        let cell = self.domain().archive_cell(self.config, &ind.eval);
+        let cell = self.archive_insert(&ind);
         self.store.event(json!({"event": "evaluated", "iteration": k, "island": i, "hash": hash, "operator": child.operator, "fitness": ind.fitness(), "parent": parent.hash, "cell": [cell.0, cell.1]}))?;
         point.outcome = "evaluated".into();
         if ind.fitness() > island_best && self.promote(k, &ind, &child.operator)? {
@@ -782,16 +796,17 @@ impl<'a, D: Domain> Run<'a, D> {
             .collect()
     }
 
-    /// The MAP-Elites archive over the domain's cells keeps each cell's fittest.
-    fn archive_insert(&mut self, ind: &Individual) {
+    /// The MAP-Elites archive over the domain's cells keeps each cell's fittest; the cell.
+    fn archive_insert(&mut self, ind: &Individual) -> (usize, usize) {
         let key = self.domain().archive_cell(self.config, &ind.eval);
         if self
             .archive
             .get(&key)
-            .is_none_or(|x| ind.fitness() > x.fitness())
+            .is_none_or(|x| takes_the_cell(ind.fitness(), x.fitness()))
         {
             self.archive.insert(key, ind.clone());
         }
+        key
     }
 
     /// A new island best is validated; it becomes the incumbent when it beats the incumbent's

@@ -82,10 +82,12 @@ fn a_run_directory_reads_back_its_children_bests_and_programs() {
         medisim_sim::load(&p.text).unwrap().canonical_hash(),
         o.best.policy.canonical_hash()
     );
+    // The best of a search is a child, so it has a parent to compare with.
     let parent = p
         .parent_text
         .as_deref()
         .map(|t| medisim_sim::load(t).unwrap());
+    assert!(parent.is_some(), "the best {} has no parent", o.best.hash);
     if let Some(parent) = parent {
         let changed = medisim_search::domain::fields_changed(&parent, &o.best.policy);
         assert_eq!(p.fields_changed, Some(changed));

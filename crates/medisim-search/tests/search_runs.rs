@@ -466,7 +466,7 @@ fn the_event_log_rebuilds_the_archive_and_a_cancelled_run_resumes_to_the_same_re
     };
     let first = run_search(&c, &s, dir.path(), false, None, &pb).unwrap();
     assert!(!dir.path().join("result.json").exists());
-    assert!(first.trace.iter().all(|p| p.iteration <= 12));
+    assert_eq!(first.trace.iter().map(|p| p.iteration).max(), Some(12));
     let resumed = run_search(&c, &s, dir.path(), true, None, &Hidden).unwrap();
     assert_eq!(resumed.best.hash, straight.best.hash);
     assert_eq!(resumed.archive, straight.archive);
@@ -474,4 +474,16 @@ fn the_event_log_rebuilds_the_archive_and_a_cancelled_run_resumes_to_the_same_re
         medisim_search::monitor::view(dir.path()).unwrap().archive,
         straight.archive
     );
+
+    // Cancelled before its first iteration, then resumed: the warm start is logged once.
+    let at_once = tempfile::tempdir().unwrap();
+    let pb = CancelAfter {
+        after: 0,
+        seen: Default::default(),
+    };
+    run_search(&c, &s, at_once.path(), false, None, &pb).unwrap();
+    run_search(&c, &s, at_once.path(), true, None, &Hidden).unwrap();
+    let v = medisim_search::monitor::view(at_once.path()).unwrap();
+    assert_eq!(v.events["warm_start"], 1, "{:?}", v.events);
+    assert_eq!(v.archive, straight.archive);
 }

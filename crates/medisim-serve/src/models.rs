@@ -153,10 +153,12 @@ impl ModelRunRequest {
                 crate::runs::MAX_SETS
             ));
         }
-        // A key is a name: nothing the `KEY=VALUE` text it becomes could split or trim.
+        // A key is a name: nothing the `KEY=VALUE` text it becomes could split or trim (a swept
+        // key as much as a set one).
         if let Some(k) = self
             .set
             .keys()
+            .chain(self.sweep.as_ref().map(|w| &w.key))
             .find(|k| k.contains('=') || k.trim() != k.as_str())
         {
             return Err(format!(

@@ -113,14 +113,15 @@ fn policy_number_inputs() -> String {
             }
             // The bounds a typed value must keep (another field's bound is the language's).
             use medisim_dsl::schema::Range;
-            let (lo, hi) = match &f.range {
-                Range::Real([lo, hi]) | Range::Integer([lo, hi]) => (*lo, *hi),
-                Range::IntegerUpTo { lo, .. } => (*lo, f64::INFINITY),
-                Range::Flag => (f64::NEG_INFINITY, f64::INFINITY),
+            let (lo, hi, integer) = match &f.range {
+                Range::Real([lo, hi]) => (*lo, *hi, false),
+                Range::Integer([lo, hi]) => (*lo, *hi, true),
+                Range::IntegerUpTo { lo, .. } => (*lo, f64::MAX, true),
+                Range::Flag => (f64::MIN, f64::MAX, false),
             };
             Some(format!(
                 "<label class=\"key\" title=\"{doc}\"><span class=\"name\">{name}</span>\
-                 <input type=\"number\" step=\"any\" data-field=\"{name}\" data-lo=\"{lo}\" data-hi=\"{hi}\" value=\"{v}\">\
+                 <input type=\"number\" step=\"any\" data-field=\"{name}\" data-lo=\"{lo}\" data-hi=\"{hi}\" data-integer=\"{integer}\" value=\"{v}\">\
                  <span class=\"range\">{range}</span><span class=\"meaning\">{doc}</span></label>",
                 name = esc(&f.name),
                 doc = esc(&f.doc),
@@ -475,7 +476,7 @@ async function openProgram(hash) {
     $("#parent-text").textContent = p.parent_text || '';
     $("#program-text").textContent = p.text;
     $("#trade").innerHTML = p.trade ? '<tr><th>training seeds</th><th>parent</th><th>program</th><th>change</th></tr>' +
-      p.trade.map(t => `<tr data-metric="${text(t.metric)}"><td>${text(t.metric)}</td><td>${fmt(t.parent)}</td><td>${fmt(t.child)}</td><td>${fmt(t.child - t.parent)}</td></tr>`).join('') : '';
+      p.trade.map(t => `<tr data-metric="${text(t.metric)}"><td>${text(t.metric)}</td><td>${fmt(t.parent)}</td><td>${fmt(t.child)}</td><td>${t.child === null || t.parent === null ? '—' : fmt(t.child - t.parent)}</td></tr>`).join('') : '';
   } catch (err) { $("#view-error").textContent = err.message; }
 }
 $("#dir").addEventListener('change', show);
@@ -495,6 +496,7 @@ $("#run").addEventListener('click', async () => {
     if (v.runs.includes(name)) { await listRuns(); return; }
     await new Promise(r => setTimeout(r, 250));
   }
+  $("#view-error").textContent = `${name} is not listed yet (the list holds the first 200 run directories by name): open it with "list again" once it appears`;
 });
 listRuns();
 "##;
@@ -613,6 +615,15 @@ figure.trajectory { display: inline-block; margin: 0 0.5em 0.5em 0; } figure.tra
 const COMMON_JS: &str = r##"const GROUPS = {groups};
 const $ = (s) => document.querySelector(s);
 function text(s) { const d = document.createElement('div'); d.textContent = s; return d.innerHTML; }
+// A program in an editor checked by the server: the editor's border, the state line
+// (#check-state) and each diagnostic at its line and column (#diagnostics).
+async function checkSource(area) {
+  const v = await (await fetch('/api/check', { method: 'POST', body: area.value })).json();
+  area.className = v.ok ? 'good' : 'bad';
+  $("#check-state").textContent = v.ok ? `checks: ${v.name} (${(v.hash || '').slice(0, 12)})` : 'does not check';
+  $("#diagnostics").innerHTML = (v.diagnostics || []).map(d =>
+    `<li data-line="${d.line}" data-column="${d.column}">line ${d.line}, column ${d.column}: ${text(d.severity)}: ${text(d.message)}${d.expected ? ' (' + text(d.expected) + ')' : ''}</li>`).join('');
+}
 function fmt(x) { return (x === null || x === undefined) ? '' : Number(x).toFixed(4); }
 function interval(s) { return s && s.ci95 && s.ci95[0] !== null ? `[${fmt(s.ci95[0])}, ${fmt(s.ci95[1])}]` : ''; }
 // A table of every metric by channel: `head` the column names after "metric", `cells(m)` a
@@ -728,12 +739,7 @@ function request() {
   return body;
 }
 async function check() {
-  const r = await fetch('/api/check', { method: 'POST', body: $("#policy").value });
-  const v = await r.json();
-  $("#policy").className = v.ok ? 'good' : 'bad';
-  $("#check-state").textContent = v.ok ? `checks: ${v.name} (${(v.hash || '').slice(0, 12)})` : 'does not check';
-  $("#diagnostics").innerHTML = (v.diagnostics || []).map(d =>
-    `<li data-line="${d.line}" data-column="${d.column}">line ${d.line}, column ${d.column}: ${text(d.severity)}: ${text(d.message)}${d.expected ? ' (' + text(d.expected) + ')' : ''}</li>`).join('');
+  await checkSource($("#policy"));
 }
 $("#policy").addEventListener('input', () => { clearTimeout(checkTimer); checkTimer = setTimeout(check, 300); });
 // A policy number's control rewrites `field = number` in the editor (the first such line) once
@@ -744,7 +750,9 @@ for (const i of document.querySelectorAll('input[data-field]')) {
     const v = Number(i.value);
     if (i.value === '' || !Number.isFinite(v)) return;
     if (v < Number(i.dataset.lo) || v > Number(i.dataset.hi)) { $("#numbers-note").textContent = `${i.dataset.field} = ${v} is outside its range [${i.dataset.lo}, ${i.dataset.hi}]: not written`; return; }
-    const t = $("#policy"), re = new RegExp(`^(\\s*${i.dataset.field}\\s*=\\s*)[-+0-9.eE]+[ \\t]*$`, 'm');
+    if (i.dataset.integer === 'true' && !Number.isInteger(v)) { $("#numbers-note").textContent = `${i.dataset.field} takes a whole number, not ${v}: not written`; return; }
+    const field = i.dataset.field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const t = $("#policy"), re = new RegExp(`^(\\s*${field}\\s*=\\s*)[-+0-9.eE]+[ \\t]*$`, 'm');
     if (!re.test(t.value)) { $("#numbers-note").textContent = `the policy has no line \`${i.dataset.field} = number\` to change`; return; }
     $("#numbers-note").textContent = '';
     t.value = t.value.replace(re, `$1${Number(i.value)}`);
@@ -877,13 +885,8 @@ function request() {
 // The payment program is checked as it is typed, as the Medi-Sim page checks a policy.
 let checkTimer = null;
 async function checkProgram() {
-  const src = $("#program").value;
-  if (!src.trim()) { $("#check-state").textContent = ''; $("#diagnostics").innerHTML = ''; $("#program").className = ''; return; }
-  const v = await (await fetch('/api/check', { method: 'POST', body: src })).json();
-  $("#program").className = v.ok ? 'good' : 'bad';
-  $("#check-state").textContent = v.ok ? `checks: ${v.name} (${(v.hash || '').slice(0, 12)})` : 'does not check';
-  $("#diagnostics").innerHTML = (v.diagnostics || []).map(d =>
-    `<li data-line="${d.line}" data-column="${d.column}">line ${d.line}, column ${d.column}: ${text(d.severity)}: ${text(d.message)}</li>`).join('');
+  if (!$("#program").value.trim()) { $("#check-state").textContent = ''; $("#diagnostics").innerHTML = ''; $("#program").className = ''; return; }
+  await checkSource($("#program"));
 }
 $("#program").addEventListener('input', () => { clearTimeout(checkTimer); checkTimer = setTimeout(checkProgram, 300); });
 // The metrics by the model's groups (the panel's payer, health outcomes and provider), each

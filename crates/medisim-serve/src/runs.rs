@@ -337,7 +337,9 @@ impl Runs {
                 None,
                 &Watched(job),
             )?;
-            if job.cancelled() {
+            // Cancelled only if it stopped early: a Cancel during the last block or the held-out
+            // evaluation comes too late, and the search ended with its result.
+            if !plan.dir.join("result.json").is_file() {
                 return Ok(None);
             }
             Ok(Some(serde_json::json!({
@@ -547,10 +549,12 @@ fn trajectories(s: &Setting) -> anyhow::Result<serde_json::Value> {
                     .map(|i| value(&totals[i * periods + p]))
                     .filter(|x| x.is_finite())
                     .collect();
+                // A period no seed defines (nobody treated) is a gap, not a zero.
                 let sum = medisim_core::stats::summarise(&xs);
-                mean.push(sum.mean);
-                low.push(sum.ci95[0]);
-                high.push(sum.ci95[1]);
+                let defined = !xs.is_empty();
+                mean.push(if defined { sum.mean } else { f64::NAN });
+                low.push(if defined { sum.ci95[0] } else { f64::NAN });
+                high.push(if defined { sum.ci95[1] } else { f64::NAN });
             }
             serde_json::json!({"name": name, "unit": unit, "mean": mean, "low": low, "high": high})
         })
