@@ -305,9 +305,8 @@ fn write_trace(
     let mut failure = None;
     let mut write = |rows: Vec<medisim_sim::records::TeamRecord>| {
         let header = std::mem::take(&mut first);
-        let written = Table::from_records(&rows)
-            .map_err(anyhow::Error::from)
-            .and_then(|t| Ok(t.write_csv(&mut sink, header)?));
+        let written =
+            Table::write_records_csv(&rows, &mut sink, header).map_err(anyhow::Error::from);
         written.map_err(|e| {
             let text = e.to_string();
             failure = Some(e);

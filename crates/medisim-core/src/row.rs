@@ -33,9 +33,16 @@ impl ser::Error for NotFlat {
     }
 }
 
-/// The record's fields, in declaration order (fields marked `skip` are left out by serde).
-pub(crate) fn fields<T: Serialize>(record: &T) -> Result<Vec<(&'static str, Cell)>, NotFlat> {
-    record.serialize(RecordSerializer)
+/// What receives a record's fields, one at a time, in declaration order.
+pub(crate) type FieldSink<'a> = dyn FnMut(&'static str, Cell) -> Result<(), NotFlat> + 'a;
+
+/// Hands the record's fields to `sink`, in declaration order (fields marked `skip` are left out
+/// by serde): a row costs no allocation but its texts'.
+pub(crate) fn for_each_field<T: Serialize>(
+    record: &T,
+    sink: &mut FieldSink<'_>,
+) -> Result<(), NotFlat> {
+    record.serialize(RecordSerializer(sink))
 }
 
 fn not_flat(what: &str) -> NotFlat {
@@ -44,12 +51,12 @@ fn not_flat(what: &str) -> NotFlat {
     ))
 }
 
-struct RecordSerializer;
+struct RecordSerializer<'s, 'a>(&'s mut FieldSink<'a>);
 
-struct Fields(Vec<(&'static str, Cell)>);
+struct Fields<'s, 'a>(&'s mut FieldSink<'a>);
 
-impl ser::SerializeStruct for Fields {
-    type Ok = Vec<(&'static str, Cell)>;
+impl ser::SerializeStruct for Fields<'_, '_> {
+    type Ok = ();
     type Error = NotFlat;
 
     fn serialize_field<V: ?Sized + Serialize>(
@@ -60,12 +67,11 @@ impl ser::SerializeStruct for Fields {
         let cell = value
             .serialize(CellSerializer)
             .map_err(|e| NotFlat(format!("field `{key}`: {e}")))?;
-        self.0.push((key, cell));
-        Ok(())
+        (self.0)(key, cell)
     }
 
-    fn end(self) -> Result<Self::Ok, NotFlat> {
-        Ok(self.0)
+    fn end(self) -> Result<(), NotFlat> {
+        Ok(())
     }
 }
 
@@ -78,19 +84,19 @@ macro_rules! refuse {
     };
 }
 
-impl ser::Serializer for RecordSerializer {
-    type Ok = Vec<(&'static str, Cell)>;
+impl<'s, 'a> ser::Serializer for RecordSerializer<'s, 'a> {
+    type Ok = ();
     type Error = NotFlat;
     type SerializeSeq = Impossible<Self::Ok, NotFlat>;
     type SerializeTuple = Impossible<Self::Ok, NotFlat>;
     type SerializeTupleStruct = Impossible<Self::Ok, NotFlat>;
     type SerializeTupleVariant = Impossible<Self::Ok, NotFlat>;
     type SerializeMap = Impossible<Self::Ok, NotFlat>;
-    type SerializeStruct = Fields;
+    type SerializeStruct = Fields<'s, 'a>;
     type SerializeStructVariant = Impossible<Self::Ok, NotFlat>;
 
-    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Fields, NotFlat> {
-        Ok(Fields(Vec::with_capacity(len)))
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Fields<'s, 'a>, NotFlat> {
+        Ok(Fields(self.0))
     }
 
     refuse! {

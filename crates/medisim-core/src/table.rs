@@ -24,20 +24,136 @@ pub enum Column {
 }
 
 /// `x` exactly as `x.to_string()` writes it, appended to `out`: an integral value below 2⁵³
-/// (counts, beds, periods: most of a trace) through integer formatting, which writes the same
-/// digits in a fraction of the instructions; anything else through `Display`. (A shortest-digit
-/// crate such as ryu is no substitute: it breaks ties between two shortest decimals to even,
-/// `Display` away from zero — `-694100505.8476563`.)
+/// (counts, beds, periods: most of a trace) through itoa, a fractional one in
+/// ryu's decimal range through ryu, anything else through `Display`. Both ryu and `Display`
+/// write the shortest decimal that reads back to `x` and, of several, the nearest; they differ
+/// only where two shortest decimals are equally near (ryu rounds to even, `Display` away from
+/// zero: `-694100505.8476563`). Such a tie needs `x`'s exact decimal expansion to be one digit
+/// longer than the shortest, so at most 18 significant digits; [`may_tie`] sends every such `x`
+/// to `Display`. (Interval ends, where the two might also differ, are never short decimals for
+/// a fractional `x`: the proof is on `may_tie`.)
 pub(crate) fn push_real(out: &mut String, x: f64) {
     use std::fmt::Write as _;
     if x == x.trunc() && x.abs() < 9_007_199_254_740_992.0 {
         if x == 0.0 && x.is_sign_negative() {
             out.push_str("-0");
         } else {
-            let _ = write!(out, "{}", x as i64);
+            out.push_str(itoa::Buffer::new().format(x as i64));
         }
+    } else if (1e-5..1e16).contains(&x.abs()) && !may_tie(x) {
+        // ryu writes plain decimals (no exponent) for 1e-5 ≤ |x| < 1e16, as `Display` does.
+        out.push_str(ryu::Buffer::new().format_finite(x));
     } else {
         let _ = write!(out, "{x}");
+    }
+}
+
+/// Whether the finite, fractional `x` has an exact decimal expansion of at most 18 significant
+/// digits, where two shortest decimals (17 digits at most) could be equally near it. With
+/// `x = m·2⁻ᵏ`, `m` odd and `k > 0`, the expansion is `m·5ᵏ / 10ᵏ`, whose digits are those of
+/// `m·5ᵏ` (odd, so no trailing zero). The ends of `x`'s rounding interval are
+/// `(2M ± 1)·2^(E−1)` with `M ≥ 2⁵²` the full significand and `E < 0`, so their digits are
+/// those of `(2M ± 1)·5^(1−E) ≥ 2⁵³·25 > 10¹⁷`: never a candidate of 17 digits or fewer.
+fn may_tie(x: f64) -> bool {
+    let bits = x.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i32;
+    let (significand, e) = if exponent == 0 {
+        (bits & ((1 << 52) - 1), -1074)
+    } else {
+        ((bits & ((1 << 52) - 1)) | (1 << 52), exponent - 1075)
+    };
+    if significand == 0 {
+        return true;
+    }
+    let zeros = significand.trailing_zeros();
+    let (m, k) = (significand >> zeros, -(e + zeros as i32));
+    // 5²⁷ > 10¹⁸ already; a non-positive k is an integer, which never comes here.
+    if !(1..=26).contains(&k) {
+        return k <= 0;
+    }
+    u128::from(m) * 5u128.pow(k as u32) < 1_000_000_000_000_000_000
+}
+
+/// A CSV field as the csv crate's writer writes it (`QuoteStyle::Necessary`): quoted, with
+/// quotes doubled, when it holds a comma, a quote or a line break. Only text can; numbers, counts
+/// and flags are written bare.
+fn push_field(out: &mut String, text: &str) {
+    if text
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        out.push('"');
+        for ch in text.chars() {
+            if ch == '"' {
+                out.push('"');
+            }
+            out.push(ch);
+        }
+        out.push('"');
+    } else {
+        out.push_str(text);
+    }
+}
+
+fn push_separator(out: &mut String, column: usize) {
+    if column > 0 {
+        out.push(',');
+    }
+}
+
+/// Ends the record begun at `start`; a record with no bytes (one empty field) is written `""`,
+/// as the csv crate writes it, so that it is read back as a record.
+fn end_record(out: &mut String, start: usize) {
+    if out.len() == start {
+        out.push_str("\"\"");
+    }
+    out.push('\n');
+}
+
+/// Walks the records' fields, handing each cell to `cell` with its column's index; `names`
+/// receives the first record's field names, and every later record must have the same ones.
+fn each_row<T: serde::Serialize>(
+    records: &[T],
+    names: &mut Vec<&'static str>,
+    mut cell: impl FnMut(usize, Cell) -> Result<(), row::NotFlat>,
+) -> Result<(), TableError> {
+    let other = |i: usize| row::NotFlat(format!("record {i} has other fields than record 0"));
+    for (i, record) in records.iter().enumerate() {
+        let mut k = 0;
+        row::for_each_field(record, &mut |name, value| {
+            if i == 0 {
+                names.push(name);
+            } else if !names
+                .get(k)
+                .is_some_and(|n| std::ptr::eq(*n, name) || *n == name)
+            {
+                // (The same derive hands out the same static name: pointers first.)
+                return Err(other(i));
+            }
+            cell(k, value)?;
+            k += 1;
+            Ok(())
+        })
+        .map_err(|e| TableError::NotFlat(e.0))?;
+        if k != names.len() {
+            return Err(TableError::NotFlat(other(i).0));
+        }
+    }
+    Ok(())
+}
+
+fn mixed(name: &str) -> TableError {
+    TableError::NotFlat(format!("field `{name}` mixes kinds"))
+}
+
+/// A cell's CSV text, as its column writes it.
+fn push_cell(out: &mut String, cell: &Cell) {
+    match cell {
+        Cell::Text(t) => push_field(out, t),
+        Cell::Real(x) => push_real(out, *x),
+        Cell::Count(n) => out.push_str(itoa::Buffer::new().format(*n)),
+        Cell::Flag(b) => out.push_str(if *b { "true" } else { "false" }),
+        Cell::Missing => {}
     }
 }
 
@@ -70,7 +186,6 @@ impl Column {
 
     /// The cell's text appended to `out`: what `to_string` writes, without an allocation.
     fn write_cell(&self, row: usize, out: &mut String) {
-        use std::fmt::Write as _;
         match self {
             Column::Text(v) => out.push_str(&v[row]),
             Column::Real(v) => push_real(out, v[row]),
@@ -79,9 +194,7 @@ impl Column {
                     push_real(out, x);
                 }
             }
-            Column::Count(v) => {
-                let _ = write!(out, "{}", v[row]);
-            }
+            Column::Count(v) => out.push_str(itoa::Buffer::new().format(v[row])),
             Column::Flag(v) => out.push_str(if v[row] { "true" } else { "false" }),
         }
     }
@@ -175,34 +288,80 @@ impl Table {
     /// left out; an `Option` of a real is a [`Column::MaybeReal`]; a plain enum is its serde
     /// name). A record that is not a struct of scalars is refused, naming the field.
     pub fn from_records<T: serde::Serialize>(records: &[T]) -> Result<Table, TableError> {
-        let not_flat = |e: row::NotFlat| TableError::NotFlat(e.0);
         let mut names: Vec<&'static str> = Vec::new();
         let mut cells: Vec<Vec<Cell>> = Vec::new();
-        for (i, record) in records.iter().enumerate() {
-            let fields = row::fields(record).map_err(not_flat)?;
-            if i == 0 {
-                names = fields.iter().map(|(n, _)| *n).collect();
-                cells = names
-                    .iter()
-                    .map(|_| Vec::with_capacity(records.len()))
-                    .collect();
+        each_row(records, &mut names, |k, cell| {
+            if k == cells.len() {
+                cells.push(Vec::with_capacity(records.len()));
             }
-            if fields.len() != names.len() || fields.iter().zip(&names).any(|((n, _), m)| n != m) {
-                return Err(TableError::NotFlat(format!(
-                    "record {i} has other fields than record 0"
-                )));
-            }
-            for (column, (_, cell)) in cells.iter_mut().zip(fields) {
-                column.push(cell);
-            }
-        }
+            cells[k].push(cell);
+            Ok(())
+        })?;
         let mut t = Table::new();
         for (name, column) in names.into_iter().zip(cells) {
-            let column = Column::from_cells(column)
-                .ok_or_else(|| TableError::NotFlat(format!("field `{name}` mixes kinds")))?;
+            let column = Column::from_cells(column).ok_or_else(|| mixed(name))?;
             t.push(name, column);
         }
         Ok(t)
+    }
+
+    /// `Table::from_records(records)?.write_csv(sink, header)`, byte for byte and error for
+    /// error, without building the table: each field goes from the record straight to its text.
+    /// A trace writes millions of cells this way. Nothing is written when a record is refused.
+    pub fn write_records_csv<T: serde::Serialize>(
+        records: &[T],
+        sink: &mut dyn Write,
+        header: bool,
+    ) -> Result<(), TableError> {
+        let mut names: Vec<&'static str> = Vec::new();
+        // Each column's first kind, whether it has missing cells and whether its kinds mixed,
+        // judged as `Column::from_cells` judges a whole column.
+        let mut kinds: Vec<(Option<std::mem::Discriminant<Cell>>, bool, bool)> = Vec::new();
+        let real = std::mem::discriminant(&Cell::Real(0.0));
+        let mut buf = String::new();
+        let mut start = None;
+        each_row(records, &mut names, |k, cell| {
+            if k == 0 {
+                if let Some(start) = start {
+                    end_record(&mut buf, start);
+                }
+                start = Some(buf.len());
+            }
+            if k == kinds.len() {
+                kinds.push((None, false, false));
+            }
+            let (kind, missing, mixes) = &mut kinds[k];
+            if cell == Cell::Missing {
+                *missing = true;
+            } else {
+                let this = std::mem::discriminant(&cell);
+                *mixes |= kind.is_some_and(|d| d != this);
+                kind.get_or_insert(this);
+            }
+            *mixes |= *missing && kind.is_some_and(|d| d != real);
+            push_separator(&mut buf, k);
+            push_cell(&mut buf, &cell);
+            Ok(())
+        })?;
+        if let Some(k) = kinds.iter().position(|(_, _, mixes)| *mixes) {
+            return Err(mixed(names[k]));
+        }
+        let Some(start) = start else {
+            return Ok(());
+        };
+        end_record(&mut buf, start);
+        if header {
+            let mut line = String::new();
+            for (k, name) in names.iter().enumerate() {
+                push_separator(&mut line, k);
+                push_field(&mut line, name);
+            }
+            end_record(&mut line, 0);
+            sink.write_all(line.as_bytes())?;
+        }
+        sink.write_all(buf.as_bytes())?;
+        sink.flush()?;
+        Ok(())
     }
 
     /// Append a column (the builder form).
@@ -254,28 +413,33 @@ impl Table {
         if self.columns.is_empty() {
             return Ok(());
         }
-        let csv_error = |e: csv::Error| match e.into_kind() {
-            csv::ErrorKind::Io(io) => TableError::Io(io),
-            other => TableError::Encode {
-                format: "CSV",
-                message: format!("{other:?}"),
-            },
-        };
-        let mut w = csv::Writer::from_writer(sink);
+        // Lines are built in one buffer and written in large pieces: a trace writes millions
+        // of cells, and a cell through a general CSV writer cost more than its number.
+        let mut buf = String::new();
         if header {
-            w.write_record(self.names()).map_err(csv_error)?;
-        }
-        // One buffer for every cell: a trace writes millions of them.
-        let mut cell = String::new();
-        for r in 0..rows {
-            for (_, c) in &self.columns {
-                cell.clear();
-                c.write_cell(r, &mut cell);
-                w.write_field(&cell).map_err(csv_error)?;
+            for (k, (name, _)) in self.columns.iter().enumerate() {
+                push_separator(&mut buf, k);
+                push_field(&mut buf, name);
             }
-            w.write_record(None::<&[u8]>).map_err(csv_error)?;
+            end_record(&mut buf, 0);
         }
-        w.flush()?;
+        for r in 0..rows {
+            let start = buf.len();
+            for (k, (_, c)) in self.columns.iter().enumerate() {
+                push_separator(&mut buf, k);
+                match c {
+                    Column::Text(v) => push_field(&mut buf, &v[r]),
+                    _ => c.write_cell(r, &mut buf),
+                }
+            }
+            end_record(&mut buf, start);
+            if buf.len() >= 1 << 16 {
+                sink.write_all(buf.as_bytes())?;
+                buf.clear();
+            }
+        }
+        sink.write_all(buf.as_bytes())?;
+        sink.flush()?;
         Ok(())
     }
 
@@ -448,6 +612,130 @@ mod tests {
             .with("metric", Column::Text(vec!["a".into(), "b,c".into()]))
             .with("mean", Column::Real(vec![0.1, -2.5e-9]))
             .with("n", Column::Count(vec![30, 1]))
+    }
+
+    /// The table's own CSV writer writes what the csv crate's writer writes for the same cells:
+    /// texts with commas, quotes, line breaks and nothing at all, one-column tables (where an
+    /// empty field is quoted), and every kind of column.
+    #[test]
+    fn csv_is_written_as_the_csv_crate_writes_it() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
+        let pieces = [
+            "", "a", ",", "\"", "\n", "\r", "\r\n", " x ", "é", "1.5", "#",
+        ];
+        let text = |rng: &mut rand_pcg::Pcg64| -> String {
+            (0..rng.gen_range(0..4))
+                .map(|_| pieces[rng.gen_range(0..pieces.len())])
+                .collect()
+        };
+        for round in 0..400 {
+            let rows = rng.gen_range(0..5);
+            let mut t = Table::new();
+            for c in 0..rng.gen_range(1..4) {
+                let column = match rng.gen_range(0..5) {
+                    0 => Column::Text((0..rows).map(|_| text(&mut rng)).collect()),
+                    1 => Column::Real((0..rows).map(|_| rng.gen_range(-1e3..1e3)).collect()),
+                    2 => Column::MaybeReal(
+                        (0..rows)
+                            .map(|_| rng.gen_bool(0.5).then(|| rng.gen::<f64>()))
+                            .collect(),
+                    ),
+                    3 => Column::Count((0..rows).map(|_| rng.gen_range(0..100)).collect()),
+                    _ => Column::Flag((0..rows).map(|_| rng.gen_bool(0.5)).collect()),
+                };
+                t.push(&format!("{}{c}", text(&mut rng)), column);
+            }
+            let mut expected = csv::Writer::from_writer(Vec::new());
+            expected.write_record(t.names()).unwrap();
+            for r in 0..rows {
+                expected
+                    .write_record(t.columns.iter().map(|(_, c)| c.cell(r)))
+                    .unwrap();
+            }
+            let expected = expected.into_inner().unwrap();
+            assert_eq!(
+                String::from_utf8(t.to_csv().unwrap()).unwrap(),
+                String::from_utf8(expected).unwrap(),
+                "round {round}"
+            );
+        }
+    }
+
+    /// Records written straight to CSV are what their table writes, text for text and refusal
+    /// for refusal: every kind of cell, missing ones, kinds that mix within a field, texts that
+    /// need quotes, one-field records, with and without the header.
+    #[test]
+    fn records_stream_to_the_csv_their_table_writes() {
+        use rand::{Rng, SeedableRng};
+        use serde_json::{json, Value};
+        #[derive(serde::Serialize)]
+        struct One {
+            a: Value,
+        }
+        #[derive(serde::Serialize)]
+        struct Three {
+            a: Value,
+            b: Value,
+            c: Value,
+        }
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(11);
+        let value = |rng: &mut rand_pcg::Pcg64, kinds: u32| match rng.gen_range(0..kinds) {
+            0 => json!(rng.gen_range(-1e3..1e3)),
+            1 => Value::Null,
+            2 => json!(rng.gen_range(0..50u64)),
+            3 => json!(["", "x", "a,b", "\"q\"", "l\nm"][rng.gen_range(0..5)]),
+            4 => json!(rng.gen_bool(0.5)),
+            _ => json!([1]),
+        };
+        fn check<T: serde::Serialize>(records: &[T], header: bool, round: usize) {
+            let table = Table::from_records(records).and_then(|t| {
+                let mut out = Vec::new();
+                t.write_csv(&mut out, header).map(|()| out)
+            });
+            let mut out = Vec::new();
+            let streamed = Table::write_records_csv(records, &mut out, header).map(|()| out);
+            match (table, streamed) {
+                (Ok(a), Ok(b)) => assert_eq!(
+                    String::from_utf8(a).unwrap(),
+                    String::from_utf8(b).unwrap(),
+                    "round {round}"
+                ),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "round {round}"),
+                (a, b) => panic!("round {round}: table {a:?}, streamed {b:?}"),
+            }
+        }
+        let (mut refused, mut written) = (0, 0);
+        for round in 0..3000 {
+            // Mostly one kind per field, sometimes any: both outcomes occur often.
+            let kinds = if round % 3 == 0 { 6 } else { 2 };
+            let rows = rng.gen_range(0..5);
+            let header = rng.gen_bool(0.5);
+            if round % 2 == 0 {
+                let records: Vec<One> = (0..rows)
+                    .map(|_| One {
+                        a: value(&mut rng, kinds),
+                    })
+                    .collect();
+                check(&records, header, round);
+                refused += usize::from(Table::from_records(&records).is_err());
+            } else {
+                let records: Vec<Three> = (0..rows)
+                    .map(|_| Three {
+                        a: value(&mut rng, kinds),
+                        b: value(&mut rng, 5),
+                        c: value(&mut rng, kinds),
+                    })
+                    .collect();
+                check(&records, header, round);
+                refused += usize::from(Table::from_records(&records).is_err());
+            }
+            written += 1;
+        }
+        assert!(
+            refused > 300 && refused < written - 300,
+            "{refused} of {written} refused"
+        );
     }
 
     #[test]
