@@ -900,13 +900,19 @@ mod tests {
         let bare = "propensity,expenditure,death,los,z1\n0.25,1,3.5,4,-1.5\n";
         let padded =
             "propensity,expenditure,death,los,z1\n 0.25\t,\u{a0}1,\u{b}3.5, 4 ,-1.5\u{2003}\n";
-        let (a, b) = (read_cohort(bare, "a").unwrap(), read_cohort(padded, "b").unwrap());
+        let (a, b) = (
+            read_cohort(bare, "a").unwrap(),
+            read_cohort(padded, "b").unwrap(),
+        );
         assert_eq!(a[0].z, b[0].z);
         assert_eq!(
             (a[0].propensity, a[0].death, a[0].los),
             (b[0].propensity, b[0].death, b[0].los)
         );
-        let err = read_cohort("propensity,expenditure,death,los,z1\n0.25,1,3.5,4, x\u{a0}\n", "c");
+        let err = read_cohort(
+            "propensity,expenditure,death,los,z1\n0.25,1,3.5,4, x\u{a0}\n",
+            "c",
+        );
         assert!(format!("{:?}", err.unwrap_err()).contains("`x` is not a finite number"));
     }
 
