@@ -52,8 +52,10 @@ pub(crate) fn push_real(out: &mut String, x: f64) {
 /// digits, where two shortest decimals (17 digits at most) could be equally near it. With
 /// `x = m·2⁻ᵏ`, `m` odd and `k > 0`, the expansion is `m·5ᵏ / 10ᵏ`, whose digits are those of
 /// `m·5ᵏ` (odd, so no trailing zero). The ends of `x`'s rounding interval are
-/// `(2M ± 1)·2^(E−1)` with `M ≥ 2⁵²` the full significand and `E < 0`, so their digits are
-/// those of `(2M ± 1)·5^(1−E) ≥ 2⁵³·25 > 10¹⁷`: never a candidate of 17 digits or fewer.
+/// `(2M ± 1)·2^(E−1)` with `M ≥ 2⁵²` the full significand and `E < 0` (at a power of two the
+/// lower end is `(4M − 1)·2^(E−2)`), odd multiples of a negative power of two, so their digits
+/// are those of `(2M ± 1)·5^(1−E) ≥ (2⁵³ − 1)·25 > 10¹⁷` (or of `(4M − 1)·5^(2−E)`, larger):
+/// never a candidate of 17 digits or fewer.
 fn may_tie(x: f64) -> bool {
     let bits = x.to_bits();
     let exponent = ((bits >> 52) & 0x7ff) as i32;
