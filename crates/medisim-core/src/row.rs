@@ -33,14 +33,56 @@ impl ser::Error for NotFlat {
     }
 }
 
-/// What receives a record's fields, one at a time, in declaration order.
-pub(crate) type FieldSink<'a> = dyn FnMut(&'static str, Cell) -> Result<(), NotFlat> + 'a;
+/// What a scalar field's value becomes: a typed [`Cell`] for a table ([`ToCell`]), or its text
+/// on a CSV line. One serde walk serves both, so they cannot disagree on a field's kind.
+pub(crate) trait CellOut {
+    type Ok;
+    fn real(self, x: f64) -> Self::Ok;
+    fn count(self, n: u64) -> Self::Ok;
+    fn flag(self, b: bool) -> Self::Ok;
+    fn text(self, t: &str) -> Self::Ok;
+    fn missing(self) -> Self::Ok;
+}
+
+/// Turns a value into its typed cell.
+pub(crate) struct ToCell;
+
+impl CellOut for ToCell {
+    type Ok = Cell;
+    fn real(self, x: f64) -> Cell {
+        Cell::Real(x)
+    }
+    fn count(self, n: u64) -> Cell {
+        Cell::Count(n)
+    }
+    fn flag(self, b: bool) -> Cell {
+        Cell::Flag(b)
+    }
+    fn text(self, t: &str) -> Cell {
+        Cell::Text(t.to_string())
+    }
+    fn missing(self) -> Cell {
+        Cell::Missing
+    }
+}
+
+/// What receives a record's fields, one at a time, in declaration order: `out` says where the
+/// next field's value goes, `field` takes its name and what `out` made of it.
+pub(crate) trait RowSink {
+    type Value;
+    type Out<'a>: CellOut<Ok = Self::Value>
+    where
+        Self: 'a;
+    fn out(&mut self) -> Self::Out<'_>;
+    fn field(&mut self, name: &'static str, value: Self::Value) -> Result<(), NotFlat>;
+}
 
 /// Hands the record's fields to `sink`, in declaration order (fields marked `skip` are left out
-/// by serde): a row costs no allocation but its texts'.
-pub(crate) fn for_each_field<T: Serialize>(
+/// by serde): a row costs no allocation but its texts'. The sink is a type parameter, not a
+/// trait object, so a trace's millions of cells go from field to text through inlined code.
+pub(crate) fn for_each_field<T: Serialize, S: RowSink>(
     record: &T,
-    sink: &mut FieldSink<'_>,
+    sink: &mut S,
 ) -> Result<(), NotFlat> {
     record.serialize(RecordSerializer(sink))
 }
@@ -51,23 +93,24 @@ fn not_flat(what: &str) -> NotFlat {
     ))
 }
 
-struct RecordSerializer<'s, 'a>(&'s mut FieldSink<'a>);
+struct RecordSerializer<'s, S>(&'s mut S);
 
-struct Fields<'s, 'a>(&'s mut FieldSink<'a>);
+struct Fields<'s, S>(&'s mut S);
 
-impl ser::SerializeStruct for Fields<'_, '_> {
+impl<S: RowSink> ser::SerializeStruct for Fields<'_, S> {
     type Ok = ();
     type Error = NotFlat;
 
+    #[inline(always)]
     fn serialize_field<V: ?Sized + Serialize>(
         &mut self,
         key: &'static str,
         value: &V,
     ) -> Result<(), NotFlat> {
         let cell = value
-            .serialize(CellSerializer)
+            .serialize(CellSerializer(self.0.out()))
             .map_err(|e| NotFlat(format!("field `{key}`: {e}")))?;
-        (self.0)(key, cell)
+        self.0.field(key, cell)
     }
 
     fn end(self) -> Result<(), NotFlat> {
@@ -84,7 +127,7 @@ macro_rules! refuse {
     };
 }
 
-impl<'s, 'a> ser::Serializer for RecordSerializer<'s, 'a> {
+impl<'s, S: RowSink> ser::Serializer for RecordSerializer<'s, S> {
     type Ok = ();
     type Error = NotFlat;
     type SerializeSeq = Impossible<Self::Ok, NotFlat>;
@@ -92,10 +135,10 @@ impl<'s, 'a> ser::Serializer for RecordSerializer<'s, 'a> {
     type SerializeTupleStruct = Impossible<Self::Ok, NotFlat>;
     type SerializeTupleVariant = Impossible<Self::Ok, NotFlat>;
     type SerializeMap = Impossible<Self::Ok, NotFlat>;
-    type SerializeStruct = Fields<'s, 'a>;
+    type SerializeStruct = Fields<'s, S>;
     type SerializeStructVariant = Impossible<Self::Ok, NotFlat>;
 
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Fields<'s, 'a>, NotFlat> {
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Fields<'s, S>, NotFlat> {
         Ok(Fields(self.0))
     }
 
@@ -149,91 +192,99 @@ impl<'s, 'a> ser::Serializer for RecordSerializer<'s, 'a> {
     }
 }
 
-struct CellSerializer;
+struct CellSerializer<O>(O);
 
-impl ser::Serializer for CellSerializer {
-    type Ok = Cell;
+impl<O: CellOut> ser::Serializer for CellSerializer<O> {
+    type Ok = O::Ok;
     type Error = NotFlat;
-    type SerializeSeq = Impossible<Cell, NotFlat>;
-    type SerializeTuple = Impossible<Cell, NotFlat>;
-    type SerializeTupleStruct = Impossible<Cell, NotFlat>;
-    type SerializeTupleVariant = Impossible<Cell, NotFlat>;
-    type SerializeMap = Impossible<Cell, NotFlat>;
-    type SerializeStruct = Impossible<Cell, NotFlat>;
-    type SerializeStructVariant = Impossible<Cell, NotFlat>;
+    type SerializeSeq = Impossible<O::Ok, NotFlat>;
+    type SerializeTuple = Impossible<O::Ok, NotFlat>;
+    type SerializeTupleStruct = Impossible<O::Ok, NotFlat>;
+    type SerializeTupleVariant = Impossible<O::Ok, NotFlat>;
+    type SerializeMap = Impossible<O::Ok, NotFlat>;
+    type SerializeStruct = Impossible<O::Ok, NotFlat>;
+    type SerializeStructVariant = Impossible<O::Ok, NotFlat>;
 
-    fn serialize_bool(self, v: bool) -> Result<Cell, NotFlat> {
-        Ok(Cell::Flag(v))
+    #[inline]
+    fn serialize_bool(self, v: bool) -> Result<O::Ok, NotFlat> {
+        Ok(self.0.flag(v))
     }
-    fn serialize_i8(self, v: i8) -> Result<Cell, NotFlat> {
+    fn serialize_i8(self, v: i8) -> Result<O::Ok, NotFlat> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i16(self, v: i16) -> Result<Cell, NotFlat> {
+    fn serialize_i16(self, v: i16) -> Result<O::Ok, NotFlat> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i32(self, v: i32) -> Result<Cell, NotFlat> {
+    fn serialize_i32(self, v: i32) -> Result<O::Ok, NotFlat> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i64(self, v: i64) -> Result<Cell, NotFlat> {
+    #[inline]
+    fn serialize_i64(self, v: i64) -> Result<O::Ok, NotFlat> {
         // Counts are unsigned; a signed field is a quantity, exact as a float up to 2^53.
         match u64::try_from(v) {
-            Ok(n) => Ok(Cell::Count(n)),
+            Ok(n) => Ok(self.0.count(n)),
             Err(_) => Err(NotFlat(format!("a negative integer ({v}) is not a count"))),
         }
     }
-    fn serialize_u8(self, v: u8) -> Result<Cell, NotFlat> {
-        Ok(Cell::Count(v.into()))
+    #[inline]
+    fn serialize_u8(self, v: u8) -> Result<O::Ok, NotFlat> {
+        Ok(self.0.count(v.into()))
     }
-    fn serialize_u16(self, v: u16) -> Result<Cell, NotFlat> {
-        Ok(Cell::Count(v.into()))
+    #[inline]
+    fn serialize_u16(self, v: u16) -> Result<O::Ok, NotFlat> {
+        Ok(self.0.count(v.into()))
     }
-    fn serialize_u32(self, v: u32) -> Result<Cell, NotFlat> {
-        Ok(Cell::Count(v.into()))
+    #[inline]
+    fn serialize_u32(self, v: u32) -> Result<O::Ok, NotFlat> {
+        Ok(self.0.count(v.into()))
     }
-    fn serialize_u64(self, v: u64) -> Result<Cell, NotFlat> {
-        Ok(Cell::Count(v))
+    #[inline]
+    fn serialize_u64(self, v: u64) -> Result<O::Ok, NotFlat> {
+        Ok(self.0.count(v))
     }
-    fn serialize_f32(self, v: f32) -> Result<Cell, NotFlat> {
-        Ok(Cell::Real(v.into()))
+    #[inline]
+    fn serialize_f32(self, v: f32) -> Result<O::Ok, NotFlat> {
+        Ok(self.0.real(v.into()))
     }
-    fn serialize_f64(self, v: f64) -> Result<Cell, NotFlat> {
-        Ok(Cell::Real(v))
+    #[inline]
+    fn serialize_f64(self, v: f64) -> Result<O::Ok, NotFlat> {
+        Ok(self.0.real(v))
     }
-    fn serialize_char(self, v: char) -> Result<Cell, NotFlat> {
-        Ok(Cell::Text(v.to_string()))
+    fn serialize_char(self, v: char) -> Result<O::Ok, NotFlat> {
+        Ok(self.0.text(v.encode_utf8(&mut [0; 4])))
     }
-    fn serialize_str(self, v: &str) -> Result<Cell, NotFlat> {
-        Ok(Cell::Text(v.to_string()))
+    fn serialize_str(self, v: &str) -> Result<O::Ok, NotFlat> {
+        Ok(self.0.text(v))
     }
-    fn serialize_bytes(self, _: &[u8]) -> Result<Cell, NotFlat> {
+    fn serialize_bytes(self, _: &[u8]) -> Result<O::Ok, NotFlat> {
         Err(not_flat("bytes"))
     }
-    fn serialize_none(self) -> Result<Cell, NotFlat> {
-        Ok(Cell::Missing)
+    fn serialize_none(self) -> Result<O::Ok, NotFlat> {
+        Ok(self.0.missing())
     }
-    fn serialize_some<V: ?Sized + Serialize>(self, value: &V) -> Result<Cell, NotFlat> {
+    fn serialize_some<V: ?Sized + Serialize>(self, value: &V) -> Result<O::Ok, NotFlat> {
         value.serialize(self)
     }
-    fn serialize_unit(self) -> Result<Cell, NotFlat> {
-        Ok(Cell::Missing)
+    fn serialize_unit(self) -> Result<O::Ok, NotFlat> {
+        Ok(self.0.missing())
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<Cell, NotFlat> {
-        Ok(Cell::Missing)
+    fn serialize_unit_struct(self, _: &'static str) -> Result<O::Ok, NotFlat> {
+        Ok(self.0.missing())
     }
     fn serialize_unit_variant(
         self,
         _: &'static str,
         _: u32,
         variant: &'static str,
-    ) -> Result<Cell, NotFlat> {
+    ) -> Result<O::Ok, NotFlat> {
         // A plain enum is written by its serde name, as TOML and JSON write it.
-        Ok(Cell::Text(variant.to_string()))
+        Ok(self.0.text(variant))
     }
     fn serialize_newtype_struct<V: ?Sized + Serialize>(
         self,
         _: &'static str,
         value: &V,
-    ) -> Result<Cell, NotFlat> {
+    ) -> Result<O::Ok, NotFlat> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<V: ?Sized + Serialize>(
@@ -242,7 +293,7 @@ impl ser::Serializer for CellSerializer {
         _: u32,
         _: &'static str,
         _: &V,
-    ) -> Result<Cell, NotFlat> {
+    ) -> Result<O::Ok, NotFlat> {
         Err(not_flat("an enum with data"))
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotFlat> {

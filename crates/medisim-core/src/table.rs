@@ -24,25 +24,29 @@ pub enum Column {
 }
 
 /// `x` exactly as `x.to_string()` writes it, appended to `out`: an integral value below 2⁵³
-/// (counts, beds, periods: most of a trace) through itoa, a fractional one in
-/// ryu's decimal range through ryu, anything else through `Display`. Both ryu and `Display`
-/// write the shortest decimal that reads back to `x` and, of several, the nearest; they differ
-/// only where two shortest decimals are equally near (ryu rounds to even, `Display` away from
-/// zero: `-694100505.8476563`). Such a tie needs `x`'s exact decimal expansion to be one digit
-/// longer than the shortest, so at most 18 significant digits; [`may_tie`] sends every such `x`
-/// to `Display`. (Interval ends, where the two might also differ, are never short decimals for
+/// (counts, beds, periods: most of a trace) through itoa, a fractional one in ryu's decimal
+/// range through zmij, anything else through `Display`. zmij writes ryu's text (its own test
+/// compares the two on 10⁸ random values) in fewer instructions. Both ryu and `Display` write
+/// the shortest decimal that reads back to `x` and, of several, the nearest; they differ only
+/// where two shortest decimals are equally near (ryu rounds to even, `Display` away from zero:
+/// `-694100505.8476563`). Such a tie needs `x`'s exact decimal expansion to be one digit longer
+/// than the shortest, so at most 18 significant digits; [`may_tie`] sends every such `x` to
+/// `Display`. (Interval ends, where the two might also differ, are never short decimals for
 /// a fractional `x`: the proof is on `may_tie`.)
 pub(crate) fn push_real(out: &mut String, x: f64) {
     use std::fmt::Write as _;
     if x == x.trunc() && x.abs() < 9_007_199_254_740_992.0 {
         if x == 0.0 && x.is_sign_negative() {
             out.push_str("-0");
+        } else if x >= 0.0 {
+            push_count(out, x as u64);
         } else {
             out.push_str(itoa::Buffer::new().format(x as i64));
         }
     } else if (1e-5..1e16).contains(&x.abs()) && !may_tie(x) {
-        // ryu writes plain decimals (no exponent) for 1e-5 ≤ |x| < 1e16, as `Display` does.
-        out.push_str(ryu::Buffer::new().format_finite(x));
+        // ryu (so zmij) writes plain decimals (no exponent) for 1e-5 ≤ |x| < 1e16, as
+        // `Display` does.
+        out.push_str(zmij::Buffer::new().format_finite(x));
     } else {
         let _ = write!(out, "{x}");
     }
@@ -97,6 +101,7 @@ fn push_field(out: &mut String, text: &str) {
     }
 }
 
+#[inline]
 fn push_separator(out: &mut String, column: usize) {
     if column > 0 {
         out.push(',');
@@ -112,50 +117,227 @@ fn end_record(out: &mut String, start: usize) {
     out.push('\n');
 }
 
-/// Walks the records' fields, handing each cell to `cell` with its column's index; `names`
-/// receives the first record's field names, and every later record must have the same ones.
-fn each_row<T: serde::Serialize>(
-    records: &[T],
-    names: &mut Vec<&'static str>,
-    mut cell: impl FnMut(usize, Cell) -> Result<(), row::NotFlat>,
-) -> Result<(), TableError> {
-    let other = |i: usize| row::NotFlat(format!("record {i} has other fields than record 0"));
+/// The columns of a run of records: the first record's field names, which every later one must
+/// repeat, each with what a sink keeps for its column (one vector, so one bounds check a cell).
+struct Fields<C> {
+    columns: Vec<(&'static str, C)>,
+    record: usize,
+    column: usize,
+}
+
+impl<C: Default> Fields<C> {
+    fn new() -> Self {
+        Fields {
+            columns: Vec::new(),
+            record: 0,
+            column: 0,
+        }
+    }
+
+    /// What the sink keeps for the current record's next field, `name`.
+    #[inline(always)]
+    fn next(&mut self, name: &'static str) -> Result<&mut C, row::NotFlat> {
+        let k = self.column;
+        self.column += 1;
+        if self.record == 0 {
+            return Ok(self.first(name));
+        }
+        let record = self.record;
+        match self.columns.get_mut(k) {
+            // The same derive hands out the same static name: pointers first, text if not.
+            Some((n, c)) if std::ptr::eq(*n, name) || same_name(n, name) => Ok(c),
+            _ => Err(other_fields(record)),
+        }
+    }
+
+    /// A field of the first record: its name makes a column.
+    #[cold]
+    #[inline(never)]
+    fn first(&mut self, name: &'static str) -> &mut C {
+        let k = self.columns.len();
+        self.columns.push((name, C::default()));
+        &mut self.columns[k].1
+    }
+
+    fn other(&self) -> row::NotFlat {
+        other_fields(self.record)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn same_name(a: &str, b: &str) -> bool {
+    a == b
+}
+
+fn other_fields(record: usize) -> row::NotFlat {
+    row::NotFlat(format!("record {record} has other fields than record 0"))
+}
+
+/// A sink that walks records whose field names it checks.
+trait Rows: row::RowSink {
+    type Column: Default;
+    fn fields(&mut self) -> &mut Fields<Self::Column>;
+    /// Called before each record's first field.
+    fn begin(&mut self) {}
+}
+
+/// Walks the records' fields into `sink`; every record must have the first one's fields.
+fn each_row<T: serde::Serialize, S: Rows>(records: &[T], sink: &mut S) -> Result<(), TableError> {
     for (i, record) in records.iter().enumerate() {
-        let mut k = 0;
-        row::for_each_field(record, &mut |name, value| {
-            if i == 0 {
-                names.push(name);
-            } else if !names
-                .get(k)
-                .is_some_and(|n| std::ptr::eq(*n, name) || *n == name)
-            {
-                // (The same derive hands out the same static name: pointers first.)
-                return Err(other(i));
-            }
-            cell(k, value)?;
-            k += 1;
-            Ok(())
-        })
-        .map_err(|e| TableError::NotFlat(e.0))?;
-        if k != names.len() {
-            return Err(TableError::NotFlat(other(i).0));
+        let fields = sink.fields();
+        (fields.record, fields.column) = (i, 0);
+        sink.begin();
+        row::for_each_field(record, sink).map_err(|e| TableError::NotFlat(e.0))?;
+        let fields = sink.fields();
+        if fields.column != fields.columns.len() {
+            return Err(TableError::NotFlat(fields.other().0));
         }
     }
     Ok(())
+}
+
+/// Gathers the records' cells column by column, for [`Table::from_records`].
+struct CellColumns {
+    fields: Fields<Vec<Cell>>,
+    rows: usize,
+}
+
+impl row::RowSink for CellColumns {
+    type Value = Cell;
+    type Out<'a> = row::ToCell;
+    fn out(&mut self) -> row::ToCell {
+        row::ToCell
+    }
+    fn field(&mut self, name: &'static str, cell: Cell) -> Result<(), row::NotFlat> {
+        let rows = self.rows;
+        let cells = self.fields.next(name)?;
+        if cells.capacity() == 0 {
+            cells.reserve_exact(rows);
+        }
+        cells.push(cell);
+        Ok(())
+    }
+}
+
+impl Rows for CellColumns {
+    type Column = Vec<Cell>;
+    fn fields(&mut self) -> &mut Fields<Vec<Cell>> {
+        &mut self.fields
+    }
 }
 
 fn mixed(name: &str) -> TableError {
     TableError::NotFlat(format!("field `{name}` mixes kinds"))
 }
 
-/// A cell's CSV text, as its column writes it.
-fn push_cell(out: &mut String, cell: &Cell) {
-    match cell {
-        Cell::Text(t) => push_field(out, t),
-        Cell::Real(x) => push_real(out, *x),
-        Cell::Count(n) => out.push_str(itoa::Buffer::new().format(*n)),
-        Cell::Flag(b) => out.push_str(if *b { "true" } else { "false" }),
-        Cell::Missing => {}
+/// `n` as `n.to_string()` writes it; one digit, most of a trace's counts, without itoa's copy.
+#[inline]
+fn push_count(out: &mut String, n: u64) {
+    if n < 10 {
+        out.push(char::from(b'0' + n as u8));
+    } else {
+        out.push_str(itoa::Buffer::new().format(n));
+    }
+}
+
+/// A cell's kind, as [`Column::from_cells`] tells its columns apart.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Real,
+    Count,
+    Flag,
+    Text,
+    Missing,
+}
+
+/// Writes a value's CSV text straight into the line.
+struct CsvText<'b>(&'b mut String);
+
+impl row::CellOut for CsvText<'_> {
+    type Ok = Kind;
+    #[inline]
+    fn real(self, x: f64) -> Kind {
+        push_real(self.0, x);
+        Kind::Real
+    }
+    #[inline]
+    fn count(self, n: u64) -> Kind {
+        push_count(self.0, n);
+        Kind::Count
+    }
+    fn flag(self, b: bool) -> Kind {
+        self.0.push_str(if b { "true" } else { "false" });
+        Kind::Flag
+    }
+    fn text(self, t: &str) -> Kind {
+        push_field(self.0, t);
+        Kind::Text
+    }
+    fn missing(self) -> Kind {
+        Kind::Missing
+    }
+}
+
+/// Each column's first kind, whether it has missing cells and whether its kinds mixed, judged
+/// as [`Column::from_cells`] judges a whole column.
+#[derive(Clone, Copy, Default)]
+struct ColumnKind {
+    first: Option<Kind>,
+    missing: bool,
+    mixes: bool,
+}
+
+impl ColumnKind {
+    fn note(&mut self, kind: Kind) {
+        if kind == Kind::Missing {
+            self.missing = true;
+        } else {
+            self.mixes |= self.first.is_some_and(|f| f != kind);
+            self.first.get_or_insert(kind);
+        }
+        self.mixes |= self.missing && self.first.is_some_and(|f| f != Kind::Real);
+    }
+}
+
+/// Writes the records as CSV lines, for [`Table::write_records_csv`].
+struct CsvLines {
+    fields: Fields<ColumnKind>,
+    buf: String,
+    /// Where the current record's line begins.
+    start: Option<usize>,
+}
+
+impl row::RowSink for CsvLines {
+    type Value = Kind;
+    type Out<'a> = CsvText<'a>;
+    #[inline(always)]
+    fn out(&mut self) -> CsvText<'_> {
+        push_separator(&mut self.buf, self.fields.column);
+        CsvText(&mut self.buf)
+    }
+    // Inlined into each record type's serde walk: a trace calls it for every cell.
+    #[inline(always)]
+    fn field(&mut self, name: &'static str, kind: Kind) -> Result<(), row::NotFlat> {
+        let c = self.fields.next(name)?;
+        // A column of one kind and no gaps so far, the usual case, stays as it is.
+        if c.first != Some(kind) || c.missing {
+            c.note(kind);
+        }
+        Ok(())
+    }
+}
+
+impl Rows for CsvLines {
+    type Column = ColumnKind;
+    fn fields(&mut self) -> &mut Fields<ColumnKind> {
+        &mut self.fields
+    }
+    fn begin(&mut self) {
+        if let Some(start) = self.start {
+            end_record(&mut self.buf, start);
+        }
+        self.start = Some(self.buf.len());
     }
 }
 
@@ -290,18 +472,14 @@ impl Table {
     /// left out; an `Option` of a real is a [`Column::MaybeReal`]; a plain enum is its serde
     /// name). A record that is not a struct of scalars is refused, naming the field.
     pub fn from_records<T: serde::Serialize>(records: &[T]) -> Result<Table, TableError> {
-        let mut names: Vec<&'static str> = Vec::new();
-        let mut cells: Vec<Vec<Cell>> = Vec::new();
-        each_row(records, &mut names, |k, cell| {
-            if k == cells.len() {
-                cells.push(Vec::with_capacity(records.len()));
-            }
-            cells[k].push(cell);
-            Ok(())
-        })?;
+        let mut sink = CellColumns {
+            fields: Fields::new(),
+            rows: records.len(),
+        };
+        each_row(records, &mut sink)?;
         let mut t = Table::new();
-        for (name, column) in names.into_iter().zip(cells) {
-            let column = Column::from_cells(column).ok_or_else(|| mixed(name))?;
+        for (name, cells) in sink.fields.columns {
+            let column = Column::from_cells(cells).ok_or_else(|| mixed(name))?;
             t.push(name, column);
         }
         Ok(t)
@@ -315,38 +493,21 @@ impl Table {
         sink: &mut dyn Write,
         header: bool,
     ) -> Result<(), TableError> {
-        let mut names: Vec<&'static str> = Vec::new();
-        // Each column's first kind, whether it has missing cells and whether its kinds mixed,
-        // judged as `Column::from_cells` judges a whole column.
-        let mut kinds: Vec<(Option<std::mem::Discriminant<Cell>>, bool, bool)> = Vec::new();
-        let real = std::mem::discriminant(&Cell::Real(0.0));
-        let mut buf = String::new();
-        let mut start = None;
-        each_row(records, &mut names, |k, cell| {
-            if k == 0 {
-                if let Some(start) = start {
-                    end_record(&mut buf, start);
-                }
-                start = Some(buf.len());
-            }
-            if k == kinds.len() {
-                kinds.push((None, false, false));
-            }
-            let (kind, missing, mixes) = &mut kinds[k];
-            if cell == Cell::Missing {
-                *missing = true;
-            } else {
-                let this = std::mem::discriminant(&cell);
-                *mixes |= kind.is_some_and(|d| d != this);
-                kind.get_or_insert(this);
-            }
-            *mixes |= *missing && kind.is_some_and(|d| d != real);
-            push_separator(&mut buf, k);
-            push_cell(&mut buf, &cell);
-            Ok(())
-        })?;
-        if let Some(k) = kinds.iter().position(|(_, _, mixes)| *mixes) {
-            return Err(mixed(names[k]));
+        let mut lines = CsvLines {
+            fields: Fields::new(),
+            // A trace's line is about 130 bytes: reserved once, the buffer is not copied as it
+            // grows.
+            buf: String::with_capacity(records.len().saturating_mul(160)),
+            start: None,
+        };
+        each_row(records, &mut lines)?;
+        let CsvLines {
+            fields,
+            mut buf,
+            start,
+        } = lines;
+        if let Some((name, _)) = fields.columns.iter().find(|(_, c)| c.mixes) {
+            return Err(mixed(name));
         }
         let Some(start) = start else {
             return Ok(());
@@ -354,7 +515,7 @@ impl Table {
         end_record(&mut buf, start);
         if header {
             let mut line = String::new();
-            for (k, name) in names.iter().enumerate() {
+            for (k, (name, _)) in fields.columns.iter().enumerate() {
                 push_separator(&mut line, k);
                 push_field(&mut line, name);
             }

@@ -172,7 +172,12 @@ impl Accumulator {
             objective: s.objective.clone(),
             horizon,
             keep_trace,
-            trace: Vec::new(),
+            // One row per team and period, reserved at once rather than copied as it grows.
+            trace: if keep_trace {
+                Vec::with_capacity((horizon as usize).saturating_mul(s.teams))
+            } else {
+                Vec::new()
+            },
             arrivals: 0.0,
             upcoded: 0.0,
             inflation: 0.0,
