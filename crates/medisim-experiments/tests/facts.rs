@@ -251,3 +251,23 @@ fn fact_3_fails_without_the_margin_on_the_bed_ranking_candidate() {
         validate::table(std::slice::from_ref(off))
     );
 }
+
+/// Fact 6 on the issue-24 candidate with the KPI as Eq. 5 writes it (cost in price units,
+/// docs/checks/issue24-eq5.toml): a larger bonus pool worsens corr(KPI, health) there, because
+/// the bonus now pays teams to cut costly care; with the bonus out of the response (θ = 0) the
+/// correlation does not move and the same check fails.
+#[test]
+fn fact_6_holds_on_the_eq5_candidate_and_fails_without_the_bonus_in_the_response() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/checks/issue24-eq5.toml"
+    );
+    let o = Options {
+        scenario: medisim_sim::Scenario::load(std::path::Path::new(path)).unwrap(),
+        ..Options::paper()
+    };
+    let on = &facts_where(o.clone(), |_| {})[5];
+    assert!(on.pass, "{}", validate::table(std::slice::from_ref(on)));
+    let off = &facts_where(o, |c| c.scenario.response.theta = 0.0)[5];
+    assert!(!off.pass, "{}", validate::table(std::slice::from_ref(off)));
+}
