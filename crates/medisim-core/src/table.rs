@@ -25,8 +25,8 @@ pub enum Column {
 
 /// `x` exactly as `x.to_string()` writes it, appended to `out`: an integral value below 2⁵³
 /// (counts, beds, periods: most of a trace) through itoa, a fractional one in ryu's decimal
-/// range through zmij, anything else through `Display`. zmij writes ryu's text (its own test
-/// compares the two on 10⁸ random values) in fewer instructions. Both ryu and `Display` write
+/// range through zmij, anything else through `Display`. In this range zmij writes ryu's text
+/// (its own test compares the two on 10⁸ random values) in fewer instructions. Both ryu and `Display` write
 /// the shortest decimal that reads back to `x` and, of several, the nearest; they differ only
 /// where two shortest decimals are equally near (ryu rounds to even, `Display` away from zero:
 /// `-694100505.8476563`). Such a tie needs `x`'s exact decimal expansion to be one digit longer
@@ -119,15 +119,15 @@ fn end_record(out: &mut String, start: usize) {
 
 /// The columns of a run of records: the first record's field names, which every later one must
 /// repeat, each with what a sink keeps for its column (one vector, so one bounds check a cell).
-struct Fields<C> {
+struct Header<C> {
     columns: Vec<(&'static str, C)>,
     record: usize,
     column: usize,
 }
 
-impl<C: Default> Fields<C> {
+impl<C: Default> Header<C> {
     fn new() -> Self {
-        Fields {
+        Header {
             columns: Vec::new(),
             record: 0,
             column: 0,
@@ -177,21 +177,21 @@ fn other_fields(record: usize) -> row::NotFlat {
 /// A sink that walks records whose field names it checks.
 trait Rows: row::RowSink {
     type Column: Default;
-    fn fields(&mut self) -> &mut Fields<Self::Column>;
-    /// Called before each record's first field.
+    fn header(&mut self) -> &mut Header<Self::Column>;
+    /// Called before each record (whether or not it has fields).
     fn begin(&mut self) {}
 }
 
 /// Walks the records' fields into `sink`; every record must have the first one's fields.
 fn each_row<T: serde::Serialize, S: Rows>(records: &[T], sink: &mut S) -> Result<(), TableError> {
     for (i, record) in records.iter().enumerate() {
-        let fields = sink.fields();
-        (fields.record, fields.column) = (i, 0);
+        let header = sink.header();
+        (header.record, header.column) = (i, 0);
         sink.begin();
         row::for_each_field(record, sink).map_err(|e| TableError::NotFlat(e.0))?;
-        let fields = sink.fields();
-        if fields.column != fields.columns.len() {
-            return Err(TableError::NotFlat(fields.other().0));
+        let header = sink.header();
+        if header.column != header.columns.len() {
+            return Err(TableError::NotFlat(header.other().0));
         }
     }
     Ok(())
@@ -199,7 +199,7 @@ fn each_row<T: serde::Serialize, S: Rows>(records: &[T], sink: &mut S) -> Result
 
 /// Gathers the records' cells column by column, for [`Table::from_records`].
 struct CellColumns {
-    fields: Fields<Vec<Cell>>,
+    header: Header<Vec<Cell>>,
     rows: usize,
 }
 
@@ -211,7 +211,7 @@ impl row::RowSink for CellColumns {
     }
     fn field(&mut self, name: &'static str, cell: Cell) -> Result<(), row::NotFlat> {
         let rows = self.rows;
-        let cells = self.fields.next(name)?;
+        let cells = self.header.next(name)?;
         if cells.capacity() == 0 {
             cells.reserve_exact(rows);
         }
@@ -222,8 +222,8 @@ impl row::RowSink for CellColumns {
 
 impl Rows for CellColumns {
     type Column = Vec<Cell>;
-    fn fields(&mut self) -> &mut Fields<Vec<Cell>> {
-        &mut self.fields
+    fn header(&mut self) -> &mut Header<Vec<Cell>> {
+        &mut self.header
     }
 }
 
@@ -302,10 +302,14 @@ impl ColumnKind {
 
 /// Writes the records as CSV lines, for [`Table::write_records_csv`].
 struct CsvLines {
-    fields: Fields<ColumnKind>,
+    header: Header<ColumnKind>,
     buf: String,
     /// Where the current record's line begins.
     start: Option<usize>,
+    /// How many records there are: once the first line is written, the buffer is reserved
+    /// for all of them (a quarter more than the first one's length each), so it is not copied
+    /// again and again as it grows.
+    rows: usize,
 }
 
 impl row::RowSink for CsvLines {
@@ -313,13 +317,13 @@ impl row::RowSink for CsvLines {
     type Out<'a> = CsvText<'a>;
     #[inline(always)]
     fn out(&mut self) -> CsvText<'_> {
-        push_separator(&mut self.buf, self.fields.column);
+        push_separator(&mut self.buf, self.header.column);
         CsvText(&mut self.buf)
     }
     // Inlined into each record type's serde walk: a trace calls it for every cell.
     #[inline(always)]
     fn field(&mut self, name: &'static str, kind: Kind) -> Result<(), row::NotFlat> {
-        let c = self.fields.next(name)?;
+        let c = self.header.next(name)?;
         // A column of one kind and no gaps so far, the usual case, stays as it is.
         if c.first != Some(kind) || c.missing {
             c.note(kind);
@@ -330,12 +334,17 @@ impl row::RowSink for CsvLines {
 
 impl Rows for CsvLines {
     type Column = ColumnKind;
-    fn fields(&mut self) -> &mut Fields<ColumnKind> {
-        &mut self.fields
+    fn header(&mut self) -> &mut Header<ColumnKind> {
+        &mut self.header
     }
     fn begin(&mut self) {
         if let Some(start) = self.start {
             end_record(&mut self.buf, start);
+            if start == 0 {
+                let line = self.buf.len();
+                self.buf
+                    .reserve(self.rows.saturating_mul(line.saturating_add(line / 4)));
+            }
         }
         self.start = Some(self.buf.len());
     }
@@ -473,12 +482,12 @@ impl Table {
     /// name). A record that is not a struct of scalars is refused, naming the field.
     pub fn from_records<T: serde::Serialize>(records: &[T]) -> Result<Table, TableError> {
         let mut sink = CellColumns {
-            fields: Fields::new(),
+            header: Header::new(),
             rows: records.len(),
         };
         each_row(records, &mut sink)?;
         let mut t = Table::new();
-        for (name, cells) in sink.fields.columns {
+        for (name, cells) in sink.header.columns {
             let column = Column::from_cells(cells).ok_or_else(|| mixed(name))?;
             t.push(name, column);
         }
@@ -494,19 +503,23 @@ impl Table {
         header: bool,
     ) -> Result<(), TableError> {
         let mut lines = CsvLines {
-            fields: Fields::new(),
-            // A trace's line is about 130 bytes: reserved once, the buffer is not copied as it
-            // grows.
-            buf: String::with_capacity(records.len().saturating_mul(160)),
+            header: Header::new(),
+            buf: String::new(),
             start: None,
+            rows: records.len(),
         };
         each_row(records, &mut lines)?;
         let CsvLines {
-            fields,
+            header: seen,
             mut buf,
             start,
+            ..
         } = lines;
-        if let Some((name, _)) = fields.columns.iter().find(|(_, c)| c.mixes) {
+        if seen.columns.is_empty() {
+            // As `write_csv` writes a table without columns: nothing.
+            return Ok(());
+        }
+        if let Some((name, _)) = seen.columns.iter().find(|(_, c)| c.mixes) {
             return Err(mixed(name));
         }
         let Some(start) = start else {
@@ -515,7 +528,7 @@ impl Table {
         end_record(&mut buf, start);
         if header {
             let mut line = String::new();
-            for (k, (name, _)) in fields.columns.iter().enumerate() {
+            for (k, (name, _)) in seen.columns.iter().enumerate() {
                 push_separator(&mut line, k);
                 push_field(&mut line, name);
             }
@@ -899,6 +912,26 @@ mod tests {
             refused > 300 && refused < written - 300,
             "{refused} of {written} refused"
         );
+        // Records without fields (a table without columns writes nothing), and records whose
+        // fields differ from the first one's.
+        #[derive(serde::Serialize)]
+        struct Empty {
+            #[serde(skip)]
+            _a: u8,
+        }
+        #[derive(serde::Serialize)]
+        struct Maybe {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            a: Option<u8>,
+            b: u8,
+        }
+        for header in [false, true] {
+            check(&[Empty { _a: 0 }, Empty { _a: 1 }], header, 3000);
+            check::<Empty>(&[], header, 3001);
+            for (x, y) in [(Some(1), None), (None, Some(2)), (Some(1), Some(2))] {
+                check(&[Maybe { a: x, b: 0 }, Maybe { a: y, b: 1 }], header, 3002);
+            }
+        }
     }
 
     #[test]
