@@ -692,6 +692,10 @@ pub fn sensitivity(a: &SensitivityArgs) -> Result<bool> {
         );
     }
     say!(
+        "  all of them together: hold at {:5.1}% of points",
+        100.0 * s.all_hold_share
+    );
+    say!(
         "wrote sensitivity.csv, sensitivity-facts.csv and tornado-fact*.svg under {}",
         a.out.display()
     );

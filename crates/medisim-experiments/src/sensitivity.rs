@@ -84,12 +84,23 @@ pub struct Sensitivity {
     pub box_fraction: f64,
     pub points: Vec<Point>,
     pub facts: Vec<FactSensitivity>,
+    /// The share of points where every fact holds at once (issue 24's joint robustness).
+    pub all_hold_share: f64,
 }
 
 /// A fact's margin as the design's output: its smallest margin in half-widths, bounded so an
 /// exact quantity (an infinite margin) does not swamp the estimators.
 fn margin(f: &Fact) -> f64 {
     f.min_margin.clamp(-50.0, 50.0)
+}
+
+/// The share of `points` where every fact holds (NaN for no points).
+fn all_hold(points: &[Point]) -> f64 {
+    let all = points
+        .iter()
+        .filter(|p| p.facts.iter().all(|f| f.pass))
+        .count();
+    all as f64 / points.len() as f64
 }
 
 /// What to vary and how.
@@ -190,12 +201,14 @@ pub fn run(o: &Options, spec: &Spec, out: Option<&Path>, pb: &dyn Progress) -> R
             }
         })
         .collect();
+    let all_hold_share = all_hold(&results);
     Ok(Sensitivity {
         keys: keys.clone(),
         centre,
         box_fraction,
         points: results,
         facts,
+        all_hold_share,
     })
 }
 
@@ -322,10 +335,40 @@ pub fn report_section(out: &Path) -> String {
             )
         })
         .collect();
+    let joint = std::fs::read_to_string(out.join("sensitivity.csv"))
+        .ok()
+        .and_then(|t| joint_share(&t))
+        .map_or(String::new(), |share| {
+            format!(
+                "<tr><td></td><td>all of them together</td><td>{:.1}%</td><td></td></tr>",
+                100.0 * share
+            )
+        });
     format!(
-        "<p class=\"caption\">Each fact re-checked at every point of the design over {} constants (sensitivity.csv). The bars: each constant's influence on the fact's smallest margin (LHS: Spearman correlation; red raises the margin, blue lowers it).</p><table><thead><tr><th>#</th><th>fact</th><th>holds at</th><th>most influential constants</th></tr></thead><tbody>{rows}</tbody></table>",
+        "<p class=\"caption\">Each fact re-checked at every point of the design over {} constants (sensitivity.csv). The bars: each constant's influence on the fact's smallest margin (LHS: Spearman correlation; red raises the margin, blue lowers it).</p><table><thead><tr><th>#</th><th>fact</th><th>holds at</th><th>most influential constants</th></tr></thead><tbody>{rows}{joint}</tbody></table>",
         keys
     )
+}
+
+/// The share of the rows of a points table (`sensitivity.csv`) where every `factN_holds` column
+/// is true; `None` when it has no such column or no row.
+fn joint_share(csv_text: &str) -> Option<f64> {
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let holds: Vec<usize> = reader
+        .headers()
+        .ok()?
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.starts_with("fact") && h.ends_with("_holds"))
+        .map(|(i, _)| i)
+        .collect();
+    let (mut rows, mut all) = (0usize, 0usize);
+    for r in reader.records() {
+        let r = r.ok()?;
+        rows += 1;
+        all += usize::from(holds.iter().all(|i| r.get(*i) == Some("true")));
+    }
+    (!holds.is_empty() && rows > 0).then(|| all as f64 / rows as f64)
 }
 
 #[cfg(test)]
@@ -362,6 +405,18 @@ mod tests {
             }
         }
         assert!(a.facts.iter().all(|f| (0.0..=1.0).contains(&f.holds_share)));
+        // The joint share counts the points where every fact holds, in the run and in the
+        // report read back from the points table.
+        let joint = a
+            .points
+            .iter()
+            .filter(|p| p.facts.iter().all(|f| f.pass))
+            .count() as f64
+            / 3.0;
+        assert_eq!(a.all_hold_share, joint);
+        assert!(a.facts.iter().all(|f| a.all_hold_share <= f.holds_share));
+        let csv = String::from_utf8(points_table(&a).to_csv().unwrap()).unwrap();
+        assert_eq!(joint_share(&csv), Some(joint));
         let b = run(&o, &spec, Some(dir.path()), &Hidden).unwrap();
         assert_eq!(
             points_table(&a).to_csv().unwrap(),
@@ -378,6 +433,19 @@ mod tests {
             &Hidden,
         );
         assert!(e.unwrap_err().to_string().contains("--box"));
+    }
+
+    /// The report's joint share counts a point only when every fact holds there.
+    #[test]
+    fn the_joint_share_needs_every_fact_at_a_point() {
+        let csv = "k,fact1_holds,fact1_margin,fact2_holds,fact2_margin\n\
+                   1,true,2.5,true,1.2\n\
+                   2,true,3.0,false,-0.4\n\
+                   3,false,-1.0,true,4.0\n\
+                   4,true,2.0,true,2.0\n";
+        assert_eq!(joint_share(csv), Some(0.5));
+        assert_eq!(joint_share("k,fact1_margin\n1,2.0\n"), None);
+        assert_eq!(joint_share("k,fact1_holds\n"), None);
     }
 
     #[test]
