@@ -304,10 +304,15 @@ fn a_user_starts_a_search_watches_it_grow_opens_a_child_and_cancels_it() {
     let v = medisim_search::monitor::view(&dir).unwrap();
     let all = v.children.len();
     assert!(all as u64 > first, "{all} children");
+    // The page polls until its view says finished, and draws once more then: clicking before
+    // that last drawing could reach a node it replaces.
     wait_until(
         &tab,
-        &format!("{nodes} === {}", v.children.len()),
-        "the page to show every child of the search",
+        &format!(
+            "{nodes} === {} && document.querySelector('#state').textContent.startsWith('finished')",
+            v.children.len()
+        ),
+        "the page to show every child of the finished search",
     );
     screenshot(&tab, "search.png");
     // A child clicked in the lineage opens beside its parent, with the fields its edit changed.
