@@ -271,3 +271,35 @@ fn fact_6_holds_on_the_eq5_candidate_and_fails_without_the_bonus_in_the_response
     let off = &facts_where(o, |c| c.scenario.response.theta = 0.0)[5];
     assert!(!off.pass, "{}", validate::table(std::slice::from_ref(off)));
 }
+
+/// What Eq. 5's cost term does on that candidate: the KPI's mean cost pays a team for treating
+/// cheap cases, and that one channel carries both fact 6's Goodhart slope and a profit-regime
+/// rejection gap that needs no margin (fact 3 passes with the margin out of triage, so there it
+/// does not test its mechanism). With the KPI's cost risk-adjusted
+/// (`response.kpi_cost_adjustment = 1`: observed less expected cost) fact 3 fails without the
+/// margin again, and fact 6 fails with the bonus in the response: the slope goes with the
+/// selection. docs/model.md, "What the Goodhart slope is made of".
+#[test]
+fn on_the_eq5_candidate_the_kpis_cost_term_carries_both_the_goodhart_slope_and_selection_without_the_margin(
+) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/checks/issue24-eq5.toml"
+    );
+    let eq5 = medisim_sim::Scenario::load(std::path::Path::new(path)).unwrap();
+    let mut adjusted = eq5.clone();
+    adjusted.response.kpi_cost_adjustment = 1.0;
+    let with = |scenario: &medisim_sim::Scenario, policy| Options {
+        scenario: scenario.clone(),
+        policy,
+        ..Options::paper()
+    };
+    let show = |f: &validate::Fact| validate::table(std::slice::from_ref(f));
+    let raw_no_margin = &facts_where(with(&eq5, no_margin_in_triage()), |_| {})[2];
+    assert!(raw_no_margin.pass, "{}", show(raw_no_margin));
+    let adjusted_no_margin = &facts_where(with(&adjusted, no_margin_in_triage()), |_| {})[2];
+    assert!(!adjusted_no_margin.pass, "{}", show(adjusted_no_margin));
+    let adjusted_facts = facts_where(with(&adjusted, medisim_sim::baseline().clone()), |_| {});
+    assert!(adjusted_facts[2].pass, "{}", show(&adjusted_facts[2]));
+    assert!(!adjusted_facts[5].pass, "{}", show(&adjusted_facts[5]));
+}

@@ -55,6 +55,9 @@ struct CaseConstants {
     counterfactual: f64,
     /// Health the case keeps untreated: the outcome less this is the health gain.
     untreated: f64,
+    /// What the KPI takes off the case's cost: `kpi_cost_adjustment` × its cost at the
+    /// indicated effort (0 unless the KPI's cost is risk-adjusted).
+    kpi_expected_cost: f64,
 }
 
 /// A batch's doctor-feature columns, by slot (`Batch::columns_mut`).
@@ -298,7 +301,7 @@ impl Rollout<'_> {
                 team.bonus_pressure = rec.bonus_pressure;
                 if rec.treated > 0 {
                     team.ref_health = rec.outcome_sum / rec.treated as f64;
-                    team.ref_cost = rec.cost / rec.treated as f64;
+                    team.ref_cost = (rec.cost - rec.expected_cost) / rec.treated as f64;
                     team.ref_wait = rec.wait_sum / rec.treated as f64;
                 }
             }
@@ -470,6 +473,11 @@ impl Rollout<'_> {
             net_revenue: m.price * m.weights[coded] - expected_loss,
             counterfactual: r.quality_counterfactual * c.untreated_health * (1.0 - a.cmi),
             untreated: c.untreated_health * (1.0 - a.cmi),
+            kpi_expected_cost: if r.kpi_cost_adjustment > 0.0 {
+                r.kpi_cost_adjustment * (c.c_fixed + effort_cost(c, base))
+            } else {
+                0.0
+            },
         }
     }
 
@@ -541,7 +549,7 @@ impl Rollout<'_> {
             let fatigue_cost = c.nu * (after * after - before * before);
             // KPI effect of treating the case: how it moves the team's averages.
             let dkpi_accept = (lv.w_h * (outcome - team.ref_health)
-                - lv.w_c * (cost - team.ref_cost) / r.kpi_cost_ref
+                - lv.w_c * (cost - k.kpi_expected_cost - team.ref_cost) / r.kpi_cost_ref
                 - lv.w_w * (f64::from(p.wait) - team.ref_wait) / r.kpi_wait_ref)
                 / n_ref;
             incentive_sum +=
@@ -703,6 +711,7 @@ impl Rollout<'_> {
                 rec.load += e;
                 rec.revenue += revenue;
                 rec.cost += cost;
+                rec.expected_cost += p.k.kpi_expected_cost;
                 rec.penalties += penalty;
                 rec.outcome_sum += outcome;
                 rec.health_gain += gain;
@@ -1036,6 +1045,7 @@ mod tests {
                 net_revenue: 0.0,
                 counterfactual: 0.0,
                 untreated: 0.0,
+                kpi_expected_cost: 0.0,
             },
         };
         t[1].queue = vec![waiting; 6];

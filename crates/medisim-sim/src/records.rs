@@ -30,6 +30,10 @@ pub struct TeamRecord {
     pub health_gain: f64,
     pub wait_sum: f64,
     pub cmi_sum: f64,
+    /// The KPI's expected cost of the cases treated (`response.kpi_cost_adjustment` times each
+    /// case's cost at its indicated effort): not a column of the trace.
+    #[serde(skip)]
+    pub expected_cost: f64,
     pub kpi: f64,
     pub bonus: f64,
     pub bonus_pressure: f64,
@@ -56,7 +60,7 @@ impl TeamRecord {
         let (h, c, w) = if self.treated > 0 {
             (
                 self.outcome_sum / n,
-                self.cost / n / s.response.kpi_cost_ref,
+                (self.cost - self.expected_cost) / n / s.response.kpi_cost_ref,
                 self.wait_sum / n / s.response.kpi_wait_ref,
             )
         } else {

@@ -276,6 +276,11 @@ pub struct Response {
     /// means to accept by their accept score, and 1 − this for the others (0: 1 for every case
     /// while the team has a bed).
     pub bed_by_rank: f64,
+    /// Share of each treated case's expected cost (Eq. 13 at its clinically indicated effort)
+    /// taken off its cost in the KPI: 0 is Eq. 5's mean cost, 1 a risk-adjusted cost (observed
+    /// less expected), which rewards a team for treating a case for less than its complexity
+    /// calls for, not for treating cheaper cases.
+    pub kpi_cost_adjustment: f64,
 }
 
 impl Default for Response {
@@ -302,6 +307,7 @@ impl Default for Response {
             quality_counterfactual: 1.0,
             list_cost: 0.0,
             bed_by_rank: 0.0,
+            kpi_cost_adjustment: 0.0,
         }
     }
 }
@@ -894,6 +900,7 @@ pub const RANGES: &[KeyRange] = &[
     r("response.quality_counterfactual", 0.0, 1.0),
     r("response.list_cost", 0.0, 100.0),
     r("response.bed_by_rank", 0.0, 1.0),
+    r("response.kpi_cost_adjustment", 0.0, 1.0),
     p("coding.temperature", 100.0),
     r("coding.gamma_code", 0.0, 100.0),
     r("coding.max_upcode", 0.0, 31.0),

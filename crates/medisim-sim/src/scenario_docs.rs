@@ -259,6 +259,11 @@ pub const KEY_DOCS: &[KeyDoc] = &[
         "the bed signal falls by this for cases the team's better-ranked cases leave no bed for",
     ),
     d(
+        "response.kpi_cost_adjustment",
+        "share",
+        "share of a case's expected cost taken off its cost in the KPI: 0 Eq. 5, 1 risk-adjusted",
+    ),
+    d(
         "coding.mode",
         "stochastic | deterministic",
         "softmax over scores (L1/L2) or argmax (L3)",

@@ -169,3 +169,35 @@ fn waiting_on_the_scale_of_health_lets_complex_care_lower_the_kpi() {
     let (periods, scaled) = (corr(1.0), corr(5.5));
     assert!(scaled[1] < periods[0], "{scaled:?} vs {periods:?}");
 }
+
+#[test]
+fn a_risk_adjusted_kpi_cost_stops_paying_teams_to_turn_costly_cases_away() {
+    // On the issue-24 candidate with the KPI as Eq. 5 writes it (cost in price units), a
+    // profit-driven team whose triage has no margin motive still turns complex patients away
+    // more than easy ones: the KPI's mean cost rewards treating cheap cases. With the cost
+    // risk-adjusted (observed less expected at the indicated effort) that reward is gone, and
+    // without the margin nothing ranks complex patients last.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/checks/issue24-eq5.toml"
+    );
+    let eq5 = Scenario::load(std::path::Path::new(path)).unwrap();
+    let no_margin = medisim_sim::load(&medisim_sim::schema::BASELINE_SOURCE.replace(
+        "clinical_triage_score + margin_pressure + quality_pressure",
+        "clinical_triage_score + quality_pressure",
+    ))
+    .unwrap();
+    let gap = |adjustment: f64| {
+        let mut s = eq5.clone();
+        s.response.kpi_cost_adjustment = adjustment;
+        let mut p = no_margin.clone();
+        p.fix(Field::Alpha, 0.8);
+        p.fix(Field::Beta, 0.2);
+        let spec = medisim_sim::run_spec((1..=10).collect(), 200, ObjectiveKind::Mixed);
+        let r = run_seeds(&s, &p, &spec, false).unwrap();
+        r.summary.get(Metric::CherryPickingGap).unwrap().ci95
+    };
+    let (raw, adjusted) = (gap(0.0), gap(1.0));
+    assert!(raw[0] > 0.0, "{raw:?}");
+    assert!(adjusted[1] < 0.0, "{adjusted:?}");
+}
