@@ -33,20 +33,24 @@ pub enum Column {
 /// than the shortest, so at most 18 significant digits; [`may_tie`] sends every such `x` to
 /// `Display`. (Interval ends, where the two might also differ, are never short decimals for
 /// a fractional `x`: the proof is on `may_tie`.)
-pub(crate) fn push_real(out: &mut String, x: f64) {
-    use std::fmt::Write as _;
-    if x == x.trunc() && x.abs() < 9_007_199_254_740_992.0 {
+pub(crate) fn push_real(out: &mut Vec<u8>, x: f64) {
+    use std::io::Write as _;
+    // `x as i64` truncates in one instruction where `trunc` is a library call on the baseline
+    // x86-64 target; below 2⁵³ in magnitude both say whether `x` is whole (NaN fails both).
+    // (Inlining this function, whole or its test for a whole number alone, into the serde walk
+    // costs more instructions than the call: measured on the trace.)
+    if (x as i64) as f64 == x && x.abs() < 9_007_199_254_740_992.0 {
         if x == 0.0 && x.is_sign_negative() {
-            out.push_str("-0");
+            out.extend_from_slice(b"-0");
         } else if x >= 0.0 {
             push_count(out, x as u64);
         } else {
-            out.push_str(itoa::Buffer::new().format(x as i64));
+            out.extend_from_slice(itoa::Buffer::new().format(x as i64).as_bytes());
         }
     } else if (1e-5..1e16).contains(&x.abs()) && !may_tie(x) {
         // ryu (so zmij) writes plain decimals (no exponent) for 1e-5 ≤ |x| < 1e16, as
         // `Display` does.
-        out.push_str(zmij::Buffer::new().format_finite(x));
+        out.extend_from_slice(zmij::Buffer::new().format_finite(x).as_bytes());
     } else {
         let _ = write!(out, "{x}");
     }
@@ -63,58 +67,73 @@ pub(crate) fn push_real(out: &mut String, x: f64) {
 fn may_tie(x: f64) -> bool {
     let bits = x.to_bits();
     let exponent = ((bits >> 52) & 0x7ff) as i32;
-    let (significand, e) = if exponent == 0 {
-        (bits & ((1 << 52) - 1), -1074)
-    } else {
-        ((bits & ((1 << 52) - 1)) | (1 << 52), exponent - 1075)
-    };
-    if significand == 0 {
+    let fraction = bits & ((1 << 52) - 1);
+    if exponent == 0 && fraction == 0 {
         return true;
     }
-    let zeros = significand.trailing_zeros();
-    let (m, k) = (significand >> zeros, -(e + zeros as i32));
+    // The significand's trailing zeros: bit 52 (implicit in a normal `x`; a subnormal one has
+    // a non-zero fraction below it) bounds them, so no branch on the kind of `x` is needed.
+    let zeros = (fraction | (1 << 52)).trailing_zeros() as i32;
+    // x = m·2⁻ᵏ with m the significand without its trailing zeros; the exponent of the
+    // significand's last bit is `exponent − 1075`, or −1074 for a subnormal `x`.
+    let k = 1075 - exponent.max(1) - zeros;
     // 5²⁷ > 10¹⁸ already; a non-positive k is an integer, which never comes here.
     if !(1..=26).contains(&k) {
         return k <= 0;
     }
-    u128::from(m) * 5u128.pow(k as u32) < 1_000_000_000_000_000_000
+    let significand = if exponent == 0 {
+        fraction
+    } else {
+        fraction | (1 << 52)
+    };
+    u128::from(significand >> zeros) * 5u128.pow(k as u32) < 1_000_000_000_000_000_000
 }
 
 /// A CSV field as the csv crate's writer writes it (`QuoteStyle::Necessary`): quoted, with
 /// quotes doubled, when it holds a comma, a quote or a line break. Only text can; numbers, counts
 /// and flags are written bare.
-fn push_field(out: &mut String, text: &str) {
+fn push_field(out: &mut Vec<u8>, text: &str) {
     if text
         .bytes()
         .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
     {
-        out.push('"');
-        for ch in text.chars() {
-            if ch == '"' {
-                out.push('"');
+        out.push(b'"');
+        // Bytes, not characters: a quote is one byte and no other character's bytes are.
+        for &b in text.as_bytes() {
+            if b == b'"' {
+                out.push(b'"');
             }
-            out.push(ch);
+            out.push(b);
         }
-        out.push('"');
+        out.push(b'"');
     } else {
-        out.push_str(text);
+        out.extend_from_slice(text.as_bytes());
     }
 }
 
 #[inline]
-fn push_separator(out: &mut String, column: usize) {
+fn push_separator(out: &mut Vec<u8>, column: usize) {
     if column > 0 {
-        out.push(',');
+        out.push(b',');
     }
 }
 
 /// Ends the record begun at `start`; a record with no bytes (one empty field) is written `""`,
 /// as the csv crate writes it, so that it is read back as a record.
-fn end_record(out: &mut String, start: usize) {
+fn end_record(out: &mut Vec<u8>, start: usize) {
     if out.len() == start {
-        out.push_str("\"\"");
+        out.extend_from_slice(b"\"\"");
     }
-    out.push('\n');
+    out.push(b'\n');
+}
+
+/// Ends a record of [`CsvLines`], whose every cell is followed by a separator: the last one
+/// goes, and the record ends as [`end_record`] ends it.
+fn end_line(out: &mut Vec<u8>, start: usize) {
+    if out.len() > start {
+        out.pop();
+    }
+    end_record(out, start);
 }
 
 /// The columns of a run of records: the first record's field names, which every later one must
@@ -139,35 +158,32 @@ impl<C: Default> Header<C> {
     fn next(&mut self, name: &'static str) -> Result<&mut C, row::NotFlat> {
         let k = self.column;
         self.column += 1;
-        if self.record == 0 {
-            return Ok(self.first(name));
+        // The same derive hands out the same static name, so a later record's field is found
+        // by pointer; the first record, and a name that is only equal as text, take the slow way.
+        if matches!(self.columns.get(k), Some((n, _)) if std::ptr::eq(*n, name)) {
+            return Ok(&mut self.columns[k].1);
         }
-        let record = self.record;
-        match self.columns.get_mut(k) {
-            // The same derive hands out the same static name: pointers first, text if not.
-            Some((n, c)) if std::ptr::eq(*n, name) || same_name(n, name) => Ok(c),
-            _ => Err(other_fields(record)),
-        }
+        self.next_slow(k, name)
     }
 
-    /// A field of the first record: its name makes a column.
+    /// A field of the first record (its name makes a column), or of a later one whose name is
+    /// not the first record's static text.
     #[cold]
     #[inline(never)]
-    fn first(&mut self, name: &'static str) -> &mut C {
-        let k = self.columns.len();
-        self.columns.push((name, C::default()));
-        &mut self.columns[k].1
+    fn next_slow(&mut self, k: usize, name: &'static str) -> Result<&mut C, row::NotFlat> {
+        if self.record == 0 {
+            self.columns.push((name, C::default()));
+            return Ok(&mut self.columns[k].1);
+        }
+        match self.columns.get_mut(k) {
+            Some((n, c)) if *n == name => Ok(c),
+            _ => Err(other_fields(self.record)),
+        }
     }
 
     fn other(&self) -> row::NotFlat {
         other_fields(self.record)
     }
-}
-
-#[cold]
-#[inline(never)]
-fn same_name(a: &str, b: &str) -> bool {
-    a == b
 }
 
 fn other_fields(record: usize) -> row::NotFlat {
@@ -233,11 +249,11 @@ fn mixed(name: &str) -> TableError {
 
 /// `n` as `n.to_string()` writes it; one digit, most of a trace's counts, without itoa's copy.
 #[inline]
-fn push_count(out: &mut String, n: u64) {
+fn push_count(out: &mut Vec<u8>, n: u64) {
     if n < 10 {
-        out.push(char::from(b'0' + n as u8));
+        out.push(b'0' + n as u8);
     } else {
-        out.push_str(itoa::Buffer::new().format(n));
+        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     }
 }
 
@@ -252,7 +268,7 @@ enum Kind {
 }
 
 /// Writes a value's CSV text straight into the line.
-struct CsvText<'b>(&'b mut String);
+struct CsvText<'b>(&'b mut Vec<u8>);
 
 impl row::CellOut for CsvText<'_> {
     type Ok = Kind;
@@ -267,7 +283,8 @@ impl row::CellOut for CsvText<'_> {
         Kind::Count
     }
     fn flag(self, b: bool) -> Kind {
-        self.0.push_str(if b { "true" } else { "false" });
+        self.0
+            .extend_from_slice(if b { b"true".as_slice() } else { b"false" });
         Kind::Flag
     }
     fn text(self, t: &str) -> Kind {
@@ -286,6 +303,9 @@ struct ColumnKind {
     first: Option<Kind>,
     missing: bool,
     mixes: bool,
+    /// `first` while the column has no missing cell: a cell of this kind changes nothing, so
+    /// the usual cell is judged by one comparison.
+    steady: Option<Kind>,
 }
 
 impl ColumnKind {
@@ -297,13 +317,14 @@ impl ColumnKind {
             self.first.get_or_insert(kind);
         }
         self.mixes |= self.missing && self.first.is_some_and(|f| f != Kind::Real);
+        self.steady = if self.missing { None } else { self.first };
     }
 }
 
 /// Writes the records as CSV lines, for [`Table::write_records_csv`].
 struct CsvLines {
     header: Header<ColumnKind>,
-    buf: String,
+    buf: Vec<u8>,
     /// Where the current record's line begins.
     start: Option<usize>,
     /// How many records there are: once the first line is written, the buffer is reserved
@@ -317,15 +338,17 @@ impl row::RowSink for CsvLines {
     type Out<'a> = CsvText<'a>;
     #[inline(always)]
     fn out(&mut self) -> CsvText<'_> {
-        push_separator(&mut self.buf, self.header.column);
         CsvText(&mut self.buf)
     }
     // Inlined into each record type's serde walk: a trace calls it for every cell.
     #[inline(always)]
     fn field(&mut self, name: &'static str, kind: Kind) -> Result<(), row::NotFlat> {
+        // Every cell is followed by a separator, the record's last one replaced by the line's
+        // end (`end_line`): no test for the first column in every cell.
+        self.buf.push(b',');
         let c = self.header.next(name)?;
         // A column of one kind and no gaps so far, the usual case, stays as it is.
-        if c.first != Some(kind) || c.missing {
+        if c.steady != Some(kind) {
             c.note(kind);
         }
         Ok(())
@@ -339,7 +362,7 @@ impl Rows for CsvLines {
     }
     fn begin(&mut self) {
         if let Some(start) = self.start {
-            end_record(&mut self.buf, start);
+            end_line(&mut self.buf, start);
             if start == 0 {
                 let line = self.buf.len();
                 self.buf
@@ -372,23 +395,28 @@ impl Column {
     }
 
     fn cell(&self, row: usize) -> String {
-        let mut s = String::new();
+        let mut s = Vec::new();
         self.write_cell(row, &mut s);
-        s
+        // Every byte came from a `str`, so this is the text itself; nothing is replaced.
+        String::from_utf8(s).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// The cell's text appended to `out`: what `to_string` writes, without an allocation.
-    fn write_cell(&self, row: usize, out: &mut String) {
+    fn write_cell(&self, row: usize, out: &mut Vec<u8>) {
         match self {
-            Column::Text(v) => out.push_str(&v[row]),
+            Column::Text(v) => out.extend_from_slice(v[row].as_bytes()),
             Column::Real(v) => push_real(out, v[row]),
             Column::MaybeReal(v) => {
                 if let Some(x) = v[row] {
                     push_real(out, x);
                 }
             }
-            Column::Count(v) => out.push_str(itoa::Buffer::new().format(v[row])),
-            Column::Flag(v) => out.push_str(if v[row] { "true" } else { "false" }),
+            Column::Count(v) => {
+                out.extend_from_slice(itoa::Buffer::new().format(v[row]).as_bytes())
+            }
+            Column::Flag(v) => {
+                out.extend_from_slice(if v[row] { b"true".as_slice() } else { b"false" })
+            }
         }
     }
 
@@ -504,7 +532,7 @@ impl Table {
     ) -> Result<(), TableError> {
         let mut lines = CsvLines {
             header: Header::new(),
-            buf: String::new(),
+            buf: Vec::new(),
             start: None,
             rows: records.len(),
         };
@@ -525,17 +553,17 @@ impl Table {
         let Some(start) = start else {
             return Ok(());
         };
-        end_record(&mut buf, start);
+        end_line(&mut buf, start);
         if header {
-            let mut line = String::new();
+            let mut line = Vec::new();
             for (k, (name, _)) in seen.columns.iter().enumerate() {
                 push_separator(&mut line, k);
                 push_field(&mut line, name);
             }
             end_record(&mut line, 0);
-            sink.write_all(line.as_bytes())?;
+            sink.write_all(&line)?;
         }
-        sink.write_all(buf.as_bytes())?;
+        sink.write_all(&buf)?;
         sink.flush()?;
         Ok(())
     }
@@ -591,7 +619,7 @@ impl Table {
         }
         // Lines are built in one buffer and written in large pieces: a trace writes millions
         // of cells, and a cell through a general CSV writer cost more than its number.
-        let mut buf = String::new();
+        let mut buf = Vec::new();
         if header {
             for (k, (name, _)) in self.columns.iter().enumerate() {
                 push_separator(&mut buf, k);
@@ -610,11 +638,11 @@ impl Table {
             }
             end_record(&mut buf, start);
             if buf.len() >= 1 << 16 {
-                sink.write_all(buf.as_bytes())?;
+                sink.write_all(&buf)?;
                 buf.clear();
             }
         }
-        sink.write_all(buf.as_bytes())?;
+        sink.write_all(&buf)?;
         sink.flush()?;
         Ok(())
     }
@@ -726,6 +754,50 @@ impl Table {
 #[cfg(test)]
 mod tests {
 
+    /// `may_tie` without its shortcuts: the significand and the exponent of its last bit taken
+    /// apart as IEEE 754 defines them.
+    fn may_tie_by_definition(x: f64) -> bool {
+        let bits = x.to_bits();
+        let exponent = ((bits >> 52) & 0x7ff) as i32;
+        let (significand, e) = if exponent == 0 {
+            (bits & ((1 << 52) - 1), -1074)
+        } else {
+            ((bits & ((1 << 52) - 1)) | (1 << 52), exponent - 1075)
+        };
+        if significand == 0 {
+            return true;
+        }
+        let zeros = significand.trailing_zeros();
+        let (m, k) = (significand >> zeros, -(e + zeros as i32));
+        if !(1..=26).contains(&k) {
+            return k <= 0;
+        }
+        u128::from(m) * 5u128.pow(k as u32) < 1_000_000_000_000_000_000
+    }
+
+    #[test]
+    fn may_tie_agrees_with_its_definition() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(7);
+        let mut xs: Vec<f64> = vec![0.0, -0.0, 0.5, 0.1, f64::MIN_POSITIVE, 5e-324, 1.0 / 3.0];
+        for _ in 0..200_000 {
+            xs.push(f64::from_bits(rng.gen::<u64>()));
+            // Subnormals, and short binary fractions (small k), where the shortcuts matter.
+            xs.push(f64::from_bits(rng.gen::<u64>() & ((1 << 52) - 1)));
+            xs.push(
+                rng.gen_range(-1i64 << 40..1i64 << 40) as f64 / 2f64.powi(rng.gen_range(1..40)),
+            );
+        }
+        for x in xs {
+            assert_eq!(
+                may_tie(x),
+                may_tie_by_definition(x),
+                "{x:e} ({:#x})",
+                x.to_bits()
+            );
+        }
+    }
+
     /// The fast real writer is `to_string`, byte for byte: random bit patterns (every scale,
     /// subnormals, integers, both zeros, infinities, NaN), decimal-looking values and the
     /// boundaries where either writer changes form.
@@ -771,11 +843,17 @@ mod tests {
             xs.push((rng.gen_range(-1e6..1e6) * 1e4f64).round() / 1e4);
             xs.push(rng.gen_range(-1_000_000i64..1_000_000) as f64);
         }
-        let mut out = String::new();
+        let mut out = Vec::new();
         for x in xs {
             out.clear();
             push_real(&mut out, x);
-            assert_eq!(out, x.to_string(), "{:e} ({:#x})", x, x.to_bits());
+            assert_eq!(
+                out,
+                x.to_string().as_bytes(),
+                "{:e} ({:#x})",
+                x,
+                x.to_bits()
+            );
         }
     }
 
