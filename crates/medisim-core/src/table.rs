@@ -173,7 +173,8 @@ impl<C: Default> Header<C> {
     fn next_slow(&mut self, k: usize, name: &'static str) -> Result<&mut C, row::NotFlat> {
         if self.record == 0 {
             self.columns.push((name, C::default()));
-            return Ok(&mut self.columns[k].1);
+            let last = self.columns.len() - 1;
+            return Ok(&mut self.columns[last].1);
         }
         match self.columns.get_mut(k) {
             Some((n, c)) if *n == name => Ok(c),

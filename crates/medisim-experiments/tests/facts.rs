@@ -145,6 +145,14 @@ fn facts_where(o: Options, variant: impl Fn(&mut CellSpec)) -> Vec<validate::Fac
     validate::evaluate(&cells)
 }
 
+/// A scenario file of `docs/checks/`, where the issue-24 candidates are kept.
+fn checked_scenario(file: &str) -> medisim_sim::Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/checks")
+        .join(file);
+    medisim_sim::Scenario::load(&path).unwrap()
+}
+
 /// The baseline rules with the margin motive taken out of triage (fact 3's mechanism off).
 fn no_margin_in_triage() -> medisim_dsl::Policy {
     let p = medisim_sim::load(&medisim_sim::schema::BASELINE_SOURCE.replace(
@@ -225,11 +233,7 @@ fn each_fact_fails_with_its_mechanism_switched_off() {
 /// longer above zero, so the check fails.
 #[test]
 fn fact_3_fails_without_the_margin_on_the_bed_ranking_candidate() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/checks/issue24-bed-by-rank.toml"
-    );
-    let scenario = medisim_sim::Scenario::load(std::path::Path::new(path)).unwrap();
+    let scenario = checked_scenario("issue24-bed-by-rank.toml");
     let with = |policy| Options {
         scenario: scenario.clone(),
         policy,
@@ -258,12 +262,8 @@ fn fact_3_fails_without_the_margin_on_the_bed_ranking_candidate() {
 /// correlation does not move and the same check fails.
 #[test]
 fn fact_6_holds_on_the_eq5_candidate_and_fails_without_the_bonus_in_the_response() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/checks/issue24-eq5.toml"
-    );
     let o = Options {
-        scenario: medisim_sim::Scenario::load(std::path::Path::new(path)).unwrap(),
+        scenario: checked_scenario("issue24-eq5.toml"),
         ..Options::paper()
     };
     let on = &facts_where(o.clone(), |_| {})[5];
@@ -282,11 +282,7 @@ fn fact_6_holds_on_the_eq5_candidate_and_fails_without_the_bonus_in_the_response
 #[test]
 fn on_the_eq5_candidate_the_kpis_cost_term_carries_both_the_goodhart_slope_and_selection_without_the_margin(
 ) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/checks/issue24-eq5.toml"
-    );
-    let eq5 = medisim_sim::Scenario::load(std::path::Path::new(path)).unwrap();
+    let eq5 = checked_scenario("issue24-eq5.toml");
     let mut adjusted = eq5.clone();
     adjusted.response.kpi_cost_adjustment = 1.0;
     let with = |scenario: &medisim_sim::Scenario, policy| Options {

@@ -276,10 +276,10 @@ pub struct Response {
     /// means to accept by their accept score, and 1 − this for the others (0: 1 for every case
     /// while the team has a bed).
     pub bed_by_rank: f64,
-    /// Share of each treated case's expected cost (Eq. 13 at its clinically indicated effort)
-    /// taken off its cost in the KPI: 0 is Eq. 5's mean cost, 1 a risk-adjusted cost (observed
-    /// less expected), which rewards a team for treating a case for less than its complexity
-    /// calls for, not for treating cheaper cases.
+    /// Share of each treated case's expected cost (Eq. 13 at its clinically indicated effort,
+    /// with a bed) taken off its cost in the KPI: 0 is Eq. 5's mean cost, 1 a risk-adjusted
+    /// cost (observed less expected), which rewards a team for treating a case for less than
+    /// its complexity calls for, not for treating cheaper cases.
     pub kpi_cost_adjustment: f64,
 }
 

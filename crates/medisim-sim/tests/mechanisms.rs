@@ -7,7 +7,12 @@ use medisim_sim::{baseline, Field};
 use medisim_sim::{run_seeds, Metric, ObjectiveKind, RunResult, Scenario};
 
 fn cell(s: &Scenario, alpha: f64, beta: f64) -> RunResult {
-    let mut p: Policy = baseline().clone();
+    cell_of(s, baseline(), alpha, beta)
+}
+
+/// `policy` at (α, β) on seeds 1..10.
+fn cell_of(s: &Scenario, policy: &Policy, alpha: f64, beta: f64) -> RunResult {
+    let mut p: Policy = policy.clone();
     p.fix(Field::Alpha, alpha);
     p.fix(Field::Beta, beta);
     let spec = medisim_sim::run_spec((1..=10).collect(), 200, ObjectiveKind::Mixed);
@@ -187,14 +192,12 @@ fn a_risk_adjusted_kpi_cost_stops_paying_teams_to_turn_costly_cases_away() {
         "clinical_triage_score + quality_pressure",
     ))
     .unwrap();
+    // The text replaced must be there, or the test would run the baseline.
+    assert!(!no_margin.same_behaviour(baseline()));
     let gap = |adjustment: f64| {
         let mut s = eq5.clone();
         s.response.kpi_cost_adjustment = adjustment;
-        let mut p = no_margin.clone();
-        p.fix(Field::Alpha, 0.8);
-        p.fix(Field::Beta, 0.2);
-        let spec = medisim_sim::run_spec((1..=10).collect(), 200, ObjectiveKind::Mixed);
-        let r = run_seeds(&s, &p, &spec, false).unwrap();
+        let r = cell_of(&s, &no_margin, 0.8, 0.2);
         r.summary.get(Metric::CherryPickingGap).unwrap().ci95
     };
     let (raw, adjusted) = (gap(0.0), gap(1.0));
