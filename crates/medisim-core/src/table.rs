@@ -111,29 +111,27 @@ fn push_field(out: &mut Vec<u8>, text: &str) {
     }
 }
 
-#[inline]
-fn push_separator(out: &mut Vec<u8>, column: usize) {
-    if column > 0 {
-        out.push(b',');
+/// Ends the record begun at `start`, whose every field is followed by a separator (so no field
+/// asks whether it is the first): the last separator goes; a record with no bytes (one empty
+/// field) is written `""`, as the csv crate writes it, so that it is read back as a record.
+fn end_line(out: &mut Vec<u8>, start: usize) {
+    if out.len() > start {
+        out.pop();
     }
-}
-
-/// Ends the record begun at `start`; a record with no bytes (one empty field) is written `""`,
-/// as the csv crate writes it, so that it is read back as a record.
-fn end_record(out: &mut Vec<u8>, start: usize) {
     if out.len() == start {
         out.extend_from_slice(b"\"\"");
     }
     out.push(b'\n');
 }
 
-/// Ends a record of [`CsvLines`], whose every cell is followed by a separator: the last one
-/// goes, and the record ends as [`end_record`] ends it.
-fn end_line(out: &mut Vec<u8>, start: usize) {
-    if out.len() > start {
-        out.pop();
+/// The header line: the column names as fields.
+fn push_header<'n>(out: &mut Vec<u8>, names: impl Iterator<Item = &'n str>) {
+    let start = out.len();
+    for name in names {
+        push_field(out, name);
+        out.push(b',');
     }
-    end_record(out, start);
+    end_line(out, start);
 }
 
 /// The columns of a run of records: the first record's field names, which every later one must
@@ -557,11 +555,7 @@ impl Table {
         end_line(&mut buf, start);
         if header {
             let mut line = Vec::new();
-            for (k, (name, _)) in seen.columns.iter().enumerate() {
-                push_separator(&mut line, k);
-                push_field(&mut line, name);
-            }
-            end_record(&mut line, 0);
+            push_header(&mut line, seen.columns.iter().map(|(name, _)| *name));
             sink.write_all(&line)?;
         }
         sink.write_all(&buf)?;
@@ -622,22 +616,18 @@ impl Table {
         // of cells, and a cell through a general CSV writer cost more than its number.
         let mut buf = Vec::new();
         if header {
-            for (k, (name, _)) in self.columns.iter().enumerate() {
-                push_separator(&mut buf, k);
-                push_field(&mut buf, name);
-            }
-            end_record(&mut buf, 0);
+            push_header(&mut buf, self.columns.iter().map(|(name, _)| name.as_str()));
         }
         for r in 0..rows {
             let start = buf.len();
-            for (k, (_, c)) in self.columns.iter().enumerate() {
-                push_separator(&mut buf, k);
+            for (_, c) in &self.columns {
                 match c {
                     Column::Text(v) => push_field(&mut buf, &v[r]),
                     _ => c.write_cell(r, &mut buf),
                 }
+                buf.push(b',');
             }
-            end_record(&mut buf, start);
+            end_line(&mut buf, start);
             if buf.len() >= 1 << 16 {
                 sink.write_all(&buf)?;
                 buf.clear();
