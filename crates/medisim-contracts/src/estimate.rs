@@ -8,16 +8,21 @@
 //! the generating coefficients and against Python's `lifelines`.
 
 use crate::params::Params;
+use medisim_core::stats::total_order_key;
 use nalgebra::{DMatrix, DVector};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
+use std::cmp::Reverse;
+
+/// A patient's covariates: up to four held inline (no allocation a patient), more on the heap.
+pub type Covariates = smallvec::SmallVec<[f64; 4]>;
 
 /// One patient: covariates Z, propensity score, expenditure (treatment) indicator, time to death
 /// (days) and length of stay (days). A patient dies in hospital when `death < los`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Patient {
-    pub z: Vec<f64>,
+    pub z: Covariates,
     pub propensity: f64,
     pub expenditure: bool,
     pub death: f64,
@@ -171,8 +176,15 @@ fn nalgebra_dot(a: &[f64], b: &[f64]) -> f64 {
 /// is singular (a covariate constant within the arm, or no events).
 pub fn cox_fit<R: AsRef<[f64]>>(time: &[f64], event: &[bool], x: &[R]) -> Option<CoxFit> {
     let p = x.first()?.as_ref().len();
-    let mut order: Vec<usize> = (0..time.len()).collect();
-    order.sort_by(|a, b| time[*b].total_cmp(&time[*a]));
+    // Latest time first, ties in input order (what a stable sort by time gives), as one
+    // integer key per row.
+    let mut keyed: Vec<(Reverse<i64>, usize)> = time
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (Reverse(total_order_key(*t)), i))
+        .collect();
+    keyed.sort_unstable();
+    let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
     let data = RiskOrder::new(time, event, x, &order, p);
     let likelihood = |beta: &DVector<f64>| partial_likelihood(&data, beta);
     let mut beta = DVector::zeros(p);
@@ -257,15 +269,13 @@ fn cox_failure<R: AsRef<[f64]>>(event: &[bool], x: &[R]) -> String {
 /// with path halving), so runs of taken controls — long when propensities tie — are skipped
 /// in near-constant time instead of walked: O(n log n) in all, where the walk was quadratic.
 pub fn match_one_to_one(patients: &[Patient]) -> Vec<(usize, usize)> {
-    let mut controls: Vec<usize> = (0..patients.len())
+    // Controls by score, ties by index, sorted as integer keys.
+    let mut keyed: Vec<(i64, usize)> = (0..patients.len())
         .filter(|i| !patients[*i].expenditure)
+        .map(|i| (total_order_key(patients[i].propensity), i))
         .collect();
-    controls.sort_by(|a, b| {
-        patients[*a]
-            .propensity
-            .total_cmp(&patients[*b].propensity)
-            .then(a.cmp(b))
-    });
+    keyed.sort_unstable();
+    let controls: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
     let n = controls.len();
     let mut free = FreeControls::new(n);
     let mut pairs = Vec::new();
@@ -483,7 +493,7 @@ impl Synthetic {
         (-self.baseline(treated) * self.los * lp.exp()).exp()
     }
 
-    fn covariates(&self, rng: &mut rand_pcg::Pcg64) -> Vec<f64> {
+    fn covariates(&self, rng: &mut rand_pcg::Pcg64) -> Covariates {
         (0..self.beta_control.len())
             .map(|_| StandardNormal.sample(rng))
             .collect()
@@ -560,15 +570,29 @@ pub const MAX_COX_WORK: usize = 100_000_000;
 /// standardised ones sit far below this.
 pub const MAX_COVARIATE: f64 = 1e6;
 
+/// A cell's number as `str::parse::<f64>` reads it after `str::trim`. The quick path parses the
+/// bytes less ASCII spaces with fast-float2, which accepts a subset of what std accepts and
+/// rounds correctly, as std does, so both give the same bits (test
+/// `the_quick_number_reader_is_stds`); whatever it refuses goes through the full trim and std.
+fn read_number(cell: &[u8]) -> Option<f64> {
+    fast_float2::parse(cell.trim_ascii())
+        .ok()
+        .or_else(|| std::str::from_utf8(cell).ok()?.trim().parse().ok())
+}
+
 /// Read a cohort CSV: `propensity` in [0, 1], `expenditure` 0 or 1, `death` and `los` positive
 /// days, and one or more numeric covariate columns. Every bad cell is named by line and column.
 pub fn read_cohort(text: &str, origin: &str) -> Result<Vec<Patient>, EstimateError> {
     let bad = |m: String| EstimateError::Data(format!("{origin}: {m}"));
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header = reader
-        .headers()
+    // The text is already UTF-8, and a cell's bytes are that text's bytes less any quotes, so
+    // reading bytes loses nothing.
+    let mut reader = simd_csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .byte_headers()
         .map_err(|e| bad(format!("unreadable header: {e}")))?
-        .clone();
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
     let col = |name: &str| {
         header.iter().position(|h| h.trim() == name).ok_or_else(|| {
             bad(format!(
@@ -590,7 +614,7 @@ pub fn read_cohort(text: &str, origin: &str) -> Result<Vec<Patient>, EstimateErr
             REQUIRED_COLUMNS.join(", ")
         )));
     }
-    let names: Vec<&str> = header.iter().map(str::trim).collect();
+    let names: Vec<&str> = header.iter().map(|h| h.trim()).collect();
     if let Some((k, name)) = names
         .iter()
         .enumerate()
@@ -609,11 +633,11 @@ pub fn read_cohort(text: &str, origin: &str) -> Result<Vec<Patient>, EstimateErr
 
     let mut out = Vec::new();
     // One record read into again and again: a row costs no allocation but its covariates'.
-    let mut rec = csv::StringRecord::new();
+    let mut rec = simd_csv::ByteRecord::new();
     for row in 0.. {
         let line = row + 2;
         if !reader
-            .read_record(&mut rec)
+            .read_byte_record(&mut rec)
             .map_err(|e| bad(format!("line {line}: {e}")))?
         {
             break;
@@ -622,18 +646,13 @@ pub fn read_cohort(text: &str, origin: &str) -> Result<Vec<Patient>, EstimateErr
             return Err(bad(format!("more than {MAX_ROWS} rows")));
         }
         let num = |i: usize| -> Result<f64, EstimateError> {
-            let cell = rec.get(i).unwrap_or("");
-            // ASCII spaces trimmed first (cheap), the rest of `str::trim` only if that fails.
-            let read = cell
-                .trim_ascii()
-                .parse::<f64>()
-                .or_else(|_| cell.trim().parse::<f64>());
-            match read {
-                Ok(v) if v.is_finite() => Ok(v),
+            let cell = rec.get(i).unwrap_or(b"");
+            match read_number(cell) {
+                Some(v) if v.is_finite() => Ok(v),
                 _ => Err(bad(format!(
                     "line {line}, column `{}`: `{}` is not a finite number",
                     medisim_core::input::excerpt(&header[i]),
-                    medisim_core::input::excerpt(cell.trim())
+                    medisim_core::input::excerpt(String::from_utf8_lossy(cell).trim())
                 ))),
             }
         };
@@ -727,7 +746,7 @@ mod tests {
         let arm: Vec<&Patient> = cohort.iter().filter(|p| !p.expenditure).collect();
         let time: Vec<f64> = arm.iter().map(|x| x.death.min(x.los)).collect();
         let event: Vec<bool> = arm.iter().map(|x| !x.survived()).collect();
-        let z: Vec<Vec<f64>> = arm.iter().map(|x| x.z.clone()).collect();
+        let z: Vec<Vec<f64>> = arm.iter().map(|x| x.z.to_vec()).collect();
         let fit = cox_fit(&time, &event, &z).unwrap();
         for (k, b) in g.beta_control.iter().enumerate() {
             assert!(
@@ -893,6 +912,63 @@ mod tests {
         }
     }
 
+    /// The quick number reader reads exactly what `str::trim` then `str::parse::<f64>` read,
+    /// bit for bit, and refuses what they refuse: on the hostile numbers, every number of a
+    /// generated cohort, and 200,000 random strings over the characters a number is made of.
+    #[test]
+    fn the_quick_number_reader_is_stds() {
+        use rand::{Rng, SeedableRng};
+        let std_read = |s: &str| s.trim().parse::<f64>().ok();
+        let same = |s: &str| {
+            let (quick, slow) = (read_number(s.as_bytes()), std_read(s));
+            assert_eq!(quick.map(f64::to_bits), slow.map(f64::to_bits), "`{s}`");
+        };
+        let cohort = write_cohort(&Synthetic::default().cohort(500, 3));
+        let cells = cohort.lines().skip(1).flat_map(|l| l.split(','));
+        for cell in medisim_core::fuzz::HOSTILE_NUMBERS
+            .iter()
+            .copied()
+            .chain(cells)
+        {
+            same(cell);
+            same(&format!(" {cell}\t"));
+            same(&format!("\u{a0}{cell}"));
+        }
+        let alphabet: Vec<char> = "0123456789012345.eE+-_ xinfatyINFATYNn\u{a0}"
+            .chars()
+            .collect();
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(29);
+        for _ in 0..200_000 {
+            let len = rng.gen_range(0..12);
+            let s: String = (0..len)
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                .collect();
+            same(&s);
+        }
+    }
+
+    /// What the csv crate read before the reader changed reads the same: quoted cells and
+    /// headers, CRLF line ends, blank lines, a missing final newline; a short row is refused
+    /// with its line.
+    #[test]
+    fn quoted_cells_crlf_and_blank_lines_read_as_plain_ones() {
+        let plain = "propensity,expenditure,death,los,z1\n0.25,1,3.5,4,-1.5\n0.5,0,2,4,1\n";
+        let variants = [
+            "\"propensity\",expenditure,death,los,\"z1\"\n\"0.25\",1,3.5,\"4\",-1.5\n0.5,0,2,4,1\n",
+            "propensity,expenditure,death,los,z1\r\n0.25,1,3.5,4,-1.5\r\n0.5,0,2,4,1\r\n",
+            "propensity,expenditure,death,los,z1\n\n0.25,1,3.5,4,-1.5\n\n0.5,0,2,4,1\n\n",
+            "propensity,expenditure,death,los,z1\n0.25,1,3.5,4,-1.5\n0.5,0,2,4,1",
+        ];
+        let want = read_cohort(plain, "plain").unwrap();
+        assert_eq!(want.len(), 2);
+        for v in variants {
+            assert_eq!(read_cohort(v, "v").unwrap(), want, "{v:?}");
+        }
+        let short = "propensity,expenditure,death,los,z1\n0.25,1,3.5,4,-1.5\n0.5,0,2,4\n";
+        let err = read_cohort(short, "s").unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("4 fields"), "{err}");
+    }
+
     /// Cells padded with any whitespace `str::trim` removes read as the bare numbers do (ASCII
     /// spaces take the quick path; a no-break space or vertical tab the full trim).
     #[test]
@@ -974,7 +1050,7 @@ mod tests {
             let levels = rng.gen_range(1..6);
             let cohort: Vec<Patient> = (0..n)
                 .map(|_| Patient {
-                    z: vec![0.0],
+                    z: smallvec::smallvec![0.0],
                     propensity: rng.gen_range(0..levels) as f64 / levels as f64,
                     expenditure: rng.gen_bool(0.5),
                     death: 1.0,
@@ -992,7 +1068,7 @@ mod tests {
     #[test]
     fn matching_pairs_each_treated_with_its_nearest_free_control() {
         let mk = |ps: f64, t: bool| Patient {
-            z: vec![0.0],
+            z: smallvec::smallvec![0.0],
             propensity: ps,
             expenditure: t,
             death: 100.0,

@@ -24,7 +24,7 @@ fn the_cox_fit_matches_lifelines_to_1e_6() {
     let arm: Vec<_> = cohort.iter().filter(|p| !p.expenditure).collect();
     let time: Vec<f64> = arm.iter().map(|x| x.death.min(x.los)).collect();
     let event: Vec<bool> = arm.iter().map(|x| !x.survived()).collect();
-    let z: Vec<Vec<f64>> = arm.iter().map(|x| x.z.clone()).collect();
+    let z: Vec<Vec<f64>> = arm.iter().map(|x| x.z.to_vec()).collect();
     let ours = cox_fit(&time, &event, &z).expect("fits");
 
     let dir = tempfile::tempdir().unwrap();

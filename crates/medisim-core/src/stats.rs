@@ -23,6 +23,13 @@ pub fn ratio(a: f64, b: f64) -> f64 {
 }
 
 /// Sample variance (n − 1 denominator); 0 for fewer than two values.
+/// An integer that orders as `f64::total_cmp` orders `x` (the same map it applies): sorting by
+/// it, or by it and an index, is one integer comparison instead of two loads and a float one.
+pub fn total_order_key(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
+}
+
 pub fn sample_variance(xs: &[f64]) -> f64 {
     if xs.len() < 2 {
         return 0.0;
@@ -251,6 +258,43 @@ pub fn summarise(xs: &[f64]) -> Summary {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn total_order_key_orders_as_total_cmp() {
+        let specials = [
+            f64::NEG_INFINITY,
+            -f64::MAX,
+            -1.5,
+            -f64::MIN_POSITIVE,
+            -5e-324,
+            -0.0,
+            0.0,
+            5e-324,
+            f64::MIN_POSITIVE,
+            1.0,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut values: Vec<f64> = specials.to_vec();
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            values.push(f64::from_bits(state));
+        }
+        for (i, a) in values.iter().enumerate() {
+            for b in values.iter().skip(i % 7).step_by(97) {
+                assert_eq!(
+                    total_order_key(*a).cmp(&total_order_key(*b)),
+                    a.total_cmp(b),
+                    "{a:e} against {b:e}"
+                );
+            }
+        }
+    }
     use super::*;
 
     #[test]
