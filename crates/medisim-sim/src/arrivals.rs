@@ -3,7 +3,7 @@
 //! definitions intact.
 
 use crate::scenario::{CaseMix, Kernel, Scenario};
-use rand::distributions::{Distribution, WeightedIndex};
+use rand::distributions::{Distribution, Uniform, WeightedIndex};
 use rand::Rng;
 use rand_distr::{Gamma, Normal, Poisson};
 use rand_pcg::Pcg64;
@@ -35,6 +35,9 @@ pub struct CaseMixSampler {
     groups: WeightedIndex<f64>,
     mix: CaseMix,
     noise: Normal<f64>,
+    /// The complexity spread's uniform on [−spread, spread], built once: `gen_range` on an
+    /// inclusive float range builds exactly this sampler on every call.
+    spread: Option<Uniform<f64>>,
 }
 
 impl CaseMixSampler {
@@ -43,17 +46,15 @@ impl CaseMixSampler {
             groups: WeightedIndex::new(&mix.shares).expect("validated shares"),
             mix: mix.clone(),
             noise: Normal::new(0.0, mix.urgency_noise).expect("validated noise"),
+            spread: (mix.cmi_spread > 0.0)
+                .then(|| Uniform::new_inclusive(-mix.cmi_spread, mix.cmi_spread)),
         }
     }
 
     pub fn draw(&self, rng: &mut Pcg64) -> Arrival {
         let m = &self.mix;
         let group = self.groups.sample(rng);
-        let spread = if m.cmi_spread > 0.0 {
-            rng.gen_range(-m.cmi_spread..=m.cmi_spread)
-        } else {
-            0.0
-        };
+        let spread = self.spread.map_or(0.0, |u| u.sample(rng));
         let cmi = (m.cmi[group] + spread).clamp(0.0, 1.0);
         let urgency =
             (m.urgency_base + m.urgency_slope * cmi + self.noise.sample(rng)).clamp(0.0, 1.0);

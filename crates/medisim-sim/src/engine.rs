@@ -16,7 +16,7 @@ use crate::rng::{stream, Purpose};
 use crate::scenario::{Care, CodingMode, FlexSteering, Routing, Scenario};
 use crate::schema::{AdminFeature as A, AdminLevers, DoctorFeature as D, Field, HospitalProgram};
 use medisim_core::power::powf;
-use medisim_core::stats::population_sd;
+use medisim_core::stats::{population_sd, total_order_key};
 use medisim_core::{mean, ratio};
 use medisim_dsl::compile::Batch;
 use rand::Rng;
@@ -31,6 +31,9 @@ struct Patient {
     coded: usize,
     /// Periods waited so far.
     wait: u32,
+    /// This period's clinical priority as an integer ordered as `total_cmp` orders it, set
+    /// before the queue is sorted so that a comparison computes nothing.
+    priority_key: i64,
     /// What does not change while the patient waits, computed once at registration.
     k: CaseConstants,
 }
@@ -164,6 +167,7 @@ impl Rollout<'_> {
         let mut acc = Accumulator::new(s, horizon, trace);
         let mut admin = self.policy.admin().frame();
         let mut coding: Batch = self.policy.coding().batch(64);
+        let mut coding_memo = CodingMemo::new(self.policy.coding());
         let mut care: Batch = self.policy.care().batch(64);
         let mut arrivals: Vec<Arrival> = Vec::new();
         let mut cand_start: Vec<usize> = Vec::new();
@@ -219,6 +223,7 @@ impl Rollout<'_> {
             self.code(
                 &arrivals,
                 &lv,
+                &mut coding_memo,
                 &mut coding,
                 &mut cand_start,
                 &mut probs,
@@ -242,6 +247,7 @@ impl Rollout<'_> {
                     a: *a,
                     coded: *g,
                     wait: 0,
+                    priority_key: 0,
                     k,
                 });
                 next_id += 1;
@@ -399,11 +405,91 @@ impl Rollout<'_> {
         &self,
         arrivals: &[Arrival],
         lv: &AdminLevers,
+        memo: &mut CodingMemo,
         batch: &mut Batch,
         cand_start: &mut Vec<usize>,
         probs: &mut Vec<f64>,
         chosen: &mut Vec<usize>,
         rng: &mut Pcg64,
+    ) {
+        if memo.usable {
+            if memo.levers != Some(lever_bits(lv)) {
+                self.fill_memo(memo, lv, batch, cand_start);
+            }
+            let s = self.scenario;
+            chosen.clear();
+            for a in arrivals {
+                let pick = match s.coding.mode {
+                    CodingMode::Deterministic => memo.argmax[a.group],
+                    CodingMode::Stochastic => {
+                        let cum = &memo.cumulative[memo.start[a.group]..memo.start[a.group + 1]];
+                        pick_cumulative(cum, rng)
+                    }
+                };
+                chosen.push(a.group + pick);
+            }
+            return;
+        }
+        self.score_candidates(arrivals, lv, batch, cand_start);
+        let s = self.scenario;
+        let scores = self
+            .policy
+            .coding()
+            .batch_output(batch, self.policy.score_out);
+        chosen.clear();
+        for (i, a) in arrivals.iter().enumerate() {
+            let sc = &scores[cand_start[i]..cand_start[i + 1]];
+            let pick = match s.coding.mode {
+                CodingMode::Deterministic => argmax_first(sc),
+                CodingMode::Stochastic => softmax_pick(sc, s.coding.temperature, probs, rng),
+            };
+            chosen.push(a.group + pick);
+        }
+    }
+
+    /// The memo's scores for this period's levers: every group's candidates scored once, as
+    /// `code` scores an arrival of that group (its patient features, unread, left at zero).
+    fn fill_memo(
+        &self,
+        memo: &mut CodingMemo,
+        lv: &AdminLevers,
+        batch: &mut Batch,
+        cand_start: &mut Vec<usize>,
+    ) {
+        let s = self.scenario;
+        let groups: Vec<Arrival> = (0..s.groups())
+            .map(|group| Arrival {
+                group,
+                cmi: 0.0,
+                urgency: 0.0,
+                tolerance: 0,
+            })
+            .collect();
+        self.score_candidates(&groups, lv, batch, cand_start);
+        let scores = self
+            .policy
+            .coding()
+            .batch_output(batch, self.policy.score_out);
+        memo.start.clear();
+        memo.start.extend_from_slice(cand_start);
+        memo.argmax.clear();
+        memo.cumulative.clear();
+        for g in 0..groups.len() {
+            let sc = &scores[cand_start[g]..cand_start[g + 1]];
+            memo.argmax.push(argmax_first(sc));
+            softmax_cumulative(sc, s.coding.temperature, &mut memo.cumulative);
+        }
+        memo.levers = Some(lever_bits(lv));
+    }
+
+    /// Every candidate group of every arrival scored by the coding block into `batch`, the
+    /// candidates of arrival `i` in lanes `cand_start[i]..cand_start[i + 1]`.
+    fn score_candidates(
+        &self,
+        arrivals: &[Arrival],
+        lv: &AdminLevers,
+        batch: &mut Batch,
+        cand_start: &mut Vec<usize>,
     ) {
         let s = self.scenario;
         let m = &s.case_mix;
@@ -438,19 +524,6 @@ impl Rollout<'_> {
             }
         }
         self.policy.coding().eval_batch(batch);
-        let scores = self
-            .policy
-            .coding()
-            .batch_output(batch, self.policy.score_out);
-        chosen.clear();
-        for (i, a) in arrivals.iter().enumerate() {
-            let sc = &scores[cand_start[i]..cand_start[i + 1]];
-            let pick = match s.coding.mode {
-                CodingMode::Deterministic => argmax_first(sc),
-                CodingMode::Stochastic => softmax_pick(sc, s.coding.temperature, probs, rng),
-            };
-            chosen.push(a.group + pick);
-        }
     }
 
     /// The constants of a case coded `coded` and registered to a team of skill `skill`.
@@ -499,8 +572,11 @@ impl Rollout<'_> {
         let c = &s.care;
         let r = &s.response;
         // Clinical priority order: urgency plus waiting, ties by arrival order.
+        for p in team.queue.iter_mut() {
+            p.priority_key = total_order_key(priority(p));
+        }
         team.queue
-            .sort_unstable_by(|x, y| priority(y).total_cmp(&priority(x)).then(x.id.cmp(&y.id)));
+            .sort_unstable_by(|x, y| (y.priority_key.cmp(&x.priority_key)).then(x.id.cmp(&y.id)));
         let n = team.queue.len();
         let beds = team.beds;
         let load_cap = c.load_per_bed * f64::from(beds);
@@ -956,19 +1032,74 @@ fn argmax_first(v: &[f64]) -> usize {
 }
 
 fn softmax_pick(scores: &[f64], temperature: f64, probs: &mut Vec<f64>, rng: &mut Pcg64) -> usize {
-    let mx = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     probs.clear();
+    softmax_cumulative(scores, temperature, probs);
+    pick_cumulative(probs, rng)
+}
+
+/// Appends the running sums of exp((score − max) / temperature) to `out`.
+fn softmax_cumulative(scores: &[f64], temperature: f64, out: &mut Vec<f64>) {
+    let mx = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let mut z = 0.0;
     for s in scores {
         let p = ((s - mx) / temperature).exp();
         z += p;
-        probs.push(z);
+        out.push(z);
     }
+}
+
+/// The first index whose running sum exceeds a uniform share of the total (the last if none).
+fn pick_cumulative(cumulative: &[f64], rng: &mut Pcg64) -> usize {
+    let z = cumulative[cumulative.len() - 1];
     let u = rng.gen::<f64>() * z;
-    probs
+    cumulative
         .iter()
         .position(|c| u < *c)
-        .unwrap_or(scores.len() - 1)
+        .unwrap_or(cumulative.len() - 1)
+}
+
+/// What the coding block's scores can depend on when it reads no patient feature: the true
+/// group, the candidate and the period's levers. Then every group's candidates are scored once
+/// per change of levers, not once per arrival (the picks and the coding stream are the same).
+struct CodingMemo {
+    /// The block reads none of the patient's own features.
+    usable: bool,
+    /// The levers the memo was filled for, bit for bit.
+    levers: Option<[u64; 11]>,
+    /// Group g's candidates at `start[g]..start[g + 1]` of `cumulative`.
+    start: Vec<usize>,
+    cumulative: Vec<f64>,
+    argmax: Vec<usize>,
+}
+
+impl CodingMemo {
+    fn new(block: &medisim_dsl::compile::Block) -> Self {
+        let patient = [D::Urgency, D::Wait, D::Complexity, D::Tolerance];
+        CodingMemo {
+            usable: patient.iter().all(|f| !block.reads_feature(f.slot())),
+            levers: None,
+            start: Vec::new(),
+            cumulative: Vec::new(),
+            argmax: Vec::new(),
+        }
+    }
+}
+
+/// The levers as bits: a memo is reused only for exactly the same levers (−0 and 0 differ).
+fn lever_bits(lv: &AdminLevers) -> [u64; 11] {
+    [
+        lv.alpha.to_bits(),
+        lv.beta.to_bits(),
+        u64::from(lv.total_capacity),
+        lv.bonus_pool.to_bits(),
+        u64::from(lv.flex_pool),
+        lv.xi.to_bits(),
+        lv.w_h.to_bits(),
+        lv.w_w.to_bits(),
+        lv.w_rej.to_bits(),
+        lv.w_c.to_bits(),
+        lv.kappa.to_bits(),
+    ]
 }
 
 #[cfg(test)]
@@ -1023,6 +1154,43 @@ mod tests {
         );
     }
 
+    /// The coding memo scores a group's candidates once instead of once an arrival: a rule
+    /// that reads the patient's urgency (by a term that adds nothing) turns it off, and the
+    /// two rollouts agree bit for bit, in both coding modes.
+    #[test]
+    fn the_coding_memo_picks_what_scoring_every_arrival_picks() {
+        let head = "kind = \"hospital_policy\"\nversion = \"medisim_dsl_v1\"\nname = \"t\"\n";
+        let rule = "upcode_pressure - audit_penalty - ethics_pressure";
+        let program = |score: &str| {
+            let src = format!(
+                "{head}[admin_policy]\nalpha = 0.9\n[doctor_policy]\ncandidate_score = {score}\n"
+            );
+            HospitalProgram::new(&crate::load(&src).unwrap())
+        };
+        let memo = program(rule);
+        let each = program(&format!("{rule} + 0 * urgency"));
+        assert!(CodingMemo::new(memo.coding()).usable);
+        assert!(!CodingMemo::new(each.coding()).usable);
+        for mode in [CodingMode::Stochastic, CodingMode::Deterministic] {
+            let mut s = Scenario::default();
+            s.coding.mode = mode;
+            let kernel = crate::arrivals::kernel(&s).unwrap();
+            let run = |policy: &HospitalProgram| {
+                let r = Rollout {
+                    scenario: &s,
+                    policy,
+                    kernel: kernel.as_ref(),
+                };
+                (1..=4)
+                    .map(|rep| r.run(rep, 120, ObjectiveKind::Mixed, false).metrics)
+                    .collect::<Vec<_>>()
+            };
+            let (a, b) = (run(&memo), run(&each));
+            assert!(a[0].upcoding_rate > 0.0, "{mode:?}: nothing to pick");
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{mode:?}");
+        }
+    }
+
     /// Steered by backlog, the same beds go to the longest queue whatever the KPIs say.
     #[test]
     fn queue_steering_moves_flexible_beds_to_the_longest_queues() {
@@ -1037,6 +1205,7 @@ mod tests {
             },
             coded: 0,
             wait: 1,
+            priority_key: 0,
             k: CaseConstants {
                 base: 1.0,
                 denom: 0.1,
