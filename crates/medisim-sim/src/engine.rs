@@ -70,6 +70,8 @@ type Columns<'b> = [&'b mut [f64]; D::ALL.len()];
 /// care block's effort is the one the features assumed, its outcome and cost are reused.
 #[derive(Clone, Copy, Debug, Default)]
 struct LaneState {
+    /// The effort's shift from the indicated one (the `effort_quality_pressure` feature).
+    eqp: f64,
     effort: f64,
     outcome: f64,
     effort_cost: f64,
@@ -606,18 +608,37 @@ impl Rollout<'_> {
         // Effort feels fatigue through the carried-over state only: a period's own load is
         // priced in triage, where the case is taken or not.
         let fatigue_grad = 2.0 * c.nu * team.fatigue;
-        let mut incentive_sum = 0.0;
-        for (l, p) in (off..).zip(&team.queue) {
-            let (a, k) = (&p.a, &p.k);
+        // First every case's effort and what it yields, then the features: the `exp` and
+        // `pow` calls in a loop of their own overlap one another instead of waiting on the
+        // division chains around them (the same expressions, so the same bits).
+        let first = lanes.len();
+        for p in &team.queue {
+            let k = &p.k;
             let dkpi = (lv.w_h * k.dh - lv.w_c * k.dc / r.kpi_cost_ref) / n_ref;
             let grad = -lv.alpha * k.dc + lv.beta * r.health_value * k.dh + r.theta * bp * dkpi
                 - fatigue_grad;
             let eqp = (r.effort_step * grad).clamp(-r.effort_cut * k.base, r.effort_raise);
             let effort = k.base + eqp;
-            let outcome = treated_outcome(c, team.skill, effort, k.denom);
+            lanes.push(LaneState {
+                eqp,
+                effort,
+                outcome: treated_outcome(c, team.skill, effort, k.denom),
+                effort_cost: effort_cost(c, effort),
+                rank: 0.0,
+            });
+        }
+        let mut incentive_sum = 0.0;
+        for ((l, p), lane) in (off..).zip(&team.queue).zip(&mut lanes[first..]) {
+            let (a, k) = (&p.a, &p.k);
+            let LaneState {
+                eqp,
+                effort,
+                outcome,
+                effort_cost,
+                ..
+            } = *lane;
             // What the quality motive values: the outcome less the weighted counterfactual.
             let valued = outcome - k.counterfactual;
-            let effort_cost = effort_cost(c, effort);
             let cost = c.c_fixed + effort_cost;
             let margin = k.net_revenue - cost;
             let before = (ahead_load - load_cap).max(0.0);
@@ -654,21 +675,13 @@ impl Rollout<'_> {
                 lv.beta * r.health_value * outcome / r.utility_scale;
             // The accept score's signals that the team's own rule reads (a rule without the
             // margin ranks its cases without it), each once.
-            let rank = if r.bed_by_rank > 0.0 {
-                RANKED
+            if r.bed_by_rank > 0.0 {
+                lane.rank = RANKED
                     .iter()
                     .filter(|(f, _)| self.policy.care().reads_feature(f.slot()))
                     .map(|(f, sign)| sign * col[f.slot()][l])
-                    .sum()
-            } else {
-                0.0
-            };
-            lanes.push(LaneState {
-                effort,
-                outcome,
-                effort_cost,
-                rank,
-            });
+                    .sum();
+            }
         }
         let care = self.policy.care();
         let team_constant = [
