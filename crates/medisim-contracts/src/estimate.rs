@@ -580,19 +580,80 @@ fn read_number(cell: &[u8]) -> Option<f64> {
         .or_else(|| std::str::from_utf8(cell).ok()?.trim().parse().ok())
 }
 
+/// A cohort's CSV records. A plain text — no quote, no carriage return but in a CRLF line
+/// end, what a numeric cohort file is — goes to simd-csv, which finds the separators sixteen
+/// bytes at a time and there reads exactly what the csv crate reads (test
+/// `plain_text_reads_as_the_csv_crate_reads_it`); any other text to the csv crate, whose quoting
+/// and lone-CR line ends simd-csv does not share.
+enum Records<'t> {
+    Plain(simd_csv::Reader<&'t [u8]>, simd_csv::ByteRecord),
+    Full(csv::Reader<&'t [u8]>, csv::ByteRecord),
+}
+
+impl<'t> Records<'t> {
+    fn new(text: &'t str, plain: bool) -> Self {
+        let bytes = text.as_bytes();
+        if plain {
+            // The whole text in one buffer: no record is split across two fills.
+            let reader = simd_csv::ReaderBuilder::new()
+                .buffer_capacity(bytes.len().max(1))
+                .from_reader(bytes);
+            Records::Plain(reader, simd_csv::ByteRecord::new())
+        } else {
+            Records::Full(csv::Reader::from_reader(bytes), csv::ByteRecord::new())
+        }
+    }
+
+    /// Whether `text` is plain (see [`Records`]).
+    fn is_plain(text: &str) -> bool {
+        let bytes = text.as_bytes();
+        memchr::memchr(b'"', bytes).is_none()
+            && memchr::memchr_iter(b'\r', bytes).all(|i| bytes.get(i + 1) == Some(&b'\n'))
+    }
+
+    fn header(&mut self) -> Result<Vec<String>, String> {
+        let names = |h: &mut dyn Iterator<Item = &[u8]>| {
+            h.map(|h| String::from_utf8_lossy(h).into_owned()).collect()
+        };
+        match self {
+            Records::Plain(r, _) => Ok(names(
+                &mut r.byte_headers().map_err(|e| e.to_string())?.iter(),
+            )),
+            Records::Full(r, _) => Ok(names(
+                &mut r.byte_headers().map_err(|e| e.to_string())?.iter(),
+            )),
+        }
+    }
+
+    /// The next record into the one buffer each reader reuses; `false` at the end.
+    fn next(&mut self) -> Result<bool, String> {
+        match self {
+            Records::Plain(r, rec) => r.read_byte_record(rec).map_err(|e| e.to_string()),
+            Records::Full(r, rec) => r.read_byte_record(rec).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Cell `i` of the current record (empty past its end).
+    fn cell(&self, i: usize) -> &[u8] {
+        let cell = match self {
+            Records::Plain(_, rec) => rec.get(i),
+            Records::Full(_, rec) => rec.get(i),
+        };
+        cell.unwrap_or(b"")
+    }
+}
+
 /// Read a cohort CSV: `propensity` in [0, 1], `expenditure` 0 or 1, `death` and `los` positive
 /// days, and one or more numeric covariate columns. Every bad cell is named by line and column.
 pub fn read_cohort(text: &str, origin: &str) -> Result<Vec<Patient>, EstimateError> {
+    read_cohort_by(Records::new(text, Records::is_plain(text)), origin)
+}
+
+fn read_cohort_by(mut records: Records<'_>, origin: &str) -> Result<Vec<Patient>, EstimateError> {
     let bad = |m: String| EstimateError::Data(format!("{origin}: {m}"));
-    // The text is already UTF-8, and a cell's bytes are that text's bytes less any quotes, so
-    // reading bytes loses nothing.
-    let mut reader = simd_csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .byte_headers()
-        .map_err(|e| bad(format!("unreadable header: {e}")))?
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).into_owned())
-        .collect();
+    let header = records
+        .header()
+        .map_err(|e| bad(format!("unreadable header: {e}")))?;
     let col = |name: &str| {
         header.iter().position(|h| h.trim() == name).ok_or_else(|| {
             bad(format!(
@@ -632,12 +693,12 @@ pub fn read_cohort(text: &str, origin: &str) -> Result<Vec<Patient>, EstimateErr
     }
 
     let mut out = Vec::new();
-    // One record read into again and again: a row costs no allocation but its covariates'.
-    let mut rec = simd_csv::ByteRecord::new();
+    // One record read into again and again; a patient's covariates sit inline: a row costs no
+    // allocation.
     for row in 0.. {
         let line = row + 2;
-        if !reader
-            .read_byte_record(&mut rec)
+        if !records
+            .next()
             .map_err(|e| bad(format!("line {line}: {e}")))?
         {
             break;
@@ -646,7 +707,7 @@ pub fn read_cohort(text: &str, origin: &str) -> Result<Vec<Patient>, EstimateErr
             return Err(bad(format!("more than {MAX_ROWS} rows")));
         }
         let num = |i: usize| -> Result<f64, EstimateError> {
-            let cell = rec.get(i).unwrap_or(b"");
+            let cell = records.cell(i);
             match read_number(cell) {
                 Some(v) if v.is_finite() => Ok(v),
                 _ => Err(bad(format!(
@@ -947,26 +1008,75 @@ mod tests {
         }
     }
 
-    /// What the csv crate read before the reader changed reads the same: quoted cells and
-    /// headers, CRLF line ends, blank lines, a missing final newline; a short row is refused
-    /// with its line.
+    /// Both readers on one text: `Ok` with the same patients, or both refusing it.
+    fn both_readers(text: &str) -> (Result<Vec<Patient>, String>, Result<Vec<Patient>, String>) {
+        let by = |plain| read_cohort_by(Records::new(text, plain), "t").map_err(|e| e.to_string());
+        (by(true), by(false))
+    }
+
+    /// On a plain text simd-csv reads what the csv crate reads: blank lines, CRLF, a missing
+    /// final newline, a byte-order mark, empty and padded cells, short and long rows; texts
+    /// with a quote or a lone carriage return are not plain and go to the csv crate.
     #[test]
-    fn quoted_cells_crlf_and_blank_lines_read_as_plain_ones() {
-        let plain = "propensity,expenditure,death,los,z1\n0.25,1,3.5,4,-1.5\n0.5,0,2,4,1\n";
-        let variants = [
-            "\"propensity\",expenditure,death,los,\"z1\"\n\"0.25\",1,3.5,\"4\",-1.5\n0.5,0,2,4,1\n",
-            "propensity,expenditure,death,los,z1\r\n0.25,1,3.5,4,-1.5\r\n0.5,0,2,4,1\r\n",
-            "propensity,expenditure,death,los,z1\n\n0.25,1,3.5,4,-1.5\n\n0.5,0,2,4,1\n\n",
-            "propensity,expenditure,death,los,z1\n0.25,1,3.5,4,-1.5\n0.5,0,2,4,1",
+    fn plain_text_reads_as_the_csv_crate_reads_it() {
+        let head = "propensity,expenditure,death,los,z1";
+        let bodies = [
+            "0.25,1,3.5,4,-1.5\n0.5,0,2,4,1\n",
+            "0.25,1,3.5,4,-1.5\r\n0.5,0,2,4,1\r\n",
+            "\n0.25,1,3.5,4,-1.5\n\n\n0.5,0,2,4,1\n\n",
+            "0.25,1,3.5,4,-1.5\n0.5,0,2,4,1",
+            "0.25,1,3.5,4,-1.5\n0.5,0,2,4\n",
+            "0.25,1,3.5,4,-1.5,7\n",
+            "0.25,1,3.5,4,\n",
+            " 0.25 ,1,3.5,4,-1.5\n",
+            "",
         ];
-        let want = read_cohort(plain, "plain").unwrap();
-        assert_eq!(want.len(), 2);
-        for v in variants {
-            assert_eq!(read_cohort(v, "v").unwrap(), want, "{v:?}");
+        for body in bodies {
+            for text in [
+                format!("{head}\n{body}"),
+                format!("\u{feff}{head}\r\n{body}"),
+            ] {
+                assert!(Records::is_plain(&text));
+                let (plain, full) = both_readers(&text);
+                assert_eq!(
+                    plain.is_ok(),
+                    full.is_ok(),
+                    "{text:?}: {plain:?} against {full:?}"
+                );
+                if let (Ok(a), Ok(b)) = (plain, full) {
+                    assert_eq!(a, b, "{text:?}");
+                }
+            }
         }
-        let short = "propensity,expenditure,death,los,z1\n0.25,1,3.5,4,-1.5\n0.5,0,2,4\n";
-        let err = read_cohort(short, "s").unwrap_err().to_string();
+        let (quoted, lone_cr) = (
+            format!("{head}\n\"0.25\",1,3.5,4,-1.5\n"),
+            format!("{head}\r0.25,1,3.5,4,-1.5\r"),
+        );
+        assert!(!Records::is_plain(&quoted) && !Records::is_plain(&lone_cr));
+        assert_eq!(read_cohort(&quoted, "q").unwrap().len(), 1);
+        assert_eq!(read_cohort(&lone_cr, "r").unwrap().len(), 1);
+        let short = format!("{head}\n0.25,1,3.5,4,-1.5\n0.5,0,2,4\n");
+        let err = read_cohort(&short, "s").unwrap_err().to_string();
         assert!(err.contains("line 3") && err.contains("4 fields"), "{err}");
+    }
+
+    proptest::proptest! {
+        /// The same on byte edits of a real cohort (edits that make it not plain skipped).
+        #[test]
+        fn plain_edits_read_alike_by_both_readers(
+            edits in proptest::collection::vec((proptest::prelude::any::<usize>(), 0u8..4,
+                proptest::prelude::any::<u8>()), 0..8),
+        ) {
+            let text = write_cohort(&Synthetic::default().cohort(60, 5));
+            let bytes = medisim_core::fuzz::mutate(text.as_bytes(), &edits);
+            let text = String::from_utf8_lossy(&bytes);
+            proptest::prop_assume!(Records::is_plain(&text));
+            let (plain, full) = both_readers(&text);
+            proptest::prop_assert_eq!(plain.is_ok(), full.is_ok(), "{:?} against {:?}", plain, full);
+            if let (Ok(a), Ok(b)) = (plain, full) {
+                proptest::prop_assert_eq!(a, b);
+            }
+        }
     }
 
     /// Cells padded with any whitespace `str::trim` removes read as the bare numbers do (ASCII

@@ -94,8 +94,8 @@ pub struct MeanCv {
 impl MeanCv {
     /// Add one cross-section; skipped when fewer than two units report or the mean is zero.
     pub fn add<I: Iterator<Item = f64> + Clone>(&mut self, xs: I) {
-        // Two passes, each the same arithmetic as `mean` and `population_sd` (which would take
-        // six): the count and sum in `mean`'s fold, then the squared deviations from that mean.
+        // Two passes, each the same arithmetic as `mean` and `population_sd` (which took five):
+        // the count and sum in `mean`'s fold, then the squared deviations from that mean.
         let (sum, n) = xs.clone().fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
         if n < 2 {
             return;
@@ -262,6 +262,7 @@ pub fn summarise(xs: &[f64]) -> Summary {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     /// The two-pass cross-section is the mean and population sd it stands for, bit for bit.
     #[test]
@@ -288,6 +289,8 @@ mod tests {
         }
     }
 
+    /// The key orders as `total_cmp` on its specials (both zeros, subnormals, infinities, NaNs
+    /// of both signs) and on 20,000 random bit patterns.
     #[test]
     fn total_order_key_orders_as_total_cmp() {
         let specials = [
@@ -324,7 +327,6 @@ mod tests {
             }
         }
     }
-    use super::*;
 
     #[test]
     fn an_undefined_correlation_is_zero() {

@@ -18,7 +18,7 @@ use crate::schema::{AdminFeature as A, AdminLevers, DoctorFeature as D, Field, H
 use medisim_core::power::powf;
 use medisim_core::stats::{population_sd, total_order_key};
 use medisim_core::{mean, ratio};
-use medisim_dsl::compile::Batch;
+use medisim_dsl::compile::{Batch, Block};
 use rand::Rng;
 use rand_pcg::Pcg64;
 
@@ -478,8 +478,12 @@ impl Rollout<'_> {
         memo.cumulative.clear();
         for g in 0..groups.len() {
             let sc = &scores[cand_start[g]..cand_start[g + 1]];
-            memo.argmax.push(argmax_first(sc));
-            softmax_cumulative(sc, s.coding.temperature, &mut memo.cumulative);
+            match s.coding.mode {
+                CodingMode::Deterministic => memo.argmax.push(argmax_first(sc)),
+                CodingMode::Stochastic => {
+                    softmax_cumulative(sc, s.coding.temperature, &mut memo.cumulative)
+                }
+            }
         }
         memo.levers = Some(lever_bits(lv));
     }
@@ -514,10 +518,9 @@ impl Rollout<'_> {
                 let gain = m.price * (m.weights[g] - m.weights[a.group]);
                 let gap = m.cmi[g] - m.cmi[a.group];
                 let p_audit = audit_probability(s, gap);
-                col[D::Urgency.slot()][lane] = a.urgency;
-                col[D::Wait.slot()][lane] = 0.0;
-                col[D::Complexity.slot()][lane] = a.cmi;
-                col[D::Tolerance.slot()][lane] = f64::from(a.tolerance);
+                for (f, v) in patient_coding_features(a) {
+                    col[f.slot()][lane] = v;
+                }
                 col[D::UpcodePressure.slot()][lane] = lv.alpha * s.coding.gamma_code * gain;
                 col[D::UpcodeGain.slot()][lane] = gain;
                 col[D::AuditPenalty.slot()][lane] = p_audit * coder_loss_rate * gain.max(0.0);
@@ -1086,10 +1089,16 @@ struct CodingMemo {
 }
 
 impl CodingMemo {
-    fn new(block: &medisim_dsl::compile::Block) -> Self {
-        let patient = [D::Urgency, D::Wait, D::Complexity, D::Tolerance];
+    fn new(block: &Block) -> Self {
+        let unread = |(f, _): &(D, f64)| !block.reads_feature(f.slot());
+        let any = Arrival {
+            group: 0,
+            cmi: 0.0,
+            urgency: 0.0,
+            tolerance: 0,
+        };
         CodingMemo {
-            usable: patient.iter().all(|f| !block.reads_feature(f.slot())),
+            usable: patient_coding_features(&any).iter().all(unread),
             levers: None,
             start: Vec::new(),
             cumulative: Vec::new(),
@@ -1098,7 +1107,21 @@ impl CodingMemo {
     }
 }
 
+/// The coding features an arrival's own attributes set (the rest depend only on its true group,
+/// the candidate and the levers): one list for `score_candidates` to write and for
+/// [`CodingMemo`] to check, so a feature added here can never be missed by the memo.
+fn patient_coding_features(a: &Arrival) -> [(D, f64); 4] {
+    [
+        (D::Urgency, a.urgency),
+        (D::Wait, 0.0),
+        (D::Complexity, a.cmi),
+        (D::Tolerance, f64::from(a.tolerance)),
+    ]
+}
+
 /// The levers as bits: a memo is reused only for exactly the same levers (−0 and 0 differ).
+/// All of them, though only α enters a coding feature today: a lever that comes to enter one
+/// later cannot leave a stale memo.
 fn lever_bits(lv: &AdminLevers) -> [u64; 11] {
     [
         lv.alpha.to_bits(),
@@ -1169,14 +1192,16 @@ mod tests {
 
     /// The coding memo scores a group's candidates once instead of once an arrival: a rule
     /// that reads the patient's urgency (by a term that adds nothing) turns it off, and the
-    /// two rollouts agree bit for bit, in both coding modes.
+    /// two rollouts agree bit for bit, in both coding modes, with α rising every period for 70
+    /// periods (the memo refilled each time) and then held (the memo reused).
     #[test]
     fn the_coding_memo_picks_what_scoring_every_arrival_picks() {
         let head = "kind = \"hospital_policy\"\nversion = \"medisim_dsl_v1\"\nname = \"t\"\n";
         let rule = "upcode_pressure - audit_penalty - ethics_pressure";
         let program = |score: &str| {
             let src = format!(
-                "{head}[admin_policy]\nalpha = 0.9\n[doctor_policy]\ncandidate_score = {score}\n"
+                "{head}[admin_policy]\nalpha = min(0.9, 0.2 + 0.01 * period)\n\
+                 [doctor_policy]\ncandidate_score = {score}\n"
             );
             HospitalProgram::new(&crate::load(&src).unwrap())
         };
