@@ -169,7 +169,7 @@ impl Rollout<'_> {
         let mut acc = Accumulator::new(s, horizon, trace);
         let mut admin = self.policy.admin().frame();
         let mut coding: Batch = self.policy.coding().batch(64);
-        let mut coding_memo = CodingMemo::new(self.policy.coding());
+        let mut coding_memo = CodingMemo::new(self.policy.coding(), s.groups());
         let mut care: Batch = self.policy.care().batch(64);
         let mut arrivals: Vec<Arrival> = Vec::new();
         let mut cand_start: Vec<usize> = Vec::new();
@@ -415,8 +415,9 @@ impl Rollout<'_> {
         rng: &mut Pcg64,
     ) {
         if memo.usable {
-            if memo.levers != Some(lever_bits(lv)) {
-                self.fill_memo(memo, lv, batch, cand_start);
+            let levers = CodingLevers::of(lv);
+            if memo.levers != Some(levers.bits()) {
+                self.fill_memo(memo, levers, batch, cand_start);
             }
             let s = self.scenario;
             chosen.clear();
@@ -432,7 +433,7 @@ impl Rollout<'_> {
             }
             return;
         }
-        self.score_candidates(arrivals, lv, batch, cand_start);
+        self.score_candidates(arrivals, CodingLevers::of(lv), batch, cand_start);
         let s = self.scenario;
         let scores = self
             .policy
@@ -449,25 +450,17 @@ impl Rollout<'_> {
         }
     }
 
-    /// The memo's scores for this period's levers: every group's candidates scored once, as
-    /// `code` scores an arrival of that group (its patient features, unread, left at zero).
+    /// The memo's scores for these levers: every group's candidates scored once, as `code`
+    /// scores an arrival of that group (its patient features, unread, left at zero).
     fn fill_memo(
         &self,
         memo: &mut CodingMemo,
-        lv: &AdminLevers,
+        levers: CodingLevers,
         batch: &mut Batch,
         cand_start: &mut Vec<usize>,
     ) {
         let s = self.scenario;
-        let groups: Vec<Arrival> = (0..s.groups())
-            .map(|group| Arrival {
-                group,
-                cmi: 0.0,
-                urgency: 0.0,
-                tolerance: 0,
-            })
-            .collect();
-        self.score_candidates(&groups, lv, batch, cand_start);
+        self.score_candidates(&memo.groups, levers, batch, cand_start);
         let scores = self
             .policy
             .coding()
@@ -476,7 +469,7 @@ impl Rollout<'_> {
         memo.start.extend_from_slice(cand_start);
         memo.argmax.clear();
         memo.cumulative.clear();
-        for g in 0..groups.len() {
+        for g in 0..memo.groups.len() {
             let sc = &scores[cand_start[g]..cand_start[g + 1]];
             match s.coding.mode {
                 CodingMode::Deterministic => memo.argmax.push(argmax_first(sc)),
@@ -485,7 +478,7 @@ impl Rollout<'_> {
                 }
             }
         }
-        memo.levers = Some(lever_bits(lv));
+        memo.levers = Some(levers.bits());
     }
 
     /// Every candidate group of every arrival scored by the coding block into `batch`, the
@@ -493,7 +486,7 @@ impl Rollout<'_> {
     fn score_candidates(
         &self,
         arrivals: &[Arrival],
-        lv: &AdminLevers,
+        levers: CodingLevers,
         batch: &mut Batch,
         cand_start: &mut Vec<usize>,
     ) {
@@ -521,7 +514,7 @@ impl Rollout<'_> {
                 for (f, v) in patient_coding_features(a) {
                     col[f.slot()][lane] = v;
                 }
-                col[D::UpcodePressure.slot()][lane] = lv.alpha * s.coding.gamma_code * gain;
+                col[D::UpcodePressure.slot()][lane] = levers.alpha * s.coding.gamma_code * gain;
                 col[D::UpcodeGain.slot()][lane] = gain;
                 col[D::AuditPenalty.slot()][lane] = p_audit * coder_loss_rate * gain.max(0.0);
                 col[D::EthicsPressure.slot()][lane] = s.coding.r0 * s.coding.eta_eth * gap.max(0.0);
@@ -1080,8 +1073,10 @@ fn pick_cumulative(cumulative: &[f64], rng: &mut Pcg64) -> usize {
 struct CodingMemo {
     /// The block reads none of the patient's own features.
     usable: bool,
-    /// The levers the memo was filled for, bit for bit.
-    levers: Option<[u64; 11]>,
+    /// The coding levers the memo was filled for, bit for bit.
+    levers: Option<u64>,
+    /// One arrival of each true group, its own features zero.
+    groups: Vec<Arrival>,
     /// Group g's candidates at `start[g]..start[g + 1]` of `cumulative`.
     start: Vec<usize>,
     cumulative: Vec<f64>,
@@ -1089,17 +1084,18 @@ struct CodingMemo {
 }
 
 impl CodingMemo {
-    fn new(block: &Block) -> Self {
+    fn new(block: &Block, groups: usize) -> Self {
         let unread = |(f, _): &(D, f64)| !block.reads_feature(f.slot());
-        let any = Arrival {
-            group: 0,
+        let of_group = |group| Arrival {
+            group,
             cmi: 0.0,
             urgency: 0.0,
             tolerance: 0,
         };
         CodingMemo {
-            usable: patient_coding_features(&any).iter().all(unread),
+            usable: patient_coding_features(&of_group(0)).iter().all(unread),
             levers: None,
+            groups: (0..groups).map(of_group).collect(),
             start: Vec::new(),
             cumulative: Vec::new(),
             argmax: Vec::new(),
@@ -1119,23 +1115,24 @@ fn patient_coding_features(a: &Arrival) -> [(D, f64); 4] {
     ]
 }
 
-/// The levers as bits: a memo is reused only for exactly the same levers (−0 and 0 differ).
-/// All of them, though only α enters a coding feature today: a lever that comes to enter one
-/// later cannot leave a stale memo.
-fn lever_bits(lv: &AdminLevers) -> [u64; 11] {
-    [
-        lv.alpha.to_bits(),
-        lv.beta.to_bits(),
-        u64::from(lv.total_capacity),
-        lv.bonus_pool.to_bits(),
-        u64::from(lv.flex_pool),
-        lv.xi.to_bits(),
-        lv.w_h.to_bits(),
-        lv.w_w.to_bits(),
-        lv.w_rej.to_bits(),
-        lv.w_c.to_bits(),
-        lv.kappa.to_bits(),
-    ]
+/// What the coding channel reads of the period's levers. `score_candidates` sees the levers
+/// only through this, and the memo is keyed on it, so a lever that comes to enter a coding
+/// feature enters the key with it; a change of any other lever (the bonus pool, every period
+/// under an adaptive administrator) keeps the memo.
+#[derive(Clone, Copy)]
+struct CodingLevers {
+    alpha: f64,
+}
+
+impl CodingLevers {
+    fn of(lv: &AdminLevers) -> Self {
+        CodingLevers { alpha: lv.alpha }
+    }
+
+    /// Bit for bit: −0 and 0 differ.
+    fn bits(self) -> u64 {
+        self.alpha.to_bits()
+    }
 }
 
 #[cfg(test)]
@@ -1207,8 +1204,8 @@ mod tests {
         };
         let memo = program(rule);
         let each = program(&format!("{rule} + 0 * urgency"));
-        assert!(CodingMemo::new(memo.coding()).usable);
-        assert!(!CodingMemo::new(each.coding()).usable);
+        assert!(CodingMemo::new(memo.coding(), 3).usable);
+        assert!(!CodingMemo::new(each.coding(), 3).usable);
         for mode in [CodingMode::Stochastic, CodingMode::Deterministic] {
             let mut s = Scenario::default();
             s.coding.mode = mode;
