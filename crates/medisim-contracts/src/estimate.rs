@@ -8,6 +8,7 @@
 //! the generating coefficients and against Python's `lifelines`.
 
 use crate::params::Params;
+use medisim_core::input::csv_record_line;
 use medisim_core::stats::total_order_key;
 use nalgebra::{DMatrix, DVector};
 use rand::Rng;
@@ -586,8 +587,14 @@ fn read_number(cell: &[u8]) -> Option<f64> {
 /// `plain_text_reads_as_the_csv_crate_reads_it`); any other text to the csv crate, whose quoting
 /// and lone-CR line ends simd-csv does not share.
 enum Records<'t> {
-    Plain(simd_csv::Reader<&'t [u8]>, simd_csv::ByteRecord),
-    Full(csv::Reader<&'t [u8]>, csv::ByteRecord),
+    /// The reader, its record, the text, and the byte the current record was read from.
+    Plain(
+        simd_csv::Reader<&'t [u8]>,
+        simd_csv::ByteRecord,
+        &'t [u8],
+        u64,
+    ),
+    Full(csv::Reader<&'t [u8]>, csv::ByteRecord, &'t [u8]),
 }
 
 impl<'t> Records<'t> {
@@ -598,9 +605,13 @@ impl<'t> Records<'t> {
             let reader = simd_csv::ReaderBuilder::new()
                 .buffer_capacity(bytes.len().max(1))
                 .from_reader(bytes);
-            Records::Plain(reader, simd_csv::ByteRecord::new())
+            Records::Plain(reader, simd_csv::ByteRecord::new(), bytes, 0)
         } else {
-            Records::Full(csv::Reader::from_reader(bytes), csv::ByteRecord::new())
+            Records::Full(
+                csv::Reader::from_reader(bytes),
+                csv::ByteRecord::new(),
+                bytes,
+            )
         }
     }
 
@@ -616,28 +627,50 @@ impl<'t> Records<'t> {
             h.map(|h| String::from_utf8_lossy(h).into_owned()).collect()
         };
         match self {
-            Records::Plain(r, _) => Ok(names(
+            Records::Plain(r, ..) => Ok(names(
                 &mut r.byte_headers().map_err(|e| e.to_string())?.iter(),
             )),
-            Records::Full(r, _) => Ok(names(
+            Records::Full(r, ..) => Ok(names(
                 &mut r.byte_headers().map_err(|e| e.to_string())?.iter(),
             )),
         }
     }
 
-    /// The next record into the one buffer each reader reuses; `false` at the end.
-    fn next(&mut self) -> Result<bool, String> {
+    /// The next record into the one buffer each reader reuses; `false` at the end. A record
+    /// the reader refuses is reported with its line where the reader knows it.
+    fn next(&mut self) -> Result<bool, (String, Option<u64>)> {
         match self {
-            Records::Plain(r, rec) => r.read_byte_record(rec).map_err(|e| e.to_string()),
-            Records::Full(r, rec) => r.read_byte_record(rec).map_err(|e| e.to_string()),
+            Records::Plain(r, rec, text, start) => {
+                *start = r.position();
+                let from = *start;
+                r.read_byte_record(rec)
+                    .map_err(|e| (e.to_string(), Some(csv_record_line(text, from))))
+            }
+            Records::Full(r, rec, text) => r.read_byte_record(rec).map_err(|e| {
+                (
+                    e.to_string(),
+                    e.position().map(|p| csv_record_line(text, p.byte())),
+                )
+            }),
+        }
+    }
+
+    /// The line the current record begins on, counting from 1 as an editor does: blank lines
+    /// and a quoted cell's line breaks included.
+    fn line(&self) -> u64 {
+        match self {
+            Records::Plain(.., text, start) => csv_record_line(text, *start),
+            Records::Full(_, rec, text) => rec
+                .position()
+                .map_or(0, |p| csv_record_line(text, p.byte())),
         }
     }
 
     /// Cell `i` of the current record (empty past its end).
     fn cell(&self, i: usize) -> &[u8] {
         let cell = match self {
-            Records::Plain(_, rec) => rec.get(i),
-            Records::Full(_, rec) => rec.get(i),
+            Records::Plain(_, rec, ..) => rec.get(i),
+            Records::Full(_, rec, _) => rec.get(i),
         };
         cell.unwrap_or(b"")
     }
@@ -696,13 +729,15 @@ fn read_cohort_by(mut records: Records<'_>, origin: &str) -> Result<Vec<Patient>
     // One record read into again and again; a patient's covariates sit inline: a row costs no
     // allocation.
     for row in 0.. {
-        let line = row + 2;
-        if !records
-            .next()
-            .map_err(|e| bad(format!("line {line}: {e}")))?
-        {
+        let read = records.next().map_err(|(e, line)| match line {
+            Some(line) => bad(format!("line {line}: {e}")),
+            None => bad(format!("row {}: {e}", row + 1)),
+        })?;
+        if !read {
             break;
         }
+        // Only a refused row needs its line: counted then, not on every row.
+        let line = || records.line();
         if row >= MAX_ROWS {
             return Err(bad(format!("more than {MAX_ROWS} rows")));
         }
@@ -711,7 +746,8 @@ fn read_cohort_by(mut records: Records<'_>, origin: &str) -> Result<Vec<Patient>
             match read_number(cell) {
                 Some(v) if v.is_finite() => Ok(v),
                 _ => Err(bad(format!(
-                    "line {line}, column `{}`: `{}` is not a finite number",
+                    "line {}, column `{}`: `{}` is not a finite number",
+                    line(),
                     medisim_core::input::excerpt(&header[i]),
                     medisim_core::input::excerpt(String::from_utf8_lossy(cell).trim())
                 ))),
@@ -720,25 +756,29 @@ fn read_cohort_by(mut records: Records<'_>, origin: &str) -> Result<Vec<Patient>
         let (ps, e, death, los) = (num(idx[0])?, num(idx[1])?, num(idx[2])?, num(idx[3])?);
         if !(0.0..=1.0).contains(&ps) {
             return Err(bad(format!(
-                "line {line}: propensity must be in [0, 1], got {ps}"
+                "line {}: propensity must be in [0, 1], got {ps}",
+                line()
             )));
         }
         if e != 0.0 && e != 1.0 {
             return Err(bad(format!(
-                "line {line}: expenditure must be 0 or 1, got {e}"
+                "line {}: expenditure must be 0 or 1, got {e}",
+                line()
             )));
         }
         if !(death > 0.0 && los > 0.0) {
             return Err(bad(format!(
-                "line {line}: death and los must be positive days"
+                "line {}: death and los must be positive days",
+                line()
             )));
         }
         let covariate = |i: usize| {
             let v = num(i)?;
             if v.abs() > MAX_COVARIATE {
                 return Err(bad(format!(
-                    "line {line}, column `{}`: covariate {} is outside [-{MAX_COVARIATE:e}, \
+                    "line {}, column `{}`: covariate {} is outside [-{MAX_COVARIATE:e}, \
                      {MAX_COVARIATE:e}] (standardise it)",
+                    line(),
                     &header[i],
                     medisim_core::text::number(v)
                 )));
@@ -1058,6 +1098,34 @@ mod tests {
         let short = format!("{head}\n0.25,1,3.5,4,-1.5\n0.5,0,2,4\n");
         let err = read_cohort(&short, "s").unwrap_err().to_string();
         assert!(err.contains("line 3") && err.contains("4 fields"), "{err}");
+    }
+
+    /// A refused row is named by the line an editor shows it on, blank lines and a quoted
+    /// cell's line breaks counted, by both readers and whatever the line ends.
+    #[test]
+    fn a_refused_row_is_named_by_its_line_after_blank_lines() {
+        let head = "propensity,expenditure,death,los,z1";
+        let rows = [
+            ("0.5,0,2,4,oops", "line 5, column `z1`"),
+            ("2,0,2,4,1", "line 5: propensity"),
+            ("0.5,0,2,4", "line 5: "),
+        ];
+        for (bad, says) in rows {
+            for end in ["\n", "\r\n"] {
+                for last in [end, ""] {
+                    let text = [head, "0.25,1,3.5,4,-1.5", "", "", bad].join(end) + last;
+                    let (plain, full) = both_readers(&text);
+                    for err in [plain.unwrap_err(), full.unwrap_err()] {
+                        assert!(err.contains(says), "{text:?}: {err}");
+                    }
+                }
+            }
+            // A quoted header cell across two lines moves every row down one.
+            let text = format!("{head},\"z\n2\"\n0.25,1,3.5,4,-1.5,0\n\n{bad},0\n");
+            assert!(!Records::is_plain(&text));
+            let err = read_cohort(&text, "q").unwrap_err().to_string();
+            assert!(err.contains(says), "{text:?}: {err}");
+        }
     }
 
     proptest::proptest! {

@@ -12,6 +12,7 @@
 //! (an exact duplicate keeps its first), extended dominance removed until the ICERs rise, and a
 //! tie in net benefit won by the strategy listed first.
 
+use crate::input::csv_line;
 use crate::table::{Table, TableError};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -264,11 +265,13 @@ impl Psa {
         let (mut strategies, mut strategy_at) = (Vec::new(), HashMap::new());
         let mut cells: HashMap<(usize, usize), (f64, f64)> = HashMap::new();
         for (row, rec) in reader.records().enumerate() {
-            let line = row + 2;
             if row >= MAX_CELLS {
                 return Err(bad(format!("more than {MAX_CELLS} rows")));
             }
-            let rec = rec.map_err(|e| bad(format!("line {line}: {e}")))?;
+            let rec =
+                rec.map_err(|e| bad(format!("line {}: {e}", csv_line(text, e.position(), row))))?;
+            // Counted only for a refused row.
+            let line = || csv_line(text, rec.position(), row);
             let cell = |i: usize| rec.get(i).unwrap_or("").trim();
             let num = |i: usize| match cell(i).parse::<f64>() {
                 Ok(v) if v.abs() <= MAX_VALUE => Ok(v),
@@ -276,12 +279,13 @@ impl Psa {
                     "line {line}, column `{}`: `{}` is not a number in [-{MAX_VALUE:e}, \
                      {MAX_VALUE:e}]",
                     header[i],
-                    crate::input::excerpt(cell(i))
+                    crate::input::excerpt(cell(i)),
+                    line = line()
                 ))),
             };
             let (draw, strategy) = (cell(d), cell(s));
             crate::input::check_name("a strategy", strategy)
-                .map_err(|m| bad(format!("line {line}: {m}")))?;
+                .map_err(|m| bad(format!("line {}: {m}", line())))?;
             if !strategy_at.contains_key(strategy) && strategies.len() == MAX_STRATEGIES {
                 return Err(bad(format!("more than {MAX_STRATEGIES} strategies")));
             }
@@ -292,7 +296,8 @@ impl Psa {
             if cells.insert(key, (num(c)?, num(e)?)).is_some() {
                 return Err(bad(format!(
                     "line {line}: draw `{}` names strategy `{strategy}` a second time",
-                    crate::input::excerpt(draw)
+                    crate::input::excerpt(draw),
+                    line = line()
                 )));
             }
         }
@@ -554,11 +559,13 @@ pub fn read_parameters(
     let names: Vec<String> = header.iter().filter(|h| *h != "draw").cloned().collect();
     let mut rows = std::collections::BTreeMap::new();
     for (row, rec) in reader.records().enumerate() {
-        let line = row + 2;
         if row >= MAX_CELLS {
             return Err(bad(format!("more than {MAX_CELLS} rows")));
         }
-        let rec = rec.map_err(|e| bad(format!("line {line}: {e}")))?;
+        let rec =
+            rec.map_err(|e| bad(format!("line {}: {e}", csv_line(text, e.position(), row))))?;
+        // Counted only for a refused row.
+        let line = || csv_line(text, rec.position(), row);
         let mut values = Vec::with_capacity(names.len());
         for (i, h) in header.iter().enumerate().filter(|(i, _)| *i != d) {
             let cell = rec.get(i).unwrap_or("").trim();
@@ -568,7 +575,8 @@ pub fn read_parameters(
                     return Err(bad(format!(
                         "line {line}, column `{h}`: `{}` is not a number in [-{MAX_VALUE:e}, \
                          {MAX_VALUE:e}]",
-                        crate::input::excerpt(cell)
+                        crate::input::excerpt(cell),
+                        line = line()
                     )))
                 }
             }
@@ -577,7 +585,8 @@ pub fn read_parameters(
         if rows.insert(draw.clone(), values).is_some() {
             return Err(bad(format!(
                 "line {line}: draw `{}` twice",
-                crate::input::excerpt(&draw)
+                crate::input::excerpt(&draw),
+                line = line()
             )));
         }
     }
@@ -749,6 +758,28 @@ mod tests {
         assert_eq!((psa.draws(), psa.value(1, 0)), (2, (5.0, -1.0)));
         let e = Psa::from_csv("draw,strategy,cost,effect\n1,A,0,x\n", "p.csv").unwrap_err();
         assert!(e.contains("p.csv: line 2, column `effect`"), "{e}");
+        // Blank lines and a quoted cell's line break count: an editor's line numbers.
+        for (text, says) in [
+            (
+                "draw,strategy,cost,effect\n\n\n1,A,0,x\n",
+                "line 4, column `effect`",
+            ),
+            (
+                "draw,strategy,cost,effect\r\n\r\n1,A,0,x",
+                "line 3, column `effect`",
+            ),
+            (
+                "draw,strategy,cost,effect\n\"1\n1\",A,0,0\n\n1,A,0,0,9\n",
+                "line 5: ",
+            ),
+            (
+                "draw,strategy,cost,effect\n1,A,0,0\n\n1,A,0,0\n",
+                "line 4: draw `1`",
+            ),
+        ] {
+            let e = Psa::from_csv(text, "p.csv").unwrap_err();
+            assert!(e.contains(says), "{text:?}: {e}");
+        }
         let e = Psa::from_csv(
             "draw,strategy,cost,effect\n1,A,0,0\n1,B,0,0\n2,A,0,0\n",
             "p.csv",

@@ -92,6 +92,30 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, before[start..].chars().count() + 1)
 }
 
+/// The line a CSV record of `text` begins on, counting from 1 as an editor does, for a reader
+/// that began reading it at byte `from` (the csv crate's record and error positions, simd-csv's
+/// position before a read). Readers skip the blank lines (line ends alone) before a record and
+/// count them into its position, so a row's index plus two is its line only in a file without
+/// blank lines or line breaks inside quotes. Counted from the text: call it for a refused row.
+pub fn csv_record_line(text: &[u8], from: u64) -> u64 {
+    let from = usize::try_from(from).map_or(text.len(), |b| b.min(text.len()));
+    let before = text[..from].iter().filter(|&&b| b == b'\n').count();
+    let blank = text[from..]
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .filter(|&&b| b == b'\n')
+        .count();
+    1 + (before + blank) as u64
+}
+
+/// [`csv_record_line`] of a record or error the csv crate positioned; with no position (an I/O
+/// error), the line a file without blank lines would give row `row` (0-based, after the header).
+pub fn csv_line(text: &str, at: Option<&csv::Position>, row: usize) -> u64 {
+    at.map_or(row as u64 + 2, |p| {
+        csv_record_line(text.as_bytes(), p.byte())
+    })
+}
+
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     while !text.is_char_boundary(i) {
         i -= 1;

@@ -142,6 +142,8 @@ impl ArrivalKernel for NegativeBinomialKernel {
 pub const MAX_REPLAY_PERIODS: u32 = 100_000;
 /// Most arrivals in one replay file.
 pub const MAX_REPLAY_ROWS: usize = 1_000_000;
+/// Largest replay file: a million rows of 128 bytes, twice a row's usual length.
+pub const MAX_REPLAY_BYTES: u64 = MAX_REPLAY_ROWS as u64 * 128;
 /// Most arrivals in one replayed period (ten times the scenario's largest rate).
 pub const MAX_REPLAY_PER_PERIOD: usize = 10 * crate::scenario::MAX_RATE as usize;
 
@@ -153,8 +155,9 @@ pub struct ReplayKernel {
 
 impl ReplayKernel {
     pub fn from_csv(path: &Path, groups: usize) -> Result<Self, String> {
-        let mut reader = csv::Reader::from_path(path)
-            .map_err(|e| format!("cannot read replay file {}: {e}", path.display()))?;
+        let text = medisim_core::input::read_text(path, MAX_REPLAY_BYTES, "replay file")
+            .map_err(|e| format!("replay file: {e}"))?;
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
         #[derive(serde::Deserialize)]
         struct Row {
             period: u32,
@@ -163,10 +166,26 @@ impl ReplayKernel {
             urgency: f64,
             tolerance: u32,
         }
+        let at = |line: u64| format!("{}: line {line}", path.display());
+        let headers = reader
+            .headers()
+            .map_err(|e| format!("{}: unreadable header: {e}", path.display()))?
+            .clone();
+        let mut record = csv::StringRecord::new();
         let mut by_period: Vec<Vec<Arrival>> = Vec::new();
-        for (i, row) in reader.deserialize::<Row>().enumerate() {
-            let line = i + 2;
-            let r = row.map_err(|e| format!("{}: row {line}: {e}", path.display()))?;
+        for i in 0.. {
+            // Where the reader begins this row: its line, counted only for a refused row.
+            let from = reader.position().byte();
+            let line = || medisim_core::input::csv_record_line(text.as_bytes(), from);
+            if !reader
+                .read_record(&mut record)
+                .map_err(|e| format!("{}: {e}", at(line())))?
+            {
+                break;
+            }
+            let r: Row = record
+                .deserialize(Some(&headers))
+                .map_err(|e| format!("{}: {e}", at(line())))?;
             if r.period == 0
                 || r.period > MAX_REPLAY_PERIODS
                 || r.group >= groups
@@ -176,9 +195,9 @@ impl ReplayKernel {
                 || r.tolerance > 1000
             {
                 return Err(format!(
-                    "{}: row {line}: need period in [1, {MAX_REPLAY_PERIODS}], group in [0, {}], \
+                    "{}: need period in [1, {MAX_REPLAY_PERIODS}], group in [0, {}], \
                      cmi and urgency in [0, 1], tolerance in [1, 1000]",
-                    path.display(),
+                    at(line()),
                     groups - 1
                 ));
             }
@@ -194,8 +213,8 @@ impl ReplayKernel {
             }
             if by_period[p - 1].len() >= MAX_REPLAY_PER_PERIOD {
                 return Err(format!(
-                    "{}: row {line}: period {p} has more than {MAX_REPLAY_PER_PERIOD} arrivals",
-                    path.display()
+                    "{}: period {p} has more than {MAX_REPLAY_PER_PERIOD} arrivals",
+                    at(line())
                 ));
             }
             by_period[p - 1].push(Arrival {
@@ -337,7 +356,18 @@ mod tests {
         assert_eq!(per, vec![2, 0, 1, 2]);
         std::fs::write(&p, "period,group,cmi,urgency,tolerance\n1,9,0.1,0.3,4\n").unwrap();
         let e = ReplayKernel::from_csv(&p, 6).err().unwrap();
-        assert!(e.contains("row 2"), "{e}");
+        assert!(e.contains("a.csv: line 2"), "{e}");
+        // A blank line before the row moves it down one line.
+        std::fs::write(
+            &p,
+            "period,group,cmi,urgency,tolerance\n\n1,0,0.1,0.3,4\n1,9,0.1,0.3,4\n",
+        )
+        .unwrap();
+        let e = ReplayKernel::from_csv(&p, 6).err().unwrap();
+        assert!(e.contains("a.csv: line 4"), "{e}");
+        std::fs::write(&p, "period,group,cmi,urgency,tolerance\n\n1,0,0.1,0.3\n").unwrap();
+        let e = ReplayKernel::from_csv(&p, 6).err().unwrap();
+        assert!(e.contains("a.csv: line 3"), "{e}");
     }
 
     #[test]
@@ -351,7 +381,7 @@ mod tests {
         .unwrap();
         let start = std::time::Instant::now();
         let e = ReplayKernel::from_csv(&p, 6).err().unwrap();
-        assert!(e.contains("row 2") && e.contains("[1, 100000]"), "{e}");
+        assert!(e.contains("line 2") && e.contains("[1, 100000]"), "{e}");
         assert!(start.elapsed().as_secs() < 5);
         let crowded: String = std::iter::once("period,group,cmi,urgency,tolerance\n".to_string())
             .chain((0..=MAX_REPLAY_PER_PERIOD).map(|_| "1,0,0.1,0.3,4\n".to_string()))
