@@ -242,6 +242,11 @@ impl Block {
         self.instrs.len()
     }
 
+    /// Number of terms the block's sums add, one pass over a batch's lanes each.
+    pub fn term_count(&self) -> usize {
+        self.terms.len()
+    }
+
     /// Whether any field of the block reads feature `slot` (after folding: a feature whose
     /// every use was folded away is not read). A host may leave unread features unwritten.
     #[inline]
@@ -655,9 +660,33 @@ impl Builder<'_> {
         if terms.len() == 1 && terms[0].1 == 1.0 {
             return terms[0].0;
         }
-        self.node(Node::Lin(
-            terms.into_iter().map(|(o, c)| (o, c.to_bits())).collect(),
-        ))
+        let terms: Vec<(Operand, u64)> = terms.into_iter().map(|(o, c)| (o, c.to_bits())).collect();
+        let terms = self.share_prefix(terms);
+        self.node(Node::Lin(terms))
+    }
+
+    /// `terms` with their longest prefix that an earlier sum already adds up replaced by that
+    /// sum (coefficient 1): `a + b + c + d` after `a + b + c` adds one term, not four. A sum is
+    /// a left-to-right fold, so its first k partial sums are the prefix's: the same bits, and
+    /// on the saturating path too (`sat(1 · p) = p` for the prefix's finite value).
+    fn share_prefix(&mut self, terms: Vec<(Operand, u64)>) -> Vec<(Operand, u64)> {
+        let longest = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(id, n)| match n {
+                Node::Lin(p) if p.len() >= 2 && p.len() < terms.len() && terms.starts_with(p) => {
+                    Some((p.len(), id))
+                }
+                _ => None,
+            })
+            .max_by_key(|&(len, id)| (len, std::cmp::Reverse(id)));
+        let Some((len, id)) = longest else {
+            return terms;
+        };
+        std::iter::once((Operand::Node(id as u32), 1f64.to_bits()))
+            .chain(terms[len..].iter().copied())
+            .collect()
     }
 
     fn binary(&mut self, kind: BinKind, a: Operand, b: Operand) -> Operand {

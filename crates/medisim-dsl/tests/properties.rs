@@ -186,40 +186,83 @@ proptest! {
         (field, x) in field_and_expr(),
         values in proptest::collection::vec(feature_value(), 40),
     ) {
-        let mut p = baseline().clone();
-        p.set(field, Some(x.clone()));
-        let compiled = CompiledPolicy::new(&p);
-        let scope = hospital().field(field).scope_id();
-        let block = compiled.block(scope);
-        let n = hospital().slot_count(scope);
-        let mut feats: Vec<f64> = values[..n].to_vec();
-        // Bool features hold 0 or 1.
-        for name in names(scope, Ty::Bool) {
-            let s = hospital().feature(name).unwrap().slot;
-            feats[s] = f64::from(u8::from(feats[s] > 0.0));
-        }
-        let mut frame = block.frame();
-        for (i, v) in feats.iter().enumerate() { frame.set(i, *v); }
-        block.eval(&mut frame);
-        let out = block.fields().iter().position(|f| *f == field).unwrap();
-        let got = block.output(&frame, out);
-        let want = eval_reference(hospital(), &x, &feats);
-        prop_assert!(got.is_finite());
-        prop_assert_eq!(got.to_bits(), want.to_bits(), "{} on {:?}", x, feats);
-
-        // Batch evaluation gives the same bits in every lane, whatever the other lanes hold.
-        let lanes = 11;
-        let mut batch = block.batch(lanes);
-        for lane in 0..lanes {
-            for (i, v) in feats.iter().enumerate() {
-                // Lane 3 holds this input; the others hold rotated copies of it.
-                let w = if lane == 3 { *v } else { feats[(i + lane) % n] };
-                batch.set(i, lane, w);
-            }
-        }
-        block.eval_batch(&mut batch);
-        prop_assert_eq!(block.batch_output(&batch, out)[3].to_bits(), want.to_bits());
+        compiled_matches_reference(field, &x, &values)?;
     }
+
+    /// A sum that extends an earlier one adds only its own terms (`share_prefix`), and gives
+    /// the bits of adding them all, saturation included.
+    #[test]
+    fn a_sum_extending_an_earlier_one_is_the_same_sum(
+        terms in proptest::collection::vec(
+            (proptest::sample::select(names(scope("care"), Ty::Num)),
+             proptest::sample::select(vec![1.0, -1.0, 2.5, -0.5]), any::<bool>()),
+            3..8),
+        cut in 2usize..7,
+        values in proptest::collection::vec(feature_value(), 40),
+    ) {
+        let cut = cut.min(terms.len() - 1);
+        let sum = |terms: &[(&str, f64, bool)]| {
+            terms.iter().fold(None, |acc: Option<Expr>, (name, c, minus)| {
+                let t = e(ExprKind::Binary(
+                    BinOp::Mul,
+                    Box::new(e(ExprKind::Num(*c))),
+                    Box::new(e(ExprKind::Name((*name).into()))),
+                ));
+                let op = if *minus { BinOp::Sub } else { BinOp::Add };
+                Some(match acc {
+                    None => t,
+                    Some(a) => e(ExprKind::Binary(op, Box::new(a), Box::new(t))),
+                })
+            }).unwrap()
+        };
+        let x = call("min", vec![sum(&terms[..cut]), sum(&terms)]);
+        compiled_matches_reference(field("effort"), &x, &values)?;
+    }
+}
+
+/// `x` set as `field` of the baseline policy, compiled, evaluated on `values` one frame at a
+/// time and in a batch, gives the reference evaluator's bits, and a finite value.
+fn compiled_matches_reference(
+    field: FieldId,
+    x: &Expr,
+    values: &[f64],
+) -> Result<(), TestCaseError> {
+    let mut p = baseline().clone();
+    p.set(field, Some(x.clone()));
+    let compiled = CompiledPolicy::new(&p);
+    let scope = hospital().field(field).scope_id();
+    let block = compiled.block(scope);
+    let n = hospital().slot_count(scope);
+    let mut feats: Vec<f64> = values[..n].to_vec();
+    // Bool features hold 0 or 1.
+    for name in names(scope, Ty::Bool) {
+        let s = hospital().feature(name).unwrap().slot;
+        feats[s] = f64::from(u8::from(feats[s] > 0.0));
+    }
+    let mut frame = block.frame();
+    for (i, v) in feats.iter().enumerate() {
+        frame.set(i, *v);
+    }
+    block.eval(&mut frame);
+    let out = block.fields().iter().position(|f| *f == field).unwrap();
+    let got = block.output(&frame, out);
+    let want = eval_reference(hospital(), x, &feats);
+    prop_assert!(got.is_finite());
+    prop_assert_eq!(got.to_bits(), want.to_bits(), "{} on {:?}", x, feats);
+
+    // Batch evaluation gives the same bits in every lane, whatever the other lanes hold.
+    let lanes = 11;
+    let mut batch = block.batch(lanes);
+    for lane in 0..lanes {
+        for (i, v) in feats.iter().enumerate() {
+            // Lane 3 holds this input; the others hold rotated copies of it.
+            let w = if lane == 3 { *v } else { feats[(i + lane) % n] };
+            batch.set(i, lane, w);
+        }
+    }
+    block.eval_batch(&mut batch);
+    prop_assert_eq!(block.batch_output(&batch, out)[3].to_bits(), want.to_bits());
+    Ok(())
 }
 
 #[test]
@@ -258,4 +301,7 @@ fn sharing_and_fusion_shrink_the_baseline_care_block() {
         "{} instructions for {naive_nodes} nodes",
         care.instruction_count()
     );
+    // The sums add 15 terms: effort 2, the accept score 6, request_bed's score 5, and the
+    // defer score only the accept score and defer_pressure (7 terms without the sharing).
+    assert_eq!(care.term_count(), 2 + 6 + 5 + 2);
 }
