@@ -305,14 +305,7 @@ impl Block {
                 Instr::Lin { start, len, .. } => {
                     let terms = &self.terms[start as usize..(start + len) as usize];
                     let (first, rest_terms) = terms.split_first().expect("non-empty");
-                    for (x, y) in d.iter_mut().zip(s(first.0)) {
-                        *x = first.1 * y;
-                    }
-                    for &(i, c) in rest_terms {
-                        for (x, y) in d.iter_mut().zip(s(i)) {
-                            *x += c * y;
-                        }
-                    }
+                    lin_lanes(d, first, rest_terms, &s);
                     let overflow = d.iter().fold(false, |o, x| o | !x.is_finite());
                     if overflow {
                         // Rare: an overflow in some lane. Redo those lanes with saturation.
@@ -386,6 +379,57 @@ fn lin(terms: &[(Idx, f64)], v: &[f64]) -> f64 {
         acc = sem::add(acc, sem::mul(c, v[i as usize]));
     }
     acc
+}
+
+/// `d[l] = c₀·v₀[l] + c₁·v₁[l] + …` for every lane, left to right as [`lin`] adds, up to three
+/// terms a pass over the lanes: each lane's operations and their order are those of one term a
+/// pass, so the bits are; the lanes are loaded and stored a third as often.
+#[inline(always)]
+fn lin_lanes<'v>(
+    d: &mut [f64],
+    &(i0, c0): &(Idx, f64),
+    rest: &[(Idx, f64)],
+    s: &impl Fn(Idx) -> &'v [f64],
+) {
+    let mut rest = match rest {
+        [] => {
+            zip1(d, s(i0), |y| c0 * y);
+            return;
+        }
+        [(i1, c1)] => {
+            zip2(d, s(i0), s(*i1), |y0, y1| c0 * y0 + c1 * y1);
+            return;
+        }
+        [(i1, c1), (i2, c2), tail @ ..] => {
+            for (((x, y0), y1), y2) in d.iter_mut().zip(s(i0)).zip(s(*i1)).zip(s(*i2)) {
+                *x = c0 * y0 + c1 * y1 + c2 * y2;
+            }
+            tail
+        }
+    };
+    loop {
+        rest = match rest {
+            [] => return,
+            [(i1, c1)] => {
+                for (x, y1) in d.iter_mut().zip(s(*i1)) {
+                    *x += c1 * y1;
+                }
+                return;
+            }
+            [(i1, c1), (i2, c2)] => {
+                for ((x, y1), y2) in d.iter_mut().zip(s(*i1)).zip(s(*i2)) {
+                    *x = *x + c1 * y1 + c2 * y2;
+                }
+                return;
+            }
+            [(i1, c1), (i2, c2), (i3, c3), tail @ ..] => {
+                for (((x, y1), y2), y3) in d.iter_mut().zip(s(*i1)).zip(s(*i2)).zip(s(*i3)) {
+                    *x = *x + c1 * y1 + c2 * y2 + c3 * y3;
+                }
+                tail
+            }
+        };
+    }
 }
 
 /// `d[l] = f(a[l], b[l])` for every lane; generic so that `f` inlines and the loop vectorises.
