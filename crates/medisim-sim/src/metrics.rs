@@ -164,6 +164,11 @@ pub struct Accumulator {
     discount: f64,
     v: [f64; 5],
     cur: PeriodCounts,
+    /// This period's cross-sections for the coefficients of variation: every team's load, and
+    /// the treating teams' mean CMI and outcome, gathered in the one pass over the teams.
+    loads: Vec<f64>,
+    treated_cmi: Vec<f64>,
+    treated_outcome: Vec<f64>,
 }
 
 impl Accumulator {
@@ -213,6 +218,9 @@ impl Accumulator {
             g: [0.0; 3],
             discount: 1.0,
             v: [0.0; 5],
+            loads: Vec::with_capacity(s.teams),
+            treated_cmi: Vec::with_capacity(s.teams),
+            treated_outcome: Vec::with_capacity(s.teams),
             cur: PeriodCounts::default(),
         }
     }
@@ -274,6 +282,9 @@ impl Accumulator {
     pub fn period(&mut self, p: &PeriodRecord, replicate: u64) -> [f64; 3] {
         let o = &self.objective;
         let j = p.teams.len() as f64;
+        self.loads.clear();
+        self.treated_cmi.clear();
+        self.treated_outcome.clear();
         for r in &p.teams {
             // Rollout totals are the sums of the team records.
             self.effort += r.load;
@@ -294,23 +305,16 @@ impl Accumulator {
             if r.treated > 0 {
                 self.margin += (r.revenue - r.cost) / r.treated as f64;
                 self.treating_team_periods += 1.0;
+                self.treated_cmi.push(r.cmi_sum / r.treated as f64);
+                self.treated_outcome.push(r.outcome_sum / r.treated as f64);
             }
+            self.loads.push(r.load);
             self.team_periods += 1.0;
         }
         self.capacity += f64::from(p.total_capacity);
-        self.cv_load.add(p.teams.iter().map(|r| r.load));
-        self.cv_cmi.add(
-            p.teams
-                .iter()
-                .filter(|r| r.treated > 0)
-                .map(|r| r.cmi_sum / r.treated as f64),
-        );
-        self.cv_outcome.add(
-            p.teams
-                .iter()
-                .filter(|r| r.treated > 0)
-                .map(|r| r.outcome_sum / r.treated as f64),
-        );
+        self.cv_load.add(self.loads.iter().copied());
+        self.cv_cmi.add(self.treated_cmi.iter().copied());
+        self.cv_outcome.add(self.treated_outcome.iter().copied());
 
         // Per-period rewards (Eqs. 3, 9) and violations.
         let gain: f64 = p.teams.iter().map(|r| r.health_gain).sum();
