@@ -170,7 +170,7 @@ fn scenario_values_outside_their_range_are_refused_with_the_range() {
     );
     refused(
         &["run", "--scenario", &s, "--seeds", "1"],
-        &["r.csv", "row 2", "[1, 100000]"],
+        &["r.csv: line 2", "[1, 100000]"],
     );
 }
 

@@ -8,7 +8,7 @@
 //! the generating coefficients and against Python's `lifelines`.
 
 use crate::params::Params;
-use medisim_core::input::csv_record_line;
+use medisim_core::input::{csv_fields_refusal, csv_record_line, csv_refusal};
 use medisim_core::stats::total_order_key;
 use nalgebra::{DMatrix, DVector};
 use rand::Rng;
@@ -643,12 +643,19 @@ impl<'t> Records<'t> {
             Records::Plain(r, rec, text, start) => {
                 *start = r.position();
                 let from = *start;
-                r.read_byte_record(rec)
-                    .map_err(|e| (e.to_string(), Some(csv_record_line(text, from))))
+                r.read_byte_record(rec).map_err(|e| {
+                    let why = match e.kind() {
+                        simd_csv::ErrorKind::UnequalLengths {
+                            expected_len, len, ..
+                        } => csv_fields_refusal(*len as u64, *expected_len as u64),
+                        _ => e.to_string(),
+                    };
+                    (why, Some(csv_record_line(text, from)))
+                })
             }
             Records::Full(r, rec, text) => r.read_byte_record(rec).map_err(|e| {
                 (
-                    e.to_string(),
+                    csv_refusal(&e),
                     e.position().map(|p| csv_record_line(text, p.byte())),
                 )
             }),
@@ -729,10 +736,11 @@ fn read_cohort_by(mut records: Records<'_>, origin: &str) -> Result<Vec<Patient>
     // One record read into again and again; a patient's covariates sit inline: a row costs no
     // allocation.
     for row in 0.. {
-        let read = records.next().map_err(|(e, line)| match line {
-            Some(line) => bad(format!("line {line}: {e}")),
-            None => bad(format!("row {}: {e}", row + 1)),
-        })?;
+        // A refusal without a position (none, from a text in memory) is placed as a file
+        // without blank lines would place it, as `csv_line` does.
+        let read = records
+            .next()
+            .map_err(|(e, line)| bad(format!("line {}: {e}", line.unwrap_or(row as u64 + 2))))?;
         if !read {
             break;
         }
@@ -1108,14 +1116,27 @@ mod tests {
         let rows = [
             ("0.5,0,2,4,oops", "line 5, column `z1`"),
             ("2,0,2,4,1", "line 5: propensity"),
-            ("0.5,0,2,4", "line 5: "),
+            ("0.5,0,2,4", "line 5: 4 fields where the header has 5"),
         ];
+        // The readers' own line counts leave out blank lines: not repeated in the message.
+        let check = |text: &str, err: String| {
+            assert!(!err.contains("line: "), "{text:?}: {err}");
+            err
+        };
         for (bad, says) in rows {
-            for end in ["\n", "\r\n"] {
+            for end in ["\n", "\r\n", "\r"] {
                 for last in [end, ""] {
                     let text = [head, "0.25,1,3.5,4,-1.5", "", "", bad].join(end) + last;
                     let (plain, full) = both_readers(&text);
-                    for err in [plain.unwrap_err(), full.unwrap_err()] {
+                    // simd-csv reads a lone CR otherwise: such a text is never plain.
+                    let errs = if end == "\r" {
+                        assert!(!Records::is_plain(&text));
+                        vec![full.unwrap_err()]
+                    } else {
+                        vec![plain.unwrap_err(), full.unwrap_err()]
+                    };
+                    for err in errs {
+                        let err = check(&text, err);
                         assert!(err.contains(says), "{text:?}: {err}");
                     }
                 }
@@ -1123,8 +1144,12 @@ mod tests {
             // A quoted header cell across two lines moves every row down one.
             let text = format!("{head},\"z\n2\"\n0.25,1,3.5,4,-1.5,0\n\n{bad},0\n");
             assert!(!Records::is_plain(&text));
-            let err = read_cohort(&text, "q").unwrap_err().to_string();
-            assert!(err.contains(says), "{text:?}: {err}");
+            let err = check(&text, read_cohort(&text, "q").unwrap_err().to_string());
+            let says = says.replace(
+                "4 fields where the header has 5",
+                "5 fields where the header has 6",
+            );
+            assert!(err.contains(&says), "{text:?}: {err}");
         }
     }
 

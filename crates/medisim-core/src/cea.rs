@@ -12,7 +12,7 @@
 //! (an exact duplicate keeps its first), extended dominance removed until the ICERs rise, and a
 //! tie in net benefit won by the strategy listed first.
 
-use crate::input::csv_line;
+use crate::input::{csv_line, csv_refusal};
 use crate::table::{Table, TableError};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -268,8 +268,10 @@ impl Psa {
             if row >= MAX_CELLS {
                 return Err(bad(format!("more than {MAX_CELLS} rows")));
             }
-            let rec =
-                rec.map_err(|e| bad(format!("line {}: {e}", csv_line(text, e.position(), row))))?;
+            let rec = rec.map_err(|e| {
+                let line = csv_line(text, e.position(), row);
+                bad(format!("line {line}: {}", csv_refusal(&e)))
+            })?;
             // Counted only for a refused row.
             let line = || csv_line(text, rec.position(), row);
             let cell = |i: usize| rec.get(i).unwrap_or("").trim();
@@ -562,8 +564,10 @@ pub fn read_parameters(
         if row >= MAX_CELLS {
             return Err(bad(format!("more than {MAX_CELLS} rows")));
         }
-        let rec =
-            rec.map_err(|e| bad(format!("line {}: {e}", csv_line(text, e.position(), row))))?;
+        let rec = rec.map_err(|e| {
+            let line = csv_line(text, e.position(), row);
+            bad(format!("line {line}: {}", csv_refusal(&e)))
+        })?;
         // Counted only for a refused row.
         let line = || csv_line(text, rec.position(), row);
         let mut values = Vec::with_capacity(names.len());
@@ -769,8 +773,12 @@ mod tests {
                 "line 3, column `effect`",
             ),
             (
+                "draw,strategy,cost,effect\r\r1,A,0,x\r",
+                "line 3, column `effect`",
+            ),
+            (
                 "draw,strategy,cost,effect\n\"1\n1\",A,0,0\n\n1,A,0,0,9\n",
-                "line 5: ",
+                "line 5: 5 fields where the header has 4",
             ),
             (
                 "draw,strategy,cost,effect\n1,A,0,0\n\n1,A,0,0\n",
@@ -778,7 +786,7 @@ mod tests {
             ),
         ] {
             let e = Psa::from_csv(text, "p.csv").unwrap_err();
-            assert!(e.contains(says), "{text:?}: {e}");
+            assert!(e.contains(says) && !e.contains("line: "), "{text:?}: {e}");
         }
         let e = Psa::from_csv(
             "draw,strategy,cost,effect\n1,A,0,0\n1,B,0,0\n2,A,0,0\n",

@@ -99,11 +99,17 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// blank lines or line breaks inside quotes. Counted from the text: call it for a refused row.
 pub fn csv_record_line(text: &[u8], from: u64) -> u64 {
     let from = usize::try_from(from).map_or(text.len(), |b| b.min(text.len()));
-    let before = text[..from].iter().filter(|&&b| b == b'\n').count();
-    let blank = text[from..]
-        .iter()
-        .take_while(|b| matches!(b, b'\r' | b'\n'))
-        .filter(|&&b| b == b'\n')
+    // A line ends at `\n`, or at a `\r` not followed by one (old Mac files): both readers
+    // end a record there.
+    let ends_at = |i: usize| match text[i] {
+        b'\n' => true,
+        b'\r' => text.get(i + 1) != Some(&b'\n'),
+        _ => false,
+    };
+    let before = (0..from).filter(|&i| ends_at(i)).count();
+    let blank = (from..text.len())
+        .take_while(|&i| matches!(text[i], b'\r' | b'\n'))
+        .filter(|&i| ends_at(i))
         .count();
     1 + (before + blank) as u64
 }
@@ -114,6 +120,24 @@ pub fn csv_line(text: &str, at: Option<&csv::Position>, row: usize) -> u64 {
     at.map_or(row as u64 + 2, |p| {
         csv_record_line(text.as_bytes(), p.byte())
     })
+}
+
+/// A record of `len` fields where the header has `header`.
+pub fn csv_fields_refusal(len: u64, header: u64) -> String {
+    format!("{len} fields where the header has {header}")
+}
+
+/// A CSV reader's refusal in words, without the reader's own position: its line count leaves
+/// out the blank lines it skipped, so the caller names the row by [`csv_record_line`].
+pub fn csv_refusal(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => csv_fields_refusal(*len, *expected_len),
+        csv::ErrorKind::Utf8 { err, .. } => format!("field {}: not UTF-8 text", err.field() + 1),
+        csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+        _ => e.to_string(),
+    }
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {

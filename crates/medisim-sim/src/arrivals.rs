@@ -3,6 +3,7 @@
 //! definitions intact.
 
 use crate::scenario::{CaseMix, Kernel, Scenario};
+use medisim_core::input::csv_refusal;
 use rand::distributions::{Distribution, Uniform, WeightedIndex};
 use rand::Rng;
 use rand_distr::{Gamma, Normal, Poisson};
@@ -142,7 +143,8 @@ impl ArrivalKernel for NegativeBinomialKernel {
 pub const MAX_REPLAY_PERIODS: u32 = 100_000;
 /// Most arrivals in one replay file.
 pub const MAX_REPLAY_ROWS: usize = 1_000_000;
-/// Largest replay file: a million rows of 128 bytes, twice a row's usual length.
+/// Largest replay file: a million rows of 128 bytes, about twice a row of five numbers written
+/// at full precision.
 pub const MAX_REPLAY_BYTES: u64 = MAX_REPLAY_ROWS as u64 * 128;
 /// Most arrivals in one replayed period (ten times the scenario's largest rate).
 pub const MAX_REPLAY_PER_PERIOD: usize = 10 * crate::scenario::MAX_RATE as usize;
@@ -156,7 +158,7 @@ pub struct ReplayKernel {
 impl ReplayKernel {
     pub fn from_csv(path: &Path, groups: usize) -> Result<Self, String> {
         let text = medisim_core::input::read_text(path, MAX_REPLAY_BYTES, "replay file")
-            .map_err(|e| format!("replay file: {e}"))?;
+            .map_err(|e| e.to_string())?;
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         #[derive(serde::Deserialize)]
         struct Row {
@@ -179,13 +181,13 @@ impl ReplayKernel {
             let line = || medisim_core::input::csv_record_line(text.as_bytes(), from);
             if !reader
                 .read_record(&mut record)
-                .map_err(|e| format!("{}: {e}", at(line())))?
+                .map_err(|e| format!("{}: {}", at(line()), csv_refusal(&e)))?
             {
                 break;
             }
             let r: Row = record
                 .deserialize(Some(&headers))
-                .map_err(|e| format!("{}: {e}", at(line())))?;
+                .map_err(|e| format!("{}: {}", at(line()), csv_refusal(&e)))?;
             if r.period == 0
                 || r.period > MAX_REPLAY_PERIODS
                 || r.group >= groups
@@ -367,7 +369,18 @@ mod tests {
         assert!(e.contains("a.csv: line 4"), "{e}");
         std::fs::write(&p, "period,group,cmi,urgency,tolerance\n\n1,0,0.1,0.3\n").unwrap();
         let e = ReplayKernel::from_csv(&p, 6).err().unwrap();
-        assert!(e.contains("a.csv: line 3"), "{e}");
+        assert!(
+            e.contains("a.csv: line 3: 4 fields where the header has 5"),
+            "{e}"
+        );
+        // Old Mac line ends (a lone CR) count as line ends.
+        std::fs::write(
+            &p,
+            "period,group,cmi,urgency,tolerance\r\r1,0,0.1,0.3,4\r1,9,0.1,0.3,4\r",
+        )
+        .unwrap();
+        let e = ReplayKernel::from_csv(&p, 6).err().unwrap();
+        assert!(e.contains("a.csv: line 4") && !e.contains("line: "), "{e}");
     }
 
     #[test]
