@@ -242,7 +242,8 @@ impl Block {
         self.instrs.len()
     }
 
-    /// Number of terms the block's sums add, one pass over a batch's lanes each.
+    /// Number of terms the block's sums add (what sharing saves; a batch adds up to three of a
+    /// sum's terms a pass over its lanes).
     pub fn term_count(&self) -> usize {
         self.terms.len()
     }
@@ -523,6 +524,7 @@ pub fn compile_block(policy: &Policy, scope: ScopeId) -> Block {
         const_ids: HashMap::new(),
         nodes: Vec::new(),
         memo: HashMap::new(),
+        sums: Vec::new(),
         terms: Vec::new(),
     };
     let outs: Vec<Operand> = fields.iter().map(|f| b.expr(policy.expr(*f))).collect();
@@ -552,6 +554,9 @@ struct Builder<'s> {
     const_ids: HashMap<u64, u32>,
     nodes: Vec<Node>,
     memo: HashMap<Node, u32>,
+    /// Every sum's node and its terms as written (before `share_prefix`), longest-prefix
+    /// candidates for later sums.
+    sums: Vec<(u32, Vec<(Operand, u64)>)>,
     terms: Vec<(Idx, f64)>,
 }
 
@@ -705,32 +710,37 @@ impl Builder<'_> {
             return terms[0].0;
         }
         let terms: Vec<(Operand, u64)> = terms.into_iter().map(|(o, c)| (o, c.to_bits())).collect();
-        let terms = self.share_prefix(terms);
-        self.node(Node::Lin(terms))
+        // A sum written before, whatever it was rewritten to, is that sum.
+        let whole = Node::Lin(terms.clone());
+        if let Some(&id) = self.memo.get(&whole) {
+            return Operand::Node(id);
+        }
+        let shared = self.share_prefix(&terms);
+        let sum = self.node(Node::Lin(shared));
+        if let Operand::Node(id) = sum {
+            self.memo.insert(whole, id);
+            self.sums.push((id, terms));
+        }
+        sum
     }
 
-    /// `terms` with their longest prefix that an earlier sum already adds up replaced by that
-    /// sum (coefficient 1): `a + b + c + d` after `a + b + c` adds one term, not four. A sum is
-    /// a left-to-right fold, so its first k partial sums are the prefix's: the same bits, and
-    /// on the saturating path too (`sat(1 · p) = p` for the prefix's finite value).
-    fn share_prefix(&mut self, terms: Vec<(Operand, u64)>) -> Vec<(Operand, u64)> {
+    /// `terms` with their longest prefix that an earlier sum adds up replaced by that sum
+    /// (coefficient 1): `a + b + c + d` after `a + b + c` adds one term, not four, whatever the
+    /// earlier sum was itself rewritten to. A sum is a left-to-right fold, so its first k partial
+    /// sums are the prefix's: the same bits, and on the saturating path too (`sat(1 · p) = p`
+    /// for the prefix's finite value).
+    fn share_prefix(&self, terms: &[(Operand, u64)]) -> Vec<(Operand, u64)> {
         let longest = self
-            .nodes
+            .sums
             .iter()
-            .enumerate()
-            .filter_map(|(id, n)| match n {
-                Node::Lin(p) if p.len() >= 2 && p.len() < terms.len() && terms.starts_with(p) => {
-                    Some((p.len(), id))
-                }
-                _ => None,
-            })
-            .max_by_key(|&(len, id)| (len, std::cmp::Reverse(id)));
-        let Some((len, id)) = longest else {
-            return terms;
-        };
-        std::iter::once((Operand::Node(id as u32), 1f64.to_bits()))
-            .chain(terms[len..].iter().copied())
-            .collect()
+            .filter(|(_, p)| p.len() >= 2 && p.len() < terms.len() && terms.starts_with(p))
+            .max_by_key(|(id, p)| (p.len(), std::cmp::Reverse(*id)));
+        match longest {
+            None => terms.to_vec(),
+            Some((id, p)) => std::iter::once((Operand::Node(*id), 1f64.to_bits()))
+                .chain(terms[p.len()..].iter().copied())
+                .collect(),
+        }
     }
 
     fn binary(&mut self, kind: BinKind, a: Operand, b: Operand) -> Operand {

@@ -217,6 +217,44 @@ proptest! {
         };
         let x = call("min", vec![sum(&terms[..cut]), sum(&terms)]);
         compiled_matches_reference(field("effort"), &x, &values)?;
+        // The longer sum adds at most the shorter one and its own terms (all of its terms
+        // without the sharing: `cut` is at least 2).
+        let alone = care_terms(&sum(&terms[..cut])) as i64;
+        let both = care_terms(&x) as i64;
+        prop_assert!(both - alone <= (terms.len() - cut + 1) as i64, "{} after {}", both, alone);
+    }
+}
+
+/// The terms the care block's sums add with `x` as the baseline's effort rule.
+fn care_terms(x: &Expr) -> usize {
+    let mut p = baseline().clone();
+    p.set(field("effort"), Some(x.clone()));
+    CompiledPolicy::new(&p).block(scope("care")).term_count()
+}
+
+/// `effort = TEXT`, parsed.
+fn effort(text: &str) -> Expr {
+    let (stmts, diags) = parser::parse_statements(&format!("effort = {text}"));
+    assert!(diags.is_empty(), "{text}: {diags:?}");
+    stmts[0].value.clone()
+}
+
+#[test]
+fn a_sum_is_shared_along_a_chain_and_when_written_again() {
+    let (ab, abc, abcd) = (
+        "urgency + wait",
+        "urgency + wait + complexity",
+        "urgency + wait + complexity + tolerance",
+    );
+    // a + b + c + d after a + b + c after a + b: one term each, not two and three.
+    let chain = effort(&format!("min(min({ab}, {abc}), {abcd})"));
+    assert_eq!(care_terms(&chain) - care_terms(&effort(ab)), 2 + 2);
+    // a + b + c written again after a + b is the first a + b + c: no terms at all.
+    let again = effort(&format!("min(min({abc}, {ab}), {abc})"));
+    assert_eq!(care_terms(&again) - care_terms(&effort(abc)), 2);
+    let values: Vec<f64> = (0..40).map(|i| f64::from(i) * 0.37 - 3.0).collect();
+    for x in [chain, again] {
+        compiled_matches_reference(field("effort"), &x, &values).unwrap();
     }
 }
 
