@@ -273,8 +273,12 @@ impl Rollout<'_> {
             for (j, team) in teams.iter_mut().enumerate() {
                 let lagging = t > 1 && team.kpi < lagging_cut;
                 let (off, n) = team_lanes[j];
-                let rec = self.resolve(
-                    j,
+                // The record is filled where it is kept: no copy of it a team and period.
+                period
+                    .teams
+                    .push(TeamRecord::new(period.t, j, team.beds, team.queue.len()));
+                let rec = period.teams.last_mut().expect("just pushed");
+                self.resolve(
                     team,
                     &decisions.lanes(off..off + n),
                     &lanes[off..off + n],
@@ -282,10 +286,9 @@ impl Rollout<'_> {
                     &mut rng_a,
                     &mut acc,
                     lagging,
-                    period.t,
+                    rec,
                 );
                 kpis[j] = rec.kpi_inputs(&lv, s);
-                period.teams.push(rec);
             }
 
             // --- Settle: KPI tournament, bonuses, funds, reputation.
@@ -313,21 +316,24 @@ impl Rollout<'_> {
                     team.ref_wait = rec.wait_sum / rec.treated as f64;
                 }
             }
-            let revenue: f64 = period.teams.iter().map(|r| r.revenue).sum();
-            let cost: f64 = period.teams.iter().map(|r| r.cost).sum();
-            let penalties: f64 = period.teams.iter().map(|r| r.penalties).sum();
+            let HospitalTotals {
+                revenue,
+                cost,
+                penalties,
+                outcome,
+                waits,
+                treated,
+                detected,
+                decided,
+                rejected,
+                used,
+            } = HospitalTotals::of(&period.teams);
             let profit = revenue
                 - cost
                 - penalties
                 - bonus_total
                 - s.finance.bed_cost * f64::from(lv.total_capacity);
             funds += profit;
-            let treated: usize = period.teams.iter().map(|r| r.treated).sum();
-            let detected: usize = period.teams.iter().map(|r| r.detected).sum();
-            let decided: usize = period.teams.iter().map(|r| r.decided).sum();
-            let rejected: usize = period.teams.iter().map(|r| r.rejected).sum();
-            let outcome: f64 = period.teams.iter().map(|r| r.outcome_sum).sum();
-            let waits: f64 = period.teams.iter().map(|r| r.wait_sum).sum();
             let rej_rate = ratio(rejected as f64, decided as f64);
             let wbar = if treated > 0 {
                 waits / treated as f64
@@ -345,7 +351,6 @@ impl Rollout<'_> {
                 - s.audit.reputation_hit * ratio(detected as f64, treated as f64))
             .clamp(0.0, 1.0);
             reputation += s.finance.reputation_rate * (signal - reputation);
-            let used: u32 = period.teams.iter().map(|r| r.treated as u32).sum();
             last = LastPeriod {
                 wbar,
                 rbar: rej_rate,
@@ -589,26 +594,22 @@ impl Rollout<'_> {
         } else {
             0.0
         };
-        // Fatigue is priced at the load of a full period: carried-over fatigue plus the other
-        // beds filled with the queue's typical case, so it depends on the case, not its rank.
-        let typical = mean(team.queue.iter().map(|p| p.k.base));
-        let ahead_load = team.fatigue * load_cap + f64::from(beds.saturating_sub(1)) * typical;
         // Capacity signal shared by the team: 1 while it has a bed this period. Whether the
         // bed is really free is settled in capacity resolution (an accepted patient who finds
         // none waits), so a team short of beds queues patients rather than turning them away.
         let free_share = f64::from(u8::from(beds > 0));
-        // A long list costs the team (its waits are its own to answer for): parking one more
-        // patient is less attractive the more it already parks (Iversen 1993).
-        let carried = team.queue.iter().filter(|p| p.wait > 0).count() as f64;
-        let list_pressure = r.list_cost * carried / n_ref;
         // Effort feels fatigue through the carried-over state only: a period's own load is
         // priced in triage, where the case is taken or not.
         let fatigue_grad = 2.0 * c.nu * team.fatigue;
         // First every case's effort and what it yields, then the features: the `exp` and
         // `pow` calls in a loop of their own overlap one another instead of waiting on the
-        // division chains around them (the same expressions, so the same bits).
+        // division chains around them (the same expressions, so the same bits). The same pass
+        // sums the indicated efforts (`mean`'s fold) and counts the cases carried over.
         let first = lanes.len();
+        let (mut base_sum, mut carried) = (0.0, 0usize);
         for p in &team.queue {
+            base_sum += p.k.base;
+            carried += usize::from(p.wait > 0);
             let k = &p.k;
             let dkpi = (lv.w_h * k.dh - lv.w_c * k.dc / r.kpi_cost_ref) / n_ref;
             let grad = -lv.alpha * k.dc + lv.beta * r.health_value * k.dh + r.theta * bp * dkpi
@@ -623,6 +624,13 @@ impl Rollout<'_> {
                 rank: 0.0,
             });
         }
+        // Fatigue is priced at the load of a full period: carried-over fatigue plus the other
+        // beds filled with the queue's typical case, so it depends on the case, not its rank.
+        let typical = if n == 0 { 0.0 } else { base_sum / n as f64 };
+        let ahead_load = team.fatigue * load_cap + f64::from(beds.saturating_sub(1)) * typical;
+        // A long list costs the team (its waits are its own to answer for): parking one more
+        // patient is less attractive the more it already parks (Iversen 1993).
+        let list_pressure = r.list_cost * carried as f64 / n_ref;
         let mut incentive_sum = 0.0;
         for ((l, p), lane) in (off..).zip(&team.queue).zip(&mut lanes[first..]) {
             let (a, k) = (&p.a, &p.k);
@@ -735,12 +743,12 @@ impl Rollout<'_> {
         }
     }
 
-    /// Capacity resolution for team `j` in priority order, from the care block's decisions on
-    /// its lanes; settles the treated, counts the rest and moves the queue on one period.
+    /// Capacity resolution for a team in priority order, from the care block's decisions on its
+    /// lanes, into its period's record `rec`: settles the treated, counts the rest and moves the
+    /// queue on one period.
     #[allow(clippy::too_many_arguments)]
     fn resolve(
         &self,
-        j: usize,
         team: &mut Team,
         decisions: &CareDecisions,
         lanes: &[LaneState],
@@ -748,13 +756,12 @@ impl Rollout<'_> {
         rng: &mut Pcg64,
         acc: &mut Accumulator,
         lagging: bool,
-        t: u32,
-    ) -> TeamRecord {
+        rec: &mut TeamRecord,
+    ) {
         let s = self.scenario;
         let c = &s.care;
         let m = &s.case_mix;
         let n = team.queue.len();
-        let mut rec = TeamRecord::new(t, j, team.beds, n);
         let effort_spec = Field::Effort.spec();
         // `fate` 0 stay, 1 treated, 2 rejected.
         let mut free = team.beds;
@@ -837,7 +844,6 @@ impl Rollout<'_> {
             }
         });
         rec.queue_after = team.queue.len();
-        rec
     }
 }
 
@@ -868,6 +874,52 @@ impl<'b> CareDecisions<'b> {
             defer: &self.defer[range.clone()],
             bed: &self.bed[range],
         }
+    }
+}
+
+/// The hospital's totals of a period's team records, in one pass over them: each sum in team
+/// order from −0.0, as `Iterator::sum` adds, so the same bits.
+struct HospitalTotals {
+    revenue: f64,
+    cost: f64,
+    penalties: f64,
+    outcome: f64,
+    waits: f64,
+    treated: usize,
+    detected: usize,
+    decided: usize,
+    rejected: usize,
+    /// Beds used: the treated, as a bed count.
+    used: u32,
+}
+
+impl HospitalTotals {
+    fn of(teams: &[TeamRecord]) -> Self {
+        let mut t = HospitalTotals {
+            revenue: -0.0,
+            cost: -0.0,
+            penalties: -0.0,
+            outcome: -0.0,
+            waits: -0.0,
+            treated: 0,
+            detected: 0,
+            decided: 0,
+            rejected: 0,
+            used: 0,
+        };
+        for r in teams {
+            t.revenue += r.revenue;
+            t.cost += r.cost;
+            t.penalties += r.penalties;
+            t.outcome += r.outcome_sum;
+            t.waits += r.wait_sum;
+            t.treated += r.treated;
+            t.detected += r.detected;
+            t.decided += r.decided;
+            t.rejected += r.rejected;
+            t.used += r.treated as u32;
+        }
+        t
     }
 }
 
