@@ -710,37 +710,48 @@ impl Builder<'_> {
             return terms[0].0;
         }
         let terms: Vec<(Operand, u64)> = terms.into_iter().map(|(o, c)| (o, c.to_bits())).collect();
-        // A sum written before, whatever it was rewritten to, is that sum.
-        let whole = Node::Lin(terms.clone());
-        if let Some(&id) = self.memo.get(&whole) {
-            return Operand::Node(id);
-        }
-        let shared = self.share_prefix(&terms);
-        let sum = self.node(Node::Lin(shared));
+        let known = self.nodes.len();
+        let sum = match self.share_prefix(&terms) {
+            // No earlier sum begins this one: it is its own key (an equal sum written before,
+            // with no prefix then either, is found under it).
+            None => self.node(Node::Lin(terms.clone())),
+            Some(shared) => {
+                // A sum written before is that sum, whatever it was rewritten to.
+                let whole = Node::Lin(terms.clone());
+                if let Some(&id) = self.memo.get(&whole) {
+                    return Operand::Node(id);
+                }
+                let sum = self.node(Node::Lin(shared));
+                if let Operand::Node(id) = sum {
+                    self.memo.insert(whole, id);
+                }
+                sum
+            }
+        };
         if let Operand::Node(id) = sum {
-            self.memo.insert(whole, id);
-            self.sums.push((id, terms));
+            if id as usize >= known {
+                self.sums.push((id, terms));
+            }
         }
         sum
     }
 
     /// `terms` with their longest prefix that an earlier sum adds up replaced by that sum
-    /// (coefficient 1): `a + b + c + d` after `a + b + c` adds one term, not four, whatever the
-    /// earlier sum was itself rewritten to. A sum is a left-to-right fold, so its first k partial
-    /// sums are the prefix's: the same bits, and on the saturating path too (`sat(1 · p) = p`
-    /// for the prefix's finite value).
-    fn share_prefix(&self, terms: &[(Operand, u64)]) -> Vec<(Operand, u64)> {
-        let longest = self
+    /// (coefficient 1), or `None` if no earlier sum begins them: `a + b + c + d` after
+    /// `a + b + c` adds one term, not four, whatever the earlier sum was itself rewritten to. A
+    /// sum is a left-to-right fold, so its first k partial sums are the prefix's: the same bits,
+    /// and on the saturating path too (`sat(1 · p) = p` for the prefix's finite value).
+    fn share_prefix(&self, terms: &[(Operand, u64)]) -> Option<Vec<(Operand, u64)>> {
+        let (id, p) = self
             .sums
             .iter()
             .filter(|(_, p)| p.len() >= 2 && p.len() < terms.len() && terms.starts_with(p))
-            .max_by_key(|(id, p)| (p.len(), std::cmp::Reverse(*id)));
-        match longest {
-            None => terms.to_vec(),
-            Some((id, p)) => std::iter::once((Operand::Node(*id), 1f64.to_bits()))
+            .max_by_key(|(id, p)| (p.len(), std::cmp::Reverse(*id)))?;
+        Some(
+            std::iter::once((Operand::Node(*id), 1f64.to_bits()))
                 .chain(terms[p.len()..].iter().copied())
                 .collect(),
-        }
+        )
     }
 
     fn binary(&mut self, kind: BinKind, a: Operand, b: Operand) -> Operand {
