@@ -270,7 +270,10 @@ impl Psa {
             }
             let rec = rec.map_err(|e| {
                 let line = csv_line(text, e.position(), row);
-                bad(format!("line {line}: {}", csv_refusal(&e)))
+                bad(format!(
+                    "line {line}: {}",
+                    csv_refusal(&e, |i| header.get(i).map(String::as_str))
+                ))
             })?;
             // Counted only for a refused row.
             let line = || csv_line(text, rec.position(), row);
@@ -566,7 +569,10 @@ pub fn read_parameters(
         }
         let rec = rec.map_err(|e| {
             let line = csv_line(text, e.position(), row);
-            bad(format!("line {line}: {}", csv_refusal(&e)))
+            bad(format!(
+                "line {line}: {}",
+                csv_refusal(&e, |i| header.get(i).map(String::as_str))
+            ))
         })?;
         // Counted only for a refused row.
         let line = || csv_line(text, rec.position(), row);

@@ -128,14 +128,22 @@ pub fn csv_fields_refusal(len: u64, header: u64) -> String {
 }
 
 /// A CSV reader's refusal in words, without the reader's own position: its line count leaves
-/// out the blank lines it skipped, so the caller names the row by [`csv_record_line`].
-pub fn csv_refusal(e: &csv::Error) -> String {
+/// out the blank lines it skipped, so the caller names the row by [`csv_record_line`]. A cell
+/// it could not read is named by its column, `header(i)` naming the i-th from 0 (the reader
+/// counts from 0 where a user counts from 1).
+pub fn csv_refusal<'h>(e: &csv::Error, header: impl Fn(usize) -> Option<&'h str>) -> String {
+    let column = |i: usize| {
+        header(i).map_or_else(|| format!("column {}", i + 1), |n| format!("column `{n}`"))
+    };
     match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => csv_fields_refusal(*len, *expected_len),
-        csv::ErrorKind::Utf8 { err, .. } => format!("field {}: not UTF-8 text", err.field() + 1),
-        csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+        csv::ErrorKind::Utf8 { err, .. } => format!("{}: not UTF-8 text", column(err.field())),
+        csv::ErrorKind::Deserialize { err, .. } => match err.field() {
+            Some(i) => format!("{}: {}", column(i as usize), err.kind()),
+            None => err.kind().to_string(),
+        },
         _ => e.to_string(),
     }
 }

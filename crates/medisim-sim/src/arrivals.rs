@@ -181,13 +181,13 @@ impl ReplayKernel {
             let line = || medisim_core::input::csv_record_line(text.as_bytes(), from);
             if !reader
                 .read_record(&mut record)
-                .map_err(|e| format!("{}: {}", at(line()), csv_refusal(&e)))?
+                .map_err(|e| format!("{}: {}", at(line()), csv_refusal(&e, |i| headers.get(i))))?
             {
                 break;
             }
             let r: Row = record
                 .deserialize(Some(&headers))
-                .map_err(|e| format!("{}: {}", at(line()), csv_refusal(&e)))?;
+                .map_err(|e| format!("{}: {}", at(line()), csv_refusal(&e, |i| headers.get(i))))?;
             if r.period == 0
                 || r.period > MAX_REPLAY_PERIODS
                 || r.group >= groups
@@ -380,7 +380,11 @@ mod tests {
         )
         .unwrap();
         let e = ReplayKernel::from_csv(&p, 6).err().unwrap();
-        assert!(e.contains("a.csv: line 4") && !e.contains("line: "), "{e}");
+        assert!(e.contains("a.csv: line 4"), "{e}");
+        // A cell that is not a number is named by its column, as the user counts it.
+        std::fs::write(&p, "period,group,cmi,urgency,tolerance\n1,0,abc,0.3,4\n").unwrap();
+        let e = ReplayKernel::from_csv(&p, 6).err().unwrap();
+        assert!(e.contains("a.csv: line 2: column `cmi`: "), "{e}");
     }
 
     #[test]
