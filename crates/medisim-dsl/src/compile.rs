@@ -711,29 +711,34 @@ impl Builder<'_> {
         }
         let terms: Vec<(Operand, u64)> = terms.into_iter().map(|(o, c)| (o, c.to_bits())).collect();
         let known = self.nodes.len();
-        let sum = match self.share_prefix(&terms) {
+        match self.share_prefix(&terms) {
             // No earlier sum begins this one: it is its own key (an equal sum written before,
-            // with no prefix then either, is found under it).
-            None => self.node(Node::Lin(terms.clone())),
+            // with no prefix then either, is found under it), a candidate once, if it is new
+            // and could begin another (a single term cannot).
+            None => {
+                let sum = self.node(Node::Lin(terms.clone()));
+                if let Operand::Node(id) = sum {
+                    if id as usize >= known && terms.len() >= 2 {
+                        self.sums.push((id, terms));
+                    }
+                }
+                sum
+            }
             Some(shared) => {
                 // A sum written before is that sum, whatever it was rewritten to.
                 let whole = Node::Lin(terms.clone());
                 if let Some(&id) = self.memo.get(&whole) {
                     return Operand::Node(id);
                 }
+                // Not written so: a new candidate, even where its rewritten form is an old node.
                 let sum = self.node(Node::Lin(shared));
                 if let Operand::Node(id) = sum {
                     self.memo.insert(whole, id);
+                    self.sums.push((id, terms));
                 }
                 sum
             }
-        };
-        if let Operand::Node(id) = sum {
-            if id as usize >= known {
-                self.sums.push((id, terms));
-            }
         }
-        sum
     }
 
     /// `terms` with their longest prefix that an earlier sum adds up replaced by that sum

@@ -252,8 +252,13 @@ fn a_sum_is_shared_along_a_chain_and_when_written_again() {
     // a + b + c written again after a + b is the first a + b + c: no terms at all.
     let again = effort(&format!("min(min({abc}, {ab}), {abc})"));
     assert_eq!(care_terms(&again) - care_terms(&effort(abc)), 2);
+    // a + b + c written as 1 * (a + b) + c first, then as a + b + c: the same node, and
+    // a + b + c + d after both adds one term.
+    let grouped = format!("1 * ({ab}) + complexity");
+    let regrouped = effort(&format!("min(min({grouped}, {abc}), {abcd})"));
+    assert_eq!(care_terms(&regrouped) - care_terms(&effort(&grouped)), 2);
     let values: Vec<f64> = (0..40).map(|i| f64::from(i) * 0.37 - 3.0).collect();
-    for x in [chain, again] {
+    for x in [chain, again, regrouped] {
         compiled_matches_reference(field("effort"), &x, &values).unwrap();
     }
 }
