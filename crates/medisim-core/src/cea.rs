@@ -264,19 +264,7 @@ impl Psa {
         let (mut draws, mut draw_at) = (Vec::new(), HashMap::new());
         let (mut strategies, mut strategy_at) = (Vec::new(), HashMap::new());
         let mut cells: HashMap<(usize, usize), (f64, f64)> = HashMap::new();
-        for (row, rec) in reader.records().enumerate() {
-            if row >= MAX_CELLS {
-                return Err(bad(format!("more than {MAX_CELLS} rows")));
-            }
-            let rec = rec.map_err(|e| {
-                let line = csv_line(text, e.position(), row);
-                bad(format!(
-                    "line {line}: {}",
-                    csv_refusal(&e, |i| header.get(i).map(String::as_str))
-                ))
-            })?;
-            // Counted only for a refused row.
-            let line = || csv_line(text, rec.position(), row);
+        each_row(&mut reader, text, &header, bad, |rec, line| {
             let cell = |i: usize| rec.get(i).unwrap_or("").trim();
             let num = |i: usize| match cell(i).parse::<f64>() {
                 Ok(v) if v.abs() <= MAX_VALUE => Ok(v),
@@ -305,7 +293,8 @@ impl Psa {
                     line = line()
                 )));
             }
-        }
+            Ok(())
+        })?;
         let mut cost = Vec::with_capacity(draws.len());
         let mut effect = Vec::with_capacity(draws.len());
         for (i, draw) in draws.iter().enumerate() {
@@ -531,6 +520,30 @@ impl Psa {
     }
 }
 
+/// Each row of a table [`csv_with_header`] opened, at most [`MAX_CELLS`], handed to `visit` with
+/// a way to name its line (counted only when asked); a row the reader refuses is named by its
+/// line, its unreadable cell by its column.
+fn each_row(
+    reader: &mut csv::Reader<&[u8]>,
+    text: &str,
+    header: &[String],
+    bad: impl Fn(String) -> String,
+    mut visit: impl FnMut(&csv::StringRecord, &dyn Fn() -> u64) -> Result<(), String>,
+) -> Result<(), String> {
+    for (row, rec) in reader.records().enumerate() {
+        if row >= MAX_CELLS {
+            return Err(bad(format!("more than {MAX_CELLS} rows")));
+        }
+        let rec = rec.map_err(|e| {
+            let line = csv_line(text, e.position(), row);
+            let why = csv_refusal(&e, |i| header.get(i).map(String::as_str));
+            bad(format!("line {line}: {why}"))
+        })?;
+        visit(&rec, &|| csv_line(text, rec.position(), row))?;
+    }
+    Ok(())
+}
+
 /// A CSV reader over `text` and its header, trimmed, each column named once.
 fn csv_with_header<'a>(
     text: &'a str,
@@ -563,19 +576,7 @@ pub fn read_parameters(
         .ok_or_else(|| bad("missing column `draw`".into()))?;
     let names: Vec<String> = header.iter().filter(|h| *h != "draw").cloned().collect();
     let mut rows = std::collections::BTreeMap::new();
-    for (row, rec) in reader.records().enumerate() {
-        if row >= MAX_CELLS {
-            return Err(bad(format!("more than {MAX_CELLS} rows")));
-        }
-        let rec = rec.map_err(|e| {
-            let line = csv_line(text, e.position(), row);
-            bad(format!(
-                "line {line}: {}",
-                csv_refusal(&e, |i| header.get(i).map(String::as_str))
-            ))
-        })?;
-        // Counted only for a refused row.
-        let line = || csv_line(text, rec.position(), row);
+    each_row(&mut reader, text, &header, bad, |rec, line| {
         let mut values = Vec::with_capacity(names.len());
         for (i, h) in header.iter().enumerate().filter(|(i, _)| *i != d) {
             let cell = rec.get(i).unwrap_or("").trim();
@@ -599,7 +600,8 @@ pub fn read_parameters(
                 line = line()
             )));
         }
-    }
+        Ok(())
+    })?;
     let mut columns = vec![Vec::with_capacity(psa.draws()); names.len()];
     for draw in psa.draw_labels() {
         let values = rows.get(draw).ok_or_else(|| {
