@@ -179,15 +179,12 @@ impl ReplayKernel {
             // Where the reader begins this row: its line, counted only for a refused row.
             let from = reader.position().byte();
             let line = || medisim_core::input::csv_record_line(text.as_bytes(), from);
-            if !reader
-                .read_record(&mut record)
-                .map_err(|e| format!("{}: {}", at(line()), csv_refusal(&e, |i| headers.get(i))))?
-            {
+            let refused =
+                |e: csv::Error| format!("{}: {}", at(line()), csv_refusal(&e, |i| headers.get(i)));
+            if !reader.read_record(&mut record).map_err(refused)? {
                 break;
             }
-            let r: Row = record
-                .deserialize(Some(&headers))
-                .map_err(|e| format!("{}: {}", at(line()), csv_refusal(&e, |i| headers.get(i))))?;
+            let r: Row = record.deserialize(Some(&headers)).map_err(refused)?;
             if r.period == 0
                 || r.period > MAX_REPLAY_PERIODS
                 || r.group >= groups
